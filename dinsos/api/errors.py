@@ -1,0 +1,51 @@
+"""Every API error is JSON a person can act on:
+``{"detail": "<message>", "code": "<code>", "errors": {"<field>": ["<message>", …]}}``."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten_codes(detail):
+    if isinstance(detail, list) and detail:
+        return _flatten_codes(detail[0])
+    if isinstance(detail, dict) and detail:
+        return _flatten_codes(next(iter(detail.values())))
+    return getattr(detail, "code", None)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        response.data = {
+            "detail": _("Data tidak valid. Periksa kolom yang disebut di 'errors'."),
+            "code": _flatten_codes(exc.detail) or "invalid",
+            "errors": errors,
+        }
+    elif isinstance(data, dict) and "detail" in data:
+        detail = data["detail"]
+        response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+    return response
+
+
+def api_not_found(request, exception=None):
+    """404 for unknown URLs: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": _("Alamat API tidak ditemukan: %(path)s") % {"path": request.path},
+             "code": "not_found"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -1,0 +1,123 @@
+"""The audit trail, in one place, on django-auditlog.
+
+Every registered model gets a LogEntry per create, update and delete with the actor, time,
+remote address and the old → new value of each field (NIK, No. KK, account numbers and
+passwords are masked). ``audit_context`` says who acts and through which door (admin, web,
+api, command, task); the middleware opens it for every request, resolving the user lazily so
+that DRF token authentication (which happens inside the view) is seen too; ``AuditedCommand``
+and the Celery base task open it for commands and tasks.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditlog.registry import auditlog
+from django.core.management.base import BaseCommand
+from django.db.models.signals import pre_save
+
+_current: ContextVar["AuditContext | None"] = ContextVar("dinsos_audit_context", default=None)
+
+
+@dataclass
+class AuditContext:
+    source: str
+    actor: Any = None
+    request: Any = None
+    extra: dict = field(default_factory=dict)
+
+    def resolve_actor(self):
+        if self.actor is not None:
+            return self.actor
+        user = getattr(self.request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+@contextmanager
+def audit_context(*, source: str | None = None, actor=None, request=None, **extra):
+    """Open (or narrow) the audit context. Nested calls inherit what they don't override."""
+    outer = _current.get()
+    ctx = AuditContext(
+        source=source or (outer.source if outer else "system"),
+        actor=actor if actor is not None else (outer.actor if outer else None),
+        request=request or (outer.request if outer else None),
+        extra={**(outer.extra if outer else {}), **extra},
+    )
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
+
+
+def current_context() -> AuditContext | None:
+    return _current.get()
+
+
+def _fill_log_entry(sender, instance, **kwargs):
+    ctx = _current.get()
+    if ctx is None:
+        return
+    actor = ctx.resolve_actor()
+    if instance.actor_id is None and actor is not None:
+        instance.actor = actor
+        instance.actor_email = getattr(actor, "email", None) or None
+    if ctx.request is not None and not instance.remote_addr:
+        instance.remote_addr = ctx.request.META.get("REMOTE_ADDR")
+    instance.additional_data = {
+        **(instance.additional_data or {}), "source": ctx.source, **ctx.extra
+    }
+
+
+def connect():
+    from auditlog.models import LogEntry
+
+    pre_save.connect(_fill_log_entry, sender=LogEntry, dispatch_uid="dinsos.audit.fill_log_entry")
+
+
+# Personal identifiers are masked in the trail (UU 27/2022): the log shows that they changed.
+MASKED_FIELDS = ("nik", "no_kk", "account_number", "npwp")
+EXCLUDED_FIELDS = ("password", "last_login")
+
+
+def register(model=None, **options):
+    """Register a model for auditing (usable as a class decorator). Identifiers are masked and
+    secrets excluded for every model, whatever the caller passes."""
+
+    def _register(cls):
+        names = {f.name for f in cls._meta.fields}
+        mask = {*options.pop("mask_fields", ()), *(n for n in MASKED_FIELDS if n in names)}
+        exclude = {*options.pop("exclude_fields", ()), *(n for n in EXCLUDED_FIELDS if n in names)}
+        auditlog.register(cls, mask_fields=sorted(mask), exclude_fields=sorted(exclude), **options)
+        return cls
+
+    return _register(model) if model is not None else _register
+
+
+def _source_for_path(path: str) -> str:
+    if path.startswith("/admin/"):
+        return "admin"
+    if path.startswith("/api/"):
+        return "api"
+    return "web"
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with audit_context(source=_source_for_path(request.path), request=request):
+            return self.get_response(request)
+
+
+class AuditedCommand(BaseCommand):
+    """Base for management commands: their writes are audited with source ``command:<name>``."""
+
+    def execute(self, *args, **options):
+        name = self.__class__.__module__.rsplit(".", 1)[-1]
+        with audit_context(source=f"command:{name}"):
+            return super().execute(*args, **options)

@@ -1,0 +1,46 @@
+"""Shared FilterSet pieces. ``WilayahCodeFilter`` is THE filter every app uses for "any wilayah
+code selects everything inside it"."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dinsos.choices import Tingkat
+from dinsos.models import Wilayah
+
+
+class WilayahCodeFilter(django_filters.CharFilter):
+    """``?wilayah=36.01`` keeps records whose wilayah at ``field_name`` is 36.01 or inside it.
+    Compares the foreign-key column itself (the key is the code), so no join is made."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("Kode wilayah (provinsi, kab/kota, kecamatan atau desa)"))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        value = value.strip().rstrip(".")
+        return qs.filter(
+            Q(**{f"{self.field_name}__kode": value})
+            | Q(**{f"{self.field_name}__kode__startswith": f"{value}."})
+        )
+
+
+class WilayahFilterSet(django_filters.FilterSet):
+    tingkat = django_filters.MultipleChoiceFilter(choices=Tingkat.choices, label=_("Tingkat"))
+    induk = django_filters.CharFilter(field_name="induk_id", label=_("Kode induk"))
+    kode = django_filters.CharFilter(
+        field_name="kode", lookup_expr="startswith", label=_("Awalan kode")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Cari nama atau kode"))
+
+    class Meta:
+        model = Wilayah
+        fields = ["tingkat", "induk", "kode"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(nama__icontains=value) | Q(kode__startswith=value))

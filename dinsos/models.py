@@ -1,0 +1,124 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dinsos import audit
+from dinsos.choices import KAB_KOTA, Tingkat
+from dinsos.scoping import ScopedQuerySet
+
+PROVINCE_CODE = "36"  # Banten
+
+
+class WilayahQuerySet(models.QuerySet):
+    def within(self, kode: str, *, include_self: bool = True):
+        """Everything inside a region, by dotted-code prefix (one indexed LIKE, no recursion)."""
+        q = models.Q(kode__startswith=f"{kode}.")
+        if include_self:
+            q |= models.Q(kode=kode)
+        return self.filter(q)
+
+    def kab_kota(self):
+        return self.filter(tingkat__in=KAB_KOTA)
+
+
+class Wilayah(models.Model):
+    """A Kemendagri administrative region, keyed by its dotted code (36, 36.01, 36.01.01,
+    36.01.01.2001). Because the key is the code, a foreign key column holds the code itself and
+    "everything inside 36.01" is a prefix match on that column, without a join."""
+
+    kode = models.CharField(_("kode"), max_length=13, primary_key=True)
+    nama = models.CharField(_("nama"), max_length=100, db_index=True)
+    tingkat = models.CharField(_("tingkat"), max_length=10, choices=Tingkat.choices, db_index=True)
+    induk = models.ForeignKey(
+        "self",
+        verbose_name=_("induk"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="anak",
+    )
+
+    objects = WilayahQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("wilayah")
+        verbose_name_plural = _("wilayah")
+        ordering = ["kode"]
+
+    def __str__(self):
+        return f"{self.kode} {self.nama}"
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        """Codes of every ancestor, from the province down (no queries)."""
+        parts = self.kode.split(".")
+        return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+    @property
+    def kab_kota_kode(self) -> str | None:
+        return self.kode[:5] if len(self.kode) >= 5 else None
+
+    @property
+    def kecamatan_kode(self) -> str | None:
+        return self.kode[:8] if len(self.kode) >= 8 else None
+
+    def ancestors(self):
+        return Wilayah.objects.filter(kode__in=self.ancestor_codes)
+
+    def descendants(self):
+        return Wilayah.objects.within(self.kode, include_self=False)
+
+
+class Office(models.Model):
+    """Dinas Sosial of the province or of one kabupaten/kota. Its wilayah is its users' area."""
+
+    wilayah = models.OneToOneField(
+        Wilayah, verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="office"
+    )
+    name = models.CharField(_("nama"), max_length=150, unique=True)
+    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    head_name = models.CharField(_("nama kepala dinas"), max_length=150, blank=True)
+    head_nip = models.CharField(_("NIP kepala dinas"), max_length=18, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "wilayah"
+
+    class Meta:
+        verbose_name = _("kantor dinas")
+        verbose_name_plural = _("kantor dinas")
+        ordering = ["wilayah_id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_province(self) -> bool:
+        return self.wilayah_id == PROVINCE_CODE
+
+
+class User(AbstractUser):
+    """A person or a machine client of an office. The office's wilayah is the user's area."""
+
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("kantor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    nip = models.CharField(_("NIP"), max_length=18, blank=True)
+
+    class Meta:
+        verbose_name = _("pengguna")
+        verbose_name_plural = _("pengguna")
+
+    @property
+    def area_code(self) -> str | None:
+        """The wilayah code this user may see and change; None = nothing (no office)."""
+        return self.office.wilayah_id if self.office_id else None
+
+
+audit.register(Wilayah)
+audit.register(Office)
+audit.register(User, m2m_fields={"groups"})

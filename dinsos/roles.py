@@ -1,0 +1,84 @@
+"""Roles are auth Groups whose permissions are declared here, once.
+
+The initial data migration creates them; ``sync_roles`` runs again after every ``migrate`` so
+the permissions of models added later are granted without hand work. Scoping (which records)
+is separate from roles (which actions): see ``dinsos.scoping``.
+"""
+
+from django.contrib.auth.management import create_permissions
+
+ADMIN = "Admin"
+OPERATOR_PROVINSI = "Operator Provinsi"
+OPERATOR_KAB_KOTA = "Operator Kab/Kota"
+KEUANGAN = "Keuangan"
+PIMPINAN = "Pimpinan"
+AUDITOR = "Auditor"
+
+ALL_ACTIONS = ("view", "add", "change", "delete")
+DOMAIN_APPS = ("pmks", "psks", "jamsosratu")
+REFERENCE = {"dinsos": ("view",)}
+
+# role -> {app_label: actions} ; "*" means every app. Custom permissions (codenames not starting
+# with a CRUD verb) are granted by listing their codename in an app's actions.
+ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
+    ADMIN: {"*": ALL_ACTIONS},
+    OPERATOR_PROVINSI: {
+        **REFERENCE,
+        **dict.fromkeys(DOMAIN_APPS, ALL_ACTIONS),
+        "incentives": ("view",),
+    },
+    OPERATOR_KAB_KOTA: {
+        **REFERENCE,
+        **dict.fromkeys(DOMAIN_APPS, ALL_ACTIONS),
+        "incentives": ("view",),
+    },
+    KEUANGAN: {
+        **REFERENCE,
+        **dict.fromkeys(DOMAIN_APPS, ("view",)),
+        "incentives": ("view", "add", "change", "verify_run", "mark_paid_run"),
+    },
+    PIMPINAN: {
+        **REFERENCE,
+        **dict.fromkeys(DOMAIN_APPS, ("view",)),
+        "incentives": ("view", "approve_run", "override_ceiling"),
+    },
+    AUDITOR: {"*": ("view",)},
+}
+ROLE_NAMES = tuple(ROLE_RULES)
+
+
+def _wanted(rules: dict[str, tuple[str, ...]], app_label: str, codename: str) -> bool:
+    actions = rules.get(app_label) or rules.get("*") or ()
+    return any(codename == a or codename.startswith(f"{a}_") for a in actions)
+
+
+def sync_roles(apps=None) -> None:
+    """Create the role groups and set their permissions from ROLE_RULES (idempotent)."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = list(Permission.objects.select_related("content_type"))
+    for name, rules in ROLE_RULES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = [p for p in perms if _wanted(rules, p.content_type.app_label, p.codename)]
+        group.permissions.set(wanted)
+
+
+def create_all_permissions(apps) -> None:
+    """Inside a migration, permissions of models created in the same run don't exist yet."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+
+def sync_roles_after_migrate(sender, app_config=None, using="default", apps=None, **kwargs):
+    # post_migrate fires once per app; act once, after the last one, with every permission made.
+    from django.apps import apps as global_apps
+
+    if app_config is not list(global_apps.get_app_configs())[-1]:
+        return
+    sync_roles()

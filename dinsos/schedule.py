@@ -1,0 +1,45 @@
+"""Default periodic tasks, declared in one place. ``setup_periodic_tasks`` writes them into
+django-celery-beat's tables once; after that the admin owns them (an edited schedule or a
+disabled task is never overwritten)."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task: str
+    crontab: dict  # minute, hour, day_of_month, month_of_year, day_of_week
+    description: str
+
+
+DEFAULT_PERIODIC_TASKS: list[Periodic] = [
+    Periodic(
+        name="Cek pekerja (ping) tiap 5 menit",
+        task="dinsos.ping",
+        crontab={"minute": "*/5"},
+        description="Memastikan beat dan worker berjalan.",
+    ),
+]
+
+
+@transaction.atomic
+def periodic_tasks_sync(tasks: list[Periodic] | None = None) -> list[str]:
+    """Create the missing default periodic tasks; returns the names created."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    created = []
+    for item in tasks if tasks is not None else DEFAULT_PERIODIC_TASKS:
+        if PeriodicTask.objects.filter(name=item.name).exists():
+            continue
+        fields = {"minute": "0", "hour": "*", "day_of_month": "*", "month_of_year": "*",
+                  "day_of_week": "*", **item.crontab}
+        schedule, _ = CrontabSchedule.objects.get_or_create(timezone=settings.TIME_ZONE, **fields)
+        PeriodicTask.objects.create(
+            name=item.name, task=item.task, crontab=schedule, description=item.description
+        )
+        created.append(item.name)
+    return created

@@ -1,0 +1,94 @@
+"""Writes of the kernel: regions, offices, API tokens."""
+
+import csv
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dinsos.choices import KAB_KOTA, Tingkat
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+WILAYAH_CSV = DATA_DIR / "wilayah_banten.csv"
+PROVINCE_CODE = "36"
+
+
+def wilayah_rows(path: Path = WILAYAH_CSV):
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            yield {
+                "kode": row["kode"].strip(),
+                "nama": row["nama"].strip(),
+                "tingkat": Tingkat(row["tingkat"].strip()),
+                "induk_id": row["induk"].strip() or None,
+            }
+
+
+def wilayah_load(*, path: Path = WILAYAH_CSV, model=None) -> int:
+    """Upsert the region tree from the Kemendagri CSV (idempotent; names and parents are
+    refreshed, nothing is deleted). ``model`` lets a data migration pass its historical model."""
+    if model is None:
+        from dinsos.models import Wilayah as model
+    objs = [model(**row) for row in wilayah_rows(path)]
+    with transaction.atomic():
+        model.objects.bulk_create(
+            objs,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["kode"],
+            update_fields=["nama", "tingkat", "induk"],
+        )
+    return len(objs)
+
+
+def offices_ensure(*, wilayah_model=None, office_model=None) -> int:
+    """One Dinas Sosial per province and per kabupaten/kota (idempotent)."""
+    if wilayah_model is None:
+        from dinsos.models import Office as office_model
+        from dinsos.models import Wilayah as wilayah_model
+    regions = wilayah_model.objects.filter(kode=PROVINCE_CODE) | wilayah_model.objects.filter(
+        tingkat__in=KAB_KOTA
+    )
+    count = 0
+    for region in regions.order_by("kode"):
+        name = (
+            "Dinas Sosial Provinsi Banten"
+            if region.kode == PROVINCE_CODE
+            else f"Dinas Sosial {region.nama}"
+        )
+        office_model.objects.get_or_create(wilayah=region, defaults={"name": name})
+        count += 1
+    return count
+
+
+def token_issue(*, user, days: int):
+    """Issue an API token for a machine client. Only a hash is stored (django-rest-knox); the
+    key is returned once and cannot be shown again."""
+    from knox.models import AuthToken
+
+    if days < 1 or days > 366:
+        raise ValueError(_("Masa berlaku token harus 1 sampai 366 hari."))
+    if not user.is_active:
+        raise ValueError(_("Pengguna %(username)s tidak aktif.") % {"username": user.username})
+    instance, key = AuthToken.objects.create(user=user, expiry=timedelta(days=days))
+    return instance, key
+
+
+def token_revoke(*, user, token_key: str | None = None) -> int:
+    """Revoke one token (by its 15-character key prefix) or all of a user's tokens."""
+    from knox.models import AuthToken
+
+    tokens = AuthToken.objects.filter(user=user)
+    if token_key:
+        tokens = tokens.filter(token_key=token_key[:15])
+    count, _ = tokens.delete()
+    return count
+
+
+def tokens_purge_expired() -> int:
+    from knox.models import AuthToken
+
+    count, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return count
