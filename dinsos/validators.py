@@ -1,0 +1,340 @@
+"""Validators for Indonesian identity numbers: NIK, No. KK and NPWP.
+
+All checks are offline and need neither the database nor the region list:
+
+* **NIK** (Nomor Induk Kependudukan), 16 digits ``PPKKCC DDMMYY SSSS``: province, kab/kota and
+  kecamatan where the number was first issued, birth date with 40 added to the day for women,
+  and a serial from 0001.
+* **No. KK** (Nomor Kartu Keluarga), 16 digits: issuing region (6), registration date
+  ``DDMMYY`` (6, no +40), serial (4).
+* **NPWP**: 15 digits (old format, often written ``01.234.567.8-901.000``) or 16 digits (new
+  format since 2024; for a citizen it equals the NIK).
+
+The region code in a NIK/KK is only checked for a known province and a non-zero kab/kota part:
+it is the code of the place of first registration, which may since have been split or renamed,
+so it is deliberately not checked against today's list (see :mod:`dinsos.nik_region` to name it).
+
+Every :class:`~django.core.exceptions.ValidationError` raised here carries a ``code`` so callers
+and tests can tell the failures apart without parsing the (Indonesian) message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "VALID_PROVINCE_CODES",
+    "NikInfo",
+    "mask_identity_number",
+    "mask_nik",
+    "mask_no_kk",
+    "normalize_npwp",
+    "parse_nik",
+    "validate_nik",
+    "validate_nik_matches",
+    "validate_no_kk",
+    "validate_npwp",
+]
+
+#: The 38 current province codes (Kemendagri), as 2-character strings.
+VALID_PROVINCE_CODES: frozenset[str] = frozenset(
+    [str(code) for code in range(11, 20)]  # Aceh … Kepulauan Riau
+    + ["21"]
+    + [str(code) for code in range(31, 37)]  # Jakarta … Banten
+    + ["51", "52", "53"]
+    + [str(code) for code in range(61, 66)]  # Kalimantan
+    + [str(code) for code in range(71, 77)]  # Sulawesi
+    + ["81", "82"]  # Maluku, Maluku Utara
+    + [str(code) for code in range(91, 97)]  # Papua (6 provinces since 2022)
+)
+
+#: Added to the birth day of a woman in her NIK.
+FEMALE_DAY_OFFSET = 40
+
+#: Any leap year: the NIK holds only two digits of the year, so 29 February is always allowed.
+_LEAP_YEAR = 2000
+
+SEX_MALE = "L"
+SEX_FEMALE = "P"
+
+# ASCII digits only: str.isdigit() would also accept e.g. Arabic-Indic or full-width digits.
+_SIXTEEN_DIGITS = re.compile(r"[0-9]{16}")
+_NPWP_SEPARATORS = re.compile(r"[\s.\-]")
+_NPWP_DIGITS = re.compile(r"[0-9]{15}|[0-9]{16}")
+
+_SEX_LABELS = {SEX_MALE: _("laki-laki"), SEX_FEMALE: _("perempuan")}
+
+
+@dataclass(frozen=True)
+class NikInfo:
+    """The parts of a valid NIK.
+
+    ``birth_day`` is the real day of the month (40 already subtracted for women); the year is
+    only known to two digits (``birth_year_2d``), the century is not in the number.
+    """
+
+    province_code: str  # "36"
+    kab_kota_code: str  # "3601" (province + kab/kota, undotted)
+    kecamatan_code: str  # "360101"
+    birth_day: int
+    birth_month: int
+    birth_year_2d: int
+    sex: str  # "L" (laki-laki) or "P" (perempuan)
+    serial: str  # "0001"
+
+    @property
+    def kab_kota_kode(self) -> str:
+        """Dotted Kemendagri code of the kab/kota, e.g. ``"36.01"``."""
+        return f"{self.kab_kota_code[:2]}.{self.kab_kota_code[2:]}"
+
+    @property
+    def kecamatan_kode(self) -> str:
+        """Dotted Kemendagri code of the kecamatan, e.g. ``"36.01.01"``."""
+        code = self.kecamatan_code
+        return f"{code[:2]}.{code[2:4]}.{code[4:]}"
+
+    def matches_birth_date(self, birth_date: datetime.date) -> bool:
+        """Whether day, month and the last two digits of the year agree with ``birth_date``."""
+        return (
+            self.birth_day == birth_date.day
+            and self.birth_month == birth_date.month
+            and self.birth_year_2d == birth_date.year % 100
+        )
+
+
+def _clean(value: object) -> str:
+    """The value as a string without surrounding whitespace ("" for None)."""
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _is_calendar_day(day: int, month: int) -> bool:
+    try:
+        datetime.date(_LEAP_YEAR, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_region(number: str, *, label: str, code_prefix: str) -> None:
+    """Check the 6-digit region part (province + kab/kota + kecamatan) of a NIK or No. KK."""
+    province = number[:2]
+    if province not in VALID_PROVINCE_CODES:
+        raise ValidationError(
+            _("Kode provinsi %(province)s pada %(label)s tidak dikenal."),
+            code=f"{code_prefix}_invalid_province",
+            params={"province": province, "label": label},
+        )
+    if number[2:4] == "00":
+        raise ValidationError(
+            _("Kode kabupaten/kota pada %(label)s tidak boleh 00."),
+            code=f"{code_prefix}_invalid_kab_kota",
+            params={"label": label},
+        )
+
+
+def _check_serial(number: str, *, label: str, code_prefix: str) -> None:
+    if number[12:] == "0000":
+        raise ValidationError(
+            _("Nomor urut (4 angka terakhir) %(label)s tidak boleh 0000."),
+            code=f"{code_prefix}_invalid_serial",
+            params={"label": label},
+        )
+
+
+def parse_nik(value: object) -> NikInfo:
+    """Check a NIK and return its parts.
+
+    Surrounding whitespace is ignored; anything else that is not exactly 16 ASCII digits is
+    refused (no dots, dashes or inner spaces). Raises :class:`ValidationError` with one of the
+    codes ``nik_invalid_format``, ``nik_invalid_province``, ``nik_invalid_kab_kota``,
+    ``nik_invalid_birth_date``, ``nik_invalid_serial``.
+    """
+    number = _clean(value)
+    if not _SIXTEEN_DIGITS.fullmatch(number):
+        raise ValidationError(
+            _("NIK harus terdiri dari tepat 16 angka."),
+            code="nik_invalid_format",
+        )
+    _check_region(number, label="NIK", code_prefix="nik")
+
+    encoded_day = int(number[6:8])
+    month = int(number[8:10])
+    sex = SEX_FEMALE if encoded_day > FEMALE_DAY_OFFSET else SEX_MALE
+    day = encoded_day - FEMALE_DAY_OFFSET if sex == SEX_FEMALE else encoded_day
+    if not _is_calendar_day(day, month):
+        raise ValidationError(
+            _(
+                "Tanggal lahir pada NIK (%(ddmm)s) bukan tanggal yang sah. Untuk perempuan "
+                "tanggal lahir ditambah 40 (01–31 laki-laki, 41–71 perempuan)."
+            ),
+            code="nik_invalid_birth_date",
+            params={"ddmm": f"{number[6:8]}-{number[8:10]}"},
+        )
+    _check_serial(number, label="NIK", code_prefix="nik")
+
+    return NikInfo(
+        province_code=number[:2],
+        kab_kota_code=number[:4],
+        kecamatan_code=number[:6],
+        birth_day=day,
+        birth_month=month,
+        birth_year_2d=int(number[10:12]),
+        sex=sex,
+        serial=number[12:],
+    )
+
+
+def validate_nik(value: object) -> None:
+    """Django validator for a NIK (use in ``validators=[validate_nik]``)."""
+    parse_nik(value)
+
+
+def _guess_century_year(year_2d: int, reference_year: int) -> int:
+    """A 4-digit year for a 2-digit birth year: the latest one not after ``reference_year``."""
+    year = reference_year - reference_year % 100 + year_2d
+    return year - 100 if year > reference_year else year
+
+
+def validate_nik_matches(
+    nik: object,
+    *,
+    birth_date: datetime.date,
+    sex: str,
+    field: str = "nik",
+) -> None:
+    """Check that a NIK agrees with the recorded birth date and sex (``"L"``/``"P"``).
+
+    Raises :class:`ValidationError` keyed by ``field`` (default ``{"nik": [...]}``): either the
+    errors of :func:`parse_nik` when the NIK itself is invalid, or one error with code
+    ``nik_mismatch`` whose message says what the NIK implies and what the data says. Only the
+    last two digits of the year can be compared.
+    """
+    if sex not in _SEX_LABELS:
+        raise ValueError(f"sex must be {SEX_MALE!r} or {SEX_FEMALE!r}, not {sex!r}")
+    try:
+        info = parse_nik(nik)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from exc
+
+    date_ok = info.matches_birth_date(birth_date)
+    sex_ok = info.sex == sex
+    if date_ok and sex_ok:
+        return
+
+    if info.birth_year_2d == birth_date.year % 100:
+        century = birth_date.year // 100
+    else:
+        century = _guess_century_year(info.birth_year_2d, datetime.date.today().year) // 100
+    raise ValidationError(
+        {
+            field: [
+                ValidationError(
+                    _(
+                        "NIK menunjukkan tanggal lahir %(nik_date)s dan jenis kelamin "
+                        "%(nik_sex)s, tetapi data tertulis tanggal lahir %(data_date)s dan "
+                        "jenis kelamin %(data_sex)s."
+                    ),
+                    code="nik_mismatch",
+                    params={
+                        "nik_date": (
+                            f"{info.birth_day:02d}-{info.birth_month:02d}-"
+                            f"({century:02d}){info.birth_year_2d:02d}"
+                        ),
+                        "nik_sex": _SEX_LABELS[info.sex],
+                        "data_date": birth_date.strftime("%d-%m-%Y"),
+                        "data_sex": _SEX_LABELS[sex],
+                        "birth_date_matches": date_ok,
+                        "sex_matches": sex_ok,
+                    },
+                )
+            ]
+        }
+    )
+
+
+def validate_no_kk(value: object) -> None:
+    """Django validator for a No. KK (Nomor Kartu Keluarga).
+
+    16 ASCII digits (surrounding whitespace ignored): a known province, a non-zero kab/kota part,
+    a registration date ``DDMMYY`` that is a real calendar date (the year is taken as 20YY for
+    the 29 February check), and a serial other than 0000. Codes: ``no_kk_invalid_format``,
+    ``no_kk_invalid_province``, ``no_kk_invalid_kab_kota``, ``no_kk_invalid_date``,
+    ``no_kk_invalid_serial``.
+    """
+    number = _clean(value)
+    if not _SIXTEEN_DIGITS.fullmatch(number):
+        raise ValidationError(
+            _("Nomor KK harus terdiri dari tepat 16 angka."),
+            code="no_kk_invalid_format",
+        )
+    _check_region(number, label="Nomor KK", code_prefix="no_kk")
+    day, month, year_2d = int(number[6:8]), int(number[8:10]), int(number[10:12])
+    try:
+        datetime.date(2000 + year_2d, month, day)
+    except ValueError:
+        raise ValidationError(
+            _("Tanggal pencatatan pada Nomor KK (%(ddmmyy)s) bukan tanggal yang sah."),
+            code="no_kk_invalid_date",
+            params={"ddmmyy": f"{number[6:8]}-{number[8:10]}-{number[10:12]}"},
+        ) from None
+    _check_serial(number, label="Nomor KK", code_prefix="no_kk")
+
+
+def normalize_npwp(value: object) -> str:
+    """Return the NPWP as digits only (15 or 16), or raise :class:`ValidationError`.
+
+    Spaces, dots and dashes are removed, so ``"01.234.567.8-901.000"`` gives
+    ``"012345678901000"``. Codes: ``npwp_invalid_format`` (not 15 or 16 digits) and
+    ``npwp_all_zero`` (the ``00.000.000.0-000.000`` placeholder used for "no NPWP").
+    The check digit of the old format is not verified.
+    """
+    number = _NPWP_SEPARATORS.sub("", _clean(value))
+    if not _NPWP_DIGITS.fullmatch(number):
+        raise ValidationError(
+            _(
+                "NPWP harus terdiri dari 15 angka (format lama, mis. 01.234.567.8-901.000) "
+                "atau 16 angka (format baru)."
+            ),
+            code="npwp_invalid_format",
+        )
+    if not number.strip("0"):
+        raise ValidationError(
+            _("NPWP yang semuanya nol bukan NPWP yang sah."),
+            code="npwp_all_zero",
+        )
+    return number
+
+
+def validate_npwp(value: object) -> None:
+    """Django validator for an NPWP (15 or 16 digits, punctuation allowed)."""
+    normalize_npwp(value)
+
+
+def mask_identity_number(value: object, *, head: int = 6, tail: int = 2) -> str:
+    """Mask a NIK or No. KK for display: ``"3601011708850001"`` → ``"360101********01"``.
+
+    Only the region part (first 6) and the last 2 characters stay visible. ``None`` or an empty
+    value gives ``""``; a value too short to hide at least half of it (under 16 characters for
+    the defaults) is masked completely, so a mistyped number never leaks.
+    """
+    text = _clean(value)
+    if len(text) < 2 * (head + tail):
+        return "*" * len(text)
+    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
+
+
+def mask_nik(value: object) -> str:
+    """Mask a NIK for display (see :func:`mask_identity_number`)."""
+    return mask_identity_number(value)
+
+
+def mask_no_kk(value: object) -> str:
+    """Mask a No. KK for display (see :func:`mask_identity_number`)."""
+    return mask_identity_number(value)
