@@ -1,0 +1,264 @@
+"""The deployment files (docker-compose.yml, Dockerfile, .ci/run, .env.example) keep their shape.
+
+Docker does not run in CI, so these tests read the files as text/YAML; no database is used.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DJANGO_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    # safe_load resolves the `<<: *django` merge keys, so each service is seen as Docker sees it.
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+def command_text(service: dict) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def environment(service: dict) -> dict:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def env_files(service: dict) -> list[str]:
+    value = service.get("env_file", [])
+    items = value if isinstance(value, list) else [value]
+    return [item["path"] if isinstance(item, dict) else item for item in items]
+
+
+def named_volumes(service: dict) -> list[str]:
+    names = []
+    for volume in service.get("volumes") or []:
+        source = volume["source"] if isinstance(volume, dict) else volume.split(":", 1)[0]
+        if not source.startswith((".", "/", "~")):
+            names.append(source)
+    return names
+
+
+# --- docker-compose.yml --------------------------------------------------------------------
+
+
+def test_compose_has_all_services(services):
+    assert {"postgres", "redis", *DJANGO_SERVICES} <= set(services)
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis"])
+def test_backing_services_have_healthcheck_and_named_volume(compose, services, name):
+    service = services[name]
+    assert service["healthcheck"]["test"], f"{name} has no healthcheck"
+    volumes = named_volumes(service)
+    assert volumes, f"{name} keeps its data in no named volume"
+    declared = set(compose.get("volumes") or {})
+    assert set(volumes) <= declared, f"{name}: volumes {volumes} not declared at the top level"
+
+
+def test_healthcheck_commands(services):
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    redis_test = " ".join(services["redis"]["healthcheck"]["test"])
+    assert "redis-cli" in redis_test
+    assert "ping" in redis_test
+
+
+def test_every_named_volume_is_declared(compose, services):
+    declared = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        assert set(named_volumes(service)) <= declared, name
+
+
+def test_django_services_share_one_image(services):
+    builds = {repr(services[name].get("build")) for name in DJANGO_SERVICES}
+    images = {services[name].get("image") for name in DJANGO_SERVICES}
+    assert len(builds) == 1
+    assert services["web"].get("build") is not None
+    assert len(images) == 1
+    assert services["web"].get("image")
+
+
+@pytest.mark.parametrize("name", DJANGO_SERVICES)
+def test_django_services_wait_for_healthy_backing_services(services, name):
+    depends_on = services[name]["depends_on"]
+    assert isinstance(depends_on, dict), "depends_on needs the long form to carry conditions"
+    for dependency in ("postgres", "redis"):
+        assert depends_on[dependency]["condition"] == "service_healthy", (name, dependency)
+
+
+@pytest.mark.parametrize("name", DJANGO_SERVICES)
+def test_django_services_read_env_file(services, name):
+    assert ".env" in env_files(services[name])
+
+
+@pytest.mark.parametrize("name", DJANGO_SERVICES)
+def test_django_services_point_at_compose_backends(services, name):
+    env = environment(services[name])
+    postgres_env = environment(services["postgres"])
+
+    database = urlsplit(env["DATABASE_URL"])
+    assert database.scheme in {"postgres", "postgresql", "pgsql"}
+    assert database.hostname == "postgres"
+    assert (database.port or 5432) == 5432
+    assert database.username == postgres_env["POSTGRES_USER"]
+    assert database.password == postgres_env["POSTGRES_PASSWORD"]
+    assert database.path.lstrip("/") == postgres_env["POSTGRES_DB"]
+
+    broker = urlsplit(env["CELERY_BROKER_URL"])
+    assert broker.scheme == "redis"
+    assert broker.hostname == "redis"
+
+    if "CACHE_URL" in env:
+        assert urlsplit(env["CACHE_URL"]).hostname == "redis"
+
+
+def test_web_migrates_before_gunicorn(services):
+    web = services["web"]
+    command = command_text(web)
+    migrate = re.search(r"manage\.py\s+migrate\b", command)
+    assert migrate, command
+    gunicorn = command.find("gunicorn")
+    assert gunicorn > migrate.start(), command
+    assert "dinsos.wsgi:application" in command
+    assert "0.0.0.0:8000" in command
+    for management_command in ("load_wilayah", "setup_periodic_tasks"):
+        position = command.find(management_command)
+        assert migrate.start() < position < gunicorn, management_command
+    assert any(str(port).startswith("8000:8000") for port in web["ports"])
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])
+
+
+def test_worker_and_beat_run_celery(services):
+    assert re.search(r"\bcelery\b.*-A\s+dinsos\b.*\bworker\b", command_text(services["worker"]))
+    assert re.search(r"\bcelery\b.*-A\s+dinsos\b.*\bbeat\b", command_text(services["beat"]))
+
+
+def test_beat_uses_database_scheduler(services):
+    """The schedule lives in the database (setup_periodic_tasks), not in a local shelve file."""
+    settings = (ROOT / "dinsos" / "settings.py").read_text(encoding="utf-8")
+    in_settings = re.search(
+        r"CELERY_BEAT_SCHEDULER\s*=\s*['\"]django_celery_beat\.schedulers:DatabaseScheduler['\"]",
+        settings,
+    )
+    assert in_settings or "DatabaseScheduler" in command_text(services["beat"])
+
+
+# --- .env.example covers every setting ------------------------------------------------------
+
+SETTINGS_ENV_RE = re.compile(r"\benv(?:\.\w+)?\(\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]")
+ENV_EXAMPLE_RE = re.compile(r"^\s*#?\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
+
+
+def settings_variables() -> set[str]:
+    return set(SETTINGS_ENV_RE.findall((ROOT / "dinsos" / "settings.py").read_text("utf-8")))
+
+
+def test_settings_regex_finds_variables():
+    found = settings_variables()
+    assert {"DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"} <= found
+
+
+def test_env_example_lists_every_setting_variable():
+    documented = set(ENV_EXAMPLE_RE.findall((ROOT / ".env.example").read_text("utf-8")))
+    missing = sorted(settings_variables() - documented)
+    assert not missing, f"read in dinsos/settings.py but absent from .env.example: {missing}"
+
+
+# --- Dockerfile ------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with comments dropped and continuation lines joined."""
+    instructions, pending = [], ""
+    for raw in (ROOT / "Dockerfile").read_text("utf-8").splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        keyword, _, arguments = line.partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def test_dockerfile_base_image_and_port():
+    instructions = dockerfile_instructions()
+    froms = [args for keyword, args in instructions if keyword == "FROM"]
+    assert froms and froms[-1].split()[0].startswith("python:3.11-slim")
+    assert any(keyword == "EXPOSE" and "8000" in args.split() for keyword, args in instructions)
+
+
+def test_dockerfile_does_not_run_as_root():
+    users = [args for keyword, args in dockerfile_instructions() if keyword == "USER"]
+    assert users, "no USER instruction: the container would run as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_dockerfile_installs_project_and_collects_static():
+    runs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
+    assert re.search(r"pip install\b[^&;]*\s\.(\s|$)", runs), "the project is not pip-installed"
+    assert ".[dev]" not in runs
+    assert "collectstatic" in runs
+
+
+def test_dockerfile_starts_gunicorn():
+    starts = " ".join(
+        args for keyword, args in dockerfile_instructions() if keyword in {"CMD", "ENTRYPOINT"}
+    )
+    assert "gunicorn" in starts
+    assert "dinsos.wsgi:application" in starts
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out():
+    patterns = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".env", ".git", ".venv", "var"} <= patterns
+
+
+# --- .ci/run ---------------------------------------------------------------------------------
+
+
+def ci_script() -> Path:
+    return ROOT / ".ci" / "run"
+
+
+def test_ci_script_is_executable_and_tests_both_backends():
+    assert os.access(ci_script(), os.X_OK), ".ci/run is not executable"
+    text = ci_script().read_text("utf-8")
+    assert "set -euo pipefail" in text
+    code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert sum("make test" in line for line in code) >= 2, "make test must run twice"
+    # one run on SQLite (the variables unset), one on PostgreSQL + Redis
+    assert re.search(r"unset\b[^\n]*\bDATABASE_URL", text)
+    assert re.search(r"DATABASE_URL=[\"']?postgres://", text)
+    assert re.search(r"CELERY_BROKER_URL=[\"']?redis://", text)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_ci_script_parses_as_bash():
+    result = subprocess.run(["bash", "-n", str(ci_script())], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
