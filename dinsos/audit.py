@@ -97,6 +97,13 @@ def register(model=None, **options):
     return _register(model) if model is not None else _register
 
 
+def log_access(instance) -> None:
+    """Record that a person's data was read (an ACCESS entry in the same trail)."""
+    from auditlog.signals import accessed
+
+    accessed.send(sender=instance.__class__, instance=instance)
+
+
 def _source_for_path(path: str) -> str:
     if path.startswith("/admin/"):
         return "admin"

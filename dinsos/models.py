@@ -119,6 +119,30 @@ class User(AbstractUser):
         return self.office.wilayah_id if self.office_id else None
 
 
+class IdempotencyKey(models.Model):
+    """The stored answer to a POST sent with an ``Idempotency-Key`` header. The unique
+    constraint, not code, guarantees that a retried or concurrent request runs once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("kunci idempotensi")
+        verbose_name_plural = _("kunci idempotensi")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="dinsos_idempotency_user_key")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"
+
+
 audit.register(Wilayah)
 audit.register(Office)
 audit.register(User, m2m_fields={"groups"})

@@ -79,6 +79,7 @@ def sync_roles_after_migrate(sender, app_config=None, using="default", apps=None
     # post_migrate fires once per app; act once, after the last one, with every permission made.
     from django.apps import apps as global_apps
 
-    if app_config is not list(global_apps.get_app_configs())[-1]:
+    with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
+    if app_config is not with_models[-1]:
         return
     sync_roles()

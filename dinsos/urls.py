@@ -1,6 +1,12 @@
+from importlib import import_module
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.module_loading import module_has_submodule
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dinsos import views
@@ -11,6 +17,23 @@ admin.site.index_title = "Administrasi"
 
 handler404 = "dinsos.api.errors.api_not_found"
 
+
+def _app_urls():
+    """Each domain app's `api/urls.py` is mounted at /api/v1/<app>/ and its `urls.py` (staff
+    pages) at /<app>/, so the kernel never names a domain app."""
+    patterns = []
+    for config in apps.get_app_configs():
+        if config.name == "dinsos" or Path(config.path).parent != settings.BASE_DIR:
+            continue  # the kernel, and third-party apps
+        if module_has_submodule(config.module, "api") and module_has_submodule(
+            import_module(f"{config.name}.api"), "urls"
+        ):
+            patterns.append(path(f"api/v1/{config.label}/", include(f"{config.name}.api.urls")))
+        if module_has_submodule(config.module, "urls"):
+            patterns.append(path(f"{config.label}/", include(f"{config.name}.urls")))
+    return patterns
+
+
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -19,6 +42,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("dinsos.api.urls")),
+    *_app_urls(),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -29,6 +29,8 @@ from django.utils.translation import gettext_lazy as _
 
 __all__ = [
     "VALID_PROVINCE_CODES",
+    "build_nik",
+    "build_no_kk",
     "NikInfo",
     "mask_identity_number",
     "mask_nik",
@@ -338,3 +340,18 @@ def mask_nik(value: object) -> str:
 def mask_no_kk(value: object) -> str:
     """Mask a No. KK for display (see :func:`mask_identity_number`)."""
     return mask_identity_number(value)
+
+
+def build_nik(kecamatan_kode: str, birth_date: datetime.date, sex: str, serial: int) -> str:
+    """Compose a NIK (for demo data and tests): region, birth date (+40 for women), serial."""
+    region = kecamatan_kode.replace(".", "")
+    if len(region) != 6 or not region.isdigit():
+        raise ValueError("kecamatan_kode must look like 36.01.01")
+    day = birth_date.day + (FEMALE_DAY_OFFSET if sex == SEX_FEMALE else 0)
+    return f"{region}{day:02d}{birth_date:%m%y}{serial:04d}"
+
+
+def build_no_kk(kecamatan_kode: str, registered_on: datetime.date, serial: int) -> str:
+    """Compose a No. KK (for demo data and tests)."""
+    region = kecamatan_kode.replace(".", "")
+    return f"{region}{registered_on:%d%m%y}{serial:04d}"

@@ -3,6 +3,9 @@ and error conventions from settings) hold for every endpoint without being repea
 
 from rest_framework import mixins, viewsets
 
+from dinsos import audit
+from dinsos.api.idempotency import IdempotentCreateMixin
+
 
 class ScopedGenericViewSet(viewsets.GenericViewSet):
     """The queryset is narrowed to the user's area: out-of-area objects answer 404 and never
@@ -16,10 +19,18 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
 class ScopedReadOnlyModelViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
-    pass
+    #: Personal data (UU 27/2022): reading one record is written to the audit trail.
+    log_access = False
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if self.log_access:
+            audit.log_access(self.get_object())
+        return response
 
 
 class ScopedModelViewSet(
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,

@@ -1,0 +1,56 @@
+"""Serializer fields shared by every app's API."""
+
+from rest_framework import serializers
+
+from dinsos.choices import DESA_KELURAHAN
+from dinsos.models import Wilayah
+from dinsos.validators import mask_identity_number
+
+
+class DesaField(serializers.PrimaryKeyRelatedField):
+    """A desa/kelurahan by its Kemendagri code ("36.01.01.2001"); read without a query."""
+
+    default_error_messages = {
+        "does_not_exist": "Kode desa/kelurahan '{pk_value}' tidak dikenal.",
+        "incorrect_type": "Kode desa/kelurahan harus teks, misalnya 36.01.01.2001.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Wilayah.objects.filter(tingkat__in=DESA_KELURAHAN))
+        super().__init__(**kwargs)
+
+
+class KecamatanField(DesaField):
+    default_error_messages = {
+        "does_not_exist": "Kode kecamatan '{pk_value}' tidak dikenal.",
+        "incorrect_type": "Kode kecamatan harus teks, misalnya 36.01.01.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Wilayah.objects.filter(tingkat="kecamatan"))
+        super().__init__(**kwargs)
+
+
+class MaskedIdentifierField(serializers.CharField):
+    """NIK / No. KK: shown whole to users who may change the record, masked for read-only roles
+    (Auditor, Keuangan, Pimpinan) — UU 27/2022 data minimisation. Permission checks are cached
+    on the user, so this costs no query per row."""
+
+    def __init__(self, *, full_perm: str, **kwargs):
+        self.full_perm = full_perm
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        value = super().to_representation(value)
+        request = self.context.get("request")
+        if value and (request is None or not request.user.has_perm(self.full_perm)):
+            return mask_identity_number(value)
+        return value
+
+
+def area_codes(kode: str | None) -> dict:
+    """kecamatan and kab/kota codes of a desa code, from the code itself (no query)."""
+    return {
+        "kecamatan": kode[:8] if kode and len(kode) >= 8 else None,
+        "kab_kota": kode[:5] if kode and len(kode) >= 5 else None,
+    }

@@ -1,0 +1,103 @@
+"""``Idempotency-Key`` for POST endpoints, in one place.
+
+A client that retries a POST after a timeout sends the same key; the first successful response
+is stored in the same transaction as the work it describes, and every later request with that
+key gets the stored response back (header ``Idempotent-Replayed: true``) without running again.
+Two requests racing with one key meet at the database's unique constraint: the loser's work is
+rolled back and it answers with the winner's response. Reusing a key for a different request is
+refused (422). Keys are per user and kept for ``IDEMPOTENCY_KEY_DAYS``.
+"""
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from dinsos.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class IdempotencyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("Permintaan dengan Idempotency-Key ini sedang diproses. Ulangi sebentar lagi.")
+    default_code = "idempotency_in_progress"
+
+
+class IdempotencyMismatch(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _(
+        "Idempotency-Key ini sudah dipakai untuk permintaan lain. Gunakan kunci baru untuk data baru."
+    )
+    default_code = "idempotency_key_reused"
+
+
+def _fingerprint(request) -> str:
+    payload = json.dumps(
+        {"method": request.method, "path": request.path, "data": request.data},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyMismatch()
+    return Response(
+        record.response_body, status=record.status_code, headers={REPLAYED_HEADER: "true"}
+    )
+
+
+def run_idempotent(request, handler) -> Response:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    key = key.strip()
+    if not 1 <= len(key) <= 100:
+        raise ValidationError({HEADER: [_("Idempotency-Key harus 1 sampai 100 karakter.")]})
+    fingerprint = _fingerprint(request)
+    record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if record is not None:
+        return _replay(record, fingerprint)
+    try:
+        with transaction.atomic():
+            response = handler()
+            if status.is_success(response.status_code):
+                body = json.loads(JSONRenderer().render(response.data) or b"null")
+                IdempotencyKey.objects.create(
+                    user=request.user, key=key, method=request.method, path=request.path[:255],
+                    fingerprint=fingerprint, status_code=response.status_code,
+                    response_body=body,
+                )
+    except IntegrityError:
+        record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if record is None:
+            raise IdempotencyConflict() from None
+        return _replay(record, fingerprint)
+    return response
+
+
+class IdempotentCreateMixin:
+    """Makes ``create`` (POST on the list URL) honour Idempotency-Key. Custom POST actions
+    call ``run_idempotent`` themselves (see ``idempotent_action``)."""
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: super(IdempotentCreateMixin, self).create(
+            request, *args, **kwargs))
+
+
+def idempotent_action(func):
+    """Decorator for a viewset ``@action`` handling POST."""
+
+    def wrapper(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: func(self, request, *args, **kwargs))
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper

@@ -1,0 +1,98 @@
+from rest_framework import serializers
+
+from dinsos.api.fields import DesaField, MaskedIdentifierField, area_codes
+from dinsos.nik_region import region_name_for_nik
+from pmks.models import Household, Person
+
+NIK_FULL_PERM = "pmks.change_person"
+KK_FULL_PERM = "pmks.change_household"
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    nik = MaskedIdentifierField(full_perm=NIK_FULL_PERM, required=False, allow_null=True,
+                                allow_blank=True, max_length=16)
+    desa = DesaField()
+    kecamatan = serializers.SerializerMethodField()
+    kab_kota = serializers.SerializerMethodField()
+    desa_nama = serializers.CharField(source="desa.nama", read_only=True)
+    tanpa_nik = serializers.BooleanField(read_only=True)
+    nik_region = serializers.SerializerMethodField()
+    household = serializers.PrimaryKeyRelatedField(
+        queryset=Household.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "id", "nik", "tanpa_nik", "nik_region", "name", "birth_place", "birth_date", "sex",
+            "household", "relationship", "desa", "desa_nama", "kecamatan", "kab_kota",
+            "disability", "schooling", "occupation", "life_status", "life_status_date",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_kecamatan(self, obj) -> str | None:
+        return area_codes(obj.desa_id)["kecamatan"]
+
+    def get_kab_kota(self, obj) -> str | None:
+        return area_codes(obj.desa_id)["kab_kota"]
+
+    def get_nik_region(self, obj) -> str | None:
+        """Where the NIK was first issued (by its code; may differ from today's address)."""
+        return region_name_for_nik(obj.nik) if obj.nik else None
+
+    def validate_household(self, household):
+        request = self.context.get("request")
+        if household is not None and request is not None:
+            if not Household.objects.for_user(request.user).filter(pk=household.pk).exists():
+                raise serializers.ValidationError("Keluarga tidak ditemukan di wilayah Anda.")
+        return household
+
+
+class PersonUpsertSerializer(PersonSerializer):
+    """PUT /persons/by-nik/<nik>/: the NIK comes from the URL."""
+
+    class Meta(PersonSerializer.Meta):
+        read_only_fields = ["nik", "created_at", "updated_at"]
+
+
+class HouseholdMemberSerializer(serializers.ModelSerializer):
+    nik = MaskedIdentifierField(full_perm=NIK_FULL_PERM, read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "nik", "name", "birth_date", "sex", "relationship", "life_status"]
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    no_kk = MaskedIdentifierField(full_perm=KK_FULL_PERM, max_length=16)
+    desa = DesaField()
+    desa_nama = serializers.CharField(source="desa.nama", read_only=True)
+    kecamatan = serializers.SerializerMethodField()
+    kab_kota = serializers.SerializerMethodField()
+    head_name = serializers.CharField(source="head.name", read_only=True, default=None)
+    member_count = serializers.IntegerField(read_only=True, default=0)
+    head = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
+                                              allow_null=True)
+
+    class Meta:
+        model = Household
+        fields = [
+            "id", "no_kk", "address", "rt", "rw", "desa", "desa_nama", "kecamatan", "kab_kota",
+            "head", "head_name", "member_count", "decile", "floor", "wall", "water_source",
+            "lighting", "cooking_fuel", "toilet", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_kecamatan(self, obj) -> str | None:
+        return area_codes(obj.desa_id)["kecamatan"]
+
+    def get_kab_kota(self, obj) -> str | None:
+        return area_codes(obj.desa_id)["kab_kota"]
+
+
+class HouseholdDetailSerializer(HouseholdSerializer):
+    members = HouseholdMemberSerializer(many=True, read_only=True)
+
+    class Meta(HouseholdSerializer.Meta):
+        fields = [*HouseholdSerializer.Meta.fields, "members"]

@@ -1,0 +1,111 @@
+"""Pure functions for duplicate detection: no ORM, no clock.
+
+``name_key`` folds the common ways one Indonesian name is written into one key: case, spacing
+and punctuation; honorifics and degrees (H., Hj., Dr., S.Pd., …); Muhammad/Muhamad/Mohammad/
+Moch./Moh./M.; Siti/St.; old spelling (oe→u, dj→j, tj→c, ch/kh→h); doubled letters.
+"""
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+TITLES = {
+    "h", "hj", "haji", "hajah", "hajjah", "kh", "dr", "drs", "dra", "ir", "prof", "ust",
+    "ustadz", "ustad", "ustadzah", "bpk", "bapak", "ibu", "ny", "nyonya", "tn", "sdr", "sdri",
+    "alm", "almh",
+}
+# Degrees usually follow a comma: "Ahmad, S.Pd." — everything after the first comma is dropped.
+MUHAMMAD = {
+    "m", "muh", "muhd", "mhd", "moh", "mohd", "moch", "mochamad", "mochammad", "mohamad",
+    "mohammad", "mohammed", "muhamad", "muhammad", "muhamat", "muhammat", "mokhamad",
+    "mokhammad", "muchamad", "muchammad", "mukhamad", "mukhammad",
+}
+SITI = {"st", "siti", "sitti"}
+OLD_SPELLING = [("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"), ("kh", "h")]
+
+_NON_ALPHA = re.compile(r"[^a-z ]+")
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def name_tokens(name: str) -> list[str]:
+    text = _ascii(name or "").lower().split(",")[0]
+    text = _NON_ALPHA.sub(" ", text.replace(".", ". "))
+    tokens = []
+    for token in text.split():
+        if token in TITLES and tokens == []:
+            continue
+        if token in MUHAMMAD:
+            token = "muhammad"
+        elif token in SITI:
+            token = "siti"
+        tokens.append(token)
+    return tokens
+
+
+def name_key(name: str) -> str:
+    """One key for the variants of a name (spaces removed, so "Nur Aini" = "Nuraini")."""
+    joined = "".join(name_tokens(name))
+    for old, new in OLD_SPELLING:
+        joined = joined.replace(old, new)
+    return _DOUBLED.sub(r"\1", joined)
+
+
+def name_similarity(key_a: str, key_b: str) -> float:
+    if not key_a or not key_b:
+        return 0.0
+    if key_a == key_b:
+        return 1.0
+    return SequenceMatcher(None, key_a, key_b).ratio()
+
+
+def nik_one_typo_apart(a: str | None, b: str | None) -> bool:
+    """True when two NIKs differ by one substituted digit or two swapped neighbours."""
+    if not a or not b or len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and (
+        a[diff[1]] == b[diff[0]]
+    )
+
+
+NAME_THRESHOLD = 0.88
+
+
+def duplicate_score(
+    *, key_a: str, key_b: str, same_kecamatan: bool, same_birth_date: bool,
+    nik_a: str | None, nik_b: str | None,
+) -> tuple[int, list[str]]:
+    """Score 0–100 and the reasons for a pair of persons; 0 means "not a candidate".
+
+    - NIKs one typo apart with the same birth date: 95 (+ the name evidence).
+    - Same birth date and kecamatan, names equal after normalisation: 90.
+    - Same birth date and kecamatan, names similar (≥ 0.88): 60–85 by similarity.
+    Two different, valid NIKs that are not one typo apart are different people: 0.
+    """
+    reasons: list[str] = []
+    similarity = name_similarity(key_a, key_b)
+    typo = nik_one_typo_apart(nik_a, nik_b)
+    if nik_a and nik_b and nik_a != nik_b and not typo:
+        return 0, []
+    score = 0
+    if typo and same_birth_date:
+        score = 95
+        reasons.append("nik_satu_digit_berbeda")
+    if same_birth_date and same_kecamatan:
+        if similarity == 1.0:
+            score = max(score, 90)
+            reasons.append("nama_sama_setelah_normalisasi")
+        elif similarity >= NAME_THRESHOLD:
+            score = max(score, int(60 + (similarity - NAME_THRESHOLD) / (1 - NAME_THRESHOLD) * 25))
+            reasons.append("nama_mirip")
+    if reasons:
+        reasons.append("tanggal_lahir_sama")
+        if same_kecamatan:
+            reasons.append("kecamatan_sama")
+    return (score, reasons) if score else (0, [])

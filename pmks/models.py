@@ -1,0 +1,345 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dinsos import audit
+from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
+from dinsos.models import Office, Wilayah
+from dinsos.scoping import ScopedQuerySet
+from dinsos.validators import validate_nik, validate_no_kk
+from pmks import choices
+
+DESA_ONLY = {"tingkat__in": DESA_KELURAHAN}
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Household(TimeStamped):
+    """A family by its Kartu Keluarga. Kecamatan and kab/kota follow from ``desa``."""
+
+    no_kk = models.CharField(
+        _("No. KK"), max_length=16, unique=True, validators=[validate_no_kk]
+    )
+    address = models.CharField(_("alamat"), max_length=255)
+    rt = models.CharField(_("RT"), max_length=3, blank=True)
+    rw = models.CharField(_("RW"), max_length=3, blank=True)
+    desa = models.ForeignKey(
+        Wilayah, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT,
+        related_name="+", limit_choices_to=DESA_ONLY,
+    )
+    head = models.ForeignKey(
+        "Person", verbose_name=_("kepala keluarga"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    decile = models.PositiveSmallIntegerField(_("desil DTSEN"), null=True, blank=True)
+    floor = models.CharField(_("lantai"), max_length=20, choices=choices.Floor.choices, blank=True)
+    wall = models.CharField(_("dinding"), max_length=20, choices=choices.Wall.choices, blank=True)
+    water_source = models.CharField(
+        _("sumber air minum"), max_length=20, choices=choices.WaterSource.choices, blank=True
+    )
+    lighting = models.CharField(
+        _("penerangan"), max_length=20, choices=choices.Lighting.choices, blank=True
+    )
+    cooking_fuel = models.CharField(
+        _("bahan bakar memasak"), max_length=20, choices=choices.CookingFuel.choices, blank=True
+    )
+    toilet = models.CharField(
+        _("fasilitas BAB"), max_length=20, choices=choices.Toilet.choices, blank=True
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "desa"
+
+    class Meta:
+        verbose_name = _("keluarga")
+        verbose_name_plural = _("keluarga")
+        ordering = ["no_kk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decile__isnull=True) | Q(decile__gte=1, decile__lte=10),
+                name="pmks_household_decile_1_10",
+            ),
+        ]
+
+    def __str__(self):
+        return f"KK {self.no_kk}"
+
+
+class Person(TimeStamped):
+    nik = models.CharField(
+        _("NIK"), max_length=16, unique=True, null=True, blank=True, validators=[validate_nik]
+    )
+    name = models.CharField(_("nama"), max_length=150)
+    name_key = models.CharField(_("kunci nama"), max_length=150, editable=False, db_index=True)
+    birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
+    birth_date = models.DateField(_("tanggal lahir"))
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
+    household = models.ForeignKey(
+        Household, verbose_name=_("keluarga"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="members",
+    )
+    relationship = models.CharField(
+        _("hubungan dengan kepala keluarga"), max_length=20,
+        choices=choices.Relationship.choices, blank=True,
+    )
+    desa = models.ForeignKey(
+        Wilayah, verbose_name=_("desa/kelurahan domisili"), on_delete=models.PROTECT,
+        related_name="+", limit_choices_to=DESA_ONLY,
+    )
+    disability = models.CharField(
+        _("disabilitas"), max_length=20, choices=choices.Disability.choices,
+        default=choices.Disability.TIDAK,
+    )
+    schooling = models.CharField(
+        _("pendidikan"), max_length=20, choices=choices.Schooling.choices, blank=True
+    )
+    occupation = models.CharField(_("pekerjaan"), max_length=100, blank=True)
+    life_status = models.CharField(
+        _("status hidup"), max_length=10, choices=choices.LifeStatus.choices,
+        default=choices.LifeStatus.HIDUP,
+    )
+    life_status_date = models.DateField(_("tanggal status"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("digabung ke"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="merged_from",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "desa"
+
+    class Meta:
+        verbose_name = _("orang")
+        verbose_name_plural = _("orang")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["desa", "birth_date"], name="pmks_person_desa_birth")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(life_status="hidup") | Q(life_status_date__isnull=False),
+                name="pmks_person_life_status_dated",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.nik or _('tanpa NIK')})"
+
+    @property
+    def tanpa_nik(self) -> bool:
+        return not self.nik
+
+
+class Category(models.Model):
+    """The 26 PPKS types of Permensos 08/2012, in official order (loaded by migration)."""
+
+    number = models.PositiveSmallIntegerField(_("nomor urut"), unique=True)
+    slug = models.SlugField(_("kode"), max_length=60, unique=True)
+    name = models.CharField(_("nama"), max_length=150)
+    household_level = models.BooleanField(_("masalah tingkat keluarga"), default=False)
+    minimum_service = models.BooleanField(
+        _("urusan SPM provinsi (PP 2/2018)"), default=False,
+        help_text=_("Rehabilitasi dalam panti atau perlindungan korban bencana tingkat provinsi."),
+    )
+
+    class Meta:
+        verbose_name = _("kategori PPKS")
+        verbose_name_plural = _("kategori PPKS")
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+
+class Case(TimeStamped):
+    """A person (or a household, for household-level problems) × a PPKS category."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("orang"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("keluarga"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="cases"
+    )
+    desa = models.ForeignKey(
+        Wilayah, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("Diturunkan dari orang/keluarga oleh server."), editable=False,
+    )
+    identified_on = models.DateField(_("tanggal teridentifikasi"))
+    source = models.CharField(_("sumber"), max_length=30, choices=choices.CaseSource.choices)
+    source_note = models.CharField(_("keterangan sumber"), max_length=255, blank=True)
+    description = models.TextField(_("uraian"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=choices.CaseStatus.choices,
+        default=choices.CaseStatus.TERIDENTIFIKASI,
+    )
+    close_reason = models.CharField(
+        _("alasan penutupan"), max_length=20, choices=choices.CloseReason.choices, blank=True
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "desa"
+
+    class Meta:
+        verbose_name = _("kasus")
+        verbose_name_plural = _("kasus")
+        ordering = ["-identified_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(person__isnull=False) & Q(household__isnull=True))
+                | (Q(person__isnull=True) & Q(household__isnull=False)),
+                name="pmks_case_one_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "category"], name="pmks_case_status_cat")]
+
+    def __str__(self):
+        return f"{self.category.name} — {self.person or self.household}"
+
+
+class CaseTransition(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=choices.CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=choices.CaseStatus.choices)
+    reason = models.TextField(_("alasan"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("waktu"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("riwayat status kasus")
+        verbose_name_plural = _("riwayat status kasus")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class ServiceType(models.Model):
+    """Per-pillar list of service types, kept as data."""
+
+    pillar = models.CharField(_("pilar"), max_length=30, choices=Pillar.choices)
+    code = models.SlugField(_("kode"), max_length=60, unique=True)
+    name = models.CharField(_("nama"), max_length=150)
+    active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("jenis layanan")
+        verbose_name_plural = _("jenis layanan")
+        ordering = ["pillar", "name"]
+
+    def __str__(self):
+        return f"{self.get_pillar_display()}: {self.name}"
+
+
+class Service(TimeStamped):
+    case = models.ForeignKey(Case, verbose_name=_("kasus"), on_delete=models.PROTECT,
+                             related_name="services")
+    pillar = models.CharField(_("pilar"), max_length=30, choices=Pillar.choices, editable=False)
+    service_type = models.ForeignKey(
+        ServiceType, verbose_name=_("jenis layanan"), on_delete=models.PROTECT, related_name="+"
+    )
+    start_date = models.DateField(_("tanggal mulai"))
+    end_date = models.DateField(_("tanggal selesai"), null=True, blank=True)
+    value_amount = models.DecimalField(
+        _("nilai (Rp)"), max_digits=15, decimal_places=2, null=True, blank=True
+    )
+    funding_source = models.CharField(
+        _("sumber dana"), max_length=20, choices=FundingSource.choices
+    )
+    provider_office = models.ForeignKey(
+        Office, verbose_name=_("pemberi layanan (dinas)"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    provider_name = models.CharField(
+        _("pemberi layanan (lembaga lain)"), max_length=150, blank=True
+    )
+    note = models.TextField(_("catatan"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "case__desa"
+
+    class Meta:
+        verbose_name = _("layanan")
+        verbose_name_plural = _("layanan")
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="pmks_service_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_amount__isnull=True) | Q(value_amount__gte=0),
+                name="pmks_service_value_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service_type.name} ({self.start_date})"
+
+
+class DuplicateCandidate(models.Model):
+    """A pair of persons that look like one. ``person_a.id < person_b.id``; one row per pair."""
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("skor"))
+    reasons = models.JSONField(_("alasan"), default=list)
+    status = models.CharField(
+        _("status"), max_length=20, choices=choices.DuplicateStatus.choices,
+        default=choices.DuplicateStatus.OPEN,
+    )
+    found_at = models.DateTimeField(_("ditemukan"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("ditinjau"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "person_a__desa"
+
+    class Meta:
+        verbose_name = _("kandidat duplikat")
+        verbose_name_plural = _("kandidat duplikat")
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person_a", "person_b"], name="pmks_duplicate_pair"),
+            models.CheckConstraint(
+                condition=Q(person_a__lt=models.F("person_b")), name="pmks_duplicate_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person_a_id} ~ {self.person_b_id} ({self.score})"
+
+
+class PersonMerge(models.Model):
+    """A reviewed merge: ``merged`` was folded into ``kept``; ``snapshot`` keeps what it was."""
+
+    kept = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="merge")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(_("alasan"), blank=True)
+    snapshot = models.JSONField(_("data sebelum digabung"))
+
+    class Meta:
+        verbose_name = _("penggabungan orang")
+        verbose_name_plural = _("penggabungan orang")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.merged_id} → {self.kept_id}"
+
+
+for model in (Household, Person, Case, Service, DuplicateCandidate, PersonMerge, ServiceType):
+    audit.register(model)

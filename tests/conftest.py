@@ -1,0 +1,62 @@
+import pytest
+from rest_framework.test import APIClient
+
+from dinsos import roles
+from tests.factories import UserFactory, office_for
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in-process unless a test asks for the real broker."""
+    from dinsos.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str, kab_kota: str = "36", **kwargs):
+        return UserFactory(role=role, office=office_for(kab_kota), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def province_operator(make_user):
+    return make_user(roles.OPERATOR_PROVINSI)
+
+
+@pytest.fixture
+def pandeglang_operator(make_user):
+    return make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+
+
+@pytest.fixture
+def lebak_operator(make_user):
+    return make_user(roles.OPERATOR_KAB_KOTA, "36.02")
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user(roles.AUDITOR)
+
+
+@pytest.fixture
+def api_as():
+    def client_for(user):
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return client_for
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return (
+        f"database: {settings.DATABASES['default']['ENGINE']} · "
+        f"broker: {settings.CELERY_BROKER_URL.split('@')[-1]}"
+    )
