@@ -40,9 +40,12 @@ def _normalise_nik(value):
 
 def _household_check(household: Household) -> None:
     household.full_clean()
-    if household.head_id and household.pk:
-        if not Person.objects.filter(pk=household.head_id, household=household).exists():
-            raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
+    if (
+        household.head_id
+        and household.pk
+        and not Person.objects.filter(pk=household.head_id, household=household).exists()
+    ):
+        raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
 
 
 @transaction.atomic
@@ -77,7 +80,10 @@ def household_delete(*, actor, household: Household) -> None:
 
 # --- persons ----------------------------------------------------------------------------------
 
-def _person_check(person: Person) -> None:
+def _person_check(person: Person, actor) -> None:
+    ensure_in_area(actor, person.desa_id)
+    if person.household_id:
+        ensure_in_area(actor, person.household.desa_id)
     person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = calculations.name_key(person.name)
@@ -104,8 +110,7 @@ def _person_after_save(person: Person) -> None:
 def person_register(*, actor, **fields) -> Person:
     person = Person()
     _assign(person, fields, PERSON_FIELDS)
-    ensure_in_area(actor, person.desa_id)
-    _person_check(person)
+    _person_check(person, actor)
     person.save()
     _person_after_save(person)
     return person
@@ -115,8 +120,7 @@ def person_register(*, actor, **fields) -> Person:
 def person_update(*, actor, person: Person, **fields) -> Person:
     ensure_in_area(actor, person.desa_id)
     _assign(person, fields, PERSON_FIELDS)
-    ensure_in_area(actor, person.desa_id)
-    _person_check(person)
+    _person_check(person, actor)
     person.save()
     _person_after_save(person)
     return person

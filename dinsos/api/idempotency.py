@@ -26,14 +26,17 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 class IdempotencyConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = _("Permintaan dengan Idempotency-Key ini sedang diproses. Ulangi sebentar lagi.")
+    default_detail = _(
+        "Permintaan dengan Idempotency-Key ini sedang diproses. Ulangi sebentar lagi."
+    )
     default_code = "idempotency_in_progress"
 
 
 class IdempotencyMismatch(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = _(
-        "Idempotency-Key ini sudah dipakai untuk permintaan lain. Gunakan kunci baru untuk data baru."
+        "Idempotency-Key ini sudah dipakai untuk permintaan lain. "
+        "Gunakan kunci baru untuk data baru."
     )
     default_code = "idempotency_key_reused"
 

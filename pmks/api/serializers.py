@@ -41,13 +41,6 @@ class PersonSerializer(serializers.ModelSerializer):
         """Where the NIK was first issued (by its code; may differ from today's address)."""
         return region_name_for_nik(obj.nik) if obj.nik else None
 
-    def validate_household(self, household):
-        request = self.context.get("request")
-        if household is not None and request is not None:
-            if not Household.objects.for_user(request.user).filter(pk=household.pk).exists():
-                raise serializers.ValidationError("Keluarga tidak ditemukan di wilayah Anda.")
-        return household
-
 
 class PersonUpsertSerializer(PersonSerializer):
     """PUT /persons/by-nik/<nik>/: the NIK comes from the URL."""
