@@ -97,6 +97,36 @@ def register(model=None, **options):
     return _register(model) if model is not None else _register
 
 
+def log_bulk(model, entries: list[tuple[object, dict, int]]) -> None:
+    """Audit rows written in bulk (imports), where no save() signal fires: ``entries`` are
+    (instance, {field: [old, new]}, action) with action a LogEntry.Action. One INSERT per call;
+    masked fields are masked as for single saves."""
+    from auditlog.diff import mask_str
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    if not entries:
+        return
+    content_type = ContentType.objects.get_for_model(model)
+    masked = set(MASKED_FIELDS)
+    ctx = _current.get()
+    actor = ctx.resolve_actor() if ctx else None
+    extra = {"source": ctx.source if ctx else "system", **(ctx.extra if ctx else {}), "bulk": True}
+    rows = []
+    for instance, changes, action in entries:
+        shown = {
+            name: [mask_str(str(v)) if name in masked and v not in (None, "") else v
+                   for v in pair]
+            for name, pair in changes.items()
+        }
+        rows.append(LogEntry(
+            content_type=content_type, object_pk=str(instance.pk), object_id=instance.pk,
+            object_repr=str(instance)[:200], action=action, changes=shown,
+            changes_text="", actor=actor, additional_data=extra,
+        ))
+    LogEntry.objects.bulk_create(rows, batch_size=1000)
+
+
 def log_access(instance) -> None:
     """Record that a person's data was read (an ACCESS entry in the same trail)."""
     from auditlog.signals import accessed

@@ -143,6 +143,45 @@ class IdempotencyKey(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
+class ImportBatch(models.Model):
+    """One uploaded import file and what became of it: totals and every rejected row (row,
+    column, reason), so the report can be downloaded as the original file plus an error column.
+    Scoped by the uploader's area."""
+
+    class Status(models.TextChoices):
+        QUEUED = "antre", _("Dalam antrean")
+        RUNNING = "berjalan", _("Sedang diproses")
+        CHECKED = "diperiksa", _("Diperiksa (uji coba, tidak disimpan)")
+        IMPORTED = "diimpor", _("Diimpor")
+        FAILED = "gagal", _("Gagal")
+
+    kind = models.CharField(_("jenis"), max_length=30)
+    file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/")
+    filename = models.CharField(_("nama berkas"), max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    dry_run = models.BooleanField(_("uji coba"), default=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    totals = models.JSONField(_("jumlah"), default=dict)
+    errors = models.JSONField(_("kesalahan"), default=list)
+    message = models.TextField(_("pesan"), blank=True)
+    area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "area"
+
+    class Meta:
+        verbose_name = _("impor berkas")
+        verbose_name_plural = _("impor berkas")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.filename} ({self.get_status_display()})"
+
+
 audit.register(Wilayah)
 audit.register(Office)
 audit.register(User, m2m_fields={"groups"})

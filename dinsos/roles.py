@@ -17,18 +17,19 @@ AUDITOR = "Auditor"
 ALL_ACTIONS = ("view", "add", "change", "delete")
 DOMAIN_APPS = ("pmks", "psks", "jamsosratu")
 REFERENCE = {"dinsos": ("view",)}
+OPERATOR_KERNEL = {"dinsos": ("view", "add_importbatch")}  # operators upload import files
 
 # role -> {app_label: actions} ; "*" means every app. Custom permissions (codenames not starting
 # with a CRUD verb) are granted by listing their codename in an app's actions.
 ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
     ADMIN: {"*": ALL_ACTIONS},
     OPERATOR_PROVINSI: {
-        **REFERENCE,
+        **OPERATOR_KERNEL,
         **dict.fromkeys(DOMAIN_APPS, ALL_ACTIONS),
         "incentives": ("view",),
     },
     OPERATOR_KAB_KOTA: {
-        **REFERENCE,
+        **OPERATOR_KERNEL,
         **dict.fromkeys(DOMAIN_APPS, ALL_ACTIONS),
         "incentives": ("view",),
     },

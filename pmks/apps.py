@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PmksConfig(AppConfig):
     name = "pmks"
     verbose_name = _("PMKS (Pemerlu Pelayanan Kesejahteraan Sosial)")
+
+    def ready(self):
+        from pmks import importing  # noqa: F401 - registers the household importer

@@ -109,3 +109,22 @@ def duplicate_score(
         if same_kecamatan:
             reasons.append("kecamatan_sama")
     return (score, reasons) if score else (0, [])
+
+
+# --- case workflow ----------------------------------------------------------------------------
+# teridentifikasi → terverifikasi → dalam_penanganan → selesai; from any open status a case may
+# be referred (dirujuk) or closed (ditutup). selesai, dirujuk and ditutup are final.
+OPEN_STATUSES = ("teridentifikasi", "terverifikasi", "dalam_penanganan")
+CASE_TRANSITIONS: dict[str, set[str]] = {
+    "teridentifikasi": {"terverifikasi", "dirujuk", "ditutup"},
+    "terverifikasi": {"dalam_penanganan", "dirujuk", "ditutup"},
+    "dalam_penanganan": {"selesai", "dirujuk", "ditutup"},
+    "selesai": set(),
+    "dirujuk": set(),
+    "ditutup": set(),
+}
+REASON_REQUIRED = {"dirujuk", "ditutup"}
+
+
+def case_transition_allowed(from_status: str, to_status: str) -> bool:
+    return to_status in CASE_TRANSITIONS.get(from_status, set())

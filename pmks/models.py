@@ -7,7 +7,7 @@ from dinsos import audit
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
 from dinsos.models import Office, Wilayah
 from dinsos.scoping import ScopedQuerySet
-from dinsos.validators import validate_nik, validate_no_kk
+from dinsos.validators import mask_nik, mask_no_kk, validate_nik, validate_no_kk
 from pmks import choices
 
 DESA_ONLY = {"tingkat__in": DESA_KELURAHAN}
@@ -69,7 +69,7 @@ class Household(TimeStamped):
         ]
 
     def __str__(self):
-        return f"KK {self.no_kk}"
+        return f"KK {mask_no_kk(self.no_kk)}"
 
 
 class Person(TimeStamped):
@@ -127,7 +127,7 @@ class Person(TimeStamped):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.nik or _('tanpa NIK')})"
+        return f"{self.name} ({mask_nik(self.nik) if self.nik else _('tanpa NIK')})"
 
     @property
     def tanpa_nik(self) -> bool:

@@ -2,15 +2,35 @@
 object (field validators, constraints, cross-field rules) before saving; the audit trail is
 written by the registered models, whoever calls."""
 
+import json
+from dataclasses import dataclass
+from itertools import combinations, groupby
+from operator import itemgetter
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
+from django.forms.models import model_to_dict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dinsos.scoping import ensure_in_area
+from dinsos.money import round_rupiah
+from dinsos.scoping import area_q, ensure_in_area
 from dinsos.validators import validate_nik_matches
 from pmks import calculations
-from pmks.choices import LifeStatus, Relationship
-from pmks.models import Household, Person
+from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, LifeStatus, Relationship
+from pmks.models import (
+    Case,
+    CaseTransition,
+    Category,
+    DuplicateCandidate,
+    Household,
+    Person,
+    PersonMerge,
+    Service,
+    ServiceType,
+)
 
 HOUSEHOLD_FIELDS = {
     "no_kk", "address", "rt", "rw", "desa", "desa_id", "head", "head_id", "decile", "floor",
@@ -152,3 +172,226 @@ def person_delete(*, actor, person: Person) -> None:
         raise ValidationError(_("Orang yang memiliki kasus tidak dapat dihapus; ubah statusnya."))
     Household.objects.filter(head=person).update(head=None)
     person.delete()
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+def _record_transition(case, *, from_status: str, actor, reason: str = "") -> None:
+    CaseTransition.objects.create(
+        case=case, from_status=from_status, to_status=case.status, reason=reason,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+@transaction.atomic
+def case_open(
+    *, actor, category: Category, identified_on, source: str, person: Person | None = None,
+    household: Household | None = None, source_note: str = "", description: str = "",
+) -> Case:
+    """Open a case for a person, or for a household when the category is a household-level
+    problem (e.g. Fakir Miskin). Its wilayah is derived from the subject, never sent."""
+    if (person is None) == (household is None):
+        raise ValidationError(_("Kasus harus untuk satu orang atau satu keluarga."))
+    if household is not None and not category.household_level:
+        raise ValidationError(
+            {"household": _("Kategori %(name)s dicatat per orang, bukan per keluarga.")
+             % {"name": category.name}}
+        )
+    subject = person or household
+    ensure_in_area(actor, subject.desa_id)
+    if person is not None and person.merged_into_id:
+        raise ValidationError({"person": _("Orang ini sudah digabung ke data lain.")})
+    case = Case(
+        person=person, household=household, category=category, desa_id=subject.desa_id,
+        identified_on=identified_on, source=source, source_note=source_note,
+        description=description,
+    )
+    case.full_clean()
+    case.save()
+    _record_transition(case, from_status="", actor=actor, reason=_("Kasus dicatat."))
+    return case
+
+
+@transaction.atomic
+def case_transition(
+    *, actor, case: Case, to_status: str, reason: str = "", close_reason: str = ""
+) -> Case:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    ensure_in_area(actor, case.desa_id)
+    if not calculations.case_transition_allowed(case.status, to_status):
+        raise ValidationError(
+            {"status": _("Status %(from)s tidak dapat diubah menjadi %(to)s.")
+             % {"from": case.get_status_display(), "to": CaseStatus(to_status).label
+                if to_status in CaseStatus.values else to_status}}
+        )
+    reason = (reason or "").strip()
+    if to_status in calculations.REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": _("Alasan wajib diisi untuk status ini.")})
+    if to_status == CaseStatus.DITUTUP:
+        if close_reason not in CloseReason.values:
+            raise ValidationError(
+                {"close_reason": _("Pilih alasan penutupan: meninggal, pindah, duplikat, lainnya.")}
+            )
+        case.close_reason = close_reason
+    from_status = case.status
+    case.status = to_status
+    case.save(update_fields=["status", "close_reason", "updated_at"])
+    _record_transition(case, from_status=from_status, actor=actor, reason=reason)
+    return case
+
+
+# --- services (layanan) -----------------------------------------------------------------------
+
+SERVICEABLE = (CaseStatus.TERVERIFIKASI, CaseStatus.DALAM_PENANGANAN)
+
+
+@transaction.atomic
+def service_record(
+    *, actor, case: Case, service_type: ServiceType, start_date, funding_source: str,
+    end_date=None, value_amount=None, provider_office=None, provider_name: str = "",
+    note: str = "",
+) -> Service:
+    """Record a service delivered on a verified case. The first service puts a verified case
+    "dalam penanganan". Values are whole rupiah (dinsos.money.round_rupiah)."""
+    ensure_in_area(actor, case.desa_id)
+    if case.status not in SERVICEABLE:
+        raise ValidationError(
+            {"case": _("Layanan hanya dapat dicatat untuk kasus terverifikasi atau dalam "
+                       "penanganan (status kasus: %(status)s).")
+             % {"status": case.get_status_display()}}
+        )
+    if not provider_office and not provider_name:
+        raise ValidationError({"provider_name": _("Isi pemberi layanan (dinas atau lembaga).")})
+    service = Service(
+        case=case, service_type=service_type, pillar=service_type.pillar, start_date=start_date,
+        end_date=end_date, funding_source=funding_source,
+        value_amount=None if value_amount is None else round_rupiah(value_amount),
+        provider_office=provider_office, provider_name=provider_name, note=note,
+    )
+    service.full_clean()
+    service.save()
+    if case.status == CaseStatus.TERVERIFIKASI:
+        case_transition(actor=actor, case=case, to_status=CaseStatus.DALAM_PENANGANAN,
+                        reason=_("Layanan pertama dicatat: %(name)s") % {"name": service_type.name})
+    return service
+
+
+@transaction.atomic
+def service_update(*, actor, service: Service, **fields) -> Service:
+    ensure_in_area(actor, service.case.desa_id)
+    allowed = {"start_date", "end_date", "value_amount", "funding_source", "provider_office",
+               "provider_name", "note"}
+    _assign(service, fields, allowed)
+    if service.value_amount is not None:
+        service.value_amount = round_rupiah(service.value_amount)
+    service.full_clean()
+    service.save()
+    return service
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+@dataclass
+class DuplicateScan:
+    persons: int = 0
+    pairs: int = 0
+
+
+def _flush_candidates(candidates: list[DuplicateCandidate]) -> None:
+    # A pair found again keeps its review status; only its score and reasons are refreshed.
+    DuplicateCandidate.objects.bulk_create(
+        candidates, update_conflicts=True, unique_fields=["person_a", "person_b"],
+        update_fields=["score", "reasons"], batch_size=1000,
+    )
+    candidates.clear()
+
+
+def duplicates_find(*, user, wilayah: str | None = None, chunk_size: int = 5000) -> DuplicateScan:
+    """Scan persons for likely duplicates, streaming: one ordered pass by birth date, pairs
+    compared only inside a birth date (and, for names, inside a kecamatan). Memory holds one
+    birth date's group at a time."""
+    qs = Person.objects.for_user(user).filter(merged_into__isnull=True)
+    if wilayah:
+        qs = qs.filter(area_q("desa", wilayah))
+    rows = (
+        qs.order_by("birth_date", "id")
+        .values_list("id", "nik", "name_key", "desa_id", "birth_date")
+        .iterator(chunk_size=chunk_size)
+    )
+    scan = DuplicateScan()
+    pending: list[DuplicateCandidate] = []
+    for _birth_date, group in groupby(rows, key=itemgetter(4)):
+        group = list(group)
+        scan.persons += len(group)
+        for a, b in combinations(group, 2):
+            score, reasons = calculations.duplicate_score(
+                key_a=a[2], key_b=b[2], same_kecamatan=a[3][:8] == b[3][:8],
+                same_birth_date=True, nik_a=a[1], nik_b=b[1],
+            )
+            if score:
+                low, high = sorted((a[0], b[0]))
+                pending.append(DuplicateCandidate(person_a_id=low, person_b_id=high, score=score,
+                                                  reasons=reasons))
+                scan.pairs += 1
+        if len(pending) >= chunk_size:
+            _flush_candidates(pending)
+    if pending:
+        _flush_candidates(pending)
+    return scan
+
+
+@transaction.atomic
+def duplicate_dismiss(*, actor, candidate: DuplicateCandidate) -> DuplicateCandidate:
+    ensure_in_area(actor, candidate.person_a.desa_id)
+    ensure_in_area(actor, candidate.person_b.desa_id)
+    candidate.status = DuplicateStatus.DISMISSED
+    candidate.reviewed_by = actor
+    candidate.reviewed_at = timezone.now()
+    candidate.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return candidate
+
+
+def _snapshot(person: Person) -> dict:
+    data = model_to_dict(person, exclude=["merged_into"])
+    data["cases"] = list(person.cases.values_list("id", flat=True))
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+@transaction.atomic
+def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> PersonMerge:
+    """Fold ``merged`` into ``kept`` after review: cases (and so their services), household
+    headship and membership move to ``kept``; ``merged`` stays as a record pointing to ``kept``
+    so the history of both remains (audit trail, PersonMerge snapshot)."""
+    kept, merged = (Person.objects.select_for_update().get(pk=p.pk) for p in (kept, merged))
+    if kept.pk == merged.pk:
+        raise ValidationError(_("Tidak dapat menggabungkan orang dengan dirinya sendiri."))
+    for person in (kept, merged):
+        ensure_in_area(actor, person.desa_id)
+        if person.merged_into_id:
+            raise ValidationError(_("%(name)s sudah digabung sebelumnya.") % {"name": person.name})
+    record = PersonMerge.objects.create(
+        kept=kept, merged=merged, actor=actor, reason=reason, snapshot=_snapshot(merged)
+    )
+    for case in merged.cases.all():
+        case.person = kept
+        case.save(update_fields=["person", "updated_at"])
+    for household in Household.objects.filter(head=merged):
+        household.head = kept
+        household.save(update_fields=["head", "updated_at"])
+    nik, household_id, relationship = merged.nik, merged.household_id, merged.relationship
+    merged.merged_into = kept
+    merged.nik, merged.household, merged.relationship = None, None, ""
+    merged.save(update_fields=["merged_into", "nik", "household", "relationship", "updated_at"])
+    changed = []
+    if not kept.nik and nik:
+        kept.nik = nik
+        changed.append("nik")
+    if not kept.household_id and household_id:
+        kept.household_id, kept.relationship = household_id, relationship
+        changed += ["household", "relationship"]
+    if changed:
+        kept.save(update_fields=[*changed, "updated_at"])
+    DuplicateCandidate.objects.filter(
+        Q(person_a__in=[kept.pk, merged.pk]) & Q(person_b__in=[kept.pk, merged.pk])
+    ).update(status=DuplicateStatus.MERGED, reviewed_by=actor, reviewed_at=timezone.now())
+    return record

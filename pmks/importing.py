@@ -1,0 +1,322 @@
+"""Import of households with their members (one row per person) from CSV/XLSX.
+
+Rows stream in chunks: per chunk one query finds the existing households, one the existing
+persons, then new rows are inserted in bulk and changed rows updated in bulk; unchanged rows
+write nothing, so importing the same file again changes nothing. Identity is the No. KK for a
+household and the NIK for a person (a person without NIK is matched by household, normalised
+name and birth date). Every rejected row is reported with its row number, column and reason;
+the valid rows are kept.
+"""
+
+import datetime
+from itertools import islice
+
+from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dinsos import audit
+from dinsos.choices import DESA_KELURAHAN, Sex
+from dinsos.importing import Column, Importer, ImportReport, register_importer
+from dinsos.models import Wilayah
+from dinsos.scoping import ALL, user_area
+from dinsos.tabular import read_table
+from dinsos.validators import validate_nik_matches, validate_no_kk
+from pmks import calculations, choices
+from pmks.models import Household, Person
+
+KIND = "pmks_keluarga"
+CHUNK_SIZE = 1000
+
+COLUMNS = [
+    Column("no_kk", _("No. KK, 16 digit, ketik sebagai teks"), True, "3601011503150001"),
+    Column("alamat", _("Alamat sesuai KK"), True, "Kp. Sumur RT 01"),
+    Column("rt", _("RT"), False, "001"),
+    Column("rw", _("RW"), False, "002"),
+    Column("kode_desa", _("Kode Kemendagri desa/kelurahan, mis. 36.01.01.2001"), True,
+           "36.01.01.2001"),
+    Column("desil", _("Desil DTSEN 1–10 (boleh kosong)"), False, "1"),
+    Column("lantai", ", ".join(choices.Floor.values), False, "tanah"),
+    Column("dinding", ", ".join(choices.Wall.values), False, "bambu"),
+    Column("sumber_air", ", ".join(choices.WaterSource.values), False, "sumur_terlindung"),
+    Column("penerangan", ", ".join(choices.Lighting.values), False, "pln_450"),
+    Column("bahan_bakar", ", ".join(choices.CookingFuel.values), False, "kayu"),
+    Column("jamban", ", ".join(choices.Toilet.values), False, "bersama"),
+    Column("nik", _("NIK 16 digit (kosongkan bila tanpa NIK), ketik sebagai teks"), False,
+           "3601015708800001"),
+    Column("nama", _("Nama lengkap"), True, "Siti Aminah"),
+    Column("tempat_lahir", _("Tempat lahir"), False, "Pandeglang"),
+    Column("tanggal_lahir", _("Tanggal lahir: TTTT-BB-HH atau HH-BB-TTTT"), True, "1980-08-17"),
+    Column("jenis_kelamin", _("L atau P"), True, "P"),
+    Column("hubungan", ", ".join(choices.Relationship.values), False, "kepala"),
+    Column("disabilitas", ", ".join(choices.Disability.values), False, "tidak"),
+    Column("pendidikan", ", ".join(choices.Schooling.values), False, "sd"),
+    Column("pekerjaan", _("Pekerjaan"), False, "Buruh tani"),
+]
+REQUIRED = [c.name for c in COLUMNS if c.required]
+
+HOUSEHOLD_MAP = {
+    "no_kk": "no_kk", "alamat": "address", "rt": "rt", "rw": "rw", "kode_desa": "desa_id",
+    "desil": "decile", "lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
+    "penerangan": "lighting", "bahan_bakar": "cooking_fuel", "jamban": "toilet",
+}
+PERSON_MAP = {
+    "nik": "nik", "nama": "name", "tempat_lahir": "birth_place", "tanggal_lahir": "birth_date",
+    "jenis_kelamin": "sex", "hubungan": "relationship", "disabilitas": "disability",
+    "pendidikan": "schooling", "pekerjaan": "occupation",
+}
+CHOICE_COLUMNS = {
+    "lantai": choices.Floor, "dinding": choices.Wall, "sumber_air": choices.WaterSource,
+    "penerangan": choices.Lighting, "bahan_bakar": choices.CookingFuel,
+    "jamban": choices.Toilet, "jenis_kelamin": Sex, "hubungan": choices.Relationship,
+    "disabilitas": choices.Disability, "pendidikan": choices.Schooling,
+}
+HOUSEHOLD_FIELDS = [f for f in HOUSEHOLD_MAP.values() if f != "no_kk"]
+PERSON_FIELDS = [f for f in PERSON_MAP.values() if f != "nik"] + ["desa_id", "name_key",
+                                                                  "household_id"]
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+
+
+def _choice(enum, text: str):
+    text = text.strip()
+    lowered = text.lower()
+    for value, label in enum.choices:
+        if lowered in (value.lower(), str(label).lower()):
+            return value
+    raise ValueError(_("nilai '%(v)s' tidak dikenal; pilihan: %(c)s")
+                     % {"v": text, "c": ", ".join(enum.values)})
+
+
+def _date(text: str) -> datetime.date:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(_("tanggal '%(v)s' tidak dikenal; gunakan TTTT-BB-HH") % {"v": text})
+
+
+def _messages(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def parse_row(values: dict, desa_codes: set[str]) -> tuple[dict, dict, list[tuple[str, str]]]:
+    """One row → (household fields, person fields, [(column, message)])."""
+    problems: list[tuple[str, str]] = []
+    for column in REQUIRED:
+        if not values.get(column, "").strip():
+            problems.append((column, _("wajib diisi")))
+    household, person = {}, {}
+    for column, target in [*HOUSEHOLD_MAP.items(), *PERSON_MAP.items()]:
+        text = values.get(column, "").strip()
+        into = household if column in HOUSEHOLD_MAP else person
+        if not text:
+            into[target] = None if target in ("decile", "nik", "birth_date") else ""
+            continue
+        try:
+            if column in CHOICE_COLUMNS:
+                into[target] = _choice(CHOICE_COLUMNS[column], text)
+            elif column == "tanggal_lahir":
+                into[target] = _date(text)
+            elif column == "desil":
+                decile = int(text)
+                if not 1 <= decile <= 10:
+                    raise ValueError(_("desil harus 1 sampai 10"))
+                into[target] = decile
+            else:
+                into[target] = text
+        except ValueError as exc:
+            problems.append((column, str(exc)))
+    if household.get("no_kk"):
+        try:
+            validate_no_kk(household["no_kk"])
+        except ValidationError as exc:
+            problems.append(("no_kk", _messages(exc)))
+    desa = household.get("desa_id")
+    if desa and desa not in desa_codes:
+        problems.append(("kode_desa", _("kode desa/kelurahan '%(v)s' tidak dikenal atau di luar "
+                                        "wilayah kerja Anda") % {"v": desa}))
+    if person.get("nik") and person.get("birth_date") and person.get("sex") and not any(
+        c in ("jenis_kelamin", "tanggal_lahir") for c, _m in problems
+    ):
+        try:
+            validate_nik_matches(person["nik"], birth_date=person["birth_date"], sex=person["sex"])
+        except ValidationError as exc:
+            problems.append(("nik", _messages(exc)))
+    if not person.get("disability"):
+        person["disability"] = choices.Disability.TIDAK
+    person["desa_id"] = desa
+    person["name"] = " ".join(person.get("name", "").split())
+    person["name_key"] = calculations.name_key(person["name"])
+    return household, person, problems
+
+
+def _changes(obj, data: dict, fields: list[str]) -> dict:
+    return {
+        f: [getattr(obj, f), data[f]]
+        for f in fields
+        if f in data and getattr(obj, f) != data[f]
+    }
+
+
+class _Chunk:
+    def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run):
+        self.rows, self.actor, self.report = rows, actor, report
+        self.desa_codes, self.dry_run = desa_codes, dry_run
+        self.area = user_area(actor)
+
+    def _outside(self, desa_id: str) -> bool:
+        return self.area is not ALL and not (desa_id == self.area
+                                             or desa_id.startswith(f"{self.area}."))
+
+    def run(self) -> None:
+        parsed = []
+        for row in self.rows:
+            household, person, problems = parse_row(row.values, self.desa_codes)
+            if problems:
+                self.report.reject(row.number, problems)
+            else:
+                parsed.append((row.number, household, person))
+        parsed = self._consistent(parsed)
+        existing_households = Household.objects.in_bulk(
+            {h["no_kk"] for _n, h, _p in parsed}, field_name="no_kk")
+        existing_persons = Person.objects.in_bulk(
+            {p["nik"] for _n, _h, p in parsed if p["nik"]}, field_name="nik")
+        accepted = []
+        for number, household, person in parsed:
+            found = existing_households.get(household["no_kk"])
+            if found is not None and self._outside(found.desa_id):
+                self.report.reject(number, [("no_kk", _("No. KK ini terdaftar di wilayah lain."))])
+                continue
+            found_person = existing_persons.get(person["nik"]) if person["nik"] else None
+            if found_person is not None and self._outside(found_person.desa_id):
+                self.report.reject(number, [("nik", _("NIK ini terdaftar di wilayah lain."))])
+                continue
+            accepted.append((number, household, person))
+        households = self._write_households(accepted, existing_households)
+        self._write_persons(accepted, households, existing_persons)
+
+    def _consistent(self, parsed):
+        first_row: dict[str, tuple[int, dict]] = {}
+        niks: dict[str, int] = {}
+        kept = []
+        for number, household, person in parsed:
+            seen = first_row.setdefault(household["no_kk"], (number, household))
+            if seen[1] != household:
+                columns = [c for c, f in HOUSEHOLD_MAP.items() if seen[1][f] != household[f]]
+                self.report.reject(number, [(c, _("berbeda dengan baris %(n)d untuk No. KK yang "
+                                                  "sama") % {"n": seen[0]}) for c in columns])
+                continue
+            if person["nik"]:
+                if person["nik"] in niks:
+                    self.report.reject(number, [("nik", _("NIK sama dengan baris %(n)d")
+                                                 % {"n": niks[person["nik"]]})])
+                    continue
+                niks[person["nik"]] = number
+            kept.append((number, household, person))
+        return kept
+
+    def _write_households(self, accepted, existing) -> dict[str, Household]:
+        result: dict[str, Household] = {}
+        new, changed, log = [], [], []
+        for _number, data, _person in accepted:
+            if data["no_kk"] in result:
+                continue
+            household = existing.get(data["no_kk"])
+            if household is None:
+                household = Household(**data)
+                new.append(household)
+            else:
+                diff = _changes(household, data, HOUSEHOLD_FIELDS)
+                if diff:
+                    for name, (_old, value) in diff.items():
+                        setattr(household, name, value)
+                    changed.append(household)
+                    log.append((household, diff, LogEntry.Action.UPDATE))
+                else:
+                    self.report.count("keluarga_tetap")
+            result[data["no_kk"]] = household
+        self.report.count("keluarga_baru", len(new))
+        self.report.count("keluarga_diubah", len(changed))
+        if not self.dry_run:
+            Household.objects.bulk_create(new, update_conflicts=True, unique_fields=["no_kk"],
+                                          update_fields=HOUSEHOLD_FIELDS)
+            Household.objects.bulk_update(changed, HOUSEHOLD_FIELDS)
+            log += [(h, {f: [None, getattr(h, f)] for f in ["no_kk", *HOUSEHOLD_FIELDS]},
+                     LogEntry.Action.CREATE) for h in new]
+            audit.log_bulk(Household, log)
+        return result
+
+    def _write_persons(self, accepted, households, existing_by_nik) -> None:
+        household_ids = [h.pk for h in households.values() if h.pk]
+        without_nik = {
+            (p.household_id, p.name_key, p.birth_date): p
+            for p in Person.objects.filter(household_id__in=household_ids, nik__isnull=True,
+                                           merged_into__isnull=True)
+        }
+        new, changed, log, heads = [], [], [], []
+        for _number, hh_data, data in accepted:
+            household = households[hh_data["no_kk"]]
+            data = {**data, "household_id": household.pk}
+            if data["nik"]:
+                person = existing_by_nik.get(data["nik"])
+            else:
+                person = without_nik.get((household.pk, data["name_key"], data["birth_date"]))
+            if person is None:
+                person = Person(**{k: v for k, v in data.items() if k != "household_id"},
+                                household=household)
+                new.append(person)
+            else:
+                diff = _changes(person, data, PERSON_FIELDS)
+                if diff:
+                    for name, (_old, value) in diff.items():
+                        setattr(person, name, value)
+                    changed.append(person)
+                    log.append((person, diff, LogEntry.Action.UPDATE))
+                else:
+                    self.report.count("orang_tetap")
+            if (data["relationship"] == choices.Relationship.KEPALA
+                    and household.head_id is None
+                    and all(h is not household for h, _p in heads)):
+                heads.append((household, person))
+        self.report.count("orang_baru", len(new))
+        self.report.count("orang_diubah", len(changed))
+        if self.dry_run:
+            return
+        with_nik = [p for p in new if p.nik]
+        Person.objects.bulk_create(with_nik, update_conflicts=True, unique_fields=["nik"],
+                                   update_fields=PERSON_FIELDS)
+        Person.objects.bulk_create([p for p in new if not p.nik])
+        Person.objects.bulk_update(changed, PERSON_FIELDS)
+        for household, person in heads:
+            household.head_id = person.pk
+        Household.objects.bulk_update([h for h, _p in heads], ["head"])
+        log += [(p, {f: [None, getattr(p, f)] for f in ["nik", *PERSON_FIELDS]},
+                 LogEntry.Action.CREATE) for p in new]
+        audit.log_bulk(Person, log)
+
+
+def _chunks(iterable, size):
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def households_import(*, actor, fileobj, filename: str, dry_run: bool,
+                      chunk_size: int = CHUNK_SIZE) -> ImportReport:
+    area = user_area(actor)
+    desa = Wilayah.objects.filter(tingkat__in=DESA_KELURAHAN)
+    if area is not ALL:
+        desa = desa.within(area) if area else desa.none()
+    desa_codes = set(desa.values_list("kode", flat=True))
+    report = ImportReport()
+    for rows in _chunks(read_table(fileobj, filename, required=REQUIRED), chunk_size):
+        report.rows += len(rows)
+        with transaction.atomic():
+            _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes, dry_run=dry_run).run()
+    return report
+
+
+register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (PMKS)"), columns=COLUMNS,
+                           run=households_import))
