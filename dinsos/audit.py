@@ -115,7 +115,7 @@ def log_bulk(model, entries: list[tuple[object, dict, int]]) -> None:
     rows = []
     for instance, changes, action in entries:
         shown = {
-            name: [mask_str(str(v)) if name in masked and v not in (None, "") else v
+            name: [None if v is None else mask_str(str(v)) if name in masked else str(v)
                    for v in pair]
             for name, pair in changes.items()
         }

@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "pmks.choices.CaseStatus",
+        "DuplicateStatusEnum": "pmks.choices.DuplicateStatus",
+        "ImportStatusEnum": "dinsos.models.ImportBatch.Status",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """FilterSets of the registry, shared by the API, the staff pages and exports."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.choices import Sex
+from dinsos.choices import FundingSource, Pillar, Sex
 from dinsos.filters import WilayahCodeFilter
 from pmks import choices
-from pmks.models import Household, Person
+from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
 
 class HouseholdFilterSet(django_filters.FilterSet):
@@ -53,3 +53,47 @@ class PersonFilterSet(django_filters.FilterSet):
         if value.isdigit():
             return queryset.filter(nik__startswith=value)
         return queryset.filter(name__icontains=value)
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    wilayah = WilayahCodeFilter(field_name="desa")
+    category = django_filters.CharFilter(field_name="category__slug", label=_("Kode kategori"))
+    status = django_filters.MultipleChoiceFilter(choices=choices.CaseStatus.choices)
+    source = django_filters.MultipleChoiceFilter(choices=choices.CaseSource.choices)
+    pillar = django_filters.ChoiceFilter(choices=Pillar.choices, method="with_pillar",
+                                         label=_("Punya layanan pada pilar"))
+    identified_from = django_filters.DateFilter(field_name="identified_on", lookup_expr="gte")
+    identified_to = django_filters.DateFilter(field_name="identified_on", lookup_expr="lte")
+    minimum_service = django_filters.BooleanFilter(field_name="category__minimum_service")
+
+    class Meta:
+        model = Case
+        fields = ["wilayah", "category", "status", "person", "household"]
+
+    def with_pillar(self, queryset, name, value):
+        services = Service.objects.filter(case=OuterRef("pk"), pillar=value)
+        return queryset.filter(Exists(services))
+
+
+class ServiceFilterSet(django_filters.FilterSet):
+    wilayah = WilayahCodeFilter(field_name="case__desa")
+    pillar = django_filters.MultipleChoiceFilter(choices=Pillar.choices)
+    service_type = django_filters.CharFilter(field_name="service_type__code")
+    category = django_filters.CharFilter(field_name="case__category__slug")
+    funding_source = django_filters.MultipleChoiceFilter(choices=FundingSource.choices)
+    start_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
+    start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")
+
+    class Meta:
+        model = Service
+        fields = ["wilayah", "pillar", "service_type", "case"]
+
+
+class DuplicateCandidateFilterSet(django_filters.FilterSet):
+    wilayah = WilayahCodeFilter(field_name="person_a__desa")
+    status = django_filters.MultipleChoiceFilter(choices=choices.DuplicateStatus.choices)
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+
+    class Meta:
+        model = DuplicateCandidate
+        fields = ["wilayah", "status"]

@@ -4,8 +4,15 @@ staff pages and the exports return the same rows."""
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 
-from pmks.filters import HouseholdFilterSet, PersonFilterSet
-from pmks.models import Household, Person
+from dinsos.scoping import area_q, user_area
+from pmks.filters import (
+    CaseFilterSet,
+    DuplicateCandidateFilterSet,
+    HouseholdFilterSet,
+    PersonFilterSet,
+    ServiceFilterSet,
+)
+from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
 
 def household_list(*, user, filters=None):
@@ -31,3 +38,23 @@ def person_list(*, user, filters=None):
 
 def person_get_by_nik(*, user, nik: str) -> Person:
     return get_object_or_404(person_list(user=user), nik=nik)
+
+
+def case_list(*, user, filters=None):
+    qs = Case.objects.for_user(user).select_related("category")
+    return CaseFilterSet(filters, qs).qs if filters is not None else qs
+
+
+def service_list(*, user, filters=None):
+    qs = Service.objects.for_user(user).select_related("service_type")
+    return ServiceFilterSet(filters, qs).qs if filters is not None else qs
+
+
+def duplicate_list(*, user, filters=None):
+    """A pair is listed only when the user may see both persons."""
+    qs = (
+        DuplicateCandidate.objects.for_user(user)
+        .filter(area_q("person_b__desa", user_area(user)))
+        .select_related("person_a", "person_b", "reviewed_by")
+    )
+    return DuplicateCandidateFilterSet(filters, qs).qs if filters is not None else qs

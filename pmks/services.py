@@ -395,3 +395,19 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
         Q(person_a__in=[kept.pk, merged.pk]) & Q(person_b__in=[kept.pk, merged.pk])
     ).update(status=DuplicateStatus.MERGED, reviewed_by=actor, reviewed_at=timezone.now())
     return record
+
+
+@transaction.atomic
+def case_update(*, actor, case: Case, **fields) -> Case:
+    """Descriptive fields only; the status changes through case_transition."""
+    ensure_in_area(actor, case.desa_id)
+    _assign(case, fields, {"source_note", "description", "identified_on"})
+    case.full_clean()
+    case.save()
+    return case
+
+
+@transaction.atomic
+def service_delete(*, actor, service: Service) -> None:
+    ensure_in_area(actor, service.case.desa_id)
+    service.delete()

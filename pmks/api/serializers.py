@@ -2,7 +2,18 @@ from rest_framework import serializers
 
 from dinsos.api.fields import DesaField, MaskedIdentifierField, area_codes
 from dinsos.nik_region import region_name_for_nik
-from pmks.models import Household, Person
+from pmks.choices import CaseStatus, CloseReason
+from pmks.models import (
+    Case,
+    CaseTransition,
+    Category,
+    DuplicateCandidate,
+    Household,
+    Person,
+    PersonMerge,
+    Service,
+    ServiceType,
+)
 
 NIK_FULL_PERM = "pmks.change_person"
 KK_FULL_PERM = "pmks.change_household"
@@ -89,3 +100,107 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 
     class Meta(HouseholdSerializer.Meta):
         fields = [*HouseholdSerializer.Meta.fields, "members"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["number", "slug", "name", "household_level", "minimum_service"]
+
+
+class ServiceTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceType
+        fields = ["code", "name", "pillar", "active"]
+
+
+class CaseTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = CaseTransition
+        fields = ["from_status", "to_status", "reason", "actor", "at"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
+                                                allow_null=True)
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all(),
+                                                   required=False, allow_null=True)
+    kecamatan = serializers.SerializerMethodField()
+    kab_kota = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = ["id", "person", "household", "category", "desa", "kecamatan", "kab_kota",
+                  "identified_on", "source", "source_note", "description", "status",
+                  "close_reason", "created_at", "updated_at"]
+        read_only_fields = ["desa", "status", "close_reason", "created_at", "updated_at"]
+
+    def get_kecamatan(self, obj) -> str | None:
+        return area_codes(obj.desa_id)["kecamatan"]
+
+    def get_kab_kota(self, obj) -> str | None:
+        return area_codes(obj.desa_id)["kab_kota"]
+
+
+class CaseDetailSerializer(CaseSerializer):
+    transitions = CaseTransitionSerializer(many=True, read_only=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "transitions"]
+
+
+class CaseTransitionRequestSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    close_reason = serializers.ChoiceField(choices=CloseReason.choices, required=False,
+                                           allow_blank=True, default="")
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    service_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=ServiceType.objects.filter(active=True)
+    )
+    case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all())
+    value_amount = serializers.DecimalField(max_digits=15, decimal_places=2, required=False,
+                                            allow_null=True, min_value=0)
+
+    class Meta:
+        model = Service
+        fields = ["id", "case", "pillar", "service_type", "start_date", "end_date",
+                  "value_amount", "funding_source", "provider_office", "provider_name", "note",
+                  "created_at", "updated_at"]
+        read_only_fields = ["pillar", "created_at", "updated_at"]
+
+
+class DuplicatePersonSerializer(serializers.ModelSerializer):
+    nik = MaskedIdentifierField(full_perm=NIK_FULL_PERM, read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "nik", "name", "birth_date", "sex", "desa", "household"]
+
+
+class DuplicateCandidateSerializer(serializers.ModelSerializer):
+    person_a = DuplicatePersonSerializer(read_only=True)
+    person_b = DuplicatePersonSerializer(read_only=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", default=None,
+                                        read_only=True)
+
+    class Meta:
+        model = DuplicateCandidate
+        fields = ["id", "person_a", "person_b", "score", "reasons", "status", "found_at",
+                  "reviewed_by", "reviewed_at"]
+
+
+class MergeRequestSerializer(serializers.Serializer):
+    keep = serializers.ChoiceField(choices=[("a", "person_a"), ("b", "person_b")])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PersonMergeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PersonMerge
+        fields = ["id", "kept", "merged", "reason", "at"]

@@ -7,5 +7,10 @@ app_name = "pmks-api"
 router = DefaultRouter()
 router.register("households", views.HouseholdViewSet, basename="household")
 router.register("persons", views.PersonViewSet, basename="person")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("service-types", views.ServiceTypeViewSet, basename="servicetype")
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("duplicates", views.DuplicateCandidateViewSet, basename="duplicate")
 
 urlpatterns = router.urls

@@ -1,22 +1,42 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dinsos.api.idempotency import run_idempotent
-from dinsos.api.viewsets import ScopedModelViewSet
+from dinsos import audit
+from dinsos.api.exports import ExportMixin
+from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.viewsets import ScopedModelViewSet, ScopedReadOnlyModelViewSet
+from dinsos.validators import mask_nik, mask_no_kk
 from pmks import selectors, services
 from pmks.api.serializers import (
+    KK_FULL_PERM,
+    NIK_FULL_PERM,
+    CaseDetailSerializer,
+    CaseSerializer,
+    CaseTransitionRequestSerializer,
+    CategorySerializer,
+    DuplicateCandidateSerializer,
     HouseholdDetailSerializer,
     HouseholdSerializer,
+    MergeRequestSerializer,
+    PersonMergeSerializer,
     PersonSerializer,
     PersonUpsertSerializer,
+    ServiceSerializer,
+    ServiceTypeSerializer,
 )
-from pmks.filters import HouseholdFilterSet, PersonFilterSet
-from pmks.models import Household, Person
+from pmks.filters import (
+    CaseFilterSet,
+    DuplicateCandidateFilterSet,
+    HouseholdFilterSet,
+    PersonFilterSet,
+    ServiceFilterSet,
+)
+from pmks.models import Case, Category, DuplicateCandidate, Household, Person, Service, ServiceType
 
 
-class HouseholdViewSet(ScopedModelViewSet):
+class HouseholdViewSet(ExportMixin, ScopedModelViewSet):
     """Households (Kartu Keluarga). `?wilayah=<kode>` selects everything inside a region."""
 
     queryset = Household.objects.all()
@@ -46,7 +66,7 @@ class HouseholdViewSet(ScopedModelViewSet):
         services.household_delete(actor=self.request.user, household=instance)
 
 
-class PersonViewSet(ScopedModelViewSet):
+class PersonViewSet(ExportMixin, ScopedModelViewSet):
     """Persons. Fetch and upsert by NIK at `persons/by-nik/<nik>/`."""
 
     queryset = Person.objects.all()
@@ -78,9 +98,7 @@ class PersonViewSet(ScopedModelViewSet):
     def by_nik(self, request, nik=None):
         if request.method == "GET":
             person = selectors.person_get_by_nik(user=request.user, nik=nik)
-            from dinsos.audit import log_access
-
-            log_access(person)
+            audit.log_access(person)
             return Response(PersonSerializer(person, context=self.get_serializer_context()).data)
 
         def handle():
@@ -94,3 +112,186 @@ class PersonViewSet(ScopedModelViewSet):
             return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
         return run_idempotent(request, handle)
+
+
+def _masked_nik(obj, request):
+    return obj.nik if request.user.has_perm(NIK_FULL_PERM) else mask_nik(obj.nik)
+
+
+PersonViewSet.export_name = "pmks-orang"
+PersonViewSet.export_columns = [
+    ("nik", _masked_nik),
+    ("nama", lambda o, r: o.name),
+    ("tempat_lahir", lambda o, r: o.birth_place),
+    ("tanggal_lahir", lambda o, r: o.birth_date),
+    ("jenis_kelamin", lambda o, r: o.sex),
+    ("kode_desa", lambda o, r: o.desa_id),
+    ("desa", lambda o, r: o.desa.nama),
+    ("disabilitas", lambda o, r: o.disability),
+    ("pendidikan", lambda o, r: o.schooling),
+    ("pekerjaan", lambda o, r: o.occupation),
+    ("status_hidup", lambda o, r: o.life_status),
+]
+HouseholdViewSet.export_name = "pmks-keluarga"
+HouseholdViewSet.export_columns = [
+    ("no_kk", lambda o, r: o.no_kk if r.user.has_perm(KK_FULL_PERM) else mask_no_kk(o.no_kk)),
+    ("alamat", lambda o, r: o.address),
+    ("rt", lambda o, r: o.rt),
+    ("rw", lambda o, r: o.rw),
+    ("kode_desa", lambda o, r: o.desa_id),
+    ("desa", lambda o, r: o.desa.nama),
+    ("kepala_keluarga", lambda o, r: o.head.name if o.head else ""),
+    ("jumlah_anggota", lambda o, r: o.member_count),
+    ("desil", lambda o, r: o.decile),
+]
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The 26 PPKS categories (Permensos 08/2012), in official order."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    lookup_field = "slug"
+    pagination_class = None
+
+
+class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Service types per pillar."""
+
+    queryset = ServiceType.objects.all()
+    serializer_class = ServiceTypeSerializer
+    lookup_field = "code"
+    filterset_fields = ["pillar", "active"]
+    pagination_class = None
+
+
+class CaseViewSet(ExportMixin, ScopedModelViewSet):
+    """Cases: a person or household × a PPKS category. Status changes only through
+    `POST cases/<id>/transition/`."""
+
+    queryset = Case.objects.all()
+    filterset_class = CaseFilterSet
+    ordering_fields = ["identified_on", "created_at", "status"]
+    ordering = ["-identified_on", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    export_name = "pmks-kasus"
+    export_columns = [
+        ("id", lambda o, r: o.pk),
+        ("kategori", lambda o, r: o.category.name),
+        ("orang_id", lambda o, r: o.person_id),
+        ("keluarga_id", lambda o, r: o.household_id),
+        ("kode_desa", lambda o, r: o.desa_id),
+        ("tanggal_identifikasi", lambda o, r: o.identified_on),
+        ("sumber", lambda o, r: o.get_source_display()),
+        ("status", lambda o, r: o.get_status_display()),
+    ]
+
+    def get_queryset(self):
+        qs = selectors.case_list(user=self.request.user)
+        return qs.prefetch_related("transitions__actor") if self.action == "retrieve" else qs
+
+    def get_serializer_class(self):
+        return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.case_open(actor=self.request.user,
+                                                 **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        allowed = {"source_note", "description", "identified_on"}
+        data = {k: v for k, v in serializer.validated_data.items() if k in allowed}
+        serializer.instance = services.case_update(actor=self.request.user,
+                                                   case=serializer.instance, **data)
+
+    @extend_schema(request=CaseTransitionRequestSerializer, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def transition(self, request, pk=None):
+        case = self.get_object()
+        body = CaseTransitionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = services.case_transition(
+            actor=request.user, case=case, to_status=body.validated_data["status"],
+            reason=body.validated_data["reason"], close_reason=body.validated_data["close_reason"],
+        )
+        case = self.get_queryset().prefetch_related("transitions__actor").get(pk=case.pk)
+        return Response(CaseDetailSerializer(case, context=self.get_serializer_context()).data)
+
+
+class ServiceViewSet(ExportMixin, ScopedModelViewSet):
+    """Services delivered on a case, under one of the four pillars."""
+
+    queryset = Service.objects.all()
+    serializer_class = ServiceSerializer
+    filterset_class = ServiceFilterSet
+    ordering_fields = ["start_date", "created_at", "value_amount"]
+    ordering = ["-start_date", "-id"]
+    export_name = "pmks-layanan"
+    export_columns = [
+        ("id", lambda o, r: o.pk),
+        ("kasus_id", lambda o, r: o.case_id),
+        ("pilar", lambda o, r: o.get_pillar_display()),
+        ("jenis_layanan", lambda o, r: o.service_type.name),
+        ("mulai", lambda o, r: o.start_date),
+        ("selesai", lambda o, r: o.end_date),
+        ("nilai_rp", lambda o, r: o.value_amount),
+        ("sumber_dana", lambda o, r: o.get_funding_source_display()),
+        ("pemberi_layanan", lambda o, r: o.provider_name or (o.provider_office or "")),
+    ]
+
+    def get_queryset(self):
+        return selectors.service_list(user=self.request.user).select_related("provider_office")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.service_record(actor=self.request.user,
+                                                      **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("case", None)
+        data.pop("service_type", None)
+        serializer.instance = services.service_update(actor=self.request.user,
+                                                      service=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        services.service_delete(actor=self.request.user, service=instance)
+
+
+class DuplicateCandidateViewSet(ScopedReadOnlyModelViewSet):
+    """Likely duplicate persons with a score; review with `merge` or `dismiss`."""
+
+    queryset = DuplicateCandidate.objects.all()
+    serializer_class = DuplicateCandidateSerializer
+    filterset_class = DuplicateCandidateFilterSet
+    ordering_fields = ["score", "found_at"]
+    ordering = ["-score", "id"]
+
+    def get_queryset(self):
+        return selectors.duplicate_list(user=self.request.user)
+
+    @extend_schema(request=MergeRequestSerializer, responses=PersonMergeSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def merge(self, request, pk=None):
+        self.check_change_permission(request)
+        candidate = self.get_object()
+        body = MergeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        kept, merged = (candidate.person_a, candidate.person_b)
+        if body.validated_data["keep"] == "b":
+            kept, merged = merged, kept
+        record = services.person_merge(actor=request.user, kept=kept, merged=merged,
+                                       reason=body.validated_data["reason"])
+        return Response(PersonMergeSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=DuplicateCandidateSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def dismiss(self, request, pk=None):
+        self.check_change_permission(request)
+        candidate = services.duplicate_dismiss(actor=request.user, candidate=self.get_object())
+        return Response(self.get_serializer(candidate).data)
+
+    def check_change_permission(self, request):
+        if not request.user.has_perm("pmks.change_person"):
+            self.permission_denied(request, message="Anda tidak berwenang menggabungkan data.")
