@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +8,13 @@ from dinsos import audit
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
 from dinsos.models import Office, Wilayah
 from dinsos.scoping import ScopedQuerySet
-from dinsos.validators import mask_nik, mask_no_kk, validate_nik, validate_no_kk
+from dinsos.validators import (
+    mask_nik,
+    mask_no_kk,
+    validate_nik,
+    validate_nik_matches,
+    validate_no_kk,
+)
 from pmks import choices
 
 DESA_ONLY = {"tingkat__in": DESA_KELURAHAN}
@@ -71,6 +78,14 @@ class Household(TimeStamped):
     def __str__(self):
         return f"KK {mask_no_kk(self.no_kk)}"
 
+    def clean(self):
+        if (
+            self.head_id
+            and self.pk
+            and not Person.objects.filter(pk=self.head_id, household_id=self.pk).exists()
+        ):
+            raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
+
 
 class Person(TimeStamped):
     nik = models.CharField(
@@ -132,6 +147,21 @@ class Person(TimeStamped):
     @property
     def tanpa_nik(self) -> bool:
         return not self.nik
+
+    def clean(self):
+        self.nik = (self.nik or "").strip() or None
+        if self.life_status == choices.LifeStatus.HIDUP:
+            self.life_status_date = None
+        elif self.life_status_date is None:
+            raise ValidationError(
+                {"life_status_date": _("Tanggal wajib diisi untuk status meninggal atau pindah.")}
+            )
+        if self.nik and self.birth_date and self.sex in Sex.values:
+            try:
+                validate_nik(self.nik)
+            except ValidationError:
+                return  # the field validator reports the NIK itself
+            validate_nik_matches(self.nik, birth_date=self.birth_date, sex=self.sex)
 
 
 class Category(models.Model):

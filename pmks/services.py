@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area
-from dinsos.validators import validate_nik_matches
 from pmks import calculations
-from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, LifeStatus, Relationship
+from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, Relationship
 from pmks.models import (
     Case,
     CaseTransition,
@@ -58,34 +57,27 @@ def _normalise_nik(value):
 
 # --- households -------------------------------------------------------------------------------
 
-def _household_check(household: Household) -> None:
-    household.full_clean()
-    if (
-        household.head_id
-        and household.pk
-        and not Person.objects.filter(pk=household.head_id, household=household).exists()
-    ):
-        raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
 
 
 @transaction.atomic
+def household_save(*, actor, household: Household) -> Household:
+    """Validate and save a prepared household (new or changed), e.g. from an admin form."""
+    ensure_in_area(actor, household.desa_id)
+    household.full_clean()
+    household.save()
+    return household
+
+
 def household_create(*, actor, **fields) -> Household:
     household = Household()
     _assign(household, fields, HOUSEHOLD_FIELDS)
-    ensure_in_area(actor, household.desa_id)
-    _household_check(household)
-    household.save()
-    return household
+    return household_save(actor=actor, household=household)
 
 
-@transaction.atomic
 def household_update(*, actor, household: Household, **fields) -> Household:
     ensure_in_area(actor, household.desa_id)
     _assign(household, fields, HOUSEHOLD_FIELDS)
-    ensure_in_area(actor, household.desa_id)
-    _household_check(household)
-    household.save()
-    return household
+    return household_save(actor=actor, household=household)
 
 
 @transaction.atomic
@@ -104,18 +96,9 @@ def _person_check(person: Person, actor) -> None:
     ensure_in_area(actor, person.desa_id)
     if person.household_id:
         ensure_in_area(actor, person.household.desa_id)
-    person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = calculations.name_key(person.name)
-    if person.life_status == LifeStatus.HIDUP:
-        person.life_status_date = None
-    elif person.life_status_date is None:
-        raise ValidationError(
-            {"life_status_date": _("Tanggal wajib diisi untuk status meninggal atau pindah.")}
-        )
     person.full_clean()
-    if person.nik:
-        validate_nik_matches(person.nik, birth_date=person.birth_date, sex=person.sex)
     if person.merged_into_id:
         raise ValidationError(_("Orang ini sudah digabung ke data lain dan tidak dapat diubah."))
 
@@ -127,23 +110,24 @@ def _person_after_save(person: Person) -> None:
 
 
 @transaction.atomic
+def person_save(*, actor, person: Person) -> Person:
+    """Validate and save a prepared person (new or changed), e.g. from an admin form."""
+    _person_check(person, actor)
+    person.save()
+    _person_after_save(person)
+    return person
+
+
 def person_register(*, actor, **fields) -> Person:
     person = Person()
     _assign(person, fields, PERSON_FIELDS)
-    _person_check(person, actor)
-    person.save()
-    _person_after_save(person)
-    return person
+    return person_save(actor=actor, person=person)
 
 
-@transaction.atomic
 def person_update(*, actor, person: Person, **fields) -> Person:
     ensure_in_area(actor, person.desa_id)
     _assign(person, fields, PERSON_FIELDS)
-    _person_check(person, actor)
-    person.save()
-    _person_after_save(person)
-    return person
+    return person_save(actor=actor, person=person)
 
 
 @transaction.atomic
