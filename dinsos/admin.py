@@ -1,9 +1,17 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from dinsos import services
-from dinsos.models import Office, User, Wilayah
+from dinsos import importing, services
+from dinsos.admin_base import DinsosModelAdmin
+from dinsos.models import ImportBatch, Office, User, Wilayah
+from dinsos.tabular import table_response
 
 
 @admin.register(Wilayah)
@@ -66,3 +74,107 @@ class UserAdmin(DjangoUserAdmin):
     def revoke_api_tokens(self, request, queryset):
         count = sum(services.token_revoke(user=user) for user in queryset)
         self.message_user(request, _("%(count)d token dicabut.") % {"count": count})
+
+
+class ImportUploadForm(forms.ModelForm):
+    kind = forms.ChoiceField(label=_("jenis data"))
+
+    class Meta:
+        model = ImportBatch
+        fields = ["kind", "file", "dry_run"]
+        help_texts = {"dry_run": _("Periksa dulu tanpa menyimpan; unggah lagi tanpa centang "
+                                   "untuk menyimpan baris yang benar.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, i.label) for k, i in importing.IMPORTERS.items()]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(DinsosModelAdmin):
+    """Upload a CSV/XLSX import (dry run first); the result page lists rejected rows and links
+    to the file with an error column and to the templates."""
+
+    list_display = ["created_at", "kind", "filename", "dry_run", "status", "message",
+                    "created_by"]
+    list_filter = ["kind", "status", "dry_run"]
+    form = ImportUploadForm
+    readonly_fields = ["kind", "filename", "dry_run", "status", "message", "totals",
+                       "error_table", "downloads", "area", "created_by", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user).select_related("created_by")
+
+    def get_fields(self, request, obj=None):
+        return ["kind", "file", "dry_run", "templates"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["templates"] if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        batch = importing.import_submit(actor=request.user, kind=form.cleaned_data["kind"],
+                                        upload=form.cleaned_data["file"],
+                                        dry_run=form.cleaned_data["dry_run"])
+        obj.pk = batch.pk
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/laporan.<str:fmt>", self.admin_site.admin_view(self.report_view),
+                 name="dinsos_importbatch_report"),
+            path("templat/<str:kind>.<str:fmt>", self.admin_site.admin_view(self.template_view),
+                 name="dinsos_importbatch_template"),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, pk, fmt):
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
+        header, rows = importing.error_report_rows(batch)
+        return table_response(header, rows, fmt=fmt, filename=f"hasil-impor-{batch.pk}")
+
+    def template_view(self, request, kind, fmt):
+        if kind not in importing.IMPORTERS:
+            raise Http404
+        header, example, guide = importing.template_rows(kind)
+        return table_response(header, example, fmt=fmt, filename=f"templat-{kind}",
+                              extra_sheets={"Petunjuk": guide})
+
+    @admin.display(description=_("templat"))
+    def templates(self, obj=None):
+        links = [
+            format_html('{} (<a href="{}">CSV</a> · <a href="{}">XLSX</a>)', importer.label,
+                        reverse("admin:dinsos_importbatch_template", args=[kind, "csv"]),
+                        reverse("admin:dinsos_importbatch_template", args=[kind, "xlsx"]))
+            for kind, importer in importing.IMPORTERS.items()
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links))
+
+    @admin.display(description=_("unduh hasil"))
+    def downloads(self, obj):
+        return format_html(
+            '<a href="{}">CSV</a> · <a href="{}">XLSX</a> ({})',
+            reverse("admin:dinsos_importbatch_report", args=[obj.pk, "csv"]),
+            reverse("admin:dinsos_importbatch_report", args=[obj.pk, "xlsx"]),
+            _("berkas asli ditambah kolom kesalahan"),
+        )
+
+    @admin.display(description=_("baris ditolak"))
+    def error_table(self, obj):
+        rows = obj.errors[:200]
+        if not rows:
+            return "—"
+        body = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((e["row"], e["column"], e["message"]) for e in rows),
+        )
+        more = len(obj.errors) - len(rows)
+        tail = (
+            format_html("<p>… {} {}</p>", more, _("kesalahan lain di berkas hasil"))
+            if more else ""
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>{}",
+            _("baris"), _("kolom"), _("alasan"), body, tail,
+        )

@@ -1,0 +1,260 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from dinsos.admin_base import DinsosModelAdmin, ScopedModelAdmin
+from pmks import services
+from pmks.choices import CaseStatus
+from pmks.models import (
+    Case,
+    CaseTransition,
+    Category,
+    DuplicateCandidate,
+    Household,
+    Person,
+    PersonMerge,
+    Service,
+    ServiceType,
+)
+
+
+class KabKotaFilter(admin.SimpleListFilter):
+    """Kab/kota of the record, from its desa code (a prefix filter, no join)."""
+
+    title = _("kabupaten/kota")
+    parameter_name = "kab_kota"
+    field = "desa"
+
+    def lookups(self, request, model_admin):
+        from dinsos.models import Wilayah
+
+        return [(w.kode, w.nama) for w in Wilayah.objects.kab_kota()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{f"{self.field}__kode__startswith": f"{self.value()}."})
+        return queryset
+
+
+class KecamatanFilter(KabKotaFilter):
+    title = _("kecamatan")
+    parameter_name = "kecamatan"
+
+    def lookups(self, request, model_admin):
+        from dinsos.models import Wilayah
+
+        kab_kota = request.GET.get("kab_kota")
+        if not kab_kota:
+            return []
+        return [(w.kode, w.nama) for w in Wilayah.objects.filter(induk_id=kab_kota)]
+
+
+class CaseKabKotaFilter(KabKotaFilter):
+    field = "case__desa"
+
+
+class PersonInline(admin.TabularInline):
+    model = Person
+    fk_name = "household"
+    fields = ["nik", "name", "birth_date", "sex", "relationship", "life_status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CaseInline(admin.TabularInline):
+    model = Case
+    fk_name = "person"
+    fields = ["category", "identified_on", "source", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ServiceInline(admin.TabularInline):
+    model = Service
+    fields = ["service_type", "pillar", "start_date", "end_date", "value_amount",
+              "funding_source"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TransitionInline(admin.TabularInline):
+    model = CaseTransition
+    fields = ["from_status", "to_status", "reason", "actor", "at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Household)
+class HouseholdAdmin(ScopedModelAdmin):
+    list_display = ["no_kk", "head", "address", "desa", "decile"]
+    list_filter = [KabKotaFilter, KecamatanFilter, "decile"]
+    search_fields = ["=no_kk", "head__name", "address"]
+    list_select_related = ["desa", "head"]
+    autocomplete_fields = ["desa"]
+    raw_id_fields = ["head"]
+    inlines = [PersonInline]
+
+    def save_via_service(self, request, obj, form, change):
+        services.household_save(actor=request.user, household=obj)
+
+
+@admin.register(Person)
+class PersonAdmin(ScopedModelAdmin):
+    list_display = ["name", "nik", "birth_date", "sex", "desa", "life_status"]
+    list_filter = [KabKotaFilter, KecamatanFilter, "sex", "life_status", "disability",
+                   "cases__category", "cases__status"]
+    search_fields = ["=nik", "name", "=household__no_kk"]
+    list_select_related = ["desa"]
+    autocomplete_fields = ["desa"]
+    raw_id_fields = ["household"]
+    readonly_fields = ["merged_into"]
+    inlines = [CaseInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(merged_into__isnull=True)
+
+    def save_via_service(self, request, obj, form, change):
+        services.person_save(actor=request.user, person=obj)
+
+
+@admin.register(Category)
+class CategoryAdmin(DinsosModelAdmin):
+    list_display = ["number", "name", "household_level", "minimum_service"]
+    list_filter = ["minimum_service", "household_level"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(DinsosModelAdmin):
+    list_display = ["name", "pillar", "code", "active"]
+    list_filter = ["pillar", "active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Case)
+class CaseAdmin(ScopedModelAdmin):
+    list_display = ["__str__", "category", "identified_on", "source", "status", "desa"]
+    list_filter = [KabKotaFilter, KecamatanFilter, "category", "status", "source",
+                   "services__pillar"]
+    search_fields = ["=person__nik", "person__name", "=household__no_kk"]
+    list_select_related = ["category", "person", "household", "desa"]
+    raw_id_fields = ["person", "household"]
+    readonly_fields = ["status", "close_reason", "desa"]
+    inlines = [ServiceInline, TransitionInline]
+    actions = ["mark_verified", "mark_in_progress", "mark_done"]
+
+    def save_via_service(self, request, obj, form, change):
+        if change:
+            services.case_update(actor=request.user, case=obj)
+            return
+        created = services.case_open(
+            actor=request.user, person=obj.person, household=obj.household,
+            category=obj.category, identified_on=obj.identified_on, source=obj.source,
+            source_note=obj.source_note, description=obj.description,
+        )
+        obj.pk, obj.desa_id = created.pk, created.desa_id
+
+    def _transition(self, request, queryset, to_status):
+        done = 0
+        for case in queryset:
+            try:
+                services.case_transition(actor=request.user, case=case, to_status=to_status,
+                                         reason=str(_("Diubah melalui admin.")))
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{case}: {'; '.join(exc.messages)}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)d kasus diperbarui.") % {"n": done})
+
+    @admin.action(description=_("Tandai terverifikasi"))
+    def mark_verified(self, request, queryset):
+        self._transition(request, queryset, CaseStatus.TERVERIFIKASI)
+
+    @admin.action(description=_("Mulai penanganan"))
+    def mark_in_progress(self, request, queryset):
+        self._transition(request, queryset, CaseStatus.DALAM_PENANGANAN)
+
+    @admin.action(description=_("Tandai selesai"))
+    def mark_done(self, request, queryset):
+        self._transition(request, queryset, CaseStatus.SELESAI)
+
+
+@admin.register(Service)
+class ServiceAdmin(ScopedModelAdmin):
+    list_display = ["service_type", "pillar", "case", "start_date", "value_amount",
+                    "funding_source"]
+    list_filter = [CaseKabKotaFilter, "pillar", "service_type", "funding_source"]
+    search_fields = ["=case__person__nik", "case__person__name"]
+    list_select_related = ["service_type", "case__category", "case__person", "case__household"]
+    raw_id_fields = ["case"]
+
+    def save_via_service(self, request, obj, form, change):
+        if change:
+            services.service_update(actor=request.user, service=obj)
+            return
+        created = services.service_record(
+            actor=request.user, case=obj.case, service_type=obj.service_type,
+            start_date=obj.start_date, end_date=obj.end_date, value_amount=obj.value_amount,
+            funding_source=obj.funding_source, provider_office=obj.provider_office,
+            provider_name=obj.provider_name, note=obj.note,
+        )
+        obj.pk, obj.pillar = created.pk, created.pillar
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(ScopedModelAdmin):
+    list_display = ["person_a", "person_b", "score", "status", "found_at"]
+    list_filter = ["status"]
+    list_select_related = ["person_a", "person_b"]
+    readonly_fields = ["person_a", "person_b", "score", "reasons", "found_at", "reviewed_by",
+                       "reviewed_at", "status"]
+    actions = ["dismiss", "merge_keep_a"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Bukan duplikat"))
+    def dismiss(self, request, queryset):
+        for candidate in queryset:
+            services.duplicate_dismiss(actor=request.user, candidate=candidate)
+
+    @admin.action(description=_("Gabungkan (pertahankan orang pertama)"))
+    def merge_keep_a(self, request, queryset):
+        for candidate in queryset.select_related("person_a", "person_b"):
+            try:
+                services.person_merge(actor=request.user, kept=candidate.person_a,
+                                      merged=candidate.person_b,
+                                      reason=str(_("Digabung melalui admin.")))
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+
+@admin.register(PersonMerge)
+class PersonMergeAdmin(DinsosModelAdmin):
+    list_display = ["kept", "merged", "actor", "at"]
+    readonly_fields = ["kept", "merged", "actor", "at", "reason", "snapshot"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            kept__in=Person.objects.for_user(request.user))
+
+    def has_add_permission(self, request):
+        return False
