@@ -75,9 +75,14 @@ def _sha256(fileobj) -> str:
     return digest.hexdigest()
 
 
+def import_submit(*, actor, kind: str, upload, dry_run: bool, run_now: bool = False) -> ImportBatch:
+    """Store the upload and queue it (the task runs after commit), or run it here (commands)."""
+    batch = _store(actor=actor, kind=kind, upload=upload, dry_run=dry_run, queue=not run_now)
+    return import_run(batch) if run_now else batch
+
+
 @transaction.atomic
-def import_submit(*, actor, kind: str, upload, dry_run: bool) -> ImportBatch:
-    """Store the upload and queue it (runs after commit)."""
+def _store(*, actor, kind: str, upload, dry_run: bool, queue: bool) -> ImportBatch:
     if kind not in IMPORTERS:
         raise ValueError(f"unknown import kind {kind!r}")
     table_format(upload.name)  # refuse unknown formats before storing anything
@@ -87,9 +92,10 @@ def import_submit(*, actor, kind: str, upload, dry_run: bool) -> ImportBatch:
         area_id=PROVINCE_CODE if area is ALL else area, created_by=actor,
         file=File(upload, name=upload.name),
     )
-    from dinsos.tasks import run_import
+    if queue:
+        from dinsos.tasks import run_import
 
-    run_import.delay_on_commit(batch.pk)
+        run_import.delay_on_commit(batch.pk)
     return batch
 
 

@@ -22,6 +22,12 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         crontab={"minute": "*/5"},
         description="Memastikan beat dan worker berjalan.",
     ),
+    Periodic(
+        name="PMKS: cari kandidat duplikat (harian 02.00 WIB)",
+        task="pmks.find_duplicates",
+        crontab={"minute": "0", "hour": "2"},
+        description="Memindai data orang untuk kandidat duplikat; hasil di admin dan API.",
+    ),
 ]
 
 
