@@ -1,0 +1,121 @@
+"""Demo registry: ~40 households in six kab/kota, their members, cases in every status and
+services under all four pillars. Deterministic and idempotent (keyed by No. KK and NIK)."""
+
+import datetime
+import random
+from decimal import Decimal
+
+from dinsos.choices import FundingSource
+from dinsos.demo import seeder
+from dinsos.models import Office, User, Wilayah
+from dinsos.validators import build_nik, build_no_kk
+from pmks import services
+from pmks.choices import CaseSource, CaseStatus, Relationship
+from pmks.models import Case, Category, Household, Person, ServiceType
+
+MEN = ["Ahmad", "Budi", "Dedi", "Eko", "Hendra", "Iwan", "Jajang", "Mamat", "Rudi", "Ujang",
+       "Muhammad Rizky", "Asep", "Dadang", "Endang", "Yayan"]
+WOMEN = ["Siti Aminah", "Nurhayati", "Euis", "Iis", "Neneng", "Rina", "Sri Wahyuni", "Yeni",
+         "Dewi", "Lilis", "Siti Nurhaliza", "Ade", "Enok"]
+FAMILY = ["Suhendar", "Saputra", "Hidayat", "Rohmat", "Sutisna", "Permana", "Kurnia", "Santosa"]
+KAB_KOTA = ["36.01", "36.02", "36.03", "36.04", "36.72", "36.73"]
+STEPS = {
+    CaseStatus.TERIDENTIFIKASI: [],
+    CaseStatus.TERVERIFIKASI: [CaseStatus.TERVERIFIKASI],
+    CaseStatus.DALAM_PENANGANAN: [CaseStatus.TERVERIFIKASI],  # + a service
+    CaseStatus.SELESAI: [CaseStatus.TERVERIFIKASI, CaseStatus.DALAM_PENANGANAN,
+                         CaseStatus.SELESAI],
+}
+
+
+def _desa_for(rng, kab_kota: str) -> Wilayah:
+    villages = list(Wilayah.objects.filter(tingkat__in=("desa", "kelurahan"),
+                                           kode__startswith=f"{kab_kota}.").order_by("kode")[:40])
+    return rng.choice(villages)
+
+
+def _member(rng, household, desa, relationship, sex, birth, serial, name):
+    nik = build_nik(desa.kode[:8], birth, sex, serial)
+    existing = Person.objects.filter(nik=nik).first()
+    if existing:
+        return existing
+    return services.person_register(
+        actor=_actor(), nik=nik, name=name, birth_place=desa.nama, birth_date=birth, sex=sex,
+        household=household, relationship=relationship, desa=desa,
+        schooling=rng.choice(["sd", "smp", "sma", "tidak_sekolah"]),
+        occupation=rng.choice(["Buruh tani", "Pedagang", "Nelayan", "Tidak bekerja", "Ojek"]),
+    )
+
+
+def _actor():
+    return User.objects.get(username="admin")
+
+
+@seeder(order=10)
+def seed_registry():
+    actor = _actor()
+    categories = {c.slug: c for c in Category.objects.all()}
+    service_types = {s.code: s for s in ServiceType.objects.all()}
+    statuses = list(STEPS)
+    for index in range(40):
+        rng = random.Random(3600 + index)  # one stream per household: reruns pick the same data
+        kab_kota = KAB_KOTA[index % len(KAB_KOTA)]
+        desa = _desa_for(rng, kab_kota)
+        no_kk = build_no_kk(desa.kode[:8], datetime.date(2012 + index % 10, 1 + index % 12, 5),
+                            index + 1)
+        household = Household.objects.filter(no_kk=no_kk).first() or services.household_create(
+            actor=actor, no_kk=no_kk, address=f"Kp. {desa.nama} No. {index + 1}",
+            rt=f"{1 + index % 9:03d}", rw=f"{1 + index % 4:03d}", desa=desa,
+            decile=1 + index % 4, floor=rng.choice(["tanah", "semen", "bambu_kayu"]),
+            wall=rng.choice(["bambu", "kayu", "tembok_kasar"]), water_source="sumur_terlindung",
+            lighting=rng.choice(["pln_450", "pln_900", "listrik_non_pln"]),
+            cooking_fuel=rng.choice(["kayu", "lpg_3kg"]), toilet=rng.choice(["bersama", "sendiri",
+                                                                              "tidak_ada"]),
+        )
+        family = FAMILY[index % len(FAMILY)]
+        head_birth = datetime.date(1955 + index % 30, 1 + index % 12, 1 + index % 28)
+        head = _member(rng, household, desa, Relationship.KEPALA, "L", head_birth, index * 10 + 1,
+                       f"{MEN[index % len(MEN)]} {family}")
+        wife_birth = head_birth.replace(year=head_birth.year + 3)
+        _member(rng, household, desa, Relationship.PASANGAN, "P", wife_birth, index * 10 + 2,
+                WOMEN[index % len(WOMEN)])
+        child = None
+        for n in range(index % 3):
+            child_birth = datetime.date(2008 + n * 4 + index % 3, 1 + (index + n) % 12, 10)
+            sex = "L" if (index + n) % 2 else "P"
+            name = MEN[(index + n) % len(MEN)] if sex == "L" else WOMEN[(index + n) % len(WOMEN)]
+            child = _member(rng, household, desa, Relationship.ANAK, sex, child_birth,
+                            index * 10 + 3 + n, name)
+        if Case.objects.filter(household=household).exists() or Case.objects.filter(
+                person__household=household).exists():
+            continue
+        status = statuses[index % len(statuses)]
+        if index % 4 == 0:
+            case = services.case_open(actor=actor, household=household,
+                                      category=categories["fakir-miskin"],
+                                      identified_on=datetime.date(2026, 1 + index % 10, 3),
+                                      source=CaseSource.DTSEN)
+        else:
+            slug = rng.choice(["lanjut-usia-terlantar", "penyandang-disabilitas",
+                               "anak-terlantar", "perempuan-rawan-sosial-ekonomi"])
+            subject = child if slug == "anak-terlantar" and child else head
+            case = services.case_open(actor=actor, person=subject, category=categories[slug],
+                                      identified_on=datetime.date(2026, 1 + index % 10, 7),
+                                      source=rng.choice([CaseSource.TKSK, CaseSource.PSM,
+                                                         CaseSource.LAPORAN_MASYARAKAT]))
+        for step in STEPS[status]:
+            if step == CaseStatus.DALAM_PENANGANAN:
+                continue
+            case = services.case_transition(actor=actor, case=case, to_status=step,
+                                            reason="Data demo")
+            if step == CaseStatus.TERVERIFIKASI and status in (CaseStatus.DALAM_PENANGANAN,
+                                                              CaseStatus.SELESAI):
+                code = rng.choice(list(service_types))
+                services.service_record(
+                    actor=actor, case=case, service_type=service_types[code],
+                    start_date=case.identified_on + datetime.timedelta(days=14),
+                    value_amount=Decimal(rng.choice([300000, 600000, 1500000, 2250000])),
+                    funding_source=rng.choice([FundingSource.APBD_PROVINSI, FundingSource.APBN]),
+                    provider_office=Office.objects.get(wilayah_id="36"),
+                )
+                case.refresh_from_db()
