@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PmksConfig(AppConfig):
     name = "pmks"
     verbose_name = _("PMKS (Pemerlu Pelayanan Kesejahteraan Sosial)")
+    nav_label = _("PMKS")
+    nav_url_name = "admin:app_list"
+    nav_url_args = ("pmks",)
 
     def ready(self):
         from pmks import importing  # noqa: F401 - registers the household importer
