@@ -218,6 +218,9 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "pmks.choices.CaseStatus",
         "DuplicateStatusEnum": "pmks.choices.DuplicateStatus",
         "ImportStatusEnum": "dinsos.models.ImportBatch.Status",
+        "WorkerStatusEnum": "psks.choices.WorkerStatus",
+        "ReportStatusEnum": "psks.choices.ReportStatus",
+        "InstitutionStatusEnum": "psks.choices.InstitutionStatus",
     },
 }
 

@@ -1,0 +1,110 @@
+"""Reads of the workforce; each applies the user's scope (and the FilterSet when given)."""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+
+from dinsos.choices import Tingkat
+from dinsos.models import Wilayah
+from dinsos.scoping import ALL, user_area
+from psks import filters as filtersets
+from psks.choices import MeetingType, Role
+from psks.models import ActivityReport, Assignment, BankAccount, Institution, Meeting, Worker
+
+
+def _filtered(filterset_class, qs, filters):
+    return filterset_class(filters, qs).qs if filters is not None else qs
+
+
+def worker_list(*, user, filters=None):
+    qs = Worker.objects.for_user(user).select_related("desa")
+    return _filtered(filtersets.WorkerFilterSet, qs, filters)
+
+
+def assignment_list(*, user, filters=None):
+    qs = Assignment.objects.for_user(user).select_related("worker", "area", "decree_office")
+    return _filtered(filtersets.AssignmentFilterSet, qs, filters)
+
+
+def active_on(qs, on: datetime.date):
+    return qs.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+
+
+def bank_account_list(*, user, filters=None):
+    qs = BankAccount.objects.for_user(user).select_related("worker", "bank", "created_by",
+                                                           "verified_by")
+    return _filtered(filtersets.BankAccountFilterSet, qs, filters)
+
+
+def bank_account_in_force(*, worker_id: int, on: datetime.date) -> BankAccount | None:
+    """The verified account a payout on ``on`` uses: the latest verified one in force."""
+    return (
+        BankAccount.objects.filter(worker_id=worker_id, verified_at__isnull=False,
+                                   effective_from__lte=on)
+        .select_related("bank")
+        .order_by("-effective_from", "-verified_at", "-id")
+        .first()
+    )
+
+
+def institution_list(*, user, filters=None):
+    qs = Institution.objects.for_user(user).select_related("desa").prefetch_related(
+        "board_members")
+    return _filtered(filtersets.InstitutionFilterSet, qs, filters)
+
+
+def report_list(*, user, filters=None):
+    qs = ActivityReport.objects.for_user(user).select_related("worker", "reviewed_by")
+    return _filtered(filtersets.ActivityReportFilterSet, qs, filters)
+
+
+def meeting_list(*, user, filters=None):
+    qs = Meeting.objects.for_user(user).select_related("kecamatan").prefetch_related("attendees")
+    return _filtered(filtersets.MeetingFilterSet, qs, filters)
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Month:
+    first: datetime.date
+    last: datetime.date
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        year, month = (int(p) for p in text.split("-"))
+        first = datetime.date(year, month, 1)
+        return cls(first, first.replace(day=calendar.monthrange(year, month)[1]))
+
+
+def kecamatan_coverage(*, user, on: datetime.date, month: Month, wilayah: str | None = None):
+    """Every kecamatan in the user's area with its TKSK on ``on`` (or none) and the number of
+    rakor held in ``month``. One query."""
+    qs = Wilayah.objects.filter(tingkat=Tingkat.KECAMATAN)
+    area = user_area(user)
+    if area is not ALL:
+        qs = qs.within(area) if area else qs.none()
+    if wilayah:
+        qs = qs.within(wilayah)
+    tksk = active_on(Assignment.objects.filter(role=Role.TKSK, area=OuterRef("kode")), on)
+    rakor = (Meeting.objects.filter(kecamatan=OuterRef("kode"), type=MeetingType.RAKOR,
+                                    date__range=(month.first, month.last))
+             .order_by().values("kecamatan").annotate(n=Count("id")).values("n"))
+    return qs.select_related("induk").annotate(
+        tksk_name=Subquery(tksk.values("worker__name")[:1]),
+        tksk_worker_id=Subquery(tksk.values("worker_id")[:1]),
+        rakor_count=Subquery(rakor[:1]),
+        has_tksk=Exists(tksk),
+    ).order_by("kode")
+
+
+def kecamatan_without_tksk(*, user, on: datetime.date):
+    return kecamatan_coverage(user=user, on=on, month=Month.parse(f"{on:%Y-%m}")).filter(
+        has_tksk=False)
+
+
+def kecamatan_without_rakor(*, user, month: Month):
+    return kecamatan_coverage(user=user, on=month.last, month=month).filter(
+        rakor_count__isnull=True)

@@ -1,0 +1,346 @@
+"""Writes of the PSKS workforce. Every write checks the actor's area and the record's own
+rules; the audit trail comes from the registered models."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dinsos.models import Wilayah
+from dinsos.scoping import ensure_in_area
+from dinsos.validators import normalize_npwp
+from psks.choices import ReportStatus, Role, WorkerStatus
+from psks.models import (
+    ActivityReport,
+    Assignment,
+    BankAccount,
+    BoardMember,
+    Institution,
+    Meeting,
+    Worker,
+)
+
+WORKER_FIELDS = {"nik", "name", "sex", "birth_date", "education", "phone", "address", "desa",
+                 "desa_id", "npwp"}
+
+
+def _assign(obj, fields: dict, allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+# --- workers ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def worker_save(*, actor, worker: Worker) -> Worker:
+    ensure_in_area(actor, worker.desa_id)
+    worker.nik = (worker.nik or "").strip()
+    worker.npwp = normalize_npwp(worker.npwp) if worker.npwp else ""
+    worker.full_clean()
+    worker.save()
+    return worker
+
+
+def worker_register(*, actor, **fields) -> Worker:
+    worker = Worker()
+    _assign(worker, fields, WORKER_FIELDS)
+    return worker_save(actor=actor, worker=worker)
+
+
+def worker_update(*, actor, worker: Worker, **fields) -> Worker:
+    ensure_in_area(actor, worker.desa_id)
+    _assign(worker, fields, WORKER_FIELDS)
+    return worker_save(actor=actor, worker=worker)
+
+
+@transaction.atomic
+def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
+                      reason: str = "") -> Worker:
+    """Suspend (nonaktif), stop (berhenti) or reactivate a worker. Stopping ends the worker's
+    open assignments on that date, keeping their history."""
+    ensure_in_area(actor, worker.desa_id)
+    worker.status, worker.status_date, worker.status_reason = status, on, reason
+    if status == WorkerStatus.AKTIF:
+        worker.status_reason = reason
+    worker.full_clean()
+    worker.save()
+    if status == WorkerStatus.BERHENTI:
+        for assignment in worker.assignments.filter(Q(end_date__isnull=True) | Q(end_date__gt=on),
+                                                   start_date__lte=on):
+            assignment_end(actor=actor, assignment=assignment, end_date=on,
+                           reason=_("Tenaga berhenti: %(r)s") % {"r": reason})
+    return worker
+
+
+# --- assignments ------------------------------------------------------------------------------
+
+def _overlapping(qs, start: datetime.date, end: datetime.date | None):
+    qs = qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+    return qs.filter(start_date__lte=end) if end else qs
+
+
+def _check_assignment(assignment: Assignment) -> None:
+    assignment.full_clean()
+    others = Assignment.objects.exclude(pk=assignment.pk)
+    clash = _overlapping(others.filter(worker=assignment.worker, role=assignment.role),
+                         assignment.start_date, assignment.end_date).first()
+    if clash:
+        raise ValidationError({"start_date": _(
+            "Tenaga ini sudah bertugas sebagai %(role)s pada %(start)s–%(end)s (SK %(sk)s).")
+            % {"role": clash.get_role_display(), "start": clash.start_date,
+               "end": clash.end_date or "…", "sk": clash.decree_number}})
+    if assignment.role == Role.TKSK:
+        clash = _overlapping(others.filter(role=Role.TKSK, area_id=assignment.area_id),
+                             assignment.start_date, assignment.end_date).first()
+        if clash:
+            raise ValidationError({"area": _(
+                "Kecamatan ini sudah memiliki TKSK %(name)s pada %(start)s–%(end)s; satu "
+                "kecamatan hanya satu TKSK.") % {"name": clash.worker.name,
+                                                 "start": clash.start_date,
+                                                 "end": clash.end_date}})
+
+
+def _save_assignment(assignment: Assignment) -> Assignment:
+    # Lock the area row so concurrent assignments to one kecamatan queue up behind each other;
+    # on PostgreSQL the exclusion constraints are the last word if anything slips through.
+    Wilayah.objects.select_for_update().filter(pk=assignment.area_id).first()
+    _check_assignment(assignment)
+    try:
+        with transaction.atomic():
+            assignment.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("Penugasan bertabrakan dengan penugasan lain yang baru saja "
+                                "disimpan (satu TKSK per kecamatan / tanpa tumpang tindih)."),
+                              code="assignment_overlap") from exc
+    return assignment
+
+
+@transaction.atomic
+def assignment_create(
+    *, actor, worker: Worker, role: str, area, decree_number: str, decree_date: datetime.date,
+    decree_office, start_date: datetime.date, funding_source: str,
+    end_date: datetime.date | None = None,
+) -> Assignment:
+    ensure_in_area(actor, worker.desa_id)
+    area_id = getattr(area, "pk", area)
+    ensure_in_area(actor, area_id)
+    if worker.status != WorkerStatus.AKTIF:
+        raise ValidationError({"worker": _("Hanya tenaga berstatus aktif yang dapat ditugaskan.")})
+    assignment = Assignment(
+        worker=worker, role=role, area_id=area_id, decree_number=decree_number,
+        decree_date=decree_date, decree_office=decree_office, start_date=start_date,
+        end_date=end_date, funding_source=funding_source,
+    )
+    return _save_assignment(assignment)
+
+
+@transaction.atomic
+def assignment_update(*, actor, assignment: Assignment, **fields) -> Assignment:
+    ensure_in_area(actor, assignment.area_id)
+    _assign(assignment, fields, {"decree_number", "decree_date", "decree_office", "start_date",
+                                 "end_date", "funding_source", "area", "area_id"})
+    ensure_in_area(actor, assignment.area_id)
+    return _save_assignment(assignment)
+
+
+@transaction.atomic
+def assignment_end(*, actor, assignment: Assignment, end_date: datetime.date,
+                   reason: str) -> Assignment:
+    """End an assignment early (the record and its history stay)."""
+    ensure_in_area(actor, assignment.area_id)
+    if not reason.strip():
+        raise ValidationError({"end_reason": _("Alasan wajib diisi.")})
+    if end_date < assignment.start_date:
+        raise ValidationError({"end_date": _("Tanggal selesai sebelum tanggal mulai.")})
+    if assignment.end_date and end_date > assignment.end_date:
+        raise ValidationError({"end_date": _("Untuk memperpanjang, buat penugasan baru.")})
+    assignment.end_date, assignment.end_reason = end_date, reason
+    assignment.full_clean()
+    assignment.save(update_fields=["end_date", "end_reason", "updated_at"])
+    return assignment
+
+
+# --- bank accounts ----------------------------------------------------------------------------
+
+@transaction.atomic
+def bank_account_add(*, actor, worker: Worker, bank, account_number: str,
+                     holder_name: str) -> BankAccount:
+    """Record a new or changed account; it is used only after another user verifies it."""
+    ensure_in_area(actor, worker.desa_id)
+    account = BankAccount(worker=worker, bank=bank, account_number=account_number.strip(),
+                          holder_name=" ".join(holder_name.split()), created_by=actor)
+    account.full_clean()
+    account.save()
+    return account
+
+
+@transaction.atomic
+def bank_account_verify(*, actor, account: BankAccount,
+                        effective_from: datetime.date | None = None) -> BankAccount:
+    account = BankAccount.objects.select_for_update().select_related("worker").get(pk=account.pk)
+    ensure_in_area(actor, account.worker.desa_id)
+    if account.is_verified:
+        raise ValidationError(_("Rekening ini sudah diverifikasi."))
+    if account.created_by_id == actor.pk:
+        raise PermissionDenied(_("Rekening harus diverifikasi oleh pengguna lain (prinsip empat "
+                                 "mata), bukan oleh yang mencatatnya."))
+    account.verified_by = actor
+    account.verified_at = timezone.now()
+    account.effective_from = effective_from or timezone.localdate()
+    account.save(update_fields=["verified_by", "verified_at", "effective_from"])
+    return account
+
+
+# --- institutions -----------------------------------------------------------------------------
+
+INSTITUTION_FIELDS = {"type", "name", "desa", "desa_id", "address", "registration_number",
+                      "accreditation", "contact_name", "phone", "status"}
+
+
+@transaction.atomic
+def institution_save(*, actor, institution: Institution,
+                     board: list[dict] | None = None) -> Institution:
+    ensure_in_area(actor, institution.desa_id)
+    institution.full_clean()
+    institution.save()
+    if board is not None:
+        institution.board_members.all().delete()
+        BoardMember.objects.bulk_create(
+            BoardMember(institution=institution, name=m["name"], position=m["position"])
+            for m in board
+        )
+    return institution
+
+
+def institution_create(*, actor, board: list[dict] | None = None, **fields) -> Institution:
+    institution = Institution()
+    _assign(institution, fields, INSTITUTION_FIELDS)
+    return institution_save(actor=actor, institution=institution, board=board)
+
+
+def institution_update(*, actor, institution: Institution, board: list[dict] | None = None,
+                       **fields) -> Institution:
+    ensure_in_area(actor, institution.desa_id)
+    _assign(institution, fields, INSTITUTION_FIELDS)
+    return institution_save(actor=actor, institution=institution, board=board)
+
+
+# --- monthly activity reports -----------------------------------------------------------------
+
+REPORT_FIELDS = {"meetings_attended", "households_validated", "pmks_identified",
+                 "households_visited", "notes", "attachment"}
+EDITABLE = (ReportStatus.DRAFT, ReportStatus.DITOLAK)
+
+
+def month_start(value: datetime.date) -> datetime.date:
+    return value.replace(day=1)
+
+
+@transaction.atomic
+def report_save(*, actor, worker: Worker, period: datetime.date, **fields) -> ActivityReport:
+    """Create or edit the worker's report for a month (while draft or rejected)."""
+    ensure_in_area(actor, worker.desa_id)
+    _assign(ActivityReport(), fields, REPORT_FIELDS)
+    report, _created = ActivityReport.objects.select_for_update().get_or_create(
+        worker=worker, period=month_start(period))
+    if report.status not in EDITABLE:
+        raise ValidationError(_("Laporan berstatus %(s)s tidak dapat diubah.")
+                              % {"s": report.get_status_display()})
+    _assign(report, fields, REPORT_FIELDS)
+    report.full_clean()
+    report.save()
+    return report
+
+
+def _report_for_update(report: ActivityReport) -> ActivityReport:
+    return ActivityReport.objects.select_for_update().select_related("worker").get(pk=report.pk)
+
+
+def _require_status(report: ActivityReport, *allowed: str) -> None:
+    if report.status not in allowed:
+        raise ValidationError({"status": _("Laporan berstatus %(s)s; tindakan ini tidak "
+                                           "diizinkan.") % {"s": report.get_status_display()}})
+
+
+@transaction.atomic
+def report_submit(*, actor, report: ActivityReport) -> ActivityReport:
+    report = _report_for_update(report)
+    ensure_in_area(actor, report.worker.desa_id)
+    _require_status(report, *EDITABLE)
+    report.status, report.submitted_at = ReportStatus.DIAJUKAN, timezone.now()
+    report.rejection_reason = ""
+    report.save(update_fields=["status", "submitted_at", "rejection_reason", "updated_at"])
+    return report
+
+
+def _check_reviewer(actor, report: ActivityReport) -> None:
+    """Accepted or rejected by an operator (change permission) of the worker's area."""
+    ensure_in_area(actor, report.worker.desa_id)
+    if not actor.has_perm("psks.change_activityreport"):
+        raise PermissionDenied(_("Hanya operator wilayah tenaga ini yang dapat memeriksa "
+                                 "laporan."))
+
+
+@transaction.atomic
+def report_accept(*, actor, report: ActivityReport) -> ActivityReport:
+    report = _report_for_update(report)
+    _check_reviewer(actor, report)
+    _require_status(report, ReportStatus.DIAJUKAN)
+    report.status, report.reviewed_by, report.reviewed_at = (ReportStatus.DITERIMA, actor,
+                                                             timezone.now())
+    report.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_reject(*, actor, report: ActivityReport, reason: str) -> ActivityReport:
+    report = _report_for_update(report)
+    _check_reviewer(actor, report)
+    _require_status(report, ReportStatus.DIAJUKAN)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Alasan penolakan wajib diisi.")})
+    report.status, report.reviewed_by, report.reviewed_at = (ReportStatus.DITOLAK, actor,
+                                                             timezone.now())
+    report.rejection_reason = reason.strip()
+    report.save(update_fields=["status", "reviewed_by", "reviewed_at", "rejection_reason",
+                               "updated_at"])
+    return report
+
+
+# --- coordination meetings --------------------------------------------------------------------
+
+MEETING_FIELDS = {"kecamatan", "kecamatan_id", "date", "type", "agenda", "minutes",
+                  "other_attendees"}
+
+
+@transaction.atomic
+def meeting_save(*, actor, meeting: Meeting, attendees=None) -> Meeting:
+    ensure_in_area(actor, meeting.kecamatan_id)
+    meeting.full_clean()
+    meeting.save()
+    if attendees is not None:
+        attendees = list(attendees)
+        outside = [w for w in attendees if not w.desa_id.startswith(f"{meeting.kecamatan_id[:5]}.")]
+        if outside:
+            raise ValidationError({"attendees": _("Peserta dari kab/kota lain: %(names)s")
+                                   % {"names": ", ".join(w.name for w in outside)}})
+        meeting.attendees.set(attendees)
+    return meeting
+
+
+def meeting_create(*, actor, attendees=None, **fields) -> Meeting:
+    meeting = Meeting()
+    _assign(meeting, fields, MEETING_FIELDS)
+    return meeting_save(actor=actor, meeting=meeting, attendees=attendees)
+
+
+def meeting_update(*, actor, meeting: Meeting, attendees=None, **fields) -> Meeting:
+    ensure_in_area(actor, meeting.kecamatan_id)
+    _assign(meeting, fields, MEETING_FIELDS)
+    return meeting_save(actor=actor, meeting=meeting, attendees=attendees)
