@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PsksConfig(AppConfig):
     name = "psks"
     verbose_name = _("PSKS (Potensi dan Sumber Kesejahteraan Sosial)")
+    nav_label = _("PSKS")
+    nav_url_name = "admin:app_list"
+    nav_url_args = ("psks",)
+
+    def ready(self):
+        from psks import importing  # noqa: F401 - registers the worker importer

@@ -1,0 +1,223 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from dinsos.admin_base import DinsosModelAdmin, ScopedModelAdmin
+from psks import services
+from psks.models import (
+    ActivityReport,
+    Assignment,
+    Bank,
+    BankAccount,
+    BoardMember,
+    Institution,
+    Meeting,
+    Worker,
+)
+
+
+class KabKotaFilter(admin.SimpleListFilter):
+    title = _("kabupaten/kota")
+    parameter_name = "kab_kota"
+    field = "desa"
+
+    def lookups(self, request, model_admin):
+        from dinsos.models import Wilayah
+
+        return [(w.kode, w.nama) for w in Wilayah.objects.kab_kota()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{f"{self.field}__kode__startswith": f"{self.value()}."})
+        return queryset
+
+
+class KecamatanFilter(KabKotaFilter):
+    title = _("kecamatan")
+    parameter_name = "kecamatan"
+
+    def lookups(self, request, model_admin):
+        from dinsos.models import Wilayah
+
+        kab_kota = request.GET.get("kab_kota")
+        return [(w.kode, w.nama) for w in Wilayah.objects.filter(induk_id=kab_kota)] if (
+            kab_kota) else []
+
+
+class AreaKabKotaFilter(KabKotaFilter):
+    field = "area"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = Assignment
+    fields = ["role", "area", "decree_number", "start_date", "end_date", "funding_source"]
+
+
+class BankAccountInline(ReadOnlyInline):
+    model = BankAccount
+    fields = ["bank", "account_number", "holder_name", "created_by", "verified_by",
+              "effective_from"]
+
+
+class ReportInline(ReadOnlyInline):
+    model = ActivityReport
+    fields = ["period", "status", "meetings_attended", "households_validated", "pmks_identified"]
+
+
+class BoardMemberInline(admin.TabularInline):
+    model = BoardMember
+    extra = 1
+
+
+@admin.register(Worker)
+class WorkerAdmin(ScopedModelAdmin):
+    list_display = ["name", "nik", "sex", "desa", "status", "phone"]
+    list_filter = [KabKotaFilter, KecamatanFilter, "assignments__role", "status", "education"]
+    search_fields = ["=nik", "name", "phone"]
+    list_select_related = ["desa"]
+    autocomplete_fields = ["desa"]
+    inlines = [AssignmentInline, BankAccountInline, ReportInline]
+
+    def save_via_service(self, request, obj, form, change):
+        services.worker_save(actor=request.user, worker=obj)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ScopedModelAdmin):
+    list_display = ["worker", "role", "area", "decree_number", "start_date", "end_date",
+                    "funding_source"]
+    list_filter = [AreaKabKotaFilter, "role", "funding_source"]
+    search_fields = ["=worker__nik", "worker__name", "decree_number"]
+    list_select_related = ["worker", "area"]
+    autocomplete_fields = ["worker", "area"]
+
+    def save_via_service(self, request, obj, form, change):
+        if change:
+            services.assignment_update(actor=request.user, assignment=obj)
+            return
+        created = services.assignment_create(
+            actor=request.user, worker=obj.worker, role=obj.role, area=obj.area,
+            decree_number=obj.decree_number, decree_date=obj.decree_date,
+            decree_office=obj.decree_office, start_date=obj.start_date, end_date=obj.end_date,
+            funding_source=obj.funding_source)
+        obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # assignments end; their history stays
+
+
+@admin.register(Bank)
+class BankAdmin(DinsosModelAdmin):
+    list_display = ["name", "code", "active"]
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ScopedModelAdmin):
+    list_display = ["worker", "bank", "account_number", "holder_name", "created_by",
+                    "verified_by", "effective_from"]
+    list_filter = [("verified_at", admin.EmptyFieldListFilter), "bank"]
+    search_fields = ["=worker__nik", "worker__name", "=account_number"]
+    list_select_related = ["worker", "bank", "created_by", "verified_by"]
+    autocomplete_fields = ["worker"]
+    fields = ["worker", "bank", "account_number", "holder_name"]
+    actions = ["verify"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_via_service(self, request, obj, form, change):
+        created = services.bank_account_add(actor=request.user, worker=obj.worker, bank=obj.bank,
+                                            account_number=obj.account_number,
+                                            holder_name=obj.holder_name)
+        obj.pk, obj.created_by = created.pk, created.created_by
+
+    @admin.action(description=_("Verifikasi rekening (bukan oleh pencatatnya)"),
+                  permissions=["view"])
+    def verify(self, request, queryset):
+        if not request.user.has_perm("psks.change_bankaccount"):
+            raise PermissionDenied
+        done = 0
+        for account in queryset:
+            try:
+                services.bank_account_verify(actor=request.user, account=account)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{account}: {text}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)d rekening diverifikasi.") % {"n": done})
+
+
+@admin.register(Institution)
+class InstitutionAdmin(ScopedModelAdmin):
+    list_display = ["name", "type", "desa", "accreditation", "status"]
+    list_filter = [KabKotaFilter, KecamatanFilter, "type", "status", "accreditation"]
+    search_fields = ["name", "registration_number"]
+    list_select_related = ["desa"]
+    autocomplete_fields = ["desa"]
+    inlines = [BoardMemberInline]
+
+    def save_via_service(self, request, obj, form, change):
+        services.institution_save(actor=request.user, institution=obj)
+
+
+@admin.register(ActivityReport)
+class ActivityReportAdmin(ScopedModelAdmin):
+    list_display = ["worker", "period", "status", "meetings_attended", "households_validated",
+                    "pmks_identified", "reviewed_by"]
+    list_filter = ["status", "period"]
+    search_fields = ["=worker__nik", "worker__name"]
+    list_select_related = ["worker", "reviewed_by"]
+    autocomplete_fields = ["worker"]
+    readonly_fields = ["status", "submitted_at", "reviewed_by", "reviewed_at",
+                       "rejection_reason"]
+    actions = ["submit", "accept"]
+
+    def save_via_service(self, request, obj, form, change):
+        data = {f: getattr(obj, f) for f in services.REPORT_FIELDS}
+        saved = services.report_save(actor=request.user, worker=obj.worker, period=obj.period,
+                                     **data)
+        obj.pk = saved.pk
+
+    def _run(self, request, queryset, func):
+        for report in queryset:
+            try:
+                func(actor=request.user, report=report)
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{report}: {text}", messages.ERROR)
+
+    @admin.action(description=_("Ajukan"))
+    def submit(self, request, queryset):
+        self._run(request, queryset, services.report_submit)
+
+    @admin.action(description=_("Terima laporan"))
+    def accept(self, request, queryset):
+        self._run(request, queryset, services.report_accept)
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ScopedModelAdmin):
+    list_display = ["kecamatan", "date", "type", "agenda"]
+    list_filter = ["type", "date"]
+    search_fields = ["kecamatan__nama", "agenda"]
+    list_select_related = ["kecamatan"]
+    autocomplete_fields = ["kecamatan", "attendees"]
+
+    def save_via_service(self, request, obj, form, change):
+        services.meeting_save(actor=request.user, meeting=obj)
