@@ -88,6 +88,12 @@ def seed_accounts(password: str) -> list[DemoAccount]:
     services.offices_ensure()
     roles.sync_roles()
     province = Office.objects.get(wilayah_id=services.PROVINCE_CODE)
+    if not province.head_name:  # demo officials for the payout sign-off block
+        province.head_name, province.head_nip = "Dr. H. Contoh Kepala, M.Si.", "196801011990031001"
+        province.treasurer_name = "Siti Bendahara, S.E."
+        province.treasurer_nip = "198503152010012002"
+        province.address = "Jl. Syekh Nawawi Al-Bantani, KP3B, Serang"
+        province.save()
     accounts = [
         _account(username, role, province, full_name, password)
         for username, role, full_name in PROVINCE_ACCOUNTS

@@ -79,6 +79,9 @@ class Office(models.Model):
     address = models.CharField(_("alamat"), max_length=255, blank=True)
     head_name = models.CharField(_("nama kepala dinas"), max_length=150, blank=True)
     head_nip = models.CharField(_("NIP kepala dinas"), max_length=18, blank=True)
+    treasurer_name = models.CharField(_("nama bendahara pengeluaran"), max_length=150,
+                                      blank=True)
+    treasurer_nip = models.CharField(_("NIP bendahara pengeluaran"), max_length=18, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "wilayah"

@@ -28,6 +28,20 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         crontab={"minute": "0", "hour": "2"},
         description="Memindai data orang untuk kandidat duplikat; hasil di admin dan API.",
     ),
+    Periodic(
+        name="Insentif: hitung draf bulan berjalan (tanggal 25, 01.00 WIB)",
+        task="incentives.compute_monthly_run",
+        crontab={"minute": "0", "hour": "1", "day_of_month": "25"},
+        description="Menghitung draf pembayaran insentif/operasional bulan ini. Ubah tanggalnya "
+                    "di sini bila jadwal keuangan berubah.",
+    ),
+    Periodic(
+        name="Insentif: kirim laporan ke keuangan (tiap jam)",
+        task="incentives.send_pending_reports",
+        crontab={"minute": "15"},
+        description="Mengirim daftar nominatif, berkas bank dan ringkasan untuk perhitungan yang "
+                    "sudah disetujui dan belum dikirim.",
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -10,3 +10,14 @@ class ModelPermissions(DjangoModelPermissions):
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
+
+
+class ProvinceWide(BasePermission):
+    """Only users whose area is the whole province (province office roles)."""
+
+    message = "Hanya pengguna Dinas Sosial Provinsi yang dapat mengakses ini."
+
+    def has_permission(self, request, view):
+        from dinsos.scoping import ALL, user_area
+
+        return user_area(request.user) is ALL

@@ -1,0 +1,158 @@
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from dinsos.admin_base import DinsosModelAdmin
+from dinsos.money import format_rupiah
+from incentives import services
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
+from incentives.reports import REPORT_KINDS, report_response
+
+
+@admin.register(Rate)
+class RateAdmin(DinsosModelAdmin):
+    list_display = ["role", "component", "amount", "unit", "schedule", "funding_source",
+                    "paid_by_province", "requires_report", "withhold_tax", "valid_from",
+                    "valid_to"]
+    list_filter = ["role", "component", "funding_source", "paid_by_province"]
+    readonly_fields = ["valid_to"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a rate is closed by the next one, never removed
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in form.cleaned_data}
+        obj.pk = services.rate_create(actor=request.user, **fields).pk
+
+
+@admin.register(BudgetCeiling)
+class BudgetCeilingAdmin(DinsosModelAdmin):
+    list_display = ["year", "component", "funding_source", "amount", "legal_basis"]
+    list_filter = ["year", "component", "funding_source"]
+
+
+class LineInline(admin.TabularInline):
+    model = PayoutLine
+    fields = ["worker", "role", "component", "kind", "period", "days_active", "gross_amount",
+              "tax_amount", "net_amount", "status", "hold_reason", "why"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    max_num = 0
+
+    @admin.display(description=_("penjelasan"))
+    def why(self, obj):
+        return obj.schedule_rule
+
+
+@admin.register(PayoutRun)
+class PayoutRunAdmin(DinsosModelAdmin):
+    list_display = ["period", "status", "lines_payable", "net_payable", "ceiling_exceeded",
+                    "computed_by", "verified_by", "approved_by"]
+    list_filter = ["status", "ceiling_exceeded"]
+    readonly_fields = ["period", "status", "computed_by", "computed_at", "verified_by",
+                       "verified_at", "approved_by", "approved_at", "paid_at", "paid_reference",
+                       "cancelled_by", "cancelled_at", "cancel_reason", "ceiling_exceeded",
+                       "ceiling_details", "ceiling_override_by", "ceiling_override_reason",
+                       "summary_table", "downloads", "reports_sent_at"]
+    exclude = ["summary"]
+    actions = ["verify", "approve"]
+    inlines = [LineInline]
+
+    def has_add_permission(self, request):
+        return False  # runs are computed (API, command, scheduled task)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("baris dibayar"))
+    def lines_payable(self, obj):
+        return obj.summary.get("payable")
+
+    @admin.display(description=_("neto dibayar"))
+    def net_payable(self, obj):
+        value = obj.summary.get("net_payable")
+        return format_rupiah(value) if value is not None else "—"
+
+    @admin.display(description=_("ringkasan"))
+    def summary_table(self, obj):
+        rows = obj.summary.get("by_component_source", [])
+        return format_html(
+            "<table><tr><th>komponen</th><th>sumber</th><th>status</th><th>baris</th>"
+            "<th>neto</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                             "</tr>", ((r["component"], r["funding_source"], r["status"],
+                                        r["lines"], format_rupiah(r["net"])) for r in rows)))
+
+    @admin.display(description=_("unduh"))
+    def downloads(self, obj):
+        return format_html_join(" · ", '<a href="{}">{}</a>', (
+            (reverse("admin:incentives_payoutrun_report", args=[obj.pk, kind]), kind)
+            for kind in REPORT_KINDS))
+
+    def get_urls(self):
+        return [path("<int:pk>/laporan/<str:kind>/", self.admin_site.admin_view(self.report_view),
+                     name="incentives_payoutrun_report"), *super().get_urls()]
+
+    def report_view(self, request, pk, kind):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return report_response(PayoutRun.objects.get(pk=pk), kind)
+
+    def _each(self, request, queryset, func, done_message):
+        for run in queryset:
+            try:
+                func(actor=request.user, run=run)
+                self.message_user(request, done_message % {"run": run})
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{run}: {text}", messages.ERROR)
+
+    @admin.action(description=_("Verifikasi (Keuangan)"))
+    def verify(self, request, queryset):
+        self._each(request, queryset, services.run_verify, _("%(run)s diverifikasi."))
+
+    @admin.action(description=_("Setujui (Pimpinan)"))
+    def approve(self, request, queryset):
+        self._each(request, queryset, services.run_approve, _("%(run)s disetujui."))
+
+
+@admin.register(PayoutLine)
+class PayoutLineAdmin(DinsosModelAdmin):
+    """Every line can be shown to an auditor: the explanation says why this amount."""
+
+    list_display = ["worker", "run", "kind", "role", "component", "period", "gross_amount",
+                    "net_amount", "status", "hold_reason"]
+    list_filter = ["status", "kind", "component", "role", "hold_reason", "run"]
+    search_fields = ["=worker__nik", "worker__name"]
+    list_select_related = ["worker", "run"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "explanation"] + ["why"]
+
+    exclude = ["explanation"]
+
+    @admin.display(description=_("mengapa nilai ini"))
+    def why(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.explanation, indent=2,
+                                                       ensure_ascii=False))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

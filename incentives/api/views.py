@@ -1,0 +1,186 @@
+import datetime
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.tabular import FORMATS, table_response
+from incentives import reports, selectors, services
+from incentives.api.serializers import (
+    AdjustmentSerializer,
+    ApproveSerializer,
+    BudgetCeilingSerializer,
+    CancelSerializer,
+    ComputeSerializer,
+    MarkPaidSerializer,
+    PayoutLineSerializer,
+    PayoutRunSerializer,
+    RateSerializer,
+)
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
+from incentives.reports import REPORT_KINDS, report_response
+
+PROVINCE = [ModelPermissions, ProvinceWide]
+
+
+class RateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Effective-dated rates. A new rate closes the one in force the day before."""
+
+    queryset = Rate.objects.all()
+    serializer_class = RateSerializer
+    permission_classes = PROVINCE
+    filterset_fields = ["role", "component", "funding_source", "paid_by_province"]
+    pagination_class = None
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: super(RateViewSet, self).create(
+            request, *args, **kwargs))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.rate_create(actor=self.request.user,
+                                                   **serializer.validated_data)
+
+
+class BudgetCeilingViewSet(viewsets.ModelViewSet):
+    queryset = BudgetCeiling.objects.all()
+    serializer_class = BudgetCeilingSerializer
+    permission_classes = PROVINCE
+    filterset_fields = ["year", "component", "funding_source"]
+
+
+class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       viewsets.GenericViewSet):
+    """Monthly runs. POST computes (or recomputes) the draft of a period; then verify (Keuangan,
+    not the one who computed), approve (Pimpinan, not the verifier), mark-paid, or cancel.
+    `runs/<id>/lines/` is readable by a kab/kota operator for the workers of its area."""
+
+    queryset = PayoutRun.objects.all()
+    serializer_class = PayoutRunSerializer
+    permission_classes = PROVINCE
+    filterset_fields = ["status", "period"]
+    ordering = ["-period", "-id"]
+
+    def get_queryset(self):
+        return selectors.run_list(user=self.request.user)
+
+    def get_permissions(self):
+        if self.action == "lines":
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(request=ComputeSerializer, responses=PayoutRunSerializer)
+    def create(self, request):
+        def handle():
+            body = ComputeSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            period = datetime.date.fromisoformat(f"{body.validated_data['period']}-01")
+            run = services.run_compute(actor=request.user, period=period)
+            return Response(PayoutRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotent(request, handle)
+
+    def _act(self, request, serializer_class, func):
+        body = serializer_class(data=request.data) if serializer_class else None
+        if body is not None:
+            body.is_valid(raise_exception=True)
+        run = func(actor=request.user, run=self.get_object(),
+                   **(body.validated_data if body is not None else {}))
+        return Response(PayoutRunSerializer(run).data)
+
+    @extend_schema(request=None, responses=PayoutRunSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def verify(self, request, pk=None):
+        return self._act(request, None, services.run_verify)
+
+    @extend_schema(request=ApproveSerializer, responses=PayoutRunSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def approve(self, request, pk=None):
+        return self._act(request, ApproveSerializer, services.run_approve)
+
+    @extend_schema(request=MarkPaidSerializer, responses=PayoutRunSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-paid")
+    @idempotent_action
+    def mark_paid(self, request, pk=None):
+        body = MarkPaidSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        refs = {int(k): v for k, v in body.validated_data["line_references"].items()
+                if str(k).isdigit()}
+        run = services.run_mark_paid(actor=request.user, run=self.get_object(),
+                                     reference=body.validated_data["reference"],
+                                     line_references=refs)
+        return Response(PayoutRunSerializer(run).data)
+
+    @extend_schema(request=CancelSerializer, responses=PayoutRunSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def cancel(self, request, pk=None):
+        return self._act(request, CancelSerializer, services.run_cancel)
+
+    @extend_schema(request=AdjustmentSerializer, responses=PayoutLineSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def adjustments(self, request, pk=None):
+        body = AdjustmentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        line = services.adjustment_add(actor=request.user, run=self.get_object(),
+                                       **body.validated_data)
+        return Response(PayoutLineSerializer(line, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=PayoutLineSerializer(many=True),
+                   parameters=[OpenApiParameter("status", OpenApiTypes.STR),
+                               OpenApiParameter("wilayah", OpenApiTypes.STR)])
+    @action(detail=True, methods=["get"])
+    def lines(self, request, pk=None):
+        run = get_object_or_404(PayoutRun, pk=pk)
+        if not request.user.has_perm("incentives.view_payoutline"):
+            self.permission_denied(request)
+        qs = selectors.line_list(user=request.user, run_id=run.pk)
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        if request.query_params.get("wilayah"):
+            code = request.query_params["wilayah"].rstrip(".")
+            qs = qs.filter(area__kode__startswith=code)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(
+            PayoutLineSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                enum=REPORT_KINDS)],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"reports/(?P<kind>[a-z-]+)")
+    def report(self, request, pk=None, kind=None):
+        run = self.get_object()
+        return report_response(run, kind)
+
+    @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
+                               OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS))],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"])
+    def realisation(self, request):
+        year = request.query_params.get("year") or str(timezone.localdate().year)
+        if not year.isdigit():
+            raise ValidationError({"year": ["Tahun harus angka, mis. 2026."]})
+        header, rows = reports.realisation_rows(int(year))
+        return table_response(header, rows, fmt=request.query_params.get("fmt", "xlsx"),
+                              filename=f"realisasi-insentif-{year}")
+
+
+class PayoutLineViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One line with its explanation ("why this amount"); scoped like the lines list."""
+
+    queryset = PayoutLine.objects.all()
+    serializer_class = PayoutLineSerializer
+
+    def get_queryset(self):
+        return selectors.line_list(user=self.request.user)

@@ -1,0 +1,46 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Component(models.TextChoices):
+    INSENTIF = "insentif", _("Insentif bulanan")
+    OPERASIONAL = "operasional", _("Dana operasional tahunan")
+
+
+class Unit(models.TextChoices):
+    PER_BULAN = "per_bulan", _("per bulan")
+    PER_TAHUN = "per_tahun", _("per tahun")
+
+
+class Schedule(models.TextChoices):
+    """How a yearly amount is paid."""
+
+    BULANAN = "bulanan", _("Bulanan (seperdua belas, sisa di bulan terakhir)")
+    TRIWULANAN = "triwulanan", _("Triwulanan (Maret, Juni, September, Desember)")
+    SEKALI = "sekali", _("Sekali setahun pada bulan tertentu")
+
+
+class RunStatus(models.TextChoices):
+    DRAF = "draf", _("Draf")
+    DIHITUNG = "dihitung", _("Dihitung")
+    DIVERIFIKASI = "diverifikasi", _("Diverifikasi Keuangan")
+    DISETUJUI = "disetujui", _("Disetujui Pimpinan")
+    DIBAYAR = "dibayar", _("Dibayar")
+    DIBATALKAN = "dibatalkan", _("Dibatalkan")
+
+
+class LineKind(models.TextChoices):
+    REGULAR = "reguler", _("Reguler")
+    ARREARS = "rapel", _("Rapel (tunggakan)")
+    ADJUSTMENT = "penyesuaian", _("Penyesuaian")
+
+
+class LineStatus(models.TextChoices):
+    PAYABLE = "dibayarkan", _("Dapat dibayar")
+    HELD = "ditahan", _("Ditahan")
+
+
+class HoldReason(models.TextChoices):
+    NO_ACCOUNT = "tanpa_rekening", _("Belum ada rekening terverifikasi")
+    REPORT = "laporan_belum_diterima", _("Laporan bulanan belum diterima")
+    SUSPENDED = "tenaga_nonaktif", _("Tenaga berstatus nonaktif")

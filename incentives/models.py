@@ -1,0 +1,224 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dinsos import audit
+from dinsos.choices import FundingSource
+from dinsos.models import Wilayah
+from dinsos.scoping import ScopedQuerySet
+from incentives import choices
+from psks.choices import Role
+from psks.models import BankAccount, Worker
+
+MONEY = {"max_digits": 15, "decimal_places": 2}
+
+
+class Rate(models.Model):
+    """An effective-dated rate: role × component × amount × unit × funding source. A computed
+    line keeps the rate and its amount, so a later rate never changes a computed run."""
+
+    role = models.CharField(_("peran"), max_length=30, choices=Role.choices)
+    component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
+    amount = models.DecimalField(_("besaran (Rp)"), **MONEY)
+    unit = models.CharField(_("satuan"), max_length=10, choices=choices.Unit.choices)
+    schedule = models.CharField(_("jadwal bayar (tahunan)"), max_length=12,
+                                choices=choices.Schedule.choices,
+                                default=choices.Schedule.BULANAN)
+    schedule_month = models.PositiveSmallIntegerField(_("bulan bayar (sekali)"), null=True,
+                                                      blank=True)
+    funding_source = models.CharField(_("sumber dana"), max_length=20,
+                                      choices=FundingSource.choices)
+    paid_by_province = models.BooleanField(_("dibayar provinsi"), default=True)
+    requires_report = models.BooleanField(_("syarat laporan bulanan diterima"), default=False)
+    withhold_tax = models.BooleanField(_("potong PPh 21"), default=False)
+    valid_from = models.DateField(_("berlaku mulai"))
+    valid_to = models.DateField(_("berlaku sampai"), null=True, blank=True)
+    legal_basis = models.CharField(_("dasar hukum"), max_length=255)
+
+    class Meta:
+        verbose_name = _("tarif")
+        verbose_name_plural = _("tarif")
+        ordering = ["role", "component", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "component", "funding_source", "valid_from"],
+                                    name="incentives_rate_unique_start"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="incentives_rate_amount"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="incentives_rate_dates"),
+            models.CheckConstraint(
+                condition=~Q(schedule="sekali") | Q(schedule_month__gte=1, schedule_month__lte=12),
+                name="incentives_rate_schedule_month"),
+        ]
+
+    def __str__(self):
+        return (f"{self.get_role_display()} — {self.get_component_display()} "
+                f"Rp{self.amount:,.0f} {self.get_unit_display()}").replace(",", ".")
+
+
+class BudgetCeiling(models.Model):
+    """Pagu: the budget per year × component × funding source."""
+
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
+    funding_source = models.CharField(_("sumber dana"), max_length=20,
+                                      choices=FundingSource.choices)
+    amount = models.DecimalField(_("pagu (Rp)"), **MONEY)
+    legal_basis = models.CharField(_("dasar (DPA)"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("pagu anggaran")
+        verbose_name_plural = _("pagu anggaran")
+        ordering = ["-year", "component"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "component", "funding_source"],
+                                    name="incentives_ceiling_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.get_component_display()} {self.get_funding_source_display()}"
+
+
+class PayoutRun(models.Model):
+    period = models.DateField(_("periode"), help_text=_("Hari pertama bulan."))
+    status = models.CharField(_("status"), max_length=15, choices=choices.RunStatus.choices,
+                              default=choices.RunStatus.DRAF)
+    computed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("dihitung oleh"))
+    computed_at = models.DateTimeField(_("dihitung"), null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("diverifikasi oleh"))
+    verified_at = models.DateTimeField(_("diverifikasi"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("disetujui oleh"))
+    approved_at = models.DateTimeField(_("disetujui"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("dibayar"), null=True, blank=True)
+    paid_reference = models.CharField(_("referensi pembayaran"), max_length=100, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(_("dibatalkan"), null=True, blank=True)
+    cancel_reason = models.TextField(_("alasan pembatalan"), blank=True)
+    ceiling_exceeded = models.BooleanField(_("melampaui pagu"), default=False)
+    ceiling_details = models.JSONField(_("rincian pagu"), default=list, blank=True)
+    ceiling_override_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="+")
+    ceiling_override_reason = models.TextField(_("alasan melampaui pagu"), blank=True)
+    summary = models.JSONField(_("ringkasan"), default=dict, blank=True)
+    reports_sent_at = models.DateTimeField(_("laporan dikirim"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("perhitungan bulanan")
+        verbose_name_plural = _("perhitungan bulanan")
+        ordering = ["-period", "-id"]
+        permissions = [
+            ("verify_run", _("Dapat memverifikasi perhitungan (Keuangan)")),
+            ("approve_run", _("Dapat menyetujui perhitungan (Pimpinan)")),
+            ("override_ceiling", _("Dapat menyetujui melampaui pagu (Pimpinan)")),
+            ("mark_paid_run", _("Dapat mencatat pembayaran (Keuangan)")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["period"], condition=~Q(status="dibatalkan"),
+                                    name="incentives_one_open_run_per_period"),
+            models.CheckConstraint(condition=Q(period__day=1), name="incentives_run_period_day1"),
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | Q(computed_by__isnull=True)
+                | ~Q(verified_by=models.F("computed_by")),
+                name="incentives_run_maker_not_checker"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | Q(verified_by__isnull=True)
+                | ~Q(approved_by=models.F("verified_by")),
+                name="incentives_run_checker_not_approver"),
+        ]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m} ({self.get_status_display()})"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in (choices.RunStatus.DISETUJUI, choices.RunStatus.DIBAYAR)
+
+
+class PayoutLine(models.Model):
+    """One worker × role × component × period in a run, with everything needed to explain it.
+    Lines of approved runs never change; a correction is an adjustment line in a later run."""
+
+    run = models.ForeignKey(PayoutRun, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(_("jenis"), max_length=12, choices=choices.LineKind.choices,
+                            default=choices.LineKind.REGULAR)
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="payout_lines")
+    role = models.CharField(_("peran"), max_length=30, choices=Role.choices)
+    component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
+    period = models.DateField(_("periode yang dibayar"))
+    area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("wilayah tugas"))
+    rate = models.ForeignKey(Rate, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    rate_amount = models.DecimalField(_("tarif (Rp)"), null=True, blank=True, **MONEY)
+    unit = models.CharField(_("satuan"), max_length=10, choices=choices.Unit.choices,
+                            blank=True)
+    base_amount = models.DecimalField(_("nilai sebelum prorata"), null=True, blank=True, **MONEY)
+    days_active = models.PositiveSmallIntegerField(_("hari aktif"), null=True, blank=True)
+    days_in_window = models.PositiveSmallIntegerField(_("hari dalam periode"), null=True,
+                                                      blank=True)
+    factor = models.DecimalField(_("faktor"), max_digits=6, decimal_places=4, null=True,
+                                 blank=True)
+    schedule_rule = models.CharField(_("aturan"), max_length=255, blank=True)
+    gross_amount = models.DecimalField(_("bruto"), **MONEY)
+    tax_amount = models.DecimalField(_("PPh 21"), **MONEY, default=0)
+    net_amount = models.DecimalField(_("neto"), **MONEY)
+    funding_source = models.CharField(_("sumber dana"), max_length=20,
+                                      choices=FundingSource.choices)
+    status = models.CharField(_("status"), max_length=12, choices=choices.LineStatus.choices)
+    hold_reason = models.CharField(_("alasan ditahan"), max_length=30,
+                                   choices=choices.HoldReason.choices, blank=True)
+    bank_account = models.ForeignKey(BankAccount, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    account_number = models.CharField(_("nomor rekening"), max_length=20, blank=True)
+    account_holder = models.CharField(_("pemilik rekening"), max_length=150, blank=True)
+    arrears_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="arrears_line",
+                                      verbose_name=_("rapel dari baris"))
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="adjustments", verbose_name=_("mengoreksi baris"))
+    note = models.TextField(_("keterangan"), blank=True)
+    explanation = models.JSONField(_("penjelasan"), default=dict)
+    paid_reference = models.CharField(_("referensi bayar"), max_length=100, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "area"
+
+    class Meta:
+        verbose_name = _("baris pembayaran")
+        verbose_name_plural = _("baris pembayaran")
+        ordering = ["area_id", "role", "worker__name", "component", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "role", "component", "period"],
+                                    condition=Q(kind="reguler"),
+                                    name="incentives_one_regular_line"),
+            models.CheckConstraint(
+                condition=Q(net_amount=models.F("gross_amount") - models.F("tax_amount")),
+                name="incentives_line_net"),
+            models.CheckConstraint(
+                condition=Q(status="ditahan", hold_reason__gt="")
+                | Q(status="dibayarkan", hold_reason=""),
+                name="incentives_line_hold_reason"),
+            models.CheckConstraint(
+                condition=~Q(kind="penyesuaian") | Q(corrects__isnull=False),
+                name="incentives_adjustment_refers"),
+            models.CheckConstraint(
+                condition=~Q(kind="rapel") | Q(arrears_of__isnull=False),
+                name="incentives_arrears_refers"),
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="incentives_line_run_status")]
+
+    def __str__(self):
+        return f"{self.worker.name} {self.get_component_display()} {self.period:%Y-%m}"
+
+
+for model in (Rate, BudgetCeiling, PayoutRun, PayoutLine):
+    audit.register(model)

@@ -1,0 +1,427 @@
+"""Writes of the payouts: compute a month, verify, approve, mark paid, cancel, adjust.
+
+A run is computed in one transaction holding a lock on the run row, so two computations of one
+period (two Celery workers, a retry after a crash) serialise and end with the same lines; a crash
+rolls everything back. Recomputing replaces only the regular and arrears lines of an open run;
+adjustment lines stay. Approved and paid runs are never changed.
+"""
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dinsos.money import format_rupiah, round_rupiah, to_decimal
+from incentives import calculations
+from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
+from psks.choices import ReportStatus, WorkerStatus
+from psks.models import ActivityReport, Assignment, BankAccount
+
+OPEN = (RunStatus.DRAF, RunStatus.DIHITUNG)
+SPENT = (RunStatus.DISETUJUI, RunStatus.DIBAYAR)
+ZERO = Decimal(0)
+
+
+def _require_perm(actor, perm: str, message: str) -> None:
+    if actor is not None and not actor.has_perm(perm):
+        raise PermissionDenied(message)
+
+
+def _locked_run(run_id: int) -> PayoutRun:
+    return PayoutRun.objects.select_for_update().get(pk=run_id)
+
+
+def _open_run(period: datetime.date) -> PayoutRun:
+    """The period's run (not cancelled), created if missing; locked for this transaction."""
+    run = PayoutRun.objects.exclude(status=RunStatus.DIBATALKAN).filter(period=period).first()
+    if run is None:
+        try:
+            with transaction.atomic():
+                run = PayoutRun.objects.create(period=period)
+        except IntegrityError:  # another worker created it first: use theirs
+            run = PayoutRun.objects.exclude(status=RunStatus.DIBATALKAN).get(period=period)
+    return _locked_run(run.pk)
+
+
+# --- computing --------------------------------------------------------------------------------
+
+def _rates_for(window_first: datetime.date, period_last: datetime.date) -> dict:
+    """Per (role, component, funding source): the province-paid rate in force at month end."""
+    rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=period_last)
+             .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=window_first))
+             .order_by("role", "component", "funding_source", "-valid_from"))
+    chosen: dict = {}
+    for rate in rates:
+        chosen.setdefault((rate.role, rate.component, rate.funding_source), rate)
+    return chosen
+
+
+def _accounts_in_force(on: datetime.date) -> dict[int, BankAccount]:
+    accounts = (BankAccount.objects.filter(verified_at__isnull=False, effective_from__lte=on)
+                .select_related("bank").order_by("worker_id", "-effective_from", "-verified_at",
+                                                 "-id"))
+    latest: dict[int, BankAccount] = {}
+    for account in accounts.iterator(chunk_size=5000):
+        latest.setdefault(account.worker_id, account)
+    return latest
+
+
+def _hold_reasons(*, worker, needs_report: bool, report_ok: bool, account) -> list[str]:
+    reasons = []
+    if account is None:
+        reasons.append(HoldReason.NO_ACCOUNT)
+    if needs_report and not report_ok:
+        reasons.append(HoldReason.REPORT)
+    if worker.status == WorkerStatus.NONAKTIF:
+        reasons.append(HoldReason.SUSPENDED)
+    return reasons
+
+
+def _bank_fields(account) -> dict:
+    if account is None:
+        return {"bank_account": None, "bank_name": "", "account_number": "", "account_holder": ""}
+    return {"bank_account": account, "bank_name": account.bank.name,
+            "account_number": account.account_number, "account_holder": account.holder_name}
+
+
+def _regular_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
+    period = run.period
+    month = calculations.month_window(period.year, period.month)
+    rates = _rates_for(calculations.year_window(period.year).first, month.last)
+    if not rates:
+        return []
+    roles = {role for role, _c, _f in rates}
+    year_first = calculations.year_window(period.year).first
+    assignments = (Assignment.objects.filter(role__in=roles, start_date__lte=month.last)
+                   .filter(Q(end_date__isnull=True) | Q(end_date__gte=year_first))
+                   .select_related("worker").order_by("worker_id", "role", "start_date"))
+    groups: dict[tuple, list[Assignment]] = defaultdict(list)
+    for assignment in assignments.iterator(chunk_size=5000):
+        groups[(assignment.worker_id, assignment.role)].append(assignment)
+    reported = set(ActivityReport.objects.filter(period=period, status=ReportStatus.DITERIMA)
+                   .values_list("worker_id", flat=True))
+    lines = []
+    for (worker_id, role), items in groups.items():
+        if calculations.days_active(month, [(a.start_date, a.end_date) for a in items]) == 0:
+            continue  # only workers with an assignment active in the month get lines
+        worker, area = items[-1].worker, items[-1].area_id
+        periods = [(a.start_date, a.end_date) for a in items]
+        account = accounts.get(worker_id)
+        for (rate_role, component, _funding), rate in rates.items():
+            if rate_role != role:
+                continue
+            calc = calculations.compute_line(
+                calculations.RateTerms(rate.amount, rate.unit, rate.schedule,
+                                       rate.schedule_month, rate.withhold_tax),
+                year=period.year, month=period.month, periods=periods,
+                has_npwp=bool(worker.npwp))
+            if calc is None:
+                continue
+            reasons = _hold_reasons(worker=worker,
+                                    needs_report=rate.requires_report and rate.unit == "per_bulan",
+                                    report_ok=worker_id in reported, account=account)
+            lines.append(PayoutLine(
+                run=run, kind=LineKind.REGULAR, worker=worker, role=role, component=component,
+                period=period, area_id=area, rate=rate, rate_amount=rate.amount, unit=rate.unit,
+                base_amount=calc.base_amount, days_active=calc.days_active,
+                days_in_window=calc.days_in_window, factor=calc.factor,
+                schedule_rule=calc.schedule_rule, gross_amount=calc.gross,
+                tax_amount=calc.tax, net_amount=calc.net, funding_source=rate.funding_source,
+                status=LineStatus.HELD if reasons else LineStatus.PAYABLE,
+                hold_reason=reasons[0] if reasons else "",
+                explanation={**calc.explanation, "hold_reasons": reasons,
+                             "rate": str(rate), "legal_basis": rate.legal_basis,
+                             "decrees": [a.decree_number for a in items]},
+                **_bank_fields(None if reasons else account),
+            ))
+    return lines
+
+
+def _arrears_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
+    """Held lines of approved runs whose reasons are gone are paid now, once (arrears_of is
+    unique), at the amounts computed then."""
+    held = list(PayoutLine.objects.filter(status=LineStatus.HELD, run__status__in=SPENT,
+                                          arrears_line__isnull=True, period__lt=run.period)
+                .select_related("worker", "rate"))
+    if not held:
+        return []
+    accepted = set(ActivityReport.objects.filter(
+        status=ReportStatus.DITERIMA, period__in={h.period for h in held},
+        worker_id__in={h.worker_id for h in held}).values_list("worker_id", "period"))
+    lines = []
+    for line in held:
+        account = accounts.get(line.worker_id)
+        needs_report = HoldReason.REPORT in line.explanation.get("hold_reasons", [])
+        reasons = _hold_reasons(worker=line.worker, needs_report=needs_report,
+                                report_ok=(line.worker_id, line.period) in accepted,
+                                account=account)
+        if reasons:
+            continue
+        lines.append(PayoutLine(
+            run=run, kind=LineKind.ARREARS, worker=line.worker, role=line.role,
+            component=line.component, period=line.period, area_id=line.area_id, rate=line.rate,
+            rate_amount=line.rate_amount, unit=line.unit, base_amount=line.base_amount,
+            days_active=line.days_active, days_in_window=line.days_in_window,
+            factor=line.factor, schedule_rule=line.schedule_rule,
+            gross_amount=line.gross_amount, tax_amount=line.tax_amount,
+            net_amount=line.net_amount, funding_source=line.funding_source,
+            status=LineStatus.PAYABLE, arrears_of=line,
+            note=_("Rapel %(period)s (sebelumnya ditahan: %(reason)s)")
+            % {"period": f"{line.period:%Y-%m}", "reason": line.get_hold_reason_display()},
+            explanation={**line.explanation, "arrears_of": line.pk, "hold_reasons": []},
+            **_bank_fields(account),
+        ))
+    return lines
+
+
+def run_summary(run: PayoutRun) -> dict:
+    rows = (run.lines.values("component", "funding_source", "status")
+            .annotate(n=Count("id"), gross=Coalesce(Sum("gross_amount"), ZERO),
+                      tax=Coalesce(Sum("tax_amount"), ZERO), net=Coalesce(Sum("net_amount"), ZERO))
+            .order_by("component", "funding_source", "status"))
+    payable = [r for r in rows if r["status"] == LineStatus.PAYABLE]
+    return {
+        "lines": sum(r["n"] for r in rows),
+        "payable": sum(r["n"] for r in payable),
+        "held": sum(r["n"] for r in rows if r["status"] == LineStatus.HELD),
+        "gross_payable": str(sum((r["gross"] for r in payable), ZERO)),
+        "tax_payable": str(sum((r["tax"] for r in payable), ZERO)),
+        "net_payable": str(sum((r["net"] for r in payable), ZERO)),
+        "by_component_source": [
+            {"component": r["component"], "funding_source": r["funding_source"],
+             "status": r["status"], "lines": r["n"], "gross": str(r["gross"]),
+             "tax": str(r["tax"]), "net": str(r["net"])} for r in rows
+        ],
+    }
+
+
+def _ceiling_check(run: PayoutRun) -> list[dict]:
+    """Per ceiling of the run's year: already spent (approved/paid runs) + this run's payable
+    gross; a row per ceiling, flagged when over."""
+    year = run.period.year
+    details = []
+    for ceiling in BudgetCeiling.objects.filter(year=year):
+        lines = PayoutLine.objects.filter(component=ceiling.component,
+                                          funding_source=ceiling.funding_source,
+                                          status=LineStatus.PAYABLE)
+        spent = lines.filter(run__status__in=SPENT, run__period__year=year).exclude(
+            run=run).aggregate(s=Coalesce(Sum("gross_amount"), ZERO))["s"]
+        this = lines.filter(run=run).aggregate(s=Coalesce(Sum("gross_amount"), ZERO))["s"]
+        details.append({"component": ceiling.component, "funding_source": ceiling.funding_source,
+                        "ceiling": str(ceiling.amount), "spent": str(spent), "this_run": str(this),
+                        "exceeded": spent + this > ceiling.amount})
+    return details
+
+
+@transaction.atomic
+def run_compute(*, actor, period: datetime.date) -> PayoutRun:
+    """Compute (or recompute) the draft run of a month. ``actor`` None = the scheduled task."""
+    _require_perm(actor, "incentives.add_payoutrun",
+                  _("Anda tidak berwenang menghitung pembayaran."))
+    run = _open_run(period.replace(day=1))
+    if run.status not in OPEN:
+        raise ValidationError(_("Perhitungan %(period)s berstatus %(status)s dan tidak dihitung "
+                                "ulang; koreksi dengan baris penyesuaian di periode berikutnya.")
+                              % {"period": f"{run.period:%Y-%m}",
+                                 "status": run.get_status_display()})
+    run.lines.exclude(kind=LineKind.ADJUSTMENT).delete()
+    month_end = calculations.month_window(run.period.year, run.period.month).last
+    accounts = _accounts_in_force(month_end)
+    lines = _regular_lines(run, accounts) + _arrears_lines(run, accounts)
+    PayoutLine.objects.bulk_create(lines, batch_size=2000)
+    run.status, run.computed_by, run.computed_at = RunStatus.DIHITUNG, actor, timezone.now()
+    run.summary = run_summary(run)
+    run.ceiling_details = _ceiling_check(run)
+    run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
+    run.save()
+    return run
+
+
+# --- workflow ---------------------------------------------------------------------------------
+
+def _require_status(run: PayoutRun, *allowed: str) -> None:
+    if run.status not in allowed:
+        raise ValidationError({"status": _("Perhitungan berstatus %(s)s; tindakan ini tidak "
+                                           "diizinkan.") % {"s": run.get_status_display()}})
+
+
+@transaction.atomic
+def run_verify(*, actor, run: PayoutRun) -> PayoutRun:
+    run = _locked_run(run.pk)
+    _require_perm(actor, "incentives.verify_run", _("Hanya Keuangan yang dapat memverifikasi."))
+    _require_status(run, RunStatus.DIHITUNG)
+    if run.computed_by_id == actor.pk:
+        raise PermissionDenied(_("Yang menghitung tidak boleh memverifikasi perhitungannya "
+                                 "sendiri (maker-checker)."))
+    run.status, run.verified_by, run.verified_at = RunStatus.DIVERIFIKASI, actor, timezone.now()
+    run.save(update_fields=["status", "verified_by", "verified_at"])
+    return run
+
+
+@transaction.atomic
+def run_approve(*, actor, run: PayoutRun, override_reason: str = "") -> PayoutRun:
+    run = _locked_run(run.pk)
+    _require_perm(actor, "incentives.approve_run", _("Hanya Pimpinan yang dapat menyetujui."))
+    _require_status(run, RunStatus.DIVERIFIKASI)
+    if actor.pk in (run.verified_by_id, run.computed_by_id):
+        raise PermissionDenied(_("Yang menghitung atau memverifikasi tidak boleh menyetujui "
+                                 "perhitungan yang sama."))
+    run.ceiling_details = _ceiling_check(run)
+    run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
+    if run.ceiling_exceeded:
+        if not actor.has_perm("incentives.override_ceiling"):
+            raise PermissionDenied(_("Perhitungan melampaui pagu; hanya Pimpinan yang dapat "
+                                     "menyetujui dengan alasan."))
+        if not override_reason.strip():
+            raise ValidationError({"override_reason": _(
+                "Perhitungan melampaui pagu anggaran; tuliskan alasan persetujuan.")})
+        run.ceiling_override_by, run.ceiling_override_reason = actor, override_reason.strip()
+    run.status, run.approved_by, run.approved_at = RunStatus.DISETUJUI, actor, timezone.now()
+    run.save()
+    from incentives.tasks import send_run_reports
+
+    send_run_reports.delay_on_commit(run.pk)
+    return run
+
+
+@transaction.atomic
+def run_mark_paid(*, actor, run: PayoutRun, reference: str,
+                  line_references: dict[int, str] | None = None) -> PayoutRun:
+    """Record the payment: one reference for the run, optionally one per line (bank result)."""
+    run = _locked_run(run.pk)
+    _require_perm(actor, "incentives.mark_paid_run", _("Hanya Keuangan yang mencatat pembayaran."))
+    _require_status(run, RunStatus.DISETUJUI)
+    if not reference.strip():
+        raise ValidationError({"reference": _("Referensi pembayaran (SP2D/bukti transfer) wajib "
+                                              "diisi.")})
+    payable = run.lines.filter(status=LineStatus.PAYABLE)
+    payable.update(paid_reference=reference.strip()[:100])
+    for line_id, line_reference in (line_references or {}).items():
+        payable.filter(pk=line_id).update(paid_reference=line_reference.strip()[:100])
+    run.status, run.paid_at, run.paid_reference = RunStatus.DIBAYAR, timezone.now(), reference
+    run.save(update_fields=["status", "paid_at", "paid_reference"])
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, actor, run: PayoutRun, reason: str) -> PayoutRun:
+    run = _locked_run(run.pk)
+    _require_perm(actor, "incentives.change_payoutrun", _("Anda tidak berwenang membatalkan."))
+    _require_status(run, RunStatus.DRAF, RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Alasan pembatalan wajib diisi.")})
+    run.summary = {**run_summary(run), "cancelled": True}
+    run.lines.all().delete()
+    run.status, run.cancelled_by, run.cancelled_at = RunStatus.DIBATALKAN, actor, timezone.now()
+    run.cancel_reason = reason.strip()
+    run.save()
+    return run
+
+
+@transaction.atomic
+def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
+                   reason: str) -> PayoutLine:
+    """A correction (positive or negative, gross) of a line of an approved run, paid in an
+    open run. The corrected line itself never changes."""
+    run = _locked_run(run.pk)
+    _require_perm(actor, "incentives.change_payoutrun",
+                  _("Anda tidak berwenang menambah penyesuaian."))
+    _require_status(run, *OPEN)
+    if corrects.run.status not in SPENT:
+        raise ValidationError({"corrects": _("Hanya baris dari perhitungan yang sudah disetujui "
+                                             "yang dikoreksi dengan penyesuaian.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Alasan penyesuaian wajib diisi.")})
+    gross = round_rupiah(to_decimal(amount))
+    if gross == 0:
+        raise ValidationError({"amount": _("Nilai penyesuaian tidak boleh nol.")})
+    tax = ZERO
+    if corrects.tax_amount:
+        tax = calculations.pph21(abs(gross), has_npwp=bool(corrects.worker.npwp))
+        tax = tax if gross > 0 else -tax
+    month_end = calculations.month_window(run.period.year, run.period.month).last
+    account = _accounts_in_force(month_end).get(corrects.worker_id)
+    line = PayoutLine.objects.create(
+        run=run, kind=LineKind.ADJUSTMENT, worker=corrects.worker, role=corrects.role,
+        component=corrects.component, period=corrects.period, area_id=corrects.area_id,
+        rate=corrects.rate, rate_amount=corrects.rate_amount, unit=corrects.unit,
+        gross_amount=gross, tax_amount=tax, net_amount=gross - tax,
+        funding_source=corrects.funding_source,
+        status=LineStatus.PAYABLE if account else LineStatus.HELD,
+        hold_reason="" if account else HoldReason.NO_ACCOUNT, corrects=corrects,
+        note=reason.strip(), schedule_rule=_("penyesuaian"),
+        explanation={"corrects": corrects.pk, "reason": reason.strip(),
+                     "amount": format_rupiah(gross)},
+        **_bank_fields(account),
+    )
+    run.summary = run_summary(run)
+    run.save(update_fields=["summary"])
+    return line
+
+
+# --- rates and ceilings -----------------------------------------------------------------------
+
+@transaction.atomic
+def rate_create(*, actor, **fields) -> Rate:
+    """A new rate. The one in force is closed the day before, never edited in place."""
+    _require_perm(actor, "incentives.add_rate", _("Anda tidak berwenang menambah tarif."))
+    rate = Rate(**fields)
+    rate.full_clean()
+    previous = (Rate.objects.select_for_update()
+                .filter(role=rate.role, component=rate.component,
+                        funding_source=rate.funding_source, valid_from__lt=rate.valid_from)
+                .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=rate.valid_from)))
+    for old in previous:
+        old.valid_to = rate.valid_from - datetime.timedelta(days=1)
+        old.save(update_fields=["valid_to"])
+    if Rate.objects.filter(role=rate.role, component=rate.component,
+                           funding_source=rate.funding_source,
+                           valid_from__gte=rate.valid_from).exists():
+        raise ValidationError({"valid_from": _("Sudah ada tarif yang berlaku mulai tanggal ini "
+                                               "atau sesudahnya.")})
+    rate.save()
+    return rate
+
+
+# --- reports to finance -----------------------------------------------------------------------
+
+@transaction.atomic
+def run_reports_send(*, run_id: int) -> bool:
+    """Email the run's documents to FINANCE_REPORT_EMAILS once (idempotent: reports_sent_at is
+    set in the same transaction, under the run lock). False when nothing was sent."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    from incentives import reports
+
+    run = _locked_run(run_id)
+    if run.status not in SPENT or run.reports_sent_at or not settings.FINANCE_REPORT_EMAILS:
+        return False
+    data = reports.nominatif_data(run)
+    label = f"{run.period:%Y-%m}"
+    text, count, total = reports.bank_file(run)
+    message = EmailMessage(
+        subject=f"[Dinsos Banten] Daftar nominatif insentif PSKS {reports.period_label(run)}",
+        body=(f"Perhitungan {label} telah disetujui oleh {run.approved_by}.\n"
+              f"Jumlah baris dibayar: {data['count']}\n"
+              f"Bruto {format_rupiah(data['gross'])}, PPh 21 {format_rupiah(data['tax'])}, "
+              f"neto {format_rupiah(data['net'])}\nTerbilang: {data['words']}\n"
+              f"Berkas bank: {count} transfer, total {format_rupiah(total)}.\n"),
+        to=settings.FINANCE_REPORT_EMAILS,
+    )
+    message.attach(f"daftar-nominatif-{label}.xlsx", reports.nominatif_xlsx(run).getvalue(),
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    message.attach(f"daftar-nominatif-{label}.pdf", reports.nominatif_pdf(run).getvalue(),
+                   "application/pdf")
+    message.attach(f"transfer-bank-{label}.csv", text, "text/csv")
+    message.send()
+    run.reports_sent_at = timezone.now()
+    run.save(update_fields=["reports_sent_at"])
+    return True

@@ -1,0 +1,46 @@
+"""Thin Celery tasks: JSON-safe arguments (ids, ISO dates), one service call, retries on
+transient database/mail errors. Acknowledged late (settings), so a killed worker's task runs
+again; the services make that safe."""
+
+import datetime
+import logging
+import smtplib
+
+from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db import OperationalError
+from django.utils import timezone
+
+from incentives import services
+from incentives.choices import RunStatus
+from incentives.models import PayoutRun
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError)
+
+
+@shared_task(name="incentives.compute_monthly_run", autoretry_for=(OperationalError,),
+             retry_backoff=True, max_retries=5)
+def compute_monthly_run(period: str | None = None) -> int | None:
+    """Compute the draft run of a month (ISO date of any day in it; default: this month)."""
+    day = datetime.date.fromisoformat(period) if period else timezone.localdate()
+    try:
+        return services.run_compute(actor=None, period=day.replace(day=1)).pk
+    except ValidationError as exc:  # already verified/approved: nothing to do
+        log.info("compute_monthly_run %s skipped: %s", day, exc.messages)
+        return None
+
+
+@shared_task(name="incentives.send_run_reports", autoretry_for=TRANSIENT, retry_backoff=True,
+             max_retries=5)
+def send_run_reports(run_id: int) -> bool:
+    return services.run_reports_send(run_id=run_id)
+
+
+@shared_task(name="incentives.send_pending_reports", autoretry_for=TRANSIENT,
+             retry_backoff=True, max_retries=3)
+def send_pending_reports() -> int:
+    """Catch-up: approved runs whose reports were not sent yet (e.g. mail was down)."""
+    pending = PayoutRun.objects.filter(status__in=[RunStatus.DISETUJUI, RunStatus.DIBAYAR],
+                                       reports_sent_at__isnull=True).values_list("pk", flat=True)
+    return sum(services.run_reports_send(run_id=pk) for pk in pending)
