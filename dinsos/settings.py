@@ -223,6 +223,11 @@ SPECTACULAR_SETTINGS = {
         "WorkerStatusEnum": "psks.choices.WorkerStatus",
         "ReportStatusEnum": "psks.choices.ReportStatus",
         "InstitutionStatusEnum": "psks.choices.InstitutionStatus",
+        "EnrolmentStatusEnum": "jamsosratu.choices.EnrolmentStatus",
+        "PaymentStatusEnum": "jamsosratu.choices.PaymentStatus",
+        "CommitmentStatusEnum": "jamsosratu.choices.CommitmentStatus",
+        "RunStatusEnum": "incentives.choices.RunStatus",
+        "LineStatusEnum": "incentives.choices.LineStatus",
     },
 }
 

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class JamsosratuConfig(AppConfig):
     name = "jamsosratu"
     verbose_name = _("Jamsosratu")
+    nav_label = _("Jamsosratu")
+    nav_url_name = "admin:app_list"
+    nav_url_args = ("jamsosratu",)

@@ -1,0 +1,169 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from dinsos.admin_base import DinsosModelAdmin, ScopedModelAdmin
+from jamsosratu import services
+from jamsosratu.choices import EnrolmentStatus
+from jamsosratu.models import (
+    Commitment,
+    Companion,
+    ConditionRule,
+    Cycle,
+    Enrolment,
+    EnrolmentMember,
+    EnrolmentTransition,
+    Payment,
+    Quota,
+    Tranche,
+    Verification,
+    VerificationFinding,
+)
+
+
+class TrancheInline(admin.TabularInline):
+    model = Tranche
+    extra = 0
+
+
+class QuotaInline(admin.TabularInline):
+    model = Quota
+    extra = 0
+
+
+class RuleInline(admin.TabularInline):
+    model = ConditionRule
+    extra = 0
+
+
+@admin.register(Cycle)
+class CycleAdmin(DinsosModelAdmin):
+    list_display = ["year", "name", "benefit_amount", "budget_ceiling", "max_caseload"]
+    inlines = [TrancheInline, QuotaInline, RuleInline]
+    actions = ["generate_first_open_tranche"]
+
+    @admin.action(description=_("Buat daftar penyaluran tahap berikutnya yang belum dibuat"))
+    def generate_first_open_tranche(self, request, queryset):
+        from jamsosratu.tasks import generate_tranche_payments
+
+        for cycle in queryset:
+            tranche = cycle.tranches.exclude(payments__isnull=False).order_by("number").first()
+            if tranche is None:
+                self.message_user(request, _("%(c)s: semua tahap sudah dibuat.") % {"c": cycle})
+                continue
+            generate_tranche_payments.delay_on_commit(tranche.pk)
+            self.message_user(request, _("%(t)s: sedang dibuat.") % {"t": tranche})
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+class MemberInline(ReadOnlyInline):
+    model = EnrolmentMember
+
+
+class TransitionInline(ReadOnlyInline):
+    model = EnrolmentTransition
+
+
+class CompanionInline(ReadOnlyInline):
+    model = Companion
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["tranche", "amount", "outcome", "status", "paid_on", "reference"]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ScopedModelAdmin):
+    list_display = ["household", "cycle", "desa", "status", "decile", "channel"]
+    list_filter = ["cycle", "status", "channel"]
+    search_fields = ["=household__no_kk", "household__head__name"]
+    list_select_related = ["household", "cycle", "desa"]
+    raw_id_fields = ["household"]
+    readonly_fields = ["status", "decree_number", "exit_reason", "decile"]
+    inlines = [MemberInline, CompanionInline, TransitionInline, PaymentInline]
+    actions = ["verify_status", "activate"]
+
+    def save_via_service(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        created = services.enrolment_propose(actor=request.user, household=obj.household,
+                                             cycle=obj.cycle, source=obj.source,
+                                             channel=obj.channel,
+                                             account_number=obj.account_number)
+        obj.pk, obj.desa_id = created.pk, created.desa_id
+
+    def _move(self, request, queryset, to_status):
+        for enrolment in queryset:
+            try:
+                services.enrolment_transition(actor=request.user, enrolment=enrolment,
+                                              to_status=to_status)
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{enrolment}: {text}", messages.ERROR)
+
+    @admin.action(description=_("Tandai terverifikasi"))
+    def verify_status(self, request, queryset):
+        self._move(request, queryset, EnrolmentStatus.TERVERIFIKASI)
+
+    @admin.action(description=_("Aktifkan (sudah ditetapkan)"))
+    def activate(self, request, queryset):
+        self._move(request, queryset, EnrolmentStatus.AKTIF)
+
+
+class FindingInline(ReadOnlyInline):
+    model = VerificationFinding
+
+
+@admin.register(Verification)
+class VerificationAdmin(ScopedModelAdmin):
+    list_display = ["enrolment", "verifier", "visit_date", "result", "recorded_by"]
+    list_filter = ["result", "visit_date"]
+    list_select_related = ["enrolment__household", "enrolment__cycle", "verifier",
+                           "recorded_by"]
+    inlines = [FindingInline]
+
+    def has_add_permission(self, request):
+        return False  # recorded through the API / field app with findings
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(ScopedModelAdmin):
+    list_display = ["member", "tranche", "kind", "status", "recorded_by"]
+    list_filter = ["tranche__cycle", "tranche", "kind", "status"]
+    list_select_related = ["member__person", "tranche__cycle", "recorded_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ScopedModelAdmin):
+    list_display = ["enrolment", "tranche", "amount", "outcome", "channel", "status", "paid_on",
+                    "reference"]
+    list_filter = ["tranche__cycle", "tranche", "status", "outcome", "channel"]
+    search_fields = ["=enrolment__household__no_kk", "reference", "=account_number"]
+    list_select_related = ["enrolment__household", "enrolment__cycle", "tranche__cycle"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

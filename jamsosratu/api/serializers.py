@@ -1,0 +1,158 @@
+from rest_framework import serializers
+
+from jamsosratu.choices import CommitmentKind, CommitmentStatus, EnrolmentStatus, Finding
+from jamsosratu.models import (
+    Commitment,
+    ConditionRule,
+    Cycle,
+    Enrolment,
+    EnrolmentMember,
+    EnrolmentTransition,
+    Payment,
+    Quota,
+    Tranche,
+    Verification,
+    VerificationFinding,
+)
+from pmks.models import Household, Person
+from psks.models import Worker
+
+
+class TrancheSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tranche
+        fields = ["id", "number", "share", "planned_month"]
+
+
+class QuotaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Quota
+        fields = ["kab_kota", "quota"]
+
+
+class ConditionRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConditionRule
+        fields = ["min_unmet_ratio", "outcome", "reduction_share"]
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    tranches = TrancheSerializer(many=True, read_only=True)
+    quotas = QuotaSerializer(many=True, read_only=True)
+    condition_rules = ConditionRuleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Cycle
+        fields = ["id", "year", "name", "legal_basis", "benefit_amount", "budget_ceiling",
+                  "max_caseload", "qualifying_conditions", "child_max_age", "school_max_age",
+                  "elderly_min_age", "tranches", "quotas", "condition_rules"]
+
+
+class EnrolmentMemberSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="person.name", read_only=True)
+
+    class Meta:
+        model = EnrolmentMember
+        fields = ["id", "person", "name", "condition"]
+
+
+class EnrolmentTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = EnrolmentTransition
+        fields = ["from_status", "to_status", "reason", "actor", "at"]
+
+
+class EnrolmentSerializer(serializers.ModelSerializer):
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
+    cycle = serializers.SlugRelatedField(slug_field="year", queryset=Cycle.objects.all())
+
+    class Meta:
+        model = Enrolment
+        fields = ["id", "household", "cycle", "desa", "status", "source", "decile",
+                  "decree_number", "exit_reason", "channel", "account_number", "created_at",
+                  "updated_at"]
+        read_only_fields = ["desa", "status", "decile", "decree_number", "exit_reason",
+                            "created_at", "updated_at"]
+
+
+class EnrolmentDetailSerializer(EnrolmentSerializer):
+    members = EnrolmentMemberSerializer(many=True, read_only=True)
+    transitions = EnrolmentTransitionSerializer(many=True, read_only=True)
+
+    class Meta(EnrolmentSerializer.Meta):
+        fields = [*EnrolmentSerializer.Meta.fields, "members", "transitions"]
+
+
+class EnrolmentTransitionRequestSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=EnrolmentStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    decree_number = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CompanionRequestSerializer(serializers.Serializer):
+    worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
+    start_date = serializers.DateField()
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
+                                                allow_null=True)
+    finding = serializers.ChoiceField(choices=Finding.choices)
+
+    class Meta:
+        model = VerificationFinding
+        fields = ["person", "finding", "note", "applied"]
+        read_only_fields = ["applied"]
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    enrolment = serializers.PrimaryKeyRelatedField(queryset=Enrolment.objects.all())
+    verifier = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
+    findings = FindingSerializer(many=True, required=False)
+    pregnant_persons = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), many=True, required=False, write_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = Verification
+        fields = ["id", "enrolment", "verifier", "visit_date", "result", "notes", "findings",
+                  "pregnant_persons", "recorded_by", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=EnrolmentMember.objects.all())
+    tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
+    kind = serializers.ChoiceField(choices=CommitmentKind.choices)
+    status = serializers.ChoiceField(choices=CommitmentStatus.choices)
+
+    class Meta:
+        model = Commitment
+        fields = ["id", "member", "tranche", "kind", "status", "recorded_at"]
+        read_only_fields = ["recorded_at"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    cycle = serializers.IntegerField(source="tranche.cycle.year", read_only=True)
+    tranche_number = serializers.IntegerField(source="tranche.number", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["id", "enrolment", "cycle", "tranche", "tranche_number", "desa",
+                  "tranche_amount", "amount", "outcome", "channel", "account_number", "status",
+                  "paid_on", "reference", "failure_reason", "explanation"]
+        read_only_fields = fields
+
+
+class PaymentMarkSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["disalurkan", "gagal"])
+    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    failure_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BankResultSerializer(serializers.Serializer):
+    tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
+    file = serializers.FileField()

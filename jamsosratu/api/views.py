@@ -1,0 +1,269 @@
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from dinsos.api.exports import ExportMixin
+from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
+from dinsos.tabular import FORMATS, TableError, table_response
+from jamsosratu import banking, selectors, services
+from jamsosratu.api.serializers import (
+    BankResultSerializer,
+    CommitmentSerializer,
+    CompanionRequestSerializer,
+    CycleSerializer,
+    EnrolmentDetailSerializer,
+    EnrolmentSerializer,
+    EnrolmentTransitionRequestSerializer,
+    PaymentMarkSerializer,
+    PaymentSerializer,
+    VerificationSerializer,
+)
+from jamsosratu.filters import (
+    CommitmentFilterSet,
+    EnrolmentFilterSet,
+    PaymentFilterSet,
+    VerificationFilterSet,
+)
+from jamsosratu.models import Commitment, Cycle, Enrolment, Payment, Tranche, Verification
+from jamsosratu.tasks import generate_tranche_payments
+
+
+class CycleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Program years with tranches, quotas and the commitment rule. `generate` queues a
+    tranche's payment list (province only)."""
+
+    queryset = Cycle.objects.prefetch_related("tranches", "quotas", "condition_rules")
+    serializer_class = CycleSerializer
+    lookup_field = "year"
+
+    @extend_schema(request=None, parameters=[OpenApiParameter("tranche", OpenApiTypes.INT)],
+                   responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"], url_path=r"tranches/(?P<number>[0-9]+)/generate",
+            permission_classes=[ModelPermissions, ProvinceWide])
+    @idempotent_action
+    def generate(self, request, year=None, number=None):
+        tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
+        generate_tranche_payments.delay_on_commit(tranche.pk)
+        return Response({"detail": "Daftar penyaluran sedang dibuat.", "tranche": tranche.pk},
+                        status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"tranches/(?P<number>[0-9]+)/bank-file",
+            permission_classes=[ModelPermissions, ProvinceWide])
+    def bank_file(self, request, year=None, number=None):
+        tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
+        text, count, total = banking.transfer_file(tranche)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
+        response["X-Control-Count"], response["X-Control-Total"] = str(count), f"{total:.0f}"
+        return response
+
+
+class EnrolmentViewSet(ExportMixin, mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+    """Enrolments; status changes through `transition`, pendamping through `companion`."""
+
+    queryset = Enrolment.objects.all()
+    filterset_class = EnrolmentFilterSet
+    ordering = ["cycle", "desa_id", "id"]
+    export_name = "jamsosratu-peserta"
+    export_columns = [
+        ("tahun", lambda o, r: o.cycle.year),
+        ("keluarga_id", lambda o, r: o.household_id),
+        ("kode_desa", lambda o, r: o.desa_id),
+        ("desa", lambda o, r: o.desa.nama),
+        ("status", lambda o, r: o.get_status_display()),
+        ("desil", lambda o, r: o.decile),
+        ("saluran", lambda o, r: o.get_channel_display()),
+    ]
+
+    def get_queryset(self):
+        qs = selectors.enrolment_list(user=self.request.user)
+        return qs.prefetch_related("members__person", "transitions__actor") if (
+            self.action == "retrieve") else qs
+
+    def get_serializer_class(self):
+        return EnrolmentDetailSerializer if self.action == "retrieve" else EnrolmentSerializer
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: super(EnrolmentViewSet, self).create(
+            request, *args, **kwargs))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.enrolment_propose(actor=self.request.user,
+                                                         **serializer.validated_data)
+
+    @extend_schema(request=EnrolmentTransitionRequestSerializer,
+                   responses=EnrolmentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def transition(self, request, pk=None):
+        body = EnrolmentTransitionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        enrolment = services.enrolment_transition(
+            actor=request.user, enrolment=self.get_object(),
+            to_status=body.validated_data["status"], reason=body.validated_data["reason"],
+            decree_number=body.validated_data["decree_number"])
+        enrolment = self.get_queryset().prefetch_related(
+            "members__person", "transitions__actor").get(pk=enrolment.pk)
+        return Response(EnrolmentDetailSerializer(enrolment).data)
+
+    @extend_schema(request=CompanionRequestSerializer, responses={201: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def companion(self, request, pk=None):
+        body = CompanionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        companion = services.companion_assign(actor=request.user, enrolment=self.get_object(),
+                                              **body.validated_data)
+        return Response({"enrolment": companion.enrolment_id, "worker": companion.worker_id,
+                         "start_date": companion.start_date}, status=status.HTTP_201_CREATED)
+
+
+class VerificationViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+    queryset = Verification.objects.all()
+    serializer_class = VerificationSerializer
+    filterset_class = VerificationFilterSet
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    ordering = ["-visit_date", "-id"]
+
+    def get_queryset(self):
+        return selectors.verification_list(user=self.request.user).prefetch_related("findings")
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: super(VerificationViewSet, self).create(
+            request, *args, **kwargs))
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        findings = [dict(f) for f in data.pop("findings", [])]
+        pregnant = [p.pk for p in data.pop("pregnant_persons", [])]
+        serializer.instance = services.verification_record(
+            actor=self.request.user, findings=findings, pregnant_person_ids=pregnant, **data)
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"], url_path="apply-findings")
+    @idempotent_action
+    def apply_findings(self, request, pk=None):
+        applied = services.verification_apply_findings(actor=request.user,
+                                                       verification=self.get_object())
+        return Response({"applied": applied})
+
+
+class CommitmentViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+    """Commitments per qualifying member and tranche (POST again to correct, until the
+    tranche's payment exists)."""
+
+    queryset = Commitment.objects.all()
+    serializer_class = CommitmentSerializer
+    filterset_class = CommitmentFilterSet
+    ordering = ["id"]
+
+    def get_queryset(self):
+        return selectors.commitment_list(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        return run_idempotent(request, lambda: super(CommitmentViewSet, self).create(
+            request, *args, **kwargs))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.commitment_record(actor=self.request.user,
+                                                         **serializer.validated_data)
+
+
+class PaymentViewSet(ExportMixin, ScopedReadOnlyModelViewSet):
+    queryset = Payment.objects.all()
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilterSet
+    ordering = ["tranche", "desa_id", "id"]
+    export_name = "jamsosratu-penyaluran"
+    export_columns = [
+        ("id", lambda o, r: o.pk),
+        ("tahun", lambda o, r: o.tranche.cycle.year),
+        ("tahap", lambda o, r: o.tranche.number),
+        ("kode_desa", lambda o, r: o.desa_id),
+        ("nilai", lambda o, r: o.amount),
+        ("hasil_komitmen", lambda o, r: o.get_outcome_display()),
+        ("status", lambda o, r: o.get_status_display()),
+        ("referensi", lambda o, r: o.reference),
+    ]
+
+    def get_queryset(self):
+        return selectors.payment_list(user=self.request.user).select_related("tranche__cycle")
+
+    @extend_schema(request=PaymentMarkSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent_action
+    def mark(self, request, pk=None):
+        body = PaymentMarkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        payment = services.payment_mark(actor=request.user, payment=self.get_object(),
+                                        **body.validated_data)
+        return Response(self.get_serializer(payment).data)
+
+    @extend_schema(request=BankResultSerializer, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"], url_path="bank-result",
+            parser_classes=[MultiPartParser, FormParser],
+            permission_classes=[ModelPermissions, ProvinceWide])
+    @idempotent_action
+    def bank_result(self, request):
+        body = BankResultSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        try:
+            report = banking.bank_result_import(actor=request.user,
+                                                tranche=body.validated_data["tranche"],
+                                                fileobj=upload.file, filename=upload.name)
+        except TableError as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        return Response({**report.totals(), "errors": report.errors})
+
+
+class CoverageViewSet(ScopedGenericViewSet):
+    """Coverage of a cycle by kab/kota or kecamatan: quota, proposed, verified, decreed,
+    active, paid per tranche, graduated; budget used against pagu. `fmt=xlsx` downloads it."""
+
+    queryset = Enrolment.objects.none()  # permissions: jamsosratu.view_enrolment
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(parameters=[
+        OpenApiParameter("cycle", OpenApiTypes.INT, required=True),
+        OpenApiParameter("level", OpenApiTypes.STR, enum=["kab_kota", "kecamatan"]),
+        OpenApiParameter("fmt", OpenApiTypes.STR, enum=["json", *FORMATS])],
+        responses={200: OpenApiTypes.OBJECT})
+    def list(self, request):
+        year = request.query_params.get("cycle", "")
+        cycle = get_object_or_404(Cycle, year=int(year)) if year.isdigit() else None
+        if cycle is None:
+            raise ValidationError({"cycle": ["Isi tahun siklus, mis. ?cycle=2019."]})
+        level = request.query_params.get("level", "kecamatan")
+        if level not in ("kab_kota", "kecamatan"):
+            raise ValidationError({"level": ["kab_kota atau kecamatan."]})
+        rows = selectors.coverage(user=request.user, cycle=cycle, level=level)
+        fmt = request.query_params.get("fmt", "json")
+        if fmt in FORMATS:
+            numbers = sorted({n for r in rows for n in r["paid_per_tranche"]})
+            header = ["kode", "nama", "kuota", "diusulkan", "terverifikasi", "ditetapkan",
+                      "aktif", "graduasi", "dikeluarkan",
+                      *[f"disalurkan_tahap_{n}" for n in numbers], "total_disalurkan"]
+            table = [[r["kode"], r["nama"], r["quota"], r["proposed"], r["verified"],
+                      r["decreed"], r["active"], r["graduated"], r["excluded"],
+                      *[r["paid_per_tranche"].get(n, {}).get("amount", 0) for n in numbers],
+                      r["paid_total"]] for r in rows]
+            budget = selectors.budget_used(cycle=cycle)
+            return table_response(header, table, fmt=fmt,
+                                  filename=f"cakupan-jamsosratu-{cycle.year}-{level}",
+                                  extra_sheets={"Anggaran": [["pagu", "terpakai", "sisa"], [
+                                      budget["pagu"], budget["used"], budget["remaining"]]]})
+        return Response({"cycle": cycle.year, "level": level, "rows": rows,
+                         "budget": selectors.budget_used(cycle=cycle),
+                         "caseloads": selectors.caseloads(user=request.user, cycle=cycle)})

@@ -1,0 +1,332 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dinsos import audit
+from dinsos.choices import KAB_KOTA
+from dinsos.models import Wilayah
+from dinsos.scoping import ScopedQuerySet
+from jamsosratu import choices
+from pmks.models import Household, Person
+from psks.models import Worker
+
+MONEY = {"max_digits": 15, "decimal_places": 2}
+
+
+class Cycle(models.Model):
+    """A program year with its benefit, tranches, quotas, pagu and eligibility criteria."""
+
+    year = models.PositiveSmallIntegerField(_("tahun"), unique=True)
+    name = models.CharField(_("nama"), max_length=150)
+    legal_basis = models.CharField(_("dasar hukum"), max_length=255)
+    benefit_amount = models.DecimalField(_("manfaat per RTS per tahun (Rp)"), **MONEY)
+    budget_ceiling = models.DecimalField(_("pagu (Rp)"), null=True, blank=True, **MONEY)
+    max_caseload = models.PositiveIntegerField(_("beban dampingan maksimum"), default=200)
+    qualifying_conditions = models.JSONField(
+        _("kondisi anggota yang memenuhi syarat"),
+        default=list,
+        help_text=_("Daftar kode: hamil_nifas, balita, anak_sekolah, lansia."),
+    )
+    child_max_age = models.PositiveSmallIntegerField(_("balita: umur di bawah"), default=5)
+    school_max_age = models.PositiveSmallIntegerField(_("anak sekolah: umur di bawah"),
+                                                      default=21)
+    elderly_min_age = models.PositiveSmallIntegerField(_("lansia: umur sejak"), default=60)
+
+    class Meta:
+        verbose_name = _("siklus Jamsosratu")
+        verbose_name_plural = _("siklus Jamsosratu")
+        ordering = ["-year"]
+        constraints = [models.CheckConstraint(condition=Q(benefit_amount__gt=0),
+                                              name="jamsosratu_cycle_benefit_positive")]
+
+    def __str__(self):
+        return self.name
+
+
+class Tranche(models.Model):
+    """Tahap: its share of the yearly benefit (weights; amounts are split exactly)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tranches")
+    number = models.PositiveSmallIntegerField(_("tahap ke"))
+    share = models.DecimalField(_("bobot"), max_digits=7, decimal_places=4)
+    planned_month = models.PositiveSmallIntegerField(_("bulan rencana"))
+
+    class Meta:
+        verbose_name = _("tahap")
+        verbose_name_plural = _("tahap")
+        ordering = ["cycle", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "number"], name="jamsosratu_tranche_number"),
+            models.CheckConstraint(condition=Q(share__gt=0), name="jamsosratu_tranche_share"),
+            models.CheckConstraint(condition=Q(planned_month__gte=1, planned_month__lte=12),
+                                   name="jamsosratu_tranche_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.cycle.year} tahap {self.number}"
+
+
+class Quota(models.Model):
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="quotas")
+    kab_kota = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
+                                 limit_choices_to={"tingkat__in": KAB_KOTA})
+    quota = models.PositiveIntegerField(_("kuota RTS"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "kab_kota"
+
+    class Meta:
+        verbose_name = _("kuota kab/kota")
+        verbose_name_plural = _("kuota kab/kota")
+        ordering = ["cycle", "kab_kota_id"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "kab_kota"],
+                                               name="jamsosratu_quota_unique")]
+
+    def __str__(self):
+        return f"{self.cycle.year} {self.kab_kota_id}: {self.quota}"
+
+
+class ConditionRule(models.Model):
+    """Tranche payment by the share of unmet commitments: the rule with the highest
+    ``min_unmet_ratio`` not above the household's ratio applies."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="condition_rules")
+    min_unmet_ratio = models.DecimalField(_("rasio tidak terpenuhi minimal"), max_digits=5,
+                                          decimal_places=4)
+    outcome = models.CharField(_("hasil"), max_length=15, choices=choices.Outcome.choices)
+    reduction_share = models.DecimalField(_("pengurangan"), max_digits=5, decimal_places=4,
+                                          default=0)
+
+    class Meta:
+        verbose_name = _("aturan komitmen")
+        verbose_name_plural = _("aturan komitmen")
+        ordering = ["cycle", "min_unmet_ratio"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "min_unmet_ratio"],
+                                    name="jamsosratu_rule_unique"),
+            models.CheckConstraint(condition=Q(min_unmet_ratio__gte=0, min_unmet_ratio__lte=1),
+                                   name="jamsosratu_rule_ratio"),
+            models.CheckConstraint(condition=Q(reduction_share__gte=0, reduction_share__lte=1),
+                                   name="jamsosratu_rule_reduction"),
+        ]
+
+    def __str__(self):
+        return f"≥{self.min_unmet_ratio:.0%}: {self.get_outcome_display()}"
+
+
+class Enrolment(models.Model):
+    """Kepesertaan: a household in a cycle. Its wilayah is the household's desa."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT,
+                                  related_name="jamsosratu_enrolments")
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="enrolments")
+    desa = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
+                             editable=False)
+    status = models.CharField(_("status"), max_length=15,
+                              choices=choices.EnrolmentStatus.choices,
+                              default=choices.EnrolmentStatus.CALON)
+    source = models.CharField(_("sumber usulan"), max_length=100, blank=True)
+    decile = models.PositiveSmallIntegerField(_("desil saat diusulkan"), null=True, blank=True)
+    decree_number = models.CharField(_("nomor SK penetapan"), max_length=100, blank=True)
+    exit_reason = models.CharField(_("alasan keluar"), max_length=255, blank=True)
+    channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices,
+                               default=choices.Channel.BANK_BANTEN)
+    account_number = models.CharField(_("rekening Bank Banten"), max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "desa"
+
+    class Meta:
+        verbose_name = _("kepesertaan")
+        verbose_name_plural = _("kepesertaan")
+        ordering = ["cycle", "desa_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "cycle"],
+                                    name="jamsosratu_one_enrolment_per_cycle"),
+            models.CheckConstraint(
+                condition=~Q(channel="bank_banten") | ~Q(status="aktif")
+                | ~Q(account_number=""),
+                name="jamsosratu_active_bank_needs_account"),
+        ]
+        indexes = [models.Index(fields=["cycle", "status"], name="jamsosratu_enrol_status")]
+
+    def __str__(self):
+        return f"{self.cycle.year} — {self.household}"
+
+
+class EnrolmentTransition(models.Model):
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE,
+                                  related_name="transitions")
+    from_status = models.CharField(max_length=15, blank=True)
+    to_status = models.CharField(max_length=15)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class EnrolmentMember(models.Model):
+    """A qualifying member of an enrolled household and the condition that qualifies it
+    (worked out from the registry at a reference date, pregnancy recorded by the verifier)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    condition = models.CharField(_("kondisi"), max_length=15,
+                                 choices=choices.MemberCondition.choices)
+
+    class Meta:
+        verbose_name = _("anggota memenuhi syarat")
+        verbose_name_plural = _("anggota memenuhi syarat")
+        constraints = [models.UniqueConstraint(fields=["enrolment", "person", "condition"],
+                                               name="jamsosratu_member_unique")]
+
+    def __str__(self):
+        return f"{self.person.name}: {self.get_condition_display()}"
+
+
+class Verification(models.Model):
+    """Verification by name by address by a TKSK or pendamping of the household's kecamatan."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE,
+                                  related_name="verifications")
+    verifier = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("verifikator"))
+    visit_date = models.DateField(_("tanggal kunjungan"))
+    result = models.CharField(_("hasil"), max_length=15,
+                              choices=choices.VerificationResult.choices)
+    notes = models.TextField(_("catatan"), blank=True)
+    photo = models.FileField(_("foto"), upload_to="verifikasi/%Y/%m/", blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "enrolment__desa"
+
+    class Meta:
+        verbose_name = _("verifikasi")
+        verbose_name_plural = _("verifikasi")
+        ordering = ["-visit_date", "-id"]
+
+    def __str__(self):
+        return f"{self.enrolment} {self.visit_date} {self.get_result_display()}"
+
+
+class VerificationFinding(models.Model):
+    verification = models.ForeignKey(Verification, on_delete=models.CASCADE,
+                                     related_name="findings")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    finding = models.CharField(_("temuan"), max_length=20, choices=choices.Finding.choices)
+    note = models.CharField(_("keterangan"), max_length=255, blank=True)
+    applied = models.BooleanField(_("diterapkan ke registri"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.get_finding_display()
+
+
+class Companion(models.Model):
+    """Pendamping of an enrolment; a reassignment ends the old row (history kept)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE,
+                                  related_name="companions")
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT,
+                               related_name="jamsosratu_cases")
+    start_date = models.DateField(_("mulai"))
+    end_date = models.DateField(_("selesai"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "enrolment__desa"
+
+    class Meta:
+        verbose_name = _("pendampingan")
+        verbose_name_plural = _("pendampingan")
+        ordering = ["-start_date"]
+        constraints = [models.UniqueConstraint(fields=["enrolment"],
+                                               condition=Q(end_date__isnull=True),
+                                               name="jamsosratu_one_active_companion")]
+
+    def __str__(self):
+        return f"{self.worker.name} → {self.enrolment}"
+
+
+class Commitment(models.Model):
+    """Komitmen of one qualifying member for one tranche."""
+
+    member = models.ForeignKey(EnrolmentMember, on_delete=models.CASCADE,
+                               related_name="commitments")
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="commitments")
+    kind = models.CharField(_("jenis"), max_length=15, choices=choices.CommitmentKind.choices)
+    status = models.CharField(_("status"), max_length=20,
+                              choices=choices.CommitmentStatus.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "member__enrolment__desa"
+
+    class Meta:
+        verbose_name = _("komitmen")
+        verbose_name_plural = _("komitmen")
+        constraints = [models.UniqueConstraint(fields=["member", "tranche", "kind"],
+                                               name="jamsosratu_commitment_unique")]
+
+    def __str__(self):
+        return f"{self.member} {self.tranche}: {self.get_status_display()}"
+
+
+class Payment(models.Model):
+    """Penyaluran: one per enrolment and tranche (database constraint)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="payments")
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="payments")
+    desa = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+")
+    tranche_amount = models.DecimalField(_("nilai tahap"), **MONEY)
+    amount = models.DecimalField(_("nilai disalurkan"), **MONEY)
+    outcome = models.CharField(_("hasil komitmen"), max_length=15,
+                               choices=choices.Outcome.choices)
+    channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices)
+    account_number = models.CharField(_("rekening"), max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=15, choices=choices.PaymentStatus.choices)
+    paid_on = models.DateField(_("tanggal salur"), null=True, blank=True)
+    reference = models.CharField(_("referensi"), max_length=100, blank=True)
+    failure_reason = models.CharField(_("alasan gagal"), max_length=255, blank=True)
+    explanation = models.JSONField(_("penjelasan"), default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "desa"
+
+    class Meta:
+        verbose_name = _("penyaluran")
+        verbose_name_plural = _("penyaluran")
+        ordering = ["tranche", "desa_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "tranche"],
+                                    name="jamsosratu_one_payment_per_tranche"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="jamsosratu_payment_amount"),
+            models.CheckConstraint(condition=~Q(status="disalurkan") | Q(paid_on__isnull=False),
+                                   name="jamsosratu_paid_has_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.tranche} — {self.enrolment.household}"
+
+
+for model in (Cycle, Tranche, Quota, ConditionRule, Enrolment, EnrolmentMember, Verification,
+              VerificationFinding, Companion, Commitment, Payment):
+    audit.register(model)

@@ -1,0 +1,88 @@
+"""Reads of Jamsosratu: scoped lists, coverage per kab/kota and kecamatan, caseloads."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce, Substr
+
+from dinsos.models import Wilayah
+from jamsosratu.choices import EnrolmentStatus, PaymentStatus
+from jamsosratu.models import Commitment, Companion, Cycle, Enrolment, Payment, Verification
+
+ZERO = Decimal(0)
+
+
+def enrolment_list(*, user):
+    return Enrolment.objects.for_user(user).select_related("cycle", "household", "desa")
+
+
+def verification_list(*, user):
+    return Verification.objects.for_user(user).select_related("verifier", "recorded_by")
+
+
+def commitment_list(*, user):
+    return Commitment.objects.for_user(user).select_related("member__person", "tranche")
+
+
+def payment_list(*, user):
+    return Payment.objects.for_user(user).select_related("tranche", "enrolment")
+
+
+def coverage(*, user, cycle: Cycle, level: str = "kecamatan") -> list[dict]:
+    """Per kab/kota (level="kab_kota") or kecamatan: quota, enrolments per status, paid per
+    tranche, graduated, and the cycle's budget used against its pagu. Two aggregate queries."""
+    width = 5 if level == "kab_kota" else 8
+    enrolments = Enrolment.objects.for_user(user).filter(cycle=cycle).annotate(
+        unit=Substr("desa_id", 1, width))
+    counts = enrolments.values("unit").annotate(
+        proposed=Count("id"),
+        verified=Count("id", filter=Q(status__in=["terverifikasi", "ditetapkan", "aktif",
+                                                  "graduasi"])),
+        decreed=Count("id", filter=Q(status__in=["ditetapkan", "aktif", "graduasi"])),
+        active=Count("id", filter=Q(status=EnrolmentStatus.AKTIF)),
+        graduated=Count("id", filter=Q(status=EnrolmentStatus.GRADUASI)),
+        excluded=Count("id", filter=Q(status=EnrolmentStatus.DIKELUARKAN)),
+    ).order_by("unit")
+    paid = (Payment.objects.for_user(user).filter(tranche__cycle=cycle,
+                                                   status=PaymentStatus.DISALURKAN)
+            .annotate(unit=Substr("desa_id", 1, width), number=F("tranche__number"))
+            .values("unit", "number").annotate(total=Coalesce(Sum("amount"), ZERO),
+                                               n=Count("id")))
+    paid_by_unit: dict[str, dict] = defaultdict(dict)
+    for row in paid:
+        paid_by_unit[row["unit"]][row["number"]] = {"households": row["n"],
+                                                     "amount": row["total"]}
+    quotas = {q.kab_kota_id: q.quota for q in cycle.quotas.all()}
+    names = dict(Wilayah.objects.filter(kode__in=[c["unit"] for c in counts])
+                 .values_list("kode", "nama"))
+    rows = []
+    for row in counts:
+        unit = row["unit"]
+        rows.append({
+            "kode": unit, "nama": names.get(unit, unit),
+            "quota": quotas.get(unit) if level == "kab_kota" else None,
+            **{k: row[k] for k in ("proposed", "verified", "decreed", "active", "graduated",
+                                   "excluded")},
+            "paid_per_tranche": paid_by_unit.get(unit, {}),
+            "paid_total": sum((p["amount"] for p in paid_by_unit.get(unit, {}).values()), ZERO),
+        })
+    return rows
+
+
+def budget_used(*, cycle: Cycle) -> dict:
+    used = Payment.objects.filter(tranche__cycle=cycle, status=PaymentStatus.DISALURKAN
+                                  ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    return {"pagu": cycle.budget_ceiling, "used": used,
+            "remaining": None if cycle.budget_ceiling is None else cycle.budget_ceiling - used}
+
+
+def caseloads(*, user, cycle: Cycle) -> list[dict]:
+    """Active enrolments per pendamping and kecamatan; flagged above the cycle's maximum."""
+    qs = (Companion.objects.for_user(user).filter(end_date__isnull=True, enrolment__cycle=cycle,
+                                                  enrolment__status__in=["ditetapkan", "aktif"])
+          .annotate(kecamatan=Substr("enrolment__desa_id", 1, 8))
+          .values("worker_id", "worker__name", "kecamatan").annotate(cases=Count("id"))
+          .order_by("-cases", "worker__name"))
+    return [{**row, "max": cycle.max_caseload, "over": row["cases"] > cycle.max_caseload}
+            for row in qs]

@@ -1,0 +1,354 @@
+"""Writes of Jamsosratu. Rules: enforced transitions (quota per kab/kota under a row lock,
+a qualifying member and a passed verification before the decree), verifiers and pendamping
+from the household's kecamatan, one payment per enrolment and tranche (database constraint)."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dinsos.scoping import area_q, ensure_in_area, user_area
+from jamsosratu import calculations
+from jamsosratu.choices import (
+    CommitmentStatus,
+    EnrolmentStatus,
+    Finding,
+    Outcome,
+    PaymentStatus,
+    VerificationResult,
+)
+from jamsosratu.models import (
+    Commitment,
+    Companion,
+    Cycle,
+    Enrolment,
+    EnrolmentMember,
+    EnrolmentTransition,
+    Payment,
+    Quota,
+    Tranche,
+    Verification,
+    VerificationFinding,
+)
+from pmks import services as pmks_services
+from pmks.choices import LifeStatus
+from pmks.models import Household, Person
+from psks.choices import Role
+from psks.models import Assignment, Worker
+
+VERIFIER_ROLES = (Role.TKSK, Role.PENDAMPING_JAMSOSRATU, Role.PENDAMPING_PKH)
+
+
+def _record(enrolment, from_status, actor, reason=""):
+    EnrolmentTransition.objects.create(enrolment=enrolment, from_status=from_status,
+                                       to_status=enrolment.status, reason=reason,
+                                       actor=actor if getattr(actor, "pk", None) else None)
+
+
+def _reference_date(cycle: Cycle) -> datetime.date:
+    return datetime.date(cycle.year, 1, 1)
+
+
+# --- enrolment --------------------------------------------------------------------------------
+
+def enrolment_members_refresh(*, enrolment: Enrolment, pregnant_person_ids=()) -> list:
+    """Work out the qualifying members from the registry (ages at 1 January of the cycle year);
+    pregnancy is what the verifier saw. Replaces the previous list."""
+    cycle = enrolment.cycle
+    on = _reference_date(cycle)
+    pregnant = set(pregnant_person_ids) | set(
+        enrolment.members.filter(condition="hamil_nifas").values_list("person_id", flat=True))
+    rows = []
+    for person in Person.objects.filter(household_id=enrolment.household_id,
+                                        merged_into__isnull=True):
+        for condition in calculations.member_conditions(
+            birth_date=person.birth_date, schooling=person.schooling,
+            pregnant=person.pk in pregnant, on=on, qualifying=cycle.qualifying_conditions,
+            child_max_age=cycle.child_max_age, school_max_age=cycle.school_max_age,
+            elderly_min_age=cycle.elderly_min_age,
+            alive=person.life_status == LifeStatus.HIDUP,
+        ):
+            rows.append(EnrolmentMember(enrolment=enrolment, person=person, condition=condition))
+    enrolment.members.exclude(commitments__isnull=False).delete()
+    EnrolmentMember.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
+
+
+@transaction.atomic
+def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str = "",
+                      channel: str = "bank_banten", account_number: str = "") -> Enrolment:
+    ensure_in_area(actor, household.desa_id)
+    if Enrolment.objects.filter(household=household, cycle=cycle).exists():
+        raise ValidationError({"household": _("Keluarga ini sudah terdaftar pada siklus %(y)s.")
+                               % {"y": cycle.year}})
+    enrolment = Enrolment(household=household, cycle=cycle, desa_id=household.desa_id,
+                          source=source, decile=household.decile, channel=channel,
+                          account_number=account_number)
+    enrolment.full_clean()
+    enrolment.save()
+    _record(enrolment, "", actor, _("Diusulkan: %(s)s") % {"s": source or "-"})
+    enrolment_members_refresh(enrolment=enrolment)
+    return enrolment
+
+
+@transaction.atomic
+def enrolments_propose_from_registry(*, actor, cycle: Cycle, max_decile: int,
+                                     wilayah: str | None = None) -> int:
+    """Propose every household of the user's area with DTSEN decile ≤ max_decile (bulk; a
+    household already in the cycle is skipped)."""
+    households = Household.objects.for_user(actor).filter(decile__lte=max_decile).exclude(
+        jamsosratu_enrolments__cycle=cycle)
+    if wilayah:
+        households = households.filter(area_q("desa", wilayah))
+    created = 0
+    for household in households.iterator(chunk_size=1000):
+        enrolment_propose(actor=actor, household=household, cycle=cycle,
+                          source=_("DTSEN desil ≤ %(d)d") % {"d": max_decile})
+        created += 1
+    return created
+
+
+def _latest_verification(enrolment) -> Verification | None:
+    return enrolment.verifications.order_by("-visit_date", "-id").first()
+
+
+def _check_quota(enrolment: Enrolment) -> None:
+    kab_kota = enrolment.desa_id[:5]
+    quota = Quota.objects.select_for_update().filter(cycle=enrolment.cycle,
+                                                     kab_kota_id=kab_kota).first()
+    if quota is None:
+        raise ValidationError(_("Kuota %(k)s untuk siklus %(y)s belum ditetapkan.")
+                              % {"k": kab_kota, "y": enrolment.cycle.year})
+    used = Enrolment.objects.filter(cycle=enrolment.cycle,
+                                    status__in=calculations.COUNTED_IN_QUOTA,
+                                    desa__kode__startswith=f"{kab_kota}.").count()
+    if used >= quota.quota:
+        raise ValidationError(_("Kuota %(k)s sudah penuh (%(used)d dari %(quota)d RTS).")
+                              % {"k": quota.kab_kota.nama, "used": used, "quota": quota.quota})
+
+
+@transaction.atomic
+def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason: str = "",
+                         decree_number: str = "") -> Enrolment:
+    enrolment = Enrolment.objects.select_for_update().select_related("cycle").get(
+        pk=enrolment.pk)
+    ensure_in_area(actor, enrolment.desa_id)
+    if not calculations.transition_allowed(enrolment.status, to_status):
+        raise ValidationError({"status": _("Status %(f)s tidak dapat diubah menjadi %(t)s.")
+                               % {"f": enrolment.get_status_display(), "t": to_status}})
+    latest = _latest_verification(enrolment)
+    if to_status == EnrolmentStatus.TERVERIFIKASI and (
+            latest is None or latest.result != VerificationResult.SESUAI):
+        raise ValidationError(_("Belum ada verifikasi by name by address dengan hasil sesuai."))
+    if to_status == EnrolmentStatus.DITETAPKAN:
+        if latest is None or latest.result != VerificationResult.SESUAI:
+            raise ValidationError(_("Rumah tangga yang gagal verifikasi tidak dapat ditetapkan."))
+        if not enrolment.members.exists():
+            raise ValidationError(_("Tidak ada anggota yang memenuhi syarat (ibu hamil/nifas, "
+                                    "balita, anak sekolah, lansia); tidak dapat ditetapkan."))
+        if not decree_number.strip():
+            raise ValidationError({"decree_number": _("Nomor SK penetapan wajib diisi.")})
+        _check_quota(enrolment)
+        enrolment.decree_number = decree_number.strip()
+    if to_status == EnrolmentStatus.DIKELUARKAN:
+        if not reason.strip():
+            raise ValidationError({"reason": _("Alasan dikeluarkan wajib diisi.")})
+        enrolment.exit_reason = reason.strip()
+        Companion.objects.filter(enrolment=enrolment, end_date__isnull=True).update(
+            end_date=timezone.localdate())
+    from_status = enrolment.status
+    enrolment.status = to_status
+    enrolment.full_clean()
+    enrolment.save()
+    _record(enrolment, from_status, actor, reason)
+    return enrolment
+
+
+# --- verification -----------------------------------------------------------------------------
+
+def _works_in_kecamatan(worker: Worker, kecamatan: str, on: datetime.date, roles) -> bool:
+    return (Assignment.objects.filter(worker=worker, role__in=roles, start_date__lte=on)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+            .filter(Q(area_id=kecamatan) | Q(area__kode__startswith=f"{kecamatan}."))
+            .exists())
+
+
+@transaction.atomic
+def verification_record(*, actor, enrolment: Enrolment, verifier: Worker,
+                        visit_date: datetime.date, result: str, notes: str = "",
+                        findings: list[dict] | None = None, pregnant_person_ids=(),
+                        photo=None) -> Verification:
+    ensure_in_area(actor, enrolment.desa_id)
+    kecamatan = enrolment.desa_id[:8]
+    if not _works_in_kecamatan(verifier, kecamatan, visit_date, VERIFIER_ROLES):
+        raise ValidationError({"verifier": _(
+            "%(name)s tidak bertugas sebagai TKSK/pendamping di kecamatan %(kec)s pada %(date)s.")
+            % {"name": verifier.name, "kec": kecamatan, "date": visit_date}})
+    if visit_date > timezone.localdate():
+        raise ValidationError({"visit_date": _("Tanggal kunjungan tidak boleh di masa depan.")})
+    verification = Verification(enrolment=enrolment, verifier=verifier, visit_date=visit_date,
+                                result=result, notes=notes, recorded_by=actor)
+    if photo:
+        verification.photo = photo
+    verification.full_clean()
+    verification.save()
+    members = set(Person.objects.filter(household_id=enrolment.household_id)
+                  .values_list("pk", flat=True))
+    for item in findings or []:
+        person_id = getattr(item.get("person"), "pk", item.get("person"))
+        if person_id and person_id not in members:
+            raise ValidationError({"findings": _("Orang %(p)s bukan anggota keluarga ini.")
+                                   % {"p": person_id}})
+        VerificationFinding.objects.create(verification=verification, person_id=person_id,
+                                           finding=item["finding"], note=item.get("note", ""))
+    enrolment_members_refresh(enrolment=enrolment, pregnant_person_ids=pregnant_person_ids)
+    return verification
+
+
+@transaction.atomic
+def verification_apply_findings(*, actor, verification: Verification) -> int:
+    """Carry findings into the registry through its services: died/moved set the person's
+    life status (dated the visit), "not in KK" removes the person from the household.
+    Not found and new member are left to an operator. Applied once."""
+    applied = 0
+    for finding in verification.findings.filter(applied=False, person__isnull=False):
+        person = finding.person
+        if finding.finding == Finding.MENINGGAL:
+            pmks_services.person_update(actor=actor, person=person,
+                                        life_status=LifeStatus.MENINGGAL,
+                                        life_status_date=verification.visit_date)
+        elif finding.finding == Finding.PINDAH:
+            pmks_services.person_update(actor=actor, person=person,
+                                        life_status=LifeStatus.PINDAH,
+                                        life_status_date=verification.visit_date)
+        elif finding.finding == Finding.TIDAK_DALAM_KK:
+            pmks_services.person_update(actor=actor, person=person, household=None,
+                                        relationship="")
+        else:
+            continue
+        finding.applied = True
+        finding.save(update_fields=["applied"])
+        applied += 1
+    enrolment_members_refresh(enrolment=verification.enrolment)
+    return applied
+
+
+# --- pendamping -------------------------------------------------------------------------------
+
+@transaction.atomic
+def companion_assign(*, actor, enrolment: Enrolment, worker: Worker,
+                     start_date: datetime.date) -> Companion:
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    ensure_in_area(actor, enrolment.desa_id)
+    if enrolment.status not in (EnrolmentStatus.DITETAPKAN, EnrolmentStatus.AKTIF):
+        raise ValidationError(_("Pendamping ditugaskan untuk peserta yang ditetapkan/aktif."))
+    if not _works_in_kecamatan(worker, enrolment.desa_id[:8], start_date,
+                               (Role.PENDAMPING_JAMSOSRATU,)):
+        raise ValidationError({"worker": _("%(name)s bukan pendamping Jamsosratu di kecamatan "
+                                           "rumah tangga ini.") % {"name": worker.name}})
+    current = Companion.objects.filter(enrolment=enrolment, end_date__isnull=True).first()
+    if current is not None:
+        if current.worker_id == worker.pk:
+            return current
+        current.end_date = max(start_date - datetime.timedelta(days=1), current.start_date)
+        current.save(update_fields=["end_date"])
+    return Companion.objects.create(enrolment=enrolment, worker=worker, start_date=start_date)
+
+
+# --- commitments ------------------------------------------------------------------------------
+
+@transaction.atomic
+def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind: str,
+                      status: str) -> Commitment:
+    ensure_in_area(actor, member.enrolment.desa_id)
+    if tranche.cycle_id != member.enrolment.cycle_id:
+        raise ValidationError({"tranche": _("Tahap bukan dari siklus kepesertaan ini.")})
+    if Payment.objects.filter(enrolment=member.enrolment, tranche=tranche).exists():
+        raise ValidationError(_("Penyaluran tahap ini sudah dibuat; komitmen tidak dapat "
+                                "diubah."))
+    commitment, _created = Commitment.objects.update_or_create(
+        member=member, tranche=tranche, kind=kind,
+        defaults={"status": status, "recorded_by": actor})
+    return commitment
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+def _rules(cycle: Cycle):
+    return [(r.min_unmet_ratio, r.outcome, r.reduction_share)
+            for r in cycle.condition_rules.all()]
+
+
+@transaction.atomic
+def payments_generate(*, tranche: Tranche) -> int:
+    """The tranche's payment list for every active enrolment: amount from the cycle's split and
+    the commitment rule. Safe to run twice or concurrently: the (enrolment, tranche)
+    constraint and ON CONFLICT DO NOTHING keep one payment each. Returns rows created."""
+    cycle = tranche.cycle
+    tranches = list(cycle.tranches.order_by("number"))
+    amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])
+    tranche_amount = amounts[[t.pk for t in tranches].index(tranche.pk)]
+    rules = _rules(cycle)
+    tallies = {
+        row["member__enrolment_id"]: row for row in
+        Commitment.objects.filter(tranche=tranche).values("member__enrolment_id").annotate(
+            met=Count("id", filter=Q(status=CommitmentStatus.TERPENUHI)),
+            unmet=Count("id", filter=Q(status=CommitmentStatus.TIDAK_TERPENUHI)))
+    }
+    before = Payment.objects.filter(tranche=tranche).count()
+    rows = []
+    enrolments = (Enrolment.objects.filter(cycle=cycle, status=EnrolmentStatus.AKTIF)
+                  .exclude(payments__tranche=tranche)
+                  .values("pk", "desa_id", "channel", "account_number"))
+    for enrolment in enrolments.iterator(chunk_size=5000):
+        tally = tallies.get(enrolment["pk"], {"met": 0, "unmet": 0})
+        outcome, factor, ratio = calculations.commitment_outcome(
+            met=tally["met"], unmet=tally["unmet"], rules=rules)
+        amount = calculations.payment_amount(tranche_amount, factor)
+        rows.append(Payment(
+            enrolment_id=enrolment["pk"], tranche=tranche, desa_id=enrolment["desa_id"],
+            tranche_amount=tranche_amount, amount=amount, outcome=outcome,
+            channel=enrolment["channel"], account_number=enrolment["account_number"],
+            status=PaymentStatus.DITANGGUHKAN if outcome == Outcome.DITANGGUHKAN
+            else PaymentStatus.DIJADWALKAN,
+            explanation={"benefit": str(cycle.benefit_amount), "tranche_amount":
+                         str(tranche_amount), "met": tally["met"], "unmet": tally["unmet"],
+                         "unmet_ratio": str(ratio.quantize(Decimal("0.0001"))),
+                         "factor": str(factor), "rule": outcome},
+        ))
+    Payment.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return Payment.objects.filter(tranche=tranche).count() - before
+
+
+@transaction.atomic
+def payment_mark(*, actor, payment: Payment, status: str, paid_on=None, reference: str = "",
+                 failure_reason: str = "") -> Payment:
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    ensure_in_area(actor, payment.desa_id)
+    if payment.status != PaymentStatus.DIJADWALKAN:
+        raise ValidationError({"status": _("Penyaluran berstatus %(s)s tidak dapat diubah.")
+                               % {"s": payment.get_status_display()}})
+    if status == PaymentStatus.DISALURKAN:
+        if not (paid_on and reference.strip()):
+            raise ValidationError(_("Tanggal dan referensi penyaluran wajib diisi."))
+        payment.paid_on, payment.reference = paid_on, reference.strip()
+    elif status == PaymentStatus.GAGAL:
+        if not failure_reason.strip():
+            raise ValidationError({"failure_reason": _("Alasan gagal wajib diisi.")})
+        payment.failure_reason = failure_reason.strip()
+    else:
+        raise ValidationError({"status": _("Status harus disalurkan atau gagal.")})
+    payment.status = status
+    payment.save()
+    return payment
+
+
+def require_province(actor) -> None:
+    from dinsos.scoping import ALL
+
+    if user_area(actor) is not ALL:
+        raise PermissionDenied(_("Hanya Dinas Sosial Provinsi yang dapat melakukan ini."))
