@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 
 from dinsos.models import Office, User
 from dinsos.validators import build_nik, build_no_kk
+from jamsosratu.models import Cycle
 from pmks.models import Household, Person
 from psks.models import Bank
 
@@ -130,3 +131,93 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     kecamatan_id = "36.01.01"
     date = datetime.date(2026, 10, 15)
     agenda = "Rakor bulanan"
+
+
+# --- jamsosratu -------------------------------------------------------------------------------
+
+def cycle_with_tranches(year: int = 2026, benefit: str = "1750000", shares=("1", "1"),
+                        quota: int = 100):
+    """A cycle with tranches of the given weights, a quota in every kab/kota and the default
+    commitment rule (none unmet: full; some: 25% less; all: suspended)."""
+    from decimal import Decimal
+
+    from jamsosratu.models import ConditionRule, Cycle, Quota, Tranche
+
+    cycle = Cycle.objects.create(
+        year=year, name=f"Jamsosratu {year}", legal_basis="Pergub uji",
+        benefit_amount=Decimal(benefit),
+        qualifying_conditions=["hamil_nifas", "balita", "anak_sekolah", "lansia"])
+    for number, share in enumerate(shares, start=1):
+        Tranche.objects.create(cycle=cycle, number=number, share=Decimal(share),
+                               planned_month=number * 5)
+    for code in ["36.01", "36.02", "36.03", "36.04", "36.71", "36.72", "36.73", "36.74"]:
+        Quota.objects.create(cycle=cycle, kab_kota_id=code, quota=quota)
+    for minimum, outcome, reduction in [("0", "penuh", "0"), ("0.01", "dikurangi", "0.25"),
+                                        ("1", "ditangguhkan", "1")]:
+        ConditionRule.objects.create(cycle=cycle, min_unmet_ratio=Decimal(minimum),
+                                     outcome=outcome, reduction_share=Decimal(reduction))
+    return cycle
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "jamsosratu.Enrolment"
+
+    household = factory.SubFactory(HouseholdFactory)
+    cycle = factory.LazyFunction(
+        lambda: Cycle.objects.filter(year=2026).first()
+        or cycle_with_tranches())
+    desa_id = factory.LazyAttribute(lambda o: o.household.desa_id)
+    account_number = factory.Sequence(lambda n: f"0099{n:08d}")
+
+
+class VerificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "jamsosratu.Verification"
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    verifier = factory.LazyAttribute(lambda o: WorkerFactory(desa_id=o.enrolment.desa_id))
+    visit_date = datetime.date(2026, 3, 1)
+    result = "sesuai"
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "jamsosratu.Payment"
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    tranche = factory.LazyAttribute(lambda o: o.enrolment.cycle.tranches.first())
+    desa_id = factory.LazyAttribute(lambda o: o.enrolment.desa_id)
+    tranche_amount = 875000
+    amount = 875000
+    outcome = "penuh"
+    channel = "bank_banten"
+    status = "dijadwalkan"
+
+
+# --- incentives -------------------------------------------------------------------------------
+
+class PayoutRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incentives.PayoutRun"
+
+    period = factory.Sequence(lambda n: datetime.date(2000 + n // 12, 1 + n % 12, 1))
+    status = "dihitung"
+
+
+class PayoutLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incentives.PayoutLine"
+
+    run = factory.SubFactory(PayoutRunFactory)
+    worker = factory.SubFactory(WorkerFactory)
+    role = "tksk"
+    component = "insentif"
+    period = factory.LazyAttribute(lambda o: o.run.period)
+    area_id = factory.LazyAttribute(lambda o: o.worker.desa_id[:8])
+    gross_amount = 1000000
+    tax_amount = 0
+    net_amount = 1000000
+    funding_source = "apbd_provinsi"
+    status = "dibayarkan"

@@ -6,10 +6,14 @@ from tests.factories import (
     ActivityReportFactory,
     AssignmentFactory,
     BankAccountFactory,
+    EnrolmentFactory,
     HouseholdFactory,
     InstitutionFactory,
     MeetingFactory,
+    PaymentFactory,
+    PayoutLineFactory,
     PersonFactory,
+    VerificationFactory,
     WorkerFactory,
 )
 
@@ -23,4 +27,11 @@ SCOPED_ENDPOINTS = {
     "psks-api:activityreport": lambda desa: ActivityReportFactory(
         worker=WorkerFactory(desa_id=desa)),
     "psks-api:meeting": lambda desa: MeetingFactory(kecamatan_id=desa[:8]),
+    "jamsosratu-api:enrolment": lambda desa: EnrolmentFactory(
+        household=HouseholdFactory(desa_id=desa)),
+    "jamsosratu-api:verification": lambda desa: VerificationFactory(
+        enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa))),
+    "jamsosratu-api:payment": lambda desa: PaymentFactory(
+        enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa))),
+    "incentives-api:line": lambda desa: PayoutLineFactory(worker=WorkerFactory(desa_id=desa)),
 }

@@ -25,6 +25,7 @@ from incentives.api.serializers import (
     PayoutRunSerializer,
     RateSerializer,
 )
+from incentives.filters import PayoutLineFilterSet
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from incentives.reports import REPORT_KINDS, report_response
 
@@ -145,12 +146,8 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         run = get_object_or_404(PayoutRun, pk=pk)
         if not request.user.has_perm("incentives.view_payoutline"):
             self.permission_denied(request)
-        qs = selectors.line_list(user=request.user, run_id=run.pk)
-        if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
-        if request.query_params.get("wilayah"):
-            code = request.query_params["wilayah"].rstrip(".")
-            qs = qs.filter(area__kode__startswith=code)
+        qs = PayoutLineFilterSet(request.query_params,
+                                 selectors.line_list(user=request.user, run_id=run.pk)).qs
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(
             PayoutLineSerializer(page, many=True, context={"request": request}).data)
@@ -176,11 +173,15 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                               filename=f"realisasi-insentif-{year}")
 
 
-class PayoutLineViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """One line with its explanation ("why this amount"); scoped like the lines list."""
+class PayoutLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    """Payout lines with their explanation ("why this amount"). Province roles see all; a
+    kab/kota operator the lines of workers assigned in its area. Filter by `run`, `status`…"""
 
     queryset = PayoutLine.objects.all()
     serializer_class = PayoutLineSerializer
+    filterset_class = PayoutLineFilterSet
+    ordering = ["run", "area_id", "role", "id"]
 
     def get_queryset(self):
         return selectors.line_list(user=self.request.user)
