@@ -17,6 +17,8 @@ from auditlog.registry import auditlog
 from django.core.management.base import BaseCommand
 from django.db.models.signals import pre_save
 
+from dinsos.validators import mask_identity_number
+
 _current: ContextVar["AuditContext | None"] = ContextVar("dinsos_audit_context", default=None)
 
 
@@ -101,7 +103,6 @@ def log_bulk(model, entries: list[tuple[object, dict, int]]) -> None:
     """Audit rows written in bulk (imports), where no save() signal fires: ``entries`` are
     (instance, {field: [old, new]}, action) with action a LogEntry.Action. One INSERT per call;
     masked fields are masked as for single saves."""
-    from auditlog.diff import mask_str
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
@@ -115,12 +116,13 @@ def log_bulk(model, entries: list[tuple[object, dict, int]]) -> None:
     rows = []
     for instance, changes, action in entries:
         shown = {
-            name: [None if v is None else mask_str(str(v)) if name in masked else str(v)
+            name: [None if v is None else mask_identity_number(v) if name in masked else str(v)
                    for v in pair]
             for name, pair in changes.items()
         }
         rows.append(LogEntry(
-            content_type=content_type, object_pk=str(instance.pk), object_id=instance.pk,
+            content_type=content_type, object_pk=str(instance.pk),
+            object_id=instance.pk if isinstance(instance.pk, int) else None,
             object_repr=str(instance)[:200], action=action, changes=shown,
             changes_text="", actor=actor, additional_data=extra,
         ))

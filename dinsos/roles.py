@@ -22,7 +22,7 @@ OPERATOR_KERNEL = {"dinsos": ("view", "add_importbatch")}  # operators upload im
 # role -> {app_label: actions} ; "*" means every app. Custom permissions (codenames not starting
 # with a CRUD verb) are granted by listing their codename in an app's actions.
 ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
-    ADMIN: {"*": ALL_ACTIONS},
+    ADMIN: {"*": ("*",)},  # every permission, custom ones (verify_run, approve_run…) included
     OPERATOR_PROVINSI: {
         **OPERATOR_KERNEL,
         **dict.fromkeys(DOMAIN_APPS, ALL_ACTIONS),
@@ -50,7 +50,7 @@ ROLE_NAMES = tuple(ROLE_RULES)
 
 def _wanted(rules: dict[str, tuple[str, ...]], app_label: str, codename: str) -> bool:
     actions = rules.get(app_label) or rules.get("*") or ()
-    return any(codename == a or codename.startswith(f"{a}_") for a in actions)
+    return any(a == "*" or codename == a or codename.startswith(f"{a}_") for a in actions)
 
 
 def sync_roles(apps=None) -> None:

@@ -29,10 +29,13 @@ def wilayah_rows(path: Path = WILAYAH_CSV):
 def wilayah_load(*, path: Path = WILAYAH_CSV, model=None) -> int:
     """Upsert the region tree from the Kemendagri CSV (idempotent; names and parents are
     refreshed, nothing is deleted). ``model`` lets a data migration pass its historical model."""
+    audited = model is None
     if model is None:
         from dinsos.models import Wilayah as model
     objs = [model(**row) for row in wilayah_rows(path)]
+    fields = ("nama", "tingkat", "induk_id")
     with transaction.atomic():
+        before = {w.kode: w for w in model.objects.all()} if audited else {}
         model.objects.bulk_create(
             objs,
             batch_size=500,
@@ -40,7 +43,29 @@ def wilayah_load(*, path: Path = WILAYAH_CSV, model=None) -> int:
             unique_fields=["kode"],
             update_fields=["nama", "tingkat", "induk"],
         )
+        if audited:
+            _audit_wilayah_changes(model, objs, before, fields)
     return len(objs)
+
+
+def _audit_wilayah_changes(model, objs, before, fields) -> None:
+    """A bulk upsert sends no signals: write the trail for what it changed."""
+    from auditlog.models import LogEntry
+
+    from dinsos.audit import log_bulk
+
+    entries = []
+    for obj in objs:
+        old = before.get(obj.kode)
+        if old is None:
+            entries.append((obj, {f: [None, getattr(obj, f)] for f in fields},
+                            LogEntry.Action.CREATE))
+            continue
+        changes = {f: [getattr(old, f), getattr(obj, f)] for f in fields
+                   if getattr(old, f) != getattr(obj, f)}
+        if changes:
+            entries.append((obj, changes, LogEntry.Action.UPDATE))
+    log_bulk(model, entries)
 
 
 def offices_ensure(*, wilayah_model=None, office_model=None) -> int:

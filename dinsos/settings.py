@@ -263,6 +263,8 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # --- Audit (django-auditlog) ---------------------------------------------------------------
 AUDITLOG_STORE_JSON_CHANGES = True
+# One mask everywhere (object names, single saves, bulk imports): first 6 and last 2 digits.
+AUDITLOG_MASK_CALLABLE = "dinsos.validators.mask_identity_number"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 LOGGING = {

@@ -2,7 +2,7 @@
 
 ``name_key`` folds the common ways one Indonesian name is written into one key: case, spacing
 and punctuation; honorifics and degrees (H., Hj., Dr., S.Pd., …); Muhammad/Muhamad/Mohammad/
-Moch./Moh./M.; Siti/St.; old spelling (oe→u, dj→j, tj→c, ch/kh→h); doubled letters.
+Moch./Moh./M.; Siti/St.; old spelling (oe→u, dj→j, tj→c, j→y, ch/kh→h; inside each word); doubled letters.
 """
 
 import re
@@ -21,7 +21,10 @@ MUHAMMAD = {
     "mokhammad", "muchamad", "muchammad", "mukhamad", "mukhammad",
 }
 SITI = {"st", "siti", "sitti"}
-OLD_SPELLING = [("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"), ("kh", "h")]
+# Spelling before EYD 1972 (oe, dj, tj, nj, sj, j for y) and ch/kh, folded inside each word to
+# one form: old and new spellings meet (Djaja = Jaya, Jusuf = Yusuf, Tjipto = Cipto).
+OLD_SPELLING = [("oe", "u"), ("tj", "c"), ("dj", "j"), ("sj", "sy"), ("nj", "ny"), ("ch", "h"),
+                ("kh", "h"), ("j", "y")]
 
 _NON_ALPHA = re.compile(r"[^a-z ]+")
 _DOUBLED = re.compile(r"(.)\1+")
@@ -46,12 +49,15 @@ def name_tokens(name: str) -> list[str]:
     return tokens
 
 
+def _fold(token: str) -> str:
+    for old, new in OLD_SPELLING:
+        token = token.replace(old, new)
+    return token
+
+
 def name_key(name: str) -> str:
     """One key for the variants of a name (spaces removed, so "Nur Aini" = "Nuraini")."""
-    joined = "".join(name_tokens(name))
-    for old, new in OLD_SPELLING:
-        joined = joined.replace(old, new)
-    return _DOUBLED.sub(r"\1", joined)
+    return _DOUBLED.sub(r"\1", "".join(_fold(t) for t in name_tokens(name)))
 
 
 def name_similarity(key_a: str, key_b: str) -> float:

@@ -237,6 +237,7 @@ def service_record(
 ) -> Service:
     """Record a service delivered on a verified case. The first service puts a verified case
     "dalam penanganan". Values are whole rupiah (dinsos.money.round_rupiah)."""
+    case = Case.objects.select_for_update().get(pk=case.pk)  # its status now, not the caller's
     ensure_in_area(actor, case.desa_id)
     if case.status not in SERVICEABLE:
         raise ValidationError(

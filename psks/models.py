@@ -103,10 +103,12 @@ class Assignment(TimeStamped):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="psks_assignment_dates_ordered",
+                violation_error_message=_("Tanggal selesai tidak boleh sebelum tanggal mulai."),
             ),
             models.CheckConstraint(
                 condition=~Q(role="tksk") | Q(end_date__isnull=False),
                 name="psks_assignment_tksk_has_end",
+                violation_error_message=_("Penugasan TKSK wajib memiliki tanggal selesai."),
             ),
         ]
         indexes = [models.Index(fields=["role", "area", "start_date"],
@@ -116,7 +118,13 @@ class Assignment(TimeStamped):
         return f"{self.get_role_display()} — {self.worker.name} ({self.area_id})"
 
     def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("Tanggal selesai tidak boleh sebelum tanggal "
+                                                 "mulai.")})
         if self.role == choices.Role.TKSK:
+            if not self.end_date:
+                raise ValidationError({"end_date": _(
+                    "Penugasan TKSK wajib memiliki tanggal selesai (SK paling lama 5 tahun).")})
             if self.area_id and self.area.tingkat != Tingkat.KECAMATAN:
                 raise ValidationError({"area": _("Wilayah tugas TKSK harus sebuah kecamatan.")})
             if self.start_date and self.end_date:

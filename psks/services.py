@@ -243,6 +243,17 @@ def month_start(value: datetime.date) -> datetime.date:
 
 
 @transaction.atomic
+def report_create(*, actor, worker: Worker, period: datetime.date, **fields) -> ActivityReport:
+    """A new report; a second one for the same worker and month is refused (edit that one)."""
+    existing = ActivityReport.objects.filter(worker=worker, period=month_start(period)).first()
+    if existing is not None:
+        raise ValidationError({"period": _(
+            "Laporan %(name)s untuk bulan %(month)s sudah ada (#%(pk)d); ubah laporan itu.")
+            % {"name": worker.name, "month": f"{existing.period:%m-%Y}", "pk": existing.pk}})
+    return report_save(actor=actor, worker=worker, period=period, **fields)
+
+
+@transaction.atomic
 def report_save(*, actor, worker: Worker, period: datetime.date, **fields) -> ActivityReport:
     """Create or edit the worker's report for a month (while draft or rejected)."""
     ensure_in_area(actor, worker.desa_id)

@@ -126,6 +126,7 @@ class ActivityReportSerializer(serializers.ModelSerializer):
                   "rejection_reason", "created_at", "updated_at"]
         read_only_fields = ["status", "submitted_at", "reviewed_by", "reviewed_at",
                             "rejection_reason", "created_at", "updated_at"]
+        validators = []  # one report per month: refused by the service, in Indonesian
 
 
 class ReportRejectSerializer(serializers.Serializer):

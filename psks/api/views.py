@@ -230,8 +230,8 @@ class ActivityReportViewSet(ExportMixin, ScopedModelViewSet):
         return selectors.report_list(user=self.request.user)
 
     def perform_create(self, serializer):
-        serializer.instance = services.report_save(actor=self.request.user,
-                                                   **serializer.validated_data)
+        serializer.instance = services.report_create(actor=self.request.user,
+                                                     **serializer.validated_data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
