@@ -16,11 +16,28 @@ def _flatten_codes(detail):
     return getattr(detail, "code", None)
 
 
+def _details(errors) -> list:
+    """Django ValidationErrors → DRF ErrorDetails, keeping each validator's code."""
+    return [
+        exceptions.ErrorDetail(
+            str(e.message % e.params) if e.params else str(e.message), code=e.code or "invalid"
+        )
+        for e in errors
+    ]
+
+
+def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        key = {"__all__": "non_field_errors"}
+        return exceptions.ValidationError(
+            {key.get(field, field): _details(errors) for field, errors in exc.error_dict.items()}
+        )
+    return exceptions.ValidationError({"non_field_errors": _details(exc.error_list)})
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        exc = _as_drf(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -83,6 +83,13 @@ def run_idempotent(request, handler) -> Response:
         if record is None:
             raise IdempotencyConflict() from None
         return _replay(record, fingerprint)
+    except Exception:
+        # A retry racing the first request can fail on the data the first one just wrote
+        # (e.g. "No. KK already exists"); if that request finished, answer with its response.
+        record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if record is not None:
+            return _replay(record, fingerprint)
+        raise
     return response
 
 
