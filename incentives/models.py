@@ -197,7 +197,8 @@ class PayoutLine(models.Model):
         verbose_name_plural = _("baris pembayaran")
         ordering = ["area_id", "role", "worker__name", "component", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["worker", "role", "component", "period"],
+            models.UniqueConstraint(fields=["worker", "role", "component", "funding_source",
+                                            "period"],
                                     condition=Q(kind="reguler"),
                                     name="incentives_one_regular_line"),
             models.CheckConstraint(

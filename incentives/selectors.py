@@ -70,10 +70,13 @@ def nominatif(run: PayoutRun) -> list[Group]:
 
 
 def bank_transfer_lines(run: PayoutRun):
-    """One transfer per account: lines of one worker paid to one account are summed."""
+    """One transfer per account: lines of one worker paid to one account are summed. A zero or
+    negative balance (a correction larger than what is due) is not a transfer; finance sees it
+    in the Daftar Nominatif and recovers it."""
     rows = (run.lines.filter(status=LineStatus.PAYABLE)
             .values("account_number", "account_holder", "bank_name", "worker__name")
             .annotate(amount=Coalesce(Sum("net_amount"), ZERO), n=Count("id"))
+            .filter(amount__gt=0)
             .order_by("bank_name", "account_holder", "account_number"))
     return list(rows)
 

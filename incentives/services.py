@@ -94,7 +94,7 @@ def _bank_fields(account) -> dict:
 def _regular_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
     period = run.period
     month = calculations.month_window(period.year, period.month)
-    rates = _rates_for(calculations.year_window(period.year).first, month.last)
+    rates = _rates_for(month.first, month.last)
     if not rates:
         return []
     roles = {role for role, _c, _f in rates}
@@ -122,8 +122,8 @@ def _regular_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
                                        rate.schedule_month, rate.withhold_tax),
                 year=period.year, month=period.month, periods=periods,
                 has_npwp=bool(worker.npwp))
-            if calc is None:
-                continue
+            if calc is None or calc.gross == 0:
+                continue  # nothing due (e.g. a Rp0 rate that ended a component)
             reasons = _hold_reasons(worker=worker,
                                     needs_report=rate.requires_report and rate.unit == "per_bulan",
                                     report_ok=worker_id in reported, account=account)

@@ -72,9 +72,16 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         return selectors.run_list(user=self.request.user)
 
+    # The workflow actions check their own permission in the service (verify_run,
+    # approve_run, mark_paid_run, change_payoutrun), so Pimpinan — who may not compute — can
+    # still approve.
+    SERVICE_CHECKED = {"verify", "approve", "mark_paid", "cancel", "adjustments"}
+
     def get_permissions(self):
         if self.action == "lines":
             return [IsAuthenticated()]
+        if self.action in self.SERVICE_CHECKED:
+            return [IsAuthenticated(), ProvinceWide()]
         return super().get_permissions()
 
     @extend_schema(request=ComputeSerializer, responses=PayoutRunSerializer)

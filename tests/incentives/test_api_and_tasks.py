@@ -1,0 +1,492 @@
+"""The incentives API (/api/v1/incentives/), the compute_payouts command, the Celery tasks and
+their periodic schedule."""
+
+import csv
+import datetime
+import io
+import smtplib
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from dinsos.celery import app as celery_app
+from dinsos.schedule import periodic_tasks_sync
+from incentives import services, tasks
+from incentives.api.serializers import PayoutRunSerializer
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun
+from tests.factories import PayoutLineFactory, PayoutRunFactory, UserFactory, WorkerFactory
+from tests.incentives.factories import OCT, approve, tksk, unverified_account
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+RP = Decimal
+API = "/api/v1/incentives/"
+RUNS = f"{API}runs/"
+LINES = f"{API}lines/"
+RATES = f"{API}rates/"
+
+
+def run_url(run, action=""):
+    return f"{RUNS}{run.pk}/{action}"
+
+
+@pytest.fixture
+def area_workers(db):
+    """Two TKSK in Pandeglang, one in Lebak."""
+    return {"pandeglang": [tksk(name="Ahmad Pandeglang"), tksk(name="Budi Pandeglang")],
+            "lebak": [tksk(name="Cecep Lebak", kab_kota="36.02")]}
+
+
+@pytest.fixture
+def computed(area_workers, keuangan):
+    return services.run_compute(actor=keuangan, period=OCT)
+
+
+# --- rates ------------------------------------------------------------------------------------
+
+def test_rates_list(api_as, keuangan):
+    response = api_as(keuangan).get(f"{RATES}?role=tksk")
+    assert response.status_code == 200
+    got = sorted((r["component"], RP(r["amount"]), r["unit"], r["schedule"], r["funding_source"],
+                  r["paid_by_province"], r["requires_report"], r["withhold_tax"],
+                  r["valid_from"], r["valid_to"]) for r in response.json())
+    assert got == [
+        ("insentif", RP("1000000"), "per_bulan", "bulanan", "apbd_provinsi", True, True, False,
+         "2015-01-01", None),
+        ("operasional", RP("1000000"), "per_tahun", "bulanan", "apbd_provinsi", True, False,
+         False, "2015-01-01", None),
+    ]
+    pkh = api_as(keuangan).get(f"{RATES}?role=pendamping_pkh").json()
+    assert sorted((r["funding_source"], RP(r["amount"]), r["schedule"], r["paid_by_province"])
+                  for r in pkh) == [("apbd_provinsi", RP("2000000"), "triwulanan", True),
+                                    ("apbn", RP("1500000"), "triwulanan", False)]
+
+
+
+def test_rate_create_through_the_api_closes_the_previous(api_as, keuangan, pimpinan):
+    body = {"role": "tksk", "component": "insentif", "amount": "1250000", "unit": "per_bulan",
+            "schedule": "bulanan", "funding_source": "apbd_provinsi", "requires_report": True,
+            "valid_from": "2027-01-01", "legal_basis": "Pergub uji 2027"}
+    assert api_as(pimpinan).post(RATES, body, format="json").status_code == 403
+    client = api_as(keuangan)
+    response = client.post(RATES, body, format="json", HTTP_IDEMPOTENCY_KEY="rate-2027")
+    assert response.status_code == 201, response.content
+    again = client.post(RATES, body, format="json", HTTP_IDEMPOTENCY_KEY="rate-2027")
+    assert (again.status_code, again.json()["id"], again["Idempotent-Replayed"]) == (
+        201, response.json()["id"], "true")
+    rows = client.get(f"{RATES}?role=tksk&component=insentif").json()
+    assert sorted((r["valid_from"], r["valid_to"]) for r in rows) == [
+        ("2015-01-01", "2026-12-31"), ("2027-01-01", None)]
+
+
+def test_kab_kota_operator_cannot_read_rates_or_runs(api_as, pandeglang_operator, computed):
+    client = api_as(pandeglang_operator)
+    for url in (RATES, RUNS, run_url(computed), run_url(computed, "reports/bank-csv/"),
+                f"{RUNS}realisation/?year=2026&fmt=csv", f"{API}ceilings/"):
+        assert client.get(url).status_code == 403, url
+    assert client.post(RUNS, {"period": "2026-10"}, format="json").status_code == 403
+
+
+# --- runs: compute and the workflow -----------------------------------------------------------
+
+def test_workflow_through_the_api(api_as, area_workers, keuangan, keuangan_b, pimpinan):
+    maker, checker, boss = api_as(keuangan), api_as(keuangan_b), api_as(pimpinan)
+    response = maker.post(RUNS, {"period": "2026-10"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["period"], body["status"], body["computed_by"]) == ("2026-10-01", "dihitung",
+                                                                     "keuangan_a")
+    # 3 × (1.000.000 + 83.333)
+    assert (body["summary"]["lines"], RP(body["summary"]["net_payable"])) == (6, RP("3249999"))
+    run = PayoutRun.objects.get(pk=body["id"])
+
+    assert maker.post(run_url(run, "verify/")).status_code == 403  # maker ≠ checker
+    assert boss.post(run_url(run, "verify/")).status_code == 403  # not Keuangan
+    response = checker.post(run_url(run, "verify/"))
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["verified_by"]) == ("diverifikasi",
+                                                                           "keuangan_b")
+    assert checker.post(run_url(run, "approve/"), {}, format="json").status_code == 403
+    assert maker.post(run_url(run, "approve/"), {}, format="json").status_code == 403
+
+
+def test_pimpinan_approves_through_the_api(api_as, computed, keuangan, keuangan_b, pimpinan):
+    services.run_verify(actor=keuangan_b, run=computed)
+    response = api_as(pimpinan).post(run_url(computed, "approve/"), {}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["approved_by"]) == ("disetujui",
+                                                                           "pimpinan")
+
+
+def test_mark_paid_through_the_api(api_as, computed, keuangan, keuangan_b, pimpinan):
+    approve(computed, verifier=keuangan_b, approver=pimpinan)
+    line = PayoutLine.objects.filter(run=computed).first()
+    assert api_as(pimpinan).post(run_url(computed, "mark-paid/"), {"reference": "SP2D-1"},
+                                 format="json").status_code == 403
+    response = api_as(keuangan).post(
+        run_url(computed, "mark-paid/"),
+        {"reference": "SP2D-0042/2026", "line_references": {str(line.pk): "TRF-77"}},
+        format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["paid_reference"]) == (
+        "dibayar", "SP2D-0042/2026")
+    line.refresh_from_db()
+    assert line.paid_reference == "TRF-77"
+    assert api_as(keuangan).post(run_url(computed, "cancel/"), {"reason": "x"},
+                                 format="json").status_code == 400
+
+
+def test_cancel_through_the_api(api_as, computed, keuangan, pimpinan):
+    assert api_as(pimpinan).post(run_url(computed, "cancel/"), {"reason": "salah"},
+                                 format="json").status_code == 403
+    client = api_as(keuangan)
+    response = client.post(run_url(computed, "cancel/"), {"reason": ""}, format="json")
+    assert response.status_code == 400
+    response = client.post(run_url(computed, "cancel/"), {"reason": "Data SK salah"},
+                           format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["cancel_reason"]) == ("dibatalkan",
+                                                                             "Data SK salah")
+    assert not PayoutLine.objects.filter(run=computed).exists()
+
+
+def test_compute_refusals(api_as, computed, keuangan, keuangan_b, pimpinan, auditor):
+    client = api_as(keuangan)
+    for period in ("2026-13", "2026-1", "Oktober", ""):
+        response = client.post(RUNS, {"period": period}, format="json")
+        assert response.status_code == 400, period
+        assert "period" in response.json()["errors"]
+    assert api_as(pimpinan).post(RUNS, {"period": "2026-10"}, format="json").status_code == 403
+    assert api_as(auditor).post(RUNS, {"period": "2026-10"}, format="json").status_code == 403
+    approve(computed, verifier=keuangan_b, approver=pimpinan)
+    response = client.post(RUNS, {"period": "2026-10"}, format="json")
+    assert response.status_code == 400
+    assert "tidak dihitung ulang" in str(response.json()["errors"])
+
+
+def test_compute_honours_idempotency_key(api_as, area_workers, keuangan):
+    client = api_as(keuangan)
+    first = client.post(RUNS, {"period": "2026-10"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="compute-2026-10")
+    assert first.status_code == 201
+    assert "Idempotent-Replayed" not in first
+    tksk(name="Added Later")  # a real recompute would now give 8 lines
+    again = client.post(RUNS, {"period": "2026-10"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="compute-2026-10")
+    assert (again.status_code, again["Idempotent-Replayed"]) == (201, "true")
+    assert again.json() == first.json()
+    run = PayoutRun.objects.get()
+    assert (run.lines.count(), PayoutRunSerializer(run).data["computed_at"]) == (
+        6, first.json()["computed_at"])
+    other = client.post(RUNS, {"period": "2026-11"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="compute-2026-10")
+    assert other.status_code == 422
+    assert PayoutRun.objects.count() == 1
+
+
+def test_adjustment_through_the_api(api_as, keuangan, keuangan_b, pimpinan):
+    tksk(reports=(D(2026, 9, 1), OCT))
+    september = approve(services.run_compute(actor=keuangan, period=D(2026, 9, 1)),
+                        verifier=keuangan_b, approver=pimpinan)
+    corrected = PayoutLine.objects.get(run=september, component="insentif")
+    october = services.run_compute(actor=keuangan, period=OCT)
+    response = api_as(keuangan).post(
+        run_url(october, "adjustments/"),
+        {"corrects": corrected.pk, "amount": "-50000", "reason": "Lebih bayar"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["kind"], body["corrects"], RP(body["gross_amount"]), body["period"]) == (
+        "penyesuaian", corrected.pk, RP("-50000"), "2026-09-01")
+    response = api_as(keuangan).post(
+        run_url(october, "adjustments/"),
+        {"corrects": PayoutLine.objects.filter(run=october).first().pk, "amount": "1000",
+         "reason": "x"}, format="json")
+    assert response.status_code == 400  # a line of an unapproved run
+
+
+# --- lines: province roles see all, a kab/kota operator its area -----------------------------
+
+def _names(response) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {row["worker_name"] for row in response.json()["results"]}
+
+
+def test_kab_kota_operator_reads_the_lines_of_its_area(api_as, computed, pandeglang_operator,
+                                                       lebak_operator, keuangan, auditor):
+    pandeglang = {"Ahmad Pandeglang", "Budi Pandeglang"}
+    for url in (f"{LINES}?run={computed.pk}", run_url(computed, "lines/")):
+        assert _names(api_as(pandeglang_operator).get(url)) == pandeglang
+        assert _names(api_as(lebak_operator).get(url)) == {"Cecep Lebak"}
+        assert _names(api_as(keuangan).get(url)) == pandeglang | {"Cecep Lebak"}
+        assert _names(api_as(auditor).get(url)) == pandeglang | {"Cecep Lebak"}
+    rows = api_as(pandeglang_operator).get(run_url(computed, "lines/")).json()["results"]
+    assert len(rows) == 4
+    assert {row["kab_kota"] for row in rows} == {"36.01"}
+    lebak_line = PayoutLine.objects.filter(area__kode__startswith="36.02.").first()
+    assert api_as(pandeglang_operator).get(f"{LINES}{lebak_line.pk}/").status_code == 404
+    assert api_as(lebak_operator).get(f"{LINES}{lebak_line.pk}/").status_code == 200
+
+
+def test_line_explains_its_amount_and_masks_accounts_for_operators(api_as, computed,
+                                                                  pandeglang_operator,
+                                                                  keuangan):
+    worker = PayoutLine.objects.filter(run=computed).first().worker
+    number = worker.bank_accounts.get().account_number
+    url = f"{LINES}?run={computed.pk}&worker={worker.pk}&component=insentif"
+    (row,) = api_as(keuangan).get(url).json()["results"]
+    assert (row["account_number"], RP(row["gross_amount"]), row["days_active"],
+            row["days_in_window"], RP(row["factor"]), row["schedule_rule"], row["status"],
+            row["explanation"]["window"]) == (
+        number, RP("1000000"), 31, 31, RP("1"), "bulanan: tarif × hari aktif / hari dalam bulan",
+        "dibayarkan", ["2026-10-01", "2026-10-31"])
+    (row,) = api_as(pandeglang_operator).get(url).json()["results"]
+    assert row["account_number"] == "*" * (len(number) - 4) + number[-4:]
+
+
+def test_lines_filters(api_as, area_workers, keuangan):
+    unverified_account(tksk(name="Held Worker", account=False))
+    run = services.run_compute(actor=keuangan, period=OCT)
+    client = api_as(keuangan)
+    assert _names(client.get(f"{LINES}?run={run.pk}&status=ditahan")) == {"Held Worker"}
+    assert _names(client.get(f"{LINES}?run={run.pk}&hold_reason=tanpa_rekening")) == {
+        "Held Worker"}
+    assert _names(client.get(f"{LINES}?run={run.pk}&wilayah=36.02")) == {"Cecep Lebak"}
+    assert len(client.get(f"{LINES}?run={run.pk}&component=operasional").json()["results"]) == 4
+
+
+# --- report downloads -------------------------------------------------------------------------
+
+@pytest.fixture
+def approved(computed, keuangan_b, pimpinan):
+    return approve(computed, verifier=keuangan_b, approver=pimpinan)
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_report_downloads(api_as, approved, keuangan):
+    client = api_as(keuangan)
+    response = client.get(run_url(approved, "reports/nominatif-xlsx/"))
+    assert response.status_code == 200
+    assert 'filename="daftar-nominatif-2026-10.xlsx"' in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(_body(response)))
+    assert book.active.title == "Daftar Nominatif"
+
+    response = client.get(run_url(approved, "reports/nominatif-pdf/"))
+    assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+    pdf = _body(response)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+
+    response = client.get(run_url(approved, "reports/bank-csv/"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    # 3 accounts, 3 × 1.083.333
+    assert (response["X-Control-Count"], response["X-Control-Total"]) == ("3", "3249999")
+    rows = list(csv.reader(io.StringIO(_body(response).decode())))
+    assert rows[-1][:3] == ["TOTAL", "3", "3249999"]
+    assert len(rows) == 1 + 3 + 1
+
+    response = client.get(run_url(approved, "reports/summary-csv/"))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
+    assert rows[0] == ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21",
+                       "neto"]
+    assert [r[:4] for r in rows[1:]] == [["APBD Provinsi", "Insentif bulanan", "Dapat dibayar",
+                                          "3"],
+                                         ["APBD Provinsi", "Dana operasional tahunan",
+                                          "Dapat dibayar", "3"],
+                                         ["APBN", "Dana operasional tahunan Pendamping PKH",
+                                          "informasi (tidak dibayar provinsi)", "0"]]
+
+    response = client.get(run_url(approved, "reports/summary-xlsx/"))
+    assert response.status_code == 200
+
+    response = client.get(run_url(approved, "reports/unknown/"))
+    assert response.status_code == 404
+    assert "tidak dikenal" in response.json()["detail"]
+
+
+def test_realisation_download(api_as, approved, keuangan):
+    BudgetCeiling.objects.create(year=2026, component="insentif", funding_source="apbd_provinsi",
+                                 amount=RP("36000000"))
+    client = api_as(keuangan)
+    response = client.get(f"{RUNS}realisation/?year=2026&fmt=csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
+    assert rows[0] == ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"]
+    assert [[r[0], r[1], RP(r[2]), RP(r[3]), RP(r[4])] for r in rows[1:2]] == [
+        ["Insentif bulanan", "APBD Provinsi", RP("36000000"), RP("3000000"), RP("33000000")]]
+    assert client.get(f"{RUNS}realisation/?year=abc").status_code == 400
+
+
+# --- constant query counts --------------------------------------------------------------------
+
+def _lines(count: int):
+    run = PayoutRunFactory(period=OCT)
+    for _ in range(count):
+        PayoutLineFactory(run=run, worker=WorkerFactory(), bank_name="Bank Banten",
+                          account_number="1234567890", explanation={"window": []})
+    return run
+
+
+def _runs(count: int):
+    users = [UserFactory() for _ in range(3)]
+    for i in range(count):
+        PayoutRunFactory(period=D(2010 + i // 12, 1 + i % 12, 1), computed_by=users[0],
+                         verified_by=users[1], approved_by=users[2], status="disetujui")
+
+
+LINE_QUERIES = 8  # session, user, perms…, count, page: the same for 3 or 30 rows
+RUN_QUERIES = 7
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_lines_list_query_count_is_constant(api_as, keuangan, pandeglang_operator,
+                                            django_assert_max_num_queries, count):
+    run = _lines(count)
+    for user in (keuangan, pandeglang_operator):
+        client = api_as(user)
+        with django_assert_max_num_queries(LINE_QUERIES):
+            response = client.get(f"{LINES}?run={run.pk}")
+        assert response.json()["count"] == count
+        with django_assert_max_num_queries(LINE_QUERIES):
+            response = client.get(run_url(run, "lines/"))
+        assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_runs_list_query_count_is_constant(api_as, keuangan, django_assert_max_num_queries,
+                                           count):
+    _runs(count)
+    client = api_as(keuangan)
+    with django_assert_max_num_queries(RUN_QUERIES):
+        response = client.get(RUNS)
+    assert response.json()["count"] == count
+    assert {r["approved_by"] for r in response.json()["results"]} != {None}
+
+
+# --- management command -----------------------------------------------------------------------
+
+def test_compute_payouts_command_prints_the_summary(area_workers):
+    unverified_account(tksk(name="Held Worker", account=False))
+    out = io.StringIO()
+    call_command("compute_payouts", "--period", "2026-10", stdout=out)
+    run = PayoutRun.objects.get(period=OCT)
+    assert run.computed_by is None
+    assert out.getvalue().splitlines() == [
+        f"Perhitungan 2026-10 (#{run.pk}): Dihitung",
+        "  baris: 8, dapat dibayar: 6, ditahan: 2",
+        # 3 × 1.083.333
+        "  bruto Rp3.249.999, PPh 21 Rp0, neto Rp3.249.999",
+        "  per komponen dan sumber dana:",
+        "    insentif     apbd_provinsi  dibayarkan       3 baris  neto Rp3.000.000",
+        "    insentif     apbd_provinsi  ditahan          1 baris  neto Rp1.000.000",
+        "    operasional  apbd_provinsi  dibayarkan       3 baris  neto Rp249.999",
+        "    operasional  apbd_provinsi  ditahan          1 baris  neto Rp83.333",
+    ]
+
+
+def test_compute_payouts_command_user_and_ceiling_warning(area_workers, keuangan):
+    BudgetCeiling.objects.create(year=2026, component="insentif", funding_source="apbd_provinsi",
+                                 amount=RP("1"))
+    out = io.StringIO()
+    call_command("compute_payouts", "--period", "2026-10", "--user", "keuangan_a", stdout=out)
+    assert PayoutRun.objects.get(period=OCT).computed_by == keuangan
+    assert out.getvalue().splitlines()[-1] == "  PERINGATAN: melampaui pagu anggaran."
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026/10", "Oktober", "26-10"])
+def test_compute_payouts_command_bad_period(period):
+    with pytest.raises(CommandError, match="Periode harus YYYY-MM"):
+        call_command("compute_payouts", "--period", period, stdout=io.StringIO())
+    assert not PayoutRun.objects.exists()
+
+
+def test_compute_payouts_command_refusals(computed, keuangan_b, pimpinan):
+    with pytest.raises(CommandError, match="tidak ditemukan"):
+        call_command("compute_payouts", "--period", "2026-10", "--user", "nobody",
+                     stdout=io.StringIO())
+    approve(computed, verifier=keuangan_b, approver=pimpinan)
+    with pytest.raises(CommandError, match="tidak dihitung ulang"):
+        call_command("compute_payouts", "--period", "2026-10", stdout=io.StringIO())
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+def test_compute_monthly_run_task(area_workers, keuangan_b, pimpinan):
+    run_id = tasks.compute_monthly_run.apply(args=["2026-10-15"]).get()
+    run = PayoutRun.objects.get(pk=run_id)
+    assert (run.period, run.status, run.computed_by) == (OCT, "dihitung", None)
+    first = (run.summary, sorted(run.lines.values_list("worker_id", "component", "gross_amount")))
+    assert RP(run.summary["net_payable"]) == RP("3249999")
+
+    assert tasks.compute_monthly_run.apply(args=["2026-10-31"]).get() == run_id
+    run.refresh_from_db()
+    assert (run.summary, sorted(run.lines.values_list("worker_id", "component",
+                                                      "gross_amount"))) == first
+    assert PayoutRun.objects.count() == 1
+
+    approve(run, verifier=keuangan_b, approver=pimpinan)
+    assert tasks.compute_monthly_run.apply(args=["2026-10-01"]).get() is None
+    run.refresh_from_db()
+    assert run.status == "disetujui"
+
+
+def test_compute_monthly_run_defaults_to_this_month(db):
+    run = PayoutRun.objects.get(pk=tasks.compute_monthly_run.apply().get())
+    assert run.period == timezone.localdate().replace(day=1)
+
+
+def test_periodic_tasks_are_wired():
+    from django_celery_beat.models import PeriodicTask
+
+    periodic_tasks_sync()
+    compute = PeriodicTask.objects.get(task="incentives.compute_monthly_run")
+    assert (compute.crontab.minute, compute.crontab.hour, compute.crontab.day_of_month,
+            compute.crontab.month_of_year, compute.crontab.day_of_week) == ("0", "1", "25", "*",
+                                                                            "*")
+    assert str(compute.crontab.timezone) == "Asia/Jakarta"
+    assert compute.enabled
+    send = PeriodicTask.objects.get(task="incentives.send_pending_reports")
+    assert (send.crontab.minute, send.crontab.hour, send.crontab.day_of_month) == ("15", "*", "*")
+    assert periodic_tasks_sync() == []
+    for name in ("incentives.compute_monthly_run", "incentives.send_pending_reports",
+                 "incentives.send_run_reports"):
+        assert name in celery_app.tasks
+
+
+def test_task_options():
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    for task in (tasks.compute_monthly_run, tasks.send_run_reports, tasks.send_pending_reports):
+        assert task.acks_late is True
+        assert OperationalError in task.autoretry_for
+        assert task.retry_backoff is True
+    assert smtplib.SMTPException in tasks.send_run_reports.autoretry_for
+    assert tasks.compute_monthly_run.max_retries == 5
+    assert celery_app.tasks["incentives.compute_monthly_run"].max_retries == 5
+
+
+def test_compute_monthly_run_retries_on_operational_error(monkeypatch):
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) < 3:
+            raise OperationalError("could not connect to server")
+        return PayoutRun.objects.create(period=kwargs["period"])
+
+    monkeypatch.setattr(services, "run_compute", flaky)
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
+    result = tasks.compute_monthly_run.apply(args=["2026-10-15"])
+    assert result.successful(), result.traceback
+    assert len(calls) == 3
+    assert PayoutRun.objects.get(pk=result.get()).period == OCT
+

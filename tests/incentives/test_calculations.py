@@ -1,0 +1,257 @@
+"""The pure money rules of incentives/calculations.py (no database). Every expected value is
+computed by hand in the comment next to it; the policy is the module docstring: monthly amounts
+prorated by calendar days and rounded once half-up, yearly amounts split into whole-rupiah parts
+with the remainder in the last part, PPh 21 for non-employees = 5 % × 50 % of gross (2.5 %),
+× 120 % without NPWP (3 %)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from incentives import calculations as calc
+from incentives.calculations import RateTerms, Window
+
+D = datetime.date
+RP = Decimal
+
+
+def monthly(amount="1000000", tax=False) -> RateTerms:
+    return RateTerms(RP(amount), "per_bulan", withhold_tax=tax)
+
+
+def yearly(amount="1000000", schedule="bulanan", month=None, tax=False) -> RateTerms:
+    return RateTerms(RP(amount), "per_tahun", schedule, month, tax)
+
+
+def line(terms, year, month, periods, npwp=True):
+    return calc.compute_line(terms, year=year, month=month, periods=periods, has_npwp=npwp)
+
+
+# --- monthly amounts: full and partial months of 28, 29, 30 and 31 days -------------------------
+
+@pytest.mark.parametrize(("year", "month", "start", "end", "days", "in_month", "gross"), [
+    # full month: 1.000.000 × 31/31 = 1.000.000
+    (2026, 10, D(2025, 1, 2), D(2029, 12, 31), 31, 31, "1000000"),
+    # full February 2026: 28/28 = 1.000.000
+    (2026, 2, D(2025, 1, 2), None, 28, 28, "1000000"),
+    # Feb 2026 (28 days) from the 16th: 16..28 = 13 days; 13.000.000/28 = 464.285,71 → 464.286
+    (2026, 2, D(2026, 2, 16), None, 13, 28, "464286"),
+    # Feb 2024 (29 days, leap) from the 16th: 16..29 = 14 days; 14.000.000/29 = 482.758,62
+    # → 482.759
+    (2024, 2, D(2024, 2, 16), None, 14, 29, "482759"),
+    # April 2026 (30 days) from the 16th: 16..30 = 15 days; 15.000.000/30 = 500.000
+    (2026, 4, D(2026, 4, 16), None, 15, 30, "500000"),
+    # October 2026 (31 days) from the 16th: 16..31 = 16 days; 16.000.000/31 = 516.129,03
+    # → 516.129
+    (2026, 10, D(2026, 10, 16), None, 16, 31, "516129"),
+    # October 2026 until the 10th: 10 days; 10.000.000/31 = 322.580,65 → 322.581
+    (2026, 10, D(2025, 1, 2), D(2026, 10, 10), 10, 31, "322581"),
+    # November 2026 (30) until the 20th: 20.000.000/30 = 666.666,67 → 666.667
+    (2026, 11, D(2025, 1, 2), D(2026, 11, 20), 20, 30, "666667"),
+    # one day of February 2026: 1.000.000/28 = 35.714,29 → 35.714
+    (2026, 2, D(2026, 2, 28), D(2026, 2, 28), 1, 28, "35714"),
+])
+def test_monthly_incentive_is_prorated_by_calendar_days(year, month, start, end, days, in_month,
+                                                        gross):
+    result = line(monthly(), year, month, [(start, end)])
+    assert (result.gross, result.tax, result.net) == (RP(gross), 0, RP(gross))
+    assert (result.days_active, result.days_in_window) == (days, in_month)
+    assert result.base_amount == RP("1000000")
+    assert result.schedule_rule == "bulanan: tarif × hari aktif / hari dalam bulan"
+
+
+@pytest.mark.parametrize(("amount", "start", "gross"), [
+    # Pendamping Jamsosratu from 16 Oct 2026: 1.500.000 × 16/31 = 24.000.000/31 = 774.193,55
+    # → 774.194
+    ("1500000", D(2026, 10, 16), "774194"),
+    # exactly half a rupiah goes up: 1.000.001 × 15/30 (April from the 16th) = 500.000,5
+    # → 500.001
+    ("1000001", D(2026, 4, 16), "500001"),
+    # 999.999 × 15/30 = 499.999,5 → 500.000
+    ("999999", D(2026, 4, 16), "500000"),
+])
+def test_monthly_rounding_is_half_up_once(amount, start, gross):
+    year, month = start.year, start.month
+    assert line(monthly(amount), year, month, [(start, None)]).gross == RP(gross)
+
+
+@pytest.mark.parametrize(("days", "in_window", "factor"), [
+    (31, 31, "1.0000"),
+    (13, 28, "0.4643"),  # 0,464285… → 0,4643
+    (16, 31, "0.5161"),  # 0,516129… → 0,5161
+    (15, 30, "0.5000"),
+])
+def test_factor_is_days_over_window_to_four_places(days, in_window, factor):
+    result = calc.LineCalc(gross=RP(0), tax=RP(0), net=RP(0), days_active=days,
+                           days_in_window=in_window, base_amount=RP(0), schedule_rule="")
+    assert result.factor == RP(factor)
+
+
+# --- yearly amounts: parts summing exactly to the year -----------------------------------------
+
+@pytest.mark.parametrize(("amount", "schedule", "month_of_once", "parts"), [
+    # 1.000.000 / 12 = 83.333,33: eleven × 83.333 = 916.663, December 1.000.000 − 916.663 =
+    # 83.337
+    ("1000000", "bulanan", None, ["83333"] * 11 + ["83337"]),
+    # 2.000.000 / 12 = 166.666,67: eleven × 166.666 = 1.833.326, December 166.674
+    ("2000000", "bulanan", None, ["166666"] * 11 + ["166674"]),
+    # 1.000.001 / 12 = 83.333,42: eleven × 83.333 = 916.663, December 83.338
+    ("1000001", "bulanan", None, ["83333"] * 11 + ["83338"]),
+    # 2.000.000 / 4 = 500.000 in March, June, September and December; nothing otherwise
+    ("2000000", "triwulanan", None,
+     [None, None, "500000", None, None, "500000", None, None, "500000", None, None, "500000"]),
+    # 1.000.001 / 4 = 250.000,25: 3 × 250.000, December 250.001
+    ("1000001", "triwulanan", None,
+     [None, None, "250000", None, None, "250000", None, None, "250000", None, None, "250001"]),
+    # 1.500.000 / 4 = 375.000
+    ("1500000", "triwulanan", None,
+     [None, None, "375000", None, None, "375000", None, None, "375000", None, None, "375000"]),
+    # once, in June: the whole amount
+    ("1000000", "sekali", 6, [None] * 5 + ["1000000"] + [None] * 6),
+    ("1000001", "sekali", 12, [None] * 11 + ["1000001"]),
+])
+def test_yearly_parts_per_month_sum_exactly_to_the_year(amount, schedule, month_of_once, parts):
+    got = [calc.yearly_part(RP(amount), schedule, month, month_of_once) for month in range(1, 13)]
+    assert got == [None if p is None else RP(p) for p in parts]
+    assert sum(p for p in got if p is not None) == RP(amount)
+
+
+def test_unknown_schedule_is_an_error():
+    with pytest.raises(ValueError, match="unknown schedule"):
+        calc.yearly_part(RP("1000000"), "mingguan", 1, None)
+
+
+@pytest.mark.parametrize("schedule", ["bulanan", "triwulanan"])
+@pytest.mark.parametrize("amount", ["1000000", "2000000", "1000001", "1234567"])
+def test_full_year_of_compute_line_sums_to_the_yearly_amount(schedule, amount):
+    periods = [(D(2025, 1, 2), D(2029, 12, 31))]
+    results = [line(yearly(amount, schedule), 2026, month, periods) for month in range(1, 13)]
+    assert sum(r.gross for r in results if r is not None) == RP(amount)
+
+
+@pytest.mark.parametrize(("terms", "year", "month", "periods", "gross", "days", "window"), [
+    # TKSK operational from 16 Oct 2026: 83.333 × 16/31 = 1.333.328/31 = 43.010,58 → 43.011
+    (yearly(), 2026, 10, [(D(2026, 10, 16), None)], "43011", 16, 31),
+    # …and in December: 83.337 × 16/31 = 1.333.392/31 = 43.012,65 → 43.013
+    (yearly(), 2026, 12, [(D(2026, 12, 16), None)], "43013", 16, 31),
+    # PKH quarterly, Q4 2026 = 1 Oct..31 Dec = 92 days, active from 1 Nov = 61 days:
+    # 500.000 × 61/92 = 30.500.000/92 = 331.521,74 → 331.522
+    (yearly("2000000", "triwulanan"), 2026, 12, [(D(2026, 11, 1), None)], "331522", 61, 92),
+    # Q1 2024 (leap) = 31 + 29 + 31 = 91 days, fully active: 500.000
+    (yearly("2000000", "triwulanan"), 2024, 3, [(D(2020, 1, 1), None)], "500000", 91, 91),
+    # Q1 2026 = 90 days, active from 15 Feb = 14 + 31 = 45 days: 500.000 × 45/90 = 250.000
+    (yearly("2000000", "triwulanan"), 2026, 3, [(D(2026, 2, 15), None)], "250000", 45, 90),
+    # once in June 2026, prorated over the year (365), active from 1 April = 275 days:
+    # 1.000.000 × 275/365 = 753.424,66 → 753.425
+    (yearly("1000000", "sekali", 6), 2026, 6, [(D(2026, 4, 1), None)], "753425", 275, 365),
+    # once in 2024 (366 days), active from 1 July = 184 days: 1.000.000 × 184/366 = 502.732,24
+    # → 502.732
+    (yearly("1000000", "sekali", 6), 2024, 6, [(D(2024, 7, 1), None)], "502732", 184, 366),
+])
+def test_yearly_part_is_prorated_over_its_window(terms, year, month, periods, gross, days,
+                                                 window):
+    result = line(terms, year, month, periods)
+    assert (result.gross, result.days_active, result.days_in_window) == (RP(gross), days, window)
+
+
+def test_schedule_rules_are_explained():
+    periods = [(D(2025, 1, 2), None)]
+    assert line(yearly(), 2026, 10, periods).schedule_rule == (
+        "tahunan dibagi 12 (sisa di Desember) × hari aktif / hari dalam bulan")
+    assert line(yearly(schedule="triwulanan"), 2026, 12, periods).schedule_rule == (
+        "tahunan dibagi 4 (sisa di Desember) × hari aktif / hari triwulan")
+    assert line(yearly(schedule="sekali", month=6), 2026, 6, periods).schedule_rule == (
+        "tahunan sekali bayar × hari aktif / hari dalam tahun")
+
+
+# --- days active ---------------------------------------------------------------------------
+
+OCTOBER = Window(D(2026, 10, 1), D(2026, 10, 31))
+
+
+@pytest.mark.parametrize(("periods", "days"), [
+    ([(D(2020, 1, 1), None)], 31),
+    # two assignments in one month with a gap: 1..10 (10 days) + 21..31 (11 days) = 21
+    ([(D(2026, 10, 1), D(2026, 10, 10)), (D(2026, 10, 21), D(2026, 10, 31))], 21),
+    # overlapping assignments count each day once: 1..20 = 20
+    ([(D(2026, 10, 1), D(2026, 10, 15)), (D(2026, 10, 10), D(2026, 10, 20))], 20),
+    # an old SK ending on the 5th (5 days) and a new one from the 20th, open-ended (12 days)
+    ([(D(2025, 1, 2), D(2026, 10, 5)), (D(2026, 10, 20), None)], 17),
+    ([(D(2026, 10, 31), D(2026, 10, 31))], 1),
+    ([(D(2026, 11, 1), None)], 0),  # starts after the month
+    ([(D(2025, 1, 1), D(2026, 9, 30))], 0),  # ended before the month
+    ([], 0),
+])
+def test_days_active(periods, days):
+    assert calc.days_active(OCTOBER, periods) == days
+
+
+def test_two_assignments_with_a_gap_are_paid_for_the_days_covered():
+    periods = [(D(2026, 10, 1), D(2026, 10, 10)), (D(2026, 10, 21), D(2029, 12, 31))]
+    result = line(monthly(), 2026, 10, periods)
+    # 1.000.000 × 21/31 = 677.419,35 → 677.419
+    assert (result.gross, result.days_active, result.factor) == (RP("677419"), 21, RP("0.6774"))
+    assert result.explanation["periods"] == [["2026-10-01", "2026-10-10"],
+                                             ["2026-10-21", "2029-12-31"]]
+    assert result.explanation["window"] == ["2026-10-01", "2026-10-31"]
+
+
+def test_windows():
+    assert calc.month_window(2024, 2) == Window(D(2024, 2, 1), D(2024, 2, 29))
+    assert calc.quarter_window(2026, 11) == Window(D(2026, 10, 1), D(2026, 12, 31))
+    assert calc.quarter_window(2026, 1).days == 90
+    assert calc.year_window(2024).days == 366
+    assert calc.schedule_window("sekali", 2026, 6) == calc.year_window(2026)
+
+
+# --- PPh 21 --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("gross", "with_npwp", "without_npwp"), [
+    # 1.000.000 × 2,5 % = 25.000; × 3 % = 30.000
+    ("1000000", "25000", "30000"),
+    # 1.500.000 × 2,5 % = 37.500; × 3 % = 45.000
+    ("1500000", "37500", "45000"),
+    # 464.286 × 2,5 % = 11.607,15 → 11.607; × 3 % = 13.928,58 → 13.929
+    ("464286", "11607", "13929"),
+    # 83.333 × 2,5 % = 2.083,325 → 2.083; × 3 % = 2.499,99 → 2.500
+    ("83333", "2083", "2500"),
+    # 100.020 × 2,5 % = 2.500,5 → 2.501 (half up); × 3 % = 3.000,6 → 3.001
+    ("100020", "2501", "3001"),
+    ("0", "0", "0"),
+])
+def test_pph21_non_employee(gross, with_npwp, without_npwp):
+    assert calc.pph21(RP(gross), has_npwp=True) == RP(with_npwp)
+    assert calc.pph21(RP(gross), has_npwp=False) == RP(without_npwp)
+
+
+@pytest.mark.parametrize(("npwp", "tax", "net", "rule"), [
+    (True, "25000", "975000", "PPh 21 bukan pegawai: 5% × 50% bruto"),
+    (False, "30000", "970000", "PPh 21 bukan pegawai: 5% × 50% bruto × 120% (tanpa NPWP)"),
+])
+def test_compute_line_withholds_tax_when_the_rate_says_so(npwp, tax, net, rule):
+    result = line(monthly(tax=True), 2026, 10, [(D(2025, 1, 2), None)], npwp=npwp)
+    assert (result.gross, result.tax, result.net) == (RP("1000000"), RP(tax), RP(net))
+    assert result.explanation["tax_rule"] == rule
+
+
+def test_no_tax_withheld_by_default():
+    result = line(monthly(), 2026, 10, [(D(2025, 1, 2), None)], npwp=False)
+    assert (result.tax, result.net) == (0, RP("1000000"))
+    assert result.explanation["tax_rule"] == "tidak dipotong"
+
+
+# --- nothing due ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("terms", "month", "periods"), [
+    (monthly(), 10, [(D(2026, 11, 1), None)]),  # not yet active
+    (monthly(), 10, [(D(2025, 1, 2), D(2026, 9, 30))]),  # already ended
+    (monthly(), 10, []),
+    (yearly(), 10, [(D(2026, 11, 1), None)]),
+    (yearly(schedule="triwulanan"), 10, [(D(2020, 1, 1), None)]),  # not a quarter end
+    (yearly(schedule="triwulanan"), 12, [(D(2025, 1, 1), D(2026, 9, 30))]),  # not in Q4
+    (yearly(schedule="sekali", month=6), 10, [(D(2020, 1, 1), None)]),  # not the month
+    (yearly(schedule="sekali", month=6), 6, [(D(2027, 1, 1), None)]),  # not in the year
+])
+def test_compute_line_returns_none_when_nothing_is_due(terms, month, periods):
+    assert line(terms, 2026, month, periods) is None

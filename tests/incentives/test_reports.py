@@ -1,0 +1,404 @@
+"""The finance documents of an approved run (incentives/reports.py): Daftar Nominatif as XLSX
+and PDF, the bank transfer CSV with its control line, the funding-source summary, the yearly
+realisation (pagu vs paid), and emailing them to finance once."""
+
+import base64
+import csv
+import datetime
+import io
+import re
+import shutil
+import subprocess
+import zlib
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from openpyxl import load_workbook
+
+from dinsos.models import Office
+from dinsos.money import rupiah_in_words
+from dinsos.validators import mask_nik
+from incentives import reports, services, tasks
+from incentives.models import BudgetCeiling, PayoutLine
+from tests.incentives.factories import (
+    OCT,
+    approve,
+    pendamping,
+    tksk,
+    unverified_account,
+    verify_account,
+)
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+RP = Decimal
+NOV = D(2026, 11, 1)
+HEAD = ("Dr. H. Kepala Contoh, M.Si.", "196801011990031001")
+TREASURER = ("Siti Bendahara, S.E.", "197502022000032002")
+FINANCE = ["keuangan@dinsos.test", "bendahara@dinsos.test"]
+
+
+@pytest.fixture
+def office(db):
+    office = Office.objects.get(wilayah_id="36")
+    office.head_name, office.head_nip = HEAD
+    office.treasurer_name, office.treasurer_nip = TREASURER
+    office.save()
+    return office
+
+
+@pytest.fixture
+def workers(db):
+    held = tksk(name="Eko Held", account=False)
+    unverified_account(held)
+    return {
+        "ahmad": tksk(name="Ahmad Fauzi"),
+        "budi": tksk(name="Budi Santoso"),
+        "cecep": tksk(name="Cecep Lebak", kab_kota="36.02"),
+        "dewi": pendamping("pendamping_jamsosratu", name="Dewi Jamsosratu"),
+        "pkh": pendamping("pendamping_pkh", name="Fajar PKH"),  # nothing due in October
+        "held": held,
+    }
+
+
+@pytest.fixture
+def approved_run(workers, office, keuangan, keuangan_b, pimpinan):
+    run = services.run_compute(actor=keuangan, period=OCT)
+    return approve(run, verifier=keuangan_b, approver=pimpinan)
+
+
+@pytest.fixture
+def single_run(office, keuangan, keuangan_b, pimpinan):
+    """One TKSK, a full October: 1.000.000 + 83.333 = 1.083.333."""
+    tksk(name="Ahmad Fauzi")
+    return approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+                   approver=pimpinan)
+
+
+def payable(run, **filters):
+    return PayoutLine.objects.filter(run=run, status="dibayarkan", **filters)
+
+
+def total(run, field="net_amount", **filters) -> Decimal:
+    return sum((getattr(line, field) for line in payable(run, **filters)), RP(0))
+
+
+def sheet_rows(run) -> list[tuple]:
+    book = load_workbook(reports.nominatif_xlsx(run))
+    assert book.sheetnames == ["Daftar Nominatif"]
+    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def row_starting(rows, *cells) -> tuple:
+    (row,) = [r for r in rows if r[:len(cells)] == cells]
+    return row
+
+
+# --- Daftar Nominatif (XLSX) ------------------------------------------------------------------
+
+def test_nominatif_xlsx_groups_by_kab_kota_and_role(approved_run, workers):
+    rows = sheet_rows(approved_run)
+    assert rows[0][0] == "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL"
+    assert rows[1][0] == "Periode Oktober 2026"
+    headers = [r[0] for r in rows if isinstance(r[0], str) and " — " in r[0]]
+    assert headers == [  # sorted by kab/kota code, then role code
+        "Kabupaten Pandeglang — Pendamping Jamsosratu",
+        "Kabupaten Pandeglang — Tenaga Kesejahteraan Sosial Kecamatan (TKSK)",
+        "Kabupaten Lebak — Tenaga Kesejahteraan Sosial Kecamatan (TKSK)",
+    ]
+    lines = [r for r in rows if isinstance(r[0], int)]
+    assert [(r[0], r[1], r[3], r[4], r[7], r[8], r[9]) for r in lines] == [
+        (1, "Dewi Jamsosratu", "Insentif bulanan", "10/2026", 1500000, 0, 1500000),
+        (2, "Dewi Jamsosratu", "Dana operasional tahunan", "10/2026", 166666, 0, 166666),
+        (1, "Ahmad Fauzi", "Insentif bulanan", "10/2026", 1000000, 0, 1000000),
+        (2, "Ahmad Fauzi", "Dana operasional tahunan", "10/2026", 83333, 0, 83333),
+        (3, "Budi Santoso", "Insentif bulanan", "10/2026", 1000000, 0, 1000000),
+        (4, "Budi Santoso", "Dana operasional tahunan", "10/2026", 83333, 0, 83333),
+        (1, "Cecep Lebak", "Insentif bulanan", "10/2026", 1000000, 0, 1000000),
+        (2, "Cecep Lebak", "Dana operasional tahunan", "10/2026", 83333, 0, 83333),
+    ]
+    ahmad = workers["ahmad"]
+    account = ahmad.bank_accounts.get()
+    assert lines[2][5:7] == ("Bank Banten", account.account_number)
+    # group sums: 1.666.666; 2 × 1.083.333 = 2.166.666; 1.083.333
+    sums = [r for r in rows if r[1] == "Jumlah"]
+    assert [(r[7], r[8], r[9]) for r in sums] == [(1666666, 0, 1666666), (2166666, 0, 2166666),
+                                                (1083333, 0, 1083333)]
+    assert "Eko Held" not in {r[1] for r in rows}  # held lines are not in the list
+
+
+def test_nominatif_xlsx_masks_nik(approved_run, workers):
+    rows = sheet_rows(approved_run)
+    text = " ".join(str(cell) for row in rows for cell in row if cell is not None)
+    for key in ("ahmad", "budi", "cecep", "dewi"):
+        nik = workers[key].nik
+        assert nik not in text
+        masked = mask_nik(nik)
+        assert masked == nik[:6] + "********" + nik[-2:]
+        assert [r[2] for r in rows if r[1] == workers[key].name] == [masked, masked]
+
+
+def test_nominatif_xlsx_totals_words_and_sign_off(approved_run):
+    rows = sheet_rows(approved_run)
+    grand = row_starting(rows, None, "JUMLAH SELURUHNYA")
+    gross, tax, net = total(approved_run, "gross_amount"), total(approved_run, "tax_amount"), \
+        total(approved_run)
+    assert (grand[7], grand[8], grand[9]) == (gross, tax, net) == (4916665, 0, 4916665)
+    words = row_starting(rows, None, f"Terbilang: {rupiah_in_words(net)}")
+    assert words[1] == ("Terbilang: empat juta sembilan ratus enam belas ribu enam ratus enam "
+                        "puluh lima rupiah")
+    sign = rows[rows.index(words) + 2:]
+    assert sign[0][0] == "Mengetahui,"
+    assert sign[0][8].startswith("Serang, ")
+    assert (sign[1][0], sign[1][8]) == ("Kepala Dinas Sosial Provinsi Banten",
+                                        "Bendahara Pengeluaran")
+    assert (sign[4][0], sign[4][8]) == (HEAD[0], TREASURER[0])
+    assert (sign[5][0], sign[5][8]) == (f"NIP {HEAD[1]}", f"NIP {TREASURER[1]}")
+
+
+def test_nominatif_total_in_words_for_a_known_total(single_run):
+    rows = sheet_rows(single_run)
+    grand = row_starting(rows, None, "JUMLAH SELURUHNYA")
+    assert grand[9] == 1083333
+    assert row_starting(rows, None, "Terbilang: satu juta delapan puluh tiga ribu tiga ratus "
+                                    "tiga puluh tiga rupiah")
+    data = reports.nominatif_data(single_run)
+    assert (data["count"], data["gross"], data["net"]) == (2, RP("1083333"), RP("1083333"))
+    assert data["words"] == rupiah_in_words(RP("1083333"))
+
+
+def test_nominatif_without_names_in_the_office_prints_placeholders(single_run, office):
+    Office.objects.filter(pk=office.pk).update(head_name="", head_nip="", treasurer_name="",
+                                               treasurer_nip="")
+    rows = sheet_rows(single_run)
+    assert ("(nama)", "NIP -") == (rows[-2][0], rows[-1][0]) == (rows[-2][8], rows[-1][8])
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF: pdftotext when installed, else the literal strings of the (Flate or
+    ASCII85+Flate) content streams, which is enough for reportlab's standard fonts."""
+    if shutil.which("pdftotext"):
+        return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, check=True,
+                              capture_output=True).stdout.decode()
+    out = []
+    for match in re.finditer(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", data, re.S):
+        head, body = match.groups()
+        if b"/ASCII85Decode" in head:
+            body = base64.a85decode(body.strip().removesuffix(b"~>"), adobe=False)
+        if b"/FlateDecode" in head:
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:
+                continue
+        out += [m.decode("latin-1") for m in re.findall(rb"\(((?:[^()\\]|\\.)*)\)", body)]
+    return " ".join(out)
+
+
+def test_nominatif_pdf_is_a_pdf_with_totals_and_sign_off(approved_run, workers):
+    data = reports.nominatif_pdf(approved_run).getvalue()
+    assert data.startswith(b"%PDF-")
+    assert len(data) > 1000
+    text = pdf_text(data)
+    assert text.strip()
+    assert "Kepala Dinas Sosial Provinsi Banten" in text
+    assert "Bendahara Pengeluaran" in text
+    assert f"NIP {HEAD[1]}" in text and f"NIP {TREASURER[1]}" in text
+    assert "Rp4.916.665" in text
+    assert "empat juta sembilan ratus enam belas ribu" in text
+    assert "Ahmad Fauzi" in text and "Eko Held" not in text
+    nik = workers["ahmad"].nik
+    assert mask_nik(nik) in text and nik not in text
+
+
+# --- bank file --------------------------------------------------------------------------------
+
+def test_bank_csv_one_row_per_account_with_control_line(approved_run, workers):
+    text, count, csv_total = reports.bank_file(approved_run)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["rekening", "nama_pemilik", "jumlah", "keterangan"]
+    body, control = rows[1:-1], rows[-1]
+    expected = {}
+    for key in ("ahmad", "budi", "cecep", "dewi"):
+        worker = workers[key]
+        number = worker.bank_accounts.get().account_number
+        expected[number] = (worker.name, str(int(total(approved_run, worker=worker))))
+    assert {r[0]: (r[1], r[2]) for r in body} == expected
+    assert len(body) == len(expected) == 4  # one transfer per account, not per line
+    assert expected[workers["dewi"].bank_accounts.get().account_number][1] == "1666666"
+    assert {r[3] for r in body} == {"Insentif/operasional PSKS 10-2026"}
+    # control line: number of transfers and their sum = the net of the payable lines
+    assert control[:3] == ["TOTAL", "4", "4916665"]
+    assert (count, csv_total) == (4, RP("4916665")) == (len(body), total(approved_run))
+    assert sum(int(r[2]) for r in body) == int(control[2])
+
+
+def test_bank_csv_sums_lines_of_one_account_including_arrears(keuangan, keuangan_b, pimpinan,
+                                                             office):
+    worker = tksk(name="Rapel Contoh", account=False, reports=(OCT, NOV))
+    account = unverified_account(worker)
+    approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+            approver=pimpinan)
+    verify_account(account)
+    november = approve(services.run_compute(actor=keuangan, period=NOV), verifier=keuangan_b,
+                       approver=pimpinan)
+    text, count, csv_total = reports.bank_file(november)
+    rows = list(csv.reader(io.StringIO(text)))
+    # November 1.083.333 + October arrears 1.083.333 = 2.166.666, one transfer
+    assert rows[1][:3] == [account.account_number, "Rapel Contoh", "2166666"]
+    assert rows[-1][:3] == ["TOTAL", "1", "2166666"]
+    assert (count, csv_total) == (1, RP("2166666"))
+    listed = [(r[3], r[4], r[9]) for r in sheet_rows(november) if isinstance(r[0], int)]
+    assert listed == [
+        ("Insentif bulanan (Rapel (tunggakan))", "10/2026", 1000000),
+        ("Insentif bulanan", "11/2026", 1000000),
+        ("Dana operasional tahunan (Rapel (tunggakan))", "10/2026", 83333),
+        ("Dana operasional tahunan", "11/2026", 83333),
+    ]
+
+
+def test_bank_csv_has_no_transfer_of_zero_or_less(keuangan, keuangan_b, pimpinan, office):
+    from psks.models import Assignment
+
+    worker = tksk(name="Sudah Berhenti", reports=(D(2026, 9, 1),))
+    september = approve(services.run_compute(actor=keuangan, period=D(2026, 9, 1)),
+                        verifier=keuangan_b, approver=pimpinan)
+    Assignment.objects.filter(worker=worker).update(end_date=D(2026, 9, 30))
+    tksk(name="Masih Aktif")
+    october = services.run_compute(actor=keuangan, period=OCT)
+    services.adjustment_add(actor=keuangan, run=october,
+                            corrects=september.lines.get(component="insentif"),
+                            amount=RP("-100000"), reason="Lebih bayar September")
+    text, count, csv_total = reports.bank_file(october)
+    body = list(csv.reader(io.StringIO(text)))[1:-1]
+    assert all(int(row[2]) > 0 for row in body)
+    assert (count, csv_total) == (1, RP("1083333"))
+
+
+# --- funding-source summary and realisation ---------------------------------------------------
+
+def test_funding_source_summary(approved_run):
+    header, rows = reports.funding_summary_rows(approved_run)
+    assert header == ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21",
+                      "neto"]
+    assert [[*r[:4], RP(r[4]), RP(r[5]), RP(r[6])] for r in rows] == [
+        # 3 TKSK × 1.000.000 + 1.500.000 (Jamsosratu)
+        ["APBD Provinsi", "Insentif bulanan", "Dapat dibayar", 4, RP("4500000"), 0,
+         RP("4500000")],
+        ["APBD Provinsi", "Insentif bulanan", "Ditahan", 1, RP("1000000"), 0, RP("1000000")],
+        # 3 × 83.333 + 166.666
+        ["APBD Provinsi", "Dana operasional tahunan", "Dapat dibayar", 4, RP("416665"), 0,
+         RP("416665")],
+        ["APBD Provinsi", "Dana operasional tahunan", "Ditahan", 1, RP("83333"), 0,
+         RP("83333")],
+        # for information: Kemensos pays pendamping PKH Rp1.500.000 a year, not the province
+        ["APBN", "Dana operasional tahunan Pendamping PKH", "informasi (tidak dibayar provinsi)",
+         1, RP("1500000"), 0, RP("1500000")],
+    ]
+
+
+def test_yearly_realisation_pagu_vs_paid(approved_run, keuangan):
+    for component, source, amount in [("insentif", "apbd_provinsi", "60000000"),
+                                      ("operasional", "apbd_provinsi", "5000000"),
+                                      ("operasional", "apbn", "1500000")]:
+        BudgetCeiling.objects.create(year=2026, component=component, funding_source=source,
+                                     amount=RP(amount))
+    services.run_compute(actor=keuangan, period=NOV)  # computed, not approved: not counted
+    header, rows = reports.realisation_rows(2026)
+    assert header == ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"]
+    assert [(str(c), str(s), RP(p), RP(r), RP(x)) for c, s, p, r, x in rows] == [
+        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), RP("4500000"), RP("55500000")),
+        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), RP("416665"),
+         RP("4583335")),
+        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, RP("1500000")),
+    ]
+    assert reports.realisation_rows(2025)[1] == []
+
+
+def test_realisation_without_a_ceiling_has_no_remaining(approved_run):
+    _header, rows = reports.realisation_rows(2026)
+    assert [(str(c), p, RP(r), x) for c, _s, p, r, x in rows] == [
+        ("Insentif bulanan", None, RP("4500000"), None),
+        ("Dana operasional tahunan", None, RP("416665"), None),
+    ]
+
+
+# --- emailing finance -------------------------------------------------------------------------
+
+@pytest.fixture
+def finance_mail(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.FINANCE_REPORT_EMAILS = FINANCE
+    return settings
+
+
+def test_reports_are_emailed_once(finance_mail, single_run):
+    assert mail.outbox == []  # approving in a test transaction queues, never sends
+    assert services.run_reports_send(run_id=single_run.pk) is True
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == FINANCE
+    assert message.subject == ("[Dinsos Banten] Daftar nominatif insentif PSKS Oktober 2026")
+    assert "Terbilang: satu juta delapan puluh tiga ribu tiga ratus tiga puluh tiga rupiah" \
+        in message.body
+    assert "neto Rp1.083.333" in message.body
+    assert "Berkas bank: 1 transfer, total Rp1.083.333." in message.body
+    names = [a[0] for a in message.attachments]
+    assert names == ["daftar-nominatif-2026-10.xlsx", "daftar-nominatif-2026-10.pdf",
+                     "transfer-bank-2026-10.csv"]
+    xlsx, pdf, bank = (a[1] for a in message.attachments)
+    assert load_workbook(io.BytesIO(xlsx)).sheetnames == ["Daftar Nominatif"]
+    assert pdf.startswith(b"%PDF")
+    assert bank.splitlines()[-1].startswith("TOTAL,1,1083333")
+    single_run.refresh_from_db()
+    assert single_run.reports_sent_at is not None
+
+    assert services.run_reports_send(run_id=single_run.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_nothing_is_emailed_for_an_unapproved_run_or_without_recipients(settings, finance_mail,
+                                                                        keuangan):
+    tksk()
+    run = services.run_compute(actor=keuangan, period=OCT)
+    assert services.run_reports_send(run_id=run.pk) is False
+    settings.FINANCE_REPORT_EMAILS = []
+    assert services.run_reports_send(run_id=run.pk) is False
+    assert mail.outbox == []
+
+
+def test_approving_queues_the_email_on_commit(finance_mail, django_capture_on_commit_callbacks,
+                                              keuangan, keuangan_b, pimpinan, office):
+    tksk()
+    run = services.run_verify(actor=keuangan_b,
+                              run=services.run_compute(actor=keuangan, period=OCT))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.run_approve(actor=pimpinan, run=run)
+    assert len(callbacks) == 1 and mail.outbox == []  # queued, not sent before the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()
+    assert len(mail.outbox) == 1
+    run.refresh_from_db()
+    assert run.reports_sent_at is not None
+
+
+def test_approve_then_commit_sends_one_email(finance_mail, django_capture_on_commit_callbacks,
+                                             keuangan, keuangan_b, pimpinan, office):
+    tksk()
+    run = services.run_verify(actor=keuangan_b,
+                              run=services.run_compute(actor=keuangan, period=OCT))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_approve(actor=pimpinan, run=run)
+    assert len(mail.outbox) == 1
+    assert len(mail.outbox[0].attachments) == 3
+    assert tasks.send_pending_reports.apply().get() == 0  # already sent
+    assert len(mail.outbox) == 1
+
+
+def test_send_pending_reports_sends_once(finance_mail, single_run):
+    assert tasks.send_pending_reports.apply().get() == 1
+    assert tasks.send_pending_reports.apply().get() == 0
+    assert len(mail.outbox) == 1
