@@ -44,3 +44,13 @@ class WilayahFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(nama__icontains=value) | Q(kode__startswith=value))
+
+
+def identifier_filter(queryset, field: str, value: str, *, request, full_perm: str):
+    """Search by NIK / No. KK. Users who see identifiers whole may search by prefix; read-only
+    roles, who see them masked, only by the complete number, so the hidden digits can't be
+    found one at a time (UU 27/2022)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.has_perm(full_perm):
+        return queryset.filter(**{f"{field}__startswith": value})
+    return queryset.filter(**{field: value}) if len(value) == 16 else queryset.none()

@@ -1,8 +1,9 @@
 """Pure functions for duplicate detection: no ORM, no clock.
 
 ``name_key`` folds the common ways one Indonesian name is written into one key: case, spacing
-and punctuation; honorifics and degrees (H., Hj., Dr., S.Pd., …); Muhammad/Muhamad/Mohammad/
-Moch./Moh./M.; Siti/St.; old spelling (oe→u, dj→j, tj→c, j→y, ch/kh→h; inside each word); doubled letters.
+and punctuation; honorifics and degrees (H., Hj., Dr., S.Pd., …);
+Muhammad/Muhamad/Mohammad/Moch./Moh./M.; Siti/St.; old spelling (oe→u, dj→j, tj→c, j→y,
+ch/kh→h; inside each word); doubled letters.
 """
 
 import re

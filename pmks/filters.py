@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import FundingSource, Pillar, Sex
-from dinsos.filters import WilayahCodeFilter
+from dinsos.filters import WilayahCodeFilter, identifier_filter
 from pmks import choices
 from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
@@ -26,7 +26,8 @@ class HouseholdFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            return queryset.filter(no_kk__startswith=value)
+            return identifier_filter(queryset, "no_kk", value, request=self.request,
+                                     full_perm="pmks.change_household")
         return queryset.filter(Q(address__icontains=value) | Q(head__name__icontains=value))
 
 
@@ -51,7 +52,8 @@ class PersonFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            return queryset.filter(nik__startswith=value)
+            return identifier_filter(queryset, "nik", value, request=self.request,
+                                     full_perm="pmks.change_person")
         return queryset.filter(name__icontains=value)
 
 

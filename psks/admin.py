@@ -202,11 +202,11 @@ class ActivityReportAdmin(ScopedModelAdmin):
                 text = "; ".join(getattr(exc, "messages", [str(exc)]))
                 self.message_user(request, f"{report}: {text}", messages.ERROR)
 
-    @admin.action(description=_("Ajukan"))
+    @admin.action(description=_("Ajukan"), permissions=["change"])
     def submit(self, request, queryset):
         self._run(request, queryset, services.report_submit)
 
-    @admin.action(description=_("Terima laporan"))
+    @admin.action(description=_("Terima laporan"), permissions=["change"])
     def accept(self, request, queryset):
         self._run(request, queryset, services.report_accept)
 
@@ -219,5 +219,15 @@ class MeetingAdmin(ScopedModelAdmin):
     list_select_related = ["kecamatan"]
     autocomplete_fields = ["kecamatan", "attendees"]
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "attendees":
+            kwargs["queryset"] = Worker.objects.for_user(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def save_via_service(self, request, obj, form, change):
-        services.meeting_save(actor=request.user, meeting=obj)
+        services.meeting_save(actor=request.user, meeting=obj,
+                              attendees=form.cleaned_data.get("attendees", []))
+
+    def save_related(self, request, form, formsets, change):
+        form.save_m2m = lambda: None  # attendees were set (and checked) by the service
+        super().save_related(request, form, formsets, change)

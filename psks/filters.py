@@ -3,7 +3,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.filters import WilayahCodeFilter
+from dinsos.filters import WilayahCodeFilter, identifier_filter
 from psks import choices
 from psks.models import ActivityReport, Assignment, BankAccount, Institution, Meeting, Worker
 
@@ -33,7 +33,8 @@ class WorkerFilterSet(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         if value.isdigit():
-            return queryset.filter(nik__startswith=value)
+            return identifier_filter(queryset, "nik", value, request=self.request,
+                                     full_perm="psks.change_worker")
         return queryset.filter(name__icontains=value) if value else queryset
 
 

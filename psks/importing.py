@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from dinsos.choices import FundingSource, Sex
 from dinsos.importing import Column, Importer, ImportReport, register_importer
 from dinsos.models import Office
-from dinsos.scoping import ALL, PROVINCE_CODE, user_area
+from dinsos.scoping import ALL, PROVINCE_CODE, ensure_in_area, in_area, user_area
 from dinsos.tabular import read_table
+from dinsos.validators import normalize_npwp
 from psks import services
 from psks.choices import Education, Role
 from psks.models import Assignment, Bank, BankAccount, Worker
@@ -105,11 +106,23 @@ class _Row:
         missing = [c for c in REQUIRED if not self.get(c)]
         if missing:
             raise ValidationError({c: _("wajib diisi") for c in missing})
+        self._check_area("kode_desa")
         worker = self._worker()
-        if self.get("peran"):
+        if any(self.get(c) for c in [*ASSIGNMENT_COLUMNS, "selesai"]):
+            if not self.get("peran"):
+                raise ValidationError({"peran": _("wajib diisi bila kolom penugasan diisi")})
+            self._check_area("kode_wilayah_tugas")
             self._assignment(worker)
         if any(self.get(c) for c in ACCOUNT_COLUMNS):
             self._account(worker)
+
+    def _check_area(self, column: str) -> None:
+        code = self.get(column)
+        if code and not in_area(self.actor, code):
+            try:
+                ensure_in_area(self.actor, code)
+            except PermissionDenied as exc:
+                raise ValidationError({column: str(exc)}) from exc
 
     def _worker(self) -> Worker:
         data = {
@@ -119,7 +132,7 @@ class _Row:
             "education": _choice(Education.values, self.get("pendidikan"), "pendidikan")
             if self.get("pendidikan") else "",
             "phone": self.get("telepon"), "address": self.get("alamat"),
-            "desa_id": self.get("kode_desa"), "npwp": self.get("npwp"),
+            "desa_id": self.get("kode_desa"), "npwp": self._npwp(),
         }
         worker = Worker.objects.filter(nik=self.get("nik")).first()
         if worker is None:
@@ -130,6 +143,14 @@ class _Row:
             return worker
         self.counts.append("tenaga_diubah")
         return services.worker_update(actor=self.actor, worker=worker, **data)
+
+    def _npwp(self) -> str:
+        if not self.get("npwp"):
+            return ""
+        try:
+            return normalize_npwp(self.get("npwp"))
+        except ValidationError as exc:
+            raise ValidationError({"npwp": exc.messages}) from exc
 
     def _assignment(self, worker: Worker) -> None:
         missing = [c for c in ASSIGNMENT_COLUMNS if not self.get(c)]

@@ -226,9 +226,12 @@ class Institution(TimeStamped):
         verbose_name_plural = _("lembaga")
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["type", "desa"],
-                                    condition=Q(type="karang_taruna", status="aktif"),
-                                    name="psks_one_karang_taruna_per_desa"),
+            models.UniqueConstraint(
+                fields=["type", "desa"],
+                condition=Q(type="karang_taruna", status="aktif"),
+                name="psks_one_karang_taruna_per_desa",
+                violation_error_message=_("Desa ini sudah memiliki Karang Taruna yang aktif."),
+            ),
         ]
 
     def __str__(self):

@@ -41,7 +41,10 @@ def _assign(obj, fields: dict, allowed: set[str]) -> None:
 def worker_save(*, actor, worker: Worker) -> Worker:
     ensure_in_area(actor, worker.desa_id)
     worker.nik = (worker.nik or "").strip()
-    worker.npwp = normalize_npwp(worker.npwp) if worker.npwp else ""
+    try:
+        worker.npwp = normalize_npwp(worker.npwp) if worker.npwp else ""
+    except ValidationError as exc:
+        raise ValidationError({"npwp": exc.messages}) from exc
     worker.full_clean()
     worker.save()
     return worker
@@ -75,6 +78,11 @@ def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
                                                    start_date__lte=on):
             assignment_end(actor=actor, assignment=assignment, end_date=on,
                            reason=_("Tenaga berhenti: %(r)s") % {"r": reason})
+        # Assignments that had not started yet never happened: removed (the deletion is in the
+        # audit trail with the assignment's data).
+        for assignment in worker.assignments.filter(start_date__gt=on):
+            ensure_in_area(actor, assignment.area_id)
+            assignment.delete()
     return worker
 
 
@@ -283,6 +291,8 @@ def _require_status(report: ActivityReport, *allowed: str) -> None:
 def report_submit(*, actor, report: ActivityReport) -> ActivityReport:
     report = _report_for_update(report)
     ensure_in_area(actor, report.worker.desa_id)
+    if not actor.has_perm("psks.change_activityreport"):
+        raise PermissionDenied(_("Anda tidak berwenang mengajukan laporan."))
     _require_status(report, *EDITABLE)
     report.status, report.submitted_at = ReportStatus.DIAJUKAN, timezone.now()
     report.rejection_reason = ""

@@ -57,7 +57,9 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
             upload = ImportUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
             try:
-                batch = importing.import_submit(actor=request.user, **upload.validated_data)
+                data = upload.validated_data
+                batch = importing.import_submit(actor=request.user, kind=data["kind"],
+                                                upload=data["file"], dry_run=data["dry_run"])
             except TableError as exc:
                 raise ValidationError({"file": [str(exc)]}) from exc
             batch.refresh_from_db()

@@ -111,6 +111,7 @@ class InstitutionSerializer(serializers.ModelSerializer):
                   "accreditation", "contact_name", "phone", "status", "board_members",
                   "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        validators = []  # one active Karang Taruna per desa: the model's Indonesian message
 
 
 class ActivityReportSerializer(serializers.ModelSerializer):

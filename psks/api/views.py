@@ -308,7 +308,9 @@ class MeetingViewSet(ExportMixin, ScopedModelViewSet):
 
 class CoverageQuerySerializer(serializers.Serializer):
     on = serializers.DateField(required=False)
-    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False)
+    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
+                                   error_messages={"invalid": "Bulan harus YYYY-MM, mis. "
+                                                              "2026-10."})
     missing = serializers.ChoiceField(choices=["tksk", "rakor"], required=False)
     wilayah = serializers.CharField(required=False)
 

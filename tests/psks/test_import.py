@@ -1,0 +1,319 @@
+"""Import of workers with their assignment and bank account (psks.importing, kind
+"psks_tenaga"): good rows, rejected rows with row number, column and reason, dry run, a second
+import of the same file, and unverified imported accounts."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dinsos import importing
+from psks import selectors
+from psks.importing import COLUMNS, KIND
+from psks.models import Assignment, BankAccount, Worker
+from tests.factories import WorkerFactory
+from tests.psks.factories import DESA_CIMANGGU, KEC_CIMANGGU, assign, office
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+HEADER = [c.name for c in COLUMNS]
+ROLES = ("tksk, pendamping_pkh, pendamping_jamsosratu, psm, tagana, pekerja_sosial, "
+         "penyuluh_sosial, wpks")
+OUT_OF_AREA = "Wilayah 36.02.01.2002 berada di luar wilayah kerja Anda ({office})."
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def row(**values) -> dict:
+    """A good row: a TKSK of Kec. Sumur with a Bank Banten account."""
+    base = {
+        "nik": "3601011708850003", "nama": "Dede Kurnia", "jenis_kelamin": "L",
+        "tanggal_lahir": "1985-08-17", "pendidikan": "s1", "telepon": "081234567890",
+        "alamat": "Kp. Sumur", "kode_desa": "36.01.01.2001", "npwp": "", "peran": "tksk",
+        "kode_wilayah_tugas": "36.01.01", "nomor_sk": "460/123/Dinsos/2025",
+        "tanggal_sk": "2025-01-02", "mulai": "2025-01-02", "selesai": "2029-12-31",
+        "sumber_dana": "apbd_provinsi", "bank": "bank_banten", "nomor_rekening": "0012345678",
+        "nama_pemilik_rekening": "Dede Kurnia",
+    }
+    base.update(values)
+    return base
+
+
+NO_ASSIGNMENT = dict.fromkeys(["peran", "kode_wilayah_tugas", "nomor_sk", "tanggal_sk", "mulai",
+                               "selesai", "sumber_dana"], "")
+NO_ACCOUNT = dict.fromkeys(["bank", "nomor_rekening", "nama_pemilik_rekening"], "")
+
+
+def person(n: int, **values) -> dict:
+    """Another valid person (born 1 January 1980 + n days, man), no assignment, no account."""
+    born = D(1980, 1, 1) + datetime.timedelta(days=n)
+    return row(**{"nik": f"360101{born:%d%m%y}{n:04d}", "nama": f"Orang {n}",
+                  "tanggal_lahir": born.isoformat(), **NO_ASSIGNMENT, **NO_ACCOUNT, **values})
+
+
+GOOD = [
+    # row 2: worker + TKSK + account
+    row(),
+    # row 3: a woman, PSM of a desa without end date, dates written dd-mm-yyyy, BJB account
+    row(nik="3601015903900004", nama="Siti Aminah", jenis_kelamin="P",
+        tanggal_lahir="19-03-1990", pendidikan="SMA", kode_desa="36.01.01.2002",
+        npwp="3601015903900004", peran="psm", kode_wilayah_tugas="36.01.01.2002",
+        nomor_sk="460/7/2024", tanggal_sk="02/01/2024", mulai="02-01-2024", selesai="",
+        sumber_dana="apbd_kab_kota", bank="BJB", nomor_rekening="0098765432",
+        nama_pemilik_rekening="Siti  Aminah"),
+    # row 4: worker only
+    person(4, kode_desa=DESA_CIMANGGU),
+]
+BAD = [
+    # row 5: bad NIK
+    person(5, nik="360101170885"),
+    # row 6: NIK and birth date disagree
+    person(6, tanggal_lahir="1980-01-08"),
+    # row 7: unknown role
+    person(7, peran="ketua_rt", kode_wilayah_tugas="36.01.01", nomor_sk="1",
+           tanggal_sk="2025-01-02", mulai="2025-01-02", sumber_dana="apbd_provinsi"),
+    # row 8: Cimanggu already has a TKSK (made before the import)
+    person(8, peran="tksk", kode_wilayah_tugas=KEC_CIMANGGU, nomor_sk="2",
+           tanggal_sk="2026-01-02", mulai="2026-01-02", selesai="2030-12-31",
+           sumber_dana="apbd_provinsi"),
+    # row 9: Sumur was taken by row 2 of the same file
+    person(9, peran="tksk", kode_wilayah_tugas="36.01.01", nomor_sk="3",
+           tanggal_sk="2026-01-02", mulai="2026-01-02", selesai="2026-12-31",
+           sumber_dana="apbd_provinsi"),
+    # row 10: a TKSK decree longer than 5 years
+    person(10, peran="tksk", kode_wilayah_tugas="36.01.03", nomor_sk="4",
+           tanggal_sk="2025-01-02", mulai="2025-01-02", selesai="2030-01-02",
+           sumber_dana="apbd_provinsi"),
+    # row 11: unknown bank
+    person(11, bank="bank_gaib", nomor_rekening="0011111111", nama_pemilik_rekening="Orang 11"),
+    # row 12: assignment columns partly missing
+    person(12, peran="psm", kode_wilayah_tugas="36.01.01.2001", mulai="2025-01-01",
+           sumber_dana="swadaya"),
+    # row 13: desa outside the operator's kabupaten
+    person(13, nik="3602010201800013", kode_desa="36.02.01.2002"),
+    # row 14: account columns partly missing
+    person(14, bank="bri"),
+]
+ROWS = GOOD + BAD
+
+
+def expected_errors(pandeglang_office: str) -> list[dict]:
+    return [
+        {"row": 5, "column": "nik", "message": "NIK harus terdiri dari tepat 16 angka."},
+        {"row": 6, "column": "nik", "message": (
+            "NIK menunjukkan tanggal lahir 07-01-(19)80 dan jenis kelamin laki-laki, tetapi "
+            "data tertulis tanggal lahir 08-01-1980 dan jenis kelamin laki-laki.")},
+        {"row": 7, "column": "peran", "message": (
+            f"nilai 'ketua_rt' tidak dikenal; pilihan: {ROLES}")},
+        {"row": 8, "column": "kode_wilayah_tugas", "message": (
+            "Kecamatan ini sudah memiliki TKSK Ujang Cimanggu pada 2025-01-02–2029-12-31; satu "
+            "kecamatan hanya satu TKSK.")},
+        {"row": 9, "column": "kode_wilayah_tugas", "message": (
+            "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2025-01-02–2029-12-31; satu "
+            "kecamatan hanya satu TKSK.")},
+        {"row": 10, "column": "selesai", "message": (
+            "SK TKSK berlaku paling lama 5 tahun (sampai sebelum 2030-01-02); perpanjangan "
+            "dibuat sebagai penugasan baru.")},
+        {"row": 11, "column": "bank", "message": "kode bank 'bank_gaib' tidak dikenal"},
+        {"row": 12, "column": "nomor_sk", "message": "wajib diisi bila peran diisi"},
+        {"row": 12, "column": "tanggal_sk", "message": "wajib diisi bila peran diisi"},
+        {"row": 13, "column": "kode_desa", "message": OUT_OF_AREA.format(office=pandeglang_office)},
+        {"row": 14, "column": "nomor_rekening", "message": "wajib diisi bila rekening diisi"},
+        {"row": 14, "column": "nama_pemilik_rekening",
+         "message": "wajib diisi bila rekening diisi"},
+    ]
+
+
+def csv_bytes(rows, header=HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow([values.get(c, "") for c in header])
+    return out.getvalue().encode()
+
+
+def run_import(actor, content: bytes, *, dry_run=False, name="tenaga.csv"):
+    batch = importing.import_submit(actor=actor, kind=KIND,
+                                    upload=SimpleUploadedFile(name, content), dry_run=dry_run,
+                                    run_now=True)
+    batch.refresh_from_db()
+    return batch
+
+
+@pytest.fixture
+def cimanggu_tksk(province_operator):
+    return assign(province_operator, WorkerFactory(name="Ujang Cimanggu", desa_id=DESA_CIMANGGU),
+                  area=KEC_CIMANGGU)
+
+
+def psks_log_entries() -> int:
+    return LogEntry.objects.filter(content_type__app_label="psks").count()
+
+
+# --- good and bad rows --------------------------------------------------------------------------
+
+
+def test_import_saves_good_rows_and_reports_bad_ones(pandeglang_operator, cimanggu_tksk):
+    batch = run_import(pandeglang_operator, csv_bytes(ROWS))
+    assert batch.status == "diimpor"
+    assert batch.totals == {"rows": 13, "accepted": 3, "rejected": 10, "tenaga_baru": 3,
+                            "penugasan_baru": 2, "rekening_baru_perlu_verifikasi": 2}
+    assert batch.message == "3 baris diterima, 10 ditolak."
+    assert batch.errors == expected_errors(office("36.01").name)
+
+    # only the good rows are stored (plus the TKSK of Cimanggu made before)
+    assert sorted(Worker.objects.values_list("name", flat=True)) == [
+        "Dede Kurnia", "Orang 4", "Siti Aminah", "Ujang Cimanggu"]
+    dede = Worker.objects.get(nik="3601011708850003")
+    assert (dede.sex, dede.birth_date, dede.education, dede.phone, dede.desa_id) == (
+        "L", D(1985, 8, 17), "s1", "081234567890", "36.01.01.2001")
+    tksk = dede.assignments.get()
+    assert (tksk.role, tksk.area_id, tksk.decree_number, tksk.decree_date, tksk.start_date,
+            tksk.end_date, tksk.funding_source, tksk.decree_office) == (
+        "tksk", "36.01.01", "460/123/Dinsos/2025", D(2025, 1, 2), D(2025, 1, 2),
+        D(2029, 12, 31), "apbd_provinsi", office("36.01"))
+    siti = Worker.objects.get(nik="3601015903900004")
+    assert (siti.sex, siti.birth_date, siti.education, siti.npwp) == (
+        "P", D(1990, 3, 19), "sma", "3601015903900004")
+    psm = siti.assignments.get()
+    assert (psm.role, psm.area_id, psm.decree_date, psm.start_date, psm.end_date,
+            psm.funding_source) == ("psm", "36.01.01.2002", D(2024, 1, 2), D(2024, 1, 2), None,
+                                    "apbd_kab_kota")
+    assert list(BankAccount.objects.order_by("worker__name").values_list(
+        "worker__name", "bank__code", "account_number", "holder_name")) == [
+        ("Dede Kurnia", "bank_banten", "0012345678", "Dede Kurnia"),
+        ("Siti Aminah", "bjb", "0098765432", "Siti Aminah"),
+    ]
+    assert not Worker.objects.get(name="Orang 4").assignments.exists()
+    # a rejected row leaves nothing behind, even the parts that were valid
+    assert not Worker.objects.filter(name__in=[f"Orang {n}" for n in range(5, 15)]).exists()
+    assert Assignment.objects.count() == 3
+
+
+def test_imported_accounts_are_unverified(pandeglang_operator):
+    run_import(pandeglang_operator, csv_bytes(GOOD))
+    accounts = BankAccount.objects.all()
+    assert accounts.count() == 2
+    for account in accounts:
+        assert (account.verified_by, account.verified_at, account.effective_from,
+                account.created_by) == (None, None, None, pandeglang_operator)
+        assert selectors.bank_account_in_force(worker_id=account.worker_id,
+                                               on=D(2030, 1, 1)) is None
+
+
+def test_dry_run_writes_nothing(pandeglang_operator, cimanggu_tksk):
+    before = psks_log_entries()
+    batch = run_import(pandeglang_operator, csv_bytes(ROWS), dry_run=True)
+    assert batch.status == "diperiksa"
+    assert batch.totals == {"rows": 13, "accepted": 3, "rejected": 10, "tenaga_baru": 3,
+                            "penugasan_baru": 2, "rekening_baru_perlu_verifikasi": 2}
+    assert batch.errors == expected_errors(office("36.01").name)
+    assert list(Worker.objects.values_list("name", flat=True)) == ["Ujang Cimanggu"]
+    assert Assignment.objects.count() == 1
+    assert not BankAccount.objects.exists()
+    assert psks_log_entries() == before
+
+
+def test_importing_the_same_file_again_changes_nothing(pandeglang_operator, cimanggu_tksk):
+    content = csv_bytes(ROWS)
+    run_import(pandeglang_operator, content)
+    counts = (Worker.objects.count(), Assignment.objects.count(), BankAccount.objects.count())
+    before = psks_log_entries()
+
+    again = run_import(pandeglang_operator, content)
+    assert again.totals == {"rows": 13, "accepted": 3, "rejected": 10, "tenaga_tetap": 3,
+                            "penugasan_tetap": 2, "rekening_tetap": 2}
+    assert again.errors == expected_errors(office("36.01").name)
+    assert (Worker.objects.count(), Assignment.objects.count(),
+            BankAccount.objects.count()) == counts == (4, 3, 2)
+    assert psks_log_entries() == before  # nothing was written
+
+
+def test_changed_rows_update_and_a_new_account_waits_for_verification(pandeglang_operator):
+    run_import(pandeglang_operator, csv_bytes(GOOD))
+    changed = [row(telepon="089999999999", selesai="2028-12-31", bank="bri",
+                   nomor_rekening="5555555555")]
+    batch = run_import(pandeglang_operator, csv_bytes(changed))
+    assert batch.totals == {"rows": 1, "accepted": 1, "rejected": 0, "tenaga_diubah": 1,
+                            "penugasan_diubah": 1, "rekening_baru_perlu_verifikasi": 1}
+    dede = Worker.objects.get(nik="3601011708850003")
+    assert dede.phone == "089999999999"
+    assert dede.assignments.get().end_date == D(2028, 12, 31)
+    assert list(dede.bank_accounts.order_by("id").values_list("bank__code", "account_number",
+                                                               "verified_at")) == [
+        ("bank_banten", "0012345678", None), ("bri", "5555555555", None)]
+
+
+def test_province_operator_imports_anywhere_with_the_province_as_issuer(province_operator):
+    lebak = row(nik="3602011708850003", kode_desa="36.02.01.2002",
+                kode_wilayah_tugas="36.02.01")
+    batch = run_import(province_operator, csv_bytes([lebak]))
+    assert batch.totals["accepted"] == 1, batch.errors
+    assert Assignment.objects.get().decree_office == office("36")
+
+
+def test_template_example_row_imports(province_operator, api_as):
+    response = api_as(province_operator).get(f"/api/v1/imports/template/{KIND}/",
+                                             {"fmt": "csv"})
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert header == HEADER
+    batch = run_import(province_operator, content)
+    assert (batch.totals["accepted"], batch.errors) == (1, [])
+
+
+def test_upload_through_the_api(pandeglang_operator, api_as,
+                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(pandeglang_operator).post("/api/v1/imports/", {
+            "kind": KIND, "file": SimpleUploadedFile("tenaga.csv", csv_bytes(GOOD)),
+            "dry_run": "false"}, format="multipart")
+    assert response.status_code == 202
+    assert Worker.objects.count() == 3
+
+
+# --- gaps found ---------------------------------------------------------------------------------
+
+
+def test_out_of_area_desa_is_reported_on_its_column(pandeglang_operator):
+    batch = run_import(pandeglang_operator, csv_bytes([BAD[-2]]))
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "kode_desa")]
+
+
+def test_assignment_without_role_is_rejected(pandeglang_operator):
+    partial_row = person(20, kode_wilayah_tugas="36.01.01", nomor_sk="460/9/2025",
+                         tanggal_sk="2025-01-02", mulai="2025-01-02", selesai="2029-12-31",
+                         sumber_dana="apbd_provinsi")
+    batch = run_import(pandeglang_operator, csv_bytes([partial_row]))
+    assert batch.totals["rejected"] == 1
+    assert batch.errors[0]["column"] == "peran"
+
+
+def test_reimport_with_a_formatted_npwp_changes_nothing(pandeglang_operator):
+    content = csv_bytes([row(npwp="01.234.567.8-901.000")])
+    run_import(pandeglang_operator, content)
+    assert Worker.objects.get().npwp == "012345678901000"
+    again = run_import(pandeglang_operator, content)
+    assert again.totals.get("tenaga_tetap") == 1
+    assert "tenaga_diubah" not in again.totals
+
+
+def test_tksk_without_end_date_is_reported_on_selesai(pandeglang_operator):
+    batch = run_import(pandeglang_operator, csv_bytes([row(selesai="")]))
+    assert batch.errors == [{"row": 2, "column": "selesai", "message": (
+        "Penugasan TKSK wajib memiliki tanggal selesai (SK paling lama 5 tahun).")}]
+
+
+def test_tksk_without_end_date_is_rejected(pandeglang_operator):
+    batch = run_import(pandeglang_operator, csv_bytes([row(selesai="")]))
+    assert batch.totals["rejected"] == 1
+    assert not Worker.objects.exists()
