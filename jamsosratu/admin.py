@@ -92,6 +92,11 @@ class EnrolmentAdmin(ScopedModelAdmin):
     raw_id_fields = ["household"]
     readonly_fields = ["status", "decree_number", "exit_reason", "decile"]
     inlines = [MemberInline, CompanionInline, TransitionInline, PaymentInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The beneficiary and the year of an enrolment never change; a different household
+        # is a new enrolment (verified, within quota).
+        return [*self.readonly_fields, "household", "cycle"] if obj else self.readonly_fields
     actions = ["verify_status", "activate"]
 
     def save_via_service(self, request, obj, form, change):

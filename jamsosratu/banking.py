@@ -5,6 +5,7 @@ was sent; a line already applied with the same reference changes nothing."""
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from dinsos.importing import ImportReport
 from dinsos.scoping import in_area
 from dinsos.tabular import read_table, safe_cell
-from jamsosratu.choices import Channel, PaymentStatus
+from jamsosratu.choices import Channel, EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Payment, Tranche
 
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
@@ -23,7 +24,8 @@ RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", 
 
 def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
     payments = (Payment.objects.filter(tranche=tranche, status=PaymentStatus.DIJADWALKAN,
-                                       channel=Channel.BANK_BANTEN)
+                                       channel=Channel.BANK_BANTEN,
+                                       enrolment__status=EnrolmentStatus.AKTIF)
                 .select_related("enrolment__household__head").order_by("desa_id", "id"))
     out = io.StringIO()
     writer = csv.writer(out)
@@ -41,8 +43,12 @@ def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
 
 
 def _amount(text: str) -> Decimal:
+    """875000, 875000.00, 875.000 or 875.000,00 (Indonesian thousands and decimals)."""
+    text = text.strip()
+    if "," in text or re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+        text = text.replace(".", "").replace(",", ".")
     try:
-        return Decimal(text.replace(".", "").replace(",", ".")) if "," in text else Decimal(text)
+        return Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(text) from exc
 

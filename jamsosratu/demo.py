@@ -4,6 +4,7 @@ commitments and a paid first tranche. Idempotent."""
 
 import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from dinsos.demo import seeder
@@ -36,13 +37,16 @@ def cycle_setup(data: dict, *, year: int | None = None, name: str | None = None)
 def _verifier(kecamatan: str, on: datetime.date):
     assignment = (Assignment.objects.filter(role__in=[Role.TKSK, Role.PENDAMPING_JAMSOSRATU],
                                             area_id=kecamatan, start_date__lte=on)
+                  .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
                   .select_related("worker").order_by("role").first())
     return assignment.worker if assignment else None
 
 
 def _pendamping(kecamatan: str, on: datetime.date):
     assignment = (Assignment.objects.filter(role=Role.PENDAMPING_JAMSOSRATU, area_id=kecamatan,
-                                            start_date__lte=on).select_related("worker").first())
+                                            start_date__lte=on)
+                  .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+                  .select_related("worker").first())
     return assignment.worker if assignment else None
 
 

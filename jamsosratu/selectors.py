@@ -7,6 +7,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, Substr
 
 from dinsos.models import Wilayah
+from dinsos.scoping import ALL, user_area
 from jamsosratu.choices import EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Commitment, Companion, Cycle, Enrolment, Payment, Verification
 
@@ -52,7 +53,7 @@ def coverage(*, user, cycle: Cycle, level: str = "kecamatan") -> list[dict]:
     paid_by_unit: dict[str, dict] = defaultdict(dict)
     for row in paid:
         paid_by_unit[row["unit"]][row["number"]] = {"households": row["n"],
-                                                     "amount": row["total"]}
+                                                     "amount": str(row["total"])}
     quotas = {q.kab_kota_id: q.quota for q in cycle.quotas.all()}
     names = dict(Wilayah.objects.filter(kode__in=[c["unit"] for c in counts])
                  .values_list("kode", "nama"))
@@ -65,16 +66,23 @@ def coverage(*, user, cycle: Cycle, level: str = "kecamatan") -> list[dict]:
             **{k: row[k] for k in ("proposed", "verified", "decreed", "active", "graduated",
                                    "excluded")},
             "paid_per_tranche": paid_by_unit.get(unit, {}),
-            "paid_total": sum((p["amount"] for p in paid_by_unit.get(unit, {}).values()), ZERO),
+            "paid_total": str(sum((Decimal(p["amount"])
+                                   for p in paid_by_unit.get(unit, {}).values()), ZERO)),
         })
     return rows
 
 
-def budget_used(*, cycle: Cycle) -> dict:
-    used = Payment.objects.filter(tranche__cycle=cycle, status=PaymentStatus.DISALURKAN
-                                  ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
-    return {"pagu": cycle.budget_ceiling, "used": used,
-            "remaining": None if cycle.budget_ceiling is None else cycle.budget_ceiling - used}
+def budget_used(*, user, cycle: Cycle) -> dict:
+    """Paid in the user's area; the province's pagu and what remains of it only for
+    province-wide users (a district sees its own spending, not the others')."""
+    used = Payment.objects.for_user(user).filter(
+        tranche__cycle=cycle, status=PaymentStatus.DISALURKAN
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    if user_area(user) is not ALL:
+        return {"pagu": None, "used": str(used), "remaining": None}
+    pagu = cycle.budget_ceiling
+    return {"pagu": None if pagu is None else str(pagu), "used": str(used),
+            "remaining": None if pagu is None else str(pagu - used)}
 
 
 def caseloads(*, user, cycle: Cycle) -> list[dict]:

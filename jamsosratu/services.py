@@ -160,6 +160,10 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
         enrolment.exit_reason = reason.strip()
         Companion.objects.filter(enrolment=enrolment, end_date__isnull=True).update(
             end_date=timezone.localdate())
+        for payment in enrolment.payments.filter(status=PaymentStatus.DIJADWALKAN):
+            payment.status = PaymentStatus.DITANGGUHKAN
+            payment.failure_reason = _("Peserta dikeluarkan: %(r)s") % {"r": reason.strip()}
+            payment.save(update_fields=["status", "failure_reason", "updated_at"])
     from_status = enrolment.status
     enrolment.status = to_status
     enrolment.full_clean()
@@ -254,7 +258,11 @@ def companion_assign(*, actor, enrolment: Enrolment, worker: Worker,
     if current is not None:
         if current.worker_id == worker.pk:
             return current
-        current.end_date = max(start_date - datetime.timedelta(days=1), current.start_date)
+        if start_date <= current.start_date:
+            raise ValidationError({"start_date": _(
+                "Pendamping baru harus mulai sesudah pendamping sekarang (%(name)s, sejak "
+                "%(start)s).") % {"name": current.worker.name, "start": current.start_date}})
+        current.end_date = start_date - datetime.timedelta(days=1)
         current.save(update_fields=["end_date"])
     return Companion.objects.create(enrolment=enrolment, worker=worker, start_date=start_date)
 
@@ -287,7 +295,9 @@ def _rules(cycle: Cycle):
 def payments_generate(*, tranche: Tranche) -> int:
     """The tranche's payment list for every active enrolment: amount from the cycle's split and
     the commitment rule. Safe to run twice or concurrently: the (enrolment, tranche)
-    constraint and ON CONFLICT DO NOTHING keep one payment each. Returns rows created."""
+    constraint and ON CONFLICT DO NOTHING keep one payment each; the tranche row lock makes a
+    second run wait and then find nothing left to create. Returns rows created."""
+    tranche = Tranche.objects.select_for_update().select_related("cycle").get(pk=tranche.pk)
     cycle = tranche.cycle
     tranches = list(cycle.tranches.order_by("number"))
     amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])

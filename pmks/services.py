@@ -104,9 +104,16 @@ def _person_check(person: Person, actor) -> None:
 
 
 def _person_after_save(person: Person) -> None:
-    """A member registered as head becomes the household's head if it has none."""
+    """A member registered as head becomes the household's head if it has none; a head who
+    left a household is no longer its head."""
+    for household in Household.objects.filter(head=person).exclude(pk=person.household_id):
+        household.head = None
+        household.save(update_fields=["head", "updated_at"])
     if person.household_id and person.relationship == Relationship.KEPALA:
-        Household.objects.filter(pk=person.household_id, head__isnull=True).update(head=person)
+        household = Household.objects.filter(pk=person.household_id, head__isnull=True).first()
+        if household is not None:
+            household.head = person
+            household.save(update_fields=["head", "updated_at"])
 
 
 @transaction.atomic

@@ -75,6 +75,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
                   "updated_at"]
         read_only_fields = ["desa", "status", "decile", "decree_number", "exit_reason",
                             "created_at", "updated_at"]
+        validators = []  # one enrolment per household and cycle: the service says it in Indonesian
 
 
 class EnrolmentDetailSerializer(EnrolmentSerializer):
@@ -117,8 +118,8 @@ class VerificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Verification
-        fields = ["id", "enrolment", "verifier", "visit_date", "result", "notes", "findings",
-                  "pregnant_persons", "recorded_by", "created_at"]
+        fields = ["id", "enrolment", "verifier", "visit_date", "result", "notes", "photo",
+                  "findings", "pregnant_persons", "recorded_by", "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -132,6 +133,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         model = Commitment
         fields = ["id", "member", "tranche", "kind", "status", "recorded_at"]
         read_only_fields = ["recorded_at"]
+        validators = []  # POST again to correct: the service updates the existing commitment
 
 
 class PaymentSerializer(serializers.ModelSerializer):

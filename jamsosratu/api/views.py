@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -257,13 +259,16 @@ class CoverageViewSet(ScopedGenericViewSet):
                       *[f"disalurkan_tahap_{n}" for n in numbers], "total_disalurkan"]
             table = [[r["kode"], r["nama"], r["quota"], r["proposed"], r["verified"],
                       r["decreed"], r["active"], r["graduated"], r["excluded"],
-                      *[r["paid_per_tranche"].get(n, {}).get("amount", 0) for n in numbers],
-                      r["paid_total"]] for r in rows]
-            budget = selectors.budget_used(cycle=cycle)
+                      *[Decimal(r["paid_per_tranche"].get(n, {}).get("amount", 0))
+                        for n in numbers],
+                      Decimal(r["paid_total"])] for r in rows]
+            budget = selectors.budget_used(user=request.user, cycle=cycle)
             return table_response(header, table, fmt=fmt,
                                   filename=f"cakupan-jamsosratu-{cycle.year}-{level}",
                                   extra_sheets={"Anggaran": [["pagu", "terpakai", "sisa"], [
-                                      budget["pagu"], budget["used"], budget["remaining"]]]})
+                                      *(None if v is None else Decimal(v) for v in (
+                                          budget["pagu"], budget["used"], budget["remaining"]))
+                                  ]]})
         return Response({"cycle": cycle.year, "level": level, "rows": rows,
-                         "budget": selectors.budget_used(cycle=cycle),
+                         "budget": selectors.budget_used(user=request.user, cycle=cycle),
                          "caseloads": selectors.caseloads(user=request.user, cycle=cycle)})
