@@ -8,6 +8,7 @@ the original file with a "kesalahan" column for the rejected rows.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from dinsos.scoping import ALL, PROVINCE_CODE, user_area
 from dinsos.tabular import TableError, read_table, table_format
 
 ERROR_COLUMN = "kesalahan"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,6 +111,12 @@ def import_run(batch: ImportBatch) -> ImportBatch:
                                   filename=batch.filename, dry_run=batch.dry_run)
     except TableError as exc:
         batch.status, batch.message = ImportBatch.Status.FAILED, str(exc)
+        batch.totals, batch.errors = {}, []
+    except Exception as exc:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
+        log.exception("import batch %s failed", batch.pk)
+        batch.status = ImportBatch.Status.FAILED
+        batch.message = _("Kesalahan sistem saat mengimpor (%(error)s); baris yang sudah "
+                          "tersimpan tetap tersimpan. Hubungi admin.") % {"error": exc}
         batch.totals, batch.errors = {}, []
     else:
         batch.status = ImportBatch.Status.CHECKED if batch.dry_run else ImportBatch.Status.IMPORTED

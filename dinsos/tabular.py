@@ -64,12 +64,29 @@ def _normalise_header(cells) -> list[str]:
     return [_cell_text(c).lower().replace(" ", "_") for c in cells]
 
 
+def _encoding(fileobj) -> str:
+    """UTF-8 (with or without BOM) when the start of the file decodes as UTF-8, else the
+    Windows code page Excel uses for "CSV (Comma delimited)"."""
+    head = fileobj.read(65536)
+    fileobj.seek(0)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the 64 KiB boundary
+            return "cp1252"
+    return "utf-8-sig"
+
+
 def _csv_rows(fileobj) -> Iterator[list]:
-    text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="")
-    first = text.readline()
-    dialect = "excel-semicolon" if first.count(";") > first.count(",") else "excel"
-    yield from csv.reader(io.StringIO(first), dialect=dialect)
-    yield from csv.reader(text, dialect=dialect)
+    text = io.TextIOWrapper(fileobj, encoding=_encoding(fileobj), newline="")
+    try:
+        first = text.readline()
+        dialect = "excel-semicolon" if first.count(";") > first.count(",") else "excel"
+        yield from csv.reader(io.StringIO(first), dialect=dialect)
+        yield from csv.reader(text, dialect=dialect)
+    except UnicodeDecodeError as exc:
+        raise TableError(_("Berkas CSV tidak dapat dibaca (pengodean karakter campuran). "
+                           "Simpan ulang dari Excel sebagai \"CSV UTF-8\".")) from exc
 
 
 def _xlsx_rows(fileobj) -> Iterator[tuple]:
@@ -108,6 +125,31 @@ def read_table(fileobj, filename: str, *, required: Iterable[str]) -> Iterator[T
         values = {name: _cell_text(cells[i]) if i < len(cells) else ""
                   for i, name in enumerate(header) if name}
         yield TableRow(number=number, values=values, cells=cells)
+
+
+class SeenKeys:
+    """Keys already seen in one import (NIK, No. KK…) with the row that had them first, kept in
+    a private temporary on-disk SQLite database, so spotting duplicates across a large file
+    needs no memory that grows with the file."""
+
+    def __init__(self):
+        import sqlite3
+
+        self._db = sqlite3.connect("")  # "" = a temporary database on disk, removed on close
+        self._db.execute("CREATE TABLE seen (kind TEXT, key TEXT, row INTEGER, payload TEXT, "
+                         "PRIMARY KEY (kind, key)) WITHOUT ROWID")
+
+    def first(self, kind: str, key: str, row: int, payload: str = "") -> tuple[int, str] | None:
+        """Record ``key``; if it was seen before, return (row, payload) of the first time."""
+        cursor = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?, ?)",
+                                  (kind, key, row, payload))
+        if cursor.rowcount == 1:
+            return None
+        return self._db.execute("SELECT row, payload FROM seen WHERE kind = ? AND key = ?",
+                                (kind, key)).fetchone()
+
+    def close(self) -> None:
+        self._db.close()
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ the valid rows are kept.
 """
 
 import datetime
+import json
+from functools import cache
 from itertools import islice
 
 from auditlog.models import LogEntry
@@ -21,7 +23,7 @@ from dinsos.choices import DESA_KELURAHAN, Sex
 from dinsos.importing import Column, Importer, ImportReport, register_importer
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
-from dinsos.tabular import read_table
+from dinsos.tabular import SeenKeys, read_table
 from dinsos.validators import validate_nik_matches, validate_no_kk
 from pmks import calculations, choices
 from pmks.models import Household, Person
@@ -78,14 +80,25 @@ PERSON_FIELDS = [f for f in PERSON_MAP.values() if f != "nik"] + ["desa_id", "na
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
-def _choice(enum, text: str):
-    text = text.strip()
-    lowered = text.lower()
+@cache
+def _lookup(enum, language: str) -> dict[str, str]:
+    """Codes and labels (in the active language) of a choice list, lower-cased, built once."""
+    table = {}
     for value, label in enum.choices:
-        if lowered in (value.lower(), str(label).lower()):
-            return value
-    raise ValueError(_("nilai '%(v)s' tidak dikenal; pilihan: %(c)s")
-                     % {"v": text, "c": ", ".join(enum.values)})
+        table[str(label).lower()] = value
+        table[value.lower()] = value
+    return table
+
+
+def _choice(enum, text: str):
+    from django.utils.translation import get_language
+
+    text = text.strip()
+    found = _lookup(enum, get_language() or "id").get(text.lower())
+    if found is None:
+        raise ValueError(_("nilai '%(v)s' tidak dikenal; pilihan: %(c)s")
+                         % {"v": text, "c": ", ".join(enum.values)})
+    return found
 
 
 def _date(text: str) -> datetime.date:
@@ -120,10 +133,9 @@ def parse_row(values: dict, desa_codes: set[str]) -> tuple[dict, dict, list[tupl
             elif column == "tanggal_lahir":
                 into[target] = _date(text)
             elif column == "desil":
-                decile = int(text)
-                if not 1 <= decile <= 10:
+                if not text.isdigit() or not 1 <= int(text) <= 10:
                     raise ValueError(_("desil harus 1 sampai 10"))
-                into[target] = decile
+                into[target] = int(text)
             else:
                 into[target] = text
         except ValueError as exc:
@@ -161,8 +173,8 @@ def _changes(obj, data: dict, fields: list[str]) -> dict:
 
 
 class _Chunk:
-    def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run):
-        self.rows, self.actor, self.report = rows, actor, report
+    def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run, seen):
+        self.rows, self.actor, self.report, self.seen = rows, actor, report, seen
         self.desa_codes, self.dry_run = desa_codes, dry_run
         self.area = user_area(actor)
 
@@ -198,22 +210,24 @@ class _Chunk:
         self._write_persons(accepted, households, existing_persons)
 
     def _consistent(self, parsed):
-        first_row: dict[str, tuple[int, dict]] = {}
-        niks: dict[str, int] = {}
+        """Across the whole file (not just this chunk): the first row of a No. KK defines the
+        household, and a NIK appears once."""
         kept = []
         for number, household, person in parsed:
-            seen = first_row.setdefault(household["no_kk"], (number, household))
-            if seen[1] != household:
-                columns = [c for c, f in HOUSEHOLD_MAP.items() if seen[1][f] != household[f]]
+            payload = json.dumps(household, sort_keys=True, default=str)
+            first = self.seen.first("no_kk", household["no_kk"], number, payload)
+            if first is not None and first[1] != payload:
+                earlier, now = json.loads(first[1]), json.loads(payload)
+                columns = [c for c, f in HOUSEHOLD_MAP.items() if earlier[f] != now[f]]
                 self.report.reject(number, [(c, _("berbeda dengan baris %(n)d untuk No. KK yang "
-                                                  "sama") % {"n": seen[0]}) for c in columns])
+                                                  "sama") % {"n": first[0]}) for c in columns])
                 continue
             if person["nik"]:
-                if person["nik"] in niks:
+                first = self.seen.first("nik", person["nik"], number)
+                if first is not None:
                     self.report.reject(number, [("nik", _("NIK sama dengan baris %(n)d")
-                                                 % {"n": niks[person["nik"]]})])
+                                                 % {"n": first[0]})])
                     continue
-                niks[person["nik"]] = number
             kept.append((number, household, person))
         return kept
 
@@ -289,9 +303,12 @@ class _Chunk:
                                    update_fields=PERSON_FIELDS)
         Person.objects.bulk_create([p for p in new if not p.nik])
         Person.objects.bulk_update(changed, PERSON_FIELDS)
+        head_log = []
         for household, person in heads:
+            head_log.append((household, {"head": [None, person.pk]}, LogEntry.Action.UPDATE))
             household.head_id = person.pk
         Household.objects.bulk_update([h for h, _p in heads], ["head"])
+        audit.log_bulk(Household, head_log)
         log += [(p, {f: [None, getattr(p, f)] for f in ["nik", *PERSON_FIELDS]},
                  LogEntry.Action.CREATE) for p in new]
         audit.log_bulk(Person, log)
@@ -311,10 +328,15 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
         desa = desa.within(area) if area else desa.none()
     desa_codes = set(desa.values_list("kode", flat=True))
     report = ImportReport()
-    for rows in _chunks(read_table(fileobj, filename, required=REQUIRED), chunk_size):
-        report.rows += len(rows)
-        with transaction.atomic():
-            _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes, dry_run=dry_run).run()
+    seen = SeenKeys()
+    try:
+        for rows in _chunks(read_table(fileobj, filename, required=REQUIRED), chunk_size):
+            report.rows += len(rows)
+            with transaction.atomic():
+                _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes,
+                       dry_run=dry_run, seen=seen).run()
+    finally:
+        seen.close()
     return report
 
 

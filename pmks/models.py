@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +46,11 @@ class Household(TimeStamped):
         "Person", verbose_name=_("kepala keluarga"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
-    decile = models.PositiveSmallIntegerField(_("desil DTSEN"), null=True, blank=True)
+    decile = models.PositiveSmallIntegerField(
+        _("desil DTSEN"), null=True, blank=True,
+        validators=[MinValueValidator(1, _("Desil paling kecil 1.")),
+                    MaxValueValidator(10, _("Desil paling besar 10."))],
+    )
     floor = models.CharField(_("lantai"), max_length=20, choices=choices.Floor.choices, blank=True)
     wall = models.CharField(_("dinding"), max_length=20, choices=choices.Wall.choices, blank=True)
     water_source = models.CharField(
@@ -72,6 +77,7 @@ class Household(TimeStamped):
             models.CheckConstraint(
                 condition=Q(decile__isnull=True) | Q(decile__gte=1, decile__lte=10),
                 name="pmks_household_decile_1_10",
+                violation_error_message=_("Desil DTSEN harus 1 sampai 10."),
             ),
         ]
 
@@ -306,15 +312,24 @@ class Service(TimeStamped):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="pmks_service_dates_ordered",
+                violation_error_message=_("Tanggal selesai tidak boleh sebelum tanggal mulai."),
             ),
             models.CheckConstraint(
                 condition=Q(value_amount__isnull=True) | Q(value_amount__gte=0),
                 name="pmks_service_value_not_negative",
+                violation_error_message=_("Nilai layanan tidak boleh negatif."),
             ),
         ]
 
     def __str__(self):
         return f"{self.service_type.name} ({self.start_date})"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("Tanggal selesai tidak boleh sebelum tanggal "
+                                                 "mulai.")})
+        if self.value_amount is not None and self.value_amount < 0:
+            raise ValidationError({"value_amount": _("Nilai layanan tidak boleh negatif.")})
 
 
 class DuplicateCandidate(models.Model):

@@ -96,6 +96,7 @@ def _person_check(person: Person, actor) -> None:
     ensure_in_area(actor, person.desa_id)
     if person.household_id:
         ensure_in_area(actor, person.household.desa_id)
+    person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = calculations.name_key(person.name)
     person.full_clean()
@@ -103,9 +104,18 @@ def _person_check(person: Person, actor) -> None:
         raise ValidationError(_("Orang ini sudah digabung ke data lain dan tidak dapat diubah."))
 
 
+def _cases_follow(person: Person) -> None:
+    """Open cases live where their person lives (scoping follows a move or a merge)."""
+    for case in Case.objects.filter(person=person, status__in=calculations.OPEN_STATUSES).exclude(
+            desa_id=person.desa_id):
+        case.desa_id = person.desa_id
+        case.save(update_fields=["desa", "updated_at"])
+
+
 def _person_after_save(person: Person) -> None:
     """A member registered as head becomes the household's head if it has none; a head who
     left a household is no longer its head."""
+    _cases_follow(person)
     for household in Household.objects.filter(head=person).exclude(pk=person.household_id):
         household.head = None
         household.save(update_fields=["head", "updated_at"])
@@ -367,10 +377,13 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
     for case in merged.cases.all():
         case.person = kept
         case.save(update_fields=["person", "updated_at"])
-    for household in Household.objects.filter(head=merged):
-        household.head = kept
-        household.save(update_fields=["head", "updated_at"])
+    _cases_follow(kept)
     nik, household_id, relationship = merged.nik, merged.household_id, merged.relationship
+    kept_household = kept.household_id or household_id  # where the kept person will live
+    for household in Household.objects.filter(head=merged):
+        # Headship moves only into the household the kept person belongs to.
+        household.head = kept if household.pk == kept_household else None
+        household.save(update_fields=["head", "updated_at"])
     merged.merged_into = kept
     merged.nik, merged.household, merged.relationship = None, None, ""
     merged.save(update_fields=["merged_into", "nik", "household", "relationship", "updated_at"])

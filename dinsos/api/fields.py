@@ -31,6 +31,16 @@ class KecamatanField(DesaField):
         super().__init__(**kwargs)
 
 
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related record by id, chosen only among those in the user's area: an id from another
+    district answers "does not exist" (400), never revealing that it exists."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        return queryset.for_user(request.user) if request is not None else queryset.none()
+
+
 class MaskedIdentifierField(serializers.CharField):
     """NIK / No. KK: shown whole to users who may change the record, masked for read-only roles
     (Auditor, Keuangan, Pimpinan) — UU 27/2022 data minimisation. Permission checks are cached

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from dinsos.api.fields import ScopedPrimaryKeyRelatedField
 from jamsosratu.choices import CommitmentKind, CommitmentStatus, EnrolmentStatus, Finding
 from jamsosratu.models import (
     Commitment,
@@ -65,7 +66,7 @@ class EnrolmentTransitionSerializer(serializers.ModelSerializer):
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):
-    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
+    household = ScopedPrimaryKeyRelatedField(queryset=Household.objects.all())
     cycle = serializers.SlugRelatedField(slug_field="year", queryset=Cycle.objects.all())
 
     class Meta:
@@ -109,7 +110,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class VerificationSerializer(serializers.ModelSerializer):
-    enrolment = serializers.PrimaryKeyRelatedField(queryset=Enrolment.objects.all())
+    enrolment = ScopedPrimaryKeyRelatedField(queryset=Enrolment.objects.all())
     verifier = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     findings = FindingSerializer(many=True, required=False)
     pregnant_persons = serializers.PrimaryKeyRelatedField(

@@ -1,6 +1,11 @@
 from rest_framework import serializers
 
-from dinsos.api.fields import DesaField, MaskedIdentifierField, area_codes
+from dinsos.api.fields import (
+    DesaField,
+    MaskedIdentifierField,
+    ScopedPrimaryKeyRelatedField,
+    area_codes,
+)
 from dinsos.nik_region import region_name_for_nik
 from pmks.choices import CaseStatus, CloseReason
 from pmks.models import (
@@ -28,7 +33,7 @@ class PersonSerializer(serializers.ModelSerializer):
     desa_nama = serializers.CharField(source="desa.nama", read_only=True)
     tanpa_nik = serializers.BooleanField(read_only=True)
     nik_region = serializers.SerializerMethodField()
-    household = serializers.PrimaryKeyRelatedField(
+    household = ScopedPrimaryKeyRelatedField(
         queryset=Household.objects.all(), required=False, allow_null=True
     )
 
@@ -124,10 +129,10 @@ class CaseTransitionSerializer(serializers.ModelSerializer):
 
 class CaseSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
-                                                allow_null=True)
-    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all(),
-                                                   required=False, allow_null=True)
+    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.filter(
+        merged_into__isnull=True), required=False, allow_null=True)
+    household = ScopedPrimaryKeyRelatedField(queryset=Household.objects.all(),
+                                             required=False, allow_null=True)
     kecamatan = serializers.SerializerMethodField()
     kab_kota = serializers.SerializerMethodField()
 
@@ -163,7 +168,7 @@ class ServiceSerializer(serializers.ModelSerializer):
     service_type = serializers.SlugRelatedField(
         slug_field="code", queryset=ServiceType.objects.filter(active=True)
     )
-    case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all())
+    case = ScopedPrimaryKeyRelatedField(queryset=Case.objects.all())
     value_amount = serializers.DecimalField(max_digits=15, decimal_places=2, required=False,
                                             allow_null=True, min_value=0)
 

@@ -1,6 +1,12 @@
 from rest_framework import serializers
 
-from dinsos.api.fields import DesaField, KecamatanField, MaskedIdentifierField, area_codes
+from dinsos.api.fields import (
+    DesaField,
+    KecamatanField,
+    MaskedIdentifierField,
+    ScopedPrimaryKeyRelatedField,
+    area_codes,
+)
 from dinsos.choices import DESA_KELURAHAN, Tingkat
 from dinsos.models import Office, Wilayah
 from psks.models import (
@@ -48,6 +54,7 @@ class WorkerStatusSerializer(serializers.Serializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
+    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.all())
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     area = serializers.PrimaryKeyRelatedField(queryset=Wilayah.objects.filter(
         tingkat__in=(Tingkat.KECAMATAN, *DESA_KELURAHAN)))
@@ -77,6 +84,7 @@ class BankSerializer(serializers.ModelSerializer):
 
 
 class BankAccountSerializer(serializers.ModelSerializer):
+    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.all())
     bank = serializers.SlugRelatedField(slug_field="code", queryset=Bank.objects.filter(
         active=True))
     account_number = MaskedIdentifierField(full_perm=ACCOUNT_FULL_PERM, max_length=20)
@@ -115,6 +123,7 @@ class InstitutionSerializer(serializers.ModelSerializer):
 
 
 class ActivityReportSerializer(serializers.ModelSerializer):
+    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.all())
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True,
                                         default=None)
@@ -136,8 +145,8 @@ class ReportRejectSerializer(serializers.Serializer):
 
 class MeetingSerializer(serializers.ModelSerializer):
     kecamatan = KecamatanField()
-    attendees = serializers.PrimaryKeyRelatedField(many=True, queryset=Worker.objects.all(),
-                                                   required=False)
+    attendees = ScopedPrimaryKeyRelatedField(many=True, queryset=Worker.objects.all(),
+                                             required=False)
 
     class Meta:
         model = Meeting

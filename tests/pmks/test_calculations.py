@@ -1,0 +1,294 @@
+"""Pure rules of the registry (pmks.calculations): name keys, NIK typos, duplicate scores and
+the case workflow. No database."""
+
+import itertools
+
+import pytest
+
+from pmks.calculations import (
+    case_transition_allowed,
+    duplicate_score,
+    name_key,
+    name_similarity,
+    nik_one_typo_apart,
+)
+
+# --- name_key ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        # Muhammad and its abbreviations
+        ("Muhammad Rizky", "muhamadrizky"),
+        ("Muhamad Rizky", "muhamadrizky"),
+        ("Mohammad Rizky", "muhamadrizky"),
+        ("Mochammad Rizky", "muhamadrizky"),
+        ("Moch. Rizky", "muhamadrizky"),
+        ("Moh Rizky", "muhamadrizky"),
+        ("Muh. Rizky", "muhamadrizky"),
+        ("M. Rizky", "muhamadrizky"),
+        ("M Rizky", "muhamadrizky"),
+        ("M. Rizki", "muhamadrizki"),
+        # Siti / St.
+        ("Siti Aminah", "sitiaminah"),
+        ("St. Aminah", "sitiaminah"),
+        ("Sitti Aminah", "sitiaminah"),
+        ("St Nur Haliza", "sitinurhaliza"),
+        # honorifics before the name are dropped
+        ("H. Ahmad Fauzi", "ahmadfauzi"),
+        ("H Ahmad Fauzi", "ahmadfauzi"),
+        ("Hj. Siti Aminah", "sitiaminah"),
+        ("Hajjah Siti Aminah", "sitiaminah"),
+        ("Dr. Ir. Ahmad Fauzi", "ahmadfauzi"),
+        ("Ny. Siti Aminah", "sitiaminah"),
+        # ... but not inside it
+        ("Rahmat H. Sutisna", "rahmathsutisna"),
+        # degrees after a comma are dropped
+        ("Ahmad Fauzi, S.Pd.", "ahmadfauzi"),
+        ("Dr. Ahmad Fauzi, S.Pd., M.Si.", "ahmadfauzi"),
+        ("Siti Aminah, A.Md.Keb", "sitiaminah"),
+        # spacing, case and punctuation
+        ("Nur Aini", "nuraini"),
+        ("Nuraini", "nuraini"),
+        ("  NUR   aini ", "nuraini"),
+        ("Nur-Aini", "nuraini"),
+        ("Nur'aini", "nuraini"),
+        # doubled letters
+        ("Nurr Ainni", "nuraini"),
+        ("Abdullah", "abdulah"),
+        ("Muhammad", "muhamad"),
+        # old spelling
+        ("Soekarno", "sukarno"),
+        ("Sukarno", "sukarno"),
+        ("Achmad Fauzi", "ahmadfauzi"),
+        ("Ahmad Fauzi", "ahmadfauzi"),
+        ("Tjitra", "citra"),
+        ("Sjahrir", "syahrir"),
+        ("Khairul Anam", "hairulanam"),
+        ("Hairul Anam", "hairulanam"),
+        # accents, empty
+        ("André Ramírez", "andreramirez"),
+        ("", ""),
+        ("   ", ""),
+        (None, ""),
+    ],
+)
+def test_name_key(name, key):
+    assert name_key(name) == key
+
+
+@pytest.mark.parametrize(
+    ("variant_a", "variant_b"),
+    [
+        ("Muhammad Rizky", "M. Rizky"),
+        ("Muhamad Rizky", "Moch. Rizky"),
+        ("Mohammad Rizky", "Muhammad Rizky"),
+        ("Siti Nurhaliza", "St. Nur Haliza"),
+        ("H. Ahmad Fauzi", "Achmad Fauzi"),
+        ("Hj. Siti Aminah", "St. Aminah"),
+        ("Ahmad Fauzi, S.Pd.", "AHMAD FAUZI"),
+        ("Nur Aini", "Nuraini"),
+        ("Soekarno", "Sukarno"),
+        ("Achmad", "Ahmad"),
+        ("Djoko Susilo", "Joko Susilo"),
+        ("Tjipto Mangoenkoesoemo", "Cipto Mangunkusumo"),
+        ("Sjamsuddin", "Syamsudin"),
+    ],
+)
+def test_variants_of_one_name_share_a_key(variant_a, variant_b):
+    assert name_key(variant_a) == name_key(variant_b)
+
+
+@pytest.mark.parametrize(
+    ("name_a", "name_b"),
+    [
+        ("Budi Santoso", "Dewi Lestari"),
+        ("Siti Aminah", "Siti Aisyah"),
+        ("Muhammad Rizky", "Muhammad Rizal"),
+    ],
+)
+def test_different_names_keep_different_keys(name_a, name_b):
+    assert name_key(name_a) != name_key(name_b)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ahmad Jaelani", "Slamet Jaya", "Malik Hamid", "Agus Jamil", "Rahmat Tjahjono",
+     "Ahmad Djaelani", "Budi Sjafei"],
+)
+def test_old_spelling_folds_inside_each_word(name):
+    """A fold never matches across a word boundary ("Ahmad Jaelani" keeps its "d")."""
+    assert name_key(name) == "".join(name_key(word) for word in name.split())
+
+
+def test_old_and_modern_spelling_agree_across_words():
+    assert name_key("Ahmad Djaelani") == name_key("Ahmad Jaelani")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Wahju Hidajat", "Wahyu Hidayat"),
+        ("Jusuf", "Yusuf"),
+        ("Njoman", "Nyoman"),
+        ("Djaja", "Jaya"),
+    ],
+)
+def test_old_spelling_j_for_y_folds(old, new):
+    assert name_key(old) == name_key(new)
+
+
+@pytest.mark.parametrize(
+    ("key_a", "key_b", "expected"),
+    [
+        ("nuraini", "nuraini", 1.0),
+        ("", "nuraini", 0.0),
+        ("nuraini", "", 0.0),
+        ("abcd", "wxyz", 0.0),
+        ("muhamadrizky", "muhamadrizki", 11 / 12),
+    ],
+)
+def test_name_similarity(key_a, key_b, expected):
+    assert name_similarity(key_a, key_b) == pytest.approx(expected)
+
+
+# --- NIK typos --------------------------------------------------------------------------------
+
+NIK = "3601011708800001"
+
+
+@pytest.mark.parametrize(
+    ("nik_a", "nik_b", "expected"),
+    [
+        (NIK, "3601011708800002", True),  # one substitution (serial)
+        (NIK, "3601021708800001", True),  # one substitution (region)
+        (NIK, "3601011708800010", True),  # adjacent swap 01 -> 10
+        ("3601011708800012", "3601011708800021", True),  # adjacent swap 12 -> 21
+        ("3601011708800012", "3601011708800034", False),  # two adjacent digits changed
+        (NIK, "3601011708800102", False),  # a non-adjacent swap: two substitutions
+        (NIK, "3601021708800002", False),  # two substitutions
+        (NIK, "4602011708800001", False),  # two substitutions far apart
+        (NIK, NIK, False),  # equal
+        (NIK, None, False),
+        (None, NIK, False),
+        (None, None, False),
+        ("", "", False),
+        (NIK, "360101170880001", False),  # different length
+    ],
+)
+def test_nik_one_typo_apart(nik_a, nik_b, expected):
+    assert nik_one_typo_apart(nik_a, nik_b) is expected
+    assert nik_one_typo_apart(nik_b, nik_a) is expected
+
+
+# --- duplicate score --------------------------------------------------------------------------
+
+SAME_NAME = ["nama_sama_setelah_normalisasi", "tanggal_lahir_sama", "kecamatan_sama"]
+SIMILAR_NAME = ["nama_mirip", "tanggal_lahir_sama", "kecamatan_sama"]
+
+
+@pytest.mark.parametrize(
+    ("name_a", "name_b", "same_kecamatan", "nik_a", "nik_b", "score", "reasons"),
+    [
+        # planted variants: same birth date and kecamatan, no NIK
+        ("Muhammad Rizky", "M. Rizki", True, None, None, 67, SIMILAR_NAME),
+        ("Siti Nurhaliza", "St. Nur Haliza", True, None, None, 90, SAME_NAME),
+        ("H. Ahmad Fauzi", "Achmad Fauzi", True, None, None, 90, SAME_NAME),
+        ("Nur Aini", "Nuraini", True, None, None, 90, SAME_NAME),
+        ("Soekarno", "Sukarno", True, None, None, 90, SAME_NAME),
+        # one of the two without NIK: the name decides
+        ("Siti Nurhaliza", "St. Nur Haliza", True, NIK, None, 90, SAME_NAME),
+        # NIKs one typo apart, same birth date
+        ("Budi Santoso", "Budi Santoso", True, NIK, "3601011708800002", 95,
+         ["nik_satu_digit_berbeda", *SAME_NAME]),
+        ("Budi Santoso", "Budi Santosa", False, NIK, "3601011708800010", 95,
+         ["nik_satu_digit_berbeda", "tanggal_lahir_sama"]),
+        ("Budi Santoso", "Dewi Lestari", False, NIK, "3601011708800002", 95,
+         ["nik_satu_digit_berbeda", "tanggal_lahir_sama"]),
+        # two different valid NIKs that are not one typo apart: different people
+        ("Budi Santoso", "Budi Santoso", True, NIK, "3601011708800033", 0, []),
+        ("Muhammad Rizky", "M. Rizky", True, NIK, "3601011708800345", 0, []),
+        # different kecamatan and no NIK typo
+        ("Budi Santoso", "Budi Santoso", False, None, None, 0, []),
+        ("Siti Nurhaliza", "St. Nur Haliza", False, NIK, None, 0, []),
+        # distinct names, same birth date and kecamatan
+        ("Budi Santoso", "Dewi Lestari", True, None, None, 0, []),
+        ("Siti Aminah", "Siti Aisyah", True, None, None, 0, []),
+        # no name at all
+        ("", "", True, None, None, 0, []),
+    ],
+)
+def test_duplicate_score_same_birth_date(name_a, name_b, same_kecamatan, nik_a, nik_b, score,
+                                         reasons):
+    result = duplicate_score(
+        key_a=name_key(name_a), key_b=name_key(name_b), same_kecamatan=same_kecamatan,
+        same_birth_date=True, nik_a=nik_a, nik_b=nik_b,
+    )
+    assert result == (score, reasons)
+    if score:
+        assert score >= 60
+
+
+@pytest.mark.parametrize(
+    ("nik_a", "nik_b"), [(None, None), (NIK, "3601011708800002"), (NIK, None)]
+)
+def test_duplicate_score_needs_the_same_birth_date(nik_a, nik_b):
+    assert duplicate_score(
+        key_a="budisantoso", key_b="budisantoso", same_kecamatan=True, same_birth_date=False,
+        nik_a=nik_a, nik_b=nik_b,
+    ) == (0, [])
+
+
+def test_duplicate_score_grows_with_name_similarity():
+    def score(key_b):
+        return duplicate_score(key_a="muhamadrizky", key_b=key_b, same_kecamatan=True,
+                               same_birth_date=True, nik_a=None, nik_b=None)[0]
+
+    assert score("muhamadrizky") == 90  # equal after normalisation
+    assert score("muhamadrizkya") == 76  # similarity 0.96
+    assert score("muhamadrizki") == 67  # similarity 0.92
+    assert score("muhamadriski") == 0  # similarity 0.83, below the 0.88 threshold
+
+
+# --- case workflow ----------------------------------------------------------------------------
+
+STATUSES = ["teridentifikasi", "terverifikasi", "dalam_penanganan", "selesai", "dirujuk",
+            "ditutup"]
+ALLOWED = {
+    ("teridentifikasi", "terverifikasi"),
+    ("teridentifikasi", "dirujuk"),
+    ("teridentifikasi", "ditutup"),
+    ("terverifikasi", "dalam_penanganan"),
+    ("terverifikasi", "dirujuk"),
+    ("terverifikasi", "ditutup"),
+    ("dalam_penanganan", "selesai"),
+    ("dalam_penanganan", "dirujuk"),
+    ("dalam_penanganan", "ditutup"),
+}
+ALL_PAIRS = list(itertools.product(STATUSES, STATUSES))
+REFUSED = sorted(set(ALL_PAIRS) - ALLOWED)
+
+
+def test_transition_table_sizes():
+    assert len(ALL_PAIRS) == 36
+    assert len(REFUSED) == 27
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), sorted(ALLOWED))
+def test_case_transition_allowed(from_status, to_status):
+    assert case_transition_allowed(from_status, to_status) is True
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), REFUSED)
+def test_case_transition_refused(from_status, to_status):
+    assert case_transition_allowed(from_status, to_status) is False
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status"),
+    [("", "teridentifikasi"), ("baru", "terverifikasi"), ("teridentifikasi", "baru"),
+     ("teridentifikasi", "")],
+)
+def test_unknown_statuses_are_refused(from_status, to_status):
+    assert case_transition_allowed(from_status, to_status) is False

@@ -1,0 +1,623 @@
+"""Import of households and members from CSV/XLSX (pmks.importing) through the API and the
+kernel pipeline (dinsos.importing): dry run, row errors, idempotence, reports, templates,
+scoping and constant memory."""
+
+import csv
+import datetime
+import io
+import time
+import tracemalloc
+
+import openpyxl
+import pytest
+from auditlog.models import LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dinsos import importing
+from dinsos.models import ImportBatch
+from dinsos.validators import build_nik, build_no_kk
+from pmks.importing import COLUMNS, households_import
+from pmks.models import Household, Person
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2
+from tests.helpers import ids
+
+pytestmark = pytest.mark.django_db
+
+IMPORTS = "/api/v1/imports/"
+HEADER = [c.name for c in COLUMNS]
+KK_1 = "3601011204160001"
+KK_2 = "3601011204160002"
+KK_3 = "3601011204160003"
+NIK_HEAD = "3601011708800001"  # man, 17-08-1980
+NIK_WIFE = "3601015903850002"  # woman, 19-03-1985
+NIK_CHILD = "3601010102100003"  # boy, 01-02-2010
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def row(**values) -> dict:
+    base = {
+        "no_kk": KK_1, "alamat": "Kp. Sumur RT 01", "rt": "001", "rw": "002",
+        "kode_desa": DESA_PANDEGLANG, "desil": "1", "lantai": "tanah", "dinding": "bambu",
+        "sumber_air": "sumur_terlindung", "penerangan": "pln_450", "bahan_bakar": "kayu",
+        "jamban": "bersama", "nik": NIK_HEAD, "nama": "Budi Santoso",
+        "tempat_lahir": "Pandeglang", "tanggal_lahir": "1980-08-17", "jenis_kelamin": "L",
+        "hubungan": "kepala", "disabilitas": "tidak", "pendidikan": "sd",
+        "pekerjaan": "Buruh tani",
+    }
+    base.update(values)
+    return base
+
+
+def family_rows() -> list[dict]:
+    """Two households: KK_1 with three members (head first), KK_2 with one member without NIK."""
+    return [
+        row(),
+        row(nik=NIK_WIFE, nama="Siti Aminah", tanggal_lahir="19-03-1985", jenis_kelamin="P",
+            hubungan="pasangan", pekerjaan="Mengurus rumah tangga"),
+        row(nik=NIK_CHILD, nama="M. Rizky", tanggal_lahir="01/02/2010", hubungan="anak",
+            pendidikan="smp", pekerjaan=""),
+        row(no_kk=KK_2, alamat="Kp. Kertajaya", kode_desa=DESA_PANDEGLANG_2, desil="",
+            lantai="", nik="", nama="Mak Icih", tanggal_lahir="1950-01-01",
+            jenis_kelamin="Perempuan", hubungan="kepala", disabilitas="fisik",
+            pendidikan="tidak_sekolah", pekerjaan=""),
+    ]
+
+
+def csv_bytes(rows, header=HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow([values.get(c, "") for c in header])
+    return out.getvalue().encode()
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for values in rows:
+        sheet.append([values.get(c, "") for c in header])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, content: bytes, *, name="keluarga.csv", dry_run=False, capture=None):
+    data = {"kind": "pmks_keluarga", "file": SimpleUploadedFile(name, content),
+            "dry_run": "true" if dry_run else "false"}
+    with capture(execute=True):
+        response = client.post(IMPORTS, data, format="multipart")
+        assert response.status_code == 202, response.content
+        # answered before the task runs (it is queued on commit)
+        assert response.json()["status"] == "antre"
+        assert response.json()["dry_run"] is dry_run
+    return ImportBatch.objects.get(pk=response.json()["id"])
+
+
+def submit(actor, content: bytes, *, name="keluarga.csv", dry_run=False, capture=None):
+    with capture(execute=True):
+        batch = importing.import_submit(actor=actor, kind="pmks_keluarga",
+                                        upload=SimpleUploadedFile(name, content),
+                                        dry_run=dry_run)
+    batch.refresh_from_db()
+    return batch
+
+
+def table(response) -> list[list[str]]:
+    content = b"".join(response.streaming_content)
+    if response["Content-Type"].startswith("text/csv"):
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    return [["" if v is None else str(v) for v in r]
+            for r in workbook.worksheets[0].iter_rows(values_only=True)]
+
+
+# --- good files -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_upload_through_the_api_saves_households_and_members(
+    fmt, pandeglang_operator, api_as, django_capture_on_commit_callbacks
+):
+    content = csv_bytes(family_rows()) if fmt == "csv" else xlsx_bytes(family_rows())
+    batch = upload(api_as(pandeglang_operator), content, name=f"keluarga.{fmt}",
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.status == "diimpor"
+    assert batch.errors == []
+    assert batch.totals == {"rows": 4, "accepted": 4, "rejected": 0, "keluarga_baru": 2,
+                            "keluarga_diubah": 0, "orang_baru": 4, "orang_diubah": 0}
+    assert batch.message == "4 baris diterima, 0 ditolak."
+    assert batch.area_id == "36.01"
+    assert batch.created_by == pandeglang_operator
+
+    first = Household.objects.get(no_kk=KK_1)
+    assert (first.address, first.rt, first.rw, first.desa_id, first.decile) == (
+        "Kp. Sumur RT 01", "001", "002", DESA_PANDEGLANG, 1)
+    assert (first.floor, first.wall, first.water_source, first.lighting, first.cooking_fuel,
+            first.toilet) == ("tanah", "bambu", "sumur_terlindung", "pln_450", "kayu",
+                              "bersama")
+    assert first.head.nik == NIK_HEAD
+    assert sorted(first.members.values_list("nik", "name", "birth_date", "sex",
+                                            "relationship")) == [
+        (NIK_CHILD, "M. Rizky", datetime.date(2010, 2, 1), "L", "anak"),
+        (NIK_HEAD, "Budi Santoso", datetime.date(1980, 8, 17), "L", "kepala"),
+        (NIK_WIFE, "Siti Aminah", datetime.date(1985, 3, 19), "P", "pasangan"),
+    ]
+    wife = Person.objects.get(nik=NIK_WIFE)
+    assert (wife.desa_id, wife.name_key, wife.occupation, wife.birth_place) == (
+        DESA_PANDEGLANG, "sitiaminah", "Mengurus rumah tangga", "Pandeglang")
+    second = Household.objects.get(no_kk=KK_2)
+    assert (second.decile, second.floor, second.desa_id) == (None, "", DESA_PANDEGLANG_2)
+    icih = second.members.get()
+    assert (icih.nik, icih.tanpa_nik, icih.sex, icih.disability, icih.desa_id) == (
+        None, True, "P", "fisik", DESA_PANDEGLANG_2)
+    assert second.head_id == icih.pk
+    # the writes are in the audit trail, by the uploader
+    entries = LogEntry.objects.filter(additional_data__import_batch=batch.pk)
+    # 2 households and 4 persons created, then each household's head set (2 updates)
+    assert entries.count() == 8
+    assert set(entries.values_list("actor_id", flat=True)) == {pandeglang_operator.pk}
+
+
+def test_submit_and_eager_task(province_operator, django_capture_on_commit_callbacks):
+    batch = submit(province_operator, csv_bytes(family_rows()),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.status == "diimpor"
+    assert batch.area_id == "36"
+    assert (Household.objects.count(), Person.objects.count()) == (2, 4)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_dry_run_changes_nothing_but_reports(
+    fmt, pandeglang_operator, api_as, django_capture_on_commit_callbacks
+):
+    rows = [*family_rows(), row(nik="123", nama="Salah NIK", no_kk=KK_3)]
+    content = csv_bytes(rows) if fmt == "csv" else xlsx_bytes(rows)
+    logs = LogEntry.objects.count()
+    batch = upload(api_as(pandeglang_operator), content, name=f"uji.{fmt}", dry_run=True,
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.status == "diperiksa"
+    assert batch.dry_run is True
+    assert batch.totals == {"rows": 5, "accepted": 4, "rejected": 1, "keluarga_baru": 2,
+                            "keluarga_diubah": 0, "orang_baru": 4, "orang_diubah": 0}
+    assert batch.errors == [
+        {"row": 6, "column": "nik", "message": "NIK harus terdiri dari tepat 16 angka."}
+    ]
+    assert not Household.objects.exists()
+    assert not Person.objects.exists()
+    assert LogEntry.objects.count() == logs
+
+
+def test_semicolon_csv_is_read(pandeglang_operator, django_capture_on_commit_callbacks):
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(HEADER)
+    for values in family_rows():
+        writer.writerow([values[c] for c in HEADER])
+    content = ("\ufeff" + out.getvalue()).encode()
+    batch = submit(pandeglang_operator, content, capture=django_capture_on_commit_callbacks)
+    assert batch.totals["orang_baru"] == 4
+
+
+# --- bad rows ---------------------------------------------------------------------------------
+
+BAD_ROWS = [
+    # (row values, [(column, message)])
+    (row(no_kk="360101120416001", nik=""), [
+        ("no_kk", "Nomor KK harus terdiri dari tepat 16 angka.")]),
+    (row(no_kk="3601011204160011", nik="36010117088000A1"), [
+        ("nik", "NIK harus terdiri dari tepat 16 angka.")]),
+    (row(no_kk="3601011204160012", nik="3601011808800012"), [
+        ("nik", "NIK menunjukkan tanggal lahir 18-08-(19)80 dan jenis kelamin laki-laki, tetapi "
+                "data tertulis tanggal lahir 17-08-1980 dan jenis kelamin laki-laki.")]),
+    (row(no_kk="3601011204160013", nik="3601011708800013", jenis_kelamin="P"), [
+        ("nik", "NIK menunjukkan tanggal lahir 17-08-(19)80 dan jenis kelamin laki-laki, tetapi "
+                "data tertulis tanggal lahir 17-08-1980 dan jenis kelamin perempuan.")]),
+    (row(no_kk="3601011204160014", nik="", kode_desa="36.01.01.2999"), [
+        ("kode_desa", "kode desa/kelurahan '36.01.01.2999' tidak dikenal atau di luar wilayah "
+                      "kerja Anda")]),
+    (row(no_kk="3602011204160015", nik="", kode_desa=DESA_LEBAK), [
+        ("kode_desa", f"kode desa/kelurahan '{DESA_LEBAK}' tidak dikenal atau di luar wilayah "
+                      "kerja Anda")]),
+    (row(no_kk="3601011204160016", nik="", nama=" "), [("nama", "wajib diisi")]),
+    (row(no_kk="3601011204160017", nik="", alamat="", jenis_kelamin=""), [
+        ("alamat", "wajib diisi"), ("jenis_kelamin", "wajib diisi")]),
+    (row(no_kk="3601011204160018", nik="", tanggal_lahir="31-02-1980"), [
+        ("tanggal_lahir", "tanggal '31-02-1980' tidak dikenal; gunakan TTTT-BB-HH")]),
+    (row(no_kk="3601011204160019", nik="", desil="11"), [
+        ("desil", "desil harus 1 sampai 10")]),
+    (row(no_kk="3601011204160020", nik="", jenis_kelamin="X"), [
+        ("jenis_kelamin", "nilai 'X' tidak dikenal; pilihan: L, P")]),
+    (row(no_kk="3601011204160021", nik="", lantai="marmer"), [
+        ("lantai", "nilai 'marmer' tidak dikenal; pilihan: tanah, bambu_kayu, semen, keramik")]),
+    # same No. KK as row 2 with another address and decile
+    (row(nik=NIK_WIFE, nama="Siti Aminah", tanggal_lahir="1985-03-19", jenis_kelamin="P",
+         hubungan="pasangan", alamat="Kp. Lain", desil="2"), [
+        ("alamat", "berbeda dengan baris 2 untuk No. KK yang sama"),
+        ("desil", "berbeda dengan baris 2 untuk No. KK yang sama")]),
+    # the NIK of row 2 again
+    (row(no_kk=KK_3, nama="Budi Santoso (dobel)"), [("nik", "NIK sama dengan baris 2")]),
+]
+
+
+def bad_file_rows():
+    return [row(), *(values for values, _problems in BAD_ROWS), row(
+        no_kk=KK_2, nik=NIK_WIFE, nama="Siti Aminah", tanggal_lahir="1985-03-19",
+        jenis_kelamin="P", hubungan="kepala")]
+
+
+def expected_errors():
+    return [
+        {"row": number, "column": column, "message": message}
+        for number, (_values, problems) in enumerate(BAD_ROWS, start=3)
+        for column, message in problems
+    ]
+
+
+def test_bad_rows_are_reported_precisely_and_good_rows_saved(
+    pandeglang_operator, api_as, django_capture_on_commit_callbacks
+):
+    batch = upload(api_as(pandeglang_operator), csv_bytes(bad_file_rows()),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.status == "diimpor"
+    assert sorted(batch.errors, key=lambda e: (e["row"], e["column"])) == expected_errors()
+    rows = len(BAD_ROWS) + 2
+    assert batch.totals == {"rows": rows, "accepted": 2, "rejected": len(BAD_ROWS),
+                            "keluarga_baru": 2, "keluarga_diubah": 0, "orang_baru": 2,
+                            "orang_diubah": 0}
+    assert batch.message == f"2 baris diterima, {len(BAD_ROWS)} ditolak."
+    assert sorted(Household.objects.values_list("no_kk", flat=True)) == [KK_1, KK_2]
+    assert sorted(Person.objects.values_list("nik", flat=True)) == [NIK_HEAD, NIK_WIFE]
+    assert Household.objects.get(no_kk=KK_1).address == "Kp. Sumur RT 01"
+
+
+def test_bad_rows_in_xlsx(pandeglang_operator, django_capture_on_commit_callbacks):
+    batch = submit(pandeglang_operator, xlsx_bytes(bad_file_rows()), name="keluarga.xlsx",
+                   capture=django_capture_on_commit_callbacks)
+    assert sorted(batch.errors, key=lambda e: (e["row"], e["column"])) == expected_errors()
+
+
+def test_empty_rows_keep_the_spreadsheet_numbering(
+    pandeglang_operator, django_capture_on_commit_callbacks
+):
+    content = csv_bytes([row(), {}, {}, row(no_kk=KK_2, nik="", desil="0")])
+    batch = submit(pandeglang_operator, content, capture=django_capture_on_commit_callbacks)
+    assert batch.totals["rows"] == 2
+    assert batch.errors == [{"row": 5, "column": "desil", "message": "desil harus 1 sampai 10"}]
+
+
+def test_decile_that_is_not_a_number_has_an_indonesian_reason(
+    pandeglang_operator, django_capture_on_commit_callbacks
+):
+    batch = submit(pandeglang_operator, csv_bytes([row(desil="satu")]),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.errors == [{"row": 2, "column": "desil", "message": "desil harus 1 sampai 10"}]
+
+
+def test_duplicate_nik_across_chunks_is_reported(province_operator):
+    rows = [row(), row(no_kk=KK_2, nama="Budi Santoso Lain", hubungan="famili")]
+    report = households_import(actor=province_operator, fileobj=io.BytesIO(csv_bytes(rows)),
+                               filename="x.csv", dry_run=False, chunk_size=1)
+    assert report.errors == [{"row": 3, "column": "nik", "message": "NIK sama dengan baris 2"}]
+    assert Person.objects.get(nik=NIK_HEAD).household.no_kk == KK_1
+
+
+def test_rows_of_a_kk_or_nik_registered_in_another_district_are_refused(
+    pandeglang_operator, lebak_operator, django_capture_on_commit_callbacks
+):
+    lebak_kk, lebak_nik = "3602011204160001", "3602011708800001"
+    submit(lebak_operator, csv_bytes([row(no_kk=lebak_kk, nik=lebak_nik, kode_desa=DESA_LEBAK)]),
+           capture=django_capture_on_commit_callbacks)
+    batch = submit(pandeglang_operator, csv_bytes([
+        row(no_kk=lebak_kk, nik=""),
+        row(no_kk=KK_1, nik=lebak_nik),
+    ]), capture=django_capture_on_commit_callbacks)
+    assert batch.errors == [
+        {"row": 2, "column": "no_kk", "message": "No. KK ini terdaftar di wilayah lain."},
+        {"row": 3, "column": "nik", "message": "NIK ini terdaftar di wilayah lain."},
+    ]
+    assert Household.objects.get(no_kk=lebak_kk).desa_id == DESA_LEBAK
+    assert Person.objects.get(nik=lebak_nik).household.no_kk == lebak_kk
+    assert not Household.objects.filter(no_kk=KK_1).exists()
+
+
+# --- idempotence ------------------------------------------------------------------------------
+
+
+def test_reimport_of_the_same_file_changes_nothing(
+    pandeglang_operator, api_as, django_capture_on_commit_callbacks
+):
+    client = api_as(pandeglang_operator)
+    content = csv_bytes(family_rows())
+    upload(client, content, capture=django_capture_on_commit_callbacks)
+    households = list(Household.objects.order_by("pk").values())
+    persons = list(Person.objects.order_by("pk").values())
+    logs = LogEntry.objects.count()
+
+    batch = upload(client, content, capture=django_capture_on_commit_callbacks)
+
+    assert batch.totals == {"rows": 4, "accepted": 4, "rejected": 0, "keluarga_baru": 0,
+                            "keluarga_diubah": 0, "keluarga_tetap": 2, "orang_baru": 0,
+                            "orang_diubah": 0, "orang_tetap": 4}
+    assert list(Household.objects.order_by("pk").values()) == households
+    assert list(Person.objects.order_by("pk").values()) == persons
+    assert LogEntry.objects.count() == logs
+
+
+def test_a_changed_row_updates_only_that_person(
+    pandeglang_operator, django_capture_on_commit_callbacks
+):
+    submit(pandeglang_operator, csv_bytes(family_rows()),
+           capture=django_capture_on_commit_callbacks)
+    before = {p.pk: p for p in Person.objects.all()}
+    logs = LogEntry.objects.count()
+    rows = family_rows()
+    rows[1]["pekerjaan"] = "Pedagang"
+    rows[3]["pendidikan"] = "sd"  # the member without NIK, found by household, name and date
+
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+
+    assert batch.totals == {"rows": 4, "accepted": 4, "rejected": 0, "keluarga_baru": 0,
+                            "keluarga_diubah": 0, "keluarga_tetap": 2, "orang_baru": 0,
+                            "orang_diubah": 2, "orang_tetap": 2}
+    after = {p.pk: p for p in Person.objects.all()}
+    assert set(after) == set(before)
+    changed = {pk for pk in after if after[pk].updated_at != before[pk].updated_at
+               or after[pk].occupation != before[pk].occupation
+               or after[pk].schooling != before[pk].schooling}
+    wife, icih = Person.objects.get(nik=NIK_WIFE), Person.objects.get(name="Mak Icih")
+    assert changed == {wife.pk, icih.pk}
+    assert (wife.occupation, icih.schooling) == ("Pedagang", "sd")
+    new_logs = LogEntry.objects.order_by("pk")[logs:]
+    assert [(e.object_id, e.action, sorted(e.changes)) for e in new_logs] == [
+        (wife.pk, LogEntry.Action.UPDATE, ["occupation"]),
+        (icih.pk, LogEntry.Action.UPDATE, ["schooling"]),
+    ]
+
+
+def test_a_changed_household_is_updated_once(
+    pandeglang_operator, django_capture_on_commit_callbacks
+):
+    submit(pandeglang_operator, csv_bytes(family_rows()),
+           capture=django_capture_on_commit_callbacks)
+    rows = family_rows()
+    for values in rows[:3]:
+        values["desil"] = "3"
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.totals["keluarga_diubah"] == 1
+    assert batch.totals["keluarga_tetap"] == 1
+    assert batch.totals["orang_tetap"] == 4
+    assert Household.objects.get(no_kk=KK_1).decile == 3
+
+
+# --- reports and templates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_error_report_has_the_original_columns_and_kesalahan(
+    fmt, pandeglang_operator, api_as, django_capture_on_commit_callbacks
+):
+    client = api_as(pandeglang_operator)
+    rows = [row(), row(no_kk=KK_2, nik="", desil="11", jenis_kelamin="X"),
+            row(no_kk=KK_3, nik="", alamat="=HYPERLINK(\"http://x\")")]
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+    response = client.get(f"{IMPORTS}{batch.pk}/report/", {"fmt": fmt})
+    assert response.status_code == 200
+    assert f"hasil-impor-{batch.pk}.{fmt}" in response["Content-Disposition"]
+    got = table(response)
+    assert got[0] == [*HEADER, "kesalahan"]
+    assert len(got) == 4
+    assert got[1][:-1] == [rows[0][c] for c in HEADER]
+    assert got[1][-1] == ""
+    assert got[2][HEADER.index("desil")] == "11"
+    assert got[2][-1] == ("desil: desil harus 1 sampai 10; jenis_kelamin: nilai 'X' tidak "
+                          "dikenal; pilihan: L, P")
+    assert got[3][HEADER.index("alamat")] == "'=HYPERLINK(\"http://x\")"
+    assert got[3][-1] == ""
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_template_download(fmt, pandeglang_operator, api_as):
+    response = api_as(pandeglang_operator).get(f"{IMPORTS}template/pmks_keluarga/",
+                                               {"fmt": fmt})
+    assert response.status_code == 200
+    assert f"templat-pmks_keluarga.{fmt}" in response["Content-Disposition"]
+    content = b"".join(response.streaming_content)
+    example = [c.example for c in COLUMNS]
+    if fmt == "csv":
+        assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")))) == [HEADER, example]
+        return
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    assert workbook.sheetnames == ["Data", "Petunjuk"]
+    data = [list(r) for r in workbook["Data"].iter_rows(values_only=True)]
+    assert data == [HEADER, example]
+    guide = [list(r) for r in workbook["Petunjuk"].iter_rows(values_only=True)]
+    assert guide[0] == ["kolom", "wajib", "keterangan"]
+    assert [g[0] for g in guide[1:]] == HEADER
+    assert guide[1] == ["no_kk", "ya", "No. KK, 16 digit, ketik sebagai teks"]
+    assert guide[3][:2] == ["rt", "tidak"]
+
+
+def test_template_of_an_unknown_kind_is_404(pandeglang_operator, api_as):
+    response = api_as(pandeglang_operator).get(f"{IMPORTS}template/tidak_ada/", {"fmt": "csv"})
+    assert response.status_code == 404
+
+
+def test_the_template_imports_cleanly(pandeglang_operator, api_as,
+                                      django_capture_on_commit_callbacks):
+    client = api_as(pandeglang_operator)
+    template = client.get(f"{IMPORTS}template/pmks_keluarga/", {"fmt": "xlsx"})
+    batch = submit(pandeglang_operator, b"".join(template.streaming_content),
+                   name="templat.xlsx", capture=django_capture_on_commit_callbacks)
+    assert batch.errors == []
+    assert batch.totals["orang_baru"] == 1
+
+
+# --- whole-file failures ----------------------------------------------------------------------
+
+
+def test_missing_required_column_fails_the_batch(
+    pandeglang_operator, api_as, django_capture_on_commit_callbacks
+):
+    header = [c for c in HEADER if c not in ("nama", "jenis_kelamin")]
+    batch = upload(api_as(pandeglang_operator), csv_bytes(family_rows(), header=header),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.status == "gagal"
+    assert batch.message == "Kolom wajib tidak ada: nama, jenis_kelamin."
+    assert (batch.totals, batch.errors) == ({}, [])
+    assert not Household.objects.exists()
+
+
+def test_empty_file_fails_the_batch(pandeglang_operator, django_capture_on_commit_callbacks):
+    batch = submit(pandeglang_operator, b"", capture=django_capture_on_commit_callbacks)
+    assert batch.status == "gagal"
+    assert batch.message == "Berkas kosong: baris pertama harus berisi nama kolom."
+
+
+def test_unknown_file_type_is_refused_before_storing(pandeglang_operator):
+    from dinsos.tabular import TableError
+
+    with pytest.raises(TableError, match="Format berkas tidak dikenal: gunakan .csv atau .xlsx."):
+        importing.import_submit(actor=pandeglang_operator, kind="pmks_keluarga",
+                                upload=SimpleUploadedFile("data.txt", b"x"), dry_run=True)
+    assert not ImportBatch.objects.exists()
+
+
+def test_unknown_file_type_is_refused_at_upload(pandeglang_operator, api_as):
+    response = api_as(pandeglang_operator).post(
+        IMPORTS, {"kind": "pmks_keluarga", "file": SimpleUploadedFile("data.txt", b"x"),
+                  "dry_run": "true"}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "file": ["Format berkas tidak dikenal: gunakan .csv atau .xlsx."]
+    }
+    assert not ImportBatch.objects.exists()
+
+
+def test_csv_saved_by_excel_in_windows_1252_is_read(pandeglang_operator):
+    content = csv_bytes([row(alamat="Kp. Citeureup Désa")]).decode().encode("cp1252")
+    batch = ImportBatch.objects.create(
+        kind="pmks_keluarga", filename="ansi.csv", sha256="0" * 64, dry_run=False,
+        area_id="36.01", created_by=pandeglang_operator,
+        file=SimpleUploadedFile("ansi.csv", content),
+    )
+    importing.import_run(batch)
+    assert batch.status == "diimpor"
+    assert Household.objects.get().address == "Kp. Citeureup Désa"
+
+
+def test_an_unexpected_error_fails_the_batch_instead_of_leaving_it_running(
+        pandeglang_operator, monkeypatch):
+    batch = ImportBatch.objects.create(
+        kind="pmks_keluarga", filename="a.csv", sha256="0" * 64, dry_run=False,
+        area_id="36.01", created_by=pandeglang_operator,
+        file=SimpleUploadedFile("a.csv", csv_bytes([row()])),
+    )
+    importer = importing.IMPORTERS["pmks_keluarga"]
+
+    def boom(**kwargs):
+        raise RuntimeError("disk penuh")
+
+    monkeypatch.setattr(importer, "run", boom)
+    importing.import_run(batch)
+    batch.refresh_from_db()
+    assert batch.status == "gagal"
+    assert "disk penuh" in batch.message
+
+
+def test_auditor_cannot_upload(auditor, api_as):
+    response = api_as(auditor).post(
+        IMPORTS, {"kind": "pmks_keluarga", "file": SimpleUploadedFile("a.csv", b"no_kk\n"),
+                  "dry_run": "true"}, format="multipart")
+    assert response.status_code == 403
+    assert not ImportBatch.objects.exists()
+
+
+# --- scoping of import batches ----------------------------------------------------------------
+
+
+def test_batches_of_another_district_are_404_and_not_listed(
+    pandeglang_operator, lebak_operator, province_operator, api_as,
+    django_capture_on_commit_callbacks
+):
+    own = submit(pandeglang_operator, csv_bytes(family_rows()),
+                 capture=django_capture_on_commit_callbacks)
+    other = submit(lebak_operator, csv_bytes([row(no_kk="3602011204160001",
+                                                  nik="3602011708800001",
+                                                  kode_desa=DESA_LEBAK)]),
+                   capture=django_capture_on_commit_callbacks)
+    client = api_as(pandeglang_operator)
+    assert ids(client.get(IMPORTS)) == {own.pk}
+    assert client.get(f"{IMPORTS}{own.pk}/").status_code == 200
+    assert client.get(f"{IMPORTS}{other.pk}/").status_code == 404
+    assert client.get(f"{IMPORTS}{other.pk}/report/", {"fmt": "csv"}).status_code == 404
+    assert ids(api_as(lebak_operator).get(IMPORTS)) == {other.pk}
+    assert ids(api_as(province_operator).get(IMPORTS)) == {own.pk, other.pk}
+
+
+# --- constant memory --------------------------------------------------------------------------
+
+
+def write_big_csv(path, n_rows: int, *, offset: int) -> None:
+    """n_rows persons, 4 per household, valid and distinct No. KK and NIK (offset keeps files
+    apart). Only the required columns and "hubungan" are filled, to keep the test quick."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(offset, offset + n_rows):
+            kk = i // 4
+            sex = "L" if i % 2 == 0 else "P"
+            born = datetime.date(1950, 1, 1) + datetime.timedelta(days=i % 20000)
+            values = {
+                "no_kk": build_no_kk("36.01.01", datetime.date(2015, 1, 1)
+                                     + datetime.timedelta(days=kk // 9000), kk % 9000 + 1),
+                "alamat": f"Kp. Uji {kk}", "kode_desa": DESA_PANDEGLANG,
+                "nik": build_nik("36.01.01", born, sex, i // 20000 + 1),
+                "nama": f"Warga Uji {i}", "tanggal_lahir": born.isoformat(),
+                "jenis_kelamin": sex, "hubungan": "kepala" if i % 4 == 0 else "",
+            }
+            writer.writerow([values.get(c, "") for c in HEADER])
+
+
+def measure(actor, path) -> tuple[int, float, object]:
+    """Peak of traced memory above the start, CPU seconds, and the report of one import."""
+    tracemalloc.reset_peak()
+    start = tracemalloc.get_traced_memory()[0]
+    cpu = time.process_time()
+    with path.open("rb") as fileobj:
+        report = households_import(actor=actor, fileobj=fileobj, filename=path.name,
+                                   dry_run=False)
+    return (tracemalloc.get_traced_memory()[1] - start, time.process_time() - cpu, report)
+
+
+def test_memory_stays_flat_with_file_size(province_operator, tmp_path):
+    small, big = tmp_path / "kecil.csv", tmp_path / "besar.csv"
+    write_big_csv(small, 2_000, offset=0)
+    write_big_csv(big, 20_000, offset=100_000)
+    warm = tmp_path / "pemanasan.csv"
+    write_big_csv(warm, 8, offset=500_000)
+    tracemalloc.start()
+    try:
+        measure(province_operator, warm)  # lazy imports and caches
+        small_peak, small_cpu, small_report = measure(province_operator, small)
+        big_peak, big_cpu, big_report = measure(province_operator, big)
+    finally:
+        tracemalloc.stop()
+    assert (small_report.rows, small_report.rejected) == (2_000, 0)
+    assert (big_report.rows, big_report.rejected) == (20_000, 0)
+    assert big_report.counts == {"keluarga_baru": 5_000, "keluarga_diubah": 0,
+                                 "orang_baru": 20_000, "orang_diubah": 0}
+    assert Person.objects.filter(name__startswith="Warga Uji").count() == 22_008
+    assert Household.objects.count() == 5_500 + 2
+    assert big_peak < 3 * small_peak, (small_peak, big_peak)
+    # and time grows about linearly (10x the rows, about 11x the CPU), not quadratically; CPU
+    # time, so a busy machine does not matter (wall time: about 50 s on SQLite, tracemalloc on)
+    assert big_cpu < 20 * small_cpu, (small_cpu, big_cpu)
