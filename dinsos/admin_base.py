@@ -3,10 +3,60 @@ history link, so each ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, in_area, user_area
+
+
+class KabKotaFilter(admin.SimpleListFilter):
+    """Kab/kota of a record from its wilayah code (a prefix filter on the key, no join).
+    Subclass with ``field`` set to the path of the record's wilayah."""
+
+    title = _("kabupaten/kota")
+    parameter_name = "kab_kota"
+    field = "desa"
+
+    def lookups(self, request, model_admin):
+        return [(w.kode, w.nama) for w in Wilayah.objects.kab_kota()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{f"{self.field}__kode__startswith": f"{self.value()}."})
+        return queryset
+
+
+class KecamatanFilter(KabKotaFilter):
+    """Offered once a kab/kota is chosen."""
+
+    title = _("kecamatan")
+    parameter_name = "kecamatan"
+
+    def lookups(self, request, model_admin):
+        kab_kota = request.GET.get("kab_kota")
+        if not kab_kota:
+            return []
+        return [(w.kode, w.nama) for w in Wilayah.objects.filter(induk_id=kab_kota)]
+
+
+def wilayah_filters(field: str) -> list:
+    """The kab/kota and kecamatan filters for a record whose wilayah is at ``field``."""
+    return [type(f"KabKotaFilter_{field}", (KabKotaFilter,), {"field": field}),
+            type(f"KecamatanFilter_{field}", (KecamatanFilter,), {"field": field})]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that shows related records without adding, editing or deleting them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [f.name for f in self.model._meta.fields]
 
 
 class DinsosModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):

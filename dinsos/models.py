@@ -9,6 +9,16 @@ from dinsos.scoping import ScopedQuerySet
 PROVINCE_CODE = "36"  # Banten
 
 
+class TimeStamped(models.Model):
+    """created_at / updated_at for every domain record."""
+
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
 class WilayahQuerySet(models.QuerySet):
     def within(self, kode: str, *, include_self: bool = True):
         """Everything inside a region, by dotted-code prefix (one indexed LIKE, no recursion)."""

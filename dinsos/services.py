@@ -15,6 +15,16 @@ WILAYAH_CSV = DATA_DIR / "wilayah_banten.csv"
 PROVINCE_CODE = "36"
 
 
+def assign_fields(obj, fields: dict, allowed: set[str]) -> None:
+    """Set the given attributes on a model instance; a name outside ``allowed`` is a
+    programming error (services accept only the fields they own)."""
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
 def wilayah_rows(path: Path = WILAYAH_CSV):
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):

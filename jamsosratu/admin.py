@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, ScopedModelAdmin
+from dinsos.admin_base import DinsosModelAdmin, ReadOnlyInline, ScopedModelAdmin
 from jamsosratu import services
 from jamsosratu.choices import EnrolmentStatus
 from jamsosratu.models import (
@@ -53,17 +53,6 @@ class CycleAdmin(DinsosModelAdmin):
                 continue
             generate_tranche_payments.delay_on_commit(tranche.pk)
             self.message_user(request, _("%(t)s: sedang dibuat.") % {"t": tranche})
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
 
 
 class MemberInline(ReadOnlyInline):

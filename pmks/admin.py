@@ -2,7 +2,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, ScopedModelAdmin
+from dinsos.admin_base import (
+    DinsosModelAdmin,
+    ReadOnlyInline,
+    ScopedModelAdmin,
+    wilayah_filters,
+)
 from pmks import services
 from pmks.choices import CaseStatus
 from pmks.models import (
@@ -18,94 +23,35 @@ from pmks.models import (
 )
 
 
-class KabKotaFilter(admin.SimpleListFilter):
-    """Kab/kota of the record, from its desa code (a prefix filter, no join)."""
-
-    title = _("kabupaten/kota")
-    parameter_name = "kab_kota"
-    field = "desa"
-
-    def lookups(self, request, model_admin):
-        from dinsos.models import Wilayah
-
-        return [(w.kode, w.nama) for w in Wilayah.objects.kab_kota()]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(**{f"{self.field}__kode__startswith": f"{self.value()}."})
-        return queryset
-
-
-class KecamatanFilter(KabKotaFilter):
-    title = _("kecamatan")
-    parameter_name = "kecamatan"
-
-    def lookups(self, request, model_admin):
-        from dinsos.models import Wilayah
-
-        kab_kota = request.GET.get("kab_kota")
-        if not kab_kota:
-            return []
-        return [(w.kode, w.nama) for w in Wilayah.objects.filter(induk_id=kab_kota)]
-
-
-class CaseKabKotaFilter(KabKotaFilter):
-    field = "case__desa"
-
-
-class PersonInline(admin.TabularInline):
+class PersonInline(ReadOnlyInline):
     model = Person
     fk_name = "household"
     fields = ["nik", "name", "birth_date", "sex", "relationship", "life_status"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class CaseInline(admin.TabularInline):
+class CaseInline(ReadOnlyInline):
     model = Case
     fk_name = "person"
     fields = ["category", "identified_on", "source", "status"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ServiceInline(admin.TabularInline):
+class ServiceInline(ReadOnlyInline):
     model = Service
     fields = ["service_type", "pillar", "start_date", "end_date", "value_amount",
               "funding_source"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    show_change_link = False
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ReadOnlyInline):
     model = CaseTransition
     fields = ["from_status", "to_status", "reason", "actor", "at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    show_change_link = False
 
 
 @admin.register(Household)
 class HouseholdAdmin(ScopedModelAdmin):
     list_display = ["no_kk", "head", "address", "desa", "decile"]
-    list_filter = [KabKotaFilter, KecamatanFilter, "decile"]
+    list_filter = [*wilayah_filters("desa"), "decile"]
     search_fields = ["=no_kk", "head__name", "address"]
     list_select_related = ["desa", "head"]
     autocomplete_fields = ["desa"]
@@ -119,7 +65,7 @@ class HouseholdAdmin(ScopedModelAdmin):
 @admin.register(Person)
 class PersonAdmin(ScopedModelAdmin):
     list_display = ["name", "nik", "birth_date", "sex", "desa", "life_status"]
-    list_filter = [KabKotaFilter, KecamatanFilter, "sex", "life_status", "disability",
+    list_filter = [*wilayah_filters("desa"), "sex", "life_status", "disability",
                    "cases__category", "cases__status"]
     search_fields = ["=nik", "name", "=household__no_kk"]
     list_select_related = ["desa"]
@@ -152,7 +98,7 @@ class ServiceTypeAdmin(DinsosModelAdmin):
 @admin.register(Case)
 class CaseAdmin(ScopedModelAdmin):
     list_display = ["__str__", "category", "identified_on", "source", "status", "desa"]
-    list_filter = [KabKotaFilter, KecamatanFilter, "category", "status", "source",
+    list_filter = [*wilayah_filters("desa"), "category", "status", "source",
                    "services__pillar"]
     search_fields = ["=person__nik", "person__name", "=household__no_kk"]
     list_select_related = ["category", "person", "household", "desa"]
@@ -201,7 +147,7 @@ class CaseAdmin(ScopedModelAdmin):
 class ServiceAdmin(ScopedModelAdmin):
     list_display = ["service_type", "pillar", "case", "start_date", "value_amount",
                     "funding_source"]
-    list_filter = [CaseKabKotaFilter, "pillar", "service_type", "funding_source"]
+    list_filter = [*wilayah_filters("case__desa"), "pillar", "service_type", "funding_source"]
     search_fields = ["=case__person__nik", "case__person__name"]
     list_select_related = ["service_type", "case__category", "case__person", "case__household"]
     raw_id_fields = ["case"]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
-from dinsos.models import Office, Wilayah
+from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.scoping import ScopedQuerySet
 from dinsos.validators import (
     mask_nik,
@@ -19,14 +19,6 @@ from dinsos.validators import (
 from pmks import choices
 
 DESA_ONLY = {"tingkat__in": DESA_KELURAHAN}
-
-
-class TimeStamped(models.Model):
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class Household(TimeStamped):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area
+from dinsos.services import assign_fields
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, Relationship
 from pmks.models import (
@@ -42,14 +43,6 @@ PERSON_FIELDS = {
 }
 
 
-def _assign(obj, fields: dict, allowed: set[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"unknown fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(obj, name, value)
-
-
 def _normalise_nik(value):
     value = (value or "").strip()
     return value or None
@@ -70,13 +63,13 @@ def household_save(*, actor, household: Household) -> Household:
 
 def household_create(*, actor, **fields) -> Household:
     household = Household()
-    _assign(household, fields, HOUSEHOLD_FIELDS)
+    assign_fields(household, fields, HOUSEHOLD_FIELDS)
     return household_save(actor=actor, household=household)
 
 
 def household_update(*, actor, household: Household, **fields) -> Household:
     ensure_in_area(actor, household.desa_id)
-    _assign(household, fields, HOUSEHOLD_FIELDS)
+    assign_fields(household, fields, HOUSEHOLD_FIELDS)
     return household_save(actor=actor, household=household)
 
 
@@ -137,13 +130,13 @@ def person_save(*, actor, person: Person) -> Person:
 
 def person_register(*, actor, **fields) -> Person:
     person = Person()
-    _assign(person, fields, PERSON_FIELDS)
+    assign_fields(person, fields, PERSON_FIELDS)
     return person_save(actor=actor, person=person)
 
 
 def person_update(*, actor, person: Person, **fields) -> Person:
     ensure_in_area(actor, person.desa_id)
-    _assign(person, fields, PERSON_FIELDS)
+    assign_fields(person, fields, PERSON_FIELDS)
     return person_save(actor=actor, person=person)
 
 
@@ -283,7 +276,7 @@ def service_update(*, actor, service: Service, **fields) -> Service:
     ensure_in_area(actor, service.case.desa_id)
     allowed = {"start_date", "end_date", "value_amount", "funding_source", "provider_office",
                "provider_name", "note"}
-    _assign(service, fields, allowed)
+    assign_fields(service, fields, allowed)
     if service.value_amount is not None:
         service.value_amount = round_rupiah(service.value_amount)
     service.full_clean()
@@ -406,7 +399,7 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
 def case_update(*, actor, case: Case, **fields) -> Case:
     """Descriptive fields only; the status changes through case_transition."""
     ensure_in_area(actor, case.desa_id)
-    _assign(case, fields, {"source_note", "description", "identified_on"})
+    assign_fields(case, fields, {"source_note", "description", "identified_on"})
     case.full_clean()
     case.save()
     return case

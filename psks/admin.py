@@ -2,7 +2,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, ScopedModelAdmin
+from dinsos.admin_base import (
+    DinsosModelAdmin,
+    ReadOnlyInline,
+    ScopedModelAdmin,
+    wilayah_filters,
+)
 from psks import services
 from psks.models import (
     ActivityReport,
@@ -14,50 +19,6 @@ from psks.models import (
     Meeting,
     Worker,
 )
-
-
-class KabKotaFilter(admin.SimpleListFilter):
-    title = _("kabupaten/kota")
-    parameter_name = "kab_kota"
-    field = "desa"
-
-    def lookups(self, request, model_admin):
-        from dinsos.models import Wilayah
-
-        return [(w.kode, w.nama) for w in Wilayah.objects.kab_kota()]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(**{f"{self.field}__kode__startswith": f"{self.value()}."})
-        return queryset
-
-
-class KecamatanFilter(KabKotaFilter):
-    title = _("kecamatan")
-    parameter_name = "kecamatan"
-
-    def lookups(self, request, model_admin):
-        from dinsos.models import Wilayah
-
-        kab_kota = request.GET.get("kab_kota")
-        return [(w.kode, w.nama) for w in Wilayah.objects.filter(induk_id=kab_kota)] if (
-            kab_kota) else []
-
-
-class AreaKabKotaFilter(KabKotaFilter):
-    field = "area"
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
 
 
 class AssignmentInline(ReadOnlyInline):
@@ -84,7 +45,7 @@ class BoardMemberInline(admin.TabularInline):
 @admin.register(Worker)
 class WorkerAdmin(ScopedModelAdmin):
     list_display = ["name", "nik", "sex", "desa", "status", "phone"]
-    list_filter = [KabKotaFilter, KecamatanFilter, "assignments__role", "status", "education"]
+    list_filter = [*wilayah_filters("desa"), "assignments__role", "status", "education"]
     search_fields = ["=nik", "name", "phone"]
     list_select_related = ["desa"]
     autocomplete_fields = ["desa"]
@@ -98,7 +59,7 @@ class WorkerAdmin(ScopedModelAdmin):
 class AssignmentAdmin(ScopedModelAdmin):
     list_display = ["worker", "role", "area", "decree_number", "start_date", "end_date",
                     "funding_source"]
-    list_filter = [AreaKabKotaFilter, "role", "funding_source"]
+    list_filter = [*wilayah_filters("area"), "role", "funding_source"]
     search_fields = ["=worker__nik", "worker__name", "decree_number"]
     list_select_related = ["worker", "area"]
     autocomplete_fields = ["worker", "area"]
@@ -166,7 +127,7 @@ class BankAccountAdmin(ScopedModelAdmin):
 @admin.register(Institution)
 class InstitutionAdmin(ScopedModelAdmin):
     list_display = ["name", "type", "desa", "accreditation", "status"]
-    list_filter = [KabKotaFilter, KecamatanFilter, "type", "status", "accreditation"]
+    list_filter = [*wilayah_filters("desa"), "type", "status", "accreditation"]
     search_fields = ["name", "registration_number"]
     list_select_related = ["desa"]
     autocomplete_fields = ["desa"]

@@ -7,21 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Sex, Tingkat
-from dinsos.models import Office, Wilayah
+from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.scoping import ScopedQuerySet
 from dinsos.validators import mask_nik, validate_nik, validate_nik_matches, validate_npwp
 from psks import choices
 
 TKSK_MAX_YEARS = 5
 digits_only = RegexValidator(r"^[0-9]{6,20}$", _("Nomor rekening harus 6–20 angka saja."))
-
-
-class TimeStamped(models.Model):
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class Worker(TimeStamped):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from dinsos.models import Wilayah
 from dinsos.scoping import ensure_in_area
+from dinsos.services import assign_fields
 from dinsos.validators import normalize_npwp
 from psks.choices import ReportStatus, Role, WorkerStatus
 from psks.models import (
@@ -25,14 +26,6 @@ from psks.models import (
 
 WORKER_FIELDS = {"nik", "name", "sex", "birth_date", "education", "phone", "address", "desa",
                  "desa_id", "npwp"}
-
-
-def _assign(obj, fields: dict, allowed: set[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"unknown fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(obj, name, value)
 
 
 # --- workers ----------------------------------------------------------------------------------
@@ -52,13 +45,13 @@ def worker_save(*, actor, worker: Worker) -> Worker:
 
 def worker_register(*, actor, **fields) -> Worker:
     worker = Worker()
-    _assign(worker, fields, WORKER_FIELDS)
+    assign_fields(worker, fields, WORKER_FIELDS)
     return worker_save(actor=actor, worker=worker)
 
 
 def worker_update(*, actor, worker: Worker, **fields) -> Worker:
     ensure_in_area(actor, worker.desa_id)
-    _assign(worker, fields, WORKER_FIELDS)
+    assign_fields(worker, fields, WORKER_FIELDS)
     return worker_save(actor=actor, worker=worker)
 
 
@@ -151,8 +144,9 @@ def assignment_create(
 @transaction.atomic
 def assignment_update(*, actor, assignment: Assignment, **fields) -> Assignment:
     ensure_in_area(actor, assignment.area_id)
-    _assign(assignment, fields, {"decree_number", "decree_date", "decree_office", "start_date",
-                                 "end_date", "funding_source", "area", "area_id"})
+    assign_fields(assignment, fields, {"decree_number", "decree_date", "decree_office",
+                                       "start_date", "end_date", "funding_source", "area",
+                                       "area_id"})
     ensure_in_area(actor, assignment.area_id)
     return _save_assignment(assignment)
 
@@ -228,14 +222,14 @@ def institution_save(*, actor, institution: Institution,
 
 def institution_create(*, actor, board: list[dict] | None = None, **fields) -> Institution:
     institution = Institution()
-    _assign(institution, fields, INSTITUTION_FIELDS)
+    assign_fields(institution, fields, INSTITUTION_FIELDS)
     return institution_save(actor=actor, institution=institution, board=board)
 
 
 def institution_update(*, actor, institution: Institution, board: list[dict] | None = None,
                        **fields) -> Institution:
     ensure_in_area(actor, institution.desa_id)
-    _assign(institution, fields, INSTITUTION_FIELDS)
+    assign_fields(institution, fields, INSTITUTION_FIELDS)
     return institution_save(actor=actor, institution=institution, board=board)
 
 
@@ -265,13 +259,13 @@ def report_create(*, actor, worker: Worker, period: datetime.date, **fields) -> 
 def report_save(*, actor, worker: Worker, period: datetime.date, **fields) -> ActivityReport:
     """Create or edit the worker's report for a month (while draft or rejected)."""
     ensure_in_area(actor, worker.desa_id)
-    _assign(ActivityReport(), fields, REPORT_FIELDS)
+    assign_fields(ActivityReport(), fields, REPORT_FIELDS)
     report, _created = ActivityReport.objects.select_for_update().get_or_create(
         worker=worker, period=month_start(period))
     if report.status not in EDITABLE:
         raise ValidationError(_("Laporan berstatus %(s)s tidak dapat diubah.")
                               % {"s": report.get_status_display()})
-    _assign(report, fields, REPORT_FIELDS)
+    assign_fields(report, fields, REPORT_FIELDS)
     report.full_clean()
     report.save()
     return report
@@ -357,11 +351,11 @@ def meeting_save(*, actor, meeting: Meeting, attendees=None) -> Meeting:
 
 def meeting_create(*, actor, attendees=None, **fields) -> Meeting:
     meeting = Meeting()
-    _assign(meeting, fields, MEETING_FIELDS)
+    assign_fields(meeting, fields, MEETING_FIELDS)
     return meeting_save(actor=actor, meeting=meeting, attendees=attendees)
 
 
 def meeting_update(*, actor, meeting: Meeting, attendees=None, **fields) -> Meeting:
     ensure_in_area(actor, meeting.kecamatan_id)
-    _assign(meeting, fields, MEETING_FIELDS)
+    assign_fields(meeting, fields, MEETING_FIELDS)
     return meeting_save(actor=actor, meeting=meeting, attendees=attendees)

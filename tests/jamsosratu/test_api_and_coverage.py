@@ -144,7 +144,9 @@ def test_enrolment_create_outside_the_area_is_refused(cycle, pandeglang_operator
     response = api_as(pandeglang_operator).post(f"{API}/enrolments/",
                                                 {"household": hh.pk, "cycle": 2026},
                                                 format="json")
-    assert response.status_code == 403
+    # another district's household is "not found" (400): its existence is not revealed
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["household"]
     assert not Enrolment.objects.exists()
 
 

@@ -234,7 +234,9 @@ def test_api_cannot_add_an_account_for_a_worker_of_another_kab_kota(pandeglang_o
     response = api_as(pandeglang_operator).post(
         ACCOUNTS, {"worker": lebak_worker.pk, "bank": "bri", "account_number": "0012345678",
                    "holder_name": "Orang Lebak"}, format="json")
-    assert response.status_code == 403
+    # another district's worker is "not found" (400): its existence is not revealed
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["worker"]
     assert not BankAccount.objects.exists()
 
 
