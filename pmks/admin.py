@@ -8,6 +8,7 @@ from dinsos.admin_base import (
     ScopedModelAdmin,
     wilayah_filters,
 )
+from dinsos.nik_region import region_name_for_nik
 from pmks import services
 from pmks.choices import CaseStatus
 from pmks.models import (
@@ -71,8 +72,12 @@ class PersonAdmin(ScopedModelAdmin):
     list_select_related = ["desa"]
     autocomplete_fields = ["desa"]
     raw_id_fields = ["household"]
-    readonly_fields = ["merged_into"]
+    readonly_fields = ["nik_region", "merged_into"]
     inlines = [CaseInline]
+
+    @admin.display(description=_("wilayah penerbitan NIK"))
+    def nik_region(self, obj):
+        return region_name_for_nik(obj.nik) if obj and obj.nik else "—"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(merged_into__isnull=True)
