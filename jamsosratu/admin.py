@@ -90,7 +90,7 @@ class EnrolmentAdmin(ScopedModelAdmin):
 
     def save_via_service(self, request, obj, form, change):
         if change:
-            obj.save()
+            services.enrolment_update(actor=request.user, enrolment=obj)
             return
         created = services.enrolment_propose(actor=request.user, household=obj.household,
                                              cycle=obj.cycle, source=obj.source,

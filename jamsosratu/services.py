@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos.scoping import area_q, ensure_in_area, user_area
+from dinsos.services import assign_fields
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
@@ -92,6 +93,17 @@ def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str 
     enrolment.save()
     _record(enrolment, "", actor, _("Diusulkan: %(s)s") % {"s": source or "-"})
     enrolment_members_refresh(enrolment=enrolment)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
+    """Edit the payment channel and account, or the source note; household, cycle and status
+    never change here."""
+    ensure_in_area(actor, enrolment.desa_id)
+    assign_fields(enrolment, fields, {"channel", "account_number", "source"})
+    enrolment.full_clean()
+    enrolment.save()
     return enrolment
 
 

@@ -349,6 +349,12 @@ def meeting_save(*, actor, meeting: Meeting, attendees=None) -> Meeting:
     return meeting
 
 
+@transaction.atomic
+def meeting_delete(*, actor, meeting: Meeting) -> None:
+    ensure_in_area(actor, meeting.kecamatan_id)
+    meeting.delete()
+
+
 def meeting_create(*, actor, attendees=None, **fields) -> Meeting:
     meeting = Meeting()
     assign_fields(meeting, fields, MEETING_FIELDS)

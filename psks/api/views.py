@@ -300,10 +300,7 @@ class MeetingViewSet(ExportMixin, ScopedModelViewSet):
             actor=self.request.user, meeting=serializer.instance, attendees=attendees, **data)
 
     def perform_destroy(self, instance):
-        from dinsos.scoping import ensure_in_area
-
-        ensure_in_area(self.request.user, instance.kecamatan_id)
-        instance.delete()
+        services.meeting_delete(actor=self.request.user, meeting=instance)
 
 
 class CoverageQuerySerializer(serializers.Serializer):
