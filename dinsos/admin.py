@@ -87,7 +87,8 @@ class ImportUploadForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, i.label) for k, i in importing.IMPORTERS.items()]
+        if "kind" in self.fields:  # absent on the read-only result page
+            self.fields["kind"].choices = [(k, i.label) for k, i in importing.IMPORTERS.items()]
 
 
 @admin.register(ImportBatch)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class DinsosConfig(AppConfig):
     name = "dinsos"
-    verbose_name = _("Kernel Dinas Sosial")
+    verbose_name = _("Data Induk dan Pengguna")
 
     def ready(self):
         from dinsos import audit, roles

@@ -136,14 +136,16 @@ class IdempotencyKey(models.Model):
     """The stored answer to a POST sent with an ``Idempotency-Key`` header. The unique
     constraint, not code, guarantees that a retried or concurrent request runs once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("pengguna"))
+    key = models.CharField(max_length=100, verbose_name=_("kunci"))
+    method = models.CharField(max_length=10, verbose_name=_("metode"))
+    path = models.CharField(max_length=255, verbose_name=_("alamat"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("sidik isi permintaan"))
+    status_code = models.PositiveSmallIntegerField(verbose_name=_("kode status"))
+    response_body = models.JSONField(null=True, verbose_name=_("isi jawaban"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True,
+        verbose_name=_("dibuat pada"))
 
     class Meta:
         verbose_name = _("kunci idempotensi")
@@ -171,7 +173,8 @@ class ImportBatch(models.Model):
     kind = models.CharField(_("jenis"), max_length=30)
     file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/")
     filename = models.CharField(_("nama berkas"), max_length=255)
-    sha256 = models.CharField(max_length=64, db_index=True)
+    sha256 = models.CharField(max_length=64, db_index=True,
+        verbose_name=_("sidik berkas (SHA-256)"))
     dry_run = models.BooleanField(_("uji coba"), default=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
@@ -179,8 +182,10 @@ class ImportBatch(models.Model):
     totals = models.JSONField(_("jumlah"), default=dict)
     errors = models.JSONField(_("kesalahan"), default=list)
     message = models.TextField(_("pesan"), blank=True)
-    area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("wilayah kerja"))
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("diunggah oleh"))
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -28,8 +28,10 @@ from num2words import num2words
 
 __all__ = [
     "MONTH_NAMES",
+    "format_bulan",
     "format_rupiah",
     "format_tanggal",
+    "format_waktu",
     "round_rupiah",
     "rupiah_in_words",
     "split_rupiah",
@@ -202,3 +204,19 @@ def format_tanggal(date: datetime.date) -> str:
     if isinstance(date, datetime.datetime) and date.tzinfo is not None:
         date = date.astimezone(_JAKARTA)
     return f"{date.day} {MONTH_NAMES[date.month]} {date.year}"
+
+
+def format_waktu(moment: datetime.datetime) -> str:
+    """A moment in Jakarta time: ``30 November 2026 14.05 WIB``."""
+    if not isinstance(moment, datetime.datetime):
+        raise TypeError(f"Expected a datetime, not {type(moment).__name__}")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_JAKARTA)
+    return f"{format_tanggal(moment)} {moment:%H.%M} WIB"
+
+
+def format_bulan(date: datetime.date) -> str:
+    """A month (payout period): ``November 2026``."""
+    if not isinstance(date, datetime.date):
+        raise TypeError(f"Expected a date, not {type(date).__name__}")
+    return f"{MONTH_NAMES[date.month]} {date.year}"

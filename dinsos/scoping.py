@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext as _
 
+from dinsos.validators import mask_identity_number
+
 PROVINCE_CODE = "36"
 
 
@@ -88,3 +90,11 @@ class ScopedAdminMixin:
     def save_model(self, request, obj, form, change):
         ensure_in_area(request.user, getattr(obj, f"{obj.scope_field}_id"))
         super().save_model(request, obj, form, change)
+
+
+def shown_identifier(user, value, *, full_perm: str) -> str:
+    """How a NIK / No. KK / account number looks to ``user``: whole for users who may change the
+    record, masked for read-only roles (UU 27/2022). API fields and staff pages both ask here."""
+    if value and (user is None or not user.has_perm(full_perm)):
+        return mask_identity_number(value)
+    return value or ""

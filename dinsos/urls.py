@@ -40,7 +40,6 @@ urlpatterns = [
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("dinsos.api.urls")),
     *_app_urls(),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

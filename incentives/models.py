@@ -99,13 +99,15 @@ class PayoutRun(models.Model):
     paid_at = models.DateTimeField(_("dibayar"), null=True, blank=True)
     paid_reference = models.CharField(_("referensi pembayaran"), max_length=100, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+                                     on_delete=models.PROTECT, related_name="+",
+                                         verbose_name=_("dibatalkan oleh"))
     cancelled_at = models.DateTimeField(_("dibatalkan"), null=True, blank=True)
     cancel_reason = models.TextField(_("alasan pembatalan"), blank=True)
     ceiling_exceeded = models.BooleanField(_("melampaui pagu"), default=False)
     ceiling_details = models.JSONField(_("rincian pagu"), default=list, blank=True)
     ceiling_override_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                            on_delete=models.PROTECT, related_name="+")
+                                            on_delete=models.PROTECT, related_name="+",
+                                                verbose_name=_("persetujuan melebihi pagu oleh"))
     ceiling_override_reason = models.TextField(_("alasan melampaui pagu"), blank=True)
     summary = models.JSONField(_("ringkasan"), default=dict, blank=True)
     reports_sent_at = models.DateTimeField(_("laporan dikirim"), null=True, blank=True)
@@ -146,17 +148,19 @@ class PayoutLine(models.Model):
     """One worker × role × component × period in a run, with everything needed to explain it.
     Lines of approved runs never change; a correction is an adjustment line in a later run."""
 
-    run = models.ForeignKey(PayoutRun, on_delete=models.CASCADE, related_name="lines")
+    run = models.ForeignKey(PayoutRun, on_delete=models.CASCADE, related_name="lines",
+        verbose_name=_("perhitungan bulanan"))
     kind = models.CharField(_("jenis"), max_length=12, choices=choices.LineKind.choices,
                             default=choices.LineKind.REGULAR)
-    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="payout_lines")
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="payout_lines",
+        verbose_name=_("tenaga"))
     role = models.CharField(_("peran"), max_length=30, choices=Role.choices)
     component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
     period = models.DateField(_("periode yang dibayar"))
     area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("wilayah tugas"))
     rate = models.ForeignKey(Rate, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+                             related_name="+", verbose_name=_("tarif"))
     rate_amount = models.DecimalField(_("tarif (Rp)"), null=True, blank=True, **MONEY)
     unit = models.CharField(_("satuan"), max_length=10, choices=choices.Unit.choices,
                             blank=True)
@@ -176,7 +180,8 @@ class PayoutLine(models.Model):
     hold_reason = models.CharField(_("alasan ditahan"), max_length=30,
                                    choices=choices.HoldReason.choices, blank=True)
     bank_account = models.ForeignKey(BankAccount, null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+                                     on_delete=models.PROTECT, related_name="+",
+                                         verbose_name=_("rekening bank"))
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
     account_number = models.CharField(_("nomor rekening"), max_length=20, blank=True)
     account_holder = models.CharField(_("pemilik rekening"), max_length=150, blank=True)

@@ -47,7 +47,8 @@ class Cycle(models.Model):
 class Tranche(models.Model):
     """Tahap: its share of the yearly benefit (weights; amounts are split exactly)."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tranches")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tranches",
+        verbose_name=_("siklus"))
     number = models.PositiveSmallIntegerField(_("tahap ke"))
     share = models.DecimalField(_("bobot"), max_digits=7, decimal_places=4)
     planned_month = models.PositiveSmallIntegerField(_("bulan rencana"))
@@ -68,9 +69,11 @@ class Tranche(models.Model):
 
 
 class Quota(models.Model):
-    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="quotas")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="quotas",
+        verbose_name=_("siklus"))
     kab_kota = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
-                                 limit_choices_to={"tingkat__in": KAB_KOTA})
+                                 limit_choices_to={"tingkat__in": KAB_KOTA},
+                                     verbose_name=_("kabupaten/kota"))
     quota = models.PositiveIntegerField(_("kuota RTS"))
 
     objects = ScopedQuerySet.as_manager()
@@ -91,7 +94,8 @@ class ConditionRule(models.Model):
     """Tranche payment by the share of unmet commitments: the rule with the highest
     ``min_unmet_ratio`` not above the household's ratio applies."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="condition_rules")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="condition_rules",
+        verbose_name=_("siklus"))
     min_unmet_ratio = models.DecimalField(_("rasio tidak terpenuhi minimal"), max_digits=5,
                                           decimal_places=4)
     outcome = models.CharField(_("hasil"), max_length=15, choices=choices.Outcome.choices)
@@ -119,10 +123,11 @@ class Enrolment(models.Model):
     """Kepesertaan: a household in a cycle. Its wilayah is the household's desa."""
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT,
-                                  related_name="jamsosratu_enrolments")
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="enrolments")
+                                  related_name="jamsosratu_enrolments", verbose_name=_("keluarga"))
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="enrolments",
+        verbose_name=_("siklus"))
     desa = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
-                             editable=False)
+                             editable=False, verbose_name=_("desa/kelurahan"))
     status = models.CharField(_("status"), max_length=15,
                               choices=choices.EnrolmentStatus.choices,
                               default=choices.EnrolmentStatus.CALON)
@@ -133,8 +138,8 @@ class Enrolment(models.Model):
     channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices,
                                default=choices.Channel.BANK_BANTEN)
     account_number = models.CharField(_("rekening Bank Banten"), max_length=20, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("diubah pada"))
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"
@@ -159,15 +164,20 @@ class Enrolment(models.Model):
 
 class EnrolmentTransition(models.Model):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE,
-                                  related_name="transitions")
-    from_status = models.CharField(max_length=15, blank=True)
-    to_status = models.CharField(max_length=15)
-    reason = models.TextField(blank=True)
+                                  related_name="transitions", verbose_name=_("kepesertaan"))
+    from_status = models.CharField(max_length=15, blank=True,
+                                   choices=choices.EnrolmentStatus.choices,
+                                   verbose_name=_("dari status"))
+    to_status = models.CharField(max_length=15, choices=choices.EnrolmentStatus.choices,
+                                 verbose_name=_("menjadi status"))
+    reason = models.TextField(blank=True, verbose_name=_("alasan"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
-                              related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+                              related_name="+", verbose_name=_("oleh"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("waktu"))
 
     class Meta:
+        verbose_name = _("riwayat status kepesertaan")
+        verbose_name_plural = _("riwayat status kepesertaan")
         ordering = ["at", "id"]
 
     def __str__(self):
@@ -178,8 +188,10 @@ class EnrolmentMember(models.Model):
     """A qualifying member of an enrolled household and the condition that qualifies it
     (worked out from the registry at a reference date, pregnancy recorded by the verifier)."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="members")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="members",
+        verbose_name=_("kepesertaan"))
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("anggota keluarga"))
     condition = models.CharField(_("kondisi"), max_length=15,
                                  choices=choices.MemberCondition.choices)
 
@@ -197,7 +209,7 @@ class Verification(models.Model):
     """Verification by name by address by a TKSK or pendamping of the household's kecamatan."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE,
-                                  related_name="verifications")
+                                  related_name="verifications", verbose_name=_("kepesertaan"))
     verifier = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("verifikator"))
     visit_date = models.DateField(_("tanggal kunjungan"))
@@ -206,8 +218,8 @@ class Verification(models.Model):
     notes = models.TextField(_("catatan"), blank=True)
     photo = models.FileField(_("foto"), upload_to="verifikasi/%Y/%m/", blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                    related_name="+", verbose_name=_("dicatat oleh"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "enrolment__desa"
@@ -223,14 +235,16 @@ class Verification(models.Model):
 
 class VerificationFinding(models.Model):
     verification = models.ForeignKey(Verification, on_delete=models.CASCADE,
-                                     related_name="findings")
+                                     related_name="findings", verbose_name=_("verifikasi"))
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+                               related_name="+", verbose_name=_("anggota keluarga"))
     finding = models.CharField(_("temuan"), max_length=20, choices=choices.Finding.choices)
     note = models.CharField(_("keterangan"), max_length=255, blank=True)
     applied = models.BooleanField(_("diterapkan ke registri"), default=False)
 
     class Meta:
+        verbose_name = _("temuan verifikasi")
+        verbose_name_plural = _("temuan verifikasi")
         ordering = ["id"]
 
     def __str__(self):
@@ -241,9 +255,9 @@ class Companion(models.Model):
     """Pendamping of an enrolment; a reassignment ends the old row (history kept)."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE,
-                                  related_name="companions")
+                                  related_name="companions", verbose_name=_("kepesertaan"))
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT,
-                               related_name="jamsosratu_cases")
+                               related_name="jamsosratu_cases", verbose_name=_("pendamping"))
     start_date = models.DateField(_("mulai"))
     end_date = models.DateField(_("selesai"), null=True, blank=True)
 
@@ -266,14 +280,15 @@ class Commitment(models.Model):
     """Komitmen of one qualifying member for one tranche."""
 
     member = models.ForeignKey(EnrolmentMember, on_delete=models.CASCADE,
-                               related_name="commitments")
-    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="commitments")
+                               related_name="commitments", verbose_name=_("anggota"))
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="commitments",
+        verbose_name=_("tahap"))
     kind = models.CharField(_("jenis"), max_length=15, choices=choices.CommitmentKind.choices)
     status = models.CharField(_("status"), max_length=20,
                               choices=choices.CommitmentStatus.choices)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
-    recorded_at = models.DateTimeField(auto_now=True)
+                                    related_name="+", verbose_name=_("dicatat oleh"))
+    recorded_at = models.DateTimeField(auto_now=True, verbose_name=_("dicatat pada"))
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "member__enrolment__desa"
@@ -291,9 +306,12 @@ class Commitment(models.Model):
 class Payment(models.Model):
     """Penyaluran: one per enrolment and tranche (database constraint)."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="payments")
-    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="payments")
-    desa = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="payments",
+        verbose_name=_("kepesertaan"))
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="payments",
+        verbose_name=_("tahap"))
+    desa = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("desa/kelurahan"))
     tranche_amount = models.DecimalField(_("nilai tahap"), **MONEY)
     amount = models.DecimalField(_("nilai disalurkan"), **MONEY)
     outcome = models.CharField(_("hasil komitmen"), max_length=15,
@@ -305,8 +323,8 @@ class Payment(models.Model):
     reference = models.CharField(_("referensi"), max_length=100, blank=True)
     failure_reason = models.CharField(_("alasan gagal"), max_length=255, blank=True)
     explanation = models.JSONField(_("penjelasan"), default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("diubah pada"))
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"

@@ -234,12 +234,16 @@ class Case(TimeStamped):
 
 
 class CaseTransition(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
-    from_status = models.CharField(max_length=20, choices=choices.CaseStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=choices.CaseStatus.choices)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions",
+        verbose_name=_("kasus"))
+    from_status = models.CharField(max_length=20, choices=choices.CaseStatus.choices, blank=True,
+        verbose_name=_("dari status"))
+    to_status = models.CharField(max_length=20, choices=choices.CaseStatus.choices,
+        verbose_name=_("menjadi status"))
     reason = models.TextField(_("alasan"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+            verbose_name=_("oleh")
     )
     at = models.DateTimeField(_("waktu"), auto_now_add=True)
 
@@ -327,8 +331,10 @@ class Service(TimeStamped):
 class DuplicateCandidate(models.Model):
     """A pair of persons that look like one. ``person_a.id < person_b.id``; one row per pair."""
 
-    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("orang A"))
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("orang B"))
     score = models.PositiveSmallIntegerField(_("skor"))
     reasons = models.JSONField(_("alasan"), default=list)
     status = models.CharField(
@@ -337,7 +343,8 @@ class DuplicateCandidate(models.Model):
     )
     found_at = models.DateTimeField(_("ditemukan"), auto_now_add=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+            verbose_name=_("ditinjau oleh")
     )
     reviewed_at = models.DateTimeField(_("ditinjau"), null=True, blank=True)
 
@@ -362,10 +369,13 @@ class DuplicateCandidate(models.Model):
 class PersonMerge(models.Model):
     """A reviewed merge: ``merged`` was folded into ``kept``; ``snapshot`` keeps what it was."""
 
-    kept = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
-    merged = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="merge")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    kept = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept",
+        verbose_name=_("data yang dipertahankan"))
+    merged = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="merge",
+        verbose_name=_("data yang digabungkan"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("oleh"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("waktu"))
     reason = models.TextField(_("alasan"), blank=True)
     snapshot = models.JSONField(_("data sebelum digabung"))
 

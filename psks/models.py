@@ -232,7 +232,7 @@ class Institution(TimeStamped):
 
 class BoardMember(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE,
-                                    related_name="board_members")
+                                    related_name="board_members", verbose_name=_("lembaga"))
     name = models.CharField(_("nama"), max_length=150)
     position = models.CharField(_("jabatan"), max_length=100)
 
@@ -262,7 +262,8 @@ class ActivityReport(TimeStamped):
                               default=choices.ReportStatus.DRAFT)
     submitted_at = models.DateTimeField(_("diajukan"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+",
+                                        verbose_name=_("ditinjau oleh"))
     reviewed_at = models.DateTimeField(_("diperiksa"), null=True, blank=True)
     rejection_reason = models.TextField(_("alasan penolakan"), blank=True)
 

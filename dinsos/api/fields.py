@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.models import Wilayah
-from dinsos.validators import mask_identity_number
+from dinsos.scoping import shown_identifier
 
 
 class DesaField(serializers.PrimaryKeyRelatedField):
@@ -53,9 +53,9 @@ class MaskedIdentifierField(serializers.CharField):
     def to_representation(self, value):
         value = super().to_representation(value)
         request = self.context.get("request")
-        if value and (request is None or not request.user.has_perm(self.full_perm)):
-            return mask_identity_number(value)
-        return value
+        if not value:
+            return value
+        return shown_identifier(getattr(request, "user", None), value, full_perm=self.full_perm)
 
 
 def area_codes(kode: str | None) -> dict:

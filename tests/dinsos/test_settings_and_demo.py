@@ -107,7 +107,7 @@ def test_language_and_time_settings():
     assert settings.USE_TZ is True
     assert settings.USE_I18N is True
     codes = [code for code, _name in settings.LANGUAGES]
-    assert codes == ["id", "en"]
+    assert codes == ["id"]
     assert settings.CELERY_TIMEZONE == "Asia/Jakarta"
     assert settings.AUTH_USER_MODEL == "dinsos.User"
 

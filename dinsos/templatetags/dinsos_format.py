@@ -1,0 +1,58 @@
+"""The staff pages' formatting, one filter set over ``dinsos.money`` and the access policy:
+``{{ amount|rupiah }}`` → Rp1.500.000, ``{{ day|tanggal }}`` → 30 November 2026,
+``{{ moment|waktu }}`` → 30 November 2026 14.05 WIB, ``{{ period|bulan }}`` → November 2026,
+``{{ person.nik|identitas:"pmks.change_person" }}`` → whole or masked for the viewer."""
+
+import datetime
+
+from django import template
+
+from dinsos import money
+from dinsos.scoping import shown_identifier
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(value):
+    if value is None or value == "":
+        return "—"
+    return money.format_rupiah(value if not isinstance(value, float) else str(value))
+
+
+@register.filter
+def tanggal(value):
+    if not isinstance(value, datetime.date):
+        return "—"
+    return money.format_tanggal(value)
+
+
+@register.filter
+def waktu(value):
+    if not isinstance(value, datetime.datetime):
+        return tanggal(value)
+    return money.format_waktu(value)
+
+
+@register.filter
+def bulan(value):
+    if not isinstance(value, datetime.date):
+        return "—"
+    return money.format_bulan(value)
+
+
+@register.simple_tag(takes_context=True)
+def identitas(context, value, full_perm):
+    """``{% identitas person.nik "pmks.change_person" %}``: whole or masked for this viewer."""
+    request = context.get("request")
+    return shown_identifier(getattr(request, "user", None), value, full_perm=full_perm) or "—"
+
+
+@register.filter
+def percent(part, whole):
+    """Share of ``whole`` as a whole-number percentage for bars (0–100, capped)."""
+    try:
+        share = int(part * 100 / whole) if whole else 0
+    except (TypeError, ArithmeticError):
+        return 0
+    return max(0, min(100, share))
