@@ -355,3 +355,15 @@ def build_no_kk(kecamatan_kode: str, registered_on: datetime.date, serial: int) 
     """Compose a No. KK (for demo data and tests)."""
     region = kecamatan_kode.replace(".", "")
     return f"{region}{registered_on:%d%m%y}{serial:04d}"
+
+
+def validate_whole_rupiah(value) -> None:
+    """Money inputs are whole rupiah: 1000000 and 1000000.00 pass, 1000000.5 does not."""
+    if value is not None and value != value.to_integral_value():
+        raise ValidationError(_("Nilai harus dalam rupiah penuh (tanpa sen), mis. 1500000."),
+                              code="whole_rupiah")
+
+
+def validate_not_negative(value) -> None:
+    if value is not None and value < 0:
+        raise ValidationError(_("Nilai tidak boleh negatif."), code="negative")

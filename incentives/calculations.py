@@ -8,6 +8,16 @@ Policy (documented once, here):
   monthly = 12 parts paid in every month, quarterly = 4 parts paid in March, June, September and
   December, once = the whole amount in the scheduled month. A part is prorated by the calendar
   days the worker was active in the window it pays for (the month, the quarter or the year).
+- A rate that changes inside a window applies to its own days: every rate in force during the
+  window contributes ``its part × its active days / days in window``; the parts are summed
+  exactly and rounded once, and the line's explanation lists each part (rate, dates, days,
+  amount; the part amounts are split so that they add up to the line).
+- Whoever was active for part of a paying window (a leaver in January, a quarter paid in
+  March) is paid for those days in the run of the paying month, for every schedule.
+- A period is a calendar month written ``YYYY-MM``; months after the current one are never
+  computed.
+- A correction never takes a line below zero: a negative adjustment is at most what the
+  corrected line and its earlier corrections still leave.
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
   rate (5 %) on 50 % of gross, 20 % higher without NPWP. Incentives here stay far inside the
   first band (Rp60 juta a year), so the band is not accumulated across the year.
@@ -15,9 +25,12 @@ Policy (documented once, here):
 
 import calendar
 import datetime
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.utils.translation import gettext as _
 
 from dinsos.money import round_rupiah, split_rupiah, to_decimal
 
@@ -113,6 +126,9 @@ class RateTerms:
     schedule: str = "bulanan"
     schedule_month: int | None = None
     withhold_tax: bool = False
+    valid_from: datetime.date | None = None  # None: in force since ever
+    valid_to: datetime.date | None = None  # None: open-ended
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,7 @@ class LineCalc:
     net: Decimal
     days_active: int
     days_in_window: int
-    base_amount: Decimal  # the amount before proration
+    base_amount: Decimal  # the amount before proration (of the rate in force at the end)
     schedule_rule: str
     explanation: dict = field(default_factory=dict)
 
@@ -132,40 +148,103 @@ class LineCalc:
             Decimal("0.0001"))
 
 
-def compute_line(terms: RateTerms, *, year: int, month: int,
-                 periods: Iterable[Period],
-                 has_npwp: bool) -> LineCalc | None:
-    """What one worker earns for one rate in one month; None when nothing is due."""
+SCHEDULE_RULES = {
+    "bulanan": "tahunan dibagi 12 (sisa di Desember) × hari aktif / hari dalam bulan",
+    "triwulanan": "tahunan dibagi 4 (sisa di Desember) × hari aktif / hari triwulan",
+    "sekali": "tahunan sekali bayar × hari aktif / hari dalam tahun",
+}
+MONTHLY_RULE = "bulanan: tarif × hari aktif / hari dalam bulan"
+
+
+def compute_line(terms: RateTerms | Sequence[RateTerms], *, year: int, month: int,
+                 periods: Iterable[Period], has_npwp: bool) -> LineCalc | None:
+    """What one worker earns for one role × component in one month; None when nothing is due.
+
+    ``terms`` is the rate, or every rate of the component in force at some time of the window
+    (in any order); the latest one decides the unit, the schedule and the tax. Each rate is paid
+    for the active days of the window it was in force."""
+    rates = [terms] if isinstance(terms, RateTerms) else sorted(
+        terms, key=lambda r: r.valid_from or datetime.date.min)
     periods = list(periods)
-    if terms.unit == "per_bulan":
+    governing = rates[-1]
+    if governing.unit == "per_bulan":
         window = month_window(year, month)
-        base = round_rupiah(terms.amount)
-        rule = "bulanan: tarif × hari aktif / hari dalam bulan"
+        rule = MONTHLY_RULE
+
+        def base_of(rate):
+            return round_rupiah(rate.amount)
     else:
-        part = yearly_part(terms.amount, terms.schedule, month, terms.schedule_month)
-        if part is None:
+        if yearly_part(governing.amount, governing.schedule, month,
+                       governing.schedule_month) is None:
             return None
-        window = schedule_window(terms.schedule, year, month)
-        base = part
-        rule = {
-            "bulanan": "tahunan dibagi 12 (sisa di Desember) × hari aktif / hari dalam bulan",
-            "triwulanan": "tahunan dibagi 4 (sisa di Desember) × hari aktif / hari triwulan",
-            "sekali": "tahunan sekali bayar × hari aktif / hari dalam tahun",
-        }[terms.schedule]
-    days = days_active(window, periods)
+        window = schedule_window(governing.schedule, year, month)
+        rule = SCHEDULE_RULES[governing.schedule]
+
+        def base_of(rate):
+            return yearly_part(rate.amount, governing.schedule, month, governing.schedule_month)
+    parts = []
+    for rate in rates:
+        first = max(window.first, rate.valid_from or window.first)
+        last = min(window.last, rate.valid_to or window.last)
+        days = days_active(Window(first, last), periods) if first <= last else 0
+        if days:
+            parts.append((rate, first, last, days, base_of(rate)))
+    days = sum(part[3] for part in parts)
     if days == 0:
         return None
-    gross = prorate(base, days, window.days)
-    tax = pph21(gross, has_npwp=has_npwp) if terms.withhold_tax else Decimal(0)
+    exact = [base * part_days / window.days for _r, _f, _l, part_days, base in parts]
+    gross = round_rupiah(sum(exact, Decimal(0)))
+    part_amounts = (split_rupiah(gross, exact) if any(exact)
+                    else [Decimal(0)] * len(parts))
+    tax = pph21(gross, has_npwp=has_npwp) if governing.withhold_tax else Decimal(0)
     return LineCalc(
         gross=gross, tax=tax, net=gross - tax, days_active=days, days_in_window=window.days,
-        base_amount=base, schedule_rule=rule,
+        base_amount=base_of(governing), schedule_rule=rule,
         explanation={
             "window": [window.first.isoformat(), window.last.isoformat()],
             "periods": [[s.isoformat(), e.isoformat() if e else None] for s, e in periods],
+            "parts": [{"rate": rate.label, "from": first.isoformat(), "to": last.isoformat(),
+                       "days": part_days, "base": str(base), "amount": str(amount)}
+                      for (rate, first, last, part_days, base), amount
+                      in zip(parts, part_amounts, strict=True)],
             "tax_rule": (f"PPh 21 bukan pegawai: {PPH21_NON_EMPLOYEE.rate:%} × "
                          f"{PPH21_NON_EMPLOYEE.base_share:%} bruto"
                          + ("" if has_npwp else " × 120% (tanpa NPWP)"))
-            if terms.withhold_tax else "tidak dipotong",
+            if governing.withhold_tax else "tidak dipotong",
         },
     )
+
+
+# --- periods, corrections and balances ---------------------------------------------------------
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
+
+
+def parse_period(value) -> datetime.date:
+    """``YYYY-MM`` (or the first day ``YYYY-MM-01``) → the first day of the month. ValueError
+    with an Indonesian message otherwise (2026-13, 2026-1, abc, 2026-00)."""
+    if isinstance(value, datetime.date):
+        return value.replace(day=1)
+    match = _PERIOD.match(str(value).strip())
+    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1900:
+        raise ValueError(_("Periode harus YYYY-MM dengan bulan 01–12, "
+                           "mis. 2026-11; diterima: %(v)s.") % {"v": str(value)[:20]})
+    return datetime.date(int(match[1]), int(match[2]), 1)
+
+
+def is_future_period(period: datetime.date, today: datetime.date) -> bool:
+    """A month after the current one is not computed (nobody has worked it yet)."""
+    return period.replace(day=1) > today.replace(day=1)
+
+
+def adjustment_limit(line_gross, earlier_adjustments) -> Decimal:
+    """How far (as a positive number) a line may still be corrected downwards: what the line
+    and its earlier corrections leave. A correction below ``-limit`` is refused."""
+    return max(to_decimal(line_gross) + to_decimal(earlier_adjustments), Decimal(0))
+
+
+def carry_forward(balance) -> Decimal:
+    """A worker's negative balance in a run is carried forward: the amount (positive) that a
+    balancing line adds so that nothing negative is paid; 0 when the balance is not negative."""
+    balance = to_decimal(balance)
+    return -balance if balance < 0 else Decimal(0)

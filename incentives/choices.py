@@ -33,6 +33,8 @@ class LineKind(models.TextChoices):
     REGULAR = "reguler", _("Reguler")
     ARREARS = "rapel", _("Rapel (tunggakan)")
     ADJUSTMENT = "penyesuaian", _("Penyesuaian")
+    CARRIED = "saldo_minus", _("Saldo negatif dibawa ke periode berikutnya")
+    RECOVERY = "potongan", _("Potongan saldo negatif periode lalu")
 
 
 class LineStatus(models.TextChoices):

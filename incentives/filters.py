@@ -1,14 +1,47 @@
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 
 from dinsos.filters import WilayahCodeFilter
-from incentives.models import PayoutLine
+from incentives import calculations
+from incentives.choices import RunStatus
+from incentives.models import PayoutLine, PayoutRun
+
+
+class PeriodFormField(forms.CharField):
+    """``YYYY-MM`` (as ``POST runs/`` takes it) or ``YYYY-MM-01`` → the first day of the month."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return calculations.parse_period(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+
+class PeriodFilter(django_filters.Filter):
+    field_class = PeriodFormField
 
 
 class PayoutLineFilterSet(django_filters.FilterSet):
     wilayah = WilayahCodeFilter(field_name="area")
-    period = django_filters.DateFilter(field_name="period")
+    period = PeriodFilter(field_name="period")
+    run_period = PeriodFilter(field_name="run__period")
+    run_status = django_filters.ChoiceFilter(field_name="run__status",
+                                             choices=RunStatus.choices)
 
     class Meta:
         model = PayoutLine
         fields = ["wilayah", "run", "status", "kind", "component", "role", "worker",
                   "funding_source", "hold_reason"]
+
+
+class RunStatusFilterSet(django_filters.FilterSet):
+    period = PeriodFilter(field_name="period")
+    status = django_filters.ChoiceFilter(field_name="status", choices=RunStatus.choices)
+
+    class Meta:
+        model = PayoutRun
+        fields = ["period", "status"]

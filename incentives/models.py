@@ -7,6 +7,7 @@ from dinsos import audit
 from dinsos.choices import FundingSource
 from dinsos.models import Wilayah
 from dinsos.scoping import ScopedQuerySet
+from dinsos.validators import validate_not_negative, validate_whole_rupiah
 from incentives import choices
 from psks.choices import Role
 from psks.models import BankAccount, Worker
@@ -20,7 +21,8 @@ class Rate(models.Model):
 
     role = models.CharField(_("peran"), max_length=30, choices=Role.choices)
     component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
-    amount = models.DecimalField(_("besaran (Rp)"), **MONEY)
+    amount = models.DecimalField(_("besaran (Rp)"), **MONEY,
+                                 validators=[validate_not_negative, validate_whole_rupiah])
     unit = models.CharField(_("satuan"), max_length=10, choices=choices.Unit.choices)
     schedule = models.CharField(_("jadwal bayar (tahunan)"), max_length=12,
                                 choices=choices.Schedule.choices,
@@ -64,7 +66,8 @@ class BudgetCeiling(models.Model):
     component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
     funding_source = models.CharField(_("sumber dana"), max_length=20,
                                       choices=FundingSource.choices)
-    amount = models.DecimalField(_("pagu (Rp)"), **MONEY)
+    amount = models.DecimalField(_("pagu (Rp)"), **MONEY,
+                                 validators=[validate_not_negative, validate_whole_rupiah])
     legal_basis = models.CharField(_("dasar (DPA)"), max_length=255, blank=True)
 
     class Meta:
@@ -190,6 +193,12 @@ class PayoutLine(models.Model):
                                       verbose_name=_("rapel dari baris"))
     corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="adjustments", verbose_name=_("mengoreksi baris"))
+    recovers = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="recovered_by",
+                                    verbose_name=_("memotong saldo negatif dari baris"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("dibuat oleh"))
     note = models.TextField(_("keterangan"), blank=True)
     explanation = models.JSONField(_("penjelasan"), default=dict)
     paid_reference = models.CharField(_("referensi bayar"), max_length=100, blank=True)
@@ -219,6 +228,9 @@ class PayoutLine(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="rapel") | Q(arrears_of__isnull=False),
                 name="incentives_arrears_refers"),
+            models.CheckConstraint(
+                condition=~Q(kind="potongan") | Q(recovers__isnull=False),
+                name="incentives_recovery_refers"),
         ]
         indexes = [models.Index(fields=["run", "status"], name="incentives_line_run_status")]
 

@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from dinsos.choices import FundingSource
@@ -26,6 +26,24 @@ def line_list(*, user, run_id: int | None = None):
     """Lines the user may read: province roles all, a kab/kota operator those of its area."""
     qs = PayoutLine.objects.for_user(user).select_related("worker", "area", "run")
     return qs.filter(run_id=run_id) if run_id is not None else qs
+
+
+def run_status_list(*, user, filters=None):
+    """The runs covering the lines the user may read, with the status of each run and the
+    counts and payable total of those lines only (a kab/kota operator never sees another
+    area's numbers)."""
+    from incentives.filters import RunStatusFilterSet
+
+    runs = RunStatusFilterSet(filters or {}, PayoutRun.objects.all()).qs
+    payable = Q(status=LineStatus.PAYABLE)
+    return (PayoutLine.objects.for_user(user).filter(run__in=runs)
+            .values("run_id").order_by("-run__period", "-run_id")
+            .annotate(run_period=F("run__period"), run_status=F("run__status"),
+                      computed_at=F("run__computed_at"), verified_at=F("run__verified_at"),
+                      approved_at=F("run__approved_at"), paid_at=F("run__paid_at"),
+                      lines=Count("id"), payable=Count("id", filter=payable),
+                      held=Count("id", filter=Q(status=LineStatus.HELD)),
+                      net_payable=Coalesce(Sum("net_amount", filter=payable), ZERO)))
 
 
 def rate_list():

@@ -2,8 +2,18 @@
 
 A run is computed in one transaction holding a lock on the run row, so two computations of one
 period (two Celery workers, a retry after a crash) serialise and end with the same lines; a crash
-rolls everything back. Recomputing replaces only the regular and arrears lines of an open run;
-adjustment lines stay. Approved and paid runs are never changed.
+rolls everything back. Computations of different periods may claim the same held lines (arrears)
+and negative balances (recoveries), so every computation also takes one transaction-level lock
+(a PostgreSQL advisory lock; SQLite serialises writers anyway): the second waits and sees what
+the first claimed. Recomputing replaces the computed lines of an open run set-based (one DELETE,
+bulk INSERT) and writes one audit entry on the run with the counts; adjustment lines stay.
+Approved and paid runs are never changed.
+
+Negative balances: when a worker's payable lines in a run sum below zero (a correction larger
+than what is due this month), a balancing line (kind ``saldo_minus``) brings the worker to zero
+and the amount is recovered by a ``potongan`` line from the worker's next computed run that has
+payable lines for the worker. Both lines are payable lines, so the bank file, the Daftar
+Nominatif, the API and the summary all add up to the same total.
 """
 
 import datetime
@@ -11,12 +21,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dinsos import audit
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
 from incentives import calculations
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
@@ -32,6 +43,31 @@ ZERO = Decimal(0)
 def _require_perm(actor, perm: str, message: str) -> None:
     if actor is not None and not actor.has_perm(perm):
         raise PermissionDenied(message)
+
+
+COMPUTE_LOCK_KEY = 7_240_010  # pg_advisory_xact_lock key: "payout computations"
+
+
+def _serialise_computations() -> None:
+    """Hold the computation lock until the transaction ends (PostgreSQL); on SQLite the
+    IMMEDIATE transaction already serialises writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMPUTE_LOCK_KEY])
+
+
+def _delete_lines(run: PayoutRun, *, kinds) -> int:
+    """Delete a run's lines of the given kinds in one statement (no per-line signals or audit
+    entries; the caller audits the batch)."""
+    table = PayoutLine._meta.db_table
+    placeholders = ", ".join(["%s"] * len(kinds))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE run_id = %s AND kind IN ({placeholders})",
+                       [run.pk, *kinds])
+        return cursor.rowcount
+
+
+COMPUTED_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.RECOVERY, LineKind.CARRIED)
 
 
 def _locked_run(run_id: int) -> PayoutRun:
@@ -52,15 +88,22 @@ def _open_run(period: datetime.date) -> PayoutRun:
 
 # --- computing --------------------------------------------------------------------------------
 
-def _rates_for(window_first: datetime.date, period_last: datetime.date) -> dict:
-    """Per (role, component, funding source): the province-paid rate in force at month end."""
+def _rates_for(year_first: datetime.date, period_last: datetime.date) -> dict:
+    """Per (role, component, funding source): the province-paid rates in force at some time
+    between the start of the year (the widest paying window) and the end of the month, oldest
+    first; the last one is the rate in force at month end."""
     rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=period_last)
-             .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=window_first))
-             .order_by("role", "component", "funding_source", "-valid_from"))
-    chosen: dict = {}
+             .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year_first))
+             .order_by("role", "component", "funding_source", "valid_from"))
+    chosen: dict = defaultdict(list)
     for rate in rates:
-        chosen.setdefault((rate.role, rate.component, rate.funding_source), rate)
+        chosen[(rate.role, rate.component, rate.funding_source)].append(rate)
     return chosen
+
+
+def _terms(rate: Rate) -> calculations.RateTerms:
+    return calculations.RateTerms(rate.amount, rate.unit, rate.schedule, rate.schedule_month,
+                                  rate.withhold_tax, rate.valid_from, rate.valid_to, str(rate))
 
 
 def _accounts_in_force(on: datetime.date) -> dict[int, BankAccount]:
@@ -94,11 +137,11 @@ def _bank_fields(account) -> dict:
 def _regular_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
     period = run.period
     month = calculations.month_window(period.year, period.month)
-    rates = _rates_for(month.first, month.last)
+    year_first = calculations.year_window(period.year).first
+    rates = _rates_for(year_first, month.last)
     if not rates:
         return []
     roles = {role for role, _c, _f in rates}
-    year_first = calculations.year_window(period.year).first
     assignments = (Assignment.objects.filter(role__in=roles, start_date__lte=month.last)
                    .filter(Q(end_date__isnull=True) | Q(end_date__gte=year_first))
                    .select_related("worker").order_by("worker_id", "role", "start_date"))
@@ -109,19 +152,18 @@ def _regular_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
                    .values_list("worker_id", flat=True))
     lines = []
     for (worker_id, role), items in groups.items():
-        if calculations.days_active(month, [(a.start_date, a.end_date) for a in items]) == 0:
-            continue  # only workers with an assignment active in the month get lines
+        # a worker who left before this month is still paid the days of a paying window
+        # (quarter, year) it worked: compute_line returns None when no day of the window is
         worker, area = items[-1].worker, items[-1].area_id
         periods = [(a.start_date, a.end_date) for a in items]
         account = accounts.get(worker_id)
-        for (rate_role, component, _funding), rate in rates.items():
+        for (rate_role, component, _funding), in_force in rates.items():
             if rate_role != role:
                 continue
+            rate = in_force[-1]
             calc = calculations.compute_line(
-                calculations.RateTerms(rate.amount, rate.unit, rate.schedule,
-                                       rate.schedule_month, rate.withhold_tax),
-                year=period.year, month=period.month, periods=periods,
-                has_npwp=bool(worker.npwp))
+                [_terms(r) for r in in_force], year=period.year, month=period.month,
+                periods=periods, has_npwp=bool(worker.npwp))
             if calc is None or calc.gross == 0:
                 continue  # nothing due (e.g. a Rp0 rate that ended a component)
             reasons = _hold_reasons(worker=worker,
@@ -220,27 +262,111 @@ def _ceiling_check(run: PayoutRun) -> list[dict]:
     return details
 
 
+def _recovery_lines(run: PayoutRun, accounts: dict, payees: set[int]) -> list[PayoutLine]:
+    """Negative balances carried out of approved runs, recovered (once: ``recovers`` is unique)
+    from the first later run in which the worker has payable lines."""
+    carried = (PayoutLine.objects.filter(kind=LineKind.CARRIED, run__status__in=SPENT,
+                                         recovered_by__isnull=True, period__lt=run.period,
+                                         worker_id__in=payees)
+               .select_related("worker"))
+    lines = []
+    for line in carried:
+        account = accounts.get(line.worker_id)
+        if account is None:
+            continue
+        lines.append(PayoutLine(
+            run=run, kind=LineKind.RECOVERY, worker=line.worker, role=line.role,
+            component=line.component, period=run.period, area_id=line.area_id,
+            gross_amount=-line.gross_amount, tax_amount=-line.tax_amount,
+            net_amount=-line.net_amount, funding_source=line.funding_source,
+            status=LineStatus.PAYABLE, recovers=line, schedule_rule=_("potongan saldo negatif"),
+            note=_("Potongan saldo negatif %(period)s: %(amount)s")
+            % {"period": f"{line.period:%Y-%m}", "amount": format_rupiah(line.net_amount)},
+            explanation={"recovers": line.pk, "carried_from_run": line.run_id,
+                         "carried_period": f"{line.period:%Y-%m}",
+                         "amount": format_rupiah(-line.net_amount)},
+            **_bank_fields(account),
+        ))
+    return lines
+
+
+def _settle_balances(run: PayoutRun) -> int:
+    """Replace the run's balancing lines: every worker × account whose payable lines sum below
+    zero gets one ``saldo_minus`` line that brings it to zero; the amount is recovered later."""
+    _delete_lines(run, kinds=[LineKind.CARRIED])
+    balances = (run.lines.filter(status=LineStatus.PAYABLE)
+                .values("worker_id", "bank_account_id")
+                .annotate(gross=Coalesce(Sum("gross_amount"), ZERO),
+                          tax=Coalesce(Sum("tax_amount"), ZERO),
+                          net=Coalesce(Sum("net_amount"), ZERO))
+                .filter(net__lt=0))
+    lines = []
+    for balance in balances:
+        carried = calculations.carry_forward(balance["net"])
+        source = (run.lines.filter(status=LineStatus.PAYABLE, worker_id=balance["worker_id"],
+                                   bank_account_id=balance["bank_account_id"])
+                  .order_by("net_amount", "id").first())
+        lines.append(PayoutLine(
+            run=run, kind=LineKind.CARRIED, worker_id=source.worker_id, role=source.role,
+            component=source.component, period=run.period, area_id=source.area_id,
+            gross_amount=-balance["gross"], tax_amount=-balance["tax"], net_amount=carried,
+            funding_source=source.funding_source, status=LineStatus.PAYABLE,
+            bank_account_id=source.bank_account_id, bank_name=source.bank_name,
+            account_number=source.account_number, account_holder=source.account_holder,
+            schedule_rule=_("saldo negatif dibawa"),
+            note=_("Saldo negatif %(amount)s dibawa ke periode berikutnya dan dipotong dari "
+                   "pembayaran berikutnya") % {"amount": format_rupiah(-carried)},
+            explanation={"balance": str(balance["net"]), "carried": str(carried),
+                         "rule": _("jumlah baris dapat dibayar tenaga ini negatif; dibawa "
+                                   "sebagai potongan ke pembayaran berikutnya")},
+        ))
+    PayoutLine.objects.bulk_create(lines)
+    return len(lines)
+
+
+def _refresh_totals(run: PayoutRun) -> None:
+    run.summary = run_summary(run)
+    run.ceiling_details = _ceiling_check(run)
+    run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
+
+
+def period_check(period: datetime.date) -> datetime.date:
+    """The first day of ``period``; a month after the current one (Asia/Jakarta) is refused."""
+    period = period.replace(day=1)
+    if calculations.is_future_period(period, timezone.localdate()):
+        raise ValidationError({"period": _(
+            "Periode %(period)s belum berjalan; pembayaran hanya dihitung sampai bulan ini "
+            "(%(now)s).") % {"period": f"{period:%Y-%m}",
+                              "now": f"{timezone.localdate():%Y-%m}"}})
+    return period
+
+
 @transaction.atomic
 def run_compute(*, actor, period: datetime.date) -> PayoutRun:
     """Compute (or recompute) the draft run of a month. ``actor`` None = the scheduled task."""
     _require_perm(actor, "incentives.add_payoutrun",
                   _("Anda tidak berwenang menghitung pembayaran."))
-    run = _open_run(period.replace(day=1))
+    period = period_check(period)
+    _serialise_computations()
+    run = _open_run(period)
     if run.status not in OPEN:
         raise ValidationError(_("Perhitungan %(period)s berstatus %(status)s dan tidak dihitung "
                                 "ulang; koreksi dengan baris penyesuaian di periode berikutnya.")
                               % {"period": f"{run.period:%Y-%m}",
                                  "status": run.get_status_display()})
-    run.lines.exclude(kind=LineKind.ADJUSTMENT).delete()
+    removed = _delete_lines(run, kinds=COMPUTED_KINDS)
     month_end = calculations.month_window(run.period.year, run.period.month).last
     accounts = _accounts_in_force(month_end)
     lines = _regular_lines(run, accounts) + _arrears_lines(run, accounts)
+    payees = {line.worker_id for line in lines if line.status == LineStatus.PAYABLE}
+    lines += _recovery_lines(run, accounts, payees)
     PayoutLine.objects.bulk_create(lines, batch_size=2000)
+    carried = _settle_balances(run)
     run.status, run.computed_by, run.computed_at = RunStatus.DIHITUNG, actor, timezone.now()
-    run.summary = run_summary(run)
-    run.ceiling_details = _ceiling_check(run)
-    run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
-    run.save()
+    _refresh_totals(run)
+    with audit.audit_context(recompute={"lines_removed": removed,
+                                        "lines_created": len(lines) + carried}):
+        run.save()
     return run
 
 
@@ -252,14 +378,20 @@ def _require_status(run: PayoutRun, *allowed: str) -> None:
                                            "diizinkan.") % {"s": run.get_status_display()}})
 
 
+def _makers(run: PayoutRun) -> set:
+    """Who computed the run or added a correction to it."""
+    adjusters = run.lines.filter(kind=LineKind.ADJUSTMENT, created_by__isnull=False)
+    return {run.computed_by_id, *adjusters.values_list("created_by_id", flat=True)} - {None}
+
+
 @transaction.atomic
 def run_verify(*, actor, run: PayoutRun) -> PayoutRun:
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.verify_run", _("Hanya Keuangan yang dapat memverifikasi."))
     _require_status(run, RunStatus.DIHITUNG)
-    if run.computed_by_id == actor.pk:
-        raise PermissionDenied(_("Yang menghitung tidak boleh memverifikasi perhitungannya "
-                                 "sendiri (maker-checker)."))
+    if actor.pk in _makers(run):
+        raise PermissionDenied(_("Yang menghitung atau menambah penyesuaian tidak boleh "
+                                 "memverifikasi perhitungan yang sama (maker-checker)."))
     run.status, run.verified_by, run.verified_at = RunStatus.DIVERIFIKASI, actor, timezone.now()
     run.save(update_fields=["status", "verified_by", "verified_at"])
     return run
@@ -270,9 +402,9 @@ def run_approve(*, actor, run: PayoutRun, override_reason: str = "") -> PayoutRu
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.approve_run", _("Hanya Pimpinan yang dapat menyetujui."))
     _require_status(run, RunStatus.DIVERIFIKASI)
-    if actor.pk in (run.verified_by_id, run.computed_by_id):
-        raise PermissionDenied(_("Yang menghitung atau memverifikasi tidak boleh menyetujui "
-                                 "perhitungan yang sama."))
+    if actor.pk in {run.verified_by_id, *_makers(run)}:
+        raise PermissionDenied(_("Yang menghitung, menambah penyesuaian atau memverifikasi "
+                                 "tidak boleh menyetujui perhitungan yang sama."))
     run.ceiling_details = _ceiling_check(run)
     run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
     if run.ceiling_exceeded:
@@ -318,7 +450,7 @@ def run_cancel(*, actor, run: PayoutRun, reason: str) -> PayoutRun:
     if not reason.strip():
         raise ValidationError({"reason": _("Alasan pembatalan wajib diisi.")})
     run.summary = {**run_summary(run), "cancelled": True}
-    run.lines.all().delete()
+    _delete_lines(run, kinds=[*COMPUTED_KINDS, LineKind.ADJUSTMENT])
     run.status, run.cancelled_by, run.cancelled_at = RunStatus.DIBATALKAN, actor, timezone.now()
     run.cancel_reason = reason.strip()
     run.save()
@@ -339,9 +471,20 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                                              "yang dikoreksi dengan penyesuaian.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Alasan penyesuaian wajib diisi.")})
-    gross = round_rupiah(to_decimal(amount))
+    gross = to_decimal(amount)
+    if gross != round_rupiah(gross):
+        raise ValidationError({"amount": _("Nilai penyesuaian harus dalam rupiah penuh.")})
     if gross == 0:
         raise ValidationError({"amount": _("Nilai penyesuaian tidak boleh nol.")})
+    earlier = PayoutLine.objects.filter(corrects=corrects).aggregate(
+        s=Coalesce(Sum("gross_amount"), ZERO))["s"]
+    limit = calculations.adjustment_limit(corrects.gross_amount, earlier)
+    if gross < -limit:
+        raise ValidationError({"amount": _(
+            "Koreksi %(amount)s melebihi nilai baris yang dikoreksi; paling banyak "
+            "-%(limit)s (bruto %(gross)s dikurangi koreksi sebelumnya).")
+            % {"amount": format_rupiah(gross), "limit": format_rupiah(limit),
+               "gross": format_rupiah(corrects.gross_amount)}})
     tax = ZERO
     if corrects.tax_amount:
         tax = calculations.pph21(abs(gross), has_npwp=bool(corrects.worker.npwp))
@@ -356,13 +499,15 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
         funding_source=corrects.funding_source,
         status=LineStatus.PAYABLE if account else LineStatus.HELD,
         hold_reason="" if account else HoldReason.NO_ACCOUNT, corrects=corrects,
+        created_by=actor if getattr(actor, "pk", None) else None,
         note=reason.strip(), schedule_rule=_("penyesuaian"),
         explanation={"corrects": corrects.pk, "reason": reason.strip(),
                      "amount": format_rupiah(gross)},
         **_bank_fields(account),
     )
-    run.summary = run_summary(run)
-    run.save(update_fields=["summary"])
+    _settle_balances(run)
+    _refresh_totals(run)
+    run.save(update_fields=["summary", "ceiling_details", "ceiling_exceeded"])
     return line
 
 
@@ -373,7 +518,10 @@ def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place."""
     _require_perm(actor, "incentives.add_rate", _("Anda tidak berwenang menambah tarif."))
     rate = Rate(**fields)
-    rate.full_clean()
+    rate.full_clean(validate_constraints=False)
+    if rate.schedule == "sekali" and not rate.schedule_month:
+        raise ValidationError({"schedule_month": _("Bulan bayar (1–12) wajib diisi untuk "
+                                                   "jadwal sekali setahun.")})
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
                         funding_source=rate.funding_source, valid_from__lt=rate.valid_from)
@@ -384,8 +532,11 @@ def rate_create(*, actor, **fields) -> Rate:
     if Rate.objects.filter(role=rate.role, component=rate.component,
                            funding_source=rate.funding_source,
                            valid_from__gte=rate.valid_from).exists():
-        raise ValidationError({"valid_from": _("Sudah ada tarif yang berlaku mulai tanggal ini "
-                                               "atau sesudahnya.")})
+        raise ValidationError({"valid_from": _(
+            "Sudah ada tarif %(rate)s (%(source)s) yang berlaku mulai tanggal ini atau "
+            "sesudahnya; tanggal mulai tarif baru harus sesudah tarif terakhir.")
+            % {"rate": f"{rate.get_role_display()} — {rate.get_component_display()}",
+               "source": rate.get_funding_source_display()}})
     rate.save()
     return rate
 

@@ -8,7 +8,7 @@ import smtplib
 
 from celery import shared_task
 from django.core.exceptions import ValidationError
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from incentives import services
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError)
 
 
-@shared_task(name="incentives.compute_monthly_run", autoretry_for=(OperationalError,),
-             retry_backoff=True, max_retries=5)
+@shared_task(name="incentives.compute_monthly_run",
+             autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=5)
 def compute_monthly_run(period: str | None = None) -> int | None:
     """Compute the draft run of a month (ISO date of any day in it; default: this month)."""
     day = datetime.date.fromisoformat(period) if period else timezone.localdate()

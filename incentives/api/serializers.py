@@ -1,18 +1,58 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from dinsos.validators import validate_whole_rupiah
+from incentives import calculations
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 
 
+class RupiahField(serializers.DecimalField):
+    """A money input in whole rupiah, with Indonesian messages."""
+
+    default_error_messages = {
+        "invalid": _("Harus berupa angka rupiah, mis. 1500000."),
+        "max_digits": _("Paling banyak {max_digits} digit."),
+        "max_decimal_places": _("Harus dalam rupiah penuh (tanpa sen), mis. 1500000."),
+        "max_whole_digits": _("Paling banyak {max_whole_digits} digit sebelum koma."),
+        "min_value": _("Tidak boleh kurang dari {min_value}."),
+        "max_string_length": _("Teks terlalu panjang."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 15)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+        self.validators.append(validate_whole_rupiah)
+
+
+class PeriodField(serializers.Field):
+    """A month as ``YYYY-MM`` (``YYYY-MM-01`` accepted) → the first day of the month."""
+
+    def to_internal_value(self, data):
+        try:
+            return calculations.parse_period(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from exc
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+
 class RateSerializer(serializers.ModelSerializer):
+    amount = RupiahField(min_value=0)
+
     class Meta:
         model = Rate
         fields = ["id", "role", "component", "amount", "unit", "schedule", "schedule_month",
                   "funding_source", "paid_by_province", "requires_report", "withhold_tax",
                   "valid_from", "valid_to", "legal_basis"]
         read_only_fields = ["valid_to"]
+        validators = []  # one tariff per start date: checked by services.rate_create
 
 
 class BudgetCeilingSerializer(serializers.ModelSerializer):
+    amount = RupiahField(min_value=0)
+
     class Meta:
         model = BudgetCeiling
         fields = ["id", "year", "component", "funding_source", "amount", "legal_basis"]
@@ -36,8 +76,7 @@ class PayoutRunSerializer(serializers.ModelSerializer):
 
 
 class ComputeSerializer(serializers.Serializer):
-    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                    help_text="YYYY-MM, mis. 2026-11")
+    period = PeriodField(help_text="YYYY-MM, mis. 2026-11")
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -56,7 +95,7 @@ class CancelSerializer(serializers.Serializer):
 
 class AdjustmentSerializer(serializers.Serializer):
     corrects = serializers.PrimaryKeyRelatedField(queryset=PayoutLine.objects.all())
-    amount = serializers.DecimalField(max_digits=15, decimal_places=2)
+    amount = RupiahField()
     reason = serializers.CharField()
 
 
@@ -64,6 +103,9 @@ class PayoutLineSerializer(serializers.ModelSerializer):
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     kab_kota = serializers.SerializerMethodField()
     account_number = serializers.SerializerMethodField()
+    run_period = serializers.DateField(source="run.period", read_only=True)
+    run_status = serializers.CharField(source="run.status", read_only=True,
+                                       help_text="dihitung, diverifikasi, disetujui, dibayar")
 
     class Meta:
         model = PayoutLine
@@ -72,7 +114,8 @@ class PayoutLineSerializer(serializers.ModelSerializer):
                   "days_active", "days_in_window", "factor", "schedule_rule", "gross_amount",
                   "tax_amount", "net_amount", "funding_source", "status", "hold_reason",
                   "bank_name", "account_number", "account_holder", "arrears_of", "corrects",
-                  "note", "explanation", "paid_reference"]
+                  "recovers", "note", "explanation", "paid_reference", "run_period",
+                  "run_status"]
         read_only_fields = fields
 
     def get_kab_kota(self, obj) -> str:
@@ -84,3 +127,20 @@ class PayoutLineSerializer(serializers.ModelSerializer):
         if number and request and not request.user.has_perm("incentives.verify_run"):
             return "*" * max(len(number) - 4, 0) + number[-4:]
         return number
+
+
+class RunStatusSerializer(serializers.Serializer):
+    """A run seen from one area: its status and the totals of the lines the user may read."""
+
+    run = serializers.IntegerField()
+    period = PeriodField()
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    computed_at = serializers.DateTimeField(allow_null=True)
+    verified_at = serializers.DateTimeField(allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    lines = serializers.IntegerField()
+    payable = serializers.IntegerField()
+    held = serializers.IntegerField()
+    net_payable = serializers.DecimalField(max_digits=15, decimal_places=2)

@@ -9,5 +9,6 @@ router.register("rates", views.RateViewSet, basename="rate")
 router.register("ceilings", views.BudgetCeilingViewSet, basename="ceiling")
 router.register("runs", views.PayoutRunViewSet, basename="run")
 router.register("lines", views.PayoutLineViewSet, basename="line")
+router.register("run-status", views.RunStatusViewSet, basename="run-status")
 
 urlpatterns = router.urls

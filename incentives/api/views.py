@@ -1,4 +1,3 @@
-import datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -24,8 +23,10 @@ from incentives.api.serializers import (
     PayoutLineSerializer,
     PayoutRunSerializer,
     RateSerializer,
+    RunStatusSerializer,
 )
-from incentives.filters import PayoutLineFilterSet
+from incentives.choices import RunStatus
+from incentives.filters import PayoutLineFilterSet, RunStatusFilterSet
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from incentives.reports import REPORT_KINDS, report_response
 
@@ -89,8 +90,7 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         def handle():
             body = ComputeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            period = datetime.date.fromisoformat(f"{body.validated_data['period']}-01")
-            run = services.run_compute(actor=request.user, period=period)
+            run = services.run_compute(actor=request.user, period=body.validated_data["period"])
             return Response(PayoutRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
         return run_idempotent(request, handle)
@@ -192,3 +192,35 @@ class PayoutLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self):
         return selectors.line_list(user=self.request.user)
+
+
+class RunStatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Is a month final? The runs covering the lines you may read (`dihitung`, `diverifikasi`,
+    `disetujui`, `dibayar`), with the count and payable total of your lines only. Filter by
+    `period` (YYYY-MM) or `status`."""
+
+    serializer_class = RunStatusSerializer
+    filterset_class = None
+    ordering = None
+
+    def get_permissions(self):
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        return PayoutLine.objects.none()
+
+    @extend_schema(parameters=[OpenApiParameter("period", OpenApiTypes.STR,
+                                                description="YYYY-MM"),
+                               OpenApiParameter("status", OpenApiTypes.STR)])
+    def list(self, request, *args, **kwargs):
+        if not request.user.has_perm("incentives.view_payoutline"):
+            self.permission_denied(request)
+        filters = RunStatusFilterSet(request.query_params)
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        rows = selectors.run_status_list(user=request.user, filters=request.query_params)
+        page = self.paginate_queryset(rows)
+        data = [{**row, "run": row["run_id"], "period": row["run_period"],
+                 "status": row["run_status"],
+                 "status_display": RunStatus(row["run_status"]).label} for row in page]
+        return self.get_paginated_response(RunStatusSerializer(data, many=True).data)

@@ -580,7 +580,7 @@ def september(keuangan, keuangan_b, pimpinan):
     return worker, run
 
 
-@pytest.mark.parametrize(("amount", "gross"), [("250000", "250000"), ("-83333.4", "-83333")])
+@pytest.mark.parametrize(("amount", "gross"), [("250000", "250000"), ("-83333", "-83333")])
 def test_adjustment_lines_in_a_later_open_run(keuangan, september, amount, gross):
     worker, sep_run = september
     corrected = PayoutLine.objects.get(run=sep_run, component="insentif")

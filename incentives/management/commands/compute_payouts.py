@@ -1,12 +1,10 @@
-import datetime
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from dinsos.audit import AuditedCommand
 from dinsos.money import format_rupiah
-from incentives import services
+from incentives import calculations, services
 
 
 class Command(AuditedCommand):
@@ -18,9 +16,9 @@ class Command(AuditedCommand):
 
     def handle(self, *args, period, user, **options):
         try:
-            first = datetime.date.fromisoformat(f"{period}-01")
+            first = calculations.parse_period(period)
         except ValueError as exc:
-            raise CommandError("Periode harus YYYY-MM, mis. 2026-11.") from exc
+            raise CommandError(str(exc)) from exc
         actor = None
         if user:
             actor = get_user_model().objects.filter(username=user, is_active=True).first()
