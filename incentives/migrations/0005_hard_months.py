@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dinsos', '0005_office_treasurer'),
-        ('incentives', '0003_regular_line_per_source'),
+        ('incentives', '0004_indonesian_labels'),
         ('psks', '0005_karang_taruna_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
