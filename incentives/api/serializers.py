@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dinsos.validators import validate_whole_rupiah
@@ -25,6 +26,7 @@ class RupiahField(serializers.DecimalField):
         self.validators.append(validate_whole_rupiah)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
 class PeriodField(serializers.Field):
     """A month as ``YYYY-MM`` (``YYYY-MM-01`` accepted) → the first day of the month."""
 
