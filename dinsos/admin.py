@@ -50,7 +50,7 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("Kantor"), {"fields": ("office", "nip", "groups")}),
     )
-    actions = ["issue_api_token", "revoke_api_tokens"]
+    actions = ["issue_api_token", "revoke_api_tokens", "unlock_login"]
 
     @admin.action(description=_("Terbitkan token API (berlaku sesuai API_TOKEN_DEFAULT_DAYS)"))
     def issue_api_token(self, request, queryset):
@@ -74,6 +74,14 @@ class UserAdmin(DjangoUserAdmin):
     def revoke_api_tokens(self, request, queryset):
         count = sum(services.token_revoke(user=user) for user in queryset)
         self.message_user(request, _("%(count)d token dicabut.") % {"count": count})
+
+    @admin.action(description=_("Buka kunci login (setelah terlalu banyak kata sandi salah)"),
+                  permissions=["change"])
+    def unlock_login(self, request, queryset):
+        for user in queryset:
+            services.login_unlock(user=user)
+        self.message_user(request, _("Kunci login %(users)s dibuka.") % {
+            "users": ", ".join(u.username for u in queryset)})
 
 
 class ImportUploadForm(forms.ModelForm):

@@ -3,6 +3,8 @@ history link, so each ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.models import Wilayah
@@ -64,6 +66,12 @@ class DinsosModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
     show_auditlog_history_link = True
     list_per_page = 50
+
+    def auditlog_history_view(self, request, object_id, extra_context=None):
+        """A missing or out-of-area id answers 404, like the change page's lookup."""
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404(_("Data tidak ditemukan."))
+        return super().auditlog_history_view(request, object_id, extra_context)
 
 
 class ScopedModelAdmin(DinsosModelAdmin):

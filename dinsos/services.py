@@ -4,8 +4,12 @@ import csv
 from datetime import timedelta
 from pathlib import Path
 
+from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from dinsos.choices import KAB_KOTA, Tingkat
@@ -23,6 +27,23 @@ def assign_fields(obj, fields: dict, allowed: set[str]) -> None:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(obj, name, value)
+
+
+def delete_or_refuse(obj) -> None:
+    """Delete ``obj``; when records elsewhere still refer to it (``on_delete=PROTECT``), refuse
+    with a ValidationError naming what holds it, instead of a database error. Call it inside the
+    service's transaction, so the service's earlier writes are rolled back with the refusal."""
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        holders = sorted({
+            f"{apps.get_app_config(o._meta.app_label).verbose_name}: {o._meta.verbose_name}"
+            for o in exc.protected_objects})
+        raise ValidationError(
+            _("%(obj)s tidak dapat dihapus karena masih dipakai oleh data %(holders)s.")
+            % {"obj": capfirst(obj._meta.verbose_name), "holders": "; ".join(holders)},
+            code="protected") from None
 
 
 def wilayah_rows(path: Path = WILAYAH_CSV):
@@ -120,6 +141,14 @@ def token_revoke(*, user, token_key: str | None = None) -> int:
         tokens = tokens.filter(token_key=token_key[:15])
     count, _ = tokens.delete()
     return count
+
+
+def login_unlock(*, user) -> int:
+    """Lift a login lockout (django-axes) of ``user`` from every address; returns how many
+    recorded failures were cleared."""
+    from axes.utils import reset
+
+    return reset(username=user.get_username())
 
 
 def tokens_purge_expired() -> int:

@@ -1,6 +1,7 @@
 """The one settings module. Every value comes from the environment (or `.env`); see
 `.env.example` and the configuration table in README.md."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "auditlog",
+    "axes",
     "dinsos",
     "pmks",
     "psks",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dinsos.audit.AuditMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the Indonesian page
 ]
 
 ROOT_URLCONF = "dinsos.urls"
@@ -111,6 +114,24 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Login lockout (django-axes) on every form that checks a password (/masuk/, /admin/) ------
+# A username is locked after AXES_FAILURE_LIMIT wrong passwords from one address, for
+# AXES_COOLOFF_MINUTES; other users (and that user from elsewhere) are not affected. An Admin
+# unlocks from the user list (action "Buka kunci login") or with `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dinsos.views.login_locked_out"
+AXES_ENABLE_ADMIN = False  # unlocking is an action on the user list
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -195,6 +216,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dinsos.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "dinsos.api.metadata.Metadata",
     "DEFAULT_VERSIONING_CLASS": None,
 }
 REST_KNOX = {

@@ -16,6 +16,7 @@ admin.site.site_title = "Dinas Sosial Provinsi Banten"
 admin.site.index_title = "Administrasi"
 
 handler404 = "dinsos.api.errors.api_not_found"
+handler500 = "dinsos.api.errors.api_server_error"
 
 
 def _app_urls():

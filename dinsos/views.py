@@ -1,5 +1,6 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -28,3 +29,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(
             profile=selectors.user_profile(user=self.request.user), **kwargs
         )
+
+
+def login_locked_out(request, response=None, credentials=None):
+    """django-axes' answer to a locked-out login (settings.AXES_LOCKOUT_CALLABLE)."""
+    from django.conf import settings
+
+    return render(request, "registration/lockout.html", {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }, status=429)

@@ -37,6 +37,14 @@ class BudgetCeilingAdmin(DinsosModelAdmin):
     list_display = ["year", "component", "funding_source", "amount", "legal_basis"]
     list_filter = ["year", "component", "funding_source"]
 
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in services.CEILING_FIELDS}
+        obj.pk = services.ceiling_save(actor=request.user, ceiling=obj if change else None,
+                                       **fields).pk
+
+    def delete_model(self, request, obj):
+        services.ceiling_delete(actor=request.user, ceiling=obj)
+
 
 class LineInline(admin.TabularInline):
     model = PayoutLine

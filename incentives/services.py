@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from dinsos import audit
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
+from dinsos.services import assign_fields, delete_or_refuse
 from incentives import calculations
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
@@ -539,6 +540,29 @@ def rate_create(*, actor, **fields) -> Rate:
                "source": rate.get_funding_source_display()}})
     rate.save()
     return rate
+
+
+CEILING_FIELDS = {"year", "component", "funding_source", "amount", "legal_basis"}
+
+
+@transaction.atomic
+def ceiling_save(*, actor, ceiling: BudgetCeiling | None = None, **fields) -> BudgetCeiling:
+    """Create (``ceiling=None``) or change a pagu. One pagu per year × component × funding
+    source: a second one is refused naming those fields."""
+    perm = "incentives.change_budgetceiling" if ceiling else "incentives.add_budgetceiling"
+    _require_perm(actor, perm, _("Anda tidak berwenang mengubah pagu anggaran."))
+    ceiling = ceiling or BudgetCeiling()
+    assign_fields(ceiling, fields, CEILING_FIELDS)
+    ceiling.full_clean()
+    ceiling.save()
+    return ceiling
+
+
+@transaction.atomic
+def ceiling_delete(*, actor, ceiling: BudgetCeiling) -> None:
+    _require_perm(actor, "incentives.delete_budgetceiling",
+                  _("Anda tidak berwenang menghapus pagu anggaran."))
+    delete_or_refuse(ceiling)
 
 
 # --- reports to finance -----------------------------------------------------------------------

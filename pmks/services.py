@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area
-from dinsos.services import assign_fields
+from dinsos.services import assign_fields, delete_or_refuse
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, Relationship
 from pmks.models import (
@@ -74,13 +74,14 @@ def household_update(*, actor, household: Household, **fields) -> Household:
 
 
 @transaction.atomic
+@transaction.atomic
 def household_delete(*, actor, household: Household) -> None:
     ensure_in_area(actor, household.desa_id)
     if household.cases.exists():
         raise ValidationError(_("Keluarga yang memiliki kasus tidak dapat dihapus."))
     Household.objects.filter(pk=household.pk).update(head=None)
     household.members.update(household=None)
-    household.delete()
+    delete_or_refuse(household)
 
 
 # --- persons ----------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def person_delete(*, actor, person: Person) -> None:
     if person.cases.exists():
         raise ValidationError(_("Orang yang memiliki kasus tidak dapat dihapus; ubah statusnya."))
     Household.objects.filter(head=person).update(head=None)
-    person.delete()
+    delete_or_refuse(person)
 
 
 # --- cases ------------------------------------------------------------------------------------

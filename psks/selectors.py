@@ -73,10 +73,14 @@ class Month:
     last: datetime.date
 
     @classmethod
+    def of(cls, day: datetime.date) -> "Month":
+        first = day.replace(day=1)
+        return cls(first, first.replace(day=calendar.monthrange(day.year, day.month)[1]))
+
+    @classmethod
     def parse(cls, text: str) -> "Month":
         year, month = (int(p) for p in text.split("-"))
-        first = datetime.date(year, month, 1)
-        return cls(first, first.replace(day=calendar.monthrange(year, month)[1]))
+        return cls.of(datetime.date(year, month, 1))
 
 
 def kecamatan_coverage(*, user, on: datetime.date, month: Month, wilayah: str | None = None):
@@ -101,7 +105,7 @@ def kecamatan_coverage(*, user, on: datetime.date, month: Month, wilayah: str | 
 
 
 def kecamatan_without_tksk(*, user, on: datetime.date):
-    return kecamatan_coverage(user=user, on=on, month=Month.parse(f"{on:%Y-%m}")).filter(
+    return kecamatan_coverage(user=user, on=on, month=Month.of(on)).filter(
         has_tksk=False)
 
 

@@ -1,8 +1,11 @@
 """Every API error is JSON a person can act on:
 ``{"detail": "<message>", "code": "<code>", "errors": {"<field>": ["<message>", …]}}``."""
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.db.models import ProtectedError
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,9 +38,39 @@ def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": _details(exc.error_list)})
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def _indonesian(exc):
+    """DRF and Django texts that are English (or say too much) whatever the language: the
+    rest of DRF's messages are translated by the project catalog (locale/id)."""
+    if isinstance(exc, Http404):
+        # "No Person matches the given query." names the model: one generic answer, the same
+        # for a missing id and one outside the user's area.
+        return exceptions.NotFound()
+    if isinstance(exc, exceptions.ParseError):
+        return exceptions.ParseError(_(
+            "Isi permintaan tidak dapat dibaca: kirim JSON yang sah (periksa tanda kutip, koma "
+            "dan kurung) dengan Content-Type yang sesuai."))
+    if isinstance(exc, exceptions.Throttled):
+        # DRF appends "Expected available in N seconds." in English: the message is ours.
+        detail = (_("Terlalu banyak permintaan. Coba lagi dalam %(wait)d detik.")
+                  % {"wait": math.ceil(exc.wait)} if exc.wait is not None
+                  else _("Terlalu banyak permintaan. Coba lagi nanti."))
+        throttled = exceptions.Throttled(detail=detail)
+        throttled.wait = exc.wait  # keeps the Retry-After header
+        return throttled
+    if isinstance(exc, ProtectedError):
+        return Conflict(_("Data ini tidak dapat dihapus karena masih dipakai oleh data lain."))
+    return exc
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = _as_drf(exc)
+    exc = _indonesian(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -52,6 +85,8 @@ def exception_handler(exc, context):
     elif isinstance(data, dict) and "detail" in data:
         detail = data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+        if isinstance(exc, exceptions.ParseError):
+            response.data["errors"] = {"non_field_errors": [str(detail)]}
     return response
 
 
@@ -66,3 +101,13 @@ def api_not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    """500 under /api/: the same JSON shape, no traceback; Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Terjadi kesalahan di server."), "code": "server_error"},
+                            status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    from django.views.defaults import server_error
+
+    return server_error(request)

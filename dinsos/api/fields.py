@@ -1,5 +1,9 @@
-"""Serializer fields shared by every app's API."""
+"""Serializer fields shared by every app's API, and the one way query parameters are read."""
 
+import datetime
+import re
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from dinsos.choices import DESA_KELURAHAN
@@ -64,3 +68,56 @@ def area_codes(kode: str | None) -> dict:
         "kecamatan": kode[:8] if kode and len(kode) >= 8 else None,
         "kab_kota": kode[:5] if kode and len(kode) >= 5 else None,
     }
+
+
+# --- years, months and query parameters -------------------------------------------------------
+# ASCII digits only: int() and str.isdigit() also take "²", "٢٠٢٦" or full-width digits.
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+class YearField(serializers.Field):
+    """A program or budget year, four ASCII digits within YEAR_MIN..YEAR_MAX."""
+
+    default_error_messages = {
+        "invalid": _("Tahun harus empat angka antara {min} dan {max}, mis. 2026."),
+    }
+
+    def to_internal_value(self, data) -> int:
+        text = str(data).strip()
+        if not _YEAR.fullmatch(text) or not YEAR_MIN <= int(text) <= YEAR_MAX:
+            self.fail("invalid", min=YEAR_MIN, max=YEAR_MAX)
+        return int(text)
+
+    def to_representation(self, value):
+        return value
+
+
+class MonthField(serializers.Field):
+    """A month as ``YYYY-MM`` (a date ``YYYY-MM-01`` is accepted too); the value is the first
+    day of the month."""
+
+    default_error_messages = {
+        "invalid": _("Bulan harus YYYY-MM dengan tahun {min}–{max}, mis. 2026-11."),
+    }
+
+    def to_internal_value(self, data) -> datetime.date:
+        text = str(data).strip()
+        if len(text) == 10 and text.endswith("-01"):
+            text = text[:7]
+        match = _MONTH.fullmatch(text)
+        if not match or not YEAR_MIN <= int(match[1]) <= YEAR_MAX or not 1 <= int(match[2]) <= 12:
+            self.fail("invalid", min=YEAR_MIN, max=YEAR_MAX)
+        return datetime.date(int(match[1]), int(match[2]), 1)
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+
+def query_params(request, serializer_class) -> dict:
+    """The query parameters read through ``serializer_class``: a bad value answers 400 naming
+    the parameter, before any work starts."""
+    params = serializer_class(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return params.validated_data

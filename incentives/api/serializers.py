@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dinsos.api.fields import YearField
+from dinsos.tabular import FORMATS
 from dinsos.validators import validate_whole_rupiah
 from incentives import calculations
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
@@ -58,6 +60,7 @@ class BudgetCeilingSerializer(serializers.ModelSerializer):
     class Meta:
         model = BudgetCeiling
         fields = ["id", "year", "component", "funding_source", "amount", "legal_basis"]
+        validators = []  # one pagu per year × component × funding source: the service checks
 
 
 class PayoutRunSerializer(serializers.ModelSerializer):
@@ -79,6 +82,11 @@ class PayoutRunSerializer(serializers.ModelSerializer):
 
 class ComputeSerializer(serializers.Serializer):
     period = PeriodField(help_text="YYYY-MM, mis. 2026-11")
+
+
+class RealisationQuerySerializer(serializers.Serializer):
+    year = YearField(required=False)
+    fmt = serializers.ChoiceField(choices=list(FORMATS), default="xlsx")
 
 
 class ApproveSerializer(serializers.Serializer):

@@ -1,4 +1,3 @@
-
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -9,7 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.fields import query_params
+from dinsos.api.idempotency import IdempotentCreateMixin, idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
 from dinsos.tabular import FORMATS, table_response
 from incentives import reports, selectors, services
@@ -23,6 +23,7 @@ from incentives.api.serializers import (
     PayoutLineSerializer,
     PayoutRunSerializer,
     RateSerializer,
+    RealisationQuerySerializer,
     RunStatusSerializer,
 )
 from incentives.choices import RunStatus
@@ -51,11 +52,25 @@ class RateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                                                    **serializer.validated_data)
 
 
-class BudgetCeilingViewSet(viewsets.ModelViewSet):
+class BudgetCeilingViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Pagu per year × component × funding source (province roles); writes go through the
+    service, POST honours Idempotency-Key."""
+
     queryset = BudgetCeiling.objects.all()
     serializer_class = BudgetCeilingSerializer
     permission_classes = PROVINCE
     filterset_fields = ["year", "component", "funding_source"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.ceiling_save(actor=self.request.user,
+                                                    **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.ceiling_save(
+            actor=self.request.user, ceiling=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.ceiling_delete(actor=self.request.user, ceiling=instance)
 
 
 class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -172,11 +187,10 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=False, methods=["get"])
     def realisation(self, request):
-        year = request.query_params.get("year") or str(timezone.localdate().year)
-        if not year.isdigit():
-            raise ValidationError({"year": ["Tahun harus angka, mis. 2026."]})
-        header, rows = reports.realisation_rows(int(year))
-        return table_response(header, rows, fmt=request.query_params.get("fmt", "xlsx"),
+        params = query_params(request, RealisationQuerySerializer)
+        year = params.get("year") or timezone.localdate().year
+        header, rows = reports.realisation_rows(year)
+        return table_response(header, rows, fmt=params["fmt"],
                               filename=f"realisasi-insentif-{year}")
 
 

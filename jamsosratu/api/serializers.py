@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from dinsos.api.fields import ScopedPrimaryKeyRelatedField
+from dinsos.api.fields import ScopedPrimaryKeyRelatedField, YearField
+from dinsos.tabular import FORMATS
 from jamsosratu.choices import CommitmentKind, CommitmentStatus, EnrolmentStatus, Finding
 from jamsosratu.models import (
     Commitment,
@@ -159,3 +160,9 @@ class PaymentMarkSerializer(serializers.Serializer):
 class BankResultSerializer(serializers.Serializer):
     tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
     file = serializers.FileField()
+
+
+class CoverageQuerySerializer(serializers.Serializer):
+    cycle = YearField(error_messages={"required": "Isi tahun siklus, mis. ?cycle=2019."})
+    level = serializers.ChoiceField(choices=["kab_kota", "kecamatan"], default="kecamatan")
+    fmt = serializers.ChoiceField(choices=["json", *FORMATS], default="json")

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from dinsos.api.exports import ExportMixin
+from dinsos.api.fields import query_params
 from dinsos.api.idempotency import idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
@@ -20,6 +21,7 @@ from jamsosratu.api.serializers import (
     BankResultSerializer,
     CommitmentSerializer,
     CompanionRequestSerializer,
+    CoverageQuerySerializer,
     CycleSerializer,
     EnrolmentDetailSerializer,
     EnrolmentSerializer,
@@ -243,15 +245,10 @@ class CoverageViewSet(ScopedGenericViewSet):
         OpenApiParameter("fmt", OpenApiTypes.STR, enum=["json", *FORMATS])],
         responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
-        year = request.query_params.get("cycle", "")
-        cycle = get_object_or_404(Cycle, year=int(year)) if year.isdigit() else None
-        if cycle is None:
-            raise ValidationError({"cycle": ["Isi tahun siklus, mis. ?cycle=2019."]})
-        level = request.query_params.get("level", "kecamatan")
-        if level not in ("kab_kota", "kecamatan"):
-            raise ValidationError({"level": ["kab_kota atau kecamatan."]})
+        params = query_params(request, CoverageQuerySerializer)
+        cycle = get_object_or_404(Cycle, year=params["cycle"])
+        level, fmt = params["level"], params["fmt"]
         rows = selectors.coverage(user=request.user, cycle=cycle, level=level)
-        fmt = request.query_params.get("fmt", "json")
         if fmt in FORMATS:
             numbers = sorted({n for r in rows for n in r["paid_per_tranche"]})
             header = ["kode", "nama", "kuota", "diusulkan", "terverifikasi", "ditetapkan",

@@ -7,6 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from dinsos.api.exports import ExportMixin
+from dinsos.api.fields import MonthField
 from dinsos.api.idempotency import idempotent_action
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 from dinsos.validators import mask_nik
@@ -305,9 +306,7 @@ class MeetingViewSet(ExportMixin, ScopedModelViewSet):
 
 class CoverageQuerySerializer(serializers.Serializer):
     on = serializers.DateField(required=False)
-    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
-                                   error_messages={"invalid": "Bulan harus YYYY-MM, mis. "
-                                                              "2026-10."})
+    month = MonthField(required=False)
     missing = serializers.ChoiceField(choices=["tksk", "rakor"], required=False)
     wilayah = serializers.CharField(required=False)
 
@@ -334,7 +333,7 @@ class CoverageViewSet(ExportMixin, viewsets.GenericViewSet):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         today = timezone.localdate()
-        month = selectors.Month.parse(data.get("month") or f"{today:%Y-%m}")
+        month = selectors.Month.of(data.get("month") or today)
         qs = selectors.kecamatan_coverage(user=self.request.user, on=data.get("on") or today,
                                           month=month, wilayah=data.get("wilayah"))
         if data.get("missing") == "tksk":

@@ -1,0 +1,143 @@
+"""Bad input answers 4xx with an Indonesian message naming the field, never 500, and a refused
+request writes nothing (issue #9 point 13). Query parameters are parsed by one set of fields
+(`dinsos/api/fields.py`), so every integer/year/month parameter is covered by the same rules."""
+
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+
+from dinsos import roles
+from incentives.models import BudgetCeiling
+from jamsosratu.models import EnrolmentMember
+from pmks.models import Household, Person
+from tests.factories import (
+    DESA_LEBAK,
+    EnrolmentFactory,
+    PersonFactory,
+    cycle_with_tranches,
+)
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/"
+
+
+def _field_error(response, field: str) -> str:
+    assert response.status_code == 400, (response.status_code, response.content)
+    body = response.json()
+    assert body["code"] and body["detail"]
+    return " ".join(body["errors"][field])
+
+
+@pytest.fixture
+def keuangan(make_user):
+    return make_user(roles.KEUANGAN)
+
+
+@pytest.mark.parametrize("value", ["²", "٢٠٢٦", "0", "99999", "-1", "2026.0", " "])
+def test_jamsosratu_coverage_cycle_is_checked(api_as, province_operator, value):
+    cycle_with_tranches(2026)
+    response = api_as(province_operator).get(f"{API}jamsosratu/coverage/", {"cycle": value})
+    assert "tahun" in _field_error(response, "cycle").lower()
+
+
+def test_jamsosratu_coverage_unknown_cycle_is_not_found(api_as, province_operator):
+    response = api_as(province_operator).get(f"{API}jamsosratu/coverage/", {"cycle": 2031})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("value", ["99999", "0", "²", "abc", "١٩٩٩"])
+def test_realisation_year_is_checked(api_as, keuangan, value):
+    response = api_as(keuangan).get(f"{API}incentives/runs/realisation/",
+                                    {"year": value, "fmt": "csv"})
+    assert "tahun" in _field_error(response, "year").lower()
+
+
+def test_realisation_valid_year_still_works(api_as, keuangan):
+    response = api_as(keuangan).get(f"{API}incentives/runs/realisation/",
+                                    {"year": "2026", "fmt": "csv"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0000-01", "2026-13", "²０２６-01", "2026-1", "99999-01"])
+def test_psks_coverage_month_is_checked(api_as, province_operator, value):
+    response = api_as(province_operator).get(f"{API}psks/coverage/", {"month": value})
+    assert "bulan" in _field_error(response, "month").lower()
+
+
+@pytest.mark.parametrize("value", ["0000-01", "2026-00", "10000-01"])
+def test_payout_run_period_is_checked(api_as, keuangan, value):
+    response = api_as(keuangan).post(f"{API}incentives/runs/", {"period": value},
+                                     format="json")
+    assert "bulan" in _field_error(response, "period").lower()
+
+
+def test_options_on_person_by_nik_describes_the_upsert(api_as, pandeglang_operator):
+    person = PersonFactory()
+    response = api_as(pandeglang_operator).options(
+        f"{API}pmks/persons/by-nik/{person.nik}/")
+    assert response.status_code == 200, response.content
+    assert "name" in response.json()["actions"]["PUT"]
+
+
+def test_admin_auditlog_of_an_out_of_area_or_missing_record_is_404(client, pandeglang_operator):
+    lebak = PersonFactory(desa_id=DESA_LEBAK)
+    client.force_login(pandeglang_operator)
+    for pk in (lebak.pk, 987654):
+        response = client.get(f"/admin/pmks/person/{pk}/auditlog/")
+        assert response.status_code == 404, pk
+    own = PersonFactory()
+    assert client.get(f"/admin/pmks/person/{own.pk}/auditlog/").status_code == 200
+
+
+def _enrolled_household():
+    enrolment = EnrolmentFactory(cycle=cycle_with_tranches(2026))
+    member = PersonFactory(household=enrolment.household, desa_id=enrolment.desa_id)
+    enrolment.household.head = member
+    enrolment.household.save()
+    EnrolmentMember.objects.create(enrolment=enrolment, person=member, condition="balita")
+    return enrolment.household, member
+
+
+def test_deleting_a_household_with_a_jamsosratu_enrolment_is_refused(api_as,
+                                                                     pandeglang_operator):
+    household, member = _enrolled_household()
+    entries = LogEntry.objects.count()
+    response = api_as(pandeglang_operator).delete(f"{API}pmks/households/{household.pk}/")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert "jamsosratu" in str(body).lower()
+    household.refresh_from_db()
+    member.refresh_from_db()
+    assert household.head_id == member.pk and member.household_id == household.pk
+    assert LogEntry.objects.count() == entries
+
+
+def test_deleting_a_person_enrolled_in_jamsosratu_is_refused(api_as, pandeglang_operator):
+    household, member = _enrolled_household()
+    response = api_as(pandeglang_operator).delete(f"{API}pmks/persons/{member.pk}/")
+    assert response.status_code == 400, response.content
+    assert "jamsosratu" in str(response.json()).lower()
+    assert Person.objects.filter(pk=member.pk).exists()
+    assert Household.objects.get(pk=household.pk).head_id == member.pk
+
+
+def test_ceilings_honour_idempotency_key_and_go_through_the_service(api_as, make_user):
+    client = api_as(make_user(roles.ADMIN))
+    body = {"year": 2026, "component": "insentif", "funding_source": "apbd_provinsi",
+            "amount": "1000000000", "legal_basis": "DPA 2026"}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "pagu-2026-1"}
+    first = client.post(f"{API}incentives/ceilings/", body, format="json", **headers)
+    assert first.status_code == 201, first.content
+    again = client.post(f"{API}incentives/ceilings/", body, format="json", **headers)
+    assert (again.status_code, again.json()["id"], again["Idempotent-Replayed"]) == (
+        201, first.json()["id"], "true")
+    assert BudgetCeiling.objects.count() == 1
+    # the same pagu under a new key: refused naming the fields, in Indonesian
+    other = client.post(f"{API}incentives/ceilings/", body, format="json",
+                        HTTP_IDEMPOTENCY_KEY="pagu-2026-2")
+    assert other.status_code == 400
+    assert "sudah ada" in str(other.json()).lower()
+    assert BudgetCeiling.objects.get().amount == Decimal("1000000000")
+    audit = LogEntry.objects.filter(content_type__model="budgetceiling")
+    assert audit.count() in (0, 1)
