@@ -1,0 +1,25 @@
+"""Response headers every surface needs, set in one place."""
+
+from django.utils.cache import add_never_cache_headers
+
+from dinsos.api.throttling import quota_headers
+
+
+class ResponseHeadersMiddleware:
+    """- ``Cache-Control: no-store`` (Django's never-cache set) on every API response and on
+      every page served to a signed-in user: they carry personal data (UU 27/2022) that must
+      not stay in a browser or proxy cache. Static files never reach this middleware
+      (whitenoise answers them first).
+    - The API quota headers recorded by the throttles (``dinsos.api.throttling``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        for name, value in quota_headers(request).items():
+            response[name] = value
+        return response
