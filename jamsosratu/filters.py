@@ -1,13 +1,13 @@
 import django_filters
 
-from dinsos.filters import WilayahCodeFilter
+from dinsos.filters import IntegerFilter, WilayahCodeFilter
 from jamsosratu import choices
 from jamsosratu.models import Commitment, Enrolment, Payment, Verification
 
 
 class EnrolmentFilterSet(django_filters.FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
-    cycle = django_filters.NumberFilter(field_name="cycle__year", label="Tahun siklus")
+    cycle = IntegerFilter(field_name="cycle__year", label="Tahun siklus")
     status = django_filters.MultipleChoiceFilter(choices=choices.EnrolmentStatus.choices)
 
     class Meta:
@@ -35,8 +35,8 @@ class CommitmentFilterSet(django_filters.FilterSet):
 
 class PaymentFilterSet(django_filters.FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
-    cycle = django_filters.NumberFilter(field_name="tranche__cycle__year")
-    tranche = django_filters.NumberFilter(field_name="tranche__number")
+    cycle = IntegerFilter(field_name="tranche__cycle__year")
+    tranche = IntegerFilter(field_name="tranche__number")
     status = django_filters.MultipleChoiceFilter(choices=choices.PaymentStatus.choices)
 
     class Meta:

@@ -5,15 +5,15 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import FundingSource, Pillar, Sex
-from dinsos.filters import WilayahCodeFilter, identifier_filter
+from dinsos.filters import IntegerFilter, WilayahCodeFilter, identifier_filter
 from pmks import choices
 from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
 
 class HouseholdFilterSet(django_filters.FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
-    decile = django_filters.NumberFilter(label=_("Desil"))
-    decile_max = django_filters.NumberFilter(field_name="decile", lookup_expr="lte",
+    decile = IntegerFilter(label=_("Desil"))
+    decile_max = IntegerFilter(field_name="decile", lookup_expr="lte",
                                              label=_("Desil paling tinggi"))
     q = django_filters.CharFilter(method="search", label=_("Cari No. KK, alamat, kepala"))
 
@@ -40,7 +40,7 @@ class PersonFilterSet(django_filters.FilterSet):
     birth_date_to = django_filters.DateFilter(field_name="birth_date", lookup_expr="lte")
     tanpa_nik = django_filters.BooleanFilter(field_name="nik", lookup_expr="isnull",
                                              label=_("Tanpa NIK"))
-    household = django_filters.NumberFilter(field_name="household_id")
+    household = IntegerFilter(field_name="household_id")
     q = django_filters.CharFilter(method="search", label=_("Cari NIK atau nama"))
 
     class Meta:
@@ -94,7 +94,7 @@ class ServiceFilterSet(django_filters.FilterSet):
 class DuplicateCandidateFilterSet(django_filters.FilterSet):
     wilayah = WilayahCodeFilter(field_name="person_a__desa")
     status = django_filters.MultipleChoiceFilter(choices=choices.DuplicateStatus.choices)
-    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    min_score = IntegerFilter(field_name="score", lookup_expr="gte")
 
     class Meta:
         model = DuplicateCandidate

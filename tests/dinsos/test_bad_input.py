@@ -141,3 +141,23 @@ def test_ceilings_honour_idempotency_key_and_go_through_the_service(api_as, make
     assert BudgetCeiling.objects.get().amount == Decimal("1000000000")
     audit = LogEntry.objects.filter(content_type__model="budgetceiling")
     assert audit.count() in (0, 1)
+
+
+# --- the same classes of bug on every list endpoint -----------------------------------------
+
+HOSTILE = ["²", "99999999999999999999", "0000-01", "1.5"]
+PARAMS = ["page", "page_size", "year", "cycle", "month", "period", "on", "fmt", "wilayah",
+          "household", "decile", "min_score", "tranche", "ordering", "level"]
+
+
+def test_no_list_endpoint_answers_500_to_hostile_query_values(api_as, make_user):
+    from drf_spectacular.generators import EndpointEnumerator
+
+    client = api_as(make_user(roles.ADMIN))
+    lists = sorted({path for path, _r, method, _v in EndpointEnumerator().get_api_endpoints()
+                    if method == "GET" and path.startswith(API) and "{" not in path})
+    assert len(lists) > 30
+    for path in lists:
+        for value in HOSTILE:
+            response = client.get(path, dict.fromkeys(PARAMS, value))
+            assert response.status_code < 500, (path, value)
