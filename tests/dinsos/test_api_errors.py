@@ -2,6 +2,7 @@
 ``{"detail": "…", "code": "…"}`` plus ``"errors": {field: […]}`` when fields (or the body) are
 at fault. Every endpoint enumerated from the URL conf is walked through its error paths."""
 
+import json
 import re
 
 import pytest
@@ -154,3 +155,14 @@ def test_every_endpoint_answers_errors_in_one_indonesian_shape(admin_client):
                 assert_error_shape(response, 405)
             checked += 1
     assert checked > 100
+
+
+def test_server_errors_under_the_api_keep_the_shape():
+    from django.test import RequestFactory
+
+    from dinsos.api.errors import api_server_error
+
+    response = api_server_error(RequestFactory().get("/api/v1/pmks/persons/"))
+    assert response.status_code == 500
+    assert json.loads(response.content) == {"detail": "Terjadi kesalahan di server.",
+                                            "code": "server_error"}
