@@ -138,8 +138,8 @@ def test_token_of_a_deactivated_user_is_refused(operator):
     operator.save()
     response = get_me(key)
     assert response.status_code == 401
-    # DRF's Indonesian catalogue translates knox's message (typo "akfif" is upstream's).
-    assert response.json() == {"detail": "Pengguna tidak akfif atau telah dihapus.",
+    # The project catalog (locale/id) corrects the typo of DRF's ("akfif").
+    assert response.json() == {"detail": "Pengguna tidak aktif atau telah dihapus.",
                                "code": "authentication_failed"}
 
 
