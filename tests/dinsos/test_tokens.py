@@ -127,7 +127,8 @@ def test_expired_token_is_401_json_and_deleted(operator):
     assert response.status_code == 401
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
-    assert body == {"detail": "Token tidak sah atau sudah kedaluwarsa.", "code": "authentication_failed"}
+    assert body == {"detail": "Token tidak sah atau sudah kedaluwarsa.",
+                    "code": "authentication_failed"}
     assert response["WWW-Authenticate"] == "Token"
     assert not AuthToken.objects.filter(pk=token.pk).exists()
 
