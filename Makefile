@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test venv lint migrate seed clean-var
+.PHONY: run test bench venv lint migrate seed clean-var
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,17 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile
 
-## make test: the whole suite (SQLite by default; DATABASE_URL/CELERY_BROKER_URL select PostgreSQL/Redis)
+## make test: the whole suite (SQLite by default; DATABASE_URL/CELERY_BROKER_URL select PostgreSQL/Redis),
+## one pytest-xdist worker per core (TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+## make bench: scale tests and the province-scale benchmarks on PostgreSQL (README "Benchmarks");
+## BENCH_SIZES=10k (default), 100k or 1M persons
+bench: venv
+	$(BIN)/python -m pytest -m bench $(PYTEST_ARGS)
+	$(BIN)/python -m bench
 
 lint: venv
 	$(BIN)/ruff check .

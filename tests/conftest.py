@@ -1,8 +1,21 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
 from dinsos import roles
 from tests.factories import UserFactory, office_for
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every worker has its own test database (pytest-django) and its own
+    cache key prefix, so user ids that repeat across workers never share a throttle counter."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from django.conf import settings
+
+        for cache in settings.CACHES.values():
+            cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}{worker}"
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,8 @@ def run_python(*args: str, **env: str) -> subprocess.CompletedProcess:
         "ab" * 40,  # long but fewer than 5 distinct characters
         STRONG_KEY[:49],  # one character short of 50
     ],
-)
+    ids=["short", "django-insecure", "few-distinct", "49-characters"],  # the same in every
+)                                                                        # pytest-xdist worker
 def test_insecure_secret_key_is_refused_without_debug(key):
     result = run_python("-c", SETUP, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=key)
     assert result.returncode != 0

@@ -598,6 +598,7 @@ def measure(actor, path) -> tuple[int, float, object]:
     return (tracemalloc.get_traced_memory()[1] - start, time.process_time() - cpu, report)
 
 
+@pytest.mark.bench
 def test_memory_stays_flat_with_file_size(province_operator, tmp_path):
     small, big = tmp_path / "kecil.csv", tmp_path / "besar.csv"
     write_big_csv(small, 2_000, offset=0)
