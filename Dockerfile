@@ -44,4 +44,6 @@ RUN DJANGO_DEBUG=0 \
 
 EXPOSE 8000
 
-CMD ["gunicorn", "dinsos.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Workers, threads and timeout sized to the cores: dinsos/gunicorn.py (WEB_CONCURRENCY,
+# GUNICORN_THREADS, GUNICORN_TIMEOUT override them).
+CMD ["gunicorn", "dinsos.wsgi:application", "--bind", "0.0.0.0:8000", "--config", "python:dinsos.gunicorn"]

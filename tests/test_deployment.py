@@ -262,3 +262,24 @@ def test_ci_script_is_executable_and_tests_both_backends():
 def test_ci_script_parses_as_bash():
     result = subprocess.run(["bash", "-n", str(ci_script())], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- gunicorn --------------------------------------------------------------------------------
+
+
+def test_gunicorn_is_sized_to_the_cores_in_the_image_and_compose(services, monkeypatch):
+    """One sync worker made every user wait behind one slow request (issue #11): the image and
+    compose start gunicorn with dinsos/gunicorn.py — 2 x cores + 1 threaded workers, a timeout
+    that a normal request never reaches."""
+    import importlib
+    import multiprocessing
+
+    for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    config = importlib.reload(importlib.import_module("dinsos.gunicorn"))
+    assert config.workers == 2 * multiprocessing.cpu_count() + 1
+    assert (config.worker_class, config.threads) == ("gthread", 4)
+    assert 30 <= config.timeout <= 120
+    cmd = [args for keyword, args in dockerfile_instructions() if keyword == "CMD"][-1]
+    assert "python:dinsos.gunicorn" in cmd
+    assert "--config python:dinsos.gunicorn" in command_text(services["web"])
