@@ -31,7 +31,7 @@ run: venv
 ## one pytest-xdist worker per core (TEST_WORKERS=0 runs it in one process)
 TEST_WORKERS ?= auto
 test: venv
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## make bench: scale tests and the province-scale benchmarks on PostgreSQL (README "Benchmarks");
 ## BENCH_SIZES=10k (default), 100k or 1M persons

@@ -1,10 +1,23 @@
 import os
 
 import pytest
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.test import APIClient
 
 from dinsos import roles
 from tests.factories import UserFactory, office_for
+
+
+class WorkerRedisCache(RedisCache):
+    """Under pytest-xdist: ``clear()`` removes only this worker's keys (its KEY_PREFIX), not the
+    whole Redis database that the other workers share."""
+
+    def clear(self):
+        client = self._cache.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start:start + 1000])
+        return True
 
 
 def pytest_configure(config):
@@ -16,6 +29,8 @@ def pytest_configure(config):
 
         for cache in settings.CACHES.values():
             cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}{worker}"
+            if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+                cache["BACKEND"] = "tests.conftest.WorkerRedisCache"
 
 
 @pytest.fixture(autouse=True)
