@@ -63,7 +63,9 @@ def identifier_filter(queryset, field: str, value: str, *, request, full_perm: s
     """Search by NIK / No. KK. Users who see identifiers whole may search by prefix; read-only
     roles, who see them masked, only by the complete number, so the hidden digits can't be
     found one at a time (UU 27/2022)."""
+    if len(value) == 16:  # the whole number: exact equality, the unique index answers it
+        return queryset.filter(**{field: value})
     user = getattr(request, "user", None)
     if user is not None and user.has_perm(full_perm):
         return queryset.filter(**{f"{field}__startswith": value})
-    return queryset.filter(**{field: value}) if len(value) == 16 else queryset.none()
+    return queryset.none()

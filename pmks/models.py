@@ -131,7 +131,12 @@ class Person(TimeStamped):
         verbose_name = _("orang")
         verbose_name_plural = _("orang")
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["desa", "birth_date"], name="pmks_person_desa_birth")]
+        indexes = [
+            models.Index(fields=["desa", "birth_date"], name="pmks_person_desa_birth"),
+            # the default ordering of the lists, over the persons that are not merged away
+            models.Index(fields=["name", "id"], condition=Q(merged_into__isnull=True),
+                         name="pmks_person_active_name"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(life_status="hidup") | Q(life_status_date__isnull=False),
@@ -227,7 +232,8 @@ class Case(TimeStamped):
                 name="pmks_case_one_subject",
             ),
         ]
-        indexes = [models.Index(fields=["status", "category"], name="pmks_case_status_cat")]
+        indexes = [models.Index(fields=["status", "category"], name="pmks_case_status_cat"),
+                   models.Index(fields=["-identified_on", "-id"], name="pmks_case_order")]
 
     def __str__(self):
         return f"{self.category.name} — {self.person or self.household}"
@@ -304,6 +310,7 @@ class Service(TimeStamped):
         verbose_name = _("layanan")
         verbose_name_plural = _("layanan")
         ordering = ["-start_date", "-id"]
+        indexes = [models.Index(fields=["-start_date", "-id"], name="pmks_service_order")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
@@ -355,6 +362,7 @@ class DuplicateCandidate(models.Model):
         verbose_name = _("kandidat duplikat")
         verbose_name_plural = _("kandidat duplikat")
         ordering = ["-score", "id"]
+        indexes = [models.Index(fields=["-score", "id"], name="pmks_duplicate_order")]
         constraints = [
             models.UniqueConstraint(fields=["person_a", "person_b"], name="pmks_duplicate_pair"),
             models.CheckConstraint(

@@ -1,7 +1,8 @@
 """Reads of the registry: each applies the user's scope and the FilterSet, so the API, the
 staff pages and the exports return the same rows."""
 
-from django.db.models import Count, Prefetch
+from django.db.models import Func, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from dinsos.scoping import area_q, user_area
@@ -15,11 +16,19 @@ from pmks.filters import (
 from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
 
+def _member_count():
+    """Members of one household, counted per row of the page (a correlated subquery) instead
+    of grouping every member of the area before the page is cut."""
+    members = (Person.objects.filter(household=OuterRef("pk")).order_by()
+               .annotate(n=Func("pk", function="COUNT")).values("n"))
+    return Coalesce(Subquery(members, output_field=IntegerField()), 0)
+
+
 def household_list(*, user, filters=None):
     qs = (
         Household.objects.for_user(user)
         .select_related("desa", "head")
-        .annotate(member_count=Count("members"))
+        .annotate(member_count=_member_count())
     )
     return HouseholdFilterSet(filters, qs).qs if filters is not None else qs
 

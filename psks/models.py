@@ -43,6 +43,7 @@ class Worker(TimeStamped):
         verbose_name = _("tenaga PSKS")
         verbose_name_plural = _("tenaga PSKS")
         ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name", "id"], name="psks_worker_name")]
 
     def __str__(self):
         return f"{self.name} ({mask_nik(self.nik)})"
