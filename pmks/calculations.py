@@ -90,32 +90,45 @@ def duplicate_score(
 ) -> tuple[int, list[str]]:
     """Score 0–100 and the reasons for a pair of persons; 0 means "not a candidate".
 
-    - NIKs one typo apart with the same birth date: 95 (+ the name evidence).
-    - Same birth date and kecamatan, names equal after normalisation: 90.
-    - Same birth date and kecamatan, names similar (≥ 0.88): 60–85 by similarity.
+    Every candidate needs the same birth date and names that agree (equal after normalisation,
+    or similar ≥ 0.88): twins and people born the same day in a neighbouring kecamatan have
+    NIKs one digit apart, so a NIK typo alone proves nothing.
+
+    - NIKs one typo apart and the names agree: 95, wherever the two live.
+    - Same kecamatan, names equal after normalisation: 90.
+    - Same kecamatan, names similar: 60–85 by similarity.
     Two different, valid NIKs that are not one typo apart are different people: 0.
     """
-    reasons: list[str] = []
-    similarity = name_similarity(key_a, key_b)
     typo = nik_one_typo_apart(nik_a, nik_b)
-    if nik_a and nik_b and nik_a != nik_b and not typo:
+    if not same_birth_date or (nik_a and nik_b and nik_a != nik_b and not typo):
         return 0, []
-    score = 0
-    if typo and same_birth_date:
-        score = 95
-        reasons.append("nik_satu_digit_berbeda")
-    if same_birth_date and same_kecamatan:
-        if similarity == 1.0:
-            score = max(score, 90)
-            reasons.append("nama_sama_setelah_normalisasi")
-        elif similarity >= NAME_THRESHOLD:
-            score = max(score, int(60 + (similarity - NAME_THRESHOLD) / (1 - NAME_THRESHOLD) * 25))
-            reasons.append("nama_mirip")
-    if reasons:
-        reasons.append("tanggal_lahir_sama")
-        if same_kecamatan:
-            reasons.append("kecamatan_sama")
-    return (score, reasons) if score else (0, [])
+    similarity = name_similarity(key_a, key_b)
+    if similarity < NAME_THRESHOLD:
+        return 0, []
+    name = "nama_sama_setelah_normalisasi" if similarity == 1.0 else "nama_mirip"
+    place = ["kecamatan_sama"] if same_kecamatan else []
+    if typo:
+        return 95, ["nik_satu_digit_berbeda", name, "tanggal_lahir_sama", *place]
+    if not same_kecamatan:
+        return 0, []
+    if similarity == 1.0:
+        return 90, [name, "tanggal_lahir_sama", *place]
+    score = int(60 + (similarity - NAME_THRESHOLD) / (1 - NAME_THRESHOLD) * 25)
+    return score, [name, "tanggal_lahir_sama", *place]
+
+
+def blocking_keys(*, name_key: str, desa_id: str, nik: str | None) -> list[tuple]:
+    """Among persons born on one day, only those that share one of these keys are compared, so
+    the work grows with the number of persons, not with its square: the kecamatan (names are
+    compared inside it), the start and the end of the name key (a one-letter typo leaves one
+    of them whole), and the NIK without its serial or without its region (a mistyped digit
+    leaves one of them whole)."""
+    keys = [("kecamatan", desa_id[:8])]
+    if name_key:
+        keys += [("awal_nama", name_key[:4]), ("akhir_nama", name_key[-4:])]
+    if nik:
+        keys += [("nik_tanpa_nomor_urut", nik[:12]), ("nik_tanpa_wilayah", nik[6:])]
+    return keys
 
 
 # --- case workflow ----------------------------------------------------------------------------

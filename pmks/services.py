@@ -3,6 +3,7 @@ object (field validators, constraints, cross-field rules) before saving; the aud
 written by the registered models, whoever calls."""
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations, groupby
 from operator import itemgetter
@@ -302,10 +303,20 @@ def _flush_candidates(candidates: list[DuplicateCandidate]) -> None:
     candidates.clear()
 
 
+def _candidate_pairs(group: list) -> set[tuple[int, int]]:
+    """Index pairs of one birth date's persons that share a blocking key."""
+    buckets: dict[tuple, list[int]] = defaultdict(list)
+    for index, (_pk, nik, key, desa_id, _born) in enumerate(group):
+        for block in calculations.blocking_keys(name_key=key, desa_id=desa_id, nik=nik):
+            buckets[block].append(index)
+    return {pair for members in buckets.values() if len(members) > 1
+            for pair in combinations(members, 2)}
+
+
 def duplicates_find(*, user, wilayah: str | None = None, chunk_size: int = 5000) -> DuplicateScan:
-    """Scan persons for likely duplicates, streaming: one ordered pass by birth date, pairs
-    compared only inside a birth date (and, for names, inside a kecamatan). Memory holds one
-    birth date's group at a time."""
+    """Scan persons for likely duplicates, streaming: one ordered pass by birth date; inside a
+    birth date only persons that share a blocking key are compared (see
+    ``calculations.blocking_keys``). Memory holds one birth date's group at a time."""
     qs = Person.objects.for_user(user).filter(merged_into__isnull=True)
     if wilayah:
         qs = qs.filter(area_q("desa", wilayah))
@@ -319,7 +330,8 @@ def duplicates_find(*, user, wilayah: str | None = None, chunk_size: int = 5000)
     for _birth_date, group in groupby(rows, key=itemgetter(4)):
         group = list(group)
         scan.persons += len(group)
-        for a, b in combinations(group, 2):
+        for i, j in _candidate_pairs(group):
+            a, b = group[i], group[j]
             score, reasons = calculations.duplicate_score(
                 key_a=a[2], key_b=b[2], same_kecamatan=a[3][:8] == b[3][:8],
                 same_birth_date=True, nik_a=a[1], nik_b=b[1],

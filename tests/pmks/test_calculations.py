@@ -6,6 +6,7 @@ import itertools
 import pytest
 
 from pmks.calculations import (
+    blocking_keys,
     case_transition_allowed,
     duplicate_score,
     name_key,
@@ -203,9 +204,13 @@ SIMILAR_NAME = ["nama_mirip", "tanggal_lahir_sama", "kecamatan_sama"]
         ("Budi Santoso", "Budi Santoso", True, NIK, "3601011708800002", 95,
          ["nik_satu_digit_berbeda", *SAME_NAME]),
         ("Budi Santoso", "Budi Santosa", False, NIK, "3601011708800010", 95,
-         ["nik_satu_digit_berbeda", "tanggal_lahir_sama"]),
-        ("Budi Santoso", "Dewi Lestari", False, NIK, "3601011708800002", 95,
-         ["nik_satu_digit_berbeda", "tanggal_lahir_sama"]),
+         ["nik_satu_digit_berbeda", "nama_mirip", "tanggal_lahir_sama"]),
+        # ... but only when the names agree: twins, and people born the same day in a
+        # neighbouring kecamatan, have NIKs one digit apart too (issue #11: precision 0.04)
+        ("Budi Santoso", "Dewi Lestari", False, NIK, "3601011708800002", 0, []),
+        ("Ahmad Hidayat", "Agus Hidayat", True, NIK, "3601011708800002", 0, []),
+        ("Budi Santoso", "Budi Santoso", False, NIK, "3601021708800001", 95,
+         ["nik_satu_digit_berbeda", "nama_sama_setelah_normalisasi", "tanggal_lahir_sama"]),
         # two different valid NIKs that are not one typo apart: different people
         ("Budi Santoso", "Budi Santoso", True, NIK, "3601011708800033", 0, []),
         ("Muhammad Rizky", "M. Rizky", True, NIK, "3601011708800345", 0, []),
@@ -249,6 +254,25 @@ def test_duplicate_score_grows_with_name_similarity():
     assert score("muhamadrizkya") == 76  # similarity 0.96
     assert score("muhamadrizki") == 67  # similarity 0.92
     assert score("muhamadriski") == 0  # similarity 0.83, below the 0.88 threshold
+
+
+# --- blocking ---------------------------------------------------------------------------------
+
+
+def test_blocking_keys_survive_one_typo():
+    """A one-letter typo in the name leaves the start or the end of the key; a mistyped NIK
+    digit leaves the NIK without its serial or without its region."""
+    def keys(name, desa, nik):
+        return set(blocking_keys(name_key=name_key(name), desa_id=desa, nik=nik))
+
+    original = keys("Bambang Wahyudi", "36.01.14.2007", "3601142112670001")
+    typo_in_name = keys("Batbang Wahyudi", "36.02.01.2001", None)
+    serial_typo = keys("Bambang Wahyudi", "36.71.01.1001", "3601142112670010")
+    region_typo = keys("Bambang Wahyudi", "36.71.01.1001", "3601152112670001")
+    assert original & typo_in_name == {("akhir_nama", "yudi")}
+    assert ("nik_tanpa_nomor_urut", "360114211267") in original & serial_typo
+    assert ("nik_tanpa_wilayah", "2112670001") in original & region_typo
+    assert not keys("Dewi Lestari", "36.03.01.2001", None) & typo_in_name
 
 
 # --- case workflow ----------------------------------------------------------------------------

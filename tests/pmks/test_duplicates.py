@@ -4,13 +4,15 @@ the find_duplicates command."""
 import datetime
 import importlib.util
 import io
+import itertools
 
 import pytest
 from auditlog.models import LogEntry
 from django.core.management import call_command
 
+from dinsos.models import Wilayah
 from dinsos.validators import build_nik
-from pmks import services
+from pmks import calculations, services
 from pmks.models import DuplicateCandidate, Household, Person, PersonMerge
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, HouseholdFactory
 from tests.helpers import ids, results
@@ -25,7 +27,9 @@ PERSONS = "/api/v1/pmks/persons/"
 
 SAME_NAME = ["nama_sama_setelah_normalisasi", "tanggal_lahir_sama", "kecamatan_sama"]
 SIMILAR_NAME = ["nama_mirip", "tanggal_lahir_sama", "kecamatan_sama"]
-NIK_TYPO = ["nik_satu_digit_berbeda", "tanggal_lahir_sama"]
+# a NIK typo counts only with names that agree, and the reasons say which way they agree
+NIK_TYPO_SIMILAR = ["nik_satu_digit_berbeda", "nama_mirip", "tanggal_lahir_sama"]
+NIK_TYPO_SAME = ["nik_satu_digit_berbeda", "nama_sama_setelah_normalisasi", "tanggal_lahir_sama"]
 
 D_RIZKY = datetime.date(1990, 5, 10)
 D_SITI = datetime.date(1992, 7, 21)
@@ -82,9 +86,9 @@ EXPECTED = {
     ("rizky", "rizki"): (67, SIMILAR_NAME),
     ("siti1", "siti2"): (90, SAME_NAME),
     ("fauzi1", "fauzi2"): (90, SAME_NAME),
-    ("budi1", "budi2"): (95, NIK_TYPO),
+    ("budi1", "budi2"): (95, NIK_TYPO_SIMILAR),
     ("rudi1", "rudi2"): (90, SAME_NAME),
-    ("yanti1", "yanti2"): (95, NIK_TYPO),
+    ("yanti1", "yanti2"): (95, NIK_TYPO_SAME),
 }
 
 
@@ -117,6 +121,43 @@ def test_scan_finds_exactly_the_planted_pairs(planted, province_operator):
     assert (scan.persons, scan.pairs) == (19, 6)
     assert stored_rows() == expected_rows(planted)
     assert all(c.person_a_id < c.person_b_id for c in DuplicateCandidate.objects.all())
+
+
+def test_twins_with_neighbouring_niks_are_not_paired(province_operator):
+    """Twins: one household, one birth date, NIK serials one apart, different names. The NIK
+    typo rule alone scored them 95 (issue #11); now it needs the names to agree."""
+    household = HouseholdFactory()
+    born = datetime.date(2010, 4, 4)
+    with_nik("Ahmad Hidayat", born, "L", 7001, household=household)
+    with_nik("Agus Hidayat", born, "L", 7002, household=household)
+    with_nik("Dadang Suryana", born, "L", 7003, desa=DESA_CIMANGGU, kecamatan="36.01.02")
+    scan = services.duplicates_find(user=province_operator)
+    assert (scan.persons, scan.pairs) == (3, 0)
+    assert not DuplicateCandidate.objects.exists()
+
+
+def test_one_birth_date_compares_only_persons_that_share_a_block(province_operator,
+                                                                 monkeypatch):
+    """60 persons born on one day in different desa with unrelated names: the old scan
+    compared all 1,770 pairs (N² growth); blocking compares only pairs sharing a key."""
+    born = datetime.date(1985, 2, 2)
+    desa = list(Wilayah.objects.filter(tingkat="desa", kode__startswith="36.0")
+                .order_by("kode").values_list("kode", flat=True)[::13][:60])
+    given = ["Abdul", "Bambang", "Cecep", "Dadang", "Endang", "Firman", "Gilang", "Hasan",
+             "Iwan", "Jajang", "Komar", "Lukman", "Mamat", "Nandang", "Oman"]
+    family = ["Pratama", "Qodir", "Rusli", "Sobari"]
+    for i, code in enumerate(desa):
+        person(f"{given[i % 15]} {family[i // 15]}", born, "L", code)
+    compared = []
+    real_score = calculations.duplicate_score
+    monkeypatch.setattr(calculations, "duplicate_score",
+                        lambda **kw: compared.append(kw) or real_score(**kw))
+    scan = services.duplicates_find(user=province_operator)
+    assert (scan.persons, scan.pairs) == (60, 0)
+    # the pairs that share a given name, a family name or a kecamatan — and no others
+    sharing = [(a, b) for a, b in itertools.combinations(range(60), 2)
+               if a % 15 == b % 15 or a // 15 == b // 15 or desa[a][:8] == desa[b][:8]]
+    assert len(compared) == len(sharing) < 1770 // 3
 
 
 def test_scan_works_in_small_chunks(planted, province_operator):
@@ -322,7 +363,7 @@ def test_list_shows_scores_reasons_and_filters(planted, province_operator, api_a
     assert [r["score"] for r in rows] == [95, 95, 90, 90, 90, 67]
     budi = pair(planted, "budi1", "budi2")
     row = next(r for r in rows if r["id"] == budi.pk)
-    assert row["reasons"] == NIK_TYPO
+    assert row["reasons"] == NIK_TYPO_SIMILAR
     assert {row["person_a"]["id"], row["person_b"]["id"]} == {planted["budi1"].pk,
                                                               planted["budi2"].pk}
     assert row["person_a"]["nik"] == planted["budi1"].nik  # whole for an operator
