@@ -1,0 +1,447 @@
+"""The benchmark jobs, one per row of issue #11's table. Each measures the system's own code
+path and a baseline on the same data in the same run (so a shared machine cancels out)."""
+
+import csv
+import datetime
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from django.db import connection
+
+from bench.generator import Registry, workforce
+from bench.harness import measure, p95, timed_sql
+from bench.report import Result, Table, seconds
+
+IMPORT_MAX = int(os.environ.get("BENCH_IMPORT_MAX", "100000"))
+PERIOD = datetime.date(2026, 1, 1)
+LIST_REQUESTS = int(os.environ.get("BENCH_LIST_REQUESTS", "20"))
+HTTP_SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "10"))
+HTTP_CLIENTS = 8
+
+
+def run_size(table: Table, size: str, persons: int, workers: int, *, only: set[str]) -> None:
+    from dinsos.models import User
+
+    actor, _created = User.objects.get_or_create(
+        username="bench", defaults={"is_superuser": True, "is_staff": True})
+    workdir = Path(tempfile.mkdtemp(prefix="dinsos-bench-"))
+    registry = Registry(persons, _desa_codes())
+    path = workdir / "registry.csv"
+    started = time.perf_counter()
+    index_keys = _write_csv(registry, path)
+    print(f"  generated {persons:,} persons in {registry.households:,} households "
+          f"({len(registry.planted):,} planted duplicate pairs) in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    _reset_registry()
+    if "import" in only and persons <= IMPORT_MAX:
+        import_jobs(table, size, actor, path)
+    else:
+        _load_registry(path)
+        if "import" in only:
+            table.add(Result("import_pmks", size, "not run", "", None, "≤ 5×", None,
+                             note=f"above BENCH_IMPORT_MAX={IMPORT_MAX:,}: registry loaded "
+                                  "by COPY"))
+    _analyze()
+    if {"payouts", "reports", "http"} & only:
+        _load_workforce(workers, actor)
+    if "payouts" in only:
+        payout_jobs(table, size, actor, workers)
+    if "reports" in only:
+        report_jobs(table, size, actor, workers)
+    if "lists" in only:
+        list_jobs(table, size, actor, persons)
+    if "http" in only:
+        http_jobs(table, size, actor, persons)
+    if "duplicates" in only:
+        duplicate_jobs(table, size, actor, persons, registry, index_keys)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def _desa_codes() -> list[str]:
+    from dinsos.choices import DESA_KELURAHAN
+    from dinsos.models import Wilayah
+
+    return list(Wilayah.objects.filter(tingkat__in=DESA_KELURAHAN).values_list("kode", flat=True))
+
+
+def _write_csv(registry: Registry, path: Path) -> dict[int, tuple]:
+    """The import file; returns how to find each planted row after loading: by NIK or by
+    (No. KK, name)."""
+    from pmks.importing import COLUMNS
+
+    header = [c.name for c in COLUMNS]
+    keys: dict[int, tuple] = {}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in registry:
+            values = row.import_values()
+            writer.writerow([values.get(c, "") for c in header])
+            keys[row.index] = (row.nik,) if row.nik else (row.no_kk, row.nama)
+    wanted = {i for pair in registry.planted for i in pair}
+    return {i: k for i, k in keys.items() if i in wanted}
+
+
+def _reset_registry() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE pmks_duplicatecandidate, pmks_person, pmks_household, "
+                       "auditlog_logentry RESTART IDENTITY CASCADE")
+
+
+def _analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _copy_staging(path: Path) -> float:
+    """Baseline of the import: COPY of the same file into a table with a unique index on NIK."""
+    from pmks.importing import COLUMNS
+
+    columns = ", ".join(f"{c.name} text" for c in COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_staging")
+        cursor.execute(f"CREATE TABLE bench_staging ({columns})")
+        cursor.execute("CREATE UNIQUE INDEX bench_staging_nik ON bench_staging (nik)")
+        started = time.perf_counter()
+        with path.open() as handle:
+            cursor.copy_expert("COPY bench_staging FROM STDIN WITH (FORMAT csv, HEADER true)",
+                               handle)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_staging")
+    return elapsed
+
+
+def _load_registry(path: Path) -> None:
+    """Above BENCH_IMPORT_MAX the registry is loaded set-based, straight from the staging
+    table (name keys computed in SQL-free Python while streaming the file)."""
+    from pmks.calculations import name_key
+
+    now = "now()"
+    with connection.cursor() as cursor, path.open() as handle, \
+            tempfile.TemporaryFile("w+") as buffer:
+        cursor.execute("CREATE TEMP TABLE bench_rows (no_kk text, alamat text, kode_desa text, "
+                       "desil smallint, nik text, nama text, name_key text, tanggal_lahir date, "
+                       "jenis_kelamin text, hubungan text)")
+        reader = csv.DictReader(handle)
+        writer = csv.writer(buffer)
+        for r in reader:
+            writer.writerow([r["no_kk"], r["alamat"], r["kode_desa"], r["desil"], r["nik"],
+                             r["nama"], name_key(r["nama"]), r["tanggal_lahir"],
+                             r["jenis_kelamin"], r["hubungan"]])
+        buffer.seek(0)
+        cursor.copy_expert("COPY bench_rows FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.execute(f"""
+            INSERT INTO pmks_household (no_kk, address, rt, rw, desa_id, decile, floor, wall,
+                water_source, lighting, cooking_fuel, toilet, created_at, updated_at)
+            SELECT DISTINCT ON (no_kk) no_kk, alamat, '', '', kode_desa, desil, '', '', '', '',
+                '', '', {now}, {now} FROM bench_rows ORDER BY no_kk""")
+        cursor.execute(f"""
+            INSERT INTO pmks_person (nik, name, name_key, birth_place, birth_date, sex,
+                household_id, relationship, desa_id, disability, schooling, occupation,
+                life_status, created_at, updated_at)
+            SELECT NULLIF(r.nik, ''), r.nama, r.name_key, '', r.tanggal_lahir, r.jenis_kelamin,
+                h.id, r.hubungan, r.kode_desa, 'tidak', '', '', 'hidup', {now}, {now}
+            FROM bench_rows r JOIN pmks_household h ON h.no_kk = r.no_kk""")
+        cursor.execute("""
+            UPDATE pmks_household h SET head_id = p.id FROM pmks_person p
+            WHERE p.household_id = h.id AND p.relationship = 'kepala'""")
+        cursor.execute("DROP TABLE bench_rows")
+
+
+def _load_workforce(n_workers: int, actor) -> None:
+    """Workers, their assignments, verified bank accounts and accepted reports for PERIOD."""
+    from django.utils import timezone
+
+    from dinsos.models import Office, User
+    from psks.models import ActivityReport, Assignment, Bank, BankAccount, Worker
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE incentives_payoutline, incentives_payoutrun, psks_activityreport, "
+                       "psks_bankaccount, psks_assignment, psks_worker RESTART IDENTITY CASCADE")
+    people = workforce(n_workers, _desa_codes())
+    now = timezone.now()
+    Worker.objects.bulk_create(
+        [Worker(nik=p["nik"], name=p["name"], sex=p["sex"], birth_date=p["birth_date"],
+                desa_id=p["desa"]) for p in people], batch_size=5000)
+    ids = dict(Worker.objects.values_list("nik", "id"))
+    office = Office.objects.order_by("pk").first()
+    Assignment.objects.bulk_create(
+        [Assignment(worker_id=ids[p["nik"]], role=p["role"], area_id=p["area"],
+                    decree_number=f"SK/{i}", decree_date=datetime.date(2024, 12, 1),
+                    decree_office=office, start_date=datetime.date(2025, 1, 1),
+                    end_date=datetime.date(2029, 12, 31) if p["role"] == "tksk" else None,
+                    funding_source="apbd_provinsi") for i, p in enumerate(people)],
+        batch_size=5000)
+    checker, _c = User.objects.get_or_create(username="bench-verifier")
+    bank = Bank.objects.order_by("pk").first()
+    BankAccount.objects.bulk_create(
+        [BankAccount(worker_id=ids[p["nik"]], bank=bank, account_number=f"{100000 + i:010d}",
+                     holder_name=p["name"], created_by=actor, verified_by=checker,
+                     verified_at=now, effective_from=datetime.date(2025, 1, 1))
+         for i, p in enumerate(people) if p["has_account"]], batch_size=5000)
+    ActivityReport.objects.bulk_create(
+        [ActivityReport(worker_id=ids[p["nik"]], period=PERIOD, status="diterima",
+                        submitted_at=now) for p in people if p["has_report"]], batch_size=5000)
+    _analyze()
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+def import_jobs(table: Table, size: str, actor, path: Path) -> None:
+    from pmks.importing import households_import
+
+    baseline = _copy_staging(path)
+    for job, goal in (("import_pmks", 5.0), ("re-import, nothing changes", 2.0)):
+        with measure() as m, path.open("rb") as handle:
+            report = households_import(actor=actor, fileobj=handle, filename=path.name,
+                                       dry_run=False)
+        rows = report.rows
+        ratio = m.seconds / baseline
+        rss_ok = m.peak_rss_mb <= 300 if job == "import_pmks" else True
+        table.add(Result(job, size, f"{seconds(m.seconds)} ({rows / m.seconds:,.0f} rows/s)",
+                         f"COPY + unique NIK index {seconds(baseline)}", ratio,
+                         f"≤ {goal:g}×" + (", RSS ≤ 300 MB" if job == "import_pmks" else ""),
+                         ratio <= goal and rss_ok, m.peak_rss_mb, m.query_count,
+                         note=f"{report.rejected} rows rejected"))
+
+
+def _insert_select_baseline(run_id: int) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_lines")
+        cursor.execute("CREATE TABLE bench_lines (LIKE incentives_payoutline)")
+    elapsed = timed_sql("INSERT INTO bench_lines SELECT * FROM incentives_payoutline "
+                        "WHERE run_id = %s", [run_id])
+    timed_sql("DROP TABLE bench_lines")
+    return elapsed
+
+
+def payout_jobs(table: Table, size: str, actor, workers: int) -> None:
+    from incentives import services
+
+    for job in ("compute_payouts, first computation", "recompute with lines present"):
+        with measure() as m:
+            run = services.run_compute(actor=actor, period=PERIOD)
+        lines = run.lines.count()
+        baseline = _insert_select_baseline(run.pk)
+        ratio = m.seconds / baseline
+        bounded = m.query_count <= 200
+        table.add(Result(job, f"{size} ({workers:,} workers, {lines:,} lines)",
+                         seconds(m.seconds), f"INSERT … SELECT {seconds(baseline)}", ratio,
+                         "≤ 3×, queries independent of W", ratio <= 3 and bounded,
+                         m.peak_rss_mb, m.query_count))
+
+
+def report_jobs(table: Table, size: str, actor, workers: int) -> None:
+    from django.test import Client
+
+    from incentives import reports
+    from incentives.models import PayoutRun
+
+    run = PayoutRun.objects.filter(period=PERIOD).first()
+    if run is None:
+        from incentives import services
+
+        run = services.run_compute(actor=actor, period=PERIOD)
+    started = time.perf_counter()
+    with connection.cursor() as cursor, tempfile.TemporaryFile("w+") as out:
+        cursor.copy_expert(f"COPY (SELECT * FROM incentives_payoutline WHERE run_id = {run.pk} "
+                           "ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)", out)
+    baseline = time.perf_counter() - started
+    for job, name, goal in (("Daftar Nominatif XLSX", "nominatif_xlsx", 5),
+                            ("Daftar Nominatif PDF", "nominatif_pdf", 20)):
+        build = getattr(reports, name, None)
+        if build is None:
+            table.add(Result(job, size, "not found", "", None, f"≤ {goal}×", None,
+                             note=f"incentives.reports.{name} is gone"))
+            continue
+        with measure() as m:
+            build(run)
+        ratio = m.seconds / baseline
+        table.add(Result(job, f"{size} ({workers:,} workers)", seconds(m.seconds),
+                         f"COPY lines TO CSV {seconds(baseline)}", ratio,
+                         f"≤ {goal}×, RSS ≤ 200 MB", ratio <= goal and m.peak_rss_mb <= 200,
+                         m.peak_rss_mb, m.query_count))
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(actor)
+    with measure() as m:
+        response = client.get(f"/api/v1/incentives/runs/{run.pk}/reports/nominatif-xlsx/")
+    table.add(Result("GET runs/<id>/reports/nominatif-xlsx/", f"{size} ({workers:,} workers)",
+                     f"{response.status_code} after {seconds(m.seconds)}", "", None,
+                     "no long work in a request (answer < 1 s)", m.seconds < 1.0,
+                     m.peak_rss_mb, m.query_count))
+
+
+def _page_times(client, url: str, n: int) -> tuple[list[float], list]:
+    times, last = [], None
+    for _i in range(n):
+        with measure() as m:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        times.append(m.seconds)
+        last = m
+    return times, last
+
+
+def list_jobs(table: Table, size: str, actor, persons: int) -> None:
+    from django.contrib import admin
+    from django.test import Client, RequestFactory
+
+    from pmks.models import Person
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(actor)
+    n = LIST_REQUESTS
+    households_sql = """
+        SELECT h.*, d.nama, p.name, (SELECT count(*) FROM pmks_person m
+                                     WHERE m.household_id = h.id) AS members
+        FROM pmks_household h JOIN dinsos_wilayah d ON d.kode = h.desa_id
+        LEFT JOIN pmks_person p ON p.id = h.head_id ORDER BY h.no_kk LIMIT 50"""
+    baseline = min(timed_sql(households_sql) for _i in range(n))
+    times, last = _page_times(client, "/api/v1/pmks/households/", n)
+    table.add(Result("households list, p95", size, seconds(p95(times)),
+                     f"the same page in raw SQL {seconds(baseline)}", p95(times) / baseline,
+                     "≤ 3×", p95(times) / baseline <= 3, last.peak_rss_mb, last.query_count))
+
+    indexed = min(timed_sql("SELECT * FROM pmks_person WHERE id > %s ORDER BY id LIMIT 50",
+                            [persons // 2]) for _i in range(n))
+    times, last = _page_times(client, "/api/v1/pmks/persons/", n)
+    table.add(Result("persons list province-wide, p95", size, seconds(p95(times)),
+                     f"indexed page query {seconds(indexed)}", p95(times) / indexed,
+                     "≤ 3× an indexed query", p95(times) / indexed <= 3, last.peak_rss_mb,
+                     last.query_count))
+    count = last.query_seconds("COUNT(")
+    table.add(Result("COUNT(*) on a list page", size, seconds(count),
+                     f"indexed page query {seconds(indexed)}", count / indexed,
+                     "bounded (≤ 3× an indexed page)", count / indexed <= 3, None, None,
+                     note="persons list province-wide"))
+
+    nik = Person.objects.filter(nik__isnull=False).order_by("id").values_list(
+        "nik", flat=True)[persons // 3]
+    model_admin = admin.site._registry[Person]
+    request = RequestFactory().get("/admin/pmks/person/", {"q": nik})
+    request.user = actor
+    searches = []
+    for _i in range(n):
+        started = time.perf_counter()
+        qs, _distinct = model_admin.get_search_results(
+            request, model_admin.get_queryset(request), nik)
+        found = list(qs[:100])
+        searches.append(time.perf_counter() - started)
+    equality = min(timed_sql("SELECT * FROM pmks_person WHERE nik = %s", [nik])
+                   for _i in range(n))
+    worst = p95(searches)
+    table.add(Result("admin search by exact NIK", size, seconds(worst),
+                     f"indexed equality {seconds(equality)}", worst / equality, "< 100 ms",
+                     worst < 0.1 and len(found) == 1, None, None,
+                     note=f"{len(found)} found"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _hammer(port: int, path: str, headers: dict, seconds_: float) -> float:
+    """Requests per second that HTTP_CLIENTS threads get through in ``seconds_``."""
+    import http.client
+
+    done = [0] * HTTP_CLIENTS
+    deadline = time.monotonic() + seconds_
+
+    def client(slot: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status < 500:
+                done[slot] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(HTTP_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds_ + 60)
+    return sum(done) / seconds_
+
+
+def http_jobs(table: Table, size: str, actor, persons: int) -> None:
+    """The Dockerfile's gunicorn on a loopback port, against the bench database."""
+    from knox.models import AuthToken
+
+    _instance, token = AuthToken.objects.create(actor)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_DEBUG": "1",
+           "API_THROTTLE_USER": "1000000/hour", "API_THROTTLE_ANON": "1000000/hour"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "dinsos.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--config", "python:dinsos.gunicorn"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _i in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        headers = {"Authorization": f"Token {token}", "Host": "localhost"}
+        health = _hammer(port, "/healthz", headers, HTTP_SECONDS)
+        persons_rate = _hammer(port, "/api/v1/pmks/persons/?page_size=20", headers, HTTP_SECONDS)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    share = persons_rate / health if health else 0.0
+    table.add(Result(f"throughput persons/?page_size=20 vs /healthz, {HTTP_CLIENTS} clients",
+                     size, f"{persons_rate:.1f} req/s", f"/healthz {health:.1f} req/s", share,
+                     "≥ 0.5 (50 %)", share >= 0.5, None, None,
+                     note="ratio here is the share of /healthz"))
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def duplicate_jobs(table: Table, size: str, actor, persons: int, registry: Registry,
+                   keys: dict[int, tuple]) -> None:
+    from pmks import services
+    from pmks.models import DuplicateCandidate, Person
+
+    ids: dict[tuple, int] = {}
+    wanted = set(keys.values())
+    for pk, nik, no_kk, name in Person.objects.values_list(
+            "id", "nik", "household__no_kk", "name").iterator(chunk_size=20000):
+        key = (nik,) if nik else (no_kk, name)
+        if key in wanted:
+            ids[key] = pk
+    planted = {tuple(sorted((ids[keys[a]], ids[keys[b]]))) for a, b in registry.planted
+               if keys[a] in ids and keys[b] in ids}
+    DuplicateCandidate.objects.all().delete()
+    with measure() as m:
+        scan = services.duplicates_find(user=actor)
+    found = set(DuplicateCandidate.objects.values_list("person_a_id", "person_b_id"))
+    true = len(found & planted)
+    recall = true / len(planted) if planted else 1.0
+    precision = true / len(found) if found else 1.0
+    limit = max(10.0, 120 * persons / 1_000_000)
+    table.add(Result("find_duplicates, province-wide", size, seconds(m.seconds),
+                     f"limit {seconds(limit)} (120 s at 1M)", m.seconds / limit,
+                     "≤ 1 (time), recall ≥ 0.95, precision ≥ 0.90",
+                     m.seconds <= limit and recall >= 0.95 and precision >= 0.90,
+                     m.peak_rss_mb, m.query_count,
+                     note=f"recall {recall:.3f}, precision {precision:.3f} "
+                          f"({true} of {len(planted)} planted, {len(found)} pairs, "
+                          f"{scan.persons:,} persons)"))
