@@ -1,25 +1,37 @@
 """Imports of CSV/XLSX files, the same way for every app.
 
 An app registers an importer for a ``kind`` (a function that reads the file and returns an
-``ImportReport``) and a template. ``import_submit`` stores the upload as an ImportBatch and
-queues the ``dinsos.run_import`` task on commit; the task (or ``import_run`` directly, from a
-command) runs the importer and stores totals and row errors. ``error_report_rows`` gives back
-the original file with a "kesalahan" column for the rejected rows.
+``ImportReport``) and a template. ``import_submit`` refuses a file over the upload limits
+before storing anything, stores the upload as an ImportBatch and queues the
+``dinsos.run_import`` task on commit; the task (or ``import_run`` directly, from a command) runs
+the importer in ONE transaction — a batch that fails stores nothing — and stores totals, row
+errors, rows held for review and notes on what was not read. ``error_report_rows`` gives back
+the original file with a "kesalahan" column.
+
+The cell parsers below (identity numbers, dates, sex) are shared by every importer, so a NIK,
+a date or a sex label is read the same way whatever is imported.
 """
 
+import calendar
+import datetime
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from dinsos.audit import audit_context
+from dinsos.choices import Sex
 from dinsos.models import ImportBatch
 from dinsos.scoping import ALL, PROVINCE_CODE, user_area
-from dinsos.tabular import TableError, read_table, table_format
+from dinsos.tabular import Limits, TableError, TableRow, check_upload, header_key, read_table
+from dinsos.validators import parse_nik, validate_nik_matches
 
 ERROR_COLUMN = "kesalahan"
 log = logging.getLogger(__name__)
@@ -31,14 +43,17 @@ class Column:
     help: str
     required: bool = False
     example: str = ""
+    aliases: tuple[str, ...] = ()  # other headers staff use ("No. KK", "Nomor KK"…)
 
 
 @dataclass
 class ImportReport:
     rows: int = 0
     rejected: int = 0
+    held: int = 0
     counts: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -48,9 +63,23 @@ class ImportReport:
         for column, message in problems:
             self.errors.append({"row": row, "column": column, "message": str(message)})
 
+    def hold(self, row: int, column: str, message: str) -> None:
+        """A row not applied but kept for a person to review (e.g. a suspected identity clash)."""
+        self.held += 1
+        self.count("ditahan")
+        self.errors.append({"row": row, "column": column, "message": str(message), "held": True})
+
     def totals(self) -> dict:
-        return {"rows": self.rows, "accepted": self.rows - self.rejected,
+        return {"rows": self.rows, "accepted": self.rows - self.rejected - self.held,
                 "rejected": self.rejected, **self.counts}
+
+    def message(self) -> str:
+        text = _("%(ok)d baris diterima, %(bad)d ditolak.") % {
+            "ok": self.rows - self.rejected - self.held, "bad": self.rejected}
+        if self.held:
+            text += " " + _("%(n)d baris ditahan untuk diperiksa (diduga identitas tertukar); "
+                            "lihat daftar kesalahan.") % {"n": self.held}
+        return " ".join([text, *self.notes])
 
 
 @dataclass
@@ -59,6 +88,20 @@ class Importer:
     label: str
     columns: list[Column]
     run: Callable  # run(*, actor, fileobj, filename, dry_run) -> ImportReport
+    guide: list[str] = field(default_factory=list)  # extra lines for the instructions sheet
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return {header_key(alias): c.name for c in self.columns for alias in c.aliases}
+
+    def read(self, fileobj, filename: str):
+        """The file's rows, read the way this importer's columns are named."""
+        return read_table(fileobj, filename, required=self.required,
+                          known=[c.name for c in self.columns], aliases=self.aliases)
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -67,6 +110,20 @@ IMPORTERS: dict[str, Importer] = {}
 def register_importer(importer: Importer) -> Importer:
     IMPORTERS[importer.kind] = importer
     return importer
+
+
+def upload_limits() -> Limits:
+    mb = 1024 * 1024
+    return Limits(max_bytes=int(settings.IMPORT_MAX_UPLOAD_MB * mb),
+                  max_rows=settings.IMPORT_MAX_ROWS,
+                  max_uncompressed_bytes=int(settings.IMPORT_MAX_XLSX_UNCOMPRESSED_MB * mb),
+                  max_cells=settings.IMPORT_MAX_XLSX_CELLS)
+
+
+def upload_check(upload) -> None:
+    """Refuse an upload over the limits or of an unknown kind (TableError), before any work."""
+    check_upload(upload, upload.name, size=upload.size, limits=upload_limits())
+    upload.seek(0)
 
 
 def _sha256(fileobj) -> str:
@@ -87,7 +144,7 @@ def import_submit(*, actor, kind: str, upload, dry_run: bool, run_now: bool = Fa
 def _store(*, actor, kind: str, upload, dry_run: bool, queue: bool) -> ImportBatch:
     if kind not in IMPORTERS:
         raise ValueError(f"unknown import kind {kind!r}")
-    table_format(upload.name)  # refuse unknown formats before storing anything
+    upload_check(upload)  # refuse unknown formats and oversized files before storing anything
     area = user_area(actor)
     batch = ImportBatch.objects.create(
         kind=kind, filename=upload.name[:255], sha256=_sha256(upload), dry_run=dry_run,
@@ -102,27 +159,29 @@ def _store(*, actor, kind: str, upload, dry_run: bool, queue: bool) -> ImportBat
 
 
 def import_run(batch: ImportBatch) -> ImportBatch:
-    """Run a stored batch (from the task or a command); safe to call again after a crash."""
+    """Run a stored batch (from the task or a command); safe to call again after a crash. The
+    importer runs in one transaction: a batch that fails leaves nothing behind."""
     importer = IMPORTERS[batch.kind]
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
     try:
-        with audit_context(actor=batch.created_by, import_batch=batch.pk), batch.file.open("rb"):
+        with (audit_context(actor=batch.created_by, import_batch=batch.pk),
+              batch.file.open("rb"), transaction.atomic()):
             report = importer.run(actor=batch.created_by, fileobj=batch.file.file,
                                   filename=batch.filename, dry_run=batch.dry_run)
     except TableError as exc:
-        batch.status, batch.message = ImportBatch.Status.FAILED, str(exc)
+        batch.status = ImportBatch.Status.FAILED
+        batch.message = _("%(error)s Tidak ada data yang disimpan.") % {"error": exc}
         batch.totals, batch.errors = {}, []
     except Exception as exc:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
         log.exception("import batch %s failed", batch.pk)
         batch.status = ImportBatch.Status.FAILED
-        batch.message = _("Kesalahan sistem saat mengimpor (%(error)s); baris yang sudah "
-                          "tersimpan tetap tersimpan. Hubungi admin.") % {"error": exc}
+        batch.message = _("Kesalahan sistem saat mengimpor (%(error)s); tidak ada data yang "
+                          "disimpan. Hubungi admin.") % {"error": exc}
         batch.totals, batch.errors = {}, []
     else:
         batch.status = ImportBatch.Status.CHECKED if batch.dry_run else ImportBatch.Status.IMPORTED
         batch.totals, batch.errors = report.totals(), report.errors
-        batch.message = _("%(ok)d baris diterima, %(bad)d ditolak.") % {
-            "ok": report.rows - report.rejected, "bad": report.rejected}
+        batch.message = report.message()
     batch.save(update_fields=["status", "message", "totals", "errors"])
     return batch
 
@@ -132,15 +191,32 @@ def error_report_rows(batch: ImportBatch) -> tuple[list[str], Iterator[list]]:
     by_row: dict[int, list[str]] = {}
     for error in batch.errors:
         by_row.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")
-    columns = [c.name for c in IMPORTERS[batch.kind].columns]
+    importer = IMPORTERS[batch.kind]
+    columns = [c.name for c in importer.columns]
 
     def rows():
         with batch.file.open("rb"):
-            for row in read_table(batch.file.file, batch.filename, required=()):
+            for row in importer.read(batch.file.file, batch.filename):
                 yield [*(row.values.get(c, "") for c in columns),
                        "; ".join(by_row.get(row.number, []))]
 
     return [*columns, ERROR_COLUMN], rows()
+
+
+GUIDE = [
+    _("NIK, No. KK, NPWP dan nomor rekening: format kolomnya sebagai Teks SEBELUM mengetik "
+      "(Beranda > Angka > Teks). Excel menyimpan angka hanya 15 digit, jadi NIK 16 digit yang "
+      "diketik di sel angka berubah (3601014803540123 menjadi 3601014803540120) dan baris itu "
+      "ditolak. Apostrof, spasi dan titik di dalam NIK/No. KK dibuang otomatis."),
+    _("Tanggal: hari dulu, lalu bulan, lalu tahun — 17-08-1980, 17/08/1980, 17.08.1980, "
+      "17 Agustus 1980, 17 Agu 1980 — atau 1980-08-17; sel bertipe tanggal di Excel juga "
+      "diterima. Tahun dua angka (17/08/80) dibaca sebagai tahun terakhir yang tidak di masa "
+      "depan untuk tanggal lahir (80 = 1980, 05 = 2005), dan sebagai 20xx untuk tanggal lain. "
+      "Tanggal lahir di masa depan atau sebelum 1900 ditolak."),
+    _("Jenis kelamin: L/P, Laki-laki/Perempuan, LK/PR, Pria/Wanita, atau kode SIAK 1/2."),
+    _("Baris judul kolom ada di baris pertama lembar pertama; kolom lain dan lembar lain tidak "
+      "dibaca (dan disebutkan di hasil impor). Jangan menggabungkan sel judul."),
+]
 
 
 def template_rows(kind: str) -> tuple[list[str], list[list], list[list]]:
@@ -149,5 +225,172 @@ def template_rows(kind: str) -> tuple[list[str], list[list], list[list]]:
     example = [[c.example for c in importer.columns]]
     guide = [[_("kolom"), _("wajib"), _("keterangan")]] + [
         [c.name, _("ya") if c.required else _("tidak"), c.help] for c in importer.columns
-    ]
+    ] + [[], [_("Petunjuk pengisian")]] + [[line] for line in [*GUIDE, *importer.guide]]
     return header, example, guide
+
+
+# --- reading cells: identity numbers, dates, sex ----------------------------------------------
+
+_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+")
+_IDENTITY_NOISE = re.compile(r"['\s.\u00a0\u200b]")
+
+
+def identity_number(row: TableRow, column: str, *, label: str) -> str:
+    """The text of an identity-number cell (NIK, No. KK, NPWP, account number), refusing a cell
+    Excel has turned into a number: it keeps 15 significant digits, so a 16-digit number is
+    already changed and leading zeros are gone. Apostrophes, spaces and dots (Excel and form
+    artefacts) are removed. Raises ValueError with the fix."""
+    text = row.values.get(column, "").strip()
+    if column in row.numbers:
+        raise ValueError(_(
+            "%(label)s tersimpan sebagai ANGKA di Excel (%(v)s), bukan teks: Excel membulatkan "
+            "angka lebih dari 15 digit dan membuang nol di depan, jadi nomornya mungkin sudah "
+            "berubah. Format kolom %(column)s sebagai Teks, lalu ketik ulang nomornya dari "
+            "dokumen aslinya.") % {"label": label, "v": text, "column": column})
+    if _SCIENTIFIC.fullmatch(text):
+        raise ValueError(_(
+            "%(label)s '%(v)s' sudah diubah Excel menjadi angka (notasi ilmiah) dan digitnya "
+            "hilang. Format kolom %(column)s sebagai Teks, lalu ketik ulang nomornya dari "
+            "dokumen aslinya.") % {"label": label, "v": text, "column": column})
+    return _IDENTITY_NOISE.sub("", text)
+
+
+MONTHS = {
+    1: ("jan", "januari", "january"),
+    2: ("feb", "peb", "februari", "pebruari", "february"),
+    3: ("mar", "maret", "march"),
+    4: ("apr", "april"),
+    5: ("mei", "may"),
+    6: ("jun", "juni", "june"),
+    7: ("jul", "juli", "july"),
+    8: ("agu", "agt", "ags", "agus", "agustus", "aug", "august"),
+    9: ("sep", "sept", "september"),
+    10: ("okt", "oktober", "oct", "october"),
+    11: ("nov", "nop", "nopember", "november"),
+    12: ("des", "desember", "dec", "december"),
+}
+_MONTH = {name: number for number, names in MONTHS.items() for name in names}
+MONTH_NAMES = ["", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+               "September", "Oktober", "November", "Desember"]
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})")
+_NAMED = re.compile(r"(\d{1,2})[\s\-/.]*([a-z]+)\.?[\s\-/.,]*(\d{4}|\d{2})")
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 = 1 January 1900 (Excel's 1900 system)
+
+
+def _full_year(year: int, digits: int, *, birth: bool, today: datetime.date) -> int:
+    """Two-digit years: for a birth date the latest year not after this year (80 → 1980,
+    05 → 2005); any other date is in this century (29 → 2029)."""
+    if digits == 4:
+        return year
+    if not birth:
+        return 2000 + year
+    full = today.year - today.year % 100 + year
+    return full - 100 if full > today.year else full
+
+
+def _make_date(text: str, year: int, month: int, day: int) -> datetime.date:
+    if not 1 <= month <= 12:
+        raise ValueError(_("tanggal '%(v)s' tidak ada: bulan %(m)d tidak ada (hari ditulis lebih "
+                           "dulu, lalu bulan)") % {"v": text, "m": month})
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise ValueError(_("tanggal '%(v)s' tidak ada: %(month)s %(y)d hanya %(n)d hari")
+                         % {"v": text, "month": MONTH_NAMES[month], "y": year, "n": days})
+    return datetime.date(year, month, day)
+
+
+def _date_from_text(text: str, *, birth: bool, today: datetime.date) -> datetime.date:
+    lowered = text.strip().lower()
+    if match := _ISO.fullmatch(lowered):
+        year, month, day = (int(g) for g in match.groups())
+        return _make_date(text, year, month, day)
+    if match := _DAY_FIRST.fullmatch(lowered):
+        day, _sep, month, year = match.groups()
+        return _make_date(text, _full_year(int(year), len(year), birth=birth, today=today),
+                          int(month), int(day))
+    if (match := _NAMED.fullmatch(lowered)) and match.group(2) in _MONTH:
+        day, month, year = match.groups()
+        return _make_date(text, _full_year(int(year), len(year), birth=birth, today=today),
+                          _MONTH[month], int(day))
+    raise ValueError(_("tanggal '%(v)s' tidak dikenal; tulis hari-bulan-tahun, mis. 17-08-1980 "
+                       "atau 17 Agustus 1980") % {"v": text})
+
+
+def parse_date(row: TableRow, column: str, *, birth: bool = False,
+               today: datetime.date | None = None) -> datetime.date:
+    """A date as staff type it, day first and never swapped (see GUIDE), or an Excel serial
+    number in a number cell. A birth date must lie between 1900 and today."""
+    today = today or datetime.date.today()
+    text = row.values.get(column, "").strip()
+    number = row.numbers.get(column)
+    if number is not None:
+        if not 1 <= number < 2958466:
+            raise ValueError(_("angka %(v)s di kolom tanggal bukan tanggal Excel; tulis tanggal "
+                               "seperti 17-08-1980") % {"v": text})
+        value = EXCEL_EPOCH + datetime.timedelta(days=int(number))
+    else:
+        value = _date_from_text(text, birth=birth, today=today)
+    if birth and value > today:
+        raise ValueError(_("tanggal lahir %(d)s ada di masa depan") % {"d": f"{value:%d-%m-%Y}"})
+    if birth and value < EARLIEST_BIRTH:
+        raise ValueError(_("tanggal lahir %(d)s sebelum tahun 1900") % {"d": f"{value:%d-%m-%Y}"})
+    return value
+
+
+SEX_LABELS = {
+    Sex.L: ("l", "lk", "laki", "laki laki", "lakilaki", "laki2", "pria", "1", "male"),
+    Sex.P: ("p", "pr", "perempuan", "wanita", "2", "female"),
+}
+
+
+def parse_label(text: str, table: dict[str, str], choices: list[str]) -> str:
+    """A choice from the codes or the fixed labels in ``table`` (keys lower case, words joined
+    by spaces): never the UI language, so a file reads the same for every user."""
+    key = " ".join(re.findall(r"[0-9a-z]+", text.lower()))
+    if key in table:
+        return table[key]
+    raise ValueError(_("nilai '%(v)s' tidak dikenal; pilihan: %(c)s")
+                     % {"v": text, "c": ", ".join(choices)})
+
+
+_SEX_TABLE = {label: value for value, labels in SEX_LABELS.items() for label in labels}
+
+
+def parse_sex(text: str) -> str:
+    return parse_label(text, _SEX_TABLE, Sex.values)
+
+
+def nik_problems(nik: str, *, birth_date: datetime.date | None, sex: str | None) -> list[str]:
+    """What is wrong with a NIK given what is known of the row (a date or sex that could not be
+    read is left out), each part named: the date part (digits 7–12) or the sex (+40 on the
+    day)."""
+    try:
+        info = parse_nik(nik)
+    except ValidationError as exc:
+        return exc.messages
+    problems = []
+    nik_day = f"{info.birth_day:02d}-{info.birth_month:02d}-{info.birth_year_2d:02d}"
+    if birth_date is not None and sex is not None:
+        try:
+            validate_nik_matches(nik, birth_date=birth_date, sex=sex)
+        except ValidationError as exc:
+            params = exc.error_dict["nik"][0].params
+            date_ok, sex_ok = params["birth_date_matches"], params["sex_matches"]
+        else:
+            return []
+    else:
+        date_ok = birth_date is None or info.matches_birth_date(birth_date)
+        sex_ok = sex is None or info.sex == sex
+    if not date_ok:
+        problems.append(_(
+            "tanggal lahir di NIK (digit 7–12: %(digits)s, berarti %(nik)s) tidak sama dengan "
+            "kolom tanggal_lahir (%(row)s)") % {
+            "digits": nik[6:12], "nik": nik_day, "row": f"{birth_date:%d-%m-%Y}"})
+    if not sex_ok:
+        problems.append(_(
+            "jenis kelamin di NIK (digit 7–8: %(dd)s, berarti %(nik)s; perempuan: tanggal + 40) "
+            "tidak sama dengan kolom jenis_kelamin (%(row)s)") % {
+            "dd": nik[6:8], "nik": Sex(info.sex).label.lower(), "row": Sex(sex).label.lower()})
+    return problems

@@ -1,16 +1,32 @@
 """Reading and writing tables (CSV and XLSX), streaming, for every import and export.
 
-Imports read row by row (csv module; openpyxl in read-only mode), so memory does not grow with
-the file. Exports stream CSV and write XLSX in openpyxl's write-only mode. Every text cell that
-a spreadsheet would take for a formula (= + - @ tab CR) is prefixed with an apostrophe (OWASP
-"CSV injection").
+Reading
+    ``check_upload`` refuses a file before any work starts: its size, its number of rows and,
+    for XLSX, the uncompressed size and number of cells (a zip bomb of empty rows or one huge
+    shared string is refused from the zip directory and one streamed pass over the sheet XML).
+    ``read_table`` then reads row by row (csv module; openpyxl in read-only mode), so memory
+    does not grow with the file. The encoding of a CSV is decided for the whole file (UTF-8,
+    else Windows-1252 as Excel's plain "CSV (Comma delimited)" writes it) before the first row.
+    The header row is looked for in the first rows of each sheet; header variants (``No. KK``,
+    ``NOMOR KK``…) map to the importer's column names; columns, sheets and rows that are not
+    read are reported (``Table.notes``), never dropped silently. Number cells are kept apart
+    (``TableRow.numbers``) so an importer can refuse an identity number Excel has rounded.
+
+Writing
+    Exports stream CSV and write XLSX in openpyxl's write-only mode. XLSX text cells are written
+    as strings (never formulas), so they round-trip; in CSV a text starting with = + - @ tab CR
+    gets a guard apostrophe (OWASP "CSV injection"), which reading strips again. Characters XML
+    cannot hold (control characters) are shown as U+FFFD instead of failing the export.
 """
 
+import codecs
 import csv
 import datetime
 import io
+import re
+import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from tempfile import SpooledTemporaryFile
 
@@ -20,23 +36,38 @@ from django.utils.translation import gettext as _
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
+HEADER_SCAN_ROWS = 20  # how far down each sheet the header row is looked for
+INSTRUCTION_SHEETS = {"petunjuk"}  # the template's own instructions sheet is not data
+_CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2: .xls, or an encrypted .xlsx
+_ZIP_MAGIC = b"PK\x03\x04"
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class TableError(ValueError):
-    """The file as a whole cannot be read (wrong type, no header, missing columns)."""
+    """The file as a whole cannot be read (wrong type, no header, missing columns, too big)."""
 
 
 @dataclass
 class TableRow:
-    number: int  # as a spreadsheet shows it: the header is row 1
+    number: int  # as a spreadsheet shows it (the header is row 1 when it is the first row)
     values: dict[str, str]
     cells: list
+    numbers: dict[str, float] = field(default_factory=dict)  # columns whose cell was a number
+    problems: list[tuple[str, str]] = field(default_factory=list)  # found by the reader
 
 
 def safe_cell(value):
+    """The CSV formula guard: a leading apostrophe before = + - @ tab CR."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def _unguard(text: str) -> str:
+    """Remove the guard apostrophe ``safe_cell`` adds, so exported files import unchanged."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text
 
 
 def _cell_text(value) -> str:
@@ -48,7 +79,11 @@ def _cell_text(value) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(value)
-    return str(value).strip()
+    return _unguard(str(value).strip())
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def table_format(filename: str) -> str:
@@ -57,74 +92,300 @@ def table_format(filename: str) -> str:
         return "csv"
     if name.endswith(".xlsx"):
         return "xlsx"
+    if name.endswith(".xls"):
+        raise TableError(_("Berkas .xls (Excel 97–2003) tidak dapat dibaca: buka di Excel, pilih "
+                           "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\" atau \"CSV UTF-8\", "
+                           "lalu unggah berkas itu."))
     raise TableError(_("Format berkas tidak dikenal: gunakan .csv atau .xlsx."))
 
 
-def _normalise_header(cells) -> list[str]:
-    return [_cell_text(c).lower().replace(" ", "_") for c in cells]
+def header_key(text) -> str:
+    """A header cell as a column name: lower case, words joined by "_" ("No. KK" → "no_kk")."""
+    return "_".join(re.findall(r"[0-9a-z]+", _cell_text(text).lower()))
 
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+# --- limits (before any work) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_rows: int
+    max_uncompressed_bytes: int
+    max_cells: int
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+
+
+def _too_big(what: str, limit: str) -> TableError:
+    return TableError(_("Berkas terlalu besar: %(what)s melebihi batas %(limit)s. Bagi data "
+                        "menjadi beberapa berkas.") % {"what": what, "limit": limit})
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB"
+
+
+def _check_xlsx(fileobj, limits: Limits) -> None:
+    try:
+        archive = zipfile.ZipFile(fileobj)
+    except zipfile.BadZipFile:
+        raise TableError(_("Berkas XLSX rusak atau bukan berkas Excel.")) from None
+    with archive:
+        entries = archive.infolist()
+        if sum(e.file_size for e in entries) > limits.max_uncompressed_bytes:
+            raise _too_big(_("ukuran isi XLSX setelah dibuka"),
+                           _mb(limits.max_uncompressed_bytes))
+        for entry in entries:
+            if not entry.filename.startswith("xl/worksheets/") or not entry.filename.endswith(
+                    ".xml"):
+                continue
+            rows = cells = 0
+            tail = b""
+            with archive.open(entry) as stream:
+                for chunk in iter(lambda s=stream: s.read(1024 * 1024), b""):
+                    data = tail + chunk
+                    # count whole tags only; keep the last bytes for a tag cut by the chunk
+                    cut = max(0, len(data) - 16)
+                    rows += len(_ROW_TAG.findall(data, 0, cut))
+                    cells += len(_CELL_TAG.findall(data, 0, cut))
+                    tail = data[cut:]
+                    if rows > limits.max_rows + HEADER_SCAN_ROWS:
+                        raise _too_big(_("jumlah baris"), f"{limits.max_rows:,}".replace(",", "."))
+                    if cells > limits.max_cells:
+                        raise _too_big(_("jumlah sel"), f"{limits.max_cells:,}".replace(",", "."))
+    fileobj.seek(0)
+
+
+def check_upload(fileobj, filename: str, *, size: int, limits: Limits) -> str:
+    """Refuse a file that is too big or of an unknown kind, before anything is stored or read.
+    Returns the format ("csv" or "xlsx")."""
+    fmt = table_format(filename)
+    if size > limits.max_bytes:
+        raise _too_big(_("ukuran berkas %(size)s") % {"size": _mb(size)}, _mb(limits.max_bytes))
+    if fmt == "xlsx":
+        _xlsx_kind(fileobj)
+        _check_xlsx(fileobj, limits)
+    else:
+        _encoding(fileobj)
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fileobj.read(1024 * 1024), b""))
+        fileobj.seek(0)
+        if lines > limits.max_rows + HEADER_SCAN_ROWS:
+            raise _too_big(_("jumlah baris"), f"{limits.max_rows:,}".replace(",", "."))
+    return fmt
+
+
+def _xlsx_kind(fileobj) -> None:
+    """Say what a file named .xlsx really is when it is not a zip (protected, or an old .xls)."""
+    head = fileobj.read(8)
+    fileobj.seek(0)
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if head == _CFB_MAGIC:
+        marker = "EncryptionInfo".encode("utf-16-le")
+        found, tail = False, b""
+        for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+            if marker in tail + chunk:
+                found = True
+                break
+            tail = chunk[-len(marker):]
+        fileobj.seek(0)
+        if found:
+            raise TableError(_("Berkas XLSX dilindungi kata sandi dan tidak dapat dibaca. Buka di "
+                               "Excel, hapus kata sandinya (File > Info > Lindungi Buku Kerja > "
+                               "Enkripsi dengan Kata Sandi, kosongkan), simpan, lalu unggah "
+                               "lagi."))
+        raise TableError(_("Berkas ini berformat .xls (Excel 97–2003) walaupun bernama .xlsx: buka "
+                           "di Excel, Simpan Sebagai \"Buku Kerja Excel (.xlsx)\", lalu unggah "
+                           "lagi."))
+    raise TableError(_("Berkas XLSX rusak atau bukan berkas Excel."))
+
+
+# --- reading ----------------------------------------------------------------------------------
 
 def _encoding(fileobj) -> str:
-    """UTF-8 (with or without BOM) when the start of the file decodes as UTF-8, else the
-    Windows code page Excel uses for "CSV (Comma delimited)"."""
-    head = fileobj.read(65536)
-    fileobj.seek(0)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 3:  # not just a character cut at the 64 KiB boundary
-            return "cp1252"
-    return "utf-8-sig"
-
-
-def _csv_rows(fileobj) -> Iterator[list]:
-    text = io.TextIOWrapper(fileobj, encoding=_encoding(fileobj), newline="")
-    try:
-        first = text.readline()
-        dialect = "excel-semicolon" if first.count(";") > first.count(",") else "excel"
-        yield from csv.reader(io.StringIO(first), dialect=dialect)
-        yield from csv.reader(text, dialect=dialect)
-    except UnicodeDecodeError as exc:
-        raise TableError(_("Berkas CSV tidak dapat dibaca (pengodean karakter campuran). "
-                           "Simpan ulang dari Excel sebagai \"CSV UTF-8\".")) from exc
-
-
-def _xlsx_rows(fileobj) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(fileobj, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
-        raise TableError(_("Berkas XLSX tidak dapat dibaca: %(error)s") % {"error": exc}) from exc
-    try:
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
-    finally:
-        workbook.close()
+    """The encoding of the whole file: UTF-8 (with or without BOM) when every byte decodes as
+    UTF-8, else the Windows code page Excel uses for "CSV (Comma delimited)". Decided from the
+    whole file, never from a sample, so a file is never half read."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            fileobj.seek(0)
+        return encoding
+    raise TableError(_("Berkas CSV tidak dapat dibaca: pengodean karakternya bukan UTF-8 maupun "
+                       "Windows-1252. Simpan ulang dari Excel sebagai \"CSV UTF-8\"."))
 
 
 csv.register_dialect("excel-semicolon", delimiter=";")
 
 
-def read_table(fileobj, filename: str, *, required: Iterable[str]) -> Iterator[TableRow]:
-    """Yield the data rows of a CSV/XLSX file as dicts keyed by normalised header names.
-    Fully empty rows are skipped (they keep their numbers). Raises TableError before the first
-    row when required columns are missing."""
-    fmt = table_format(filename)
-    rows = _csv_rows(fileobj) if fmt == "csv" else _xlsx_rows(fileobj)
+def _csv_rows(fileobj, encoding: str) -> Iterator[list]:
+    text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
+    first = text.readline()
+    dialect = "excel-semicolon" if first.count(";") > first.count(",") else "excel"
+    yield from csv.reader(io.StringIO(first), dialect=dialect)
+    yield from csv.reader(text, dialect=dialect)
+
+
+def _open_sheets(fileobj, fmt: str):
+    """(workbook or None, [(sheet title or None, rows iterator)])."""
+    if fmt == "csv":
+        return None, [(None, _csv_rows(fileobj, _encoding(fileobj)))]
+    from openpyxl import load_workbook
+
+    _xlsx_kind(fileobj)
     try:
-        header = _normalise_header(next(rows))
-    except StopIteration:
-        raise TableError(_("Berkas kosong: baris pertama harus berisi nama kolom.")) from None
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise TableError(_("Kolom wajib tidak ada: %(cols)s.") % {"cols": ", ".join(missing)})
-    for number, cells in enumerate(rows, start=2):
-        cells = list(cells)
-        if not any(_cell_text(c) for c in cells):
-            continue
-        values = {name: _cell_text(cells[i]) if i < len(cells) else ""
-                  for i, name in enumerate(header) if name}
-        yield TableRow(number=number, values=values, cells=cells)
+        workbook = load_workbook(fileobj, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
+        raise TableError(_("Berkas XLSX tidak dapat dibaca: %(error)s") % {"error": exc}) from exc
+    sheets = []
+    for sheet in workbook.worksheets:
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # the stored dimension may be wrong; read what is there
+        sheets.append((sheet.title, sheet.iter_rows(values_only=True)))
+    return workbook, sheets
+
+
+def _filled(cells) -> bool:
+    return any(_cell_text(c) for c in cells)
+
+
+class Table:
+    """The data rows of one sheet of a CSV/XLSX file (iterate it once), and ``notes`` on what
+    was not read. The header row is the first row, among the first ``HEADER_SCAN_ROWS`` of each
+    sheet in order, that holds every required column."""
+
+    def __init__(self, fileobj, filename: str, *, required: Iterable[str],
+                 known: Iterable[str] | None = None, aliases: dict[str, str] | None = None):
+        self.required = list(required)
+        self.aliases = aliases or {}
+        self.notes: list[str] = []
+        self._workbook, sheets = _open_sheets(fileobj, table_format(filename))
+        try:
+            self._find_header(sheets, known)
+        except BaseException:
+            self.close()
+            raise
+
+    def _names(self, cells) -> list[str]:
+        keys = [header_key(c) for c in cells]
+        return [self.aliases.get(k, k) for k in keys]
+
+    def _find_header(self, sheets, known) -> None:
+        first_header = None
+        for index, (title, rows) in enumerate(sheets):
+            buffered = []
+            for number, cells in enumerate(rows, start=1):
+                cells = list(cells)
+                buffered.append(cells)
+                names = self._names(cells)
+                if _filled(cells) and first_header is None:
+                    first_header = names
+                if _filled(cells) and all(c in names for c in self.required):
+                    self._use(title, index, number, names, rows, sheets, known,
+                              above=any(_filled(c) for c in buffered[:-1]))
+                    return
+                if number >= HEADER_SCAN_ROWS:
+                    break
+        if first_header is None:
+            raise TableError(_("Berkas kosong: baris pertama harus berisi nama kolom."))
+        missing = [c for c in self.required if c not in first_header]
+        raise TableError(
+            _("Kolom wajib tidak ada: %(cols)s. Baris judul kolom (%(all)s) harus ada di baris "
+              "pertama lembar pertama; judul yang ditemukan: %(found)s.")
+            % {"cols": ", ".join(missing), "all": ", ".join(self.required),
+               "found": ", ".join(n for n in first_header if n) or "-"})
+
+    def _use(self, title, index, number, names, rows, sheets, known, *, above) -> None:
+        self.header_row, self.sheet = number, title
+        self.header = names
+        self._rows = rows
+        where = _("lembar '%(sheet)s'") % {"sheet": title} if title else _("berkas")
+        if index > 0:
+            self.notes.append(_("Data dibaca dari %(where)s: lembar pertama tidak berisi judul "
+                                "kolom.") % {"where": where})
+        if number > 1 and above:
+            self.notes.append(_("Judul kolom ada di baris %(n)d %(where)s; baris di atasnya tidak "
+                                "dibaca.") % {"n": number, "where": where})
+        seen = set()
+        for name in names:
+            if name and name in seen:
+                self.notes.append(_("Kolom '%(c)s' ada dua kali; hanya yang pertama dibaca.")
+                                  % {"c": name})
+            seen.add(name)
+        if known is not None:
+            unknown = [n for n in names if n and n not in set(known)]
+            if unknown:
+                self.notes.append(_("Kolom tidak dikenal, tidak dibaca: %(cols)s.")
+                                  % {"cols": ", ".join(unknown)})
+        for other_title, other_rows in sheets[index + 1:]:
+            if other_title and other_title.lower() in INSTRUCTION_SHEETS:
+                continue
+            for n, cells in enumerate(other_rows, start=1):
+                if _filled(cells):
+                    self.notes.append(_("Lembar '%(other)s' berisi data tetapi tidak dibaca: "
+                                        "hanya %(where)s yang diimpor.")
+                                      % {"other": other_title, "where": where})
+                    break
+                if n >= HEADER_SCAN_ROWS:
+                    break
+
+    def __iter__(self) -> Iterator[TableRow]:
+        positions: dict[str, int] = {}
+        for i, name in enumerate(self.header):
+            if name:
+                positions.setdefault(name, i)
+        try:
+            for number, cells in enumerate(self._rows, start=self.header_row + 1):
+                cells = list(cells)
+                if not _filled(cells):
+                    continue
+                values = {name: _cell_text(cells[i]) if i < len(cells) else ""
+                          for name, i in positions.items()}
+                numbers = {name: cells[i] for name, i in positions.items()
+                           if i < len(cells) and _is_number(cells[i])}
+                problems = [
+                    (_("kolom %(letter)s") % {"letter": _column_letter(i)},
+                     _("sel berisi '%(v)s' tetapi kolomnya tidak berjudul (judul sel digabung "
+                       "dengan kolom sebelahnya?); beri kolom ini judulnya sendiri")
+                     % {"v": _cell_text(cell)})
+                    for i, cell in enumerate(cells)
+                    if _cell_text(cell) and (i >= len(self.header) or not self.header[i])
+                ]
+                yield TableRow(number=number, values=values, cells=cells, numbers=numbers,
+                               problems=problems)
+        except UnicodeDecodeError as exc:  # the whole file was checked; only a changed file
+            raise TableError(_("Berkas CSV tidak dapat dibaca (pengodean karakter).")) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+
+
+def read_table(fileobj, filename: str, *, required: Iterable[str],
+               known: Iterable[str] | None = None,
+               aliases: dict[str, str] | None = None) -> Table:
+    """The data rows of a CSV/XLSX file as dicts keyed by column names (header cells through
+    ``header_key`` and ``aliases``). Fully empty rows are skipped (they keep their numbers).
+    Raises TableError at once when no header row holds every required column; ``known``
+    columns are the importer's (any other named column is reported in ``Table.notes``)."""
+    return Table(fileobj, filename, required=required, known=known, aliases=aliases)
 
 
 class SeenKeys:
@@ -159,7 +420,7 @@ class _Echo:
         return value
 
 
-def _export_value(value):
+def _plain_value(value):
     if isinstance(value, Decimal):
         return value if value != value.to_integral() else int(value)
     if isinstance(value, datetime.datetime):
@@ -168,7 +429,25 @@ def _export_value(value):
         return value.isoformat()
     if value is None:
         return ""
-    return safe_cell(value if isinstance(value, (int, float)) else str(value))
+    return value if isinstance(value, (int, float)) else str(value)
+
+
+def _export_value(value):
+    """A value for a CSV cell (formula guard included)."""
+    return safe_cell(_plain_value(value))
+
+
+def xlsx_cell(sheet, value):
+    """A write-only XLSX cell: text is always a string cell (never a formula, so no guard is
+    needed and the text round-trips) with characters XML cannot hold shown as U+FFFD."""
+    from openpyxl.cell import WriteOnlyCell
+
+    value = _plain_value(value)
+    if not isinstance(value, str):
+        return WriteOnlyCell(sheet, value)
+    cell = WriteOnlyCell(sheet, _ILLEGAL_XML.sub("\ufffd", value))
+    cell.data_type = "s"
+    return cell
 
 
 def csv_stream(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
@@ -184,13 +463,13 @@ def xlsx_file(header: list[str], rows: Iterable[Iterable], *, title: str = "Data
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
+    sheet.append([xlsx_cell(sheet, v) for v in header])
     for row in rows:
-        sheet.append([_export_value(v) for v in row])
+        sheet.append([xlsx_cell(sheet, v) for v in row])
     for name, sheet_rows in (extra_sheets or {}).items():
         extra = workbook.create_sheet(title=name[:31])
         for row in sheet_rows:
-            extra.append([_export_value(v) for v in row])
+            extra.append([xlsx_cell(extra, v) for v in row])
     buffer = SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - closed by FileResponse
     workbook.save(buffer)
     buffer.seek(0)

@@ -148,3 +148,9 @@ REASON_REQUIRED = {"dirujuk", "ditutup"}
 
 def case_transition_allowed(from_status: str, to_status: str) -> bool:
     return to_status in CASE_TRANSITIONS.get(from_status, set())
+
+
+def same_name(stored: str, new: str) -> bool:
+    """Whether two names can be the same person's: equal after the folding of ``name_key`` or
+    as similar as the duplicate finder requires (``NAME_THRESHOLD``)."""
+    return name_similarity(name_key(stored), name_key(new)) >= NAME_THRESHOLD

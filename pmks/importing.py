@@ -1,14 +1,17 @@
 """Import of households with their members (one row per person) from CSV/XLSX.
 
-Rows stream in chunks: per chunk one query finds the existing households, one the existing
-persons, then new rows are inserted in bulk and changed rows updated in bulk; unchanged rows
-write nothing, so importing the same file again changes nothing. Identity is the No. KK for a
-household and the NIK for a person (a person without NIK is matched by household, normalised
-name and birth date). Every rejected row is reported with its row number, column and reason;
-the valid rows are kept.
+The whole file is one transaction (dinsos.importing): a failing batch stores nothing. Rows
+stream in chunks: per chunk one query finds the existing households, one the existing persons,
+then new rows are inserted in bulk and changed rows updated in bulk; unchanged rows write
+nothing, so importing the same file again changes nothing. The rules that follow a saved person
+(open cases follow their person, a head who left is no longer head, a new head is set) are the
+services' own ``persons_after_save``. Identity is the No. KK for a household and the NIK for a
+person (a person without NIK is matched by household, normalised name and birth date). A row
+that would give a stored NIK a different person's name is held for review, not applied; a name
+that differs only in case keeps its stored spelling. Every rejected row is reported with its row
+number, columns and reasons, all at once.
 """
 
-import datetime
 import json
 from functools import cache
 from itertools import islice
@@ -16,28 +19,42 @@ from itertools import islice
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from dinsos import audit
-from dinsos.choices import DESA_KELURAHAN, Sex
-from dinsos.importing import Column, Importer, ImportReport, register_importer
+from dinsos.choices import DESA_KELURAHAN
+from dinsos.importing import (
+    Column,
+    Importer,
+    ImportReport,
+    identity_number,
+    nik_problems,
+    parse_date,
+    parse_label,
+    parse_sex,
+    register_importer,
+)
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
-from dinsos.tabular import SeenKeys, read_table
-from dinsos.validators import validate_nik_matches, validate_no_kk
+from dinsos.tabular import SeenKeys, TableRow
+from dinsos.validators import validate_no_kk
 from pmks import calculations, choices
 from pmks.models import Household, Person
+from pmks.services import persons_after_save
 
 KIND = "pmks_keluarga"
 CHUNK_SIZE = 1000
 
 COLUMNS = [
-    Column("no_kk", _("No. KK, 16 digit, ketik sebagai teks"), True, "3601011503150001"),
+    Column("no_kk", _("No. KK, 16 digit, kolom bertipe Teks"), True, "3601011503150001",
+           ("No. KK", "No KK", "Nomor KK", "NIK KK", "No. Kartu Keluarga",
+            "Nomor Kartu Keluarga", "NO_KK")),
     Column("alamat", _("Alamat sesuai KK"), True, "Kp. Sumur RT 01"),
-    Column("rt", _("RT"), False, "001"),
-    Column("rw", _("RW"), False, "002"),
+    Column("rt", _("RT"), False, "001", ("NO_RT",)),
+    Column("rw", _("RW"), False, "002", ("NO_RW",)),
     Column("kode_desa", _("Kode Kemendagri desa/kelurahan, mis. 36.01.01.2001"), True,
-           "36.01.01.2001"),
+           "36.01.01.2001", ("Kode Desa/Kelurahan", "Kode Kelurahan", "Kode Desa/Kel")),
     Column("desil", _("Desil DTSEN 1–10 (boleh kosong)"), False, "1"),
     Column("lantai", ", ".join(choices.Floor.values), False, "tanah"),
     Column("dinding", ", ".join(choices.Wall.values), False, "bambu"),
@@ -45,16 +62,22 @@ COLUMNS = [
     Column("penerangan", ", ".join(choices.Lighting.values), False, "pln_450"),
     Column("bahan_bakar", ", ".join(choices.CookingFuel.values), False, "kayu"),
     Column("jamban", ", ".join(choices.Toilet.values), False, "bersama"),
-    Column("nik", _("NIK 16 digit (kosongkan bila tanpa NIK), ketik sebagai teks"), False,
-           "3601015708800001"),
-    Column("nama", _("Nama lengkap"), True, "Siti Aminah"),
-    Column("tempat_lahir", _("Tempat lahir"), False, "Pandeglang"),
-    Column("tanggal_lahir", _("Tanggal lahir: TTTT-BB-HH atau HH-BB-TTTT"), True, "1980-08-17"),
-    Column("jenis_kelamin", _("L atau P"), True, "P"),
-    Column("hubungan", ", ".join(choices.Relationship.values), False, "kepala"),
+    Column("nik", _("NIK 16 digit (kosongkan bila tanpa NIK), kolom bertipe Teks"), False,
+           "3601015708800001", ("No. NIK", "Nomor NIK", "Nomor Induk Kependudukan")),
+    Column("nama", _("Nama lengkap"), True, "Siti Aminah", ("Nama Lengkap", "NAMA_LGKP")),
+    Column("tempat_lahir", _("Tempat lahir"), False, "Pandeglang", ("TMPT_LHR", "Tmp Lahir")),
+    Column("tanggal_lahir", _("Tanggal lahir, hari dulu: 17-08-1980, 17 Agustus 1980 atau "
+                              "1980-08-17"), True, "17-08-1980",
+           ("Tgl Lahir", "TGL_LHR", "Tgl. Lahir")),
+    Column("jenis_kelamin", _("L atau P (juga Laki-laki/Perempuan, LK/PR, 1/2)"), True, "P",
+           ("JK", "L/P", "JENIS_KLMIN", "Kelamin")),
+    Column("hubungan", ", ".join(choices.Relationship.values)
+           + _(" (juga label dan kode 1–11 di KK: Kepala Keluarga, Suami, Istri, Anak…)"),
+           False, "kepala", ("Hubungan Keluarga", "Hubungan dengan Kepala Keluarga", "SHDK",
+                             "STAT_HBKEL", "Status Hubungan Dalam Keluarga", "Hub. Keluarga")),
     Column("disabilitas", ", ".join(choices.Disability.values), False, "tidak"),
     Column("pendidikan", ", ".join(choices.Schooling.values), False, "sd"),
-    Column("pekerjaan", _("Pekerjaan"), False, "Buruh tani"),
+    Column("pekerjaan", _("Pekerjaan"), False, "Buruh tani", ("JENIS_PKRJN",)),
 ]
 REQUIRED = [c.name for c in COLUMNS if c.required]
 
@@ -71,52 +94,47 @@ PERSON_MAP = {
 CHOICE_COLUMNS = {
     "lantai": choices.Floor, "dinding": choices.Wall, "sumber_air": choices.WaterSource,
     "penerangan": choices.Lighting, "bahan_bakar": choices.CookingFuel,
-    "jamban": choices.Toilet, "jenis_kelamin": Sex, "hubungan": choices.Relationship,
+    "jamban": choices.Toilet, "hubungan": choices.Relationship,
     "disabilitas": choices.Disability, "pendidikan": choices.Schooling,
 }
 HOUSEHOLD_FIELDS = [f for f in HOUSEHOLD_MAP.values() if f != "no_kk"]
 PERSON_FIELDS = [f for f in PERSON_MAP.values() if f != "nik"] + ["desa_id", "name_key",
                                                                   "household_id"]
-DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+R = choices.Relationship
+#: Relationship to the head as printed on a Kartu Keluarga and coded in SIAK (1–11).
+KK_RELATIONSHIP = {
+    "1": R.KEPALA, "kepala keluarga": R.KEPALA, "kk": R.KEPALA,
+    "2": R.PASANGAN, "suami": R.PASANGAN, "3": R.PASANGAN, "istri": R.PASANGAN,
+    "isteri": R.PASANGAN, "suami istri": R.PASANGAN,
+    "4": R.ANAK, "anak kandung": R.ANAK, "anak angkat": R.ANAK, "anak tiri": R.ANAK,
+    "5": R.MENANTU, "6": R.CUCU, "7": R.ORANG_TUA, "orang tua": R.ORANG_TUA,
+    "orangtua": R.ORANG_TUA, "8": R.MERTUA, "9": R.FAMILI, "famili lain": R.FAMILI,
+    "10": R.LAINNYA, "pembantu": R.LAINNYA, "11": R.LAINNYA,
+}
 
 
 @cache
-def _lookup(enum, language: str) -> dict[str, str]:
-    """Codes and labels (in the active language) of a choice list, lower-cased, built once."""
+def _labels(enum) -> dict[str, str]:
+    """Codes and Indonesian labels of a choice list (never the UI language), built once."""
     table = {}
-    for value, label in enum.choices:
-        table[str(label).lower()] = value
-        table[value.lower()] = value
+    with translation.override("id"):
+        for value, label in enum.choices:
+            for text in (value, str(label)):
+                table[" ".join(text.lower().replace("_", " ").replace("/", " ").split())] = value
+    if enum is choices.Relationship:
+        table.update(KK_RELATIONSHIP)
     return table
 
 
-def _choice(enum, text: str):
-    from django.utils.translation import get_language
-
-    text = text.strip()
-    found = _lookup(enum, get_language() or "id").get(text.lower())
-    if found is None:
-        raise ValueError(_("nilai '%(v)s' tidak dikenal; pilihan: %(c)s")
-                         % {"v": text, "c": ", ".join(enum.values)})
-    return found
+def _choice(enum, text: str) -> str:
+    return parse_label(text, _labels(enum), enum.values)
 
 
-def _date(text: str) -> datetime.date:
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(_("tanggal '%(v)s' tidak dikenal; gunakan TTTT-BB-HH") % {"v": text})
-
-
-def _messages(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-def parse_row(values: dict, desa_codes: set[str]) -> tuple[dict, dict, list[tuple[str, str]]]:
-    """One row → (household fields, person fields, [(column, message)])."""
-    problems: list[tuple[str, str]] = []
+def parse_row(row: TableRow, desa_codes: set[str]) -> tuple[dict, dict, list[tuple[str, str]]]:
+    """One row → (household fields, person fields, [(column, message)]): every problem of the
+    row at once."""
+    values = row.values
+    problems: list[tuple[str, str]] = list(row.problems)
     for column in REQUIRED:
         if not values.get(column, "").strip():
             problems.append((column, _("wajib diisi")))
@@ -125,13 +143,18 @@ def parse_row(values: dict, desa_codes: set[str]) -> tuple[dict, dict, list[tupl
         text = values.get(column, "").strip()
         into = household if column in HOUSEHOLD_MAP else person
         if not text:
-            into[target] = None if target in ("decile", "nik", "birth_date") else ""
+            into[target] = None if target in ("decile", "nik", "birth_date", "sex") else ""
             continue
         try:
-            if column in CHOICE_COLUMNS:
+            if column in ("nik", "no_kk"):
+                into[target] = identity_number(row, column, label=column.upper().replace(
+                    "_", ". "))
+            elif column in CHOICE_COLUMNS:
                 into[target] = _choice(CHOICE_COLUMNS[column], text)
+            elif column == "jenis_kelamin":
+                into[target] = parse_sex(text)
             elif column == "tanggal_lahir":
-                into[target] = _date(text)
+                into[target] = parse_date(row, column, birth=True)
             elif column == "desil":
                 if not text.isdigit() or not 1 <= int(text) <= 10:
                     raise ValueError(_("desil harus 1 sampai 10"))
@@ -139,27 +162,24 @@ def parse_row(values: dict, desa_codes: set[str]) -> tuple[dict, dict, list[tupl
             else:
                 into[target] = text
         except ValueError as exc:
+            into[target] = None
             problems.append((column, str(exc)))
     if household.get("no_kk"):
         try:
             validate_no_kk(household["no_kk"])
         except ValidationError as exc:
-            problems.append(("no_kk", _messages(exc)))
+            problems.append(("no_kk", " ".join(exc.messages)))
     desa = household.get("desa_id")
     if desa and desa not in desa_codes:
         problems.append(("kode_desa", _("kode desa/kelurahan '%(v)s' tidak dikenal atau di luar "
                                         "wilayah kerja Anda") % {"v": desa}))
-    if person.get("nik") and person.get("birth_date") and person.get("sex") and not any(
-        c in ("jenis_kelamin", "tanggal_lahir") for c, _m in problems
-    ):
-        try:
-            validate_nik_matches(person["nik"], birth_date=person["birth_date"], sex=person["sex"])
-        except ValidationError as exc:
-            problems.append(("nik", _messages(exc)))
+    if person.get("nik"):
+        problems += [("nik", message) for message in nik_problems(
+            person["nik"], birth_date=person.get("birth_date"), sex=person.get("sex"))]
     if not person.get("disability"):
         person["disability"] = choices.Disability.TIDAK
     person["desa_id"] = desa
-    person["name"] = " ".join(person.get("name", "").split())
+    person["name"] = " ".join((person.get("name") or "").split())
     person["name_key"] = calculations.name_key(person["name"])
     return household, person, problems
 
@@ -185,7 +205,7 @@ class _Chunk:
     def run(self) -> None:
         parsed = []
         for row in self.rows:
-            household, person, problems = parse_row(row.values, self.desa_codes)
+            household, person, problems = parse_row(row, self.desa_codes)
             if problems:
                 self.report.reject(row.number, problems)
             else:
@@ -204,6 +224,15 @@ class _Chunk:
             found_person = existing_persons.get(person["nik"]) if person["nik"] else None
             if found_person is not None and self._outside(found_person.desa_id):
                 self.report.reject(number, [("nik", _("NIK ini terdaftar di wilayah lain."))])
+                continue
+            if found_person is not None and not calculations.same_name(found_person.name,
+                                                                       person["name"]):
+                self.report.hold(number, "nama", _(
+                    "Diduga identitas tertukar: NIK ini terdaftar atas nama '%(stored)s', bukan "
+                    "'%(new)s'. Baris tidak diterapkan; periksa NIK di KTP/KK (angka NIK yang "
+                    "dibulatkan Excel atau salah ketik membuat dua orang ber-NIK sama), lalu "
+                    "perbaiki data orang itu satu per satu.")
+                    % {"stored": found_person.name, "new": person["name"]})
                 continue
             accepted.append((number, household, person))
         households = self._write_households(accepted, existing_households)
@@ -269,7 +298,7 @@ class _Chunk:
             for p in Person.objects.filter(household_id__in=household_ids, nik__isnull=True,
                                            merged_into__isnull=True)
         }
-        new, changed, log, heads = [], [], [], []
+        new, changed, log, persons = [], [], [], []
         for _number, hh_data, data in accepted:
             household = households[hh_data["no_kk"]]
             data = {**data, "household_id": household.pk}
@@ -282,6 +311,8 @@ class _Chunk:
                                 household=household)
                 new.append(person)
             else:
+                if person.name.casefold() == data["name"].casefold():
+                    data["name"] = person.name  # only the case differs: keep the stored spelling
                 diff = _changes(person, data, PERSON_FIELDS)
                 if diff:
                     for name, (_old, value) in diff.items():
@@ -290,10 +321,7 @@ class _Chunk:
                     log.append((person, diff, LogEntry.Action.UPDATE))
                 else:
                     self.report.count("orang_tetap")
-            if (data["relationship"] == choices.Relationship.KEPALA
-                    and household.head_id is None
-                    and all(h is not household for h, _p in heads)):
-                heads.append((household, person))
+            persons.append(person)
         self.report.count("orang_baru", len(new))
         self.report.count("orang_diubah", len(changed))
         if self.dry_run:
@@ -303,15 +331,10 @@ class _Chunk:
                                    update_fields=PERSON_FIELDS)
         Person.objects.bulk_create([p for p in new if not p.nik])
         Person.objects.bulk_update(changed, PERSON_FIELDS)
-        head_log = []
-        for household, person in heads:
-            head_log.append((household, {"head": [None, person.pk]}, LogEntry.Action.UPDATE))
-            household.head_id = person.pk
-        Household.objects.bulk_update([h for h, _p in heads], ["head"])
-        audit.log_bulk(Household, head_log)
         log += [(p, {f: [None, getattr(p, f)] for f in ["nik", *PERSON_FIELDS]},
                  LogEntry.Action.CREATE) for p in new]
         audit.log_bulk(Person, log)
+        persons_after_save(persons)  # the services' rules: heads, open cases follow
 
 
 def _chunks(iterable, size):
@@ -329,10 +352,12 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
     desa_codes = set(desa.values_list("kode", flat=True))
     report = ImportReport()
     seen = SeenKeys()
+    table = IMPORTER.read(fileobj, filename)
+    report.notes = table.notes
     try:
-        for rows in _chunks(read_table(fileobj, filename, required=REQUIRED), chunk_size):
-            report.rows += len(rows)
-            with transaction.atomic():
+        with transaction.atomic():  # all or nothing (import_run holds the same transaction)
+            for rows in _chunks(table, chunk_size):
+                report.rows += len(rows)
                 _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes,
                        dry_run=dry_run, seen=seen).run()
     finally:
@@ -340,5 +365,5 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
     return report
 
 
-register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (PMKS)"), columns=COLUMNS,
-                           run=households_import))
+IMPORTER = register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (PMKS)"),
+                                      columns=COLUMNS, run=households_import))

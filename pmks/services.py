@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from itertools import combinations, groupby
 from operator import itemgetter
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dinsos import audit
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area
 from dinsos.services import assign_fields, delete_or_refuse
@@ -99,26 +101,41 @@ def _person_check(person: Person, actor) -> None:
         raise ValidationError(_("Orang ini sudah digabung ke data lain dan tidak dapat diubah."))
 
 
-def _cases_follow(person: Person) -> None:
+def _cases_follow(persons) -> None:
     """Open cases live where their person lives (scoping follows a move or a merge)."""
-    for case in Case.objects.filter(person=person, status__in=calculations.OPEN_STATUSES).exclude(
-            desa_id=person.desa_id):
-        case.desa_id = person.desa_id
+    by_id = {p.pk: p for p in persons}
+    moved = (Case.objects.filter(person_id__in=by_id, status__in=calculations.OPEN_STATUSES)
+             .exclude(desa_id=F("person__desa_id")))
+    for case in moved:
+        case.desa_id = by_id[case.person_id].desa_id
         case.save(update_fields=["desa", "updated_at"])
 
 
-def _person_after_save(person: Person) -> None:
-    """A member registered as head becomes the household's head if it has none; a head who
-    left a household is no longer its head."""
-    _cases_follow(person)
-    for household in Household.objects.filter(head=person).exclude(pk=person.household_id):
-        household.head = None
-        household.save(update_fields=["head", "updated_at"])
-    if person.household_id and person.relationship == Relationship.KEPALA:
-        household = Household.objects.filter(pk=person.household_id, head__isnull=True).first()
-        if household is not None:
-            household.head = person
-            household.save(update_fields=["head", "updated_at"])
+def persons_after_save(persons) -> None:
+    """The rules that follow saved persons, for one (the services) or many at once (the
+    import): open cases follow their person; a head who left a household is no longer its
+    head; a member registered as head becomes the head of a household that has none."""
+    persons = [p for p in persons if p.pk]
+    _cases_follow(persons)
+    by_id = {p.pk: p for p in persons}
+    changed: dict[int, tuple[Household, dict]] = {}
+    for household in Household.objects.filter(head_id__in=by_id):
+        if by_id[household.head_id].household_id != household.pk:
+            changed[household.pk] = (household, {"head": [household.head_id, None]})
+            household.head_id = None
+    heads = {p.household_id: p for p in reversed(persons)
+             if p.household_id and p.relationship == Relationship.KEPALA}
+    for household in Household.objects.filter(pk__in=heads, head__isnull=True):
+        changed[household.pk] = (household, {"head": [None, heads[household.pk].pk]})
+        household.head_id = heads[household.pk].pk
+    for household, _changes in changed.values():
+        if household.pk in heads and household.head_id is None:
+            household.head_id = heads[household.pk].pk
+            _changes["head"][1] = household.head_id
+        household.updated_at = timezone.now()
+    households = [h for h, _c in changed.values()]
+    Household.objects.bulk_update(households, ["head", "updated_at"])
+    audit.log_bulk(Household, [(h, c, LogEntry.Action.UPDATE) for h, c in changed.values()])
 
 
 @transaction.atomic
@@ -126,7 +143,7 @@ def person_save(*, actor, person: Person) -> Person:
     """Validate and save a prepared person (new or changed), e.g. from an admin form."""
     _person_check(person, actor)
     person.save()
-    _person_after_save(person)
+    persons_after_save([person])
     return person
 
 
@@ -383,7 +400,7 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
     for case in merged.cases.all():
         case.person = kept
         case.save(update_fields=["person", "updated_at"])
-    _cases_follow(kept)
+    _cases_follow([kept])
     nik, household_id, relationship = merged.nik, merged.household_id, merged.relationship
     kept_household = kept.household_id or household_id  # where the kept person will live
     for household in Household.objects.filter(head=merged):

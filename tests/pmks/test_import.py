@@ -213,11 +213,11 @@ BAD_ROWS = [
     (row(no_kk="3601011204160011", nik="36010117088000A1"), [
         ("nik", "NIK harus terdiri dari tepat 16 angka.")]),
     (row(no_kk="3601011204160012", nik="3601011808800012"), [
-        ("nik", "NIK menunjukkan tanggal lahir 18-08-(19)80 dan jenis kelamin laki-laki, tetapi "
-                "data tertulis tanggal lahir 17-08-1980 dan jenis kelamin laki-laki.")]),
+        ("nik", "tanggal lahir di NIK (digit 7–12: 180880, berarti 18-08-80) tidak sama dengan "
+                "kolom tanggal_lahir (17-08-1980)")]),
     (row(no_kk="3601011204160013", nik="3601011708800013", jenis_kelamin="P"), [
-        ("nik", "NIK menunjukkan tanggal lahir 17-08-(19)80 dan jenis kelamin laki-laki, tetapi "
-                "data tertulis tanggal lahir 17-08-1980 dan jenis kelamin perempuan.")]),
+        ("nik", "jenis kelamin di NIK (digit 7–8: 17, berarti laki-laki; perempuan: tanggal + 40) "
+                "tidak sama dengan kolom jenis_kelamin (perempuan)")]),
     (row(no_kk="3601011204160014", nik="", kode_desa="36.01.01.2999"), [
         ("kode_desa", "kode desa/kelurahan '36.01.01.2999' tidak dikenal atau di luar wilayah "
                       "kerja Anda")]),
@@ -228,7 +228,7 @@ BAD_ROWS = [
     (row(no_kk="3601011204160017", nik="", alamat="", jenis_kelamin=""), [
         ("alamat", "wajib diisi"), ("jenis_kelamin", "wajib diisi")]),
     (row(no_kk="3601011204160018", nik="", tanggal_lahir="31-02-1980"), [
-        ("tanggal_lahir", "tanggal '31-02-1980' tidak dikenal; gunakan TTTT-BB-HH")]),
+        ("tanggal_lahir", "tanggal '31-02-1980' tidak ada: Februari 1980 hanya 29 hari")]),
     (row(no_kk="3601011204160019", nik="", desil="11"), [
         ("desil", "desil harus 1 sampai 10")]),
     (row(no_kk="3601011204160020", nik="", jenis_kelamin="X"), [
@@ -420,7 +420,9 @@ def test_error_report_has_the_original_columns_and_kesalahan(
     assert got[2][HEADER.index("desil")] == "11"
     assert got[2][-1] == ("desil: desil harus 1 sampai 10; jenis_kelamin: nilai 'X' tidak "
                           "dikenal; pilihan: L, P")
-    assert got[3][HEADER.index("alamat")] == "'=HYPERLINK(\"http://x\")"
+    # CSV keeps the guard apostrophe; XLSX writes a string cell (never a formula) without it
+    guarded = "'" if fmt == "csv" else ""
+    assert got[3][HEADER.index("alamat")] == guarded + "=HYPERLINK(\"http://x\")"
     assert got[3][-1] == ""
 
 
@@ -441,9 +443,15 @@ def test_template_download(fmt, pandeglang_operator, api_as):
     assert data == [HEADER, example]
     guide = [list(r) for r in workbook["Petunjuk"].iter_rows(values_only=True)]
     assert guide[0] == ["kolom", "wajib", "keterangan"]
-    assert [g[0] for g in guide[1:]] == HEADER
-    assert guide[1] == ["no_kk", "ya", "No. KK, 16 digit, ketik sebagai teks"]
+    assert [g[0] for g in guide[1:len(HEADER) + 1]] == HEADER
+    assert guide[1] == ["no_kk", "ya", "No. KK, 16 digit, kolom bertipe Teks"]
     assert guide[3][:2] == ["rt", "tidak"]
+    # how to type NIK and dates
+    instructions = " ".join(str(g[0]) for g in guide[len(HEADER) + 1:] if g and g[0])
+    assert "format kolomnya sebagai Teks SEBELUM mengetik" in instructions
+    assert "Excel menyimpan angka hanya 15 digit" in instructions
+    assert "Tanggal: hari dulu, lalu bulan, lalu tahun" in instructions
+    assert "80 = 1980, 05 = 2005" in instructions
 
 
 def test_template_of_an_unknown_kind_is_404(pandeglang_operator, api_as):
@@ -471,7 +479,11 @@ def test_missing_required_column_fails_the_batch(
     batch = upload(api_as(pandeglang_operator), csv_bytes(family_rows(), header=header),
                    capture=django_capture_on_commit_callbacks)
     assert batch.status == "gagal"
-    assert batch.message == "Kolom wajib tidak ada: nama, jenis_kelamin."
+    assert batch.message.startswith(
+        "Kolom wajib tidak ada: nama, jenis_kelamin. Baris judul kolom (no_kk, alamat, "
+        "kode_desa, nama, tanggal_lahir, jenis_kelamin) harus ada di baris pertama lembar "
+        "pertama; judul yang ditemukan: no_kk, alamat, rt,")
+    assert batch.message.endswith("Tidak ada data yang disimpan.")
     assert (batch.totals, batch.errors) == ({}, [])
     assert not Household.objects.exists()
 
@@ -479,7 +491,8 @@ def test_missing_required_column_fails_the_batch(
 def test_empty_file_fails_the_batch(pandeglang_operator, django_capture_on_commit_callbacks):
     batch = submit(pandeglang_operator, b"", capture=django_capture_on_commit_callbacks)
     assert batch.status == "gagal"
-    assert batch.message == "Berkas kosong: baris pertama harus berisi nama kolom."
+    assert batch.message == ("Berkas kosong: baris pertama harus berisi nama kolom. Tidak ada "
+                             "data yang disimpan.")
 
 
 def test_unknown_file_type_is_refused_before_storing(pandeglang_operator):

@@ -108,8 +108,8 @@ def expected_errors(pandeglang_office: str) -> list[dict]:
     return [
         {"row": 5, "column": "nik", "message": "NIK harus terdiri dari tepat 16 angka."},
         {"row": 6, "column": "nik", "message": (
-            "NIK menunjukkan tanggal lahir 07-01-(19)80 dan jenis kelamin laki-laki, tetapi "
-            "data tertulis tanggal lahir 08-01-1980 dan jenis kelamin laki-laki.")},
+            "tanggal lahir di NIK (digit 7–12: 070180, berarti 07-01-80) tidak sama dengan "
+            "kolom tanggal_lahir (08-01-1980)")},
         {"row": 7, "column": "peran", "message": (
             f"nilai 'ketua_rt' tidak dikenal; pilihan: {ROLES}")},
         {"row": 8, "column": "kode_wilayah_tugas", "message": (
@@ -124,6 +124,10 @@ def expected_errors(pandeglang_office: str) -> list[dict]:
         {"row": 11, "column": "bank", "message": "kode bank 'bank_gaib' tidak dikenal"},
         {"row": 12, "column": "nomor_sk", "message": "wajib diisi bila peran diisi"},
         {"row": 12, "column": "tanggal_sk", "message": "wajib diisi bila peran diisi"},
+        # every problem of a row at once: the NIK (02-01-80) disagrees with 14-01-1980 too
+        {"row": 13, "column": "nik", "message": (
+            "tanggal lahir di NIK (digit 7–12: 020180, berarti 02-01-80) tidak sama dengan "
+            "kolom tanggal_lahir (14-01-1980)")},
         {"row": 13, "column": "kode_desa", "message": OUT_OF_AREA.format(office=pandeglang_office)},
         {"row": 14, "column": "nomor_rekening", "message": "wajib diisi bila rekening diisi"},
         {"row": 14, "column": "nama_pemilik_rekening",
@@ -286,7 +290,7 @@ def test_upload_through_the_api(pandeglang_operator, api_as,
 
 def test_out_of_area_desa_is_reported_on_its_column(pandeglang_operator):
     batch = run_import(pandeglang_operator, csv_bytes([BAD[-2]]))
-    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "kode_desa")]
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "nik"), (2, "kode_desa")]
 
 
 def test_assignment_without_role_is_rejected(pandeglang_operator):
