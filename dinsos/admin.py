@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import importing, services
 from dinsos.admin_base import DinsosModelAdmin
 from dinsos.models import ImportBatch, Office, User, Wilayah
-from dinsos.tabular import table_response
+from dinsos.tabular import TableError, table_response
 
 
 @admin.register(Wilayah)
@@ -97,6 +97,14 @@ class ImportUploadForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "kind" in self.fields:  # absent on the read-only result page
             self.fields["kind"].choices = [(k, i.label) for k, i in importing.IMPORTERS.items()]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            importing.upload_check(upload)  # limits and file kind, before anything is stored
+        except TableError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
 
 
 @admin.register(ImportBatch)

@@ -130,7 +130,9 @@ def _too_big(what: str, limit: str) -> TableError:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB").replace(".", ",")
 
 
 def _check_xlsx(fileobj, limits: Limits) -> None:
@@ -285,7 +287,7 @@ class Table:
         return [self.aliases.get(k, k) for k in keys]
 
     def _find_header(self, sheets, known) -> None:
-        first_header = None
+        first_header, first_at_top = None, False
         for index, (title, rows) in enumerate(sheets):
             buffered = []
             for number, cells in enumerate(rows, start=1):
@@ -293,7 +295,7 @@ class Table:
                 buffered.append(cells)
                 names = self._names(cells)
                 if _filled(cells) and first_header is None:
-                    first_header = names
+                    first_header, first_at_top = names, (index, number) == (0, 1)
                 if _filled(cells) and all(c in names for c in self.required):
                     self._use(title, index, number, names, rows, sheets, known,
                               above=any(_filled(c) for c in buffered[:-1]))
@@ -303,11 +305,14 @@ class Table:
         if first_header is None:
             raise TableError(_("Berkas kosong: baris pertama harus berisi nama kolom."))
         missing = [c for c in self.required if c not in first_header]
-        raise TableError(
-            _("Kolom wajib tidak ada: %(cols)s. Baris judul kolom (%(all)s) harus ada di baris "
-              "pertama lembar pertama; judul yang ditemukan: %(found)s.")
-            % {"cols": ", ".join(missing), "all": ", ".join(self.required),
-               "found": ", ".join(n for n in first_header if n) or "-"})
+        message = _("Kolom wajib tidak ada: %(cols)s.") % {"cols": ", ".join(missing)}
+        if not first_at_top or len(missing) == len(self.required):
+            message += " " + _(
+                "Baris judul kolom (%(all)s) harus ada di baris pertama lembar pertama; tidak "
+                "ditemukan di %(n)d baris pertama lembar mana pun (baris pertama berisi: "
+                "%(found)s).") % {"all": ", ".join(self.required), "n": HEADER_SCAN_ROWS,
+                                  "found": ", ".join(n for n in first_header if n) or "-"}
+        raise TableError(message)
 
     def _use(self, title, index, number, names, rows, sheets, known, *, above) -> None:
         self.header_row, self.sheet = number, title

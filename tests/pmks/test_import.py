@@ -479,11 +479,8 @@ def test_missing_required_column_fails_the_batch(
     batch = upload(api_as(pandeglang_operator), csv_bytes(family_rows(), header=header),
                    capture=django_capture_on_commit_callbacks)
     assert batch.status == "gagal"
-    assert batch.message.startswith(
-        "Kolom wajib tidak ada: nama, jenis_kelamin. Baris judul kolom (no_kk, alamat, "
-        "kode_desa, nama, tanggal_lahir, jenis_kelamin) harus ada di baris pertama lembar "
-        "pertama; judul yang ditemukan: no_kk, alamat, rt,")
-    assert batch.message.endswith("Tidak ada data yang disimpan.")
+    assert batch.message == ("Kolom wajib tidak ada: nama, jenis_kelamin. Tidak ada data yang "
+                             "disimpan.")
     assert (batch.totals, batch.errors) == ({}, [])
     assert not Household.objects.exists()
 

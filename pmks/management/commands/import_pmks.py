@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 
 from dinsos.audit import AuditedCommand
 from dinsos.importing import import_submit
+from dinsos.tabular import TableError
 from pmks.importing import KIND
 
 
@@ -29,8 +30,11 @@ class Command(AuditedCommand):
         if actor is None:
             raise CommandError("Pengguna tidak ditemukan; gunakan --user USERNAME.")
         with path.open("rb") as fh:
-            batch = import_submit(actor=actor, kind=KIND, upload=File(fh, name=path.name),
-                                  dry_run=dry_run, run_now=True)
+            try:
+                batch = import_submit(actor=actor, kind=KIND, upload=File(fh, name=path.name),
+                                      dry_run=dry_run, run_now=True)
+            except TableError as exc:
+                raise CommandError(str(exc)) from exc
         self.stdout.write(f"{batch.get_status_display()}: {batch.message}")
         for key, value in batch.totals.items():
             self.stdout.write(f"  {key}: {value}")
