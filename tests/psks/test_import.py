@@ -321,3 +321,74 @@ def test_tksk_without_end_date_is_rejected(pandeglang_operator):
     batch = run_import(pandeglang_operator, csv_bytes([row(selesai="")]))
     assert batch.totals["rejected"] == 1
     assert not Worker.objects.exists()
+
+
+# --- files as Excel makes them (issue #13: the worker import shares the reader) ---------------
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    """Ints and floats become number cells, as Excel saves them (15 significant digits)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(header)
+    for values in rows:
+        workbook.active.append([values.get(c, "") for c in header])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_identity_numbers_in_number_cells_are_refused(pandeglang_operator):
+    batch = run_import(pandeglang_operator, xlsx_bytes([
+        row(nik=3601011708850000),  # Excel saved 3601011708850003 as …0000
+        person(30, npwp=12345678901000.0, nomor_rekening=12345678, bank="bri",
+               nama_pemilik_rekening="Orang 30"),
+    ]), name="tenaga.xlsx")
+    assert [(e["row"], e["column"]) for e in batch.errors] == [
+        (2, "nik"), (3, "npwp"), (3, "nomor_rekening")]
+    assert batch.errors[0]["message"].startswith(
+        "NIK tersimpan sebagai ANGKA di Excel (3601011708850000), bukan teks: Excel membulatkan "
+        "angka lebih dari 15 digit")
+    assert batch.errors[2]["message"].startswith(
+        "Nomor rekening tersimpan sebagai ANGKA di Excel (12345678)")
+    assert not Worker.objects.exists()
+
+
+def test_dates_sex_labels_and_headers_as_staff_type_them(pandeglang_operator):
+    header = ["NIK", "Nama Lengkap", "JK", "Tgl Lahir", *HEADER[4:]]
+    values = row(nik="'3601 0117 0885 0003", nama="Dede Kurnia", jenis_kelamin="LK",
+                 tanggal_lahir="17 Agustus 1985", tanggal_sk="2 Jan 2025", mulai="02.01.2025",
+                 selesai="31/12/29")
+    content = io.StringIO()
+    csv.writer(content).writerows([header, [values[c] for c in HEADER]])
+    batch = run_import(pandeglang_operator, content.getvalue().encode())
+    assert batch.errors == []
+    worker = Worker.objects.get()
+    assert (worker.nik, worker.sex, worker.birth_date) == ("3601011708850003", "L",
+                                                           D(1985, 8, 17))
+    assignment = Assignment.objects.get()
+    assert (assignment.decree_date, assignment.start_date, assignment.end_date) == (
+        D(2025, 1, 2), D(2025, 1, 2), D(2029, 12, 31))
+
+
+def test_a_worker_name_typed_in_capitals_keeps_its_stored_spelling(pandeglang_operator):
+    run_import(pandeglang_operator, csv_bytes([row()]))
+    again = run_import(pandeglang_operator, csv_bytes([row(nama="DEDE KURNIA")]))
+    assert again.totals.get("tenaga_tetap") == 1
+    assert Worker.objects.get().name == "Dede Kurnia"
+
+
+def test_every_problem_of_a_worker_row_is_reported_at_once(pandeglang_operator):
+    batch = run_import(pandeglang_operator, csv_bytes([
+        row(tanggal_lahir="31-02-1985", jenis_kelamin="P", npwp="123")]))
+    assert batch.errors == [
+        {"row": 2, "column": "tanggal_lahir",
+         "message": "tanggal '31-02-1985' tidak ada: Februari 1985 hanya 28 hari"},
+        {"row": 2, "column": "nik", "message": (
+            "jenis kelamin di NIK (digit 7–8: 17, berarti laki-laki; perempuan: tanggal + 40) "
+            "tidak sama dengan kolom jenis_kelamin (perempuan)")},
+        {"row": 2, "column": "npwp", "message": (
+            "NPWP harus terdiri dari 15 angka (format lama, mis. 01.234.567.8-901.000) atau 16 "
+            "angka (format baru).")},
+    ]
