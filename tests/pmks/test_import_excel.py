@@ -398,4 +398,4 @@ def test_an_exported_file_imports_unchanged(fmt, pandeglang_operator):
         "-Dede", "+62 buruh", "=Kp. Sumur")
     again = run(pandeglang_operator, content, f"ekspor.{fmt}")
     assert again.totals["orang_tetap"] == 1
-    assert DESA_PANDEGLANG == person.desa_id
+    assert person.desa_id == DESA_PANDEGLANG

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from dinsos import importing
 from pmks import services
-from pmks.models import Case, Household, Person
+from pmks.models import Household, Person
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG
 from tests.pmks.factories import CaseFactory
 from tests.pmks.test_import import KK_1, KK_3, NIK_HEAD, csv_bytes, family_rows, row
