@@ -218,15 +218,12 @@ def test_an_xls_file_from_the_command_line_gives_the_message_not_a_traceback(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def test_xlsx_text_cells_are_strings_never_formulas_and_need_no_guard():
+def test_xlsx_text_cells_are_strings_never_formulas_and_csv_keeps_its_guard():
     buffer = xlsx_file(["nama"], [["=HYPERLINK(\"http://x\")"], ["-Dede"], ["@SUM(A1)"]])
     sheet = openpyxl.load_workbook(buffer).active
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     assert [(c.value, c.data_type) for c in cells] == [
         ("=HYPERLINK(\"http://x\")", "s"), ("-Dede", "s"), ("@SUM(A1)", "s")]
-
-
-def test_csv_keeps_the_guard_apostrophe():
     assert "".join(csv_stream(["nama"], [["-Dede"]])) == "\ufeffnama\r\n'-Dede\r\n"
 
 
