@@ -86,7 +86,7 @@ def test_unknown_slug_names_the_field(admin_client):
 def test_required_field_and_unique_set_in_indonesian(admin_client):
     response = admin_client.post(f"{API}pmks/households/", {}, format="json")
     body = assert_error_shape(response, 400, errors=True)
-    assert "wajib diisi" in " ".join(body["errors"]["no_kk"])
+    assert "harus diisi" in " ".join(body["errors"]["no_kk"])
 
 
 def test_throttled_is_indonesian_and_keeps_retry_after(admin_client, monkeypatch):
