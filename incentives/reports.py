@@ -170,22 +170,38 @@ def bank_file(run: PayoutRun) -> tuple[str, int, Decimal]:
     return out.getvalue(), len(rows), total
 
 
+INFO_SECTION = "INFORMASI — TIDAK DIBAYAR PROVINSI (TIDAK DIJUMLAHKAN)"
+
+
 def funding_summary_rows(run: PayoutRun) -> tuple[list[str], list[list]]:
+    """The run's lines per funding source × component × status, then one total of what the
+    province pays (payable lines only), then — in their own labelled section, in their own
+    column and never in a total — the amounts others pay (e.g. APBN for pendamping PKH)."""
     from dinsos.choices import FundingSource
     from incentives.choices import Component, LineStatus
 
     sources, components = dict(FundingSource.choices), dict(Component.choices)
     statuses = dict(LineStatus.choices)
-    rows = [[str(sources.get(r["funding_source"])), str(components.get(r["component"])),
-             str(statuses.get(r["status"])), r["n"], r["gross"], r["tax"], r["net"]]
-            for r in selectors.funding_summary(run)]
-    for info in selectors.not_province_paid(run):
-        rate = info["rate"]
+    rows, paid = [], {"n": 0, "gross": Decimal(0), "tax": Decimal(0), "net": Decimal(0)}
+    for r in selectors.funding_summary(run):
+        rows.append([str(sources.get(r["funding_source"])), str(components.get(r["component"])),
+                     str(statuses.get(r["status"])), r["n"], r["gross"], r["tax"], r["net"],
+                     None])
+        if r["status"] == LineStatus.PAYABLE:
+            for key in paid:
+                paid[key] += r[key]
+    rows.append(["JUMLAH DIBAYAR PROVINSI", "", str(statuses[LineStatus.PAYABLE]), paid["n"],
+                 paid["gross"], paid["tax"], paid["net"], None])
+    info = selectors.not_province_paid(run)
+    if info:
+        rows += [[None] * 8, [INFO_SECTION, "", "", "", None, None, None, None]]
+    for item in info:
+        rate = item["rate"]
         rows.append([rate.get_funding_source_display(),
                      f"{rate.get_component_display()} {rate.get_role_display()}",
-                     "informasi (tidak dibayar provinsi)", info["workers"],
-                     info["yearly_total"], Decimal(0), info["yearly_total"]])
-    return ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21", "neto"], rows
+                     "informasi", item["workers"], None, None, None, item["yearly_total"]])
+    return ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21", "neto",
+            "informasi_per_tahun"], rows
 
 
 def realisation_rows(year: int) -> tuple[list[str], list[list]]:

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from dinsos.celery import app as celery_app
 from dinsos.schedule import periodic_tasks_sync
-from incentives import services, tasks
+from incentives import reports, services, tasks
 from incentives.api.serializers import PayoutRunSerializer
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun
 from tests.factories import PayoutLineFactory, PayoutRunFactory, UserFactory, WorkerFactory
@@ -296,13 +296,16 @@ def test_report_downloads(api_as, approved, keuangan):
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
     assert rows[0] == ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21",
-                       "neto"]
+                       "neto", "informasi_per_tahun"]
     assert [r[:4] for r in rows[1:]] == [["APBD Provinsi", "Insentif bulanan", "Dapat dibayar",
                                           "3"],
                                          ["APBD Provinsi", "Dana operasional tahunan",
                                           "Dapat dibayar", "3"],
+                                         ["JUMLAH DIBAYAR PROVINSI", "", "Dapat dibayar", "6"],
+                                         ["", "", "", ""],
+                                         [reports.INFO_SECTION, "", "", ""],
                                          ["APBN", "Dana operasional tahunan Pendamping PKH",
-                                          "informasi (tidak dibayar provinsi)", "0"]]
+                                          "informasi", "0"]]
 
     response = client.get(run_url(approved, "reports/summary-xlsx/"))
     assert response.status_code == 200

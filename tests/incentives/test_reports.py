@@ -283,21 +283,30 @@ def test_bank_csv_has_no_transfer_of_zero_or_less(keuangan, keuangan_b, pimpinan
 def test_funding_source_summary(approved_run):
     header, rows = reports.funding_summary_rows(approved_run)
     assert header == ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21",
-                      "neto"]
-    assert [[*r[:4], RP(r[4]), RP(r[5]), RP(r[6])] for r in rows] == [
+                      "neto", "informasi_per_tahun"]
+    money = [None if v is None else RP(v) for r in rows for v in r[4:]]
+    assert [[*r[:4], *money[i * 4:i * 4 + 4]] for i, r in enumerate(rows)] == [
         # 3 TKSK × 1.000.000 + 1.500.000 (Jamsosratu)
         ["APBD Provinsi", "Insentif bulanan", "Dapat dibayar", 4, RP("4500000"), 0,
-         RP("4500000")],
-        ["APBD Provinsi", "Insentif bulanan", "Ditahan", 1, RP("1000000"), 0, RP("1000000")],
+         RP("4500000"), None],
+        ["APBD Provinsi", "Insentif bulanan", "Ditahan", 1, RP("1000000"), 0, RP("1000000"),
+         None],
         # 3 × 83.333 + 166.666
         ["APBD Provinsi", "Dana operasional tahunan", "Dapat dibayar", 4, RP("416665"), 0,
-         RP("416665")],
+         RP("416665"), None],
         ["APBD Provinsi", "Dana operasional tahunan", "Ditahan", 1, RP("83333"), 0,
-         RP("83333")],
-        # for information: Kemensos pays pendamping PKH Rp1.500.000 a year, not the province
-        ["APBN", "Dana operasional tahunan Pendamping PKH", "informasi (tidak dibayar provinsi)",
-         1, RP("1500000"), 0, RP("1500000")],
+         RP("83333"), None],
+        # what the province pays: the payable lines only = the run's summary
+        ["JUMLAH DIBAYAR PROVINSI", "", "Dapat dibayar", 8, RP("4916665"), 0, RP("4916665"),
+         None],
+        [None] * 8,
+        [reports.INFO_SECTION, "", "", "", None, None, None, None],
+        # for information: Kemensos pays pendamping PKH Rp1.500.000 a year, not the province;
+        # in its own column, never in neto nor in a total
+        ["APBN", "Dana operasional tahunan Pendamping PKH", "informasi", 1, None, None, None,
+         RP("1500000")],
     ]
+    assert RP(approved_run.summary["net_payable"]) == RP("4916665")
 
 
 def test_yearly_realisation_pagu_vs_paid(approved_run, keuangan):
