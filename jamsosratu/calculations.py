@@ -19,6 +19,13 @@ TRANSITIONS: dict[str, set[str]] = {
 COUNTED_IN_QUOTA = ("ditetapkan", "aktif", "graduasi")
 
 
+def targeting_limit_reached(targeted_years, year: int, limit: int) -> bool:
+    """A household is targeted for at most ``limit`` years (Pergub: up to 5): the distinct
+    cycle years in which it was decreed (ditetapkan, aktif, graduasi), the cycle ``year``
+    itself not counted, must stay below the limit for it to be targeted in ``year``."""
+    return len(set(targeted_years) - {year}) >= limit
+
+
 def transition_allowed(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, set())
 

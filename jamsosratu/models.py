@@ -32,6 +32,9 @@ class Cycle(models.Model):
     school_max_age = models.PositiveSmallIntegerField(_("anak sekolah: umur di bawah"),
                                                       default=21)
     elderly_min_age = models.PositiveSmallIntegerField(_("lansia: umur sejak"), default=60)
+    max_targeted_years = models.PositiveSmallIntegerField(
+        _("lama kepesertaan maksimum (tahun)"), default=5,
+        help_text=_("Rumah tangga sasaran ditetapkan paling lama sekian tahun siklus."))
 
     class Meta:
         verbose_name = _("siklus Jamsosratu")

@@ -79,6 +79,23 @@ def enrolment_members_refresh(*, enrolment: Enrolment, pregnant_person_ids=()) -
     return rows
 
 
+def _targeted_years(household_id: int) -> list[int]:
+    return list(Enrolment.objects.filter(household_id=household_id,
+                                         status__in=calculations.COUNTED_IN_QUOTA)
+                .values_list("cycle__year", flat=True))
+
+
+def _check_targeting_limit(household_id: int, cycle: Cycle) -> None:
+    """At most ``cycle.max_targeted_years`` years of targeting (5 by default) per household."""
+    years = _targeted_years(household_id)
+    if calculations.targeting_limit_reached(years, cycle.year, cycle.max_targeted_years):
+        raise ValidationError({"household": _(
+            "Rumah tangga ini sudah menjadi sasaran Jamsosratu selama %(n)d tahun (%(years)s); "
+            "batasnya %(limit)d tahun.") % {
+                "n": len(set(years) - {cycle.year}), "limit": cycle.max_targeted_years,
+                "years": ", ".join(str(y) for y in sorted(set(years) - {cycle.year}))}})
+
+
 @transaction.atomic
 def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str = "",
                       channel: str = "bank_banten", account_number: str = "") -> Enrolment:
@@ -86,6 +103,7 @@ def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str 
     if Enrolment.objects.filter(household=household, cycle=cycle).exists():
         raise ValidationError({"household": _("Keluarga ini sudah terdaftar pada siklus %(y)s.")
                                % {"y": cycle.year}})
+    _check_targeting_limit(household.pk, cycle)
     enrolment = Enrolment(household=household, cycle=cycle, desa_id=household.desa_id,
                           source=source, decile=household.decile, channel=channel,
                           account_number=account_number)
@@ -112,8 +130,12 @@ def enrolments_propose_from_registry(*, actor, cycle: Cycle, max_decile: int,
                                      wilayah: str | None = None) -> int:
     """Propose every household of the user's area with DTSEN decile ≤ max_decile (bulk; a
     household already in the cycle is skipped)."""
-    households = Household.objects.for_user(actor).filter(decile__lte=max_decile).exclude(
-        jamsosratu_enrolments__cycle=cycle)
+    households = (Household.objects.for_user(actor).filter(decile__lte=max_decile)
+                  .exclude(jamsosratu_enrolments__cycle=cycle)
+                  .annotate(targeted=Count(
+                      "jamsosratu_enrolments__cycle__year", distinct=True,
+                      filter=Q(jamsosratu_enrolments__status__in=calculations.COUNTED_IN_QUOTA)))
+                  .filter(targeted__lt=cycle.max_targeted_years))
     if wilayah:
         households = households.filter(area_q("desa", wilayah))
     created = 0
@@ -164,6 +186,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
                                     "balita, anak sekolah, lansia); tidak dapat ditetapkan."))
         if not decree_number.strip():
             raise ValidationError({"decree_number": _("Nomor SK penetapan wajib diisi.")})
+        _check_targeting_limit(enrolment.household_id, enrolment.cycle)
         _check_quota(enrolment)
         enrolment.decree_number = decree_number.strip()
     if to_status == EnrolmentStatus.DIKELUARKAN:

@@ -193,3 +193,15 @@ def test_the_rule_with_the_highest_minimum_not_above_the_ratio_applies():
 ])
 def test_payment_amount_is_whole_rupiah(tranche_amount, factor, paid):
     assert calculations.payment_amount(Decimal(tranche_amount), Decimal(factor)) == Decimal(paid)
+
+
+@pytest.mark.parametrize(("years", "year", "limit", "reached"), [
+    ([], 2026, 5, False),
+    ([2021, 2022, 2023, 2024], 2026, 5, False),
+    ([2021, 2022, 2023, 2024, 2025], 2026, 5, True),
+    ([2022, 2023, 2024, 2025, 2026], 2026, 5, False),  # the cycle itself is not counted
+    ([2024, 2024, 2025], 2026, 3, False),  # a year counts once
+    ([2023, 2024, 2025], 2026, 3, True),
+])
+def test_targeting_limit(years, year, limit, reached):
+    assert calculations.targeting_limit_reached(years, year, limit) is reached

@@ -320,3 +320,45 @@ def test_concurrent_decrees_cannot_exceed_the_quota(province_operator):
     assert (len(outcome["ok"]), len(outcome["refused"]), outcome["other"]) == (1, 1, [])
     assert "sudah penuh" in " ".join(outcome["refused"][0].messages)
     assert Enrolment.objects.filter(status="ditetapkan").count() == 1
+
+
+# --- the 5-year targeting limit ---------------------------------------------------------------
+
+def targeted_in(hh, *years, status="aktif"):
+    for year in years:
+        Enrolment.objects.create(household=hh, cycle=cycle_with_tranches(year), status=status,
+                                 desa_id=hh.desa_id, account_number=f"0098{year:08d}")
+
+
+def test_a_household_targeted_five_years_is_not_proposed_again(cycle, province_operator):
+    hh = household(decile=1)
+    targeted_in(hh, 2021, 2022, 2023)
+    targeted_in(hh, 2024, status="graduasi")
+    targeted_in(hh, 2025, status="ditetapkan")
+    with pytest.raises(ValidationError) as error:
+        services.enrolment_propose(actor=province_operator, household=hh, cycle=cycle)
+    assert error.value.message_dict["household"] == [
+        "Rumah tangga ini sudah menjadi sasaran Jamsosratu selama 5 tahun (2021, 2022, 2023, "
+        "2024, 2025); batasnya 5 tahun."]
+    assert services.enrolments_propose_from_registry(actor=province_operator, cycle=cycle,
+                                                     max_decile=1) == 0
+    assert not Enrolment.objects.filter(cycle=cycle).exists()
+
+
+def test_four_years_or_years_never_decreed_do_not_count_against_the_limit(cycle,
+                                                                          province_operator):
+    hh = household(decile=1)
+    targeted_in(hh, 2021, 2022, 2023, 2024)
+    targeted_in(hh, 2025, status="dikeluarkan")  # proposed, never decreed
+    assert services.enrolments_propose_from_registry(actor=province_operator, cycle=cycle,
+                                                     max_decile=1) == 1
+    assert Enrolment.objects.get(household=hh, cycle=cycle).status == "calon"
+
+
+def test_the_limit_is_checked_again_at_the_decree(cycle, province_operator):
+    hh = household(decile=1)
+    enrolment = enrol(province_operator, hh, cycle, "terverifikasi")
+    targeted_in(hh, 2019, 2020, 2021, 2022, 2023)  # recorded after the proposal
+    with pytest.raises(ValidationError) as error:
+        move(province_operator, enrolment, "ditetapkan", decree_number=SK)
+    assert "batasnya 5 tahun" in messages(error)
