@@ -217,6 +217,12 @@ DEFAULT_FROM_EMAIL = env.str(
     default="Dinas Sosial Provinsi Banten <noreply@dinsos.bantenprov.go.id>",
 )
 FINANCE_REPORT_EMAILS = env.list("FINANCE_REPORT_EMAILS", default=[])
+# The Daftar Nominatif (incentives/reports.py): paper (A4 or F4, landscape), budget lines
+NOMINATIF_PAPER = env.str("NOMINATIF_PAPER", default="A4")
+NOMINATIF_PROGRAM = env.str("NOMINATIF_PROGRAM",
+                            default="Program Perlindungan dan Jaminan Sosial")
+NOMINATIF_KODE_REKENING = env.str("NOMINATIF_KODE_REKENING", default="5.1.05.05.01.0001")
+NOMINATIF_NUMBER_PREFIX = env.str("NOMINATIF_NUMBER_PREFIX", default="900")
 
 # --- Demo data -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")

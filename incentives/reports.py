@@ -4,152 +4,384 @@ lines themselves, and amounts in words come from dinsos.money."""
 
 import csv
 import io
+from dataclasses import dataclass
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
-from dinsos.money import format_rupiah, format_tanggal, rupiah_in_words
+from dinsos.money import MONTH_NAMES, format_rupiah, format_tanggal, rupiah_in_words
 from dinsos.tabular import safe_cell, table_response
 from dinsos.validators import mask_nik
 from incentives import selectors
+from incentives.choices import LineKind
 from incentives.models import PayoutRun
 
-TITLE = "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL"
-MONTHS = ["", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember"]
-HEADER = ["No", "Nama", "NIK", "Komponen", "Periode", "Bank", "No. Rekening", "Bruto (Rp)",
-          "PPh 21 (Rp)", "Neto (Rp)", "Tanda tangan"]
+TITLE = "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
+ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+HEADER = ["No", "Nama", "NIK", "Komponen / jenis", "Periode", "Bank", "No. Rekening",
+          "Bruto (Rp)", "PPh 21 (Rp)", "Neto (Rp)", "Tanda tangan"]
+#: Relative widths of the PDF columns (they fill the width between the margins).
+PDF_WIDTHS = [0.9, 3.9, 2.7, 3.6, 1.4, 2.6, 2.6, 2.2, 1.8, 2.2, 2.2]
 
 
 def period_label(run: PayoutRun) -> str:
-    return f"{MONTHS[run.period.month]} {run.period.year}"
+    return f"{MONTH_NAMES[run.period.month]} {run.period.year}"
+
+
+def document_date(run: PayoutRun):
+    """The date of the document: the day it was approved (else verified, else computed) in
+    WIB — never the day it is printed."""
+    moment = run.approved_at or run.verified_at or run.computed_at or timezone.now()
+    return timezone.localdate(moment)
+
+
+def document_number(run: PayoutRun) -> str:
+    day = document_date(run)
+    return (f"{settings.NOMINATIF_NUMBER_PREFIX}/{run.pk:04d}/NOM-PSKS/Dinsos/"
+            f"{ROMAN[day.month]}/{day.year}")
+
+
+def kind_label(line) -> str:
+    """The line's component, and what kind of line it is when not a regular one."""
+    label = str(line.get_component_display())
+    return label if line.kind == LineKind.REGULAR else f"{label} — {line.get_kind_display()}"
 
 
 def _line_cells(number: int, line) -> list:
-    return [number, line.worker.name, mask_nik(line.worker.nik), line.get_component_display()
-            + ("" if line.kind == "reguler" else f" ({line.get_kind_display()})"),
+    return [number, line.worker.name, mask_nik(line.worker.nik), kind_label(line),
             f"{line.period:%m/%Y}", line.bank_name, line.account_number, line.gross_amount,
             line.tax_amount, line.net_amount, ""]
 
 
+@dataclass
+class Subtotal:
+    label: str
+    count: int = 0
+    gross: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+    net: Decimal = Decimal(0)
+
+    def add(self, group) -> None:
+        self.count += len(group.lines)
+        self.gross += group.gross
+        self.tax += group.tax
+        self.net += group.net
+
+
 def nominatif_data(run: PayoutRun) -> dict:
+    """Everything the Daftar Nominatif prints, summed from the payable lines themselves."""
     groups = selectors.nominatif(run)
-    total_gross = sum((g.gross for g in groups), Decimal(0))
-    total_tax = sum((g.tax for g in groups), Decimal(0))
-    total_net = sum((g.net for g in groups), Decimal(0))
+    kab_kota: dict[str, Subtotal] = {}
+    total = Subtotal("JUMLAH SELURUHNYA")
+    for group in groups:
+        kab_kota.setdefault(group.kab_kota, Subtotal(f"Jumlah {group.kab_kota_name}")).add(group)
+        total.add(group)
     office = selectors.province_office()
-    return {"groups": groups, "gross": total_gross, "tax": total_tax, "net": total_net,
-            "count": sum(len(g.lines) for g in groups), "words": rupiah_in_words(total_net),
-            "office": office, "period": period_label(run),
-            "place_date": f"Serang, {format_tanggal(timezone.localdate())}"}
+    day = document_date(run)
+    return {"groups": groups, "kab_kota": kab_kota, "total": total, "gross": total.gross,
+            "tax": total.tax, "net": total.net, "count": total.count,
+            "words": rupiah_in_words(total.net), "office": office, "period": period_label(run),
+            "number": document_number(run), "date": day,
+            "place_date": f"Serang, {format_tanggal(day)}",
+            "program": settings.NOMINATIF_PROGRAM,
+            "kode_rekening": settings.NOMINATIF_KODE_REKENING,
+            "status": run.get_status_display()}
 
 
-def sign_off_rows(office, place_date: str) -> list[list[str]]:
-    return [
-        ["Mengetahui,", "", "", "", "", "", "", "", place_date],
-        ["Kepala Dinas Sosial Provinsi Banten", "", "", "", "", "", "", "",
-         "Bendahara Pengeluaran"],
-        ["", "", "", "", "", "", "", "", ""],
-        ["", "", "", "", "", "", "", "", ""],
-        [office.head_name or "(nama)", "", "", "", "", "", "", "",
-         office.treasurer_name or "(nama)"],
-        [f"NIP {office.head_nip or '-'}", "", "", "", "", "", "", "",
-         f"NIP {office.treasurer_nip or '-'}"],
-    ]
+def heading_lines(data: dict) -> list[str]:
+    return [TITLE, f"Periode {data['period']}",
+            f"Nomor: {data['number']} — Tanggal: {format_tanggal(data['date'])}",
+            f"Program: {data['program']} — Kode rekening: {data['kode_rekening']}"]
+
+
+def sign_off(office, place_date: str) -> list[tuple[str, str]]:
+    return [("Mengetahui,", place_date),
+            ("Kepala Dinas Sosial Provinsi Banten", "Bendahara Pengeluaran"),
+            ("", ""), ("", ""),
+            (office.head_name or "(nama)", office.treasurer_name or "(nama)"),
+            (f"NIP {office.head_nip or '-'}", f"NIP {office.treasurer_nip or '-'}")]
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+XLSX_HEADER = ["No", "Kab/Kota", "Peran", "Nama", "NIK", "Komponen / jenis", "Periode", "Bank",
+               "No. Rekening", "Bruto (Rp)", "PPh 21 (Rp)", "Neto (Rp)", "Keterangan"]
+RUPIAH_FORMAT = '"Rp"#,##0;-"Rp"#,##0'
+MONEY_COLUMNS = (9, 10, 11)  # 0-based: bruto, PPh 21, neto
+
+
+def _xlsx_rows(data: dict):
+    """(kind, cells) of the sheet body: line, subtotal, total, text."""
+    number = 0
+    groups = data["groups"]
+    for index, group in enumerate(groups):
+        for line in group.lines:
+            number += 1
+            yield "line", [number, group.kab_kota_name, group.role_name, line.worker.name,
+                           mask_nik(line.worker.nik), kind_label(line), f"{line.period:%m/%Y}",
+                           line.bank_name, line.account_number, line.gross_amount,
+                           line.tax_amount, line.net_amount, line.note]
+        yield "subtotal", ["", "", "", f"Jumlah {group.kab_kota_name} — {group.role_name}", "",
+                           f"{len(group.lines)} baris", "", "", "", group.gross, group.tax,
+                           group.net, ""]
+        last_of_kab_kota = index + 1 == len(groups) or groups[index + 1].kab_kota != group.kab_kota
+        if last_of_kab_kota:
+            sub = data["kab_kota"][group.kab_kota]
+            yield "subtotal", ["", "", "", sub.label, "", f"{sub.count} baris", "", "", "",
+                               sub.gross, sub.tax, sub.net, ""]
+    total = data["total"]
+    yield "total", ["", "", "", total.label, "", f"{total.count} baris", "", "", "",
+                    total.gross, total.tax, total.net, ""]
+    yield "text", ["", "", "", f"Terbilang: {data['words']}"]
 
 
 def nominatif_xlsx(run: PayoutRun) -> io.BytesIO:
+    """The Daftar Nominatif as a spreadsheet: one table (header frozen and repeated on printed
+    pages), amounts as numbers in Rupiah format, subtotals per kab/kota × role and per kab/kota,
+    the grand total and the sign-off; landscape, fitted to the page width. Written in
+    openpyxl's write-only mode."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     data = nominatif_data(run)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Daftar Nominatif"
+    rows = list(_xlsx_rows(data))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Daftar Nominatif")
+    widths = [len(h) for h in XLSX_HEADER]
+    for _kind, cells in rows:
+        for i, value in enumerate(cells):
+            text = format_rupiah(value) if isinstance(value, Decimal) else str(value or "")
+            if _kind != "text":
+                widths[i] = max(widths[i], len(text))
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, 80)
+    heading = heading_lines(data)
+    header_row = len(heading) + 2
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = (Worksheet.PAPERSIZE_A4
+                                  if settings.NOMINATIF_PAPER.upper() == "A4"
+                                  else Worksheet.PAPERSIZE_FOLIO)  # F4 = folio 8,5 × 13 in
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    for margin in ("left", "right", "top", "bottom"):
+        setattr(sheet.page_margins, margin, 0.6)  # inches ≈ 1,5 cm
+
     bold = Font(bold=True)
-    sheet.append([TITLE])
-    sheet.append([f"Periode {data['period']}"])
+
+    def cell(value, *, font=None, money=False, fill=None):
+        item = WriteOnlyCell(sheet, value=safe_cell(value))
+        if font:
+            item.font = font
+        if money:
+            item.number_format = RUPIAH_FORMAT
+        if fill:
+            item.fill = fill
+        return item
+
+    sheet.append([cell(heading[0], font=Font(bold=True, size=13))])
+    for text in heading[1:]:
+        sheet.append([text])
     sheet.append([])
-    for group in data["groups"]:
-        sheet.append([f"{group.kab_kota_name} — {group.role_name}"])
-        sheet.cell(row=sheet.max_row, column=1).font = bold
-        sheet.append(HEADER)
-        for i, line in enumerate(group.lines, start=1):
-            sheet.append([safe_cell(v) for v in _line_cells(i, line)])
-        sheet.append(["", "Jumlah", "", "", "", "", "", group.gross, group.tax, group.net, ""])
-        sheet.append([])
-    sheet.append(["", "JUMLAH SELURUHNYA", "", "", "", "", "", data["gross"], data["tax"],
-                  data["net"], ""])
-    sheet.cell(row=sheet.max_row, column=2).font = bold
-    sheet.append(["", f"Terbilang: {data['words']}"])
+    grey = PatternFill("solid", fgColor="DDDDDD")
+    header = []
+    for title in XLSX_HEADER:
+        item = cell(title, font=bold, fill=grey)
+        item.alignment = Alignment(wrap_text=True, vertical="center")
+        header.append(item)
+    sheet.append(header)
+    for kind, cells in rows:
+        font = bold if kind in ("subtotal", "total") else None
+        sheet.append([cell(v, font=font, money=i in MONEY_COLUMNS) for i, v in enumerate(cells)])
     sheet.append([])
-    for row in sign_off_rows(data["office"], data["place_date"]):
-        sheet.append(row)
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0"
+    for left, right in sign_off(data["office"], data["place_date"]):
+        sheet.append(["", "", "", left, "", "", "", "", "", right])
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
     return buffer
 
 
-def nominatif_pdf(run: PayoutRun) -> io.BytesIO:
-    from reportlab.lib import colors
+# --- PDF --------------------------------------------------------------------------------------
+
+def _page_size():
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+
+    return landscape({"A4": A4, "F4": (215 * mm, 330 * mm)}.get(
+        settings.NOMINATIF_PAPER.upper(), A4))
+
+
+PDF_MARGIN_CM = 1.5
+PDF_ROWS_PER_TABLE = 400  # a long group is split into tables of this many rows
+
+
+def _numbered_canvas(footer: str):
+    """A canvas that holds each page until the end, then writes "Halaman x dari y" (two
+    passes over the page states, the usual reportlab recipe)."""
     from reportlab.lib.units import cm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.pdfgen import canvas as pdfcanvas
+
+    class NumberedCanvas(pdfcanvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                width, _height = self._pagesize
+                self.setFont("Helvetica", 7.5)
+                margin = PDF_MARGIN_CM * cm
+                self.drawString(margin, margin + 4, footer)
+                self.drawRightString(width - margin, margin + 4,
+                                     f"Halaman {self._pageNumber} dari {total}")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _pdf_story(data: dict, width: float):
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import (
+        HRFlowable,
+        KeepTogether,
+        Paragraph,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    base = ParagraphStyle("cell", fontName="Helvetica", fontSize=7.5, leading=9)
+    right = ParagraphStyle("money", parent=base, alignment=TA_RIGHT)
+    bold = ParagraphStyle("bold", parent=base, fontName="Helvetica-Bold")
+    bold_right = ParagraphStyle("bold_money", parent=bold, alignment=TA_RIGHT)
+    head = ParagraphStyle("head", parent=bold, alignment=TA_CENTER)
+    centre = ParagraphStyle("centre", parent=base, alignment=TA_CENTER, fontSize=10, leading=13)
+    title = ParagraphStyle("title", parent=centre, fontName="Helvetica-Bold", fontSize=11,
+                           leading=14)
+    scale = width / sum(PDF_WIDTHS)
+    widths = [w * scale for w in PDF_WIDTHS]
+    office = data["office"]
+
+    def p(text, style=base):
+        return Paragraph(escape(str(text)), style)
+
+    def money(value, style=right):
+        return Paragraph(format_rupiah(value).replace("Rp", ""), style)
+
+    # the letterhead (kop surat) and the document heading
+    yield Paragraph("PEMERINTAH PROVINSI BANTEN", title)
+    yield Paragraph(escape(office.name.upper()), ParagraphStyle(
+        "office", parent=title, fontSize=13, leading=16))
+    if office.address:
+        yield Paragraph(escape(office.address), centre)
+    yield HRFlowable(width="100%", thickness=1.5, color=colors.black, spaceBefore=3,
+                     spaceAfter=6)
+    for index, text in enumerate(heading_lines(data)):
+        yield Paragraph(escape(text), title if index == 0 else centre)
+    yield Spacer(1, 0.3 * cm)
+
+    style = TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 1), colors.Color(0.88, 0.88, 0.88)),
+        ("SPAN", (0, 0), (-1, 0)),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ])
+    header = [Paragraph(h, head) for h in HEADER]
+    number = 0
+    groups = data["groups"]
+    for index, group in enumerate(groups):
+        caption = [p(f"{group.kab_kota_name} — {group.role_name}", bold)] + [""] * 10
+        chunks = [group.lines[i:i + PDF_ROWS_PER_TABLE]
+                  for i in range(0, len(group.lines), PDF_ROWS_PER_TABLE)] or [[]]
+        for chunk_index, chunk in enumerate(chunks):
+            rows = [caption, header]
+            for line in chunk:
+                number += 1
+                rows.append([p(number, right), p(line.worker.name), p(mask_nik(line.worker.nik)),
+                             p(kind_label(line)), p(f"{line.period:%m/%Y}"), p(line.bank_name),
+                             p(line.account_number), money(line.gross_amount),
+                             money(line.tax_amount), money(line.net_amount), ""])
+            subtotals = []
+            if chunk_index + 1 == len(chunks):
+                subtotals.append((f"Jumlah {group.kab_kota_name} — {group.role_name} "
+                                  f"({len(group.lines)} baris)", group))
+                if index + 1 == len(groups) or groups[index + 1].kab_kota != group.kab_kota:
+                    sub = data["kab_kota"][group.kab_kota]
+                    subtotals.append((f"{sub.label} ({sub.count} baris)", sub))
+            for label, sub in subtotals:
+                rows.append(["", p(label, bold), "", "", "", "", "", money(sub.gross, bold_right),
+                             money(sub.tax, bold_right), money(sub.net, bold_right), ""])
+            table = Table(rows, colWidths=widths, repeatRows=2)
+            table_style = TableStyle(style.getCommands())
+            for row in range(len(rows) - len(subtotals), len(rows)):
+                table_style.add("SPAN", (1, row), (6, row))
+            table.setStyle(table_style)
+            yield table
+            yield Spacer(1, 0.25 * cm)
+
+    total = data["total"]
+    grand = Table([["", p(f"{total.label} ({total.count} baris)", bold), "", "", "", "", "",
+                    money(total.gross, bold_right), money(total.tax, bold_right),
+                    money(total.net, bold_right), ""]], colWidths=widths)
+    grand.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.6, colors.black), ("SPAN", (1, 0), (6, 0)),
+        ("BACKGROUND", (0, 0), (-1, -1), colors.Color(0.88, 0.88, 0.88)),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
+    sign = Table([[p(left, centre), p(right_text, centre)]
+                  for left, right_text in sign_off(office, data["place_date"])],
+                 colWidths=[width / 2, width / 2])
+    sign.setStyle(TableStyle([("TOPPADDING", (0, 2), (-1, 3), 12)]))
+    yield KeepTogether([
+        grand, Spacer(1, 0.2 * cm),
+        p(f"Terbilang: {data['words']}", ParagraphStyle("words", parent=base, fontSize=9,
+                                                        leading=11, fontName="Helvetica-Oblique")),
+        Spacer(1, 0.5 * cm), sign,
+    ])
+
+
+def nominatif_pdf(run: PayoutRun, out=None):
+    """The Daftar Nominatif, fit to sign: landscape A4 or F4 (NOMINATIF_PAPER), 1,5 cm margins,
+    letterhead, number and date, programme and kode rekening, wrapping cells, the header row
+    repeated on every page, subtotals per kab/kota × role and per kab/kota, the grand total with
+    the line count and the amount in words kept together with the sign-off block, "Halaman x
+    dari y". Written into ``out`` (a file object; default a new BytesIO, returned rewound)."""
+    from reportlab.lib.units import cm
+    from reportlab.platypus import SimpleDocTemplate
 
     data = nominatif_data(run)
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=1.2 * cm,
-                            rightMargin=1.2 * cm, topMargin=1.2 * cm, bottomMargin=1.2 * cm,
-                            title=f"{TITLE} {data['period']}")
-    story = [Paragraph(TITLE, styles["Title"]),
-             Paragraph(f"Dinas Sosial Provinsi Banten — Periode {data['period']}",
-                       styles["Heading3"])]
-    money = format_rupiah
-    for group in data["groups"]:
-        story.append(Paragraph(f"{group.kab_kota_name} — {group.role_name}", styles["Heading4"]))
-        rows = [HEADER] + [
-            [*cells[:7], money(cells[7]), money(cells[8]), money(cells[9]), ""]
-            for cells in (_line_cells(i, line) for i, line in enumerate(group.lines, start=1))
-        ] + [["", "Jumlah", "", "", "", "", "", money(group.gross), money(group.tax),
-              money(group.net), ""]]
-        table = Table(rows, repeatRows=1, colWidths=[1 * cm, 5 * cm, 3.4 * cm, 3.6 * cm,
-                                                     1.6 * cm, 2.8 * cm, 2.8 * cm, 2.4 * cm,
-                                                     2 * cm, 2.4 * cm, 2.6 * cm])
-        table.setStyle(TableStyle([
-            ("FONTSIZE", (0, 0), (-1, -1), 7),
-            ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-            ("ALIGN", (7, 1), (9, -1), "RIGHT"),
-            ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
-        ]))
-        story += [table, Spacer(1, 0.3 * cm)]
-    story.append(Paragraph(
-        f"<b>Jumlah seluruhnya: {data['count']} baris, bruto {money(data['gross'])}, "
-        f"PPh 21 {money(data['tax'])}, neto {money(data['net'])}</b>", styles["Normal"]))
-    story.append(Paragraph(f"Terbilang: <i>{data['words']}</i>", styles["Normal"]))
-    story.append(Spacer(1, 0.8 * cm))
-    office = data["office"]
-    sign = Table([
-        ["Mengetahui,", data["place_date"]],
-        ["Kepala Dinas Sosial Provinsi Banten", "Bendahara Pengeluaran"],
-        ["", ""], ["", ""],
-        [office.head_name or "(nama)", office.treasurer_name or "(nama)"],
-        [f"NIP {office.head_nip or '-'}", f"NIP {office.treasurer_nip or '-'}"],
-    ], colWidths=[12 * cm, 12 * cm])
-    sign.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 9),
-                              ("TOPPADDING", (0, 2), (-1, 3), 14)]))
-    story.append(sign)
-    doc.build(story)
-    buffer.seek(0)
+    buffer = out if out is not None else io.BytesIO()
+    pagesize = _page_size()
+    margin = PDF_MARGIN_CM * cm
+    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin, rightMargin=margin,
+                            topMargin=margin, bottomMargin=margin + 0.6 * cm,
+                            title=f"{TITLE} {data['period']}", author=data["office"].name)
+    footer = f"{TITLE} — {data['period']} — Nomor {data['number']}"
+    doc.build(list(_pdf_story(data, pagesize[0] - 2 * margin)),
+              canvasmaker=_numbered_canvas(footer))
+    if out is None:
+        buffer.seek(0)
     return buffer
 
 

@@ -1,0 +1,164 @@
+"""The Daftar Nominatif fit to sign (issue #10 point 11): the PDF is rendered and measured with
+pdfplumber — no two words overlap, nothing lies outside the 1,5 cm margins, the header row is on
+every page, "Halaman x dari y", subtotals, the grand total with its line count and the sign-off
+on one page — and the XLSX has fitted columns, a frozen header, Rupiah-formatted numbers, a
+landscape fit-to-width print setup and totals equal to its lines. The run has long names and
+bank names, arrears, corrections and a negative balance carried forward."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pdfplumber
+import pytest
+from openpyxl import load_workbook
+
+from dinsos.models import Office
+from incentives import reports, services
+from incentives.models import PayoutLine
+from psks.models import Assignment
+from tests.incentives.factories import approve, tksk, verified_account
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+RP = Decimal
+SEP, OCT = D(2026, 9, 1), D(2026, 10, 1)
+CM = 72 / 2.54
+LONG_NAME = "Raden Ajeng Siti Nurhasanah Kusumawardhani binti Haji Abdurrahman Wahid"
+LONG_BANK = "Bank Pembangunan Daerah Jawa Barat dan Banten Syariah (Bank BJB Syariah)"
+
+
+@pytest.fixture
+def office(db):
+    office = Office.objects.get(wilayah_id="36")
+    office.head_name, office.head_nip = "Drs. H. Kepala Dinas, M.Si.", "196801011990031001"
+    office.treasurer_name, office.treasurer_nip = "Bendahara Pengeluaran, S.E.", \
+        "197502022000032002"
+    office.address = "Jl. Syech Nawawi Al-Bantani, Kawasan Pusat Pemerintahan Provinsi Banten"
+    office.save()
+    return office
+
+
+@pytest.fixture
+def hard_run(office, keuangan, keuangan_b, pimpinan):
+    """October 2026: 40 TKSK in two kab/kota and two pendamping Jamsosratu, arrears for a TKSK
+    whose account came late, a correction, and a leaver with a negative balance."""
+    from tests.incentives.factories import pendamping
+
+    workers = [tksk(name=f"{LONG_NAME} {i}" if i % 7 == 0 else f"TKSK Nomor {i}",
+                    kab_kota="36.01" if i < 25 else "36.02", reports=(SEP, OCT))
+               for i in range(40)]
+    pendamping("pendamping_jamsosratu", name="Dewi Pendamping", reports=(SEP, OCT))
+    late = tksk(name="Rapel Terlambat", account=False, reports=(SEP, OCT))
+    september = approve(services.run_compute(actor=keuangan, period=SEP), verifier=keuangan_b,
+                        approver=pimpinan)
+    verified_account(late)
+    leaver = workers[3]
+    Assignment.objects.filter(worker=leaver).update(end_date=D(2026, 10, 5))
+    october = services.run_compute(actor=keuangan, period=OCT)
+    for line in september.lines.filter(worker=leaver):
+        services.adjustment_add(actor=keuangan, run=october, corrects=line,
+                                amount=-line.gross_amount, reason="tidak bertugas")
+    services.adjustment_add(actor=keuangan, run=october,
+                            corrects=september.lines.get(worker=workers[1],
+                                                         component="insentif"),
+                            amount=RP("125000"), reason="kurang bayar")
+    PayoutLine.objects.filter(run=october, worker__in=workers[::5]).update(bank_name=LONG_BANK)
+    return approve(october, verifier=keuangan_b, approver=pimpinan)
+
+
+def overlaps(a, b, tolerance=0.5) -> bool:
+    return (a["x0"] < b["x1"] - tolerance and b["x0"] < a["x1"] - tolerance
+            and a["top"] < b["bottom"] - tolerance and b["top"] < a["bottom"] - tolerance)
+
+
+@pytest.mark.parametrize("paper", ["A4", "F4"])
+def test_nominatif_pdf_fits_the_page_without_overlaps(hard_run, settings, paper):
+    settings.NOMINATIF_PAPER = paper
+    data = reports.nominatif_data(hard_run)
+    with pdfplumber.open(reports.nominatif_pdf(hard_run)) as pdf:
+        pages = pdf.pages
+        assert len(pages) >= 3
+        width, height = pages[0].width, pages[0].height
+        assert width > height  # landscape
+        expected = {"A4": (29.7, 21.0), "F4": (33.0, 21.5)}[paper]
+        assert (round(width / CM, 1), round(height / CM, 1)) == expected
+        texts = []
+        for number, page in enumerate(pages, start=1):
+            words = page.extract_words()
+            text = page.extract_text()
+            texts.append(text)
+            for word in words:  # inside the 1,5 cm margins
+                assert word["x0"] >= 1.5 * CM - 0.5 and word["x1"] <= width - 1.5 * CM + 0.5, word
+                assert word["top"] >= 1.5 * CM - 0.5, word
+                assert word["bottom"] <= height - 1.5 * CM + 0.5, word
+            for rect in page.rects + page.lines:  # the table too
+                assert rect["x0"] >= 1.5 * CM - 1 and rect["x1"] <= width - 1.5 * CM + 1, rect
+            clashes = [(a["text"], b["text"]) for i, a in enumerate(words)
+                       for b in words[i + 1:] if overlaps(a, b)]
+            assert clashes == [], f"page {number}: {clashes[:5]}"
+            assert f"Halaman {number} dari {len(pages)}" in text
+            if "Tanda tangan" in text or number < len(pages):  # a page with lines of the table
+                assert "No. Rekening" in text and "Neto (Rp)" in text  # the header repeated
+    first = texts[0]
+    assert "PEMERINTAH PROVINSI BANTEN" in first and "DINAS SOSIAL" in first.upper()
+    assert data["number"] in first.replace("\n", " ")
+    assert reports.format_tanggal(hard_run.approved_at) in first
+    assert "Kode rekening: 5.1.05.05.01.0001" in first and "Program:" in first
+    everything = " ".join("\n".join(texts).split())
+    assert "Jumlah Kabupaten Pandeglang — Tenaga Kesejahteraan Sosial Kecamatan" in everything \
+        or "Jumlah Kabupaten Pandeglang" in everything
+    # the balancing line is labelled as such (its words wrap within the cell)
+    assert all(word in everything.split() for word in ("Saldo", "negatif", "dibawa",
+                                                         "berikutnya"))
+    assert "Rapel" in everything and "Penyesuaian" in everything
+    # the grand total, its line count, the words and the whole sign-off on one page
+    (last,) = [t for t in texts if "JUMLAH SELURUHNYA" in t]
+    net = reports.format_rupiah(data["net"]).replace("Rp", "")
+    assert f"JUMLAH SELURUHNYA ({data['count']} baris)" in last and net in last
+    for needed in ("Terbilang", "Mengetahui,", "Kepala Dinas Sosial Provinsi Banten",
+                   "Bendahara Pengeluaran", "NIP 196801011990031001",
+                   "NIP 197502022000032002"):
+        assert needed in last
+    payable = sum(line.net_amount for line in hard_run.lines.filter(status="dibayarkan"))
+    assert data["net"] == payable == RP(hard_run.summary["net_payable"])
+    assert data["count"] == hard_run.lines.filter(status="dibayarkan").count()
+
+
+def test_nominatif_xlsx_is_ready_to_print_and_adds_up(hard_run):
+    book = load_workbook(reports.nominatif_xlsx(hard_run))
+    sheet = book["Daftar Nominatif"]
+    header_row = next(row[0].row for row in sheet.iter_rows() if row[0].value == "No")
+    assert sheet.freeze_panes == f"A{header_row + 1}"
+    assert sheet.print_title_rows == f"${header_row}:${header_row}"
+    assert sheet.page_setup.orientation == "landscape"
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGHIJKLM"}
+    assert len(set(widths.values())) > 5  # fitted to the content, not all alike
+    assert widths["D"] >= len(LONG_NAME)  # the longest name fits
+    lines, total = [], None
+    for row in sheet.iter_rows(min_row=header_row + 1):
+        if isinstance(row[0].value, int):
+            lines.append(row)
+        if row[3].value == "JUMLAH SELURUHNYA":
+            total = row
+    for row in lines:
+        for cell in row[9:12]:
+            assert isinstance(cell.value, int | float) and "Rp" in cell.number_format
+    assert total is not None
+    neto = sum(RP(str(row[11].value)) for row in lines)
+    assert RP(str(total[11].value)) == neto == RP(hard_run.summary["net_payable"])
+    assert total[5].value == f"{len(lines)} baris"
+
+
+def test_nominatif_pdf_streams_into_a_file(hard_run, tmp_path):
+    target = tmp_path / "nominatif.pdf"
+    import os
+    if os.environ.get("NOMINATIF_PDF_OUT"):
+        target = __import__("pathlib").Path(os.environ["NOMINATIF_PDF_OUT"])
+    with target.open("wb") as out:
+        reports.nominatif_pdf(hard_run, out=out)
+    with pdfplumber.open(io.BytesIO(target.read_bytes())) as pdf:
+        assert "JUMLAH SELURUHNYA" in pdf.pages[-1].extract_text()
