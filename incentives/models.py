@@ -238,5 +238,43 @@ class PayoutLine(models.Model):
         return f"{self.worker.name} {self.get_component_display()} {self.period:%Y-%m}"
 
 
+class RunDocument(models.Model):
+    """A finance document of a run made in the background (Celery) into the default storage.
+    One per run × kind × version of the run (status, dates and totals), so a changed run gets
+    a new document and an unchanged one is made once."""
+
+    class Status(models.TextChoices):
+        PENDING = "menunggu", _("Sedang dibuat")
+        READY = "siap", _("Siap diunduh")
+        FAILED = "gagal", _("Gagal")
+
+    run = models.ForeignKey(PayoutRun, on_delete=models.CASCADE, related_name="documents",
+                            verbose_name=_("perhitungan"))
+    kind = models.CharField(_("jenis laporan"), max_length=20)
+    fingerprint = models.CharField(_("versi perhitungan"), max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    file = models.FileField(_("berkas"), upload_to="reports/incentives/%Y/%m/", blank=True)
+    filename = models.CharField(_("nama berkas"), max_length=100, blank=True)
+    content_type = models.CharField(_("jenis isi"), max_length=100, blank=True)
+    control = models.JSONField(_("total kontrol"), default=dict, blank=True)
+    error = models.TextField(_("kesalahan"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+",
+                                     verbose_name=_("diminta oleh"))
+    created_at = models.DateTimeField(_("diminta"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dokumen perhitungan")
+        verbose_name_plural = _("dokumen perhitungan")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["run", "kind", "fingerprint"],
+                                               name="incentives_one_document_per_version")]
+
+    def __str__(self):
+        return f"{self.kind} {self.run}"
+
+
 for model in (Rate, BudgetCeiling, PayoutRun, PayoutLine):
     audit.register(model)

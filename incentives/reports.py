@@ -9,12 +9,12 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from dinsos.money import MONTH_NAMES, format_rupiah, format_tanggal, rupiah_in_words
-from dinsos.tabular import safe_cell, table_response
+from dinsos.tabular import XLSX_CONTENT_TYPE, csv_stream, safe_cell, xlsx_file
 from dinsos.validators import mask_nik
 from incentives import selectors
 from incentives.choices import LineKind
@@ -443,26 +443,53 @@ def realisation_rows(year: int) -> tuple[list[str], list[list]]:
 
 
 REPORT_KINDS = ["nominatif-xlsx", "nominatif-pdf", "bank-csv", "summary-csv", "summary-xlsx"]
+CONTENT_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
+                 "xlsx": XLSX_CONTENT_TYPE}
+FILE_STEMS = {"nominatif": "daftar-nominatif", "bank": "transfer-bank",
+              "summary": "ringkasan-sumber-dana"}
+
+
+def unknown_kind(kind: str) -> NotFound:
+    return NotFound(f"Laporan '{kind[:40]}' tidak dikenal; pilihan: {', '.join(REPORT_KINDS)}.")
+
+
+def write_document(run: PayoutRun, kind: str, out) -> tuple[str, str, dict]:
+    """Write one document of a run into the binary file ``out``; returns (filename, content
+    type, control totals). The one place that knows how each kind is made."""
+    if kind not in REPORT_KINDS:
+        raise unknown_kind(kind)
+    stem, fmt = kind.split("-")
+    filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}.{fmt}"
+    control = {}
+    if kind == "nominatif-xlsx":
+        out.write(nominatif_xlsx(run).getvalue())
+    elif kind == "nominatif-pdf":
+        nominatif_pdf(run, out=out)
+    elif kind == "bank-csv":
+        text, count, total = bank_file(run)
+        out.write(text.encode())
+        control = {"count": count, "total": f"{total:.0f}"}
+    else:
+        header, rows = funding_summary_rows(run)
+        if fmt == "csv":
+            for chunk in csv_stream(header, rows):
+                out.write(chunk.encode())
+        else:
+            out.write(xlsx_file(header, rows).read())
+    return filename, CONTENT_TYPES[fmt], control
+
+
+def control_headers(response, control: dict):
+    if control:
+        response["X-Control-Count"], response["X-Control-Total"] = (str(control["count"]),
+                                                                    control["total"])
+    return response
 
 
 def report_response(run: PayoutRun, kind: str):
-    """One document of a run, for the API and the admin alike."""
-    label = f"{run.period:%Y-%m}"
-    if kind == "nominatif-xlsx":
-        return FileResponse(nominatif_xlsx(run), as_attachment=True,
-                            filename=f"daftar-nominatif-{label}.xlsx")
-    if kind == "nominatif-pdf":
-        return FileResponse(nominatif_pdf(run), as_attachment=True,
-                            filename=f"daftar-nominatif-{label}.pdf",
-                            content_type="application/pdf")
-    if kind == "bank-csv":
-        text, count, total = bank_file(run)
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="transfer-bank-{label}.csv"'
-        response["X-Control-Count"], response["X-Control-Total"] = str(count), f"{total:.0f}"
-        return response
-    if kind in ("summary-csv", "summary-xlsx"):
-        header, rows = funding_summary_rows(run)
-        return table_response(header, rows, fmt=kind.split("-")[1],
-                              filename=f"ringkasan-sumber-dana-{label}")
-    raise NotFound(f"Laporan '{kind}' tidak dikenal; pilihan: {', '.join(REPORT_KINDS)}.")
+    """One document of a run made in the request (the admin's download)."""
+    buffer = io.BytesIO()
+    filename, content_type, control = write_document(run, kind, buffer)
+    buffer.seek(0)
+    return control_headers(FileResponse(buffer, as_attachment=True, filename=filename,
+                                        content_type=content_type), control)

@@ -32,7 +32,7 @@ from dinsos.money import format_rupiah, round_rupiah, to_decimal
 from dinsos.services import assign_fields, delete_or_refuse
 from incentives import calculations
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
-from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
 from psks.choices import ReportStatus, WorkerStatus
 from psks.models import ActivityReport, Assignment, BankAccount
 
@@ -600,3 +600,62 @@ def run_reports_send(*, run_id: int) -> bool:
     run.reports_sent_at = timezone.now()
     run.save(update_fields=["reports_sent_at"])
     return True
+
+
+# --- documents made in the background ---------------------------------------------------------
+
+def _run_fingerprint(run: PayoutRun) -> str:
+    import hashlib
+    import json
+
+    state = [run.status, run.computed_at, run.verified_at, run.approved_at, run.paid_at,
+             run.summary]
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@transaction.atomic
+def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
+    """The document ``kind`` of the run as it is now: an existing one (ready or being made) or
+    a new one, made by the ``incentives.render_run_document`` task after commit."""
+    from incentives import reports
+    from incentives.tasks import render_run_document
+
+    if kind not in reports.REPORT_KINDS:
+        raise reports.unknown_kind(kind)
+    document, created = RunDocument.objects.get_or_create(
+        run=run, kind=kind, fingerprint=_run_fingerprint(run),
+        defaults={"requested_by": actor if getattr(actor, "pk", None) else None})
+    if created or document.status == RunDocument.Status.FAILED:
+        if not created:
+            document.status, document.error = RunDocument.Status.PENDING, ""
+            document.save(update_fields=["status", "error"])
+        render_run_document.delay_on_commit(document.pk)
+    return document
+
+
+def document_render(*, document_id: int) -> RunDocument:
+    """Make the document into the default storage (a temporary file first, so memory stays
+    flat for the PDF); idempotent: a ready document is left as it is."""
+    import tempfile
+
+    from django.core.files import File
+
+    from incentives import reports
+
+    document = RunDocument.objects.select_related("run").get(pk=document_id)
+    if document.status == RunDocument.Status.READY:
+        return document
+    with tempfile.TemporaryFile() as out:
+        filename, content_type, control = reports.write_document(document.run, document.kind,
+                                                                 out)
+        out.seek(0)
+        document.file.save(filename, File(out), save=False)
+    document.filename, document.content_type, document.control = filename, content_type, control
+    document.status, document.finished_at = RunDocument.Status.READY, timezone.now()
+    document.save()
+    return document
+
+
+def document_fail(*, document_id: int, error: str) -> None:
+    RunDocument.objects.filter(pk=document_id).update(
+        status=RunDocument.Status.FAILED, error=error[:2000], finished_at=timezone.now())

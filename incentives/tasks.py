@@ -44,3 +44,16 @@ def send_pending_reports() -> int:
     pending = PayoutRun.objects.filter(status__in=[RunStatus.DISETUJUI, RunStatus.DIBAYAR],
                                        reports_sent_at__isnull=True).values_list("pk", flat=True)
     return sum(services.run_reports_send(run_id=pk) for pk in pending)
+
+
+@shared_task(name="incentives.render_run_document", autoretry_for=TRANSIENT, retry_backoff=True,
+             max_retries=3)
+def render_run_document(document_id: int) -> str:
+    """Make one finance document of a run into the storage (see services.document_render)."""
+    try:
+        return services.document_render(document_id=document_id).status
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        services.document_fail(document_id=document_id, error=str(exc))
+        raise

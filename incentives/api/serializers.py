@@ -6,7 +6,7 @@ from dinsos.api.fields import YearField
 from dinsos.tabular import FORMATS
 from dinsos.validators import validate_whole_rupiah
 from incentives import calculations
-from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
 
 
 class RupiahField(serializers.DecimalField):
@@ -154,3 +154,33 @@ class RunStatusSerializer(serializers.Serializer):
     payable = serializers.IntegerField()
     held = serializers.IntegerField()
     net_payable = serializers.DecimalField(max_digits=15, decimal_places=2)
+
+
+class RunDocumentSerializer(serializers.ModelSerializer):
+    status_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RunDocument
+        fields = ["id", "run", "kind", "status", "filename", "control", "error", "created_at",
+                  "finished_at", "status_url", "download_url"]
+        read_only_fields = fields
+
+    def _url(self, name, obj):
+        from django.urls import reverse
+
+        url = reverse(f"incentives-api:{name}", args=[obj.run_id, obj.kind])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    def get_status_url(self, obj) -> str:
+        from django.urls import reverse
+
+        url = reverse("incentives-api:document-detail", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.status != RunDocument.Status.READY:
+            return None
+        return self._url("run-report", obj)

@@ -10,5 +10,6 @@ router.register("ceilings", views.BudgetCeilingViewSet, basename="ceiling")
 router.register("runs", views.PayoutRunViewSet, basename="run")
 router.register("lines", views.PayoutLineViewSet, basename="line")
 router.register("run-status", views.RunStatusViewSet, basename="run-status")
+router.register("documents", views.RunDocumentViewSet, basename="document")
 
 urlpatterns = router.urls

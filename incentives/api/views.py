@@ -1,3 +1,4 @@
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -24,12 +25,13 @@ from incentives.api.serializers import (
     PayoutRunSerializer,
     RateSerializer,
     RealisationQuerySerializer,
+    RunDocumentSerializer,
     RunStatusSerializer,
 )
 from incentives.choices import RunStatus
 from incentives.filters import PayoutLineFilterSet, RunStatusFilterSet
-from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
-from incentives.reports import REPORT_KINDS, report_response
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
+from incentives.reports import REPORT_KINDS
 
 PROVINCE = [ModelPermissions, ProvinceWide]
 
@@ -176,11 +178,22 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH,
                                                 enum=REPORT_KINDS)],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              202: RunDocumentSerializer})
     @action(detail=True, methods=["get"], url_path=r"reports/(?P<kind>[a-z-]+)")
     def report(self, request, pk=None, kind=None):
-        run = self.get_object()
-        return report_response(run, kind)
+        """The document when it is ready; otherwise 202 with its status URL (it is made in the
+        background; ask again, or poll the status URL, then download)."""
+        document = services.document_request(actor=request.user, run=self.get_object(),
+                                             kind=kind)
+        if document.status == RunDocument.Status.READY:
+            response = FileResponse(document.file.open("rb"), as_attachment=True,
+                                    filename=document.filename,
+                                    content_type=document.content_type)
+            return reports.control_headers(response, document.control)
+        data = RunDocumentSerializer(document, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": data["status_url"], "Retry-After": "2"})
 
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
                                OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS))],
@@ -238,3 +251,12 @@ class RunStatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                  "status": row["run_status"],
                  "status_display": RunStatus(row["run_status"]).label} for row in page]
         return self.get_paginated_response(RunStatusSerializer(data, many=True).data)
+
+
+class RunDocumentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The status of a document being made (`menunggu`, `siap`, `gagal`) and, when ready, its
+    `download_url`."""
+
+    queryset = RunDocument.objects.select_related("run")
+    serializer_class = RunDocumentSerializer
+    permission_classes = PROVINCE

@@ -87,7 +87,7 @@ def test_rate_create_through_the_api_closes_the_previous(api_as, keuangan, pimpi
 def test_kab_kota_operator_cannot_read_rates_or_runs(api_as, pandeglang_operator, computed):
     client = api_as(pandeglang_operator)
     for url in (RATES, RUNS, run_url(computed), run_url(computed, "reports/bank-csv/"),
-                f"{RUNS}realisation/?year=2026&fmt=csv", f"{API}ceilings/"):
+                f"{RUNS}realisation/?year=2026&fmt=csv", f"{API}ceilings/", f"{API}documents/1/"):
         assert client.get(url).status_code == 403, url
     assert client.post(RUNS, {"period": "2026-10"}, format="json").status_code == 403
 
@@ -270,20 +270,61 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-def test_report_downloads(api_as, approved, keuangan):
+@pytest.fixture
+def download(settings, tmp_path, django_capture_on_commit_callbacks):
+    """GET a report the way a client does: 202 with a status URL while the task makes it into
+    the storage, the status says "siap", then the same URL downloads it."""
+    settings.MEDIA_ROOT = tmp_path
+
+    def get(client, url):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            first = client.get(url)
+        if first.status_code != 202:
+            return first
+        assert len(callbacks) == 1  # the render task, dispatched after commit
+        assert first["Location"] == first.json()["status_url"]
+        state = client.get(first["Location"])
+        assert (state.status_code, state.json()["status"]) == (200, "siap")
+        assert state.json()["download_url"].endswith(url)
+        return client.get(url)
+
+    return get
+
+
+def test_report_is_made_in_the_background_once(api_as, approved, keuangan, settings, tmp_path,
+                                               django_capture_on_commit_callbacks):
+    from incentives.models import RunDocument
+
+    settings.MEDIA_ROOT = tmp_path
     client = api_as(keuangan)
-    response = client.get(run_url(approved, "reports/nominatif-xlsx/"))
+    url = run_url(approved, "reports/nominatif-pdf/")
+    response = client.get(url)  # not committed yet in this test: the task has not run
+    assert response.status_code == 202
+    assert response.json()["status"] == "menunggu" and response.json()["download_url"] is None
+    assert client.get(url).status_code == 202  # asked again: the same document, no new task
+    (document,) = RunDocument.objects.all()
+    tasks.render_run_document(document.pk)
+    again = client.get(url)
+    assert again.status_code == 200 and b"".join(again.streaming_content).startswith(b"%PDF")
+    assert RunDocument.objects.count() == 1
+    (stored,) = list((tmp_path / "reports" / "incentives").rglob("*.pdf"))
+    assert stored.name.startswith("daftar-nominatif-2026-10")
+
+
+def test_report_downloads(api_as, approved, keuangan, download):
+    client = api_as(keuangan)
+    response = download(client, run_url(approved, "reports/nominatif-xlsx/"))
     assert response.status_code == 200
     assert 'filename="daftar-nominatif-2026-10.xlsx"' in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(_body(response)))
     assert book.active.title == "Daftar Nominatif"
 
-    response = client.get(run_url(approved, "reports/nominatif-pdf/"))
+    response = download(client, run_url(approved, "reports/nominatif-pdf/"))
     assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
     pdf = _body(response)
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
 
-    response = client.get(run_url(approved, "reports/bank-csv/"))
+    response = download(client, run_url(approved, "reports/bank-csv/"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     # 3 accounts, 3 × 1.083.333
@@ -292,7 +333,7 @@ def test_report_downloads(api_as, approved, keuangan):
     assert rows[-1][:3] == ["TOTAL", "3", "3249999"]
     assert len(rows) == 1 + 3 + 1
 
-    response = client.get(run_url(approved, "reports/summary-csv/"))
+    response = download(client, run_url(approved, "reports/summary-csv/"))
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
     assert rows[0] == ["sumber_dana", "komponen", "status", "jumlah_baris", "bruto", "pph21",
@@ -307,7 +348,7 @@ def test_report_downloads(api_as, approved, keuangan):
                                          ["APBN", "Dana operasional tahunan Pendamping PKH",
                                           "informasi", "0"]]
 
-    response = client.get(run_url(approved, "reports/summary-xlsx/"))
+    response = download(client, run_url(approved, "reports/summary-xlsx/"))
     assert response.status_code == 200
 
     response = client.get(run_url(approved, "reports/unknown/"))

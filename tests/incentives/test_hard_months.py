@@ -330,3 +330,17 @@ def test_district_sees_the_status_of_runs_covering_its_lines_only(
     assert {(line["run_status"], line["kab_kota"]) for line in lines} == {("disetujui",
                                                                             "36.01")}
     assert client.get(f"{API}run-status/", {"period": "2026-13"}).status_code == 400
+
+
+@postgres_only
+def test_the_database_refuses_an_adjuster_as_verifier(keuangan, keuangan_b, september):
+    from django.db import IntegrityError, transaction
+
+    _worker, sep_run = september
+    october = compute(keuangan, OCT)
+    services.adjustment_add(actor=keuangan_b, run=october,
+                            corrects=sep_run.lines.get(component="insentif"),
+                            amount=RP("10000"), reason="kurang bayar")
+    with pytest.raises(IntegrityError, match="checker_not_adjuster"), transaction.atomic():
+        PayoutRun.objects.filter(pk=october.pk).update(verified_by=keuangan_b,
+                                                       status="diverifikasi")
