@@ -534,3 +534,22 @@ def test_compute_monthly_run_retries_on_operational_error(monkeypatch):
     assert len(calls) == 3
     assert PayoutRun.objects.get(pk=result.get()).period == OCT
 
+
+
+def test_a_failed_document_says_so_and_is_made_again_when_asked(approved, keuangan, monkeypatch,
+                                                                settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    document = services.document_request(actor=keuangan, run=approved, kind="bank-csv")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk penuh")
+
+    monkeypatch.setattr(reports, "write_document", boom)
+    with pytest.raises(RuntimeError):
+        tasks.render_run_document(document.pk)
+    document.refresh_from_db()
+    assert (document.status, document.error) == ("gagal", "disk penuh")
+    monkeypatch.undo()
+    again = services.document_request(actor=keuangan, run=approved, kind="bank-csv")
+    assert (again.pk, again.status) == (document.pk, "menunggu")
+    assert tasks.render_run_document(again.pk) == "siap"
