@@ -88,9 +88,9 @@ def nominatif(run: PayoutRun) -> list[Group]:
 
 
 def bank_transfer_lines(run: PayoutRun):
-    """One transfer per account: lines of one worker paid to one account are summed. A zero or
-    negative balance (a correction larger than what is due) is not a transfer; finance sees it
-    in the Daftar Nominatif and recovers it."""
+    """One transfer per account: lines of one worker paid to one account are summed. A negative
+    balance never reaches this point (services carry it forward with a balancing line), so the
+    transfers add up to the payable lines; a zero balance is not a transfer."""
     rows = (run.lines.filter(status=LineStatus.PAYABLE)
             .values("account_number", "account_holder", "bank_name", "worker__name")
             .annotate(amount=Coalesce(Sum("net_amount"), ZERO), n=Count("id"))
