@@ -12,8 +12,8 @@ BEGIN
        AND EXISTS (SELECT 1 FROM incentives_payoutline
                    WHERE run_id = NEW.id AND kind = 'penyesuaian'
                      AND created_by_id = NEW.verified_by_id) THEN
-        RAISE EXCEPTION 'incentives_run_checker_not_adjuster: % menambah penyesuaian',
-            NEW.verified_by_id USING ERRCODE = '23514';
+        RAISE EXCEPTION 'incentives_run_checker_not_adjuster: yang menambah penyesuaian tidak '
+                        'boleh memverifikasi' USING ERRCODE = '23514';
     END IF;
     RETURN NEW;
 END
@@ -30,12 +30,12 @@ DROP FUNCTION IF EXISTS incentives_run_checker_not_adjuster();
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):
