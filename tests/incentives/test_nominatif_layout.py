@@ -155,9 +155,6 @@ def test_nominatif_xlsx_is_ready_to_print_and_adds_up(hard_run):
 
 def test_nominatif_pdf_streams_into_a_file(hard_run, tmp_path):
     target = tmp_path / "nominatif.pdf"
-    import os
-    if os.environ.get("NOMINATIF_PDF_OUT"):
-        target = __import__("pathlib").Path(os.environ["NOMINATIF_PDF_OUT"])
     with target.open("wb") as out:
         reports.nominatif_pdf(hard_run, out=out)
     with pdfplumber.open(io.BytesIO(target.read_bytes())) as pdf:
