@@ -9,13 +9,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from dinsos import importing, services
-from dinsos.admin_base import DinsosModelAdmin
+from dinsos.admin_base import DinsosModelAdmin, PolicyAdminMixin
 from dinsos.models import ImportBatch, Office, User, Wilayah
 from dinsos.tabular import TableError, table_response
 
 
 @admin.register(Wilayah)
-class WilayahAdmin(admin.ModelAdmin):
+class WilayahAdmin(DinsosModelAdmin):
     list_display = ["kode", "nama", "tingkat", "induk"]
     list_filter = ["tingkat"]
     search_fields = ["kode", "nama"]
@@ -30,7 +30,7 @@ class WilayahAdmin(admin.ModelAdmin):
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(DinsosModelAdmin):
     list_display = ["name", "wilayah", "head_name"]
     search_fields = ["name", "wilayah__nama"]
     list_select_related = ["wilayah"]
@@ -38,7 +38,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):
     list_display = ["username", "get_full_name", "office", "is_active", "is_staff"]
     list_filter = ["office", "groups", "is_active", "is_staff"]
     list_select_related = ["office"]
@@ -120,7 +120,7 @@ class ImportBatchAdmin(DinsosModelAdmin):
                        "error_table", "downloads", "area", "created_by", "created_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user).select_related("created_by")
+        return super().get_queryset(request).select_related("created_by")
 
     def get_fields(self, request, obj=None):
         return ["kind", "file", "dry_run", "templates"] if obj is None else self.readonly_fields

@@ -1,15 +1,33 @@
-"""Base classes for every app's admin: district scoping, service-backed saves and the audit
-history link, so each ModelAdmin only declares what it shows."""
+"""Base classes for every app's admin. ``PolicyAdminMixin`` makes the admin ask the access
+policy (``dinsos.scoping``) on every surface: changelists, change/history/audit-log pages,
+search, actions and custom views show only the user's rows; foreign-key, many-to-many,
+raw-id and autocomplete choices are restricted the same way (an out-of-area id is refused like
+a missing one and never labelled); add/change/delete follow ``can`` (province-only data is
+read-only or hidden for kab/kota roles); identifiers are masked for roles that may not change
+the record; reads of personal data (``log_access``) are written to the audit trail. Each
+ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from dinsos import audit
 from dinsos.models import Wilayah
 from dinsos.pagination import BoundedPaginator
-from dinsos.scoping import ALL, in_area, user_area
+from dinsos.scoping import (
+    ALL,
+    IDENTIFIER_FIELDS,
+    can,
+    in_area,
+    mask,
+    restrict,
+    scope_fields,
+    sees_identifiers,
+    user_area,
+)
 
 IDENTIFIER_LENGTH = 16  # NIK, No. KK and the new NPWP
 
@@ -50,10 +68,104 @@ def wilayah_filters(field: str) -> list:
             type(f"KecamatanFilter_{field}", (KecamatanFilter,), {"field": field})]
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """An inline that shows related records without adding, editing or deleting them."""
+class RawIdLabelMixin:
+    """The label next to a raw-id input names the object only when the user may see it."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def label_and_url_for_value(self, value):
+        visible = restrict(self.rel.model._default_manager.all(), self.user)
+        try:
+            if not visible.filter(**{self.rel.get_related_field().name: value}).exists():
+                return "", ""
+        except (ValueError, TypeError):
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
+class ScopedRawIdWidget(RawIdLabelMixin, ForeignKeyRawIdWidget):
+    pass
+
+
+class ScopedManyRawIdWidget(RawIdLabelMixin, ManyToManyRawIdWidget):
+    pass
+
+
+def narrowed(queryset, user):
+    """Choices for a related-object field: the user's rows (wilayah: inside its area)."""
+    if queryset.model is Wilayah:
+        area = user_area(user)
+        if area is ALL:
+            return queryset
+        return queryset.within(area) if area else queryset.none()
+    return restrict(queryset, user)
+
+
+class IdentifierMaskMixin:
+    """NIK, No. KK, NPWP and account numbers are shown masked (list columns, read-only fields,
+    inlines) to users who may not change the record."""
+
+    def _identifiers(self):
+        return {f.name for f in self.model._meta.fields if f.name in IDENTIFIER_FIELDS}
+
+    def _masked_names(self, request, names):
+        identifiers = self._identifiers()
+        if not identifiers or sees_identifiers(request.user, self.model):
+            return list(names)
+        return [f"{name}_masked" if name in identifiers else name for name in names]
+
+    def __getattr__(self, name):
+        field = name.removesuffix("_masked")
+        if name.endswith("_masked") and field in IDENTIFIER_FIELDS:
+            def display(obj):
+                return mask(field, getattr(obj, field)) or "—"
+
+            display.short_description = self.model._meta.get_field(field).verbose_name
+            return display
+        raise AttributeError(name)
+
+    def get_fields(self, request, obj=None):
+        return list(dict.fromkeys(self._masked_names(request, super().get_fields(request, obj))))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = self._masked_names(request, super().get_readonly_fields(request, obj))
+        masked = [n for n in self._masked_names(request, self._identifiers())
+                  if n.endswith("_masked")]
+        return [*readonly, *(n for n in masked if n not in readonly)]
+
+
+class TabularInline(IdentifierMaskMixin, admin.TabularInline):
+    """An inline that asks the access policy: its rows, its actions, its choices."""
 
     extra = 0
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "view", self.model) or can(request.user, "change", self.model)
+
+    def has_add_permission(self, request, obj=None):
+        return can(request.user, "add", self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, "change", self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return can(request.user, "delete", self.model)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None:
+            field.queryset = narrowed(field.queryset, request.user)
+        return field
+
+
+class ReadOnlyInline(TabularInline):
+    """An inline that shows related records without adding, editing or deleting them."""
+
     can_delete = False
     show_change_link = True
 
@@ -61,10 +173,77 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return self.fields or [f.name for f in self.model._meta.fields]
+        names = self.fields or [f.name for f in self.model._meta.fields]
+        return self._masked_names(request, names)
 
 
-class DinsosModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class PolicyAdminMixin(IdentifierMaskMixin):
+    """The access policy for any ModelAdmin (see the module docstring)."""
+
+    #: Personal data (UU 27/2022): change pages and changelist pages are audited reads.
+    log_access = False
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "view", self.model) or can(request.user, "change", self.model)
+
+    def has_add_permission(self, request, *args):
+        return can(request.user, "add", self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, "change", self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return can(request.user, "delete", self.model)
+
+    def get_actions(self, request):
+        """An action that declares no permissions needs "change"."""
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            return actions
+        return {name: action for name, action in actions.items()
+                if getattr(action[0], "allowed_permissions", None)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.raw_id_fields:
+            kwargs["widget"] = ScopedRawIdWidget(db_field.remote_field, self.admin_site,
+                                                 using=kwargs.get("using"), user=request.user)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None:
+            field.queryset = narrowed(field.queryset, request.user)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.raw_id_fields:
+            kwargs["widget"] = ScopedManyRawIdWidget(db_field.remote_field, self.admin_site,
+                                                     using=kwargs.get("using"),
+                                                     user=request.user)
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None:
+            field.queryset = narrowed(field.queryset, request.user)
+        return field
+
+    def get_list_display(self, request):
+        return self._masked_names(request, super().get_list_display(request))
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if self.log_access and changelist is not None:
+            audit.log_read(self.model, what="daftar",
+                           pks=[obj.pk for obj in changelist.result_list])
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.log_access and request.method == "GET" and response.status_code == 200:
+            audit.log_access(self.get_object(request, object_id))
+        return response
+
+
+class DinsosModelAdmin(PolicyAdminMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """Every change page links to the record's audit history. The changelist counts with a
     bounded COUNT (dinsos/pagination.py) and never counts the whole table a second time.
 
@@ -95,26 +274,36 @@ class DinsosModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 class ScopedModelAdmin(DinsosModelAdmin):
-    """Lists and change pages show only the user's area; wilayah choices are narrowed to it;
-    a record can't be put outside it. Subclasses save through a service by overriding
-    ``save_via_service(request, obj, form, change)``."""
+    """For area-bound records: the record can't be put outside the user's area. Saves go
+    through a service: subclasses override ``save_via_service(request, obj, form, change)``;
+    on a change they pass the stored record and only the changed fields
+    (``changed_fields``), so the service's rules decide what may change. Fields a service
+    never changes are listed in ``fixed_on_change`` and shown read-only."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
+    fixed_on_change: tuple[str, ...] = ()
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        area = user_area(request.user)
-        if db_field.related_model is Wilayah and field is not None and area is not ALL:
-            field.queryset = field.queryset.within(area) if area else field.queryset.none()
-        return field
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += [f for f in self.fixed_on_change if f not in readonly]
+        return readonly
+
+    @staticmethod
+    def stored(obj):
+        """The record as stored, without the form's unsaved changes."""
+        return type(obj)._default_manager.get(pk=obj.pk)
+
+    @staticmethod
+    def changed_fields(form) -> dict:
+        return {name: form.cleaned_data[name] for name in form.changed_data
+                if name in form.cleaned_data}
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        scope_field = self.model.scope_field
-        if "__" in scope_field:
+        direct = [f for f in scope_fields(self.model) if "__" not in f]
+        if not direct:
             return form
-        user = request.user
+        scope_field, user = direct[0], request.user
 
         class ScopedForm(form):
             def clean(self):

@@ -17,6 +17,7 @@ from auditlog.registry import auditlog
 from django.core.management.base import BaseCommand
 from django.db.models.signals import pre_save
 
+from dinsos.scoping import IDENTIFIER_FIELDS
 from dinsos.validators import mask_identity_number
 
 _current: ContextVar["AuditContext | None"] = ContextVar("dinsos_audit_context", default=None)
@@ -81,7 +82,7 @@ def connect():
 
 
 # Personal identifiers are masked in the trail (UU 27/2022): the log shows that they changed.
-MASKED_FIELDS = ("nik", "no_kk", "account_number", "npwp")
+MASKED_FIELDS = tuple(IDENTIFIER_FIELDS)
 EXCLUDED_FIELDS = ("password", "last_login")
 
 
@@ -134,6 +135,22 @@ def log_access(instance) -> None:
     from auditlog.signals import accessed
 
     accessed.send(sender=instance.__class__, instance=instance)
+
+
+def log_read(model, *, what: str, pks=(), query=None) -> None:
+    """Record that a list, export or report of personal data was read: ONE ACCESS entry for
+    the whole read (``what``: "daftar", "ekspor"…), naming the rows shown (a list page) or the
+    query that selected them (a streamed export)."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    pks = [str(pk) for pk in pks]
+    LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model), object_pk="", object_id=None,
+        object_repr=f"{what} {model._meta.verbose_name_plural}"[:200],
+        action=LogEntry.Action.ACCESS, changes=None, changes_text="",
+        additional_data={"read": what, "rows": pks, "query": query or {}},
+    )
 
 
 def _source_for_path(path: str) -> str:

@@ -1,13 +1,32 @@
-"""Shared FilterSet pieces. ``WilayahCodeFilter`` is THE filter every app uses for "any wilayah
+"""Shared FilterSet pieces. ``FilterSet`` is the base of every app's filtersets: the querysets
+of its model-choice filters are restricted to the user's rows by the access policy, so a filter
+form never lists another district's objects and ``?person=<id of another district>`` is refused
+exactly like a missing id. ``WilayahCodeFilter`` is THE filter every app uses for "any wilayah
 code selects everything inside it"."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.filters import QuerySetRequestMixin
 
 from dinsos.choices import Tingkat
 from dinsos.models import Wilayah
+from dinsos.scoping import restrict, sees_identifiers
+
+
+class FilterSet(django_filters.FilterSet):
+    """Pass ``request`` (views) or ``user`` (selectors); without either, model choices are
+    empty (closed by default)."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+        for filter_ in self.filters.values():
+            queryset = (filter_.get_queryset(request)
+                        if isinstance(filter_, QuerySetRequestMixin) else None)
+            if queryset is not None:
+                filter_.queryset = restrict(queryset, self.user)
 
 
 class WilayahCodeFilter(django_filters.CharFilter):
@@ -40,7 +59,7 @@ class IntegerFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class WilayahFilterSet(django_filters.FilterSet):
+class WilayahFilterSet(FilterSet):
     tingkat = django_filters.MultipleChoiceFilter(choices=Tingkat.choices, label=_("Tingkat"))
     induk = django_filters.CharFilter(field_name="induk_id", label=_("Kode induk"))
     kode = django_filters.CharFilter(
@@ -59,13 +78,12 @@ class WilayahFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(nama__icontains=value) | Q(kode__startswith=value))
 
 
-def identifier_filter(queryset, field: str, value: str, *, request, full_perm: str):
+def identifier_filter(queryset, field: str, value: str, *, request):
     """Search by NIK / No. KK. Users who see identifiers whole may search by prefix; read-only
     roles, who see them masked, only by the complete number, so the hidden digits can't be
     found one at a time (UU 27/2022)."""
     if len(value) == 16:  # the whole number: exact equality, the unique index answers it
         return queryset.filter(**{field: value})
-    user = getattr(request, "user", None)
-    if user is not None and user.has_perm(full_perm):
+    if sees_identifiers(getattr(request, "user", None), queryset.model):
         return queryset.filter(**{f"{field}__startswith": value})
     return queryset.none()

@@ -122,6 +122,8 @@ class User(AbstractUser):
     )
     nip = models.CharField(_("NIP"), max_length=18, blank=True)
 
+    scope_field = "office__wilayah"
+
     class Meta:
         verbose_name = _("pengguna")
         verbose_name_plural = _("pengguna")

@@ -1,11 +1,15 @@
 """Roles are auth Groups whose permissions are declared here, once.
 
 The initial data migration creates them; ``sync_roles`` runs again after every ``migrate`` so
-the permissions of models added later are granted without hand work. Scoping (which records)
-is separate from roles (which actions): see ``dinsos.scoping``.
+the permissions of models added later are granted without hand work. Which records is the
+area (``dinsos.scoping``); the district roles never get more than the models' ``province_only``
+declarations allow there (view of reference data, nothing of province data), so the Group
+permissions and ``dinsos.scoping.can`` agree.
 """
 
 from django.contrib.auth.management import create_permissions
+
+from dinsos.scoping import ProvinceOnly
 
 ADMIN = "Admin"
 OPERATOR_PROVINSI = "Operator Provinsi"
@@ -46,11 +50,27 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
     AUDITOR: {"*": ("view",)},
 }
 ROLE_NAMES = tuple(ROLE_RULES)
+#: Roles of kab/kota offices: limited by the models' ``province_only`` declarations.
+DISTRICT_ROLES = (OPERATOR_KAB_KOTA,)
 
 
 def _wanted(rules: dict[str, tuple[str, ...]], app_label: str, codename: str) -> bool:
     actions = rules.get(app_label) or rules.get("*") or ()
     return any(a == "*" or codename == a or codename.startswith(f"{a}_") for a in actions)
+
+
+def _province_levels() -> dict[tuple[str, str], str]:
+    """(app_label, model_name) -> the model's ``province_only`` level, from the live models."""
+    from django.apps import apps as global_apps
+
+    return {(m._meta.app_label, m._meta.model_name): m.province_only
+            for m in global_apps.get_models() if getattr(m, "province_only", None)}
+
+
+def _district_allows(level: str | None, codename: str) -> bool:
+    if level is None:
+        return True
+    return level == ProvinceOnly.WRITE and codename.startswith("view_")
 
 
 def sync_roles(apps=None) -> None:
@@ -62,9 +82,13 @@ def sync_roles(apps=None) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     perms = list(Permission.objects.select_related("content_type"))
+    levels = _province_levels()
     for name, rules in ROLE_RULES.items():
         group, _ = Group.objects.get_or_create(name=name)
         wanted = [p for p in perms if _wanted(rules, p.content_type.app_label, p.codename)]
+        if name in DISTRICT_ROLES:
+            wanted = [p for p in wanted if _district_allows(
+                levels.get((p.content_type.app_label, p.content_type.model)), p.codename)]
         group.permissions.set(wanted)
 
 

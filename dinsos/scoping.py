@@ -1,11 +1,23 @@
-"""District scoping, in one place.
+"""The access policy, in one place. Every surface (API viewsets, serializer relation fields,
+filtersets, the browsable API, the admin, staff pages, exports, reports, tasks) asks it three
+questions:
 
-A user's area is the wilayah of its office: the province office sees everything, a kabupaten/
-kota office only what lies inside its code (``36.01`` sees ``36.01.*``). Every scoped model
-declares ``scope_field``, the path to the Wilayah that places a record, and uses
-``ScopedQuerySet``; the API base viewsets, the staff-page mixin, the admin mixin, selectors,
-exports and tasks all call ``for_user``. The area of a record is always derived on the server
-from that wilayah, and writes are checked with ``ensure_in_area``.
+* **Which rows** — ``restrict(queryset, user)`` / ``Model.objects.for_user(user)``. A user's
+  area is the wilayah of its office: the province office sees everything, a kabupaten/kota
+  office only what lies inside its code (``36.01`` sees ``36.01.*``). Every area-bound model
+  declares ``scope_field``, the path to the Wilayah that places a record (a tuple when a record
+  touches several places: it is visible only when all of them are in the area). The area of a
+  record is always derived on the server, and writes are checked with ``ensure_in_area``.
+* **Which actions** — ``can(user, action, model)``: the role's Django permission (roles.py
+  grants them from the same declarations) and the model's ``province_only`` declaration:
+  ``ProvinceOnly.WRITE`` (reference and configuration data: every role reads, only
+  province-wide users change) or ``ProvinceOnly.ALL`` (province data: only province-wide users
+  read or change).
+* **How identifiers look** — ``mask_for(user, model, field, value)``: NIK, No. KK, NPWP and
+  account numbers are whole for users who may change the record, masked for read-only roles
+  (Auditor, Keuangan, Pimpinan) — UU 27/2022 data minimisation.
+
+An object outside the user's rows answers exactly like one that does not exist.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -23,6 +35,16 @@ class _All:
 
 
 ALL = _All()
+
+
+class ProvinceOnly:
+    """Values of a model's ``province_only`` attribute."""
+
+    WRITE = "write"  # reference/configuration data: all roles read, province-wide users change
+    ALL = "all"  # province data: only province-wide users read or change
+
+
+# --- which rows -------------------------------------------------------------------------------
 
 
 def user_area(user):
@@ -55,9 +77,36 @@ def area_q(field: str, area) -> models.Q:
     )
 
 
+def scope_fields(model) -> tuple[str, ...]:
+    """The wilayah paths that place a record of ``model`` (empty for data without an area)."""
+    fields = getattr(model, "scope_field", None)
+    if not fields:
+        return ()
+    return (fields,) if isinstance(fields, str) else tuple(fields)
+
+
+def province_only(model) -> str | None:
+    return getattr(model, "province_only", None)
+
+
+def restrict(queryset, user):
+    """The rows of ``queryset`` that ``user`` may see: its area for area-bound models, nothing
+    of province data for a kab/kota user, everything of reference data. One call for any
+    model, so related-object fields, filters and lookups never list another district."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    model, area = queryset.model, user_area(user)
+    if province_only(model) == ProvinceOnly.ALL and area is not ALL:
+        return queryset.none()
+    q = models.Q()
+    for field in scope_fields(model):
+        q &= area_q(field, area)
+    return queryset.filter(q)
+
+
 class ScopedQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(area_q(self.model.scope_field, user_area(user)))
+        return restrict(self, user)
 
 
 def in_area(user, kode: str | None) -> bool:
@@ -65,36 +114,79 @@ def in_area(user, kode: str | None) -> bool:
 
 
 def ensure_in_area(user, kode: str | None) -> None:
-    """Refuse a write that would place a record outside the user's area."""
+    """Refuse a write that would place a record outside the user's area. The message never
+    names the record's wilayah, which may be another district's."""
     if not in_area(user, kode):
         office = getattr(getattr(user, "office", None), "name", None) or _("tidak ada")
         raise PermissionDenied(
-            _("Wilayah %(kode)s berada di luar wilayah kerja Anda (%(office)s).")
-            % {"kode": kode or "-", "office": office}
+            _("Wilayah ini berada di luar wilayah kerja Anda (%(office)s).") % {"office": office}
         )
+
+
+# --- which actions ----------------------------------------------------------------------------
+
+
+def can(user, action: str, model, obj=None) -> bool:
+    """May ``user`` take ``action`` (view, add, change, delete or a custom codename such as
+    verify_run) on ``model`` — and, given ``obj``, on that record?"""
+    if user is None or not user.is_authenticated:
+        return False
+    opts = model._meta
+    codename = action if "_" in action else f"{action}_{opts.model_name}"
+    if not user.has_perm(f"{opts.app_label}.{codename}"):
+        return False
+    level = province_only(model)
+    if level and user_area(user) is not ALL and (level == ProvinceOnly.ALL or action != "view"):
+        return False
+    if obj is not None and scope_fields(model):
+        return restrict(model._default_manager.filter(pk=obj.pk), user).exists()
+    return True
+
+
+# --- how identifiers look ---------------------------------------------------------------------
+
+#: Field name -> how much of it stays visible when masked. The audit trail masks the same fields.
+IDENTIFIER_FIELDS = {
+    "nik": {"head": 6, "tail": 2},
+    "no_kk": {"head": 6, "tail": 2},
+    "npwp": {"head": 6, "tail": 2},
+    "account_number": {"head": 0, "tail": 4},
+}
+
+
+def mask(field: str, value) -> str:
+    """The masked form of an identifier (NIK, No. KK, NPWP: region part and last 2 digits;
+    account numbers: last 4 digits)."""
+    return mask_identity_number(value, **IDENTIFIER_FIELDS.get(field, {}))
+
+
+def sees_identifiers(user, model) -> bool:
+    """Identifiers of ``model`` are whole for users who may change its records."""
+    return can(user, "change", model)
+
+
+def mask_for(user, model, field: str, value):
+    """``value`` as ``user`` may see it."""
+    if not value or sees_identifiers(user, model):
+        return value
+    return mask(field, value)
+
+
+def shown_identifier(user, value, *, full_perm: str, field: str = "nik") -> str:
+    """``mask_for`` for templates that name the record by its change permission
+    (``"pmks.change_person"``)."""
+    from django.apps import apps
+
+    app_label, codename = full_perm.split(".", 1)
+    model = apps.get_model(app_label, codename.removeprefix("change_"))
+    return mask_for(user, model, field, value) or ""
+
+
+# --- staff pages ------------------------------------------------------------------------------
 
 
 class ScopedViewMixin:
     """For staff pages (ListView, DetailView, UpdateView…): out-of-area objects answer 404."""
 
     def get_queryset(self):
-        return super().get_queryset().for_user(self.request.user)
-
-
-class ScopedAdminMixin:
-    """For ModelAdmin: lists and change pages show only the user's area; saves are checked."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
-
-    def save_model(self, request, obj, form, change):
-        ensure_in_area(request.user, getattr(obj, f"{obj.scope_field}_id"))
-        super().save_model(request, obj, form, change)
-
-
-def shown_identifier(user, value, *, full_perm: str) -> str:
-    """How a NIK / No. KK / account number looks to ``user``: whole for users who may change the
-    record, masked for read-only roles (UU 27/2022). API fields and staff pages both ask here."""
-    if value and (user is None or not user.has_perm(full_perm)):
-        return mask_identity_number(value)
-    return value or ""
+        return restrict(super().get_queryset(), self.request.user)

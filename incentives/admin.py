@@ -2,11 +2,12 @@ import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin
+from dinsos.admin_base import DinsosModelAdmin, TabularInline
 from dinsos.money import format_rupiah
 from incentives import services
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
@@ -46,7 +47,7 @@ class BudgetCeilingAdmin(DinsosModelAdmin):
         services.ceiling_delete(actor=request.user, ceiling=obj)
 
 
-class LineInline(admin.TabularInline):
+class LineInline(TabularInline):
     model = PayoutLine
     fields = ["worker", "role", "component", "kind", "period", "days_active", "gross_amount",
               "tax_amount", "net_amount", "status", "hold_reason", "why"]
@@ -113,7 +114,7 @@ class PayoutRunAdmin(DinsosModelAdmin):
     def report_view(self, request, pk, kind):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return report_response(PayoutRun.objects.get(pk=pk), kind)
+        return report_response(get_object_or_404(self.get_queryset(request), pk=pk), kind)
 
     def _each(self, request, queryset, func, done_message):
         for run in queryset:
@@ -142,9 +143,6 @@ class PayoutLineAdmin(DinsosModelAdmin):
     list_filter = ["status", "kind", "component", "role", "hold_reason", "run"]
     search_fields = ["=worker__nik", "worker__name"]
     list_select_related = ["worker", "run"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "explanation"] + ["why"]

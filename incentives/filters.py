@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dinsos.filters import WilayahCodeFilter
+from dinsos.filters import FilterSet, WilayahCodeFilter
 from incentives import calculations
 from incentives.choices import RunStatus
 from incentives.models import PayoutLine, PayoutRun
@@ -25,7 +25,7 @@ class PeriodFilter(django_filters.Filter):
     field_class = PeriodFormField
 
 
-class PayoutLineFilterSet(django_filters.FilterSet):
+class PayoutLineFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="area")
     period = PeriodFilter(field_name="period")
     run_period = PeriodFilter(field_name="run__period")
@@ -38,7 +38,7 @@ class PayoutLineFilterSet(django_filters.FilterSet):
                   "funding_source", "hold_reason"]
 
 
-class RunStatusFilterSet(django_filters.FilterSet):
+class RunStatusFilterSet(FilterSet):
     period = PeriodFilter(field_name="period")
     status = django_filters.ChoiceFilter(field_name="status", choices=RunStatus.choices)
 

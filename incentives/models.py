@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit
 from dinsos.choices import FundingSource
 from dinsos.models import Wilayah
-from dinsos.scoping import ScopedQuerySet
+from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import validate_not_negative, validate_whole_rupiah
 from incentives import choices
 from psks.choices import Role
@@ -37,6 +37,8 @@ class Rate(models.Model):
     valid_from = models.DateField(_("berlaku mulai"))
     valid_to = models.DateField(_("berlaku sampai"), null=True, blank=True)
     legal_basis = models.CharField(_("dasar hukum"), max_length=255)
+
+    province_only = ProvinceOnly.ALL
 
     class Meta:
         verbose_name = _("tarif")
@@ -69,6 +71,8 @@ class BudgetCeiling(models.Model):
     amount = models.DecimalField(_("pagu (Rp)"), **MONEY,
                                  validators=[validate_not_negative, validate_whole_rupiah])
     legal_basis = models.CharField(_("dasar (DPA)"), max_length=255, blank=True)
+
+    province_only = ProvinceOnly.ALL
 
     class Meta:
         verbose_name = _("pagu anggaran")
@@ -114,6 +118,8 @@ class PayoutRun(models.Model):
     ceiling_override_reason = models.TextField(_("alasan melampaui pagu"), blank=True)
     summary = models.JSONField(_("ringkasan"), default=dict, blank=True)
     reports_sent_at = models.DateTimeField(_("laporan dikirim"), null=True, blank=True)
+
+    province_only = ProvinceOnly.ALL
 
     class Meta:
         verbose_name = _("perhitungan bulanan")

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, ReadOnlyInline, ScopedModelAdmin
+from dinsos.admin_base import DinsosModelAdmin, ReadOnlyInline, ScopedModelAdmin, TabularInline
 from jamsosratu import services
 from jamsosratu.choices import EnrolmentStatus
 from jamsosratu.models import (
@@ -21,19 +21,16 @@ from jamsosratu.models import (
 )
 
 
-class TrancheInline(admin.TabularInline):
+class TrancheInline(TabularInline):
     model = Tranche
-    extra = 0
 
 
-class QuotaInline(admin.TabularInline):
+class QuotaInline(TabularInline):
     model = Quota
-    extra = 0
 
 
-class RuleInline(admin.TabularInline):
+class RuleInline(TabularInline):
     model = ConditionRule
-    extra = 0
 
 
 @admin.register(Cycle)
@@ -42,7 +39,8 @@ class CycleAdmin(DinsosModelAdmin):
     inlines = [TrancheInline, QuotaInline, RuleInline]
     actions = ["generate_first_open_tranche"]
 
-    @admin.action(description=_("Buat daftar penyaluran tahap berikutnya yang belum dibuat"))
+    @admin.action(description=_("Buat daftar penyaluran tahap berikutnya yang belum dibuat"),
+                  permissions=["change"])
     def generate_first_open_tranche(self, request, queryset):
         from jamsosratu.tasks import generate_tranche_payments
 
@@ -79,7 +77,7 @@ class EnrolmentAdmin(ScopedModelAdmin):
     search_fields = ["=household__no_kk", "household__head__name"]
     list_select_related = ["household", "cycle", "desa"]
     raw_id_fields = ["household"]
-    readonly_fields = ["status", "decree_number", "exit_reason", "decile"]
+    readonly_fields = ["status", "decree_number", "exit_reason", "decile", "desa"]
     inlines = [MemberInline, CompanionInline, TransitionInline, PaymentInline]
 
     def get_readonly_fields(self, request, obj=None):
@@ -90,7 +88,8 @@ class EnrolmentAdmin(ScopedModelAdmin):
 
     def save_via_service(self, request, obj, form, change):
         if change:
-            services.enrolment_update(actor=request.user, enrolment=obj)
+            services.enrolment_update(actor=request.user, enrolment=self.stored(obj),
+                                      **self.changed_fields(form))
             return
         created = services.enrolment_propose(actor=request.user, household=obj.household,
                                              cycle=obj.cycle, source=obj.source,

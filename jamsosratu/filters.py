@@ -1,11 +1,11 @@
 import django_filters
 
-from dinsos.filters import IntegerFilter, WilayahCodeFilter
+from dinsos.filters import FilterSet, IntegerFilter, WilayahCodeFilter
 from jamsosratu import choices
 from jamsosratu.models import Commitment, Enrolment, Payment, Verification
 
 
-class EnrolmentFilterSet(django_filters.FilterSet):
+class EnrolmentFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     cycle = IntegerFilter(field_name="cycle__year", label="Tahun siklus")
     status = django_filters.MultipleChoiceFilter(choices=choices.EnrolmentStatus.choices)
@@ -15,7 +15,7 @@ class EnrolmentFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "cycle", "status", "channel", "household"]
 
 
-class VerificationFilterSet(django_filters.FilterSet):
+class VerificationFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="enrolment__desa")
     date_from = django_filters.DateFilter(field_name="visit_date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="visit_date", lookup_expr="lte")
@@ -25,7 +25,7 @@ class VerificationFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "result", "enrolment", "verifier"]
 
 
-class CommitmentFilterSet(django_filters.FilterSet):
+class CommitmentFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="member__enrolment__desa")
 
     class Meta:
@@ -33,7 +33,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "tranche", "kind", "status"]
 
 
-class PaymentFilterSet(django_filters.FilterSet):
+class PaymentFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     cycle = IntegerFilter(field_name="tranche__cycle__year")
     tranche = IntegerFilter(field_name="tranche__number")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit
 from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
-from dinsos.scoping import ScopedQuerySet
+from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from jamsosratu import choices
 from pmks.models import Household, Person
 from psks.models import Worker
@@ -36,6 +36,8 @@ class Cycle(models.Model):
         _("lama kepesertaan maksimum (tahun)"), default=5,
         help_text=_("Rumah tangga sasaran ditetapkan paling lama sekian tahun siklus."))
 
+    province_only = ProvinceOnly.WRITE
+
     class Meta:
         verbose_name = _("siklus Jamsosratu")
         verbose_name_plural = _("siklus Jamsosratu")
@@ -55,6 +57,8 @@ class Tranche(models.Model):
     number = models.PositiveSmallIntegerField(_("tahap ke"))
     share = models.DecimalField(_("bobot"), max_digits=7, decimal_places=4)
     planned_month = models.PositiveSmallIntegerField(_("bulan rencana"))
+
+    province_only = ProvinceOnly.WRITE
 
     class Meta:
         verbose_name = _("tahap")
@@ -81,6 +85,7 @@ class Quota(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "kab_kota"
+    province_only = ProvinceOnly.WRITE
 
     class Meta:
         verbose_name = _("kuota kab/kota")
@@ -104,6 +109,8 @@ class ConditionRule(models.Model):
     outcome = models.CharField(_("hasil"), max_length=15, choices=choices.Outcome.choices)
     reduction_share = models.DecimalField(_("pengurangan"), max_digits=5, decimal_places=4,
                                           default=0)
+
+    province_only = ProvinceOnly.WRITE
 
     class Meta:
         verbose_name = _("aturan komitmen")
@@ -178,6 +185,8 @@ class EnrolmentTransition(models.Model):
                               related_name="+", verbose_name=_("oleh"))
     at = models.DateTimeField(auto_now_add=True, verbose_name=_("waktu"))
 
+    scope_field = "enrolment__desa"
+
     class Meta:
         verbose_name = _("riwayat status kepesertaan")
         verbose_name_plural = _("riwayat status kepesertaan")
@@ -197,6 +206,8 @@ class EnrolmentMember(models.Model):
         verbose_name=_("anggota keluarga"))
     condition = models.CharField(_("kondisi"), max_length=15,
                                  choices=choices.MemberCondition.choices)
+
+    scope_field = "enrolment__desa"
 
     class Meta:
         verbose_name = _("anggota memenuhi syarat")
@@ -244,6 +255,8 @@ class VerificationFinding(models.Model):
     finding = models.CharField(_("temuan"), max_length=20, choices=choices.Finding.choices)
     note = models.CharField(_("keterangan"), max_length=255, blank=True)
     applied = models.BooleanField(_("diterapkan ke registri"), default=False)
+
+    scope_field = "verification__enrolment__desa"
 
     class Meta:
         verbose_name = _("temuan verifikasi")

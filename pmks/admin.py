@@ -51,6 +51,7 @@ class TransitionInline(ReadOnlyInline):
 
 @admin.register(Household)
 class HouseholdAdmin(ScopedModelAdmin):
+    log_access = True
     list_display = ["no_kk", "head", "address", "desa", "decile"]
     list_filter = [*wilayah_filters("desa"), "decile"]
     search_fields = ["=no_kk", "head__name", "address"]
@@ -65,6 +66,7 @@ class HouseholdAdmin(ScopedModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(ScopedModelAdmin):
+    log_access = True
     list_display = ["name", "nik", "birth_date", "sex", "desa", "life_status"]
     list_filter = [*wilayah_filters("desa"), "sex", "life_status", "disability",
                    "cases__category", "cases__status"]
@@ -109,12 +111,14 @@ class CaseAdmin(ScopedModelAdmin):
     list_select_related = ["category", "person", "household", "desa"]
     raw_id_fields = ["person", "household"]
     readonly_fields = ["status", "close_reason", "desa"]
+    fixed_on_change = ("person", "household", "category", "source")
     inlines = [ServiceInline, TransitionInline]
     actions = ["mark_verified", "mark_in_progress", "mark_done"]
 
     def save_via_service(self, request, obj, form, change):
         if change:
-            services.case_update(actor=request.user, case=obj)
+            services.case_update(actor=request.user, case=self.stored(obj),
+                                 **self.changed_fields(form))
             return
         created = services.case_open(
             actor=request.user, person=obj.person, household=obj.household,
@@ -156,10 +160,12 @@ class ServiceAdmin(ScopedModelAdmin):
     search_fields = ["=case__person__nik", "case__person__name"]
     list_select_related = ["service_type", "case__category", "case__person", "case__household"]
     raw_id_fields = ["case"]
+    fixed_on_change = ("case", "service_type")
 
     def save_via_service(self, request, obj, form, change):
         if change:
-            services.service_update(actor=request.user, service=obj)
+            services.service_update(actor=request.user, service=self.stored(obj),
+                                    **self.changed_fields(form))
             return
         created = services.service_record(
             actor=request.user, case=obj.case, service_type=obj.service_type,
@@ -202,10 +208,6 @@ class DuplicateCandidateAdmin(ScopedModelAdmin):
 class PersonMergeAdmin(DinsosModelAdmin):
     list_display = ["kept", "merged", "actor", "at"]
     readonly_fields = ["kept", "merged", "actor", "at", "reason", "snapshot"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(
-            kept__in=Person.objects.for_user(request.user))
 
     def has_add_permission(self, request):
         return False

@@ -5,12 +5,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import FundingSource, Pillar, Sex
-from dinsos.filters import IntegerFilter, WilayahCodeFilter, identifier_filter
+from dinsos.filters import FilterSet, IntegerFilter, WilayahCodeFilter, identifier_filter
 from pmks import choices
 from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
 
-class HouseholdFilterSet(django_filters.FilterSet):
+class HouseholdFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     decile = IntegerFilter(label=_("Desil"))
     decile_max = IntegerFilter(field_name="decile", lookup_expr="lte",
@@ -26,12 +26,11 @@ class HouseholdFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            return identifier_filter(queryset, "no_kk", value, request=self.request,
-                                     full_perm="pmks.change_household")
+            return identifier_filter(queryset, "no_kk", value, request=self.request)
         return queryset.filter(Q(address__icontains=value) | Q(head__name__icontains=value))
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class PersonFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     sex = django_filters.ChoiceFilter(choices=Sex.choices)
     life_status = django_filters.MultipleChoiceFilter(choices=choices.LifeStatus.choices)
@@ -52,12 +51,11 @@ class PersonFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            return identifier_filter(queryset, "nik", value, request=self.request,
-                                     full_perm="pmks.change_person")
+            return identifier_filter(queryset, "nik", value, request=self.request)
         return queryset.filter(name__icontains=value)
 
 
-class CaseFilterSet(django_filters.FilterSet):
+class CaseFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     category = django_filters.CharFilter(field_name="category__slug", label=_("Kode kategori"))
     status = django_filters.MultipleChoiceFilter(choices=choices.CaseStatus.choices)
@@ -77,7 +75,7 @@ class CaseFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(services))
 
 
-class ServiceFilterSet(django_filters.FilterSet):
+class ServiceFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="case__desa")
     pillar = django_filters.MultipleChoiceFilter(choices=Pillar.choices)
     service_type = django_filters.CharFilter(field_name="service_type__code")
@@ -91,7 +89,7 @@ class ServiceFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "pillar", "service_type", "case"]
 
 
-class DuplicateCandidateFilterSet(django_filters.FilterSet):
+class DuplicateCandidateFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="person_a__desa")
     status = django_filters.MultipleChoiceFilter(choices=choices.DuplicateStatus.choices)
     min_score = IntegerFilter(field_name="score", lookup_expr="gte")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
 from dinsos.models import Office, TimeStamped, Wilayah
-from dinsos.scoping import ScopedQuerySet
+from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
     mask_nik,
     mask_no_kk,
@@ -179,6 +179,8 @@ class Category(models.Model):
         help_text=_("Rehabilitasi dalam panti atau perlindungan korban bencana tingkat provinsi."),
     )
 
+    province_only = ProvinceOnly.WRITE
+
     class Meta:
         verbose_name = _("kategori PPKS")
         verbose_name_plural = _("kategori PPKS")
@@ -253,6 +255,8 @@ class CaseTransition(models.Model):
     )
     at = models.DateTimeField(_("waktu"), auto_now_add=True)
 
+    scope_field = "case__desa"
+
     class Meta:
         verbose_name = _("riwayat status kasus")
         verbose_name_plural = _("riwayat status kasus")
@@ -269,6 +273,8 @@ class ServiceType(models.Model):
     code = models.SlugField(_("kode"), max_length=60, unique=True)
     name = models.CharField(_("nama"), max_length=150)
     active = models.BooleanField(_("aktif"), default=True)
+
+    province_only = ProvinceOnly.WRITE
 
     class Meta:
         verbose_name = _("jenis layanan")
@@ -356,7 +362,7 @@ class DuplicateCandidate(models.Model):
     reviewed_at = models.DateTimeField(_("ditinjau"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope_field = "person_a__desa"
+    scope_field = ("person_a__desa", "person_b__desa")  # visible only when both are
 
     class Meta:
         verbose_name = _("kandidat duplikat")
@@ -386,6 +392,8 @@ class PersonMerge(models.Model):
     at = models.DateTimeField(auto_now_add=True, verbose_name=_("waktu"))
     reason = models.TextField(_("alasan"), blank=True)
     snapshot = models.JSONField(_("data sebelum digabung"))
+
+    scope_field = "kept__desa"
 
     class Meta:
         verbose_name = _("penggabungan orang")

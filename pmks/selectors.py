@@ -30,7 +30,7 @@ def household_list(*, user, filters=None):
         .select_related("desa", "head")
         .annotate(member_count=_member_count())
     )
-    return HouseholdFilterSet(filters, qs).qs if filters is not None else qs
+    return HouseholdFilterSet(filters, qs, user=user).qs if filters is not None else qs
 
 
 def household_get(*, user, pk) -> Household:
@@ -42,7 +42,7 @@ def household_get(*, user, pk) -> Household:
 
 def person_list(*, user, filters=None):
     qs = Person.objects.for_user(user).filter(merged_into__isnull=True).select_related("desa")
-    return PersonFilterSet(filters, qs).qs if filters is not None else qs
+    return PersonFilterSet(filters, qs, user=user).qs if filters is not None else qs
 
 
 def person_get_by_nik(*, user, nik: str) -> Person:
@@ -51,12 +51,12 @@ def person_get_by_nik(*, user, nik: str) -> Person:
 
 def case_list(*, user, filters=None):
     qs = Case.objects.for_user(user).select_related("category")
-    return CaseFilterSet(filters, qs).qs if filters is not None else qs
+    return CaseFilterSet(filters, qs, user=user).qs if filters is not None else qs
 
 
 def service_list(*, user, filters=None):
     qs = Service.objects.for_user(user).select_related("service_type")
-    return ServiceFilterSet(filters, qs).qs if filters is not None else qs
+    return ServiceFilterSet(filters, qs, user=user).qs if filters is not None else qs
 
 
 def duplicate_list(*, user, filters=None):
@@ -66,4 +66,4 @@ def duplicate_list(*, user, filters=None):
         .filter(area_q("person_b__desa", user_area(user)))
         .select_related("person_a", "person_b", "reviewed_by")
     )
-    return DuplicateCandidateFilterSet(filters, qs).qs if filters is not None else qs
+    return DuplicateCandidateFilterSet(filters, qs, user=user).qs if filters is not None else qs

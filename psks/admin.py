@@ -6,6 +6,7 @@ from dinsos.admin_base import (
     DinsosModelAdmin,
     ReadOnlyInline,
     ScopedModelAdmin,
+    TabularInline,
     wilayah_filters,
 )
 from psks import services
@@ -37,13 +38,14 @@ class ReportInline(ReadOnlyInline):
     fields = ["period", "status", "meetings_attended", "households_validated", "pmks_identified"]
 
 
-class BoardMemberInline(admin.TabularInline):
+class BoardMemberInline(TabularInline):
     model = BoardMember
     extra = 1
 
 
 @admin.register(Worker)
 class WorkerAdmin(ScopedModelAdmin):
+    log_access = True
     list_display = ["name", "nik", "sex", "desa", "status", "phone"]
     list_filter = [*wilayah_filters("desa"), "assignments__role", "status", "education"]
     search_fields = ["=nik", "name", "phone"]
@@ -63,10 +65,12 @@ class AssignmentAdmin(ScopedModelAdmin):
     search_fields = ["=worker__nik", "worker__name", "decree_number"]
     list_select_related = ["worker", "area"]
     autocomplete_fields = ["worker", "area"]
+    fixed_on_change = ("worker", "role", "end_reason")
 
     def save_via_service(self, request, obj, form, change):
         if change:
-            services.assignment_update(actor=request.user, assignment=obj)
+            services.assignment_update(actor=request.user, assignment=self.stored(obj),
+                                       **self.changed_fields(form))
             return
         created = services.assignment_create(
             actor=request.user, worker=obj.worker, role=obj.role, area=obj.area,
@@ -86,6 +90,7 @@ class BankAdmin(DinsosModelAdmin):
 
 @admin.register(BankAccount)
 class BankAccountAdmin(ScopedModelAdmin):
+    log_access = True
     list_display = ["worker", "bank", "account_number", "holder_name", "created_by",
                     "verified_by", "effective_from"]
     list_filter = [("verified_at", admin.EmptyFieldListFilter), "bank"]
@@ -179,11 +184,6 @@ class MeetingAdmin(ScopedModelAdmin):
     search_fields = ["kecamatan__nama", "agenda"]
     list_select_related = ["kecamatan"]
     autocomplete_fields = ["kecamatan", "attendees"]
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "attendees":
-            kwargs["queryset"] = Worker.objects.for_user(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_via_service(self, request, obj, form, change):
         services.meeting_save(actor=request.user, meeting=obj,

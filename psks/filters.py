@@ -3,12 +3,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.filters import WilayahCodeFilter, identifier_filter
+from dinsos.filters import FilterSet, WilayahCodeFilter, identifier_filter
 from psks import choices
 from psks.models import ActivityReport, Assignment, BankAccount, Institution, Meeting, Worker
 
 
-class WorkerFilterSet(django_filters.FilterSet):
+class WorkerFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     status = django_filters.MultipleChoiceFilter(choices=choices.WorkerStatus.choices)
     role = django_filters.ChoiceFilter(choices=choices.Role.choices, method="with_role",
@@ -33,12 +33,11 @@ class WorkerFilterSet(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         if value.isdigit():
-            return identifier_filter(queryset, "nik", value, request=self.request,
-                                     full_perm="psks.change_worker")
+            return identifier_filter(queryset, "nik", value, request=self.request)
         return queryset.filter(name__icontains=value) if value else queryset
 
 
-class AssignmentFilterSet(django_filters.FilterSet):
+class AssignmentFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="area")
     role = django_filters.MultipleChoiceFilter(choices=choices.Role.choices)
     active_on = django_filters.DateFilter(method="active", label=_("Aktif pada tanggal"))
@@ -54,7 +53,7 @@ class AssignmentFilterSet(django_filters.FilterSet):
             Q(end_date__isnull=True) | Q(end_date__gte=value))
 
 
-class BankAccountFilterSet(django_filters.FilterSet):
+class BankAccountFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="worker__desa")
     verified = django_filters.BooleanFilter(field_name="verified_at", lookup_expr="isnull",
                                             exclude=True, label=_("Sudah diverifikasi"))
@@ -64,7 +63,7 @@ class BankAccountFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "worker", "bank", "verified"]
 
 
-class InstitutionFilterSet(django_filters.FilterSet):
+class InstitutionFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="desa")
     type = django_filters.MultipleChoiceFilter(choices=choices.InstitutionType.choices)
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
@@ -74,7 +73,7 @@ class InstitutionFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "type", "status", "accreditation"]
 
 
-class ActivityReportFilterSet(django_filters.FilterSet):
+class ActivityReportFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="worker__desa")
     status = django_filters.MultipleChoiceFilter(choices=choices.ReportStatus.choices)
     period = django_filters.DateFilter(field_name="period")
@@ -86,7 +85,7 @@ class ActivityReportFilterSet(django_filters.FilterSet):
         fields = ["wilayah", "status", "worker", "period"]
 
 
-class MeetingFilterSet(django_filters.FilterSet):
+class MeetingFilterSet(FilterSet):
     wilayah = WilayahCodeFilter(field_name="kecamatan")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")

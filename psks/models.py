@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Sex, Tingkat
 from dinsos.models import Office, TimeStamped, Wilayah
-from dinsos.scoping import ScopedQuerySet
+from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import mask_nik, validate_nik, validate_nik_matches, validate_npwp
 from psks import choices
 
@@ -137,6 +137,8 @@ class Bank(models.Model):
     name = models.CharField(_("nama"), max_length=100)
     active = models.BooleanField(_("aktif"), default=True)
 
+    province_only = ProvinceOnly.WRITE
+
     class Meta:
         verbose_name = _("bank")
         verbose_name_plural = _("bank")
@@ -236,6 +238,8 @@ class BoardMember(models.Model):
                                     related_name="board_members", verbose_name=_("lembaga"))
     name = models.CharField(_("nama"), max_length=150)
     position = models.CharField(_("jabatan"), max_length=100)
+
+    scope_field = "institution__desa"
 
     class Meta:
         verbose_name = _("pengurus")

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
+from dinsos import audit
 from dinsos.tabular import FORMATS, table_response
 
 
@@ -25,6 +26,8 @@ class ExportMixin:
         if fmt not in FORMATS:
             raise ValidationError({"fmt": ["Format ekspor harus csv atau xlsx."]})
         queryset = self.filter_queryset(self.get_queryset())
+        if getattr(self, "log_access", False):
+            audit.log_read(queryset.model, what="ekspor", query=request.query_params.dict())
         header = [h for h, _f in self.export_columns]
         rows = ([f(obj, request) for _h, f in self.export_columns]
                 for obj in queryset.iterator(chunk_size=2000))

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.models import Wilayah
-from dinsos.scoping import shown_identifier
+from dinsos.scoping import mask_for
 
 
 class DesaField(serializers.PrimaryKeyRelatedField):
@@ -35,31 +35,20 @@ class KecamatanField(DesaField):
         super().__init__(**kwargs)
 
 
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related record by id, chosen only among those in the user's area: an id from another
-    district answers "does not exist" (400), never revealing that it exists."""
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        request = self.context.get("request")
-        return queryset.for_user(request.user) if request is not None else queryset.none()
-
-
 class MaskedIdentifierField(serializers.CharField):
-    """NIK / No. KK: shown whole to users who may change the record, masked for read-only roles
-    (Auditor, Keuangan, Pimpinan) — UU 27/2022 data minimisation. Permission checks are cached
-    on the user, so this costs no query per row."""
+    """NIK / No. KK / NPWP / account number, shown as the access policy says: whole to users who
+    may change the record, masked for read-only roles (``dinsos.scoping.mask_for``). The
+    serializer base builds it for every model field named in ``IDENTIFIER_FIELDS``."""
 
-    def __init__(self, *, full_perm: str, **kwargs):
-        self.full_perm = full_perm
+    def __init__(self, *, model=None, **kwargs):
+        self.model = model
         super().__init__(**kwargs)
 
     def to_representation(self, value):
         value = super().to_representation(value)
         request = self.context.get("request")
-        if not value:
-            return value
-        return shown_identifier(getattr(request, "user", None), value, full_perm=self.full_perm)
+        model = self.model or self.parent.Meta.model
+        return mask_for(getattr(request, "user", None), model, self.field_name, value)
 
 
 def area_codes(kode: str | None) -> dict:

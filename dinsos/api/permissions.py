@@ -1,15 +1,27 @@
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
+from dinsos.scoping import can
+
+METHOD_ACTIONS = {"GET": "view", "HEAD": "view", "POST": "add", "PUT": "change",
+                  "PATCH": "change", "DELETE": "delete"}
+
 
 class ModelPermissions(DjangoModelPermissions):
-    """Authenticated + Django model permissions, reads included (DRF's default lets any
-    authenticated user read). Which records is decided by scoping, not here."""
+    """Authenticated + the access policy's actions (``dinsos.scoping.can``: Django model
+    permissions, reads included, and province-only data). Which records is decided by the
+    policy's rows (``restrict``), not here."""
 
     perms_map = {
         **DjangoModelPermissions.perms_map,
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        action = METHOD_ACTIONS.get(request.method)
+        return action is None or can(request.user, action, self._queryset(view).model)
 
 
 class ProvinceWide(BasePermission):

@@ -1,10 +1,50 @@
+"""Serializer base classes every app's API uses, and the kernel's serializers.
+
+``ScopedSerializerMixin`` restricts the queryset of every relation field (primary key, slug,
+many) to the rows the requesting user may see, through ``dinsos.scoping.restrict``: the
+browsable API's forms never list another district's objects and an id from another district
+answers "does not exist", exactly like a missing one. ``ModelSerializer`` also shows every
+identifier field (``IDENTIFIER_FIELDS``) as the access policy says."""
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
+from rest_framework.relations import ManyRelatedField, RelatedField
 
+from dinsos.api.fields import MaskedIdentifierField
 from dinsos.models import Office, Wilayah
+from dinsos.scoping import IDENTIFIER_FIELDS, restrict
 
 
-class WilayahSerializer(serializers.ModelSerializer):
+def restrict_relations(fields, user) -> None:
+    """Narrow every writable relation field among ``fields`` to what ``user`` may see."""
+    for field in fields.values():
+        relation = field.child_relation if isinstance(field, ManyRelatedField) else field
+        if isinstance(relation, RelatedField) and relation.queryset is not None:
+            relation.queryset = restrict(relation.queryset, user)
+
+
+class ScopedSerializerMixin:
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        restrict_relations(fields, getattr(request, "user", None))
+        return fields
+
+
+class Serializer(ScopedSerializerMixin, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name in IDENTIFIER_FIELDS:
+            field_class = MaskedIdentifierField
+            kwargs.pop("allow_unicode", None)
+        return field_class, kwargs
+
+
+class WilayahSerializer(ModelSerializer):
     induk = serializers.CharField(source="induk_id", allow_null=True, read_only=True)
 
     class Meta:
@@ -12,7 +52,7 @@ class WilayahSerializer(serializers.ModelSerializer):
         fields = ["kode", "nama", "tingkat", "induk"]
 
 
-class OfficeSerializer(serializers.ModelSerializer):
+class OfficeSerializer(ModelSerializer):
     wilayah = WilayahSerializer(read_only=True)
 
     class Meta:
@@ -20,7 +60,7 @@ class OfficeSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "wilayah"]
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(Serializer):
     username = serializers.CharField(source="user.username")
     full_name = serializers.CharField(source="user.get_full_name")
     email = serializers.EmailField(source="user.email")
@@ -30,7 +70,7 @@ class MeSerializer(serializers.Serializer):
     province_wide = serializers.BooleanField()
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "first_name", "last_name"]

@@ -1,27 +1,36 @@
-"""API base classes. Every domain viewset derives from these, so scoping (and the permission
-and error conventions from settings) hold for every endpoint without being repeated."""
+"""API base classes. Every domain viewset derives from these, so the access policy (and the
+permission and error conventions from settings) hold for every endpoint without being
+repeated."""
 
 from rest_framework import mixins, viewsets
 
 from dinsos import audit
 from dinsos.api.idempotency import IdempotentCreateMixin
+from dinsos.scoping import restrict
 
 
 class ScopedGenericViewSet(viewsets.GenericViewSet):
-    """The queryset is narrowed to the user's area: out-of-area objects answer 404 and never
+    """The queryset is narrowed to the user's rows: out-of-area objects answer 404 and never
     appear in lists. Subclasses that use a selector override ``get_queryset`` and pass
     ``user=self.request.user`` (selectors call ``for_user`` themselves)."""
 
+    #: Personal data (UU 27/2022): reading a record, a list page or an export is written to
+    #: the audit trail (one ACCESS entry per read).
+    log_access = False
+
     def get_queryset(self):
-        return super().get_queryset().for_user(self.request.user)
+        return restrict(super().get_queryset(), self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if self.log_access and page is not None:
+            audit.log_read(queryset.model, what="daftar", pks=[obj.pk for obj in page])
+        return page
 
 
 class ScopedReadOnlyModelViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
-    #: Personal data (UU 27/2022): reading one record is written to the audit trail.
-    log_access = False
-
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
         if self.log_access:

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dinsos.api.fields import YearField
+from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
 from dinsos.validators import validate_whole_rupiah
 from incentives import calculations
@@ -42,7 +43,7 @@ class PeriodField(serializers.Field):
         return f"{value:%Y-%m}"
 
 
-class RateSerializer(serializers.ModelSerializer):
+class RateSerializer(ModelSerializer):
     amount = RupiahField(min_value=0)
 
     class Meta:
@@ -54,7 +55,7 @@ class RateSerializer(serializers.ModelSerializer):
         validators = []  # one tariff per start date: checked by services.rate_create
 
 
-class BudgetCeilingSerializer(serializers.ModelSerializer):
+class BudgetCeilingSerializer(ModelSerializer):
     amount = RupiahField(min_value=0)
 
     class Meta:
@@ -63,7 +64,7 @@ class BudgetCeilingSerializer(serializers.ModelSerializer):
         validators = []  # one pagu per year × component × funding source: the service checks
 
 
-class PayoutRunSerializer(serializers.ModelSerializer):
+class PayoutRunSerializer(ModelSerializer):
     computed_by = serializers.CharField(source="computed_by.username", default=None,
                                         read_only=True)
     verified_by = serializers.CharField(source="verified_by.username", default=None,
@@ -80,39 +81,38 @@ class PayoutRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ComputeSerializer(serializers.Serializer):
+class ComputeSerializer(Serializer):
     period = PeriodField(help_text="YYYY-MM, mis. 2026-11")
 
 
-class RealisationQuerySerializer(serializers.Serializer):
+class RealisationQuerySerializer(Serializer):
     year = YearField(required=False)
     fmt = serializers.ChoiceField(choices=list(FORMATS), default="xlsx")
 
 
-class ApproveSerializer(serializers.Serializer):
+class ApproveSerializer(Serializer):
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class MarkPaidSerializer(serializers.Serializer):
+class MarkPaidSerializer(Serializer):
     reference = serializers.CharField(max_length=100)
     line_references = serializers.DictField(child=serializers.CharField(max_length=100),
                                             required=False, default=dict)
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(Serializer):
     reason = serializers.CharField()
 
 
-class AdjustmentSerializer(serializers.Serializer):
+class AdjustmentSerializer(Serializer):
     corrects = serializers.PrimaryKeyRelatedField(queryset=PayoutLine.objects.all())
     amount = RupiahField()
     reason = serializers.CharField()
 
 
-class PayoutLineSerializer(serializers.ModelSerializer):
+class PayoutLineSerializer(ModelSerializer):
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     kab_kota = serializers.SerializerMethodField()
-    account_number = serializers.SerializerMethodField()
     run_period = serializers.DateField(source="run.period", read_only=True)
     run_status = serializers.CharField(source="run.status", read_only=True,
                                        help_text="dihitung, diverifikasi, disetujui, dibayar")
@@ -131,15 +131,7 @@ class PayoutLineSerializer(serializers.ModelSerializer):
     def get_kab_kota(self, obj) -> str:
         return obj.area_id[:5]
 
-    def get_account_number(self, obj) -> str:
-        request = self.context.get("request")
-        number = obj.account_number
-        if number and request and not request.user.has_perm("incentives.verify_run"):
-            return "*" * max(len(number) - 4, 0) + number[-4:]
-        return number
-
-
-class RunStatusSerializer(serializers.Serializer):
+class RunStatusSerializer(Serializer):
     """A run seen from one area: its status and the totals of the lines the user may read."""
 
     run = serializers.IntegerField()

@@ -155,7 +155,7 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     @idempotent_action
     def adjustments(self, request, pk=None):
-        body = AdjustmentSerializer(data=request.data)
+        body = AdjustmentSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         line = services.adjustment_add(actor=request.user, run=self.get_object(),
                                        **body.validated_data)
@@ -171,7 +171,8 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         if not request.user.has_perm("incentives.view_payoutline"):
             self.permission_denied(request)
         qs = PayoutLineFilterSet(request.query_params,
-                                 selectors.line_list(user=request.user, run_id=run.pk)).qs
+                                 selectors.line_list(user=request.user, run_id=run.pk),
+                                 request=request).qs
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(
             PayoutLineSerializer(page, many=True, context={"request": request}).data)

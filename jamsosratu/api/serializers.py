@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from dinsos.api.fields import ScopedPrimaryKeyRelatedField, YearField
+from dinsos.api.fields import YearField
+from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
 from jamsosratu.choices import CommitmentKind, CommitmentStatus, EnrolmentStatus, Finding
 from jamsosratu.models import (
@@ -20,25 +21,25 @@ from pmks.models import Household, Person
 from psks.models import Worker
 
 
-class TrancheSerializer(serializers.ModelSerializer):
+class TrancheSerializer(ModelSerializer):
     class Meta:
         model = Tranche
         fields = ["id", "number", "share", "planned_month"]
 
 
-class QuotaSerializer(serializers.ModelSerializer):
+class QuotaSerializer(ModelSerializer):
     class Meta:
         model = Quota
         fields = ["kab_kota", "quota"]
 
 
-class ConditionRuleSerializer(serializers.ModelSerializer):
+class ConditionRuleSerializer(ModelSerializer):
     class Meta:
         model = ConditionRule
         fields = ["min_unmet_ratio", "outcome", "reduction_share"]
 
 
-class CycleSerializer(serializers.ModelSerializer):
+class CycleSerializer(ModelSerializer):
     tranches = TrancheSerializer(many=True, read_only=True)
     quotas = QuotaSerializer(many=True, read_only=True)
     condition_rules = ConditionRuleSerializer(many=True, read_only=True)
@@ -50,7 +51,7 @@ class CycleSerializer(serializers.ModelSerializer):
                   "elderly_min_age", "tranches", "quotas", "condition_rules"]
 
 
-class EnrolmentMemberSerializer(serializers.ModelSerializer):
+class EnrolmentMemberSerializer(ModelSerializer):
     name = serializers.CharField(source="person.name", read_only=True)
 
     class Meta:
@@ -58,7 +59,7 @@ class EnrolmentMemberSerializer(serializers.ModelSerializer):
         fields = ["id", "person", "name", "condition"]
 
 
-class EnrolmentTransitionSerializer(serializers.ModelSerializer):
+class EnrolmentTransitionSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
 
     class Meta:
@@ -66,8 +67,8 @@ class EnrolmentTransitionSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "reason", "actor", "at"]
 
 
-class EnrolmentSerializer(serializers.ModelSerializer):
-    household = ScopedPrimaryKeyRelatedField(queryset=Household.objects.all())
+class EnrolmentSerializer(ModelSerializer):
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
     cycle = serializers.SlugRelatedField(slug_field="year", queryset=Cycle.objects.all())
 
     class Meta:
@@ -88,18 +89,18 @@ class EnrolmentDetailSerializer(EnrolmentSerializer):
         fields = [*EnrolmentSerializer.Meta.fields, "members", "transitions"]
 
 
-class EnrolmentTransitionRequestSerializer(serializers.Serializer):
+class EnrolmentTransitionRequestSerializer(Serializer):
     status = serializers.ChoiceField(choices=EnrolmentStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     decree_number = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CompanionRequestSerializer(serializers.Serializer):
+class CompanionRequestSerializer(Serializer):
     worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     start_date = serializers.DateField()
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(ModelSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
                                                 allow_null=True)
     finding = serializers.ChoiceField(choices=Finding.choices)
@@ -110,8 +111,8 @@ class FindingSerializer(serializers.ModelSerializer):
         read_only_fields = ["applied"]
 
 
-class VerificationSerializer(serializers.ModelSerializer):
-    enrolment = ScopedPrimaryKeyRelatedField(queryset=Enrolment.objects.all())
+class VerificationSerializer(ModelSerializer):
+    enrolment = serializers.PrimaryKeyRelatedField(queryset=Enrolment.objects.all())
     verifier = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     findings = FindingSerializer(many=True, required=False)
     pregnant_persons = serializers.PrimaryKeyRelatedField(
@@ -125,7 +126,7 @@ class VerificationSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(queryset=EnrolmentMember.objects.all())
     tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
     kind = serializers.ChoiceField(choices=CommitmentKind.choices)
@@ -138,7 +139,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         validators = []  # POST again to correct: the service updates the existing commitment
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     cycle = serializers.IntegerField(source="tranche.cycle.year", read_only=True)
     tranche_number = serializers.IntegerField(source="tranche.number", read_only=True)
 
@@ -150,19 +151,19 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentMarkSerializer(serializers.Serializer):
+class PaymentMarkSerializer(Serializer):
     status = serializers.ChoiceField(choices=["disalurkan", "gagal"])
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(required=False, allow_blank=True, default="")
     failure_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class BankResultSerializer(serializers.Serializer):
+class BankResultSerializer(Serializer):
     tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
     file = serializers.FileField()
 
 
-class CoverageQuerySerializer(serializers.Serializer):
+class CoverageQuerySerializer(Serializer):
     cycle = YearField(error_messages={"required": "Isi tahun siklus, mis. ?cycle=2019."})
     level = serializers.ChoiceField(choices=["kab_kota", "kecamatan"], default="kecamatan")
     fmt = serializers.ChoiceField(choices=["json", *FORMATS], default="json")

@@ -118,13 +118,14 @@ class EnrolmentViewSet(ExportMixin, mixins.CreateModelMixin, ScopedReadOnlyModel
             decree_number=body.validated_data["decree_number"])
         enrolment = self.get_queryset().prefetch_related(
             "members__person", "transitions__actor").get(pk=enrolment.pk)
-        return Response(EnrolmentDetailSerializer(enrolment).data)
+        return Response(EnrolmentDetailSerializer(
+            enrolment, context=self.get_serializer_context()).data)
 
     @extend_schema(request=CompanionRequestSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     @idempotent_action
     def companion(self, request, pk=None):
-        body = CompanionRequestSerializer(data=request.data)
+        body = CompanionRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         companion = services.companion_assign(actor=request.user, enrolment=self.get_object(),
                                               **body.validated_data)
@@ -219,7 +220,7 @@ class PaymentViewSet(ExportMixin, ScopedReadOnlyModelViewSet):
             permission_classes=[ModelPermissions, ProvinceWide])
     @idempotent_action
     def bank_result(self, request):
-        body = BankResultSerializer(data=request.data)
+        body = BankResultSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
         try:

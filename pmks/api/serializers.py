@@ -3,9 +3,9 @@ from rest_framework import serializers
 from dinsos.api.fields import (
     DesaField,
     MaskedIdentifierField,
-    ScopedPrimaryKeyRelatedField,
     area_codes,
 )
+from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.nik_region import region_name_for_nik
 from pmks.choices import CaseStatus, CloseReason
 from pmks.models import (
@@ -20,12 +20,9 @@ from pmks.models import (
     ServiceType,
 )
 
-NIK_FULL_PERM = "pmks.change_person"
-KK_FULL_PERM = "pmks.change_household"
 
-
-class PersonSerializer(serializers.ModelSerializer):
-    nik = MaskedIdentifierField(full_perm=NIK_FULL_PERM, required=False, allow_null=True,
+class PersonSerializer(ModelSerializer):
+    nik = MaskedIdentifierField(required=False, allow_null=True,
                                 allow_blank=True, max_length=16)
     desa = DesaField()
     kecamatan = serializers.SerializerMethodField()
@@ -33,7 +30,7 @@ class PersonSerializer(serializers.ModelSerializer):
     desa_nama = serializers.CharField(source="desa.nama", read_only=True)
     tanpa_nik = serializers.BooleanField(read_only=True)
     nik_region = serializers.SerializerMethodField()
-    household = ScopedPrimaryKeyRelatedField(
+    household = serializers.PrimaryKeyRelatedField(
         queryset=Household.objects.all(), required=False, allow_null=True
     )
 
@@ -65,16 +62,16 @@ class PersonUpsertSerializer(PersonSerializer):
         read_only_fields = ["nik", "created_at", "updated_at"]
 
 
-class HouseholdMemberSerializer(serializers.ModelSerializer):
-    nik = MaskedIdentifierField(full_perm=NIK_FULL_PERM, read_only=True)
+class HouseholdMemberSerializer(ModelSerializer):
+    nik = MaskedIdentifierField(read_only=True)
 
     class Meta:
         model = Person
         fields = ["id", "nik", "name", "birth_date", "sex", "relationship", "life_status"]
 
 
-class HouseholdSerializer(serializers.ModelSerializer):
-    no_kk = MaskedIdentifierField(full_perm=KK_FULL_PERM, max_length=16)
+class HouseholdSerializer(ModelSerializer):
+    no_kk = MaskedIdentifierField(max_length=16)
     desa = DesaField()
     desa_nama = serializers.CharField(source="desa.nama", read_only=True)
     kecamatan = serializers.SerializerMethodField()
@@ -107,19 +104,19 @@ class HouseholdDetailSerializer(HouseholdSerializer):
         fields = [*HouseholdSerializer.Meta.fields, "members"]
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["number", "slug", "name", "household_level", "minimum_service"]
 
 
-class ServiceTypeSerializer(serializers.ModelSerializer):
+class ServiceTypeSerializer(ModelSerializer):
     class Meta:
         model = ServiceType
         fields = ["code", "name", "pillar", "active"]
 
 
-class CaseTransitionSerializer(serializers.ModelSerializer):
+class CaseTransitionSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
 
     class Meta:
@@ -127,11 +124,11 @@ class CaseTransitionSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "reason", "actor", "at"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    person = ScopedPrimaryKeyRelatedField(queryset=Person.objects.filter(
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.filter(
         merged_into__isnull=True), required=False, allow_null=True)
-    household = ScopedPrimaryKeyRelatedField(queryset=Household.objects.all(),
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all(),
                                              required=False, allow_null=True)
     kecamatan = serializers.SerializerMethodField()
     kab_kota = serializers.SerializerMethodField()
@@ -157,18 +154,18 @@ class CaseDetailSerializer(CaseSerializer):
         fields = [*CaseSerializer.Meta.fields, "transitions"]
 
 
-class CaseTransitionRequestSerializer(serializers.Serializer):
+class CaseTransitionRequestSerializer(Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     close_reason = serializers.ChoiceField(choices=CloseReason.choices, required=False,
                                            allow_blank=True, default="")
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(ModelSerializer):
     service_type = serializers.SlugRelatedField(
         slug_field="code", queryset=ServiceType.objects.filter(active=True)
     )
-    case = ScopedPrimaryKeyRelatedField(queryset=Case.objects.all())
+    case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all())
     value_amount = serializers.DecimalField(max_digits=15, decimal_places=2, required=False,
                                             allow_null=True, min_value=0)
 
@@ -180,15 +177,15 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = ["pillar", "created_at", "updated_at"]
 
 
-class DuplicatePersonSerializer(serializers.ModelSerializer):
-    nik = MaskedIdentifierField(full_perm=NIK_FULL_PERM, read_only=True)
+class DuplicatePersonSerializer(ModelSerializer):
+    nik = MaskedIdentifierField(read_only=True)
 
     class Meta:
         model = Person
         fields = ["id", "nik", "name", "birth_date", "sex", "desa", "household"]
 
 
-class DuplicateCandidateSerializer(serializers.ModelSerializer):
+class DuplicateCandidateSerializer(ModelSerializer):
     person_a = DuplicatePersonSerializer(read_only=True)
     person_b = DuplicatePersonSerializer(read_only=True)
     reviewed_by = serializers.CharField(source="reviewed_by.username", default=None,
@@ -200,12 +197,12 @@ class DuplicateCandidateSerializer(serializers.ModelSerializer):
                   "reviewed_by", "reviewed_at"]
 
 
-class MergeRequestSerializer(serializers.Serializer):
+class MergeRequestSerializer(Serializer):
     keep = serializers.ChoiceField(choices=[("a", "person_a"), ("b", "person_b")])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PersonMergeSerializer(serializers.ModelSerializer):
+class PersonMergeSerializer(ModelSerializer):
     class Meta:
         model = PersonMerge
         fields = ["id", "kept", "merged", "reason", "at"]

@@ -7,11 +7,9 @@ from dinsos import audit
 from dinsos.api.exports import ExportMixin
 from dinsos.api.idempotency import idempotent_action, run_idempotent
 from dinsos.api.viewsets import ScopedModelViewSet, ScopedReadOnlyModelViewSet
-from dinsos.validators import mask_nik, mask_no_kk
+from dinsos.scoping import mask_for
 from pmks import selectors, services
 from pmks.api.serializers import (
-    KK_FULL_PERM,
-    NIK_FULL_PERM,
     CaseDetailSerializer,
     CaseSerializer,
     CaseTransitionRequestSerializer,
@@ -41,6 +39,7 @@ class HouseholdViewSet(ExportMixin, ScopedModelViewSet):
 
     queryset = Household.objects.all()
     filterset_class = HouseholdFilterSet
+    log_access = True
     ordering_fields = ["no_kk", "created_at", "decile"]
     ordering = ["no_kk"]
 
@@ -115,7 +114,7 @@ class PersonViewSet(ExportMixin, ScopedModelViewSet):
 
 
 def _masked_nik(obj, request):
-    return obj.nik if request.user.has_perm(NIK_FULL_PERM) else mask_nik(obj.nik)
+    return mask_for(request.user, Person, "nik", obj.nik)
 
 
 PersonViewSet.export_name = "pmks-orang"
@@ -134,7 +133,7 @@ PersonViewSet.export_columns = [
 ]
 HouseholdViewSet.export_name = "pmks-keluarga"
 HouseholdViewSet.export_columns = [
-    ("no_kk", lambda o, r: o.no_kk if r.user.has_perm(KK_FULL_PERM) else mask_no_kk(o.no_kk)),
+    ("no_kk", lambda o, r: mask_for(r.user, Household, "no_kk", o.no_kk)),
     ("alamat", lambda o, r: o.address),
     ("rt", lambda o, r: o.rt),
     ("rw", lambda o, r: o.rw),

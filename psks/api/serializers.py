@@ -4,9 +4,9 @@ from dinsos.api.fields import (
     DesaField,
     KecamatanField,
     MaskedIdentifierField,
-    ScopedPrimaryKeyRelatedField,
     area_codes,
 )
+from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.choices import DESA_KELURAHAN, Tingkat
 from dinsos.models import Office, Wilayah
 from psks.models import (
@@ -20,13 +20,10 @@ from psks.models import (
     Worker,
 )
 
-WORKER_FULL_PERM = "psks.change_worker"
-ACCOUNT_FULL_PERM = "psks.change_bankaccount"
 
-
-class WorkerSerializer(serializers.ModelSerializer):
-    nik = MaskedIdentifierField(full_perm=WORKER_FULL_PERM, max_length=16)
-    npwp = MaskedIdentifierField(full_perm=WORKER_FULL_PERM, max_length=20, required=False,
+class WorkerSerializer(ModelSerializer):
+    nik = MaskedIdentifierField(max_length=16)
+    npwp = MaskedIdentifierField(max_length=20, required=False,
                                  allow_blank=True)
     desa = DesaField()
     kecamatan = serializers.SerializerMethodField()
@@ -47,14 +44,14 @@ class WorkerSerializer(serializers.ModelSerializer):
         return area_codes(obj.desa_id)["kab_kota"]
 
 
-class WorkerStatusSerializer(serializers.Serializer):
+class WorkerStatusSerializer(Serializer):
     status = serializers.ChoiceField(choices=Worker._meta.get_field("status").choices)
     on = serializers.DateField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
-    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.all())
+class AssignmentSerializer(ModelSerializer):
+    worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     area = serializers.PrimaryKeyRelatedField(queryset=Wilayah.objects.filter(
         tingkat__in=(Tingkat.KECAMATAN, *DESA_KELURAHAN)))
@@ -72,22 +69,22 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return area_codes(obj.area_id)["kab_kota"]
 
 
-class AssignmentEndSerializer(serializers.Serializer):
+class AssignmentEndSerializer(Serializer):
     end_date = serializers.DateField()
     reason = serializers.CharField()
 
 
-class BankSerializer(serializers.ModelSerializer):
+class BankSerializer(ModelSerializer):
     class Meta:
         model = Bank
         fields = ["code", "name"]
 
 
-class BankAccountSerializer(serializers.ModelSerializer):
-    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.all())
+class BankAccountSerializer(ModelSerializer):
+    worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     bank = serializers.SlugRelatedField(slug_field="code", queryset=Bank.objects.filter(
         active=True))
-    account_number = MaskedIdentifierField(full_perm=ACCOUNT_FULL_PERM, max_length=20)
+    account_number = MaskedIdentifierField(max_length=20)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     verified_by = serializers.CharField(source="verified_by.username", read_only=True,
                                         default=None)
@@ -99,17 +96,17 @@ class BankAccountSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "verified_at", "effective_from"]
 
 
-class BankAccountVerifySerializer(serializers.Serializer):
+class BankAccountVerifySerializer(Serializer):
     effective_from = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class BoardMemberSerializer(serializers.ModelSerializer):
+class BoardMemberSerializer(ModelSerializer):
     class Meta:
         model = BoardMember
         fields = ["name", "position"]
 
 
-class InstitutionSerializer(serializers.ModelSerializer):
+class InstitutionSerializer(ModelSerializer):
     desa = DesaField()
     board_members = BoardMemberSerializer(many=True, required=False)
 
@@ -122,8 +119,8 @@ class InstitutionSerializer(serializers.ModelSerializer):
         validators = []  # one active Karang Taruna per desa: the model's Indonesian message
 
 
-class ActivityReportSerializer(serializers.ModelSerializer):
-    worker = ScopedPrimaryKeyRelatedField(queryset=Worker.objects.all())
+class ActivityReportSerializer(ModelSerializer):
+    worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True,
                                         default=None)
@@ -139,13 +136,13 @@ class ActivityReportSerializer(serializers.ModelSerializer):
         validators = []  # one report per month: refused by the service, in Indonesian
 
 
-class ReportRejectSerializer(serializers.Serializer):
+class ReportRejectSerializer(Serializer):
     reason = serializers.CharField()
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(ModelSerializer):
     kecamatan = KecamatanField()
-    attendees = ScopedPrimaryKeyRelatedField(many=True, queryset=Worker.objects.all(),
+    attendees = serializers.PrimaryKeyRelatedField(many=True, queryset=Worker.objects.all(),
                                              required=False)
 
     class Meta:
@@ -155,7 +152,7 @@ class MeetingSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class CoverageSerializer(serializers.Serializer):
+class CoverageSerializer(Serializer):
     kode = serializers.CharField()
     nama = serializers.CharField()
     kab_kota = serializers.CharField(source="induk_id")

@@ -10,10 +10,9 @@ from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import MonthField
 from dinsos.api.idempotency import idempotent_action
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
-from dinsos.validators import mask_nik
+from dinsos.scoping import mask_for
 from psks import selectors, services
 from psks.api.serializers import (
-    WORKER_FULL_PERM,
     ActivityReportSerializer,
     AssignmentEndSerializer,
     AssignmentSerializer,
@@ -50,7 +49,7 @@ class WorkerViewSet(ExportMixin, ScopedModelViewSet):
     log_access = True
     export_name = "psks-tenaga"
     export_columns = [
-        ("nik", lambda o, r: o.nik if r.user.has_perm(WORKER_FULL_PERM) else mask_nik(o.nik)),
+        ("nik", lambda o, r: mask_for(r.user, Worker, "nik", o.nik)),
         ("nama", lambda o, r: o.name),
         ("jenis_kelamin", lambda o, r: o.sex),
         ("pendidikan", lambda o, r: o.education),
@@ -143,6 +142,7 @@ class BankAccountViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
 
     queryset = BankAccount.objects.all()
     serializer_class = BankAccountSerializer
+    log_access = True
     filterset_class = BankAccountFilterSet
     ordering = ["-created_at", "-id"]
 

@@ -86,9 +86,39 @@ def test_read_only_roles_cannot_write_pmks():
         assert all(p.split(".", 1)[1].startswith("view_") for p in pmks), role
 
 
-def test_operator_provinsi_equals_operator_kab_kota_in_permissions():
-    # The two differ in area (scoping), not in actions.
-    assert perms_of("Operator Provinsi") == perms_of("Operator Kab/Kota")
+PROVINCE_REFERENCE = ["pmks.category", "pmks.servicetype", "psks.bank", "jamsosratu.cycle",
+                      "jamsosratu.tranche", "jamsosratu.quota", "jamsosratu.conditionrule"]
+PROVINCE_DATA = ["incentives.rate", "incentives.budgetceiling", "incentives.payoutrun"]
+
+
+def test_operator_kab_kota_only_reads_province_reference_data():
+    """Issue #9 point 5: categories, service types, banks, cycles, quotas, tranches and
+    condition rules are province configuration: a kab/kota operator reads them only."""
+    district = perms_of("Operator Kab/Kota")
+    for label in PROVINCE_REFERENCE:
+        app, model = label.split(".")
+        assert f"{app}.view_{model}" in district, label
+        for action in ("add", "change", "delete"):
+            assert f"{app}.{action}_{model}" not in district, (label, action)
+            assert f"{app}.{action}_{model}" in perms_of("Operator Provinsi"), (label, action)
+
+
+def test_operator_kab_kota_cannot_see_province_payout_data():
+    district = perms_of("Operator Kab/Kota")
+    for label in PROVINCE_DATA:
+        app, model = label.split(".")
+        assert not {p for p in district if p.startswith(f"{app}.") and p.endswith(f"_{model}")}
+    assert "incentives.view_payoutline" in district  # its own area's lines
+
+
+def test_operators_differ_only_on_province_only_models():
+    from django.apps import apps
+
+    province_only = {m._meta.model_name for m in apps.get_models()
+                     if getattr(m, "province_only", None)}
+    difference = perms_of("Operator Provinsi") ^ perms_of("Operator Kab/Kota")
+    assert difference
+    assert all(p.rsplit("_", 1)[1] in province_only for p in difference), difference
 
 
 CRUD = ("view_", "add_", "change_", "delete_")
@@ -122,7 +152,7 @@ def test_incentive_workflow_permissions_are_split_between_roles():
     for role in ("Operator Provinsi", "Operator Kab/Kota", "Auditor"):
         assert perms_of(role) & workflow == set(), role
     assert {p for p in perms_of("Operator Kab/Kota") if p.startswith("incentives.")} == {
-        p for p in all_perms() if p.startswith("incentives.view_")
+        "incentives.view_payoutline"
     }
 
 
