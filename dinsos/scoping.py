@@ -114,12 +114,14 @@ def in_area(user, kode: str | None) -> bool:
 
 
 def ensure_in_area(user, kode: str | None) -> None:
-    """Refuse a write that would place a record outside the user's area. The message never
-    names the record's wilayah, which may be another district's."""
+    """Refuse a write that would place a record outside the user's area. The message names
+    the wilayah the user asked for; records of other districts never reach here, because the
+    related-object fields only accept the user's rows (``restrict``)."""
     if not in_area(user, kode):
         office = getattr(getattr(user, "office", None), "name", None) or _("tidak ada")
         raise PermissionDenied(
-            _("Wilayah ini berada di luar wilayah kerja Anda (%(office)s).") % {"office": office}
+            _("Wilayah %(kode)s berada di luar wilayah kerja Anda (%(office)s).")
+            % {"kode": kode or "-", "office": office}
         )
 
 

@@ -1,7 +1,52 @@
-"""Every scoped API endpoint, with a way to make one of its objects inside a given desa.
-tests/dinsos/test_scoping.py proves the district rules once for all of them; a new endpoint is
-covered by adding one line here."""
+"""THE coverage map of the isolation tests (tests/dinsos/test_isolation.py, test_scoping.py).
 
+Every API router endpoint, every registered ModelAdmin and every staff page that takes an
+object id must be declared here; the tests enumerate the URL resolver and ``admin.site`` and
+FAIL when something is missing. To cover a new surface, add one line:
+
+* an area-bound API endpoint: ``SCOPED_ENDPOINTS["<app>-api:<basename>"] = lambda desa: obj``
+  (an object of that endpoint placed in ``desa``);
+* any other API endpoint: ``OTHER_ENDPOINTS["<app>-api:<basename>"] = REFERENCE | PROVINCE |
+  OWN`` (reference data every role reads; province data a kab/kota user may not read; answers
+  computed from the user's own rows by a selector);
+* a ModelAdmin of an area-bound model: ``ADMIN_OBJECTS[Model] = lambda desa: obj``; of
+  reference or province data: ``ADMIN_UNSCOPED`` gets the model;
+* a staff page with an object in its URL: ``STAFF_PAGES["<namespace>:<name>"] = lambda desa:
+  {url kwargs}`` (kwargs that open an object placed in ``desa``).
+"""
+
+import datetime
+
+from dinsos.models import ImportBatch, Office, User, Wilayah
+from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
+from jamsosratu.models import (
+    Commitment,
+    Companion,
+    Cycle,
+    Enrolment,
+    Payment,
+    Quota,
+    Verification,
+)
+from pmks.models import (
+    Case,
+    Category,
+    DuplicateCandidate,
+    Household,
+    Person,
+    PersonMerge,
+    Service,
+    ServiceType,
+)
+from psks.models import (
+    ActivityReport,
+    Assignment,
+    Bank,
+    BankAccount,
+    Institution,
+    Meeting,
+    Worker,
+)
 from tests.factories import (
     ActivityReportFactory,
     AssignmentFactory,
@@ -13,13 +58,22 @@ from tests.factories import (
     PaymentFactory,
     PayoutLineFactory,
     PersonFactory,
+    UserFactory,
     VerificationFactory,
     WorkerFactory,
+    office_for,
 )
+from tests.jamsosratu.factories import CommitmentFactory
+from tests.pmks.factories import CaseFactory, ServiceFactory
 
 SCOPED_ENDPOINTS = {
     "pmks-api:household": lambda desa: HouseholdFactory(desa_id=desa),
     "pmks-api:person": lambda desa: PersonFactory(desa_id=desa),
+    "pmks-api:case": lambda desa: CaseFactory(person=PersonFactory(desa_id=desa)),
+    "pmks-api:service": lambda desa: ServiceFactory(
+        case=CaseFactory(person=PersonFactory(desa_id=desa), status="dalam_penanganan")),
+    "pmks-api:duplicate": lambda desa: DuplicateCandidate.objects.create(
+        person_a=PersonFactory(desa_id=desa), person_b=PersonFactory(desa_id=desa), score=90),
     "psks-api:worker": lambda desa: WorkerFactory(desa_id=desa),
     "psks-api:assignment": lambda desa: AssignmentFactory(worker=WorkerFactory(desa_id=desa)),
     "psks-api:bankaccount": lambda desa: BankAccountFactory(worker=WorkerFactory(desa_id=desa)),
@@ -31,7 +85,60 @@ SCOPED_ENDPOINTS = {
         household=HouseholdFactory(desa_id=desa)),
     "jamsosratu-api:verification": lambda desa: VerificationFactory(
         enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa))),
+    "jamsosratu-api:condition": lambda desa: CommitmentFactory(
+        member__enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa))),
     "jamsosratu-api:payment": lambda desa: PaymentFactory(
         enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa))),
     "incentives-api:line": lambda desa: PayoutLineFactory(worker=WorkerFactory(desa_id=desa)),
 }
+
+REFERENCE, PROVINCE, OWN = "reference", "province", "own"
+OTHER_ENDPOINTS = {
+    "wilayah": REFERENCE,
+    "importbatch": OWN,  # the user's own uploads (scoped by area)
+    "pmks-api:category": REFERENCE,
+    "pmks-api:servicetype": REFERENCE,
+    "psks-api:bank": REFERENCE,
+    "psks-api:coverage": OWN,
+    "jamsosratu-api:cycle": REFERENCE,
+    "jamsosratu-api:coverage": OWN,
+    "incentives-api:rate": PROVINCE,
+    "incentives-api:ceiling": PROVINCE,
+    "incentives-api:run": PROVINCE,
+}
+
+ADMIN_OBJECTS = {
+    Household: SCOPED_ENDPOINTS["pmks-api:household"],
+    Person: SCOPED_ENDPOINTS["pmks-api:person"],
+    Case: SCOPED_ENDPOINTS["pmks-api:case"],
+    Service: SCOPED_ENDPOINTS["pmks-api:service"],
+    DuplicateCandidate: SCOPED_ENDPOINTS["pmks-api:duplicate"],
+    PersonMerge: lambda desa: PersonMerge.objects.create(
+        kept=PersonFactory(desa_id=desa), merged=PersonFactory(desa_id=desa),
+        actor=UserFactory(), snapshot={}),
+    Worker: SCOPED_ENDPOINTS["psks-api:worker"],
+    Assignment: SCOPED_ENDPOINTS["psks-api:assignment"],
+    BankAccount: SCOPED_ENDPOINTS["psks-api:bankaccount"],
+    Institution: SCOPED_ENDPOINTS["psks-api:institution"],
+    ActivityReport: SCOPED_ENDPOINTS["psks-api:activityreport"],
+    Meeting: SCOPED_ENDPOINTS["psks-api:meeting"],
+    Enrolment: SCOPED_ENDPOINTS["jamsosratu-api:enrolment"],
+    Verification: SCOPED_ENDPOINTS["jamsosratu-api:verification"],
+    Commitment: SCOPED_ENDPOINTS["jamsosratu-api:condition"],
+    Payment: SCOPED_ENDPOINTS["jamsosratu-api:payment"],
+    Companion: lambda desa: Companion.objects.create(
+        enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa)),
+        worker=WorkerFactory(desa_id=desa), start_date=datetime.date(2026, 1, 5)),
+    PayoutLine: SCOPED_ENDPOINTS["incentives-api:line"],
+    Office: lambda desa: office_for(desa[:5]),
+    User: lambda desa: UserFactory(office=office_for(desa[:5])),
+    ImportBatch: lambda desa: ImportBatch.objects.create(
+        kind="pmks_persons", filename="x.csv", sha256="0" * 64, area_id=desa[:5],
+        created_by=UserFactory(office=office_for(desa[:5]))),
+}
+ADMIN_UNSCOPED = {Wilayah, Category, ServiceType, Bank, Cycle, Quota, Rate, BudgetCeiling,
+                  PayoutRun}
+
+#: Staff pages (non-admin, non-API URLs) that open one object: name -> kwargs for an object
+#: in ``desa``. The enumeration test fails when a page with a URL parameter is missing here.
+STAFF_PAGES: dict = {}

@@ -10,12 +10,13 @@ from rest_framework.response import Response
 
 from dinsos import importing
 from dinsos.api.idempotency import run_idempotent
+from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.api.viewsets import ScopedGenericViewSet
 from dinsos.models import ImportBatch
 from dinsos.tabular import FORMATS, TableError, table_response
 
 
-class ImportBatchSerializer(serializers.ModelSerializer):
+class ImportBatchSerializer(ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 
     class Meta:
@@ -25,7 +26,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(Serializer):
     kind = serializers.ChoiceField(choices=[])
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=True)

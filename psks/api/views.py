@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import MonthField
 from dinsos.api.idempotency import idempotent_action
+from dinsos.api.serializers import Serializer
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 from dinsos.scoping import mask_for
 from psks import selectors, services
@@ -304,7 +305,7 @@ class MeetingViewSet(ExportMixin, ScopedModelViewSet):
         services.meeting_delete(actor=self.request.user, meeting=instance)
 
 
-class CoverageQuerySerializer(serializers.Serializer):
+class CoverageQuerySerializer(Serializer):
     on = serializers.DateField(required=False)
     month = MonthField(required=False)
     missing = serializers.ChoiceField(choices=["tksk", "rakor"], required=False)
