@@ -12,7 +12,8 @@ questions:
   grants them from the same declarations) and the model's ``province_only`` declaration:
   ``ProvinceOnly.WRITE`` (reference and configuration data: every role reads, only
   province-wide users change) or ``ProvinceOnly.ALL`` (province data: only province-wide users
-  read or change).
+  open its pages, endpoints and reports; a related field may still name it, e.g. the run of a
+  district's payout line).
 * **How identifiers look** — ``mask_for(user, model, field, value)``: NIK, No. KK, NPWP and
   account numbers are whole for users who may change the record, masked for read-only roles
   (Auditor, Keuangan, Pimpinan) — UU 27/2022 data minimisation.
@@ -90,16 +91,15 @@ def province_only(model) -> str | None:
 
 
 def restrict(queryset, user):
-    """The rows of ``queryset`` that ``user`` may see: its area for area-bound models, nothing
-    of province data for a kab/kota user, everything of reference data. One call for any
-    model, so related-object fields, filters and lookups never list another district."""
+    """The rows of ``queryset`` that ``user`` may see: its area for area-bound models,
+    everything of data without an area, nothing for anonymous users. One call for any model,
+    so related-object fields, filters and lookups never list another district. (Whether a
+    user may open a model's own pages at all — province data — is ``can``.)"""
     if user is None or not user.is_authenticated:
         return queryset.none()
-    model, area = queryset.model, user_area(user)
-    if province_only(model) == ProvinceOnly.ALL and area is not ALL:
-        return queryset.none()
+    area = user_area(user)
     q = models.Q()
-    for field in scope_fields(model):
+    for field in scope_fields(queryset.model):
         q &= area_q(field, area)
     return queryset.filter(q)
 

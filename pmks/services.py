@@ -9,7 +9,7 @@ from itertools import combinations, groupby
 from operator import itemgetter
 
 from auditlog.models import LogEntry
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from dinsos import audit
 from dinsos.money import round_rupiah
-from dinsos.scoping import area_q, ensure_in_area
+from dinsos.scoping import area_q, ensure_in_area, restrict
 from dinsos.services import assign_fields, delete_or_refuse
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, Relationship
@@ -165,16 +165,11 @@ def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, bool]:
     nik = _normalise_nik(nik)
     if not nik:
         raise ValidationError({"nik": _("NIK wajib diisi untuk sinkronisasi berdasarkan NIK.")})
-    existing = Person.objects.select_for_update().filter(nik=nik).first()
+    existing = restrict(Person.objects.select_for_update(), actor).filter(nik=nik).first()
     if existing is None:
+        # A NIK held by another district is treated as unknown: registering it then fails on
+        # the NIK's uniqueness exactly as POST /persons/ does, never naming where it lives.
         return person_register(actor=actor, nik=nik, **fields), True
-    try:
-        ensure_in_area(actor, existing.desa_id)
-    except PermissionDenied as exc:
-        raise PermissionDenied(
-            _("NIK ini sudah terdaftar di wilayah lain. Hubungi Dinas Sosial Provinsi untuk "
-              "pemindahan data.")
-        ) from exc
     return person_update(actor=actor, person=existing, **fields), False
 
 

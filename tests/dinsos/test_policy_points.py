@@ -27,7 +27,7 @@ from tests.jamsosratu.factories import (
     enrol,
     household,
     pendamping_in,
-    tksk_of,
+    worker_with_role,
 )
 from tests.pmks.factories import CaseFactory
 
@@ -178,8 +178,12 @@ def test_6_case_admin_cannot_take_a_lebak_person(pandeglang_operator):
 
     case = CaseFactory(person=own)
     url = reverse("admin:pmks_case_change", args=[case.pk])
-    client.post(url, {"person": lebak.pk, "category": case.category_id,
-                      "identified_on": "2024-03-01", "source": "tksk", "description": "baru"})
+    inlines = {f"{prefix}-{name}": 0 for prefix in ("services", "transitions")
+               for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    response = client.post(url, {"person": lebak.pk, "category": case.category_id,
+                                 "identified_on": "2024-03-01", "source": "tksk",
+                                 "description": "baru", **inlines})
+    assert response.status_code == 302
     case.refresh_from_db()
     assert case.person_id == own.pk  # the person of a case never changes in the form
     assert case.description == "baru"  # the fields the service owns do
@@ -241,7 +245,7 @@ def test_8_verifier_of_another_district_answers_like_a_missing_worker(cycle, pro
                                                                      pandeglang_operator,
                                                                      api_as):
     enrolment = enrol(province_operator, household(), cycle)
-    lebak = tksk_of(KEC_MALINGPING)
+    lebak = worker_with_role(KEC_MALINGPING, desa=DESA_LEBAK)
     lebak.name = "Tenaga Lebak Rahasia"
     lebak.save()
     payload = {"enrolment": enrolment.pk, "visit_date": "2025-11-10", "result": "sesuai"}

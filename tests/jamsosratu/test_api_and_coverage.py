@@ -311,8 +311,9 @@ def test_condition_create(cycle, pandeglang_operator, lebak_operator, api_as):
     assert response.status_code == 201, response.content
     assert {k: response.json()[k] for k in ("member", "tranche", "kind", "status")} == payload
     assert Commitment.objects.get().recorded_by == pandeglang_operator
+    # another district's member is not found (400 on the field), like a missing one
     assert api_as(lebak_operator).post(f"{API}/conditions/", {
-        **payload, "kind": "pendidikan"}, format="json").status_code == 403
+        **payload, "kind": "pendidikan"}, format="json").status_code == 400
 
 
 def test_condition_correction_by_posting_again(cycle, pandeglang_operator, api_as):

@@ -606,9 +606,9 @@ def _make_coverage(i, checker):
 
 LIST_ENDPOINTS = {
     # endpoint: (maker, queries: session, user, office, 2× permissions, count, page [+prefetch])
-    "workers": (lambda i, u: WorkerFactory(), 7),
+    "workers": (lambda i, u: WorkerFactory(), 8),  # + the audit entry of the read
     "assignments": (lambda i, u: _make_assignment(i), 7),
-    "bank-accounts": (_make_account, 7),
+    "bank-accounts": (_make_account, 8),  # + the audit entry of the read
     "institutions": (lambda i, u: _make_institution(i), 8),
     "activity-reports": (_make_report, 7),
     "meetings": (lambda i, u: _make_meeting(i), 8),
