@@ -9,7 +9,7 @@ ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -227,6 +227,15 @@ class PolicyAdminMixin(IdentifierMaskMixin):
 
     def get_list_display(self, request):
         return self._masked_names(request, super().get_list_display(request))
+
+    def get_list_filter(self, request):
+        """A filter on a related object offers only the objects the user's rows refer to."""
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and get_fields_from_path(self.model, entry)[-1].is_relation:
+                entry = (entry, admin.RelatedOnlyFieldListFilter)
+            filters.append(entry)
+        return filters
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

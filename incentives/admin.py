@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos.admin_base import DinsosModelAdmin, TabularInline
 from dinsos.money import format_rupiah
+from dinsos.scoping import can
 from incentives import services
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from incentives.reports import REPORT_KINDS, report_response
@@ -125,11 +126,17 @@ class PayoutRunAdmin(DinsosModelAdmin):
                 text = "; ".join(getattr(exc, "messages", [str(exc)]))
                 self.message_user(request, f"{run}: {text}", messages.ERROR)
 
-    @admin.action(description=_("Verifikasi (Keuangan)"))
+    def has_verify_permission(self, request):
+        return can(request.user, "verify_run", PayoutRun)
+
+    def has_approve_permission(self, request):
+        return can(request.user, "approve_run", PayoutRun)
+
+    @admin.action(description=_("Verifikasi (Keuangan)"), permissions=["verify"])
     def verify(self, request, queryset):
         self._each(request, queryset, services.run_verify, _("%(run)s diverifikasi."))
 
-    @admin.action(description=_("Setujui (Pimpinan)"))
+    @admin.action(description=_("Setujui (Pimpinan)"), permissions=["approve"])
     def approve(self, request, queryset):
         self._each(request, queryset, services.run_approve, _("%(run)s disetujui."))
 

@@ -115,7 +115,7 @@ class BankAccountAdmin(ScopedModelAdmin):
     @admin.action(description=_("Verifikasi rekening (bukan oleh pencatatnya)"),
                   permissions=["view"])
     def verify(self, request, queryset):
-        if not request.user.has_perm("psks.change_bankaccount"):
+        if not self.has_change_permission(request):
             raise PermissionDenied
         done = 0
         for account in queryset:

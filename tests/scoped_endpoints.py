@@ -105,6 +105,7 @@ OTHER_ENDPOINTS = {
     "incentives-api:rate": PROVINCE,
     "incentives-api:ceiling": PROVINCE,
     "incentives-api:run": PROVINCE,
+    "incentives-api:run-status": OWN,  # run status + totals of the lines of the user's area
 }
 
 ADMIN_OBJECTS = {
