@@ -241,7 +241,7 @@ def test_admin_pages_show_no_other_district(model, planted, pandeglang_users):
 
 @pytest.mark.parametrize("model", sorted(ADMIN_OBJECTS, key=str), ids=str)
 def test_admin_lookups_show_no_other_district(model, planted, pandeglang_operator):
-    """Autocomplete answers and raw-id popups (a changelist with _popup) are the user's rows."""
+    """Raw-id popups (a changelist with _popup) list only the user's rows."""
     ADMIN_OBJECTS[model](DESA_LEBAK)
     opts = model._meta
     client = client_for(pandeglang_operator)
@@ -249,11 +249,17 @@ def test_admin_lookups_show_no_other_district(model, planted, pandeglang_operato
                        {"_popup": "1", "_to_field": "id"})
     if popup.status_code == 200:
         assert_no_lebak(popup.content.decode(), f"{model} raw-id popup")
-    for source, field in [("pmks", "person"), ("psks", "assignment")]:
+
+
+def test_admin_autocomplete_shows_no_other_district(planted, pandeglang_operator):
+    client = client_for(pandeglang_operator)
+    for source, model_name, field in [("psks", "assignment", "worker"),
+                                      ("psks", "meeting", "attendees"),
+                                      ("psks", "activityreport", "worker")]:
         answer = client.get(reverse("admin:autocomplete"), {
-            "term": "", "app_label": source, "model_name": field,
-            "field_name": "desa" if source == "pmks" else "worker"})
-        assert_no_lebak(answer.content.decode(), f"autocomplete {source}.{field}")
+            "term": "", "app_label": source, "model_name": model_name, "field_name": field})
+        assert answer.status_code == 200, (model_name, field)
+        assert_no_lebak(answer.content.decode(), f"autocomplete {model_name}.{field}")
 
 
 def test_staff_pages_answer_404_for_another_district(pandeglang_operator):

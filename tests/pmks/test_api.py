@@ -270,17 +270,20 @@ def test_put_by_nik_checks_the_nik_against_the_data(pandeglang_operator, api_as)
     assert not Person.objects.exists()
 
 
-def test_put_by_nik_of_another_district_is_403(pandeglang_operator, api_as):
+def test_put_by_nik_of_another_district_answers_like_registering_it(pandeglang_operator,
+                                                                    api_as):
+    """Issue #9 point 8: the answer never says the NIK lives in another district; it is the
+    NIK-uniqueness refusal that POST persons/ gives for the same NIK."""
     other = RegistryPersonFactory(nik=NIK_SITI, birth_date=BORN, sex="P", desa_id=DESA_LEBAK,
                                   name="Siti Lebak")
     body = {k: v for k, v in person_body().items() if k != "nik"}
-    response = api_as(pandeglang_operator).put(f"{PERSONS}by-nik/{NIK_SITI}/", body,
-                                               format="json")
-    assert response.status_code == 403
-    assert response.json()["detail"] == (
-        "NIK ini sudah terdaftar di wilayah lain. Hubungi Dinas Sosial Provinsi untuk "
-        "pemindahan data."
-    )
+    client = api_as(pandeglang_operator)
+    response = client.put(f"{PERSONS}by-nik/{NIK_SITI}/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["nik"]
+    assert response.json() == client.post(PERSONS, {**body, "nik": NIK_SITI},
+                                          format="json").json()
+    assert "wilayah lain" not in response.content.decode()
     other.refresh_from_db()
     assert (other.name, other.desa_id) == ("Siti Lebak", DESA_LEBAK)
 

@@ -665,15 +665,14 @@ def test_person_upsert_creates_then_updates(pandeglang_operator):
     assert (again.name, again.desa_id) == ("Siti Aminah Baru", DESA_PANDEGLANG_2)
 
 
-def test_person_upsert_of_a_nik_from_another_district_names_the_problem(pandeglang_operator):
+def test_person_upsert_of_a_nik_from_another_district_names_no_district(pandeglang_operator):
+    """Issue #9 point 8: refused by the NIK's uniqueness, as a new registration would be."""
     other = RegistryPersonFactory(desa_id=DESA_LEBAK)
-    with pytest.raises(PermissionDenied) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.person_upsert(actor=pandeglang_operator, nik=other.nik, name="Baru",
                                birth_date=other.birth_date, sex=other.sex,
                                desa_id=DESA_PANDEGLANG)
-    assert str(caught.value) == (
-        "NIK ini sudah terdaftar di wilayah lain. Hubungi Dinas Sosial Provinsi untuk "
-        "pemindahan data."
-    )
+    assert list(caught.value.message_dict) == ["nik"]
+    assert "wilayah lain" not in str(caught.value)
     other.refresh_from_db()
     assert other.desa_id == DESA_LEBAK
