@@ -15,13 +15,10 @@ FAIL when something is missing. To cover a new surface, add one line:
   {url kwargs}`` (kwargs that open an object placed in ``desa``).
 """
 
-import datetime
-
 from dinsos.models import ImportBatch, Office, User, Wilayah
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from jamsosratu.models import (
     Commitment,
-    Companion,
     Cycle,
     Enrolment,
     Payment,
@@ -127,9 +124,6 @@ ADMIN_OBJECTS = {
     Verification: SCOPED_ENDPOINTS["jamsosratu-api:verification"],
     Commitment: SCOPED_ENDPOINTS["jamsosratu-api:condition"],
     Payment: SCOPED_ENDPOINTS["jamsosratu-api:payment"],
-    Companion: lambda desa: Companion.objects.create(
-        enrolment=EnrolmentFactory(household=HouseholdFactory(desa_id=desa)),
-        worker=WorkerFactory(desa_id=desa), start_date=datetime.date(2026, 1, 5)),
     PayoutLine: SCOPED_ENDPOINTS["incentives-api:line"],
     Office: lambda desa: office_for(desa[:5]),
     User: lambda desa: UserFactory(office=office_for(desa[:5])),

@@ -108,6 +108,7 @@ def test_every_registered_admin_is_covered_and_asks_the_policy():
     admins = our_admins()
     missing = set(admins) - set(ADMIN_OBJECTS) - ADMIN_UNSCOPED
     assert not missing, f"declare these in tests/scoped_endpoints.py: {sorted(map(str, missing))}"
+    assert not (set(ADMIN_OBJECTS) | ADMIN_UNSCOPED) - set(admins)
     for model, model_admin in admins.items():
         assert isinstance(model_admin, PolicyAdminMixin), model
 
