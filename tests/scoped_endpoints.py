@@ -22,7 +22,6 @@ from jamsosratu.models import (
     Cycle,
     Enrolment,
     Payment,
-    Quota,
     Verification,
 )
 from pmks.models import (
@@ -131,7 +130,7 @@ ADMIN_OBJECTS = {
         kind="pmks_persons", filename="x.csv", sha256="0" * 64, area_id=desa[:5],
         created_by=UserFactory(office=office_for(desa[:5]))),
 }
-ADMIN_UNSCOPED = {Wilayah, Category, ServiceType, Bank, Cycle, Quota, Rate, BudgetCeiling,
+ADMIN_UNSCOPED = {Wilayah, Category, ServiceType, Bank, Cycle, Rate, BudgetCeiling,
                   PayoutRun}
 
 #: Staff pages (non-admin, non-API URLs) that open one object: name -> kwargs for an object
