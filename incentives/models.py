@@ -271,6 +271,8 @@ class RunDocument(models.Model):
     created_at = models.DateTimeField(_("diminta"), auto_now_add=True)
     finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
 
+    province_only = ProvinceOnly.ALL
+
     class Meta:
         verbose_name = _("dokumen perhitungan")
         verbose_name_plural = _("dokumen perhitungan")

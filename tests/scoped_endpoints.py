@@ -101,6 +101,7 @@ OTHER_ENDPOINTS = {
     "incentives-api:rate": PROVINCE,
     "incentives-api:ceiling": PROVINCE,
     "incentives-api:run": PROVINCE,
+    "incentives-api:document": PROVINCE,  # generated run reports
     "incentives-api:run-status": OWN,  # run status + totals of the lines of the user's area
 }
 

@@ -148,7 +148,7 @@ class RunStatusSerializer(Serializer):
     net_payable = serializers.DecimalField(max_digits=15, decimal_places=2)
 
 
-class RunDocumentSerializer(serializers.ModelSerializer):
+class RunDocumentSerializer(ModelSerializer):
     status_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
