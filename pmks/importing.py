@@ -192,6 +192,12 @@ def _changes(obj, data: dict, fields: list[str]) -> dict:
     }
 
 
+def _already_registered(model, field: str) -> str:
+    """Another district's record answers as the uniqueness refusal of any create (the API's
+    own message), so an import reveals no more about other areas than registering would."""
+    return model().unique_error_message(model, (field,)).messages[0]
+
+
 class _Chunk:
     def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run, seen):
         self.rows, self.actor, self.report, self.seen = rows, actor, report, seen
@@ -219,11 +225,11 @@ class _Chunk:
         for number, household, person in parsed:
             found = existing_households.get(household["no_kk"])
             if found is not None and self._outside(found.desa_id):
-                self.report.reject(number, [("no_kk", _("No. KK ini terdaftar di wilayah lain."))])
+                self.report.reject(number, [("no_kk", _already_registered(Household, "no_kk"))])
                 continue
             found_person = existing_persons.get(person["nik"]) if person["nik"] else None
             if found_person is not None and self._outside(found_person.desa_id):
-                self.report.reject(number, [("nik", _("NIK ini terdaftar di wilayah lain."))])
+                self.report.reject(number, [("nik", _already_registered(Person, "nik"))])
                 continue
             if found_person is not None and not calculations.same_name(found_person.name,
                                                                        person["name"]):
