@@ -123,7 +123,7 @@ def _copy_staging(path: Path) -> float:
 def _load_registry(path: Path) -> None:
     """Above BENCH_IMPORT_MAX the registry is loaded set-based, straight from the staging
     table (name keys computed in SQL-free Python while streaming the file)."""
-    from pmks.calculations import name_key
+    from dinsos.names import name_key
 
     now = "now()"
     with connection.cursor() as cursor, path.open() as handle, \

@@ -63,6 +63,15 @@ class ImportReport:
         for column, message in problems:
             self.errors.append({"row": row, "column": column, "message": str(message)})
 
+    def hold_identity_clash(self, row: int, *, stored: str, new: str) -> None:
+        """A row that would put a dissimilar name on a stored identity number (an NIK rounded
+        by Excel or mistyped makes two people share one): held, never applied."""
+        self.hold(row, "nama", _(
+            "Diduga identitas tertukar: NIK ini terdaftar atas nama '%(stored)s', bukan "
+            "'%(new)s'. Baris tidak diterapkan; periksa NIK di KTP/KK (angka NIK yang "
+            "dibulatkan Excel atau salah ketik membuat dua orang ber-NIK sama), lalu "
+            "perbaiki data orang itu satu per satu.") % {"stored": stored, "new": new})
+
     def hold(self, row: int, column: str, message: str) -> None:
         """A row not applied but kept for a person to review (e.g. a suspected identity clash)."""
         self.held += 1

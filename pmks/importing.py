@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dinsos import audit
+from dinsos import audit, names
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.importing import (
     Column,
@@ -39,7 +39,7 @@ from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
 from dinsos.tabular import SeenKeys, TableRow
 from dinsos.validators import validate_no_kk
-from pmks import calculations, choices
+from pmks import choices
 from pmks.models import Household, Person
 from pmks.services import persons_after_save
 
@@ -180,7 +180,7 @@ def parse_row(row: TableRow, desa_codes: set[str]) -> tuple[dict, dict, list[tup
         person["disability"] = choices.Disability.TIDAK
     person["desa_id"] = desa
     person["name"] = " ".join((person.get("name") or "").split())
-    person["name_key"] = calculations.name_key(person["name"])
+    person["name_key"] = names.name_key(person["name"])
     return household, person, problems
 
 
@@ -231,14 +231,10 @@ class _Chunk:
             if found_person is not None and self._outside(found_person.desa_id):
                 self.report.reject(number, [("nik", _already_registered(Person, "nik"))])
                 continue
-            if found_person is not None and not calculations.same_name(found_person.name,
+            if found_person is not None and not names.same_name(found_person.name,
                                                                        person["name"]):
-                self.report.hold(number, "nama", _(
-                    "Diduga identitas tertukar: NIK ini terdaftar atas nama '%(stored)s', bukan "
-                    "'%(new)s'. Baris tidak diterapkan; periksa NIK di KTP/KK (angka NIK yang "
-                    "dibulatkan Excel atau salah ketik membuat dua orang ber-NIK sama), lalu "
-                    "perbaiki data orang itu satu per satu.")
-                    % {"stored": found_person.name, "new": person["name"]})
+                self.report.hold_identity_clash(number, stored=found_person.name,
+                                                new=person["name"])
                 continue
             accepted.append((number, household, person))
         households = self._write_households(accepted, existing_households)

@@ -17,7 +17,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dinsos import audit
+from dinsos import audit, names
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area, restrict
 from dinsos.services import assign_fields, delete_or_refuse
@@ -95,7 +95,7 @@ def _person_check(person: Person, actor) -> None:
         ensure_in_area(actor, person.household.desa_id)
     person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
-    person.name_key = calculations.name_key(person.name)
+    person.name_key = names.name_key(person.name)
     person.full_clean()
     if person.merged_into_id:
         raise ValidationError(_("Orang ini sudah digabung ke data lain dan tidak dapat diubah."))

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dinsos import names
 from dinsos.choices import FundingSource
 from dinsos.importing import (
     Column,
@@ -86,6 +87,12 @@ def _choice(values: list[str], text: str) -> str:
         return next(v for v in values if v.lower() == text.lower())
     raise ValueError(_("nilai '%(v)s' tidak dikenal; pilihan: %(c)s")
                      % {"v": text, "c": ", ".join(values)})
+
+
+class IdentityClash(Exception):
+    def __init__(self, *, stored: str, new: str):
+        super().__init__(stored, new)
+        self.stored, self.new = stored, new
 
 
 def _problems(exc: Exception) -> list[tuple[str, str]]:
@@ -192,6 +199,8 @@ class _Row:
         if worker is None:
             self.counts.append("tenaga_baru")
             return services.worker_register(actor=self.actor, nik=self.data["nik"], **data)
+        if not names.same_name(worker.name, data["name"]):
+            raise IdentityClash(stored=worker.name, new=data["name"])
         if worker.name.casefold() == data["name"].casefold():
             data["name"] = worker.name  # only the case differs: keep the stored spelling
         if all(getattr(worker, k) == v for k, v in data.items()):
@@ -245,6 +254,8 @@ def workers_import(*, actor, fileobj, filename: str, dry_run: bool) -> ImportRep
             try:
                 with transaction.atomic():
                     work.run()
+            except IdentityClash as clash:
+                report.hold_identity_clash(row.number, stored=clash.stored, new=clash.new)
             except (ValidationError, PermissionDenied) as exc:
                 report.reject(row.number, _problems(exc))
             else:

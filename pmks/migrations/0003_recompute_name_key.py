@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from pmks.calculations import name_key
+from dinsos.names import name_key
 
 
 def recompute(apps, schema_editor):

@@ -5,8 +5,8 @@ import itertools
 
 import factory
 
+from dinsos import names
 from dinsos.validators import build_nik, build_no_kk
-from pmks import calculations
 from pmks.models import Case, CaseTransition, Category, Person, Service, ServiceType
 from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
 
@@ -31,7 +31,7 @@ def no_kk_for(kecamatan: str = "36.01.01", serial: int | None = None,
 class RegistryPersonFactory(PersonFactory):
     """A person whose name key is computed as the service computes it."""
 
-    name_key = factory.LazyAttribute(lambda o: calculations.name_key(o.name))
+    name_key = factory.LazyAttribute(lambda o: names.name_key(o.name))
 
 
 def category(slug: str) -> Category:

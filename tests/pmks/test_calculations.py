@@ -5,12 +5,11 @@ import itertools
 
 import pytest
 
+from dinsos.names import name_key, name_similarity
 from pmks.calculations import (
     blocking_keys,
     case_transition_allowed,
     duplicate_score,
-    name_key,
-    name_similarity,
     nik_one_typo_apart,
 )
 

@@ -392,3 +392,21 @@ def test_every_problem_of_a_worker_row_is_reported_at_once(pandeglang_operator):
             "NPWP harus terdiri dari 15 angka (format lama, mis. 01.234.567.8-901.000) atau 16 "
             "angka (format baru).")},
     ]
+
+
+def test_another_workers_name_under_a_stored_nik_is_held_for_review(pandeglang_operator):
+    """An NIK Excel rounded (or mistyped) onto another worker's: held, never applied; a spelling
+    variant of the stored name (the duplicate finder's folding) still updates."""
+    run_import(pandeglang_operator, csv_bytes([row()]))
+    clash = run_import(pandeglang_operator, csv_bytes([
+        row(nama="Budi Lain", telepon="089999999999")]))
+    assert clash.totals["rejected"] == 0 and clash.totals["ditahan"] == 1
+    assert clash.totals["accepted"] == 0
+    [held] = clash.errors
+    assert held["held"] is True and held["row"] == 2 and held["column"] == "nama"
+    assert "Dede Kurnia" in held["message"] and "Budi Lain" in held["message"]
+    dede = Worker.objects.get()
+    assert (dede.name, dede.phone) == ("Dede Kurnia", row()["telepon"])
+    variant = run_import(pandeglang_operator, csv_bytes([row(nama="Dede Kurniaa")]))
+    assert variant.totals.get("tenaga_diubah") == 1
+    assert Worker.objects.get().name == "Dede Kurniaa"
