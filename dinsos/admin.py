@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import Http404
@@ -10,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import importing, services
 from dinsos.admin_base import DinsosModelAdmin, PolicyAdminMixin
+from dinsos.forms import ImportUploadForm
 from dinsos.models import ImportBatch, Office, User, Wilayah
-from dinsos.tabular import TableError, table_response
+from dinsos.tabular import table_response
 
 
 @admin.register(Wilayah)
@@ -82,29 +82,6 @@ class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):
             services.login_unlock(user=user)
         self.message_user(request, _("Kunci login %(users)s dibuka.") % {
             "users": ", ".join(u.username for u in queryset)})
-
-
-class ImportUploadForm(forms.ModelForm):
-    kind = forms.ChoiceField(label=_("jenis data"))
-
-    class Meta:
-        model = ImportBatch
-        fields = ["kind", "file", "dry_run"]
-        help_texts = {"dry_run": _("Periksa dulu tanpa menyimpan; unggah lagi tanpa centang "
-                                   "untuk menyimpan baris yang benar.")}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "kind" in self.fields:  # absent on the read-only result page
-            self.fields["kind"].choices = [(k, i.label) for k, i in importing.IMPORTERS.items()]
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            importing.upload_check(upload)  # limits and file kind, before anything is stored
-        except TableError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return upload
 
 
 @admin.register(ImportBatch)

@@ -38,6 +38,12 @@ def _app_urls():
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("impor/", views.ImportListView.as_view(), name="imports"),
+    path("impor/<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),
+    path("impor/<int:pk>/laporan.<str:fmt>", views.ImportReportView.as_view(),
+         name="import-report"),
+    path("impor/templat/<str:kind>.<str:fmt>", views.ImportTemplateView.as_view(),
+         name="import-template"),
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,11 +1,16 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from dinsos import health, selectors
+from dinsos import dashboard, health, importing, selectors
+from dinsos.forms import ImportUploadForm
+from dinsos.pages import StaffPage, form_errors_from
+from dinsos.tabular import FORMATS, TableError, table_response
 
 
 @never_cache
@@ -23,11 +28,15 @@ def healthz(request):
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
+    """Beranda: the account, then each app's figures, charts and what waits for this user."""
+
     template_name = "dinsos/home.html"
 
     def get_context_data(self, **kwargs):
+        panels = dashboard.collect(user=self.request.user)
         return super().get_context_data(
-            profile=selectors.user_profile(user=self.request.user), **kwargs
+            profile=selectors.user_profile(user=self.request.user), panels=panels,
+            waiting=[w for p in panels for w in p.waiting], **kwargs
         )
 
 
@@ -39,3 +48,76 @@ def login_locked_out(request, response=None, credentials=None):
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }, status=429)
+
+
+class ImportListView(StaffPage, TemplateView):
+    """Upload a file (dry run first) and the list of this area's imports."""
+
+    permission_required = ("dinsos.view_importbatch",)
+    template_name = "dinsos/import_list.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            form=form or ImportUploadForm(initial={"dry_run": True}),
+            can_upload=user.has_perm("dinsos.add_importbatch"),
+            batches=selectors.import_list(user=user)[:50],
+            importers=importing.IMPORTERS, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("dinsos.add_importbatch"):
+            return self.handle_no_permission()
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                batch = importing.import_submit(
+                    actor=request.user, kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"])
+            except TableError as exc:
+                form_errors_from(form, ValidationError({"file": str(exc)}))
+            else:
+                return redirect("import-detail", pk=batch.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ImportDetailView(StaffPage, TemplateView):
+    """The result: status (polled by htmx while queued/running), counts, rejected rows."""
+
+    permission_required = ("dinsos.view_importbatch",)
+    template_name = "dinsos/import_detail.html"
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["dinsos/_import_status.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        batch = selectors.import_get(user=self.request.user, pk=kwargs["pk"])
+        importer = importing.IMPORTERS.get(batch.kind)
+        return super().get_context_data(
+            batch=batch, importer=importer, errors=batch.errors[:500],
+            running=batch.status in ("antre", "berjalan"), **kwargs)
+
+
+class ImportReportView(StaffPage, View):
+    """The uploaded rows with a "kesalahan" column (CSV or XLSX)."""
+
+    permission_required = ("dinsos.view_importbatch",)
+
+    def get(self, request, pk, fmt):
+        if fmt not in FORMATS:
+            raise Http404
+        batch = selectors.import_get(user=request.user, pk=pk)
+        header, rows = importing.error_report_rows(batch)
+        return table_response(header, rows, fmt=fmt, filename=f"hasil-impor-{batch.pk}")
+
+
+class ImportTemplateView(StaffPage, View):
+    permission_required = ("dinsos.view_importbatch",)
+
+    def get(self, request, kind, fmt):
+        if kind not in importing.IMPORTERS or fmt not in FORMATS:
+            raise Http404
+        header, example, guide = importing.template_rows(kind)
+        return table_response(header, example, fmt=fmt, filename=f"templat-{kind}",
+                              extra_sheets={"Petunjuk": guide})

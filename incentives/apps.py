@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class IncentivesConfig(AppConfig):
     name = "incentives"
     verbose_name = _("Insentif dan Dana Operasional")
-    nav_label = _("Insentif")
-    nav_url_name = "admin:app_list"
-    nav_url_args = ("incentives",)
+    nav_label = _("Pembayaran insentif")
+    nav_url_name = "incentives:run-list"
+    nav_permission = "incentives.view_payoutrun"
+    nav_province_only = True

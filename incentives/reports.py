@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 
 from dinsos.money import MONTH_NAMES, format_rupiah, format_tanggal, rupiah_in_words
@@ -443,6 +444,14 @@ def realisation_rows(year: int) -> tuple[list[str], list[list]]:
 
 
 REPORT_KINDS = ["nominatif-xlsx", "nominatif-pdf", "bank-csv", "summary-csv", "summary-xlsx"]
+#: How the staff pages name them (the codes stay the API's).
+REPORT_LABELS = {
+    "nominatif-pdf": _("Daftar Nominatif (PDF, untuk ditandatangani)"),
+    "nominatif-xlsx": _("Daftar Nominatif (XLSX)"),
+    "bank-csv": _("Berkas transfer bank (CSV)"),
+    "summary-xlsx": _("Ringkasan per sumber dana (XLSX)"),
+    "summary-csv": _("Ringkasan per sumber dana (CSV)"),
+}
 CONTENT_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
                  "xlsx": XLSX_CONTENT_TYPE}
 FILE_STEMS = {"nominatif": "daftar-nominatif", "bank": "transfer-bank",

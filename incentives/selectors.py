@@ -6,9 +6,16 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dinsos.choices import FundingSource
+from dinsos.dashboard import Chart, Panel, Waiting
 from dinsos.models import Office, Wilayah
+from dinsos.money import MONTH_NAMES
+from dinsos.scoping import ALL, user_area
 from incentives.calculations import month_window
 from incentives.choices import Component, LineStatus, RunStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
@@ -143,3 +150,90 @@ def realisation(year: int) -> list[dict]:
 
 def province_office() -> Office:
     return Office.objects.get(wilayah_id="36")
+
+
+# --- staff pages ------------------------------------------------------------------------------
+
+def run_get(*, user, pk) -> PayoutRun:
+    return get_object_or_404(run_list(user=user), pk=pk)
+
+
+def run_overview(run: PayoutRun) -> dict:
+    """The top of the run page and of every confirmation: totals, per component and funding
+    source (labels, not codes), and each pagu with what this run adds to what is spent."""
+    summary = run.summary or {}
+    components, sources, statuses = (dict(Component.choices), dict(FundingSource.choices),
+                                     dict(LineStatus.choices))
+    by_source = [{**row, "component": components.get(row["component"], row["component"]),
+                  "funding_source": sources.get(row["funding_source"], row["funding_source"]),
+                  "status": statuses.get(row["status"], row["status"]),
+                  "held": row["status"] == LineStatus.HELD}
+                 for row in summary.get("by_component_source", [])]
+    ceilings = []
+    for row in run.ceiling_details or []:
+        ceiling, spent, this = (Decimal(row["ceiling"]), Decimal(row["spent"]),
+                                Decimal(row["this_run"]))
+        ceilings.append({
+            "component": components.get(row["component"], row["component"]),
+            "funding_source": sources.get(row["funding_source"], row["funding_source"]),
+            "ceiling": ceiling, "spent": spent, "this_run": this, "after": spent + this,
+            "remaining": ceiling - spent - this, "exceeded": row["exceeded"],
+            "percent": min(100, int((spent + this) * 100 / ceiling)) if ceiling else 100,
+        })
+    return {
+        "lines": summary.get("lines", 0), "payable": summary.get("payable", 0),
+        "held": summary.get("held", 0),
+        "gross": Decimal(summary.get("gross_payable", "0")),
+        "tax": Decimal(summary.get("tax_payable", "0")),
+        "net": Decimal(summary.get("net_payable", "0")),
+        "by_source": by_source, "ceilings": ceilings,
+    }
+
+
+def held_lines(*, user, run: PayoutRun, limit: int = 100):
+    return (line_list(user=user, run_id=run.pk).filter(status=LineStatus.HELD)
+            .order_by("area_id", "worker__name")[:limit])
+
+
+def dashboard(*, user):
+    """Payouts per month of this year against the monthly share of the pagu (province roles);
+    runs waiting for this user's step."""
+    if not user.has_perm("incentives.view_payoutline"):
+        return None
+    year = timezone.localdate().year
+    per_month = dict(
+        line_list(user=user).filter(status=LineStatus.PAYABLE, run__period__year=year)
+        .exclude(run__status=RunStatus.DIBATALKAN)
+        .values_list("run__period__month").annotate(total=Coalesce(Sum("net_amount"), ZERO))
+        .order_by())
+    months = list(range(1, 13))
+    datasets = [{"label": _("Dibayarkan (neto)"),
+                 "data": [int(per_month.get(m, 0)) for m in months]}]
+    province = user_area(user) is ALL
+    if province:
+        pagu = BudgetCeiling.objects.filter(year=year, funding_source=FundingSource.APBD_PROVINSI
+                                            ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+        datasets.append({"label": _("Pagu per bulan (1/12)"),
+                         "data": [int(pagu / 12)] * 12})
+    chart = Chart("chart-payouts-month", _("Pembayaran insentif per bulan %(year)s")
+                  % {"year": year}, "bar", [MONTH_NAMES[m][:3] for m in months], datasets,
+                  money=True)
+    waiting = []
+    if province:
+        steps = [("incentives.verify_run", RunStatus.DIHITUNG, _("Perhitungan untuk diverifikasi")),
+                 ("incentives.approve_run", RunStatus.DIVERIFIKASI,
+                  _("Perhitungan untuk disetujui")),
+                 ("incentives.mark_paid_run", RunStatus.DISETUJUI,
+                  _("Perhitungan disetujui, belum dicatat dibayar"))]
+        for perm, status, label in steps:
+            if user.has_perm(perm):
+                n = PayoutRun.objects.filter(status=status).count()
+                if n:
+                    waiting.append(Waiting(label, n, reverse("incentives:run-list")))
+    return Panel(_("Insentif dan dana operasional"), charts=[chart], waiting=waiting)
+
+
+def run_computed_since(*, user, period, since):
+    """The month's run once the worker has computed it after ``since`` (else None)."""
+    return run_list(user=user).filter(period=period.replace(day=1), computed_at__gte=since,
+                                      status=RunStatus.DIHITUNG).first()

@@ -340,6 +340,26 @@ def period_check(period: datetime.date) -> datetime.date:
             "(%(now)s).") % {"period": f"{period:%Y-%m}",
                               "now": f"{timezone.localdate():%Y-%m}"}})
     return period
+def _refuse_if_locked(run: PayoutRun) -> None:
+    if run.status not in OPEN:
+        raise ValidationError({"period": _(
+            "Perhitungan %(period)s berstatus %(status)s dan tidak dihitung ulang; koreksi dengan "
+            "baris penyesuaian di periode berikutnya.") % {"period": f"{run.period:%Y-%m}",
+                                                          "status": run.get_status_display()}})
+
+
+def run_compute_request(*, actor, period: datetime.date) -> None:
+    """From the run page: check that this user may (re)compute the month, then compute it in
+    the worker (``compute_monthly_run``) after commit; the page follows its progress."""
+    _require_perm(actor, "incentives.add_payoutrun",
+                  _("Anda tidak berwenang menghitung pembayaran."))
+    period = period_check(period)
+    existing = PayoutRun.objects.exclude(status=RunStatus.DIBATALKAN).filter(period=period).first()
+    if existing is not None:
+        _refuse_if_locked(existing)
+    from incentives.tasks import compute_monthly_run
+
+    compute_monthly_run.delay_on_commit(period.isoformat(), actor.pk)
 
 
 @transaction.atomic
@@ -350,11 +370,7 @@ def run_compute(*, actor, period: datetime.date) -> PayoutRun:
     period = period_check(period)
     _serialise_computations()
     run = _open_run(period)
-    if run.status not in OPEN:
-        raise ValidationError(_("Perhitungan %(period)s berstatus %(status)s dan tidak dihitung "
-                                "ulang; koreksi dengan baris penyesuaian di periode berikutnya.")
-                              % {"period": f"{run.period:%Y-%m}",
-                                 "status": run.get_status_display()})
+    _refuse_if_locked(run)
     removed = _delete_lines(run, kinds=COMPUTED_KINDS)
     month_end = calculations.month_window(run.period.year, run.period.month).last
     accounts = _accounts_in_force(month_end)

@@ -7,6 +7,7 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
@@ -21,11 +22,13 @@ TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError)
 
 @shared_task(name="incentives.compute_monthly_run",
              autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=5)
-def compute_monthly_run(period: str | None = None) -> int | None:
-    """Compute the draft run of a month (ISO date of any day in it; default: this month)."""
+def compute_monthly_run(period: str | None = None, actor_id: int | None = None) -> int | None:
+    """Compute the draft run of a month (ISO date of any day in it; default: this month), as
+    the scheduler (no actor) or for the staff member who asked for it on the run page."""
     day = datetime.date.fromisoformat(period) if period else timezone.localdate()
+    actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
     try:
-        return services.run_compute(actor=None, period=day.replace(day=1)).pk
+        return services.run_compute(actor=actor, period=day.replace(day=1)).pk
     except ValidationError as exc:  # already verified/approved: nothing to do
         log.info("compute_monthly_run %s skipped: %s", day, exc.messages)
         return None

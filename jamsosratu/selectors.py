@@ -5,8 +5,12 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from dinsos.dashboard import Chart, Figure, Panel, Section
 from dinsos.models import Wilayah
+from dinsos.money import format_rupiah
 from dinsos.scoping import ALL, user_area
 from jamsosratu.choices import EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Commitment, Companion, Cycle, Enrolment, Payment, Verification
@@ -94,3 +98,48 @@ def caseloads(*, user, cycle: Cycle) -> list[dict]:
           .order_by("-cases", "worker__name"))
     return [{**row, "max": cycle.max_caseload, "over": row["cases"] > cycle.max_caseload}
             for row in qs]
+
+
+def current_cycle() -> Cycle | None:
+    return Cycle.objects.filter(year__lte=timezone.localdate().year).order_by("-year").first()
+
+
+def dashboard(*, user):
+    """This year's cycle: active enrolments against the quota and money paid, per kab/kota."""
+    cycle = current_cycle()
+    if cycle is None or not user.has_perm("jamsosratu.view_enrolment"):
+        return None
+    rows = coverage(user=user, cycle=cycle, level="kab_kota")
+    labels = [r["nama"] for r in rows]
+    enrolment = Chart(
+        "chart-jamsosratu-enrolment", _("Kepesertaan Jamsosratu %(year)s per kab/kota")
+        % {"year": cycle.year}, "bar", labels,
+        [{"label": _("Aktif"), "data": [r["active"] for r in rows]},
+         {"label": _("Kuota"), "data": [r["quota"] or 0 for r in rows]}])
+    paid = Chart(
+        "chart-jamsosratu-paid", _("Realisasi penyaluran %(year)s per kab/kota")
+        % {"year": cycle.year}, "bar", labels,
+        [{"label": _("Disalurkan"), "data": [int(Decimal(r["paid_total"])) for r in rows]}],
+        money=True)
+    budget = budget_used(user=user, cycle=cycle)
+    note = (_("dari pagu %(pagu)s") % {"pagu": format_rupiah(budget["pagu"])}
+            if budget["pagu"] else "")
+    return Panel(_("Jamsosratu %(year)s") % {"year": cycle.year}, figures=[
+        Figure(_("Rumah tangga aktif"), sum(r["active"] for r in rows)),
+        Figure(_("Sudah disalurkan"), format_rupiah(budget["used"]), note=note),
+    ], charts=[enrolment, paid])
+
+
+def person_section(*, user, person):
+    """On the person page: the household's enrolments and tranche payments."""
+    if not person.household_id or not user.has_perm("jamsosratu.view_enrolment"):
+        return None
+    enrolments = enrolment_list(user=user).filter(household_id=person.household_id)
+    rows = []
+    for enrolment in enrolments.order_by("-cycle__year"):
+        paid = payment_list(user=user).filter(enrolment=enrolment).order_by("tranche__number")
+        payments = ", ".join(f"{_('tahap')} {p.tranche.number}: {format_rupiah(p.amount)} "
+                             f"({p.get_status_display()})" for p in paid)
+        rows.append([enrolment.cycle.year, enrolment.get_status_display(), payments or "—"])
+    return Section(_("Jamsosratu (keluarga)"), [_("Tahun"), _("Status"), _("Penyaluran")], rows,
+                   empty=_("Keluarga ini belum pernah menjadi peserta Jamsosratu."))

@@ -5,9 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class PmksConfig(AppConfig):
     name = "pmks"
     verbose_name = _("PMKS (Pemerlu Pelayanan Kesejahteraan Sosial)")
-    nav_label = _("PMKS")
-    nav_url_name = "admin:app_list"
-    nav_url_args = ("pmks",)
+    nav_label = _("Registri PMKS")
+    nav_url_name = "pmks:person-list"
 
     def ready(self):
         from pmks import importing  # noqa: F401 - registers the household importer

@@ -1,7 +1,15 @@
 """Pure functions for duplicate detection: no ORM, no clock. Name folding is the kernel's
 (``dinsos.names``), shared with the imports."""
 
-from dinsos.names import NAME_THRESHOLD, name_similarity
+from dinsos.names import NAME_THRESHOLD, name_key, name_similarity
+
+# Search also meets i/y spellings (Rizki = Rizky), folded on both sides of the comparison.
+SEARCH_FOLD = ("y", "i")
+
+
+def name_search_key(name: str) -> str:
+    """The key a typed search is compared with (inside stored keys, y read as i)."""
+    return name_key(name).replace(*SEARCH_FOLD)
 
 
 def nik_one_typo_apart(a: str | None, b: str | None) -> bool:

@@ -1,12 +1,13 @@
 """FilterSets of the registry, shared by the API, the staff pages and exports."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import FundingSource, Pillar, Sex
 from dinsos.filters import FilterSet, IntegerFilter, WilayahCodeFilter, identifier_filter
-from pmks import choices
+from pmks import calculations, choices
 from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
 
@@ -40,7 +41,10 @@ class PersonFilterSet(FilterSet):
     tanpa_nik = django_filters.BooleanFilter(field_name="nik", lookup_expr="isnull",
                                              label=_("Tanpa NIK"))
     household = IntegerFilter(field_name="household_id")
-    q = django_filters.CharFilter(method="search", label=_("Cari NIK atau nama"))
+    q = django_filters.CharFilter(method="search", label=_("Cari NIK atau nama"),
+                                  help_text=_("Nama dengan ejaan lain juga ditemukan (M./Moch./"
+                                              "Muhammad, Siti/St., ejaan lama, i/y); NIK boleh "
+                                              "awalannya saja."))
 
     class Meta:
         model = Person
@@ -52,7 +56,11 @@ class PersonFilterSet(FilterSet):
             return queryset
         if value.isdigit():
             return identifier_filter(queryset, "nik", value, request=self.request)
-        return queryset.filter(name__icontains=value)
+        key = calculations.name_search_key(value)
+        folded = Replace("name_key", Value(calculations.SEARCH_FOLD[0]),
+                         Value(calculations.SEARCH_FOLD[1]))
+        by_key = Q(folded_key__contains=key) if key else Q(pk__in=[])
+        return queryset.alias(folded_key=folded).filter(Q(name__icontains=value) | by_key)
 
 
 class CaseFilterSet(FilterSet):

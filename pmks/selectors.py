@@ -1,11 +1,17 @@
 """Reads of the registry: each applies the user's scope and the FilterSet, so the API, the
 staff pages and the exports return the same rows."""
 
-from django.db.models import Func, IntegerField, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from dinsos.dashboard import Chart, Figure, Panel, Waiting
+from dinsos.models import Wilayah
 from dinsos.scoping import area_q, user_area
+from pmks import calculations
+from pmks.choices import CaseStatus, DuplicateStatus
 from pmks.filters import (
     CaseFilterSet,
     DuplicateCandidateFilterSet,
@@ -13,7 +19,7 @@ from pmks.filters import (
     PersonFilterSet,
     ServiceFilterSet,
 )
-from pmks.models import Case, DuplicateCandidate, Household, Person, Service
+from pmks.models import Case, CaseTransition, DuplicateCandidate, Household, Person, Service
 
 
 def _member_count():
@@ -67,3 +73,104 @@ def duplicate_list(*, user, filters=None):
         .select_related("person_a", "person_b", "reviewed_by")
     )
     return DuplicateCandidateFilterSet(filters, qs, user=user).qs if filters is not None else qs
+
+
+def person_get(*, user, pk) -> Person:
+    return get_object_or_404(person_list(user=user).select_related("household", "desa__induk"),
+                             pk=pk)
+
+
+def person_file(*, user, person: Person) -> dict:
+    """What the person page shows: household members, cases with their transitions and
+    services, all within the user's area."""
+    members = (person_list(user=user).filter(household_id=person.household_id)
+               .order_by("birth_date") if person.household_id else Person.objects.none())
+    cases = (case_list(user=user).filter(Q(person=person) | Q(household_id=person.household_id)
+                                         if person.household_id else Q(person=person))
+             .prefetch_related(
+                 Prefetch("transitions", queryset=CaseTransition.objects.select_related("actor")
+                          .order_by("at", "id")),
+                 Prefetch("services", queryset=Service.objects.select_related("service_type")
+                          .order_by("start_date")))
+             .order_by("-identified_on", "-id"))
+    return {"members": members, "cases": cases}
+
+
+def duplicate_get(*, user, pk) -> DuplicateCandidate:
+    return get_object_or_404(duplicate_list(user=user).select_related(
+        "person_a__desa", "person_b__desa", "person_a__household", "person_b__household"), pk=pk)
+
+
+def dashboard(*, user):
+    if not user.has_perm("pmks.view_person"):
+        return None
+    cases = case_list(user=user)
+    open_cases = cases.filter(status__in=calculations.OPEN_STATUSES)
+    by_status = dict(cases.values_list("status").annotate(n=Count("id")).order_by())
+    status_chart = Chart(
+        "chart-cases-status", _("Kasus menurut status"), "doughnut",
+        [label for value, label in CaseStatus.choices],
+        [{"label": _("Kasus"), "data": [by_status.get(v, 0) for v in CaseStatus.values]}])
+    # PMKS (open cases) per category and kab/kota: the five commonest categories, the rest summed
+    rows = (open_cases.annotate(kab_kota=Substr("desa_id", 1, 5))
+            .values("kab_kota", "category__name").annotate(n=Count("id")).order_by())
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["category__name"]] = totals.get(row["category__name"], 0) + row["n"]
+    top = sorted(totals, key=lambda name: -totals[name])[:5]
+    units = sorted({row["kab_kota"] for row in rows})
+    names = dict(Wilayah.objects.filter(kode__in=units).values_list("kode", "nama"))
+    series = {name: dict.fromkeys(units, 0) for name in [*top, _("Lainnya")]}
+    for row in rows:
+        name = row["category__name"] if row["category__name"] in top else _("Lainnya")
+        series[name][row["kab_kota"]] += row["n"]
+    category_chart = Chart(
+        "chart-cases-category", _("PMKS (kasus terbuka) per kategori dan kab/kota"), "bar",
+        [names.get(u, u) for u in units],
+        [{"label": name, "data": [values[u] for u in units]}
+         for name, values in series.items() if any(values.values())], stacked=True)
+    waiting = []
+    if user.has_perm("pmks.change_person"):
+        pairs = duplicate_list(user=user).filter(status=DuplicateStatus.OPEN).count()
+        if pairs:
+            waiting.append(Waiting(_("Pasangan data ganda untuk diputuskan"), pairs,
+                                   reverse("pmks:duplicates")))
+    return Panel(
+        _("Registri PMKS"),
+        figures=[
+            Figure(_("Orang terdaftar"), person_list(user=user).count(),
+                   reverse("pmks:person-list")),
+            Figure(_("Kasus terbuka"), open_cases.count()),
+            Figure(_("Keluarga"), Household.objects.for_user(user).count()),
+        ],
+        charts=[category_chart, status_chart], waiting=waiting)
+
+
+def case_get(*, user, pk, person: Person) -> Case:
+    """A case of this person (or of its household) inside the user's area."""
+    subject = Q(person=person)
+    if person.household_id:
+        subject |= Q(household_id=person.household_id)
+    return get_object_or_404(case_list(user=user).filter(subject), pk=pk)
+
+
+COMPARED_FIELDS = ("nik", "name", "birth_place", "birth_date", "sex", "desa", "household",
+                   "relationship", "life_status", "occupation")
+
+
+def duplicate_comparison(pair: DuplicateCandidate) -> list[dict]:
+    """Field by field, A beside B, flagged where they differ (values as shown to staff)."""
+    rows = []
+    for name in COMPARED_FIELDS:
+        field = Person._meta.get_field(name)
+        a, b = getattr(pair.person_a, name), getattr(pair.person_b, name)
+        rows.append({"name": name, "label": field.verbose_name, "a": a, "b": b,
+                     "a_display": _display(pair.person_a, field), "b_display":
+                     _display(pair.person_b, field), "differs": a != b})
+    return rows
+
+
+def _display(person: Person, field) -> object:
+    if field.choices:
+        return getattr(person, f"get_{field.name}_display")()
+    return getattr(person, field.name)

@@ -5,12 +5,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dinsos.choices import Tingkat
+from dinsos.dashboard import Chart, Figure, Panel, Waiting
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
 from psks import filters as filtersets
-from psks.choices import MeetingType, Role
+from psks.choices import MeetingType, ReportStatus, Role
 from psks.models import ActivityReport, Assignment, BankAccount, Institution, Meeting, Worker
 
 
@@ -112,3 +116,36 @@ def kecamatan_without_tksk(*, user, on: datetime.date):
 def kecamatan_without_rakor(*, user, month: Month):
     return kecamatan_coverage(user=user, on=month.last, month=month).filter(
         rakor_count__isnull=True)
+
+
+def dashboard(*, user):
+    """TKSK coverage of the kecamatan today per kab/kota; reports waiting for review."""
+    if not user.has_perm("psks.view_worker"):
+        return None
+    today = timezone.localdate()
+    rows = kecamatan_coverage(user=user, on=today, month=Month.parse(f"{today:%Y-%m}"))
+    per_unit: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
+    for kecamatan in rows:
+        unit = per_unit.setdefault(kecamatan.induk_id, [0, 0])
+        unit[0 if kecamatan.has_tksk else 1] += 1
+        names[kecamatan.induk_id] = kecamatan.induk.nama
+    units = sorted(per_unit)
+    covered = sum(v[0] for v in per_unit.values())
+    total = covered + sum(v[1] for v in per_unit.values())
+    chart = Chart("chart-tksk-coverage", _("Kecamatan dengan TKSK hari ini"), "bar",
+                  [names[u] for u in units],
+                  [{"label": _("Ada TKSK"), "data": [per_unit[u][0] for u in units]},
+                   {"label": _("Tanpa TKSK"), "data": [per_unit[u][1] for u in units]}],
+                  stacked=True)
+    waiting = []
+    if user.has_perm("psks.change_activityreport"):
+        submitted = report_list(user=user).filter(status=ReportStatus.DIAJUKAN).count()
+        if submitted:
+            waiting.append(Waiting(_("Laporan bulanan untuk diperiksa"), submitted,
+                                   reverse("admin:psks_activityreport_changelist")
+                                   + "?status__exact=diajukan"))
+    return Panel(_("Tenaga kesejahteraan sosial"), figures=[
+        Figure(_("Kecamatan dengan TKSK"), f"{covered} / {total}"),
+        Figure(_("Tenaga aktif"), worker_list(user=user).filter(status="aktif").count()),
+    ], charts=[chart], waiting=waiting)

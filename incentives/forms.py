@@ -1,0 +1,47 @@
+"""Forms of the payout pages: they parse; the services decide."""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ComputeForm(forms.Form):
+    period = forms.CharField(label=_("Bulan"), widget=forms.DateInput(attrs={"type": "month"}),
+                             help_text=_("Bulan yang dihitung, mis. 2026-11."))
+
+    def clean_period(self):
+        text = self.cleaned_data["period"].strip()
+        try:
+            return datetime.date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise forms.ValidationError(_("Bulan harus berbentuk TTTT-BB, mis. 2026-11.")) from None
+
+
+class VerifyForm(forms.Form):
+    """Nothing to enter: the confirmation page shows the totals."""
+
+
+class ApproveForm(forms.Form):
+    override_reason = forms.CharField(
+        label=_("Alasan menyetujui melampaui pagu"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, exceeded: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if exceeded:
+            self.fields["override_reason"].required = True
+            self.fields["override_reason"].error_messages["required"] = _(
+                "Perhitungan melampaui pagu anggaran; tuliskan alasan persetujuan.")
+        else:
+            del self.fields["override_reason"]
+
+
+class MarkPaidForm(forms.Form):
+    reference = forms.CharField(label=_("Referensi pembayaran (SP2D/bukti transfer)"),
+                                max_length=100)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan pembatalan"),
+                             widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,166 @@
+"""Staff pages of the payouts: runs by month, compute with progress, the run page (summary
+and pagu first, held lines, paginated lines) and the workflow steps with a confirmation that
+shows the totals. Province roles only, like the API. Thin: parse, one service or selector,
+render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from dinsos.pages import StaffPage, form_errors_from
+from incentives import reports, selectors, services
+from incentives.choices import RunStatus
+from incentives.filters import PayoutLineFilterSet
+from incentives.forms import ApproveForm, CancelForm, ComputeForm, MarkPaidForm, VerifyForm
+
+
+class RunListView(StaffPage, TemplateView):
+    permission_required = ("incentives.view_payoutrun",)
+    province_only = True
+    template_name = "incentives/run_list.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        can_compute = self.request.user.has_perm("incentives.add_payoutrun")
+        return super().get_context_data(
+            runs=selectors.run_list(user=self.request.user)[:36],
+            form=form or (ComputeForm(initial={"period": f"{timezone.localdate():%Y-%m}"})
+                          if can_compute else None), **kwargs)
+
+    def post(self, request):
+        form = ComputeForm(request.POST)
+        if form.is_valid():
+            period = form.cleaned_data["period"]
+            try:
+                services.run_compute_request(actor=request.user, period=period)
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                query = urlencode({"sejak": timezone.now().isoformat()})
+                return redirect(reverse("incentives:run-progress", args=[f"{period:%Y-%m}"])
+                                + f"?{query}")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class RunProgressView(StaffPage, TemplateView):
+    """Polled by htmx until the worker has computed the month, then on to the run page."""
+
+    permission_required = ("incentives.view_payoutrun",)
+    province_only = True
+    template_name = "incentives/run_progress.html"
+
+    def get(self, request, period):
+        try:
+            since = timezone.datetime.fromisoformat(request.GET.get("sejak", ""))
+            month = timezone.datetime.strptime(period, "%Y-%m").date()
+        except ValueError:
+            raise Http404 from None
+        run = selectors.run_computed_since(user=request.user, period=month, since=since)
+        if run is not None:
+            url = reverse("incentives:run-detail", args=[run.pk])
+            if request.htmx:
+                return HttpResponse(headers={"HX-Redirect": url})
+            return redirect(url)
+        return self.render_to_response(self.get_context_data(period=month))
+
+
+class RunDetailView(StaffPage, TemplateView):
+    permission_required = ("incentives.view_payoutrun",)
+    province_only = True
+    template_name = "incentives/run_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        run = selectors.run_get(user=user, pk=kwargs["pk"])
+        lines = PayoutLineFilterSet(self.request.GET, selectors.line_list(user=user, run_id=run.pk)
+                                    ).qs.order_by("area_id", "worker__name", "component", "id")
+        return super().get_context_data(
+            run=run, overview=selectors.run_overview(run),
+            held=selectors.held_lines(user=user, run=run),
+            page=Paginator(lines, 50).get_page(self.request.GET.get("page")),
+            actions=_allowed_actions(user, run), reports=reports.REPORT_LABELS, **kwargs)
+
+
+ACTIONS = {
+    # action: (permission, statuses it applies to, form, button label)
+    "verifikasi": ("incentives.verify_run", (RunStatus.DIHITUNG,), VerifyForm, _lazy("Verifikasi")),
+    "setujui": ("incentives.approve_run", (RunStatus.DIVERIFIKASI,), ApproveForm, _lazy("Setujui")),
+    "dibayar": ("incentives.mark_paid_run", (RunStatus.DISETUJUI,), MarkPaidForm,
+                _lazy("Tandai dibayar")),
+    "batalkan": ("incentives.change_payoutrun",
+                 (RunStatus.DRAF, RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI), CancelForm,
+                 _lazy("Batalkan")),
+}
+
+
+def _allowed_actions(user, run) -> list[tuple[str, str]]:
+    return [(name, label) for name, (perm, statuses, _form, label) in ACTIONS.items()
+            if user.has_perm(perm) and run.status in statuses]
+
+
+class RunActionView(StaffPage, TemplateView):
+    """GET: the confirmation with the totals and the pagu; POST: the step, by its service."""
+
+    permission_required = ("incentives.view_payoutrun",)
+    province_only = True
+    template_name = "incentives/run_action.html"
+
+    def _form(self, run, action, data=None):
+        form_class = ACTIONS[action][2]
+        if form_class is ApproveForm:
+            return ApproveForm(data, exceeded=run.ceiling_exceeded)
+        return form_class(data)
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["action"] not in ACTIONS:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, form=None, **kwargs):
+        run = selectors.run_get(user=self.request.user, pk=kwargs["pk"])
+        action = kwargs["action"]
+        return super().get_context_data(
+            run=run, overview=selectors.run_overview(run), action_label=ACTIONS[action][3],
+            form=form or self._form(run, action), **kwargs)
+
+    def post(self, request, pk, action):
+        run = selectors.run_get(user=request.user, pk=pk)
+        form = self._form(run, action, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "verifikasi":
+                    services.run_verify(actor=request.user, run=run)
+                elif action == "setujui":
+                    services.run_approve(actor=request.user, run=run,
+                                         override_reason=data.get("override_reason", ""))
+                elif action == "dibayar":
+                    services.run_mark_paid(actor=request.user, run=run,
+                                           reference=data["reference"])
+                else:
+                    services.run_cancel(actor=request.user, run=run, reason=data["reason"])
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                messages.success(request, _("%(step)s: tersimpan.") % {"step": ACTIONS[action][3]})
+                return redirect("incentives:run-detail", pk=run.pk)
+        return self.render_to_response(self.get_context_data(pk=pk, action=action, form=form),
+                                       status=400)
+
+
+class RunReportView(StaffPage, View):
+    permission_required = ("incentives.view_payoutrun",)
+    province_only = True
+
+    def get(self, request, pk, kind):
+        if kind not in reports.REPORT_KINDS:
+            raise Http404
+        return reports.report_response(selectors.run_get(user=request.user, pk=pk), kind)

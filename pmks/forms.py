@@ -1,0 +1,95 @@
+"""Forms of the staff pages. They parse input only; the services decide (and their errors are
+put back next to the fields they name)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dinsos.choices import DESA_KELURAHAN
+from dinsos.models import Wilayah
+from dinsos.scoping import ALL, user_area
+from pmks import calculations
+from pmks.choices import CaseStatus, CloseReason
+from pmks.models import Case, Category, Person
+
+
+class DesaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.nama} — {obj.induk.nama} ({obj.kode})"
+
+
+def desa_field(user, **kwargs) -> DesaChoiceField:
+    """Desa/kelurahan inside the user's area only."""
+    area = user_area(user)
+    qs = Wilayah.objects.filter(tingkat__in=DESA_KELURAHAN).select_related("induk")
+    if area is not ALL:
+        qs = qs.within(area) if area else qs.none()
+    return DesaChoiceField(queryset=qs.order_by("kode"), **kwargs)
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = ["nik", "name", "birth_place", "birth_date", "sex", "desa", "disability",
+                  "schooling", "occupation"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {"nik": _("16 angka; kosongkan bila belum punya NIK.")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["desa"] = desa_field(user, label=_("Desa/kelurahan domisili"))
+        self.fields["nik"].required = False
+
+    def _post_clean(self):
+        """Model validation is the service's job (with the actor): only build the instance."""
+        forms.models.construct_instance(self, self.instance, self._meta.fields)
+
+
+class CaseOpenForm(forms.Form):
+    category = forms.ModelChoiceField(Category.objects.order_by("number"), label=_("Kategori PPKS"))
+    identified_on = forms.DateField(label=_("Tanggal teridentifikasi"),
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(label=_("Sumber"), choices=Case._meta.get_field("source").choices)
+    description = forms.CharField(label=_("Uraian"), required=False, widget=forms.Textarea)
+
+
+class CaseTransitionForm(forms.Form):
+    """One form per allowed target status of a case."""
+
+    status = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Alasan"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    close_reason = forms.ChoiceField(label=_("Alasan penutupan"), required=False,
+                                     choices=[("", "—"), *CloseReason.choices])
+
+    def __init__(self, *args, case, target, **kwargs):
+        kwargs.setdefault("prefix", f"c{case.pk}-{target}")
+        super().__init__(*args, initial={"status": target}, **kwargs)
+        self.case, self.target = case, target
+        self.target_label = CaseStatus(target).label
+        if target in calculations.REASON_REQUIRED:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = _("Alasan wajib diisi untuk "
+                                                                 "status ini.")
+        if target != CaseStatus.DITUTUP:
+            del self.fields["close_reason"]
+
+
+def transition_forms(case, *, bound=None) -> list[CaseTransitionForm]:
+    """A form for every status the case may move to (the bound one keeps its errors)."""
+    forms_ = []
+    for target in sorted(calculations.CASE_TRANSITIONS.get(case.status, ())):
+        if bound is not None and bound.case.pk == case.pk and bound.target == target:
+            forms_.append(bound)
+        else:
+            forms_.append(CaseTransitionForm(case=case, target=target))
+    return forms_
+
+
+class MergeForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Keputusan"), widget=forms.RadioSelect,
+        choices=[("a", _("Pertahankan data kiri (A), gabungkan B ke A")),
+                 ("b", _("Pertahankan data kanan (B), gabungkan A ke B")),
+                 ("bukan", _("Bukan orang yang sama"))])
+    reason = forms.CharField(label=_("Catatan"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))

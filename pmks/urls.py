@@ -1,0 +1,16 @@
+from django.urls import path
+
+from pmks import views
+
+app_name = "pmks"
+
+urlpatterns = [
+    path("", views.PersonListView.as_view(), name="person-list"),
+    path("orang/baru/", views.PersonCreateView.as_view(), name="person-create"),
+    path("orang/<int:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
+    path("orang/<int:pk>/kasus/", views.CaseOpenView.as_view(), name="case-open"),
+    path("orang/<int:pk>/kasus/<int:case_pk>/<str:target>/", views.CaseTransitionView.as_view(),
+         name="case-transition"),
+    path("duplikat/", views.DuplicateListView.as_view(), name="duplicates"),
+    path("duplikat/<int:pk>/", views.DuplicateDetailView.as_view(), name="duplicate-detail"),
+]

@@ -1,0 +1,171 @@
+"""Staff pages of the registry: search, register, the person page with cases (a form for
+every allowed transition), duplicates side by side. Thin: parse, one service or selector,
+render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from dinsos import audit, dashboard
+from dinsos import selectors as kernel_selectors
+from dinsos.pages import StaffPage, form_errors_from
+from pmks import selectors, services
+from pmks.choices import CaseStatus
+from pmks.filters import PersonFilterSet
+from pmks.forms import CaseOpenForm, CaseTransitionForm, MergeForm, PersonForm, transition_forms
+
+
+class PersonListView(StaffPage, TemplateView):
+    permission_required = ("pmks.view_person",)
+    template_name = "pmks/person_list.html"
+
+    def get_context_data(self, **kwargs):
+        filterset = PersonFilterSet(self.request.GET or None,
+                                    selectors.person_list(user=self.request.user),
+                                    request=self.request)
+        people = filterset.qs.order_by("name", "id") if filterset.is_bound else None
+        page = Paginator(people, 25).get_page(self.request.GET.get("page")) if people is not None \
+            else None
+        return super().get_context_data(filter=filterset, page=page, **kwargs)
+
+
+class PersonCreateView(StaffPage, TemplateView):
+    permission_required = ("pmks.add_person",)
+    template_name = "pmks/person_form.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        return super().get_context_data(form=form or PersonForm(user=self.request.user), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = PersonForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            try:
+                person = services.person_register(actor=request.user, **data)
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                return redirect("pmks:person-detail", pk=person.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PersonDetailView(StaffPage, TemplateView):
+    """The person's file. Opening it writes an ACCESS entry (UU 27/2022), like the API."""
+
+    permission_required = ("pmks.view_person",)
+    template_name = "pmks/person_detail.html"
+
+    def get_context_data(self, open_form=None, bound_transition=None, **kwargs):
+        user = self.request.user
+        person = selectors.person_get(user=user, pk=kwargs["pk"])
+        file = selectors.person_file(user=user, person=person)
+        can_change = user.has_perm("pmks.change_case")
+        cases = [(case, transition_forms(case, bound=bound_transition) if can_change else [])
+                 for case in file["cases"]]
+        return super().get_context_data(
+            person=person, members=file["members"], cases=cases,
+            sections=dashboard.person_sections(user=user, person=person),
+            history=kernel_selectors.history(obj=person),
+            open_form=open_form or (CaseOpenForm() if user.has_perm("pmks.add_case") else None),
+            **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        audit.log_access(response.context_data["person"])
+        return response
+
+
+class CaseOpenView(PersonDetailView):
+    permission_required = ("pmks.add_case",)
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        person = selectors.person_get(user=request.user, pk=pk)
+        form = CaseOpenForm(request.POST)
+        if form.is_valid():
+            try:
+                services.case_open(actor=request.user, person=person, **form.cleaned_data)
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                return redirect(reverse("pmks:person-detail", args=[pk]) + "#kasus")
+        return self.render_to_response(self.get_context_data(pk=pk, open_form=form), status=400)
+
+
+class CaseTransitionView(PersonDetailView):
+    """POST one transition of one case (status, reason); back to the person page."""
+
+    permission_required = ("pmks.change_case",)
+    http_method_names = ["post"]
+
+    def post(self, request, pk, case_pk, target):
+        if target not in CaseStatus.values:
+            raise Http404
+        person = selectors.person_get(user=request.user, pk=pk)
+        case = selectors.case_get(user=request.user, pk=case_pk, person=person)
+        form = CaseTransitionForm(request.POST, case=case, target=target)
+        if form.is_valid():
+            try:
+                services.case_transition(actor=request.user, case=case, to_status=target,
+                                         reason=form.cleaned_data["reason"],
+                                         close_reason=form.cleaned_data.get("close_reason", ""))
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{case.pk}")
+        return self.render_to_response(self.get_context_data(pk=pk, bound_transition=form),
+                                       status=400)
+
+
+class DuplicateListView(StaffPage, TemplateView):
+    permission_required = ("pmks.view_duplicatecandidate",)
+    template_name = "pmks/duplicate_list.html"
+
+    def get_context_data(self, **kwargs):
+        filters = self.request.GET.copy()
+        filters.setdefault("status", "terbuka")
+        pairs = selectors.duplicate_list(user=self.request.user, filters=filters)
+        page = Paginator(pairs.order_by("-score", "id"), 25).get_page(self.request.GET.get("page"))
+        return super().get_context_data(page=page, **kwargs)
+
+
+class DuplicateDetailView(StaffPage, TemplateView):
+    """Both persons side by side, then the decision: keep A, keep B, or not the same person."""
+
+    permission_required = ("pmks.view_duplicatecandidate",)
+    template_name = "pmks/duplicate_detail.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        user = self.request.user
+        pair = selectors.duplicate_get(user=user, pk=kwargs["pk"])
+        return super().get_context_data(
+            pair=pair, rows=selectors.duplicate_comparison(pair),
+            form=form or (MergeForm() if user.has_perm("pmks.change_person") else None),
+            **kwargs)
+
+    def post(self, request, pk):
+        if not request.user.has_perm("pmks.change_person"):
+            raise PermissionDenied
+        pair = selectors.duplicate_get(user=request.user, pk=pk)
+        form = MergeForm(request.POST)
+        if form.is_valid():
+            decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+            try:
+                if decision == "bukan":
+                    services.duplicate_dismiss(actor=request.user, candidate=pair)
+                else:
+                    kept, merged = ((pair.person_a, pair.person_b) if decision == "a"
+                                    else (pair.person_b, pair.person_a))
+                    services.person_merge(actor=request.user, kept=kept, merged=merged,
+                                          reason=reason)
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                messages.success(request, _("Keputusan disimpan."))
+                return redirect("pmks:duplicates")
+        return self.render_to_response(self.get_context_data(pk=pk, form=form), status=400)

@@ -1,0 +1,288 @@
+"""Staff pages (issue #12): each test drives a page through the Django test client, the way a
+browser posts it, and checks what the service did and what the page shows."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from dinsos import roles
+from dinsos.validators import mask_nik
+from incentives import services as payouts
+from incentives.models import BudgetCeiling, PayoutRun
+from pmks import calculations
+from pmks import services as registry
+from pmks.models import Category, DuplicateCandidate, Person
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory
+from tests.incentives.factories import OCT, tksk
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def named(name: str, **kwargs) -> Person:
+    return PersonFactory(name=name, name_key=calculations.name_key(name), **kwargs)
+
+
+# --- registry search --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["M. Rizky", "Moch Rizky", "Muhamad Rizki", "muhammad rizky",
+                                   "Rizki"])
+def test_search_folds_name_variants(pandeglang_operator, typed):
+    rizky = named("M. Rizky")
+    named("Siti Aminah")
+    page = client_for(pandeglang_operator).get(reverse("pmks:person-list"), {"q": typed})
+    assert [p.pk for p in page.context["page"].object_list] == [rizky.pk]
+
+
+def test_search_by_nik_prefix_for_operators_not_for_the_auditor(pandeglang_operator, auditor):
+    person = named("Budi Santoso")
+    prefix = person.nik[:10]
+    found = client_for(pandeglang_operator).get(reverse("pmks:person-list"), {"q": prefix})
+    assert [p.pk for p in found.context["page"].object_list] == [person.pk]
+    assert person.nik in found.content.decode()
+    hidden = client_for(auditor).get(reverse("pmks:person-list"), {"q": prefix})
+    assert list(hidden.context["page"].object_list) == []
+    whole = client_for(auditor).get(reverse("pmks:person-list"), {"q": person.nik})
+    html = whole.content.decode()
+    # the row shows the NIK masked (only the search box repeats what the auditor typed)
+    assert "Budi Santoso" in html and mask_nik(person.nik) in html
+    assert html.count(person.nik) == 1
+
+
+def test_search_stays_in_the_operators_area(lebak_operator):
+    named("M. Rizky")  # Pandeglang
+    page = client_for(lebak_operator).get(reverse("pmks:person-list"), {"q": "Rizky"})
+    assert list(page.context["page"].object_list) == []
+
+
+# --- registration and cases -------------------------------------------------------------------
+
+PERSON_POST = {"nik": "3601011708800001", "name": "Budi Santoso", "birth_place": "Pandeglang",
+               "birth_date": "1980-08-17", "sex": "L", "desa": DESA_PANDEGLANG,
+               "disability": "tidak", "schooling": "sd", "occupation": "Petani"}
+
+
+def test_register_a_person(pandeglang_operator):
+    response = client_for(pandeglang_operator).post(reverse("pmks:person-create"), PERSON_POST)
+    person = Person.objects.get(nik=PERSON_POST["nik"])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pmks:person-detail", args=[person.pk])
+
+
+def test_registration_errors_stand_next_to_their_field(pandeglang_operator):
+    post = {**PERSON_POST, "birth_date": "1981-08-17"}  # the NIK says 17-08-80
+    response = client_for(pandeglang_operator).post(reverse("pmks:person-create"), post)
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert "nik" in form.errors or "birth_date" in form.errors
+    assert not Person.objects.exists()
+
+
+def test_registration_offers_only_desa_of_the_area(lebak_operator):
+    response = client_for(lebak_operator).post(reverse("pmks:person-create"), PERSON_POST)
+    assert response.status_code == 400
+    assert "desa" in response.context["form"].errors
+    assert not Person.objects.exists()
+
+
+def _case(person, actor):
+    return registry.case_open(actor=actor, person=person,
+                              category=Category.objects.get(slug="lanjut-usia-terlantar"),
+                              identified_on=datetime.date(2026, 11, 2), source="tksk")
+
+
+def test_case_moves_to_dirujuk_only_with_a_reason(pandeglang_operator):
+    person = named("Mak Icih")
+    case = _case(person, pandeglang_operator)
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("pmks:person-detail", args=[person.pk])).content.decode()
+    url = reverse("pmks:case-transition", args=[person.pk, case.pk, "dirujuk"])
+    assert url in page  # a button for every allowed transition
+    prefix = f"c{case.pk}-dirujuk"
+    refused = client.post(url, {f"{prefix}-status": "dirujuk", f"{prefix}-reason": ""})
+    assert refused.status_code == 400
+    assert "Alasan wajib diisi" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.status == "teridentifikasi"
+    done = client.post(url, {f"{prefix}-status": "dirujuk",
+                             f"{prefix}-reason": "Dirujuk ke panti werdha"})
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "dirujuk"
+    assert case.transitions.last().reason == "Dirujuk ke panti werdha"
+
+
+def test_person_of_another_area_is_not_found(lebak_operator, pandeglang_operator):
+    person = named("Mak Icih")
+    case = _case(person, pandeglang_operator)
+    client = client_for(lebak_operator)
+    assert client.get(reverse("pmks:person-detail", args=[person.pk])).status_code == 404
+    url = reverse("pmks:case-transition", args=[person.pk, case.pk, "dirujuk"])
+    assert client.post(url, {}).status_code == 404
+
+
+def test_person_page_history_is_readable_indonesian(pandeglang_operator):
+    fields = {**PERSON_POST, "birth_date": datetime.date(1980, 8, 17)}
+    fields["desa_id"] = fields.pop("desa")
+    person = registry.person_register(actor=pandeglang_operator, **fields)
+    registry.person_update(actor=pandeglang_operator, person=person, schooling="smp")
+    html = client_for(pandeglang_operator).get(
+        reverse("pmks:person-detail", args=[person.pk])).content.decode()
+    assert "pendidikan: SD/sederajat → SMP/sederajat" in html.replace("&gt;", ">")
+    assert "Belum ada riwayat" not in html
+
+
+def test_auditor_sees_masked_identifiers_on_the_person_page(auditor):
+    person = named("Budi Santoso", desa_id=DESA_LEBAK)
+    html = client_for(auditor).get(reverse("pmks:person-detail", args=[person.pk])
+                                   ).content.decode()
+    assert person.nik not in html and person.nik[:6] in html
+
+
+def test_duplicates_side_by_side_and_merge(pandeglang_operator):
+    a, b = named("M. Rizky"), named("Muhammad Rizky")
+    pair = DuplicateCandidate.objects.create(person_a=a, person_b=b, score=90, reasons=[])
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("pmks:duplicate-detail", args=[pair.pk]))
+    assert [r["name"] for r in page.context["rows"]][:2] == ["nik", "name"]
+    response = client.post(reverse("pmks:duplicate-detail", args=[pair.pk]), {"decision": "b"})
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert a.merged_into_id == b.pk
+
+
+# --- payouts ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def computed_run(make_user):
+    tksk()
+    maker = make_user(roles.KEUANGAN)
+    return payouts.run_compute(actor=maker, period=OCT)
+
+
+def test_verify_and_approve_over_the_pagu_with_a_reason(make_user):
+    BudgetCeiling.objects.create(year=2026, component="insentif",
+                                 funding_source="apbd_provinsi", amount=1)
+    tksk()
+    run = payouts.run_compute(actor=make_user(roles.KEUANGAN), period=OCT)
+    keuangan, pimpinan = make_user(roles.KEUANGAN), make_user(roles.PIMPINAN)
+    verify = reverse("incentives:run-action", args=[run.pk, "verifikasi"])
+    confirm = client_for(keuangan).get(verify)
+    assert "Rp1.000.000" in confirm.content.decode()  # the totals before confirming
+    assert client_for(keuangan).post(verify, {}).status_code == 302
+    approve = reverse("incentives:run-action", args=[run.pk, "setujui"])
+    client = client_for(pimpinan)
+    page = client.get(approve).content.decode()
+    assert "melampaui pagu" in page
+    refused = client.post(approve, {"override_reason": ""})
+    assert refused.status_code == 400
+    assert "override_reason" in refused.context["form"].errors
+    assert client.post(approve, {"override_reason": "SK Gubernur perubahan"}).status_code == 302
+    run.refresh_from_db()
+    assert (run.status, run.ceiling_override_reason) == ("disetujui", "SK Gubernur perubahan")
+
+
+def test_run_page_starts_with_the_summary_and_names_reports_in_indonesian(computed_run,
+                                                                          make_user):
+    html = client_for(make_user(roles.KEUANGAN)).get(
+        reverse("incentives:run-detail", args=[computed_run.pk])).content.decode()
+    assert html.index("Neto dibayarkan") < html.index("Semua baris")
+    assert "Daftar Nominatif (PDF, untuk ditandatangani)" in html
+    assert "1000000,00" not in html and "Rp1.000.000" in html
+
+
+def test_compute_from_the_page_runs_the_task_and_follows_it(make_user,
+                                                            django_capture_on_commit_callbacks):
+    tksk()
+    client = client_for(make_user(roles.KEUANGAN))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("incentives:run-list"), {"period": "2026-10"})
+    assert response.status_code == 302
+    run = PayoutRun.objects.get(period=OCT)
+    assert run.status == "dihitung"
+    follow = client.get(response["Location"], HTTP_HX_REQUEST="true")
+    assert follow["HX-Redirect"] == reverse("incentives:run-detail", args=[run.pk])
+
+
+def test_compute_of_a_bad_month_is_an_error_on_the_field(make_user):
+    response = client_for(make_user(roles.KEUANGAN)).post(reverse("incentives:run-list"),
+                                                          {"period": "2026-13"})
+    assert response.status_code == 400
+    assert "period" in response.context["form"].errors
+
+
+def test_payout_pages_are_province_only(computed_run, pandeglang_operator):
+    client = client_for(pandeglang_operator)
+    assert client.get(reverse("incentives:run-list")).status_code == 404
+    assert client.get(reverse("incentives:run-detail", args=[computed_run.pk])).status_code == 404
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+def test_import_upload_progress_and_rejected_rows(province_operator, settings, tmp_path,
+                                                   django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    from dinsos.importing import IMPORTERS
+
+    header = ",".join(c.name for c in IMPORTERS["pmks_keluarga"].columns)
+    content = f"{header}\n" + ",".join(["123"] * len(header.split(","))) + "\n"
+    client = client_for(province_operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports"), {
+            "kind": "pmks_keluarga", "dry_run": "on",
+            "file": SimpleUploadedFile("keluarga.csv", content.encode())})
+    assert response.status_code == 302
+    partial = client.get(response["Location"], HTTP_HX_REQUEST="true")
+    html = partial.content.decode()
+    assert 'id="import-status"' in html and "<html" not in html
+    assert "hx-trigger" not in html  # finished: polling stops
+    assert "Baris ditolak" in html and "no_kk" in html
+    report = client.get(reverse("import-report", args=[partial.context["batch"].pk, "csv"]))
+    assert b"kesalahan" in b"".join(report.streaming_content)
+
+
+def test_import_of_an_unknown_format_is_an_error_on_the_file_field(province_operator, settings,
+                                                                    tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = client_for(province_operator).post(reverse("imports"), {
+        "kind": "pmks_keluarga", "file": SimpleUploadedFile("a.pdf", b"%PDF")})
+    assert response.status_code == 400
+    assert "file" in response.context["form"].errors
+
+
+# --- beranda ----------------------------------------------------------------------------------
+
+def test_beranda_of_a_kab_kota_operator_counts_only_its_area(pandeglang_operator):
+    named("Warga Pandeglang")
+    named("Warga Lebak", desa_id=DESA_LEBAK)
+    page = client_for(pandeglang_operator).get("/")
+    figures = {f.label: f.value for p in page.context["panels"] for f in p.figures}
+    assert figures["Orang terdaftar"] == 1
+    assert reverse("incentives:run-list") not in page.content.decode()  # province-only menu
+
+
+def test_beranda_tells_keuangan_and_pimpinan_what_waits(computed_run, make_user):
+    keuangan = make_user(roles.KEUANGAN)
+    page = client_for(keuangan).get("/")
+    assert [(w.label, w.count) for w in page.context["waiting"]] == [
+        ("Perhitungan untuk diverifikasi", 1)]
+    assert 'data-chart="chart-payouts-month"' in page.content.decode()
+    payouts.run_verify(actor=keuangan, run=computed_run)
+    page = client_for(make_user(roles.PIMPINAN)).get("/")
+    assert ("Perhitungan untuk disetujui", 1) in [(w.label, w.count)
+                                                  for w in page.context["waiting"]]
+
+
+def test_every_chart_of_the_beranda_has_its_data(province_operator):
+    named("Warga Pandeglang")
+    html = client_for(province_operator).get("/").content.decode()
+    for key in ("chart-cases-status", "chart-cases-category", "chart-tksk-coverage"):
+        assert f'data-chart="{key}"' in html and f'id="{key}"' in html
