@@ -25,7 +25,8 @@ run: venv
 	$(BIN)/python manage.py load_wilayah
 	$(BIN)/python manage.py setup_periodic_tasks
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho start -f Procfile
+	@# Ctrl-C stops the three processes; honcho then exits 130, which is the normal way out
+	$(BIN)/honcho start -f Procfile || [ $$? -eq 130 ]
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL/CELERY_BROKER_URL select PostgreSQL/Redis),
 ## one pytest-xdist worker per core (TEST_WORKERS=0 runs it in one process)

@@ -226,8 +226,9 @@ NOMINATIF_PROGRAM = env.str("NOMINATIF_PROGRAM",
 NOMINATIF_KODE_REKENING = env.str("NOMINATIF_KODE_REKENING", default="5.1.05.05.01.0001")
 NOMINATIF_NUMBER_PREFIX = env.str("NOMINATIF_NUMBER_PREFIX", default="900")
 
-# --- Demo data -----------------------------------------------------------------------------
+# --- Demo data and `make run` --------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+WEB_PORT = env.int("WEB_PORT", default=8000)  # the Procfile's runserver port; seed_demo prints it
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

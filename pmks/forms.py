@@ -49,7 +49,8 @@ class CaseOpenForm(forms.Form):
     identified_on = forms.DateField(label=_("Tanggal teridentifikasi"),
                                     widget=forms.DateInput(attrs={"type": "date"}))
     source = forms.ChoiceField(label=_("Sumber"), choices=Case._meta.get_field("source").choices)
-    description = forms.CharField(label=_("Uraian"), required=False, widget=forms.Textarea)
+    description = forms.CharField(label=_("Uraian"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CaseTransitionForm(forms.Form):

@@ -156,6 +156,16 @@ def counts() -> dict:
     }
 
 
+def test_seed_demo_prints_the_real_web_port(db, settings, monkeypatch):
+    """`WEB_PORT=8080 make run` printed port 8000 (the seeding itself is tested below)."""
+    monkeypatch.setattr("dinsos.management.commands.seed_demo.seed_all",
+                        lambda: (DEMO_PASSWORD, False, []))
+    settings.WEB_PORT = 8080
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "http://127.0.0.1:8080/" in out.getvalue()
+
+
 # seed_demo also runs every app's demo seeders (several seconds), so it runs in two tests only:
 # one checks everything the kernel seeds, the other that a second run changes nothing.
 

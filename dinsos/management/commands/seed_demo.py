@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from dinsos.audit import AuditedCommand
 from dinsos.demo import seed_all
 
@@ -16,4 +18,5 @@ class Command(AuditedCommand):
             self.stdout.write(f"  {acc.username:<24} {acc.role:<18} {acc.office}")
         note = " (baru dibuat, disimpan di var/demo-password)" if generated else ""
         self.stdout.write(f"Kata sandi: {password}{note}")
-        self.stdout.write("Buka http://127.0.0.1:8000/  (admin: /admin/, API: /api/docs/)")
+        self.stdout.write(f"Buka http://127.0.0.1:{settings.WEB_PORT}/  (admin: /admin/, "
+                          "API: /api/docs/)")
