@@ -190,7 +190,7 @@ def run_overview(run: PayoutRun) -> dict:
     }
 
 
-def held_lines(*, user, run: PayoutRun, limit: int = 100):
+def held_lines(*, user, run: PayoutRun, limit: int = 20):
     return (line_list(user=user, run_id=run.pk).filter(status=LineStatus.HELD)
             .order_by("area_id", "worker__name")[:limit])
 

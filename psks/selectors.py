@@ -4,7 +4,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,3 +149,22 @@ def dashboard(*, user):
         Figure(_("Kecamatan dengan TKSK"), f"{covered} / {total}"),
         Figure(_("Tenaga aktif"), worker_list(user=user).filter(status="aktif").count()),
     ], charts=[chart], waiting=waiting)
+
+
+def worker_list_on_duty(*, user, filters=None, on: datetime.date):
+    """Workers with their assignments in force on ``on`` (role, kecamatan) for the list page."""
+    duty = active_on(Assignment.objects.select_related("area"), on).order_by("role")
+    return worker_list(user=user, filters=filters).prefetch_related(
+        Prefetch("assignments", queryset=duty, to_attr="on_duty")).order_by("name", "id")
+
+
+def coverage_rows(*, user, month: Month, missing: str = ""):
+    """Kecamatan coverage for the page and its XLSX: TKSK on the last day of ``month`` (or
+    today, if earlier) and rakor held in it; ``missing`` = "tksk" or "rakor" keeps the gaps."""
+    on = min(month.last, timezone.localdate())
+    qs = kecamatan_coverage(user=user, on=on, month=month)
+    if missing == "tksk":
+        qs = qs.filter(has_tksk=False)
+    elif missing == "rakor":
+        qs = qs.filter(rakor_count__isnull=True)
+    return qs

@@ -286,3 +286,26 @@ def test_every_chart_of_the_beranda_has_its_data(province_operator):
     html = client_for(province_operator).get("/").content.decode()
     for key in ("chart-cases-status", "chart-cases-category", "chart-tksk-coverage"):
         assert f'data-chart="{key}"' in html and f'id="{key}"' in html
+
+
+# --- workforce --------------------------------------------------------------------------------
+
+def test_worker_list_shows_role_area_and_status(pandeglang_operator):
+    worker = tksk(name="Asep Saepudin")
+    page = client_for(pandeglang_operator).get(reverse("psks:worker-list"), {"role": "tksk"})
+    html = page.content.decode()
+    assert [w.pk for w in page.context["page"].object_list] == [worker.pk]
+    assert "TKSK" in html and worker.assignments.get().area.nama in html and "Aktif" in html
+
+
+def test_coverage_lists_kecamatan_without_tksk_and_downloads_xlsx(pandeglang_operator):
+    worker = tksk()
+    covered = worker.assignments.get().area_id
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("psks:coverage"), {"kurang": "tksk", "bulan": "2026-11"})
+    codes = [k.kode for k in page.context["rows"]]
+    assert covered not in codes and codes and all(c.startswith("36.01.") for c in codes)
+    xlsx = client.get(reverse("psks:coverage"), {"kurang": "tksk", "bulan": "2026-11",
+                                                 "fmt": "xlsx"})
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert client.get(reverse("psks:coverage"), {"bulan": "2026-99"}).status_code == 404
