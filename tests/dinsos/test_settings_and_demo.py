@@ -23,7 +23,9 @@ DEMO_PASSWORD = "Demo-Banten-2025!"
 
 
 def run_python(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    # a fresh process: no secret key and no test-only switch (the browser tests' async flag)
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     environment.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True,
