@@ -82,7 +82,6 @@ class PersonDetailView(StaffPage, TemplateView):
 
 class CaseOpenView(PersonDetailView):
     permission_required = ("pmks.add_case",)
-    http_method_names = ["post"]
 
     def post(self, request, pk):
         person = selectors.person_get(user=request.user, pk=pk)
@@ -101,7 +100,6 @@ class CaseTransitionView(PersonDetailView):
     """POST one transition of one case (status, reason); back to the person page."""
 
     permission_required = ("pmks.change_case",)
-    http_method_names = ["post"]
 
     def post(self, request, pk, case_pk, target):
         if target not in CaseStatus.values:

@@ -136,4 +136,33 @@ ADMIN_UNSCOPED = {Wilayah, Category, ServiceType, Bank, Cycle, Rate, BudgetCeili
 
 #: Staff pages (non-admin, non-API URLs) that open one object: name -> kwargs for an object
 #: in ``desa``. The enumeration test fails when a page with a URL parameter is missing here.
-STAFF_PAGES: dict = {}
+def _person(desa):
+    from tests.factories import PersonFactory
+
+    return PersonFactory(desa_id=desa)
+
+
+def _import_batch(desa):
+    from tests.factories import UserFactory
+
+    return ImportBatch.objects.create(kind="pmks_keluarga", filename="a.csv", sha256="0" * 64,
+                                      area_id=desa[:5], created_by=UserFactory(), file="a.csv")
+
+
+STAFF_PAGES: dict = {
+    "pmks:person-detail": lambda desa: {"pk": _person(desa).pk},
+    "pmks:case-open": lambda desa: {"pk": _person(desa).pk},
+    "pmks:case-transition": lambda desa: {"pk": _person(desa).pk, "case_pk": 1,
+                                          "target": "dirujuk"},
+    "pmks:duplicate-detail": lambda desa: {"pk": DuplicateCandidate.objects.create(
+        person_a=_person(desa), person_b=_person(desa), score=90, reasons=[]).pk},
+    # payout pages are province-only: a kab/kota user gets 404 whatever the object
+    "incentives:run-detail": lambda desa: {"pk": 1},
+    "incentives:run-action": lambda desa: {"pk": 1, "action": "verifikasi"},
+    "incentives:run-report": lambda desa: {"pk": 1, "kind": "bank-csv"},
+    "incentives:run-progress": lambda desa: {"period": "2026-10"},
+    "import-detail": lambda desa: {"pk": _import_batch(desa).pk},
+    "import-report": lambda desa: {"pk": _import_batch(desa).pk, "fmt": "csv"},
+    # templates are no one's object: same file for every district
+    "import-template": lambda desa: {"kind": "tidak-ada", "fmt": "csv"},
+}
