@@ -128,6 +128,9 @@ def log_bulk(model, entries: list[tuple[object, dict, int]]) -> None:
             changes_text="", actor=actor, additional_data=extra,
         ))
     LogEntry.objects.bulk_create(rows, batch_size=1000)
+    from dinsos.changes import record_bulk
+
+    record_bulk(model, entries)  # every audited bulk write feeds the sync change log too
 
 
 def log_access(instance) -> None:

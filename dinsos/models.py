@@ -205,3 +205,39 @@ class ImportBatch(models.Model):
 audit.register(Wilayah)
 audit.register(Office)
 audit.register(User, m2m_fields={"groups"})
+
+
+class Change(models.Model):
+    """The change log the sync feeds read (``dinsos.changes``): one row per change of a synced
+    record, in the order the database makes visible. ``id`` is the change sequence; ``txid``
+    the writing transaction (PostgreSQL), so a feed never passes a transaction still running.
+    ``area`` is the desa the change belongs to — for ``left_area`` the desa the record LEFT, the
+    only thing a reader in that area learns; ``new_area`` is kept to decide who reads it and
+    is never shown."""
+
+    class Kind(models.TextChoices):
+        UPSERT = "upsert", _("dibuat/diubah")
+        DELETED = "deleted", _("dihapus")
+        MERGED = "merged", _("digabung")
+        LEFT_AREA = "left_area", _("keluar dari wilayah Anda")
+
+    id = models.BigAutoField(_("urutan perubahan"), primary_key=True)
+    txid = models.BigIntegerField(_("transaksi"), default=0)
+    resource = models.CharField(_("jenis data"), max_length=60)
+    object_id = models.BigIntegerField(_("id data"))
+    kind = models.CharField(_("jenis perubahan"), max_length=10, choices=Kind.choices)
+    area = models.CharField(_("wilayah"), max_length=13)
+    new_area = models.CharField(_("wilayah baru"), max_length=13, blank=True)
+    merged_into = models.BigIntegerField(_("digabung ke"), null=True, blank=True)
+    at = models.DateTimeField(_("waktu"))
+
+    class Meta:
+        verbose_name = _("perubahan data")
+        verbose_name_plural = _("perubahan data")
+        indexes = [
+            models.Index(fields=["resource", "txid", "id"], name="dinsos_change_feed"),
+            models.Index(fields=["resource", "object_id"], name="dinsos_change_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.resource}:{self.object_id} {self.kind}"

@@ -44,6 +44,11 @@ def delete_or_refuse(obj) -> None:
             _("%(obj)s tidak dapat dihapus karena masih dipakai oleh data %(holders)s.")
             % {"obj": capfirst(obj._meta.verbose_name), "holders": "; ".join(holders)},
             code="protected") from None
+def field_values(obj) -> dict:
+    """The stored value of every concrete field except the timestamps: compare before and
+    after assigning to tell "unchanged" from "updated"."""
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields
+            if f.name not in ("created_at", "updated_at")}
 
 
 def wilayah_rows(path: Path = WILAYAH_CSV):

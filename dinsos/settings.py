@@ -239,7 +239,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["dinsos.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "dinsos.api.filters.KnownParametersFilter",
+        "dinsos.api.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "dinsos.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -253,7 +254,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="6000/hour"),
         "token": env.str("API_THROTTLE_TOKEN", default="6000/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dinsos.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "dinsos.api.errors.exception_handler",
     "DEFAULT_METADATA_CLASS": "dinsos.api.metadata.Metadata",
     "DEFAULT_VERSIONING_CLASS": None,
@@ -289,6 +290,8 @@ SPECTACULAR_SETTINGS = {
         "CommitmentStatusEnum": "jamsosratu.choices.CommitmentStatus",
         "RunStatusEnum": "incentives.choices.RunStatus",
         "LineStatusEnum": "incentives.choices.LineStatus",
+        "BatchOutcomeEnum": "dinsos.api.sync.BatchOutcome",
+        "ChangeEnum": "dinsos.models.Change.Kind",
     },
 }
 
@@ -336,3 +339,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Sync API (changes feeds, batch upserts) -----------------------------------------------
+SYNC_FEED_PAGE_SIZE = env.int("SYNC_FEED_PAGE_SIZE", default=500)
+SYNC_FEED_MAX_PAGE_SIZE = env.int("SYNC_FEED_MAX_PAGE_SIZE", default=2000)
+SYNC_BATCH_MAX_ROWS = env.int("SYNC_BATCH_MAX_ROWS", default=500)

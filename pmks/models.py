@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from dinsos import audit
+from dinsos import audit, changes
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
 from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
@@ -406,3 +406,6 @@ class PersonMerge(models.Model):
 
 for model in (Household, Person, Case, Service, DuplicateCandidate, PersonMerge, ServiceType):
     audit.register(model)
+
+for model in (Household, Person, Case):
+    changes.register(model)

@@ -17,10 +17,10 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dinsos import audit, names
+from dinsos import audit, changes, names
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area, restrict
-from dinsos.services import assign_fields, delete_or_refuse
+from dinsos.services import assign_fields, delete_or_refuse, field_values
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, Relationship
 from pmks.models import (
@@ -44,6 +44,9 @@ PERSON_FIELDS = {
     "relationship", "desa", "desa_id", "disability", "schooling", "occupation", "life_status",
     "life_status_date",
 }
+
+
+UPSERT_CREATED, UPSERT_UPDATED, UPSERT_UNCHANGED = "created", "updated", "unchanged"
 
 
 def _normalise_nik(value):
@@ -77,13 +80,42 @@ def household_update(*, actor, household: Household, **fields) -> Household:
 
 
 @transaction.atomic
+def household_upsert(*, actor, no_kk: str, **fields) -> tuple[Household, str]:
+    """Create or update the household with this No. KK (district sync): ``created``,
+    ``updated`` or ``unchanged`` (nothing saved)."""
+    no_kk = (no_kk or "").strip()
+    existing = restrict(Household.objects.select_for_update(), actor).filter(no_kk=no_kk).first()
+    if existing is None:  # another district's No. KK: refused by its uniqueness, as on POST
+        return household_create(actor=actor, no_kk=no_kk, **fields), UPSERT_CREATED
+
+    def check(household):
+        ensure_in_area(actor, household.desa_id)
+        household.full_clean()
+
+    return existing, _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check)
+
+
+def _save_if_changed(record, fields: dict, allowed: set, *, check, after_save=None) -> str:
+    """An upsert's update: assign, validate with ``check``, and save only when a stored value
+    differs (``unchanged`` writes nothing, so no change is fed to sync clients)."""
+    before = field_values(record)
+    assign_fields(record, fields, allowed)
+    check(record)
+    if field_values(record) == before:
+        return UPSERT_UNCHANGED
+    record.save()
+    if after_save is not None:
+        after_save(record)
+    return UPSERT_UPDATED
+
+
 @transaction.atomic
 def household_delete(*, actor, household: Household) -> None:
     ensure_in_area(actor, household.desa_id)
     if household.cases.exists():
         raise ValidationError(_("Keluarga yang memiliki kasus tidak dapat dihapus."))
     Household.objects.filter(pk=household.pk).update(head=None)
-    household.members.update(household=None)
+    changes.update(household.members.all(), household=None)
     delete_or_refuse(household)
 
 
@@ -160,8 +192,9 @@ def person_update(*, actor, person: Person, **fields) -> Person:
 
 
 @transaction.atomic
-def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, bool]:
-    """Create or update the person with this NIK (the district clients' sync operation)."""
+def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, str]:
+    """Create or update the person with this NIK (the district clients' sync operation):
+    ``created``, ``updated`` or ``unchanged`` (same data: nothing saved, no change fed)."""
     nik = _normalise_nik(nik)
     if not nik:
         raise ValidationError({"nik": _("NIK wajib diisi untuk sinkronisasi berdasarkan NIK.")})
@@ -169,8 +202,10 @@ def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, bool]:
     if existing is None:
         # A NIK held by another district is treated as unknown: registering it then fails on
         # the NIK's uniqueness exactly as POST /persons/ does, never naming where it lives.
-        return person_register(actor=actor, nik=nik, **fields), True
-    return person_update(actor=actor, person=existing, **fields), False
+        return person_register(actor=actor, nik=nik, **fields), UPSERT_CREATED
+    return existing, _save_if_changed(existing, fields, PERSON_FIELDS,
+                                      check=lambda p: _person_check(p, actor),
+                                      after_save=lambda p: persons_after_save([p]))
 
 
 @transaction.atomic
@@ -178,7 +213,7 @@ def person_delete(*, actor, person: Person) -> None:
     ensure_in_area(actor, person.desa_id)
     if person.cases.exists():
         raise ValidationError(_("Orang yang memiliki kasus tidak dapat dihapus; ubah statusnya."))
-    Household.objects.filter(head=person).update(head=None)
+    changes.update(Household.objects.filter(head=person), head=None)
     delete_or_refuse(person)
 
 
@@ -405,6 +440,7 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
     merged.merged_into = kept
     merged.nik, merged.household, merged.relationship = None, None, ""
     merged.save(update_fields=["merged_into", "nik", "household", "relationship", "updated_at"])
+    changes.record_merged(merged, into=kept)
     changed = []
     if not kept.nik and nik:
         kept.nik = nik

@@ -6,6 +6,7 @@ from rest_framework import mixins, viewsets
 
 from dinsos import audit
 from dinsos.api.idempotency import IdempotentCreateMixin
+from dinsos.api.sync import ETagMixin, IfMatchMixin
 from dinsos.scoping import restrict
 
 
@@ -29,6 +30,7 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
 
 
 class ScopedReadOnlyModelViewSet(
+    ETagMixin,
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
     def retrieve(self, request, *args, **kwargs):
@@ -39,6 +41,7 @@ class ScopedReadOnlyModelViewSet(
 
 
 class ScopedModelViewSet(
+    IfMatchMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

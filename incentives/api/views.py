@@ -230,6 +230,7 @@ class RunStatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = RunStatusSerializer
     filterset_class = None
     ordering = None
+    extra_query_params = ("period", "status")
 
     def get_permissions(self):
         return [IsAuthenticated()]
@@ -243,6 +244,7 @@ class RunStatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         if not request.user.has_perm("incentives.view_payoutline"):
             self.permission_denied(request)
+        self.filter_queryset(self.get_queryset())  # refuses unknown parameters
         filters = RunStatusFilterSet(request.query_params)
         if not filters.is_valid():
             raise ValidationError(filters.errors)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import query_params
+from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
@@ -237,7 +238,8 @@ class CoverageViewSet(ScopedGenericViewSet):
     active, paid per tranche, graduated; budget used against pagu. `fmt=xlsx` downloads it."""
 
     queryset = Enrolment.objects.none()  # permissions: jamsosratu.view_enrolment
-    filter_backends = []
+    filter_backends = [KnownParametersFilter]  # its own parameters, read in list()
+    extra_query_params = ("cycle", "level", "fmt")
     pagination_class = None
 
     @extend_schema(parameters=[
@@ -246,6 +248,7 @@ class CoverageViewSet(ScopedGenericViewSet):
         OpenApiParameter("fmt", OpenApiTypes.STR, enum=["json", *FORMATS])],
         responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
+        self.filter_queryset(self.get_queryset())  # refuses unknown parameters
         params = query_params(request, CoverageQuerySerializer)
         cycle = get_object_or_404(Cycle, year=params["cycle"])
         level, fmt = params["level"], params["fmt"]

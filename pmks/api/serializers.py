@@ -56,7 +56,9 @@ class PersonSerializer(ModelSerializer):
 
 
 class PersonUpsertSerializer(PersonSerializer):
-    """PUT /persons/by-nik/<nik>/: the NIK comes from the URL."""
+    """PUT /persons/by-nik/<nik>/ and a row of persons/batch/: the NIK is the key."""
+
+    nik = MaskedIdentifierField(read_only=True)
 
     class Meta(PersonSerializer.Meta):
         read_only_fields = ["nik", "created_at", "updated_at"]
@@ -95,6 +97,15 @@ class HouseholdSerializer(ModelSerializer):
 
     def get_kab_kota(self, obj) -> str | None:
         return area_codes(obj.desa_id)["kab_kota"]
+
+
+class HouseholdUpsertSerializer(HouseholdSerializer):
+    """A row of households/batch/: the No. KK is the key, not a change."""
+
+    no_kk = MaskedIdentifierField(read_only=True)
+
+    class Meta(HouseholdSerializer.Meta):
+        read_only_fields = ["no_kk", "created_at", "updated_at"]
 
 
 class HouseholdDetailSerializer(HouseholdSerializer):

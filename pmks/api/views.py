@@ -1,11 +1,19 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from dinsos import audit
 from dinsos.api.exports import ExportMixin
 from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.sync import (
+    ChangesFeedMixin,
+    batch_serializers,
+    batch_upsert,
+    check_if_match,
+    with_etag,
+)
 from dinsos.api.viewsets import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from dinsos.scoping import mask_for
 from pmks import selectors, services
@@ -17,6 +25,7 @@ from pmks.api.serializers import (
     DuplicateCandidateSerializer,
     HouseholdDetailSerializer,
     HouseholdSerializer,
+    HouseholdUpsertSerializer,
     MergeRequestSerializer,
     PersonMergeSerializer,
     PersonSerializer,
@@ -33,8 +42,11 @@ from pmks.filters import (
 )
 from pmks.models import Case, Category, DuplicateCandidate, Household, Person, Service, ServiceType
 
+HOUSEHOLD_BATCH = batch_serializers(HouseholdUpsertSerializer, "no_kk")
+PERSON_BATCH = batch_serializers(PersonUpsertSerializer, "nik")
 
-class HouseholdViewSet(ExportMixin, ScopedModelViewSet):
+
+class HouseholdViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Households (Kartu Keluarga). `?wilayah=<kode>` selects everything inside a region."""
 
     queryset = Household.objects.all()
@@ -64,8 +76,18 @@ class HouseholdViewSet(ExportMixin, ScopedModelViewSet):
     def perform_destroy(self, instance):
         services.household_delete(actor=self.request.user, household=instance)
 
+    def change_item_serializer(self):
+        return HouseholdSerializer
 
-class PersonViewSet(ExportMixin, ScopedModelViewSet):
+    @extend_schema(request=HOUSEHOLD_BATCH[0], responses=HOUSEHOLD_BATCH[1])
+    @action(detail=False, methods=["post"], url_path="batch", parser_classes=[JSONParser])
+    def batch(self, request):
+        """Upsert up to SYNC_BATCH_MAX_ROWS households by No. KK; a result per row."""
+        return batch_upsert(self, request, key="no_kk", row_serializer=HouseholdUpsertSerializer,
+                            upsert=services.household_upsert)
+
+
+class PersonViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Persons. Fetch and upsert by NIK at `persons/by-nik/<nik>/`."""
 
     queryset = Person.objects.all()
@@ -91,24 +113,41 @@ class PersonViewSet(ExportMixin, ScopedModelViewSet):
     def perform_destroy(self, instance):
         services.person_delete(actor=self.request.user, person=instance)
 
-    @extend_schema(request=PersonUpsertSerializer, responses=PersonSerializer)
+    @extend_schema(request=PERSON_BATCH[0], responses=PERSON_BATCH[1])
+    @action(detail=False, methods=["post"], url_path="batch", parser_classes=[JSONParser])
+    def batch(self, request):
+        """Upsert up to SYNC_BATCH_MAX_ROWS persons by NIK; a result per row."""
+        return batch_upsert(self, request, key="nik", row_serializer=PersonUpsertSerializer,
+                            upsert=services.person_upsert)
+
+    @extend_schema(methods=["GET"], responses=PersonSerializer)
+    @extend_schema(methods=["PUT"], request=PersonUpsertSerializer, responses={
+        200: OpenApiResponse(PersonSerializer, description="Diubah (atau sudah sama)."),
+        201: OpenApiResponse(PersonSerializer, description="Dibuat."),
+    })
     @action(detail=False, methods=["get", "put"], url_path=r"by-nik/(?P<nik>[0-9]{16})",
             serializer_class=PersonUpsertSerializer)
     def by_nik(self, request, nik=None):
         if request.method == "GET":
             person = selectors.person_get_by_nik(user=request.user, nik=nik)
             audit.log_access(person)
-            return Response(PersonSerializer(person, context=self.get_serializer_context()).data)
+            return with_etag(Response(PersonSerializer(
+                person, context=self.get_serializer_context()).data), person)
 
         def handle():
+            existing = selectors.person_list(user=request.user).filter(nik=nik).first()
+            if existing is not None:
+                check_if_match(request, existing)
             serializer = PersonUpsertSerializer(data=request.data,
                                                 context=self.get_serializer_context())
             serializer.is_valid(raise_exception=True)
-            person, created = services.person_upsert(
+            person, outcome = services.person_upsert(
                 actor=request.user, nik=nik, **serializer.validated_data
             )
             body = PersonSerializer(person, context=self.get_serializer_context()).data
-            return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+            created = outcome == services.UPSERT_CREATED
+            return with_etag(Response(body, status=status.HTTP_201_CREATED if created
+                                      else status.HTTP_200_OK), person)
 
         return run_idempotent(request, handle)
 
@@ -164,7 +203,7 @@ class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class CaseViewSet(ExportMixin, ScopedModelViewSet):
+class CaseViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Cases: a person or household × a PPKS category. Status changes only through
     `POST cases/<id>/transition/`."""
 
@@ -191,6 +230,9 @@ class CaseViewSet(ExportMixin, ScopedModelViewSet):
 
     def get_serializer_class(self):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
+
+    def change_item_serializer(self):
+        return CaseSerializer
 
     def perform_create(self, serializer):
         serializer.instance = services.case_open(actor=self.request.user,
@@ -268,7 +310,7 @@ class DuplicateCandidateViewSet(ScopedReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.duplicate_list(user=self.request.user)
 
-    @extend_schema(request=MergeRequestSerializer, responses=PersonMergeSerializer)
+    @extend_schema(request=MergeRequestSerializer, responses={201: PersonMergeSerializer})
     @action(detail=True, methods=["post"])
     @idempotent_action
     def merge(self, request, pk=None):

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import MonthField
+from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action
 from dinsos.api.serializers import Serializer
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
@@ -319,7 +320,8 @@ class CoverageViewSet(ExportMixin, viewsets.GenericViewSet):
 
     serializer_class = CoverageSerializer
     queryset = Meeting.objects.none()  # permissions: psks.view_meeting
-    filter_backends = []
+    filter_backends = [KnownParametersFilter]  # its own parameters, validated in get_queryset
+    extra_query_params = ("on", "month", "missing", "wilayah", "fmt")
     export_name = "psks-cakupan"
     export_columns = [
         ("kode_kecamatan", lambda o, r: o.kode),
@@ -348,5 +350,5 @@ class CoverageViewSet(ExportMixin, viewsets.GenericViewSet):
         OpenApiParameter("missing", OpenApiTypes.STR, enum=["tksk", "rakor"]),
         OpenApiParameter("wilayah", OpenApiTypes.STR)])
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -3,7 +3,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from dinsos.scoping import ALL, ensure_in_area, in_area, user_area
 from pmks.models import Household, Person
@@ -13,6 +13,19 @@ from tests.scoped_endpoints import SCOPED_ENDPOINTS
 
 pytestmark = pytest.mark.django_db
 ENDPOINTS = sorted(SCOPED_ENDPOINTS)
+
+
+def _has_route(name: str) -> bool:
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+#: endpoints with a changes feed (`<list>/changes/`) and a batch upsert (`<list>/batch/`)
+FEEDS = [n for n in ENDPOINTS if _has_route(f"{n}-changes")]
+BATCHES = [n for n in ENDPOINTS if _has_route(f"{n}-batch")]
 
 
 @pytest.fixture
@@ -140,3 +153,33 @@ def test_scoping_uses_the_fk_column_without_join(pandeglang_operator):
     assert "desa_id" in sql
 
 
+
+
+def test_feeds_and_batches_are_enumerated():
+    assert {"pmks-api:person", "pmks-api:household", "pmks-api:case"} <= set(FEEDS)
+    assert {"pmks-api:person", "pmks-api:household"} <= set(BATCHES)
+
+
+@pytest.mark.parametrize("two_districts", FEEDS, indirect=True)
+def test_changes_feed_never_shows_other_district(two_districts, pandeglang_operator,
+                                                 province_operator, api_as):
+    name, own, other = two_districts
+    entries = api_as(pandeglang_operator).get(reverse(f"{name}-changes")).json()["results"]
+    assert {e["id"] for e in entries} == {own.pk}
+    entries = api_as(province_operator).get(reverse(f"{name}-changes")).json()["results"]
+    assert {own.pk, other.pk} <= {e["id"] for e in entries}
+
+
+@pytest.mark.parametrize("name", BATCHES)
+def test_batch_never_writes_into_another_district(name, pandeglang_operator, api_as):
+    """A row for a key registered in another district is refused without saying where."""
+    other = SCOPED_ENDPOINTS[name](DESA_LEBAK)
+    key = "nik" if hasattr(other, "nik") else "no_kk"
+    row = {key: getattr(other, key), "name": "X", "address": "X", "desa": DESA_PANDEGLANG,
+           "birth_date": "1980-08-17", "sex": "L"}
+    body = api_as(pandeglang_operator).post(reverse(f"{name}-batch"), {"rows": [row]},
+                                            format="json").json()
+    assert body["results"][0]["status"] == "refused"
+    assert DESA_LEBAK not in str(body)
+    other.refresh_from_db()
+    assert other.desa_id == DESA_LEBAK

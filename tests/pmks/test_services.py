@@ -652,17 +652,24 @@ def test_province_operator_writes_everywhere(province_operator):
 
 def test_person_upsert_creates_then_updates(pandeglang_operator):
     nik = nik_for(BORN, "P")
-    person, created = services.person_upsert(actor=pandeglang_operator, nik=nik,
+    person, outcome = services.person_upsert(actor=pandeglang_operator, nik=nik,
                                              name="Siti Aminah", birth_date=BORN, sex="P",
                                              desa_id=DESA_PANDEGLANG)
-    assert created is True
-    again, created = services.person_upsert(actor=pandeglang_operator, nik=f" {nik} ",
+    assert outcome == "created"
+    again, outcome = services.person_upsert(actor=pandeglang_operator, nik=f" {nik} ",
                                             name="Siti Aminah Baru", birth_date=BORN, sex="P",
                                             desa_id=DESA_PANDEGLANG_2)
-    assert created is False
+    assert outcome == "updated"
     assert again.pk == person.pk
     again.refresh_from_db()
     assert (again.name, again.desa_id) == ("Siti Aminah Baru", DESA_PANDEGLANG_2)
+    stamp = again.updated_at
+    same, outcome = services.person_upsert(actor=pandeglang_operator, nik=nik,
+                                           name=" Siti  Aminah Baru", birth_date=BORN, sex="P",
+                                           desa_id=DESA_PANDEGLANG_2)
+    assert outcome == "unchanged"
+    same.refresh_from_db()
+    assert same.updated_at == stamp
 
 
 def test_person_upsert_of_a_nik_from_another_district_names_no_district(pandeglang_operator):

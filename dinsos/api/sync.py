@@ -1,0 +1,288 @@
+"""What a district system needs to keep a mirror, in one place for every resource:
+
+- ``ChangesFeedMixin``: ``GET <list>/changes/`` — upserts with the record's current data and
+  tombstones (deleted, merged into, left your area), after an opaque cursor (``dinsos.changes``
+  explains why the order cannot skip or repeat under concurrent writes);
+- ``ETagMixin`` / ``IfMatchMixin``: ``ETag`` on detail responses, ``If-Match`` on updates and
+  deletes (412 when the record changed since it was read), checked under a row lock;
+- ``batch_upsert``: many rows by their natural key in one request, each through the same
+  service as a single write, each in its own savepoint, with a per-row result.
+"""
+
+import hashlib
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from dinsos import changes
+from dinsos.api.errors import _as_drf
+from dinsos.api.filters import UPDATED_SINCE, has_updated_at, parse_since
+from dinsos.api.idempotency import run_idempotent
+from dinsos.models import Change
+
+CURSOR = "cursor"
+PAGE_SIZE = "page_size"
+
+# --- changes feed -----------------------------------------------------------------------------
+
+
+@cache
+def change_page_serializer(item_serializer):
+    """``{next, cursor, results: [{id, change, at, merged_into, data}]}`` for one resource;
+    ``data`` is the record as its list shows it (only for ``upsert``)."""
+    name = item_serializer.__name__.removesuffix("Serializer")
+    entry = type(f"{name}ChangeSerializer", (serializers.Serializer,), {
+        "id": serializers.IntegerField(),
+        "change": serializers.ChoiceField(choices=Change.Kind.choices),
+        "at": serializers.DateTimeField(),
+        "merged_into": serializers.IntegerField(allow_null=True),
+        "data": item_serializer(allow_null=True),
+    })
+    return type(f"{name}ChangePageSerializer", (serializers.Serializer,), {
+        "next": serializers.URLField(allow_null=True, help_text=_(
+            "Halaman berikutnya; null bila sudah mutakhir.")),
+        "cursor": serializers.CharField(help_text=_(
+            "Simpan dan kirim sebagai ?cursor= pada tarikan berikutnya.")),
+        "results": entry(many=True),
+    })
+
+
+def _page_size(request) -> int:
+    value = request.query_params.get(PAGE_SIZE, "")
+    limit = settings.SYNC_FEED_MAX_PAGE_SIZE
+    if not value:
+        return min(settings.SYNC_FEED_PAGE_SIZE, limit)
+    if not value.isdigit() or not 1 <= int(value) <= limit:
+        raise ValidationError({PAGE_SIZE: [_("page_size harus 1 sampai %(max)s.") % {
+            "max": limit}]})
+    return int(value)
+
+
+class ChangesFeedMixin:
+    """For viewsets of models registered with ``dinsos.changes.register``. Upserts are read
+    through ``get_queryset()`` — the same scope and selector as the list — so a record the
+    user may not (or no longer) see is never shown; a later tombstone tells why."""
+
+    def change_item_serializer(self):
+        return self.serializer_class
+
+    @extend_schema(parameters=[
+        OpenApiParameter(CURSOR, OpenApiTypes.STR, description=_(
+            "Kursor dari jawaban sebelumnya (tarikan lanjutan).")),
+        OpenApiParameter(UPDATED_SINCE, OpenApiTypes.DATETIME, description=_(
+            "Tarikan pertama: perubahan pada atau setelah waktu ini (waktu server). "
+            "Tanpa kursor dan tanpa updated_since: seluruh data wilayah Anda.")),
+        OpenApiParameter(PAGE_SIZE, OpenApiTypes.INT),
+    ])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def changes(self, request, *args, **kwargs):
+        params = request.query_params
+        unknown = sorted(set(params) - {CURSOR, UPDATED_SINCE, PAGE_SIZE, "format"})
+        if unknown:
+            raise ValidationError({n: [_("Parameter '%(name)s' tidak dikenal untuk daftar ini.")
+                                       % {"name": n}] for n in unknown}, code="unknown_parameter")
+        after = changes.Position.decode(params[CURSOR]) if params.get(CURSOR) else None
+        since = parse_since(params[UPDATED_SINCE]) if params.get(UPDATED_SINCE) and not after \
+            else None
+        model = self.get_queryset().model
+        page = changes.feed(model=model, user=request.user, after=after, since=since,
+                            limit=_page_size(request))
+        rows = page.changes
+        queryset = self.get_queryset()
+        current = queryset.in_bulk([c.object_id for c in rows if c.kind == Change.Kind.UPSERT])
+        visible_targets = set(queryset.filter(
+            pk__in=[c.merged_into for c in rows if c.merged_into]).values_list("pk", flat=True))
+        serializer_class = self.change_item_serializer()
+        context = self.get_serializer_context()
+        results = []
+        for change in rows:
+            entry = {"id": change.object_id, "change": change.kind, "at": change.at,
+                     "merged_into": None, "data": None}
+            if change.kind == Change.Kind.UPSERT:
+                obj = current.get(change.object_id)
+                if obj is None:
+                    continue  # gone or out of reach since; its tombstone follows
+                entry["data"] = serializer_class(obj, context=context).data
+            elif change.kind == Change.Kind.MERGED:
+                if change.merged_into in visible_targets:
+                    entry["merged_into"] = change.merged_into
+                else:  # kept in another area: say no more than "left your area"
+                    entry["change"] = Change.Kind.LEFT_AREA
+            results.append(entry)
+        cursor = page.position.encode()
+        next_url = None
+        if page.more:  # the cursor alone says where to go on; updated_since was the start
+            next_url = remove_query_param(
+                replace_query_param(request.build_absolute_uri(), CURSOR, cursor), UPDATED_SINCE)
+        return Response({"next": next_url, "cursor": cursor, "results": results})
+
+
+# --- conditional requests ---------------------------------------------------------------------
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("Data ini sudah diubah orang lain sejak Anda membacanya (If-Match tidak "
+                       "cocok). Baca ulang, lalu kirim perubahan Anda lagi.")
+    default_code = "precondition_failed"
+
+
+def etag_for(model, pk, updated_at) -> str:
+    digest = hashlib.sha256(f"{model._meta.label_lower}:{pk}:{updated_at.isoformat()}".encode())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def _current_etag(instance, *, lock: bool) -> str | None:
+    model = type(instance)
+    if not has_updated_at(model):
+        return None
+    qs = model._base_manager.filter(pk=instance.pk)
+    updated_at = (qs.select_for_update() if lock else qs).values_list(
+        "updated_at", flat=True).first()
+    return None if updated_at is None else etag_for(model, instance.pk, updated_at)
+
+
+def check_if_match(request, instance) -> None:
+    """412 unless ``If-Match`` (when sent) names the record's current version. Locks the row
+    until the transaction ends, so no write slips in between the check and the update."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    if "*" in tags:
+        return
+    if _current_etag(instance, lock=True) not in tags:
+        raise PreconditionFailed()
+
+
+def with_etag(response, instance):
+    """Set the ETag of ``instance`` (its version: model, id, updated_at) on a 2xx response."""
+    if status.is_success(response.status_code):
+        etag = _current_etag(instance, lock=False)
+        if etag:
+            response["ETag"] = etag
+    return response
+
+
+class ETagMixin:
+    """ETag on detail responses (retrieve)."""
+
+    def get_object(self):
+        self._conditional_object = super().get_object()
+        return self._conditional_object
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        return with_etag(response, self._conditional_object)
+
+
+class IfMatchMixin(ETagMixin):
+    """If-Match honoured on update, partial update and delete; the new ETag on the answer."""
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            check_if_match(request, self.get_object())
+            response = super().update(request, *args, **kwargs)
+        return with_etag(response, self._conditional_object)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            check_if_match(request, self.get_object())
+            return super().destroy(request, *args, **kwargs)
+
+
+# --- batch upsert -----------------------------------------------------------------------------
+
+class BatchOutcome(models.TextChoices):
+    CREATED = "created", _("dibuat")
+    UPDATED = "updated", _("diubah")
+    UNCHANGED = "unchanged", _("sudah sama")
+    REFUSED = "refused", _("ditolak")
+
+
+OUTCOMES = BatchOutcome.values
+
+
+@cache
+def batch_serializers(row_serializer, key: str):
+    name = row_serializer.__name__.removesuffix("Serializer")
+    request = type(f"{name}BatchSerializer", (serializers.Serializer,), {
+        "rows": row_serializer(many=True, help_text=_(
+            "Paling banyak SYNC_BATCH_MAX_ROWS baris; kunci: %(key)s.") % {"key": key}),
+    })
+    result = type(f"{name}BatchResultSerializer", (serializers.Serializer,), {
+        "index": serializers.IntegerField(),
+        key: serializers.CharField(allow_null=True),
+        "status": serializers.ChoiceField(choices=BatchOutcome.choices),
+        "id": serializers.IntegerField(allow_null=True),
+        "errors": serializers.DictField(child=serializers.ListField(
+            child=serializers.CharField()), allow_null=True),
+    })
+    response = type(f"{name}BatchResponseSerializer", (serializers.Serializer,), {
+        "summary": serializers.DictField(child=serializers.IntegerField()),
+        "results": result(many=True),
+    })
+    return request, response
+
+
+def _row_errors(exc) -> dict:
+    if isinstance(exc, DjangoValidationError):
+        exc = _as_drf(exc)
+    if isinstance(exc, ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {
+            "non_field_errors": exc.detail}
+        return {k: [str(m) for m in (v if isinstance(v, list) else [v])]
+                for k, v in detail.items()}
+    message = getattr(exc, "detail", None) or (exc.args[0] if exc.args else _("Ditolak."))
+    return {"non_field_errors": [str(message)]}
+
+
+def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response:
+    """POST ``{"rows": [...]}``. Each row is validated by ``row_serializer`` and written by
+    ``upsert(actor=…, <key>=…, **validated)`` → (object, "created"|"updated"|"unchanged") in a
+    savepoint of its own: a refused row changes nothing and the others still apply. The whole
+    request is one transaction with its Idempotency-Key record, so a retried batch replays."""
+
+    def handle():
+        rows = request.data.get("rows") if isinstance(request.data, dict) else None
+        if not isinstance(rows, list) or not rows:
+            raise ValidationError({"rows": [_("Kirim daftar baris di 'rows'.")]})
+        limit = settings.SYNC_BATCH_MAX_ROWS
+        if len(rows) > limit:
+            raise ValidationError({"rows": [_("Paling banyak %(max)s baris per permintaan "
+                                              "(dikirim %(n)s).") % {"max": limit,
+                                                                     "n": len(rows)}]})
+        context = view.get_serializer_context()
+        results = []
+        for index, row in enumerate(rows):
+            value = str(row.get(key) or "").strip() if isinstance(row, dict) else ""
+            result = {"index": index, key: value or None, "status": "refused", "id": None,
+                      "errors": None}
+            try:
+                with transaction.atomic():
+                    if not value:
+                        raise ValidationError({key: [_("%(key)s wajib diisi.") % {"key": key}]})
+                    serializer = row_serializer(data=row, context=context)
+                    serializer.is_valid(raise_exception=True)
+                    obj, outcome = upsert(actor=request.user, **{key: value},
+                                          **serializer.validated_data)
+                result.update(status=outcome, id=obj.pk)
+            except (ValidationError, DjangoValidationError, PermissionDenied, Http404) as exc:
+                result["errors"] = _row_errors(exc)
+            results.append(result)
+        summary = {o: sum(r["status"] == o for r in results) for o in OUTCOMES}
+        return Response({"summary": summary, "results": results}, status=status.HTTP_200_OK)
+
+    return run_idempotent(request, handle)
