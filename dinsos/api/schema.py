@@ -15,8 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from dinsos.api.serializers import Serializer
 
-class ErrorSerializer(serializers.Serializer):
+
+class ErrorSerializer(Serializer):
     detail = serializers.CharField(help_text=_("Pesan untuk manusia, dalam Bahasa Indonesia."))
     code = serializers.CharField(help_text=_("Kode yang stabil untuk program."))
     errors = serializers.DictField(

@@ -30,6 +30,7 @@ from dinsos import changes
 from dinsos.api.errors import _as_drf
 from dinsos.api.filters import UPDATED_SINCE, has_updated_at, parse_since
 from dinsos.api.idempotency import run_idempotent
+from dinsos.api.serializers import Serializer
 from dinsos.models import Change
 
 CURSOR = "cursor"
@@ -43,14 +44,14 @@ def change_page_serializer(item_serializer):
     """``{next, cursor, results: [{id, change, at, merged_into, data}]}`` for one resource;
     ``data`` is the record as its list shows it (only for ``upsert``)."""
     name = item_serializer.__name__.removesuffix("Serializer")
-    entry = type(f"{name}ChangeSerializer", (serializers.Serializer,), {
+    entry = type(f"{name}ChangeSerializer", (Serializer,), {
         "id": serializers.IntegerField(),
         "change": serializers.ChoiceField(choices=Change.Kind.choices),
         "at": serializers.DateTimeField(),
         "merged_into": serializers.IntegerField(allow_null=True),
         "data": item_serializer(allow_null=True),
     })
-    return type(f"{name}ChangePageSerializer", (serializers.Serializer,), {
+    return type(f"{name}ChangePageSerializer", (Serializer,), {
         "next": serializers.URLField(allow_null=True, help_text=_(
             "Halaman berikutnya; null bila sudah mutakhir.")),
         "cursor": serializers.CharField(help_text=_(
@@ -218,11 +219,11 @@ OUTCOMES = BatchOutcome.values
 @cache
 def batch_serializers(row_serializer, key: str):
     name = row_serializer.__name__.removesuffix("Serializer")
-    request = type(f"{name}BatchSerializer", (serializers.Serializer,), {
+    request = type(f"{name}BatchSerializer", (Serializer,), {
         "rows": row_serializer(many=True, help_text=_(
             "Paling banyak SYNC_BATCH_MAX_ROWS baris; kunci: %(key)s.") % {"key": key}),
     })
-    result = type(f"{name}BatchResultSerializer", (serializers.Serializer,), {
+    result = type(f"{name}BatchResultSerializer", (Serializer,), {
         "index": serializers.IntegerField(),
         key: serializers.CharField(allow_null=True),
         "status": serializers.ChoiceField(choices=BatchOutcome.choices),
@@ -230,7 +231,7 @@ def batch_serializers(row_serializer, key: str):
         "errors": serializers.DictField(child=serializers.ListField(
             child=serializers.CharField()), allow_null=True),
     })
-    response = type(f"{name}BatchResponseSerializer", (serializers.Serializer,), {
+    response = type(f"{name}BatchResponseSerializer", (Serializer,), {
         "summary": serializers.DictField(child=serializers.IntegerField()),
         "results": result(many=True),
     })
