@@ -166,3 +166,22 @@ def test_server_errors_under_the_api_keep_the_shape():
     assert response.status_code == 500
     assert json.loads(response.content) == {"detail": "Terjadi kesalahan di server.",
                                             "code": "server_error"}
+
+
+MALFORMED = {"pk": "abc", "id": "abc", "kode": "abc", "nik": "abc", "slug": "ABC!",
+             "code": "ABC!", "year": "abc", "number": "abc", "kind": "ABC!"}
+
+
+def test_every_endpoint_answers_a_malformed_id_like_a_missing_one(admin_client):
+    """`runs/abc/lines/` was a 500 (Django's get_object_or_404 let the ValueError through)."""
+    checked = 0
+    for path, methods in sorted(_endpoints().items()):
+        if "{" not in path:
+            continue
+        url = re.sub(r"\{(\w+)\}", lambda m: MALFORMED[m[1]], path)
+        for method in sorted(methods & {"GET", "DELETE"}):
+            response = getattr(admin_client, method.lower())(url)
+            assert response.status_code in (400, 404), (method, url, response.status_code)
+            assert_error_shape(response, response.status_code)
+            checked += 1
+    assert checked > 30
