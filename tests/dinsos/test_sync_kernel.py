@@ -43,7 +43,7 @@ def test_cursor_is_opaque_and_round_trips():
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_feed_waits_for_a_transaction_still_running(pandeglang_operator):
     """A transaction that took its change id first but commits last: a feed ordered by id
     alone would hand out a cursor past it and never show it."""
