@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +63,17 @@ def institution_list(*, user, filters=None):
 def report_list(*, user, filters=None):
     qs = ActivityReport.objects.for_user(user).select_related("worker", "reviewed_by")
     return _filtered(filtersets.ActivityReportFilterSet, qs, filters)
+
+
+def report_queue(*, user, status: str = ReportStatus.DIAJUKAN):
+    """The review queue: reports of the user's area in ``status`` (submitted by default), the
+    oldest submission first."""
+    return (report_list(user=user).filter(status=status).select_related("worker__desa__induk")
+            .order_by("submitted_at", "period", "id"))
+
+
+def report_get(*, user, pk) -> ActivityReport:
+    return get_object_or_404(report_list(user=user).select_related("worker__desa__induk"), pk=pk)
 
 
 def meeting_list(*, user, filters=None):
@@ -143,8 +155,7 @@ def dashboard(*, user):
         submitted = report_list(user=user).filter(status=ReportStatus.DIAJUKAN).count()
         if submitted:
             waiting.append(Waiting(_("Laporan bulanan untuk diperiksa"), submitted,
-                                   reverse("admin:psks_activityreport_changelist")
-                                   + "?status__exact=diajukan"))
+                                   reverse("psks:report-queue")))
     return Panel(_("Tenaga kesejahteraan sosial"), figures=[
         Figure(_("Kecamatan dengan TKSK"), f"{covered} / {total}"),
         Figure(_("Tenaga aktif"), worker_list(user=user).filter(status="aktif").count()),

@@ -1,18 +1,25 @@
-"""Staff pages of the workforce: the worker list with role, area and status, and the coverage
-of the kecamatan (without a TKSK, without a rakor) with its XLSX. Thin: parse, one selector,
-render."""
+"""Staff pages of the workforce: the worker list with role, area and status, the coverage of
+the kecamatan (without a TKSK, without a rakor) with its XLSX, and the review queue of the
+monthly activity reports. Thin: parse, one selector or service, render."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
-from dinsos.pages import StaffPage
+from dinsos.money import format_bulan
+from dinsos.pages import StaffPage, form_errors_from, notify_refusal
 from dinsos.tabular import table_response
-from psks import selectors
+from psks import selectors, services
+from psks.choices import ReportStatus
 from psks.filters import WorkerFilterSet
+from psks.forms import ReportReturnForm
+from psks.models import ActivityReport
 
 
 class WorkerListView(StaffPage, TemplateView):
@@ -54,3 +61,70 @@ class CoverageView(StaffPage, TemplateView):
                                   filename=f"cakupan-kecamatan-{month.first:%Y-%m}")
         return self.render_to_response(self.get_context_data(
             rows=rows, month=month, missing=missing, choices=MISSING, **kwargs))
+
+
+class ReportQueueView(StaffPage, TemplateView):
+    """Monthly reports of the user's area waiting for review (other statuses by ``?status=``)."""
+
+    permission_required = ("psks.view_activityreport",)
+    template_name = "psks/report_queue.html"
+
+    def get_context_data(self, **kwargs):
+        status = self.request.GET.get("status") or ReportStatus.DIAJUKAN
+        if status not in ReportStatus.values:
+            raise Http404
+        reports = selectors.report_queue(user=self.request.user, status=status)
+        return super().get_context_data(
+            status=status, statuses=ReportStatus.choices,
+            page=Paginator(reports, 50).get_page(self.request.GET.get("page")), **kwargs)
+
+
+class ReportDetailView(StaffPage, TemplateView):
+    """One report; a reviewer of its area accepts it or returns it with a reason."""
+
+    permission_required = ("psks.view_activityreport",)
+    template_name = "psks/report_detail.html"
+
+    def get_context_data(self, return_form=None, **kwargs):
+        user = self.request.user
+        report = selectors.report_get(user=user, pk=kwargs["pk"])
+        reviewable = (report.status == ReportStatus.DIAJUKAN
+                      and user.has_perm("psks.change_activityreport"))
+        return super().get_context_data(
+            report=report, reviewable=reviewable,
+            verbose={f.name: f.verbose_name for f in ActivityReport._meta.fields},
+            return_form=return_form or (ReportReturnForm() if reviewable else None), **kwargs)
+
+
+class ReportReviewView(ReportDetailView):
+    """POST ``terima`` (accept) or ``kembalikan`` (return with a reason); back to the queue."""
+
+    permission_required = ("psks.change_activityreport",)
+    ACTIONS = ("terima", "kembalikan")
+
+    def post(self, request, pk, action):
+        if action not in self.ACTIONS:
+            raise Http404
+        report = selectors.report_get(user=request.user, pk=pk)
+        label = f"{report.worker.name} ({format_bulan(report.period)})"
+        if action == "terima":
+            try:
+                services.report_accept(actor=request.user, report=report)
+            except (ValidationError, PermissionDenied) as exc:
+                notify_refusal(request, exc)
+                return redirect("psks:report-detail", pk=pk)
+            messages.success(request, _("Laporan %(report)s diterima.") % {"report": label})
+            return redirect("psks:report-queue")
+        form = ReportReturnForm(request.POST)
+        if form.is_valid():
+            try:
+                services.report_reject(actor=request.user, report=report,
+                                       reason=form.cleaned_data["reason"])
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                messages.success(request, _("Laporan %(report)s dikembalikan kepada tenaga.")
+                                 % {"report": label})
+                return redirect("psks:report-queue")
+        return self.render_to_response(self.get_context_data(pk=pk, return_form=form),
+                                       status=400)

@@ -142,6 +142,10 @@ def _person(desa):
     return PersonFactory(desa_id=desa)
 
 
+def _report(desa):
+    return ActivityReportFactory(worker=WorkerFactory(desa_id=desa), status="diajukan")
+
+
 def _import_batch(desa):
     from tests.factories import UserFactory
 
@@ -156,6 +160,8 @@ STAFF_PAGES: dict = {
                                           "target": "dirujuk"},
     "pmks:duplicate-detail": lambda desa: {"pk": DuplicateCandidate.objects.create(
         person_a=_person(desa), person_b=_person(desa), score=90, reasons=[]).pk},
+    "psks:report-detail": lambda desa: {"pk": _report(desa).pk},
+    "psks:report-review": lambda desa: {"pk": _report(desa).pk, "action": "terima"},
     # payout pages are province-only: a kab/kota user gets 404 whatever the object
     "incentives:run-detail": lambda desa: {"pk": 1},
     "incentives:run-action": lambda desa: {"pk": 1, "action": "verifikasi"},

@@ -1,0 +1,14 @@
+"""Forms of the workforce pages. They parse input only; the services decide (their errors are
+put back next to the fields they name)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportReturnForm(forms.Form):
+    """Returning a monthly report to the worker: the reason is required (and shown to them)."""
+
+    reason = forms.CharField(
+        label=_("Alasan pengembalian"), widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Alasan pengembalian wajib diisi.")},
+        help_text=_("Apa yang harus diperbaiki tenaga sebelum mengajukan lagi."))
