@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from dinsos.scoping import ALL, user_area
+from dinsos.versions import combined_version
 
 
 class StaffPage(LoginRequiredMixin, PermissionRequiredMixin):
@@ -44,3 +46,64 @@ def form_errors_from(form, exc: ValidationError | PermissionDenied) -> None:
 def notify_refusal(request, exc: ValidationError | PermissionDenied) -> None:
     text = str(exc) if isinstance(exc, PermissionDenied) else " ".join(exc.messages)
     messages.error(request, text)
+
+
+# --- optimistic locking of staff-page writes ----------------------------------------------------
+
+#: the hidden field every write form carries (rendered by ``{% if_match_field obj %}``)
+IF_MATCH_FIELD = "if_match"
+STALE_MESSAGE = _("Data ini sudah diubah pengguna lain sejak halaman dibuka. Muat ulang halaman "
+                  "lalu ulangi.")
+
+
+class StaleVersion(ValidationError):
+    """The form was rendered from an older version of the record (or carries none)."""
+
+    def __init__(self):
+        super().__init__(STALE_MESSAGE, code="stale")
+
+
+class IfMatchPage:
+    """Optimistic locking for a staff page that writes (the page twin of the API's If-Match).
+
+    How to use it — every staff view with a ``post`` is one of these, or declares
+    ``writes_without_version = "<why>"`` (a pure create: nothing to be stale against);
+    ``tests/web/test_if_match_pages.py`` walks the URLconf and holds every view to it:
+
+    1. In the template, inside the ``<form>``, render the version of the record(s) the form
+       changes, as the page shows them::
+
+           {% load dinsos_format %}
+           <form method="post">{% csrf_token %}{% if_match_field case %} … </form>
+
+       (several records: ``{% if_match_field pair pair.person_a pair.person_b %}``). The value
+       is the record's API ``ETag`` (``dinsos.versions``).
+    2. In ``post``, check it in the same transaction as the write, inside the ``try`` that
+       already turns a service's ``ValidationError`` into form errors::
+
+           try:
+               with transaction.atomic():
+                   self.check_if_match(case, pair.person_a)   # same records, same order
+                   services.case_transition(...)
+           except (ValidationError, PermissionDenied) as exc:
+               form_errors_from(form, exc)     # → STALE_MESSAGE on top of the form
+
+       ``check_if_match`` locks the rows (``SELECT … FOR UPDATE``) until the write commits and
+       raises ``StaleVersion`` (a ``ValidationError`` whose message is ``STALE_MESSAGE``) when
+       the posted version is missing or no longer current: nothing is written, the page is
+       rendered again (status 409) with the message next to the form and the current data.
+    """
+
+    if_match_field = IF_MATCH_FIELD
+
+    def check_if_match(self, *objects) -> None:
+        posted = self.request.POST.get(self.if_match_field, "").strip()
+        current = combined_version(objects, lock=True)
+        if not posted or current is None or posted != current:
+            self.if_match_stale = True
+            raise StaleVersion()
+
+    def render_to_response(self, context, **response_kwargs):
+        if getattr(self, "if_match_stale", False):
+            response_kwargs["status"] = 409
+        return super().render_to_response(context, **response_kwargs)

@@ -55,6 +55,7 @@ class ImportListView(StaffPage, TemplateView):
 
     permission_required = ("dinsos.view_importbatch",)
     template_name = "dinsos/import_list.html"
+    writes_without_version = "uploads a new import batch: nothing it could be stale against"
 
     def get_context_data(self, form=None, **kwargs):
         user = self.request.user

@@ -6,6 +6,7 @@ render."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from dinsos.pages import StaffPage, form_errors_from
+from dinsos.pages import IfMatchPage, StaffPage, form_errors_from
 from incentives import reports, selectors, services
 from incentives.choices import RunStatus
 from incentives.filters import PayoutLineFilterSet
@@ -27,6 +28,8 @@ class RunListView(StaffPage, TemplateView):
     permission_required = ("incentives.view_payoutrun",)
     province_only = True
     template_name = "incentives/run_list.html"
+    writes_without_version = ("asks for a month to be computed: a new run, refused by the "
+                              "service while one is open")
 
     def get_context_data(self, form=None, **kwargs):
         can_compute = self.request.user.has_perm("incentives.add_payoutrun")
@@ -106,7 +109,7 @@ def _allowed_actions(user, run) -> list[tuple[str, str]]:
             if user.has_perm(perm) and run.status in statuses]
 
 
-class RunActionView(StaffPage, TemplateView):
+class RunActionView(IfMatchPage, StaffPage, TemplateView):
     """GET: the confirmation with the totals and the pagu; POST: the step, by its service."""
 
     permission_required = ("incentives.view_payoutrun",)
@@ -137,16 +140,18 @@ class RunActionView(StaffPage, TemplateView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                if action == "verifikasi":
-                    services.run_verify(actor=request.user, run=run)
-                elif action == "setujui":
-                    services.run_approve(actor=request.user, run=run,
-                                         override_reason=data.get("override_reason", ""))
-                elif action == "dibayar":
-                    services.run_mark_paid(actor=request.user, run=run,
-                                           reference=data["reference"])
-                else:
-                    services.run_cancel(actor=request.user, run=run, reason=data["reason"])
+                with transaction.atomic():
+                    self.check_if_match(run)
+                    if action == "verifikasi":
+                        services.run_verify(actor=request.user, run=run)
+                    elif action == "setujui":
+                        services.run_approve(actor=request.user, run=run,
+                                             override_reason=data.get("override_reason", ""))
+                    elif action == "dibayar":
+                        services.run_mark_paid(actor=request.user, run=run,
+                                               reference=data["reference"])
+                    else:
+                        services.run_cancel(actor=request.user, run=run, reason=data["reason"])
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:

@@ -76,13 +76,17 @@ class CaseTransitionForm(forms.Form):
 
 
 def transition_forms(case, *, bound=None) -> list[CaseTransitionForm]:
-    """A form for every status the case may move to (the bound one keeps its errors)."""
+    """A form for every status the case may move to (the bound one keeps its errors — also
+    when the case moved on meanwhile, so a refused stale form shows why)."""
     forms_ = []
+    mine = bound is not None and bound.case.pk == case.pk
     for target in sorted(calculations.CASE_TRANSITIONS.get(case.status, ())):
-        if bound is not None and bound.case.pk == case.pk and bound.target == target:
+        if mine and bound.target == target:
             forms_.append(bound)
         else:
             forms_.append(CaseTransitionForm(case=case, target=target))
+    if mine and bound not in forms_ and bound.errors:
+        forms_.append(bound)
     return forms_
 
 

@@ -5,6 +5,7 @@ render."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.generic import TemplateView
 
 from dinsos import audit, dashboard
 from dinsos import selectors as kernel_selectors
-from dinsos.pages import StaffPage, form_errors_from
+from dinsos.pages import IfMatchPage, StaffPage, form_errors_from
 from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.filters import PersonFilterSet
@@ -36,6 +37,7 @@ class PersonListView(StaffPage, TemplateView):
 
 class PersonCreateView(StaffPage, TemplateView):
     permission_required = ("pmks.add_person",)
+    writes_without_version = "creates a person: nothing it could be stale against"
     template_name = "pmks/person_form.html"
 
     def get_context_data(self, form=None, **kwargs):
@@ -80,7 +82,7 @@ class PersonDetailView(StaffPage, TemplateView):
         return response
 
 
-class CaseOpenView(PersonDetailView):
+class CaseOpenView(IfMatchPage, PersonDetailView):
     permission_required = ("pmks.add_case",)
 
     def post(self, request, pk):
@@ -88,7 +90,10 @@ class CaseOpenView(PersonDetailView):
         form = CaseOpenForm(request.POST)
         if form.is_valid():
             try:
-                services.case_open(actor=request.user, person=person, **form.cleaned_data)
+                with transaction.atomic():
+                    self.check_if_match(person)
+                    services.case_open(actor=request.user, person=person,
+                                       **form.cleaned_data)
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:
@@ -96,7 +101,7 @@ class CaseOpenView(PersonDetailView):
         return self.render_to_response(self.get_context_data(pk=pk, open_form=form), status=400)
 
 
-class CaseTransitionView(PersonDetailView):
+class CaseTransitionView(IfMatchPage, PersonDetailView):
     """POST one transition of one case (status, reason); back to the person page."""
 
     permission_required = ("pmks.change_case",)
@@ -109,9 +114,12 @@ class CaseTransitionView(PersonDetailView):
         form = CaseTransitionForm(request.POST, case=case, target=target)
         if form.is_valid():
             try:
-                services.case_transition(actor=request.user, case=case, to_status=target,
-                                         reason=form.cleaned_data["reason"],
-                                         close_reason=form.cleaned_data.get("close_reason", ""))
+                with transaction.atomic():
+                    self.check_if_match(case)
+                    services.case_transition(
+                        actor=request.user, case=case, to_status=target,
+                        reason=form.cleaned_data["reason"],
+                        close_reason=form.cleaned_data.get("close_reason", ""))
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:
@@ -132,7 +140,7 @@ class DuplicateListView(StaffPage, TemplateView):
         return super().get_context_data(page=page, **kwargs)
 
 
-class DuplicateDetailView(StaffPage, TemplateView):
+class DuplicateDetailView(IfMatchPage, StaffPage, TemplateView):
     """Both persons side by side, then the decision: keep A, keep B, or not the same person."""
 
     permission_required = ("pmks.view_duplicatecandidate",)
@@ -154,13 +162,15 @@ class DuplicateDetailView(StaffPage, TemplateView):
         if form.is_valid():
             decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
             try:
-                if decision == "bukan":
-                    services.duplicate_dismiss(actor=request.user, candidate=pair)
-                else:
-                    kept, merged = ((pair.person_a, pair.person_b) if decision == "a"
-                                    else (pair.person_b, pair.person_a))
-                    services.person_merge(actor=request.user, kept=kept, merged=merged,
-                                          reason=reason)
+                with transaction.atomic():
+                    self.check_if_match(pair, pair.person_a, pair.person_b)
+                    if decision == "bukan":
+                        services.duplicate_dismiss(actor=request.user, candidate=pair)
+                    else:
+                        kept, merged = ((pair.person_a, pair.person_b) if decision == "a"
+                                        else (pair.person_b, pair.person_a))
+                        services.person_merge(actor=request.user, kept=kept, merged=merged,
+                                              reason=reason)
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:

@@ -9,7 +9,6 @@
   service as a single write, each in its own savepoint, with a per-row result.
 """
 
-import hashlib
 from functools import cache
 
 from django.conf import settings
@@ -28,10 +27,11 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from dinsos import changes
 from dinsos.api.errors import _as_drf
-from dinsos.api.filters import UPDATED_SINCE, has_updated_at, parse_since
+from dinsos.api.filters import UPDATED_SINCE, parse_since
 from dinsos.api.idempotency import run_idempotent
 from dinsos.api.serializers import Serializer
 from dinsos.models import Change
+from dinsos.versions import current_version
 
 CURSOR = "cursor"
 PAGE_SIZE = "page_size"
@@ -140,19 +140,8 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
-def etag_for(model, pk, updated_at) -> str:
-    digest = hashlib.sha256(f"{model._meta.label_lower}:{pk}:{updated_at.isoformat()}".encode())
-    return f'"{digest.hexdigest()[:32]}"'
-
-
 def _current_etag(instance, *, lock: bool) -> str | None:
-    model = type(instance)
-    if not has_updated_at(model):
-        return None
-    qs = model._base_manager.filter(pk=instance.pk)
-    updated_at = (qs.select_for_update() if lock else qs).values_list(
-        "updated_at", flat=True).first()
-    return None if updated_at is None else etag_for(model, instance.pk, updated_at)
+    return current_version(instance, lock=lock)
 
 
 def check_if_match(request, instance) -> None:

@@ -56,3 +56,16 @@ def percent(part, whole):
     except (TypeError, ArithmeticError):
         return 0
     return max(0, min(100, share))
+
+
+@register.simple_tag
+def if_match_field(*objects):
+    """``{% if_match_field case %}``: the hidden version a write form carries
+    (``dinsos.pages.IfMatchPage``)."""
+    from django.utils.html import format_html
+
+    from dinsos.pages import IF_MATCH_FIELD
+    from dinsos.versions import combined_version
+
+    return format_html('<input type="hidden" name="{}" value="{}">', IF_MATCH_FIELD,
+                       combined_version([o for o in objects if o is not None]) or "")

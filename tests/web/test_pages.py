@@ -16,6 +16,7 @@ from pmks import calculations
 from pmks import services as registry
 from pmks.models import Category, DuplicateCandidate, Person
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory
+from tests.helpers import version_in
 from tests.incentives.factories import OCT, tksk
 
 pytestmark = pytest.mark.django_db
@@ -107,13 +108,15 @@ def test_case_moves_to_dirujuk_only_with_a_reason(pandeglang_operator):
     url = reverse("pmks:case-transition", args=[person.pk, case.pk, "dirujuk"])
     assert url in page  # a button for every allowed transition
     prefix = f"c{case.pk}-dirujuk"
-    refused = client.post(url, {f"{prefix}-status": "dirujuk", f"{prefix}-reason": ""})
+    version = version_in(page, url)
+    refused = client.post(url, {f"{prefix}-status": "dirujuk", f"{prefix}-reason": "",
+                                "if_match": version})
     assert refused.status_code == 400
     assert "Alasan wajib diisi" in refused.content.decode()
     case.refresh_from_db()
     assert case.status == "teridentifikasi"
     done = client.post(url, {f"{prefix}-status": "dirujuk",
-                             f"{prefix}-reason": "Dirujuk ke panti werdha"})
+                             f"{prefix}-reason": "Dirujuk ke panti werdha", "if_match": version})
     assert done.status_code == 302
     case.refresh_from_db()
     assert case.status == "dirujuk"
@@ -153,7 +156,8 @@ def test_duplicates_side_by_side_and_merge(pandeglang_operator):
     client = client_for(pandeglang_operator)
     page = client.get(reverse("pmks:duplicate-detail", args=[pair.pk]))
     assert [r["name"] for r in page.context["rows"]][:2] == ["nik", "name"]
-    response = client.post(reverse("pmks:duplicate-detail", args=[pair.pk]), {"decision": "b"})
+    response = client.post(reverse("pmks:duplicate-detail", args=[pair.pk]),
+                           {"decision": "b", "if_match": version_in(page.content.decode())})
     assert response.status_code == 302
     a.refresh_from_db()
     assert a.merged_into_id == b.pk
@@ -177,15 +181,18 @@ def test_verify_and_approve_over_the_pagu_with_a_reason(make_user):
     verify = reverse("incentives:run-action", args=[run.pk, "verifikasi"])
     confirm = client_for(keuangan).get(verify)
     assert "Rp1.000.000" in confirm.content.decode()  # the totals before confirming
-    assert client_for(keuangan).post(verify, {}).status_code == 302
+    assert client_for(keuangan).post(verify, {"if_match": version_in(
+        confirm.content.decode())}).status_code == 302
     approve = reverse("incentives:run-action", args=[run.pk, "setujui"])
     client = client_for(pimpinan)
     page = client.get(approve).content.decode()
     assert "melampaui pagu" in page
-    refused = client.post(approve, {"override_reason": ""})
+    version = version_in(page)
+    refused = client.post(approve, {"override_reason": "", "if_match": version})
     assert refused.status_code == 400
     assert "override_reason" in refused.context["form"].errors
-    assert client.post(approve, {"override_reason": "SK Gubernur perubahan"}).status_code == 302
+    assert client.post(approve, {"override_reason": "SK Gubernur perubahan",
+                                 "if_match": version}).status_code == 302
     run.refresh_from_db()
     assert (run.status, run.ceiling_override_reason) == ("disetujui", "SK Gubernur perubahan")
 

@@ -1,0 +1,189 @@
+"""Optimistic locking on the staff pages (issue #14): every write form carries the version of
+the record it was rendered from (``dinsos.pages.IfMatchPage``). Two "tabs" open the same page,
+one writes, the other's POST is refused with the Indonesian message and changes nothing.
+
+The views are enumerated from the URLconf: every staff page that answers POST is either an
+``IfMatchPage`` with a scenario below, or says why it writes without a version."""
+
+import datetime
+from html import unescape
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dinsos import roles
+from dinsos.pages import STALE_MESSAGE, IfMatchPage, StaffPage
+from incentives import services as payouts
+from pmks import calculations
+from pmks import services as registry
+from pmks.models import Case, Category, DuplicateCandidate, Person
+from tests.factories import PersonFactory
+from tests.helpers import version_in
+from tests.incentives.factories import OCT, tksk
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_write_views() -> dict[str, type]:
+    """``{"namespace:name": view class}`` of every staff page (not API, not admin) with POST."""
+    found = {}
+
+    def walk(patterns, namespace):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace == "admin" or str(entry.pattern).startswith("api/"):
+                    continue
+                walk(entry.url_patterns, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern):
+                view = getattr(entry.callback, "view_class", None)
+                if view and issubclass(view, StaffPage) and hasattr(view, "post"):
+                    found[f"{namespace}:{entry.name}" if namespace else entry.name] = view
+
+    walk(get_resolver().url_patterns, None)
+    return found
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- scenarios: (user, page, url, action, post of tab A or other write, post of tab B, state) ---
+
+def _person(name="Mak Icih") -> Person:
+    return PersonFactory(name=name, name_key=calculations.name_key(name))
+
+
+def _case(person, actor) -> Case:
+    return registry.case_open(actor=actor, person=person,
+                              category=Category.objects.get(slug="lanjut-usia-terlantar"),
+                              identified_on=datetime.date(2026, 11, 2), source="tksk")
+
+
+def case_transition(make_user):
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    person = _person()
+    case = _case(person, user)
+    a_url = reverse("pmks:case-transition", args=[person.pk, case.pk, "dirujuk"])
+    b_url = reverse("pmks:case-transition", args=[person.pk, case.pk, "ditutup"])
+    a, b = f"c{case.pk}-dirujuk", f"c{case.pk}-ditutup"
+    return {
+        "user": user, "page": reverse("pmks:person-detail", args=[person.pk]),
+        "a": (a_url, {f"{a}-status": "dirujuk", f"{a}-reason": "Dirujuk ke panti werdha"}),
+        "b": (b_url, {f"{b}-status": "ditutup", f"{b}-reason": "Pindah",
+                   f"{b}-close_reason": "pindah"}),
+        "state": lambda: (Case.objects.values_list("status", "close_reason").get(pk=case.pk),
+                       case.transitions.count())}
+
+
+def case_open(make_user):
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    person = _person()
+    url = reverse("pmks:case-open", args=[person.pk])
+    category = Category.objects.get(slug="lanjut-usia-terlantar")
+    return {
+        "user": user, "page": reverse("pmks:person-detail", args=[person.pk]),
+        # the other user changes the person (e.g. records the schooling) meanwhile
+        "a": lambda: registry.person_update(actor=user, person=Person.objects.get(pk=person.pk),
+                                         schooling="smp"),
+        "b": (url, {"category": category.pk, "identified_on": "2026-11-02", "source": "tksk"}),
+        "state": lambda: list(Case.objects.filter(person=person).values_list("id", flat=True))}
+
+
+def duplicate_decision(make_user):
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    a, b = _person("M. Rizky"), _person("Muhammad Rizky")
+    pair = DuplicateCandidate.objects.create(person_a=a, person_b=b, score=90, reasons=[])
+    url = reverse("pmks:duplicate-detail", args=[pair.pk])
+    return {
+        "user": user, "page": url, "a": (url, {"decision": "bukan"}), "b": (url, {"decision": "a"}),
+        "state": lambda: (DuplicateCandidate.objects.values_list("status", flat=True).get(
+            pk=pair.pk), sorted(Person.objects.filter(pk__in=[a.pk, b.pk]).values_list(
+                "pk", "merged_into_id")))}
+
+
+def run_action(make_user):
+    tksk()
+    run = payouts.run_compute(actor=make_user(roles.KEUANGAN), period=OCT)
+    user = make_user(roles.KEUANGAN)
+    verify = reverse("incentives:run-action", args=[run.pk, "verifikasi"])
+    cancel = reverse("incentives:run-action", args=[run.pk, "batalkan"])
+    from incentives.models import PayoutRun
+
+    return {
+        "user": user, "page": (verify, cancel), "a": (verify, {}),
+        # the second tab still shows the computed run and cancels it
+        "b": (cancel, {"reason": "Salah periode"}),
+        "state": lambda: PayoutRun.objects.values_list("status", "cancel_reason").get(pk=run.pk)}
+
+
+SCENARIOS = {
+    "pmks:case-transition": case_transition,
+    "pmks:case-open": case_open,
+    "pmks:duplicate-detail": duplicate_decision,
+    "incentives:run-action": run_action,
+}
+
+
+def test_every_staff_write_is_versioned_or_says_why_not():
+    views = staff_write_views()
+    assert views, "no staff write view found: the URLconf walk is broken"
+    unversioned = {name: view.__name__ for name, view in views.items()
+                   if not issubclass(view, IfMatchPage)
+                   and not getattr(view, "writes_without_version", "")}
+    assert not unversioned, (
+        f"staff pages that write without a version: {unversioned} — make them IfMatchPage "
+        "(dinsos.pages) or give writes_without_version a reason")
+    versioned = {name for name, view in views.items() if issubclass(view, IfMatchPage)}
+    assert versioned == set(SCENARIOS), (
+        f"add a two-tab scenario here for: {sorted(versioned - set(SCENARIOS))}")
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_the_second_tab_is_refused_and_nothing_changes(name, make_user):
+    s = SCENARIOS[name](make_user)
+    pages = s["page"] if isinstance(s["page"], tuple) else (s["page"],) * 2
+    tab_a, tab_b = client_for(s["user"]), client_for(s["user"])
+    b_url, b_post = s["b"]
+    b_version = version_in(tab_b.get(pages[1]).content.decode(),
+                           None if b_url == pages[1] else b_url)
+    if callable(s["a"]):
+        s["a"]()
+    else:
+        a_url, a_post = s["a"]
+        a_version = version_in(tab_a.get(pages[0]).content.decode(),
+                               None if a_url == pages[0] else a_url)
+        assert a_version == b_version  # both tabs opened the same version
+        written = tab_a.post(a_url, {**a_post, "if_match": a_version})
+        assert written.status_code == 302, written.content.decode()[:2000]
+    before = s["state"]()
+    refused = tab_b.post(b_url, {**b_post, "if_match": b_version})
+    assert refused.status_code == 409
+    assert str(STALE_MESSAGE) in unescape(refused.content.decode())
+    assert s["state"]() == before
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_a_post_without_a_version_is_refused(name, make_user):
+    s = SCENARIOS[name](make_user)
+    before = s["state"]()
+    b_url, b_post = s["b"]
+    refused = client_for(s["user"]).post(b_url, b_post)
+    assert refused.status_code == 409
+    assert str(STALE_MESSAGE) in unescape(refused.content.decode())
+    assert s["state"]() == before
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_the_current_version_writes(name, make_user):
+    s = SCENARIOS[name](make_user)
+    pages = s["page"] if isinstance(s["page"], tuple) else (s["page"],) * 2
+    b_url, b_post = s["b"]
+    client = client_for(s["user"])
+    version = version_in(client.get(pages[1]).content.decode(),
+                         None if b_url == pages[1] else b_url)
+    before = s["state"]()
+    assert client.post(b_url, {**b_post, "if_match": version}).status_code == 302
+    assert s["state"]() != before
