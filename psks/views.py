@@ -5,6 +5,7 @@ monthly activity reports. Thin: parse, one selector or service, render."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from dinsos.money import format_bulan
-from dinsos.pages import StaffPage, form_errors_from, notify_refusal
+from dinsos.pages import IfMatchPage, StaffPage, StaleVersion, form_errors_from, notify_refusal
 from dinsos.tabular import table_response
 from psks import selectors, services
 from psks.choices import ReportStatus
@@ -96,7 +97,7 @@ class ReportDetailView(StaffPage, TemplateView):
             return_form=return_form or (ReportReturnForm() if reviewable else None), **kwargs)
 
 
-class ReportReviewView(ReportDetailView):
+class ReportReviewView(IfMatchPage, ReportDetailView):
     """POST ``terima`` (accept) or ``kembalikan`` (return with a reason); back to the queue."""
 
     permission_required = ("psks.change_activityreport",)
@@ -109,7 +110,13 @@ class ReportReviewView(ReportDetailView):
         label = f"{report.worker.name} ({format_bulan(report.period)})"
         if action == "terima":
             try:
-                services.report_accept(actor=request.user, report=report)
+                with transaction.atomic():
+                    self.check_if_match(report)
+                    services.report_accept(actor=request.user, report=report)
+            except StaleVersion as exc:  # the page again, the message next to its forms
+                form = ReportReturnForm()
+                form_errors_from(form, exc)
+                return self.render_to_response(self.get_context_data(pk=pk, return_form=form))
             except (ValidationError, PermissionDenied) as exc:
                 notify_refusal(request, exc)
                 return redirect("psks:report-detail", pk=pk)
@@ -118,8 +125,10 @@ class ReportReviewView(ReportDetailView):
         form = ReportReturnForm(request.POST)
         if form.is_valid():
             try:
-                services.report_reject(actor=request.user, report=report,
-                                       reason=form.cleaned_data["reason"])
+                with transaction.atomic():
+                    self.check_if_match(report)
+                    services.report_reject(actor=request.user, report=report,
+                                           reason=form.cleaned_data["reason"])
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:

@@ -119,7 +119,26 @@ def run_action(make_user):
         "state": lambda: PayoutRun.objects.values_list("status", "cancel_reason").get(pk=run.pk)}
 
 
+def report_review(make_user):
+    from psks.models import ActivityReport
+    from tests.factories import ActivityReportFactory, WorkerFactory
+
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    report = ActivityReportFactory(worker=WorkerFactory(desa_id="36.01.01.2001"),
+                                   status="diajukan")
+    accept = reverse("psks:report-review", args=[report.pk, "terima"])
+    back = reverse("psks:report-review", args=[report.pk, "kembalikan"])
+    return {
+        "user": user, "page": reverse("psks:report-detail", args=[report.pk]),
+        "a": (accept, {}),
+        # the second tab still shows the submitted report and returns it
+        "b": (back, {"reason": "Foto kegiatan kurang"}),
+        "state": lambda: ActivityReport.objects.values_list(
+            "status", "rejection_reason").get(pk=report.pk)}
+
+
 SCENARIOS = {
+    "psks:report-review": report_review,
     "pmks:case-transition": case_transition,
     "pmks:case-open": case_open,
     "pmks:duplicate-detail": duplicate_decision,

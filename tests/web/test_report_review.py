@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from dinsos.versions import current_version
 from psks.models import ActivityReport
 from tests.factories import DESA_LEBAK, ActivityReportFactory, WorkerFactory
 
@@ -29,6 +30,11 @@ def submitted(desa=None, **kwargs) -> ActivityReport:
         submitted_at=datetime.datetime(2026, 11, 2, 7, 5, tzinfo=datetime.UTC), **kwargs)
 
 
+def version(report) -> dict:
+    """The hidden version the review forms carry (dinsos.pages.IfMatchPage)."""
+    return {"if_match": current_version(report)}
+
+
 def test_queue_lists_the_submitted_reports_of_the_users_area_only(pandeglang_operator):
     own = submitted()
     submitted(DESA_LEBAK)
@@ -45,7 +51,8 @@ def test_operator_accepts_a_report(pandeglang_operator):
     client = client_for(pandeglang_operator)
     detail = client.get(reverse("psks:report-detail", args=[report.pk]))
     assert detail.context["reviewable"]
-    response = client.post(reverse("psks:report-review", args=[report.pk, "terima"]))
+    response = client.post(reverse("psks:report-review", args=[report.pk, "terima"]),
+                           version(report))
     assert response.status_code == 302 and response.url == QUEUE
     report.refresh_from_db()
     assert (report.status, report.reviewed_by) == ("diterima", pandeglang_operator)
@@ -56,13 +63,13 @@ def test_returning_a_report_needs_a_reason_shown_next_to_the_field(pandeglang_op
     report = submitted()
     client = client_for(pandeglang_operator)
     url = reverse("psks:report-review", args=[report.pk, "kembalikan"])
-    response = client.post(url, {"reason": "  "})
+    response = client.post(url, {"reason": "  ", **version(report)})
     assert response.status_code == 400
     assert response.context["return_form"].errors["reason"] == ["Alasan pengembalian wajib diisi."]
     report.refresh_from_db()
     assert report.status == "diajukan"
 
-    client.post(url, {"reason": "Lampirkan daftar hadir rakor"})
+    client.post(url, {"reason": "Lampirkan daftar hadir rakor", **version(report)})
     report.refresh_from_db()
     assert (report.status, report.rejection_reason) == ("ditolak",
                                                         "Lampirkan daftar hadir rakor")
@@ -73,8 +80,9 @@ def test_returning_a_report_needs_a_reason_shown_next_to_the_field(pandeglang_op
 def test_an_already_reviewed_report_is_refused_in_indonesian(pandeglang_operator):
     report = submitted()
     client = client_for(pandeglang_operator)
-    client.post(reverse("psks:report-review", args=[report.pk, "terima"]))
-    again = client.post(reverse("psks:report-review", args=[report.pk, "terima"]), follow=True)
+    client.post(reverse("psks:report-review", args=[report.pk, "terima"]), version(report))
+    again = client.post(reverse("psks:report-review", args=[report.pk, "terima"]),
+                        version(report), follow=True)
     assert "tindakan ini tidak diizinkan" in again.content.decode()
     assert not again.context["reviewable"]
 
