@@ -1,16 +1,21 @@
+from auditlog.models import LogEntry
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from dinsos import importing, services
+from dinsos import selectors as kernel_selectors
 from dinsos.admin_base import DinsosModelAdmin, PolicyAdminMixin
 from dinsos.forms import ImportUploadForm
 from dinsos.models import ImportBatch, Office, User, Wilayah
+from dinsos.money import format_waktu
 from dinsos.tabular import table_response
 
 
@@ -172,3 +177,103 @@ class ImportBatchAdmin(DinsosModelAdmin):
             "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>{}",
             _("baris"), _("kolom"), _("alasan"), body, tail,
         )
+
+
+# --- the audit trail (django-auditlog's LogEntry), readable -----------------------------------
+
+class AuditActionFilter(admin.SimpleListFilter):
+    title = _("tindakan")
+    parameter_name = "tindakan"
+
+    def lookups(self, request, model_admin):
+        return [(str(k), v) for k, v in kernel_selectors.ACTION_LABELS.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class AuditModelFilter(admin.SimpleListFilter):
+    title = _("jenis data")
+    parameter_name = "jenis"
+
+    def lookups(self, request, model_admin):
+        types = ContentType.objects.filter(
+            pk__in=LogEntry.objects.values("content_type").distinct())
+        named = [(str(t.pk), capfirst(t.model_class()._meta.verbose_name)) for t in types
+                 if t.model_class() is not None]
+        return sorted(named, key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(content_type_id=self.value()) if self.value() else queryset
+
+
+admin.site.unregister(LogEntry)
+
+
+def _audit_columns(request):
+    """The columns of the audit-log list, bound to the viewer (related records are named only
+    when the viewer may see them); each entry is described once."""
+    described: dict = {}
+
+    def row(obj) -> dict:
+        if obj.pk not in described:
+            described[obj.pk] = kernel_selectors.describe_entries([obj], user=request.user)[0]
+        return described[obj.pk]
+
+    @admin.display(description=_("waktu"), ordering="timestamp")
+    def waktu(obj):
+        return format_waktu(obj.timestamp)
+
+    @admin.display(description=_("oleh"))
+    def oleh(obj):
+        shown = row(obj)
+        return f"{shown['actor']} ({shown['door']})" if shown["door"] else shown["actor"]
+
+    @admin.display(description=_("tindakan"), ordering="action")
+    def tindakan(obj):
+        return row(obj)["action"]
+
+    @admin.display(description=_("data"))
+    def data(obj):
+        what = row(obj)["what"]
+        try:
+            url = reverse(f"admin:{obj.content_type.app_label}_{obj.content_type.model}_auditlog",
+                          args=[obj.object_pk])
+        except NoReverseMatch:
+            return what
+        return format_html('<a href="{}">{}</a>', url, what)
+
+    @admin.display(description=_("perubahan (lama → baru)"))
+    def perubahan(obj):
+        items = [(c["field"], c["text"]) for c in row(obj)["changes"]]
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", items) or "—"
+
+    return [waktu, oleh, tindakan, data, perubahan]
+
+
+@admin.register(LogEntry)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Every entry of the audit trail in Indonesian, through the one formatter of the history
+    pages (``dinsos.selectors.describe_entries``): when, who (and through which door), what was
+    done to which record (linked to its history), each field by its label with old → new.
+    Identifiers are stored masked. Read-only, a list only."""
+
+    list_filter = [AuditActionFilter, AuditModelFilter]
+    list_display_links = None
+    date_hierarchy = "timestamp"
+    search_fields = ["object_repr", "actor__username", "actor__first_name"]
+    list_select_related = ["content_type", "actor"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_list_display(self, request):
+        return _audit_columns(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

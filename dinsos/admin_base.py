@@ -8,13 +8,21 @@ the record; reads of personal data (``log_access``) are written to the audit tra
 ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
+from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit
+from dinsos import selectors as kernel_selectors
 from dinsos.models import Wilayah
 from dinsos.pagination import BoundedPaginator
 from dinsos.scoping import (
@@ -275,11 +283,42 @@ class DinsosModelAdmin(PolicyAdminMixin, AuditlogHistoryAdminMixin, admin.ModelA
             found.update(queryset.filter(**{field: term}).values_list("pk", flat=True))
         return queryset.filter(pk__in=found), False
 
+    auditlog_history_per_page = 25
+
     def auditlog_history_view(self, request, object_id, extra_context=None):
-        """A missing or out-of-area id answers 404, like the change page's lookup."""
-        if self.get_object(request, unquote(object_id)) is None:
+        """The record's audit trail, readable (the person page's formatter,
+        ``dinsos.selectors.describe_entries``). A missing or out-of-area id answers 404, like
+        the change page's lookup. Django's own history page shows the same."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
             raise Http404(_("Data tidak ditemukan."))
-        return super().auditlog_history_view(request, object_id, extra_context)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        entries = (LogEntry.objects.get_for_object(obj)
+                   .select_related("actor", "content_type").order_by("-timestamp", "-id"))
+        page = self.get_paginator(request, entries, self.auditlog_history_per_page).get_page(
+            request.GET.get(PAGE_VAR, 1))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Riwayat: %s") % obj,
+            "subtitle": None,
+            "module_name": str(capfirst(self.model._meta.verbose_name_plural)),
+            "object": obj,
+            "opts": self.model._meta,
+            "page": page,
+            "rows": kernel_selectors.describe_entries(page.object_list, user=request.user),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/dinsos/riwayat.html", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self.auditlog_history_view(request, object_id, extra_context)
+
+    @admin.display(description=_("riwayat"))
+    def auditlog_link(self, obj):
+        opts = self.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_auditlog", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Lihat"))
 
 
 class ScopedModelAdmin(DinsosModelAdmin):

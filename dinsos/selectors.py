@@ -7,13 +7,14 @@ from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from dinsos.dashboard import Panel, Waiting
 from dinsos.models import ImportBatch
-from dinsos.money import format_tanggal
-from dinsos.scoping import ALL, user_area
+from dinsos.money import format_rupiah, format_tanggal, format_waktu
+from dinsos.scoping import ALL, restrict, user_area
 
 
 def user_profile(*, user) -> dict:
@@ -49,51 +50,125 @@ def dashboard(*, user):
 
 
 ACTION_LABELS = {0: _lazy("dibuat"), 1: _lazy("diubah"), 2: _lazy("dihapus"), 3: _lazy("dibuka")}
+DOOR_LABELS = {"admin": _lazy("admin"), "api": _lazy("API"), "web": _lazy("halaman staf"),
+               "system": _lazy("sistem"), "command": _lazy("perintah"),
+               "task": _lazy("tugas latar")}
+EMPTY = (None, "None", "", "[]", "{}")
 
 
-def _shown(field, value) -> str:
-    if value in (None, "None", ""):
+def _moment(value) -> str:
+    moment = datetime.datetime.fromisoformat(str(value))
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=datetime.UTC)  # auditlog keeps UTC without its offset
+    return format_waktu(moment)
+
+
+def _related(field, value, user, cache: dict) -> str:
+    """A foreign key by the related record's name — only when the viewer may see the record
+    (the access policy), else its number."""
+    model = field.related_model
+    key = (model, str(value))
+    if key not in cache:
+        found = restrict(model._default_manager.all(), user).filter(pk=value).first() \
+            if user is not None else None
+        cache[key] = str(found) if found is not None else f"#{value}"
+    return cache[key]
+
+
+def _shown(field, value, *, user=None, cache=None) -> str:
+    """One value of an audit entry as staff read it: labels for choices, the related record's
+    name, dates and moments the Indonesian way, amounts in rupiah, identifiers as stored
+    (masked when written: UU 27/2022)."""
+    if isinstance(value, (list, dict)) and field.get_internal_type() != "JSONField":
+        value = ", ".join(map(str, value.get("objects", []))) if isinstance(value, dict) \
+            else ", ".join(map(str, value))
+    if value in EMPTY or (isinstance(value, str) and value and set(value) == {"*"}):
         return "—"
-    choices = dict(field.choices or ()) if getattr(field, "choices", None) else None
-    if choices:
-        return str(choices.get(value, value))
-    if field.get_internal_type() == "DateField":
-        try:
+    kind = field.get_internal_type()
+    try:
+        if getattr(field, "choices", None):
+            return str(dict(field.flatchoices).get(value, value))
+        if field.many_to_one or field.one_to_one:
+            return _related(field, value, user, cache if cache is not None else {})
+        if kind == "DateField":
             return format_tanggal(datetime.date.fromisoformat(str(value)))
-        except ValueError:
-            return str(value)
-    if field.get_internal_type() == "BooleanField":
-        return _("ya") if str(value) == "True" else _("tidak")
+        if kind == "DateTimeField":
+            return _moment(value)
+        if kind == "BooleanField":
+            return _("ya") if str(value) == "True" else _("tidak")
+        if kind == "DecimalField" and field.name.endswith("amount"):
+            return format_rupiah(str(value))
+    except (ValueError, TypeError, ArithmeticError):
+        return str(value)
     return str(value)
 
 
-def history(*, obj, limit: int = 100) -> list[dict]:
-    """The audit trail of one record, readable: who, when, what was done, and for a change
-    each field by its Indonesian label with old → new (choices by label, dates the Indonesian
-    way). The caller has already fetched ``obj`` through a scoped selector."""
-    model = type(obj)
-    entries = (LogEntry.objects.get_for_object(obj).select_related("actor")
-               .order_by("-timestamp", "-id")[:limit])
+def _door(entry) -> str:
+    data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+    source = str(data.get("source", ""))
+    kind, _sep, name = source.partition(":")
+    label = DOOR_LABELS.get(kind)
+    if label is None:
+        return source
+    return f"{label} {name}".strip()
+
+
+def _hidden(field) -> bool:
+    """Bookkeeping a reader of the history does not need: the id, timestamps the database
+    keeps, derived keys, reverse relations."""
+    return (not field.concrete or field.primary_key or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False) or field.name.endswith("_key"))
+
+
+def describe_entries(entries, *, user=None) -> list[dict]:
+    """Audit entries, readable — the one formatter of the person page's "Riwayat", the admin's
+    history and audit-log pages and the audit-log list: who, when, what was done, through which
+    door, and each field by its Indonesian label with old → new (choices by label, related
+    records by name when the viewer may see them, dates the Indonesian way)."""
+    cache: dict = {}
     rows = []
     for entry in entries:
+        model = entry.content_type.model_class() if entry.content_type_id else None
         changes = []
-        for name, values in (entry.changes_dict or {}).items():
+        raw = (entry.changes_dict or {}) if entry.action in (0, 1) else {}
+        for name, values in raw.items():
             try:
                 field = model._meta.get_field(name)
-            except FieldDoesNotExist:
+            except (FieldDoesNotExist, AttributeError):
                 continue
-            if not field.concrete:
+            if _hidden(field):
                 continue
+            values = values if isinstance(values, (list, tuple)) else [None, values]
             old, new = (list(values) + [None, None])[:2]
-            changes.append({"field": str(field.verbose_name), "old": _shown(field, old),
-                            "new": _shown(field, new)})
+            old_shown = _shown(field, old, user=user, cache=cache)
+            new_shown = _shown(field, new, user=user, cache=cache)
+            if entry.action == 0 and new_shown == "—":
+                continue  # a creation lists the values given, not the empty ones
+            if field.get_internal_type() == "JSONField":
+                text = _("diperbarui")  # derived details (summaries): see the record itself
+            elif entry.action == 0:
+                text = new_shown
+            else:
+                text = f"{old_shown} → {new_shown}"
+            changes.append({"field": capfirst(str(field.verbose_name)), "old": old_shown,
+                            "new": new_shown, "text": text})
         rows.append({
             "when": entry.timestamp,
             "actor": (entry.actor.get_full_name() or entry.actor.username) if entry.actor
             else _("sistem"),
             "action": ACTION_LABELS.get(entry.action, str(entry.action)),
-            "door": (entry.additional_data or {}).get("source", "")
-            if isinstance(entry.additional_data, dict) else "",
-            "changes": changes if entry.action == 1 else [],
+            "created": entry.action == 0,
+            "door": _door(entry),
+            "what": f"{capfirst(model._meta.verbose_name)}: {entry.object_repr}" if model
+            else entry.object_repr,
+            "changes": changes,
         })
     return rows
+
+
+def history(*, obj, user=None, limit: int = 100) -> list[dict]:
+    """The audit trail of one record, readable (``describe_entries``). The caller has already
+    fetched ``obj`` through a scoped selector."""
+    entries = (LogEntry.objects.get_for_object(obj).select_related("actor", "content_type")
+               .order_by("-timestamp", "-id")[:limit])
+    return describe_entries(entries, user=user)

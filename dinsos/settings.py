@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "auditlog",
+    "dinsos.apps.AuditlogConfig",  # django-auditlog, named in Indonesian
     "axes",
     "csp",
     "django_htmx",

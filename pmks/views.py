@@ -72,7 +72,7 @@ class PersonDetailView(StaffPage, TemplateView):
         return super().get_context_data(
             person=person, members=file["members"], cases=cases,
             sections=dashboard.person_sections(user=user, person=person),
-            history=kernel_selectors.history(obj=person),
+            history=kernel_selectors.history(obj=person, user=user),
             open_form=open_form or (CaseOpenForm() if user.has_perm("pmks.add_case") else None),
             **kwargs)
 

@@ -139,7 +139,7 @@ def test_person_page_history_is_readable_indonesian(pandeglang_operator):
     registry.person_update(actor=pandeglang_operator, person=person, schooling="smp")
     html = client_for(pandeglang_operator).get(
         reverse("pmks:person-detail", args=[person.pk])).content.decode()
-    assert "pendidikan: SD/sederajat → SMP/sederajat" in html.replace("&gt;", ">")
+    assert "Pendidikan: SD/sederajat → SMP/sederajat" in html.replace("&gt;", ">")
     assert "Belum ada riwayat" not in html
 
 
