@@ -98,7 +98,8 @@ class ImportBatchAdmin(DinsosModelAdmin):
                     "created_by"]
     list_filter = ["kind", "status", "dry_run"]
     form = ImportUploadForm
-    readonly_fields = ["kind", "filename", "dry_run", "status", "message", "totals",
+    readonly_fields = ["kind", "filename", "dry_run", "status", "rows_done", "rows_total",
+                       "message", "totals",
                        "error_table", "downloads", "area", "created_by", "created_at"]
 
     def get_queryset(self, request):

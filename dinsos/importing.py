@@ -14,23 +14,34 @@ a date or a sex label is read the same way whatever is imported.
 
 import calendar
 import datetime
+import functools
 import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils.translation import gettext as _
 
 from dinsos.audit import audit_context
 from dinsos.choices import Sex
 from dinsos.models import ImportBatch
 from dinsos.scoping import ALL, PROVINCE_CODE, user_area
-from dinsos.tabular import Limits, TableError, TableRow, check_upload, header_key, read_table
+from dinsos.tabular import (
+    Limits,
+    TableError,
+    TableRow,
+    check_upload,
+    count_rows,
+    header_key,
+    read_table,
+)
 from dinsos.validators import parse_nik, validate_nik_matches
 
 ERROR_COLUMN = "kesalahan"
@@ -167,14 +178,63 @@ def _store(*, actor, kind: str, upload, dry_run: bool, queue: bool) -> ImportBat
     return batch
 
 
+_progress: ContextVar[Callable[[int], None] | None] = ContextVar("dinsos_import_progress",
+                                                                 default=None)
+
+
+def report_progress(done: int) -> None:
+    """An importer says how many rows of its file it has finished (once per chunk, never per
+    row); the running batch shows it as "x dari y baris"."""
+    write = _progress.get()
+    if write is not None:
+        write(done)
+
+
+@contextmanager
+def _progress_of(batch: ImportBatch):
+    """Write a batch's ``rows_done`` while its import runs. The import holds one transaction
+    until it ends, so on PostgreSQL the count goes through a second connection of its own
+    (autocommit: the status page sees it at once). SQLite serialises writers, so there it is
+    written in the import's own transaction (seen when it commits)."""
+    side = connections.create_connection(DEFAULT_DB_ALIAS) if (
+        connection.vendor == "postgresql") else None
+
+    def write(done: int) -> None:
+        if side is None:
+            ImportBatch.objects.filter(pk=batch.pk).update(rows_done=done)
+            return
+        with side.cursor() as cursor:
+            cursor.execute("UPDATE dinsos_importbatch SET rows_done = %s WHERE id = %s",
+                           [done, batch.pk])
+
+    token = _progress.set(write)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+        if side is not None:
+            side.close()
+
+
+def _count_rows(batch: ImportBatch) -> int | None:
+    try:
+        with batch.file.open("rb"):
+            return count_rows(batch.file.file, batch.filename)
+    except Exception:  # noqa: BLE001 - only an estimate for the progress; the import says more
+        return None
+
+
 def import_run(batch: ImportBatch) -> ImportBatch:
     """Run a stored batch (from the task or a command); safe to call again after a crash. The
-    importer runs in one transaction: a batch that fails leaves nothing behind."""
+    importer runs in one transaction: a batch that fails leaves nothing behind. While it runs
+    the batch shows its progress (``rows_done`` of ``rows_total``)."""
     importer = IMPORTERS[batch.kind]
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    batch.rows_total, batch.rows_done = _count_rows(batch), 0
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, rows_total=batch.rows_total, rows_done=0)
     try:
         with (audit_context(actor=batch.created_by, import_batch=batch.pk),
-              batch.file.open("rb"), transaction.atomic()):
+              _progress_of(batch), batch.file.open("rb"), transaction.atomic()):
             report = importer.run(actor=batch.created_by, fileobj=batch.file.file,
                                   filename=batch.filename, dry_run=batch.dry_run)
     except TableError as exc:
@@ -191,7 +251,9 @@ def import_run(batch: ImportBatch) -> ImportBatch:
         batch.status = ImportBatch.Status.CHECKED if batch.dry_run else ImportBatch.Status.IMPORTED
         batch.totals, batch.errors = report.totals(), report.errors
         batch.message = report.message()
-    batch.save(update_fields=["status", "message", "totals", "errors"])
+        batch.rows_total = batch.rows_done = report.rows
+    batch.save(update_fields=["status", "message", "totals", "errors", "rows_done",
+                              "rows_total"])
     return batch
 
 
@@ -310,6 +372,7 @@ def _make_date(text: str, year: int, month: int, day: int) -> datetime.date:
     return datetime.date(year, month, day)
 
 
+@functools.lru_cache(maxsize=65536)  # a file repeats its dates; the answer is pure
 def _date_from_text(text: str, *, birth: bool, today: datetime.date) -> datetime.date:
     lowered = text.strip().lower()
     if match := _ISO.fullmatch(lowered):
@@ -367,6 +430,7 @@ def parse_label(text: str, table: dict[str, str], choices: list[str]) -> str:
 _SEX_TABLE = {label: value for value, labels in SEX_LABELS.items() for label in labels}
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_sex(text: str) -> str:
     return parse_label(text, _SEX_TABLE, Sex.values)
 

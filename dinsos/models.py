@@ -184,6 +184,10 @@ class ImportBatch(models.Model):
     totals = models.JSONField(_("jumlah"), default=dict)
     errors = models.JSONField(_("kesalahan"), default=list)
     message = models.TextField(_("pesan"), blank=True)
+    rows_total = models.PositiveIntegerField(
+        _("jumlah baris"), null=True, blank=True,
+        help_text=_("Perkiraan jumlah baris data berkas, dihitung sebelum impor berjalan."))
+    rows_done = models.PositiveIntegerField(_("baris selesai"), default=0)
     area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("wilayah kerja"))
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",

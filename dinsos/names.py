@@ -6,6 +6,7 @@ ch/kh→h; inside each word); doubled letters. The PMKS duplicate finder, the PM
 PSKS worker import ask the same functions whether two names can be one person's.
 """
 
+import functools
 import re
 import unicodedata
 from difflib import SequenceMatcher
@@ -56,6 +57,7 @@ def _fold(token: str) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=65536)  # pure; an import meets the same names again and again
 def name_key(name: str) -> str:
     """One key for the variants of a name (spaces removed, so "Nur Aini" = "Nuraini")."""
     return _DOUBLED.sub(r"\1", "".join(_fold(t) for t in name_tokens(name)))

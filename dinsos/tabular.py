@@ -82,6 +82,11 @@ def _cell_text(value) -> str:
     return _unguard(str(value).strip())
 
 
+def _csv_text(value: str) -> str:
+    text = value.strip()
+    return _unguard(text) if text[:1] == "'" else text
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
@@ -182,6 +187,33 @@ def check_upload(fileobj, filename: str, *, size: int, limits: Limits) -> str:
         if lines > limits.max_rows + HEADER_SCAN_ROWS:
             raise _too_big(_("jumlah baris"), f"{limits.max_rows:,}".replace(",", "."))
     return fmt
+
+
+def count_rows(fileobj, filename: str) -> int:
+    """About how many data rows a file holds (lines or sheet rows, less one header), counted
+    in one streamed pass before an import runs, for its progress ("x dari y baris")."""
+    rows = 0
+    if table_format(filename) == "xlsx":
+        with zipfile.ZipFile(fileobj) as archive:
+            for entry in archive.infolist():
+                if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(
+                        ".xml"):
+                    tail = b""
+                    with archive.open(entry) as stream:
+                        for chunk in iter(lambda s=stream: s.read(1024 * 1024), b""):
+                            data = tail + chunk
+                            cut = max(0, len(data) - 16)
+                            rows += len(_ROW_TAG.findall(data, 0, cut))
+                            tail = data[cut:]
+                    rows += len(_ROW_TAG.findall(tail))
+    else:
+        last = b""
+        for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+            rows += chunk.count(b"\n")
+            last = chunk
+        rows += bool(last) and not last.endswith(b"\n")
+    fileobj.seek(0)
+    return max(rows - 1, 0)
 
 
 def _xlsx_kind(fileobj) -> None:
@@ -353,25 +385,34 @@ class Table:
         for i, name in enumerate(self.header):
             if name:
                 positions.setdefault(name, i)
+        named = [(name, i) for name, i in positions.items()]
+        width = len(self.header)
+        unnamed = [i for i, name in enumerate(self.header) if not name]
+        text_only = self._workbook is None  # CSV: every cell is already text
         try:
             for number, cells in enumerate(self._rows, start=self.header_row + 1):
-                cells = list(cells)
-                if not _filled(cells):
+                if text_only:  # the same texts as _cell_text gives, without its type checks
+                    texts = [_csv_text(c) for c in cells]
+                    numbers = {}
+                else:
+                    cells = list(cells)
+                    texts = [_cell_text(c) for c in cells]
+                    numbers = {name: cells[i] for name, i in named
+                               if i < len(cells) and _is_number(cells[i])}
+                if not any(texts):
                     continue
-                values = {name: _cell_text(cells[i]) if i < len(cells) else ""
-                          for name, i in positions.items()}
-                numbers = {name: cells[i] for name, i in positions.items()
-                           if i < len(cells) and _is_number(cells[i])}
+                count = len(texts)
+                values = {name: texts[i] if i < count else "" for name, i in named}
                 problems = [
                     (_("kolom %(letter)s") % {"letter": _column_letter(i)},
                      _("sel berisi '%(v)s' tetapi kolomnya tidak berjudul (judul sel digabung "
                        "dengan kolom sebelahnya?); beri kolom ini judulnya sendiri")
-                     % {"v": _cell_text(cell)})
-                    for i, cell in enumerate(cells)
-                    if _cell_text(cell) and (i >= len(self.header) or not self.header[i])
+                     % {"v": texts[i]})
+                    for i in [*(i for i in unnamed if i < count), *range(width, count)]
+                    if texts[i]
                 ]
-                yield TableRow(number=number, values=values, cells=cells, numbers=numbers,
-                               problems=problems)
+                yield TableRow(number=number, values=values, cells=list(cells),
+                               numbers=numbers, problems=problems)
         except UnicodeDecodeError as exc:  # the whole file was checked; only a changed file
             raise TableError(_("Berkas CSV tidak dapat dibaca (pengodean karakter).")) from exc
         finally:

@@ -26,6 +26,7 @@ from dinsos.importing import (
     parse_date,
     parse_sex,
     register_importer,
+    report_progress,
 )
 from dinsos.models import Office
 from dinsos.scoping import ALL, PROVINCE_CODE, ensure_in_area, in_area, user_area
@@ -250,6 +251,8 @@ def workers_import(*, actor, fileobj, filename: str, dry_run: bool) -> ImportRep
     with transaction.atomic():  # all or nothing (import_run holds the same transaction)
         for row in table:
             report.rows += 1
+            if report.rows % 500 == 0:
+                report_progress(report.rows)
             work = _Row(row, actor=actor, offices=offices)
             try:
                 with transaction.atomic():

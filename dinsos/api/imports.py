@@ -22,7 +22,7 @@ class ImportBatchSerializer(ModelSerializer):
     class Meta:
         model = ImportBatch
         fields = ["id", "kind", "filename", "dry_run", "status", "message", "totals", "errors",
-                  "area", "created_by", "created_at"]
+                  "rows_done", "rows_total", "area", "created_by", "created_at"]
         read_only_fields = fields
 
 

@@ -1,0 +1,127 @@
+"""Live progress of an import (issue #12 point 3): the batch records rows done of rows total
+once per chunk while the task runs, and the /impor/ status partial shows "x dari y baris"."""
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from dinsos import importing
+from dinsos.models import ImportBatch
+from dinsos.tabular import count_rows
+from pmks import importing as pmks_importing
+from tests.pmks.test_import import HEADER, row
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+KK = "36010112041600{:02d}"
+
+
+def _rows(n: int) -> str:
+    lines = [",".join(HEADER)]
+    for i in range(n):  # n households of one head each; no NIK (none to build)
+        values = row(no_kk=KK.format(i + 1), nik="", nama=f"Warga {i}")
+        lines.append(",".join(values[c] for c in HEADER))
+    return "\n".join(lines) + "\n"
+
+
+def _batch(user, content: str, **fields) -> ImportBatch:
+    batch = ImportBatch(kind="pmks_keluarga", filename="keluarga.csv", sha256="0" * 64,
+                        dry_run=False, area_id="36", created_by=user, **fields)
+    batch.file.save("keluarga.csv", ContentFile(content.encode()), save=False)
+    batch.save()
+    return batch
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_count_rows_of_csv_and_xlsx(tmp_path):
+    import io
+
+    import openpyxl
+
+    assert count_rows(io.BytesIO(_rows(7).encode()), "a.csv") == 7
+    assert count_rows(io.BytesIO(_rows(7).encode().rstrip(b"\n")), "a.csv") == 7
+    workbook = openpyxl.Workbook()
+    for i in range(5):
+        workbook.active.append([f"r{i}"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert count_rows(buffer, "a.xlsx") == 4  # less the header row
+
+
+@pytest.mark.django_db
+def test_import_records_rows_done_per_chunk(province_operator, monkeypatch):
+    batch = _batch(province_operator, _rows(5))
+    monkeypatch.setattr(pmks_importing, "CHUNK_SIZE", 2)
+    seen = []
+    original = importing._progress_of
+
+    def spy(batch):
+        manager = original(batch)
+
+        class Spy:
+            def __enter__(self):
+                manager.__enter__()
+                write = importing._progress.get()
+                importing._progress.set(lambda done: (seen.append(done), write(done)))
+
+            def __exit__(self, *exc):
+                return manager.__exit__(*exc)
+
+        return Spy()
+
+    monkeypatch.setattr(importing, "_progress_of", spy)
+    importing.import_run(batch)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.message
+    assert seen == [2, 4, 5]  # once per chunk, not per row
+    assert (batch.rows_done, batch.rows_total) == (5, 5)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (the import holds one "
+                    "transaction; the count is written through a second connection)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_progress_is_visible_outside_the_running_import(province_operator, monkeypatch):
+    batch = _batch(province_operator, _rows(5))
+    monkeypatch.setattr(pmks_importing, "CHUNK_SIZE", 2)
+    outside = []
+    report = pmks_importing.report_progress
+
+    def look(done):
+        report(done)
+        other = connections.create_connection("default")
+        try:  # what a status page (another connection) reads now, mid-transaction
+            with other.cursor() as cursor:
+                cursor.execute("SELECT rows_done, rows_total, status FROM dinsos_importbatch "
+                               "WHERE id = %s", [batch.pk])
+                outside.append(cursor.fetchone())
+        finally:
+            other.close()
+
+    monkeypatch.setattr(pmks_importing, "report_progress", look)
+    importing.import_run(batch)
+    assert outside == [(2, 5, "berjalan"), (4, 5, "berjalan"), (5, 5, "berjalan")]
+
+
+@pytest.mark.django_db
+def test_status_partial_shows_rows_done_of_total(province_operator):
+    batch = _batch(province_operator, _rows(1), status=ImportBatch.Status.RUNNING,
+                   rows_total=12500, rows_done=5000)
+    client = Client()
+    client.force_login(province_operator)
+    html = client.get(reverse("import-detail", args=[batch.pk]),
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert "5.000 dari 12.500 baris" in html
+    assert 'value="5000"' in html and 'max="12500"' in html
+    assert 'hx-trigger="every 1s"' in html  # still polling
+    batch.status, batch.rows_done = ImportBatch.Status.IMPORTED, 12500
+    batch.totals = {"rows": 12500, "accepted": 12500, "rejected": 0}
+    batch.save()
+    html = client.get(reverse("import-detail", args=[batch.pk]),
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert "dari 12.500 baris" not in html and "hx-trigger" not in html
