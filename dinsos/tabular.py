@@ -385,7 +385,7 @@ class Table:
         for i, name in enumerate(self.header):
             if name:
                 positions.setdefault(name, i)
-        named = [(name, i) for name, i in positions.items()]
+        named = list(positions.items())
         width = len(self.header)
         unnamed = [i for i, name in enumerate(self.header) if not name]
         text_only = self._workbook is None  # CSV: every cell is already text

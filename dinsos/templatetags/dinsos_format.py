@@ -1,6 +1,7 @@
 """The staff pages' formatting, one filter set over ``dinsos.money`` and the access policy:
 ``{{ amount|rupiah }}`` → Rp1.500.000, ``{{ day|tanggal }}`` → 30 November 2026,
-``{{ n|angka }}`` → 12.345, ``{{ moment|waktu }}`` → 30 November 2026 14.05 WIB, ``{{ period|bulan }}`` → November 2026,
+``{{ n|angka }}`` → 12.345, ``{{ moment|waktu }}`` → 30 November 2026 14.05 WIB,
+``{{ period|bulan }}`` → November 2026,
 ``{{ person.nik|identitas:"pmks.change_person" }}`` → whole or masked for the viewer."""
 
 import datetime
