@@ -14,8 +14,8 @@ Policy (documented once, here):
   amount; the part amounts are split so that they add up to the line).
 - Whoever was active for part of a paying window (a leaver in January, a quarter paid in
   March) is paid for those days in the run of the paying month, for every schedule.
-- A period is a calendar month written ``YYYY-MM``; months after the current one are never
-  computed.
+- A period is a calendar month (written ``YYYY-MM``, read by ``dinsos.periods.parse_month``);
+  months after the current one are never computed.
 - A correction never takes a line below zero: a negative adjustment is at most what the
   corrected line and its earlier corrections still leave.
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
@@ -25,12 +25,9 @@ Policy (documented once, here):
 
 import calendar
 import datetime
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-from django.utils.translation import gettext as _
 
 from dinsos.money import round_rupiah, split_rupiah, to_decimal
 
@@ -216,21 +213,6 @@ def compute_line(terms: RateTerms | Sequence[RateTerms], *, year: int, month: in
 
 
 # --- periods, corrections and balances ---------------------------------------------------------
-
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
-
-
-def parse_period(value) -> datetime.date:
-    """``YYYY-MM`` (or the first day ``YYYY-MM-01``) → the first day of the month. ValueError
-    with an Indonesian message otherwise (2026-13, 2026-1, abc, 2026-00)."""
-    if isinstance(value, datetime.date):
-        return value.replace(day=1)
-    match = _PERIOD.match(str(value).strip())
-    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1900:
-        raise ValueError(_("Periode harus YYYY-MM dengan bulan 01–12, "
-                           "mis. 2026-11; diterima: %(v)s.") % {"v": str(value)[:20]})
-    return datetime.date(int(match[1]), int(match[2]), 1)
-
 
 def is_future_period(period: datetime.date, today: datetime.date) -> bool:
     """A month after the current one is not computed (nobody has worked it yet)."""

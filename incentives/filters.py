@@ -3,7 +3,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from dinsos.filters import FilterSet, WilayahCodeFilter
-from incentives import calculations
+from dinsos.periods import parse_month
 from incentives.choices import RunStatus
 from incentives.models import PayoutLine, PayoutRun
 
@@ -16,7 +16,7 @@ class PeriodFormField(forms.CharField):
         if not value:
             return None
         try:
-            return calculations.parse_period(value)
+            return parse_month(value)
         except ValueError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.models import Wilayah
+from dinsos.periods import YEAR_MAX, YEAR_MIN, parse_month
 from dinsos.scoping import mask_for
 
 
@@ -62,8 +63,6 @@ def area_codes(kode: str | None) -> dict:
 # --- years, months and query parameters -------------------------------------------------------
 # ASCII digits only: int() and str.isdigit() also take "²", "٢٠٢٦" or full-width digits.
 _YEAR = re.compile(r"[0-9]{4}")
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
 class YearField(serializers.Field):
@@ -85,20 +84,15 @@ class YearField(serializers.Field):
 
 class MonthField(serializers.Field):
     """A month as ``YYYY-MM`` (a date ``YYYY-MM-01`` is accepted too); the value is the first
-    day of the month."""
+    day of the month. Read by the kernel's one month parser, ``dinsos.periods.parse_month``."""
 
-    default_error_messages = {
-        "invalid": _("Bulan harus YYYY-MM dengan tahun {min}–{max}, mis. 2026-11."),
-    }
+    label_text = _("Bulan")
 
     def to_internal_value(self, data) -> datetime.date:
-        text = str(data).strip()
-        if len(text) == 10 and text.endswith("-01"):
-            text = text[:7]
-        match = _MONTH.fullmatch(text)
-        if not match or not YEAR_MIN <= int(match[1]) <= YEAR_MAX or not 1 <= int(match[2]) <= 12:
-            self.fail("invalid", min=YEAR_MIN, max=YEAR_MAX)
-        return datetime.date(int(match[1]), int(match[2]), 1)
+        try:
+            return parse_month(data, label=str(self.label_text))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from exc
 
     def to_representation(self, value):
         return f"{value:%Y-%m}"

@@ -2,11 +2,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dinsos.api.fields import YearField
+from dinsos.api.fields import MonthField, YearField
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
 from dinsos.validators import validate_whole_rupiah
-from incentives import calculations
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
 
 
@@ -30,17 +29,11 @@ class RupiahField(serializers.DecimalField):
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
-class PeriodField(serializers.Field):
-    """A month as ``YYYY-MM`` (``YYYY-MM-01`` accepted) → the first day of the month."""
+class PeriodField(MonthField):
+    """A payout period as ``YYYY-MM`` (``YYYY-MM-01`` accepted) → the first day of the month;
+    the kernel's month parser with the word "Periode" in its message."""
 
-    def to_internal_value(self, data):
-        try:
-            return calculations.parse_period(data)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc), code="invalid") from exc
-
-    def to_representation(self, value):
-        return f"{value:%Y-%m}"
+    label_text = _("Periode")
 
 
 class RateSerializer(ModelSerializer):

@@ -4,7 +4,8 @@ from django.core.management.base import CommandError
 
 from dinsos.audit import AuditedCommand
 from dinsos.money import format_rupiah
-from incentives import calculations, services
+from dinsos.periods import parse_month
+from incentives import services
 
 
 class Command(AuditedCommand):
@@ -16,7 +17,7 @@ class Command(AuditedCommand):
 
     def handle(self, *args, period, user, **options):
         try:
-            first = calculations.parse_period(period)
+            first = parse_month(period)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         actor = None
