@@ -10,8 +10,13 @@ Policy (documented once, here):
   days the worker was active in the window it pays for (the month, the quarter or the year).
 - A rate that changes inside a window applies to its own days: every rate in force during the
   window contributes ``its part × its active days / days in window``; the parts are summed
-  exactly and rounded once, and the line's explanation lists each part (rate, dates, days,
-  amount; the part amounts are split so that they add up to the line).
+  exactly (``Σ part × days``, an integer, divided once by the days of the window) and rounded
+  once, and the line's explanation lists each part (rate, dates, days, amount; the part
+  amounts are split in proportion to ``part × days`` so that they add up to the line).
+- The same rules run set-based on PostgreSQL (``incentives.payout_sql``): the plan of each
+  component (window, rate parts, bases) comes from :func:`plan_component`, and the SQL only
+  counts days, multiplies, divides once and rounds half-up in integers; a test compares the
+  two line by line.
 - Whoever was active for part of a paying window (a leaver in January, a quarter paid in
   March) is paid for those days in the run of the paying month, for every schedule.
 - A period is a calendar month (written ``YYYY-MM``, read by ``dinsos.periods.parse_month``);
@@ -153,16 +158,45 @@ SCHEDULE_RULES = {
 MONTHLY_RULE = "bulanan: tarif × hari aktif / hari dalam bulan"
 
 
-def compute_line(terms: RateTerms | Sequence[RateTerms], *, year: int, month: int,
-                 periods: Iterable[Period], has_npwp: bool) -> LineCalc | None:
-    """What one worker earns for one role × component in one month; None when nothing is due.
+def tax_rule_text(withhold_tax: bool, has_npwp: bool) -> str:
+    """How a line's PPh 21 was found, as its explanation says it."""
+    if not withhold_tax:
+        return "tidak dipotong"
+    return (f"PPh 21 bukan pegawai: {PPH21_NON_EMPLOYEE.rate:%} × "
+            f"{PPH21_NON_EMPLOYEE.base_share:%} bruto"
+            + ("" if has_npwp else " × 120% (tanpa NPWP)"))
 
-    ``terms`` is the rate, or every rate of the component in force at some time of the window
-    (in any order); the latest one decides the unit, the schedule and the tax. Each rate is paid
-    for the active days of the window it was in force."""
+
+@dataclass(frozen=True)
+class PlanPart:
+    """One rate's share of a paying window: the days from ``first`` to ``last`` (inclusive) are
+    paid at ``base`` (whole rupiah for the whole window) — for the days the worker was active."""
+
+    rate: RateTerms
+    first: datetime.date
+    last: datetime.date
+    base: Decimal
+
+
+@dataclass(frozen=True)
+class ComponentPlan:
+    """What a component pays in a month before anybody's days are known: the window, the rule,
+    the governing rate and every rate's part of the window (oldest first)."""
+
+    governing: RateTerms
+    window: Window
+    rule: str
+    base_amount: Decimal
+    parts: tuple[PlanPart, ...]
+
+
+def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: int
+                   ) -> ComponentPlan | None:
+    """The window and the rate parts of one role × component in one month; None when nothing
+    is due this month (a quarterly part outside the quarter's last month, a yearly part outside
+    its month). ``terms`` as for :func:`compute_line`."""
     rates = [terms] if isinstance(terms, RateTerms) else sorted(
         terms, key=lambda r: r.valid_from or datetime.date.min)
-    periods = list(periods)
     governing = rates[-1]
     if governing.unit == "per_bulan":
         window = month_window(year, month)
@@ -183,33 +217,58 @@ def compute_line(terms: RateTerms | Sequence[RateTerms], *, year: int, month: in
     for rate in rates:
         first = max(window.first, rate.valid_from or window.first)
         last = min(window.last, rate.valid_to or window.last)
-        days = days_active(Window(first, last), periods) if first <= last else 0
-        if days:
-            parts.append((rate, first, last, days, base_of(rate)))
-    days = sum(part[3] for part in parts)
+        if first <= last:
+            parts.append(PlanPart(rate, first, last, base_of(rate)))
+    return ComponentPlan(governing, window, rule, base_of(governing), tuple(parts))
+
+
+def line_of_plan(plan: ComponentPlan, part_days: Sequence[int], *,
+                 periods: Sequence[Period], has_npwp: bool) -> LineCalc | None:
+    """The line of a plan given the worker's active days in each part (in the plan's order);
+    None when no day of the window was active.
+
+    The amount is exact: ``Σ base × days`` (whole rupiah × days, an integer) divided once by
+    the days of the window and rounded once (half-up); the parts of the explanation split that
+    amount in proportion to ``base × days`` (rounded down, the remainder to the last)."""
+    paid = [(part, days) for part, days in zip(plan.parts, part_days, strict=True) if days]
+    days = sum(d for _p, d in paid)
     if days == 0:
         return None
-    exact = [base * part_days / window.days for _r, _f, _l, part_days, base in parts]
-    gross = round_rupiah(sum(exact, Decimal(0)))
-    part_amounts = (split_rupiah(gross, exact) if any(exact)
-                    else [Decimal(0)] * len(parts))
+    weights = [part.base * part_days for part, part_days in paid]
+    gross = round_rupiah(sum(weights, Decimal(0)) / plan.window.days)
+    part_amounts = (split_rupiah(gross, weights) if any(weights)
+                    else [Decimal(0)] * len(paid))
+    governing = plan.governing
     tax = pph21(gross, has_npwp=has_npwp) if governing.withhold_tax else Decimal(0)
+    window = plan.window
     return LineCalc(
         gross=gross, tax=tax, net=gross - tax, days_active=days, days_in_window=window.days,
-        base_amount=base_of(governing), schedule_rule=rule,
+        base_amount=plan.base_amount, schedule_rule=plan.rule,
         explanation={
             "window": [window.first.isoformat(), window.last.isoformat()],
             "periods": [[s.isoformat(), e.isoformat() if e else None] for s, e in periods],
-            "parts": [{"rate": rate.label, "from": first.isoformat(), "to": last.isoformat(),
-                       "days": part_days, "base": str(base), "amount": str(amount)}
-                      for (rate, first, last, part_days, base), amount
-                      in zip(parts, part_amounts, strict=True)],
-            "tax_rule": (f"PPh 21 bukan pegawai: {PPH21_NON_EMPLOYEE.rate:%} × "
-                         f"{PPH21_NON_EMPLOYEE.base_share:%} bruto"
-                         + ("" if has_npwp else " × 120% (tanpa NPWP)"))
-            if governing.withhold_tax else "tidak dipotong",
+            "parts": [{"rate": part.rate.label, "from": part.first.isoformat(),
+                       "to": part.last.isoformat(), "days": part_days, "base": str(part.base),
+                       "amount": str(amount)}
+                      for (part, part_days), amount in zip(paid, part_amounts, strict=True)],
+            "tax_rule": tax_rule_text(governing.withhold_tax, has_npwp),
         },
     )
+
+
+def compute_line(terms: RateTerms | Sequence[RateTerms], *, year: int, month: int,
+                 periods: Iterable[Period], has_npwp: bool) -> LineCalc | None:
+    """What one worker earns for one role × component in one month; None when nothing is due.
+
+    ``terms`` is the rate, or every rate of the component in force at some time of the window
+    (in any order); the latest one decides the unit, the schedule and the tax. Each rate is paid
+    for the active days of the window it was in force."""
+    plan = plan_component(terms, year=year, month=month)
+    if plan is None:
+        return None
+    periods = list(periods)
+    part_days = [days_active(Window(part.first, part.last), periods) for part in plan.parts]
+    return line_of_plan(plan, part_days, periods=periods, has_npwp=has_npwp)
 
 
 # --- periods, corrections and balances ---------------------------------------------------------

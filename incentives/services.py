@@ -6,7 +6,9 @@ rolls everything back. Computations of different periods may claim the same held
 and negative balances (recoveries), so every computation also takes one transaction-level lock
 (a PostgreSQL advisory lock; SQLite serialises writers anyway): the second waits and sees what
 the first claimed. Recomputing replaces the computed lines of an open run set-based (one DELETE,
-bulk INSERT) and writes one audit entry on the run with the counts; adjustment lines stay.
+then on PostgreSQL one INSERT … SELECT per kind of line, ``incentives.payout_sql``; the number of
+queries does not depend on the number of workers) and writes one audit entry on the run with
+the counts; adjustment lines stay.
 Approved and paid runs are never changed.
 
 Negative balances: when a worker's payable lines in a run sum below zero (a correction larger
@@ -30,7 +32,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
 from dinsos.services import assign_fields, delete_or_refuse
-from incentives import calculations
+from incentives import calculations, payout_sql
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
 from psks.choices import ReportStatus, WorkerStatus
@@ -107,10 +109,12 @@ def _terms(rate: Rate) -> calculations.RateTerms:
                                   rate.withhold_tax, rate.valid_from, rate.valid_to, str(rate))
 
 
-def _accounts_in_force(on: datetime.date) -> dict[int, BankAccount]:
+def _accounts_in_force(on: datetime.date, worker_ids=None) -> dict[int, BankAccount]:
     accounts = (BankAccount.objects.filter(verified_at__isnull=False, effective_from__lte=on)
                 .select_related("bank").order_by("worker_id", "-effective_from", "-verified_at",
                                                  "-id"))
+    if worker_ids is not None:
+        accounts = accounts.filter(worker_id__in=worker_ids)
     latest: dict[int, BankAccount] = {}
     for account in accounts.iterator(chunk_size=5000):
         latest.setdefault(account.worker_id, account)
@@ -145,7 +149,7 @@ def _regular_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
     roles = {role for role, _c, _f in rates}
     assignments = (Assignment.objects.filter(role__in=roles, start_date__lte=month.last)
                    .filter(Q(end_date__isnull=True) | Q(end_date__gte=year_first))
-                   .select_related("worker").order_by("worker_id", "role", "start_date"))
+                   .select_related("worker").order_by("worker_id", "role", "start_date", "id"))
     groups: dict[tuple, list[Assignment]] = defaultdict(list)
     for assignment in assignments.iterator(chunk_size=5000):
         groups[(assignment.worker_id, assignment.role)].append(assignment)
@@ -295,6 +299,8 @@ def _settle_balances(run: PayoutRun) -> int:
     """Replace the run's balancing lines: every worker × account whose payable lines sum below
     zero gets one ``saldo_minus`` line that brings it to zero; the amount is recovered later."""
     _delete_lines(run, kinds=[LineKind.CARRIED])
+    if _set_based():
+        return payout_sql.insert_balances(run)
     balances = (run.lines.filter(status=LineStatus.PAYABLE)
                 .values("worker_id", "bank_account_id")
                 .annotate(gross=Coalesce(Sum("gross_amount"), ZERO),
@@ -372,19 +378,42 @@ def run_compute(*, actor, period: datetime.date) -> PayoutRun:
     run = _open_run(period)
     _refuse_if_locked(run)
     removed = _delete_lines(run, kinds=COMPUTED_KINDS)
+    created = _compute_lines_sql(run) if _set_based() else _compute_lines_python(run)
+    run.status, run.computed_by, run.computed_at = RunStatus.DIHITUNG, actor, timezone.now()
+    _refresh_totals(run)
+    with audit.audit_context(recompute={"lines_removed": removed, "lines_created": created}):
+        run.save()
+    return run
+
+
+def _set_based() -> bool:
+    """PostgreSQL computes the lines set-based (``incentives.payout_sql``); elsewhere (SQLite,
+    the development default) the same rules run row by row in Python."""
+    return connection.vendor == "postgresql"
+
+
+def _compute_lines_sql(run: PayoutRun) -> int:
+    """The run's computed lines in five statements whatever the number of workers: regular,
+    arrears, recoveries, then the balancing lines. Returns how many were created."""
+    month_last = calculations.month_window(run.period.year, run.period.month).last
+    year_first = calculations.year_window(run.period.year).first
+    created = payout_sql.insert_regular(run, _rates_for(year_first, month_last),
+                                        year_first=year_first, month_last=month_last)
+    created += payout_sql.insert_arrears(run, month_last=month_last)
+    created += payout_sql.insert_recoveries(run, month_last=month_last)
+    return created + _settle_balances(run)
+
+
+def _compute_lines_python(run: PayoutRun) -> int:
+    """The same lines as :func:`_compute_lines_sql`, built in Python (SQLite; and the reference
+    the set-based path is tested against)."""
     month_end = calculations.month_window(run.period.year, run.period.month).last
     accounts = _accounts_in_force(month_end)
     lines = _regular_lines(run, accounts) + _arrears_lines(run, accounts)
     payees = {line.worker_id for line in lines if line.status == LineStatus.PAYABLE}
     lines += _recovery_lines(run, accounts, payees)
     PayoutLine.objects.bulk_create(lines, batch_size=2000)
-    carried = _settle_balances(run)
-    run.status, run.computed_by, run.computed_at = RunStatus.DIHITUNG, actor, timezone.now()
-    _refresh_totals(run)
-    with audit.audit_context(recompute={"lines_removed": removed,
-                                        "lines_created": len(lines) + carried}):
-        run.save()
-    return run
+    return len(lines) + _settle_balances(run)
 
 
 # --- workflow ---------------------------------------------------------------------------------
@@ -507,7 +536,7 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
         tax = calculations.pph21(abs(gross), has_npwp=bool(corrects.worker.npwp))
         tax = tax if gross > 0 else -tax
     month_end = calculations.month_window(run.period.year, run.period.month).last
-    account = _accounts_in_force(month_end).get(corrects.worker_id)
+    account = _accounts_in_force(month_end, [corrects.worker_id]).get(corrects.worker_id)
     line = PayoutLine.objects.create(
         run=run, kind=LineKind.ADJUSTMENT, worker=corrects.worker, role=corrects.role,
         component=corrects.component, period=corrects.period, area_id=corrects.area_id,

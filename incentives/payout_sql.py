@@ -1,0 +1,340 @@
+"""The lines of a payout run, set-based on PostgreSQL: one ``INSERT … SELECT`` per kind of line.
+
+The rules stay in :mod:`incentives.calculations`. Python resolves what does not depend on the
+worker — for every role × component × funding source the window, the rule, the governing rate
+and each rate's part of the window with its base (``calculations.plan_component``, a handful of
+rows) — and hands that plan to one statement as JSON. The statement does per worker only what
+the plan leaves: the worker's active days in each part (the union of its assignments as a
+``datemultirange``, so overlapping decrees count a day once), ``Σ base × days`` (an integer),
+one division by the days of the window rounded half-up in integers (``(2n + d) div 2d``, the
+exact ``dinsos.money.round_rupiah`` of ``n / d``), the explanation's part amounts rounded down
+with the remainder in the last part (``split_rupiah``), PPh 21 rounded half away from zero
+(PostgreSQL's ``round(numeric)`` = ``ROUND_HALF_UP``), hold reasons and bank fields; amounts
+in notes are written by :func:`rupiah_sql`, the SQL twin of ``format_rupiah``. Texts
+(labels, notes, rules, tax rules, hold-reason names) are made by the same Python code as in the
+Python path and passed as parameters. ``tests/incentives/test_set_based.py`` compares every
+column of both paths line by line over generated months.
+
+Nothing here holds lines in memory or sends a query per worker: each function is one statement.
+"""
+
+import json
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from incentives import calculations
+from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
+from psks.choices import ReportStatus, WorkerStatus
+
+LINE = "incentives_payoutline"
+SPENT = (RunStatus.DISETUJUI, RunStatus.DIBAYAR)
+COLUMNS = ("run_id, kind, worker_id, role, component, period, area_id, rate_id, rate_amount, "
+           "unit, base_amount, days_active, days_in_window, factor, schedule_rule, "
+           "gross_amount, tax_amount, net_amount, funding_source, status, hold_reason, "
+           "bank_account_id, bank_name, account_number, account_holder, arrears_of_id, "
+           "corrects_id, recovers_id, created_by_id, note, explanation, paid_reference")
+
+# The verified account in force at month end, per worker (as services._accounts_in_force).
+ACCOUNTS = """
+    SELECT DISTINCT ON (ba.worker_id) ba.worker_id, ba.id, b.name AS bank_name,
+           ba.account_number, ba.holder_name
+    FROM psks_bankaccount ba JOIN psks_bank b ON b.id = ba.bank_id
+    WHERE ba.verified_at IS NOT NULL AND ba.effective_from <= %(month_last)s
+    ORDER BY ba.worker_id, ba.effective_from DESC, ba.verified_at DESC, ba.id DESC"""
+
+
+def rupiah_sql(expr: str) -> str:
+    """SQL for ``dinsos.money.format_rupiah(expr)``: Rp1.500.000, -Rp1.500.000."""
+    return (f"(CASE WHEN round({expr}) < 0 THEN '-' ELSE '' END || 'Rp' || "
+            f"replace(to_char(abs(round({expr})), 'FM999,999,999,999,999,990'), ',', '.'))")
+
+
+def _execute(sql: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _plan(rates: dict, period) -> tuple[list[dict], list[dict]]:
+    """Groups (one per role × component × funding source due this month) and their parts."""
+    groups, parts = [], []
+    for (role, component, funding), in_force in rates.items():
+        terms = [calculations.RateTerms(r.amount, r.unit, r.schedule, r.schedule_month,
+                                        r.withhold_tax, r.valid_from, r.valid_to, str(r))
+                 for r in in_force]
+        plan = calculations.plan_component(terms, year=period.year, month=period.month)
+        if plan is None or not plan.parts:
+            continue
+        rate = in_force[-1]
+        g = len(groups)
+        groups.append({
+            "g": g, "role": role, "component": component, "funding_source": funding,
+            "rate_id": rate.pk, "rate_amount": str(rate.amount), "unit": rate.unit,
+            "w_first": plan.window.first.isoformat(), "w_last": plan.window.last.isoformat(),
+            "w_days": plan.window.days, "rule": plan.rule, "base_amount": str(plan.base_amount),
+            "withhold_tax": rate.withhold_tax,
+            "needs_report": rate.requires_report and rate.unit == "per_bulan",
+            "rate_text": str(rate), "legal_basis": rate.legal_basis,
+        })
+        for k, part in enumerate(plan.parts):
+            parts.append({"g": g, "k": k, "label": part.rate.label,
+                          "p_first": part.first.isoformat(), "p_last": part.last.isoformat(),
+                          "base": str(part.base)})
+    return groups, parts
+
+
+REGULAR = f"""
+WITH grp AS (
+    SELECT * FROM jsonb_to_recordset(%(groups)s::jsonb) AS x(
+        g int, role text, component text, funding_source text, rate_id bigint,
+        rate_amount numeric, unit text, w_first date, w_last date, w_days int, rule text,
+        base_amount numeric, withhold_tax boolean, needs_report boolean, rate_text text,
+        legal_basis text)
+), plan_part AS (
+    SELECT * FROM jsonb_to_recordset(%(parts)s::jsonb) AS x(
+        g int, k int, label text, p_first date, p_last date, base numeric)
+), asg AS (
+    SELECT a.worker_id, a.role,
+           range_agg(daterange(a.start_date, a.end_date, '[]')) AS covered,
+           jsonb_agg(jsonb_build_array(to_char(a.start_date, 'YYYY-MM-DD'),
+                                       to_char(a.end_date, 'YYYY-MM-DD'))
+                     ORDER BY a.start_date, a.id) AS periods,
+           jsonb_agg(a.decree_number ORDER BY a.start_date, a.id) AS decrees,
+           (array_agg(a.area_id ORDER BY a.start_date DESC, a.id DESC))[1] AS area_id
+    FROM psks_assignment a
+    WHERE a.role IN (SELECT role FROM grp) AND a.start_date <= %(month_last)s
+      AND (a.end_date IS NULL OR a.end_date >= %(year_first)s)
+    GROUP BY a.worker_id, a.role
+), part AS (
+    SELECT s.worker_id, grp.g, p.k, p.label, p.p_first, p.p_last, p.base, d.days,
+           p.base * d.days AS weight
+    FROM asg s JOIN grp ON grp.role = s.role JOIN plan_part p ON p.g = grp.g
+    CROSS JOIN LATERAL (
+        SELECT coalesce(sum(upper(r) - lower(r)), 0)::int AS days
+        FROM unnest(s.covered * datemultirange(daterange(p.p_first, p.p_last, '[]'))) r) d
+    WHERE d.days > 0
+), line AS (
+    SELECT part.worker_id, part.g, sum(part.days)::int AS days,
+           max(part.k) FILTER (WHERE part.weight > 0) AS last_k, sum(part.weight) AS weight,
+           div(2 * sum(part.weight) + min(grp.w_days), 2 * min(grp.w_days)) AS gross
+    FROM part JOIN grp ON grp.g = part.g
+    GROUP BY part.worker_id, part.g
+), split AS (
+    SELECT part.*, line.gross, line.last_k,
+           CASE WHEN line.weight > 0 THEN div(line.gross * part.weight, line.weight)
+                ELSE 0 END AS down
+    FROM part JOIN line ON line.worker_id = part.worker_id AND line.g = part.g
+), parts_json AS (
+    SELECT worker_id, g, jsonb_agg(jsonb_build_object(
+               'rate', label, 'from', to_char(p_first, 'YYYY-MM-DD'),
+               'to', to_char(p_last, 'YYYY-MM-DD'), 'days', days, 'base', base::text,
+               'amount', (CASE WHEN k = last_k THEN gross - (sum_down - down)
+                               ELSE down END)::text) ORDER BY k) AS parts
+    FROM (SELECT split.*, sum(down) OVER (PARTITION BY worker_id, g) AS sum_down
+          FROM split) s
+    GROUP BY worker_id, g
+), acc AS ({ACCOUNTS}
+), rep AS (
+    SELECT DISTINCT worker_id FROM psks_activityreport
+    WHERE period = %(period)s AND status = %(accepted)s
+), fin AS (
+    SELECT line.*, w.npwp <> '' AS has_npwp,
+           CASE WHEN grp.withhold_tax THEN round(line.gross * %(tax_share)s::numeric
+                    * CASE WHEN w.npwp <> '' THEN 1::numeric
+                           ELSE %(no_npwp_factor)s::numeric END)
+                ELSE 0 END AS tax,
+           array_remove(ARRAY[
+               CASE WHEN acc.id IS NULL THEN %(no_account)s END,
+               CASE WHEN grp.needs_report AND rep.worker_id IS NULL THEN %(no_report)s END,
+               CASE WHEN w.status = %(inactive)s THEN %(suspended)s END]::text[], NULL)
+               AS reasons,
+           acc.id AS account_id, acc.bank_name, acc.account_number, acc.holder_name
+    FROM line JOIN grp ON grp.g = line.g JOIN psks_worker w ON w.id = line.worker_id
+    LEFT JOIN acc ON acc.worker_id = line.worker_id
+    LEFT JOIN rep ON rep.worker_id = line.worker_id
+    WHERE line.gross > 0
+)
+INSERT INTO {LINE} ({COLUMNS})
+SELECT %(run)s, %(kind)s, f.worker_id, grp.role, grp.component, %(period)s, s.area_id,
+       grp.rate_id, grp.rate_amount, grp.unit, grp.base_amount, f.days, grp.w_days,
+       round(f.days::numeric / grp.w_days, 4), grp.rule, f.gross, f.tax, f.gross - f.tax,
+       grp.funding_source,
+       CASE WHEN cardinality(f.reasons) > 0 THEN %(held)s ELSE %(payable)s END,
+       coalesce(f.reasons[1], ''),
+       CASE WHEN cardinality(f.reasons) = 0 THEN f.account_id END,
+       CASE WHEN cardinality(f.reasons) = 0 THEN f.bank_name ELSE '' END,
+       CASE WHEN cardinality(f.reasons) = 0 THEN f.account_number ELSE '' END,
+       CASE WHEN cardinality(f.reasons) = 0 THEN f.holder_name ELSE '' END,
+       NULL, NULL, NULL, NULL, '',
+       jsonb_build_object(
+           'window', jsonb_build_array(to_char(grp.w_first, 'YYYY-MM-DD'),
+                                       to_char(grp.w_last, 'YYYY-MM-DD')),
+           'periods', s.periods, 'parts', pj.parts,
+           'tax_rule', CASE WHEN NOT grp.withhold_tax THEN %(tax_none)s
+                            WHEN f.has_npwp THEN %(tax_npwp)s ELSE %(tax_no_npwp)s END,
+           'hold_reasons', to_jsonb(f.reasons), 'rate', grp.rate_text,
+           'legal_basis', grp.legal_basis, 'decrees', s.decrees),
+       ''
+FROM fin f JOIN grp ON grp.g = f.g
+JOIN asg s ON s.worker_id = f.worker_id AND s.role = grp.role
+JOIN parts_json pj ON pj.worker_id = f.worker_id AND pj.g = f.g
+ORDER BY f.worker_id, grp.role, f.g
+"""
+
+
+def insert_regular(run, rates: dict, *, year_first, month_last) -> int:
+    """The run's regular lines in one statement; returns how many."""
+    groups, parts = _plan(rates, run.period)
+    if not groups:
+        return 0
+    tax = calculations.PPH21_NON_EMPLOYEE
+    return _execute(REGULAR, {
+        "groups": json.dumps(groups), "parts": json.dumps(parts), "run": run.pk,
+        "kind": LineKind.REGULAR.value, "period": run.period, "year_first": year_first,
+        "month_last": month_last, "accepted": ReportStatus.DITERIMA.value,
+        "tax_share": str(tax.base_share * tax.rate), "no_npwp_factor": str(tax.without_npwp_factor),
+        "no_account": HoldReason.NO_ACCOUNT.value, "no_report": HoldReason.REPORT.value,
+        "inactive": WorkerStatus.NONAKTIF.value, "suspended": HoldReason.SUSPENDED.value,
+        "held": LineStatus.HELD.value, "payable": LineStatus.PAYABLE.value,
+        "tax_none": calculations.tax_rule_text(False, True),
+        "tax_npwp": calculations.tax_rule_text(True, True),
+        "tax_no_npwp": calculations.tax_rule_text(True, False),
+    })
+
+
+P_MARK, R_MARK = "\x01period\x01", "\x01reason\x01"
+
+
+def _reason_label_sql(column: str) -> tuple[str, dict]:
+    """SQL for ``get_hold_reason_display()`` of ``column`` (the value when unknown)."""
+    whens = " ".join(f"WHEN %(hr_v{i})s THEN %(hr_l{i})s"
+                     for i in range(len(HoldReason.choices)))
+    params = {}
+    for i, (value, label) in enumerate(HoldReason.choices):
+        params[f"hr_v{i}"], params[f"hr_l{i}"] = value, str(label)
+    return f"(CASE {column} {whens} ELSE {column} END)", params
+
+
+def insert_arrears(run, *, month_last) -> int:
+    """Held lines of approved runs whose reasons are gone, paid now once (``arrears_of`` is
+    unique) at the amounts computed then."""
+    label, params = _reason_label_sql("h.hold_reason")
+    sql = f"""
+    WITH acc AS ({ACCOUNTS})
+    INSERT INTO {LINE} ({COLUMNS})
+    SELECT %(run)s, %(kind)s, h.worker_id, h.role, h.component, h.period, h.area_id, h.rate_id,
+           h.rate_amount, h.unit, h.base_amount, h.days_active, h.days_in_window, h.factor,
+           h.schedule_rule, h.gross_amount, h.tax_amount, h.net_amount, h.funding_source,
+           %(payable)s, '', acc.id, acc.bank_name, acc.account_number, acc.holder_name,
+           h.id, NULL, NULL, NULL,
+           replace(replace(%(note)s, %(p_mark)s, to_char(h.period, 'YYYY-MM')),
+                   %(r_mark)s, {label}),
+           h.explanation || jsonb_build_object('arrears_of', h.id, 'hold_reasons',
+                                               '[]'::jsonb),
+           ''
+    FROM {LINE} h JOIN incentives_payoutrun r ON r.id = h.run_id
+    JOIN psks_worker w ON w.id = h.worker_id
+    JOIN acc ON acc.worker_id = h.worker_id
+    WHERE h.status = %(held)s AND r.status IN (%(spent0)s, %(spent1)s) AND h.period < %(period)s
+      AND NOT EXISTS (SELECT 1 FROM {LINE} x WHERE x.arrears_of_id = h.id)
+      AND w.status <> %(inactive)s
+      AND (NOT coalesce((h.explanation -> 'hold_reasons') ? %(no_report)s, false)
+           OR EXISTS (SELECT 1 FROM psks_activityreport ar WHERE ar.worker_id = h.worker_id
+                      AND ar.period = h.period AND ar.status = %(accepted)s))
+    ORDER BY h.area_id, h.role, w.name, h.component, h.id  -- as the Python path"""
+    return _execute(sql, {
+        **params, "run": run.pk, "kind": LineKind.ARREARS.value, "period": run.period,
+        "month_last": month_last, "payable": LineStatus.PAYABLE.value,
+        "held": LineStatus.HELD.value, "spent0": SPENT[0].value, "spent1": SPENT[1].value,
+        "inactive": WorkerStatus.NONAKTIF.value, "no_report": HoldReason.REPORT.value,
+        "accepted": ReportStatus.DITERIMA.value, "p_mark": P_MARK, "r_mark": R_MARK,
+        "note": _("Rapel %(period)s (sebelumnya ditahan: %(reason)s)")
+        % {"period": P_MARK, "reason": R_MARK},
+    })
+
+
+def insert_recoveries(run, *, month_last) -> int:
+    """Negative balances carried out of approved runs, recovered once (``recovers`` is unique)
+    in this run when the worker has payable regular or arrears lines in it and an account."""
+    amount_mark = "\x01amount\x01"
+    sql = f"""
+    WITH acc AS ({ACCOUNTS})
+    INSERT INTO {LINE} ({COLUMNS})
+    SELECT %(run)s, %(kind)s, c.worker_id, c.role, c.component, %(period)s, c.area_id, NULL,
+           NULL, '', NULL, NULL, NULL, NULL, %(rule)s, -c.gross_amount, -c.tax_amount,
+           -c.net_amount, c.funding_source, %(payable)s, '', acc.id, acc.bank_name,
+           acc.account_number, acc.holder_name, NULL, NULL, c.id, NULL,
+           replace(replace(%(note)s, %(p_mark)s, to_char(c.period, 'YYYY-MM')),
+                   %(a_mark)s, {rupiah_sql("c.net_amount")}),
+           jsonb_build_object('recovers', c.id, 'carried_from_run', c.run_id,
+                              'carried_period', to_char(c.period, 'YYYY-MM'),
+                              'amount', {rupiah_sql("-c.net_amount")}),
+           ''
+    FROM {LINE} c JOIN incentives_payoutrun r ON r.id = c.run_id
+    JOIN acc ON acc.worker_id = c.worker_id
+    JOIN psks_worker w ON w.id = c.worker_id
+    WHERE c.kind = %(carried)s AND r.status IN (%(spent0)s, %(spent1)s)
+      AND c.period < %(period)s
+      AND NOT EXISTS (SELECT 1 FROM {LINE} x WHERE x.recovers_id = c.id)
+      AND EXISTS (SELECT 1 FROM {LINE} p WHERE p.run_id = %(run)s
+                  AND p.worker_id = c.worker_id AND p.status = %(payable)s
+                  AND p.kind IN (%(regular)s, %(arrears)s))
+    ORDER BY c.area_id, c.role, w.name, c.component, c.id"""
+    return _execute(sql, {
+        "run": run.pk, "kind": LineKind.RECOVERY.value, "period": run.period,
+        "month_last": month_last, "rule": _("potongan saldo negatif"),
+        "payable": LineStatus.PAYABLE.value, "carried": LineKind.CARRIED.value,
+        "spent0": SPENT[0].value, "spent1": SPENT[1].value,
+        "regular": LineKind.REGULAR.value, "arrears": LineKind.ARREARS.value,
+        "p_mark": P_MARK, "a_mark": amount_mark,
+        "note": _("Potongan saldo negatif %(period)s: %(amount)s")
+        % {"period": P_MARK, "amount": amount_mark},
+    })
+
+
+def insert_balances(run) -> int:
+    """A ``saldo_minus`` line for every worker × account whose payable lines in the run sum
+    below zero, taking role, component, area and bank fields from its most negative line."""
+    amount_mark = "\x01amount\x01"
+    sql = f"""
+    WITH bal AS (
+        SELECT worker_id, bank_account_id, sum(gross_amount) AS gross, sum(tax_amount) AS tax,
+               sum(net_amount) AS net
+        FROM {LINE} WHERE run_id = %(run)s AND status = %(payable)s
+        GROUP BY worker_id, bank_account_id HAVING sum(net_amount) < 0
+    ), src AS (
+        SELECT DISTINCT ON (l.worker_id, l.bank_account_id) l.worker_id, l.bank_account_id,
+               l.role, l.component, l.area_id, l.funding_source, l.bank_name,
+               l.account_number, l.account_holder, bal.gross, bal.tax, bal.net
+        FROM {LINE} l JOIN bal ON bal.worker_id = l.worker_id
+             AND bal.bank_account_id IS NOT DISTINCT FROM l.bank_account_id
+        WHERE l.run_id = %(run)s AND l.status = %(payable)s
+        ORDER BY l.worker_id, l.bank_account_id, l.net_amount, l.id
+    )
+    INSERT INTO {LINE} ({COLUMNS})
+    SELECT %(run)s, %(kind)s, worker_id, role, component, %(period)s, area_id, NULL, NULL, '',
+           NULL, NULL, NULL, NULL, %(rule)s, -gross, -tax, -net, funding_source, %(payable)s,
+           '', bank_account_id, bank_name, account_number, account_holder, NULL, NULL, NULL,
+           NULL, replace(%(note)s, %(a_mark)s, {rupiah_sql("net")}),
+           jsonb_build_object('balance', net::text, 'carried', (-net)::text,
+                              'rule', %(why)s),
+           ''
+    FROM src ORDER BY worker_id, bank_account_id"""
+    return _execute(sql, {
+        "run": run.pk, "kind": LineKind.CARRIED.value, "period": run.period,
+        "payable": LineStatus.PAYABLE.value, "rule": _("saldo negatif dibawa"),
+        "a_mark": amount_mark,
+        "note": _("Saldo negatif %(amount)s dibawa ke periode berikutnya dan dipotong dari "
+                  "pembayaran berikutnya") % {"amount": amount_mark},
+        "why": _("jumlah baris dapat dibayar tenaga ini negatif; dibawa sebagai potongan ke "
+                 "pembayaran berikutnya"),
+    })
+
+
+def rupiah_of_sql(value) -> str:
+    """What :func:`rupiah_sql` makes of ``value`` (tests compare it with format_rupiah)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {rupiah_sql('v')} FROM (SELECT %s::numeric AS v) x",
+                       [str(value)])
+        return cursor.fetchone()[0]
