@@ -57,7 +57,9 @@ def _execute(sql: str, params: dict) -> int:
 
 
 def _plan(rates: dict, period) -> tuple[list[dict], list[dict]]:
-    """Groups (one per role × component × funding source due this month) and their parts."""
+    """Groups (one per role × component × funding source due this month) and their parts.
+    The explanation's fixed texts are written here as JSON fragments, once per group or part
+    (not once per line)."""
     groups, parts = [], []
     for (role, component, funding), in_force in rates.items():
         terms = [calculations.RateTerms(r.amount, r.unit, r.schedule, r.schedule_month,
@@ -68,71 +70,84 @@ def _plan(rates: dict, period) -> tuple[list[dict], list[dict]]:
             continue
         rate = in_force[-1]
         g = len(groups)
+        window = [plan.window.first.isoformat(), plan.window.last.isoformat()]
         groups.append({
             "g": g, "role": role, "component": component, "funding_source": funding,
             "rate_id": rate.pk, "rate_amount": str(rate.amount), "unit": rate.unit,
-            "w_first": plan.window.first.isoformat(), "w_last": plan.window.last.isoformat(),
             "w_days": plan.window.days, "rule": plan.rule, "base_amount": str(plan.base_amount),
             "withhold_tax": rate.withhold_tax,
             "needs_report": rate.requires_report and rate.unit == "per_bulan",
-            "rate_text": str(rate), "legal_basis": rate.legal_basis,
+            "head": json.dumps({"window": window, "rate": str(rate),
+                                "legal_basis": rate.legal_basis})[1:-1],
+            "tax_npwp": json.dumps(calculations.tax_rule_text(rate.withhold_tax, True)),
+            "tax_no_npwp": json.dumps(calculations.tax_rule_text(rate.withhold_tax, False)),
         })
         for k, part in enumerate(plan.parts):
-            parts.append({"g": g, "k": k, "label": part.rate.label,
-                          "p_first": part.first.isoformat(), "p_last": part.last.isoformat(),
-                          "base": str(part.base)})
+            parts.append({"g": g, "k": k, "p_first": part.first.isoformat(),
+                          "p_last": part.last.isoformat(), "base": str(part.base),
+                          "head": json.dumps({"rate": part.rate.label,
+                                              "from": part.first.isoformat(),
+                                              "to": part.last.isoformat(),
+                                              "base": str(part.base)})[:-1]})
     return groups, parts
 
 
+# The explanation is written as JSON text from fragments (dates and numbers need no escaping;
+# every other text is a fragment made by json.dumps or to_json) and cast to jsonb once per line.
 REGULAR = f"""
 WITH grp AS (
     SELECT * FROM jsonb_to_recordset(%(groups)s::jsonb) AS x(
         g int, role text, component text, funding_source text, rate_id bigint,
-        rate_amount numeric, unit text, w_first date, w_last date, w_days int, rule text,
-        base_amount numeric, withhold_tax boolean, needs_report boolean, rate_text text,
-        legal_basis text)
+        rate_amount numeric, unit text, w_days int, rule text, base_amount numeric,
+        withhold_tax boolean, needs_report boolean, head text, tax_npwp text, tax_no_npwp text)
 ), plan_part AS (
     SELECT * FROM jsonb_to_recordset(%(parts)s::jsonb) AS x(
-        g int, k int, label text, p_first date, p_last date, base numeric)
+        g int, k int, p_first date, p_last date, base numeric, head text)
 ), asg AS (
-    SELECT a.worker_id, a.role,
+    SELECT a.worker_id, a.role, count(*) AS n, min(a.start_date) AS first_start,
+           max(a.end_date) AS last_end,
            range_agg(daterange(a.start_date, a.end_date, '[]')) AS covered,
-           jsonb_agg(jsonb_build_array(to_char(a.start_date, 'YYYY-MM-DD'),
-                                       to_char(a.end_date, 'YYYY-MM-DD'))
-                     ORDER BY a.start_date, a.id) AS periods,
-           jsonb_agg(a.decree_number ORDER BY a.start_date, a.id) AS decrees,
+           '[' || string_agg('["' || to_char(a.start_date, 'YYYY-MM-DD') || '", '
+                             || coalesce('"' || to_char(a.end_date, 'YYYY-MM-DD') || '"',
+                                         'null') || ']', ', ' ORDER BY a.start_date, a.id)
+               || ']' AS periods,
+           '[' || string_agg(to_json(a.decree_number)::text, ', '
+                             ORDER BY a.start_date, a.id) || ']' AS decrees,
            (array_agg(a.area_id ORDER BY a.start_date DESC, a.id DESC))[1] AS area_id
     FROM psks_assignment a
     WHERE a.role IN (SELECT role FROM grp) AND a.start_date <= %(month_last)s
       AND (a.end_date IS NULL OR a.end_date >= %(year_first)s)
     GROUP BY a.worker_id, a.role
 ), part AS (
-    SELECT s.worker_id, grp.g, p.k, p.label, p.p_first, p.p_last, p.base, d.days,
-           p.base * d.days AS weight
-    FROM asg s JOIN grp ON grp.role = s.role JOIN plan_part p ON p.g = grp.g
-    CROSS JOIN LATERAL (
-        SELECT coalesce(sum(upper(r) - lower(r)), 0)::int AS days
-        FROM unnest(s.covered * datemultirange(daterange(p.p_first, p.p_last, '[]'))) r) d
-    WHERE d.days > 0
+    SELECT *, base * days AS weight FROM (
+        SELECT s.worker_id, grp.g, p.k, p.head, p.base,
+               CASE WHEN s.n = 1 THEN  -- one decree: the overlap of two date ranges
+                   greatest(0, least(coalesce(s.last_end, p.p_last), p.p_last)
+                               - greatest(s.first_start, p.p_first) + 1)
+               ELSE (SELECT coalesce(sum(upper(r) - lower(r)), 0)::int
+                     FROM unnest(s.covered * datemultirange(daterange(p.p_first, p.p_last,
+                                                                      '[]'))) r)
+               END AS days
+        FROM asg s JOIN grp ON grp.role = s.role JOIN plan_part p ON p.g = grp.g) x
+    WHERE days > 0
 ), line AS (
     SELECT part.worker_id, part.g, sum(part.days)::int AS days,
            max(part.k) FILTER (WHERE part.weight > 0) AS last_k, sum(part.weight) AS weight,
            div(2 * sum(part.weight) + min(grp.w_days), 2 * min(grp.w_days)) AS gross
     FROM part JOIN grp ON grp.g = part.g
     GROUP BY part.worker_id, part.g
-), split AS (
-    SELECT part.*, line.gross, line.last_k,
-           CASE WHEN line.weight > 0 THEN div(line.gross * part.weight, line.weight)
-                ELSE 0 END AS down
-    FROM part JOIN line ON line.worker_id = part.worker_id AND line.g = part.g
 ), parts_json AS (
-    SELECT worker_id, g, jsonb_agg(jsonb_build_object(
-               'rate', label, 'from', to_char(p_first, 'YYYY-MM-DD'),
-               'to', to_char(p_last, 'YYYY-MM-DD'), 'days', days, 'base', base::text,
-               'amount', (CASE WHEN k = last_k THEN gross - (sum_down - down)
-                               ELSE down END)::text) ORDER BY k) AS parts
-    FROM (SELECT split.*, sum(down) OVER (PARTITION BY worker_id, g) AS sum_down
-          FROM split) s
+    SELECT worker_id, g,
+           string_agg(head || ', "days": ' || days || ', "amount": "'
+                      || (CASE WHEN k = last_k THEN gross - (sum_down - down) ELSE down END)
+                      || '"}}', ', ' ORDER BY k) AS parts
+    FROM (SELECT *, sum(down) OVER (PARTITION BY worker_id, g) AS sum_down
+          FROM (SELECT part.worker_id, part.g, part.k, part.head, part.days, line.gross,
+                       line.last_k,
+                       CASE WHEN line.weight > 0 THEN div(line.gross * part.weight, line.weight)
+                            ELSE 0 END AS down
+                FROM part JOIN line ON line.worker_id = part.worker_id
+                                   AND line.g = part.g) d) s
     GROUP BY worker_id, g
 ), acc AS ({ACCOUNTS}
 ), rep AS (
@@ -167,14 +182,12 @@ SELECT %(run)s, %(kind)s, f.worker_id, grp.role, grp.component, %(period)s, s.ar
        CASE WHEN cardinality(f.reasons) = 0 THEN f.account_number ELSE '' END,
        CASE WHEN cardinality(f.reasons) = 0 THEN f.holder_name ELSE '' END,
        NULL, NULL, NULL, NULL, '',
-       jsonb_build_object(
-           'window', jsonb_build_array(to_char(grp.w_first, 'YYYY-MM-DD'),
-                                       to_char(grp.w_last, 'YYYY-MM-DD')),
-           'periods', s.periods, 'parts', pj.parts,
-           'tax_rule', CASE WHEN NOT grp.withhold_tax THEN %(tax_none)s
-                            WHEN f.has_npwp THEN %(tax_npwp)s ELSE %(tax_no_npwp)s END,
-           'hold_reasons', to_jsonb(f.reasons), 'rate', grp.rate_text,
-           'legal_basis', grp.legal_basis, 'decrees', s.decrees),
+       ('{{' || grp.head || ', "periods": ' || s.periods || ', "parts": [' || pj.parts
+        || '], "tax_rule": ' || CASE WHEN f.has_npwp THEN grp.tax_npwp ELSE grp.tax_no_npwp END
+        || ', "hold_reasons": '
+        || CASE WHEN cardinality(f.reasons) = 0 THEN '[]'
+                ELSE '["' || array_to_string(f.reasons, '", "') || '"]' END
+        || ', "decrees": ' || s.decrees || '}}')::jsonb,
        ''
 FROM fin f JOIN grp ON grp.g = f.g
 JOIN asg s ON s.worker_id = f.worker_id AND s.role = grp.role
@@ -197,9 +210,6 @@ def insert_regular(run, rates: dict, *, year_first, month_last) -> int:
         "no_account": HoldReason.NO_ACCOUNT.value, "no_report": HoldReason.REPORT.value,
         "inactive": WorkerStatus.NONAKTIF.value, "suspended": HoldReason.SUSPENDED.value,
         "held": LineStatus.HELD.value, "payable": LineStatus.PAYABLE.value,
-        "tax_none": calculations.tax_rule_text(False, True),
-        "tax_npwp": calculations.tax_rule_text(True, True),
-        "tax_no_npwp": calculations.tax_rule_text(True, False),
     })
 
 

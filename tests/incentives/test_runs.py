@@ -743,13 +743,16 @@ def test_one_regular_line_per_worker_component_period_is_a_database_constraint()
 # --- crashes and concurrency ------------------------------------------------------------------
 
 def crash_after_insert(monkeypatch):
-    real = PayoutLine.objects.bulk_create
+    """The worker dies once the new lines are written (set-based on PostgreSQL, in Python on
+    SQLite: both end with the balancing lines), before the run is saved."""
+    real = services._settle_balances
 
-    def crashing(*args, **kwargs):
-        real(*args, **kwargs)
+    def crashing(run):
+        real(run)
+        assert PayoutLine.objects.filter(run=run).exists()  # the lines were written
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(PayoutLine.objects, "bulk_create", crashing)
+    monkeypatch.setattr(services, "_settle_balances", crashing)
 
 
 def test_a_crash_mid_computation_leaves_nothing_and_a_rerun_is_clean(monkeypatch, keuangan):
