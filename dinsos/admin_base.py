@@ -8,7 +8,6 @@ the record; reads of personal data (``log_access``) are written to the audit tra
 ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
-from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import PAGE_VAR
@@ -294,7 +293,7 @@ class DinsosModelAdmin(PolicyAdminMixin, AuditlogHistoryAdminMixin, admin.ModelA
             raise Http404(_("Data tidak ditemukan."))
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
-        entries = (LogEntry.objects.get_for_object(obj)
+        entries = (audit.entries_for(obj)
                    .select_related("actor", "content_type").order_by("-timestamp", "-id"))
         page = self.get_paginator(request, entries, self.auditlog_history_per_page).get_page(
             request.GET.get(PAGE_VAR, 1))
@@ -306,7 +305,8 @@ class DinsosModelAdmin(PolicyAdminMixin, AuditlogHistoryAdminMixin, admin.ModelA
             "object": obj,
             "opts": self.model._meta,
             "page": page,
-            "rows": kernel_selectors.describe_entries(page.object_list, user=request.user),
+            "rows": kernel_selectors.describe_entries(page.object_list, user=request.user,
+                                                      obj=obj),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/dinsos/riwayat.html", context)

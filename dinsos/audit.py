@@ -133,6 +133,66 @@ def log_bulk(model, entries: list[tuple[object, dict, int]]) -> None:
     record_bulk(model, entries)  # every audited bulk write feeds the sync change log too
 
 
+def log_batch(model, *, rows: tuple[int, int], created: list, updated: dict) -> None:
+    """ONE entry for a chunk of a bulk import (instead of one per row): the file's row range,
+    the ids created and, per id updated, {field: [old, new]} (identifiers masked as for
+    single saves). ``objects`` lists every id touched so one record's history finds the entry
+    (``entries_for``; indexed on PostgreSQL)."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    masked = set(MASKED_FIELDS)
+    updated = {
+        str(pk): {name: [None if v is None else mask_identity_number(v) if name in masked
+                         else str(v) for v in pair] for name, pair in diff.items()}
+        for pk, diff in updated.items()
+    }
+    first, last = rows
+    LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model), object_pk="", object_id=None,
+        object_repr=f"impor baris {first}–{last}: {len(created)} {model._meta.verbose_name} "
+                    f"baru, {len(updated)} diubah"[:200],
+        action=LogEntry.Action.CREATE if not updated else LogEntry.Action.UPDATE,
+        changes=None, changes_text="",
+        additional_data={"bulk": True, "rows": [first, last],
+                         "objects": [*created, *(int(pk) for pk in updated)],
+                         "created": list(created), "updated": updated},
+    )
+
+
+def entries_for(obj):
+    """The trail of one record: its own entries and the bulk import entries that touched it
+    (``log_batch``). Newest first is the caller's ordering."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    entries = LogEntry.objects.get_for_object(obj)
+    if isinstance(obj.pk, int):
+        batches = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)), object_pk="",
+            additional_data__bulk=True)
+        if connection.vendor == "postgresql":
+            entries = entries | batches.filter(additional_data__objects__contains=[obj.pk])
+        else:  # no JSON containment on SQLite (where the import writes one entry per row)
+            ids = [e.pk for e in batches.only("pk", "additional_data")
+                   if obj.pk in e.additional_data.get("objects", ())]
+            entries = entries | LogEntry.objects.filter(pk__in=ids)
+    return entries
+
+
+def entry_changes(entry, obj) -> tuple[int, dict]:
+    """(action, {field: [old, new]}) of ``entry`` for ``obj``, a bulk entry included."""
+    data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+    if entry.object_pk == "" and data.get("bulk") and "objects" in data:
+        from auditlog.models import LogEntry
+
+        if obj.pk in data.get("created", ()):
+            return LogEntry.Action.CREATE, {}
+        return LogEntry.Action.UPDATE, data.get("updated", {}).get(str(obj.pk), {})
+    return entry.action, entry.changes_dict or {}
+
+
 def log_access(instance) -> None:
     """Record that a person's data was read (an ACCESS entry in the same trail)."""
     from auditlog.signals import accessed

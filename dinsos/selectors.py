@@ -2,7 +2,6 @@
 
 import datetime
 
-from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from dinsos import audit
 from dinsos.dashboard import Panel, Waiting
 from dinsos.models import ImportBatch
 from dinsos.money import format_rupiah, format_tanggal, format_waktu
@@ -120,17 +120,20 @@ def _hidden(field) -> bool:
             or getattr(field, "auto_now_add", False) or field.name.endswith("_key"))
 
 
-def describe_entries(entries, *, user=None) -> list[dict]:
+def describe_entries(entries, *, user=None, obj=None) -> list[dict]:
     """Audit entries, readable — the one formatter of the person page's "Riwayat", the admin's
     history and audit-log pages and the audit-log list: who, when, what was done, through which
     door, and each field by its Indonesian label with old → new (choices by label, related
-    records by name when the viewer may see them, dates the Indonesian way)."""
+    records by name when the viewer may see them, dates the Indonesian way). With ``obj``
+    (one record's history) a bulk import entry shows what it did to that record."""
     cache: dict = {}
     rows = []
     for entry in entries:
         model = entry.content_type.model_class() if entry.content_type_id else None
         changes = []
-        raw = (entry.changes_dict or {}) if entry.action in (0, 1) else {}
+        action, raw = audit.entry_changes(entry, obj) if obj is not None else (
+            entry.action, entry.changes_dict or {})
+        raw = raw if action in (0, 1) else {}
         for name, values in raw.items():
             try:
                 field = model._meta.get_field(name)
@@ -142,11 +145,11 @@ def describe_entries(entries, *, user=None) -> list[dict]:
             old, new = (list(values) + [None, None])[:2]
             old_shown = _shown(field, old, user=user, cache=cache)
             new_shown = _shown(field, new, user=user, cache=cache)
-            if entry.action == 0 and new_shown == "—":
+            if action == 0 and new_shown == "—":
                 continue  # a creation lists the values given, not the empty ones
             if field.get_internal_type() == "JSONField":
                 text = _("diperbarui")  # derived details (summaries): see the record itself
-            elif entry.action == 0:
+            elif action == 0:
                 text = new_shown
             else:
                 text = f"{old_shown} → {new_shown}"
@@ -156,8 +159,8 @@ def describe_entries(entries, *, user=None) -> list[dict]:
             "when": entry.timestamp,
             "actor": (entry.actor.get_full_name() or entry.actor.username) if entry.actor
             else _("sistem"),
-            "action": ACTION_LABELS.get(entry.action, str(entry.action)),
-            "created": entry.action == 0,
+            "action": ACTION_LABELS.get(action, str(action)),
+            "created": action == 0,
             "door": _door(entry),
             "what": f"{capfirst(model._meta.verbose_name)}: {entry.object_repr}" if model
             else entry.object_repr,
@@ -169,6 +172,6 @@ def describe_entries(entries, *, user=None) -> list[dict]:
 def history(*, obj, user=None, limit: int = 100) -> list[dict]:
     """The audit trail of one record, readable (``describe_entries``). The caller has already
     fetched ``obj`` through a scoped selector."""
-    entries = (LogEntry.objects.get_for_object(obj).select_related("actor", "content_type")
+    entries = (audit.entries_for(obj).select_related("actor", "content_type")
                .order_by("-timestamp", "-id")[:limit])
-    return describe_entries(entries, user=user)
+    return describe_entries(entries, user=user, obj=obj)

@@ -88,3 +88,23 @@ def pytest_report_header(config):
         f"database: {settings.DATABASES['default']['ENGINE']} · "
         f"broker: {settings.CELERY_BROKER_URL.split('@')[-1]}"
     )
+
+
+# The PMKS import has two paths: row by row (SQLite) and COPY + set-based SQL (PostgreSQL).
+# The import tests take this fixture, so on PostgreSQL every one of them runs through both.
+def _import_paths() -> list[str]:
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    return ["rows", "copy"] if on_postgres else ["rows"]
+
+
+IMPORT_PATHS = _import_paths()
+
+
+@pytest.fixture(params=IMPORT_PATHS)
+def import_path(request, monkeypatch):
+    from pmks import importing
+
+    monkeypatch.setattr(importing, "PATH", request.param)
+    return request.param

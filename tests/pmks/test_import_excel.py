@@ -17,10 +17,11 @@ from dinsos.tabular import csv_stream, xlsx_file
 from dinsos.validators import build_nik, build_no_kk
 from pmks import importing as pmks_importing
 from pmks.models import Household, Person
+from pmks.staging import Stage
 from tests.factories import DESA_PANDEGLANG
 from tests.pmks.test_import import HEADER, KK_1, KK_2, NIK_HEAD, row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_path")]
 
 NIK_ANI = "3601014803540120"  # woman, 08-03-1954 — Excel's rounding of …0123 and of …0124
 ANI = {"nik": NIK_ANI, "nama": "Ani Korban", "tanggal_lahir": "08-03-1954",
@@ -166,6 +167,7 @@ def test_a_batch_that_fails_half_way_stores_nothing(pandeglang_operator, monkeyp
     monkeypatch.setattr(pmks_importing.households_import, "__kwdefaults__",
                         {"chunk_size": 2})
     monkeypatch.setattr(pmks_importing, "persons_after_save", fail_on_the_second_chunk)
+    monkeypatch.setattr(Stage, "_heads", lambda stage: fail_on_the_second_chunk([1, 2]))
     batch = run(pandeglang_operator, csv_bytes(many_rows(4)), "a.csv")
     assert calls == [2, 2]
     assert batch.status == "gagal"

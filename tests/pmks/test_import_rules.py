@@ -16,7 +16,7 @@ from tests.factories import DESA_LEBAK, DESA_PANDEGLANG
 from tests.pmks.factories import CaseFactory
 from tests.pmks.test_import import KK_1, KK_3, NIK_HEAD, csv_bytes, family_rows, row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_path")]
 
 LEBAK_KK = "3602011204160009"
 

@@ -1,0 +1,372 @@
+"""The household import on PostgreSQL: COPY into a staging table, then set-based SQL.
+
+``pmks.importing`` reads and checks each row in Python (the checks that must be Python: the
+many ways staff write dates, sexes and labels; the NIK against birth date and sex; the name
+key) and on PostgreSQL hands the rows that pass to this module in chunks. Per chunk:
+
+1. the parsed rows are streamed with COPY (psycopg2 ``copy_expert``) into a TEMP staging
+   table that holds the whole file, so in-file rules see earlier chunks;
+2. the rules that need other rows are set-based: the first row of a No. KK defines the
+   household (later rows that differ are rejected, naming the columns), a NIK appears once,
+   a stored No. KK or NIK of another area answers as any registration of an existing one;
+   only a stored NIK whose name differs goes back to Python (``names.same_name``, the
+   identity-clash hold of the row path);
+3. households and persons are upserted with ``INSERT … ON CONFLICT … DO UPDATE … WHERE
+   (changed)`` (a person without NIK: matched by household, name key and birth date), so a
+   re-import that changes nothing writes nothing; heads of household follow set-based;
+4. ONE audit entry per chunk and model (``dinsos.audit.log_batch``) names the row range, the
+   ids created and each updated id's old → new values, so one person's history is still
+   read from it; the sync change log gets every created or changed row in one INSERT.
+
+The same rules and the same row errors (row, column, reason) as the row-by-row path that
+SQLite takes; ``tests/pmks/test_import_paths.py`` runs the import files through both.
+"""
+
+import csv
+import io
+import json
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dinsos import audit, changes, names
+from dinsos.scoping import ALL
+from pmks.models import Household, Person
+
+STAGE = "pmks_import_stage"
+HOUSEHOLD_COLUMNS = ["address", "rt", "rw", "desa_id", "decile", "floor", "wall",
+                     "water_source", "lighting", "cooking_fuel", "toilet"]
+PERSON_COLUMNS = ["name", "birth_place", "birth_date", "sex", "relationship", "disability",
+                  "schooling", "occupation", "desa_id", "name_key", "household_id"]
+#: staged columns, in COPY order
+STAGED = ["row", "chunk", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name", "name_key", "birth_place",
+          "birth_date", "sex", "relationship", "disability", "schooling", "occupation"]
+NULLABLE = ["decile", "nik", "birth_date", "sex"]  # an empty cell is NULL, not ''
+OPEN_STATUSES = ("teridentifikasi", "terverifikasi", "dalam_penanganan")
+
+
+def _distinct(left: str, right: str, columns) -> str:
+    return (f"({', '.join(f'{left}.{c}' for c in columns)}) IS DISTINCT FROM "
+            f"({', '.join(f'{right}.{c}' for c in columns)})")
+
+
+def _diff(old: str, new: str, columns) -> str:
+    """A jsonb {column: [old, new]} of the columns that differ (values as text)."""
+    parts = [f"CASE WHEN {old}.{c} IS DISTINCT FROM {new}.{c} THEN jsonb_build_object("
+             f"'{c}', jsonb_build_array({old}.{c}::text, {new}.{c}::text)) ELSE '{{}}' END"
+             for c in columns]
+    return "(" + " || ".join(parts) + ")"
+
+
+class Stage:
+    """The staging table of one import and the set-based steps over one chunk of it."""
+
+    def __init__(self, *, report, area, dry_run: bool):
+        self.report, self.area, self.dry_run = report, area, dry_run
+        self.chunk = 0
+        self.now = timezone.now()
+        self.cursor = connection.cursor()
+        self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        self.cursor.execute(f"""
+            CREATE TEMP TABLE {STAGE} (
+                row integer PRIMARY KEY, chunk integer NOT NULL, no_kk text NOT NULL,
+                address text, rt text, rw text, desa_id text, decile smallint, floor text,
+                wall text, water_source text, lighting text, cooking_fuel text, toilet text,
+                nik text, name text, name_key text, birth_place text, birth_date date,
+                sex text, relationship text, disability text, schooling text, occupation text,
+                kk_bad boolean NOT NULL DEFAULT false, state text,
+                household_id bigint, person_id bigint, person_created boolean
+            ) ON COMMIT DROP""")
+        self.cursor.execute(f"CREATE INDEX ON {STAGE} (no_kk, row)")
+        self.cursor.execute(f"CREATE INDEX ON {STAGE} (nik, row) WHERE nik IS NOT NULL")
+        self.cursor.execute(f"CREATE INDEX ON {STAGE} (chunk)")
+
+    def close(self) -> None:
+        self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        self.cursor.close()
+
+    def _sql(self, sql: str, params=()):
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+    # --- 1. COPY --------------------------------------------------------------------------
+
+    def load(self, parsed) -> None:
+        """``parsed``: [(row number, household fields, person fields)] that passed the row
+        checks, streamed into the staging table with one COPY."""
+        self.chunk += 1
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        for number, household, person in parsed:
+            writer.writerow([
+                number, self.chunk, household["no_kk"],
+                *("" if household[c] is None else household[c] for c in HOUSEHOLD_COLUMNS),
+                *("" if person[c] is None else person[c] for c in
+                  ("nik", "name", "name_key", "birth_place", "birth_date", "sex",
+                   "relationship", "disability", "schooling", "occupation")),
+            ])
+        buffer.seek(0)
+        self.cursor.copy_expert(
+            f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
+            f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
+
+    # --- 2. rules over other rows ---------------------------------------------------------
+
+    def check(self) -> None:
+        """Reject or hold the chunk's rows the way the row path does, in its order: first the
+        in-file rules (row order), then the stored records (row order)."""
+        c = self.chunk
+        hh = HOUSEHOLD_COLUMNS
+        columns = {"address": "alamat", "rt": "rt", "rw": "rw", "desa_id": "kode_desa",
+                   "decile": "desil", "floor": "lantai", "wall": "dinding",
+                   "water_source": "sumber_air", "lighting": "penerangan",
+                   "cooking_fuel": "bahan_bakar", "toilet": "jamban"}
+        differs = ", ".join(f"CASE WHEN s.{f} IS DISTINCT FROM f.{f} THEN '{col}' END"
+                            for f, col in columns.items())
+        kk_bad = self._sql(f"""
+            UPDATE {STAGE} s SET kk_bad = true, state = 'rejected'
+            FROM {STAGE} f
+            WHERE s.chunk = %s AND f.row = (SELECT min(t.row) FROM {STAGE} t
+                                            WHERE t.no_kk = s.no_kk)
+              AND {_distinct('s', 'f', hh)}
+            RETURNING s.row, f.row, array_remove(ARRAY[{differs}], NULL)""", [c]).fetchall()
+        nik_dup = self._sql(f"""
+            UPDATE {STAGE} s SET state = 'rejected' FROM (
+                SELECT t.nik, min(t.row) AS first FROM {STAGE} t
+                WHERE NOT t.kk_bad AND t.nik IN (SELECT nik FROM {STAGE} WHERE chunk = %s)
+                GROUP BY t.nik) f
+            WHERE s.chunk = %s AND NOT s.kk_bad AND s.nik = f.nik AND s.row > f.first
+            RETURNING s.row, f.first""", [c, c]).fetchall()
+        rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
+                            % {"n": first}) for col in cols]) for row, first, cols in kk_bad]
+        rejected += [(row, [("nik", _("NIK sama dengan baris %(n)d") % {"n": first})])
+                     for row, first in nik_dup]
+        for row, problems in sorted(rejected):
+            self.report.reject(row, problems)
+        self._stored_checks()
+
+    def _outside(self, column: str) -> str:
+        if self.area is ALL:
+            return "false"
+        area = str(self.area).replace("'", "")
+        return f"NOT ({column} = '{area}' OR {column} LIKE '{area}.%%')"
+
+    def _stored_checks(self) -> None:
+        c = self.chunk
+        found = []  # (row, kind, stored name, new name)
+        found += [(r, "no_kk", None, None) for (r,) in self._sql(f"""
+            SELECT s.row FROM {STAGE} s JOIN pmks_household h ON h.no_kk = s.no_kk
+            WHERE s.chunk = %s AND s.state IS NULL AND {self._outside('h.desa_id')}""",
+                                                                 [c]).fetchall()]
+        found += [(r, kind, stored, new) for r, kind, stored, new in self._sql(f"""
+            SELECT s.row, CASE WHEN {self._outside('p.desa_id')} THEN 'nik' ELSE 'name' END,
+                   p.name, s.name
+            FROM {STAGE} s JOIN pmks_person p ON p.nik = s.nik
+            WHERE s.chunk = %s AND s.state IS NULL
+              AND ({self._outside('p.desa_id')} OR p.name <> s.name)""", [c]).fetchall()]
+        seen, held, rejected, keep_name = set(), [], [], []
+        for row, kind, stored, new in sorted(found, key=lambda f: (f[0], f[1] != "no_kk")):
+            if row in seen:
+                continue
+            if kind == "no_kk":
+                rejected.append(row)
+                self.report.reject(row, [("no_kk", _already_registered(Household, "no_kk"))])
+            elif kind == "nik":
+                rejected.append(row)
+                self.report.reject(row, [("nik", _already_registered(Person, "nik"))])
+            elif not names.same_name(stored, new):
+                held.append(row)
+                self.report.hold_identity_clash(row, stored=stored, new=new)
+            elif stored.casefold() == new.casefold():
+                keep_name.append((row, stored))  # only the case differs: keep the stored one
+            else:
+                continue
+            seen.add(row)
+        if rejected:
+            self._sql(f"UPDATE {STAGE} SET state = 'rejected' WHERE row = ANY(%s)", [rejected])
+        if held:
+            self._sql(f"UPDATE {STAGE} SET state = 'held' WHERE row = ANY(%s)", [held])
+        if keep_name:
+            self._sql(f"""UPDATE {STAGE} s SET name = v.name FROM (SELECT unnest(%s::int[]) AS
+                          row, unnest(%s::text[]) AS name) v WHERE s.row = v.row""",
+                      [[r for r, _n in keep_name], [n for _r, n in keep_name]])
+        self._sql(f"UPDATE {STAGE} SET state = 'ok' WHERE chunk = %s AND state IS NULL", [c])
+
+    # --- 3. writes ------------------------------------------------------------------------
+
+    def write(self) -> None:
+        c = self.chunk
+        hh = HOUSEHOLD_COLUMNS
+        firsts = f"""(SELECT DISTINCT ON (no_kk) * FROM {STAGE}
+                      WHERE chunk = {c:d} AND state = 'ok' ORDER BY no_kk, row)"""
+        new, changed, same = self._sql(f"""
+            SELECT count(*) FILTER (WHERE h.id IS NULL),
+                   count(*) FILTER (WHERE h.id IS NOT NULL AND {_distinct('h', 's', hh)}),
+                   count(*) FILTER (WHERE h.id IS NOT NULL AND NOT {_distinct('h', 's', hh)})
+            FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk""").fetchone()
+        self.report.count("keluarga_baru", new)
+        self.report.count("keluarga_diubah", changed)
+        if same:
+            self.report.count("keluarga_tetap", same)
+        if not self.dry_run:
+            self._write_households(firsts)
+        self._sql(f"""UPDATE {STAGE} s SET household_id = h.id FROM pmks_household h
+                      WHERE s.chunk = %s AND s.state = 'ok' AND h.no_kk = s.no_kk""", [c])
+        self._match_persons()
+        new, changed, same = self._sql(f"""
+            SELECT count(*) FILTER (WHERE p.id IS NULL),
+                   count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
+                   count(*) FILTER (WHERE p.id IS NOT NULL AND NOT {self._person_differs()})
+            FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
+            WHERE s.chunk = %s AND s.state = 'ok'""", [c]).fetchone()
+        self.report.count("orang_baru", new)
+        self.report.count("orang_diubah", changed)
+        if same:
+            self.report.count("orang_tetap", same)
+        if not self.dry_run:
+            self._write_persons()
+            self._heads()
+
+    def _write_households(self, firsts: str) -> None:
+        hh = HOUSEHOLD_COLUMNS
+        cols = ", ".join(hh)
+        updated = self._sql(f"""
+            SELECT h.id, {_diff('h', 's', hh)}, h.desa_id, s.desa_id
+            FROM {firsts} s JOIN pmks_household h ON h.no_kk = s.no_kk
+            WHERE {_distinct('h', 's', hh)}""").fetchall()
+        created = self._sql(f"""
+            INSERT INTO pmks_household (no_kk, {cols}, created_at, updated_at)
+            SELECT no_kk, {', '.join(f"COALESCE({c}, '')" if c not in ('decile',) else c
+                                     for c in hh)}, %s, %s FROM {firsts} s
+            ON CONFLICT (no_kk) DO UPDATE SET
+                {', '.join(f'{c} = EXCLUDED.{c}' for c in hh)}, updated_at = EXCLUDED.updated_at
+            WHERE {_distinct('pmks_household', 'EXCLUDED', hh)}
+            RETURNING id, (xmax = 0), desa_id""", [self.now, self.now]).fetchall()
+        created = [(pk, desa) for pk, inserted, desa in created if inserted]
+        self._log(Household, created, updated)
+
+    def _match_persons(self) -> None:
+        c = self.chunk
+        self._sql(f"""UPDATE {STAGE} s SET person_id = p.id FROM pmks_person p
+                      WHERE s.chunk = %s AND s.state = 'ok' AND s.nik IS NOT NULL
+                        AND p.nik = s.nik""", [c])
+        self._sql(f"""UPDATE {STAGE} s SET person_id = m.id FROM (
+                          SELECT DISTINCT ON (t.row) t.row, p.id FROM {STAGE} t
+                          JOIN pmks_person p ON p.household_id = t.household_id
+                           AND p.name_key = t.name_key AND p.birth_date = t.birth_date
+                           AND p.nik IS NULL AND p.merged_into_id IS NULL
+                          WHERE t.chunk = %s AND t.state = 'ok' AND t.nik IS NULL
+                          ORDER BY t.row, p.id DESC) m
+                      WHERE s.row = m.row""", [c])
+        # only the case of the name differs from the stored one: keep the stored spelling
+        self._sql(f"""UPDATE {STAGE} s SET name = p.name FROM pmks_person p
+                      WHERE s.chunk = %s AND s.state = 'ok' AND p.id = s.person_id
+                        AND p.name <> s.name AND lower(p.name) = lower(s.name)""", [c])
+
+    def _person_differs(self, p: str = "p", s: str = "s") -> str:
+        staged = [f"{s}.{c}" for c in PERSON_COLUMNS]
+        return (f"({', '.join(f'{p}.{c}' for c in PERSON_COLUMNS)}) IS DISTINCT FROM "
+                f"({', '.join(staged)})")
+
+    def _write_persons(self) -> None:
+        c = self.chunk
+        cols = ", ".join(PERSON_COLUMNS)
+        values = ", ".join(f"COALESCE(s.{col}, '')" if col in (
+            "birth_place", "relationship", "schooling", "occupation") else f"s.{col}"
+            for col in PERSON_COLUMNS)
+        updated = self._sql(f"""
+            SELECT p.id, {_diff('p', 's', PERSON_COLUMNS)}, p.desa_id, s.desa_id
+            FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
+            WHERE s.chunk = %s AND s.state = 'ok' AND {self._person_differs()}""",
+                            [c]).fetchall()
+        # persons without NIK get their ids first, so each staged row knows its person
+        self._sql(f"""UPDATE {STAGE} SET person_id = nextval(pg_get_serial_sequence(
+                          'pmks_person', 'id')), person_created = true
+                      WHERE chunk = %s AND state = 'ok' AND person_id IS NULL
+                        AND nik IS NULL""", [c])
+        common = (f"{cols}, life_status, created_at, updated_at")
+        self._sql(f"""
+            INSERT INTO pmks_person (id, nik, {common})
+            SELECT s.person_id, NULL, {values}, 'hidup', %s, %s FROM {STAGE} s
+            WHERE s.chunk = %s AND s.person_created""", [self.now, self.now, c])
+        self._sql(f"""
+            WITH up AS (
+                INSERT INTO pmks_person (nik, {common})
+                SELECT s.nik, {values}, 'hidup', %s, %s FROM {STAGE} s
+                WHERE s.chunk = %s AND s.state = 'ok' AND s.nik IS NOT NULL
+                ORDER BY s.row
+                ON CONFLICT (nik) DO UPDATE SET
+                    {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
+                    updated_at = EXCLUDED.updated_at
+                WHERE {self._person_differs('pmks_person', 'EXCLUDED')}
+                RETURNING id, nik, (xmax = 0) AS inserted)
+            UPDATE {STAGE} s SET person_id = up.id, person_created = true FROM up
+            WHERE up.inserted AND s.chunk = %s AND s.state = 'ok' AND s.nik = up.nik""",
+                  [self.now, self.now, c, c])
+        self._sql(f"""UPDATE pmks_person p SET {', '.join(f'{col} = s.{col}' if col not in (
+                          'birth_place', 'relationship', 'schooling', 'occupation') else
+                          f"{col} = COALESCE(s.{col}, '')" for col in PERSON_COLUMNS)},
+                          updated_at = %s
+                      FROM {STAGE} s WHERE s.chunk = %s AND s.state = 'ok' AND s.nik IS NULL
+                        AND NOT coalesce(s.person_created, false) AND p.id = s.person_id
+                        AND {self._person_differs()}""", [self.now, c])
+        created = self._sql(f"""SELECT person_id, desa_id FROM {STAGE}
+                                WHERE chunk = %s AND person_created ORDER BY row""",
+                            [c]).fetchall()
+        self._log(Person, created, updated)
+
+    def _heads(self) -> None:
+        """The services' rules after saved persons (``persons_after_save``), set-based over
+        the chunk's accepted persons: open cases follow their person; a head who left a
+        household is no longer its head; the first member registered as head becomes the
+        head of a household that has none."""
+        c = self.chunk
+        moved = [pk for (pk,) in self._sql(f"""
+            SELECT DISTINCT s.person_id FROM {STAGE} s
+            JOIN pmks_case k ON k.person_id = s.person_id
+            JOIN pmks_person p ON p.id = s.person_id
+            WHERE s.chunk = %s AND s.state = 'ok' AND k.status = ANY(%s)
+              AND k.desa_id <> p.desa_id""", [c, list(OPEN_STATUSES)]).fetchall()]
+        if moved:  # rare: the services' own rule, for these persons only
+            from pmks.services import _cases_follow
+
+            _cases_follow(list(Person.objects.filter(pk__in=moved)))
+        changed = self._sql(f"""
+            WITH lost AS (
+                SELECT h.id FROM pmks_household h JOIN {STAGE} s ON s.person_id = h.head_id
+                JOIN pmks_person p ON p.id = h.head_id
+                WHERE s.chunk = %s AND s.state = 'ok' AND p.household_id IS DISTINCT FROM h.id),
+            candidate AS (
+                SELECT DISTINCT ON (household_id) household_id AS id, person_id
+                FROM {STAGE} WHERE chunk = %s AND state = 'ok' AND relationship = 'kepala'
+                  AND household_id IS NOT NULL ORDER BY household_id, row),
+            change AS (
+                SELECT h.id, h.head_id AS old, c.person_id AS new, h.desa_id
+                FROM pmks_household h LEFT JOIN candidate c ON c.id = h.id
+                WHERE h.id IN (SELECT id FROM lost)
+                   OR (h.id IN (SELECT id FROM candidate) AND h.head_id IS NULL))
+            UPDATE pmks_household h SET head_id = change.new, updated_at = %s FROM change
+            WHERE h.id = change.id AND h.head_id IS DISTINCT FROM change.new
+            RETURNING h.id, jsonb_build_object('head', jsonb_build_array(
+                change.old::text, change.new::text)), h.desa_id, h.desa_id""",
+                            [c, c, self.now]).fetchall()
+        self._log(Household, [], changed)
+
+    # --- 4. trail and change log ----------------------------------------------------------
+
+    def _log(self, model, created, updated) -> None:
+        """``created``: [(pk, area)]; ``updated``: [(pk, {field: [old, new]}, old, new area)]."""
+        if not created and not updated:
+            return
+        rows = self._sql(f"SELECT min(row), max(row) FROM {STAGE} WHERE chunk = %s",
+                         [self.chunk]).fetchone()
+        audit.log_batch(model, rows=rows, created=[pk for pk, _a in created],
+                        updated={pk: json.loads(diff) if isinstance(diff, str) else diff
+                                 for pk, diff, _o, _n in updated})
+        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created]
+                                  + [(pk, old, new) for pk, _d, old, new in updated])
+
+
+def _already_registered(model, field: str) -> str:
+    return model().unique_error_message(model, (field,)).messages[0]
