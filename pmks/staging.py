@@ -75,9 +75,10 @@ class Stage:
                 wall text, water_source text, lighting text, cooking_fuel text, toilet text,
                 nik text, name text, name_key text, birth_place text, birth_date date,
                 sex text, relationship text, disability text, schooling text, occupation text,
-                kk_bad boolean NOT NULL DEFAULT false, state text,
+                kk_bad boolean NOT NULL DEFAULT false,
+                state text,  -- NULL: accepted so far; 'rejected' or 'held' 
                 household_id bigint, person_id bigint, person_created boolean
-            ) ON COMMIT DROP""")
+            ) WITH (fillfactor = 50) ON COMMIT DROP""")  # room for HOT updates
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (no_kk, row)")
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (nik, row) WHERE nik IS NOT NULL")
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (chunk)")
@@ -110,6 +111,7 @@ class Stage:
         self.cursor.copy_expert(
             f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
             f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
+        self.cursor.execute(f"ANALYZE {STAGE}")  # a TEMP table has no statistics otherwise
 
     # --- 2. rules over other rows ---------------------------------------------------------
 
@@ -191,7 +193,6 @@ class Stage:
             self._sql(f"""UPDATE {STAGE} s SET name = v.name FROM (SELECT unnest(%s::int[]) AS
                           row, unnest(%s::text[]) AS name) v WHERE s.row = v.row""",
                       [[r for r, _n in keep_name], [n for _r, n in keep_name]])
-        self._sql(f"UPDATE {STAGE} SET state = 'ok' WHERE chunk = %s AND state IS NULL", [c])
 
     # --- 3. writes ------------------------------------------------------------------------
 
@@ -199,7 +200,7 @@ class Stage:
         c = self.chunk
         hh = HOUSEHOLD_COLUMNS
         firsts = f"""(SELECT DISTINCT ON (no_kk) * FROM {STAGE}
-                      WHERE chunk = {c:d} AND state = 'ok' ORDER BY no_kk, row)"""
+                      WHERE chunk = {c:d} AND state IS NULL ORDER BY no_kk, row)"""
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE h.id IS NULL),
                    count(*) FILTER (WHERE h.id IS NOT NULL AND {_distinct('h', 's', hh)}),
@@ -211,15 +212,18 @@ class Stage:
             self.report.count("keluarga_tetap", same)
         if not self.dry_run:
             self._write_households(firsts)
-        self._sql(f"""UPDATE {STAGE} s SET household_id = h.id FROM pmks_household h
-                      WHERE s.chunk = %s AND s.state = 'ok' AND h.no_kk = s.no_kk""", [c])
+        self._sql(f"""UPDATE {STAGE} s SET household_id = h.id, person_id = p.id
+                      FROM {STAGE} x LEFT JOIN pmks_household h ON h.no_kk = x.no_kk
+                      LEFT JOIN pmks_person p ON p.nik = x.nik
+                      WHERE s.row = x.row AND x.chunk = %s AND x.state IS NULL
+                        AND (h.id IS NOT NULL OR p.id IS NOT NULL)""", [c])
         self._match_persons()
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND NOT {self._person_differs()})
             FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
-            WHERE s.chunk = %s AND s.state = 'ok'""", [c]).fetchone()
+            WHERE s.chunk = %s AND s.state IS NULL""", [c]).fetchone()
         self.report.count("orang_baru", new)
         self.report.count("orang_diubah", changed)
         if same:
@@ -247,21 +251,20 @@ class Stage:
         self._log(Household, created, updated)
 
     def _match_persons(self) -> None:
+        """Persons with NIK were found with their household; one without NIK is found by
+        household, name key and birth date."""
         c = self.chunk
-        self._sql(f"""UPDATE {STAGE} s SET person_id = p.id FROM pmks_person p
-                      WHERE s.chunk = %s AND s.state = 'ok' AND s.nik IS NOT NULL
-                        AND p.nik = s.nik""", [c])
         self._sql(f"""UPDATE {STAGE} s SET person_id = m.id FROM (
                           SELECT DISTINCT ON (t.row) t.row, p.id FROM {STAGE} t
                           JOIN pmks_person p ON p.household_id = t.household_id
                            AND p.name_key = t.name_key AND p.birth_date = t.birth_date
                            AND p.nik IS NULL AND p.merged_into_id IS NULL
-                          WHERE t.chunk = %s AND t.state = 'ok' AND t.nik IS NULL
+                          WHERE t.chunk = %s AND t.state IS NULL AND t.nik IS NULL
                           ORDER BY t.row, p.id DESC) m
                       WHERE s.row = m.row""", [c])
         # only the case of the name differs from the stored one: keep the stored spelling
         self._sql(f"""UPDATE {STAGE} s SET name = p.name FROM pmks_person p
-                      WHERE s.chunk = %s AND s.state = 'ok' AND p.id = s.person_id
+                      WHERE s.chunk = %s AND s.state IS NULL AND p.id = s.person_id
                         AND p.name <> s.name AND lower(p.name) = lower(s.name)""", [c])
 
     def _person_differs(self, p: str = "p", s: str = "s") -> str:
@@ -278,37 +281,26 @@ class Stage:
         updated = self._sql(f"""
             SELECT p.id, {_diff('p', 's', PERSON_COLUMNS)}, p.desa_id, s.desa_id
             FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
-            WHERE s.chunk = %s AND s.state = 'ok' AND {self._person_differs()}""",
+            WHERE s.chunk = %s AND s.state IS NULL AND {self._person_differs()}""",
                             [c]).fetchall()
-        # persons without NIK get their ids first, so each staged row knows its person
+        # new persons get their ids first, so each staged row knows its person
         self._sql(f"""UPDATE {STAGE} SET person_id = nextval(pg_get_serial_sequence(
                           'pmks_person', 'id')), person_created = true
-                      WHERE chunk = %s AND state = 'ok' AND person_id IS NULL
-                        AND nik IS NULL""", [c])
-        common = (f"{cols}, life_status, created_at, updated_at")
+                      WHERE chunk = %s AND state IS NULL AND person_id IS NULL""", [c])
         self._sql(f"""
-            INSERT INTO pmks_person (id, nik, {common})
-            SELECT s.person_id, NULL, {values}, 'hidup', %s, %s FROM {STAGE} s
-            WHERE s.chunk = %s AND s.person_created""", [self.now, self.now, c])
-        self._sql(f"""
-            WITH up AS (
-                INSERT INTO pmks_person (nik, {common})
-                SELECT s.nik, {values}, 'hidup', %s, %s FROM {STAGE} s
-                WHERE s.chunk = %s AND s.state = 'ok' AND s.nik IS NOT NULL
-                ORDER BY s.row
-                ON CONFLICT (nik) DO UPDATE SET
-                    {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
-                    updated_at = EXCLUDED.updated_at
-                WHERE {self._person_differs('pmks_person', 'EXCLUDED')}
-                RETURNING id, nik, (xmax = 0) AS inserted)
-            UPDATE {STAGE} s SET person_id = up.id, person_created = true FROM up
-            WHERE up.inserted AND s.chunk = %s AND s.state = 'ok' AND s.nik = up.nik""",
-                  [self.now, self.now, c, c])
+            INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at)
+            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s FROM {STAGE} s
+            WHERE s.chunk = %s AND s.state IS NULL AND (s.person_created OR s.nik IS NOT NULL)
+            ON CONFLICT (nik) DO UPDATE SET
+                {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
+                updated_at = EXCLUDED.updated_at
+            WHERE {self._person_differs('pmks_person', 'EXCLUDED')}""",
+                  [self.now, self.now, c])
         self._sql(f"""UPDATE pmks_person p SET {', '.join(f'{col} = s.{col}' if col not in (
                           'birth_place', 'relationship', 'schooling', 'occupation') else
                           f"{col} = COALESCE(s.{col}, '')" for col in PERSON_COLUMNS)},
                           updated_at = %s
-                      FROM {STAGE} s WHERE s.chunk = %s AND s.state = 'ok' AND s.nik IS NULL
+                      FROM {STAGE} s WHERE s.chunk = %s AND s.state IS NULL AND s.nik IS NULL
                         AND NOT coalesce(s.person_created, false) AND p.id = s.person_id
                         AND {self._person_differs()}""", [self.now, c])
         created = self._sql(f"""SELECT person_id, desa_id FROM {STAGE}
@@ -326,7 +318,7 @@ class Stage:
             SELECT DISTINCT s.person_id FROM {STAGE} s
             JOIN pmks_case k ON k.person_id = s.person_id
             JOIN pmks_person p ON p.id = s.person_id
-            WHERE s.chunk = %s AND s.state = 'ok' AND k.status = ANY(%s)
+            WHERE s.chunk = %s AND s.state IS NULL AND k.status = ANY(%s)
               AND k.desa_id <> p.desa_id""", [c, list(OPEN_STATUSES)]).fetchall()]
         if moved:  # rare: the services' own rule, for these persons only
             from pmks.services import _cases_follow
@@ -336,10 +328,10 @@ class Stage:
             WITH lost AS (
                 SELECT h.id FROM pmks_household h JOIN {STAGE} s ON s.person_id = h.head_id
                 JOIN pmks_person p ON p.id = h.head_id
-                WHERE s.chunk = %s AND s.state = 'ok' AND p.household_id IS DISTINCT FROM h.id),
+                WHERE s.chunk = %s AND s.state IS NULL AND p.household_id IS DISTINCT FROM h.id),
             candidate AS (
                 SELECT DISTINCT ON (household_id) household_id AS id, person_id
-                FROM {STAGE} WHERE chunk = %s AND state = 'ok' AND relationship = 'kepala'
+                FROM {STAGE} WHERE chunk = %s AND state IS NULL AND relationship = 'kepala'
                   AND household_id IS NOT NULL ORDER BY household_id, row),
             change AS (
                 SELECT h.id, h.head_id AS old, c.person_id AS new, h.desa_id

@@ -58,6 +58,7 @@ def test_count_rows_of_csv_and_xlsx(tmp_path):
 def test_import_records_rows_done_per_chunk(province_operator, monkeypatch):
     batch = _batch(province_operator, _rows(5))
     monkeypatch.setattr(pmks_importing, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pmks_importing, "COPY_CHUNK_SIZE", 2)
     seen = []
     original = importing._progress_of
 
@@ -89,6 +90,7 @@ def test_import_records_rows_done_per_chunk(province_operator, monkeypatch):
 def test_progress_is_visible_outside_the_running_import(province_operator, monkeypatch):
     batch = _batch(province_operator, _rows(5))
     monkeypatch.setattr(pmks_importing, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pmks_importing, "COPY_CHUNK_SIZE", 2)
     outside = []
     report = pmks_importing.report_progress
 
