@@ -76,7 +76,7 @@ class Stage:
                 nik text, name text, name_key text, birth_place text, birth_date date,
                 sex text, relationship text, disability text, schooling text, occupation text,
                 kk_bad boolean NOT NULL DEFAULT false,
-                state text,  -- NULL: accepted so far; 'rejected' or 'held' 
+                state text,  -- NULL: accepted so far; 'rejected' or 'held'
                 household_id bigint, person_id bigint, person_created boolean
             ) WITH (fillfactor = 50) ON COMMIT DROP""")  # room for HOT updates
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (no_kk, row)")
