@@ -334,10 +334,12 @@ class Stage:
                 FROM {STAGE} WHERE chunk = %s AND state IS NULL AND relationship = 'kepala'
                   AND household_id IS NOT NULL ORDER BY household_id, row),
             change AS (
-                SELECT h.id, h.head_id AS old, c.person_id AS new, h.desa_id
-                FROM pmks_household h LEFT JOIN candidate c ON c.id = h.id
-                WHERE h.id IN (SELECT id FROM lost)
-                   OR (h.id IN (SELECT id FROM candidate) AND h.head_id IS NULL))
+                SELECT h.id, h.head_id AS old, c.person_id AS new
+                FROM lost l JOIN pmks_household h ON h.id = l.id
+                LEFT JOIN candidate c ON c.id = h.id
+                UNION
+                SELECT h.id, h.head_id, c.person_id FROM candidate c
+                JOIN pmks_household h ON h.id = c.id WHERE h.head_id IS NULL)
             UPDATE pmks_household h SET head_id = change.new, updated_at = %s FROM change
             WHERE h.id = change.id AND h.head_id IS DISTINCT FROM change.new
             RETURNING h.id, jsonb_build_object('head', jsonb_build_array(
