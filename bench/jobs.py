@@ -19,7 +19,7 @@ from bench.generator import Registry, workforce
 from bench.harness import measure, p95, rss_mb, timed_sql
 from bench.report import Result, Table, seconds
 
-IMPORT_MAX = int(os.environ.get("BENCH_IMPORT_MAX", "100000"))
+IMPORT_MAX = int(os.environ.get("BENCH_IMPORT_MAX", "1000000"))
 PERIOD = datetime.date(2026, 1, 1)
 LIST_REQUESTS = int(os.environ.get("BENCH_LIST_REQUESTS", "20"))
 HTTP_SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "10"))

@@ -411,24 +411,29 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
 
 def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> None:
     """PostgreSQL: the rows that pass the row checks go to a staging table by COPY and the
-    rest is set-based (``pmks.staging``)."""
+    rest is set-based (``pmks.staging``). Rows stream from the file into the COPY buffer: no
+    chunk of parsed rows is held in memory."""
     from pmks.staging import Stage
 
     today = datetime.date.today()
+
+    def passing(rows):
+        for row in rows:
+            report.rows += 1
+            household, person, problems = parse_row(row, desa_codes, today=today)
+            if problems:
+                report.reject(row.number, problems)
+            else:
+                yield row.number, household, person
+
     stage = Stage(report=report, area=area, dry_run=dry_run)
+    rows = iter(table)
     try:
-        for rows in _chunks(table, chunk_size):
-            report.rows += len(rows)
-            parsed = []
-            for row in rows:
-                household, person, problems = parse_row(row, desa_codes, today=today)
-                if problems:
-                    report.reject(row.number, problems)
-                else:
-                    parsed.append((row.number, household, person))
-            del rows
-            stage.load(parsed)
-            del parsed
+        while True:
+            before = report.rows
+            stage.load(passing(islice(rows, chunk_size)))
+            if report.rows == before:
+                break
             stage.check()
             stage.write()
             report_progress(report.rows)
