@@ -4,9 +4,9 @@ lines themselves, and amounts in words come from dinsos.money."""
 
 import csv
 import io
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.http import FileResponse
@@ -18,7 +18,7 @@ from dinsos.money import MONTH_NAMES, format_rupiah, format_tanggal, rupiah_in_w
 from dinsos.tabular import XLSX_CONTENT_TYPE, csv_stream, safe_cell, xlsx_file
 from dinsos.validators import mask_nik
 from incentives import selectors
-from incentives.choices import LineKind
+from incentives.choices import Component, LineKind
 from incentives.models import PayoutRun
 
 TITLE = "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
@@ -46,16 +46,10 @@ def document_number(run: PayoutRun) -> str:
             f"{ROMAN[day.month]}/{day.year}")
 
 
-def kind_label(line) -> str:
+def kind_label(component: str, kind: str) -> str:
     """The line's component, and what kind of line it is when not a regular one."""
-    label = str(line.get_component_display())
-    return label if line.kind == LineKind.REGULAR else f"{label} — {line.get_kind_display()}"
-
-
-def _line_cells(number: int, line) -> list:
-    return [number, line.worker.name, mask_nik(line.worker.nik), kind_label(line),
-            f"{line.period:%m/%Y}", line.bank_name, line.account_number, line.gross_amount,
-            line.tax_amount, line.net_amount, ""]
+    label = str(Component(component).label)
+    return label if kind == LineKind.REGULAR else f"{label} — {LineKind(kind).label}"
 
 
 @dataclass
@@ -67,15 +61,22 @@ class Subtotal:
     net: Decimal = Decimal(0)
 
     def add(self, group) -> None:
-        self.count += len(group.lines)
+        self.count += group.count
         self.gross += group.gross
         self.tax += group.tax
         self.net += group.net
 
+    def add_line(self, line) -> None:
+        self.count += 1
+        self.gross += line.gross_amount
+        self.tax += line.tax_amount
+        self.net += line.net_amount
+
 
 def nominatif_data(run: PayoutRun) -> dict:
-    """Everything the Daftar Nominatif prints, summed from the payable lines themselves."""
-    groups = selectors.nominatif(run)
+    """Everything the Daftar Nominatif prints except its lines (those are streamed by
+    ``nominatif_body``): the groups and totals summed by the database from the payable lines."""
+    groups = selectors.nominatif_groups(run)
     kab_kota: dict[str, Subtotal] = {}
     total = Subtotal("JUMLAH SELURUHNYA")
     for group in groups:
@@ -93,6 +94,49 @@ def nominatif_data(run: PayoutRun) -> dict:
             "status": run.get_status_display()}
 
 
+class RunChanged(RuntimeError):
+    """The lines changed while the document was being made (the task fails; ask again)."""
+
+
+def nominatif_body(run: PayoutRun, data: dict):
+    """The table of the Daftar Nominatif as events, streamed from a server-side cursor:
+    ``("group", group)`` when a kab/kota × role begins, ``("line", number, line)``,
+    ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its last
+    group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed lines
+    and must equal the database's (else RunChanged): bank file, Nominatif and summary agree."""
+    groups = {(g.kab_kota, g.role): g for g in data["groups"]}
+    total = Subtotal(data["total"].label)
+    group = sub = kab = sub_of_kab = None
+
+    def close(next_kab_kota):
+        yield "subtotal", sub
+        if next_kab_kota != group.kab_kota:
+            yield "subtotal", kab
+
+    for number, line in enumerate(selectors.nominatif_lines(run), start=1):
+        if group is None or (line.kab_kota, line.role) != (group.kab_kota, group.role):
+            if group is not None:
+                yield from close(line.kab_kota)
+            group = groups.get((line.kab_kota, line.role))
+            if group is None:
+                raise RunChanged(f"kelompok {line.kab_kota} {line.role}")
+            sub = Subtotal(f"Jumlah {group.kab_kota_name} — {group.role_name}")
+            if kab is None or sub_of_kab != group.kab_kota:
+                kab, sub_of_kab = Subtotal(data["kab_kota"][group.kab_kota].label), group.kab_kota
+            yield "group", group
+        sub.add_line(line)
+        kab.add_line(line)
+        total.add_line(line)
+        yield "line", number, line
+    if group is not None:
+        yield from close(None)
+    expected = data["total"]
+    if (total.count, total.gross, total.net) != (expected.count, expected.gross, expected.net):
+        raise RunChanged(f"{total.count} baris {total.net} ≠ {expected.count} baris "
+                         f"{expected.net}")
+    yield "total", total
+
+
 def heading_lines(data: dict) -> list[str]:
     return [TITLE, f"Periode {data['period']}",
             f"Nomor: {data['number']} — Tanggal: {format_tanggal(data['date'])}",
@@ -107,6 +151,10 @@ def sign_off(office, place_date: str) -> list[tuple[str, str]]:
             (f"NIP {office.head_nip or '-'}", f"NIP {office.treasurer_nip or '-'}")]
 
 
+def _rupiah(value) -> str:
+    return format_rupiah(value).replace("Rp", "")
+
+
 # --- XLSX -------------------------------------------------------------------------------------
 
 XLSX_HEADER = ["No", "Kab/Kota", "Peran", "Nama", "NIK", "Komponen / jenis", "Periode", "Bank",
@@ -115,36 +163,60 @@ RUPIAH_FORMAT = '"Rp"#,##0;-"Rp"#,##0'
 MONEY_COLUMNS = (9, 10, 11)  # 0-based: bruto, PPh 21, neto
 
 
-def _xlsx_rows(data: dict):
-    """(kind, cells) of the sheet body: line, subtotal, total, text."""
-    number = 0
-    groups = data["groups"]
-    for index, group in enumerate(groups):
-        for line in group.lines:
-            number += 1
-            yield "line", [number, group.kab_kota_name, group.role_name, line.worker.name,
-                           mask_nik(line.worker.nik), kind_label(line), f"{line.period:%m/%Y}",
+def _xlsx_widths(run: PayoutRun, data: dict) -> list[int]:
+    """Column widths fitted to the longest content, from one aggregate query (the sheet's
+    columns are written before its rows)."""
+    found = selectors.nominatif_widths(run)
+    groups, total = data["groups"], data["total"]
+    labels = ([f"Jumlah {g.kab_kota_name} — {g.role_name}" for g in groups]
+              + [sub.label for sub in data["kab_kota"].values()] + [total.label])
+    amounts = [value for value in (found["max_gross"], found["min_gross"], found["max_tax"],
+                                   found["min_tax"], found["max_net"], found["min_net"],
+                                   total.gross, total.tax, total.net) if value is not None]
+    money = max((len(format_rupiah(v)) for v in amounts), default=0)
+    content = [len(str(total.count)),
+               max((len(g.kab_kota_name) for g in groups), default=0),
+               max((len(g.role_name) for g in groups), default=0),
+               max([found["name"] or 0, *map(len, labels)]),
+               len(mask_nik("0" * 16)),
+               max([len(f"{total.count} baris"),
+                    *(len(kind_label(c, k)) for c, k in found["kinds"])]),
+               len("12/2026"), found["bank"] or 0, found["account"] or 0,
+               money, money, money, found["note"] or 0]
+    return [min(max(len(title), width) + 2, 80) for title, width in zip(XLSX_HEADER, content,
+                                                                        strict=True)]
+
+
+def _xlsx_rows(run: PayoutRun, data: dict):
+    """(kind, cells) of the sheet body: line, subtotal, total, text — streamed."""
+    labels: dict[tuple, str] = {}
+    group = None
+    for event in nominatif_body(run, data):
+        if event[0] == "group":
+            group = event[1]
+        elif event[0] == "line":
+            _kind, number, line = event
+            key = (line.component, line.kind)
+            if key not in labels:
+                labels[key] = kind_label(*key)
+            yield "line", [number, group.kab_kota_name, group.role_name, line.worker__name,
+                           mask_nik(line.worker__nik), labels[key], f"{line.period:%m/%Y}",
                            line.bank_name, line.account_number, line.gross_amount,
                            line.tax_amount, line.net_amount, line.note]
-        yield "subtotal", ["", "", "", f"Jumlah {group.kab_kota_name} — {group.role_name}", "",
-                           f"{len(group.lines)} baris", "", "", "", group.gross, group.tax,
-                           group.net, ""]
-        last_of_kab_kota = index + 1 == len(groups) or groups[index + 1].kab_kota != group.kab_kota
-        if last_of_kab_kota:
-            sub = data["kab_kota"][group.kab_kota]
-            yield "subtotal", ["", "", "", sub.label, "", f"{sub.count} baris", "", "", "",
-                               sub.gross, sub.tax, sub.net, ""]
-    total = data["total"]
-    yield "total", ["", "", "", total.label, "", f"{total.count} baris", "", "", "",
-                    total.gross, total.tax, total.net, ""]
-    yield "text", ["", "", "", f"Terbilang: {data['words']}"]
+        else:
+            sub = event[1]
+            yield event[0], ["", "", "", sub.label, "", f"{sub.count} baris", "", "", "",
+                             sub.gross, sub.tax, sub.net, ""]
+            if event[0] == "total":
+                yield "text", ["", "", "", f"Terbilang: {rupiah_in_words(sub.net)}"]
 
 
-def nominatif_xlsx(run: PayoutRun) -> io.BytesIO:
+def nominatif_xlsx(run: PayoutRun, out=None):
     """The Daftar Nominatif as a spreadsheet: one table (header frozen and repeated on printed
     pages), amounts as numbers in Rupiah format, subtotals per kab/kota × role and per kab/kota,
     the grand total and the sign-off; landscape, fitted to the page width. Written in
-    openpyxl's write-only mode."""
+    openpyxl's write-only mode from a server-side cursor, so memory stays flat; into ``out``
+    (a binary file; default a new BytesIO, returned rewound)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -152,17 +224,10 @@ def nominatif_xlsx(run: PayoutRun) -> io.BytesIO:
     from openpyxl.worksheet.worksheet import Worksheet
 
     data = nominatif_data(run)
-    rows = list(_xlsx_rows(data))
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Daftar Nominatif")
-    widths = [len(h) for h in XLSX_HEADER]
-    for _kind, cells in rows:
-        for i, value in enumerate(cells):
-            text = format_rupiah(value) if isinstance(value, Decimal) else str(value or "")
-            if _kind != "text":
-                widths[i] = max(widths[i], len(text))
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, 80)
+    for i, width in enumerate(_xlsx_widths(run, data), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
     heading = heading_lines(data)
     header_row = len(heading) + 2
     sheet.freeze_panes = f"A{header_row + 1}"
@@ -200,15 +265,34 @@ def nominatif_xlsx(run: PayoutRun) -> io.BytesIO:
         item.alignment = Alignment(wrap_text=True, vertical="center")
         header.append(item)
     sheet.append(header)
-    for kind, cells in rows:
-        font = bold if kind in ("subtotal", "total") else None
-        sheet.append([cell(v, font=font, money=i in MONEY_COLUMNS) for i, v in enumerate(cells)])
+    money_style = cell(0, money=True)._style
+    bold_money_style = cell(0, money=True, font=bold)._style
+
+    def money(value, style):
+        item = WriteOnlyCell(sheet, value=value)
+        item._style = copy(style)  # one style object per format, not one lookup per cell
+        return item
+
+    for kind, cells in _xlsx_rows(run, data):
+        if kind == "line":
+            cells[3], cells[7], cells[8], cells[12] = (safe_cell(cells[3]), safe_cell(cells[7]),
+                                                       safe_cell(cells[8]),
+                                                       safe_cell(cells[12]))
+            for i in MONEY_COLUMNS:
+                cells[i] = money(cells[i], money_style)
+            sheet.append(cells)
+        elif kind == "text":
+            sheet.append(cells)
+        else:
+            sheet.append([cell(v, font=bold) if i not in MONEY_COLUMNS
+                          else money(v, bold_money_style) for i, v in enumerate(cells)])
     sheet.append([])
     for left, right in sign_off(data["office"], data["place_date"]):
         sheet.append(["", "", "", left, "", "", "", "", "", right])
-    buffer = io.BytesIO()
+    buffer = out if out is not None else io.BytesIO()
     book.save(buffer)
-    buffer.seek(0)
+    if out is None:
+        buffer.seek(0)
     return buffer
 
 
@@ -223,184 +307,359 @@ def _page_size():
 
 
 PDF_MARGIN_CM = 1.5
-PDF_ROWS_PER_TABLE = 400  # a long group is split into tables of this many rows
+PDF_FOOTER_CM = 0.6  # the band above the bottom margin that holds the page footer
 
 
-def _numbered_canvas(footer: str):
-    """A canvas that holds each page until the end, then writes "Halaman x dari y" (two
-    passes over the page states, the usual reportlab recipe)."""
-    from reportlab.lib.units import cm
-    from reportlab.pdfgen import canvas as pdfcanvas
+class _Font:
+    """A standard PDF font: text widths from a per-character table (reportlab's pure-Python
+    stringWidth is slow) and the text encoded for its WinAnsi encoding."""
 
-    class NumberedCanvas(pdfcanvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages = []
+    def __init__(self, name: str):
+        from reportlab.pdfbase.pdfmetrics import stringWidth
 
-        def showPage(self):  # noqa: N802 - reportlab's name
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
+        self.name, self._string_width = name, stringWidth
+        self._widths: dict[str, float] = {}
+        self.ref = ""  # its name inside the PDF, set by the writer
 
-        def save(self):
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                width, _height = self._pagesize
-                self.setFont("Helvetica", 7.5)
-                margin = PDF_MARGIN_CM * cm
-                self.drawString(margin, margin + 4, footer)
-                self.drawRightString(width - margin, margin + 4,
-                                     f"Halaman {self._pageNumber} dari {total}")
-                super().showPage()
-            super().save()
+    def width(self, text: str, size: float) -> float:
+        widths = self._widths
+        try:
+            return sum(map(widths.__getitem__, text)) * size / 1000
+        except KeyError:
+            for char in set(text) - widths.keys():
+                widths[char] = self._string_width(char, self.name, 1000)
+            return sum(map(widths.__getitem__, text)) * size / 1000
 
-    return NumberedCanvas
+    def wrap(self, text: str, size: float, width: float) -> list[str]:
+        """Lines of at most ``width`` points, broken at spaces (a word longer than the width
+        is broken between letters)."""
+        if self.width(text, size) <= width:
+            return [text]
+        lines, current = [], ""
+        for word in text.split():
+            candidate = f"{current} {word}" if current else word
+            if self.width(candidate, size) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = ""
+            while self.width(word, size) > width and len(word) > 1:
+                cut = len(word) - 1
+                while cut > 1 and self.width(word[:cut], size) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            current = word
+        if current:
+            lines.append(current)
+        return lines or [""]
 
 
-def _pdf_story(data: dict, width: float):
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import cm
-    from reportlab.platypus import (
-        HRFlowable,
-        KeepTogether,
-        Paragraph,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+def _pdf_text(text: str) -> str:
+    """A PDF literal string (without the parentheses) in WinAnsi encoding."""
+    data = text.encode("cp1252", "replace")
+    if data.isascii():
+        return data.decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return "".join(chr(b) if 32 <= b < 127 and b not in (40, 41, 92) else f"\\{b:03o}"
+                   for b in data)
 
-    base = ParagraphStyle("cell", fontName="Helvetica", fontSize=7.5, leading=9)
-    right = ParagraphStyle("money", parent=base, alignment=TA_RIGHT)
-    bold = ParagraphStyle("bold", parent=base, fontName="Helvetica-Bold")
-    bold_right = ParagraphStyle("bold_money", parent=bold, alignment=TA_RIGHT)
-    head = ParagraphStyle("head", parent=bold, alignment=TA_CENTER)
-    centre = ParagraphStyle("centre", parent=base, alignment=TA_CENTER, fontSize=10, leading=13)
-    title = ParagraphStyle("title", parent=centre, fontName="Helvetica-Bold", fontSize=11,
-                           leading=14)
-    scale = width / sum(PDF_WIDTHS)
-    widths = [w * scale for w in PDF_WIDTHS]
-    office = data["office"]
 
-    def p(text, style=base):
-        return Paragraph(escape(str(text)), style)
+class NominatifPdf:
+    """Draws the Daftar Nominatif page by page on a reportlab canvas. ``flow`` lays out the
+    whole document from the streamed lines; run once without a canvas it only counts the
+    pages (for "Halaman x dari y"), then again to draw. Memory holds one page at a time (the
+    canvas keeps each finished page's drawing operators, not objects per line)."""
 
-    def money(value, style=right):
-        return Paragraph(format_rupiah(value).replace("Rp", ""), style)
+    SIZE, LEADING, PAD_X, PAD_Y = 7.5, 9.0, 2.0, 1.5
+    BASELINE = 6.6  # from the top of a line of text to its baseline
+    GREY, RULE = "0.88 0.88 0.88", "0.5 0.5 0.5"
 
-    # the letterhead (kop surat) and the document heading
-    yield Paragraph("PEMERINTAH PROVINSI BANTEN", title)
-    yield Paragraph(escape(office.name.upper()), ParagraphStyle(
-        "office", parent=title, fontSize=13, leading=16))
-    if office.address:
-        yield Paragraph(escape(office.address), centre)
-    yield HRFlowable(width="100%", thickness=1.5, color=colors.black, spaceBefore=3,
-                     spaceAfter=6)
-    for index, text in enumerate(heading_lines(data)):
-        yield Paragraph(escape(text), title if index == 0 else centre)
-    yield Spacer(1, 0.3 * cm)
+    def __init__(self, run: PayoutRun, data: dict):
+        from reportlab.lib.units import cm
 
-    style = TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BACKGROUND", (0, 0), (-1, 1), colors.Color(0.88, 0.88, 0.88)),
-        ("SPAN", (0, 0), (-1, 0)),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-    ])
-    header = [Paragraph(h, head) for h in HEADER]
-    number = 0
-    groups = data["groups"]
-    for index, group in enumerate(groups):
-        caption = [p(f"{group.kab_kota_name} — {group.role_name}", bold)] + [""] * 10
-        chunks = [group.lines[i:i + PDF_ROWS_PER_TABLE]
-                  for i in range(0, len(group.lines), PDF_ROWS_PER_TABLE)] or [[]]
-        for chunk_index, chunk in enumerate(chunks):
-            rows = [caption, header]
-            for line in chunk:
-                number += 1
-                rows.append([p(number, right), p(line.worker.name), p(mask_nik(line.worker.nik)),
-                             p(kind_label(line)), p(f"{line.period:%m/%Y}"), p(line.bank_name),
-                             p(line.account_number), money(line.gross_amount),
-                             money(line.tax_amount), money(line.net_amount), ""])
-            subtotals = []
-            if chunk_index + 1 == len(chunks):
-                subtotals.append((f"Jumlah {group.kab_kota_name} — {group.role_name} "
-                                  f"({len(group.lines)} baris)", group))
-                if index + 1 == len(groups) or groups[index + 1].kab_kota != group.kab_kota:
-                    sub = data["kab_kota"][group.kab_kota]
-                    subtotals.append((f"{sub.label} ({sub.count} baris)", sub))
-            for label, sub in subtotals:
-                rows.append(["", p(label, bold), "", "", "", "", "", money(sub.gross, bold_right),
-                             money(sub.tax, bold_right), money(sub.net, bold_right), ""])
-            table = Table(rows, colWidths=widths, repeatRows=2)
-            table_style = TableStyle(style.getCommands())
-            for row in range(len(rows) - len(subtotals), len(rows)):
-                table_style.add("SPAN", (1, row), (6, row))
-            table.setStyle(table_style)
-            yield table
-            yield Spacer(1, 0.25 * cm)
+        self.run, self.data, self.cm = run, data, cm
+        self.width_page, self.height_page = _page_size()
+        self.margin = PDF_MARGIN_CM * cm
+        self.top, self.bottom = self.height_page - self.margin, self.margin + PDF_FOOTER_CM * cm
+        self.width = self.width_page - 2 * self.margin
+        scale = self.width / sum(PDF_WIDTHS)
+        self.x = [self.margin]
+        for w in PDF_WIDTHS:
+            self.x.append(self.x[-1] + w * scale)
+        self.regular, self.bold = _Font("Helvetica"), _Font("Helvetica-Bold")
+        self.italic = _Font("Helvetica-Oblique")
+        self.footer = f"{TITLE} — {data['period']} — Nomor {data['number']}"
+        self.canvas, self.pages = None, 0
 
-    total = data["total"]
-    grand = Table([["", p(f"{total.label} ({total.count} baris)", bold), "", "", "", "", "",
-                    money(total.gross, bold_right), money(total.tax, bold_right),
-                    money(total.net, bold_right), ""]], colWidths=widths)
-    grand.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.6, colors.black), ("SPAN", (1, 0), (6, 0)),
-        ("BACKGROUND", (0, 0), (-1, -1), colors.Color(0.88, 0.88, 0.88)),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
-    sign = Table([[p(left, centre), p(right_text, centre)]
-                  for left, right_text in sign_off(office, data["place_date"])],
-                 colWidths=[width / 2, width / 2])
-    sign.setStyle(TableStyle([("TOPPADDING", (0, 2), (-1, 3), 12)]))
-    yield KeepTogether([
-        grand, Spacer(1, 0.2 * cm),
-        p(f"Terbilang: {data['words']}", ParagraphStyle("words", parent=base, fontSize=9,
-                                                        leading=11, fontName="Helvetica-Oblique")),
-        Spacer(1, 0.5 * cm), sign,
-    ])
+    # drawing primitives (raw operators: reportlab's drawString costs ~20× more per cell)
+    def _op(self, text: str) -> None:
+        if self.canvas is not None:
+            self.canvas._code.append(text)  # noqa: SLF001 - the canvas's operator list
+
+    def text(self, x, y, text, font, size, align="left") -> None:
+        if self.canvas is None or not text:
+            return
+        if align == "right":
+            x -= font.width(text, size)
+        elif align == "centre":
+            x -= font.width(text, size) / 2
+        self._op(f"BT {font.ref} {size:g} Tf {x:.2f} {y:.2f} Td ({_pdf_text(text)}) Tj ET")
+
+    def fill(self, x0, y0, x1, y1, colour) -> None:
+        self._op(f"{colour} rg {x0:.2f} {y0:.2f} {x1 - x0:.2f} {y1 - y0:.2f} re f 0 0 0 rg")
+
+    def lines_text(self, x, top, lines, font, size, leading, align="left") -> None:
+        for i, line in enumerate(lines):
+            self.text(x, top - size - i * leading, line, font, size, align)
+
+    # pages
+    def new_page(self) -> None:
+        if self.pages:
+            self.end_page()
+        self.pages += 1
+        self.y = self.top
+        self.segments: list[tuple] = []
+        self.open: dict[int, list] = {}
+        self.block_bottom = self.y
+
+    def end_page(self) -> None:
+        self.flush_grid()
+        if self.canvas is None:
+            return
+        self._op(f"BT {self.regular.ref} 7.5 Tf {self.margin:.2f} {self.margin + 4:.2f} Td "
+                 f"({_pdf_text(self.footer)}) Tj ET")
+        self.text(self.width_page - self.margin, self.margin + 4,
+                  f"Halaman {self.pages} dari {self.total_pages}", self.regular, 7.5,
+                  align="right")
+        self.canvas.showPage()
+
+    # table rows: cells are (text lines, font, align); grid segments merged per column edge
+    def row_height(self, cells) -> float:
+        return 2 * self.PAD_Y + self.LEADING * max(len(lines) for lines, *_ in cells)
+
+    def draw_row(self, cells, edges, height, background=None) -> None:
+        top, bottom = self.y, self.y - height
+        if background:
+            self.fill(self.margin, bottom, self.x[-1], top, background)
+        for (lines, font, align), (x0, x1) in zip(cells, self.spans(edges), strict=True):
+            x = {"left": x0 + self.PAD_X, "right": x1 - self.PAD_X,
+                 "centre": (x0 + x1) / 2}[align]
+            for i, line in enumerate(lines):
+                self.text(x, top - self.PAD_Y - self.BASELINE - i * self.LEADING, line, font,
+                          self.SIZE, align)
+        self.segments.append(("h", top))
+        for edge in list(self.open):
+            if edge not in edges:
+                start, end = self.open.pop(edge)
+                self.segments.append(("v", edge, start, end))
+        for edge in edges:
+            if edge in self.open and self.open[edge][1] == top:
+                self.open[edge][1] = bottom
+            else:
+                if edge in self.open:
+                    self.segments.append(("v", edge, *self.open.pop(edge)))
+                self.open[edge] = [top, bottom]
+        self.y = self.block_bottom = bottom
+
+    def spans(self, edges):
+        ordered = sorted(edges)
+        return [(self.x[a], self.x[b]) for a, b in zip(ordered, ordered[1:], strict=False)]
+
+    def flush_grid(self) -> None:
+        if not self.segments and not self.open:
+            return
+        for edge, (start, end) in self.open.items():
+            self.segments.append(("v", edge, start, end))
+        lowest = self.block_bottom
+        ops = [f"0.3 w {self.RULE} RG"]
+        for segment in self.segments:
+            if segment[0] == "h":
+                ops.append(f"{self.margin:.2f} {segment[1]:.2f} m {self.x[-1]:.2f} "
+                           f"{segment[1]:.2f} l")
+            else:
+                x = self.x[segment[1]]
+                ops.append(f"{x:.2f} {segment[2]:.2f} m {x:.2f} {segment[3]:.2f} l")
+        ops.append(f"{self.margin:.2f} {lowest:.2f} m {self.x[-1]:.2f} {lowest:.2f} l S 0 0 0 RG")
+        self._op(" ".join(ops))
+        self.segments, self.open = [], {}
+
+    # the document
+    ALL_EDGES = frozenset(range(12))
+    CAPTION_EDGES = frozenset((0, 11))
+    SUBTOTAL_EDGES = frozenset((0, 1, 7, 8, 9, 10, 11))
+
+    def cell(self, text, font=None, align="left", span=(0, 1)):
+        font = font or self.regular
+        width = self.x[span[1]] - self.x[span[0]] - 2 * self.PAD_X
+        return (font.wrap(str(text), self.SIZE, width), font, align)
+
+    def caption_rows(self, group):
+        caption = [self.cell(f"{group.kab_kota_name} — {group.role_name}", self.bold,
+                             span=(0, 11))]
+        header = [self.cell(title, self.bold, "centre", (i, i + 1))
+                  for i, title in enumerate(HEADER)]
+        return [(caption, self.CAPTION_EDGES), (header, self.ALL_EDGES)]
+
+    def line_cells(self, number, line, labels):
+        key = (line.component, line.kind)
+        if key not in labels:
+            labels[key] = kind_label(*key)
+        texts = [str(number), line.worker__name, mask_nik(line.worker__nik), labels[key],
+                 f"{line.period:%m/%Y}", line.bank_name, line.account_number,
+                 _rupiah(line.gross_amount), _rupiah(line.tax_amount), _rupiah(line.net_amount),
+                 ""]
+        return [self.cell(t, align="right" if i in (0, 7, 8, 9) else "left", span=(i, i + 1))
+                for i, t in enumerate(texts)]
+
+    def subtotal_cells(self, sub, font=None):
+        font = font or self.bold
+        return [self.cell(""), self.cell(f"{sub.label} ({sub.count} baris)", font,
+                                         span=(1, 7)),
+                self.cell(_rupiah(sub.gross), font, "right", (7, 8)),
+                self.cell(_rupiah(sub.tax), font, "right", (8, 9)),
+                self.cell(_rupiah(sub.net), font, "right", (9, 10)), self.cell("", span=(10, 11))]
+
+    def place(self, cells, edges, background=None, repeat=None) -> None:
+        """A row of the table; on a new page when it does not fit, below the repeated caption
+        and header of its group."""
+        height = self.row_height(cells)
+        if self.y - height < self.bottom:
+            self.new_page()
+            for caption_cells, caption_edges in repeat or []:
+                self.draw_row(caption_cells, caption_edges, self.row_height(caption_cells),
+                              self.GREY)
+        self.draw_row(cells, edges, height, background)
+
+    def letterhead(self) -> None:
+        office, cm = self.data["office"], self.cm
+        blocks = [("PEMERINTAH PROVINSI BANTEN", self.bold, 11, 14),
+                  (office.name.upper(), self.bold, 13, 16)]
+        if office.address:
+            blocks.append((office.address, self.regular, 10, 13))
+        centre = self.margin + self.width / 2
+        for text, font, size, leading in blocks:
+            lines = font.wrap(text, size, self.width)
+            self.lines_text(centre, self.y, lines, font, size, leading, "centre")
+            self.y -= leading * len(lines)
+        self.y -= 3
+        self._op(f"1.5 w {self.margin:.2f} {self.y:.2f} m {self.x[-1]:.2f} {self.y:.2f} l S")
+        self.y -= 1.5 + 6
+        for index, text in enumerate(heading_lines(self.data)):
+            font, size, leading = (self.bold, 11, 14) if index == 0 else (self.regular, 10, 13)
+            lines = font.wrap(text, size, self.width)
+            self.lines_text(centre, self.y, lines, font, size, leading, "centre")
+            self.y -= leading * len(lines)
+        self.y -= 0.3 * cm
+
+    def closing(self, total) -> None:
+        """The grand total, the amount in words and the sign-off, kept on one page."""
+        cm, half = self.cm, self.width / 2
+        total_cells = self.subtotal_cells(total)
+        words = self.italic.wrap(f"Terbilang: {rupiah_in_words(total.net)}", 9, self.width)
+        sign = [(self.regular.wrap(left, 10, half - 12), self.regular.wrap(right, 10, half - 12))
+                for left, right in sign_off(self.data["office"], self.data["place_date"])]
+        sign_heights = [15.0 if not (a[0] or b[0]) else 6 + 13 * max(len(a), len(b))
+                        for a, b in sign]
+        height = (self.row_height(total_cells) + 0.2 * cm + 11 * len(words) + 0.5 * cm
+                  + sum(sign_heights))
+        if self.y - height < self.bottom:
+            self.new_page()
+        self.flush_grid()
+        row_height = self.row_height(total_cells)
+        self.draw_row(total_cells, self.SUBTOTAL_EDGES, row_height, self.GREY)
+        self.segments, self.open = [], {}  # the grand total is ruled black, thicker
+        self._op("0.6 w 0 0 0 RG " + " ".join(
+            f"{self.x[e]:.2f} {self.y:.2f} m {self.x[e]:.2f} {self.y + row_height:.2f} l"
+            for e in sorted(self.SUBTOTAL_EDGES))
+            + f" {self.margin:.2f} {self.y:.2f} {self.width:.2f} {row_height:.2f} re S"
+              " 0.3 w")
+        self.y -= 0.2 * cm
+        self.lines_text(self.margin, self.y, words, self.italic, 9, 11)
+        self.y -= 11 * len(words) + 0.5 * cm
+        for (left, right), row_height in zip(sign, sign_heights, strict=True):
+            for lines, x in ((left, self.margin + half / 2), (right, self.margin + 1.5 * half)):
+                self.lines_text(x, self.y - 3, lines, self.regular, 10, 13, "centre")
+            self.y -= row_height
+
+    def flow(self) -> int:
+        """Lay out (and, with a canvas, draw) the whole document; the number of pages."""
+        self.pages = 0
+        self.new_page()
+        self.letterhead()
+        labels: dict[tuple, str] = {}
+        repeat = None
+        for event in nominatif_body(self.run, self.data):
+            kind = event[0]
+            if kind == "group":
+                repeat = self.caption_rows(event[1])
+                first_height = sum(self.row_height(c) for c, _e in repeat) + 2 * self.LEADING
+                if self.y - first_height < self.bottom:
+                    self.new_page()
+                for cells, edges in repeat:
+                    self.draw_row(cells, edges, self.row_height(cells), self.GREY)
+            elif kind == "line":
+                self.place(self.line_cells(event[1], event[2], labels), self.ALL_EDGES,
+                           repeat=repeat)
+            elif kind == "subtotal":
+                self.place(self.subtotal_cells(event[1]), self.SUBTOTAL_EDGES, repeat=repeat)
+            else:
+                self.flush_grid()
+                self.closing(event[1])
+        self.end_page()
+        return self.pages
+
+    def write(self, out) -> None:
+        from reportlab.pdfgen import canvas as pdfcanvas
+
+        self.total_pages = self.flow()  # first pass: the layout only, for "dari y"
+        self.canvas = pdfcanvas.Canvas(out, pagesize=(self.width_page, self.height_page),
+                                       pageCompression=1)
+        self.canvas.setTitle(f"{TITLE} {self.data['period']}")
+        self.canvas.setAuthor(self.data["office"].name)
+        for font in (self.regular, self.bold, self.italic):
+            font.ref = self.canvas._doc.getInternalFontName(font.name)  # noqa: SLF001
+        self.flow()
+        self.canvas.save()
 
 
 def nominatif_pdf(run: PayoutRun, out=None):
     """The Daftar Nominatif, fit to sign: landscape A4 or F4 (NOMINATIF_PAPER), 1,5 cm margins,
-    letterhead, number and date, programme and kode rekening, wrapping cells, the header row
-    repeated on every page, subtotals per kab/kota × role and per kab/kota, the grand total with
-    the line count and the amount in words kept together with the sign-off block, "Halaman x
-    dari y". Written into ``out`` (a file object; default a new BytesIO, returned rewound)."""
-    from reportlab.lib.units import cm
-    from reportlab.platypus import SimpleDocTemplate
-
-    data = nominatif_data(run)
+    letterhead, number and date, programme and kode rekening, wrapping cells, the caption and
+    header rows repeated on every page, subtotals per kab/kota × role and per kab/kota, the
+    grand total with the line count and the amount in words kept together with the sign-off
+    block, "Halaman x dari y". Drawn page by page from the streamed lines (two passes: the
+    page count, then the drawing) into ``out`` (a binary file; default a new BytesIO,
+    returned rewound)."""
     buffer = out if out is not None else io.BytesIO()
-    pagesize = _page_size()
-    margin = PDF_MARGIN_CM * cm
-    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=margin, rightMargin=margin,
-                            topMargin=margin, bottomMargin=margin + 0.6 * cm,
-                            title=f"{TITLE} {data['period']}", author=data["office"].name)
-    footer = f"{TITLE} — {data['period']} — Nomor {data['number']}"
-    doc.build(list(_pdf_story(data, pagesize[0] - 2 * margin)),
-              canvasmaker=_numbered_canvas(footer))
+    NominatifPdf(run, nominatif_data(run)).write(buffer)
     if out is None:
         buffer.seek(0)
     return buffer
 
 
-def bank_file(run: PayoutRun) -> tuple[str, int, Decimal]:
-    """CSV for the bank: account, holder, amount, description; a last line with the control
-    totals (number of transfers, sum). Returns (text, count, total)."""
-    rows = selectors.bank_transfer_lines(run)
-    out = io.StringIO()
+def write_bank_csv(run: PayoutRun, out) -> tuple[int, Decimal]:
+    """CSV for the bank into the text file ``out``: account, holder, amount, description; a
+    last line with the control totals (number of transfers, sum). Streamed from a server-side
+    cursor. Returns (count, total)."""
     writer = csv.writer(out)
     writer.writerow(["rekening", "nama_pemilik", "jumlah", "keterangan"])
-    total = Decimal(0)
-    for row in rows:
+    count, total = 0, Decimal(0)
+    description = f"Insentif/operasional PSKS {run.period:%m-%Y}"
+    for row in selectors.bank_transfer_lines(run).iterator(chunk_size=2000):
         amount = row["amount"]
-        total += amount
+        count, total = count + 1, total + amount
         writer.writerow([row["account_number"], safe_cell(row["account_holder"]),
-                         f"{amount:.0f}", f"Insentif/operasional PSKS {run.period:%m-%Y}"])
-    writer.writerow(["TOTAL", len(rows), f"{total:.0f}", "kontrol: jumlah transfer, jumlah Rp"])
-    return out.getvalue(), len(rows), total
+                         f"{amount:.0f}", description])
+    writer.writerow(["TOTAL", count, f"{total:.0f}", "kontrol: jumlah transfer, jumlah Rp"])
+    return count, total
+
+
+def bank_file(run: PayoutRun) -> tuple[str, int, Decimal]:
+    """The bank CSV as text (small runs, tests); returns (text, count, total)."""
+    out = io.StringIO()
+    count, total = write_bank_csv(run, out)
+    return out.getvalue(), count, total
 
 
 INFO_SECTION = "INFORMASI — TIDAK DIBAYAR PROVINSI (TIDAK DIJUMLAHKAN)"
@@ -471,12 +730,13 @@ def write_document(run: PayoutRun, kind: str, out) -> tuple[str, str, dict]:
     filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}.{fmt}"
     control = {}
     if kind == "nominatif-xlsx":
-        out.write(nominatif_xlsx(run).getvalue())
+        nominatif_xlsx(run, out=out)
     elif kind == "nominatif-pdf":
         nominatif_pdf(run, out=out)
     elif kind == "bank-csv":
-        text, count, total = bank_file(run)
-        out.write(text.encode())
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        count, total = write_bank_csv(run, text)
+        text.detach()
         control = {"count": count, "total": f"{total:.0f}"}
     else:
         header, rows = funding_summary_rows(run)

@@ -1,11 +1,11 @@
 """Reads of the payouts (scoped lines, runs, report data)."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -58,52 +58,80 @@ def rate_list():
 
 
 @dataclass
-class Group:
+class NominatifGroup:
+    """One kab/kota × role of the Daftar Nominatif, with its totals summed by the database."""
+
     kab_kota: str
     kab_kota_name: str
     role: str
     role_name: str
-    lines: list = field(default_factory=list)
-
-    @property
-    def gross(self) -> Decimal:
-        return sum((line.gross_amount for line in self.lines), ZERO)
-
-    @property
-    def tax(self) -> Decimal:
-        return sum((line.tax_amount for line in self.lines), ZERO)
-
-    @property
-    def net(self) -> Decimal:
-        return sum((line.net_amount for line in self.lines), ZERO)
+    count: int
+    gross: Decimal
+    tax: Decimal
+    net: Decimal
 
 
-def nominatif(run: PayoutRun) -> list[Group]:
-    """Payable lines grouped by kab/kota and role (two queries)."""
+NOMINATIF_FIELDS = ("kab_kota", "role", "worker__name", "worker__nik", "component", "kind",
+                    "period", "bank_name", "account_number", "gross_amount", "tax_amount",
+                    "net_amount", "note")
+
+
+def _payable_by_kab_kota(run: PayoutRun):
+    return run.lines.filter(status=LineStatus.PAYABLE).annotate(
+        kab_kota=Substr("area_id", 1, 5))
+
+
+def nominatif_groups(run: PayoutRun) -> list[NominatifGroup]:
+    """The groups of the Daftar Nominatif (kab/kota × role) with count and totals: one
+    GROUP BY, whatever the number of lines."""
     names = dict(Wilayah.objects.kab_kota().values_list("kode", "nama"))
     role_names = dict(Role.choices)
-    groups: dict[tuple, Group] = {}
-    lines = (run.lines.filter(status=LineStatus.PAYABLE).select_related("worker")
-             .order_by("area_id", "role", "worker__name", "component", "period", "id"))
-    for line in lines:
-        key = (line.area_id[:5], line.role)
-        if key not in groups:
-            groups[key] = Group(key[0], names.get(key[0], key[0]), line.role,
-                                str(role_names.get(line.role, line.role)))
-        groups[key].lines.append(line)
-    return [groups[k] for k in sorted(groups)]
+    rows = (_payable_by_kab_kota(run).values("kab_kota", "role")
+            .annotate(n=Count("id"), gross=Coalesce(Sum("gross_amount"), ZERO),
+                      tax=Coalesce(Sum("tax_amount"), ZERO), net=Coalesce(Sum("net_amount"), ZERO))
+            .order_by("kab_kota", "role"))
+    return [NominatifGroup(r["kab_kota"], names.get(r["kab_kota"], r["kab_kota"]), r["role"],
+                           str(role_names.get(r["role"], r["role"])), r["n"], r["gross"],
+                           r["tax"], r["net"]) for r in rows]
+
+
+def nominatif_lines(run: PayoutRun, *, chunk_size: int = 2000):
+    """The payable lines of the Daftar Nominatif as named tuples (NOMINATIF_FIELDS), in the
+    order of the groups (kab/kota, role), then desa, name, component, period — streamed from
+    a server-side cursor, never all in memory."""
+    return (_payable_by_kab_kota(run)
+            .order_by("kab_kota", "role", "area_id", "worker__name", "component", "period", "id")
+            .values_list(*NOMINATIF_FIELDS, named=True).iterator(chunk_size=chunk_size))
+
+
+def nominatif_widths(run: PayoutRun) -> dict:
+    """The longest text of each free-text column and the largest amount (for fitted columns
+    without reading the lines first)."""
+    from django.db.models import Max, Min
+    from django.db.models.functions import Length
+
+    payable = run.lines.filter(status=LineStatus.PAYABLE)
+    widths = payable.aggregate(
+        name=Max(Length("worker__name")), bank=Max(Length("bank_name")),
+        account=Max(Length("account_number")), note=Max(Length("note")),
+        max_gross=Max("gross_amount"), min_gross=Min("gross_amount"),
+        max_tax=Max("tax_amount"), min_tax=Min("tax_amount"),
+        max_net=Max("net_amount"), min_net=Min("net_amount"))
+    widths["kinds"] = list(payable.values_list("component", "kind").distinct().order_by())
+    return widths
 
 
 def bank_transfer_lines(run: PayoutRun):
     """One transfer per account: lines of one worker paid to one account are summed. A negative
     balance never reaches this point (services carry it forward with a balancing line), so the
-    transfers add up to the payable lines; a zero balance is not a transfer."""
+    transfers add up to the payable lines; a zero balance is not a transfer. A queryset: stream
+    it with ``.iterator()``."""
     rows = (run.lines.filter(status=LineStatus.PAYABLE)
             .values("account_number", "account_holder", "bank_name", "worker__name")
             .annotate(amount=Coalesce(Sum("net_amount"), ZERO), n=Count("id"))
             .filter(amount__gt=0)
             .order_by("bank_name", "account_holder", "account_number"))
-    return list(rows)
+    return rows
 
 
 def funding_summary(run: PayoutRun) -> list[dict]:
