@@ -12,7 +12,8 @@ from dinsos.money import format_rupiah
 from dinsos.scoping import can
 from incentives import services
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
-from incentives.reports import REPORT_KINDS, report_response
+from incentives.reports import REPORT_KINDS
+from incentives.views import document_download
 
 
 @admin.register(Rate)
@@ -115,7 +116,9 @@ class PayoutRunAdmin(DinsosModelAdmin):
     def report_view(self, request, pk, kind):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return report_response(get_object_or_404(self.get_queryset(request), pk=pk), kind)
+        return document_download(request, get_object_or_404(self.get_queryset(request), pk=pk),
+                                 kind, back_url=reverse("admin:incentives_payoutrun_change",
+                                                        args=[pk]))
 
     def _each(self, request, queryset, func, done_message):
         for run in queryset:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
@@ -152,6 +151,10 @@ def sign_off(office, place_date: str) -> list[tuple[str, str]]:
 
 
 def _rupiah(value) -> str:
+    """An amount without "Rp" (the column says it): 1.083.333, -733.870."""
+    whole = int(value)
+    if whole == value:  # the usual case, without format_rupiah's rounding work
+        return f"{whole:,}".replace(",", ".")
     return format_rupiah(value).replace("Rp", "")
 
 
@@ -202,7 +205,7 @@ def _xlsx_rows(run: PayoutRun, data: dict):
             yield "line", [number, group.kab_kota_name, group.role_name, line.worker__name,
                            mask_nik(line.worker__nik), labels[key], f"{line.period:%m/%Y}",
                            line.bank_name, line.account_number, line.gross_amount,
-                           line.tax_amount, line.net_amount, line.note]
+                           line.tax_amount, line.net_amount, line.note or None]
         else:
             sub = event[1]
             yield event[0], ["", "", "", sub.label, "", f"{sub.count} baris", "", "", "",
@@ -356,11 +359,14 @@ class _Font:
         return lines or [""]
 
 
+_PDF_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)"})
+
+
 def _pdf_text(text: str) -> str:
     """A PDF literal string (without the parentheses) in WinAnsi encoding."""
+    if text.isascii():
+        return text.translate(_PDF_ESCAPES)
     data = text.encode("cp1252", "replace")
-    if data.isascii():
-        return data.decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     return "".join(chr(b) if 32 <= b < 127 and b not in (40, 41, 92) else f"\\{b:03o}"
                    for b in data)
 
@@ -387,6 +393,9 @@ class NominatifPdf:
         self.x = [self.margin]
         for w in PDF_WIDTHS:
             self.x.append(self.x[-1] + w * scale)
+        self.widths = [b - a - 2 * self.PAD_X for a, b in zip(self.x, self.x[1:], strict=False)]
+        self.anchors = [b - self.PAD_X if i in (0, 7, 8, 9) else a + self.PAD_X
+                        for i, (a, b) in enumerate(zip(self.x, self.x[1:], strict=False))]
         self.regular, self.bold = _Font("Helvetica"), _Font("Helvetica-Bold")
         self.italic = _Font("Helvetica-Oblique")
         self.footer = f"{TITLE} — {data['period']} — Nomor {data['number']}"
@@ -406,8 +415,8 @@ class NominatifPdf:
             x -= font.width(text, size) / 2
         self._op(f"BT {font.ref} {size:g} Tf {x:.2f} {y:.2f} Td ({_pdf_text(text)}) Tj ET")
 
-    def fill(self, x0, y0, x1, y1, colour) -> None:
-        self._op(f"{colour} rg {x0:.2f} {y0:.2f} {x1 - x0:.2f} {y1 - y0:.2f} re f 0 0 0 rg")
+    def fill(self, x0, y0, x1, y1, colour) -> str:
+        return f"{colour} rg {x0:.2f} {y0:.2f} {x1 - x0:.2f} {y1 - y0:.2f} re f 0 0 0 rg"
 
     def lines_text(self, x, top, lines, font, size, leading, align="left") -> None:
         for i, line in enumerate(lines):
@@ -418,10 +427,9 @@ class NominatifPdf:
         if self.pages:
             self.end_page()
         self.pages += 1
-        self.y = self.top
-        self.segments: list[tuple] = []
-        self.open: dict[int, list] = {}
-        self.block_bottom = self.y
+        self.y = self.block_bottom = self.top
+        self.rules: list[float] = []  # the top of each table row drawn on the page
+        self.runs: list[list] = []  # [edges, top, bottom] of rows with the same column edges
 
     def end_page(self) -> None:
         self.flush_grid()
@@ -434,65 +442,66 @@ class NominatifPdf:
                   align="right")
         self.canvas.showPage()
 
-    # table rows: cells are (text lines, font, align); grid segments merged per column edge
+    # table rows: cells are (text lines, font, anchor x, align); the grid is drawn per page
+    # from the row tops and the runs of rows that share their column edges
     def row_height(self, cells) -> float:
         return 2 * self.PAD_Y + self.LEADING * max(len(lines) for lines, *_ in cells)
 
     def draw_row(self, cells, edges, height, background=None) -> None:
-        top, bottom = self.y, self.y - height
-        if background:
-            self.fill(self.margin, bottom, self.x[-1], top, background)
-        for (lines, font, align), (x0, x1) in zip(cells, self.spans(edges), strict=True):
-            x = {"left": x0 + self.PAD_X, "right": x1 - self.PAD_X,
-                 "centre": (x0 + x1) / 2}[align]
-            for i, line in enumerate(lines):
-                self.text(x, top - self.PAD_Y - self.BASELINE - i * self.LEADING, line, font,
-                          self.SIZE, align)
-        self.segments.append(("h", top))
-        for edge in list(self.open):
-            if edge not in edges:
-                start, end = self.open.pop(edge)
-                self.segments.append(("v", edge, start, end))
-        for edge in edges:
-            if edge in self.open and self.open[edge][1] == top:
-                self.open[edge][1] = bottom
-            else:
-                if edge in self.open:
-                    self.segments.append(("v", edge, *self.open.pop(edge)))
-                self.open[edge] = [top, bottom]
-        self.y = self.block_bottom = bottom
-
-    def spans(self, edges):
-        ordered = sorted(edges)
-        return [(self.x[a], self.x[b]) for a, b in zip(ordered, ordered[1:], strict=False)]
+        top = self.y
+        self.y = self.block_bottom = bottom = top - height
+        if self.canvas is None:
+            return
+        ops = [self.fill(self.margin, bottom, self.x[-1], top, background)] if background else []
+        ops.append("BT")
+        baseline, size, leading = top - self.PAD_Y - self.BASELINE, self.SIZE, self.LEADING
+        current = None
+        for lines, font, anchor, align in cells:
+            if font is not current:
+                ops.append(f"{font.ref} {size:g} Tf")
+                current = font
+            for i, text in enumerate(lines):
+                if not text:
+                    continue
+                x = anchor
+                if align == "right":
+                    x -= font.width(text, size)
+                elif align == "centre":
+                    x -= font.width(text, size) / 2
+                y = baseline - i * leading
+                ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm ({_pdf_text(text)}) Tj")
+        ops.append("ET")
+        self._op(" ".join(ops))
+        self.rules.append(top)
+        if self.runs and self.runs[-1][0] is edges and self.runs[-1][2] == top:
+            self.runs[-1][2] = bottom
+        else:
+            self.runs.append([edges, top, bottom])
 
     def flush_grid(self) -> None:
-        if not self.segments and not self.open:
-            return
-        for edge, (start, end) in self.open.items():
-            self.segments.append(("v", edge, start, end))
-        lowest = self.block_bottom
-        ops = [f"0.3 w {self.RULE} RG"]
-        for segment in self.segments:
-            if segment[0] == "h":
-                ops.append(f"{self.margin:.2f} {segment[1]:.2f} m {self.x[-1]:.2f} "
-                           f"{segment[1]:.2f} l")
-            else:
-                x = self.x[segment[1]]
-                ops.append(f"{x:.2f} {segment[2]:.2f} m {x:.2f} {segment[3]:.2f} l")
-        ops.append(f"{self.margin:.2f} {lowest:.2f} m {self.x[-1]:.2f} {lowest:.2f} l S 0 0 0 RG")
-        self._op(" ".join(ops))
-        self.segments, self.open = [], {}
+        if self.canvas is not None and self.rules:
+            left, right = self.margin, self.x[-1]
+            ops = [f"0.3 w {self.RULE} RG"]
+            ops += [f"{left:.2f} {y:.2f} m {right:.2f} {y:.2f} l"
+                    for y in [*self.rules, self.block_bottom]]
+            ops += [f"{self.x[e]:.2f} {top:.2f} m {self.x[e]:.2f} {bottom:.2f} l"
+                    for edges, top, bottom in self.runs for e in edges]
+            ops.append("S 0 0 0 RG")
+            self._op(" ".join(ops))
+        self.rules, self.runs = [], []
 
     # the document
-    ALL_EDGES = frozenset(range(12))
-    CAPTION_EDGES = frozenset((0, 11))
-    SUBTOTAL_EDGES = frozenset((0, 1, 7, 8, 9, 10, 11))
+    ALL_EDGES = tuple(range(12))
+    CAPTION_EDGES = (0, 11)
+    SUBTOTAL_EDGES = (0, 1, 7, 8, 9, 10, 11)
+    WRAPPED = (1, 3, 5, 6)  # name, component, bank, account: the columns that may wrap
 
     def cell(self, text, font=None, align="left", span=(0, 1)):
         font = font or self.regular
-        width = self.x[span[1]] - self.x[span[0]] - 2 * self.PAD_X
-        return (font.wrap(str(text), self.SIZE, width), font, align)
+        x0, x1 = self.x[span[0]], self.x[span[1]]
+        anchor = {"left": x0 + self.PAD_X, "right": x1 - self.PAD_X,
+                  "centre": (x0 + x1) / 2}[align]
+        return (font.wrap(str(text), self.SIZE, x1 - x0 - 2 * self.PAD_X), font, anchor, align)
 
     def caption_rows(self, group):
         caption = [self.cell(f"{group.kab_kota_name} — {group.role_name}", self.bold,
@@ -501,16 +510,32 @@ class NominatifPdf:
                   for i, title in enumerate(HEADER)]
         return [(caption, self.CAPTION_EDGES), (header, self.ALL_EDGES)]
 
-    def line_cells(self, number, line, labels):
+    def line_texts(self, number, line, labels) -> list[str]:
         key = (line.component, line.kind)
         if key not in labels:
             labels[key] = kind_label(*key)
-        texts = [str(number), line.worker__name, mask_nik(line.worker__nik), labels[key],
-                 f"{line.period:%m/%Y}", line.bank_name, line.account_number,
-                 _rupiah(line.gross_amount), _rupiah(line.tax_amount), _rupiah(line.net_amount),
-                 ""]
-        return [self.cell(t, align="right" if i in (0, 7, 8, 9) else "left", span=(i, i + 1))
-                for i, t in enumerate(texts)]
+        return [str(number), line.worker__name, mask_nik(line.worker__nik), labels[key],
+                f"{line.period:%m/%Y}", line.bank_name, line.account_number,
+                _rupiah(line.gross_amount), _rupiah(line.tax_amount), _rupiah(line.net_amount),
+                ""]
+
+    def line_height(self, line, labels) -> float:
+        """The height of a line's row without making its cells (the layout pass)."""
+        key = (line.component, line.kind)
+        if key not in labels:
+            labels[key] = kind_label(*key)
+        wrap, size, widths = self.regular.wrap, self.SIZE, self.widths
+        most = max(len(wrap(text, size, widths[i])) for i, text in (
+            (1, line.worker__name), (3, labels[key]), (5, line.bank_name),
+            (6, line.account_number)))
+        return 2 * self.PAD_Y + self.LEADING * most
+
+    def line_cells(self, texts):
+        font, size, cells = self.regular, self.SIZE, []
+        for i, text in enumerate(texts):
+            lines = font.wrap(text, size, self.widths[i]) if i in self.WRAPPED else [text]
+            cells.append((lines, font, self.anchors[i], "right" if i in (0, 7, 8, 9) else "left"))
+        return cells
 
     def subtotal_cells(self, sub, font=None):
         font = font or self.bold
@@ -520,10 +545,10 @@ class NominatifPdf:
                 self.cell(_rupiah(sub.tax), font, "right", (8, 9)),
                 self.cell(_rupiah(sub.net), font, "right", (9, 10)), self.cell("", span=(10, 11))]
 
-    def place(self, cells, edges, background=None, repeat=None) -> None:
+    def place(self, cells, edges, background=None, repeat=None, height=None) -> None:
         """A row of the table; on a new page when it does not fit, below the repeated caption
         and header of its group."""
-        height = self.row_height(cells)
+        height = height or self.row_height(cells)
         if self.y - height < self.bottom:
             self.new_page()
             for caption_cells, caption_edges in repeat or []:
@@ -563,12 +588,12 @@ class NominatifPdf:
                         for a, b in sign]
         height = (self.row_height(total_cells) + 0.2 * cm + 11 * len(words) + 0.5 * cm
                   + sum(sign_heights))
+        self.flush_grid()
         if self.y - height < self.bottom:
             self.new_page()
-        self.flush_grid()
         row_height = self.row_height(total_cells)
         self.draw_row(total_cells, self.SUBTOTAL_EDGES, row_height, self.GREY)
-        self.segments, self.open = [], {}  # the grand total is ruled black, thicker
+        self.rules, self.runs = [], []  # the grand total is ruled black, thicker
         self._op("0.6 w 0 0 0 RG " + " ".join(
             f"{self.x[e]:.2f} {self.y:.2f} m {self.x[e]:.2f} {self.y + row_height:.2f} l"
             for e in sorted(self.SUBTOTAL_EDGES))
@@ -598,9 +623,12 @@ class NominatifPdf:
                     self.new_page()
                 for cells, edges in repeat:
                     self.draw_row(cells, edges, self.row_height(cells), self.GREY)
+            elif kind == "line" and self.canvas is None:
+                self.place(None, self.ALL_EDGES, repeat=repeat,
+                           height=self.line_height(event[2], labels))
             elif kind == "line":
-                self.place(self.line_cells(event[1], event[2], labels), self.ALL_EDGES,
-                           repeat=repeat)
+                self.place(self.line_cells(self.line_texts(event[1], event[2], labels)),
+                           self.ALL_EDGES, repeat=repeat)
             elif kind == "subtotal":
                 self.place(self.subtotal_cells(event[1]), self.SUBTOTAL_EDGES, repeat=repeat)
             else:
@@ -610,17 +638,22 @@ class NominatifPdf:
         return self.pages
 
     def write(self, out) -> None:
+        from reportlab import rl_config
         from reportlab.pdfgen import canvas as pdfcanvas
 
         self.total_pages = self.flow()  # first pass: the layout only, for "dari y"
-        self.canvas = pdfcanvas.Canvas(out, pagesize=(self.width_page, self.height_page),
-                                       pageCompression=1)
-        self.canvas.setTitle(f"{TITLE} {self.data['period']}")
-        self.canvas.setAuthor(self.data["office"].name)
-        for font in (self.regular, self.bold, self.italic):
-            font.ref = self.canvas._doc.getInternalFontName(font.name)  # noqa: SLF001
-        self.flow()
-        self.canvas.save()
+        a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: ASCII85 is slow Python
+        try:
+            self.canvas = pdfcanvas.Canvas(out, pagesize=(self.width_page, self.height_page),
+                                           pageCompression=1)
+            self.canvas.setTitle(f"{TITLE} {self.data['period']}")
+            self.canvas.setAuthor(self.data["office"].name)
+            for font in (self.regular, self.bold, self.italic):
+                font.ref = self.canvas._doc.getInternalFontName(font.name)  # noqa: SLF001
+            self.flow()
+            self.canvas.save()
+        finally:
+            rl_config.useA85 = a85
 
 
 def nominatif_pdf(run: PayoutRun, out=None):
@@ -753,12 +786,3 @@ def control_headers(response, control: dict):
         response["X-Control-Count"], response["X-Control-Total"] = (str(control["count"]),
                                                                     control["total"])
     return response
-
-
-def report_response(run: PayoutRun, kind: str):
-    """One document of a run made in the request (the admin's download)."""
-    buffer = io.BytesIO()
-    filename, content_type, control = write_document(run, kind, buffer)
-    buffer.seek(0)
-    return control_headers(FileResponse(buffer, as_attachment=True, filename=filename,
-                                        content_type=content_type), control)

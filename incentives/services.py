@@ -612,38 +612,47 @@ def ceiling_delete(*, actor, ceiling: BudgetCeiling) -> None:
 
 # --- reports to finance -----------------------------------------------------------------------
 
-@transaction.atomic
+MAILED_DOCUMENTS = ("nominatif-xlsx", "nominatif-pdf", "bank-csv")
+
+
 def run_reports_send(*, run_id: int) -> bool:
     """Email the run's documents to FINANCE_REPORT_EMAILS once (idempotent: reports_sent_at is
-    set in the same transaction, under the run lock). False when nothing was sent."""
+    set in the same transaction as the check, under the run lock). The documents are the
+    stored files the document task makes (made here first, outside the lock, when not made
+    yet), attached as they are. False when nothing was sent."""
     from django.conf import settings
     from django.core.mail import EmailMessage
 
     from incentives import reports
 
-    run = _locked_run(run_id)
+    run = PayoutRun.objects.get(pk=run_id)
     if run.status not in SPENT or run.reports_sent_at or not settings.FINANCE_REPORT_EMAILS:
         return False
-    data = reports.nominatif_data(run)
-    label = f"{run.period:%Y-%m}"
-    text, count, total = reports.bank_file(run)
-    message = EmailMessage(
-        subject=f"[Dinsos Banten] Daftar nominatif insentif PSKS {reports.period_label(run)}",
-        body=(f"Perhitungan {label} telah disetujui oleh {run.approved_by}.\n"
-              f"Jumlah baris dibayar: {data['count']}\n"
-              f"Bruto {format_rupiah(data['gross'])}, PPh 21 {format_rupiah(data['tax'])}, "
-              f"neto {format_rupiah(data['net'])}\nTerbilang: {data['words']}\n"
-              f"Berkas bank: {count} transfer, total {format_rupiah(total)}.\n"),
-        to=settings.FINANCE_REPORT_EMAILS,
-    )
-    message.attach(f"daftar-nominatif-{label}.xlsx", reports.nominatif_xlsx(run).getvalue(),
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    message.attach(f"daftar-nominatif-{label}.pdf", reports.nominatif_pdf(run).getvalue(),
-                   "application/pdf")
-    message.attach(f"transfer-bank-{label}.csv", text, "text/csv")
-    message.send()
-    run.reports_sent_at = timezone.now()
-    run.save(update_fields=["reports_sent_at"])
+    documents = [document_ready(run=run, kind=kind) for kind in MAILED_DOCUMENTS]
+    with transaction.atomic():
+        run = _locked_run(run_id)
+        if run.status not in SPENT or run.reports_sent_at:
+            return False
+        data = reports.nominatif_data(run)
+        bank = documents[-1].control
+        label = f"{run.period:%Y-%m}"
+        message = EmailMessage(
+            subject=f"[Dinsos Banten] Daftar nominatif insentif PSKS {reports.period_label(run)}",
+            body=(f"Perhitungan {label} telah disetujui oleh {run.approved_by}.\n"
+                  f"Jumlah baris dibayar: {data['count']}\n"
+                  f"Bruto {format_rupiah(data['gross'])}, PPh 21 {format_rupiah(data['tax'])}, "
+                  f"neto {format_rupiah(data['net'])}\nTerbilang: {data['words']}\n"
+                  f"Berkas bank: {bank['count']} transfer, total "
+                  f"{format_rupiah(bank['total'])}.\n"),
+            to=settings.FINANCE_REPORT_EMAILS,
+        )
+        for document in documents:
+            with document.file.open("rb") as stored:
+                message.attach(document.filename, stored.read(),
+                               document.content_type.split(";")[0])
+        message.send()
+        run.reports_sent_at = timezone.now()
+        run.save(update_fields=["reports_sent_at"])
     return True
 
 
@@ -676,6 +685,16 @@ def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
             document.save(update_fields=["status", "error"])
         render_run_document.delay_on_commit(document.pk)
     return document
+
+
+def document_ready(*, run: PayoutRun, kind: str) -> RunDocument:
+    """The stored document ``kind`` of the run as it is now, made here when it is not ready
+    (for work that already runs in a Celery task, e.g. the finance e-mail)."""
+    document, _created = RunDocument.objects.get_or_create(
+        run=run, kind=kind, fingerprint=_run_fingerprint(run))
+    if document.status == RunDocument.Status.READY:
+        return document
+    return document_render(document_id=document.pk)
 
 
 def document_render(*, document_id: int) -> RunDocument:

@@ -7,8 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -22,6 +22,7 @@ from incentives import reports, selectors, services
 from incentives.choices import RunStatus
 from incentives.filters import PayoutLineFilterSet
 from incentives.forms import ApproveForm, CancelForm, ComputeForm, MarkPaidForm, VerifyForm
+from incentives.models import RunDocument
 
 
 class RunListView(StaffPage, TemplateView):
@@ -161,11 +162,30 @@ class RunActionView(IfMatchPage, StaffPage, TemplateView):
                                        status=400)
 
 
+def document_download(request, run, kind: str, *, back_url: str):
+    """A finance document of the run: the stored file when the Celery task has made it;
+    until then 202 and a page that asks again (htmx, or a refresh without JavaScript) and
+    starts the download when it is ready. Nothing is rendered inside the request."""
+    if kind not in reports.REPORT_KINDS:
+        raise Http404
+    document = services.document_request(actor=request.user, run=run, kind=kind)
+    if document.status == RunDocument.Status.READY:
+        if request.htmx:
+            return HttpResponse(headers={"HX-Redirect": request.get_full_path()})
+        return reports.control_headers(
+            FileResponse(document.file.open("rb"), as_attachment=True,
+                         filename=document.filename, content_type=document.content_type),
+            document.control)
+    return render(request, "incentives/run_document.html",
+                  {"run": run, "document": document, "label": reports.REPORT_LABELS[kind],
+                   "back_url": back_url}, status=202)
+
+
 class RunReportView(StaffPage, View):
     permission_required = ("incentives.view_payoutrun",)
     province_only = True
 
     def get(self, request, pk, kind):
-        if kind not in reports.REPORT_KINDS:
-            raise Http404
-        return reports.report_response(selectors.run_get(user=request.user, pk=pk), kind)
+        run = selectors.run_get(user=request.user, pk=pk)
+        return document_download(request, run, kind,
+                                 back_url=reverse("incentives:run-detail", args=[run.pk]))

@@ -328,7 +328,8 @@ def test_realisation_without_a_ceiling_has_no_remaining(approved_run):
 # --- emailing finance -------------------------------------------------------------------------
 
 @pytest.fixture
-def finance_mail(settings):
+def finance_mail(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the stored documents the e-mail attaches
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.FINANCE_REPORT_EMAILS = FINANCE
     return settings

@@ -1,0 +1,144 @@
+"""Issue #11: no finance document is made inside a web request. Every report/download route of
+the payouts — found by walking the URLconf, admin included — answers 202 (a page that asks
+again, or a status URL) while the Celery task writes the stored file, and then serves that
+file. The renderers are patched to fail during the requests, so a route that renders in the
+request fails here; a new route that is not declared below fails too."""
+
+import re
+from unittest import mock
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from incentives import reports
+from incentives.models import RunDocument
+from tests.incentives.factories import OCT, approve, tksk
+
+pytestmark = pytest.mark.django_db
+
+RENDERERS = ("write_document", "nominatif_xlsx", "nominatif_pdf", "write_bank_csv",
+             "funding_summary_rows", "nominatif_body")
+
+#: Every payout route that serves a document, and how to ask it for one of a run.
+DOCUMENT_ROUTES = {
+    "incentives:run-report": lambda run, kind: reverse("incentives:run-report",
+                                                       args=[run.pk, kind]),
+    "admin:incentives_payoutrun_report": lambda run, kind: reverse(
+        "admin:incentives_payoutrun_report", args=[run.pk, kind]),
+    "incentives-api:run-report": lambda run, kind: reverse("incentives-api:run-report",
+                                                           args=[run.pk, kind]),
+}
+#: Payout routes that match the pattern but serve no run document, and why.
+NOT_DOCUMENTS = {
+    "incentives-api:document-detail": "the status of a document (JSON), never the document",
+    "incentives-api:run-realisation": "pagu vs paid per component × funding source: one "
+                                      "GROUP BY, a handful of rows (tested below)",
+}
+DOCUMENT_WORDS = re.compile(r"report|laporan|realisa|nominatif|document|dokumen|unduh|download")
+
+
+def _routes(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + str(pattern.pattern), namespace + pattern.name
+
+
+def payout_document_routes() -> set[str]:
+    return {name for route, name in _routes(get_resolver().url_patterns)
+            if name.startswith(("incentives:", "incentives-api:", "admin:incentives_"))
+            and DOCUMENT_WORDS.search(route + name)}
+
+
+def test_every_payout_document_route_is_declared():
+    assert payout_document_routes() == set(DOCUMENT_ROUTES) | set(NOT_DOCUMENTS)
+
+
+@pytest.fixture
+def run(keuangan, keuangan_b, pimpinan):
+    from incentives import services
+
+    tksk(name="Ahmad Fauzi")
+    tksk(name="Cecep Lebak", kab_kota="36.02")
+    return approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+                   approver=pimpinan)
+
+
+@pytest.fixture
+def no_rendering():
+    """The renderers fail when called (as they would inside a request)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a document was rendered inside the request")
+
+    with mock.patch.multiple(reports, **{name: mock.Mock(side_effect=refuse)
+                                         for name in RENDERERS}) as mocks:
+        yield mocks
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize("route", sorted(DOCUMENT_ROUTES))
+def test_route_answers_202_and_the_task_makes_the_file(route, run, keuangan, api_as, settings,
+                                                       tmp_path,
+                                                       django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    client = api_as(keuangan)
+    url = {kind: DOCUMENT_ROUTES[route](run, kind) for kind in reports.REPORT_KINDS}
+    callbacks = []
+    with mock.patch.multiple(reports, **{name: mock.DEFAULT for name in RENDERERS}) as mocks:
+        for name in RENDERERS:
+            mocks[name].side_effect = AssertionError(f"{name} called inside the request")
+        for kind in reports.REPORT_KINDS:
+            with django_capture_on_commit_callbacks(execute=False) as queued:
+                response = client.get(url[kind])
+            assert response.status_code == 202, (kind, response.status_code)
+            assert len(queued) == 1  # the render task, after commit
+            callbacks += queued
+            again = client.get(url[kind])  # asked again: still waiting, no second task
+            assert again.status_code == 202
+        assert all(not m.called for m in mocks.values())
+    assert set(RunDocument.objects.values_list("kind", "status")) == {
+        (kind, "menunggu") for kind in reports.REPORT_KINDS}
+    for callback in callbacks:  # the Celery task, outside any request
+        callback()
+    assert set(RunDocument.objects.values_list("status", flat=True)) == {"siap"}
+    for kind in reports.REPORT_KINDS:
+        response = client.get(url[kind])
+        assert response.status_code == 200, kind
+        assert {"nominatif-xlsx": b"PK", "nominatif-pdf": b"%PDF", "bank-csv": b"rekening,",
+                "summary-csv": b"sumber_dana,", "summary-xlsx": b"PK"}[kind] in _body(response)[:20]
+
+
+def test_staff_page_polls_then_starts_the_download(run, keuangan, api_as, settings, tmp_path,
+                                                   django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    client = api_as(keuangan)
+    url = reverse("incentives:run-report", args=[run.pk, "nominatif-pdf"])
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = client.get(url)
+    assert page.status_code == 202
+    assert "sedang dibuat di latar belakang" in page.content.decode()
+    assert f'hx-get="{url}"' in page.content.decode()
+    queued[0]()
+    polled = client.get(url, headers={"HX-Request": "true"})
+    assert (polled.status_code, polled["HX-Redirect"]) == (200, url)
+    assert _body(client.get(url)).startswith(b"%PDF")
+
+
+def test_unknown_kind_is_404_on_every_route(run, keuangan, api_as):
+    client = api_as(keuangan)
+    for make_url in DOCUMENT_ROUTES.values():
+        assert client.get(make_url(run, "rahasia")).status_code == 404
+
+
+def test_realisation_is_one_bounded_aggregate(run, keuangan, api_as, no_rendering,
+                                              django_assert_max_num_queries):
+    client = api_as(keuangan)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("incentives-api:run-realisation") + "?year=2026&fmt=csv")
+    assert response.status_code == 200
+    assert all(not m.called for m in no_rendering.values())
