@@ -89,7 +89,7 @@ def test_route_answers_202_and_the_task_makes_the_file(route, run, keuangan, api
     client = api_as(keuangan)
     url = {kind: DOCUMENT_ROUTES[route](run, kind) for kind in reports.REPORT_KINDS}
     callbacks = []
-    with mock.patch.multiple(reports, **{name: mock.DEFAULT for name in RENDERERS}) as mocks:
+    with mock.patch.multiple(reports, **dict.fromkeys(RENDERERS, mock.DEFAULT)) as mocks:
         for name in RENDERERS:
             mocks[name].side_effect = AssertionError(f"{name} called inside the request")
         for kind in reports.REPORT_KINDS:
