@@ -197,3 +197,20 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
     assert {c["field"]: c["text"] for c in shown[0]["changes"]} == {
         "Pekerjaan": "— → Pedagang", "Pendidikan": "— → SD/sederajat",
         "Hubungan dengan kepala keluarga": "Famili lain → Kepala keluarga"}
+
+
+def test_the_admin_history_of_a_person_shows_the_chunk_entry(
+        stored, pandeglang_operator, make_user, monkeypatch):
+    from django.test import Client
+    from django.urls import reverse
+
+    from dinsos import roles
+
+    monkeypatch.setattr(importing, "PATH", "copy")
+    importing.households_import(actor=pandeglang_operator, fileobj=io.BytesIO(the_file()),
+                                filename="keluarga.csv", dry_run=False)
+    icih = Person.objects.get(name="Mak Icih")
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    html = client.get(reverse("admin:pmks_person_auditlog", args=[icih.pk])).content.decode()
+    assert "Pekerjaan</strong>: — → Pedagang" in html
