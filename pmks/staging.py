@@ -111,7 +111,8 @@ class Stage:
         self.cursor.copy_expert(
             f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
             f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
-        self.cursor.execute(f"ANALYZE {STAGE}")  # a TEMP table has no statistics otherwise
+        # a TEMP table has no statistics otherwise; the columns the plans filter and join on
+        self.cursor.execute(f"ANALYZE {STAGE} (row, chunk, no_kk, nik, state)")
 
     # --- 2. rules over other rows ---------------------------------------------------------
 
@@ -325,10 +326,10 @@ class Stage:
 
             _cases_follow(list(Person.objects.filter(pk__in=moved)))
         changed = self._sql(f"""
-            WITH lost AS (
-                SELECT h.id FROM pmks_household h JOIN {STAGE} s ON s.person_id = h.head_id
-                JOIN pmks_person p ON p.id = h.head_id
-                WHERE s.chunk = %s AND s.state IS NULL AND p.household_id IS DISTINCT FROM h.id),
+            WITH lost AS (  -- a stored person who heads a household he no longer belongs to
+                SELECT h.id FROM {STAGE} s JOIN pmks_household h ON h.head_id = s.person_id
+                WHERE s.chunk = %s AND s.state IS NULL AND s.person_created IS NOT TRUE
+                  AND s.household_id IS DISTINCT FROM h.id),
             candidate AS (
                 SELECT DISTINCT ON (household_id) household_id AS id, person_id
                 FROM {STAGE} WHERE chunk = %s AND state IS NULL AND relationship = 'kepala'
