@@ -18,3 +18,15 @@ keepalive = 5
 max_requests = 2000  # recycle workers now and then (a slow leak never grows for ever)
 max_requests_jitter = 200
 accesslog = "-"
+
+
+def post_worker_init(worker):
+    """Open the Celery broker connection once per worker at boot: otherwise the first request
+    that queues a task (a report, an import) waits for it (about a second on a busy machine)."""
+    from dinsos.celery import app
+
+    try:
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1)
+    except Exception:  # noqa: BLE001 - broker down: the request that queues reports it
+        worker.log.warning("Celery broker not reachable when the worker started")

@@ -283,3 +283,31 @@ def test_gunicorn_is_sized_to_the_cores_in_the_image_and_compose(services, monke
     cmd = [args for keyword, args in dockerfile_instructions() if keyword == "CMD"][-1]
     assert "python:dinsos.gunicorn" in cmd
     assert "--config python:dinsos.gunicorn" in command_text(services["web"])
+
+
+def test_gunicorn_workers_open_the_broker_connection_at_boot(monkeypatch):
+    """The first request that queues a task (a report) does not wait for the broker connection;
+    a broker that is down at boot is logged, never a worker that fails to start."""
+    import importlib
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from dinsos.celery import app
+
+    config = importlib.import_module("dinsos.gunicorn")
+    connection = mock.Mock()
+
+    @contextmanager
+    def producer():
+        yield SimpleNamespace(connection=connection)
+
+    monkeypatch.setattr(app, "producer_or_acquire", producer)
+    worker = mock.Mock()
+    config.post_worker_init(worker)
+    connection.ensure_connection.assert_called_once_with(max_retries=1)
+    worker.log.warning.assert_not_called()
+
+    connection.ensure_connection.side_effect = ConnectionRefusedError
+    config.post_worker_init(worker)
+    worker.log.warning.assert_called_once()
