@@ -6,5 +6,5 @@ class JamsosratuConfig(AppConfig):
     name = "jamsosratu"
     verbose_name = _("Jamsosratu")
     nav_label = _("Jamsosratu")
-    nav_url_name = "admin:app_list"
-    nav_url_args = ("jamsosratu",)
+    nav_url_name = "jamsosratu:cycle-list"
+    nav_permission = "jamsosratu.view_enrolment"

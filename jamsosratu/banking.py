@@ -6,11 +6,16 @@ import csv
 import datetime
 import io
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from dinsos.importing import ImportReport
 from dinsos.scoping import in_area
@@ -22,11 +27,23 @@ RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", 
                   "keterangan"]
 
 
+def _transfers(tranche: Tranche):
+    """What goes to the bank: scheduled Bank Banten payments of households still active."""
+    return Payment.objects.filter(tranche=tranche, status=PaymentStatus.DIJADWALKAN,
+                                  channel=Channel.BANK_BANTEN,
+                                  enrolment__status=EnrolmentStatus.AKTIF)
+
+
+def transfer_totals(tranche: Tranche) -> tuple[int, Decimal]:
+    """The control line of the transfer file (lines, rupiah) without writing the file."""
+    totals = _transfers(tranche).aggregate(n=Count("id"), total=Coalesce(Sum("amount"),
+                                                                         Decimal(0)))
+    return totals["n"], totals["total"]
+
+
 def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
-    payments = (Payment.objects.filter(tranche=tranche, status=PaymentStatus.DIJADWALKAN,
-                                       channel=Channel.BANK_BANTEN,
-                                       enrolment__status=EnrolmentStatus.AKTIF)
-                .select_related("enrolment__household__head").order_by("desa_id", "id"))
+    payments = (_transfers(tranche).select_related("enrolment__household__head")
+                .order_by("desa_id", "id"))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["id_penyaluran", "rekening", "nama", "jumlah", "keterangan"])
@@ -53,69 +70,103 @@ def _amount(text: str) -> Decimal:
         raise ValueError(text) from exc
 
 
-@transaction.atomic
-def bank_result_import(*, actor, tranche: Tranche, fileobj, filename: str) -> ImportReport:
-    report = ImportReport()
+@dataclass
+class BankResultReport(ImportReport):
+    """An import report plus what became of every line (the page shows them all)."""
+
+    lines: list = field(default_factory=list)
+
+    def line(self, row: int, pk: str, outcome: str, detail: str = "") -> None:
+        self.lines.append({"row": row, "id": pk, "outcome": outcome, "detail": detail})
+
+
+OUTCOME_LABELS = {"disalurkan": _lazy("Disalurkan"), "gagal": _lazy("Gagal"),
+                  "sudah_tercatat": _lazy("Sudah tercatat, tidak diubah"),
+                  "ditolak": _lazy("Ditolak")}
+
+
+def bank_result_import(*, actor, tranche: Tranche, fileobj, filename: str,
+                       progress: Callable[[int], None] | None = None,
+                       every: int = 200) -> BankResultReport:
+    """Apply the bank's result file line by line, each line in its own transaction: a line
+    applied stays applied, so a file sent again (or after a crash) only counts the lines
+    already recorded. ``progress(lines_done)`` is called every ``every`` lines."""
+    report = BankResultReport()
     for row in read_table(fileobj, filename, required=RESULT_COLUMNS[:5]):
         if row.values.get("id_penyaluran", "").upper() == "TOTAL":
             continue
         report.rows += 1
-        problems = _apply(row.values, actor=actor, tranche=tranche, report=report)
+        with transaction.atomic():
+            outcome, problems = _apply(row.values, actor=actor, tranche=tranche)
+        pk = row.values.get("id_penyaluran", "")
         if problems:
             report.reject(row.number, problems)
+            report.line(row.number, pk, "ditolak",
+                        "; ".join(f"{column}: {message}" for column, message in problems))
+        else:
+            report.count(outcome)
+            report.line(row.number, pk, outcome)
+        if progress is not None and report.rows % every == 0:
+            progress(report.rows)
     return report
 
 
-def _apply(values: dict, *, actor, tranche, report) -> list[tuple[str, str]]:
+def _refuse(column: str, message: str) -> tuple[str, list[tuple[str, str]]]:
+    return "ditolak", [(column, message)]
+
+
+def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]]]:
+    """(what became of the line, its problems): the outcome counts only without problems."""
     pk = values.get("id_penyaluran", "")
     payment = Payment.objects.select_for_update().filter(
         pk=int(pk) if pk.isdigit() else 0, tranche=tranche).first()
     if payment is None or not in_area(actor, payment.desa_id):
-        return [("id_penyaluran", _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})]
+        return _refuse("id_penyaluran",
+                       _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})
     if values.get("rekening", "") != payment.account_number:
-        return [("rekening", _("rekening %(got)s tidak sama dengan yang dikirim (%(sent)s)")
-                 % {"got": values.get("rekening"), "sent": payment.account_number})]
+        return _refuse("rekening", _("rekening %(got)s tidak sama dengan yang dikirim (%(sent)s)")
+                       % {"got": values.get("rekening"), "sent": payment.account_number})
     try:
         amount = _amount(values.get("jumlah", ""))
     except ValueError:
-        return [("jumlah", _("jumlah '%(v)s' bukan angka") % {"v": values.get("jumlah")})]
+        return _refuse("jumlah", _("jumlah '%(v)s' bukan angka") % {"v": values.get("jumlah")})
     if amount != payment.amount:
-        return [("jumlah", _("jumlah %(got)s tidak sama dengan yang dikirim (%(sent)s)")
-                 % {"got": amount, "sent": f"{payment.amount:.0f}"})]
+        return _refuse("jumlah", _("jumlah %(got)s tidak sama dengan yang dikirim (%(sent)s)")
+                       % {"got": amount, "sent": f"{payment.amount:.0f}"})
     status = values.get("status", "").lower()
     reference = values.get("referensi", "").strip()
     if status in ("berhasil", "sukses", "disalurkan"):
         if payment.status == PaymentStatus.DISALURKAN:
             if payment.reference == reference:
-                report.count("sudah_tercatat")
-                return []
-            return [("referensi", _("sudah disalurkan dengan referensi %(r)s")
-                     % {"r": payment.reference})]
+                return "sudah_tercatat", []
+            return _refuse("referensi", _("sudah disalurkan dengan referensi %(r)s")
+                           % {"r": payment.reference})
         if payment.status != PaymentStatus.DIJADWALKAN:
-            return [("status", _("penyaluran berstatus %(s)s") % {"s": payment.status})]
+            return _refuse("status", _("penyaluran berstatus %(s)s") % {
+                "s": payment.get_status_display()})
         try:
             paid_on = datetime.date.fromisoformat(values.get("tanggal", ""))
         except ValueError:
-            return [("tanggal", _("tanggal harus TTTT-BB-HH"))]
+            return _refuse("tanggal", _("tanggal harus TTTT-BB-HH"))
         if not reference:
-            return [("referensi", _("wajib diisi"))]
+            return _refuse("referensi", _("wajib diisi"))
         payment.status, payment.paid_on, payment.reference = (PaymentStatus.DISALURKAN, paid_on,
                                                               reference)
-        report.count("disalurkan")
+        outcome = "disalurkan"
     elif status == "gagal":
         if payment.status == PaymentStatus.GAGAL:
-            report.count("sudah_tercatat")
-            return []
+            return "sudah_tercatat", []
         if payment.status != PaymentStatus.DIJADWALKAN:
-            return [("status", _("penyaluran berstatus %(s)s") % {"s": payment.status})]
+            return _refuse("status", _("penyaluran berstatus %(s)s") % {
+                "s": payment.get_status_display()})
         payment.status = PaymentStatus.GAGAL
         payment.failure_reason = values.get("keterangan", "") or _("gagal menurut bank")
-        report.count("gagal")
+        outcome = "gagal"
     else:
-        return [("status", _("status harus berhasil atau gagal"))]
+        return _refuse("status", _("status harus berhasil atau gagal"))
     try:
         payment.full_clean()
     except ValidationError as exc:
-        return [("-", " ".join(exc.messages))]
+        return _refuse("-", " ".join(exc.messages))
     payment.save()
-    return []
+    return outcome, []

@@ -60,3 +60,15 @@ class PaymentStatus(models.TextChoices):
     DISALURKAN = "disalurkan", _("Disalurkan")
     GAGAL = "gagal", _("Gagal")
     DITANGGUHKAN = "ditangguhkan", _("Ditangguhkan")
+
+
+class JobKind(models.TextChoices):
+    PENYALURAN = "penyaluran", _("Pembuatan daftar penyaluran")
+    HASIL_BANK = "hasil_bank", _("Penerapan hasil bank")
+
+
+class JobStatus(models.TextChoices):
+    ANTRE = "antre", _("Dalam antrean")
+    BERJALAN = "berjalan", _("Sedang diproses")
+    SELESAI = "selesai", _("Selesai")
+    GAGAL = "gagal", _("Gagal")

@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -73,6 +75,11 @@ class Tranche(models.Model):
 
     def __str__(self):
         return f"{self.cycle.year} tahap {self.number}"
+
+    @property
+    def planned_on(self) -> datetime.date:
+        """The first day of the planned month (shown as ``Juni 2026``)."""
+        return datetime.date(self.cycle.year, self.planned_month, 1)
 
 
 class Quota(models.Model):
@@ -359,6 +366,51 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.tranche} — {self.enrolment.household}"
+
+
+class TrancheJob(models.Model):
+    """Long work on one tranche, done by a Celery task while the page follows it: making the
+    payment list, or applying the bank's result file (its lines and what became of each).
+    The task writes the progress (``done`` of ``total``) and the result; one unfinished job per
+    tranche at a time (database constraint)."""
+
+    tranche = models.ForeignKey(Tranche, on_delete=models.PROTECT, related_name="jobs",
+                                verbose_name=_("tahap"))
+    kind = models.CharField(_("jenis"), max_length=15, choices=choices.JobKind.choices)
+    status = models.CharField(_("status"), max_length=15, choices=choices.JobStatus.choices,
+                              default=choices.JobStatus.ANTRE)
+    total = models.PositiveIntegerField(_("jumlah yang diproses"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("sudah diproses"), default=0)
+    totals = models.JSONField(_("hasil"), default=dict)
+    lines = models.JSONField(_("hasil per baris"), default=list)
+    file = models.FileField(_("berkas"), upload_to="jamsosratu/hasil-bank/%Y/%m/", blank=True)
+    filename = models.CharField(_("nama berkas"), max_length=255, blank=True)
+    message = models.TextField(_("pesan"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("diminta oleh"))
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("selesai pada"), null=True, blank=True)
+
+    province_only = ProvinceOnly.ALL
+
+    class Meta:
+        verbose_name = _("proses tahap")
+        verbose_name_plural = _("proses tahap")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["tranche"], condition=Q(status__in=["antre", "berjalan"]),
+            name="jamsosratu_one_unfinished_job_per_tranche")]
+
+    def __str__(self):
+        return f"{self.tranche} — {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status in (choices.JobStatus.ANTRE, choices.JobStatus.BERJALAN)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
 
 
 for model in (Cycle, Tranche, Quota, ConditionRule, Enrolment, EnrolmentMember, Verification,

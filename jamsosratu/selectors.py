@@ -5,21 +5,144 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, Substr
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dinsos.dashboard import Chart, Figure, Panel, Section
+from dinsos.dashboard import Chart, Figure, Panel, Section, Waiting
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
 from dinsos.scoping import ALL, user_area
+from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, PaymentStatus
-from jamsosratu.models import Commitment, Companion, Cycle, Enrolment, Payment, Verification
+from jamsosratu.filters import EnrolmentFilterSet
+from jamsosratu.models import (
+    Commitment,
+    Companion,
+    Cycle,
+    Enrolment,
+    Payment,
+    Quota,
+    Tranche,
+    TrancheJob,
+    Verification,
+)
+from pmks.models import Person
+from psks.models import Worker
 
 ZERO = Decimal(0)
 
 
 def enrolment_list(*, user):
     return Enrolment.objects.for_user(user).select_related("cycle", "household", "desa")
+
+
+def cycle_list():
+    """Program years, newest first (reference data: every role reads them)."""
+    return Cycle.objects.prefetch_related("tranches").order_by("-year")
+
+
+def cycle_get(*, year) -> Cycle:
+    return get_object_or_404(Cycle, year=year)
+
+
+def tranche_get(*, cycle: Cycle, number) -> Tranche:
+    return get_object_or_404(Tranche.objects.select_related("cycle"), cycle=cycle, number=number)
+
+
+def quota_use(*, user, cycle: Cycle) -> list[dict]:
+    """Per kab/kota of the user's area: the quota and the households it counts (decreed,
+    active, graduated — the ones ``services._check_quota`` counts), with the other states."""
+    counted = {row["kode"]: row for row in coverage(user=user, cycle=cycle, level="kab_kota")}
+    rows = []
+    for quota in Quota.objects.for_user(user).filter(cycle=cycle).select_related("kab_kota"):
+        row = counted.get(quota.kab_kota_id, {})
+        used = row.get("decreed", 0)
+        rows.append({"kode": quota.kab_kota_id, "nama": quota.kab_kota.nama,
+                     "quota": quota.quota, "used": used, "left": max(quota.quota - used, 0),
+                     "full": used >= quota.quota, "proposed": row.get("proposed", 0),
+                     "active": row.get("active", 0)})
+    return rows
+
+
+def tranche_overview(*, user, cycle: Cycle) -> list[dict]:
+    """Each tranche: its amount per household (the cycle's exact split), its payments in the
+    user's area by status, and (province) its latest job."""
+    tranches = list(cycle.tranches.order_by("number"))
+    amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])
+    per_status = defaultdict(dict)
+    for row in (Payment.objects.for_user(user).filter(tranche__cycle=cycle)
+                .values("tranche_id", "status")
+                .annotate(n=Count("id"), total=Coalesce(Sum("amount"), ZERO))):
+        per_status[row["tranche_id"]][row["status"]] = row
+    jobs = {}
+    if user_area(user) is ALL:
+        for job in TrancheJob.objects.filter(tranche__cycle=cycle).order_by("created_at"):
+            jobs[job.tranche_id] = job
+    rows = []
+    for tranche, amount in zip(tranches, amounts, strict=True):
+        found = per_status.get(tranche.pk, {})
+        rows.append({
+            "tranche": tranche, "amount": amount, "job": jobs.get(tranche.pk),
+            "count": sum(r["n"] for r in found.values()),
+            "statuses": [{"label": label, "n": found[value]["n"],
+                          "total": found[value]["total"]}
+                         for value, label in PaymentStatus.choices if value in found],
+        })
+    return rows
+
+
+def enrolment_search(*, user, cycle: Cycle, filters):
+    """The enrolment list of a cycle: the FilterSet (status, wilayah) and ``q`` — the head of
+    household's name, or the start of the No. KK for users who see it whole."""
+    from dinsos.scoping import sees_identifiers
+    from pmks.models import Household
+
+    qs = (enrolment_list(user=user).filter(cycle=cycle)
+          .select_related("household__head", "desa__induk"))
+    filterset = EnrolmentFilterSet(filters, qs, user=user)
+    qs = filterset.qs
+    text = (filters.get("q") or "").strip()
+    if text.isdigit():
+        qs = (qs.filter(household__no_kk__startswith=text)
+              if sees_identifiers(user, Household) else qs.none())
+    elif text:
+        qs = qs.filter(household__head__name__icontains=text)
+    return filterset, qs.order_by("desa_id", "household__head__name", "id")
+
+
+def enrolment_get(*, user, pk) -> Enrolment:
+    return get_object_or_404(
+        enrolment_list(user=user).select_related("household__head", "desa__induk")
+        .prefetch_related("members__person", "transitions__actor",
+                          "verifications__verifier", "verifications__findings__person",
+                          "companions__worker"), pk=pk)
+
+
+def household_members(*, enrolment: Enrolment):
+    return Person.objects.filter(household_id=enrolment.household_id,
+                                 merged_into__isnull=True).order_by("birth_date", "id")
+
+
+def verifier_choices(*, enrolment: Enrolment, on):
+    """Who may verify this household on ``on``: TKSK and pendamping assigned to its kecamatan
+    (or a desa in it) then — the rule of ``services.verification_record``."""
+    from jamsosratu.services import VERIFIER_ROLES
+
+    kecamatan = enrolment.desa_id[:8]
+    return (Worker.objects.filter(assignments__role__in=VERIFIER_ROLES,
+                                  assignments__start_date__lte=on)
+            .filter(Q(assignments__end_date__isnull=True) | Q(assignments__end_date__gte=on))
+            .filter(Q(assignments__area_id=kecamatan)
+                    | Q(assignments__area__kode__startswith=f"{kecamatan}."))
+            .distinct().order_by("name"))
+
+
+def job_get(*, user, pk) -> TrancheJob:
+    """Jobs are province work: another user gets a 404."""
+    qs = TrancheJob.objects.select_related("tranche__cycle", "requested_by")
+    return get_object_or_404(qs if user_area(user) is ALL else qs.none(), pk=pk)
 
 
 def verification_list(*, user):
@@ -124,10 +247,20 @@ def dashboard(*, user):
     budget = budget_used(user=user, cycle=cycle)
     note = (_("dari pagu %(pagu)s") % {"pagu": format_rupiah(budget["pagu"])}
             if budget["pagu"] else "")
+    enrolments_url = reverse("jamsosratu:enrolment-list", args=[cycle.year])
+    waiting = []
+    if user.has_perm("jamsosratu.add_verification"):
+        proposed = enrolment_list(user=user).filter(cycle=cycle,
+                                                    status=EnrolmentStatus.CALON).count()
+        if proposed:
+            waiting.append(Waiting(_("Calon peserta Jamsosratu menunggu verifikasi"), proposed,
+                                   f"{enrolments_url}?status=calon"))
     return Panel(_("Jamsosratu %(year)s") % {"year": cycle.year}, figures=[
-        Figure(_("Rumah tangga aktif"), sum(r["active"] for r in rows)),
-        Figure(_("Sudah disalurkan"), format_rupiah(budget["used"]), note=note),
-    ], charts=[enrolment, paid])
+        Figure(_("Rumah tangga aktif"), sum(r["active"] for r in rows),
+               url=f"{enrolments_url}?status=aktif"),
+        Figure(_("Sudah disalurkan"), format_rupiah(budget["used"]), note=note,
+               url=reverse("jamsosratu:cycle-detail", args=[cycle.year])),
+    ], charts=[enrolment, paid], waiting=waiting)
 
 
 def person_section(*, user, person):

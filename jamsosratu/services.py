@@ -3,21 +3,26 @@ a qualifying member and a passed verification before the decree), verifiers and 
 from the household's kecamatan, one payment per enrolment and tranche (database constraint)."""
 
 import datetime
+import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dinsos.scoping import area_q, ensure_in_area, user_area
+from dinsos.audit import audit_context
+from dinsos.scoping import area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
     EnrolmentStatus,
     Finding,
+    JobKind,
+    JobStatus,
     Outcome,
     PaymentStatus,
     VerificationResult,
@@ -32,6 +37,7 @@ from jamsosratu.models import (
     Payment,
     Quota,
     Tranche,
+    TrancheJob,
     Verification,
     VerificationFinding,
 )
@@ -42,6 +48,8 @@ from psks.choices import Role
 from psks.models import Assignment, Worker
 
 VERIFIER_ROLES = (Role.TKSK, Role.PENDAMPING_JAMSOSRATU, Role.PENDAMPING_PKH)
+UNFINISHED = (JobStatus.ANTRE, JobStatus.BERJALAN)
+log = logging.getLogger(__name__)
 
 
 def _record(enrolment, from_status, actor, reason=""):
@@ -326,30 +334,50 @@ def _rules(cycle: Cycle):
             for r in cycle.condition_rules.all()]
 
 
-@transaction.atomic
-def payments_generate(*, tranche: Tranche) -> int:
+def payments_generate(*, tranche: Tranche, progress=None, chunk_size: int = 500) -> int:
     """The tranche's payment list for every active enrolment: amount from the cycle's split and
-    the commitment rule. Safe to run twice or concurrently: the (enrolment, tranche)
-    constraint and ON CONFLICT DO NOTHING keep one payment each; the tranche row lock makes a
-    second run wait and then find nothing left to create. Returns rows created."""
+    the commitment rule. Made in chunks of ``chunk_size`` enrolments, each in its own
+    transaction under the tranche's row lock, so ``progress(done, total)`` can be shown while it
+    runs. Safe to run twice or concurrently: the (enrolment, tranche) constraint and ON
+    CONFLICT DO NOTHING keep one payment each; the lock makes another run wait for a chunk and
+    then skip what it made. A run stopped halfway is completed by running it again. Returns rows
+    created."""
+    total = (Enrolment.objects.filter(cycle_id=tranche.cycle_id, status=EnrolmentStatus.AKTIF)
+             .exclude(payments__tranche=tranche).count())
+    created = done = 0
+    while True:
+        made, seen = _payments_generate_chunk(tranche=tranche, size=chunk_size)
+        created, done = created + made, done + seen
+        if progress is not None:
+            progress(min(done, total), total)
+        if seen < chunk_size or not made:
+            return created
+
+
+@transaction.atomic
+def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
+    """(created, enrolments looked at) for the next ``size`` active enrolments without a
+    payment of this tranche."""
     tranche = Tranche.objects.select_for_update().select_related("cycle").get(pk=tranche.pk)
     cycle = tranche.cycle
     tranches = list(cycle.tranches.order_by("number"))
     amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])
     tranche_amount = amounts[[t.pk for t in tranches].index(tranche.pk)]
     rules = _rules(cycle)
+    enrolments = list(Enrolment.objects.filter(cycle=cycle, status=EnrolmentStatus.AKTIF)
+                      .exclude(payments__tranche=tranche).order_by("pk")
+                      .values("pk", "desa_id", "channel", "account_number")[:size])
     tallies = {
         row["member__enrolment_id"]: row for row in
-        Commitment.objects.filter(tranche=tranche).values("member__enrolment_id").annotate(
+        Commitment.objects.filter(tranche=tranche,
+                                  member__enrolment_id__in=[e["pk"] for e in enrolments])
+        .values("member__enrolment_id").annotate(
             met=Count("id", filter=Q(status=CommitmentStatus.TERPENUHI)),
             unmet=Count("id", filter=Q(status=CommitmentStatus.TIDAK_TERPENUHI)))
     }
     before = Payment.objects.filter(tranche=tranche).count()
     rows = []
-    enrolments = (Enrolment.objects.filter(cycle=cycle, status=EnrolmentStatus.AKTIF)
-                  .exclude(payments__tranche=tranche)
-                  .values("pk", "desa_id", "channel", "account_number"))
-    for enrolment in enrolments.iterator(chunk_size=5000):
+    for enrolment in enrolments:
         tally = tallies.get(enrolment["pk"], {"met": 0, "unmet": 0})
         outcome, factor, ratio = calculations.commitment_outcome(
             met=tally["met"], unmet=tally["unmet"], rules=rules)
@@ -366,7 +394,7 @@ def payments_generate(*, tranche: Tranche) -> int:
                          "factor": str(factor), "rule": outcome},
         ))
     Payment.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return Payment.objects.filter(tranche=tranche).count() - before
+    return Payment.objects.filter(tranche=tranche).count() - before, len(enrolments)
 
 
 @transaction.atomic
@@ -397,3 +425,104 @@ def require_province(actor) -> None:
 
     if user_area(actor) is not ALL:
         raise PermissionDenied(_("Hanya Dinas Sosial Provinsi yang dapat melakukan ini."))
+
+
+# --- long work on a tranche, followed by the page ---------------------------------------------
+
+def _require_payment_work(actor) -> None:
+    require_province(actor)
+    if not can(actor, "change", Payment):
+        raise PermissionDenied(_("Anda tidak berwenang mengelola penyaluran."))
+
+
+def _expire_stale_jobs(tranche: Tranche) -> None:
+    """A job left unfinished past the task time limit (a killed worker) no longer blocks."""
+    limit = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    TrancheJob.objects.filter(tranche=tranche, status__in=UNFINISHED,
+                              created_at__lt=limit).update(
+        status=JobStatus.GAGAL, finished_at=timezone.now(),
+        message=_("Terhenti sebelum selesai; jalankan lagi (yang sudah tercatat tidak "
+                  "berubah)."))
+
+
+def tranche_job_start(*, actor, tranche: Tranche, kind: str, upload=None) -> TrancheJob:
+    """Queue the making of a tranche's payment list (``penyaluran``) or the applying of the
+    bank's result file (``hasil_bank``, ``upload``) for the worker; the page follows the job.
+    Province staff who may change payments only; refused while another job of the tranche is
+    unfinished (one at a time, a database constraint)."""
+    from dinsos.importing import upload_check
+    from dinsos.tabular import TableError
+
+    _require_payment_work(actor)
+    if kind not in JobKind.values:
+        raise ValidationError({"kind": _("Jenis proses tidak dikenal.")})
+    if kind == JobKind.HASIL_BANK:
+        if upload is None:
+            raise ValidationError({"file": _("Pilih berkas hasil bank (CSV atau XLSX).")})
+        try:
+            upload_check(upload)
+        except TableError as exc:
+            raise ValidationError({"file": str(exc)}) from exc
+    _expire_stale_jobs(tranche)
+    busy = _("Tahap ini sedang diproses; tunggu sampai proses itu selesai.")
+    if TrancheJob.objects.filter(tranche=tranche, status__in=UNFINISHED).exists():
+        raise ValidationError(busy)
+    job = TrancheJob(tranche=tranche, kind=kind, requested_by=actor)
+    if upload is not None:
+        job.file, job.filename = upload, upload.name[:255]
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        raise ValidationError(busy) from None
+    from jamsosratu.tasks import run_tranche_job
+
+    run_tranche_job.delay_on_commit(job.pk)
+    return job
+
+
+def tranche_job_run(*, job_id: int) -> TrancheJob:
+    """Do a queued job (the task): progress and result are written to the job as it goes.
+    A job already finished is left as it is (a task delivered twice)."""
+    from dinsos.tabular import TableError
+    from jamsosratu import banking
+
+    job = TrancheJob.objects.select_related("tranche__cycle", "requested_by").get(pk=job_id)
+    if not job.unfinished:
+        return job
+    TrancheJob.objects.filter(pk=job.pk).update(status=JobStatus.BERJALAN)
+
+    def progress(done, total=None):
+        TrancheJob.objects.filter(pk=job.pk).update(
+            done=done, **({} if total is None else {"total": total}))
+
+    try:
+        with audit_context(actor=job.requested_by, tranche_job=job.pk):
+            if job.kind == JobKind.PENYALURAN:
+                created = payments_generate(tranche=job.tranche, progress=progress)
+                job.totals = {"created": created}
+                job.message = _("%(n)d penyaluran dibuat.") % {"n": created}
+            else:
+                with job.file.open("rb"):
+                    report = banking.bank_result_import(
+                        actor=job.requested_by, tranche=job.tranche, fileobj=job.file.file,
+                        filename=job.filename, progress=progress)
+                job.totals, job.lines = report.totals(), report.lines
+                job.message = report.message()
+    except TableError as exc:
+        job.status, job.message = JobStatus.GAGAL, str(exc)
+    except Exception as exc:  # noqa: BLE001 - the job must not stay "berjalan"; logged below
+        log.exception("tranche job %s failed", job.pk)
+        job.status = JobStatus.GAGAL
+        job.message = _("Kesalahan sistem (%(error)s); yang sudah tercatat tetap tercatat, "
+                        "jalankan lagi atau hubungi admin.") % {"error": exc}
+    else:
+        job.status = JobStatus.SELESAI
+    job.refresh_from_db(fields=["done", "total"])
+    if job.status == JobStatus.SELESAI:
+        job.done = job.total = (job.totals.get("rows") if job.kind == JobKind.HASIL_BANK
+                                else job.total or 0) or 0
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "totals", "lines", "done", "total",
+                            "finished_at"])
+    return job

@@ -11,3 +11,9 @@ def generate_tranche_payments(tranche_id: int) -> int:
     """Build a tranche's payment list; safe to repeat (one payment per enrolment/tranche)."""
     return services.payments_generate(tranche=Tranche.objects.select_related("cycle").get(
         pk=tranche_id))
+
+
+@shared_task(name="jamsosratu.run_tranche_job")
+def run_tranche_job(job_id: int) -> str:
+    """A job queued from the tranche pages (payment list or bank result), with progress."""
+    return services.tranche_job_run(job_id=job_id).status

@@ -171,4 +171,49 @@ STAFF_PAGES: dict = {
     "import-report": lambda desa: {"pk": _import_batch(desa).pk, "fmt": "csv"},
     # templates are no one's object: same file for every district
     "import-template": lambda desa: {"kind": "tidak-ada", "fmt": "csv"},
+    "jamsosratu:enrolment-detail": lambda desa: {"pk": _enrolment(desa).pk},
+    "jamsosratu:enrolment-transition": lambda desa: {"pk": _enrolment(desa).pk,
+                                                     "target": "dikeluarkan"},
+    "jamsosratu:verification-create": lambda desa: {"pk": _enrolment(desa).pk},
+    # tranche work is the province's: a kab/kota user gets 404 whatever the tranche
+    "jamsosratu:tranche-generate": lambda desa: {"year": _enrolment(desa).cycle.year,
+                                                 "number": 1},
+    "jamsosratu:bank-file": lambda desa: {"year": _enrolment(desa).cycle.year, "number": 1},
+    "jamsosratu:bank-result": lambda desa: {"year": _enrolment(desa).cycle.year, "number": 1},
+    "jamsosratu:job-detail": lambda desa: {"pk": _tranche_job(desa).pk},
+}
+
+
+def _enrolment(desa):
+    """An enrolment in ``desa`` whose head of household is the planted name."""
+    from tests.factories import PersonFactory
+
+    enrolment = EnrolmentFactory(household=HouseholdFactory(desa_id=desa))
+    head = PersonFactory(desa_id=desa, household=enrolment.household, name="RAHASIA LEBAK")
+    enrolment.household.head = head
+    enrolment.household.save(update_fields=["head"])
+    return enrolment
+
+
+def _tranche_job(desa):
+    from jamsosratu.models import TrancheJob
+
+    tranche = _enrolment(desa).cycle.tranches.first()
+    return TrancheJob.objects.create(tranche=tranche, kind="penyaluran",
+                                     requested_by=UserFactory())
+
+
+def _planted_only(_obj) -> dict:
+    return {}  # a page without URL parameters; the object is only planted
+
+
+#: Staff pages whose URL names no area-bound object (a cycle year) but whose content is the
+#: user's area: every role opens them (or is refused by its permission) and sees nothing of
+#: another district. name -> kwargs, given ``desa`` where a record that must not leak is
+#: planted. Pages with a URL parameter must be here or in STAFF_PAGES.
+STAFF_AREA_PAGES: dict = {
+    "jamsosratu:cycle-list": lambda desa: _planted_only(_enrolment(desa)),
+    "jamsosratu:cycle-detail": lambda desa: {"year": _enrolment(desa).cycle.year},
+    "jamsosratu:enrolment-list": lambda desa: {"year": _enrolment(desa).cycle.year},
+    "jamsosratu:coverage": lambda desa: {"year": _enrolment(desa).cycle.year},
 }

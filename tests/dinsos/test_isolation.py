@@ -23,6 +23,7 @@ from tests.scoped_endpoints import (
     PROVINCE,
     REFERENCE,
     SCOPED_ENDPOINTS,
+    STAFF_AREA_PAGES,
     STAFF_PAGES,
 )
 
@@ -114,7 +115,7 @@ def test_every_registered_admin_is_covered_and_asks_the_policy():
 
 
 def test_every_staff_page_with_an_object_is_covered():
-    missing = staff_pages() - set(STAFF_PAGES)
+    missing = staff_pages() - set(STAFF_PAGES) - set(STAFF_AREA_PAGES)
     assert not missing, f"declare these in tests/scoped_endpoints.py: {sorted(missing)}"
 
 
@@ -268,3 +269,25 @@ def test_staff_pages_answer_404_for_another_district(pandeglang_operator):
     client = client_for(pandeglang_operator)
     for name, kwargs_for in STAFF_PAGES.items():
         assert client.get(reverse(name, kwargs=kwargs_for(DESA_LEBAK))).status_code == 404, name
+
+
+@pytest.mark.parametrize("name", sorted(STAFF_PAGES))
+def test_no_role_of_a_district_opens_another_districts_staff_page(name, pandeglang_users):
+    """Every role of a Pandeglang office: a Lebak object's page is missing (404) or closed to
+    the role (403), for GET and POST alike (405 where the page takes no POST, before any
+    object is looked up)."""
+    url = reverse(name, kwargs=STAFF_PAGES[name](DESA_LEBAK))
+    for role, user in pandeglang_users.items():
+        client = client_for(user)
+        for method in (client.get, client.post):
+            status = method(url).status_code
+            assert status in (403, 404, 405), (name, role, method.__name__, status)
+
+
+@pytest.mark.parametrize("name", sorted(STAFF_AREA_PAGES))
+def test_area_pages_show_no_role_of_a_district_another_district(name, pandeglang_users):
+    url = reverse(name, kwargs=STAFF_AREA_PAGES[name](DESA_LEBAK))
+    for role, user in pandeglang_users.items():
+        response = client_for(user).get(url)
+        assert response.status_code in (200, 403), (name, role, response.status_code)
+        assert_no_lebak(response.content.decode(), f"{name} as {role}")

@@ -1,0 +1,118 @@
+"""Forms of the Jamsosratu pages. They parse input only; the services decide (and their errors
+are put back next to the fields they name)."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jamsosratu import calculations
+from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
+
+#: What a transition asks for, beside the button: the service refuses without it.
+NEEDS = {EnrolmentStatus.DITETAPKAN: "decree_number", EnrolmentStatus.DIKELUARKAN: "reason"}
+
+
+class EnrolmentTransitionForm(forms.Form):
+    """One form per status the enrolment may move to."""
+
+    reason = forms.CharField(label=_("Alasan"), required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    decree_number = forms.CharField(label=_("Nomor SK penetapan"), required=False,
+                                    max_length=100)
+
+    def __init__(self, *args, enrolment, target, **kwargs):
+        kwargs.setdefault("prefix", f"e{enrolment.pk}-{target}")
+        super().__init__(*args, **kwargs)
+        self.enrolment, self.target = enrolment, target
+        self.target_label = EnrolmentStatus(target).label
+        if target == EnrolmentStatus.DIKELUARKAN:
+            self.fields["reason"].required = True
+            self.fields["reason"].label = _("Alasan dikeluarkan")
+            self.fields["reason"].error_messages["required"] = _("Alasan dikeluarkan wajib "
+                                                                 "diisi.")
+        if target == EnrolmentStatus.DITETAPKAN:
+            self.fields["decree_number"].required = True
+            self.fields["decree_number"].error_messages["required"] = _(
+                "Nomor SK penetapan wajib diisi.")
+        else:
+            del self.fields["decree_number"]
+
+
+def transition_forms(enrolment, *, bound=None) -> list[EnrolmentTransitionForm]:
+    """A form for every status the enrolment may move to (the bound one keeps its errors)."""
+    result = []
+    for target in [s for s in EnrolmentStatus.values
+                   if calculations.transition_allowed(enrolment.status, s)]:
+        if bound is not None and bound.target == target:
+            result.append(bound)
+        else:
+            result.append(EnrolmentTransitionForm(enrolment=enrolment, target=target))
+    return result
+
+
+class WorkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class VerificationForm(forms.Form):
+    """The visit by name by address, as the TKSK/pendamping reports it: a phone-sized form.
+    Findings per member (died, moved, not in the KK…) and pregnancy seen at the visit."""
+
+    verifier = WorkerChoiceField(queryset=None, label=_("Verifikator (TKSK/pendamping)"),
+                                 empty_label=_("— pilih —"),
+                                 error_messages={"required": _("Pilih verifikator."),
+                                                 "invalid_choice": _(
+                                                     "Verifikator ini tidak bertugas di "
+                                                     "kecamatan rumah tangga ini.")})
+    visit_date = forms.DateField(label=_("Tanggal kunjungan"),
+                                 widget=forms.DateInput(attrs={"type": "date"},
+                                                        format="%Y-%m-%d"),
+                                 error_messages={"required": _("Isi tanggal kunjungan."),
+                                                 "invalid": _("Tanggal tidak dikenali; "
+                                                              "gunakan TTTT-BB-HH.")})
+    result = forms.ChoiceField(label=_("Hasil"), choices=VerificationResult.choices,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": _("Pilih hasil verifikasi.")})
+    notes = forms.CharField(label=_("Catatan"), required=False,
+                            help_text=_("Anggota baru yang belum terdaftar: tulis di sini."),
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    photo = forms.ImageField(label=_("Foto rumah (boleh dikosongkan)"), required=False,
+                             widget=forms.ClearableFileInput(
+                                 attrs={"accept": "image/*", "capture": "environment"}))
+
+    def __init__(self, *args, verifiers, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["verifier"].queryset = verifiers
+        self.fields["visit_date"].initial = timezone.localdate()
+        self.members = list(members)
+        finding_choices = [("", _("Sesuai (tidak ada temuan)")),
+                           *[c for c in Finding.choices if c[0] != Finding.ANGGOTA_BARU]]
+        for person in self.members:
+            self.fields[f"temuan_{person.pk}"] = forms.ChoiceField(
+                label=person.name, required=False, choices=finding_choices)
+            if person.sex == "P":
+                self.fields[f"hamil_{person.pk}"] = forms.BooleanField(
+                    label=_("%(name)s hamil/nifas") % {"name": person.name}, required=False)
+
+    def member_rows(self):
+        """(person, finding field, pregnancy field or None) for the template."""
+        return [(p, self[f"temuan_{p.pk}"],
+                 self[f"hamil_{p.pk}"] if f"hamil_{p.pk}" in self.fields else None)
+                for p in self.members]
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "verifier": data["verifier"], "visit_date": data["visit_date"],
+            "result": data["result"], "notes": data["notes"], "photo": data.get("photo"),
+            "findings": [{"person": p.pk, "finding": data[f"temuan_{p.pk}"]}
+                         for p in self.members if data.get(f"temuan_{p.pk}")],
+            "pregnant_person_ids": [p.pk for p in self.members if data.get(f"hamil_{p.pk}")],
+        }
+
+
+class BankResultForm(forms.Form):
+    file = forms.FileField(label=_("Berkas hasil bank (CSV atau XLSX)"),
+                           error_messages={"required": _("Pilih berkas hasil bank."),
+                                           "empty": _("Berkas ini kosong.")})

@@ -1,0 +1,254 @@
+"""Staff pages of Jamsosratu: cycles (quota use per kab/kota, tranches), the enrolment workflow
+(a button for every allowed transition, with what the service asks for), the verification visit
+on a phone, the tranche work of the province (payment list and bank result as Celery jobs the
+page follows, the bank file with its control totals) and coverage. Thin: parse, one service or
+selector, render; the access policy is the selectors' and the services'."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from dinsos.pages import StaffPage, form_errors_from, notify_refusal
+from dinsos.scoping import ALL, can, user_area
+from jamsosratu import banking, selectors, services
+from jamsosratu.choices import EnrolmentStatus, JobKind
+from jamsosratu.forms import (
+    BankResultForm,
+    EnrolmentTransitionForm,
+    VerificationForm,
+    transition_forms,
+)
+from jamsosratu.models import Payment
+
+VIEW = ("jamsosratu.view_enrolment",)
+
+
+def _may_work_on_payments(user) -> bool:
+    return user_area(user) is ALL and can(user, "change", Payment)
+
+
+class CycleListView(StaffPage, TemplateView):
+    permission_required = VIEW
+    template_name = "jamsosratu/cycle_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(cycles=selectors.cycle_list(),
+                                        current=selectors.current_cycle(), **kwargs)
+
+
+class CycleDetailView(StaffPage, TemplateView):
+    """Quota use per kab/kota of the user's area, the tranches with their payments and (for
+    the province) the payment list, the bank file and the bank result of each."""
+
+    permission_required = VIEW
+    template_name = "jamsosratu/cycle_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        cycle = selectors.cycle_get(year=kwargs["year"])
+        province = user_area(user) is ALL
+        tranches = selectors.tranche_overview(user=user, cycle=cycle)
+        if province:
+            for row in tranches:
+                row["bank"] = banking.transfer_totals(row["tranche"])
+        return super().get_context_data(
+            cycle=cycle, quotas=selectors.quota_use(user=user, cycle=cycle), tranches=tranches,
+            budget=selectors.budget_used(user=user, cycle=cycle), province=province,
+            may_work=_may_work_on_payments(user), **kwargs)
+
+
+class CoverageView(StaffPage, TemplateView):
+    permission_required = VIEW
+    template_name = "jamsosratu/coverage.html"
+    LEVELS = {"kab_kota": _lazy("per kabupaten/kota"), "kecamatan": _lazy("per kecamatan")}
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        cycle = selectors.cycle_get(year=kwargs["year"])
+        level = self.request.GET.get("tingkat") or "kab_kota"
+        if level not in self.LEVELS:
+            raise Http404
+        rows = selectors.coverage(user=user, cycle=cycle, level=level)
+        numbers = [t.number for t in cycle.tranches.order_by("number")]
+        for row in rows:
+            row["paid"] = [(n, row["paid_per_tranche"].get(n, {}).get("amount", 0))
+                           for n in numbers]
+        return super().get_context_data(
+            cycle=cycle, level=level, levels=self.LEVELS, rows=rows, numbers=numbers,
+            budget=selectors.budget_used(user=user, cycle=cycle),
+            caseloads=selectors.caseloads(user=user, cycle=cycle), **kwargs)
+
+
+class EnrolmentListView(StaffPage, TemplateView):
+    permission_required = VIEW
+    template_name = "jamsosratu/enrolment_list.html"
+
+    def get_context_data(self, **kwargs):
+        cycle = selectors.cycle_get(year=kwargs["year"])
+        filterset, enrolments = selectors.enrolment_search(user=self.request.user, cycle=cycle,
+                                                           filters=self.request.GET)
+        return super().get_context_data(
+            cycle=cycle, filter=filterset, statuses=EnrolmentStatus.choices,
+            page=Paginator(enrolments, 25).get_page(self.request.GET.get("page")), **kwargs)
+
+
+class EnrolmentDetailView(StaffPage, TemplateView):
+    permission_required = VIEW
+    template_name = "jamsosratu/enrolment_detail.html"
+
+    def get_context_data(self, bound=None, **kwargs):
+        user = self.request.user
+        enrolment = selectors.enrolment_get(user=user, pk=kwargs["pk"])
+        final = enrolment.status in (EnrolmentStatus.GRADUASI, EnrolmentStatus.DIKELUARKAN)
+        return super().get_context_data(
+            enrolment=enrolment,
+            forms=(transition_forms(enrolment, bound=bound)
+                   if user.has_perm("jamsosratu.change_enrolment") else []),
+            may_verify=user.has_perm("jamsosratu.add_verification") and not final,
+            payments=selectors.payment_list(user=user).filter(enrolment=enrolment)
+            .order_by("tranche__number"), **kwargs)
+
+
+class EnrolmentTransitionView(EnrolmentDetailView):
+    """POST one transition (with its reason or decree number); back to the enrolment page."""
+
+    permission_required = ("jamsosratu.change_enrolment",)
+
+    def post(self, request, pk, target):
+        if target not in EnrolmentStatus.values:
+            raise Http404
+        enrolment = selectors.enrolment_get(user=request.user, pk=pk)
+        form = EnrolmentTransitionForm(request.POST, enrolment=enrolment, target=target)
+        if form.is_valid():
+            try:
+                services.enrolment_transition(
+                    actor=request.user, enrolment=enrolment, to_status=target,
+                    reason=form.cleaned_data["reason"],
+                    decree_number=form.cleaned_data.get("decree_number", ""))
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                messages.success(request, _("Status diubah menjadi %(s)s.")
+                                 % {"s": form.target_label})
+                return redirect("jamsosratu:enrolment-detail", pk=pk)
+        return self.render_to_response(self.get_context_data(pk=pk, bound=form), status=400)
+
+
+class VerificationCreateView(StaffPage, TemplateView):
+    """The visit by name by address, entered on a phone: verifier of the household's kecamatan,
+    date, result, findings per member, pregnancy, photo."""
+
+    permission_required = ("jamsosratu.add_verification",)
+    template_name = "jamsosratu/verification_form.html"
+
+    def _form(self, enrolment, data=None, files=None):
+        return VerificationForm(
+            data, files, members=selectors.household_members(enrolment=enrolment),
+            verifiers=selectors.verifier_choices(enrolment=enrolment,
+                                                 on=timezone.localdate()))
+
+    def get_context_data(self, form=None, **kwargs):
+        enrolment = selectors.enrolment_get(user=self.request.user, pk=kwargs["pk"])
+        return super().get_context_data(enrolment=enrolment,
+                                        form=form or self._form(enrolment), **kwargs)
+
+    def post(self, request, pk):
+        enrolment = selectors.enrolment_get(user=request.user, pk=pk)
+        form = self._form(enrolment, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.verification_record(actor=request.user, enrolment=enrolment,
+                                             **form.service_arguments())
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                messages.success(request, _("Verifikasi tersimpan."))
+                return redirect("jamsosratu:enrolment-detail", pk=pk)
+        return self.render_to_response(self.get_context_data(pk=pk, form=form), status=400)
+
+
+class TrancheWork(StaffPage):
+    """The province's work on a tranche (payment list, bank file, bank result)."""
+
+    permission_required = ("jamsosratu.change_payment",)
+    province_only = True
+
+    def tranche(self, year, number):
+        return selectors.tranche_get(cycle=selectors.cycle_get(year=year), number=number)
+
+
+class TrancheGenerateView(TrancheWork, View):
+    def post(self, request, year, number):
+        tranche = self.tranche(year, number)
+        try:
+            job = services.tranche_job_start(actor=request.user, tranche=tranche,
+                                             kind=JobKind.PENYALURAN)
+        except (ValidationError, PermissionDenied) as exc:
+            notify_refusal(request, exc)
+            return redirect("jamsosratu:cycle-detail", year=year)
+        return redirect("jamsosratu:job-detail", pk=job.pk)
+
+
+class BankFileView(TrancheWork, View):
+    def get(self, request, year, number):
+        tranche = self.tranche(year, number)
+        text, count, total = banking.transfer_file(tranche)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
+        response["X-Control-Count"], response["X-Control-Total"] = str(count), f"{total:.0f}"
+        return response
+
+
+class BankResultView(TrancheWork, TemplateView):
+    template_name = "jamsosratu/bank_result.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        tranche = self.tranche(kwargs["year"], kwargs["number"])
+        return super().get_context_data(
+            tranche=tranche, form=form or BankResultForm(),
+            columns=banking.RESULT_COLUMNS, bank=banking.transfer_totals(tranche), **kwargs)
+
+    def post(self, request, year, number):
+        tranche = self.tranche(year, number)
+        form = BankResultForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = services.tranche_job_start(actor=request.user, tranche=tranche,
+                                                 kind=JobKind.HASIL_BANK,
+                                                 upload=form.cleaned_data["file"])
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                return redirect("jamsosratu:job-detail", pk=job.pk)
+        return self.render_to_response(
+            self.get_context_data(year=year, number=number, form=form), status=400)
+
+
+class JobDetailView(StaffPage, TemplateView):
+    """A tranche job: polled by htmx while it runs (done of total), then its result — for a
+    bank result every line and what became of it."""
+
+    permission_required = ("jamsosratu.view_payment",)
+    province_only = True
+    template_name = "jamsosratu/job_detail.html"
+
+    def get_template_names(self):
+        return ["jamsosratu/_job_status.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        job = selectors.job_get(user=self.request.user, pk=kwargs["pk"])
+        lines = job.lines
+        shown = self.request.GET.get("tampil", "")
+        if shown == "ditolak":
+            lines = [line for line in lines if line["outcome"] == "ditolak"]
+        return super().get_context_data(
+            job=job, shown=shown, outcomes=banking.OUTCOME_LABELS,
+            page=Paginator(lines, 100).get_page(self.request.GET.get("page")), **kwargs)
