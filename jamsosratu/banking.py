@@ -101,8 +101,10 @@ def bank_result_import(*, actor, tranche: Tranche, fileobj, filename: str,
         pk = row.values.get("id_penyaluran", "")
         if problems:
             report.reject(row.number, problems)
-            report.line(row.number, pk, "ditolak",
-                        "; ".join(f"{column}: {message}" for column, message in problems))
+            report.line(row.number, pk, "ditolak", "; ".join(
+                message if column == "-" or message.startswith(column.split("_")[-1])
+                else _("kolom %(c)s: %(m)s") % {"c": column, "m": message}
+                for column, message in problems))
         else:
             report.count(outcome)
             report.line(row.number, pk, outcome)

@@ -120,6 +120,10 @@ def enrolment_get(*, user, pk) -> Enrolment:
                           "companions__worker"), pk=pk)
 
 
+def verification_get(*, user, pk) -> Verification:
+    return get_object_or_404(verification_list(user=user).select_related("enrolment"), pk=pk)
+
+
 def household_members(*, enrolment: Enrolment):
     return Person.objects.filter(household_id=enrolment.household_id,
                                  merged_into__isnull=True).order_by("birth_date", "id")

@@ -20,5 +20,7 @@ urlpatterns = [
          name="enrolment-transition"),
     path("peserta/<int:pk>/verifikasi/", views.VerificationCreateView.as_view(),
          name="verification-create"),
+    path("verifikasi/<int:pk>/terapkan/", views.ApplyFindingsView.as_view(),
+         name="verification-apply"),
     path("proses/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
 ]

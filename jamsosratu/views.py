@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -112,6 +113,7 @@ class EnrolmentDetailView(StaffPage, TemplateView):
             forms=(transition_forms(enrolment, bound=bound)
                    if user.has_perm("jamsosratu.change_enrolment") else []),
             may_verify=user.has_perm("jamsosratu.add_verification") and not final,
+            may_apply=user.has_perms(ApplyFindingsView.permission_required),
             payments=selectors.payment_list(user=user).filter(enrolment=enrolment)
             .order_by("tranche__number"), **kwargs)
 
@@ -172,6 +174,24 @@ class VerificationCreateView(StaffPage, TemplateView):
                 messages.success(request, _("Verifikasi tersimpan."))
                 return redirect("jamsosratu:enrolment-detail", pk=pk)
         return self.render_to_response(self.get_context_data(pk=pk, form=form), status=400)
+
+
+class ApplyFindingsView(StaffPage, View):
+    """Carry a visit's findings (died, moved, not in the KK) into the registry."""
+
+    permission_required = ("jamsosratu.change_verification", "pmks.change_person")
+
+    def post(self, request, pk):
+        verification = selectors.verification_get(user=request.user, pk=pk)
+        try:
+            applied = services.verification_apply_findings(actor=request.user,
+                                                           verification=verification)
+        except (ValidationError, PermissionDenied) as exc:
+            notify_refusal(request, exc)
+        else:
+            messages.success(request, _("%(n)d temuan diterapkan ke registri.") % {"n": applied})
+        return redirect(reverse("jamsosratu:enrolment-detail", args=[verification.enrolment_id])
+                        + "#verifikasi")
 
 
 class TrancheWork(StaffPage):

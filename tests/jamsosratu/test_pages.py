@@ -353,7 +353,8 @@ def test_bank_result_upload_shows_every_line_and_is_idempotent(
     assert [(line["row"], line["outcome"]) for line in page.context["page"]] == [
         (2, "disalurkan"), (3, "gagal"), (4, "ditolak")]
     text = html(page)
-    assert "jumlah: jumlah 870000 tidak sama dengan yang dikirim (875000)" in text
+    assert page.context["page"][2]["detail"] == (
+        "jumlah 870000 tidak sama dengan yang dikirim (875000)")
     assert "Sudah tercatat" not in text and job.totals["rejected"] == 1
     rejected_only = client.get(response["Location"], {"tampil": "ditolak"})
     assert [line["row"] for line in rejected_only.context["page"]] == [4]
@@ -416,3 +417,48 @@ def test_coverage_per_kab_kota_and_kecamatan_with_the_xlsx(cycle, scheduled, pro
     own = client_for(pandeglang_operator).get(reverse("jamsosratu:coverage", args=[2026]),
                                               {"tingkat": "kecamatan"})
     assert [r["kode"] for r in own.context["rows"]] == ["36.01.01"]
+
+
+# --- Beranda ----------------------------------------------------------------------------------
+
+def test_beranda_shows_enrolment_and_realisation_per_kab_kota_of_the_users_area(
+        cycle, scheduled, province_operator, pandeglang_operator):
+    def jamsosratu_panel(user):
+        response = client_for(user).get("/")
+        return next(p for p in response.context["panels"] if p.title == "Jamsosratu 2026")
+
+    province = jamsosratu_panel(province_operator)
+    charts = {c.title: c for c in province.charts}
+    enrolment = charts["Kepesertaan Jamsosratu 2026 per kab/kota"]
+    assert enrolment.labels == ["Kabupaten Pandeglang", "Kabupaten Lebak"]
+    assert enrolment.datasets[0]["data"] == [2, 1]  # active households
+    assert "Realisasi penyaluran 2026 per kab/kota" in charts
+    own = jamsosratu_panel(pandeglang_operator)
+    assert [c.labels for c in own.charts] == [["Kabupaten Pandeglang"]] * 2
+    calon = enrol(province_operator, household(DESA_PANDEGLANG), cycle)
+    waiting = jamsosratu_panel(pandeglang_operator).waiting
+    assert [(w.label, w.count) for w in waiting] == [
+        ("Calon peserta Jamsosratu menunggu verifikasi", 1)]
+    assert waiting[0].url == reverse("jamsosratu:enrolment-list", args=[2026]) + "?status=calon"
+    assert calon.status == "calon"
+
+
+def test_a_visits_findings_are_carried_into_the_registry(cycle, province_operator,
+                                                         pandeglang_operator, auditor):
+    hh = household(DESA_PANDEGLANG, [ADULT, TODDLER])
+    enrolment = enrol(province_operator, hh, cycle)
+    _head, toddler = hh.people
+    visit = services.verification_record(
+        actor=province_operator, enrolment=enrolment, verifier=tksk_of(DESA_PANDEGLANG[:8]),
+        visit_date=datetime.date(2026, 11, 20), result="sesuai",
+        findings=[{"person": toddler.pk, "finding": "meninggal"}])
+    url = reverse("jamsosratu:verification-apply", args=[visit.pk])
+    page = html(client_for(pandeglang_operator).get(
+        reverse("jamsosratu:enrolment-detail", args=[enrolment.pk])))
+    assert "Terapkan temuan ke registri" in page
+    assert client_for(auditor).post(url).status_code == 403
+    response = client_for(pandeglang_operator).post(url, follow=True)
+    assert "1 temuan diterapkan ke registri." in html(response)
+    toddler.refresh_from_db()
+    assert (toddler.life_status, toddler.life_status_date) == ("meninggal",
+                                                               datetime.date(2026, 11, 20))
