@@ -7,6 +7,7 @@ selector, render; the access policy is the selectors' and the services'."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from dinsos.pages import StaffPage, form_errors_from, notify_refusal
+from dinsos.pages import IfMatchPage, StaffPage, form_errors_from, notify_refusal
 from dinsos.scoping import ALL, can, user_area
 from jamsosratu import banking, selectors, services
 from jamsosratu.choices import EnrolmentStatus, JobKind
@@ -118,8 +119,9 @@ class EnrolmentDetailView(StaffPage, TemplateView):
             .order_by("tranche__number"), **kwargs)
 
 
-class EnrolmentTransitionView(EnrolmentDetailView):
-    """POST one transition (with its reason or decree number); back to the enrolment page."""
+class EnrolmentTransitionView(IfMatchPage, EnrolmentDetailView):
+    """POST one transition (with its reason or decree number) of the enrolment as the page
+    showed it (its version); back to the enrolment page."""
 
     permission_required = ("jamsosratu.change_enrolment",)
 
@@ -130,10 +132,12 @@ class EnrolmentTransitionView(EnrolmentDetailView):
         form = EnrolmentTransitionForm(request.POST, enrolment=enrolment, target=target)
         if form.is_valid():
             try:
-                services.enrolment_transition(
-                    actor=request.user, enrolment=enrolment, to_status=target,
-                    reason=form.cleaned_data["reason"],
-                    decree_number=form.cleaned_data.get("decree_number", ""))
+                with transaction.atomic():
+                    self.check_if_match(enrolment)
+                    services.enrolment_transition(
+                        actor=request.user, enrolment=enrolment, to_status=target,
+                        reason=form.cleaned_data["reason"],
+                        decree_number=form.cleaned_data.get("decree_number", ""))
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:
@@ -143,9 +147,10 @@ class EnrolmentTransitionView(EnrolmentDetailView):
         return self.render_to_response(self.get_context_data(pk=pk, bound=form), status=400)
 
 
-class VerificationCreateView(StaffPage, TemplateView):
+class VerificationCreateView(IfMatchPage, StaffPage, TemplateView):
     """The visit by name by address, entered on a phone: verifier of the household's kecamatan,
-    date, result, findings per member, pregnancy, photo."""
+    date, result, findings per member, pregnancy, photo — for the enrolment as the page showed
+    it (moved or excluded meanwhile: refused, to be looked at again)."""
 
     permission_required = ("jamsosratu.add_verification",)
     template_name = "jamsosratu/verification_form.html"
@@ -166,8 +171,10 @@ class VerificationCreateView(StaffPage, TemplateView):
         form = self._form(enrolment, request.POST, request.FILES)
         if form.is_valid():
             try:
-                services.verification_record(actor=request.user, enrolment=enrolment,
-                                             **form.service_arguments())
+                with transaction.atomic():
+                    self.check_if_match(enrolment)
+                    services.verification_record(actor=request.user, enrolment=enrolment,
+                                                 **form.service_arguments())
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:
@@ -180,6 +187,8 @@ class ApplyFindingsView(StaffPage, View):
     """Carry a visit's findings (died, moved, not in the KK) into the registry."""
 
     permission_required = ("jamsosratu.change_verification", "pmks.change_person")
+    writes_without_version = ("applies only the findings not applied yet (each once); posting "
+                              "twice changes nothing more")
 
     def post(self, request, pk):
         verification = selectors.verification_get(user=request.user, pk=pk)
@@ -205,6 +214,9 @@ class TrancheWork(StaffPage):
 
 
 class TrancheGenerateView(TrancheWork, View):
+    writes_without_version = ("queues a job: one unfinished job per tranche is a database "
+                              "constraint, and making the list again only completes it")
+
     def post(self, request, year, number):
         tranche = self.tranche(year, number)
         try:
@@ -229,6 +241,8 @@ class BankFileView(TrancheWork, View):
 
 class BankResultView(TrancheWork, TemplateView):
     template_name = "jamsosratu/bank_result.html"
+    writes_without_version = ("a new upload: each line is checked against its payment under "
+                              "a row lock, and a line already applied is counted, not changed")
 
     def get_context_data(self, form=None, **kwargs):
         tranche = self.tranche(kwargs["year"], kwargs["number"])

@@ -37,6 +37,13 @@ def html(response) -> str:
     return response.content.decode()
 
 
+def version(enrolment) -> dict:
+    """The version a write form carries (dinsos.pages.IfMatchPage)."""
+    from dinsos.versions import combined_version
+
+    return {"if_match": combined_version([Enrolment.objects.get(pk=enrolment.pk)])}
+
+
 @pytest.fixture
 def cycle(db):
     return cycle_with_tranches(2026, "1750000", ("1", "1"), quota=2)
@@ -142,7 +149,8 @@ def test_every_allowed_transition_is_a_button_and_exit_needs_a_reason(cycle, pro
     assert refused.status_code == 400
     bound = next(f for f in refused.context["forms"] if f.target == "dikeluarkan")
     assert bound.errors == {"reason": ["Alasan dikeluarkan wajib diisi."]}
-    done = client.post(url, {f"e{enrolment.pk}-dikeluarkan-reason": "Pindah ke luar Banten"})
+    done = client.post(url, {f"e{enrolment.pk}-dikeluarkan-reason": "Pindah ke luar Banten",
+                             **version(enrolment)})
     assert done.status_code == 302
     enrolment.refresh_from_db()
     assert (enrolment.status, enrolment.exit_reason) == ("dikeluarkan", "Pindah ke luar Banten")
@@ -153,18 +161,19 @@ def test_the_services_refusal_stands_by_the_form(cycle, province_operator, pande
     unverified = enrol(province_operator, household(DESA_PANDEGLANG), cycle)
     client = client_for(pandeglang_operator)
     url = reverse("jamsosratu:enrolment-transition", args=[unverified.pk, "terverifikasi"])
-    refused = client.post(url, {})
+    refused = client.post(url, version(unverified))
     assert refused.status_code == 400
     bound = next(f for f in refused.context["forms"] if f.target == "terverifikasi")
     assert bound.non_field_errors() == [
         "Belum ada verifikasi by name by address dengan hasil sesuai."]
     verified = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "terverifikasi")
     url = reverse("jamsosratu:enrolment-transition", args=[verified.pk, "ditetapkan"])
-    refused = client.post(url, {f"e{verified.pk}-ditetapkan-decree_number": " "})
+    refused = client.post(url, {f"e{verified.pk}-ditetapkan-decree_number": " ",
+                                **version(verified)})
     bound = next(f for f in refused.context["forms"] if f.target == "ditetapkan")
     assert bound.errors == {"decree_number": ["Nomor SK penetapan wajib diisi."]}
-    assert client.post(url, {f"e{verified.pk}-ditetapkan-decree_number": "SK 460/2026"}
-                       ).status_code == 302
+    assert client.post(url, {f"e{verified.pk}-ditetapkan-decree_number": "SK 460/2026",
+                             **version(verified)}).status_code == 302
     assert Enrolment.objects.get(pk=verified.pk).decree_number == "SK 460/2026"
 
 
@@ -203,7 +212,8 @@ def test_verification_offers_the_kecamatans_workers_and_records_findings(
     mother, toddler = hh.people
     response = client.post(url, {
         "verifier": tksk.pk, "visit_date": "2026-11-20", "result": "sesuai",
-        "notes": "Rumah sesuai", f"temuan_{toddler.pk}": "pindah", f"hamil_{mother.pk}": "on"})
+        "notes": "Rumah sesuai", f"temuan_{toddler.pk}": "pindah", f"hamil_{mother.pk}": "on",
+        **version(enrolment)})
     assert response.status_code == 302, response.context["form"].errors
     visit = Verification.objects.get(enrolment=enrolment)
     assert (visit.verifier, visit.recorded_by, visit.result) == (tksk, pandeglang_operator,
@@ -235,7 +245,7 @@ def test_verification_errors_stand_next_to_their_fields(cycle, province_operator
         "visit_date": ["Tanggal tidak dikenali; gunakan TTTT-BB-HH."]}
     tomorrow = datetime.date.today() + datetime.timedelta(days=2)
     future = client.post(url, {"verifier": tksk.pk, "visit_date": tomorrow.isoformat(),
-                               "result": "sesuai"})
+                               "result": "sesuai", **version(enrolment)})
     assert future.status_code == 400
     assert future.context["form"].errors == {
         "visit_date": ["Tanggal kunjungan tidak boleh di masa depan."]}

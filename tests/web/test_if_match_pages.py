@@ -137,7 +137,56 @@ def report_review(make_user):
             "status", "rejection_reason").get(pk=report.pk)}
 
 
+def _enrolment(user):
+    from tests.factories import cycle_with_tranches
+    from tests.jamsosratu.factories import enrol, household
+
+    return enrol(user, household(), cycle_with_tranches(2026))
+
+
+def enrolment_transition(make_user):
+    from jamsosratu import services as jamsosratu
+    from jamsosratu.models import Enrolment
+    from tests.jamsosratu.factories import VISIT, tksk_of
+
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    enrolment = _enrolment(user)
+    jamsosratu.verification_record(actor=user, enrolment=enrolment, visit_date=VISIT,
+                                   verifier=tksk_of(enrolment.desa_id[:8]), result="sesuai")
+    a, b = f"e{enrolment.pk}-terverifikasi", f"e{enrolment.pk}-dikeluarkan"
+    return {
+        "user": user, "page": reverse("jamsosratu:enrolment-detail", args=[enrolment.pk]),
+        "a": (reverse("jamsosratu:enrolment-transition", args=[enrolment.pk, "terverifikasi"]),
+              {f"{a}-reason": ""}),
+        # the second tab still shows the proposed household and excludes it
+        "b": (reverse("jamsosratu:enrolment-transition", args=[enrolment.pk, "dikeluarkan"]),
+              {f"{b}-reason": "Tidak ditemukan"}),
+        "state": lambda: (Enrolment.objects.values_list("status", "exit_reason").get(
+            pk=enrolment.pk), enrolment.transitions.count())}
+
+
+def verification_visit(make_user):
+    from jamsosratu import services as jamsosratu
+    from jamsosratu.models import Verification
+    from tests.jamsosratu.factories import tksk_of
+
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    enrolment = _enrolment(user)
+    url = reverse("jamsosratu:verification-create", args=[enrolment.pk])
+    tksk = tksk_of(enrolment.desa_id[:8])
+    return {
+        "user": user, "page": url,
+        # another user excludes the household while the visit is being entered
+        "a": lambda: jamsosratu.enrolment_transition(actor=user, enrolment=enrolment,
+                                                     to_status="dikeluarkan", reason="Pindah"),
+        "b": (url, {"verifier": tksk.pk, "visit_date": "2026-11-20", "result": "sesuai"}),
+        "state": lambda: list(Verification.objects.filter(enrolment=enrolment).values_list(
+            "id", flat=True))}
+
+
 SCENARIOS = {
+    "jamsosratu:enrolment-transition": enrolment_transition,
+    "jamsosratu:verification-create": verification_visit,
     "psks:report-review": report_review,
     "pmks:case-transition": case_transition,
     "pmks:case-open": case_open,
