@@ -4,9 +4,8 @@ was sent; a line already applied with the same reference changes nothing."""
 
 import csv
 import datetime
-import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -41,22 +40,37 @@ def transfer_totals(tranche: Tranche) -> tuple[int, Decimal]:
     return totals["n"], totals["total"]
 
 
-def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
+class _Line:
+    def write(self, value):
+        return value
+
+
+def transfer_lines(tranche: Tranche, control: dict | None = None) -> Iterator[str]:
+    """The transfer file line by line (streamed to the download): one line per scheduled
+    payment, then the control line with the number of lines and the total in rupiah (also put
+    into ``control`` once written)."""
     payments = (_transfers(tranche).select_related("enrolment__household__head")
                 .order_by("desa_id", "id"))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id_penyaluran", "rekening", "nama", "jumlah", "keterangan"])
+    writer = csv.writer(_Line())
+    yield writer.writerow(["id_penyaluran", "rekening", "nama", "jumlah", "keterangan"])
     count, total = 0, Decimal(0)
     for payment in payments.iterator(chunk_size=5000):
         head = payment.enrolment.household.head
-        writer.writerow([payment.pk, payment.account_number,
-                         safe_cell(head.name if head else ""), f"{payment.amount:.0f}",
-                         f"Jamsosratu {tranche.cycle.year} tahap {tranche.number}"])
+        yield writer.writerow([payment.pk, payment.account_number,
+                               safe_cell(head.name if head else ""), f"{payment.amount:.0f}",
+                               f"Jamsosratu {tranche.cycle.year} tahap {tranche.number}"])
         count += 1
         total += payment.amount
-    writer.writerow(["TOTAL", count, "", f"{total:.0f}", "kontrol: jumlah baris, jumlah Rp"])
-    return out.getvalue(), count, total
+    if control is not None:
+        control.update(count=count, total=total)
+    yield writer.writerow(["TOTAL", count, "", f"{total:.0f}", "kontrol: jumlah baris, jumlah Rp"])
+
+
+def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
+    """The whole file with its control figures (lines, rupiah)."""
+    control = {}
+    text = "".join(transfer_lines(tranche, control))
+    return text, control["count"], control["total"]
 
 
 def _amount(text: str) -> Decimal:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -229,13 +229,14 @@ class TrancheGenerateView(TrancheWork, View):
 
 
 class BankFileView(TrancheWork, View):
+    """The transfer file, streamed; the page shows its control line before the download."""
+
     def get(self, request, year, number):
         tranche = self.tranche(year, number)
-        text, count, total = banking.transfer_file(tranche)
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(banking.transfer_lines(tranche),
+                                         content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
-        response["X-Control-Count"], response["X-Control-Total"] = str(count), f"{total:.0f}"
         return response
 
 

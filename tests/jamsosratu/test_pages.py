@@ -330,7 +330,7 @@ def test_bank_file_with_its_control_totals_on_the_page(cycle, scheduled, provinc
     response = client.get(reverse("jamsosratu:bank-file", args=[2026, 1]))
     assert response["Content-Disposition"] == (
         'attachment; filename="jamsosratu-2026-tahap-1.csv"')
-    lines = response.content.decode().splitlines()
+    lines = b"".join(response.streaming_content).decode().splitlines()
     assert len(lines) == 5 and lines[-1].startswith("TOTAL,3,,2625000")
 
 
