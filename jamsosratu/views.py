@@ -190,6 +190,10 @@ class ApplyFindingsView(StaffPage, View):
     writes_without_version = ("applies only the findings not applied yet (each once); posting "
                               "twice changes nothing more")
 
+    def get(self, request, pk):
+        verification = selectors.verification_get(user=request.user, pk=pk)
+        return redirect("jamsosratu:enrolment-detail", pk=verification.enrolment_id)
+
     def post(self, request, pk):
         verification = selectors.verification_get(user=request.user, pk=pk)
         try:
