@@ -18,15 +18,9 @@ from pmks import services
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG
 from tests.pmks.factories import RegistryPersonFactory, nik_for
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-pytestmark = [
-    # Production's database: the feed's transaction-id order is PostgreSQL's. On SQLite the one
-    # live-server test is the browser test — after this test's flush its restore of the
-    # reference data failed (Office missing), so the two do not share the SQLite pass.
-    pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (runs in the PostgreSQL CI pass)"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Both passes: on SQLite the feed's order is the id order (README, "Sync API"). It shares the
+# live server with the browser tests (tests/web/conftest.py says why their restores now hold).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DOCS = Path(settings.BASE_DIR) / "docs"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which(
     "chromium-browser")
@@ -24,37 +25,48 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(live_server):
+    """Chromium for ONE test. Playwright's sync API keeps an asyncio loop running on this
+    thread while it lives, and Django then keeps its database connections per context
+    (asgiref.Local) instead of per thread: the ORM gets fresh connection wrappers without the
+    test database's serialized reference data, so a serialized_rollback restore finds nothing
+    to restore and every transactional test after it starts from empty tables. So Playwright
+    starts after this test's restore (and after the session's live server took the real
+    connections) and stops before its flush; the connections opened meanwhile are closed."""
     if CHROMIUM is None:
         pytest.skip("chromium not installed (apt-get install chromium): browser tests skipped")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls the tests make
-    # between page actions (and the flush after them) are synchronous and safe. Removed at the
-    # end of the session; subprocesses started by tests drop it (test_settings_and_demo).
+    # The ORM calls the tests make between page actions are synchronous and safe; the flag
+    # lives only as long as the loop (subprocess tests never see it).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+    finally:
+        connections.close_all()
+        playwright.stop()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
 def open_page(browser, live_server, settings, request):
-    """``open_page(user, width=1280)``: a logged-in page (through the login form) in a fresh
-    context with an English browser locale — the pages must stay Indonesian."""
+    """``open_page(user, width=1280, locale="en-US")``: a logged-in page (through the login
+    form) in a fresh context, by default with an English browser locale — the pages must stay
+    Indonesian. On a failure every page of the test is kept as a PNG."""
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     contexts = []
 
-    def open_(user, *, width=1280):
+    def open_(user, *, width=1280, locale="en-US"):
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
         context = browser.new_context(viewport={"width": width, "height": 900},
-                                      locale="en-US", base_url=live_server.url)
+                                      locale=locale, base_url=live_server.url)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -1,33 +1,34 @@
-"""One daily task per role, end to end in chromium (issue #12 point 11).
+"""One daily task per role, end to end in chromium (issue #12 point 11), one test each, in the
+SQLite and the PostgreSQL pass, in any order and under pytest-xdist.
 
-The four tasks run inside one test: a live server needs a transactional test, whose flush at the
-end empties the reference data (regions, roles, categories) that a second such test would have
-to restore — and that restore proved unreliable under xdist and on PostgreSQL."""
+A live server needs transactional tests: each flushes the database at its end and the next one
+restores the reference data that migrations loaded (regions, offices, roles, categories) from
+the serialized copy (``serialized_rollback``). That restore used to find nothing after the
+first browser test — Playwright's loop made Django hand out fresh connection wrappers without
+that copy — so the tasks were squeezed into one test and kept out of the PostgreSQL pass. The
+``browser`` fixture (tests/web/conftest.py) now lives for one test only; the last test here
+checks the reference data a browser test leaves behind."""
+
+import asyncio
 
 import pytest
-from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
 from playwright.sync_api import expect
 
 from dinsos import roles
+from dinsos.models import Office, Wilayah
 from incentives import services as payouts
 from incentives.models import BudgetCeiling
 from pmks import calculations
-from pmks.models import Case, Person
+from pmks.models import Case, Category, Person
 from tests.factories import DESA_PANDEGLANG, PersonFactory
 from tests.incentives.factories import OCT, tksk
 
-ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-
-pytestmark = [
-    # They drive pages, not database behaviour, and run in the SQLite pass of `make test` / CI;
-    # on PostgreSQL the live server's connection spoils the flush-and-restore of the
-    # transactional tests that run after them.
-    pytest.mark.skipif(not ON_SQLITE, reason="browser tests run in the SQLite pass"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def operator_registers_a_person_and_refers_a_case(open_page, pandeglang_operator):
+def test_operator_registers_a_person_and_refers_a_case(open_page, pandeglang_operator):
     page = open_page(pandeglang_operator)
     page.get_by_role("link", name="Registri PMKS").click()
     page.get_by_role("link", name="Daftarkan orang").click()
@@ -58,10 +59,11 @@ def operator_registers_a_person_and_refers_a_case(open_page, pandeglang_operator
     assert case.status == "dirujuk"
 
 
-def province_operator_imports_a_file_with_errors_and_reads_them(open_page, province_operator,
-                                                                 tmp_path):
+def test_province_operator_imports_a_file_with_errors_and_reads_them(open_page, province_operator,
+                                                                      settings, tmp_path):
     from dinsos.importing import IMPORTERS
 
+    settings.MEDIA_ROOT = tmp_path
     header = [c.name for c in IMPORTERS["pmks_keluarga"].columns]
     bad = dict.fromkeys(header, "")
     bad.update(no_kk="12345", nama="Budi", nik="99")
@@ -80,7 +82,7 @@ def province_operator_imports_a_file_with_errors_and_reads_them(open_page, provi
     expect(page.get_by_role("link", name="Unduh laporan kesalahan (XLSX)")).to_be_visible()
 
 
-def keuangan_verifies_and_pimpinan_approves_over_the_pagu(open_page, make_user):
+def test_keuangan_verifies_and_pimpinan_approves_over_the_pagu(open_page, make_user):
     BudgetCeiling.objects.create(year=2026, component="insentif",
                                  funding_source="apbd_provinsi", amount=500_000)
     tksk()
@@ -108,7 +110,7 @@ def keuangan_verifies_and_pimpinan_approves_over_the_pagu(open_page, make_user):
     assert run.ceiling_override_reason == "Tambahan TKSK, SK Gubernur 2026"
 
 
-def auditor_sees_masked_identifiers_on_a_phone(open_page, auditor):
+def test_auditor_sees_masked_identifiers_on_a_phone(open_page, auditor):
     person = PersonFactory(name="Budi Santoso", name_key=calculations.name_key("Budi Santoso"))
     page = open_page(auditor, width=390)
     page.get_by_role("link", name="Registri PMKS").click()
@@ -122,11 +124,29 @@ def auditor_sees_masked_identifiers_on_a_phone(open_page, auditor):
     assert not Person.objects.filter(nik=shown).exists()
 
 
-def test_each_role_does_its_daily_task(open_page, make_user, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    operator = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
-    operator_registers_a_person_and_refers_a_case(open_page, operator)
-    province_operator_imports_a_file_with_errors_and_reads_them(
-        open_page, make_user(roles.OPERATOR_PROVINSI), tmp_path)
-    keuangan_verifies_and_pimpinan_approves_over_the_pagu(open_page, make_user)
-    auditor_sees_masked_identifiers_on_a_phone(open_page, make_user(roles.AUDITOR))
+def test_pages_stay_indonesian_in_an_english_browser(open_page, make_user):
+    page = open_page(make_user(roles.ADMIN, is_superuser=True), locale="en-US")
+    assert page.evaluate("navigator.language") == "en-US"
+    for path, title in [("/", "Beranda"), ("/pmks/", "Registri PMKS"),
+                        ("/admin/", "Administrasi")]:
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "id")
+        assert title in page.title()
+        body = page.locator("body").inner_text()
+        assert "Keluar" in body.title() and "Log out" not in body, path
+    page.goto("/pmks/orang/baru/")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.get_by_text("Bidang ini harus diisi.").first).to_be_visible()
+
+
+def test_reference_data_is_whole_after_the_browser_tests():
+    """Runs after the browser tests of this worker (transactional tests keep file order): the
+    restore found the serialized reference data, and no event loop was left behind."""
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
+    assert hasattr(connection, "_test_serialized_contents")
+    assert Wilayah.objects.count() == 1716 and Office.objects.count() == 9
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        roles.ADMIN, roles.OPERATOR_PROVINSI, roles.OPERATOR_KAB_KOTA, roles.KEUANGAN,
+        roles.PIMPINAN, roles.AUDITOR}
+    assert Category.objects.count() == 26
