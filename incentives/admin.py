@@ -8,12 +8,26 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.admin_base import DinsosModelAdmin, TabularInline
+from dinsos.choices import FundingSource
 from dinsos.money import format_rupiah
 from dinsos.scoping import can
 from incentives import services
+from incentives.choices import Component, LineStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
-from incentives.reports import REPORT_KINDS
+from incentives.reports import REPORT_KINDS, REPORT_LABELS
 from incentives.views import document_download
+
+
+def _label(choices, value) -> str:
+    """A code stored in a run's JSON summary, shown by its label."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "—")
+
+
+def _money(value) -> str:
+    return format_rupiah(str(value)) if value not in (None, "") else "—"
 
 
 @admin.register(Rate)
@@ -72,9 +86,14 @@ class PayoutRunAdmin(DinsosModelAdmin):
     readonly_fields = ["period", "status", "computed_by", "computed_at", "verified_by",
                        "verified_at", "approved_by", "approved_at", "paid_at", "paid_reference",
                        "cancelled_by", "cancelled_at", "cancel_reason", "ceiling_exceeded",
-                       "ceiling_details", "ceiling_override_by", "ceiling_override_reason",
+                       "ceiling_table", "ceiling_override_by", "ceiling_override_reason",
                        "summary_table", "downloads", "reports_sent_at"]
-    exclude = ["summary"]
+    # the totals and the pagu first, then the maker-checker trail
+    fields = ["period", "status", "summary_table", "ceiling_table", "ceiling_exceeded",
+              "ceiling_override_by", "ceiling_override_reason", "downloads", "computed_by",
+              "computed_at", "verified_by", "verified_at", "approved_by", "approved_at",
+              "paid_at", "paid_reference", "cancelled_by", "cancelled_at", "cancel_reason",
+              "reports_sent_at"]
     actions = ["verify", "approve"]
     inlines = [LineInline]
 
@@ -97,17 +116,36 @@ class PayoutRunAdmin(DinsosModelAdmin):
     def summary_table(self, obj):
         rows = obj.summary.get("by_component_source", [])
         return format_html(
-            "<table><tr><th>komponen</th><th>sumber</th><th>status</th><th>baris</th>"
-            "<th>neto</th></tr>{}</table>",
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("komponen"), _("sumber dana"), _("status"), _("baris"), _("neto"),
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                             "</tr>", ((r["component"], r["funding_source"], r["status"],
-                                        r["lines"], format_rupiah(r["net"])) for r in rows)))
+                             "</tr>", ((_label(Component, r["component"]),
+                                        _label(FundingSource, r["funding_source"]),
+                                        _label(LineStatus, r["status"]), r["lines"],
+                                        format_rupiah(r["net"])) for r in rows)))
+
+    @admin.display(description=_("rincian pagu"))
+    def ceiling_table(self, obj):
+        rows = obj.ceiling_details or []
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "{}</table>", _("komponen"), _("sumber dana"), _("pagu"), _("sudah terpakai"),
+            _("perhitungan ini"), _("melampaui"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                             "<td>{}</td></tr>", ((
+                                 _label(Component, r.get("component")),
+                                 _label(FundingSource, r.get("funding_source")),
+                                 _money(r.get("ceiling")), _money(r.get("spent")),
+                                 _money(r.get("this_run")),
+                                 _("ya") if r.get("exceeded") else _("tidak")) for r in rows)))
 
     @admin.display(description=_("unduh"))
     def downloads(self, obj):
         return format_html_join(" · ", '<a href="{}">{}</a>', (
-            (reverse("admin:incentives_payoutrun_report", args=[obj.pk, kind]), kind)
-            for kind in REPORT_KINDS))
+            (reverse("admin:incentives_payoutrun_report", args=[obj.pk, kind]),
+             REPORT_LABELS.get(kind, kind)) for kind in REPORT_KINDS))
 
     def get_urls(self):
         return [path("<int:pk>/laporan/<str:kind>/", self.admin_site.admin_view(self.report_view),

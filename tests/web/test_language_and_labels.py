@@ -71,3 +71,27 @@ def test_import_result_page_of_the_admin_opens(make_user, settings, tmp_path):
     response = client.get(reverse("admin:dinsos_importbatch_change", args=[batch.pk]))
     assert response.status_code == 200
     assert "NIK harus 16 angka." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_run_page_starts_with_the_summary_and_shows_labels_not_codes(make_user):
+    """Was: totals after 14 mostly empty fields, "Rincian pagu" raw JSON, codes
+    (`apbd_provinsi`, `dibayarkan`) in the summary and reports named `nominatif-pdf`."""
+    from incentives import services as payouts
+    from incentives.models import BudgetCeiling
+    from tests.incentives.factories import OCT, tksk
+
+    BudgetCeiling.objects.create(year=2026, component="insentif",
+                                 funding_source="apbd_provinsi", amount=500_000)
+    tksk()
+    run = payouts.run_compute(actor=make_user(roles.KEUANGAN), period=OCT)
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    html = client.get(reverse("admin:incentives_payoutrun_change", args=[run.pk])
+                      ).content.decode()
+    form = html[html.index('id="payoutrun_form"'):]
+    assert "APBD Provinsi" in form and "Dapat dibayar" in form and "Rp500.000" in form
+    assert "Daftar Nominatif (PDF, untuk ditandatangani)" in form
+    for code in ("apbd_provinsi", "dibayarkan", "funding_source", ">nominatif-pdf<"):
+        assert code not in form, code
+    assert form.index("Ringkasan") < form.index("Dihitung oleh")
