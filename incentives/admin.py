@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, TabularInline
+from dinsos.admin_base import DinsosModelAdmin
 from dinsos.choices import FundingSource
 from dinsos.money import format_rupiah
 from dinsos.scoping import can
@@ -63,21 +63,6 @@ class BudgetCeilingAdmin(DinsosModelAdmin):
         services.ceiling_delete(actor=request.user, ceiling=obj)
 
 
-class LineInline(TabularInline):
-    model = PayoutLine
-    fields = ["worker", "role", "component", "kind", "period", "days_active", "gross_amount",
-              "tax_amount", "net_amount", "status", "hold_reason", "why"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    max_num = 0
-
-    @admin.display(description=_("penjelasan"))
-    def why(self, obj):
-        return obj.schedule_rule
-
-
 @admin.register(PayoutRun)
 class PayoutRunAdmin(DinsosModelAdmin):
     list_display = ["period", "status", "lines_payable", "net_payable", "ceiling_exceeded",
@@ -87,15 +72,15 @@ class PayoutRunAdmin(DinsosModelAdmin):
                        "verified_at", "approved_by", "approved_at", "paid_at", "paid_reference",
                        "cancelled_by", "cancelled_at", "cancel_reason", "ceiling_exceeded",
                        "ceiling_table", "ceiling_override_by", "ceiling_override_reason",
-                       "summary_table", "downloads", "reports_sent_at"]
+                       "summary_table", "downloads", "lines", "reports_sent_at"]
     # the totals and the pagu first, then the maker-checker trail
     fields = ["period", "status", "summary_table", "ceiling_table", "ceiling_exceeded",
-              "ceiling_override_by", "ceiling_override_reason", "downloads", "computed_by",
+              "ceiling_override_by", "ceiling_override_reason", "downloads", "lines",
+              "computed_by",
               "computed_at", "verified_by", "verified_at", "approved_by", "approved_at",
               "paid_at", "paid_reference", "cancelled_by", "cancelled_at", "cancel_reason",
               "reports_sent_at"]
     actions = ["verify", "approve"]
-    inlines = [LineInline]
 
     def has_add_permission(self, request):
         return False  # runs are computed (API, command, scheduled task)
@@ -140,6 +125,17 @@ class PayoutRunAdmin(DinsosModelAdmin):
                                  _money(r.get("ceiling")), _money(r.get("spent")),
                                  _money(r.get("this_run")),
                                  _("ya") if r.get("exceeded") else _("tidak")) for r in rows)))
+
+    @admin.display(description=_("baris"))
+    def lines(self, obj):
+        """The lines are listed (paginated, filterable) elsewhere, not inline (350 lines made
+        this page 57,000 px tall)."""
+        count = obj.lines.count()
+        return format_html(
+            '<a href="{}?run__id__exact={}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:incentives_payoutline_changelist"), obj.pk,
+            _("%(n)d baris pembayaran") % {"n": count},
+            reverse("incentives:run-detail", args=[obj.pk]), _("halaman perhitungan"))
 
     @admin.display(description=_("unduh"))
     def downloads(self, obj):

@@ -95,3 +95,24 @@ def test_admin_run_page_starts_with_the_summary_and_shows_labels_not_codes(make_
     for code in ("apbd_provinsi", "dibayarkan", "funding_source", ">nominatif-pdf<"):
         assert code not in form, code
     assert form.index("Ringkasan") < form.index("Dihitung oleh")
+
+
+@pytest.mark.django_db
+def test_admin_run_page_links_its_lines_instead_of_listing_them_inline(make_user):
+    """Was 57,727 px tall: every line of the run inline."""
+    from incentives import services as payouts
+    from tests.incentives.factories import OCT, tksk
+
+    for _n in range(3):
+        tksk()
+    run = payouts.run_compute(actor=make_user(roles.KEUANGAN), period=OCT)
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    html = client.get(reverse("admin:incentives_payoutrun_change", args=[run.pk])
+                      ).content.decode()
+    assert "payoutline_set" not in html and "lines-TOTAL_FORMS" not in html
+    count = run.lines.count()
+    assert f"?run__id__exact={run.pk}" in html and f"{count} baris pembayaran" in html
+    listed = client.get(reverse("admin:incentives_payoutline_changelist"),
+                        {"run__id__exact": run.pk})
+    assert listed.status_code == 200 and len(listed.context["cl"].result_list) == count
