@@ -67,7 +67,7 @@ def open_page(browser, live_server, settings, request):
         user.save(update_fields=["password"])
         context = browser.new_context(viewport={"width": width, "height": 900},
                                       locale=locale, base_url=live_server.url)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a loaded CI machine
         contexts.append(context)
         page = context.new_page()
         page.goto("/masuk/")
