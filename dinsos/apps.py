@@ -10,9 +10,10 @@ class DinsosConfig(AppConfig):
     verbose_name = _("Data Induk dan Pengguna")
 
     def ready(self):
-        from dinsos import audit, roles
+        from dinsos import audit, changes, roles
 
         audit.connect()
+        changes.connect()
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="dinsos.sync_roles")
 
 

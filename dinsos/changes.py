@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BigIntegerField, Func, Max, Q
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,8 +53,31 @@ def resource(model) -> str:
     return model._meta.label_lower
 
 
-def _area_attname(model) -> str:
-    return model._meta.get_field(model.scope_field).attname
+def _area_path(model) -> str:
+    return _REGISTERED[model]
+
+
+def _area_attname(model) -> str | None:
+    """The column holding the area when it is the model's own foreign key, else None (the
+    area is reached through a parent: ``worker__desa``)."""
+    path = _area_path(model) if model in _REGISTERED else model.scope_field
+    return None if "__" in path else model._meta.get_field(path).attname
+
+
+def areas_of(model, pks) -> dict:
+    """{pk: area code} of the rows as stored now (through the scope path)."""
+    pks = list(pks)
+    if not pks:
+        return {}
+    path = _area_path(model)
+    return {pk: area or "" for pk, area in model._base_manager.filter(pk__in=pks).values_list(
+        "pk", path)}
+
+
+def _prior_areas(model, pks) -> dict:
+    """{pk: area} of each record's last upsert in the log: where a reader last saw it."""
+    return dict(Change.objects.filter(resource=resource(model), kind=Kind.UPSERT,
+                                      object_id__in=list(pks)).values_list("object_id", "area"))
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -72,16 +95,29 @@ def _write(model, entries: list[Change]) -> None:
 
 
 def record_saved(model, rows) -> None:
-    """Records created or changed: ``rows`` are ``(pk, old_area or None, new_area)``. Bulk
-    writers (imports) call this themselves; single saves arrive through the signals."""
+    """Records created or changed: ``rows`` are ``(pk, old_area or None, new_area)``. The area
+    a record had is taken from its last upsert in the log (``old_area`` only when it has
+    none), so a move writes ``left_area`` for the area it left whoever moved it. Bulk writers
+    (imports) call this themselves; single saves arrive through the signals."""
+    rows = list(rows)
+    if not rows:
+        return
+    prior = _prior_areas(model, [pk for pk, _o, _n in rows])
     entries = []
     for pk, old_area, new_area in rows:
-        if old_area and old_area != new_area:
+        old_area = prior.get(pk, old_area)
+        if old_area and old_area != (new_area or ""):
             entries.append(Change(object_id=pk, kind=Kind.LEFT_AREA, area=old_area,
                                   new_area=new_area or ""))
         entries.append(Change(object_id=pk, kind=Kind.UPSERT, area=new_area or ""))
-    if entries:
-        _write(model, entries)
+    _write(model, entries)
+
+
+def refresh(model, pks) -> None:
+    """Feed rows again as they are stored now (their area read through the scope path):
+    after a bulk INSERT/UPDATE, or when a parent they show or live under changed."""
+    if is_registered(model):
+        record_saved(model, [(pk, None, area) for pk, area in areas_of(model, pks).items()])
 
 
 def record_saved_bulk(model, rows) -> None:
@@ -119,43 +155,48 @@ def record_bulk(model, entries) -> None:
         return
     from auditlog.models import LogEntry
 
-    attname = _area_attname(model)
     deleted = [i for i, _d, action in entries if action == LogEntry.Action.DELETE]
     if deleted:
-        _write(model, [Change(object_id=i.pk, kind=Kind.DELETED,
-                              area=getattr(i, attname) or "") for i in deleted])
-    saved = []
-    for instance, diff, action in entries:
-        if action == LogEntry.Action.DELETE:
-            continue
-        moved = diff.get(attname) or diff.get(model.scope_field)
-        old = moved[0] if moved and action == LogEntry.Action.UPDATE else None
-        saved.append((instance.pk, old, getattr(instance, attname)))
-    record_saved(model, saved)
+        prior = _prior_areas(model, [i.pk for i in deleted])
+        _write(model, [Change(object_id=i.pk, kind=Kind.DELETED, area=prior.get(i.pk, ""))
+                       for i in deleted])
+    refresh(model, [i.pk for i, _d, action in entries if action != LogEntry.Action.DELETE])
+
+
+def record_deleted(model, pks) -> None:
+    """Rows deleted in one statement (no signal): a tombstone each, in the area a reader last
+    saw it."""
+    pks = list(pks)
+    if pks and is_registered(model):
+        prior = _prior_areas(model, pks)
+        _write(model, [Change(object_id=pk, kind=Kind.DELETED, area=prior.get(pk, ""))
+                       for pk in pks])
 
 
 def update(queryset, **values) -> int:
     """``QuerySet.update`` for registered models: the rows' ``updated_at`` moves and each
     changed row is fed (an UPDATE statement sends no signal)."""
     model = queryset.model
-    attname = _area_attname(model)
-    rows = list(queryset.values_list("pk", attname))
+    pks = list(queryset.values_list("pk", flat=True))
     if any(f.name == "updated_at" for f in model._meta.fields):
         values.setdefault("updated_at", timezone.now())
-    count = model._base_manager.filter(pk__in=[pk for pk, _a in rows]).update(**values)
-    record_saved(model, [(pk, None, area) for pk, area in rows])
+    count = model._base_manager.filter(pk__in=pks).update(**values)
+    refresh(model, pks)
     return count
 
 
 def record_merged(instance, *, into) -> None:
     """``instance`` was folded into ``into`` (called by the merge service)."""
-    _write(type(instance), [Change(object_id=instance.pk, kind=Kind.MERGED, merged_into=into.pk,
-                                   area=getattr(instance, _area_attname(type(instance))) or "")])
+    model = type(instance)
+    area = _prior_areas(model, [instance.pk]).get(instance.pk) or areas_of(
+        model, [instance.pk]).get(instance.pk, "")
+    _write(model, [Change(object_id=instance.pk, kind=Kind.MERGED, merged_into=into.pk,
+                          area=area)])
 
 
 def _before_save(sender, instance, raw=False, update_fields=None, **kwargs):
     attname = _area_attname(sender)
-    if raw or instance._state.adding:
+    if raw or instance._state.adding or attname is None:
         old = None
     elif update_fields is not None and sender.scope_field not in update_fields:
         old = getattr(instance, attname)
@@ -168,30 +209,111 @@ def _after_save(sender, instance, raw=False, **kwargs):
     if raw:
         return
     old = instance.__dict__.pop("_changes_old_area", None)
-    record_saved(sender, [(instance.pk, old, getattr(instance, _area_attname(sender)))])
+    attname = _area_attname(sender)
+    if attname is None:
+        new = areas_of(sender, [instance.pk]).get(instance.pk, "")
+    else:
+        new = getattr(instance, attname)
+    record_saved(sender, [(instance.pk, old, new)])
 
 
 def _after_delete(sender, instance, **kwargs):
-    _write(sender, [Change(object_id=instance.pk, kind=Kind.DELETED,
-                           area=getattr(instance, _area_attname(sender)) or "")])
+    area = _prior_areas(sender, [instance.pk]).get(instance.pk)
+    if area is None:
+        attname = _area_attname(sender)
+        area = getattr(instance, attname) if attname else ""
+    _write(sender, [Change(object_id=instance.pk, kind=Kind.DELETED, area=area or "")])
 
 
-_REGISTERED: set = set()
+_REGISTERED: dict = {}
+_PENDING: list = []
+
+
+def connect() -> None:
+    """Connect the parent/children/m2m signals of registered models (called once the apps
+    are loaded: related models are known only then)."""
+    while _PENDING:
+        connect_one, model, name = _PENDING.pop(0)
+        connect_one(model, name)
 
 
 def is_registered(model) -> bool:
     return model in _REGISTERED
 
 
-def register(model):
-    """Feed the changes of ``model`` (its ``scope_field`` must be a direct foreign key to
-    Wilayah). Usable as a class decorator."""
-    _REGISTERED.add(model)
-    uid = f"dinsos.changes.{resource(model)}"
-    pre_save.connect(_before_save, sender=model, dispatch_uid=uid, weak=False)
-    post_save.connect(_after_save, sender=model, dispatch_uid=uid, weak=False)
-    post_delete.connect(_after_delete, sender=model, dispatch_uid=uid, weak=False)
-    return model
+def registered_models() -> list:
+    return list(_REGISTERED)
+
+
+def _follow(model, lookup: str) -> None:
+    """Saves of the record at ``lookup`` (a foreign-key path) re-feed ``model``'s rows under
+    it: they may have moved with it, or show its fields."""
+    target = model
+    for part in lookup.split("__"):
+        target = target._meta.get_field(part).related_model
+
+    def parent_saved(sender, instance, raw=False, **kwargs):
+        if not raw:
+            refresh(model, model._base_manager.filter(**{lookup: instance.pk}).values_list(
+                "pk", flat=True))
+
+    post_save.connect(parent_saved, sender=target, weak=False,
+                      dispatch_uid=f"dinsos.changes.{resource(model)}.follows.{lookup}")
+
+
+def _follow_children(model, related_name: str) -> None:
+    """Saves and deletes of the rows at ``related_name`` (children shown inside the record,
+    a board of an institution) re-feed the record."""
+    relation = model._meta.get_field(related_name)
+    child, attname = relation.related_model, relation.field.attname
+
+    def child_changed(sender, instance, raw=False, **kwargs):
+        if not raw and getattr(instance, attname, None) is not None:
+            refresh(model, [getattr(instance, attname)])
+
+    uid = f"dinsos.changes.{resource(model)}.children.{related_name}"
+    post_save.connect(child_changed, sender=child, weak=False, dispatch_uid=uid)
+    post_delete.connect(child_changed, sender=child, weak=False, dispatch_uid=uid)
+
+
+def _follow_m2m(model, name: str) -> None:
+    through = model._meta.get_field(name).remote_field.through
+
+    def m2m_changed_(sender, instance, action, reverse, pk_set, **kwargs):
+        if not action.startswith("post_"):
+            return
+        refresh(model, (pk_set or []) if reverse else [instance.pk])
+
+    m2m_changed.connect(m2m_changed_, sender=through, weak=False,
+                        dispatch_uid=f"dinsos.changes.{resource(model)}.m2m.{name}")
+
+
+def register(model=None, *, follows=(), children=(), m2m=()):
+    """Feed the changes of ``model``. Its area is read through ``scope_field`` — its own
+    foreign key to Wilayah (``desa``) or a path through a parent (``worker__desa``); a parent
+    on that path that moves re-feeds the rows under it (a worker's bank accounts move with
+    the worker). ``follows``: further parents whose saves re-feed the rows (their fields are
+    shown: ``worker`` for ``worker_name``); ``children``: related names of rows shown inside
+    the record (an institution's board); ``m2m``: many-to-many fields shown (attendees).
+    Usable as a class decorator."""
+
+    def _register(model):
+        path = model.scope_field
+        _REGISTERED[model] = path
+        uid = f"dinsos.changes.{resource(model)}"
+        pre_save.connect(_before_save, sender=model, dispatch_uid=uid, weak=False)
+        post_save.connect(_after_save, sender=model, dispatch_uid=uid, weak=False)
+        post_delete.connect(_after_delete, sender=model, dispatch_uid=uid, weak=False)
+        parents = set(follows)
+        if "__" in path:
+            parents.add(path.rsplit("__", 1)[0])
+        # related models are resolved once all apps are loaded (connect(), DinsosConfig.ready)
+        _PENDING.extend([*((_follow, model, p) for p in sorted(parents)),
+                         *((_follow_children, model, n) for n in children),
+                         *((_follow_m2m, model, n) for n in m2m)])
+        return model
+
+    return _register(model) if model is not None else _register
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from dinsos import audit
+from dinsos import audit, changes
 from dinsos.choices import FundingSource
 from dinsos.models import Wilayah
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
@@ -286,3 +286,7 @@ class RunDocument(models.Model):
 
 for model in (Rate, BudgetCeiling, PayoutRun, PayoutLine):
     audit.register(model)
+
+# The sync feed of the lines a district reads (dinsos.changes): a line shows its run's status
+# and its worker's name, so their saves feed it again.
+changes.register(PayoutLine, follows=("run", "worker"))

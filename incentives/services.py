@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dinsos import audit
+from dinsos import audit, changes
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
 from dinsos.services import assign_fields, delete_or_refuse
 from incentives import calculations, payout_sql
@@ -64,10 +64,13 @@ def _delete_lines(run: PayoutRun, *, kinds) -> int:
     entries; the caller audits the batch)."""
     table = PayoutLine._meta.db_table
     placeholders = ", ".join(["%s"] * len(kinds))
+    gone = list(PayoutLine.objects.filter(run=run, kind__in=kinds).values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE run_id = %s AND kind IN ({placeholders})",
                        [run.pk, *kinds])
-        return cursor.rowcount
+        removed = cursor.rowcount
+    changes.record_deleted(PayoutLine, gone)  # the district feeds' tombstones
+    return removed
 
 
 COMPUTED_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.RECOVERY, LineKind.CARRIED)

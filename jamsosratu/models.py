@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from dinsos import audit
+from dinsos import audit, changes
 from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
@@ -416,3 +416,9 @@ class TrancheJob(models.Model):
 for model in (Cycle, Tranche, Quota, ConditionRule, Enrolment, EnrolmentMember, Verification,
               VerificationFinding, Companion, Commitment, Payment):
     audit.register(model)
+
+# The sync feeds (dinsos.changes): verifications and commitments live under their enrolment.
+changes.register(Enrolment)
+changes.register(Verification, children=("findings",))
+changes.register(Commitment)
+changes.register(Payment)

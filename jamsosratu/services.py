@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields
@@ -394,6 +395,9 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
                          "factor": str(factor), "rule": outcome},
         ))
     Payment.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    changes.refresh(Payment, Payment.objects.filter(  # no save() signal: feed them here
+        tranche=tranche, enrolment_id__in=[r.enrolment_id for r in rows]).values_list(
+            "pk", flat=True))
     return Payment.objects.filter(tranche=tranche).count() - before, len(enrolments)
 
 

@@ -407,5 +407,5 @@ class PersonMerge(models.Model):
 for model in (Household, Person, Case, Service, DuplicateCandidate, PersonMerge, ServiceType):
     audit.register(model)
 
-for model in (Household, Person, Case):
+for model in (Household, Person, Case, Service):  # Service follows its case (case__desa)
     changes.register(model)

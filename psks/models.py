@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from dinsos import audit
+from dinsos import audit, changes
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Sex, Tingkat
 from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
@@ -321,3 +321,12 @@ class Meeting(TimeStamped):
 for model in (Worker, Assignment, BankAccount, Institution, BoardMember, ActivityReport, Meeting,
               Bank):
     audit.register(model)
+
+# The sync feeds (dinsos.changes): bank accounts and reports live under their worker and move
+# with it; an assignment shows its worker's name, an institution its board, a rakor its attendees.
+changes.register(Worker)
+changes.register(Assignment, follows=("worker",))
+changes.register(BankAccount)
+changes.register(Institution, children=("board_members",))
+changes.register(ActivityReport)
+changes.register(Meeting, m2m=("attendees",))

@@ -88,6 +88,17 @@ SCOPED_ENDPOINTS = {
     "incentives-api:line": lambda desa: PayoutLineFactory(worker=WorkerFactory(desa_id=desa)),
 }
 
+#: Lists of area-bound records that have NO changes feed (``<list>/changes/``, issue #14), each
+#: with the reason; tests/dinsos/test_sync_feeds.py fails for any other list without a feed.
+NOT_SYNCED = {
+    "pmks-api:duplicate": "a review queue of the province's matcher, not a district record; "
+                          "its outcome reaches a mirror as 'merged' tombstones of persons",
+    "psks-api:coverage": "a computed summary per kecamatan, not records",
+    "importbatch": "the uploads of import files; the records an import writes reach a mirror "
+                   "through their own feeds",
+    "jamsosratu-api:coverage": "a computed summary per area, not records",
+}
+
 REFERENCE, PROVINCE, OWN = "reference", "province", "own"
 OTHER_ENDPOINTS = {
     "wilayah": REFERENCE,

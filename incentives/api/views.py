@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from dinsos.api.fields import query_params
 from dinsos.api.idempotency import IdempotentCreateMixin, idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.api.sync import ChangesFeedMixin
 from dinsos.tabular import FORMATS, table_response
 from incentives import reports, selectors, services
 from incentives.api.serializers import (
@@ -208,7 +209,7 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                               filename=f"realisasi-insentif-{year}")
 
 
-class PayoutLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class PayoutLineViewSet(ChangesFeedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         viewsets.GenericViewSet):
     """Payout lines with their explanation ("why this amount"). Province roles see all; a
     kab/kota operator the lines of workers assigned in its area. Filter by `run`, `status`…"""

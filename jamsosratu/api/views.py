@@ -15,6 +15,7 @@ from dinsos.api.fields import query_params
 from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.api.sync import ChangesFeedMixin
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from dinsos.tabular import FORMATS, TableError, table_response
 from jamsosratu import banking, selectors, services
@@ -73,7 +74,8 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
 
-class EnrolmentViewSet(ExportMixin, mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
+                       ScopedReadOnlyModelViewSet):
     """Enrolments; status changes through `transition`, pendamping through `companion`."""
 
     queryset = Enrolment.objects.all()
@@ -97,6 +99,9 @@ class EnrolmentViewSet(ExportMixin, mixins.CreateModelMixin, ScopedReadOnlyModel
 
     def get_serializer_class(self):
         return EnrolmentDetailSerializer if self.action == "retrieve" else EnrolmentSerializer
+
+    def change_item_serializer(self):
+        return EnrolmentSerializer
 
     def create(self, request, *args, **kwargs):
         return run_idempotent(request, lambda: super(EnrolmentViewSet, self).create(
@@ -134,7 +139,8 @@ class EnrolmentViewSet(ExportMixin, mixins.CreateModelMixin, ScopedReadOnlyModel
                          "start_date": companion.start_date}, status=status.HTTP_201_CREATED)
 
 
-class VerificationViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+class VerificationViewSet(ChangesFeedMixin, mixins.CreateModelMixin,
+                          ScopedReadOnlyModelViewSet):
     queryset = Verification.objects.all()
     serializer_class = VerificationSerializer
     filterset_class = VerificationFilterSet
@@ -164,7 +170,7 @@ class VerificationViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
         return Response({"applied": applied})
 
 
-class CommitmentViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
+class CommitmentViewSet(ChangesFeedMixin, mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
     """Commitments per qualifying member and tranche (POST again to correct, until the
     tranche's payment exists)."""
 
@@ -185,7 +191,7 @@ class CommitmentViewSet(mixins.CreateModelMixin, ScopedReadOnlyModelViewSet):
                                                          **serializer.validated_data)
 
 
-class PaymentViewSet(ExportMixin, ScopedReadOnlyModelViewSet):
+class PaymentViewSet(ChangesFeedMixin, ExportMixin, ScopedReadOnlyModelViewSet):
     queryset = Payment.objects.all()
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilterSet

@@ -259,7 +259,7 @@ class CaseViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
         return Response(CaseDetailSerializer(case, context=self.get_serializer_context()).data)
 
 
-class ServiceViewSet(ExportMixin, ScopedModelViewSet):
+class ServiceViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Services delivered on a case, under one of the four pillars."""
 
     queryset = Service.objects.all()

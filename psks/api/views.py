@@ -11,6 +11,7 @@ from dinsos.api.fields import MonthField
 from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action
 from dinsos.api.serializers import Serializer
+from dinsos.api.sync import ChangesFeedMixin
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 from dinsos.scoping import mask_for
 from psks import selectors, services
@@ -39,7 +40,7 @@ from psks.filters import (
 from psks.models import ActivityReport, Assignment, Bank, BankAccount, Institution, Meeting, Worker
 
 
-class WorkerViewSet(ExportMixin, ScopedModelViewSet):
+class WorkerViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Workers (tenaga). `?role=tksk` keeps those with an active assignment today (or `?on=`)."""
 
     queryset = Worker.objects.all()
@@ -83,7 +84,7 @@ class WorkerViewSet(ExportMixin, ScopedModelViewSet):
         return Response(self.get_serializer(worker).data)
 
 
-class AssignmentViewSet(ExportMixin, ScopedModelViewSet):
+class AssignmentViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Assignments by decree. Not deleted: ended with `POST assignments/<id>/end/`."""
 
     queryset = Assignment.objects.all()
@@ -138,7 +139,7 @@ class BankViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class BankAccountViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
+class BankAccountViewSet(ChangesFeedMixin, mixins.CreateModelMixin, mixins.ListModelMixin,
                          mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Accounts are added (never edited) and take effect after `verify` by another user."""
 
@@ -172,7 +173,7 @@ class BankAccountViewSet(mixins.CreateModelMixin, mixins.ListModelMixin,
         return Response(self.get_serializer(account).data)
 
 
-class InstitutionViewSet(ExportMixin, ScopedModelViewSet):
+class InstitutionViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     queryset = Institution.objects.all()
     serializer_class = InstitutionSerializer
     filterset_class = InstitutionFilterSet
@@ -208,7 +209,7 @@ class InstitutionViewSet(ExportMixin, ScopedModelViewSet):
         raise ValidationError("Lembaga tidak dihapus; ubah statusnya menjadi tidak aktif.")
 
 
-class ActivityReportViewSet(ExportMixin, ScopedModelViewSet):
+class ActivityReportViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Monthly reports: create/edit while draft or rejected, then submit; an operator of the
     worker's area accepts or rejects."""
 
@@ -269,7 +270,7 @@ class ActivityReportViewSet(ExportMixin, ScopedModelViewSet):
         return Response(self.get_serializer(report).data)
 
 
-class MeetingViewSet(ExportMixin, ScopedModelViewSet):
+class MeetingViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     """Rakor and forum discussions at kecamatan level."""
 
     queryset = Meeting.objects.all()

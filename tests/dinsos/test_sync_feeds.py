@@ -1,0 +1,191 @@
+"""Issue #14: a changes feed for every list a district system syncs, proved by enumeration.
+
+The router is walked: every list of an area-bound model has ``<list>/changes/`` (or is declared
+in ``NOT_SYNCED`` with its reason). Then every feed is driven through the same story — insert,
+update, delete, a move out of and one into the area between two pulls, and writes between the
+pages of a pull — and the mirror a client keeps from the feed alone must equal the list of the
+area exactly (same rows, same data, masked the same way)."""
+
+import pytest
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+
+from dinsos import changes, roles
+from tests.dinsos.test_isolation import api_endpoints
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG
+from tests.scoped_endpoints import NOT_SYNCED, SCOPED_ENDPOINTS
+
+pytestmark = pytest.mark.django_db
+
+
+def _model(cls):
+    queryset = getattr(cls, "queryset", None)
+    return queryset.model if queryset is not None else None
+
+
+def _has_list(name) -> bool:
+    try:
+        reverse(f"{name}-list")
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def feeds() -> dict[str, type]:
+    return {name: cls for name, cls in api_endpoints().items() if hasattr(cls, "changes")}
+
+
+FEEDS = sorted(feeds())
+
+
+def test_every_district_list_has_a_changes_feed_or_says_why_not():
+    missing, wrong = [], []
+    for name, cls in api_endpoints().items():
+        model = _model(cls)
+        area_bound = model is not None and getattr(model, "scope_field", None) and not getattr(
+            model, "province_only", None)
+        if not (area_bound and _has_list(name)) or name in NOT_SYNCED:
+            continue
+        if not hasattr(cls, "changes"):
+            missing.append(name)
+        elif not changes.is_registered(model):
+            wrong.append(name)
+    assert not missing, f"lists of area-bound records without a changes feed: {missing}"
+    assert not wrong, f"feeds of models not registered with dinsos.changes: {wrong}"
+    assert all(reason.strip() for reason in NOT_SYNCED.values())
+    assert set(NOT_SYNCED) <= set(api_endpoints()), "NOT_SYNCED names a route that is gone"
+    assert not set(NOT_SYNCED) & set(FEEDS), "a route is both synced and NOT_SYNCED"
+    assert set(FEEDS) <= set(SCOPED_ENDPOINTS), "every feed is in the isolation coverage map"
+
+
+# --- the mirror, for every feed ----------------------------------------------------------------
+
+
+def pull(client, name, cursor=None, page_size=500, between_pages=None):
+    """Follow ``next`` to the end; return (entries, cursor)."""
+    query = {"page_size": page_size, **({"cursor": cursor} if cursor else {})}
+    response = client.get(reverse(f"{name}-changes"), query)
+    entries = []
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        entries += body["results"]
+        if not body["next"]:
+            return entries, body["cursor"]
+        if between_pages:
+            between_pages()
+            between_pages = None
+        response = client.get(body["next"])
+
+
+def apply(mirror: dict, entries) -> dict:
+    for entry in entries:
+        if entry["change"] == "upsert":
+            mirror[entry["id"]] = entry["data"]
+        else:
+            assert entry["data"] is None
+            mirror.pop(entry["id"], None)
+    return mirror
+
+
+def truth(client, name) -> dict:
+    rows, url, query = {}, reverse(f"{name}-list"), {"page_size": 500}
+    while url:
+        response = client.get(url, query)
+        assert response.status_code == 200, response.content
+        rows.update({row["id"]: row for row in response.json()["results"]})
+        url, query = response.json()["next"], None
+    return rows
+
+
+def _owner(obj):
+    """(the record holding the area, its area field) along the model's scope path."""
+    *parents, field = type(obj).scope_field.split("__")
+    for part in parents:
+        obj = getattr(obj, part)
+    return obj, field
+
+
+def move(obj, desa: str) -> None:
+    owner, field = _owner(obj)
+    current = getattr(owner, f"{field}_id")
+    setattr(owner, f"{field}_id", desa[:len(current)])
+    owner.save()
+
+
+def edit(obj) -> None:
+    """Change a free-text field (when the model has one) and save."""
+    for field in type(obj)._meta.concrete_fields:
+        if isinstance(field, models.TextField) and field.editable and not field.choices:
+            setattr(obj, field.attname, "Diubah untuk uji sinkron")
+            break
+    obj.save()
+
+
+def reader(name, make_user, api_as):
+    """A Pandeglang user whose role reads this list (the operator where it may)."""
+    for role in (roles.OPERATOR_KAB_KOTA, *roles.ROLE_NAMES):
+        user = make_user(role, "36.01")
+        client = api_as(user)
+        if client.get(reverse(f"{name}-list")).status_code == 200:
+            return client
+    pytest.fail(f"no district role reads {name}")
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_a_mirror_kept_by_incremental_pulls_equals_the_area(name, make_user, api_as):
+    make = SCOPED_ENDPOINTS[name]
+    client = reader(name, make_user, api_as)
+    updated, deleted, leaves = make(DESA_PANDEGLANG), make(DESA_PANDEGLANG), make(
+        DESA_PANDEGLANG)
+    comes_in, elsewhere = make(DESA_LEBAK), make(DESA_LEBAK)
+
+    mirror = apply({}, (first := pull(client, name))[0])
+    assert {updated.pk, deleted.pk, leaves.pk} <= set(mirror)
+    assert elsewhere.pk not in mirror and comes_in.pk not in mirror
+    assert mirror == truth(client, name)
+
+    # between two pulls: insert, update, delete, a move out and a move in
+    inserted = make(DESA_PANDEGLANG)
+    edit(updated)
+    deleted_pk = deleted.pk
+    deleted.delete()
+    move(leaves, DESA_LEBAK)
+    move(comes_in, DESA_PANDEGLANG)
+    entries, cursor = pull(client, name, first[1])
+    apply(mirror, entries)
+    assert mirror == truth(client, name)
+    assert inserted.pk in mirror and comes_in.pk in mirror
+    assert deleted_pk not in mirror and leaves.pk not in mirror
+    said = {e["id"]: e["change"] for e in entries}
+    assert (said[deleted_pk], said[leaves.pk]) == ("deleted", "left_area")
+    assert elsewhere.pk not in said  # nothing about the other area
+
+    # writes between the pages of a pull: nothing skipped, nothing stale
+    def meanwhile():
+        make(DESA_PANDEGLANG)
+        move(inserted, DESA_LEBAK)
+        edit(comes_in)
+
+    entries, cursor = pull(client, name, cursor, page_size=1, between_pages=meanwhile)
+    apply(mirror, entries)
+    entries, cursor = pull(client, name, cursor)  # the next night catches the rest
+    apply(mirror, entries)
+    assert mirror == truth(client, name)
+
+    # nothing new: an empty page and the same place
+    again, same = pull(client, name, cursor)
+    assert again == [] and same == cursor
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_every_feed_refuses_unknown_parameters_and_bad_cursors(name, province_operator,
+                                                               api_as):
+    client = api_as(province_operator)
+    url = reverse(f"{name}-changes")
+    unknown = client.get(url, {"modified_since": "2026-01-01"})
+    assert unknown.status_code == 400 and "modified_since" in unknown.json()["errors"]
+    bad = client.get(url, {"cursor": "bukan-kursor"})
+    assert bad.status_code == 400 and "cursor" in bad.json()["errors"]
+    since = client.get(url, {"updated_since": "2999-01-01T00:00:00+07:00"})
+    assert since.status_code == 200 and since.json()["results"] == []
