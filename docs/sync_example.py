@@ -6,11 +6,16 @@ against a live server.
     cursor = pull_persons(client, mirror)           # first night: the whole area
     cursor = pull_persons(client, mirror, cursor)   # every night after: only what changed
     push_persons(client, rows, key="2026-11-30-01") # corrections, up to 500 rows a request
+
+Every other feed works the same way (``pull(FEEDS["workers"], client, mirror, cursor)``): one
+mirror and one cursor per feed.
 """
 
 import httpx
 from dinsos_client import AuthenticatedClient
+from dinsos_client.api.jamsosratu import jamsosratu_enrolments_changes_retrieve
 from dinsos_client.api.pmks import pmks_persons_batch_create, pmks_persons_changes_retrieve
+from dinsos_client.api.psks import psks_workers_changes_retrieve
 from dinsos_client.models import ChangeEnum, Error, PersonUpsertBatchRequest
 from dinsos_client.types import UNSET
 
@@ -20,13 +25,25 @@ def connect(base_url: str, token: str) -> AuthenticatedClient:
                                raise_on_unexpected_status=True, timeout=httpx.Timeout(120))
 
 
+#: a few of the feeds (docs/sync.md lists them all); each is ``<list>/changes/``
+FEEDS = {
+    "persons": pmks_persons_changes_retrieve,
+    "workers": psks_workers_changes_retrieve,
+    "enrolments": jamsosratu_enrolments_changes_retrieve,
+}
+
+
 def pull_persons(client, mirror: dict, cursor: str | None = None, page_size: int = 500) -> str:
-    """Apply every change since ``cursor`` (None: everything in the area) to ``mirror``
-    (id → Person) and return the cursor to keep for the next pull. Store it only after the
-    mirror is saved: pulling again from an older cursor is harmless (upserts repeat)."""
+    return pull(FEEDS["persons"], client, mirror, cursor, page_size)
+
+
+def pull(feed, client, mirror: dict, cursor: str | None = None, page_size: int = 500) -> str:
+    """Apply every change of ``feed`` since ``cursor`` (None: everything in the area) to
+    ``mirror`` (id → record) and return the cursor to keep for the next pull. Store it only
+    after the mirror is saved: pulling again from an older cursor is harmless (upserts
+    repeat)."""
     while True:
-        page = pmks_persons_changes_retrieve.sync(
-            client=client, cursor=cursor or UNSET, page_size=page_size)
+        page = feed.sync(client=client, cursor=cursor or UNSET, page_size=page_size)
         if isinstance(page, Error):
             raise RuntimeError(f"{page.code}: {page.detail}")
         for change in page.results:

@@ -39,6 +39,7 @@ ERROR_TEXT = {
     "429": _("Terlalu banyak permintaan; lihat Retry-After."),
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+BLANKABLE_FORMATS = {"email", "uri"}
 
 
 def _nullable_source(field) -> bool:
@@ -84,7 +85,10 @@ class AutoSchema(BaseAutoSchema):
         if field.read_only and not getattr(field, "allow_null", False) and (
                 field.default is None or _nullable_source(field)):
             field.allow_null = True
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+        result = super()._map_serializer_field(field, direction, bypass_extensions)
+        if getattr(field, "allow_blank", False) and result.get("format") in BLANKABLE_FORMATS:
+            result.pop("format")  # "" is no e-mail address: a blank value would violate it
+        return result
 
     def _is_detail(self) -> bool:
         return "{" in self.path
@@ -115,7 +119,7 @@ class AutoSchema(BaseAutoSchema):
 
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429"]
-        if self._is_detail():
+        if self._is_detail() or self.method == "GET":  # a list: a page beyond the last one
             codes.append("404")
         if self.method in WRITES:
             codes += ["405", "409", "422"]

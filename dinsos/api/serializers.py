@@ -63,7 +63,7 @@ class OfficeSerializer(ModelSerializer):
 class MeSerializer(Serializer):
     username = serializers.CharField(source="user.username")
     full_name = serializers.CharField(source="user.get_full_name")
-    email = serializers.EmailField(source="user.email")
+    email = serializers.EmailField(source="user.email", allow_blank=True)
     office = OfficeSerializer(allow_null=True)
     roles = serializers.ListField(child=serializers.CharField())
     area = WilayahSerializer(allow_null=True)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from openapi_schema_validator import OAS30Validator
 from rest_framework.test import APIClient
 
+from dinsos import roles
 from dinsos.models import User
 from pmks.models import DuplicateCandidate, Person
 
@@ -145,3 +146,28 @@ def test_created_answers_are_documented_as_201(admin_client):
         for method, operation in ops.items():
             if method in {"get", "post", "put", "patch", "delete"}:
                 assert {"400", "401", "403", "429"} <= set(operation["responses"]), (path, method)
+
+
+# --- found by schemathesis (tests/dinsos/test_schemathesis.py) --------------------------------
+
+
+def test_me_of_a_user_without_email_conforms_with_formats_checked(make_user):
+    """`email: ""` was answered under `format: email` (a strict client refuses it)."""
+    client = APIClient()
+    client.force_authenticate(make_user(roles.OPERATOR_KAB_KOTA, "36.01", email=""))
+    schema = _schema(client)
+    body = client.get("/api/v1/me/").json()
+    media = schema["paths"]["/api/v1/me/"]["get"]["responses"]["200"]["content"]
+    validator = OAS30Validator({**media["application/json"]["schema"],
+                                "components": schema["components"]},
+                               format_checker=OAS30Validator.FORMAT_CHECKER)
+    assert body["email"] == ""
+    assert not list(validator.iter_errors(body))
+
+
+def test_a_page_beyond_the_last_is_a_documented_404(province_operator):
+    client = APIClient()
+    client.force_authenticate(province_operator)
+    response = client.get("/api/v1/psks/workers/", {"page": 99})
+    assert response.status_code == 404
+    _validate(_schema(client), "/api/v1/psks/workers/", "get", 404, response.json())

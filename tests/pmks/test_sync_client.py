@@ -15,7 +15,13 @@ from django.conf import settings
 from dinsos import roles
 from dinsos.services import token_issue
 from pmks import services
-from tests.factories import DESA_LEBAK, DESA_PANDEGLANG
+from tests.factories import (
+    DESA_LEBAK,
+    DESA_PANDEGLANG,
+    EnrolmentFactory,
+    HouseholdFactory,
+    WorkerFactory,
+)
 from tests.pmks.factories import RegistryPersonFactory, nik_for
 
 # Both passes: on SQLite the feed's order is the id order (README, "Sync API"). It shares the
@@ -105,6 +111,41 @@ def test_sync_example_keeps_an_exact_mirror(live_server, make_user, tmp_path):
         before = _as_dicts(mirror)
         example.pull_persons(client, mirror, cursor)  # nothing new: nothing changes
         assert _as_dicts(mirror) == before
+
+        # a PSKS and a Jamsosratu feed through the same client: first pull, a move each way
+        # and an edit, the nightly pull
+        from dinsos_client.api.jamsosratu import jamsosratu_enrolments_list
+        from dinsos_client.api.psks import psks_workers_list
+
+        workers = [WorkerFactory(desa_id=DESA_PANDEGLANG) for _ in range(3)]
+        newcomer = WorkerFactory(desa_id=DESA_LEBAK)
+        enrolments = [EnrolmentFactory(household=HouseholdFactory(desa_id=DESA_PANDEGLANG))
+                      for _ in range(2)]
+        EnrolmentFactory(household=HouseholdFactory(desa_id=DESA_LEBAK))
+        lists = {"workers": psks_workers_list, "enrolments": jamsosratu_enrolments_list}
+
+        def listed(name):
+            page = lists[name].sync(client=client, page_size=500)
+            assert page.next_ is None
+            return {r.id: r.to_dict() for r in page.results}
+
+        mirrors, cursors = {"workers": {}, "enrolments": {}}, {}
+        for name in mirrors:
+            cursors[name] = example.pull(example.FEEDS[name], client, mirrors[name], page_size=2)
+            assert _as_dicts(mirrors[name]) == listed(name)
+        assert {w.pk for w in workers} <= set(mirrors["workers"])
+        workers[0].desa_id, newcomer.desa_id = DESA_LEBAK, DESA_PANDEGLANG
+        workers[0].save()
+        newcomer.save()
+        workers[1].delete()
+        enrolments[0].decile = 2
+        enrolments[0].save()
+        enrolments[1].delete()
+        for name in mirrors:
+            example.pull(example.FEEDS[name], client, mirrors[name], cursors[name])
+            assert _as_dicts(mirrors[name]) == listed(name)
+        assert newcomer.pk in mirrors["workers"] and workers[0].pk not in mirrors["workers"]
+        assert set(mirrors["enrolments"]) == {enrolments[0].pk}
     finally:
         client.get_httpx_client().close()
         sys.path.remove(str(tmp_path))
