@@ -113,11 +113,21 @@ def record_saved(model, rows) -> None:
     _write(model, entries)
 
 
+#: from this many rows on, ``refresh`` writes the log set-based (``record_saved_bulk``)
+BULK_FROM = 1000
+
+
 def refresh(model, pks) -> None:
     """Feed rows again as they are stored now (their area read through the scope path):
     after a bulk INSERT/UPDATE, or when a parent they show or live under changed."""
-    if is_registered(model):
-        record_saved(model, [(pk, None, area) for pk, area in areas_of(model, pks).items()])
+    if not is_registered(model):
+        return
+    areas = areas_of(model, pks)
+    if len(areas) <= BULK_FROM:
+        record_saved(model, [(pk, None, area) for pk, area in areas.items()])
+        return
+    prior = _prior_areas(model, list(areas))  # a whole run's lines: set-based
+    record_saved_bulk(model, [(pk, prior.get(pk), area) for pk, area in areas.items()])
 
 
 def record_saved_bulk(model, rows) -> None:
