@@ -13,7 +13,8 @@ sequence, but sequences are handed out at INSERT time, not at COMMIT: a transact
 id 100 can commit after id 101 was read, and a feed ordered by id (or by ``updated_at``) would
 step over it forever. So on PostgreSQL each row carries its transaction id
 (``pg_current_xact_id()``) and a feed reads only rows whose transaction is below the oldest
-transaction still running (``pg_snapshot_xmin``): those are all committed or rolled back, and
+transaction of this database still running (``_horizon``): those are all committed or rolled
+back, and
 every row that becomes visible later has a larger ``txid``, so it sorts after any cursor handed
 out. A long transaction delays the feed (never loses a row). SQLite serialises writers, so
 ``id`` order is commit order there and ``txid`` is 0.
@@ -374,14 +375,40 @@ def _visible(area) -> Q:
 
 
 def _horizon() -> tuple[int | None, int | None]:
-    """(oldest running transaction, this transaction if it wrote) on PostgreSQL; one
-    statement, taken before the rows are read."""
+    """(the lowest transaction id below which every transaction of THIS database has ended,
+    this transaction if it wrote) on PostgreSQL; (None, None) elsewhere.
+
+    The snapshot's running transactions (``xip``) span the whole server; only those of this
+    database can write change rows, so the others (another database's long test, a report
+    job elsewhere) do not hold the feeds back. Order matters: the snapshot is taken first,
+    then the activity is read afresh — a transaction of this database still running then
+    shows its id; one that started after the snapshot gets an id at or above ``xmax``, which
+    sorts after the horizon anyway. Without the right to read other sessions' activity
+    (superuser or pg_read_all_stats) the server-wide ``xmin`` is used, as before."""
     if connection.vendor != "postgresql":
         return None, None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+        cursor.execute("SELECT pg_current_snapshot()::text, "
                        "pg_current_xact_id_if_assigned()::text::bigint")
-        return cursor.fetchone()
+        snapshot, own = cursor.fetchone()
+        xmin, xmax, xip = snapshot.split(":")
+        running = [int(x) for x in xip.split(",") if x]
+        if not running:
+            return int(xmax), own
+        cursor.execute("SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', "
+                       "'MEMBER') FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+        if not (row and row[0]):
+            return int(xmin), own
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # no cached activity
+        cursor.execute(
+            "SELECT backend_xid::text::bigint FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+            "UNION SELECT transaction::text::bigint FROM pg_prepared_xacts "
+            "WHERE database = current_database()")
+        ours = {value for (value,) in cursor.fetchall()}
+    mine = [x for x in running if x % 2**32 in ours]  # activity shows 32-bit xids
+    return (min(mine) if mine else int(xmax)), own
 
 
 def feed(*, model, user, after: Position | None = None, since=None, limit: int) -> FeedPage:

@@ -79,3 +79,24 @@ def test_feed_waits_for_a_transaction_still_running(pandeglang_operator):
         time.sleep(0.5)
     page = changes.feed(model=Person, user=pandeglang_operator, after=page.position, limit=100)
     assert [c.object_id for c in page.changes] == [slow["person"].pk, fast.pk]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_long_transaction_in_another_database_does_not_hold_the_feed(pandeglang_operator):
+    """Only this database's transactions can write change rows: one left open in another
+    database of the server (a report job, a psql session, another test run) used to hold
+    every feed at its transaction id."""
+    import psycopg2
+
+    params = connection.get_connection_params()
+    elsewhere = psycopg2.connect(**{**params, "dbname": "postgres"})
+    try:
+        with elsewhere.cursor() as cursor:  # a transaction with an id, left open
+            cursor.execute("SELECT pg_current_xact_id()")
+        person = PersonFactory(desa_id=DESA_PANDEGLANG, name="Sesudahnya")
+        page = changes.feed(model=Person, user=pandeglang_operator, limit=100)
+        assert person.pk in {c.object_id for c in page.changes}
+    finally:
+        elsewhere.rollback()
+        elsewhere.close()
