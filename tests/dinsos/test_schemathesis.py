@@ -6,7 +6,9 @@ import time
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from knox.models import AuthToken
@@ -37,7 +39,19 @@ def _schema():
 
 
 @pytest.fixture
-def tokens(make_user):
+def keep_connection():
+    """Called straight through WSGI (not Django's test client), each request would close the
+    database connection at its end — on PostgreSQL the test's transaction with it. Do what the
+    test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(make_user, keep_connection):
     PersonFactory(desa_id=DESA_PANDEGLANG), PersonFactory(desa_id=DESA_LEBAK)
     WorkerFactory(desa_id=DESA_PANDEGLANG)
     users = {"kab/kota": make_user(roles.OPERATOR_KAB_KOTA, "36.01"),
