@@ -25,7 +25,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("dinsos", "0007_change_log"),
-        ("jamsosratu", "0003_max_targeted_years"),
+        ("jamsosratu", "0004_tranche_job"),
     ]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
