@@ -19,7 +19,7 @@ import functools
 import re
 from pathlib import Path
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 __all__ = ["BANTEN_PROVINCE_CODE", "region_name", "region_name_for_nik"]
 
@@ -78,7 +78,13 @@ def region_name_for_nik(nik: object) -> str | None:
     match = _REGION_PREFIX.match(str(nik).strip())
     if match is None:
         return None
-    province, kab_kota, kecamatan = match.groups()
+    return _region_name(*match.groups(), get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_name(province: str, kab_kota: str, kecamatan: str | None, _language) -> str:
+    """The name of one issuing region in one language (cached: a list page names the same few
+    kecamatan over and over)."""
     province_name = _indonesia_names().get(province)
     kab_kota_kode = f"{province}.{kab_kota}"
     kab_kota_name = _indonesia_names().get(kab_kota_kode)

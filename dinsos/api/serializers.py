@@ -7,10 +7,12 @@ answers "does not exist", exactly like a missing one. ``ModelSerializer`` also s
 identifier field (``IDENTIFIER_FIELDS``) as the access policy says."""
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, RelatedField
 
 from dinsos.api.fields import MaskedIdentifierField
+from dinsos.api.rows import RowPlan
 from dinsos.models import Office, Wilayah
 from dinsos.scoping import IDENTIFIER_FIELDS, restrict
 
@@ -31,11 +33,34 @@ class ScopedSerializerMixin:
         return fields
 
 
+class PlannedListSerializer(ScopedSerializerMixin, serializers.ListSerializer):
+    """The list serializer of every ``ModelSerializer``: a list's rows through the ``RowPlan``
+    of its child (``dinsos.api.rows``) — DRF's output, masking and all, in a fraction of the
+    time. Its child carries the fields (and their scoped querysets)."""
+
+    def to_representation(self, data):
+        plan = RowPlan.of(type(self.child))
+        if plan is None:
+            return super().to_representation(data)
+        iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
+        row = plan.rows(self.child)
+        return [row(item) for item in iterable]
+
+
 class Serializer(ScopedSerializerMixin, serializers.Serializer):
     pass
 
 
 class ModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
+    # Lists (many=True) are turned into JSON through dinsos.api.rows: DRF's output without its
+    # per-row field machinery. (A comment, not a docstring: docstrings become schema text.)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        meta = getattr(cls, "Meta", None)
+        if meta is not None and not hasattr(meta, "list_serializer_class"):
+            meta.list_serializer_class = PlannedListSerializer
+
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if field_name in IDENTIFIER_FIELDS:
