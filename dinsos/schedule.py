@@ -23,6 +23,12 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         description="Memastikan beat dan worker berjalan.",
     ),
     Periodic(
+        name="Hapus token API yang kedaluwarsa (harian 03.00 WIB)",
+        task="dinsos.purge_expired_tokens",
+        crontab={"minute": "0", "hour": "3"},
+        description="Token kedaluwarsa sudah ditolak saat dipakai; tugas ini menghapus sisanya.",
+    ),
+    Periodic(
         name="PMKS: cari kandidat duplikat (harian 02.00 WIB)",
         task="pmks.find_duplicates",
         crontab={"minute": "0", "hour": "2"},

@@ -233,12 +233,12 @@ WEB_PORT = env.int("WEB_PORT", default=8000)  # the Procfile's runserver port; s
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "dinsos.api.authentication.TokenAuthentication",  # knox, one query per request
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dinsos.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "dinsos.api.filters.FilterBackend",  # django-filter's, skipped when no filter is asked
         "dinsos.api.filters.KnownParametersFilter",
         "dinsos.api.filters.OrderingFilter",
     ],

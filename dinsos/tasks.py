@@ -10,6 +10,14 @@ def ping() -> str:
     return "pong"
 
 
+@shared_task(name="dinsos.purge_expired_tokens")
+def purge_expired_tokens() -> int:
+    """Expired API tokens are refused when used; this deletes the ones never used again."""
+    from dinsos.services import tokens_purge_expired
+
+    return tokens_purge_expired()
+
+
 @shared_task(name="dinsos.run_import", autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=3)
 def run_import(batch_id: int) -> str:

@@ -152,6 +152,32 @@ def test_tokens_purge_expired(operator):
     assert list(AuthToken.objects.values_list("pk", flat=True)) == [fresh.pk]
 
 
+def test_purge_task_deletes_expired_tokens(operator):
+    from dinsos.schedule import DEFAULT_PERIODIC_TASKS
+    from dinsos.tasks import purge_expired_tokens
+
+    old, _ = token_issue(user=operator, days=1)
+    AuthToken.objects.filter(pk=old.pk).update(expiry=timezone.now() - timedelta(days=1))
+    assert purge_expired_tokens.delay().get() == 1
+    assert "dinsos.purge_expired_tokens" in {t.task for t in DEFAULT_PERIODIC_TASKS}
+
+
+def test_a_token_request_costs_one_query_whatever_the_tokens_held(
+        operator, django_assert_num_queries):
+    """Issue #11: knox loaded every token of the user on every request (to sweep expired
+    ones) and the policy then read the user's office: now token, user and office are one
+    query, however many tokens a sync account holds."""
+    from dinsos.api.authentication import TokenAuthentication
+
+    _token, key = token_issue(user=operator, days=30)
+    for _i in range(5):
+        token_issue(user=operator, days=30)
+    with django_assert_num_queries(1):
+        user, auth = TokenAuthentication().authenticate_credentials(key.encode())
+        assert user.area_code == "36.01"
+    assert auth.user_id == operator.pk
+
+
 # --- revoking -------------------------------------------------------------------------------
 
 
