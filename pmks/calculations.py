@@ -57,17 +57,28 @@ def duplicate_score(
     return score, [name, "tanggal_lahir_sama", *place]
 
 
-def blocking_keys(*, name_key: str, desa_id: str, nik: str | None) -> list[tuple]:
-    """Among persons born on one day, only those that share one of these keys are compared, so
-    the work grows with the number of persons, not with its square: the kecamatan (names are
-    compared inside it), the start and the end of the name key (a one-letter typo leaves one
-    of them whole), and the NIK without its serial or without its region (a mistyped digit
-    leaves one of them whole)."""
+#: NIK digits a typo may touch, as the parts a NIK-neighbour key leaves out: one substituted
+#: digit lies in one of region / birth date / serial, and two swapped neighbours lie in one of
+#: them or straddle a border (5|6, 11|12) — every single typo leaves at least one key whole.
+NIK_KEYS = {
+    "nik_tanpa_wilayah": lambda nik: nik[6:],
+    "nik_tanpa_tanggal": lambda nik: nik[:6] + nik[12:],
+    "nik_tanpa_nomor_urut": lambda nik: nik[:12],
+    "nik_tanpa_batas_wilayah": lambda nik: nik[:5] + nik[7:],
+    "nik_tanpa_batas_nomor_urut": lambda nik: nik[:11] + nik[13:],
+}
+
+
+def blocking_keys(*, desa_id: str, nik: str | None) -> list[tuple]:
+    """Among persons born on one day, only those that share one of these keys are compared.
+    They are exactly the pairs ``duplicate_score`` can score: the same kecamatan (names are
+    compared inside it), or NIKs one typo apart (a neighbour key of each typo, above). Names
+    alone never make a candidate across kecamatan, so they are no key: blocks are a
+    kecamatan's births of one day, and a NIK's few neighbours — they do not grow with the
+    province's registry the way name-start or name-end blocks do."""
     keys = [("kecamatan", desa_id[:8])]
-    if name_key:
-        keys += [("awal_nama", name_key[:4]), ("akhir_nama", name_key[-4:])]
     if nik:
-        keys += [("nik_tanpa_nomor_urut", nik[:12]), ("nik_tanpa_wilayah", nik[6:])]
+        keys += [(name, key(nik)) for name, key in NIK_KEYS.items()]
     return keys
 
 

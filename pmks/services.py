@@ -353,8 +353,8 @@ def _flush_candidates(candidates: list[DuplicateCandidate]) -> None:
 def _candidate_pairs(group: list) -> set[tuple[int, int]]:
     """Index pairs of one birth date's persons that share a blocking key."""
     buckets: dict[tuple, list[int]] = defaultdict(list)
-    for index, (_pk, nik, key, desa_id, _born) in enumerate(group):
-        for block in calculations.blocking_keys(name_key=key, desa_id=desa_id, nik=nik):
+    for index, (_pk, nik, _key, desa_id, _born) in enumerate(group):
+        for block in calculations.blocking_keys(desa_id=desa_id, nik=nik):
             buckets[block].append(index)
     return {pair for members in buckets.values() if len(members) > 1
             for pair in combinations(members, 2)}

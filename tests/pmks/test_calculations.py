@@ -258,20 +258,58 @@ def test_duplicate_score_grows_with_name_similarity():
 # --- blocking ---------------------------------------------------------------------------------
 
 
-def test_blocking_keys_survive_one_typo():
-    """A one-letter typo in the name leaves the start or the end of the key; a mistyped NIK
-    digit leaves the NIK without its serial or without its region."""
-    def keys(name, desa, nik):
-        return set(blocking_keys(name_key=name_key(name), desa_id=desa, nik=nik))
+def _keys(desa, nik):
+    return set(blocking_keys(desa_id=desa, nik=nik))
 
-    original = keys("Bambang Wahyudi", "36.01.14.2007", "3601142112670001")
-    typo_in_name = keys("Batbang Wahyudi", "36.02.01.2001", None)
-    serial_typo = keys("Bambang Wahyudi", "36.71.01.1001", "3601142112670010")
-    region_typo = keys("Bambang Wahyudi", "36.71.01.1001", "3601152112670001")
-    assert original & typo_in_name == {("akhir_nama", "yudi")}
-    assert ("nik_tanpa_nomor_urut", "360114211267") in original & serial_typo
-    assert ("nik_tanpa_wilayah", "2112670001") in original & region_typo
-    assert not keys("Dewi Lestari", "36.03.01.2001", None) & typo_in_name
+
+def test_blocking_keys_survive_every_nik_typo():
+    """Every one-digit substitution and every swap of two neighbouring digits — at any
+    position, borders of region, birth date and serial included — leaves a shared key, even
+    for persons in different kecamatan."""
+    nik = "3601142112670001"
+    original = _keys("36.01.14.2007", nik)
+    typos = [nik[:i] + d + nik[i + 1:] for i in range(16) for d in "0123456789" if d != nik[i]]
+    typos += [nik[:i] + nik[i + 1] + nik[i] + nik[i + 2:] for i in range(15)
+              if nik[i] != nik[i + 1]]
+    assert len(typos) > 150
+    for typo in typos:
+        assert nik_one_typo_apart(nik, typo)
+        assert original & _keys("36.71.01.1001", typo), typo
+
+
+def test_names_alone_make_no_block_across_kecamatan():
+    """A name typo across kecamatan without a NIK can never score (the same kecamatan or a NIK
+    typo is required), so it shares no key; inside one kecamatan it shares the kecamatan."""
+    assert not _keys("36.01.14.2007", None) & _keys("36.02.01.2001", None)
+    assert _keys("36.01.14.2007", None) & _keys("36.01.14.2001", "3601142112670001")
+
+
+def test_every_pair_that_can_score_shares_a_block():
+    """Blocking loses no candidate: over persons of one birth date with name variants, NIK
+    typos, twins and missing NIKs, every pair ``duplicate_score`` scores shares a key."""
+    import random
+
+    rnd = random.Random(11)
+    names = ["Muhammad Rizki", "M. Rizky", "Moch Rizki", "Siti Aminah", "St. Aminah",
+             "Djoko Santoso", "Joko Santoso", "Bambang Wahyudi", "Batbang Wahyudi"]
+    desas = ["36.01.14.2007", "36.01.14.2001", "36.02.01.2001", "36.71.01.1001"]
+    people = []
+    for _i in range(120):
+        nik = "36011421126" + f"{rnd.randrange(10**5):05d}"
+        if rnd.random() < 0.3:
+            i = rnd.randrange(16)
+            nik = nik[:i] + str(rnd.randrange(10)) + nik[i + 1:]
+        people.append((name_key(rnd.choice(names)), rnd.choice(desas),
+                       None if rnd.random() < 0.2 else nik))
+    scored = 0
+    for (key_a, desa_a, nik_a), (key_b, desa_b, nik_b) in itertools.combinations(people, 2):
+        score, _reasons = duplicate_score(key_a=key_a, key_b=key_b, nik_a=nik_a, nik_b=nik_b,
+                                          same_kecamatan=desa_a[:8] == desa_b[:8],
+                                          same_birth_date=True)
+        if score:
+            scored += 1
+            assert _keys(desa_a, nik_a) & _keys(desa_b, nik_b)
+    assert scored > 100
 
 
 # --- case workflow ----------------------------------------------------------------------------
