@@ -12,6 +12,7 @@ from hmac import compare_digest
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox import auth
 from knox.crypto import hash_token
 from knox.models import get_token_model
@@ -46,3 +47,9 @@ class TokenAuthentication(auth.TokenAuthentication):
         auth_token.delete()
         token_expired.send(sender=self.__class__, username=username, source="auth_token")
         return True
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The schema documents these tokens as knox's (``knoxApiToken``)."""
+
+    target_class = "dinsos.api.authentication.TokenAuthentication"
