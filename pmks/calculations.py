@@ -1,7 +1,9 @@
 """Pure functions for duplicate detection: no ORM, no clock. Name folding is the kernel's
 (``dinsos.names``), shared with the imports."""
 
-from dinsos.names import NAME_THRESHOLD, name_key, name_similarity
+from rapidfuzz.distance import Hamming
+
+from dinsos.names import NAME_THRESHOLD, may_be_similar, name_key, name_similarity
 
 # Search also meets i/y spellings (Rizki = Rizky), folded on both sides of the comparison.
 SEARCH_FOLD = ("y", "i")
@@ -16,12 +18,13 @@ def nik_one_typo_apart(a: str | None, b: str | None) -> bool:
     """True when two NIKs differ by one substituted digit or two swapped neighbours."""
     if not a or not b or len(a) != len(b) or a == b:
         return False
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    if len(diff) == 1:
-        return True
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and (
-        a[diff[1]] == b[diff[0]]
-    )
+    distance = Hamming.distance(a, b, score_cutoff=2)  # C; most pairs of a block stop here
+    if distance != 2:
+        return distance == 1
+    i = 0
+    while a[i] == b[i]:
+        i += 1
+    return a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
 
 
 def duplicate_score(
@@ -42,6 +45,10 @@ def duplicate_score(
     typo = nik_one_typo_apart(nik_a, nik_b)
     if not same_birth_date or (nik_a and nik_b and nik_a != nik_b and not typo):
         return 0, []
+    if not typo and not same_kecamatan:
+        return 0, []
+    if not may_be_similar(key_a, key_b):
+        return 0, []
     similarity = name_similarity(key_a, key_b)
     if similarity < NAME_THRESHOLD:
         return 0, []
@@ -49,8 +56,6 @@ def duplicate_score(
     place = ["kecamatan_sama"] if same_kecamatan else []
     if typo:
         return 95, ["nik_satu_digit_berbeda", name, "tanggal_lahir_sama", *place]
-    if not same_kecamatan:
-        return 0, []
     if similarity == 1.0:
         return 90, [name, "tanggal_lahir_sama", *place]
     score = int(60 + (similarity - NAME_THRESHOLD) / (1 - NAME_THRESHOLD) * 25)
@@ -60,13 +65,8 @@ def duplicate_score(
 #: NIK digits a typo may touch, as the parts a NIK-neighbour key leaves out: one substituted
 #: digit lies in one of region / birth date / serial, and two swapped neighbours lie in one of
 #: them or straddle a border (5|6, 11|12) — every single typo leaves at least one key whole.
-NIK_KEYS = {
-    "nik_tanpa_wilayah": lambda nik: nik[6:],
-    "nik_tanpa_tanggal": lambda nik: nik[:6] + nik[12:],
-    "nik_tanpa_nomor_urut": lambda nik: nik[:12],
-    "nik_tanpa_batas_wilayah": lambda nik: nik[:5] + nik[7:],
-    "nik_tanpa_batas_nomor_urut": lambda nik: nik[:11] + nik[13:],
-}
+NIK_KEYS = ("nik_tanpa_wilayah", "nik_tanpa_tanggal", "nik_tanpa_nomor_urut",
+            "nik_tanpa_batas_wilayah", "nik_tanpa_batas_nomor_urut")
 
 
 def blocking_keys(*, desa_id: str, nik: str | None) -> list[tuple]:
@@ -76,10 +76,11 @@ def blocking_keys(*, desa_id: str, nik: str | None) -> list[tuple]:
     alone never make a candidate across kecamatan, so they are no key: blocks are a
     kecamatan's births of one day, and a NIK's few neighbours — they do not grow with the
     province's registry the way name-start or name-end blocks do."""
-    keys = [("kecamatan", desa_id[:8])]
-    if nik:
-        keys += [(name, key(nik)) for name, key in NIK_KEYS.items()]
-    return keys
+    if not nik:
+        return [("kecamatan", desa_id[:8])]
+    return [("kecamatan", desa_id[:8]), (NIK_KEYS[0], nik[6:]), (NIK_KEYS[1], nik[:6] + nik[12:]),
+            (NIK_KEYS[2], nik[:12]), (NIK_KEYS[3], nik[:5] + nik[7:]),
+            (NIK_KEYS[4], nik[:11] + nik[13:])]
 
 
 # --- case workflow ----------------------------------------------------------------------------

@@ -351,13 +351,23 @@ def _flush_candidates(candidates: list[DuplicateCandidate]) -> None:
 
 
 def _candidate_pairs(group: list) -> set[tuple[int, int]]:
-    """Index pairs of one birth date's persons that share a blocking key."""
+    """Index pairs of one birth date's persons that share a blocking key. In a NIK-neighbour
+    block only NIKs one typo apart make a pair: any other pair of it scores through its
+    kecamatan block or not at all."""
     buckets: dict[tuple, list[int]] = defaultdict(list)
     for index, (_pk, nik, _key, desa_id, _born) in enumerate(group):
         for block in calculations.blocking_keys(desa_id=desa_id, nik=nik):
             buckets[block].append(index)
-    return {pair for members in buckets.values() if len(members) > 1
-            for pair in combinations(members, 2)}
+    pairs = set()
+    for block, members in buckets.items():
+        if len(members) < 2:
+            continue
+        if block[0] == "kecamatan":
+            pairs.update(combinations(members, 2))
+        else:
+            pairs.update((i, j) for i, j in combinations(members, 2)
+                         if calculations.nik_one_typo_apart(group[i][1], group[j][1]))
+    return pairs
 
 
 def duplicates_find(*, user, wilayah: str | None = None, chunk_size: int = 5000) -> DuplicateScan:
