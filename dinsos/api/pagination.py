@@ -1,18 +1,62 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
 
 from dinsos.pagination import BoundedPaginator
+
+CURSOR = "cursor"
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Keyset pages in id order for machine clients that walk a whole list: each page is one
+    indexed range scan after the last id seen, with no COUNT and no OFFSET, and rows added or
+    removed meanwhile never make a page skip or repeat a row."""
+
+    ordering = ("id",)
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    cursor_query_param = CURSOR
+    invalid_cursor_message = _("Kursor tidak sah; mulai lagi dengan ?cursor= kosong.")
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:  # DRF answers 404 "Invalid cursor": it is bad input, named
+            raise ValidationError({CURSOR: [self.invalid_cursor_message]},
+                                  code="invalid") from exc
+
+    def get_ordering(self, request, queryset, view):
+        if request.query_params.get("ordering"):
+            raise ValidationError({"ordering": [_(
+                "Halaman kursor selalu berurutan menurut id; ordering tidak dapat dipakai "
+                "bersama cursor.")]}, code="invalid_ordering")
+        return self.ordering
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """Page numbers with a bounded COUNT (dinsos/pagination.py): above 10,000 rows ``count``
-    is PostgreSQL's estimate and the body says so with ``count_is_estimate: true``."""
+    is PostgreSQL's estimate and the body says so with ``count_is_estimate: true``.
+
+    ``?cursor=`` (empty to start, then the ``next`` link) switches a list to keyset pages in id
+    order (``CursorPagination``): for district sync clients that read a whole list."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     django_paginator_class = BoundedPaginator
+    cursor_query_param = CURSOR
+    cursor = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if self.cursor_query_param in request.query_params:
+            self.cursor = CursorPagination()
+            return self.cursor.paginate_queryset(queryset, request, view)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
+        if self.cursor is not None:
+            return self.cursor.get_paginated_response(data)
         response = super().get_paginated_response(data)
         if self.page.paginator.estimated:
             response.data["count_is_estimate"] = True
@@ -20,8 +64,19 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
+        schema["required"] = ["results"]
+        schema["properties"]["count"]["description"] = str(_(
+            "Jumlah baris; tidak ada pada halaman kursor (?cursor=)."))
         schema["properties"]["count_is_estimate"] = {
             "type": "boolean",
             "description": "Ada dan bernilai true bila jumlah di atas 10.000 adalah perkiraan.",
         }
         return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [*super().get_schema_operation_parameters(view), {
+            "name": CURSOR, "required": False, "in": "query", "schema": {"type": "string"},
+            "description": str(_("Halaman kursor menurut id, tanpa jumlah: kosong untuk halaman "
+                                 "pertama, lalu ikuti tautan next. Untuk klien yang membaca "
+                                 "seluruh daftar.")),
+        }]

@@ -207,3 +207,45 @@ def test_default_ordering_is_read_from_an_index_without_sorting(province_operato
     plan = _plan(queryset(province_operator)[:50])
     assert index in plan, plan
     assert '"Sort"' not in plan, plan
+
+
+# --- cursor pages for sync clients ------------------------------------------------------------
+
+
+def test_cursor_pages_walk_a_list_by_id_without_count(api_as, pandeglang_operator):
+    """``?cursor=`` (empty, then the next link): keyset pages in id order, no COUNT, every row
+    of the user's area exactly once — even when rows are added while the walk goes on."""
+    from tests.factories import DESA_LEBAK, DESA_PANDEGLANG
+
+    mine = [PersonFactory(desa_id=DESA_PANDEGLANG) for _i in range(7)]
+    PersonFactory(desa_id=DESA_LEBAK)
+    client = api_as(pandeglang_operator)
+    seen, url = [], f"{PERSONS}?cursor=&page_size=3"
+    while url:
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(url)
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"next", "previous", "results"}
+        assert not [q for q in context.captured_queries if "COUNT(" in q["sql"].upper()]
+        seen += [row["id"] for row in body["results"]]
+        if len(seen) == 3:
+            mine.append(PersonFactory(desa_id=DESA_PANDEGLANG))  # added during the walk
+        url = body["next"]
+    assert seen == sorted(p.pk for p in mine)
+
+
+def test_cursor_pages_refuse_ordering_and_a_bad_cursor(api_as, province_operator):
+    client = api_as(province_operator)
+    response = client.get(PERSONS, {"cursor": "", "ordering": "name"})
+    assert response.status_code == 400
+    assert "ordering" in response.json()["errors"]
+    response = client.get(PERSONS, {"cursor": "bukan-kursor"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["cursor"][0].startswith("Kursor tidak sah")
+
+
+def test_page_numbers_stay_the_default(api_as, province_operator):
+    PersonFactory()
+    body = api_as(province_operator).get(PERSONS).json()
+    assert {"count", "next", "previous", "results"} <= set(body)
