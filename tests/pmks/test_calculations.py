@@ -258,6 +258,29 @@ def test_duplicate_score_grows_with_name_similarity():
 # --- blocking ---------------------------------------------------------------------------------
 
 
+def test_the_fast_name_pre_check_never_refuses_a_similar_pair():
+    """``may_be_similar`` (rapidfuzz, C) bounds ``name_similarity`` from above: over name-like
+    keys it refuses no pair that reaches the threshold (so the duplicate finder's results stay
+    the same), and it does refuse most dissimilar ones (so it saves the work)."""
+    import random
+
+    from dinsos.names import NAME_THRESHOLD, may_be_similar
+
+    rnd = random.Random(7)
+    letters = "aaiiuuehkmnrsty"
+    refused = 0
+    for _i in range(20000):
+        a = "".join(rnd.choice(letters) for _j in range(rnd.randrange(4, 16)))
+        b = list(a)
+        for _k in range(rnd.randrange(0, 4)):
+            b[rnd.randrange(len(b))] = rnd.choice(letters)
+        b = "".join(b) if rnd.random() < 0.7 else "".join(b[:-1])
+        if name_similarity(a, b) >= NAME_THRESHOLD:
+            assert may_be_similar(a, b), (a, b)
+        refused += not may_be_similar(a, b)
+    assert refused > 2000
+
+
 def _keys(desa, nik):
     return set(blocking_keys(desa_id=desa, nik=nik))
 
