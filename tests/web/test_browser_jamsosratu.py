@@ -8,7 +8,6 @@ import csv
 import io
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from dinsos import roles
@@ -17,15 +16,9 @@ from jamsosratu.models import Enrolment, Payment, TrancheJob
 from tests.factories import DESA_PANDEGLANG, cycle_with_tranches
 from tests.jamsosratu.factories import ADULT, TODDLER, enrol, household, tksk_of
 
-ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 PHONE = 390
 
-pytestmark = [
-    # Like tests/web/test_browser.py: on PostgreSQL the live server's connection spoils the
-    # flush-and-restore of the transactional tests that run after them.
-    pytest.mark.skipif(not ON_SQLITE, reason="browser tests run in the SQLite pass"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def fits_the_phone(page) -> None:
