@@ -227,7 +227,9 @@ def test_query_count_of_compute_and_recompute_does_not_depend_on_workers(keuanga
     hundred = _computation_queries(keuangan, NOV)
     assert PayoutLine.objects.filter(run__period=NOV).count() == 200
     assert ten == hundred
-    assert max(hundred) <= 25, hundred
+    # a guard against per-run regressions, not the claim (that is ten == hundred): the run's saves
+    # also refresh its lines in the changes feed, set-based
+    assert max(hundred) <= 32, hundred
 
 
 @postgres_only
