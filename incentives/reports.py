@@ -4,9 +4,11 @@ lines themselves, and amounts in words come from dinsos.money."""
 
 import csv
 import io
-from copy import copy
+import re
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
@@ -190,110 +192,222 @@ def _xlsx_widths(run: PayoutRun, data: dict) -> list[int]:
                                                                         strict=True)]
 
 
-def _xlsx_rows(run: PayoutRun, data: dict):
-    """(kind, cells) of the sheet body: line, subtotal, total, text — streamed."""
-    labels: dict[tuple, str] = {}
-    group = None
-    for event in nominatif_body(run, data):
-        if event[0] == "group":
-            group = event[1]
-        elif event[0] == "line":
-            _kind, number, line = event
-            key = (line.component, line.kind)
-            if key not in labels:
-                labels[key] = kind_label(*key)
-            yield "line", [number, group.kab_kota_name, group.role_name, line.worker__name,
-                           mask_nik(line.worker__nik), labels[key], f"{line.period:%m/%Y}",
-                           line.bank_name, line.account_number, line.gross_amount,
-                           line.tax_amount, line.net_amount, line.note or None]
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_COLUMNS = "ABCDEFGHIJKLM"  # the sheet's 13 columns
+_SPREADSHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+#: The sheet's cell formats (cellXfs), fixed once: s="1" title, "2" header (bold, grey,
+#: wrapped), "3" amount, "4" bold, "5" bold amount.
+_STYLES = (
+    f'<styleSheet xmlns="{_SPREADSHEET}">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="{money}"/></numFmts>'
+    '<fonts count="3"><font><sz val="11"/><color theme="1"/><name val="Calibri"/>'
+    '<family val="2"/><scheme val="minor"/></font><font><b val="1"/><sz val="13"/></font>'
+    '<font><b val="1"/></font></fonts>'
+    '<fills count="3"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/>'
+    '</fill><fill><patternFill patternType="solid"><fgColor rgb="00DDDDDD"/></patternFill>'
+    '</fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    '</cellStyleXfs><cellXfs count="6">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="2" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"'
+    ' applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
+    ' applyFont="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '</styleSheet>')
+_STATIC_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">'
+        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" '
+        'Target="xl/workbook.xml"/>'
+        f'<Relationship Id="rId2" Type="{_PACKAGE_RELATIONSHIPS}/metadata/core-properties" '
+        'Target="docProps/core.xml"/></Relationships>'),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">'
+        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" '
+        'Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
+        '</Relationships>'),
+}
+
+
+def _xml_text(value: str) -> str:
+    """Text for an XML element: & < > escaped, characters XML cannot hold shown as U+FFFD."""
+    if _XML_SPECIAL.search(value) is None:
+        return value
+    return _XML_SPECIAL.sub(lambda m: _XML_ESCAPES.get(m.group(), "\ufffd"), value)
+
+
+def _xlsx_text(value, row: int, column: int, style: str = "") -> str:
+    """A text cell (an inline string, guarded like every export's text); "" is no cell."""
+    if value is None or value == "":
+        return ""
+    text = _xml_text(safe_cell(str(value)))
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return (f'<c r="{_COLUMNS[column]}{row}"{style} t="inlineStr"><is><t{space}>{text}</t>'
+            "</is></c>")
+
+
+def _xlsx_number(value) -> str:
+    """An amount as the sheet stores it (15 significant digits are exact)."""
+    return f"{float(value):.16g}"
+
+
+def _xlsx_row(row: int, cells, style: str = "", money_style: str = ' s="3"') -> str:
+    """A row of cells: texts, and the amounts (numbers) in the money columns."""
+    parts = [f'<row r="{row}">']
+    for column, value in enumerate(cells):
+        if column in MONEY_COLUMNS and isinstance(value, Decimal | int):
+            parts.append(f'<c r="{_COLUMNS[column]}{row}"{money_style}>'
+                         f"<v>{_xlsx_number(value)}</v></c>")
         else:
+            parts.append(_xlsx_text(value, row, column, style))
+    parts.append("</row>")
+    return "".join(parts)
+
+
+def _xlsx_sheet(run: PayoutRun, data: dict):
+    """The sheet XML in pieces: columns, frozen header, rows streamed from the lines, print
+    setup."""
+    widths = _xlsx_widths(run, data)
+    heading = heading_lines(data)
+    header_row = len(heading) + 2
+    paper = "9" if settings.NOMINATIF_PAPER.upper() == "A4" else "14"  # F4 = folio 8,5 × 13 in
+    yield (f'<worksheet xmlns="{_SPREADSHEET}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+           f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{header_row}" '
+           f'topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
+           '<selection pane="bottomLeft" activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
+           '<sheetFormatPr defaultRowHeight="15"/><cols>'
+           + "".join(f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>'
+                     for i, width in enumerate(widths, start=1))
+           + "</cols><sheetData>")
+    yield _xlsx_row(1, heading[:1], ' s="1"')
+    for row, text in enumerate(heading[1:], start=2):
+        yield _xlsx_row(row, [text])
+    yield f'<row r="{header_row - 1}"></row>'
+    yield _xlsx_row(header_row, XLSX_HEADER, ' s="2"')
+    row = header_row
+    texts: dict = {}  # the repeated texts (kab/kota, role, component, period) escaped once
+
+    def text(value) -> str:
+        if value not in texts:
+            texts[value] = _xml_text(safe_cell(value))
+        return texts[value]
+
+    chunk: list[str] = []
+    kab_kota = role = ""
+    for event in nominatif_body(run, data):
+        row += 1
+        kind = event[0]
+        if kind == "group":
+            kab_kota, role = text(event[1].kab_kota_name), text(event[1].role_name)
+            row -= 1
+            continue
+        if kind != "line":
             sub = event[1]
-            yield event[0], ["", "", "", sub.label, "", f"{sub.count} baris", "", "", "",
-                             sub.gross, sub.tax, sub.net, ""]
-            if event[0] == "total":
-                yield "text", ["", "", "", f"Terbilang: {rupiah_in_words(sub.net)}"]
+            chunk.append(_xlsx_row(row, ["", "", "", sub.label, "", f"{sub.count} baris", "",
+                                         "", "", sub.gross, sub.tax, sub.net], ' s="4"',
+                                   ' s="5"'))
+            if kind == "total":
+                row += 1
+                chunk.append(_xlsx_row(row, ["", "", "",
+                                             f"Terbilang: {rupiah_in_words(sub.net)}"]))
+            continue
+        _kind, number, line = event
+        key = (line.component, line.kind)
+        if key not in texts:
+            texts[key] = _xml_text(kind_label(*key))
+        if line.period not in texts:
+            texts[line.period] = f"{line.period:%m/%Y}"
+        r = str(row)
+        chunk.append(
+            f'<row r="{r}"><c r="A{r}"><v>{number}</v></c>'
+            f'<c r="B{r}" t="inlineStr"><is><t>{kab_kota}</t></is></c>'
+            f'<c r="C{r}" t="inlineStr"><is><t>{role}</t></is></c>'
+            f"{_xlsx_text(line.worker__name, row, 3)}"
+            f'<c r="E{r}" t="inlineStr"><is><t>{mask_nik(line.worker__nik)}</t></is></c>'
+            f'<c r="F{r}" t="inlineStr"><is><t>{texts[key]}</t></is></c>'
+            f'<c r="G{r}" t="inlineStr"><is><t>{texts[line.period]}</t></is></c>'
+            f"{_xlsx_text(line.bank_name, row, 7)}{_xlsx_text(line.account_number, row, 8)}"
+            f'<c r="J{r}" s="3"><v>{_xlsx_number(line.gross_amount)}</v></c>'
+            f'<c r="K{r}" s="3"><v>{_xlsx_number(line.tax_amount)}</v></c>'
+            f'<c r="L{r}" s="3"><v>{_xlsx_number(line.net_amount)}</v></c>'
+            f"{_xlsx_text(line.note, row, 12)}</row>")
+        if len(chunk) >= 1000:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
+    row += 1
+    yield f'<row r="{row}"></row>'
+    for left, right in sign_off(data["office"], data["place_date"]):
+        row += 1
+        yield _xlsx_row(row, ["", "", "", left, "", "", "", "", "", right])
+    yield ('</sheetData><printOptions horizontalCentered="1"/>'
+           '<pageMargins left="0.6" right="0.6" top="0.6" bottom="0.6" header="0.5" '
+           f'footer="0.5"/><pageSetup paperSize="{paper}" orientation="landscape" '
+           'fitToWidth="1" fitToHeight="0"/></worksheet>')
 
 
 def nominatif_xlsx(run: PayoutRun, out=None):
     """The Daftar Nominatif as a spreadsheet: one table (header frozen and repeated on printed
     pages), amounts as numbers in Rupiah format, subtotals per kab/kota × role and per kab/kota,
-    the grand total and the sign-off; landscape, fitted to the page width. Written in
-    openpyxl's write-only mode from a server-side cursor, so memory stays flat; into ``out``
-    (a binary file; default a new BytesIO, returned rewound)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
-
+    the grand total and the sign-off; landscape, fitted to the page width. The sheet's XML is
+    written here, streamed from a server-side cursor into the zip (inline strings, the six
+    cell formats fixed once in the styles part), so memory stays flat and no spreadsheet
+    library builds a cell object per value; into ``out`` (a binary file; default a new
+    BytesIO, returned rewound)."""
     data = nominatif_data(run)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Daftar Nominatif")
-    for i, width in enumerate(_xlsx_widths(run, data), start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    heading = heading_lines(data)
-    header_row = len(heading) + 2
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = (Worksheet.PAPERSIZE_A4
-                                  if settings.NOMINATIF_PAPER.upper() == "A4"
-                                  else Worksheet.PAPERSIZE_FOLIO)  # F4 = folio 8,5 × 13 in
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.horizontalCentered = True
-    for margin in ("left", "right", "top", "bottom"):
-        setattr(sheet.page_margins, margin, 0.6)  # inches ≈ 1,5 cm
-
-    bold = Font(bold=True)
-
-    def cell(value, *, font=None, money=False, fill=None):
-        item = WriteOnlyCell(sheet, value=safe_cell(value))
-        if font:
-            item.font = font
-        if money:
-            item.number_format = RUPIAH_FORMAT
-        if fill:
-            item.fill = fill
-        return item
-
-    sheet.append([cell(heading[0], font=Font(bold=True, size=13))])
-    for text in heading[1:]:
-        sheet.append([text])
-    sheet.append([])
-    grey = PatternFill("solid", fgColor="DDDDDD")
-    header = []
-    for title in XLSX_HEADER:
-        item = cell(title, font=bold, fill=grey)
-        item.alignment = Alignment(wrap_text=True, vertical="center")
-        header.append(item)
-    sheet.append(header)
-    money_style = cell(0, money=True)._style
-    bold_money_style = cell(0, money=True, font=bold)._style
-
-    def money(value, style):
-        item = WriteOnlyCell(sheet, value=value)
-        item._style = copy(style)  # one style object per format, not one lookup per cell
-        return item
-
-    for kind, cells in _xlsx_rows(run, data):
-        if kind == "line":
-            cells[3], cells[7], cells[8], cells[12] = (safe_cell(cells[3]), safe_cell(cells[7]),
-                                                       safe_cell(cells[8]),
-                                                       safe_cell(cells[12]))
-            for i in MONEY_COLUMNS:
-                cells[i] = money(cells[i], money_style)
-            sheet.append(cells)
-        elif kind == "text":
-            sheet.append(cells)
-        else:
-            sheet.append([cell(v, font=bold) if i not in MONEY_COLUMNS
-                          else money(v, bold_money_style) for i, v in enumerate(cells)])
-    sheet.append([])
-    for left, right in sign_off(data["office"], data["place_date"]):
-        sheet.append(["", "", "", left, "", "", "", "", "", right])
+    name, header_row = "Daftar Nominatif", len(heading_lines(data)) + 2
+    title = _xml_text(f"{TITLE} {data['period']}")
+    created = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = {
+        **_STATIC_PARTS,
+        "docProps/core.xml": (
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+            'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<dc:title>{title}</dc:title>"
+            f"<dc:creator>{_xml_text(data['office'].name)}</dc:creator>"
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
+            "</cp:coreProperties>"),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_SPREADSHEET}" xmlns:r="{_RELATIONSHIPS}"><bookViews>'
+            f'<workbookView activeTab="0"/></bookViews><sheets><sheet name="{name}" '
+            'sheetId="1" r:id="rId1"/></sheets><definedNames><definedName '
+            f"name=\"_xlnm.Print_Titles\" localSheetId=\"0\">'{name}'!${header_row}"
+            f":${header_row}</definedName></definedNames></workbook>"),
+        "xl/styles.xml": _STYLES.replace("{money}", escape(RUPIAH_FORMAT, {'"': "&quot;"})),
+    }
     buffer = out if out is not None else io.BytesIO()
-    book.save(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        for path, xml in parts.items():
+            book.writestr(path, _XML_HEAD + xml)
+        with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(_XML_HEAD.encode())
+            for piece in _xlsx_sheet(run, data):
+                sheet.write(piece.encode())
     if out is None:
         buffer.seek(0)
     return buffer

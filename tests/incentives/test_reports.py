@@ -165,6 +165,25 @@ def test_nominatif_xlsx_totals_words_and_sign_off(approved_run):
     assert (sign[5][3], sign[5][9]) == (f"NIP {HEAD[1]}", f"NIP {TREASURER[1]}")
 
 
+def test_nominatif_xlsx_keeps_texts_xml_cannot_hold_as_they_are(office, keuangan, keuangan_b,
+                                                                pimpinan):
+    """The sheet XML is written by hand: markup characters, a control character, spaces at the
+    ends and a formula-like text come back as text (the control character as U+FFFD, the
+    formula with the guard apostrophe every export adds)."""
+    odd = tksk(name=" Siti & <Dewi> \"Hj.\"\x01 ")
+    formula = tksk(name="=HYPERLINK(1)")
+    run = approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+                  approver=pimpinan)
+    PayoutLine.objects.filter(run=run, worker=odd).update(bank_name="Bank <BJB> & Co",
+                                                          note="catatan\x0b")
+    rows = sheet_rows(run)
+    odd_rows = [r for r in rows if isinstance(r[0], int) and r[4] == mask_nik(odd.nik)]
+    assert {(r[3], r[7], r[12]) for r in odd_rows} == {
+        (" Siti & <Dewi> \"Hj.\"\ufffd ", "Bank <BJB> & Co", "catatan\ufffd")}
+    assert [r[3] for r in rows if isinstance(r[0], int) and r[4] == mask_nik(formula.nik)] \
+        == ["'=HYPERLINK(1)"] * 2
+
+
 def test_nominatif_total_in_words_for_a_known_total(single_run):
     rows = sheet_rows(single_run)
     grand = row_starting(rows, None, None, None, "JUMLAH SELURUHNYA")
