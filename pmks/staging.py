@@ -40,7 +40,7 @@ HOUSEHOLD_COLUMNS = ["address", "rt", "rw", "desa_id", "decile", "floor", "wall"
 PERSON_COLUMNS = ["name", "birth_place", "birth_date", "sex", "relationship", "disability",
                   "schooling", "occupation", "desa_id", "name_key", "household_id"]
 #: staged columns, in COPY order
-STAGED = ["row", "chunk", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name", "name_key", "birth_place",
+STAGED = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name", "name_key", "birth_place",
           "birth_date", "sex", "relationship", "disability", "schooling", "occupation"]
 NULLABLE = ["decile", "nik", "birth_date", "sex"]  # an empty cell is NULL, not ''
 OPEN_STATUSES = ("teridentifikasi", "terverifikasi", "dalam_penanganan")
@@ -64,13 +64,13 @@ class Stage:
 
     def __init__(self, *, report, area, dry_run: bool):
         self.report, self.area, self.dry_run = report, area, dry_run
-        self.chunk = 0
+        self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.now = timezone.now()
         self.cursor = connection.cursor()
         self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         self.cursor.execute(f"""
             CREATE TEMP TABLE {STAGE} (
-                row integer PRIMARY KEY, chunk integer NOT NULL, no_kk text NOT NULL,
+                row integer PRIMARY KEY, no_kk text NOT NULL,
                 address text, rt text, rw text, desa_id text, decile smallint, floor text,
                 wall text, water_source text, lighting text, cooking_fuel text, toilet text,
                 nik text, name text, name_key text, birth_place text, birth_date date,
@@ -81,7 +81,6 @@ class Stage:
             ) WITH (fillfactor = 50) ON COMMIT DROP""")  # room for HOT updates
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (no_kk, row)")
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (nik, row) WHERE nik IS NOT NULL")
-        self.cursor.execute(f"CREATE INDEX ON {STAGE} (chunk)")
 
     def close(self) -> None:
         self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -91,17 +90,25 @@ class Stage:
         self.cursor.execute(sql, params)
         return self.cursor
 
+    def _rows(self, alias: str = "") -> str:
+        """The current chunk's staged rows: a range of the primary key, so no statement over
+        one chunk reads the rows of the chunks before it."""
+        column = f"{alias}.row" if alias else "row"
+        return f"{column} BETWEEN {self.lo:d} AND {self.hi:d}"
+
     # --- 1. COPY --------------------------------------------------------------------------
 
     def load(self, parsed) -> None:
         """``parsed``: [(row number, household fields, person fields)] that passed the row
         checks, streamed into the staging table with one COPY."""
-        self.chunk += 1
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        self.lo = self.hi = 0
         for number, household, person in parsed:
+            self.lo = self.lo or number
+            self.hi = number
             writer.writerow([
-                number, self.chunk, household["no_kk"],
+                number, household["no_kk"],
                 *("" if household[c] is None else household[c] for c in HOUSEHOLD_COLUMNS),
                 *("" if person[c] is None else person[c] for c in
                   ("nik", "name", "name_key", "birth_place", "birth_date", "sex",
@@ -112,14 +119,13 @@ class Stage:
             f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
             f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
         # a TEMP table has no statistics otherwise; the columns the plans filter and join on
-        self.cursor.execute(f"ANALYZE {STAGE} (row, chunk, no_kk, nik, state)")
+        self.cursor.execute(f"ANALYZE {STAGE} (row, no_kk, nik, state)")
 
     # --- 2. rules over other rows ---------------------------------------------------------
 
     def check(self) -> None:
         """Reject or hold the chunk's rows the way the row path does, in its order: first the
         in-file rules (row order), then the stored records (row order)."""
-        c = self.chunk
         hh = HOUSEHOLD_COLUMNS
         columns = {"address": "alamat", "rt": "rt", "rw": "rw", "desa_id": "kode_desa",
                    "decile": "desil", "floor": "lantai", "wall": "dinding",
@@ -127,20 +133,26 @@ class Stage:
                    "cooking_fuel": "bahan_bakar", "toilet": "jamban"}
         differs = ", ".join(f"CASE WHEN s.{f} IS DISTINCT FROM f.{f} THEN '{col}' END"
                             for f, col in columns.items())
+        # each row looks up the first row of its No. KK / NIK through the (no_kk, row) and
+        # (nik, row) indexes: one index probe per row of the chunk, whatever came before
         kk_bad = self._sql(f"""
-            UPDATE {STAGE} s SET kk_bad = true, state = 'rejected'
-            FROM {STAGE} f
-            WHERE s.chunk = %s AND f.row = (SELECT min(t.row) FROM {STAGE} t
-                                            WHERE t.no_kk = s.no_kk)
-              AND {_distinct('s', 'f', hh)}
-            RETURNING s.row, f.row, array_remove(ARRAY[{differs}], NULL)""", [c]).fetchall()
+            WITH bad AS (
+                SELECT s.row, f.row AS first, array_remove(ARRAY[{differs}], NULL) AS columns
+                FROM {STAGE} s CROSS JOIN LATERAL (
+                    SELECT * FROM {STAGE} t WHERE t.no_kk = s.no_kk ORDER BY t.row LIMIT 1) f
+                WHERE {self._rows('s')} AND f.row < s.row AND {_distinct('s', 'f', hh)})
+            UPDATE {STAGE} s SET kk_bad = true, state = 'rejected' FROM bad
+            WHERE s.row = bad.row
+            RETURNING s.row, bad.first, bad.columns""").fetchall()
         nik_dup = self._sql(f"""
-            UPDATE {STAGE} s SET state = 'rejected' FROM (
-                SELECT t.nik, min(t.row) AS first FROM {STAGE} t
-                WHERE NOT t.kk_bad AND t.nik IN (SELECT nik FROM {STAGE} WHERE chunk = %s)
-                GROUP BY t.nik) f
-            WHERE s.chunk = %s AND NOT s.kk_bad AND s.nik = f.nik AND s.row > f.first
-            RETURNING s.row, f.first""", [c, c]).fetchall()
+            WITH dup AS (
+                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
+                    SELECT t.row AS first FROM {STAGE} t
+                    WHERE t.nik = s.nik AND NOT t.kk_bad ORDER BY t.row LIMIT 1) f
+                WHERE {self._rows('s')} AND s.nik IS NOT NULL AND NOT s.kk_bad
+                  AND f.first < s.row)
+            UPDATE {STAGE} s SET state = 'rejected' FROM dup WHERE s.row = dup.row
+            RETURNING s.row, dup.first""").fetchall()
         rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
                             % {"n": first}) for col in cols]) for row, first, cols in kk_bad]
         rejected += [(row, [("nik", _("NIK sama dengan baris %(n)d") % {"n": first})])
@@ -156,18 +168,17 @@ class Stage:
         return f"NOT ({column} = '{area}' OR {column} LIKE '{area}.%%')"
 
     def _stored_checks(self) -> None:
-        c = self.chunk
         found = []  # (row, kind, stored name, new name)
         found += [(r, "no_kk", None, None) for (r,) in self._sql(f"""
             SELECT s.row FROM {STAGE} s JOIN pmks_household h ON h.no_kk = s.no_kk
-            WHERE s.chunk = %s AND s.state IS NULL AND {self._outside('h.desa_id')}""",
-                                                                 [c]).fetchall()]
+            WHERE {self._rows('s')} AND s.state IS NULL AND {self._outside('h.desa_id')}"""
+                                                                 ).fetchall()]
         found += [(r, kind, stored, new) for r, kind, stored, new in self._sql(f"""
             SELECT s.row, CASE WHEN {self._outside('p.desa_id')} THEN 'nik' ELSE 'name' END,
                    p.name, s.name
             FROM {STAGE} s JOIN pmks_person p ON p.nik = s.nik
-            WHERE s.chunk = %s AND s.state IS NULL
-              AND ({self._outside('p.desa_id')} OR p.name <> s.name)""", [c]).fetchall()]
+            WHERE {self._rows('s')} AND s.state IS NULL
+              AND ({self._outside('p.desa_id')} OR p.name <> s.name)""").fetchall()]
         seen, held, rejected, keep_name = set(), [], [], []
         for row, kind, stored, new in sorted(found, key=lambda f: (f[0], f[1] != "no_kk")):
             if row in seen:
@@ -198,10 +209,9 @@ class Stage:
     # --- 3. writes ------------------------------------------------------------------------
 
     def write(self) -> None:
-        c = self.chunk
         hh = HOUSEHOLD_COLUMNS
         firsts = f"""(SELECT DISTINCT ON (no_kk) * FROM {STAGE}
-                      WHERE chunk = {c:d} AND state IS NULL ORDER BY no_kk, row)"""
+                      WHERE {self._rows()} AND state IS NULL ORDER BY no_kk, row)"""
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE h.id IS NULL),
                    count(*) FILTER (WHERE h.id IS NOT NULL AND {_distinct('h', 's', hh)}),
@@ -213,18 +223,18 @@ class Stage:
             self.report.count("keluarga_tetap", same)
         if not self.dry_run:
             self._write_households(firsts)
-        self._sql(f"""UPDATE {STAGE} s SET household_id = h.id, person_id = p.id
-                      FROM {STAGE} x LEFT JOIN pmks_household h ON h.no_kk = x.no_kk
-                      LEFT JOIN pmks_person p ON p.nik = x.nik
-                      WHERE s.row = x.row AND x.chunk = %s AND x.state IS NULL
-                        AND (h.id IS NOT NULL OR p.id IS NOT NULL)""", [c])
+        self._sql(f"""UPDATE {STAGE} s SET
+                          household_id = (SELECT h.id FROM pmks_household h
+                                          WHERE h.no_kk = s.no_kk),
+                          person_id = (SELECT p.id FROM pmks_person p WHERE p.nik = s.nik)
+                      WHERE {self._rows('s')} AND s.state IS NULL""")
         self._match_persons()
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND NOT {self._person_differs()})
             FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
-            WHERE s.chunk = %s AND s.state IS NULL""", [c]).fetchone()
+            WHERE {self._rows('s')} AND s.state IS NULL""").fetchone()
         self.report.count("orang_baru", new)
         self.report.count("orang_diubah", changed)
         if same:
@@ -254,19 +264,18 @@ class Stage:
     def _match_persons(self) -> None:
         """Persons with NIK were found with their household; one without NIK is found by
         household, name key and birth date."""
-        c = self.chunk
         self._sql(f"""UPDATE {STAGE} s SET person_id = m.id FROM (
                           SELECT DISTINCT ON (t.row) t.row, p.id FROM {STAGE} t
                           JOIN pmks_person p ON p.household_id = t.household_id
                            AND p.name_key = t.name_key AND p.birth_date = t.birth_date
                            AND p.nik IS NULL AND p.merged_into_id IS NULL
-                          WHERE t.chunk = %s AND t.state IS NULL AND t.nik IS NULL
+                          WHERE {self._rows('t')} AND t.state IS NULL AND t.nik IS NULL
                           ORDER BY t.row, p.id DESC) m
-                      WHERE s.row = m.row""", [c])
+                      WHERE s.row = m.row""")
         # only the case of the name differs from the stored one: keep the stored spelling
         self._sql(f"""UPDATE {STAGE} s SET name = p.name FROM pmks_person p
-                      WHERE s.chunk = %s AND s.state IS NULL AND p.id = s.person_id
-                        AND p.name <> s.name AND lower(p.name) = lower(s.name)""", [c])
+                      WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id
+                        AND p.name <> s.name AND lower(p.name) = lower(s.name)""")
 
     def _person_differs(self, p: str = "p", s: str = "s") -> str:
         staged = [f"{s}.{c}" for c in PERSON_COLUMNS]
@@ -274,7 +283,6 @@ class Stage:
                 f"({', '.join(staged)})")
 
     def _write_persons(self) -> None:
-        c = self.chunk
         cols = ", ".join(PERSON_COLUMNS)
         values = ", ".join(f"COALESCE(s.{col}, '')" if col in (
             "birth_place", "relationship", "schooling", "occupation") else f"s.{col}"
@@ -282,31 +290,32 @@ class Stage:
         updated = self._sql(f"""
             SELECT p.id, {_diff('p', 's', PERSON_COLUMNS)}, p.desa_id, s.desa_id
             FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
-            WHERE s.chunk = %s AND s.state IS NULL AND {self._person_differs()}""",
-                            [c]).fetchall()
+            WHERE {self._rows('s')} AND s.state IS NULL AND {self._person_differs()}"""
+                            ).fetchall()
         # new persons get their ids first, so each staged row knows its person
         self._sql(f"""UPDATE {STAGE} SET person_id = nextval(pg_get_serial_sequence(
                           'pmks_person', 'id')), person_created = true
-                      WHERE chunk = %s AND state IS NULL AND person_id IS NULL""", [c])
+                      WHERE {self._rows()} AND state IS NULL AND person_id IS NULL""")
         self._sql(f"""
             INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at)
             SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s FROM {STAGE} s
-            WHERE s.chunk = %s AND s.state IS NULL AND (s.person_created OR s.nik IS NOT NULL)
+            WHERE {self._rows('s')} AND s.state IS NULL
+              AND (s.person_created OR s.nik IS NOT NULL)
             ON CONFLICT (nik) DO UPDATE SET
                 {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
                 updated_at = EXCLUDED.updated_at
             WHERE {self._person_differs('pmks_person', 'EXCLUDED')}""",
-                  [self.now, self.now, c])
+                  [self.now, self.now])
         self._sql(f"""UPDATE pmks_person p SET {', '.join(f'{col} = s.{col}' if col not in (
                           'birth_place', 'relationship', 'schooling', 'occupation') else
                           f"{col} = COALESCE(s.{col}, '')" for col in PERSON_COLUMNS)},
                           updated_at = %s
-                      FROM {STAGE} s WHERE s.chunk = %s AND s.state IS NULL AND s.nik IS NULL
-                        AND NOT coalesce(s.person_created, false) AND p.id = s.person_id
-                        AND {self._person_differs()}""", [self.now, c])
+                      FROM {STAGE} s WHERE {self._rows('s')} AND s.state IS NULL
+                        AND s.nik IS NULL AND NOT coalesce(s.person_created, false)
+                        AND p.id = s.person_id AND {self._person_differs()}""", [self.now])
         created = self._sql(f"""SELECT person_id, desa_id FROM {STAGE}
-                                WHERE chunk = %s AND person_created ORDER BY row""",
-                            [c]).fetchall()
+                                WHERE {self._rows()} AND person_created ORDER BY row"""
+                            ).fetchall()
         self._log(Person, created, updated)
 
     def _heads(self) -> None:
@@ -314,13 +323,12 @@ class Stage:
         the chunk's accepted persons: open cases follow their person; a head who left a
         household is no longer its head; the first member registered as head becomes the
         head of a household that has none."""
-        c = self.chunk
         moved = [pk for (pk,) in self._sql(f"""
             SELECT DISTINCT s.person_id FROM {STAGE} s
             JOIN pmks_case k ON k.person_id = s.person_id
             JOIN pmks_person p ON p.id = s.person_id
-            WHERE s.chunk = %s AND s.state IS NULL AND k.status = ANY(%s)
-              AND k.desa_id <> p.desa_id""", [c, list(OPEN_STATUSES)]).fetchall()]
+            WHERE {self._rows('s')} AND s.state IS NULL AND k.status = ANY(%s)
+              AND k.desa_id <> p.desa_id""", [list(OPEN_STATUSES)]).fetchall()]
         if moved:  # rare: the services' own rule, for these persons only
             from pmks.services import _cases_follow
 
@@ -328,11 +336,11 @@ class Stage:
         changed = self._sql(f"""
             WITH lost AS (  -- a stored person who heads a household he no longer belongs to
                 SELECT h.id FROM {STAGE} s JOIN pmks_household h ON h.head_id = s.person_id
-                WHERE s.chunk = %s AND s.state IS NULL AND s.person_created IS NOT TRUE
+                WHERE {self._rows('s')} AND s.state IS NULL AND s.person_created IS NOT TRUE
                   AND s.household_id IS DISTINCT FROM h.id),
             candidate AS (
                 SELECT DISTINCT ON (household_id) household_id AS id, person_id
-                FROM {STAGE} WHERE chunk = %s AND state IS NULL AND relationship = 'kepala'
+                FROM {STAGE} WHERE {self._rows()} AND state IS NULL AND relationship = 'kepala'
                   AND household_id IS NOT NULL ORDER BY household_id, row),
             change AS (
                 SELECT h.id, h.head_id AS old, c.person_id AS new
@@ -345,7 +353,7 @@ class Stage:
             WHERE h.id = change.id AND h.head_id IS DISTINCT FROM change.new
             RETURNING h.id, jsonb_build_object('head', jsonb_build_array(
                 change.old::text, change.new::text)), h.desa_id, h.desa_id""",
-                            [c, c, self.now]).fetchall()
+                            [self.now]).fetchall()
         self._log(Household, [], changed)
 
     # --- 4. trail and change log ----------------------------------------------------------
@@ -354,9 +362,7 @@ class Stage:
         """``created``: [(pk, area)]; ``updated``: [(pk, {field: [old, new]}, old, new area)]."""
         if not created and not updated:
             return
-        rows = self._sql(f"SELECT min(row), max(row) FROM {STAGE} WHERE chunk = %s",
-                         [self.chunk]).fetchone()
-        audit.log_batch(model, rows=rows, created=[pk for pk, _a in created],
+        audit.log_batch(model, rows=(self.lo, self.hi), created=[pk for pk, _a in created],
                         updated={pk: json.loads(diff) if isinstance(diff, str) else diff
                                  for pk, diff, _o, _n in updated})
         changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created]

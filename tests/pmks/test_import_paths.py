@@ -119,12 +119,13 @@ def snapshot() -> dict:
     }
 
 
-def through(path: str, actor, monkeypatch, *, times=1, dry_run=False):
+def through(path: str, actor, monkeypatch, *, times=1, dry_run=False, chunk_size=None):
     monkeypatch.setattr(importing, "PATH", path)
     with transaction.atomic():
         for _ in range(times):
             report = importing.households_import(actor=actor, fileobj=io.BytesIO(the_file()),
-                                                 filename="keluarga.csv", dry_run=dry_run)
+                                                 filename="keluarga.csv", dry_run=dry_run,
+                                                 chunk_size=chunk_size)
         state = snapshot()
         entries = LogEntry.objects.count()
         transaction.set_rollback(True)
@@ -158,6 +159,22 @@ def test_both_paths_give_the_same_errors_totals_and_records(
         households = {h[0]: h for h in rows_state["households"]}
         assert households[KK_A][5] == nik(D1, "L", 1)
         assert households[KK_B][5] == nik(D3, "P", 5)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3])
+def test_both_paths_agree_when_the_rules_span_chunks(
+        stored, pandeglang_operator, monkeypatch, chunk_size):
+    """Each chunk's statements read only that chunk's rows of the staging table (a range of
+    row numbers), yet the in-file rules still see every earlier chunk: the first row of a No.
+    KK and a NIK seen before, in another chunk (or in a chunk whose rows were all rejected)."""
+    rows, rows_state, _ = through("rows", pandeglang_operator, monkeypatch,
+                                  chunk_size=chunk_size)
+    copy, copy_state, _ = through("copy", pandeglang_operator, monkeypatch,
+                                  chunk_size=chunk_size)
+    assert copy.errors == rows.errors
+    assert copy.totals() == rows.totals()
+    for part in ("households", "persons", "changes"):
+        assert copy_state[part] == rows_state[part]
 
 
 def test_a_second_import_of_the_same_file_writes_nothing_on_both_paths(
