@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -17,7 +17,7 @@ from dinsos.models import Office, Wilayah
 from dinsos.money import MONTH_NAMES
 from dinsos.scoping import ALL, user_area
 from incentives.calculations import month_window
-from incentives.choices import Component, LineStatus, RunStatus
+from incentives.choices import Component, LineKind, LineStatus, RunStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from psks.choices import Role
 from psks.models import Assignment
@@ -186,6 +186,37 @@ def run_get(*, user, pk) -> PayoutRun:
     return get_object_or_404(run_list(user=user), pk=pk)
 
 
+def made_by(user) -> Q:
+    """Runs ``user`` computed or added a correction to. Maker-checker: the services refuse
+    such a user the verification and the approval (``services._makers``), so Beranda's
+    "Menunggu Anda" and the run page's buttons leave these runs out for that user."""
+    corrected = PayoutLine.objects.filter(run=OuterRef("pk"), kind=LineKind.ADJUSTMENT,
+                                          created_by=user)
+    return Q(computed_by=user) | Q(Exists(corrected))
+
+
+RUN_STEPS = {
+    # step: (permission, the status it applies to)
+    "verifikasi": ("incentives.verify_run", RunStatus.DIHITUNG),
+    "setujui": ("incentives.approve_run", RunStatus.DIVERIFIKASI),
+    "dibayar": ("incentives.mark_paid_run", RunStatus.DISETUJUI),
+}
+
+
+def runs_for_step(*, user, step: str):
+    """The runs waiting for ``step`` (verifikasi, setujui, dibayar) that this user may take:
+    its permission, the run's status, and maker-checker."""
+    perm, status = RUN_STEPS[step]
+    if not user.has_perm(perm):
+        return PayoutRun.objects.none()
+    runs = PayoutRun.objects.filter(status=status)
+    if step == "verifikasi":
+        runs = runs.exclude(made_by(user))
+    elif step == "setujui":
+        runs = runs.exclude(made_by(user)).exclude(verified_by=user)
+    return runs
+
+
 def run_overview(run: PayoutRun) -> dict:
     """The top of the run page and of every confirmation: totals, per component and funding
     source (labels, not codes), and each pagu with what this run adds to what is spent."""
@@ -248,16 +279,13 @@ def dashboard(*, user):
                   money=True)
     waiting = []
     if province:
-        steps = [("incentives.verify_run", RunStatus.DIHITUNG, _("Perhitungan untuk diverifikasi")),
-                 ("incentives.approve_run", RunStatus.DIVERIFIKASI,
-                  _("Perhitungan untuk disetujui")),
-                 ("incentives.mark_paid_run", RunStatus.DISETUJUI,
-                  _("Perhitungan disetujui, belum dicatat dibayar"))]
-        for perm, status, label in steps:
-            if user.has_perm(perm):
-                n = PayoutRun.objects.filter(status=status).count()
-                if n:
-                    waiting.append(Waiting(label, n, reverse("incentives:run-list")))
+        steps = [("verifikasi", _("Perhitungan untuk diverifikasi")),
+                 ("setujui", _("Perhitungan untuk disetujui")),
+                 ("dibayar", _("Perhitungan disetujui, belum dicatat dibayar"))]
+        for step, label in steps:
+            n = runs_for_step(user=user, step=step).count()
+            if n:
+                waiting.append(Waiting(label, n, reverse("incentives:run-list")))
     return Panel(_("Insentif dan dana operasional"), charts=[chart], waiting=waiting)
 
 

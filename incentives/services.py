@@ -428,7 +428,7 @@ def _require_status(run: PayoutRun, *allowed: str) -> None:
 
 
 def _makers(run: PayoutRun) -> set:
-    """Who computed the run or added a correction to it."""
+    """Who computed the run or added a correction to it (the pages ask ``selectors.made_by``)."""
     adjusters = run.lines.filter(kind=LineKind.ADJUSTMENT, created_by__isnull=False)
     return {run.computed_by_id, *adjusters.values_list("created_by_id", flat=True)} - {None}
 

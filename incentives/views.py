@@ -106,8 +106,11 @@ ACTIONS = {
 
 
 def _allowed_actions(user, run) -> list[tuple[str, str]]:
+    """The buttons: permission and status, and no verify/approve for whoever made the run."""
     return [(name, label) for name, (perm, statuses, _form, label) in ACTIONS.items()
-            if user.has_perm(perm) and run.status in statuses]
+            if user.has_perm(perm) and run.status in statuses
+            and (name not in selectors.RUN_STEPS
+                 or selectors.runs_for_step(user=user, step=name).filter(pk=run.pk).exists())]
 
 
 class RunActionView(IfMatchPage, StaffPage, TemplateView):

@@ -1,0 +1,48 @@
+"""What walking the pages as every demo account found still wrong after issue #12 was built,
+each pinned by a test through the Django test client (the way a browser posts it)."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from dinsos import roles
+from incentives import services as payouts
+from tests.incentives.factories import OCT, tksk
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def waiting(user) -> list[tuple[str, int]]:
+    return [(w.label, w.count) for w in client_for(user).get("/").context["waiting"]]
+
+
+def test_maker_checker_keeps_a_run_out_of_its_makers_queue_and_buttons(make_user):
+    """The Keuangan who computed a run may not verify it (the service refuses): Beranda did
+    count it as waiting for that user, and the run page showed a Verifikasi button."""
+    tksk()
+    maker = make_user(roles.KEUANGAN)
+    run = payouts.run_compute(actor=maker, period=OCT)
+    detail = reverse("incentives:run-detail", args=[run.pk])
+    verify = reverse("incentives:run-action", args=[run.pk, "verifikasi"])
+
+    assert ("Perhitungan untuk diverifikasi", 1) not in waiting(maker)
+    page = client_for(maker).get(detail)
+    assert [name for name, _label in page.context["actions"]] == ["batalkan"]
+    assert verify not in page.content.decode()
+
+    checker = make_user(roles.KEUANGAN)
+    assert ("Perhitungan untuk diverifikasi", 1) in waiting(checker)
+    page = client_for(checker).get(detail)
+    assert [name for name, _label in page.context["actions"]] == ["verifikasi", "batalkan"]
+
+    payouts.run_verify(actor=checker, run=run)
+    approver = make_user(roles.PIMPINAN)
+    assert ("Perhitungan untuk disetujui", 1) in waiting(approver)
+    page = client_for(approver).get(detail)
+    assert [name for name, _label in page.context["actions"]] == ["setujui"]
