@@ -352,10 +352,13 @@ def _gunicorn(actor, warm=()):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_DEBUG": "1",
            "API_THROTTLE_USER": "1000000/hour", "API_THROTTLE_ANON": "1000000/hour"}
+    log = tempfile.NamedTemporaryFile("w", prefix="dinsos-bench-gunicorn-", suffix=".log",
+                                      delete=False)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "dinsos.wsgi", "--bind", f"127.0.0.1:{port}",
          "--config", "python:dinsos.gunicorn"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=log, stderr=subprocess.STDOUT)
+    print(f"  gunicorn on port {port}, its log: {log.name}", flush=True)
     headers = {"Authorization": f"Token {token}", "Host": "localhost"}
 
     def get(path: str) -> tuple[int, float]:
