@@ -3,16 +3,21 @@
 Up to ``COUNT_CAP`` rows the count is exact, taken over a LIMITed subquery so it never reads
 more than ``COUNT_CAP + 1`` rows; above that, on PostgreSQL, the planner's estimate of the
 filtered query (EXPLAIN) stands in and ``estimated`` is True. On other databases the count
-stays exact.
+stays exact. The estimate is kept in the cache for ``ESTIMATE_SECONDS`` (keyed by the query
+and the cap), so the next pages of a large list skip both the capped count and the EXPLAIN; a
+count at or under the cap is never cached (it stays exact).
 """
 
+import hashlib
 import json
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
+ESTIMATE_SECONDS = 60
 
 
 def estimated_count(queryset) -> int | None:
@@ -28,15 +33,31 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _estimate_key(queryset, cap: int) -> str | None:
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    text = repr((connection.settings_dict["NAME"], cap, sql, params))
+    return "count-estimate:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def bounded_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(count, estimated): exact up to ``cap``, the planner's estimate above it."""
+    """(count, estimated): exact up to ``cap``, the planner's estimate above it (cached)."""
+    key = _estimate_key(queryset, cap)
+    if key is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached, True
     exact = queryset.order_by().values("pk")[: cap + 1].count()  # no annotations, no joins
     if exact <= cap:
         return exact, False
     estimate = estimated_count(queryset)
     if estimate is None:
         return queryset.count(), False
-    return max(estimate, cap + 1), True
+    estimate = max(estimate, cap + 1)
+    cache.set(key, estimate, ESTIMATE_SECONDS)
+    return estimate, True
 
 
 class BoundedPaginator(Paginator):

@@ -21,6 +21,7 @@ from dinsos.validators import build_nik, build_no_kk, mask_identity_number
 from pmks import services as pmks_services
 from pmks.models import Household, Person
 from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
+from tests.helpers import postgres_only
 
 pytestmark = pytest.mark.django_db
 
@@ -358,6 +359,45 @@ def test_person_list_writes_no_access_entry(pandeglang_operator, api_as):
     person = PersonFactory()
     assert api_as(pandeglang_operator).get("/api/v1/pmks/persons/").status_code == 200
     assert entries_for(person, ACCESS) == []
+
+
+def test_a_list_page_writes_one_read_entry_with_actor_source_address_and_rows(
+        pandeglang_operator, api_as):
+    """The read log of a list page (written without the ORM on PostgreSQL) holds what the
+    ORM path holds: the actor and e-mail, the door, the client address and the rows shown."""
+    pandeglang_operator.email = "operator@pandeglang.test"
+    pandeglang_operator.save()
+    shown = sorted(PersonFactory.create_batch(2), key=lambda p: (p.name, p.pk))
+    response = api_as(pandeglang_operator).get("/api/v1/pmks/persons/", {"page_size": 1},
+                                               REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 200
+    (entry,) = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Person),
+                                       action=ACCESS, object_pk="")
+    assert (entry.actor, entry.actor_email, entry.remote_addr) == (
+        pandeglang_operator, "operator@pandeglang.test", "10.1.2.3")
+    assert entry.object_repr == f"daftar {Person._meta.verbose_name_plural}"
+    assert entry.additional_data == {"read": "daftar", "rows": [str(shown[0].pk)],
+                                     "query": {}, "source": "api"}
+    assert entry.timestamp is not None and entry.changes_text == "" and entry.object_id is None
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_read_log_in_autocommit_is_written_and_its_commit_setting_does_not_leak():
+    """Outside a transaction (as in a request) the entry is its own transaction whose commit
+    does not wait for the WAL flush; the next statements on the connection commit as before."""
+    from django.db import connection
+
+    from dinsos.audit import log_read
+
+    with audit_context(source="api"):
+        log_read(Person, what="daftar", pks=[7, 8])
+    entry = LogEntry.objects.get(action=ACCESS, object_pk="")
+    assert entry.additional_data == {"read": "daftar", "rows": ["7", "8"], "query": {},
+                                     "source": "api"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
 
 
 def test_out_of_area_person_detail_writes_no_access_entry(lebak_operator, api_as):

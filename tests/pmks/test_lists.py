@@ -154,6 +154,7 @@ def test_bounded_count_is_exact_up_to_the_cap():
 
 
 @postgres_only
+@pytest.mark.usefixtures("no_cached_estimates")
 def test_above_the_cap_postgresql_estimates_and_the_api_says_so(registry, api_as,
                                                                province_operator, monkeypatch):
     with connection.cursor() as cursor:
@@ -166,6 +167,34 @@ def test_above_the_cap_postgresql_estimates_and_the_api_says_so(registry, api_as
     assert body["count_is_estimate"] is True
     assert body["count"] >= 3
     assert len(body["results"]) == 4
+
+
+@pytest.fixture
+def no_cached_estimates():
+    """Estimates are cached by query and cap: tests that lower the cap start and end clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@postgres_only
+@pytest.mark.usefixtures("no_cached_estimates")
+def test_an_estimate_is_cached_so_the_next_page_counts_nothing(registry, api_as,
+                                                              province_operator, monkeypatch):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE pmks_person")
+    monkeypatch.setattr(pagination.bounded_count, "__defaults__", (2,))
+    client = api_as(province_operator)
+    first = client.get(PERSONS, {"page_size": 1}).json()
+    with CaptureQueriesContext(connection) as context:
+        second = client.get(PERSONS, {"page_size": 1, "page": 2}).json()
+    assert second["count"] == first["count"] >= 3 and second["count_is_estimate"] is True
+    assert not [sql for sql in sql_of(context, "pmks_person")
+                if "COUNT(" in sql.upper() or sql.startswith("EXPLAIN")]
+    assert pagination.bounded_count(Person.objects.filter(name="Siti Aminah"), cap=2) == (
+        1, False)  # at or under the cap: exact, never cached
 
 
 def test_elsewhere_above_the_cap_the_count_stays_exact(registry):
