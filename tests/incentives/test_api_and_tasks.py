@@ -388,6 +388,7 @@ def _runs(count: int):
 
 LINE_QUERIES = 8  # session, user, perms…, count, page: the same for 3 or 30 rows
 RUN_QUERIES = 7
+RUN_DETAIL_QUERIES = 6  # session, token and user, permissions, the run
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -413,6 +414,23 @@ def test_runs_list_query_count_is_constant(api_as, keuangan, django_assert_max_n
         response = client.get(RUNS)
     assert response.json()["count"] == count
     assert {r["approved_by"] for r in response.json()["results"]} != {None}
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_run_detail_never_reads_the_lines(api_as, keuangan, count):
+    """GET runs/<id>/ (the bench's warm-up before a document) answers from the run row and its
+    stored summary: the same queries for 3 or 30 lines (and for 50,000), none on the lines."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = _lines(count)
+    client = api_as(keuangan)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(run_url(run))
+    assert response.status_code == 200 and response.json()["id"] == run.pk
+    assert len(context.captured_queries) <= RUN_DETAIL_QUERIES
+    assert not [q["sql"] for q in context.captured_queries
+                if "incentives_payoutline" in q["sql"]]
 
 
 # --- management command -----------------------------------------------------------------------
