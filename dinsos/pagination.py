@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -37,7 +38,10 @@ def _estimate_key(queryset, cap: int) -> str | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.order_by().query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (pk__in=[]): counted as 0
+        return None
     text = repr((connection.settings_dict["NAME"], cap, sql, params))
     return "count-estimate:" + hashlib.sha256(text.encode()).hexdigest()
 
