@@ -3,6 +3,7 @@ from html import unescape
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (runs in the PostgreSQL CI pass)"
@@ -29,3 +30,32 @@ def version_in(html: str, action: str | None = None) -> str:
             assert found, f"the form to {action or 'this page'} carries no version"
             return unescape(found[1])
     raise AssertionError(f"no form posting to {action or 'this page'}")
+
+
+def pull(client, name, cursor=None, page_size=500, between_pages=None, **params):
+    """Follow the changes feed of the list ``name`` (``"pmks-api:person"``) from ``cursor`` to
+    its end; return (entries, cursor). ``between_pages`` runs once, after the first page."""
+    query = {"page_size": page_size, **params, **({"cursor": cursor} if cursor else {})}
+    response = client.get(reverse(f"{name}-changes"), query)
+    entries = []
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        entries += body["results"]
+        if not body["next"]:
+            return entries, body["cursor"]
+        if between_pages:
+            between_pages()
+            between_pages = None
+        response = client.get(body["next"])
+
+
+def apply(mirror: dict, entries) -> dict:
+    """A sync client's mirror after ``entries``: upserts written, tombstones removed."""
+    for entry in entries:
+        if entry["change"] == "upsert":
+            mirror[entry["id"]] = entry["data"]
+        else:
+            assert entry["data"] is None
+            mirror.pop(entry["id"], None)
+    return mirror

@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from dinsos import changes, roles
 from tests.dinsos.test_isolation import api_endpoints
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, AssignmentFactory, WorkerFactory
+from tests.helpers import apply, pull
 from tests.scoped_endpoints import NOT_SYNCED, SCOPED_ENDPOINTS
 
 pytestmark = pytest.mark.django_db
@@ -63,33 +64,6 @@ def test_every_district_list_has_a_changes_feed_or_says_why_not():
 
 
 # --- the mirror, for every feed ----------------------------------------------------------------
-
-
-def pull(client, name, cursor=None, page_size=500, between_pages=None):
-    """Follow ``next`` to the end; return (entries, cursor)."""
-    query = {"page_size": page_size, **({"cursor": cursor} if cursor else {})}
-    response = client.get(reverse(f"{name}-changes"), query)
-    entries = []
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        entries += body["results"]
-        if not body["next"]:
-            return entries, body["cursor"]
-        if between_pages:
-            between_pages()
-            between_pages = None
-        response = client.get(body["next"])
-
-
-def apply(mirror: dict, entries) -> dict:
-    for entry in entries:
-        if entry["change"] == "upsert":
-            mirror[entry["id"]] = entry["data"]
-        else:
-            assert entry["data"] is None
-            mirror.pop(entry["id"], None)
-    return mirror
 
 
 def truth(client, name) -> dict:

@@ -9,40 +9,15 @@ from dinsos.models import Change, IdempotencyKey
 from pmks import services
 from pmks.models import Household, Person
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, HouseholdFactory
+from tests.helpers import apply, pull
 from tests.pmks.factories import CaseFactory, RegistryPersonFactory, nik_for, no_kk_for
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/pmks"
 BORN = datetime.date(1985, 4, 12)
-
-
-def pull(client, resource, cursor=None, page_size=500, between_pages=None, **params):
-    """Follow ``next`` to the end; return (entries, cursor)."""
-    query = {"page_size": page_size, **params}
-    if cursor:
-        query["cursor"] = cursor
-    response = client.get(f"{API}/{resource}/changes/", query)
-    entries = []
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        entries += body["results"]
-        if not body["next"]:
-            return entries, body["cursor"]
-        if between_pages:
-            between_pages()
-            between_pages = None
-        response = client.get(body["next"])
-
-
-def apply(mirror: dict, entries) -> dict:
-    for entry in entries:
-        if entry["change"] == "upsert":
-            mirror[entry["id"]] = entry["data"]
-        else:
-            mirror.pop(entry["id"], None)
-    return mirror
+#: the changes feeds pulled here (tests.helpers.pull)
+PERSONS, CASES, HOUSEHOLDS = "pmks-api:person", "pmks-api:case", "pmks-api:household"
 
 
 def truth(client, resource) -> dict:
@@ -65,7 +40,7 @@ def test_mirror_stays_exact_with_incremental_pulls(api_as, pandeglang_operator,
     stays, changes, leaves, deleted, merged, kept = (person_in(DESA_PANDEGLANG) for _ in range(6))
     comes_in = person_in(DESA_LEBAK)
     lebak_only = person_in(DESA_LEBAK)
-    mirror = apply({}, (first := pull(client, "persons"))[0])
+    mirror = apply({}, (first := pull(client, PERSONS))[0])
     assert set(mirror) == {stays.pk, changes.pk, leaves.pk, deleted.pk, merged.pk, kept.pk}
     assert mirror == truth(client, "persons")
 
@@ -80,7 +55,7 @@ def test_mirror_stays_exact_with_incremental_pulls(api_as, pandeglang_operator,
     services.person_update(actor=province_operator, person=comes_in, desa_id=DESA_PANDEGLANG)
     services.person_update(actor=province_operator, person=lebak_only, occupation="Nelayan")
 
-    entries, _cursor = pull(client, "persons", cursor=first[1])
+    entries, _cursor = pull(client, PERSONS, cursor=first[1])
     by_id = {e["id"]: e for e in entries}
     assert by_id[deleted_pk]["change"] == "deleted"
     assert by_id[merged.pk]["change"] == "merged"
@@ -102,10 +77,10 @@ def test_first_pull_from_updated_since_then_cursor(api_as, pandeglang_operator):
     Change.objects.filter(object_id=old.pk).update(
         at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
     recent = person_in(DESA_PANDEGLANG)
-    entries, cursor = pull(client, "persons", updated_since="2025-01-01T00:00:00+07:00")
+    entries, cursor = pull(client, PERSONS, updated_since="2025-01-01T00:00:00+07:00")
     assert [e["id"] for e in entries] == [recent.pk]
     later = person_in(DESA_PANDEGLANG)
-    assert [e["id"] for e in pull(client, "persons", cursor=cursor)[0]] == [later.pk]
+    assert [e["id"] for e in pull(client, PERSONS, cursor=cursor)[0]] == [later.pk]
 
 
 def test_concurrent_writes_during_paging_neither_skip_nor_repeat(api_as, pandeglang_operator):
@@ -125,7 +100,7 @@ def test_concurrent_writes_during_paging_neither_skip_nor_repeat(api_as, pandegl
         services.person_delete(actor=pandeglang_operator, person=not_yet[0])
         not_yet[0].pk = inserted["gone"]
 
-    entries, cursor = pull(client, "persons", page_size=2, between_pages=writes)
+    entries, cursor = pull(client, PERSONS, page_size=2, between_pages=writes)
     seen = [e["id"] for e in entries]
     gone = not_yet[0].pk
     untouched = {p.pk for p in people} - {people[0].pk, not_yet[-1].pk, gone}
@@ -135,7 +110,7 @@ def test_concurrent_writes_during_paging_neither_skip_nor_repeat(api_as, pandegl
     assert inserted["person"].pk in seen  # no skip
     mirror = apply({}, entries)
     assert mirror == truth(client, "persons")
-    assert pull(client, "persons", cursor=cursor)[0] == []
+    assert pull(client, PERSONS, cursor=cursor)[0] == []
 
 
 def test_offset_paging_is_not_for_sync_but_the_feed_is(api_as, pandeglang_operator):
@@ -147,7 +122,7 @@ def test_offset_paging_is_not_for_sync_but_the_feed_is(api_as, pandeglang_operat
     person_in(DESA_PANDEGLANG, name="A Warga Baru")  # sorts first by name
     page2 = client.get(f"{API}/persons/", {"page_size": 2, "page": 2}).json()["results"]
     assert {r["id"] for r in page1} & {r["id"] for r in page2}  # offset paging repeats
-    feed = pull(client, "persons", page_size=2)[0]
+    feed = pull(client, PERSONS, page_size=2)[0]
     assert len({e["id"] for e in feed}) == len(feed) == 5
 
 
@@ -155,9 +130,9 @@ def test_merge_into_another_area_says_only_left_area(api_as, pandeglang_operator
                                                      province_operator):
     client = api_as(pandeglang_operator)
     merged, kept = person_in(DESA_PANDEGLANG), person_in(DESA_LEBAK)
-    cursor = pull(client, "persons")[1]
+    cursor = pull(client, PERSONS)[1]
     services.person_merge(actor=province_operator, kept=kept, merged=merged)
-    entries = pull(client, "persons", cursor=cursor)[0]
+    entries = pull(client, PERSONS, cursor=cursor)[0]
     assert [(e["id"], e["change"], e["merged_into"]) for e in entries] == [
         (merged.pk, "left_area", None)]
 
@@ -166,20 +141,20 @@ def test_move_in_and_out_for_both_districts(api_as, pandeglang_operator, lebak_o
                                             province_operator):
     person = person_in(DESA_PANDEGLANG)
     pandeglang, lebak = api_as(pandeglang_operator), api_as(lebak_operator)
-    p_cursor, l_cursor = pull(pandeglang, "persons")[1], pull(lebak, "persons")[1]
+    p_cursor, l_cursor = pull(pandeglang, PERSONS)[1], pull(lebak, PERSONS)[1]
     services.person_update(actor=province_operator, person=person, desa_id=DESA_LEBAK)
-    p_entries, p_cursor = pull(pandeglang, "persons", cursor=p_cursor)
-    l_entries, l_cursor = pull(lebak, "persons", cursor=l_cursor)
+    p_entries, p_cursor = pull(pandeglang, PERSONS, cursor=p_cursor)
+    l_entries, l_cursor = pull(lebak, PERSONS, cursor=l_cursor)
     assert [(e["id"], e["change"]) for e in p_entries] == [(person.pk, "left_area")]
     assert [(e["id"], e["change"]) for e in l_entries] == [(person.pk, "upsert")]
     person.refresh_from_db()
     services.person_update(actor=province_operator, person=person, desa_id=DESA_PANDEGLANG)
-    assert [(e["id"], e["change"]) for e in pull(pandeglang, "persons", cursor=p_cursor)[0]] \
+    assert [(e["id"], e["change"]) for e in pull(pandeglang, PERSONS, cursor=p_cursor)[0]] \
         == [(person.pk, "upsert")]
-    assert [(e["id"], e["change"]) for e in pull(lebak, "persons", cursor=l_cursor)[0]] \
+    assert [(e["id"], e["change"]) for e in pull(lebak, PERSONS, cursor=l_cursor)[0]] \
         == [(person.pk, "left_area")]
     # the province sees the record move, never "left your area"
-    province = [e["change"] for e in pull(api_as(province_operator), "persons")[0]]
+    province = [e["change"] for e in pull(api_as(province_operator), PERSONS)[0]]
     assert province == ["upsert"]
 
 
@@ -187,12 +162,12 @@ def test_open_cases_follow_their_person_in_the_case_feed(api_as, pandeglang_oper
                                                          province_operator):
     case = CaseFactory(person=person_in(DESA_PANDEGLANG))
     client = api_as(pandeglang_operator)
-    entries, cursor = pull(client, "cases")
+    entries, cursor = pull(client, CASES)
     assert [(e["id"], e["change"]) for e in entries] == [(case.pk, "upsert")]
     services.person_update(actor=province_operator, person=case.person, desa_id=DESA_LEBAK)
-    assert [(e["id"], e["change"]) for e in pull(client, "cases", cursor=cursor)[0]] == [
+    assert [(e["id"], e["change"]) for e in pull(client, CASES, cursor=cursor)[0]] == [
         (case.pk, "left_area")]
-    lebak = [e["id"] for e in pull(api_as(province_operator), "cases")[0]]
+    lebak = [e["id"] for e in pull(api_as(province_operator), CASES)[0]]
     assert lebak == [case.pk]
 
 
@@ -200,19 +175,19 @@ def test_household_feed_sees_members_released_by_a_deletion(api_as, pandeglang_o
     household = HouseholdFactory(desa_id=DESA_PANDEGLANG)
     member = person_in(DESA_PANDEGLANG, household=household)
     client = api_as(pandeglang_operator)
-    cursor = pull(client, "persons")[1]
-    h_cursor = pull(client, "households")[1]
+    cursor = pull(client, PERSONS)[1]
+    h_cursor = pull(client, HOUSEHOLDS)[1]
     household_pk = household.pk
     services.household_delete(actor=pandeglang_operator, household=household)
-    entries = pull(client, "persons", cursor=cursor)[0]
+    entries = pull(client, PERSONS, cursor=cursor)[0]
     assert [(e["id"], e["data"]["household"]) for e in entries] == [(member.pk, None)]
-    assert [(e["id"], e["change"]) for e in pull(client, "households", cursor=h_cursor)[0]] \
+    assert [(e["id"], e["change"]) for e in pull(client, HOUSEHOLDS, cursor=h_cursor)[0]] \
         == [(household_pk, "deleted")]
 
 
 def test_feed_of_a_district_never_shows_another_districts_records(api_as, lebak_operator):
     person_in(DESA_PANDEGLANG)
-    assert pull(api_as(lebak_operator), "persons")[0] == []
+    assert pull(api_as(lebak_operator), PERSONS)[0] == []
 
 
 def test_feed_refuses_bad_cursor_page_size_and_unknown_parameters(api_as, pandeglang_operator):
@@ -231,10 +206,10 @@ def test_unchanged_upsert_feeds_nothing(api_as, pandeglang_operator):
     nik = nik_for(BORN, "P")
     body = {"name": "Siti", "birth_date": BORN.isoformat(), "sex": "P", "desa": DESA_PANDEGLANG}
     assert client.put(f"{API}/persons/by-nik/{nik}/", body, format="json").status_code == 201
-    cursor = pull(client, "persons")[1]
+    cursor = pull(client, PERSONS)[1]
     again = client.put(f"{API}/persons/by-nik/{nik}/", body, format="json")
     assert again.status_code == 200
-    assert pull(client, "persons", cursor=cursor)[0] == []
+    assert pull(client, PERSONS, cursor=cursor)[0] == []
 
 
 def test_change_log_keeps_one_upsert_per_record(pandeglang_operator):
