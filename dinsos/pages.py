@@ -6,6 +6,7 @@ selector, render."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -107,3 +108,63 @@ class IfMatchPage:
         if getattr(self, "if_match_stale", False):
             response_kwargs["status"] = 409
         return super().render_to_response(context, **response_kwargs)
+
+
+class RecordFormPage(IfMatchPage):
+    """A staff page's POST that writes to one record as the page showed it (its version),
+    through one service. The shape is here once; a view says only what differs:
+
+    * ``get_record(**kwargs)`` — the record, from a scoped selector (outside the user's area:
+      404, like a missing one);
+    * ``get_form(record, **kwargs)`` — the form, bound to the request;
+    * ``perform(record, form, **kwargs)`` — the one service call;
+    * ``done(record, form, **kwargs)`` — the answer after the write (a redirect);
+    * ``bound_form_context`` — the ``get_context_data`` argument that puts the bound form back
+      on the page when the form or the service refuses (status 400; 409 when stale).
+
+    ``kwargs`` are the URL's. The version check (``check_if_match``) and the service share one
+    transaction; a service's ``ValidationError`` or ``PermissionDenied`` lands on the form
+    (``form_errors_from``)."""
+
+    bound_form_context = "form"
+
+    def get_record(self, **kwargs):
+        raise NotImplementedError
+
+    def get_form(self, record, **kwargs):
+        raise NotImplementedError
+
+    def perform(self, record, form, **kwargs) -> None:
+        raise NotImplementedError
+
+    def done(self, record, form, **kwargs):
+        raise NotImplementedError
+
+    def post(self, request, **kwargs):
+        record = self.get_record(**kwargs)
+        form = self.get_form(record, **kwargs)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    self.check_if_match(record)
+                    self.perform(record, form, **kwargs)
+            except (ValidationError, PermissionDenied) as exc:
+                form_errors_from(form, exc)
+            else:
+                return self.done(record, form, **kwargs)
+        return self.render_to_response(
+            self.get_context_data(**kwargs, **{self.bound_form_context: form}), status=400)
+
+
+class TransitionPage(RecordFormPage):
+    """A ``RecordFormPage`` that moves the record to the status ``target`` named in its URL
+    (with what the service asks for: a reason, a decree number…); ``targets`` are the statuses
+    that exist, another ``target`` is a 404."""
+
+    targets: tuple[str, ...] = ()
+    bound_form_context = "bound"
+
+    def post(self, request, **kwargs):
+        if kwargs.get("target") not in self.targets:
+            raise Http404
+        return super().post(request, **kwargs)

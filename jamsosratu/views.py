@@ -7,7 +7,6 @@ selector, render; the access policy is the selectors' and the services'."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,7 +16,13 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from dinsos.pages import IfMatchPage, StaffPage, form_errors_from, notify_refusal
+from dinsos.pages import (
+    RecordFormPage,
+    StaffPage,
+    TransitionPage,
+    form_errors_from,
+    notify_refusal,
+)
 from dinsos.scoping import ALL, can, user_area
 from jamsosratu import banking, selectors, services
 from jamsosratu.choices import EnrolmentStatus, JobKind
@@ -119,35 +124,31 @@ class EnrolmentDetailView(StaffPage, TemplateView):
             .order_by("tranche__number"), **kwargs)
 
 
-class EnrolmentTransitionView(IfMatchPage, EnrolmentDetailView):
+class EnrolmentTransitionView(TransitionPage, EnrolmentDetailView):
     """POST one transition (with its reason or decree number) of the enrolment as the page
     showed it (its version); back to the enrolment page."""
 
     permission_required = ("jamsosratu.change_enrolment",)
+    targets = tuple(EnrolmentStatus.values)
 
-    def post(self, request, pk, target):
-        if target not in EnrolmentStatus.values:
-            raise Http404
-        enrolment = selectors.enrolment_get(user=request.user, pk=pk)
-        form = EnrolmentTransitionForm(request.POST, enrolment=enrolment, target=target)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    self.check_if_match(enrolment)
-                    services.enrolment_transition(
-                        actor=request.user, enrolment=enrolment, to_status=target,
-                        reason=form.cleaned_data["reason"],
-                        decree_number=form.cleaned_data.get("decree_number", ""))
-            except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
-            else:
-                messages.success(request, _("Status diubah menjadi %(s)s.")
-                                 % {"s": form.target_label})
-                return redirect("jamsosratu:enrolment-detail", pk=pk)
-        return self.render_to_response(self.get_context_data(pk=pk, bound=form), status=400)
+    def get_record(self, pk, target):
+        return selectors.enrolment_get(user=self.request.user, pk=pk)
+
+    def get_form(self, enrolment, pk, target):
+        return EnrolmentTransitionForm(self.request.POST, enrolment=enrolment, target=target)
+
+    def perform(self, enrolment, form, pk, target):
+        services.enrolment_transition(
+            actor=self.request.user, enrolment=enrolment, to_status=target,
+            reason=form.cleaned_data["reason"],
+            decree_number=form.cleaned_data.get("decree_number", ""))
+
+    def done(self, enrolment, form, pk, target):
+        messages.success(self.request, _("Status diubah menjadi %(s)s.") % {"s": form.target_label})
+        return redirect("jamsosratu:enrolment-detail", pk=pk)
 
 
-class VerificationCreateView(IfMatchPage, StaffPage, TemplateView):
+class VerificationCreateView(RecordFormPage, StaffPage, TemplateView):
     """The visit by name by address, entered on a phone: verifier of the household's kecamatan,
     date, result, findings per member, pregnancy, photo — for the enrolment as the page showed
     it (moved or excluded meanwhile: refused, to be looked at again)."""
@@ -166,21 +167,19 @@ class VerificationCreateView(IfMatchPage, StaffPage, TemplateView):
         return super().get_context_data(enrolment=enrolment,
                                         form=form or self._form(enrolment), **kwargs)
 
-    def post(self, request, pk):
-        enrolment = selectors.enrolment_get(user=request.user, pk=pk)
-        form = self._form(enrolment, request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    self.check_if_match(enrolment)
-                    services.verification_record(actor=request.user, enrolment=enrolment,
-                                                 **form.service_arguments())
-            except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
-            else:
-                messages.success(request, _("Verifikasi tersimpan."))
-                return redirect("jamsosratu:enrolment-detail", pk=pk)
-        return self.render_to_response(self.get_context_data(pk=pk, form=form), status=400)
+    def get_record(self, pk):
+        return selectors.enrolment_get(user=self.request.user, pk=pk)
+
+    def get_form(self, enrolment, pk):
+        return self._form(enrolment, self.request.POST, self.request.FILES)
+
+    def perform(self, enrolment, form, pk):
+        services.verification_record(actor=self.request.user, enrolment=enrolment,
+                                     **form.service_arguments())
+
+    def done(self, enrolment, form, pk):
+        messages.success(self.request, _("Verifikasi tersimpan."))
+        return redirect("jamsosratu:enrolment-detail", pk=pk)
 
 
 class ApplyFindingsView(StaffPage, View):

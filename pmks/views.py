@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +13,13 @@ from django.views.generic import TemplateView
 
 from dinsos import audit, dashboard
 from dinsos import selectors as kernel_selectors
-from dinsos.pages import IfMatchPage, StaffPage, form_errors_from
+from dinsos.pages import (
+    IfMatchPage,
+    RecordFormPage,
+    StaffPage,
+    TransitionPage,
+    form_errors_from,
+)
 from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.filters import PersonFilterSet
@@ -82,50 +87,44 @@ class PersonDetailView(StaffPage, TemplateView):
         return response
 
 
-class CaseOpenView(IfMatchPage, PersonDetailView):
+class CaseOpenView(RecordFormPage, PersonDetailView):
     permission_required = ("pmks.add_case",)
+    bound_form_context = "open_form"
 
-    def post(self, request, pk):
-        person = selectors.person_get(user=request.user, pk=pk)
-        form = CaseOpenForm(request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    self.check_if_match(person)
-                    services.case_open(actor=request.user, person=person,
-                                       **form.cleaned_data)
-            except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
-            else:
-                return redirect(reverse("pmks:person-detail", args=[pk]) + "#kasus")
-        return self.render_to_response(self.get_context_data(pk=pk, open_form=form), status=400)
+    def get_record(self, pk):
+        return selectors.person_get(user=self.request.user, pk=pk)
+
+    def get_form(self, person, pk):
+        return CaseOpenForm(self.request.POST)
+
+    def perform(self, person, form, pk):
+        services.case_open(actor=self.request.user, person=person, **form.cleaned_data)
+
+    def done(self, person, form, pk):
+        return redirect(reverse("pmks:person-detail", args=[pk]) + "#kasus")
 
 
-class CaseTransitionView(IfMatchPage, PersonDetailView):
+class CaseTransitionView(TransitionPage, PersonDetailView):
     """POST one transition of one case (status, reason); back to the person page."""
 
     permission_required = ("pmks.change_case",)
+    targets = tuple(CaseStatus.values)
+    bound_form_context = "bound_transition"
 
-    def post(self, request, pk, case_pk, target):
-        if target not in CaseStatus.values:
-            raise Http404
-        person = selectors.person_get(user=request.user, pk=pk)
-        case = selectors.case_get(user=request.user, pk=case_pk, person=person)
-        form = CaseTransitionForm(request.POST, case=case, target=target)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    self.check_if_match(case)
-                    services.case_transition(
-                        actor=request.user, case=case, to_status=target,
-                        reason=form.cleaned_data["reason"],
-                        close_reason=form.cleaned_data.get("close_reason", ""))
-            except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
-            else:
-                return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{case.pk}")
-        return self.render_to_response(self.get_context_data(pk=pk, bound_transition=form),
-                                       status=400)
+    def get_record(self, pk, case_pk, target):
+        person = selectors.person_get(user=self.request.user, pk=pk)
+        return selectors.case_get(user=self.request.user, pk=case_pk, person=person)
+
+    def get_form(self, case, pk, case_pk, target):
+        return CaseTransitionForm(self.request.POST, case=case, target=target)
+
+    def perform(self, case, form, pk, case_pk, target):
+        services.case_transition(actor=self.request.user, case=case, to_status=target,
+                                 reason=form.cleaned_data["reason"],
+                                 close_reason=form.cleaned_data.get("close_reason", ""))
+
+    def done(self, case, form, pk, case_pk, target):
+        return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{case.pk}")
 
 
 class DuplicateListView(StaffPage, TemplateView):
