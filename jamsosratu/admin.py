@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.admin_base import DinsosModelAdmin, ReadOnlyInline, ScopedModelAdmin, TabularInline
 from jamsosratu import services
-from jamsosratu.choices import EnrolmentStatus
+from jamsosratu.choices import EnrolmentStatus, JobKind
 from jamsosratu.models import (
     Commitment,
     Companion,
@@ -42,15 +44,22 @@ class CycleAdmin(DinsosModelAdmin):
     @admin.action(description=_("Buat daftar penyaluran tahap berikutnya yang belum dibuat"),
                   permissions=["change"])
     def generate_first_open_tranche(self, request, queryset):
-        from jamsosratu.tasks import generate_tranche_payments
-
+        """Queues the job (a Celery task) and links to the page that follows it."""
         for cycle in queryset:
             tranche = cycle.tranches.exclude(payments__isnull=False).order_by("number").first()
             if tranche is None:
                 self.message_user(request, _("%(c)s: semua tahap sudah dibuat.") % {"c": cycle})
                 continue
-            generate_tranche_payments.delay_on_commit(tranche.pk)
-            self.message_user(request, _("%(t)s: sedang dibuat.") % {"t": tranche})
+            try:
+                job = services.tranche_job_start(actor=request.user, tranche=tranche,
+                                                 kind=JobKind.PENYALURAN)
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{tranche}: {text}", messages.ERROR)
+                continue
+            self.message_user(request, format_html(
+                '{}: {} <a href="{}">{}</a>', tranche, _("sedang dibuat."),
+                reverse("jamsosratu:job-detail", args=[job.pk]), _("Ikuti prosesnya")))
 
 
 class MemberInline(ReadOnlyInline):

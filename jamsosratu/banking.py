@@ -14,12 +14,11 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from dinsos.importing import ImportReport
 from dinsos.scoping import in_area
 from dinsos.tabular import read_table, safe_cell
-from jamsosratu.choices import Channel, EnrolmentStatus, PaymentStatus
+from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Payment, Tranche
 
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
@@ -94,9 +93,7 @@ class BankResultReport(ImportReport):
         self.lines.append({"row": row, "id": pk, "outcome": outcome, "detail": detail})
 
 
-OUTCOME_LABELS = {"disalurkan": _lazy("Disalurkan"), "gagal": _lazy("Gagal"),
-                  "sudah_tercatat": _lazy("Sudah tercatat, tidak diubah"),
-                  "ditolak": _lazy("Ditolak")}
+OUTCOME_LABELS = dict(BankLineOutcome.choices)
 
 
 def bank_result_import(*, actor, tranche: Tranche, fileobj, filename: str,

@@ -72,3 +72,12 @@ class JobStatus(models.TextChoices):
     BERJALAN = "berjalan", _("Sedang diproses")
     SELESAI = "selesai", _("Selesai")
     GAGAL = "gagal", _("Gagal")
+
+
+class BankLineOutcome(models.TextChoices):
+    """What became of one line of the bank's result file."""
+
+    DISALURKAN = "disalurkan", _("Disalurkan")
+    GAGAL = "gagal", _("Gagal")
+    SUDAH_TERCATAT = "sudah_tercatat", _("Sudah tercatat, tidak diubah")
+    DITOLAK = "ditolak", _("Ditolak")

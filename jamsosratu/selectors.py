@@ -143,10 +143,14 @@ def verifier_choices(*, enrolment: Enrolment, on):
             .distinct().order_by("name"))
 
 
-def job_get(*, user, pk) -> TrancheJob:
-    """Jobs are province work: another user gets a 404."""
+def job_list(*, user):
+    """Jobs are province work: another user gets none of them."""
     qs = TrancheJob.objects.select_related("tranche__cycle", "requested_by")
-    return get_object_or_404(qs if user_area(user) is ALL else qs.none(), pk=pk)
+    return qs if user_area(user) is ALL else qs.none()
+
+
+def job_get(*, user, pk) -> TrancheJob:
+    return get_object_or_404(job_list(user=user), pk=pk)
 
 
 def verification_list(*, user):

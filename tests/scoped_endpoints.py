@@ -109,6 +109,7 @@ OTHER_ENDPOINTS = {
     "psks-api:coverage": OWN,
     "jamsosratu-api:cycle": REFERENCE,
     "jamsosratu-api:coverage": OWN,
+    "jamsosratu-api:job": PROVINCE,  # tranche jobs (payment list, bank result)
     "incentives-api:rate": PROVINCE,
     "incentives-api:ceiling": PROVINCE,
     "incentives-api:run": PROVINCE,

@@ -3,7 +3,13 @@ from rest_framework import serializers
 from dinsos.api.fields import YearField
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
-from jamsosratu.choices import CommitmentKind, CommitmentStatus, EnrolmentStatus, Finding
+from jamsosratu.choices import (
+    BankLineOutcome,
+    CommitmentKind,
+    CommitmentStatus,
+    EnrolmentStatus,
+    Finding,
+)
 from jamsosratu.models import (
     Commitment,
     ConditionRule,
@@ -14,6 +20,7 @@ from jamsosratu.models import (
     Payment,
     Quota,
     Tranche,
+    TrancheJob,
     Verification,
     VerificationFinding,
 )
@@ -161,6 +168,52 @@ class PaymentMarkSerializer(Serializer):
 class BankResultSerializer(Serializer):
     tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
     file = serializers.FileField()
+
+
+class TrancheJobSerializer(ModelSerializer):
+    """A job of the province on a tranche, made by a Celery task: its progress (``done`` of
+    ``total``), then its result."""
+
+    cycle = serializers.IntegerField(source="tranche.cycle.year", read_only=True)
+    tranche_number = serializers.IntegerField(source="tranche.number", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    totals = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                   help_text="created (daftar penyaluran); rows, accepted, "
+                                             "rejected, disalurkan, gagal, sudah_tercatat "
+                                             "(hasil bank)")
+    status_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrancheJob
+        fields = ["id", "tranche", "cycle", "tranche_number", "kind", "status", "done", "total",
+                  "percent", "totals", "message", "filename", "requested_by", "created_at",
+                  "finished_at", "status_url"]
+        read_only_fields = fields
+
+    def get_status_url(self, obj) -> str:
+        from django.urls import reverse
+
+        url = reverse("jamsosratu-api:job-detail", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class JobLineSerializer(Serializer):
+    row = serializers.IntegerField(help_text="baris pada berkas hasil bank")
+    id = serializers.CharField(help_text="id_penyaluran seperti tertulis pada berkas")
+    outcome = serializers.ChoiceField(choices=BankLineOutcome.choices)
+    detail = serializers.CharField(allow_blank=True, help_text="alasan penolakan atau kegagalan")
+
+
+class TrancheJobDetailSerializer(TrancheJobSerializer):
+    """…with what became of every line of a bank result file."""
+
+    lines = JobLineSerializer(many=True, read_only=True)
+
+    class Meta(TrancheJobSerializer.Meta):
+        fields = [*TrancheJobSerializer.Meta.fields, "lines"]
+        read_only_fields = fields
 
 
 class CoverageQuerySerializer(Serializer):

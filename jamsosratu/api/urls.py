@@ -11,5 +11,6 @@ router.register("verifications", views.VerificationViewSet, basename="verificati
 router.register("conditions", views.CommitmentViewSet, basename="condition")
 router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("coverage", views.CoverageViewSet, basename="coverage")
+router.register("jobs", views.TrancheJobViewSet, basename="job")
 
 urlpatterns = router.urls

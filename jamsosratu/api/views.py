@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -17,7 +16,7 @@ from dinsos.api.idempotency import idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
 from dinsos.api.sync import ChangesFeedMixin
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
-from dinsos.tabular import FORMATS, TableError, table_response
+from dinsos.tabular import FORMATS, table_response
 from jamsosratu import banking, selectors, services
 from jamsosratu.api.serializers import (
     BankResultSerializer,
@@ -30,40 +29,59 @@ from jamsosratu.api.serializers import (
     EnrolmentTransitionRequestSerializer,
     PaymentMarkSerializer,
     PaymentSerializer,
+    TrancheJobDetailSerializer,
+    TrancheJobSerializer,
     VerificationSerializer,
 )
+from jamsosratu.choices import JobKind
 from jamsosratu.filters import (
     CommitmentFilterSet,
     EnrolmentFilterSet,
     PaymentFilterSet,
     VerificationFilterSet,
 )
-from jamsosratu.models import Commitment, Cycle, Enrolment, Payment, Tranche, Verification
-from jamsosratu.tasks import generate_tranche_payments
+from jamsosratu.models import (
+    Commitment,
+    Cycle,
+    Enrolment,
+    Payment,
+    Tranche,
+    TrancheJob,
+    Verification,
+)
+
+PROVINCE = [ModelPermissions, ProvinceWide]
+
+
+def _job_accepted(request, job) -> Response:
+    """202: the job is queued; its ``status_url`` tells its progress, then its result."""
+    data = TrancheJobDetailSerializer(job, context={"request": request}).data
+    return Response(data, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": data["status_url"], "Retry-After": "2"})
 
 
 class CycleViewSet(viewsets.ReadOnlyModelViewSet):
     """Program years with tranches, quotas and the commitment rule. `generate` queues a
-    tranche's payment list (province only)."""
+    tranche's payment list as a job (province only)."""
 
     queryset = Cycle.objects.prefetch_related("tranches", "quotas", "condition_rules")
     serializer_class = CycleSerializer
     lookup_field = "year"
 
-    @extend_schema(request=None, parameters=[OpenApiParameter("tranche", OpenApiTypes.INT)],
-                   responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: TrancheJobDetailSerializer})
     @action(detail=True, methods=["post"], url_path=r"tranches/(?P<number>[0-9]+)/generate",
-            permission_classes=[ModelPermissions, ProvinceWide])
+            permission_classes=PROVINCE)
     @idempotent_action
     def generate(self, request, year=None, number=None):
+        """Queue the making of the tranche's payment list (a Celery task): 202 with the job
+        and its `status_url`. Refused (400) while another job of the tranche is unfinished."""
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
-        generate_tranche_payments.delay_on_commit(tranche.pk)
-        return Response({"detail": "Daftar penyaluran sedang dibuat.", "tranche": tranche.pk},
-                        status=status.HTTP_202_ACCEPTED)
+        return _job_accepted(request, services.tranche_job_start(
+            actor=request.user, tranche=tranche, kind=JobKind.PENYALURAN))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"tranches/(?P<number>[0-9]+)/bank-file",
-            permission_classes=[ModelPermissions, ProvinceWide])
+            permission_classes=PROVINCE)
     def bank_file(self, request, year=None, number=None):
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
         text, count, total = banking.transfer_file(tranche)
@@ -221,22 +239,35 @@ class PaymentViewSet(ChangesFeedMixin, ExportMixin, ScopedReadOnlyModelViewSet):
                                         **body.validated_data)
         return Response(self.get_serializer(payment).data)
 
-    @extend_schema(request=BankResultSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=BankResultSerializer, responses={202: TrancheJobDetailSerializer})
     @action(detail=False, methods=["post"], url_path="bank-result",
-            parser_classes=[MultiPartParser, FormParser],
-            permission_classes=[ModelPermissions, ProvinceWide])
+            parser_classes=[MultiPartParser, FormParser], permission_classes=PROVINCE)
     @idempotent_action
     def bank_result(self, request):
+        """Store the bank's result file and queue its applying (a Celery task): 202 with the
+        job and its `status_url`, where every line's outcome appears when it is done."""
         body = BankResultSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        upload = body.validated_data["file"]
-        try:
-            report = banking.bank_result_import(actor=request.user,
-                                                tranche=body.validated_data["tranche"],
-                                                fileobj=upload.file, filename=upload.name)
-        except TableError as exc:
-            raise ValidationError({"file": [str(exc)]}) from exc
-        return Response({**report.totals(), "errors": report.errors})
+        return _job_accepted(request, services.tranche_job_start(
+            actor=request.user, tranche=body.validated_data["tranche"],
+            kind=JobKind.HASIL_BANK, upload=body.validated_data["file"]))
+
+
+class TrancheJobViewSet(ScopedReadOnlyModelViewSet):
+    """The province's jobs on a tranche (the payment list, a bank result file), made by a
+    Celery task: `status` and progress (`done` of `total`), then the result — on the detail,
+    for a bank result, every line and what became of it (`lines`)."""
+
+    queryset = TrancheJob.objects.all()
+    permission_classes = PROVINCE
+    filterset_fields = ["tranche", "kind", "status"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.job_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return TrancheJobDetailSerializer if self.action == "retrieve" else TrancheJobSerializer
 
 
 class CoverageViewSet(ScopedGenericViewSet):

@@ -21,6 +21,8 @@ NOT_JSON_OR_NOT_LISTED = {
     "/api/v1/imports/template/{kind}/": "file (template)",
     "/api/v1/imports/{id}/": "the demo has no upload (tests/dinsos/test_imports cover it)",
     "/api/v1/incentives/documents/{id}/": "the demo generates no run document",
+    "/api/v1/jamsosratu/jobs/{id}/": "the demo runs no tranche job "
+                                     "(tests/jamsosratu/test_jobs_in_background.py checks it)",
 }
 #: a detail path whose value comes from another list's field
 VALUE_FROM = {"/api/v1/pmks/persons/by-nik/{nik}/": ("/api/v1/pmks/persons/", "nik")}

@@ -15,6 +15,7 @@ from jamsosratu.models import (
     Enrolment,
     EnrolmentTransition,
     Payment,
+    TrancheJob,
     Verification,
     VerificationFinding,
 )
@@ -413,11 +414,13 @@ def test_tranche_generate_is_province_only_and_runs_on_commit(
         response = api_as(province_operator).post(url)
     assert response.status_code == 202, response.content
     second = cycle.tranches.get(number=2)
-    assert response.json() == {"detail": "Daftar penyaluran sedang dibuat.",
-                               "tranche": second.pk}
+    job = TrancheJob.objects.get()
+    assert (response.json()["id"], response.json()["tranche"]) == (job.pk, second.pk)
     assert len(callbacks) == 1
     assert list(Payment.objects.values_list("tranche", "amount")) == [
         (second.pk, Decimal(875000))] * 2
+    assert api_as(province_operator).get(response["Location"]).json()["totals"] == {
+        "created": 2}
 
     with django_capture_on_commit_callbacks(execute=True):
         assert api_as(province_operator).post(

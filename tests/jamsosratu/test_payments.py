@@ -350,41 +350,58 @@ def test_a_line_of_another_tranche_is_refused(cycle, actives, scheduled, provinc
 BANK_RESULT = "/api/v1/jamsosratu/payments/bank-result/"
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.mark.django_db
 def test_bank_result_through_the_api(cycle, actives, scheduled, bank_result, province_operator,
-                                     api_as):
+                                     api_as, media, django_capture_on_commit_callbacks):
+    """202 with the job's status URL; the job (a Celery task) applies the file."""
     client = api_as(province_operator)
 
     def post():
         upload = SimpleUploadedFile("hasil-bank.csv", bank_result, content_type="text/csv")
-        return client.post(BANK_RESULT, {"tranche": tranche(cycle, 1).pk, "file": upload},
-                           format="multipart")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(BANK_RESULT, {"tranche": tranche(cycle, 1).pk,
+                                                 "file": upload}, format="multipart")
+        assert response.status_code == 202, response.content
+        return client.get(response["Location"]).json()
 
-    response = post()
-    assert response.status_code == 200, response.content
-    errors = expected_errors(scheduled[actives[2].pk])
-    assert response.json() == {"rows": 5, "accepted": 2, "rejected": 3, "disalurkan": 1,
-                               "gagal": 1, "errors": errors}
+    job = post()
+    assert job["totals"] == {"rows": 5, "accepted": 2, "rejected": 3, "disalurkan": 1,
+                             "gagal": 1}
+    wrong = scheduled[actives[2].pk]
+    assert [(line["row"], line["outcome"], line["detail"]) for line in job["lines"]] == [
+        (2, "disalurkan", ""), (3, "gagal", ""),
+        (4, "ditolak", "jumlah 875001 tidak sama dengan yang dikirim (875000)"),
+        (5, "ditolak", f"rekening 0000000000 tidak sama dengan yang dikirim "
+                       f"({wrong.account_number})"),
+        (6, "ditolak", "penyaluran '999999' tidak ada pada tahap ini")]
     assert Payment.objects.get(pk=scheduled[actives[0].pk].pk).status == "disalurkan"
-    response = post()
-    assert response.json() == {"rows": 5, "accepted": 2, "rejected": 3, "sudah_tercatat": 2,
-                               "errors": errors}
+    assert post()["totals"] == {"rows": 5, "accepted": 2, "rejected": 3, "sudah_tercatat": 2}
 
 
 @pytest.mark.django_db
 def test_bank_result_api_is_for_the_province_and_checks_the_file(
-        cycle, scheduled, bank_result, province_operator, pandeglang_operator, api_as):
+        cycle, scheduled, bank_result, province_operator, pandeglang_operator, api_as, media,
+        django_capture_on_commit_callbacks):
     def post(user, name, content):
         upload = SimpleUploadedFile(name, content, content_type="text/csv")
-        return api_as(user).post(BANK_RESULT, {"tranche": tranche(cycle, 1).pk,
-                                               "file": upload}, format="multipart")
+        with django_capture_on_commit_callbacks(execute=True):
+            return api_as(user).post(BANK_RESULT, {"tranche": tranche(cycle, 1).pk,
+                                                   "file": upload}, format="multipart")
 
     assert post(pandeglang_operator, "hasil.csv", bank_result).status_code == 403
-    response = post(province_operator, "hasil.csv", b"id_penyaluran,rekening\n1,2\n")
+    response = post(province_operator, "hasil.txt", bank_result)
     assert response.status_code == 400
-    assert response.json()["errors"] == {
-        "file": ["Kolom wajib tidak ada: jumlah, status, referensi."]}
-    assert post(province_operator, "hasil.txt", bank_result).status_code == 400
+    assert list(response.json()["errors"]) == ["file"]
+    response = post(province_operator, "hasil.csv", b"id_penyaluran,rekening\n1,2\n")
+    assert response.status_code == 202  # the columns are read by the job
+    job = api_as(province_operator).get(response["Location"]).json()
+    assert (job["status"], job["message"]) == (
+        "gagal", "Kolom wajib tidak ada: jumlah, status, referensi.")
     assert set(Payment.objects.values_list("status", flat=True)) == {"dijadwalkan",
                                                                      "ditangguhkan"}
 
