@@ -7,6 +7,7 @@ import os
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dinsos.settings")
 
@@ -21,6 +22,9 @@ class AuditedTask(DjangoTask):
         with audit_context(source=f"task:{self.name}"):
             return super().__call__(*args, **kwargs)
 
+
+# filesystem:// (the embedded broker of `make run`) is kombu's, stopping quicker: dinsos.broker
+TRANSPORT_ALIASES["filesystem"] = "dinsos.broker:Transport"
 
 app = Celery("dinsos", task_cls=AuditedTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
