@@ -13,16 +13,20 @@ from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit
 from dinsos import selectors as kernel_selectors
+from dinsos.forms import AdminTanggalWidget, TanggalField
 from dinsos.models import Wilayah
+from dinsos.money import format_rupiah
 from dinsos.pagination import BoundedPaginator
 from dinsos.scoping import (
     ALL,
@@ -37,6 +41,8 @@ from dinsos.scoping import (
 )
 
 IDENTIFIER_LENGTH = 16  # NIK, No. KK and the new NPWP
+#: Dates typed day first (hh/bb/tttt) whatever the browser's language, refused naming the field.
+DATE_OVERRIDES = {models.DateField: {"form_class": TanggalField, "widget": AdminTanggalWidget}}
 
 
 class KabKotaFilter(admin.SimpleListFilter):
@@ -110,6 +116,90 @@ def narrowed(queryset, user):
     return restrict(queryset, user)
 
 
+#: Whole numbers that are codes, not counts: never grouped (2026, not 2.026).
+NOT_COUNTS = frozenset({"year", "txid", "object_id", "merged_into", "status_code"})
+
+
+def number_kind(field) -> str | None:
+    """How the admin shows a number field: ``"rupiah"`` (money, the house's
+    ``DecimalField(max_digits=15, decimal_places=2)``) as Rp1.500.000, ``"angka"`` (counts,
+    shares) grouped the Indonesian way as 6.250 or 0,9667, None for keys and codes."""
+    if field.primary_key or field.is_relation or field.name in NOT_COUNTS:
+        return None
+    if isinstance(field, models.DecimalField):
+        is_money = field.decimal_places == 2 and field.max_digits >= 15
+        return "rupiah" if is_money else "angka"
+    if isinstance(field, models.IntegerField | models.FloatField):
+        return "angka"
+    return None
+
+
+def show_number(value, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "rupiah":
+        return format_rupiah(value if not isinstance(value, float) else str(value))
+    return number_format(value, force_grouping=True)
+
+
+class ReadableNumbersMixin:
+    """Counts and amounts in list columns, read-only fields and inlines read ``6.250`` and
+    ``Rp1.500.000`` (the staff pages' ``angka`` and ``rupiah``), never ``1000000,00``; form
+    inputs keep plain values and years stay ``2026``. Each number field is shown through a
+    ``<name>_angka`` display that sorts like the field."""
+
+    def _number_fields(self) -> dict:
+        kinds = {}
+        for field in self.model._meta.concrete_fields:
+            kind = number_kind(field)
+            if kind:
+                kinds[field.name] = kind
+        return kinds
+
+    def _readable(self, names, only=None):
+        numbers = self._number_fields()
+        keep = set(getattr(self, "list_editable", ()) or ())
+        keep |= set(getattr(self, "list_display_links", None) or ())
+        return [f"{n}_angka" if isinstance(n, str) and n in numbers and n not in keep
+                and (only is None or n in only) else n for n in names]
+
+    def __getattr__(self, name):
+        field = name.removesuffix("_angka")
+        if name.endswith("_angka") and field != name:
+            kind = self._number_fields().get(field)
+            if kind:
+                def display(obj):
+                    return show_number(getattr(obj, field), kind)
+
+                display.short_description = self.model._meta.get_field(field).verbose_name
+                display.admin_order_field = field
+                return display
+        return super().__getattr__(name)
+
+    def _with_numbers(self, readonly) -> list:
+        """Read-only names plus their ``_angka`` displays (the form still leaves them out)."""
+        readonly = list(readonly)
+        numbers = [f"{n}_angka" for n in readonly if n in self._number_fields()]
+        return [*readonly, *(n for n in numbers if n not in readonly)]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # A change page shown read-only leaves every field out of its form: all its numbers can
+        # be shown readable (an inline's form does not, so it marks them read-only instead).
+        view_only = (isinstance(self, admin.ModelAdmin) and obj is not None
+                     and not self.has_change_permission(request, obj))
+        readonly = set(self.get_readonly_fields(request, obj))
+        only = None if view_only else {n for n in readonly if f"{n}_angka" in readonly}
+        return list(dict.fromkeys(self._readable(fields, only=only)))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # shown, not edited: its numbers read like the rest (an inline's too)
+            readonly += [n for n in self._number_fields() if n not in readonly]
+        return self._with_numbers(readonly)
+
+
 class IdentifierMaskMixin:
     """NIK, No. KK, NPWP and account numbers are shown masked (list columns, read-only fields,
     inlines) to users who may not change the record."""
@@ -143,10 +233,11 @@ class IdentifierMaskMixin:
         return [*readonly, *(n for n in masked if n not in readonly)]
 
 
-class TabularInline(IdentifierMaskMixin, admin.TabularInline):
+class TabularInline(ReadableNumbersMixin, IdentifierMaskMixin, admin.TabularInline):
     """An inline that asks the access policy: its rows, its actions, its choices."""
 
     extra = 0
+    formfield_overrides = DATE_OVERRIDES
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user)
@@ -181,14 +272,15 @@ class ReadOnlyInline(TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         names = self.fields or [f.name for f in self.model._meta.fields]
-        return self._masked_names(request, names)
+        return self._with_numbers(self._masked_names(request, names))
 
 
-class PolicyAdminMixin(IdentifierMaskMixin):
+class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
     """The access policy for any ModelAdmin (see the module docstring)."""
 
     #: Personal data (UU 27/2022): change pages and changelist pages are audited reads.
     log_access = False
+    formfield_overrides = DATE_OVERRIDES
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user)
@@ -233,7 +325,7 @@ class PolicyAdminMixin(IdentifierMaskMixin):
         return field
 
     def get_list_display(self, request):
-        return self._masked_names(request, super().get_list_display(request))
+        return self._readable(self._masked_names(request, super().get_list_display(request)))
 
     def get_list_filter(self, request):
         """A filter on a related object offers only the objects the user's rows refer to."""

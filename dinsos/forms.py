@@ -1,6 +1,9 @@
 """Kernel forms, shared by the admin and the staff pages."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from dinsos import importing
@@ -29,3 +32,48 @@ class ImportUploadForm(forms.ModelForm):
         except TableError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return upload
+
+
+# --- Dates, day first whatever the browser's language -------------------------------------
+# An <input type="date"> is drawn by the browser in the browser's language (mm/dd/yyyy in an
+# English Chromium). Dates are typed as text instead: shown and read as hh/bb/tttt (also with
+# - or ., eight digits, or ISO — settings' FORMAT_MODULE_PATH, dinsos/formats/id/formats.py).
+
+DATE_PLACEHOLDER = _("hh/bb/tttt")
+DATE_ATTRS = {"inputmode": "numeric", "placeholder": DATE_PLACEHOLDER, "autocomplete": "off",
+              "size": 10}
+
+
+class TanggalInput(forms.DateInput):
+    """A text input for a date, day first: ``30/11/2026``."""
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs={**DATE_ATTRS, **(attrs or {})}, format=format)
+
+
+class AdminTanggalWidget(AdminDateWidget):
+    """The admin's date input (with its calendar), with the same hint."""
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs={**DATE_ATTRS, **(attrs or {})}, format=format)
+
+
+class TanggalField(forms.DateField):
+    """A date typed day first; an unreadable one is refused naming the field."""
+
+    widget = TanggalInput
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "invalid" or "invalid" in self._custom_messages:
+                raise
+            raise ValidationError(
+                _("%(field)s: tanggal tidak dikenali. Tulis hari/bulan/tahun, misalnya "
+                  "17/08/2026."), code="invalid",
+                params={"field": capfirst(str(self.label or _("tanggal")))}) from exc
+
+    def __init__(self, *args, **kwargs):
+        self._custom_messages = dict(kwargs.get("error_messages") or {})
+        super().__init__(*args, **kwargs)

@@ -151,6 +151,8 @@ LANGUAGE_CODE = "id"
 # Indonesian only, whatever the browser asks for: no LocaleMiddleware, no language switch.
 LANGUAGES = [("id", _("Bahasa Indonesia"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Day-first date inputs and "30 November 2026" dates (dinsos/formats/id/formats.py).
+FORMAT_MODULE_PATH = ["dinsos.formats"]
 TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
@@ -160,6 +162,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site root: /favicon.ico for pages that name no icon (API docs, browsable API).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 # Import uploads are refused above these limits before any work starts (dinsos/importing.py).

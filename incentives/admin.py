@@ -1,4 +1,4 @@
-import json
+import datetime
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,12 +7,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin
+from dinsos.admin_base import DinsosModelAdmin, show_number
 from dinsos.choices import FundingSource
-from dinsos.money import format_rupiah
+from dinsos.money import format_bulan, format_rupiah, format_tanggal
 from dinsos.scoping import can
 from incentives import services
-from incentives.choices import Component, LineStatus
+from incentives.choices import Component, HoldReason, LineStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from incentives.reports import REPORT_KINDS, REPORT_LABELS
 from incentives.views import document_download
@@ -28,6 +28,83 @@ def _label(choices, value) -> str:
 
 def _money(value) -> str:
     return format_rupiah(str(value)) if value not in (None, "") else "—"
+
+
+def _day(iso) -> str:
+    try:
+        return format_tanggal(datetime.date.fromisoformat(iso))
+    except (TypeError, ValueError):
+        return str(iso or "—")
+
+
+def _month(text) -> str:
+    try:
+        return format_bulan(datetime.date.fromisoformat(f"{text}-01"))
+    except (TypeError, ValueError):
+        return str(text or "—")
+
+
+def _span(pair) -> str:
+    first, last = (list(pair) + [None, None])[:2]
+    return f"{_day(first)} – {_day(last) if last else _('sekarang')}"
+
+
+def _line_link(pk) -> str:
+    url = reverse("admin:incentives_payoutline_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, _("baris #%(pk)s") % {"pk": pk})
+
+
+def _run_link(pk) -> str:
+    url = reverse("admin:incentives_payoutrun_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, _("perhitungan #%(pk)s") % {"pk": pk})
+
+
+def _parts_table(parts) -> str:
+    return format_html(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+        _("tarif"), _("berlaku"), _("hari aktif"), _("dasar periode"), _("jumlah"),
+        format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                         ((p.get("rate") or "—", _span([p.get("from"), p.get("to")]),
+                           p.get("days", "—"), _money(p.get("base")), _money(p.get("amount")))
+                          for p in parts)))
+
+
+#: What each key of a line's explanation means, in the order shown: (label, how to show it).
+EXPLANATION_KEYS = {
+    "rate": (_("tarif"), str),
+    "legal_basis": (_("dasar hukum"), str),
+    "decrees": (_("SK penugasan"), lambda v: ", ".join(map(str, v)) or "—"),
+    "periods": (_("masa tugas"), lambda v: format_html_join("", "<div>{}</div>",
+                                                            ((_span(p),) for p in v))),
+    "window": (_("periode yang dihitung"), _span),
+    "parts": (_("rincian per tarif"), _parts_table),
+    "tax_rule": (_("PPh 21"), str),
+    "hold_reasons": (_("alasan ditahan"),
+                     lambda v: "; ".join(_label(HoldReason, r) for r in v) or _("tidak ada")),
+    "arrears_of": (_("rapel dari"), _line_link),
+    "corrects": (_("mengoreksi"), _line_link),
+    "reason": (_("alasan"), str),
+    "recovers": (_("memotong"), _line_link),
+    "carried_from_run": (_("saldo negatif dari"), _run_link),
+    "carried_period": (_("periode saldo negatif"), _month),
+    "balance": (_("saldo baris dapat dibayar"), _money),
+    "carried": (_("dibawa ke pembayaran berikutnya"), _money),
+    "amount": (_("jumlah"), lambda v: v if str(v).startswith(("Rp", "-Rp")) else _money(v)),
+    "rule": (_("aturan"), str),
+}
+
+
+def explanation_table(explanation: dict) -> str:
+    """A payout line's explanation (``incentives.calculations`` and the services write it as
+    JSON) as an Indonesian table: rate parts, days, dates and Rupiah amounts."""
+    if not explanation:
+        return "—"
+    rows = [(label, show(explanation[key])) for key, (label, show) in EXPLANATION_KEYS.items()
+            if key in explanation and explanation[key] not in (None, "", [])]
+    rows += [(key.replace("_", " "), str(value)) for key, value in explanation.items()
+             if key not in EXPLANATION_KEYS]
+    return format_html('<table class="penjelasan">{}</table>', format_html_join(
+        "", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
 
 
 @admin.register(Rate)
@@ -90,7 +167,7 @@ class PayoutRunAdmin(DinsosModelAdmin):
 
     @admin.display(description=_("baris dibayar"))
     def lines_payable(self, obj):
-        return obj.summary.get("payable")
+        return show_number(obj.summary.get("payable"), "angka")
 
     @admin.display(description=_("neto dibayar"))
     def net_payable(self, obj):
@@ -106,7 +183,8 @@ class PayoutRunAdmin(DinsosModelAdmin):
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                              "</tr>", ((_label(Component, r["component"]),
                                         _label(FundingSource, r["funding_source"]),
-                                        _label(LineStatus, r["status"]), r["lines"],
+                                        _label(LineStatus, r["status"]),
+                                        show_number(r["lines"], "angka"),
                                         format_rupiah(r["net"])) for r in rows)))
 
     @admin.display(description=_("rincian pagu"))
@@ -158,7 +236,7 @@ class PayoutRunAdmin(DinsosModelAdmin):
         for run in queryset:
             try:
                 func(actor=request.user, run=run)
-                self.message_user(request, done_message % {"run": run})
+                self.message_user(request, done_message % {"run": format_bulan(run.period)})
             except (ValidationError, PermissionDenied) as exc:
                 text = "; ".join(getattr(exc, "messages", [str(exc)]))
                 self.message_user(request, f"{run}: {text}", messages.ERROR)
@@ -171,11 +249,11 @@ class PayoutRunAdmin(DinsosModelAdmin):
 
     @admin.action(description=_("Verifikasi (Keuangan)"), permissions=["verify"])
     def verify(self, request, queryset):
-        self._each(request, queryset, services.run_verify, _("%(run)s diverifikasi."))
+        self._each(request, queryset, services.run_verify, _("Perhitungan %(run)s diverifikasi."))
 
     @admin.action(description=_("Setujui (Pimpinan)"), permissions=["approve"])
     def approve(self, request, queryset):
-        self._each(request, queryset, services.run_approve, _("%(run)s disetujui."))
+        self._each(request, queryset, services.run_approve, _("Perhitungan %(run)s disetujui."))
 
 
 @admin.register(PayoutLine)
@@ -195,8 +273,7 @@ class PayoutLineAdmin(DinsosModelAdmin):
 
     @admin.display(description=_("mengapa nilai ini"))
     def why(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.explanation, indent=2,
-                                                       ensure_ascii=False))
+        return explanation_table(obj.explanation)
 
     def has_add_permission(self, request):
         return False

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit, changes
 from dinsos.choices import FundingSource
 from dinsos.models import Wilayah
+from dinsos.money import format_bulan
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import validate_not_negative, validate_whole_rupiah
 from incentives import choices
@@ -146,7 +147,8 @@ class PayoutRun(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.period:%Y-%m} ({self.get_status_display()})"
+        """``Oktober 2026 — Dihitung``: the admin's titles, breadcrumbs and choices."""
+        return f"{format_bulan(self.period)} — {self.get_status_display()}"
 
     @property
     def is_locked(self) -> bool:
@@ -241,7 +243,7 @@ class PayoutLine(models.Model):
         indexes = [models.Index(fields=["run", "status"], name="incentives_line_run_status")]
 
     def __str__(self):
-        return f"{self.worker.name} {self.get_component_display()} {self.period:%Y-%m}"
+        return f"{self.worker.name} · {self.get_component_display()} {format_bulan(self.period)}"
 
 
 class RunDocument(models.Model):
@@ -281,7 +283,9 @@ class RunDocument(models.Model):
                                                name="incentives_one_document_per_version")]
 
     def __str__(self):
-        return f"{self.kind} {self.run}"
+        from incentives.reports import REPORT_LABELS
+
+        return f"{REPORT_LABELS.get(self.kind, self.kind)} · {self.run}"
 
 
 for model in (Rate, BudgetCeiling, PayoutRun, PayoutLine):

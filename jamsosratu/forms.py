@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dinsos.forms import TanggalField
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
 
@@ -65,12 +66,8 @@ class VerificationForm(forms.Form):
                                                  "invalid_choice": _(
                                                      "Verifikator ini tidak bertugas di "
                                                      "kecamatan rumah tangga ini.")})
-    visit_date = forms.DateField(label=_("Tanggal kunjungan"),
-                                 widget=forms.DateInput(attrs={"type": "date"},
-                                                        format="%Y-%m-%d"),
-                                 error_messages={"required": _("Isi tanggal kunjungan."),
-                                                 "invalid": _("Tanggal tidak dikenali; "
-                                                              "gunakan TTTT-BB-HH.")})
+    visit_date = TanggalField(label=_("Tanggal kunjungan"),
+                              error_messages={"required": _("Isi tanggal kunjungan.")})
     result = forms.ChoiceField(label=_("Hasil"), choices=VerificationResult.choices,
                                widget=forms.RadioSelect,
                                error_messages={"required": _("Pilih hasil verifikasi.")})

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import DESA_KELURAHAN
+from dinsos.forms import TanggalField
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
 from pmks import calculations
@@ -31,7 +32,7 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = ["nik", "name", "birth_place", "birth_date", "sex", "desa", "disability",
                   "schooling", "occupation"]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        field_classes = {"birth_date": TanggalField}
         help_texts = {"nik": _("16 angka; kosongkan bila belum punya NIK.")}
 
     def __init__(self, *args, user, **kwargs):
@@ -46,8 +47,7 @@ class PersonForm(forms.ModelForm):
 
 class CaseOpenForm(forms.Form):
     category = forms.ModelChoiceField(Category.objects.order_by("number"), label=_("Kategori PPKS"))
-    identified_on = forms.DateField(label=_("Tanggal teridentifikasi"),
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+    identified_on = TanggalField(label=_("Tanggal teridentifikasi"))
     source = forms.ChoiceField(label=_("Sumber"), choices=Case._meta.get_field("source").choices)
     description = forms.CharField(label=_("Uraian"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))

@@ -242,7 +242,8 @@ def test_verification_errors_stand_next_to_their_fields(cycle, province_operator
     bad_date = client.post(url, {"verifier": tksk.pk, "visit_date": "31-31-2026",
                                  "result": "sesuai"})
     assert bad_date.context["form"].errors == {
-        "visit_date": ["Tanggal tidak dikenali; gunakan TTTT-BB-HH."]}
+        "visit_date": ["Tanggal kunjungan: tanggal tidak dikenali. Tulis hari/bulan/tahun, "
+                       "misalnya 17/08/2026."]}
     tomorrow = datetime.date.today() + datetime.timedelta(days=2)
     future = client.post(url, {"verifier": tksk.pk, "visit_date": tomorrow.isoformat(),
                                "result": "sesuai", **version(enrolment)})
