@@ -17,6 +17,12 @@ from django.conf import settings
 from django.utils.module_loading import module_has_submodule
 
 from dinsos.money import format_rupiah
+from dinsos.templatetags.dinsos_format import angka
+
+
+def _shown(value) -> str:
+    """A count the Indonesian way (6.119); anything else as given."""
+    return angka(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 @dataclass
@@ -25,6 +31,10 @@ class Figure:
     value: object
     url: str = ""
     note: str = ""
+
+    @property
+    def shown(self) -> str:
+        return _shown(self.value)
 
 
 @dataclass
@@ -45,7 +55,7 @@ class Chart:
                 "stacked": self.stacked, "money": self.money}
 
     def rows(self):
-        shown = format_rupiah if self.money else str
+        shown = format_rupiah if self.money else _shown
         return [(label, [shown(d["data"][i]) for d in self.datasets])
                 for i, label in enumerate(self.labels)]
 

@@ -20,10 +20,12 @@ from dinsos.pages import (
     TransitionPage,
     form_errors_from,
 )
+from dinsos.scoping import sees_identifiers
 from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.filters import PersonFilterSet
 from pmks.forms import CaseOpenForm, CaseTransitionForm, MergeForm, PersonForm, transition_forms
+from pmks.models import Person
 
 
 class PersonListView(StaffPage, TemplateView):
@@ -37,7 +39,10 @@ class PersonListView(StaffPage, TemplateView):
         people = filterset.qs.order_by("name", "id") if filterset.is_bound else None
         page = Paginator(people, 25).get_page(self.request.GET.get("page")) if people is not None \
             else None
-        return super().get_context_data(filter=filterset, page=page, **kwargs)
+        # roles that see NIKs masked find a person by the whole NIK only (dinsos.filters)
+        return super().get_context_data(
+            filter=filterset, page=page,
+            nik_prefix=sees_identifiers(self.request.user, Person), **kwargs)
 
 
 class PersonCreateView(StaffPage, TemplateView):

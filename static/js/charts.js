@@ -18,6 +18,7 @@
       type: spec.kind,
       data: { labels: spec.labels, datasets: datasets },
       options: {
+        locale: "id-ID", // 7.000 on the axes, whatever language the browser asks for
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 12 } },

@@ -46,3 +46,27 @@ def test_maker_checker_keeps_a_run_out_of_its_makers_queue_and_buttons(make_user
     assert ("Perhitungan untuk disetujui", 1) in waiting(approver)
     page = client_for(approver).get(detail)
     assert [name for name, _label in page.context["actions"]] == ["setujui"]
+
+
+def test_the_search_hint_tells_masked_roles_the_nik_must_be_whole(pandeglang_operator, auditor):
+    """The hint promised a NIK prefix to every role, but roles that see NIKs masked may only
+    search the whole number (a prefix finds nothing for them, by design)."""
+    operator = client_for(pandeglang_operator).get(reverse("pmks:person-list")).content.decode()
+    assert "NIK boleh awalannya saja" in operator
+    masked = client_for(auditor).get(reverse("pmks:person-list")).content.decode()
+    assert "NIK boleh awalannya saja" not in masked and "NIK harus lengkap 16 angka" in masked
+
+
+def test_beranda_writes_counts_the_indonesian_way(province_operator, monkeypatch):
+    """Beranda showed "6119 Orang terdaftar" and "6250" in its chart tables."""
+    from dinsos import dashboard
+
+    panel = dashboard.Panel("Uji", figures=[dashboard.Figure("Orang terdaftar", 6119),
+                                            dashboard.Figure("Kecamatan", "150 / 155")],
+                            charts=[dashboard.Chart("chart-uji", "Uji", "bar", ["Pandeglang"],
+                                                    [{"label": "Kuota", "data": [6250]}])])
+    monkeypatch.setattr(dashboard, "collect", lambda user: [panel])
+    html = client_for(province_operator).get("/").content.decode()
+    assert "6.119" in html and "6119" not in html
+    assert "150 / 155" in html
+    assert '<td class="num">6.250</td>' in html
