@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -278,3 +278,13 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """An entry is read as its row of the list: its raw form showed English labels, JSON
+        and codes ("update", "changes")."""
+        if not str(object_id).isdigit():
+            raise Http404(_("Data tidak ditemukan."))
+        return redirect(f"{reverse('admin:auditlog_logentry_changelist')}?id__exact={object_id}")
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self.change_view(request, object_id)

@@ -203,7 +203,11 @@ class ImportBatch(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.kind} {self.filename} ({self.get_status_display()})"
+        from dinsos.importing import IMPORTERS
+
+        importer = IMPORTERS.get(self.kind)
+        kind = importer.label if importer else self.kind
+        return f"{kind}: {self.filename} ({self.get_status_display()})"
 
 
 audit.register(Wilayah)

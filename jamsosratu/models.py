@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit, changes
 from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
+from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from jamsosratu import choices
 from pmks.models import Household, Person
@@ -102,7 +103,8 @@ class Quota(models.Model):
                                                name="jamsosratu_quota_unique")]
 
     def __str__(self):
-        return f"{self.cycle.year} {self.kab_kota_id}: {self.quota}"
+        quota = f"{self.quota:,}".replace(",", ".")
+        return f"{self.cycle.year} {self.kab_kota.nama}: {quota}"
 
 
 class ConditionRule(models.Model):
@@ -200,7 +202,7 @@ class EnrolmentTransition(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.from_status or '-'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 class EnrolmentMember(models.Model):
@@ -251,7 +253,7 @@ class Verification(models.Model):
         ordering = ["-visit_date", "-id"]
 
     def __str__(self):
-        return f"{self.enrolment} {self.visit_date} {self.get_result_display()}"
+        return f"{self.enrolment} {format_tanggal(self.visit_date)} {self.get_result_display()}"
 
 
 class VerificationFinding(models.Model):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit, changes
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Pillar, Sex
 from dinsos.models import Office, TimeStamped, Wilayah
+from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
     mask_nik,
@@ -263,7 +264,7 @@ class CaseTransition(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.from_status or '-'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 class ServiceType(models.Model):
@@ -331,7 +332,7 @@ class Service(TimeStamped):
         ]
 
     def __str__(self):
-        return f"{self.service_type.name} ({self.start_date})"
+        return f"{self.service_type.name} ({format_tanggal(self.start_date)})"
 
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -377,7 +378,7 @@ class DuplicateCandidate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.person_a_id} ~ {self.person_b_id} ({self.score})"
+        return f"{self.person_a} ~ {self.person_b} ({_('skor')} {self.score})"
 
 
 class PersonMerge(models.Model):
@@ -401,7 +402,7 @@ class PersonMerge(models.Model):
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.merged_id} → {self.kept_id}"
+        return f"{self.merged} → {self.kept}"
 
 
 for model in (Household, Person, Case, Service, DuplicateCandidate, PersonMerge, ServiceType):

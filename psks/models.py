@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dinsos import audit, changes
 from dinsos.choices import DESA_KELURAHAN, FundingSource, Sex, Tingkat
 from dinsos.models import Office, TimeStamped, Wilayah
+from dinsos.money import format_bulan, format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import mask_nik, validate_nik, validate_nik_matches, validate_npwp
 from psks import choices
@@ -285,7 +286,7 @@ class ActivityReport(TimeStamped):
         ]
 
     def __str__(self):
-        return f"{self.worker.name} {self.period:%Y-%m}"
+        return f"{self.worker.name} {format_bulan(self.period)}"
 
 
 class Meeting(TimeStamped):
@@ -315,7 +316,7 @@ class Meeting(TimeStamped):
         indexes = [models.Index(fields=["kecamatan", "date"], name="psks_meeting_kec_date")]
 
     def __str__(self):
-        return f"{self.get_type_display()} {self.kecamatan_id} {self.date}"
+        return f"{self.get_type_display()} {self.kecamatan.nama} {format_tanggal(self.date)}"
 
 
 for model in (Worker, Assignment, BankAccount, Institution, BoardMember, ActivityReport, Meeting,

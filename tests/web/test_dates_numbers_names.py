@@ -236,3 +236,62 @@ def test_decimal_amounts_are_never_floats():
     assert show_number(6250, "angka") == "6.250"
     assert show_number(Decimal("0.9667"), "angka") == "0,9667"
     assert show_number(None, "angka") == "—"
+
+
+# --- names of records (admin titles, breadcrumbs, inline rows, the audit trail's names) ---------
+
+def _named_records():
+    from dinsos.models import ImportBatch, Wilayah
+    from jamsosratu.models import Cycle, EnrolmentTransition, Quota
+    from pmks.models import CaseTransition, Service, ServiceType
+    from psks.models import ActivityReport, Meeting, Worker
+
+    kecamatan = Wilayah(kode="36.01.01", nama="Sumur")
+    worker = Worker(name="Usep Firdaus")
+    yield CaseTransition(from_status="dalam_penanganan", to_status="selesai"), \
+        "Dalam penanganan → Selesai"
+    yield CaseTransition(to_status="teridentifikasi"), "— → Teridentifikasi"
+    yield EnrolmentTransition(from_status="calon", to_status="terverifikasi"), None
+    yield Service(service_type=ServiceType(name="Rehabilitasi sosial dalam panti"),
+                  start_date=datetime.date(2026, 10, 21)), \
+        "Rehabilitasi sosial dalam panti (21 Oktober 2026)"
+    yield ActivityReport(worker=worker, period=datetime.date(2026, 9, 1)), \
+        "Usep Firdaus September 2026"
+    yield Meeting(kecamatan=kecamatan, date=datetime.date(2026, 9, 15), type="rakor"), None
+    yield Quota(cycle=Cycle(year=2026), kab_kota=Wilayah(kode="36.01", nama="Kabupaten "
+                                                          "Pandeglang"), quota=6250), \
+        "2026 Kabupaten Pandeglang: 6.250"
+    yield ImportBatch(kind="pmks_keluarga", filename="a.csv", status="gagal"), None
+
+
+@pytest.mark.parametrize("record,expected", list(_named_records()),
+                         ids=lambda v: type(v).__name__ if not isinstance(v, str | None) else "")
+def test_records_are_named_without_codes_or_iso_dates(record, expected):
+    import re
+
+    name = str(record)
+    assert not re.search(r"\d{4}-\d{2}", name), name
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", name), name
+    if expected is not None:
+        assert name == expected
+
+
+@pytest.mark.django_db
+def test_an_audit_entry_is_read_as_its_readable_row_not_a_raw_form(make_user):
+    """Its change page showed "Action: update", "Actor", raw JSON and ISO timestamps."""
+    from auditlog.models import LogEntry
+
+    from tests.factories import PersonFactory
+
+    PersonFactory()
+    entry = LogEntry.objects.order_by("-pk").first()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    for view in ("change", "history"):
+        response = client.get(reverse(f"admin:auditlog_logentry_{view}", args=[entry.pk]))
+        listed = reverse("admin:auditlog_logentry_changelist")
+        assert response.status_code == 302 and response.url == f"{listed}?id__exact={entry.pk}"
+    page = client.get(response.url)
+    assert page.status_code == 200 and list(page.context["cl"].result_list) == [entry]
+    html = page.content.decode()
+    assert "dibuat" in html and "Actor" not in html and '"changes"' not in html
