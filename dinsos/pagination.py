@@ -34,21 +34,26 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _estimate_key(queryset, cap: int) -> str | None:
+def _estimate_key(queryset, cap: int, key: str | None) -> str | None:
+    """The cache key of the estimate: the caller's ``key`` (an API list names the request's
+    list, user and filters, so the query need not be compiled twice) or the query's SQL."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    try:
-        sql, params = queryset.order_by().query.sql_with_params()
-    except EmptyResultSet:  # a filter that matches nothing (pk__in=[]): counted as 0
-        return None
-    text = repr((connection.settings_dict["NAME"], cap, sql, params))
+    if key is None:
+        try:
+            sql, params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (pk__in=[]): counted as 0
+            return None
+        key = repr((sql, params))
+    text = repr((connection.settings_dict["NAME"], cap, key))
     return "count-estimate:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def bounded_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(count, estimated): exact up to ``cap``, the planner's estimate above it (cached)."""
-    key = _estimate_key(queryset, cap)
+def bounded_count(queryset, cap: int = COUNT_CAP, *, key: str | None = None) -> tuple[int, bool]:
+    """(count, estimated): exact up to ``cap``, the planner's estimate above it (cached under
+    ``key`` when given: it must name everything the query depends on)."""
+    key = _estimate_key(queryset, cap, key)
     if key is not None:
         cached = cache.get(key)
         if cached is not None:
@@ -67,9 +72,13 @@ def bounded_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
 class BoundedPaginator(Paginator):
     estimated = False
 
+    def __init__(self, *args, count_key: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
     @cached_property
     def count(self):
         if not hasattr(self.object_list, "query"):
             return super().count
-        count, self.estimated = bounded_count(self.object_list)
+        count, self.estimated = bounded_count(self.object_list, key=self.count_key)
         return count

@@ -44,14 +44,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
-    django_paginator_class = BoundedPaginator
     cursor_query_param = CURSOR
     cursor = None
+    count_key = None
+
+    def django_paginator_class(self, queryset, page_size):
+        return BoundedPaginator(queryset, page_size, count_key=self.count_key)
 
     def paginate_queryset(self, queryset, request, view=None):
         if self.cursor_query_param in request.query_params:
             self.cursor = CursorPagination()
             return self.cursor.paginate_queryset(queryset, request, view)
+        # What the rows depend on: the list, the user (its scope) and the filters; not the page
+        user = request.user
+        self.count_key = repr((request.path, user.pk, getattr(user, "office_id", None),
+                               sorted((name, values) for name, values in
+                                      request.query_params.lists()
+                                      if name not in (self.page_query_param,
+                                                      self.page_size_query_param))))
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):

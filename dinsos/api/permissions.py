@@ -17,6 +17,13 @@ class ModelPermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def _queryset(self, view):
+        """The view's queryset, built once per request (DRF's check and the policy's below
+        both ask for its model)."""
+        if getattr(view, "_permission_queryset", None) is None:
+            view._permission_queryset = super()._queryset(view)
+        return view._permission_queryset
+
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False

@@ -76,6 +76,35 @@ def _column(model, attr: str):
     return field.attname if getattr(field, "concrete", False) else None
 
 
+def _relation_path(field, model):
+    """A getter for a dotted source that follows forward relations to a concrete column
+    (``desa.nama``, ``head.name``) as DRF reads it: an empty relation gives None where the field
+    defaults to None (or cannot be empty); None when DRF must read it itself."""
+    source = field.source_attrs
+    for position, attr in enumerate(source):
+        try:
+            step = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            return None
+        if position < len(source) - 1:
+            if not (step.concrete and (step.many_to_one or step.one_to_one)):
+                return None
+            if step.null and field.default is not None:  # DRF would skip the field, not None
+                return None
+            model = step.related_model
+        elif not step.concrete or step.is_relation:
+            return None
+
+    def get(instance):
+        for attr in source:
+            instance = getattr(instance, attr)
+            if instance is None:
+                return None
+        return instance
+
+    return get
+
+
 def _plain_step(field, model):
     """(getter, converter) for a field whose value can be read without DRF, else None."""
     source = field.source_attrs
@@ -91,8 +120,8 @@ def _plain_step(field, model):
         return None
     if len(source) == 1 and _column(model, source[0]) == source[0]:
         getter = attrgetter(source[0])
-    else:
-        getter = field.get_attribute  # dotted sources, properties: DRF's own reading
+    else:  # a column across relations; properties and the rest: DRF's own reading
+        getter = _relation_path(field, model) or field.get_attribute
     if _plain_datetime(field):
         return getter, DATETIME
     converter = {drf_fields.CharField: str, drf_fields.IntegerField: int}.get(

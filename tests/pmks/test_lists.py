@@ -182,7 +182,8 @@ def no_cached_estimates():
 @postgres_only
 @pytest.mark.usefixtures("no_cached_estimates")
 def test_an_estimate_is_cached_so_the_next_page_counts_nothing(registry, api_as,
-                                                              province_operator, monkeypatch):
+                                                              province_operator,
+                                                              lebak_operator, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE pmks_person")
     monkeypatch.setattr(pagination.bounded_count, "__defaults__", (2,))
@@ -195,6 +196,11 @@ def test_an_estimate_is_cached_so_the_next_page_counts_nothing(registry, api_as,
                 if "COUNT(" in sql.upper() or sql.startswith("EXPLAIN")]
     assert pagination.bounded_count(Person.objects.filter(name="Siti Aminah"), cap=2) == (
         1, False)  # at or under the cap: exact, never cached
+    # another filter, or another user's scope, is another count
+    household = registry["single"].pk
+    assert client.get(PERSONS, {"household": household}).json()["count"] == 1
+    lebak = api_as(lebak_operator).get(PERSONS).json()  # the registry is in Pandeglang
+    assert (lebak["count"], lebak["results"], "count_is_estimate" in lebak) == (0, [], False)
 
 
 def test_elsewhere_above_the_cap_the_count_stays_exact(registry):
