@@ -14,7 +14,7 @@ number, columns and reasons, all at once.
 
 import datetime
 import json
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import islice
 
 from auditlog.models import LogEntry
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit, names
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.importing import (
+    SEX_LABELS,
     Column,
     Importer,
     ImportReport,
@@ -409,36 +410,97 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
     return report
 
 
+def _variants(text: str) -> set[str]:
+    return {text, text.lower(), text.upper(), text.title(), text.capitalize()}
+
+
+def _lookup(desa_codes) -> list[tuple[str, str, str]]:
+    """(column, cell text, value) for the COPY path's fast lane: the desa codes of the area,
+    and the usual ways of writing each label, sex and KK relationship code, each with the value
+    the Python parsers themselves give it — so a cell read by lookup reads the same as on the
+    row path. Any other text goes through the parsers."""
+    rows = [("kode_desa", code, code) for code in desa_codes]
+    tables = [(column, _labels(enum), partial(_choice, enum))
+              for column, enum in CHOICE_COLUMNS.items()]
+    tables.append(("jenis_kelamin", {t: v for v, ts in SEX_LABELS.items() for t in ts},
+                   parse_sex))
+    with translation.override("id"):
+        for column, table, parse in tables:
+            texts = set()
+            for key, value in table.items():
+                label = CHOICE_COLUMNS[column](value).label if column in CHOICE_COLUMNS else ""
+                for text in (key, key.replace(" ", "-"), key.replace(" ", "_"), str(label)):
+                    texts |= _variants(text)
+            for text in sorted(texts - {""}):
+                try:
+                    rows.append((column, text, parse(text)))
+                except ValueError:
+                    continue
+    return rows
+
+
+#: the file's columns as the fast lane stages them
+FILE_COLUMNS = [c.name for c in COLUMNS]
+
+
 def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> None:
-    """PostgreSQL: the rows that pass the row checks go to a staging table by COPY and the
-    rest is set-based (``pmks.staging``). Rows stream from the file into the COPY buffer: no
-    chunk of parsed rows is held in memory."""
+    """PostgreSQL: the file goes to a staging table by COPY and the rest is set-based
+    (``pmks.staging``). Two lanes per chunk: plain text rows are copied as they are and
+    checked in SQL (``Stage.load_raw``); the rows SQL cannot vouch for — other date or label
+    forms, errors, Excel number cells, cells the reader flagged — go through ``parse_row``
+    like on the row path, in row order, and the ones that pass are copied typed. Rows stream
+    from the file into the COPY buffer: no chunk of rows is held in memory, only the few that
+    take the Python lane."""
     from pmks.staging import Stage
 
     today = datetime.date.today()
 
     def passing(rows):
         for row in rows:
-            report.rows += 1
             household, person, problems = parse_row(row, desa_codes, today=today)
             if problems:
                 report.reject(row.number, problems)
             else:
                 yield row.number, household, person
 
-    stage = Stage(report=report, area=area, dry_run=dry_run)
+    stage = Stage(report=report, area=area, dry_run=dry_run, columns=FILE_COLUMNS,
+                  lookup=_lookup(desa_codes), today=today)
     rows = iter(table)
     try:
         while True:
-            before = report.rows
-            stage.load(passing(islice(rows, chunk_size)))
-            if report.rows == before:
+            lanes = _Lanes(islice(rows, chunk_size))
+            refused = stage.load_raw(lanes.plain())
+            if not lanes.count:
                 break
+            report.rows += lanes.count
+            stage.begin(lanes.first, lanes.last)
+            slow = lanes.slow + [TableRow(number=number, values=values, cells=[])
+                                 for number, values in refused]
+            stage.load(passing(sorted(slow, key=lambda row: row.number)))
             stage.check()
             stage.write()
             report_progress(report.rows)
     finally:
         stage.close()
+
+
+class _Lanes:
+    """One chunk of the file's rows, split as they stream by: plain text rows for the fast
+    lane, rows with Excel number cells or the reader's own problems for ``parse_row``."""
+
+    def __init__(self, rows):
+        self.rows, self.slow = rows, []
+        self.first = self.last = self.count = 0
+
+    def plain(self):
+        for row in self.rows:
+            self.first = self.first or row.number
+            self.last = row.number
+            self.count += 1
+            if row.problems or row.numbers:
+                self.slow.append(row)
+            else:
+                yield row.number, row.values
 
 
 IMPORTER = register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (PMKS)"),

@@ -31,10 +31,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos import audit, changes, names
+from dinsos.importing import EARLIEST_BIRTH
 from dinsos.scoping import ALL
+from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.models import Household, Person
 
 STAGE = "pmks_import_stage"
+RAW = "pmks_import_raw"  # the fast lane: one chunk of the file's cells, as text
+LOOKUP = "pmks_import_lookup"  # (column, cell text) -> value: desa codes, labels, sexes
 HOUSEHOLD_COLUMNS = ["address", "rt", "rw", "desa_id", "decile", "floor", "wall",
                      "water_source", "lighting", "cooking_fuel", "toilet"]
 PERSON_COLUMNS = ["name", "birth_place", "birth_date", "sex", "relationship", "disability",
@@ -44,11 +48,35 @@ STAGED = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name", "name_key", "birth_
           "birth_date", "sex", "relationship", "disability", "schooling", "occupation"]
 NULLABLE = ["decile", "nik", "birth_date", "sex"]  # an empty cell is NULL, not ''
 OPEN_STATUSES = ("teridentifikasi", "terverifikasi", "dalam_penanganan")
+#: the file's columns read through LOOKUP (choices, sex, desa) and the staged field they fill
+LOOKED_UP = {"lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
+             "penerangan": "lighting", "bahan_bakar": "cooking_fuel", "jamban": "toilet",
+             "hubungan": "relationship", "disabilitas": "disability", "pendidikan": "schooling",
+             "jenis_kelamin": "sex", "kode_desa": "desa_id"}
+#: the file's text columns, staged as they are
+AS_IS = {"alamat": "address", "rt": "rt", "rw": "rw", "tempat_lahir": "birth_place",
+         "pekerjaan": "occupation"}
 
 
 def _distinct(left: str, right: str, columns) -> str:
     return (f"({', '.join(f'{left}.{c}' for c in columns)}) IS DISTINCT FROM "
             f"({', '.join(f'{right}.{c}' for c in columns)})")
+
+
+def _valid_day(year: str, month: str, day: str) -> str:
+    """SQL: whether the integers ``year``-``month``-``day`` make a calendar date (arithmetic
+    only, so it never raises; NULL when a part is NULL)."""
+    leap = f"(mod({year}, 4) = 0 AND (mod({year}, 100) <> 0 OR mod({year}, 400) = 0))"
+    return (f"({year} >= 1 AND {day} >= 1 AND {day} <= (ARRAY[31, 29, 31, 30, 31, 30, 31, 31, "
+            f"30, 31, 30, 31])[{month}] - CASE WHEN {month} = 2 AND NOT {leap} THEN 1 ELSE 0 "
+            "END)")
+
+
+def _region_and_serial(number: str) -> str:
+    """SQL, for 16 digits: a known province, a kab/kota other than 00, a serial other than
+    0000 (``dinsos.validators``: ``_check_region`` and ``_check_serial``)."""
+    return (f"substr({number}, 1, 2) = ANY(%(provinces)s) AND substr({number}, 3, 2) <> '00' "
+            f"AND substr({number}, 13, 4) <> '0000'")
 
 
 def _diff(old: str, new: str, columns) -> str:
@@ -62,8 +90,12 @@ def _diff(old: str, new: str, columns) -> str:
 class Stage:
     """The staging table of one import and the set-based steps over one chunk of it."""
 
-    def __init__(self, *, report, area, dry_run: bool):
+    def __init__(self, *, report, area, dry_run: bool, columns=(), lookup=(), today=None):
+        """``columns``: the file's columns, in the order ``load_raw`` gets them; ``lookup``:
+        (column, cell text, value) of every text the fast lane may read by lookup, as the
+        Python parsers read it; ``today``: the day birth dates must not pass."""
         self.report, self.area, self.dry_run = report, area, dry_run
+        self.columns, self.today = list(columns), today
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.now = timezone.now()
         self.cursor = connection.cursor()
@@ -81,9 +113,24 @@ class Stage:
             ) WITH (fillfactor = 50) ON COMMIT DROP""")  # room for HOT updates
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (no_kk, row)")
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (nik, row) WHERE nik IS NOT NULL")
+        if self.columns:
+            self._fast_lane(lookup)
+
+    def _fast_lane(self, lookup) -> None:
+        self.cursor.execute(f"DROP TABLE IF EXISTS {RAW}, {LOOKUP}")
+        self.cursor.execute(f"""
+            CREATE TEMP TABLE {RAW} (row integer, {', '.join(f'{c} text' for c in self.columns)},
+                                     name text, name_key text) ON COMMIT DROP""")
+        self.cursor.execute(f"""CREATE TEMP TABLE {LOOKUP} (col text, text text, value text,
+                                PRIMARY KEY (col, text)) ON COMMIT DROP""")
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(lookup)
+        buffer.seek(0)
+        self.cursor.copy_expert(f"COPY {LOOKUP} FROM STDIN WITH (FORMAT csv)", buffer)
+        self.cursor.execute(f"ANALYZE {LOOKUP}")
 
     def close(self) -> None:
-        self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {RAW}, {LOOKUP}")
         self.cursor.close()
 
     def _sql(self, sql: str, params=()):
@@ -98,15 +145,102 @@ class Stage:
 
     # --- 1. COPY --------------------------------------------------------------------------
 
-    def load(self, parsed) -> None:
-        """``parsed``: [(row number, household fields, person fields)] that passed the row
-        checks, streamed into the staging table with one COPY."""
+    def begin(self, first: int, last: int) -> None:
+        """A chunk: the rows numbered ``first`` to ``last`` of the file."""
+        self.lo, self.hi = first, last
+
+    def load_raw(self, rows) -> list[tuple[int, dict]]:
+        """The fast lane. ``rows``: [(row number, {column: cell text})] of plain text cells.
+        Their cells go as they are into a raw table with one COPY, and SQL checks the forms
+        the generated files and most staff files use — ISO or day-first dates with four-digit
+        years, the labels and codes of ``lookup``, No. KK and NIK of 16 digits (region,
+        registration date, serial; the NIK agreeing with birth date and sex), a known desa,
+        the required cells — exactly as ``pmks.importing.parse_row`` and
+        ``dinsos.validators`` do; the rows that pass go to the staging table typed. The
+        others are returned (in row order) for the Python parsers, which accept them or say
+        what is wrong, with the same messages whichever lane a row took."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        self.lo = self.hi = 0
+        columns = self.columns
+        for number, values in rows:
+            name = " ".join(values.get("nama", "").split())
+            writer.writerow([number, *[values.get(c, "") for c in columns], name,
+                             names.name_key(name)])
+        text = buffer.getvalue()
+        if not text:
+            return []
+        if "\x00" in text:  # PostgreSQL text holds no NUL: the Python parsers answer
+            return [(int(cells[0]), dict(zip(columns, cells[1:-2], strict=True)))
+                    for cells in csv.reader(io.StringIO(text))]
+        self.cursor.execute(f"TRUNCATE {RAW}")
+        buffer.seek(0)
+        self.cursor.copy_expert(f"COPY {RAW} FROM STDIN WITH (FORMAT csv)", buffer)
+        refused = self._sql(self._convert_sql(), {
+            "provinces": sorted(VALID_PROVINCE_CODES), "today": self.today,
+            "earliest": EARLIEST_BIRTH}).fetchall()
+        return [(row, dict(zip(columns, cells, strict=True))) for row, *cells in refused]
+
+    def _convert_sql(self) -> str:
+        """One statement: the raw rows that are in canonical form go to the staging table
+        typed; the others are returned with their cells."""
+        joins = " ".join(f"LEFT JOIN {LOOKUP} l_{c} ON l_{c}.col = '{c}' AND l_{c}.text = r.{c}"
+                         for c in LOOKED_UP)
+        optional = [c for c in LOOKED_UP if c not in ("jenis_kelamin", "kode_desa")]
+        values = {
+            "row": "r.row", "no_kk": "r.no_kk",
+            **{field: f"r.{c}" for c, field in AS_IS.items()},
+            **{field: f"CASE WHEN r.{c} = '' THEN '' ELSE l_{c}.value END"
+               for c, field in LOOKED_UP.items() if c in optional},
+            "disability": "CASE WHEN r.disabilitas = '' THEN 'tidak' ELSE l_disabilitas.value "
+                          "END",
+            "sex": "l_jenis_kelamin.value", "desa_id": "l_kode_desa.value",
+            "decile": "CASE WHEN r.desil ~ '^([1-9]|10)$' THEN r.desil::smallint END",
+            "nik": "NULLIF(r.nik, '')", "name": "r.name", "name_key": "r.name_key",
+            "birth_date": "r.birth",
+        }
+        nik_date = ("to_char(extract(day FROM r.birth)::int + CASE WHEN l_jenis_kelamin.value "
+                    "= 'P' THEN 40 ELSE 0 END, 'FM00') || to_char(r.birth, 'MMYY')")
+        ok = " AND ".join([
+            # validate_no_kk: 16 digits, region, registration date DDMMYY (20YY), serial
+            f"""CASE WHEN r.no_kk ~ '^[0-9]{{16}}$' THEN {_region_and_serial('r.no_kk')} AND
+                {_valid_day("2000 + substr(r.no_kk, 11, 2)::int", "substr(r.no_kk, 9, 2)::int",
+                            "substr(r.no_kk, 7, 2)::int")} ELSE false END""",
+            "r.alamat <> ''", "r.name <> ''", "l_kode_desa.value IS NOT NULL",
+            "l_jenis_kelamin.value IS NOT NULL",
+            "r.birth BETWEEN %(earliest)s AND %(today)s",
+            "(r.desil = '' OR r.desil ~ '^([1-9]|10)$')",
+            *(f"(r.{c} = '' OR l_{c}.value IS NOT NULL)" for c in optional),
+            # parse_nik + validate_nik_matches: region, serial, DDMMYY of the birth date
+            # (+40 on the day for a woman); a NIK that agrees names a real day
+            f"""CASE WHEN r.nik = '' THEN true
+                     WHEN r.nik ~ '^[0-9]{{16}}$' AND r.birth IS NOT NULL THEN
+                         {_region_and_serial('r.nik')} AND substr(r.nik, 7, 6) = {nik_date}
+                     ELSE false END""",
+        ])
+        # the dates the fast lane reads: YYYY-MM-DD, or DD-MM-YYYY with - / or . twice
+        date = ("'^([0-9]{4})-([0-9]{2})-([0-9]{2})$|^([0-9]{2})([-/.])([0-9]{2})\\5"
+                "([0-9]{4})$'")
+        birth = (f"CASE WHEN {_valid_day('y', 'm', 'dd')} AND y >= 1900 "
+                 "THEN make_date(y, m, dd) END")
+        return f"""
+            WITH g AS MATERIALIZED (SELECT *, regexp_match(tanggal_lahir, {date}) AS g
+                                    FROM {RAW}),
+            d AS (SELECT *, coalesce(g[1], g[7])::int AS y, coalesce(g[2], g[6])::int AS m,
+                            coalesce(g[3], g[4])::int AS dd FROM g),
+            r AS MATERIALIZED (SELECT *, {birth} AS birth FROM d),  -- each computed once
+            c AS (SELECT r.*, {', '.join(f'{v} AS v_{k}' for k, v in values.items())},
+                         coalesce({ok}, false) AS ok
+                  FROM r {joins}),
+            staged AS (INSERT INTO {STAGE} ({', '.join(values)})
+                       SELECT {', '.join(f'v_{k}' for k in values)} FROM c WHERE ok)
+            SELECT row, {', '.join(self.columns)} FROM c WHERE NOT ok ORDER BY row"""
+
+    def load(self, parsed) -> None:
+        """``parsed``: [(row number, household fields, person fields)] that passed the row
+        checks in Python, streamed into the staging table with one COPY."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
         for number, household, person in parsed:
-            self.lo = self.lo or number
-            self.hi = number
             writer.writerow([
                 number, household["no_kk"],
                 *("" if household[c] is None else household[c] for c in HOUSEHOLD_COLUMNS),
@@ -114,10 +248,11 @@ class Stage:
                   ("nik", "name", "name_key", "birth_place", "birth_date", "sex",
                    "relationship", "disability", "schooling", "occupation")),
             ])
-        buffer.seek(0)
-        self.cursor.copy_expert(
-            f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
-            f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
+        if buffer.tell():
+            buffer.seek(0)
+            self.cursor.copy_expert(
+                f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
+                f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
         # a TEMP table has no statistics otherwise; the columns the plans filter and join on
         self.cursor.execute(f"ANALYZE {STAGE} (row, no_kk, nik, state)")
 
@@ -252,8 +387,10 @@ class Stage:
             WHERE {_distinct('h', 's', hh)}""").fetchall()
         created = self._sql(f"""
             INSERT INTO pmks_household (no_kk, {cols}, created_at, updated_at)
-            SELECT no_kk, {', '.join(f"COALESCE({c}, '')" if c not in ('decile',) else c
-                                     for c in hh)}, %s, %s FROM {firsts} s
+            SELECT s.no_kk, {', '.join(f"COALESCE(s.{c}, '')" if c not in ('decile',) else
+                                       f"s.{c}" for c in hh)}, %s, %s
+            FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk
+            WHERE h.id IS NULL OR {_distinct('h', 's', hh)}  -- a same row is not even locked
             ON CONFLICT (no_kk) DO UPDATE SET
                 {', '.join(f'{c} = EXCLUDED.{c}' for c in hh)}, updated_at = EXCLUDED.updated_at
             WHERE {_distinct('pmks_household', 'EXCLUDED', hh)}
@@ -298,9 +435,10 @@ class Stage:
                       WHERE {self._rows()} AND state IS NULL AND person_id IS NULL""")
         self._sql(f"""
             INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at)
-            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s FROM {STAGE} s
+            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s
+            FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
             WHERE {self._rows('s')} AND s.state IS NULL
-              AND (s.person_created OR s.nik IS NOT NULL)
+              AND (s.person_created OR s.nik IS NOT NULL AND {self._person_differs()})
             ON CONFLICT (nik) DO UPDATE SET
                 {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
                 updated_at = EXCLUDED.updated_at
@@ -362,7 +500,9 @@ class Stage:
         """``created``: [(pk, area)]; ``updated``: [(pk, {field: [old, new]}, old, new area)]."""
         if not created and not updated:
             return
-        audit.log_batch(model, rows=(self.lo, self.hi), created=[pk for pk, _a in created],
+        rows = self._sql(f"SELECT min(row), max(row) FROM {STAGE} WHERE {self._rows()}"
+                         ).fetchone()  # the staged rows of the chunk, by its range
+        audit.log_batch(model, rows=rows, created=[pk for pk, _a in created],
                         updated={pk: json.loads(diff) if isinstance(diff, str) else diff
                                  for pk, diff, _o, _n in updated})
         changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created]

@@ -231,3 +231,162 @@ def test_the_admin_history_of_a_person_shows_the_chunk_entry(
     client.force_login(make_user(roles.ADMIN, is_superuser=True))
     html = client.get(reverse("admin:pmks_person_auditlog", args=[icih.pk])).content.decode()
     assert "Pekerjaan</strong>: — → Pedagang" in html
+
+
+# The COPY path's fast lane: plain text rows are copied as they are and checked in SQL; only
+# the rows SQL cannot vouch for go through the Python parsers. Each case is one row of one file
+# (its own No. KK and NIK, so the in-file rules stay out of it) and says which lane it must
+# take: "sql" (read in SQL, never parsed in Python) or "python" (another form, or an error:
+# the parsers say what is wrong, with the row path's very message).
+D_LEAP = datetime.date(2000, 2, 29)
+LANE_CASES = [
+    # dates: ISO and day-first with four-digit years in SQL, every other form in Python
+    ({"tanggal_lahir": "1980-08-17", "nik": ""}, "sql"),
+    ({"tanggal_lahir": "17-08-1980", "nik": ""}, "sql"),
+    ({"tanggal_lahir": "17/08/1980", "nik": ""}, "sql"),
+    ({"tanggal_lahir": "17.08.1980", "nik": ""}, "sql"),
+    ({"tanggal_lahir": "29-02-2000", "nik": ""}, "sql"),
+    ({"tanggal_lahir": "01-01-1900", "nik": ""}, "sql"),
+    ({"tanggal_lahir": "29-02-1900", "nik": ""}, "python"),  # 1900 is no leap year
+    ({"tanggal_lahir": "29-02-1981", "nik": ""}, "python"),
+    ({"tanggal_lahir": "31-04-1980", "nik": ""}, "python"),
+    ({"tanggal_lahir": "00-08-1980", "nik": ""}, "python"),
+    ({"tanggal_lahir": "17-13-1980", "nik": ""}, "python"),
+    ({"tanggal_lahir": "1899-12-31", "nik": ""}, "python"),
+    ({"tanggal_lahir": "2099-01-01", "nik": ""}, "python"),  # in the future
+    ({"tanggal_lahir": "17-08/1980", "nik": ""}, "python"),
+    ({"tanggal_lahir": "0000-01-01", "nik": ""}, "python"),
+    ({"tanggal_lahir": "17 Agustus 1980", "nik": ""}, "python"),
+    ({"tanggal_lahir": "17-08-80", "nik": ""}, "python"),
+    ({"tanggal_lahir": "1980-8-17", "nik": ""}, "python"),
+    ({"tanggal_lahir": "", "nik": ""}, "python"),
+    # sexes and labels: the texts of the lookup in SQL, any other in Python
+    ({"jenis_kelamin": "l", "nik": ""}, "sql"),
+    ({"jenis_kelamin": "Laki-laki", "nik": ""}, "sql"),
+    ({"jenis_kelamin": "PR", "nik": ""}, "sql"),
+    ({"jenis_kelamin": "2", "nik": ""}, "sql"),
+    ({"jenis_kelamin": "Laki - laki", "nik": ""}, "python"),
+    ({"jenis_kelamin": "X", "nik": ""}, "python"),
+    ({"jenis_kelamin": "", "nik": ""}, "python"),
+    ({"hubungan": "Kepala Keluarga"}, "sql"),
+    ({"hubungan": "ISTRI"}, "sql"),
+    ({"hubungan": "4"}, "sql"),
+    ({"hubungan": "anak kandung"}, "sql"),
+    ({"hubungan": "Anak  Kandung"}, "python"),
+    ({"hubungan": "xx"}, "python"),
+    ({"hubungan": ""}, "sql"),
+    ({"lantai": "Tanah"}, "sql"),
+    ({"lantai": "TANAH"}, "sql"),
+    ({"lantai": "bogus"}, "python"),
+    ({"lantai": ""}, "sql"),
+    ({"sumber_air": "sumur terlindung"}, "sql"),
+    ({"disabilitas": ""}, "sql"),
+    ({"disabilitas": "Tidak"}, "sql"),
+    ({"disabilitas": "bogus"}, "python"),
+    ({"desil": ""}, "sql"),
+    ({"desil": "10"}, "sql"),
+    ({"desil": "0"}, "python"),
+    ({"desil": "11"}, "python"),
+    ({"desil": "01"}, "python"),
+    ({"desil": "x"}, "python"),
+    ({"kode_desa": DESA_LEBAK}, "python"),  # outside the operator's area
+    ({"kode_desa": "99.99.99.9999"}, "python"),
+    ({"kode_desa": ""}, "python"),
+    ({"nama": "Budi   Santoso"}, "sql"),  # spaces folded on the way in
+    ({"nama": ""}, "python"),
+    ({"alamat": ""}, "python"),
+    ({"rt": "", "rw": "", "tempat_lahir": "", "pekerjaan": ""}, "sql"),
+    # No. KK: 16 digits, region, registration date (20YY), serial
+    ({"no_kk": "3601012902160001"}, "sql"),
+    ({"no_kk": "3601012902150001"}, "python"),  # 2015 is no leap year
+    ({"no_kk": "3601013102160001"}, "python"),
+    ({"no_kk": "3601011213160001"}, "python"),
+    ({"no_kk": "3601010004160001"}, "python"),
+    ({"no_kk": "3601011204160000"}, "python"),
+    ({"no_kk": "9901011204160001"}, "python"),
+    ({"no_kk": "3600011204160001"}, "python"),
+    ({"no_kk": "360101120416001"}, "python"),
+    ({"no_kk": "3601 0112 0416 0099"}, "python"),  # accepted: the spaces are removed
+    ({"no_kk": ""}, "python"),
+    # NIK: 16 digits, region, serial, agreeing with birth date and sex (+40 for a woman)
+    ({"nik": nik(D2, "P", 77), "tanggal_lahir": "19-03-1985", "jenis_kelamin": "P"}, "sql"),
+    ({"nik": nik(D_LEAP, "L", 78), "tanggal_lahir": "2000-02-29"}, "sql"),
+    ({"nik": nik(D2, "P", 79), "tanggal_lahir": "19-03-1985", "jenis_kelamin": "L"}, "python"),
+    ({"nik": nik(D2, "L", 80), "tanggal_lahir": "19-03-1984"}, "python"),
+    ({"nik": "3601011708800000"}, "python"),
+    ({"nik": "9901011708800001"}, "python"),
+    ({"nik": "3600011708800001"}, "python"),
+    ({"nik": "360101170880001"}, "python"),
+    ({"nik": "3601.0117.0880.0081"}, "python"),  # accepted: the dots are removed
+    ({"nik": nik(D1, "L", 82), "tanggal_lahir": "31-02-1980"}, "python"),
+]
+
+
+def lane_file() -> bytes:
+    rows = []
+    for i, (values, _lane) in enumerate(LANE_CASES):
+        rows.append(row(**{"no_kk": build_no_kk("36.01.01", datetime.date(2016, 4, 12), 100 + i),
+                           "nik": nik(D1, "L", 100 + i), **values}))
+    return csv_bytes(rows)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_the_fast_lane_reads_plain_rows_in_sql_and_gives_the_row_path_answers(
+        pandeglang_operator, monkeypatch, dry_run):
+    answers = {}
+    parse_row = importing.parse_row
+    for path in ("rows", "copy"):
+        monkeypatch.setattr(importing, "PATH", path)
+        parsed = []
+
+        def spy(table_row, *args, _seen=parsed, _parse=parse_row, **kwargs):
+            _seen.append(table_row.number)
+            return _parse(table_row, *args, **kwargs)
+
+        monkeypatch.setattr(importing, "parse_row", spy)
+        with transaction.atomic():
+            report = importing.households_import(
+                actor=pandeglang_operator, fileobj=io.BytesIO(lane_file()),
+                filename="keluarga.csv", dry_run=dry_run)
+            answers[path] = (report, snapshot(), parsed)
+            transaction.set_rollback(True)
+    rows, copy = answers["rows"], answers["copy"]
+    assert copy[0].errors == rows[0].errors
+    assert copy[0].totals() == rows[0].totals()
+    assert copy[1]["households"] == rows[1]["households"]
+    assert copy[1]["persons"] == rows[1]["persons"]
+    # each row took the lane the case names (row 1 is the header)
+    assert copy[2] == [i + 2 for i, (_v, lane) in enumerate(LANE_CASES) if lane == "python"]
+    assert len(rows[2]) == len(LANE_CASES)
+    # and the Python lane is not only errors: a few of its rows are accepted
+    rejected = {e["row"] for e in rows[0].errors}
+    assert set(copy[2]) - rejected == {i + 2 for i, (v, _lane) in enumerate(LANE_CASES) if v in (
+        {"tanggal_lahir": "17 Agustus 1980", "nik": ""},
+        {"tanggal_lahir": "17-08-80", "nik": ""}, {"tanggal_lahir": "1980-8-17", "nik": ""},
+        {"jenis_kelamin": "Laki - laki", "nik": ""}, {"hubungan": "Anak  Kandung"},
+        {"desil": "01"}, {"no_kk": "3601 0112 0416 0099"},
+        {"nik": "3601.0117.0880.0081"})}
+
+
+def test_a_re_import_that_changes_nothing_does_not_even_lock_the_rows(
+        stored, pandeglang_operator, monkeypatch):
+    """The writes take only the rows that are new or differ (one join of the staging table to
+    the stored rows): an ``ON CONFLICT … DO UPDATE … WHERE`` that finds nothing to change
+    still locks the row it met, and writes its page and WAL."""
+    monkeypatch.setattr(importing, "PATH", "copy")
+    importing.households_import(actor=pandeglang_operator, fileobj=io.BytesIO(the_file()),
+                                filename="keluarga.csv", dry_run=False)
+
+    def locked():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pmks_person WHERE xmax <> '0'")
+            persons = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*) FROM pmks_household WHERE xmax <> '0'")
+            return persons, cursor.fetchone()[0]
+
+    before = locked()
+    report = importing.households_import(actor=pandeglang_operator,
+                                         fileobj=io.BytesIO(the_file()),
+                                         filename="keluarga.csv", dry_run=False)
+    assert report.totals()["orang_tetap"] == 5
+    assert locked() == before
