@@ -12,7 +12,7 @@ from dinsos.tabular import TableError
 
 
 class ImportUploadForm(forms.ModelForm):
-    kind = forms.ChoiceField(label=_("jenis data"))
+    kind = forms.ChoiceField(label=_("Jenis data"))
 
     class Meta:
         model = ImportBatch

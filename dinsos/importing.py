@@ -42,6 +42,7 @@ from dinsos.tabular import (
     header_key,
     read_table,
 )
+from dinsos.templatetags.dinsos_format import angka
 from dinsos.validators import parse_nik, validate_nik_matches
 
 ERROR_COLUMN = "kesalahan"
@@ -94,11 +95,11 @@ class ImportReport:
                 "rejected": self.rejected, **self.counts}
 
     def message(self) -> str:
-        text = _("%(ok)d baris diterima, %(bad)d ditolak.") % {
-            "ok": self.rows - self.rejected - self.held, "bad": self.rejected}
+        text = _("%(ok)s baris diterima, %(bad)s ditolak.") % {
+            "ok": angka(self.rows - self.rejected - self.held), "bad": angka(self.rejected)}
         if self.held:
-            text += " " + _("%(n)d baris ditahan untuk diperiksa (diduga identitas tertukar); "
-                            "lihat daftar kesalahan.") % {"n": self.held}
+            text += " " + _("%(n)s baris ditahan untuk diperiksa (diduga identitas tertukar); "
+                            "lihat daftar kesalahan.") % {"n": angka(self.held)}
         return " ".join([text, *self.notes])
 
 

@@ -70,3 +70,33 @@ def test_beranda_writes_counts_the_indonesian_way(province_operator, monkeypatch
     assert "6.119" in html and "6119" not in html
     assert "150 / 155" in html
     assert '<td class="num">6.250</td>' in html
+
+
+def test_import_page_label_counts_and_progress_before_the_first_chunk(province_operator,
+                                                                      settings, tmp_path):
+    """The upload form said "jenis data:" in lower case; the result showed "6002" and
+    "6000 baris diterima"; on SQLite (make run) the running batch said "0 dari 6.002 baris"
+    until it ended, as its count is written in the import's own transaction."""
+    from django.core.files.base import ContentFile
+
+    from dinsos.importing import ImportReport
+    from dinsos.models import ImportBatch
+
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(province_operator)
+    assert "Jenis data" in client.get(reverse("imports")).content.decode()
+    batch = ImportBatch.objects.create(
+        kind="pmks_keluarga", file=ContentFile(b"x", name="k.csv"), filename="k.csv",
+        area_id="36", created_by=province_operator, status=ImportBatch.Status.RUNNING,
+        rows_total=6002, rows_done=0)
+    running = client.get(reverse("import-detail", args=[batch.pk])).content.decode()
+    assert "0 dari" not in running and "6.002 baris" in running
+
+    report = ImportReport(rows=6002)
+    report.rejected = 2
+    batch.status, batch.totals = ImportBatch.Status.IMPORTED, report.totals()
+    batch.message, batch.rows_done = report.message(), 6002
+    batch.save()
+    done = client.get(reverse("import-detail", args=[batch.pk])).content.decode()
+    assert "6.000 baris diterima, 2 ditolak." in done
+    assert '<span class="value">6.002</span>' in done and "6002" not in done
