@@ -1,7 +1,11 @@
 import os
+from io import StringIO
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from dinsos import roles
@@ -20,13 +24,23 @@ class WorkerRedisCache(RedisCache):
         return True
 
 
+#: the demo accounts' password in the tests that seed the demo
+DEMO_PASSWORD = "Demo-Banten-2025!"
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_configure(config):
     """Under pytest-xdist every worker has its own test database (pytest-django) and its own
-    cache key prefix, so user ids that repeat across workers never share a throttle counter."""
+    cache key prefix, so user ids that repeat across workers never share a throttle counter.
+
+    Passwords are hashed with MD5 in the tests, for speed only: PBKDF2's million rounds cost
+    0.3 s a password (the demo's 13 accounts, every browser login). Production keeps Django's
+    default hashers (``check --deploy`` in CI runs with the real settings)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_HASHER
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-        from django.conf import settings
-
         for cache in settings.CACHES.values():
             cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}{worker}"
             if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
@@ -41,6 +55,29 @@ def _eager_celery(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture(scope="module")
+def demo_seeded(django_db_setup, django_db_blocker):
+    """``seed_demo`` once for a module (per xdist worker) instead of once per test: it runs in
+    a transaction that is rolled back after the module's last test, and every test of the
+    module runs in a savepoint inside it (pytest-django's ``db``), so a test's writes never
+    reach the next test. Returns what the command printed."""
+    out = StringIO()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(DEMO_PASSWORD=DEMO_PASSWORD):
+                call_command("seed_demo", stdout=out)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ so a generated client parses what the server sends (blank enums, nulls, error bo
 import re
 
 import pytest
-from django.core.management import call_command
 from openapi_schema_validator import OAS30Validator
 from rest_framework.test import APIClient
 
@@ -63,8 +62,7 @@ def _detail_value(parent_rows: list[dict], param: str):
 
 
 @pytest.fixture
-def admin_client():
-    call_command("seed_demo", verbosity=0)
+def admin_client(demo_seeded):
     one, other = Person.objects.filter(merged_into__isnull=True).order_by("pk")[:2]
     DuplicateCandidate.objects.create(person_a=one, person_b=other, score=80, reasons=["uji"])
     client = APIClient()

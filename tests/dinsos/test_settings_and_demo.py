@@ -14,12 +14,12 @@ from django.core.management import call_command
 from django.test import Client
 
 from dinsos.models import Office, User, Wilayah
+from tests.conftest import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SETUP = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dinsos.settings'; "
          "django.setup()")
 STRONG_KEY = secrets.token_urlsafe(64)
-DEMO_PASSWORD = "Demo-Banten-2025!"
 
 
 def run_python(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -137,13 +137,10 @@ KAB_KOTA_ACCOUNTS = {
 
 
 @pytest.fixture
-def seeded(db, settings):
+def seeded(demo_seeded, db, settings):
+    """The demo, seeded once for this module (tests/conftest.py), and what seed_demo printed."""
     settings.DEMO_PASSWORD = DEMO_PASSWORD
-    # speed only: 13 accounts × PBKDF2 would take seconds per test
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+    return demo_seeded
 
 
 def counts() -> dict:
