@@ -18,7 +18,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -140,6 +140,20 @@ def show_number(value, kind: str) -> str:
     if kind == "rupiah":
         return format_rupiah(value if not isinstance(value, float) else str(value))
     return number_format(value, force_grouping=True)
+
+
+def json_table(data: dict, keys: dict) -> str:
+    """A JSON detail of a record (a payment's or a payout line's explanation) as a table of
+    Indonesian labels: ``keys`` maps each key, in the order shown, to ``(label, show)``; empty
+    values are left out, a key not in ``keys`` is shown as it is, last."""
+    if not data:
+        return "—"
+    rows = [(label, show(data[key])) for key, (label, show) in keys.items()
+            if key in data and data[key] not in (None, "", [])]
+    rows += [(key.replace("_", " "), str(value)) for key, value in data.items()
+             if key not in keys]
+    return format_html('<table class="penjelasan">{}</table>', format_html_join(
+        "", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
 
 
 class ReadableNumbersMixin:

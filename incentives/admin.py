@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, show_number
+from dinsos.admin_base import DinsosModelAdmin, json_table, show_number
 from dinsos.choices import FundingSource
 from dinsos.money import format_bulan, format_rupiah, format_tanggal
 from dinsos.scoping import can
@@ -97,14 +97,7 @@ EXPLANATION_KEYS = {
 def explanation_table(explanation: dict) -> str:
     """A payout line's explanation (``incentives.calculations`` and the services write it as
     JSON) as an Indonesian table: rate parts, days, dates and Rupiah amounts."""
-    if not explanation:
-        return "—"
-    rows = [(label, show(explanation[key])) for key, (label, show) in EXPLANATION_KEYS.items()
-            if key in explanation and explanation[key] not in (None, "", [])]
-    rows += [(key.replace("_", " "), str(value)) for key, value in explanation.items()
-             if key not in EXPLANATION_KEYS]
-    return format_html('<table class="penjelasan">{}</table>', format_html_join(
-        "", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
+    return json_table(explanation, EXPLANATION_KEYS)
 
 
 @admin.register(Rate)

@@ -1,12 +1,23 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.admin_base import DinsosModelAdmin, ReadOnlyInline, ScopedModelAdmin, TabularInline
+from dinsos.admin_base import (
+    DinsosModelAdmin,
+    ReadOnlyInline,
+    ScopedModelAdmin,
+    TabularInline,
+    json_table,
+    show_number,
+)
 from jamsosratu import services
-from jamsosratu.choices import EnrolmentStatus, JobKind
+from jamsosratu.choices import EnrolmentStatus, JobKind, MemberCondition, Outcome
 from jamsosratu.models import (
     Commitment,
     Companion,
@@ -21,6 +32,30 @@ from jamsosratu.models import (
     Verification,
     VerificationFinding,
 )
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _percent(value) -> str:
+    share = (Decimal(str(value)) * 100).quantize(Decimal("0.01")).normalize()
+    return f"{show_number(share, 'angka')} %"
+
+
+#: A payment's explanation (``services``: the tranche's amount and the commitments' outcome).
+PAYMENT_EXPLANATION = {
+    "benefit": (_("manfaat per RTS per tahun"), lambda v: show_number(Decimal(v), "rupiah")),
+    "tranche_amount": (_("nilai tahap"), lambda v: show_number(Decimal(v), "rupiah")),
+    "met": (_("komitmen terpenuhi"), lambda v: show_number(v, "angka")),
+    "unmet": (_("komitmen tidak terpenuhi"), lambda v: show_number(v, "angka")),
+    "unmet_ratio": (_("rasio tidak terpenuhi"), _percent),
+    "factor": (_("faktor pembayaran"), _percent),
+    "rule": (_("hasil komitmen"), lambda v: _label(Outcome, v)),
+}
 
 
 class TrancheInline(TabularInline):
@@ -40,6 +75,24 @@ class CycleAdmin(DinsosModelAdmin):
     list_display = ["year", "name", "benefit_amount", "budget_ceiling", "max_caseload"]
     inlines = [TrancheInline, QuotaInline, RuleInline]
     actions = ["generate_first_open_tranche"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The qualifying conditions are chosen by their labels, not typed as JSON codes."""
+        if db_field.name == "qualifying_conditions":
+            return forms.TypedMultipleChoiceField(
+                label=capfirst(db_field.verbose_name), choices=MemberCondition.choices,
+                widget=forms.CheckboxSelectMultiple, required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields = ["kondisi" if f == "qualifying_conditions" else f for f in fields]
+        return fields
+
+    @admin.display(description=_("kondisi anggota yang memenuhi syarat"))
+    def kondisi(self, obj):
+        return ", ".join(_label(MemberCondition, c) for c in obj.qualifying_conditions) or "—"
 
     @admin.action(description=_("Buat daftar penyaluran tahap berikutnya yang belum dibuat"),
                   permissions=["change"])
@@ -160,6 +213,14 @@ class CommitmentAdmin(ScopedModelAdmin):
 class PaymentAdmin(ScopedModelAdmin):
     list_display = ["enrolment", "tranche", "amount", "outcome", "channel", "status", "paid_on",
                     "reference"]
+    exclude = ["explanation"]
+
+    @admin.display(description=_("penjelasan"))
+    def penjelasan(self, obj):
+        return json_table(obj.explanation, PAYMENT_EXPLANATION)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "penjelasan"]
     list_filter = ["tranche__cycle", "tranche", "status", "outcome", "channel"]
     search_fields = ["=enrolment__household__no_kk", "reference", "=account_number"]
     list_select_related = ["enrolment__household", "enrolment__cycle", "tranche__cycle"]

@@ -295,3 +295,30 @@ def test_an_audit_entry_is_read_as_its_readable_row_not_a_raw_form(make_user):
     assert page.status_code == 200 and list(page.context["cl"].result_list) == [entry]
     html = page.content.decode()
     assert "dibuat" in html and "Actor" not in html and '"changes"' not in html
+
+
+@pytest.mark.django_db
+def test_cycle_conditions_and_payment_explanation_read_by_their_labels(make_user):
+    """Were a JSON list of codes (``["hamil_nifas", …]``) and a payment's raw JSON."""
+    from dinsos.admin_base import json_table
+    from jamsosratu.admin import PAYMENT_EXPLANATION
+    from tests.factories import cycle_with_tranches
+
+    cycle = cycle_with_tranches(2026, "1750000")
+    change = reverse("admin:jamsosratu_cycle_change", args=[cycle.pk])
+    admin_client = Client()
+    admin_client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    edited = admin_client.get(change).content.decode()
+    assert 'type="checkbox" name="qualifying_conditions" value="hamil_nifas"' in edited
+    assert "Ibu hamil/nifas" in edited and '["hamil_nifas"' not in edited
+    reader = Client()
+    reader.force_login(make_user(roles.AUDITOR))
+    shown = reader.get(change).content.decode()
+    assert "Ibu hamil/nifas, Anak balita" in shown and "hamil_nifas" not in shown
+
+    table = json_table({"benefit": "1750000.00", "tranche_amount": "875000", "met": 4,
+                        "unmet": 1, "unmet_ratio": "0.2500", "factor": "0.75",
+                        "rule": "dikurangi"}, PAYMENT_EXPLANATION)
+    for text in ("Rp1.750.000", "Rp875.000", "25 %", "75 %", "Dikurangi", "nilai tahap"):
+        assert text in table, text
+    assert "_" not in table
