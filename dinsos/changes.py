@@ -131,10 +131,11 @@ def refresh(model, pks) -> None:
     record_saved_bulk(model, [(pk, prior.get(pk), area) for pk, area in areas.items()])
 
 
-def record_saved_bulk(model, rows) -> None:
+def record_saved_bulk(model, rows, *, created: bool = False) -> None:
     """``record_saved`` for large bulk writes (the PMKS import through COPY), set-based: one
     DELETE of the records' previous ``upsert`` rows and one INSERT of the new rows from arrays,
-    with no model instance per row. Same rows as ``record_saved``."""
+    with no model instance per row. Same rows as ``record_saved``. ``created``: the records
+    were created by this very write, so they have no previous rows to delete."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -144,8 +145,9 @@ def record_saved_bulk(model, rows) -> None:
     pks = [pk for pk, _old, _new in rows]
     left = [(pk, old, new) for pk, old, new in rows if old and old != new]
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dinsos_change WHERE resource = %s AND kind = %s AND "
-                       "object_id = ANY(%s)", [label, Kind.UPSERT, pks])
+        if not created:
+            cursor.execute("DELETE FROM dinsos_change WHERE resource = %s AND kind = %s AND "
+                           "object_id = ANY(%s)", [label, Kind.UPSERT, pks])
         insert = ("INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, "
                   "at) SELECT pg_current_xact_id()::text::bigint, %s, v.pk, %s, v.area, "
                   "v.new_area, %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) "

@@ -401,14 +401,13 @@ class Stage:
     def _match_persons(self) -> None:
         """Persons with NIK were found with their household; one without NIK is found by
         household, name key and birth date."""
-        self._sql(f"""UPDATE {STAGE} s SET person_id = m.id FROM (
-                          SELECT DISTINCT ON (t.row) t.row, p.id FROM {STAGE} t
-                          JOIN pmks_person p ON p.household_id = t.household_id
-                           AND p.name_key = t.name_key AND p.birth_date = t.birth_date
-                           AND p.nik IS NULL AND p.merged_into_id IS NULL
-                          WHERE {self._rows('t')} AND t.state IS NULL AND t.nik IS NULL
-                          ORDER BY t.row, p.id DESC) m
-                      WHERE s.row = m.row""")
+        self._sql(f"""UPDATE {STAGE} s SET person_id = (  -- one probe of the household's
+                          SELECT p.id FROM pmks_person p  -- members per row, any statistics
+                          WHERE p.household_id = s.household_id AND p.name_key = s.name_key
+                            AND p.birth_date = s.birth_date AND p.nik IS NULL
+                            AND p.merged_into_id IS NULL ORDER BY p.id DESC LIMIT 1)
+                      WHERE {self._rows('s')} AND s.state IS NULL AND s.nik IS NULL
+                        AND s.household_id IS NOT NULL""")
         # only the case of the name differs from the stored one: keep the stored spelling
         self._sql(f"""UPDATE {STAGE} s SET name = p.name FROM pmks_person p
                       WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id
@@ -505,8 +504,9 @@ class Stage:
         audit.log_batch(model, rows=rows, created=[pk for pk, _a in created],
                         updated={pk: json.loads(diff) if isinstance(diff, str) else diff
                                  for pk, diff, _o, _n in updated})
-        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created]
-                                  + [(pk, old, new) for pk, _d, old, new in updated])
+        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created],
+                                  created=True)
+        changes.record_saved_bulk(model, [(pk, old, new) for pk, _d, old, new in updated])
 
 
 def _already_registered(model, field: str) -> str:
