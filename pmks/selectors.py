@@ -19,7 +19,15 @@ from pmks.filters import (
     PersonFilterSet,
     ServiceFilterSet,
 )
-from pmks.models import Case, CaseTransition, DuplicateCandidate, Household, Person, Service
+from pmks.models import (
+    Case,
+    CaseTransition,
+    DuplicateCandidate,
+    Household,
+    Person,
+    PersonMerge,
+    Service,
+)
 
 
 def _member_count():
@@ -82,7 +90,7 @@ def person_get(*, user, pk) -> Person:
 
 def person_file(*, user, person: Person) -> dict:
     """What the person page shows: household members, cases with their transitions and
-    services, all within the user's area."""
+    services, all within the user's area, and the duplicate records merged into the person."""
     members = (person_list(user=user).filter(household_id=person.household_id)
                .order_by("birth_date") if person.household_id else Person.objects.none())
     cases = (case_list(user=user).filter(Q(person=person) | Q(household_id=person.household_id)
@@ -93,7 +101,9 @@ def person_file(*, user, person: Person) -> dict:
                  Prefetch("services", queryset=Service.objects.select_related("service_type")
                           .order_by("start_date")))
              .order_by("-identified_on", "-id"))
-    return {"members": members, "cases": cases}
+    merges = (PersonMerge.objects.filter(kept=person).select_related("merged", "actor")
+              .order_by("-at", "-id"))
+    return {"members": members, "cases": cases, "merges": merges}
 
 
 def duplicate_get(*, user, pk) -> DuplicateCandidate:

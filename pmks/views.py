@@ -80,7 +80,7 @@ class PersonDetailView(StaffPage, TemplateView):
         cases = [(case, transition_forms(case, bound=bound_transition) if can_change else [])
                  for case in file["cases"]]
         return super().get_context_data(
-            person=person, members=file["members"], cases=cases,
+            person=person, members=file["members"], cases=cases, merges=file["merges"],
             sections=dashboard.person_sections(user=user, person=person),
             history=kernel_selectors.history(obj=person, user=user),
             open_form=open_form or (CaseOpenForm() if user.has_perm("pmks.add_case") else None),

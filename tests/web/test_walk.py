@@ -100,3 +100,31 @@ def test_import_page_label_counts_and_progress_before_the_first_chunk(province_o
     done = client.get(reverse("import-detail", args=[batch.pk])).content.decode()
     assert "6.000 baris diterima, 2 ditolak." in done
     assert '<span class="value">6.002</span>' in done and "6002" not in done
+
+
+def test_duplicate_pair_shows_the_no_kk_as_the_person_page_does_and_the_merge_stays_in_riwayat(
+        pandeglang_operator, auditor):
+    """The comparison showed the No. KK masked to an operator who sees it whole on the person
+    page; after the merge the kept person's "Riwayat" said nothing about it."""
+    from dinsos.validators import mask_no_kk
+    from pmks import calculations
+    from pmks.models import DuplicateCandidate
+    from tests.factories import HouseholdFactory, PersonFactory
+    from tests.helpers import version_in
+
+    household = HouseholdFactory()
+    kept = PersonFactory(name="Muhammad Rizky", name_key=calculations.name_key("Muhammad Rizky"),
+                         household=household, relationship="anak")
+    other = PersonFactory(name="Moch. Rizki", name_key=calculations.name_key("Moch. Rizki"))
+    pair = DuplicateCandidate.objects.create(person_a=kept, person_b=other, score=95, reasons=[])
+    url = reverse("pmks:duplicate-detail", args=[pair.pk])
+    client = client_for(pandeglang_operator)
+    page = client.get(url).content.decode()
+    assert f"KK {household.no_kk}" in page
+    assert f"KK {mask_no_kk(household.no_kk)}" in client_for(auditor).get(url).content.decode()
+
+    client.post(url, {"decision": "a", "reason": "NIK B salah ketik",
+                      "if_match": version_in(page)})
+    riwayat = client.get(reverse("pmks:person-detail", args=[kept.pk])).content.decode()
+    assert 'data ganda "Moch. Rizki" digabungkan ke orang ini' in riwayat
+    assert "NIK B salah ketik" in riwayat
