@@ -133,17 +133,24 @@ def register_importer(importer: Importer) -> Importer:
     return importer
 
 
-def upload_limits() -> Limits:
+def upload_limits(*, command: bool = False) -> Limits:
+    """The limits a file is refused above, before any work. Every upload (API, admin, staff
+    pages; any role) has the ``IMPORT_MAX_*`` ones. An import command run on the server
+    (``manage.py import_pmks``: someone with a shell there, reading a province's whole
+    registry of a million persons or more) has larger size and row limits of its own,
+    ``IMPORT_COMMAND_MAX_UPLOAD_MB`` and ``IMPORT_COMMAND_MAX_ROWS``; the XLSX limits (zip
+    bombs) stay the same, so a registry that large comes as CSV."""
     mb = 1024 * 1024
-    return Limits(max_bytes=int(settings.IMPORT_MAX_UPLOAD_MB * mb),
-                  max_rows=settings.IMPORT_MAX_ROWS,
+    upload_mb, rows = ((settings.IMPORT_COMMAND_MAX_UPLOAD_MB, settings.IMPORT_COMMAND_MAX_ROWS)
+                       if command else (settings.IMPORT_MAX_UPLOAD_MB, settings.IMPORT_MAX_ROWS))
+    return Limits(max_bytes=int(upload_mb * mb), max_rows=rows,
                   max_uncompressed_bytes=int(settings.IMPORT_MAX_XLSX_UNCOMPRESSED_MB * mb),
                   max_cells=settings.IMPORT_MAX_XLSX_CELLS)
 
 
-def upload_check(upload) -> None:
+def upload_check(upload, *, command: bool = False) -> None:
     """Refuse an upload over the limits or of an unknown kind (TableError), before any work."""
-    check_upload(upload, upload.name, size=upload.size, limits=upload_limits())
+    check_upload(upload, upload.name, size=upload.size, limits=upload_limits(command=command))
     upload.seek(0)
 
 
@@ -155,17 +162,21 @@ def _sha256(fileobj) -> str:
     return digest.hexdigest()
 
 
-def import_submit(*, actor, kind: str, upload, dry_run: bool, run_now: bool = False) -> ImportBatch:
-    """Store the upload and queue it (the task runs after commit), or run it here (commands)."""
-    batch = _store(actor=actor, kind=kind, upload=upload, dry_run=dry_run, queue=not run_now)
+def import_submit(*, actor, kind: str, upload, dry_run: bool, run_now: bool = False,
+                  command: bool = False) -> ImportBatch:
+    """Store the upload and queue it (the task runs after commit), or run it here (commands,
+    ``command=True``: the command limits of ``upload_limits``)."""
+    batch = _store(actor=actor, kind=kind, upload=upload, dry_run=dry_run, queue=not run_now,
+                   command=command)
     return import_run(batch) if run_now else batch
 
 
 @transaction.atomic
-def _store(*, actor, kind: str, upload, dry_run: bool, queue: bool) -> ImportBatch:
+def _store(*, actor, kind: str, upload, dry_run: bool, queue: bool,
+           command: bool) -> ImportBatch:
     if kind not in IMPORTERS:
         raise ValueError(f"unknown import kind {kind!r}")
-    upload_check(upload)  # refuse unknown formats and oversized files before storing anything
+    upload_check(upload, command=command)  # unknown formats, oversized files: before storing
     area = user_area(actor)
     batch = ImportBatch.objects.create(
         kind=kind, filename=upload.name[:255], sha256=_sha256(upload), dry_run=dry_run,

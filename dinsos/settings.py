@@ -171,6 +171,9 @@ IMPORT_MAX_UPLOAD_MB = env.float("IMPORT_MAX_UPLOAD_MB", default=20)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
 IMPORT_MAX_XLSX_UNCOMPRESSED_MB = env.float("IMPORT_MAX_XLSX_UNCOMPRESSED_MB", default=200)
 IMPORT_MAX_XLSX_CELLS = env.int("IMPORT_MAX_XLSX_CELLS", default=3_000_000)
+# The import commands (manage.py import_pmks, run on the server) read a province's whole file.
+IMPORT_COMMAND_MAX_UPLOAD_MB = env.float("IMPORT_COMMAND_MAX_UPLOAD_MB", default=1024)
+IMPORT_COMMAND_MAX_ROWS = env.int("IMPORT_COMMAND_MAX_ROWS", default=3_000_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -114,6 +114,32 @@ def test_a_csv_with_too_many_rows_is_refused(settings, pandeglang_operator, api_
 
 
 @pytest.mark.django_db
+def test_the_import_command_reads_a_province_file_above_the_upload_row_limit(
+        settings, tmp_path, province_operator, api_as):
+    """A province's whole registry (a million persons and more) is loaded on the server with
+    ``manage.py import_pmks``, which has limits of its own (still checked before any work);
+    every upload keeps the upload limits, whatever the uploader's role."""
+    settings.IMPORT_MAX_ROWS = 10
+    settings.IMPORT_COMMAND_MAX_ROWS = 100
+    content = ("\n".join([",".join(HEADER)] + ["a,b"] * 50)).encode()
+    assert refused(post(api_as(province_operator), "provinsi.csv", content)) == (
+        "Berkas terlalu besar: jumlah baris melebihi batas 10. Bagi data menjadi beberapa "
+        "berkas.")
+    path = tmp_path / "provinsi.csv"
+    path.write_bytes(content)
+    call_command("import_pmks", str(path), "--user", province_operator.username, "--dry-run",
+                 stdout=io.StringIO())
+    assert ImportBatch.objects.get().totals["rows"] == 50  # read (and its rows checked)
+    settings.IMPORT_COMMAND_MAX_ROWS = 20
+    with pytest.raises(CommandError) as caught:
+        call_command("import_pmks", str(path), "--user", province_operator.username,
+                     stdout=io.StringIO())
+    assert str(caught.value) == ("Berkas terlalu besar: jumlah baris melebihi batas 20. Bagi "
+                                 "data menjadi beberapa berkas.")
+    assert ImportBatch.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_an_xlsx_bomb_of_empty_rows_is_refused_quickly(settings, pandeglang_operator, api_as):
     settings.IMPORT_MAX_ROWS = 1_000
     content = empty_rows_bomb(300_000)
@@ -172,6 +198,9 @@ def test_the_default_limits_are_safe(settings):
     assert limits.max_bytes == 20 * 1024 * 1024
     assert (limits.max_rows, limits.max_cells) == (100_000, 3_000_000)
     assert limits.max_uncompressed_bytes == 200 * 1024 * 1024
+    command = importing.upload_limits(command=True)
+    assert (command.max_bytes, command.max_rows) == (1024 * 1024 * 1024, 3_000_000)
+    assert (command.max_cells, command.max_uncompressed_bytes) == (3_000_000, 200 * 1024 * 1024)
 
 
 # --- what a file that cannot be read says -----------------------------------------------------

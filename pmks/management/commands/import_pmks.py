@@ -32,7 +32,7 @@ class Command(AuditedCommand):
         with path.open("rb") as fh:
             try:
                 batch = import_submit(actor=actor, kind=KIND, upload=File(fh, name=path.name),
-                                      dry_run=dry_run, run_now=True)
+                                      dry_run=dry_run, run_now=True, command=True)
             except TableError as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(f"{batch.get_status_display()}: {batch.message}")
