@@ -43,12 +43,14 @@ class RunListView(StaffPage, TemplateView):
         form = ComputeForm(request.POST)
         if form.is_valid():
             period = form.cleaned_data["period"]
+            # before the request: a worker (or an eager task) may finish before we redirect
+            since = timezone.now()
             try:
                 services.run_compute_request(actor=request.user, period=period)
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)
             else:
-                query = urlencode({"sejak": timezone.now().isoformat()})
+                query = urlencode({"sejak": since.isoformat()})
                 return redirect(reverse("incentives:run-progress", args=[f"{period:%Y-%m}"])
                                 + f"?{query}")
         return self.render_to_response(self.get_context_data(form=form), status=400)
