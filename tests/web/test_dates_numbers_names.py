@@ -322,3 +322,27 @@ def test_cycle_conditions_and_payment_explanation_read_by_their_labels(make_user
     for text in ("Rp1.750.000", "Rp875.000", "25 %", "75 %", "Dikurangi", "nilai tahap"):
         assert text in table, text
     assert "_" not in table
+
+
+@pytest.mark.django_db
+def test_admin_list_counts_its_rows_grouped(make_user):
+    from dinsos.models import Wilayah
+
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    page = client.get(reverse("admin:dinsos_wilayah_changelist")).content.decode()
+    count = Wilayah.objects.count()
+    assert count >= 1000
+    assert f"{count:,} wilayah".replace(",", ".") in page and f"{count} wilayah" not in page
+
+
+@pytest.mark.django_db
+def test_scheduled_tasks_admin_is_indonesian(make_user):
+    """django-celery-beat ships no Indonesian: "Periodic Tasks", "periodic task"."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    index = client.get("/admin/").content.decode()
+    assert "Tugas Terjadwal" in index and "Periodic Tasks" not in index
+    listed = client.get(reverse("admin:django_celery_beat_periodictask_changelist")
+                        ).content.decode()
+    assert "Pilih tugas terjadwal untuk diubah" in listed and "periodic task" not in listed
