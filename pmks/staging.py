@@ -1,25 +1,32 @@
 """The household import on PostgreSQL: COPY into a staging table, then set-based SQL.
 
-``pmks.importing`` reads and checks each row in Python (the checks that must be Python: the
-many ways staff write dates, sexes and labels; the NIK against birth date and sex; the name
-key) and on PostgreSQL hands the rows that pass to this module in chunks. Per chunk:
+``pmks.importing`` hands this module the file in chunks of rows. Per chunk:
 
-1. the parsed rows are streamed with COPY (psycopg2 ``copy_expert``) into a TEMP staging
-   table that holds the whole file, so in-file rules see earlier chunks;
+1. two lanes into a TEMP staging table that holds the whole file (so in-file rules see
+   earlier chunks), both by COPY (psycopg2 ``copy_expert``): the fast lane copies plain
+   text rows as they are into a raw table and checks the canonical forms in SQL (ISO or
+   day-first dates, labels and sexes by a lookup the Python parsers fill, No. KK and NIK as
+   ``dinsos.validators`` checks them, the desa of the area, the required cells), typing the
+   rows that pass (``load_raw``); every other row — another form, an error, an Excel number
+   cell — is read by ``pmks.importing.parse_row`` as on the row path, so its message is the
+   row path's, and copied typed if it passes (``load``);
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
    a stored No. KK or NIK of another area answers as any registration of an existing one;
    only a stored NIK whose name differs goes back to Python (``names.same_name``, the
-   identity-clash hold of the row path);
-3. households and persons are upserted with ``INSERT … ON CONFLICT … DO UPDATE … WHERE
-   (changed)`` (a person without NIK: matched by household, name key and birth date), so a
-   re-import that changes nothing writes nothing; heads of household follow set-based;
+   identity-clash hold of the row path). Every statement reads only the chunk's range of
+   row numbers (one index probe per row for "the first row of this No. KK / NIK");
+3. households and persons that are new or differ (one join with the stored rows) are
+   upserted with ``INSERT … ON CONFLICT … DO UPDATE … WHERE (changed)`` (a person without
+   NIK: matched by household, name key and birth date), so a re-import that changes nothing
+   writes — and locks — nothing; heads of household follow set-based;
 4. ONE audit entry per chunk and model (``dinsos.audit.log_batch``) names the row range, the
    ids created and each updated id's old → new values, so one person's history is still
    read from it; the sync change log gets every created or changed row in one INSERT.
 
 The same rules and the same row errors (row, column, reason) as the row-by-row path that
-SQLite takes; ``tests/pmks/test_import_paths.py`` runs the import files through both.
+SQLite takes; ``tests/pmks/test_import_paths.py`` runs the import files through both, and
+each form of cell through both lanes.
 """
 
 import csv
