@@ -3,7 +3,7 @@ from html import unescape
 
 import pytest
 from django.db import connection
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (runs in the PostgreSQL CI pass)"
@@ -59,3 +59,13 @@ def apply(mirror: dict, entries) -> dict:
             assert entry["data"] is None
             mirror.pop(entry["id"], None)
     return mirror
+
+
+def named_routes(patterns=None, prefix="", namespace=""):
+    """(route, "<namespace>:<name>") of every named URL pattern, walking the URLconf."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from named_routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + str(pattern.pattern), namespace + pattern.name

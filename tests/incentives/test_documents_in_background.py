@@ -8,10 +8,11 @@ import re
 from unittest import mock
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from incentives import reports
 from incentives.models import RunDocument
+from tests.helpers import named_routes
 from tests.incentives.factories import OCT, approve, tksk
 
 pytestmark = pytest.mark.django_db
@@ -37,17 +38,8 @@ NOT_DOCUMENTS = {
 DOCUMENT_WORDS = re.compile(r"report|laporan|realisa|nominatif|document|dokumen|unduh|download")
 
 
-def _routes(patterns, prefix="", namespace=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
-            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield prefix + str(pattern.pattern), namespace + pattern.name
-
-
 def payout_document_routes() -> set[str]:
-    return {name for route, name in _routes(get_resolver().url_patterns)
+    return {name for route, name in named_routes()
             if name.startswith(("incentives:", "incentives-api:", "admin:incentives_"))
             and DOCUMENT_WORDS.search(route + name)}
 

@@ -13,12 +13,14 @@ import pytest
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
+from dinsos import roles
 from jamsosratu import banking, services
 from jamsosratu.models import Payment, TrancheJob
 from tests.dinsos.test_schema_truth import _schema, _validate
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, cycle_with_tranches
+from tests.helpers import named_routes
 from tests.jamsosratu.factories import enrol, household
 
 pytestmark = pytest.mark.django_db
@@ -90,17 +92,8 @@ NO_LONG_WORK = {
 }
 
 
-def _routes(patterns, prefix="", namespace=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
-            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield prefix + str(pattern.pattern), namespace + pattern.name
-
-
 def tranche_work_surfaces() -> set[str]:
-    routes = {name for route, name in _routes(get_resolver().url_patterns)
+    routes = {name for route, name in named_routes()
               if name.startswith(("jamsosratu:", "jamsosratu-api:"))
               and WORK_WORDS.search(route + name)}
     actions = {f"admin:{model._meta.label_lower}.{action}"
@@ -136,8 +129,6 @@ def media(settings, tmp_path):
 @pytest.mark.parametrize("name", sorted(STARTS_WORK))
 def test_the_request_queues_a_job_and_the_task_does_the_work(
         name, cycle, payments, make_user, django_capture_on_commit_callbacks):
-    from dinsos import roles
-
     ask, answer, kind = STARTS_WORK[name]
     user = make_user(roles.ADMIN) if name.startswith("admin:") else make_user(
         roles.OPERATOR_PROVINSI)
@@ -170,8 +161,6 @@ def test_the_request_queues_a_job_and_the_task_does_the_work(
 
 
 def test_the_admin_action_says_where_to_follow_the_job(cycle, payments, make_user):
-    from dinsos import roles
-
     response = _client(make_user(roles.ADMIN)).post(
         reverse("admin:jamsosratu_cycle_changelist"),
         {"action": "generate_first_open_tranche", "_selected_action": [cycle.pk]}, follow=True)
