@@ -205,8 +205,9 @@ class Stage:
             "nik": "NULLIF(r.nik, '')", "name": "r.name", "name_key": "r.name_key",
             "birth_date": "r.birth",
         }
-        nik_date = ("to_char(extract(day FROM r.birth)::int + CASE WHEN l_jenis_kelamin.value "
-                    "= 'P' THEN 40 ELSE 0 END, 'FM00') || to_char(r.birth, 'MMYY')")
+        nik_date = ("substr(r.nik, 7, 2)::int = r.dd + CASE WHEN l_jenis_kelamin.value = 'P' "
+                    "THEN 40 ELSE 0 END AND substr(r.nik, 9, 2)::int = r.m "
+                    "AND substr(r.nik, 11, 2)::int = mod(r.y, 100)")
         ok = " AND ".join([
             # validate_no_kk: 16 digits, region, registration date DDMMYY (20YY), serial
             f"""CASE WHEN r.no_kk ~ '^[0-9]{{16}}$' THEN {_region_and_serial('r.no_kk')} AND
@@ -221,19 +222,26 @@ class Stage:
             # (+40 on the day for a woman); a NIK that agrees names a real day
             f"""CASE WHEN r.nik = '' THEN true
                      WHEN r.nik ~ '^[0-9]{{16}}$' AND r.birth IS NOT NULL THEN
-                         {_region_and_serial('r.nik')} AND substr(r.nik, 7, 6) = {nik_date}
+                         {_region_and_serial('r.nik')} AND {nik_date}
                      ELSE false END""",
         ])
-        # the dates the fast lane reads: YYYY-MM-DD, or DD-MM-YYYY with - / or . twice
-        date = ("'^([0-9]{4})-([0-9]{2})-([0-9]{2})$|^([0-9]{2})([-/.])([0-9]{2})\\5"
-                "([0-9]{4})$'")
+        # the dates the fast lane reads: YYYY-MM-DD, or DD-MM-YYYY with - / or . twice (plain
+        # regular expressions: a back-reference would make PostgreSQL's matcher backtrack)
+        form = """CASE WHEN tanggal_lahir ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN 1
+                       WHEN tanggal_lahir ~ '^[0-9]{2}[-/.][0-9]{2}[-/.][0-9]{4}$'
+                        AND substr(tanggal_lahir, 3, 1) = substr(tanggal_lahir, 6, 1) THEN 2
+                  END"""
+
+        def part(iso: int, day_first: int, length: int) -> str:
+            return (f"CASE form WHEN 1 THEN substr(tanggal_lahir, {iso}, {length})::int "
+                    f"WHEN 2 THEN substr(tanggal_lahir, {day_first}, {length})::int END")
+
         birth = (f"CASE WHEN {_valid_day('y', 'm', 'dd')} AND y >= 1900 "
                  "THEN make_date(y, m, dd) END")
         return f"""
-            WITH g AS MATERIALIZED (SELECT *, regexp_match(tanggal_lahir, {date}) AS g
-                                    FROM {RAW}),
-            d AS (SELECT *, coalesce(g[1], g[7])::int AS y, coalesce(g[2], g[6])::int AS m,
-                            coalesce(g[3], g[4])::int AS dd FROM g),
+            WITH f AS MATERIALIZED (SELECT *, {form} AS form FROM {RAW}),
+            d AS (SELECT *, {part(1, 7, 4)} AS y, {part(6, 4, 2)} AS m, {part(9, 1, 2)} AS dd
+                  FROM f),
             r AS MATERIALIZED (SELECT *, {birth} AS birth FROM d),  -- each computed once
             c AS (SELECT r.*, {', '.join(f'{v} AS v_{k}' for k, v in values.items())},
                          coalesce({ok}, false) AS ok
