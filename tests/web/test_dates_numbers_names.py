@@ -346,3 +346,19 @@ def test_scheduled_tasks_admin_is_indonesian(make_user):
     listed = client.get(reverse("admin:django_celery_beat_periodictask_changelist")
                         ).content.decode()
     assert "Pilih tugas terjadwal untuk diubah" in listed and "periodic task" not in listed
+
+
+@pytest.mark.django_db
+def test_staff_cycle_pages_show_quotas_grouped_and_keep_attributes_plain(province_operator):
+    """The quota read ``6250``; a <meter>'s max must stay a plain number (6.250 is 6,25)."""
+    from tests.factories import cycle_with_tranches
+
+    cycle_with_tranches(2026, "1750000", quota=6250)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    client.force_login(province_operator)
+    page = client.get(reverse("jamsosratu:cycle-detail", args=[2026])).content.decode()
+    assert 'class="num">6.250</td>' in page and ">6250<" not in page
+    assert 'max="6250"' in page and "dari 6.250" in page
+    assert "/siklus/2026/" in page and "2.026" not in page
+    coverage = client.get(reverse("jamsosratu:coverage", args=[2026]))
+    assert coverage.status_code == 200 and ">6250<" not in coverage.content.decode()
