@@ -128,3 +128,20 @@ def test_duplicate_pair_shows_the_no_kk_as_the_person_page_does_and_the_merge_st
     riwayat = client.get(reverse("pmks:person-detail", args=[kept.pk])).content.decode()
     assert 'data ganda "Moch. Rizki" digabungkan ke orang ini' in riwayat
     assert "NIK B salah ketik" in riwayat
+
+
+def test_error_pages_are_indonesian_with_the_menu(make_user, rf):
+    """A page a role may not open answered Django's bare English "403 Forbidden" (no menu);
+    404 and 500 were Django's English pages too."""
+    from django.views.defaults import server_error
+
+    client = client_for(make_user(roles.KEUANGAN))
+    forbidden = client.get(reverse("pmks:person-create"))
+    assert forbidden.status_code == 403
+    html = forbidden.content.decode()
+    assert "Akses ditolak" in html and "Forbidden" not in html and 'lang="id"' in html
+    assert 'href="/pmks/"' in html  # the menu is there
+    missing = client.get(reverse("pmks:person-detail", args=[987654]))
+    assert missing.status_code == 404 and "Halaman tidak ditemukan" in missing.content.decode()
+    broken = server_error(rf.get("/"))
+    assert broken.status_code == 500 and "Terjadi kesalahan di server" in broken.content.decode()
