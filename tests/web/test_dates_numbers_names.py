@@ -362,3 +362,12 @@ def test_staff_cycle_pages_show_quotas_grouped_and_keep_attributes_plain(provinc
     assert "/siklus/2026/" in page and "2.026" not in page
     coverage = client.get(reverse("jamsosratu:coverage", args=[2026]))
     assert coverage.status_code == 200 and ">6250<" not in coverage.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_search_counts_are_grouped(make_user):
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    page = client.get(reverse("admin:dinsos_wilayah_changelist"), {"q": "3"}).content.decode()
+    shown = page[page.index('class="small quiet"'):][:200]
+    assert "buah" in shown and not __import__("re").search(r"\d{4} buah", shown), shown
