@@ -373,11 +373,6 @@ class Stage:
             self.report.count("keluarga_tetap", same)
         if not self.dry_run:
             self._write_households(firsts)
-        self._sql(f"""UPDATE {STAGE} s SET
-                          household_id = (SELECT h.id FROM pmks_household h
-                                          WHERE h.no_kk = s.no_kk),
-                          person_id = (SELECT p.id FROM pmks_person p WHERE p.nik = s.nik)
-                      WHERE {self._rows('s')} AND s.state IS NULL""")
         self._match_persons()
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
@@ -414,15 +409,28 @@ class Stage:
         self._log(Household, created, updated)
 
     def _match_persons(self) -> None:
-        """Persons with NIK were found with their household; one without NIK is found by
-        household, name key and birth date."""
-        self._sql(f"""UPDATE {STAGE} s SET person_id = (  -- one probe of the household's
-                          SELECT p.id FROM pmks_person p  -- members per row, any statistics
-                          WHERE p.household_id = s.household_id AND p.name_key = s.name_key
-                            AND p.birth_date = s.birth_date AND p.nik IS NULL
-                            AND p.merged_into_id IS NULL ORDER BY p.id DESC LIMIT 1)
-                      WHERE {self._rows('s')} AND s.state IS NULL AND s.nik IS NULL
-                        AND s.household_id IS NOT NULL""")
+        """Each accepted row's household and person, in one pass over the chunk: the person by
+        NIK, or without NIK by household, name key and birth date (index probes per row,
+        whatever the statistics); a new person gets its id here (not in a dry run), so each
+        staged row knows its person before the writes."""
+        new_id = ("NULL" if self.dry_run else
+                  "nextval(pg_get_serial_sequence('pmks_person', 'id'))")
+        self._sql(f"""
+            UPDATE {STAGE} s SET household_id = m.household_id,
+                                 person_id = COALESCE(m.found, {new_id}),
+                                 person_created = m.found IS NULL
+            FROM (SELECT t.row, h.id AS household_id, CASE
+                      WHEN t.nik IS NOT NULL THEN (SELECT p.id FROM pmks_person p
+                                                   WHERE p.nik = t.nik)
+                      ELSE (SELECT p.id FROM pmks_person p
+                            WHERE p.household_id = h.id AND p.name_key = t.name_key
+                              AND p.birth_date = t.birth_date AND p.nik IS NULL
+                              AND p.merged_into_id IS NULL ORDER BY p.id DESC LIMIT 1) END
+                      AS found
+                  FROM {STAGE} t LEFT JOIN LATERAL (SELECT h.id FROM pmks_household h
+                                                    WHERE h.no_kk = t.no_kk) h ON true
+                  WHERE {self._rows('t')} AND t.state IS NULL) m
+            WHERE s.row = m.row""")
         # only the case of the name differs from the stored one: keep the stored spelling
         self._sql(f"""UPDATE {STAGE} s SET name = p.name FROM pmks_person p
                       WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id
@@ -443,10 +451,6 @@ class Stage:
             FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
             WHERE {self._rows('s')} AND s.state IS NULL AND {self._person_differs()}"""
                             ).fetchall()
-        # new persons get their ids first, so each staged row knows its person
-        self._sql(f"""UPDATE {STAGE} SET person_id = nextval(pg_get_serial_sequence(
-                          'pmks_person', 'id')), person_created = true
-                      WHERE {self._rows()} AND state IS NULL AND person_id IS NULL""")
         self._sql(f"""
             INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at)
             SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s
