@@ -1,5 +1,8 @@
 """Kernel forms, shared by the admin and the staff pages."""
 
+import datetime
+import re
+
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
@@ -8,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import importing
 from dinsos.models import ImportBatch
+from dinsos.periods import parse_month
 from dinsos.tabular import TableError
 
 
@@ -77,3 +81,40 @@ class TanggalField(forms.DateField):
     def __init__(self, *args, **kwargs):
         self._custom_messages = dict(kwargs.get("error_messages") or {})
         super().__init__(*args, **kwargs)
+
+
+class BulanInput(forms.TextInput):
+    """A month as text, ``bb/tttt`` (an ``<input type="month">`` names the month in the
+    browser's language)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"inputmode": "numeric", "placeholder": _("bb/tttt"),
+                                "autocomplete": "off", "size": 7, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date):
+            return f"{value:%m/%Y}"
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", str(value or "").strip())
+        return f"{match[2]}/{match[1]}" if match else super().format_value(value)
+
+
+class BulanField(forms.CharField):
+    """A month typed ``11/2026`` (also ``11-2026``, ``11.2026`` or ``2026-11``) → its first day,
+    read by the one month parser (``dinsos.periods.parse_month``)."""
+
+    widget = BulanInput
+
+    def to_python(self, value):
+        text = (super().to_python(value) or "").strip()
+        if not text:
+            return None
+        match = re.fullmatch(r"([0-9]{1,2})[/.-]([0-9]{4})", text)
+        if match:
+            text = f"{match[2]}-{int(match[1]):02d}"
+        try:
+            return parse_month(text, label=capfirst(str(self.label or _("bulan"))))
+        except ValueError:
+            raise ValidationError(
+                _("%(field)s: bulan tidak dikenali. Tulis bulan/tahun, misalnya 11/2026."),
+                code="invalid",
+                params={"field": capfirst(str(self.label or _("bulan")))}) from None

@@ -1,21 +1,14 @@
 """Forms of the payout pages: they parse; the services decide."""
 
-import datetime
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dinsos.forms import BulanField
+
 
 class ComputeForm(forms.Form):
-    period = forms.CharField(label=_("Bulan"), widget=forms.DateInput(attrs={"type": "month"}),
-                             help_text=_("Bulan yang dihitung, mis. 2026-11."))
-
-    def clean_period(self):
-        text = self.cleaned_data["period"].strip()
-        try:
-            return datetime.date.fromisoformat(f"{text}-01")
-        except ValueError:
-            raise forms.ValidationError(_("Bulan harus berbentuk TTTT-BB, mis. 2026-11.")) from None
+    period = BulanField(label=_("Bulan"), help_text=_("Bulan yang dihitung, mis. 11/2026."))
 
 
 class VerifyForm(forms.Form):

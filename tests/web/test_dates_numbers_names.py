@@ -371,3 +371,24 @@ def test_admin_search_counts_are_grouped(make_user):
     page = client.get(reverse("admin:dinsos_wilayah_changelist"), {"q": "3"}).content.decode()
     shown = page[page.index('class="small quiet"'):][:200]
     assert "buah" in shown and not __import__("re").search(r"\d{4} buah", shown), shown
+
+
+@pytest.mark.parametrize("typed", ["11/2026", "11-2026", "11.2026", "2026-11", " 11/2026"])
+def test_a_month_is_typed_month_slash_year_or_iso(typed):
+    """The compute form's <input type="month"> read "October 2026" in an English browser."""
+    from dinsos.forms import BulanField
+
+    assert BulanField(label="Bulan").clean(typed) == datetime.date(2026, 11, 1)
+
+
+def test_a_wrong_month_is_refused_naming_the_field_and_the_input_shows_it_month_first():
+    from dinsos.forms import BulanField, BulanInput
+    from incentives.forms import ComputeForm
+
+    with pytest.raises(forms.ValidationError) as refused:
+        BulanField(label="Bulan").clean("13/2026")
+    assert refused.value.messages == [
+        "Bulan: bulan tidak dikenali. Tulis bulan/tahun, misalnya 11/2026."]
+    html = BulanInput().render("period", "2026-11")
+    assert 'type="text"' in html and 'value="11/2026"' in html and "bb/tttt" in html
+    assert isinstance(ComputeForm.base_fields["period"], BulanField)
