@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import importing, services
 from dinsos import selectors as kernel_selectors
-from dinsos.admin_base import DinsosModelAdmin, PolicyAdminMixin
+from dinsos.admin_base import DinsosModelAdmin, PolicyAdminMixin, ReadableHistoryMixin
 from dinsos.forms import ImportUploadForm
 from dinsos.models import ImportBatch, Office, User, Wilayah
 from dinsos.money import format_waktu
@@ -43,7 +43,7 @@ class OfficeAdmin(DinsosModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(PolicyAdminMixin, DjangoUserAdmin):
+class UserAdmin(PolicyAdminMixin, ReadableHistoryMixin, DjangoUserAdmin):
     list_display = ["username", "get_full_name", "office", "is_active", "is_staff"]
     list_filter = ["office", "groups", "is_active", "is_staff"]
     list_select_related = ["office"]

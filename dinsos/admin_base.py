@@ -365,28 +365,8 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
         return response
 
 
-class DinsosModelAdmin(PolicyAdminMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    """Every change page links to the record's audit history. The changelist counts with a
-    bounded COUNT (dinsos/pagination.py) and never counts the whole table a second time.
-
-    Search: a term of 16 digits is a NIK or No. KK, looked up by exact equality on each
-    ``"=field"`` of ``search_fields`` (one indexed query each) — not ``UPPER(nik) = …`` OR-ed
-    with a name LIKE, which reads the whole table."""
-
-    show_auditlog_history_link = True
-    list_per_page = 50
-    paginator = BoundedPaginator
-    show_full_result_count = False
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        exact_fields = [f[1:] for f in self.get_search_fields(request) if f.startswith("=")]
-        if not (exact_fields and term.isdigit() and len(term) == IDENTIFIER_LENGTH):
-            return super().get_search_results(request, queryset, search_term)
-        found: set = set()
-        for field in exact_fields:
-            found.update(queryset.filter(**{field: term}).values_list("pk", flat=True))
-        return queryset.filter(pk__in=found), False
+class ReadableHistoryMixin:
+    """A record's history page (Django's and auditlog's) is its audit trail, readable."""
 
     auditlog_history_per_page = 25
 
@@ -419,6 +399,31 @@ class DinsosModelAdmin(PolicyAdminMixin, AuditlogHistoryAdminMixin, admin.ModelA
 
     def history_view(self, request, object_id, extra_context=None):
         return self.auditlog_history_view(request, object_id, extra_context)
+
+
+class DinsosModelAdmin(PolicyAdminMixin, ReadableHistoryMixin, AuditlogHistoryAdminMixin,
+                       admin.ModelAdmin):
+    """Every change page links to the record's audit history. The changelist counts with a
+    bounded COUNT (dinsos/pagination.py) and never counts the whole table a second time.
+
+    Search: a term of 16 digits is a NIK or No. KK, looked up by exact equality on each
+    ``"=field"`` of ``search_fields`` (one indexed query each) — not ``UPPER(nik) = …`` OR-ed
+    with a name LIKE, which reads the whole table."""
+
+    show_auditlog_history_link = True
+    list_per_page = 50
+    paginator = BoundedPaginator
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        exact_fields = [f[1:] for f in self.get_search_fields(request) if f.startswith("=")]
+        if not (exact_fields and term.isdigit() and len(term) == IDENTIFIER_LENGTH):
+            return super().get_search_results(request, queryset, search_term)
+        found: set = set()
+        for field in exact_fields:
+            found.update(queryset.filter(**{field: term}).values_list("pk", flat=True))
+        return queryset.filter(pk__in=found), False
 
     @admin.display(description=_("riwayat"))
     def auditlog_link(self, obj):

@@ -392,3 +392,18 @@ def test_a_wrong_month_is_refused_naming_the_field_and_the_input_shows_it_month_
     html = BulanInput().render("period", "2026-11")
     assert 'type="text"' in html and 'value="11/2026"' in html and "bb/tttt" in html
     assert isinstance(ComputeForm.base_fields["period"], BulanField)
+
+
+@pytest.mark.django_db
+def test_a_users_history_page_reads_its_audit_trail(make_user):
+    """Said "Objek ini tidak memiliki riwayat perubahan" while the audit log had entries."""
+    from auditlog.models import LogEntry
+
+    officer = make_user(roles.OPERATOR_PROVINSI)
+    officer.first_name = "Siti"
+    officer.save()
+    assert LogEntry.objects.get_for_object(officer).exists()
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    page = client.get(reverse("admin:dinsos_user_history", args=[officer.pk])).content.decode()
+    assert "tidak memiliki riwayat" not in page and "Siti" in page and "diubah" in page
