@@ -1,7 +1,8 @@
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
-from dinsos.scoping import ALL, user_area
+from dinsos.models import ImportBatch
+from dinsos.scoping import ALL, can, user_area
 
 
 def _may_see(user, config) -> bool:
@@ -14,7 +15,8 @@ def _may_see(user, config) -> bool:
 def navigation(request):
     """Top navigation from the apps themselves: an AppConfig with ``nav_label`` and
     ``nav_url_name`` (optional ``nav_url_args``, ``nav_permission``, ``nav_province_only``)
-    gets a link for the users who may open it; the kernel names no app."""
+    gets a link for the users who may open it; the kernel names no app. "Impor" is shown to the
+    roles that may upload an import (``can_import``), not to read-only roles."""
     items = []
     if getattr(request, "user", None) is None or not request.user.is_authenticated:
         return {"nav_items": items}
@@ -27,4 +29,4 @@ def navigation(request):
         except NoReverseMatch:
             continue
         items.append({"label": label, "url": url, "current": request.path.startswith(url)})
-    return {"nav_items": items}
+    return {"nav_items": items, "can_import": can(request.user, "add", ImportBatch)}
