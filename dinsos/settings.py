@@ -120,6 +120,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "dinsos.cache.PooledRedisCache"  # one client, not one a call
 
 # --- Login lockout (django-axes) on every form that checks a password (/masuk/, /admin/) ------
 # A username is locked after AXES_FAILURE_LIMIT wrong passwords from one address, for

@@ -2,17 +2,17 @@ import os
 from io import StringIO
 
 import pytest
-from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from dinsos import roles
+from dinsos.cache import PooledRedisCache
 from tests.factories import UserFactory, office_for
 
 
-class WorkerRedisCache(RedisCache):
+class WorkerRedisCache(PooledRedisCache):
     """Under pytest-xdist: ``clear()`` removes only this worker's keys (its KEY_PREFIX), not the
     whole Redis database that the other workers share."""
 
@@ -43,7 +43,7 @@ def pytest_configure(config):
     if worker:
         for cache in settings.CACHES.values():
             cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}{worker}"
-            if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+            if cache["BACKEND"] == "dinsos.cache.PooledRedisCache":
                 cache["BACKEND"] = "tests.conftest.WorkerRedisCache"
 
 

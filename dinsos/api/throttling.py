@@ -28,28 +28,62 @@ def _token(request):
     return auth if getattr(auth, "token_key", None) else None
 
 
+def _redis_client(cache):
+    """The redis-py client behind a Django ``RedisCache`` (None for other caches)."""
+    backend = getattr(cache, "_cache", None)
+    get_client = getattr(backend, "get_client", None)
+    return get_client(None, write=True) if get_client is not None else None
+
+
 class QuotaHeadersMixin:
-    """Records limit / remaining / reset of the throttle that applied to the request."""
+    """A fixed-window counter per key, recording limit / remaining / reset on the request.
+
+    DRF's ``SimpleRateThrottle`` reads and writes the whole list of the key's request times on
+    every request (up to 6000 timestamps for a token). Here a key's window opens with its first
+    request and lasts ``duration`` seconds; each request adds one to the window's counter —
+    on Redis one round trip (INCR, EXPIRE NX, PTTL), elsewhere a (start, count) pair. A request
+    is refused once the counter passes the limit, until the window closes (``Retry-After`` and
+    ``RateLimit-Reset`` say when)."""
 
     def allow_request(self, request, view):
-        allowed = super().allow_request(request, view)
-        if self.rate is None or getattr(self, "key", None) is None:
-            return allowed  # this throttle does not apply to the request
-        now = self.timer()
-        remaining = max(self.num_requests - len(self.history), 0)
-        if not allowed:
-            reset = self.wait() or 0
-        elif self.history:
-            reset = self.duration - (now - self.history[-1])
-        else:
-            reset = self.duration
-        quota = {"limit": self.num_requests, "remaining": remaining,
-                 "reset": max(math.ceil(reset), 0), "window": self.duration}
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True  # this throttle does not apply to the request
+        count, reset = self._count()
+        self.reset = max(math.ceil(reset), 0)
+        allowed = count <= self.num_requests
+        quota = {"limit": self.num_requests, "remaining": max(self.num_requests - count, 0),
+                 "reset": self.reset, "window": self.duration}
         django_request = request._request
         previous = getattr(django_request, QUOTA_ATTR, None)
         if previous is None or quota["remaining"] < previous["remaining"]:
             setattr(django_request, QUOTA_ATTR, quota)
         return allowed
+
+    def _count(self) -> tuple[int, float]:
+        """This request's number in the key's window and the seconds until the window closes."""
+        client = _redis_client(self.cache)
+        if client is not None:
+            key = self.cache.make_and_validate_key(self.key)
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, self.duration, nx=True)
+            pipe.pttl(key)
+            count, _, left = pipe.execute()
+            return count, left / 1000 if left > 0 else self.duration
+        now = self.timer()
+        start, count = self.cache.get(self.key, (now, 0))
+        if now - start >= self.duration:
+            start, count = now, 0
+        count += 1
+        reset = self.duration - (now - start)
+        self.cache.set(self.key, (start, count), max(math.ceil(reset), 1))
+        return count, reset
+
+    def wait(self):
+        return self.reset
 
 
 class AnonRateThrottle(QuotaHeadersMixin, throttling.AnonRateThrottle):

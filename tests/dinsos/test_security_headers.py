@@ -6,12 +6,16 @@ for signed-in users; RateLimit headers, and one throttle budget per API token.""
 import re
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.test import Client
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from dinsos import roles, services
+from dinsos.api.throttling import QUOTA_ATTR, UserRateThrottle
+from dinsos.cache import PooledRedisCache
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +156,68 @@ def test_each_token_has_its_own_budget(pandeglang_operator, low_rates):
     session = APIClient()
     session.force_login(pandeglang_operator)
     assert _quota(session.get("/api/v1/me/"))[:2] == (3, 2)
+
+
+
+def _throttle_request(user):
+    request = APIRequestFactory().get("/api/v1/me/")
+    force_authenticate(request, user=user)
+    return APIView().initialize_request(request)
+
+
+def test_a_budget_is_one_counter_not_a_list_of_request_times(pandeglang_operator, monkeypatch):
+    """DRF's throttle reads and writes every request time of the window on every request (up to
+    6000 for a token); the budget is one counter per window."""
+    cache.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "100/minute"})
+    request = _throttle_request(pandeglang_operator)
+    for _ in range(5):
+        throttle = UserRateThrottle()
+        assert throttle.allow_request(request, None)
+    stored = cache.get(throttle.key)
+    assert (stored if isinstance(stored, int) else stored[1]) == 5
+    assert getattr(request._request, QUOTA_ATTR)["remaining"] == 95
+    cache.clear()
+
+
+def test_the_window_opens_with_the_first_request_and_closes_after_its_duration(
+        pandeglang_operator, monkeypatch, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "2/minute"})
+    monkeypatch.setattr(SimpleRateThrottle, "cache", caches["default"])
+    now = [1000.0]
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    request = _throttle_request(pandeglang_operator)
+
+    def ask(at):
+        now[0] = at
+        throttle = UserRateThrottle()
+        return throttle.allow_request(request, None), throttle.wait()
+
+    assert ask(1000.0) == (True, 60)
+    assert ask(1010.0) == (True, 50)
+    assert ask(1030.5) == (False, 30)  # Retry-After: until the window closes
+    assert ask(1060.0) == (True, 60)  # a new window
+
+
+@pytest.mark.skipif(not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
+                    reason="Redis cache only (CACHE_URL=redis://...)")
+def test_a_throttled_request_is_one_round_trip_to_redis(pandeglang_operator, monkeypatch):
+    from redis.connection import Connection
+
+    cache.clear()
+    sent = []
+    original = Connection.send_packed_command
+    monkeypatch.setattr(Connection, "send_packed_command",
+                        lambda self, *a, **k: sent.append(a) or original(self, *a, **k))
+    request = _throttle_request(pandeglang_operator)
+    assert UserRateThrottle().allow_request(request, None)
+    assert len(sent) == 1
+    cache.clear()
+
+
+def test_the_redis_cache_keeps_one_client():
+    """Django's Redis cache builds a redis-py client on every call; ours one per pool."""
+    pooled = PooledRedisCache("redis://127.0.0.1:6379/15", {})._cache
+    assert pooled.get_client(write=True) is pooled.get_client("key", write=False)
+    assert settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache"
