@@ -135,16 +135,16 @@ class BudgetCeilingAdmin(DinsosModelAdmin):
 
 @admin.register(PayoutRun)
 class PayoutRunAdmin(DinsosModelAdmin):
-    list_display = ["period", "status", "lines_payable", "net_payable", "ceiling_exceeded",
+    list_display = ["bulan", "status", "lines_payable", "net_payable", "ceiling_exceeded",
                     "computed_by", "verified_by", "approved_by"]
     list_filter = ["status", "ceiling_exceeded"]
-    readonly_fields = ["period", "status", "computed_by", "computed_at", "verified_by",
+    readonly_fields = ["bulan", "status", "computed_by", "computed_at", "verified_by",
                        "verified_at", "approved_by", "approved_at", "paid_at", "paid_reference",
                        "cancelled_by", "cancelled_at", "cancel_reason", "ceiling_exceeded",
                        "ceiling_table", "ceiling_override_by", "ceiling_override_reason",
                        "summary_table", "downloads", "lines", "reports_sent_at"]
     # the totals and the pagu first, then the maker-checker trail
-    fields = ["period", "status", "summary_table", "ceiling_table", "ceiling_exceeded",
+    fields = ["bulan", "status", "summary_table", "ceiling_table", "ceiling_exceeded",
               "ceiling_override_by", "ceiling_override_reason", "downloads", "lines",
               "computed_by",
               "computed_at", "verified_by", "verified_at", "approved_by", "approved_at",
@@ -157,6 +157,11 @@ class PayoutRunAdmin(DinsosModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("periode"), ordering="period")
+    def bulan(self, obj):
+        """A run pays a month: ``Oktober 2026``, not its first day."""
+        return format_bulan(obj.period)
 
     @admin.display(description=_("baris dibayar"))
     def lines_payable(self, obj):

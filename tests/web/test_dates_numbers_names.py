@@ -176,6 +176,8 @@ def test_a_run_is_named_by_its_month_in_indonesian_and_its_status(make_user):
     assert "<title>Oktober 2026 — Dihitung |" in page and "2026-10" not in page
     lines = client.get(reverse("admin:incentives_payoutline_changelist")).content.decode()
     assert "Oktober 2026 — Dihitung" in lines  # the run filter's choices
+    runs = client.get(reverse("admin:incentives_payoutrun_changelist")).content.decode()
+    assert "Oktober 2026</a>" in runs and "1 Oktober 2026" not in runs  # a month, not its day 1
     assert PayoutRun.objects.count() == 1
 
 
