@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.PersonListView.as_view(), name="person-list"),
     path("orang/baru/", views.PersonCreateView.as_view(), name="person-create"),
     path("orang/<int:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
+    path("orang/<int:pk>/ubah/", views.PersonUpdateView.as_view(), name="person-update"),
     path("orang/<int:pk>/kasus/", views.CaseOpenView.as_view(), name="case-open"),
     path("orang/<int:pk>/kasus/<int:case_pk>/<str:target>/", views.CaseTransitionView.as_view(),
          name="case-transition"),

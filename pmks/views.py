@@ -20,7 +20,7 @@ from dinsos.pages import (
     TransitionPage,
     form_errors_from,
 )
-from dinsos.scoping import sees_identifiers
+from dinsos.scoping import can, sees_identifiers
 from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.filters import PersonFilterSet
@@ -66,6 +66,34 @@ class PersonCreateView(StaffPage, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+class PersonUpdateView(RecordFormPage, StaffPage, TemplateView):
+    """Change a person's data with the registration form, as the page showed it (its
+    version); the service checks the area and the NIK rules."""
+
+    permission_required = ("pmks.change_person",)
+    template_name = "pmks/person_form.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        person = self.get_record(kwargs["pk"])
+        return super().get_context_data(
+            person=person, form=form or PersonForm(instance=person, user=self.request.user),
+            **kwargs)
+
+    def get_record(self, pk):
+        return selectors.person_get(user=self.request.user, pk=pk)
+
+    def get_form(self, person, pk):
+        return PersonForm(self.request.POST, instance=person, user=self.request.user)
+
+    def perform(self, person, form, pk):
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.person_update(actor=self.request.user, person=person, **data)
+
+    def done(self, person, form, pk):
+        messages.success(self.request, _("Data orang disimpan."))
+        return redirect("pmks:person-detail", pk=pk)
+
+
 class PersonDetailView(StaffPage, TemplateView):
     """The person's file. Opening it writes an ACCESS entry (UU 27/2022), like the API."""
 
@@ -81,6 +109,7 @@ class PersonDetailView(StaffPage, TemplateView):
                  for case in file["cases"]]
         return super().get_context_data(
             person=person, members=file["members"], cases=cases, merges=file["merges"],
+            can_edit=can(user, "change", Person, person),
             sections=dashboard.person_sections(user=user, person=person),
             history=kernel_selectors.history(obj=person, user=user),
             open_form=open_form or (CaseOpenForm() if user.has_perm("pmks.add_case") else None),

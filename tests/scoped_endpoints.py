@@ -167,6 +167,7 @@ def _import_batch(desa):
 
 STAFF_PAGES: dict = {
     "pmks:person-detail": lambda desa: {"pk": _person(desa).pk},
+    "pmks:person-update": lambda desa: {"pk": _person(desa).pk},
     "pmks:case-open": lambda desa: {"pk": _person(desa).pk},
     "pmks:case-transition": lambda desa: {"pk": _person(desa).pk, "case_pk": 1,
                                           "target": "dirujuk"},

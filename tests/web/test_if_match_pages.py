@@ -92,6 +92,22 @@ def case_open(make_user):
         "state": lambda: list(Case.objects.filter(person=person).values_list("id", flat=True))}
 
 
+def person_update(make_user):
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    person = _person()
+    url = reverse("pmks:person-update", args=[person.pk])
+    post = {"nik": person.nik, "name": person.name, "birth_place": person.birth_place,
+            "birth_date": person.birth_date.isoformat(), "sex": person.sex,
+            "desa": person.desa_id, "disability": "tidak", "schooling": ""}
+    return {
+        "user": user, "page": url,
+        "a": (url, {**post, "occupation": "Petani"}),
+        # the second tab still shows the person before the first one's change
+        "b": (url, {**post, "occupation": "Nelayan"}),
+        "state": lambda: Person.objects.values_list("occupation", "updated_at").get(
+            pk=person.pk)}
+
+
 def duplicate_decision(make_user):
     user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
     a, b = _person("M. Rizky"), _person("Muhammad Rizky")
@@ -190,6 +206,7 @@ SCENARIOS = {
     "psks:report-review": report_review,
     "pmks:case-transition": case_transition,
     "pmks:case-open": case_open,
+    "pmks:person-update": person_update,
     "pmks:duplicate-detail": duplicate_decision,
     "incentives:run-action": run_action,
 }

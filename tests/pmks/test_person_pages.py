@@ -1,0 +1,110 @@
+"""Staff pages of a person's daily work (issue #12): change the person's data, record a
+service. Driven through the Django test client as a browser posts them."""
+
+import datetime
+from html import unescape
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from pmks import calculations
+from pmks.models import Person
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory
+from tests.helpers import version_in
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def named(name: str, **kwargs) -> Person:
+    return PersonFactory(name=name, name_key=calculations.name_key(name), **kwargs)
+
+
+def edit_post(person: Person, **changes) -> dict:
+    data = {"nik": person.nik or "", "name": person.name, "birth_place": person.birth_place,
+            "birth_date": person.birth_date.isoformat(), "sex": person.sex,
+            "desa": person.desa_id, "disability": person.disability,
+            "schooling": person.schooling, "occupation": person.occupation}
+    return {**data, **changes}
+
+
+# --- change a person's data --------------------------------------------------------------------
+
+def test_operator_changes_a_persons_data_from_the_person_page(pandeglang_operator):
+    person = named("Budi Santoso", desa_id=DESA_PANDEGLANG)
+    client = client_for(pandeglang_operator)
+    detail = client.get(reverse("pmks:person-detail", args=[person.pk])).content.decode()
+    url = reverse("pmks:person-update", args=[person.pk])
+    assert f'href="{url}"' in detail and "Ubah data" in detail
+    page = client.get(url).content.decode()
+    assert person.nik in page and "Ubah data orang" in page
+    response = client.post(url, {**edit_post(person, name="Budi  Santosa", schooling="smp",
+                                             occupation="Nelayan"),
+                                 "if_match": version_in(page)})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pmks:person-detail", args=[person.pk])
+    person.refresh_from_db()
+    assert (person.name, person.schooling, person.occupation) == ("Budi Santosa", "smp",
+                                                                  "Nelayan")
+    assert person.name_key == calculations.name_key("Budi Santosa")
+
+
+def test_change_errors_stand_next_to_their_field_in_indonesian(pandeglang_operator):
+    person = named("Budi Santoso", desa_id=DESA_PANDEGLANG)
+    other = named("Siti Aminah", desa_id=DESA_PANDEGLANG)
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:person-update", args=[person.pk])
+    version = version_in(client.get(url).content.decode())
+    # the NIK says 17-08-1980: another birth date is refused on the NIK or the date
+    wrong_date = client.post(url, {**edit_post(person, birth_date="1981-08-17"),
+                                   "if_match": version})
+    assert wrong_date.status_code == 400
+    errors = wrong_date.context["form"].errors
+    assert "nik" in errors or "birth_date" in errors
+    # another person's NIK: the uniqueness message, on the NIK field
+    taken = client.post(url, {**edit_post(person, nik=other.nik), "if_match": version})
+    assert taken.status_code == 400
+    assert "nik" in taken.context["form"].errors
+    assert "NIK" in unescape(taken.content.decode())
+    person_before = Person.objects.values().get(pk=person.pk)
+    assert person_before["nik"] == person.nik and person_before["birth_date"] == \
+        datetime.date(1980, 8, 17)
+
+
+def test_change_offers_only_desa_of_the_area(pandeglang_operator):
+    person = named("Budi Santoso", desa_id=DESA_PANDEGLANG)
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:person-update", args=[person.pk])
+    version = version_in(client.get(url).content.decode())
+    moved = client.post(url, {**edit_post(person, desa=DESA_LEBAK), "if_match": version})
+    assert moved.status_code == 400
+    assert "desa" in moved.context["form"].errors
+    assert Person.objects.get(pk=person.pk).desa_id == DESA_PANDEGLANG
+
+
+def test_person_of_another_area_cannot_be_changed(lebak_operator):
+    person = named("Budi Santoso", desa_id=DESA_PANDEGLANG)
+    url = reverse("pmks:person-update", args=[person.pk])
+    client = client_for(lebak_operator)
+    assert client.get(url).status_code == 404
+    assert client.post(url, edit_post(person, name="Bukan")).status_code == 404
+    assert Person.objects.get(pk=person.pk).name == "Budi Santoso"
+
+
+def test_read_only_roles_get_no_edit_link_and_no_form(auditor):
+    """The auditor sees NIKs masked: it is offered no form that would carry the whole NIK."""
+    person = named("Budi Santoso", desa_id=DESA_PANDEGLANG)
+    client = client_for(auditor)
+    url = reverse("pmks:person-update", args=[person.pk])
+    detail = client.get(reverse("pmks:person-detail", args=[person.pk])).content.decode()
+    assert url not in detail
+    refused = client.get(url)
+    assert refused.status_code == 403
+    assert person.nik not in refused.content.decode()
+    assert client.post(url, edit_post(person, name="Bukan")).status_code == 403
