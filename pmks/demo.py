@@ -1,5 +1,7 @@
 """Demo registry: ~40 households in six kab/kota, their members, cases in every status and
-services under all four pillars. Deterministic and idempotent (keyed by No. KK and NIK)."""
+services under all four pillars, and persons registered twice (the duplicates page has pairs
+to decide). Deterministic and idempotent (keyed by No. KK and NIK; the doubles by name, birth
+date and desa)."""
 
 import datetime
 import random
@@ -45,6 +47,12 @@ def _member(rng, household, desa, relationship, sex, birth, serial, name):
         schooling=rng.choice(["sd", "smp", "sma", "tidak_sekolah"]),
         occupation=rng.choice(["Buruh tani", "Pedagang", "Nelayan", "Tidak bekerja", "Ojek"]),
     )
+
+
+#: Registered a second time, without NIK and spelled otherwise (a TKSK's report meeting the
+#: DTSEN data): name of the demo person -> the second spelling.
+REGISTERED_TWICE = {"Muhammad Rizky Hidayat": "M. Rizky Hidayat",
+                    "Siti Nurhaliza": "Siti Nur Haliza"}
 
 
 def _actor():
@@ -119,3 +127,21 @@ def seed_registry():
                     provider_office=Office.objects.get(wilayah_id="36"),
                 )
                 case.refresh_from_db()
+
+
+@seeder(order=11)
+def seed_duplicates():
+    """The doubles of REGISTERED_TWICE, then the duplicate finder over their kecamatan (a pair
+    found again keeps its review status: nothing new on a rerun)."""
+    actor = _actor()
+    for name, again in REGISTERED_TWICE.items():
+        original = Person.objects.filter(name=name, nik__isnull=False).order_by("id").first()
+        if original is None:
+            continue
+        if not Person.objects.filter(name=again, birth_date=original.birth_date,
+                                     desa_id=original.desa_id).exists():
+            services.person_register(
+                actor=actor, name=again, birth_place=original.birth_place,
+                birth_date=original.birth_date, sex=original.sex, desa=original.desa,
+                occupation=original.occupation)
+        services.duplicates_find(user=actor, wilayah=original.desa_id[:8])

@@ -318,3 +318,21 @@ def test_admin_login_page_is_branded():
     title = html.split("<title>", 1)[1].split("</title>", 1)[0]
     assert "Dinas Sosial Provinsi Banten" in title
     assert '<html lang="id"' in html
+
+
+def test_seed_demo_leaves_duplicate_pairs_to_decide(seeded):
+    """A fresh demo has work on the duplicates page: the persons registered twice."""
+    from django.urls import reverse
+
+    from pmks.demo import REGISTERED_TWICE
+    from pmks.models import DuplicateCandidate
+
+    pairs = {frozenset((pair.person_a.name, pair.person_b.name))
+             for pair in DuplicateCandidate.objects.filter(status="terbuka")
+             .select_related("person_a", "person_b")}
+    for name, again in REGISTERED_TWICE.items():
+        assert frozenset((name, again)) in pairs, (name, again)
+    client = Client()
+    client.force_login(User.objects.get(username="admin"))
+    page = client.get(reverse("pmks:duplicates")).content.decode()
+    assert "M. Rizky Hidayat" in page and "Muhammad Rizky Hidayat" in page
