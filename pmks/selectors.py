@@ -38,10 +38,17 @@ def _member_count():
     return Coalesce(Subquery(members, output_field=IntegerField()), 0)
 
 
+#: A household row reads its own columns and, of its desa and head, only the name: a page does
+#: not build two more full model instances (the head's 20-odd columns) per household.
+HOUSEHOLD_COLUMNS = (*(f.attname for f in Household._meta.concrete_fields),
+                     "desa__nama", "head__name")
+
+
 def household_list(*, user, filters=None):
     qs = (
         Household.objects.for_user(user)
         .select_related("desa", "head")
+        .only(*HOUSEHOLD_COLUMNS)
         .annotate(member_count=_member_count())
     )
     return HouseholdFilterSet(filters, qs, user=user).qs if filters is not None else qs

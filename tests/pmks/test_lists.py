@@ -65,6 +65,29 @@ def test_household_detail_and_export_keep_the_member_count(registry, api_as, pro
     assert sorted(line.rsplit(",", 2)[-2] for line in body.splitlines()[1:]) == ["0", "1", "3"]
 
 
+
+def test_households_page_reads_only_the_names_of_desa_and_head(registry, api_as,
+                                                             province_operator):
+    """A page builds no full desa and head per household: of them it reads only the name (and
+    reading the name loads nothing more, in the list and in the export)."""
+    for household in (registry["single"], registry["three"]):
+        household.head = household.members.first()
+        household.save()
+    client = api_as(province_operator)
+    with CaptureQueriesContext(connection) as context:
+        rows = {row["id"]: row for row in results(client.get(HOUSEHOLDS))}
+        exported = client.get(f"{HOUSEHOLDS}export/", {"fmt": "csv"})
+        body = b"".join(exported.streaming_content) if exported.streaming else exported.content
+    three = registry["three"]
+    assert rows[three.pk]["head_name"] == three.head.name
+    assert rows[three.pk]["desa_nama"] == three.desa.nama
+    assert rows[registry["empty"].pk]["head_name"] is None
+    assert three.head.name in body.decode("utf-8-sig")
+    pages = sql_of(context, 'FROM "pmks_household"')
+    assert pages and all('"pmks_person"."nik"' not in sql and '"dinsos_wilayah"."tingkat"'
+                         not in sql for sql in pages)
+    assert not sql_of(context, 'FROM "pmks_person" WHERE "pmks_person"."id" =')
+
 # --- exact identifier lookups -------------------------------------------------------------------
 
 
