@@ -8,10 +8,11 @@ Three budgets (``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``):
   token and never eats the budget of the same account's other tokens or of its staff.
 
 Every throttled response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
-``RateLimit-Reset`` (seconds until the window has room again), as in the IETF
-draft-ietf-httpapi-ratelimit-headers, and ``RateLimit-Policy: <limit>;w=<window seconds>``;
-a 429 keeps ``Retry-After``. The headers are set by ``dinsos.middleware.ResponseHeadersMiddleware``
-from what the throttle recorded on the request.
+``RateLimit-Reset`` (seconds until the budget's window closes and its count starts again), as
+in the IETF draft-ietf-httpapi-ratelimit-headers, and
+``RateLimit-Policy: <limit>;w=<window seconds>``; a 429 keeps ``Retry-After``. The headers are
+set by ``dinsos.middleware.ResponseHeadersMiddleware`` from what the throttle recorded on the
+request.
 """
 
 import math
