@@ -4,6 +4,7 @@ was sent; a line already applied with the same reference changes nothing."""
 
 import csv
 import datetime
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,13 +17,14 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from dinsos.importing import ImportReport
-from dinsos.scoping import in_area
+from dinsos.scoping import in_area, mask, sees_identifiers
 from dinsos.tabular import read_table, safe_cell
 from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Payment, Tranche
 
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
                   "keterangan"]
+REQUIRED_COLUMNS = RESULT_COLUMNS[:5]
 
 
 def _transfers(tranche: Tranche):
@@ -83,14 +85,69 @@ def _amount(text: str) -> Decimal:
         raise ValueError(text) from exc
 
 
+class _Borrowed(io.RawIOBase):
+    """An upload read through a reader that may close what it reads (a CSV's text wrapper)
+    without closing the upload, which is stored after the check."""
+
+    def __init__(self, upload):
+        self._upload = upload
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._upload.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self._upload.seek(offset, whence)
+
+    def tell(self):
+        return self._upload.tell()
+
+
+def result_file_check(upload) -> None:
+    """Refuse (TableError, naming the missing columns) a result file whose header lacks a
+    required column or that cannot be read, before it is stored and queued: only the header
+    is read. The upload is left open at its start."""
+    try:
+        read_table(io.BufferedReader(_Borrowed(upload)), upload.name,
+                   required=REQUIRED_COLUMNS).close()
+    finally:
+        upload.seek(0)
+
+
 @dataclass
 class BankResultReport(ImportReport):
-    """An import report plus what became of every line (the page shows them all)."""
+    """An import report plus what became of every line (the page shows them all). A line
+    whose detail names account numbers lists them (``accounts``), so each viewer sees them
+    as the access policy says (``lines_as_seen``)."""
 
     lines: list = field(default_factory=list)
 
-    def line(self, row: int, pk: str, outcome: str, detail: str = "") -> None:
-        self.lines.append({"row": row, "id": pk, "outcome": outcome, "detail": detail})
+    def line(self, row: int, pk: str, outcome: str, detail: str = "", accounts=()) -> None:
+        self.lines.append({"row": row, "id": pk, "outcome": outcome, "detail": detail,
+                           **({"accounts": list(accounts)} if accounts else {})})
+
+
+def lines_as_seen(user, lines) -> list[dict]:
+    """Result lines as ``user`` may see them: the account numbers in a detail whole or masked
+    (``dinsos.scoping``), like the payments they belong to."""
+    if sees_identifiers(user, Payment):
+        return list(lines)
+    shown = []
+    for line in lines:
+        detail = line.get("detail", "")
+        for number in line.get("accounts", ()):
+            if number:
+                detail = re.sub(rf"(?<![0-9A-Za-z]){re.escape(number)}(?![0-9A-Za-z])",
+                                lambda _m, n=number: mask("account_number", n), detail)
+        shown.append({**line, "detail": detail})
+    return shown
 
 
 OUTCOME_LABELS = dict(BankLineOutcome.choices)
@@ -103,33 +160,35 @@ def bank_result_import(*, actor, tranche: Tranche, fileobj, filename: str,
     applied stays applied, so a file sent again (or after a crash) only counts the lines
     already recorded. ``progress(lines_done)`` is called every ``every`` lines."""
     report = BankResultReport()
-    for row in read_table(fileobj, filename, required=RESULT_COLUMNS[:5]):
+    for row in read_table(fileobj, filename, required=REQUIRED_COLUMNS):
         if row.values.get("id_penyaluran", "").upper() == "TOTAL":
             continue
         report.rows += 1
         with transaction.atomic():
-            outcome, problems = _apply(row.values, actor=actor, tranche=tranche)
+            outcome, problems, note = _apply(row.values, actor=actor, tranche=tranche)
         pk = row.values.get("id_penyaluran", "")
         if problems:
             report.reject(row.number, problems)
             report.line(row.number, pk, "ditolak", "; ".join(
                 message if column == "-" or message.startswith(column.split("_")[-1])
                 else _("kolom %(c)s: %(m)s") % {"c": column, "m": message}
-                for column, message in problems))
+                for column, message in problems), **note)
         else:
             report.count(outcome)
-            report.line(row.number, pk, outcome)
+            report.line(row.number, pk, outcome, **note)
         if progress is not None and report.rows % every == 0:
             progress(report.rows)
     return report
 
 
-def _refuse(column: str, message: str) -> tuple[str, list[tuple[str, str]]]:
-    return "ditolak", [(column, message)]
+def _refuse(column: str, message: str, **note) -> tuple[str, list[tuple[str, str]], dict]:
+    return "ditolak", [(column, message)], note
 
 
-def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]]]:
-    """(what became of the line, its problems): the outcome counts only without problems."""
+def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]], dict]:
+    """(what became of the line, its problems, what its line on the page says beside the
+    outcome: the bank's reason of a failed transfer, the account numbers a detail names): the
+    outcome counts only without problems."""
     pk = values.get("id_penyaluran", "")
     payment = Payment.objects.select_for_update().filter(
         pk=int(pk) if pk.isdigit() else 0, tranche=tranche).first()
@@ -138,7 +197,8 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]]]
                        _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})
     if values.get("rekening", "") != payment.account_number:
         return _refuse("rekening", _("rekening %(got)s tidak sama dengan yang dikirim (%(sent)s)")
-                       % {"got": values.get("rekening"), "sent": payment.account_number})
+                       % {"got": values.get("rekening"), "sent": payment.account_number},
+                       accounts=[values.get("rekening", ""), payment.account_number])
     try:
         amount = _amount(values.get("jumlah", ""))
     except ValueError:
@@ -151,7 +211,7 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]]]
     if status in ("berhasil", "sukses", "disalurkan"):
         if payment.status == PaymentStatus.DISALURKAN:
             if payment.reference == reference:
-                return "sudah_tercatat", []
+                return "sudah_tercatat", [], {}
             return _refuse("referensi", _("sudah disalurkan dengan referensi %(r)s")
                            % {"r": payment.reference})
         if payment.status != PaymentStatus.DIJADWALKAN:
@@ -168,7 +228,7 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]]]
         outcome = "disalurkan"
     elif status == "gagal":
         if payment.status == PaymentStatus.GAGAL:
-            return "sudah_tercatat", []
+            return "sudah_tercatat", [], {}
         if payment.status != PaymentStatus.DIJADWALKAN:
             return _refuse("status", _("penyaluran berstatus %(s)s") % {
                 "s": payment.get_status_display()})
@@ -182,4 +242,4 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]]]
     except ValidationError as exc:
         return _refuse("-", " ".join(exc.messages))
     payment.save()
-    return outcome, []
+    return outcome, [], ({"detail": payment.failure_reason} if outcome == "gagal" else {})

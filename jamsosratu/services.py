@@ -453,9 +453,12 @@ def tranche_job_start(*, actor, tranche: Tranche, kind: str, upload=None) -> Tra
     """Queue the making of a tranche's payment list (``penyaluran``) or the applying of the
     bank's result file (``hasil_bank``, ``upload``) for the worker; the page follows the job.
     Province staff who may change payments only; refused while another job of the tranche is
-    unfinished (one at a time, a database constraint)."""
+    unfinished (one at a time, a database constraint). A result file over the limits, of an
+    unknown kind or without the required columns is refused here (``file``), before it is
+    stored: the job only reads its lines."""
     from dinsos.importing import upload_check
     from dinsos.tabular import TableError
+    from jamsosratu.banking import result_file_check
 
     _require_payment_work(actor)
     if kind not in JobKind.values:
@@ -465,6 +468,7 @@ def tranche_job_start(*, actor, tranche: Tranche, kind: str, upload=None) -> Tra
             raise ValidationError({"file": _("Pilih berkas hasil bank (CSV atau XLSX).")})
         try:
             upload_check(upload)
+            result_file_check(upload)
         except TableError as exc:
             raise ValidationError({"file": str(exc)}) from exc
     _expire_stale_jobs(tranche)

@@ -287,6 +287,7 @@ class JobDetailView(StaffPage, TemplateView):
         shown = self.request.GET.get("tampil", "")
         if shown == "ditolak":
             lines = [line for line in lines if line["outcome"] == "ditolak"]
+        page = Paginator(lines, 100).get_page(self.request.GET.get("page"))
+        page.object_list = banking.lines_as_seen(self.request.user, page.object_list)
         return super().get_context_data(
-            job=job, shown=shown, outcomes=banking.OUTCOME_LABELS,
-            page=Paginator(lines, 100).get_page(self.request.GET.get("page")), **kwargs)
+            job=job, shown=shown, outcomes=banking.OUTCOME_LABELS, page=page, **kwargs)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from dinsos.api.fields import YearField
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
+from jamsosratu import banking
 from jamsosratu.choices import (
     BankLineOutcome,
     CommitmentKind,
@@ -204,6 +205,11 @@ class JobLineSerializer(Serializer):
     id = serializers.CharField(help_text="id_penyaluran seperti tertulis pada berkas")
     outcome = serializers.ChoiceField(choices=BankLineOutcome.choices)
     detail = serializers.CharField(allow_blank=True, help_text="alasan penolakan atau kegagalan")
+
+    def to_representation(self, instance):
+        request = self.context.get("request")
+        [line] = banking.lines_as_seen(getattr(request, "user", None), [instance])
+        return super().to_representation(line)
 
 
 class TrancheJobDetailSerializer(TrancheJobSerializer):

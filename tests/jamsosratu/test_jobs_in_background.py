@@ -197,7 +197,7 @@ def test_the_api_status_url_gives_progress_then_every_line(
                              "gagal": 1}
     assert job["lines"] == [
         {"row": 2, "id": str(ok.pk), "outcome": "disalurkan", "detail": ""},
-        {"row": 3, "id": str(failed.pk), "outcome": "gagal", "detail": ""},
+        {"row": 3, "id": str(failed.pk), "outcome": "gagal", "detail": "Rekening tutup"},
         {"row": 4, "id": str(wrong.pk), "outcome": "ditolak",
          "detail": "jumlah 870000 tidak sama dengan yang dikirim (875000)"}]
     assert Payment.objects.filter(pk__in=[ok.pk, failed.pk]).values_list(

@@ -392,17 +392,17 @@ def test_a_bad_bank_file_is_an_error_on_the_file_field(cycle, scheduled, provinc
     assert not TrancheJob.objects.exists()
 
 
-def test_a_file_without_the_columns_fails_the_job_with_the_reason(
+def test_a_file_without_the_columns_is_refused_at_upload(
         cycle, scheduled, province_operator, settings, tmp_path,
         django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     client = client_for(province_operator)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
         response = upload(client, b"id_penyaluran,rekening\n1,2\n")
-    job = TrancheJob.objects.get()
-    assert (job.status, job.message) == ("gagal",
-                                         "Kolom wajib tidak ada: jumlah, status, referensi.")
-    assert "Kolom wajib tidak ada" in html(client.get(response["Location"]))
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "file": ["Kolom wajib tidak ada: jumlah, status, referensi."]}
+    assert not TrancheJob.objects.exists() and not queued
 
 
 def test_job_pages_are_province_only(cycle, scheduled, province_operator, pandeglang_operator):

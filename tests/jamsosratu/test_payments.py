@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
 from jamsosratu import banking, services
-from jamsosratu.models import Enrolment, Payment
+from jamsosratu.models import Enrolment, Payment, TrancheJob
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, cycle_with_tranches
 from tests.helpers import postgres_only
 from tests.jamsosratu.factories import ADULT, TODDLER, enrol, household
@@ -374,7 +374,7 @@ def test_bank_result_through_the_api(cycle, actives, scheduled, bank_result, pro
                              "gagal": 1}
     wrong = scheduled[actives[2].pk]
     assert [(line["row"], line["outcome"], line["detail"]) for line in job["lines"]] == [
-        (2, "disalurkan", ""), (3, "gagal", ""),
+        (2, "disalurkan", ""), (3, "gagal", "Rekening tidak aktif"),
         (4, "ditolak", "jumlah 875001 tidak sama dengan yang dikirim (875000)"),
         (5, "ditolak", f"rekening 0000000000 tidak sama dengan yang dikirim "
                        f"({wrong.account_number})"),
@@ -398,10 +398,10 @@ def test_bank_result_api_is_for_the_province_and_checks_the_file(
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["file"]
     response = post(province_operator, "hasil.csv", b"id_penyaluran,rekening\n1,2\n")
-    assert response.status_code == 202  # the columns are read by the job
-    job = api_as(province_operator).get(response["Location"]).json()
-    assert (job["status"], job["message"]) == (
-        "gagal", "Kolom wajib tidak ada: jumlah, status, referensi.")
+    assert response.status_code == 400  # the header is read in the request: nothing queued
+    assert response.json()["errors"] == {
+        "file": ["Kolom wajib tidak ada: jumlah, status, referensi."]}
+    assert not TrancheJob.objects.exists()
     assert set(Payment.objects.values_list("status", flat=True)) == {"dijadwalkan",
                                                                      "ditangguhkan"}
 
