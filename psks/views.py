@@ -10,7 +10,6 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from dinsos.money import format_bulan
@@ -19,7 +18,7 @@ from dinsos.tabular import table_response
 from psks import selectors, services
 from psks.choices import ReportStatus
 from psks.filters import WorkerFilterSet
-from psks.forms import ReportReturnForm
+from psks.forms import CoverageForm, ReportReturnForm
 from psks.models import ActivityReport
 
 
@@ -36,22 +35,19 @@ class WorkerListView(StaffPage, TemplateView):
             page=Paginator(workers, 50).get_page(self.request.GET.get("page")), **kwargs)
 
 
-MISSING = {"": _lazy("Semua kecamatan"), "tksk": _lazy("Tanpa TKSK"), "rakor": _lazy("Tanpa rakor")}
-
-
 class CoverageView(StaffPage, TemplateView):
     permission_required = ("psks.view_worker",)
     template_name = "psks/coverage.html"
 
     def get(self, request, *args, **kwargs):
-        today = timezone.localdate()
-        try:
-            month = selectors.Month.parse(request.GET.get("bulan") or f"{today:%Y-%m}")
-        except ValueError:
-            raise Http404 from None
-        missing = request.GET.get("kurang", "")
-        if missing not in MISSING:
-            raise Http404
+        data = request.GET.copy()
+        data.setdefault("bulan", f"{timezone.localdate():%Y-%m}")
+        form = CoverageForm(data)
+        if not form.is_valid():  # the errors next to the fields, nothing listed
+            return self.render_to_response(self.get_context_data(form=form, rows=[], **kwargs),
+                                           status=400)
+        month = selectors.Month.of(form.cleaned_data["bulan"] or timezone.localdate())
+        missing = form.cleaned_data["kurang"]
         rows = selectors.coverage_rows(user=request.user, month=month, missing=missing)
         if request.GET.get("fmt") == "xlsx":
             header = [_("kode"), _("kecamatan"), _("kabupaten/kota"), _("TKSK"),
@@ -61,7 +57,7 @@ class CoverageView(StaffPage, TemplateView):
             return table_response(header, data, fmt="xlsx",
                                   filename=f"cakupan-kecamatan-{month.first:%Y-%m}")
         return self.render_to_response(self.get_context_data(
-            rows=rows, month=month, missing=missing, choices=MISSING, **kwargs))
+            form=form, rows=rows, month=month, missing=missing, **kwargs))
 
 
 class ReportQueueView(StaffPage, TemplateView):

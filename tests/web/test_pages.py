@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from dinsos import roles
 from dinsos.validators import mask_nik
@@ -315,4 +316,21 @@ def test_coverage_lists_kecamatan_without_tksk_and_downloads_xlsx(pandeglang_ope
     xlsx = client.get(reverse("psks:coverage"), {"kurang": "tksk", "bulan": "2026-11",
                                                  "fmt": "xlsx"})
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert client.get(reverse("psks:coverage"), {"bulan": "2026-99"}).status_code == 404
+    typed = client.get(reverse("psks:coverage"), {"kurang": "tksk", "bulan": "11/2026"})
+    assert [k.kode for k in typed.context["rows"]] == codes
+
+
+def test_coverage_month_is_typed_day_first_text_and_a_bad_one_is_named(pandeglang_operator):
+    """The month was an <input type=month> (named in the browser's language: "November 2026"
+    in an English Chromium) and a bad one answered 404."""
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("psks:coverage"))
+    html = page.content.decode()
+    assert 'type="month"' not in html
+    assert f'value="{timezone.localdate():%m/%Y}"' in html and 'placeholder="bb/tttt"' in html
+    bad = client.get(reverse("psks:coverage"), {"bulan": "2026-99"})
+    assert bad.status_code == 400
+    assert "Bulan: bulan tidak dikenali" in bad.content.decode()
+    assert bad.context["rows"] == []
+    wrong_choice = client.get(reverse("psks:coverage"), {"kurang": "apa"})
+    assert wrong_choice.status_code == 400 and "Tampilkan" in wrong_choice.content.decode()
