@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.forms import TanggalField
-from dinsos.models import Wilayah
-from dinsos.scoping import ALL, user_area
+from dinsos.models import Office, Wilayah
+from dinsos.scoping import ALL, restrict, user_area
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason
-from pmks.models import Case, Category, Person
+from pmks.models import Case, Category, Person, Service, ServiceType
 
 
 class DesaChoiceField(forms.ModelChoiceField):
@@ -51,6 +51,31 @@ class CaseOpenForm(forms.Form):
     source = forms.ChoiceField(label=_("Sumber"), choices=Case._meta.get_field("source").choices)
     description = forms.CharField(label=_("Uraian"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ServiceForm(forms.ModelForm):
+    """A service delivered on one case (one form per case on the person page)."""
+
+    class Meta:
+        model = Service
+        fields = ["service_type", "start_date", "end_date", "value_amount", "funding_source",
+                  "provider_office", "provider_name", "note"]
+        field_classes = {"start_date": TanggalField, "end_date": TanggalField}
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, case, user, **kwargs):
+        kwargs.setdefault("prefix", f"s{case.pk}")
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["service_type"].queryset = (ServiceType.objects.filter(active=True)
+                                                .order_by("pillar", "name"))
+        self.fields["service_type"].label_from_instance = (
+            lambda t: f"{t.name} ({t.get_pillar_display()})")
+        self.fields["provider_office"].queryset = restrict(Office.objects.order_by("name"), user)
+
+    def _post_clean(self):
+        """Model validation is the service's job (with the actor): only build the instance."""
+        forms.models.construct_instance(self, self.instance, self._meta.fields)
 
 
 class CaseTransitionForm(forms.Form):

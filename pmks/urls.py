@@ -10,6 +10,9 @@ urlpatterns = [
     path("orang/<int:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("orang/<int:pk>/ubah/", views.PersonUpdateView.as_view(), name="person-update"),
     path("orang/<int:pk>/kasus/", views.CaseOpenView.as_view(), name="case-open"),
+    # before the transitions: "layanan" is no status
+    path("orang/<int:pk>/kasus/<int:case_pk>/layanan/", views.ServiceRecordView.as_view(),
+         name="service-record"),
     path("orang/<int:pk>/kasus/<int:case_pk>/<str:target>/", views.CaseTransitionView.as_view(),
          name="case-transition"),
     path("duplikat/", views.DuplicateListView.as_view(), name="duplicates"),

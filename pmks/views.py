@@ -24,8 +24,15 @@ from dinsos.scoping import can, sees_identifiers
 from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.filters import PersonFilterSet
-from pmks.forms import CaseOpenForm, CaseTransitionForm, MergeForm, PersonForm, transition_forms
-from pmks.models import Person
+from pmks.forms import (
+    CaseOpenForm,
+    CaseTransitionForm,
+    MergeForm,
+    PersonForm,
+    ServiceForm,
+    transition_forms,
+)
+from pmks.models import Person, Service
 
 
 class PersonListView(StaffPage, TemplateView):
@@ -100,12 +107,15 @@ class PersonDetailView(StaffPage, TemplateView):
     permission_required = ("pmks.view_person",)
     template_name = "pmks/person_detail.html"
 
-    def get_context_data(self, open_form=None, bound_transition=None, **kwargs):
+    def get_context_data(self, open_form=None, bound_transition=None, bound_service=None,
+                         **kwargs):
         user = self.request.user
         person = selectors.person_get(user=user, pk=kwargs["pk"])
         file = selectors.person_file(user=user, person=person)
         can_change = user.has_perm("pmks.change_case")
-        cases = [(case, transition_forms(case, bound=bound_transition) if can_change else [])
+        can_serve = can(user, "add", Service)
+        cases = [(case, transition_forms(case, bound=bound_transition) if can_change else [],
+                  self.service_form(case, bound_service) if can_serve else None)
                  for case in file["cases"]]
         return super().get_context_data(
             person=person, members=file["members"], cases=cases, merges=file["merges"],
@@ -114,6 +124,15 @@ class PersonDetailView(StaffPage, TemplateView):
             history=kernel_selectors.history(obj=person, user=user),
             open_form=open_form or (CaseOpenForm() if user.has_perm("pmks.add_case") else None),
             **kwargs)
+
+    def service_form(self, case, bound):
+        """The bound form of this case (with its errors), else a new one where the case may
+        get a service."""
+        if bound is not None and bound.case.pk == case.pk:
+            return bound
+        if case.status in services.SERVICEABLE:
+            return ServiceForm(case=case, user=self.request.user)
+        return None
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -158,6 +177,27 @@ class CaseTransitionView(TransitionPage, PersonDetailView):
                                  close_reason=form.cleaned_data.get("close_reason", ""))
 
     def done(self, case, form, pk, case_pk, target):
+        return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{case.pk}")
+
+
+class ServiceRecordView(RecordFormPage, PersonDetailView):
+    """POST a service delivered on one case of the person; back to the case."""
+
+    permission_required = ("pmks.add_service",)
+    bound_form_context = "bound_service"
+
+    def get_record(self, pk, case_pk):
+        person = selectors.person_get(user=self.request.user, pk=pk)
+        return selectors.case_get(user=self.request.user, pk=case_pk, person=person)
+
+    def get_form(self, case, pk, case_pk):
+        return ServiceForm(self.request.POST, case=case, user=self.request.user)
+
+    def perform(self, case, form, pk, case_pk):
+        services.service_record(actor=self.request.user, case=case, **form.cleaned_data)
+
+    def done(self, case, form, pk, case_pk):
+        messages.success(self.request, _("Layanan dicatat."))
         return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{case.pk}")
 
 

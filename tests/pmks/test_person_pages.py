@@ -108,3 +108,102 @@ def test_read_only_roles_get_no_edit_link_and_no_form(auditor):
     assert refused.status_code == 403
     assert person.nik not in refused.content.decode()
     assert client.post(url, edit_post(person, name="Bukan")).status_code == 403
+
+
+# --- record a service on a case ----------------------------------------------------------------
+
+def _verified_case(person, actor):
+    from pmks import services as registry
+    from pmks.models import Category
+
+    case = registry.case_open(actor=actor, person=person,
+                              category=Category.objects.get(slug="lanjut-usia-terlantar"),
+                              identified_on=datetime.date(2026, 11, 2), source="tksk")
+    return registry.case_transition(actor=actor, case=case, to_status="terverifikasi",
+                                    reason="Dikunjungi TKSK")
+
+
+def service_post(case, **changes) -> dict:
+    from pmks.models import ServiceType
+
+    data = {"service_type": ServiceType.objects.get(code="pembinaan-keterampilan").pk,
+            "start_date": "2026-11-20", "end_date": "", "value_amount": "600000",
+            "funding_source": "apbd_provinsi", "provider_office": "",
+            "provider_name": "LKS Mekar Sari", "note": ""}
+    return {f"s{case.pk}-{name}": value for name, value in {**data, **changes}.items()}
+
+
+def test_operator_records_a_service_from_the_person_page(pandeglang_operator):
+    from pmks.models import Case, Service
+
+    person = named("Mak Icih", desa_id=DESA_PANDEGLANG)
+    case = _verified_case(person, pandeglang_operator)
+    client = client_for(pandeglang_operator)
+    page_url = reverse("pmks:person-detail", args=[person.pk])
+    url = reverse("pmks:service-record", args=[person.pk, case.pk])
+    page = client.get(page_url).content.decode()
+    assert "Catat layanan" in page
+    response = client.post(url, {**service_post(case), "if_match": version_in(page, url)})
+    assert response.status_code == 302
+    assert response["Location"] == f"{page_url}#kasus-{case.pk}"
+    service = Service.objects.get(case=case)
+    assert (service.provider_name, service.value_amount, service.start_date) == (
+        "LKS Mekar Sari", 600000, datetime.date(2026, 11, 20))
+    assert Case.objects.get(pk=case.pk).status == "dalam_penanganan"
+    assert "Rp600.000" in client.get(page_url).content.decode().replace("&nbsp;", "").replace(
+        " ", "")
+
+
+def test_service_errors_stand_next_to_their_field_in_indonesian(pandeglang_operator):
+    from pmks.models import Service
+
+    person = named("Mak Icih", desa_id=DESA_PANDEGLANG)
+    case = _verified_case(person, pandeglang_operator)
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:service-record", args=[person.pk, case.pk])
+    version = version_in(client.get(reverse("pmks:person-detail", args=[person.pk]))
+                         .content.decode(), url)
+    no_provider = client.post(url, {**service_post(case, provider_name=""), "if_match": version})
+    assert no_provider.status_code == 400
+    form = {c.pk: s for c, _f, s in no_provider.context["cases"]}[case.pk]
+    assert form.errors["provider_name"] == ["Isi pemberi layanan (dinas atau lembaga)."]
+    assert "Isi pemberi layanan (dinas atau lembaga)." in unescape(no_provider.content.decode())
+    backwards = client.post(url, {**service_post(case, end_date="2026-11-01"),
+                                  "if_match": version})
+    assert backwards.status_code == 400
+    assert not Service.objects.exists()
+
+
+def test_a_case_not_yet_verified_gets_no_service_form(pandeglang_operator):
+    from pmks import services as registry
+    from pmks.models import Category, Service
+
+    person = named("Mak Icih", desa_id=DESA_PANDEGLANG)
+    case = registry.case_open(actor=pandeglang_operator, person=person,
+                              category=Category.objects.get(slug="lanjut-usia-terlantar"),
+                              identified_on=datetime.date(2026, 11, 2), source="tksk")
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("pmks:person-detail", args=[person.pk])).content.decode()
+    assert "Catat layanan" not in page
+    url = reverse("pmks:service-record", args=[person.pk, case.pk])
+    # a version of the case as the page would carry it: the service itself refuses
+    from dinsos.versions import current_version
+
+    refused = client.post(url, {**service_post(case), "if_match": current_version(case)})
+    assert refused.status_code == 400
+    assert "Layanan hanya dapat dicatat" in unescape(refused.content.decode())
+    assert not Service.objects.exists()
+
+
+def test_services_are_recorded_only_by_roles_that_may_and_only_in_the_area(
+        pandeglang_operator, lebak_operator, auditor):
+    from pmks.models import Service
+
+    person = named("Mak Icih", desa_id=DESA_PANDEGLANG)
+    case = _verified_case(person, pandeglang_operator)
+    url = reverse("pmks:service-record", args=[person.pk, case.pk])
+    page = client_for(auditor).get(reverse("pmks:person-detail", args=[person.pk]))
+    assert "Catat layanan" not in page.content.decode()
+    assert client_for(auditor).post(url, service_post(case)).status_code == 403
+    assert client_for(lebak_operator).post(url, service_post(case)).status_code == 404
+    assert not Service.objects.exists()

@@ -108,6 +108,26 @@ def person_update(make_user):
             pk=person.pk)}
 
 
+def service_record(make_user):
+    from pmks.models import Service, ServiceType
+
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    person = _person()
+    case = registry.case_transition(actor=user, case=_case(person, user),
+                                    to_status="terverifikasi", reason="Dikunjungi TKSK")
+    url = reverse("pmks:service-record", args=[person.pk, case.pk])
+    post = {f"s{case.pk}-{name}": value for name, value in {
+        "service_type": ServiceType.objects.get(code="pembinaan-keterampilan").pk,
+        "start_date": "2026-11-20", "funding_source": "apbd_provinsi",
+        "provider_name": "LKS Mekar Sari"}.items()}
+    return {
+        "user": user, "page": reverse("pmks:person-detail", args=[person.pk]),
+        # the first service puts the case "dalam penanganan": the second tab showed it verified
+        "a": (url, post), "b": (url, {**post, f"s{case.pk}-provider_name": "Panti Werdha"}),
+        "state": lambda: (Case.objects.values_list("status", flat=True).get(pk=case.pk),
+                          list(Service.objects.filter(case=case).values_list("id", flat=True)))}
+
+
 def duplicate_decision(make_user):
     user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
     a, b = _person("M. Rizky"), _person("Muhammad Rizky")
@@ -207,6 +227,7 @@ SCENARIOS = {
     "pmks:case-transition": case_transition,
     "pmks:case-open": case_open,
     "pmks:person-update": person_update,
+    "pmks:service-record": service_record,
     "pmks:duplicate-detail": duplicate_decision,
     "incentives:run-action": run_action,
 }
