@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from dinsos import importing, services
 from dinsos import selectors as kernel_selectors
@@ -17,6 +18,11 @@ from dinsos.forms import ImportUploadForm
 from dinsos.models import ImportBatch, Office, User, Wilayah
 from dinsos.money import format_waktu
 from dinsos.tabular import table_response
+
+# API tokens are issued and revoked only through dinsos.services (the user page's actions and
+# `manage.py issue_token`): knox's own admin was a second write path (a token without the
+# expiry rule) in English, showing digests.
+admin.site.unregister(AuthToken)  # knox comes before dinsos in INSTALLED_APPS
 
 
 @admin.register(Wilayah)
@@ -50,12 +56,25 @@ class UserAdmin(PolicyAdminMixin, ReadableHistoryMixin, DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (_("Kantor"), {"fields": ("office", "nip")}),
+        (_("Token API"), {"fields": ("api_tokens",)}),
     )
+    readonly_fields = ["api_tokens"]
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         (_("Kantor"), {"fields": ("office", "nip", "groups")}),
     )
     actions = ["issue_api_token", "revoke_api_tokens", "unlock_login"]
+
+    @admin.display(description=_("Token API"))
+    def api_tokens(self, obj):
+        """The user's tokens by their key's first characters (the key itself is never stored)
+        and their validity; issued and revoked by this page's actions."""
+        tokens = obj.auth_token_set.order_by("created") if obj and obj.pk else []
+        rows = format_html_join(
+            "", "<li><code>{}…</code> · {} {} · {} {}</li>",
+            ((t.token_key, _("dibuat"), format_waktu(t.created), _("berlaku s.d."),
+              format_waktu(t.expiry) if t.expiry else _("tanpa batas")) for t in tokens))
+        return format_html("<ul>{}</ul>", rows) if rows else _("Tidak ada token.")
 
     @admin.action(description=_("Terbitkan token API (berlaku sesuai API_TOKEN_DEFAULT_DAYS)"))
     def issue_api_token(self, request, queryset):
@@ -71,7 +90,7 @@ class UserAdmin(PolicyAdminMixin, ReadableHistoryMixin, DjangoUserAdmin):
                 request,
                 _("Token untuk %(user)s (berlaku s.d. %(expiry)s): %(key)s — salin sekarang, "
                   "token tidak dapat ditampilkan lagi.")
-                % {"user": user.username, "expiry": token.expiry, "key": key},
+                % {"user": user.username, "expiry": format_waktu(token.expiry), "key": key},
                 messages.WARNING,
             )
 

@@ -275,3 +275,27 @@ def test_issue_token_command_refuses_inactive_user(operator):
     with pytest.raises(CommandError, match="Pengguna klien_pandeglang tidak aktif."):
         run("issue_token", "klien_pandeglang", "--days", "7")
     assert not AuthToken.objects.exists()
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+def test_tokens_are_managed_only_through_the_user_page(operator, make_user):
+    """knox's own admin was a second write path (its add form issued a token with no expiry
+    rule), English and showing digests; the user page lists the tokens and its actions issue
+    and revoke them through the services, the expiry written as Indonesians read it."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    assert AuthToken not in admin.site._registry
+    token, key = token_issue(user=operator, days=30)
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    page = client.get(reverse("admin:dinsos_user_change", args=[operator.pk])).content.decode()
+    assert f"<code>{token.token_key}…</code>" in page and key not in page
+    assert token.digest not in page and "WIB" in page
+    issued = client.post(reverse("admin:dinsos_user_changelist"),
+                         {"action": "issue_api_token", "_selected_action": [operator.pk]},
+                         follow=True).content.decode()
+    assert "berlaku s.d." in issued and "+00:00" not in issued
+    assert AuthToken.objects.filter(user=operator).count() == 2
