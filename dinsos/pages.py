@@ -124,7 +124,8 @@ class RecordFormPage(IfMatchPage):
 
     ``kwargs`` are the URL's. The version check (``check_if_match``) and the service share one
     transaction; a service's ``ValidationError`` or ``PermissionDenied`` lands on the form
-    (``form_errors_from``)."""
+    (``form_errors_from``). A page whose write has nothing to be stale against (it starts a
+    job, it creates) declares ``writes_without_version = "<why>"`` and is not checked."""
 
     bound_form_context = "form"
 
@@ -146,7 +147,8 @@ class RecordFormPage(IfMatchPage):
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    self.check_if_match(record)
+                    if not getattr(self, "writes_without_version", ""):
+                        self.check_if_match(record)
                     self.perform(record, form, **kwargs)
             except (ValidationError, PermissionDenied) as exc:
                 form_errors_from(form, exc)

@@ -20,7 +20,6 @@ from dinsos.pages import (
     RecordFormPage,
     StaffPage,
     TransitionPage,
-    form_errors_from,
     notify_refusal,
 )
 from dinsos.scoping import ALL, can, user_area
@@ -243,7 +242,10 @@ class BankFileView(TrancheWork, View):
         return response
 
 
-class BankResultView(TrancheWork, TemplateView):
+class BankResultView(RecordFormPage, TrancheWork, TemplateView):
+    """Upload the bank's result file of a tranche: the file is checked (kind, size, columns)
+    and a job queued, which the job page follows."""
+
     template_name = "jamsosratu/bank_result.html"
     writes_without_version = ("a new upload: each line is checked against its payment under "
                               "a row lock, and a line already applied is counted, not changed")
@@ -254,20 +256,19 @@ class BankResultView(TrancheWork, TemplateView):
             tranche=tranche, form=form or BankResultForm(),
             columns=banking.RESULT_COLUMNS, bank=banking.transfer_totals(tranche), **kwargs)
 
-    def post(self, request, year, number):
-        tranche = self.tranche(year, number)
-        form = BankResultForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                job = services.tranche_job_start(actor=request.user, tranche=tranche,
-                                                 kind=JobKind.HASIL_BANK,
-                                                 upload=form.cleaned_data["file"])
-            except (ValidationError, PermissionDenied) as exc:
-                form_errors_from(form, exc)
-            else:
-                return redirect("jamsosratu:job-detail", pk=job.pk)
-        return self.render_to_response(
-            self.get_context_data(year=year, number=number, form=form), status=400)
+    def get_record(self, year, number):
+        return self.tranche(year, number)
+
+    def get_form(self, tranche, year, number):
+        return BankResultForm(self.request.POST, self.request.FILES)
+
+    def perform(self, tranche, form, year, number):
+        self.job = services.tranche_job_start(actor=self.request.user, tranche=tranche,
+                                              kind=JobKind.HASIL_BANK,
+                                              upload=form.cleaned_data["file"])
+
+    def done(self, tranche, form, year, number):
+        return redirect("jamsosratu:job-detail", pk=self.job.pk)
 
 
 class JobDetailView(StaffPage, TemplateView):
