@@ -258,16 +258,22 @@ class PayoutRunAdmin(DinsosModelAdmin):
 class PayoutLineAdmin(DinsosModelAdmin):
     """Every line can be shown to an auditor: the explanation says why this amount."""
 
-    list_display = ["worker", "run", "kind", "role", "component", "period", "gross_amount",
+    list_display = ["worker", "run", "kind", "role", "component", "bulan", "gross_amount",
                     "net_amount", "status", "hold_reason"]
     list_filter = ["status", "kind", "component", "role", "hold_reason", "run"]
     search_fields = ["=worker__nik", "worker__name"]
     list_select_related = ["worker", "run"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "explanation"] + ["why"]
+        return [("bulan" if f.name == "period" else f.name) for f in self.model._meta.fields
+                if f.name != "explanation"] + ["why"]
 
-    exclude = ["explanation"]
+    @admin.display(description=_("periode yang dibayar"), ordering="period")
+    def bulan(self, obj):
+        """A line pays a month: ``Oktober 2026``, not its first day."""
+        return format_bulan(obj.period)
+
+    exclude = ["explanation", "period"]  # the period is shown as its month (``bulan``)
 
     @admin.display(description=_("mengapa nilai ini"))
     def why(self, obj):

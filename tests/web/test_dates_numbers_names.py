@@ -176,6 +176,13 @@ def test_a_run_is_named_by_its_month_in_indonesian_and_its_status(make_user):
     assert "<title>Oktober 2026 — Dihitung |" in page and "2026-10" not in page
     lines = client.get(reverse("admin:incentives_payoutline_changelist")).content.decode()
     assert "Oktober 2026 — Dihitung" in lines  # the run filter's choices
+    assert '<td class="field-bulan">Oktober 2026</td>' in lines  # the month a line pays
+    line = run.lines.first()
+    line_page = client.get(reverse("admin:incentives_payoutline_change", args=[line.pk])
+                           ).content.decode()
+    paid = line_page[line_page.index("Periode yang dibayar"):]
+    assert paid[:paid.index("</div>") + 6].endswith('<div class="readonly">Oktober 2026</div>')
+    assert "1 Oktober 2026</div>" not in line_page
     runs = client.get(reverse("admin:incentives_payoutrun_changelist")).content.decode()
     assert "Oktober 2026</a>" in runs and "1 Oktober 2026" not in runs  # a month, not its day 1
     assert PayoutRun.objects.count() == 1
