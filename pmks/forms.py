@@ -67,15 +67,28 @@ class ServiceForm(forms.ModelForm):
         kwargs.setdefault("prefix", f"s{case.pk}")
         super().__init__(*args, **kwargs)
         self.case = case
-        self.fields["service_type"].queryset = (ServiceType.objects.filter(active=True)
-                                                .order_by("pillar", "name"))
-        self.fields["service_type"].label_from_instance = (
-            lambda t: f"{t.name} ({t.get_pillar_display()})")
+        if "service_type" in self.fields:
+            self.fields["service_type"].queryset = (ServiceType.objects.filter(active=True)
+                                                    .order_by("pillar", "name"))
+            self.fields["service_type"].label_from_instance = (
+                lambda t: f"{t.name} ({t.get_pillar_display()})")
         self.fields["provider_office"].queryset = restrict(Office.objects.order_by("name"), user)
 
     def _post_clean(self):
         """Model validation is the service's job (with the actor): only build the instance."""
         forms.models.construct_instance(self, self.instance, self._meta.fields)
+
+
+class ServiceChangeForm(ServiceForm):
+    """A recorded service corrected (its type stays: another type is another service)."""
+
+    class Meta(ServiceForm.Meta):
+        fields = [f for f in ServiceForm.Meta.fields if f != "service_type"]
+
+    def __init__(self, *args, service, user, **kwargs):
+        kwargs.setdefault("prefix", f"l{service.pk}")
+        super().__init__(*args, case=service.case, user=user, instance=service, **kwargs)
+        self.service = service
 
 
 class CaseTransitionForm(forms.Form):

@@ -171,6 +171,13 @@ def case_get(*, user, pk, person: Person) -> Case:
     return get_object_or_404(case_list(user=user).filter(subject), pk=pk)
 
 
+def service_get(*, user, pk, person: Person) -> Service:
+    """A service on a case of this person (or of its household) inside the user's area."""
+    case = case_get(user=user, pk=get_object_or_404(service_list(user=user), pk=pk).case_id,
+                    person=person)
+    return get_object_or_404(service_list(user=user).select_related("case"), pk=pk, case=case)
+
+
 COMPARED_FIELDS = ("nik", "name", "birth_place", "birth_date", "sex", "desa", "household",
                    "relationship", "life_status", "occupation")
 

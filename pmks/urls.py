@@ -15,6 +15,8 @@ urlpatterns = [
          name="service-record"),
     path("orang/<int:pk>/kasus/<int:case_pk>/<str:target>/", views.CaseTransitionView.as_view(),
          name="case-transition"),
+    path("orang/<int:pk>/layanan/<int:service_pk>/", views.ServiceUpdateView.as_view(),
+         name="service-update"),
     path("duplikat/", views.DuplicateListView.as_view(), name="duplicates"),
     path("duplikat/<int:pk>/", views.DuplicateDetailView.as_view(), name="duplicate-detail"),
 ]

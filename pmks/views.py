@@ -29,6 +29,7 @@ from pmks.forms import (
     CaseTransitionForm,
     MergeForm,
     PersonForm,
+    ServiceChangeForm,
     ServiceForm,
     transition_forms,
 )
@@ -108,14 +109,17 @@ class PersonDetailView(StaffPage, TemplateView):
     template_name = "pmks/person_detail.html"
 
     def get_context_data(self, open_form=None, bound_transition=None, bound_service=None,
-                         **kwargs):
+                         bound_service_change=None, **kwargs):
         user = self.request.user
         person = selectors.person_get(user=user, pk=kwargs["pk"])
         file = selectors.person_file(user=user, person=person)
         can_change = user.has_perm("pmks.change_case")
         can_serve = can(user, "add", Service)
+        can_correct = can(user, "change", Service)
         cases = [(case, transition_forms(case, bound=bound_transition) if can_change else [],
-                  self.service_form(case, bound_service) if can_serve else None)
+                  self.service_form(case, bound_service) if can_serve else None,
+                  [(service, self.service_change_form(service, bound_service_change)
+                    if can_correct else None) for service in case.services.all()])
                  for case in file["cases"]]
         return super().get_context_data(
             person=person, members=file["members"], cases=cases, merges=file["merges"],
@@ -133,6 +137,11 @@ class PersonDetailView(StaffPage, TemplateView):
         if case.status in services.SERVICEABLE:
             return ServiceForm(case=case, user=self.request.user)
         return None
+
+    def service_change_form(self, service, bound):
+        if bound is not None and bound.service.pk == service.pk:
+            return bound
+        return ServiceChangeForm(service=service, user=self.request.user)
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -199,6 +208,27 @@ class ServiceRecordView(RecordFormPage, PersonDetailView):
     def done(self, case, form, pk, case_pk):
         messages.success(self.request, _("Layanan dicatat."))
         return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{case.pk}")
+
+
+class ServiceUpdateView(RecordFormPage, PersonDetailView):
+    """POST a correction of a recorded service (service_update); back to its case."""
+
+    permission_required = ("pmks.change_service",)
+    bound_form_context = "bound_service_change"
+
+    def get_record(self, pk, service_pk):
+        person = selectors.person_get(user=self.request.user, pk=pk)
+        return selectors.service_get(user=self.request.user, pk=service_pk, person=person)
+
+    def get_form(self, service, pk, service_pk):
+        return ServiceChangeForm(self.request.POST, service=service, user=self.request.user)
+
+    def perform(self, service, form, pk, service_pk):
+        services.service_update(actor=self.request.user, service=service, **form.cleaned_data)
+
+    def done(self, service, form, pk, service_pk):
+        messages.success(self.request, _("Layanan disimpan."))
+        return redirect(reverse("pmks:person-detail", args=[pk]) + f"#kasus-{service.case_id}")
 
 
 class DuplicateListView(StaffPage, TemplateView):

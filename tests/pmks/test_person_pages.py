@@ -165,7 +165,7 @@ def test_service_errors_stand_next_to_their_field_in_indonesian(pandeglang_opera
                          .content.decode(), url)
     no_provider = client.post(url, {**service_post(case, provider_name=""), "if_match": version})
     assert no_provider.status_code == 400
-    form = {c.pk: s for c, _f, s in no_provider.context["cases"]}[case.pk]
+    form = {c.pk: s for c, _f, s, _l in no_provider.context["cases"]}[case.pk]
     assert form.errors["provider_name"] == ["Isi pemberi layanan (dinas atau lembaga)."]
     assert "Isi pemberi layanan (dinas atau lembaga)." in unescape(no_provider.content.decode())
     backwards = client.post(url, {**service_post(case, end_date="2026-11-01"),
@@ -207,3 +207,36 @@ def test_services_are_recorded_only_by_roles_that_may_and_only_in_the_area(
     assert client_for(auditor).post(url, service_post(case)).status_code == 403
     assert client_for(lebak_operator).post(url, service_post(case)).status_code == 404
     assert not Service.objects.exists()
+
+
+def test_operator_corrects_a_recorded_service(pandeglang_operator, lebak_operator, auditor):
+    from pmks import services as registry
+    from pmks.models import Service, ServiceType
+
+    person = named("Mak Icih", desa_id=DESA_PANDEGLANG)
+    case = _verified_case(person, pandeglang_operator)
+    service = registry.service_record(
+        actor=pandeglang_operator, case=case,
+        service_type=ServiceType.objects.get(code="pembinaan-keterampilan"),
+        start_date=datetime.date(2026, 11, 20), funding_source="apbd_provinsi",
+        provider_name="LKS Mekar Sari")
+    page_url = reverse("pmks:person-detail", args=[person.pk])
+    url = reverse("pmks:service-update", args=[person.pk, service.pk])
+    client = client_for(pandeglang_operator)
+    version = version_in(client.get(page_url).content.decode(), url)
+    post = {f"l{service.pk}-{name}": value for name, value in {
+        "start_date": "2026-11-20", "end_date": "2026-12-20", "value_amount": "750000",
+        "funding_source": "apbn", "provider_name": "LKS Mekar Sari", "note": "Koreksi"}.items()}
+    backwards = client.post(url, {**post, f"l{service.pk}-end_date": "2026-11-01",
+                                  "if_match": version})
+    assert backwards.status_code == 400
+    assert Service.objects.get(pk=service.pk).end_date is None
+    response = client.post(url, {**post, "if_match": version})
+    assert response.status_code == 302
+    assert response["Location"] == f"{page_url}#kasus-{case.pk}"
+    service.refresh_from_db()
+    assert (service.end_date, service.value_amount, service.funding_source) == (
+        datetime.date(2026, 12, 20), 750000, "apbn")
+    assert "Ubah layanan" not in client_for(auditor).get(page_url).content.decode()
+    assert client_for(auditor).post(url, post).status_code == 403
+    assert client_for(lebak_operator).post(url, post).status_code == 404

@@ -128,6 +128,29 @@ def service_record(make_user):
                           list(Service.objects.filter(case=case).values_list("id", flat=True)))}
 
 
+def service_update(make_user):
+    from pmks.models import Service, ServiceType
+
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    person = _person()
+    case = registry.case_transition(actor=user, case=_case(person, user),
+                                    to_status="terverifikasi", reason="Dikunjungi TKSK")
+    service = registry.service_record(
+        actor=user, case=case, service_type=ServiceType.objects.get(code="pembinaan-keterampilan"),
+        start_date=datetime.date(2026, 11, 20), funding_source="apbd_provinsi",
+        provider_name="LKS Mekar Sari")
+    url = reverse("pmks:service-update", args=[person.pk, service.pk])
+    post = {f"l{service.pk}-{name}": value for name, value in {
+        "start_date": "2026-11-20", "funding_source": "apbd_provinsi",
+        "provider_name": "LKS Mekar Sari"}.items()}
+    return {
+        "user": user, "page": reverse("pmks:person-detail", args=[person.pk]),
+        "a": (url, {**post, f"l{service.pk}-value_amount": "300000"}),
+        "b": (url, {**post, f"l{service.pk}-value_amount": "450000"}),
+        "state": lambda: Service.objects.values_list("value_amount", "updated_at").get(
+            pk=service.pk)}
+
+
 def duplicate_decision(make_user):
     user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
     a, b = _person("M. Rizky"), _person("Muhammad Rizky")
@@ -228,6 +251,7 @@ SCENARIOS = {
     "pmks:case-open": case_open,
     "pmks:person-update": person_update,
     "pmks:service-record": service_record,
+    "pmks:service-update": service_update,
     "pmks:duplicate-detail": duplicate_decision,
     "incentives:run-action": run_action,
 }
