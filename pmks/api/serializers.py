@@ -65,7 +65,7 @@ class PersonUpsertSerializer(PersonSerializer):
 
 
 class HouseholdMemberSerializer(ModelSerializer):
-    nik = MaskedIdentifierField(read_only=True)
+    nik = MaskedIdentifierField(read_only=True, allow_null=True)  # an infant has none yet
 
     class Meta:
         model = Person
@@ -189,7 +189,7 @@ class ServiceSerializer(ModelSerializer):
 
 
 class DuplicatePersonSerializer(ModelSerializer):
-    nik = MaskedIdentifierField(read_only=True)
+    nik = MaskedIdentifierField(read_only=True, allow_null=True)  # a person without NIK
 
     class Meta:
         model = Person
