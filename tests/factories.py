@@ -81,6 +81,13 @@ class WorkerFactory(factory.django.DjangoModelFactory):
     )
 
 
+def named(name: str, **kwargs) -> Person:
+    """A person whose name key is the one the registry computes (searchable by variants)."""
+    from pmks import calculations
+
+    return PersonFactory(name=name, name_key=calculations.name_key(name), **kwargs)
+
+
 class AssignmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "psks.Assignment"

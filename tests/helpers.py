@@ -3,11 +3,19 @@ from html import unescape
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (runs in the PostgreSQL CI pass)"
 )
+
+
+def client_for(user) -> Client:
+    """A page client signed in as ``user`` (no password round trip)."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def results(response) -> list[dict]:

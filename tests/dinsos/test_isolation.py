@@ -7,7 +7,6 @@ and answer exactly like missing ones."""
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.viewsets import ViewSetMixin
 
@@ -16,6 +15,7 @@ from dinsos.admin_base import PolicyAdminMixin
 from dinsos.api.serializers import ScopedSerializerMixin
 from dinsos.filters import FilterSet
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory, WorkerFactory
+from tests.helpers import client_for
 from tests.scoped_endpoints import (
     ADMIN_OBJECTS,
     ADMIN_UNSCOPED,
@@ -69,11 +69,6 @@ def our_admins():
     return {model: model_admin for model, model_admin in admin.site._registry.items()
             if model._meta.app_label in OUR_APPS}
 
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

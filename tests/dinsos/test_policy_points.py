@@ -5,7 +5,6 @@ Every test here fails on the code before the single access policy."""
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
 from django.urls import reverse
 
 from dinsos import roles
@@ -21,6 +20,7 @@ from tests.factories import (
     WorkerFactory,
     cycle_with_tranches,
 )
+from tests.helpers import client_for
 from tests.jamsosratu.factories import (
     KEC_MALINGPING,
     KEC_SUMUR,
@@ -34,11 +34,6 @@ from tests.pmks.factories import CaseFactory
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
 
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -18,6 +17,7 @@ from jamsosratu import services
 from jamsosratu.models import Payment, TrancheJob
 from tests.dinsos.test_schema_truth import _schema, _validate
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, cycle_with_tranches
+from tests.helpers import client_for
 from tests.jamsosratu.factories import enrol, household
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +49,6 @@ def csv_file(rows, header=HEADER, name="hasil.csv") -> SimpleUploadedFile:
     text = "\n".join(",".join(str(c) for c in row) for row in [header, *rows])
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def upload_on_the_page(user, upload, capture):

@@ -7,13 +7,13 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from dinsos import roles
 from jamsosratu import services
 from jamsosratu.models import Enrolment, Payment, TrancheJob, Verification
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, cycle_with_tranches
+from tests.helpers import client_for
 from tests.jamsosratu.factories import (
     ADULT,
     KEC_MALINGPING,
@@ -26,11 +26,6 @@ from tests.jamsosratu.factories import (
 
 pytestmark = pytest.mark.django_db
 
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def html(response) -> str:

@@ -5,25 +5,16 @@ import datetime
 from html import unescape
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from pmks import calculations
 from pmks.models import Person
-from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory
-from tests.helpers import version_in
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, named
+from tests.helpers import client_for, version_in
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def named(name: str, **kwargs) -> Person:
-    return PersonFactory(name=name, name_key=calculations.name_key(name), **kwargs)
 
 
 def edit_post(person: Person, **changes) -> dict:

@@ -9,7 +9,6 @@ import datetime
 from html import unescape
 
 import pytest
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dinsos import roles
@@ -19,7 +18,7 @@ from pmks import calculations
 from pmks import services as registry
 from pmks.models import Case, Category, DuplicateCandidate, Person
 from tests.factories import PersonFactory
-from tests.helpers import version_in
+from tests.helpers import client_for, version_in
 from tests.incentives.factories import OCT, tksk
 
 pytestmark = pytest.mark.django_db
@@ -43,11 +42,6 @@ def staff_write_views() -> dict[str, type]:
     walk(get_resolver().url_patterns, None)
     return found
 
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # --- scenarios: (user, page, url, action, post of tab A or other write, post of tab B, state) ---

@@ -5,7 +5,6 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,24 +12,15 @@ from dinsos import roles
 from dinsos.validators import mask_nik
 from incentives import services as payouts
 from incentives.models import BudgetCeiling, PayoutRun
-from pmks import calculations
 from pmks import services as registry
 from pmks.models import Category, DuplicateCandidate, Person
-from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory
-from tests.helpers import version_in
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, named
+from tests.helpers import client_for, version_in
 from tests.incentives.factories import OCT, tksk
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def named(name: str, **kwargs) -> Person:
-    return PersonFactory(name=name, name_key=calculations.name_key(name), **kwargs)
 
 
 # --- registry search --------------------------------------------------------------------------

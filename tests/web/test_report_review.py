@@ -5,22 +5,17 @@ and counted in Beranda's "Menunggu Anda" for the roles that review."""
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from dinsos.versions import current_version
 from psks.models import ActivityReport
 from tests.factories import DESA_LEBAK, ActivityReportFactory, WorkerFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("psks:report-queue")
 
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def submitted(desa=None, **kwargs) -> ActivityReport:

@@ -2,20 +2,14 @@
 each pinned by a test through the Django test client (the way a browser posts it)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from dinsos import roles
 from incentives import services as payouts
+from tests.helpers import client_for
 from tests.incentives.factories import OCT, tksk
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def waiting(user) -> list[tuple[str, int]]:
