@@ -17,6 +17,7 @@ import datetime
 import functools
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -202,18 +203,29 @@ def report_progress(done: int) -> None:
         write(done)
 
 
+def _progress_file(batch: ImportBatch):
+    return settings.VAR_DIR / "progress" / f"import-{batch.pk}"
+
+
 @contextmanager
 def _progress_of(batch: ImportBatch):
     """Write a batch's ``rows_done`` while its import runs. The import holds one transaction
     until it ends, so on PostgreSQL the count goes through a second connection of its own
-    (autocommit: the status page sees it at once). SQLite serialises writers, so there it is
-    written in the import's own transaction (seen when it commits)."""
+    (autocommit: the status page sees it at once). SQLite lets one writer at a time and the
+    import is that writer: there the count is written in the import's own transaction (seen
+    when it commits) and, for the status page meanwhile, into a small file under ``var/``
+    (``rows_done_of`` reads it)."""
     side = connections.create_connection(DEFAULT_DB_ALIAS) if (
         connection.vendor == "postgresql") else None
+    path = None if side is not None else _progress_file(batch)
 
     def write(done: int) -> None:
         if side is None:
             ImportBatch.objects.filter(pk=batch.pk).update(rows_done=done)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".tmp")
+            partial.write_text(str(done))
+            os.replace(partial, path)  # a reader sees the old count or the new one
             return
         with side.cursor() as cursor:
             cursor.execute("UPDATE dinsos_importbatch SET rows_done = %s WHERE id = %s",
@@ -226,6 +238,19 @@ def _progress_of(batch: ImportBatch):
         _progress.reset(token)
         if side is not None:
             side.close()
+        else:
+            path.unlink(missing_ok=True)
+
+
+def rows_done_of(batch: ImportBatch) -> int:
+    """How many rows of a running batch are done, as its status page shows it: the batch's own
+    count, or on SQLite (where the running import's count is not committed yet) its file."""
+    if batch.status != ImportBatch.Status.RUNNING or connection.vendor == "postgresql":
+        return batch.rows_done
+    try:
+        return max(batch.rows_done, int(_progress_file(batch).read_text()))
+    except (OSError, ValueError):
+        return batch.rows_done
 
 
 def _count_rows(batch: ImportBatch) -> int | None:

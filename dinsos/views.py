@@ -94,6 +94,7 @@ class ImportDetailView(StaffPage, TemplateView):
 
     def get_context_data(self, **kwargs):
         batch = selectors.import_get(user=self.request.user, pk=kwargs["pk"])
+        batch.rows_done = importing.rows_done_of(batch)
         importer = importing.IMPORTERS.get(batch.kind)
         return super().get_context_data(
             batch=batch, importer=importer, errors=batch.errors[:500],

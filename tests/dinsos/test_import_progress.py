@@ -110,6 +110,34 @@ def test_progress_is_visible_outside_the_running_import(province_operator, monke
     assert outside == [(2, 5, "berjalan"), (4, 5, "berjalan"), (5, 5, "berjalan")]
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite only: on PostgreSQL the count is committed "
+                    "through a second connection (the test above)")
+@pytest.mark.django_db
+def test_on_sqlite_the_status_page_sees_the_progress_of_the_running_import(
+        province_operator, monkeypatch, settings, tmp_path):
+    """`make run` (SQLite) showed no count until the import committed: the status page, in the
+    web process, reads the committed batch (rows_done 0) while the worker's import holds the
+    only write transaction. The count now also goes to a file under var/ that it reads."""
+    settings.VAR_DIR = tmp_path
+    batch = _batch(province_operator, _rows(5))
+    monkeypatch.setattr(pmks_importing, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pmks_importing, "COPY_CHUNK_SIZE", 2)
+    committed = ImportBatch(pk=batch.pk, status=ImportBatch.Status.RUNNING, rows_total=5,
+                            rows_done=0)  # what the web process reads meanwhile
+    outside = []
+    report = pmks_importing.report_progress
+
+    def look(done):
+        report(done)
+        outside.append(importing.rows_done_of(committed))
+
+    monkeypatch.setattr(pmks_importing, "report_progress", look)
+    importing.import_run(batch)
+    assert outside == [2, 4, 5]
+    assert not list(tmp_path.glob("progress/*"))  # gone with the import
+    assert importing.rows_done_of(committed) == 0
+
+
 @pytest.mark.django_db
 def test_status_partial_shows_rows_done_of_total(province_operator):
     batch = _batch(province_operator, _rows(1), status=ImportBatch.Status.RUNNING,
