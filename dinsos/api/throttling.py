@@ -46,6 +46,11 @@ class QuotaHeadersMixin:
     is refused once the counter passes the limit, until the window closes (``Retry-After`` and
     ``RateLimit-Reset`` say when)."""
 
+    #: not DRF's ``throttle_%(scope)s_%(ident)s``: those keys hold a list of request times, and
+    #: one left in the cache by the code before (a deploy, a shared Redis) is not a counter —
+    #: INCR on it fails and every request of that client would answer 500 for up to an hour
+    cache_format = "quota_%(scope)s_%(ident)s"
+
     def allow_request(self, request, view):
         if self.rate is None:
             return True

@@ -4,6 +4,7 @@ script without the request's nonce); ``Cache-Control: no-store`` on API response
 for signed-in users; RateLimit headers, and one throttle budget per API token."""
 
 import re
+import time
 
 import pytest
 from django.conf import settings
@@ -157,6 +158,17 @@ def test_each_token_has_its_own_budget(pandeglang_operator, low_rates):
     session.force_login(pandeglang_operator)
     assert _quota(session.get("/api/v1/me/"))[:2] == (3, 2)
 
+
+def test_a_budget_left_by_drfs_throttle_is_not_read_as_a_counter(
+        api_as, pandeglang_operator, low_rates):
+    """After the deploy of the counters, a Redis still held DRF's lists of request times under
+    ``throttle_user_<id>``: INCR refused them ("value is not an integer") and the client got
+    500 until they expired."""
+    now = time.time()
+    cache.set(f"throttle_user_{pandeglang_operator.pk}", [now, now - 1, now - 2], 3600)
+    response = api_as(pandeglang_operator).get("/api/v1/me/")
+    assert response.status_code == 200
+    assert _quota(response)[:2] == (3, 2)
 
 
 def _throttle_request(user):
