@@ -428,8 +428,11 @@ def feed(*, model, user, after: Position | None = None, since=None, limit: int) 
     if rows:
         position = Position(rows[-1].txid, rows[-1].id)
     elif xmin is not None:
-        # Nothing for this reader below the horizon: resume from there next time.
-        position = max(after or Position(), Position(xmin - 1, _MAX_SEQ))
+        # Nothing for this reader below the horizon: resume from there next time — but not
+        # past this transaction's own id while it runs: what it writes after this read (a
+        # batch, a test's whole body) carries that id, which is below the snapshot's xmax.
+        horizon = min(xmin, own) if own else xmin
+        position = max(after or Position(), Position(horizon - 1, _MAX_SEQ))
     else:
         last = Change.objects.aggregate(last=Max("id"))["last"] or 0
         position = max(after or Position(), Position(0, last))

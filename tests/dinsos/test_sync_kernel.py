@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from dinsos import changes
 from dinsos.models import Change
 from pmks.models import Person
-from tests.factories import DESA_PANDEGLANG, PersonFactory
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory
 from tests.helpers import postgres_only
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +100,33 @@ def test_a_long_transaction_in_another_database_does_not_hold_the_feed(pandeglan
     finally:
         elsewhere.rollback()
         elsewhere.close()
+
+
+@postgres_only
+def test_an_empty_page_never_moves_the_cursor_past_the_readers_own_transaction(
+        lebak_operator, province_operator):
+    """A transaction that reads a feed and then writes (a test's body, a batch that reads
+    before it writes): Lebak's empty page moved its cursor to the snapshot's horizon, which is
+    above this transaction's own id, so the person moved to Lebak afterwards — written with
+    that same id — was never shown to Lebak (seen under pytest-xdist on PostgreSQL)."""
+    from django.db import connection, connections
+
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    other = connections.create_connection("default")  # another session commits a later id
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")
+    finally:
+        other.close()
+    with connection.cursor() as cursor:  # so the snapshot's horizon is above our id
+        cursor.execute("SELECT pg_current_xact_id_if_assigned()::text::bigint, "
+                       "pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        own, xmax = cursor.fetchone()
+    assert own is not None and own < xmax
+    empty = changes.feed(model=Person, user=lebak_operator, limit=100)
+    assert empty.changes == []
+    from pmks import services
+
+    services.person_update(actor=province_operator, person=person, desa_id=DESA_LEBAK)
+    page = changes.feed(model=Person, user=lebak_operator, after=empty.position, limit=100)
+    assert [(c.object_id, c.kind) for c in page.changes] == [(person.pk, "upsert")]
