@@ -47,6 +47,18 @@ def pytest_configure(config):
                 cache["BACKEND"] = "tests.conftest.WorkerRedisCache"
 
 
+def pytest_collection_modifyitems(config, items):
+    """A transactional test must restore the reference data it flushes: without
+    ``serialized_rollback`` Django's flush re-runs post_migrate (the roles' groups come back)
+    and every later restoring test of that worker fails on "Admin already exists"."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
+                "serialized_rollback"):
+            raise pytest.UsageError(f"{item.nodeid}: django_db(transaction=True) needs "
+                                    "serialized_rollback=True in this suite")
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in-process unless a test asks for the real broker."""

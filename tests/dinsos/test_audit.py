@@ -382,7 +382,7 @@ def test_a_list_page_writes_one_read_entry_with_actor_source_address_and_rows(
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_read_log_in_autocommit_is_written_and_its_commit_setting_does_not_leak():
     """Outside a transaction (as in a request) the entry is its own transaction whose commit
     does not wait for the WAL flush; the next statements on the connection commit as before."""
