@@ -14,6 +14,7 @@ number, columns and reasons, all at once.
 
 import datetime
 import json
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache, lru_cache, partial
 from itertools import islice
 
@@ -446,11 +447,13 @@ FILE_COLUMNS = [c.name for c in COLUMNS]
 def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> None:
     """PostgreSQL: the file goes to a staging table by COPY and the rest is set-based
     (``pmks.staging``). Two lanes per chunk: plain text rows are copied as they are and
-    checked in SQL (``Stage.load_raw``); the rows SQL cannot vouch for — other date or label
+    checked in SQL (``Stage.copy_raw``); the rows SQL cannot vouch for — other date or label
     forms, errors, Excel number cells, cells the reader flagged — go through ``parse_row``
     like on the row path, in row order, and the ones that pass are copied typed. Rows stream
-    from the file into the COPY buffer: no chunk of rows is held in memory, only the few that
-    take the Python lane."""
+    from the file into the COPY text: no chunk of rows is held in memory, only the few that
+    take the Python lane. Reading the file is Python and the checks and writes are the
+    database's, so a thread reads and prepares the next chunk while the database works on
+    this one (two cores both busy; at most two chunks' text in memory)."""
     from pmks.staging import Stage
 
     today = datetime.date.today()
@@ -466,12 +469,22 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
     stage = Stage(report=report, area=area, dry_run=dry_run, columns=FILE_COLUMNS,
                   lookup=_lookup(desa_codes), today=today)
     rows = iter(table)
-    try:
-        while True:
+    language = translation.get_language()
+
+    def read():  # in the reader thread: the file only, never the database
+        with translation.override(language):  # the reader's messages in the import's language
             lanes = _Lanes(islice(rows, chunk_size))
-            refused = stage.load_raw(lanes.plain())
+            return lanes, stage.raw_text(lanes.plain())
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
+    try:
+        ahead = pool.submit(read)
+        while True:
+            lanes, text = ahead.result()
             if not lanes.count:
                 break
+            ahead = pool.submit(read)  # the next chunk is read while this one is written
+            refused = stage.copy_raw(text)
             report.rows += lanes.count
             stage.begin(lanes.first, lanes.last)
             slow = lanes.slow + [TableRow(number=number, values=values, cells=[])
@@ -481,6 +494,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
             stage.write()
             report_progress(report.rows)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         stage.close()
 
 

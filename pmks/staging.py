@@ -7,9 +7,9 @@
    text rows as they are into a raw table and checks the canonical forms in SQL (ISO or
    day-first dates, labels and sexes by a lookup the Python parsers fill, No. KK and NIK as
    ``dinsos.validators`` checks them, the desa of the area, the required cells), typing the
-   rows that pass (``load_raw``); every other row — another form, an error, an Excel number
-   cell — is read by ``pmks.importing.parse_row`` as on the row path, so its message is the
-   row path's, and copied typed if it passes (``load``);
+   rows that pass (``raw_text``, ``copy_raw``); every other row — another form, an error, an
+   Excel number cell — is read by ``pmks.importing.parse_row`` as on the row path, so its
+   message is the row path's, and copied typed if it passes (``load``);
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
    a stored No. KK or NIK of another area answers as any registration of an existing one;
@@ -33,7 +33,7 @@ import csv
 import io
 import json
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +44,7 @@ from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.models import Household, Person
 
 STAGE = "pmks_import_stage"
+TEMP_BUFFERS = "256MB"  # the session's buffers for the staging tables (PostgreSQL temp_buffers)
 RAW = "pmks_import_raw"  # the fast lane: one chunk of the file's cells, as text
 LOOKUP = "pmks_import_lookup"  # (column, cell text) -> value: desa codes, labels, sexes
 HOUSEHOLD_COLUMNS = ["address", "rt", "rw", "desa_id", "decile", "floor", "wall",
@@ -98,7 +99,7 @@ class Stage:
     """The staging table of one import and the set-based steps over one chunk of it."""
 
     def __init__(self, *, report, area, dry_run: bool, columns=(), lookup=(), today=None):
-        """``columns``: the file's columns, in the order ``load_raw`` gets them; ``lookup``:
+        """``columns``: the file's columns, in the order ``raw_text`` writes them; ``lookup``:
         (column, cell text, value) of every text the fast lane may read by lookup, as the
         Python parsers read it; ``today``: the day birth dates must not pass."""
         self.report, self.area, self.dry_run = report, area, dry_run
@@ -110,6 +111,17 @@ class Stage:
         self.cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = "
                             "'pmks_person'::regclass")
         self.known = self.cursor.fetchone()[0]  # persons the statistics know of
+        # the staging tables live in the session's local buffers, 8 MB by default: a chunk's
+        # statements would write them out and read them back through the disk. The size can
+        # only grow before the session's first temporary table (a session that has had one
+        # keeps its size); the memory is taken only as the tables fill it.
+        try:
+            with transaction.atomic():
+                self.cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+        except DatabaseError:
+            pass
+        # short statements over one chunk: compiling them (JIT) costs more than it saves
+        self.cursor.execute("SET LOCAL jit = off")
         self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         self.cursor.execute(f"""
             CREATE TEMP TABLE {STAGE} (
@@ -160,16 +172,10 @@ class Stage:
         """A chunk: the rows numbered ``first`` to ``last`` of the file."""
         self.lo, self.hi = first, last
 
-    def load_raw(self, rows) -> list[tuple[int, dict]]:
-        """The fast lane. ``rows``: [(row number, {column: cell text})] of plain text cells.
-        Their cells go as they are into a raw table with one COPY, and SQL checks the forms
-        the generated files and most staff files use — ISO or day-first dates with four-digit
-        years, the labels and codes of ``lookup``, No. KK and NIK of 16 digits (region,
-        registration date, serial; the NIK agreeing with birth date and sex), a known desa,
-        the required cells — exactly as ``pmks.importing.parse_row`` and
-        ``dinsos.validators`` do; the rows that pass go to the staging table typed. The
-        others are returned (in row order) for the Python parsers, which accept them or say
-        what is wrong, with the same messages whichever lane a row took."""
+    def raw_text(self, rows) -> str:
+        """The fast lane's COPY text of ``rows`` ([(row number, {column: cell text})] of plain
+        text cells). Python only, no database: the import prepares the next chunk's text in a
+        thread while the database works on the current one (``copy_raw``)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
         columns = self.columns
@@ -177,15 +183,26 @@ class Stage:
             name = " ".join(values.get("nama", "").split())
             writer.writerow([number, *[values.get(c, "") for c in columns], name,
                              names.name_key(name)])
-        text = buffer.getvalue()
+        return buffer.getvalue()
+
+    def copy_raw(self, text: str) -> list[tuple[int, dict]]:
+        """The fast lane. ``text``: plain text rows as ``raw_text`` writes them. Their cells go
+        as they are into a raw table with one COPY, and SQL checks the forms
+        the generated files and most staff files use — ISO or day-first dates with four-digit
+        years, the labels and codes of ``lookup``, No. KK and NIK of 16 digits (region,
+        registration date, serial; the NIK agreeing with birth date and sex), a known desa,
+        the required cells — exactly as ``pmks.importing.parse_row`` and
+        ``dinsos.validators`` do; the rows that pass go to the staging table typed. The
+        others are returned (in row order) for the Python parsers, which accept them or say
+        what is wrong, with the same messages whichever lane a row took."""
+        columns = self.columns
         if not text:
             return []
         if "\x00" in text:  # PostgreSQL text holds no NUL: the Python parsers answer
             return [(int(cells[0]), dict(zip(columns, cells[1:-2], strict=True)))
                     for cells in csv.reader(io.StringIO(text))]
         self.cursor.execute(f"TRUNCATE {RAW}")
-        buffer.seek(0)
-        self.cursor.copy_expert(f"COPY {RAW} FROM STDIN WITH (FORMAT csv)", buffer)
+        self.cursor.copy_expert(f"COPY {RAW} FROM STDIN WITH (FORMAT csv)", io.StringIO(text))
         refused = self._sql(self._convert_sql(), {
             "provinces": sorted(VALID_PROVINCE_CODES), "today": self.today,
             "earliest": EARLIEST_BIRTH}).fetchall()
@@ -296,7 +313,7 @@ class Stage:
                     SELECT * FROM {STAGE} t WHERE t.no_kk = s.no_kk ORDER BY t.row LIMIT 1) f
                 WHERE {self._rows('s')} AND f.row < s.row AND {_distinct('s', 'f', hh)})
             UPDATE {STAGE} s SET kk_bad = true, state = 'rejected' FROM bad
-            WHERE s.row = bad.row
+            WHERE s.row = bad.row AND {self._rows('s')}
             RETURNING s.row, bad.first, bad.columns""").fetchall()
         nik_dup = self._sql(f"""
             WITH dup AS (
@@ -305,7 +322,8 @@ class Stage:
                     WHERE t.nik = s.nik AND NOT t.kk_bad ORDER BY t.row LIMIT 1) f
                 WHERE {self._rows('s')} AND s.nik IS NOT NULL AND NOT s.kk_bad
                   AND f.first < s.row)
-            UPDATE {STAGE} s SET state = 'rejected' FROM dup WHERE s.row = dup.row
+            UPDATE {STAGE} s SET state = 'rejected' FROM dup
+            WHERE s.row = dup.row AND {self._rows('s')}
             RETURNING s.row, dup.first""").fetchall()
         rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
                             % {"n": first}) for col in cols]) for row, first, cols in kk_bad]
@@ -357,7 +375,8 @@ class Stage:
             self._sql(f"UPDATE {STAGE} SET state = 'held' WHERE row = ANY(%s)", [held])
         if keep_name:
             self._sql(f"""UPDATE {STAGE} s SET name = v.name FROM (SELECT unnest(%s::int[]) AS
-                          row, unnest(%s::text[]) AS name) v WHERE s.row = v.row""",
+                          row, unnest(%s::text[]) AS name) v
+                          WHERE s.row = v.row AND {self._rows('s')}""",
                       [[r for r, _n in keep_name], [n for _r, n in keep_name]])
 
     # --- 3. writes ------------------------------------------------------------------------
@@ -375,9 +394,9 @@ class Stage:
         self.report.count("keluarga_diubah", changed)
         if same:
             self.report.count("keluarga_tetap", same)
-        if not self.dry_run:
+        self._match_persons()  # new households get their id here, so they are written
+        if not self.dry_run:   # with their head (no UPDATE of every new household after)
             self._write_households(firsts)
-        self._match_persons()
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
@@ -410,11 +429,18 @@ class Stage:
             SELECT h.id, {_diff('h', 's', hh)}, h.desa_id, s.desa_id
             FROM {firsts} s JOIN pmks_household h ON h.no_kk = s.no_kk
             WHERE {_distinct('h', 's', hh)}""").fetchall()
+        # a new household is written with its id (given by _match_persons) and its head: the
+        # chunk's first member registered as head (the foreign key is checked at commit)
         created = self._sql(f"""
-            INSERT INTO pmks_household (no_kk, {cols}, created_at, updated_at)
-            SELECT s.no_kk, {', '.join(f"COALESCE(s.{c}, '')" if c not in ('decile',) else
-                                       f"s.{c}" for c in hh)}, %s, %s
+            INSERT INTO pmks_household (id, no_kk, head_id, {cols}, created_at, updated_at)
+            SELECT s.household_id, s.no_kk, head.person_id,
+                   {', '.join(f"COALESCE(s.{c}, '')" if c not in ('decile',) else
+                              f"s.{c}" for c in hh)}, %s, %s
             FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk
+            LEFT JOIN LATERAL (SELECT t.person_id FROM {STAGE} t
+                               WHERE t.no_kk = s.no_kk AND {self._rows('t')}
+                                 AND t.state IS NULL AND t.relationship = 'kepala'
+                               ORDER BY t.row LIMIT 1) head ON h.id IS NULL
             WHERE h.id IS NULL OR {_distinct('h', 's', hh)}  -- a same row is not even locked
             ON CONFLICT (no_kk) DO UPDATE SET
                 {', '.join(f'{c} = EXCLUDED.{c}' for c in hh)}, updated_at = EXCLUDED.updated_at
@@ -430,11 +456,18 @@ class Stage:
         staged row knows its person before the writes."""
         new_id = ("NULL" if self.dry_run else
                   "nextval(pg_get_serial_sequence('pmks_person', 'id'))")
+        new_household = ("NULL::bigint" if self.dry_run else
+                         "nextval(pg_get_serial_sequence('pmks_household', 'id'))")
         self._sql(f"""
+            WITH fresh AS MATERIALIZED (  -- the chunk's new No. KK, each with its new id
+                SELECT d.no_kk, {new_household} AS id
+                FROM (SELECT DISTINCT no_kk FROM {STAGE}
+                      WHERE {self._rows()} AND state IS NULL) d
+                WHERE NOT EXISTS (SELECT FROM pmks_household h WHERE h.no_kk = d.no_kk))
             UPDATE {STAGE} s SET household_id = m.household_id,
                                  person_id = COALESCE(m.found, {new_id}),
                                  person_created = m.found IS NULL
-            FROM (SELECT t.row, h.id AS household_id, CASE
+            FROM (SELECT t.row, COALESCE(h.id, f.id) AS household_id, CASE
                       WHEN t.nik IS NOT NULL THEN (SELECT p.id FROM pmks_person p
                                                    WHERE p.nik = t.nik)
                       -- the household's members with this name key and birth date, by the
@@ -449,8 +482,9 @@ class Stage:
                       AS found
                   FROM {STAGE} t LEFT JOIN LATERAL (SELECT h.id FROM pmks_household h
                                                     WHERE h.no_kk = t.no_kk) h ON true
+                  LEFT JOIN fresh f ON f.no_kk = t.no_kk
                   WHERE {self._rows('t')} AND t.state IS NULL) m
-            WHERE s.row = m.row""")
+            WHERE s.row = m.row AND {self._rows('s')}""")
         # only the case of the name differs from the stored one: keep the stored spelling
         self._sql(f"""UPDATE {STAGE} s SET name = p.name FROM pmks_person p
                       WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id
