@@ -31,9 +31,9 @@ class Household(TimeStamped):
     address = models.CharField(_("alamat"), max_length=255)
     rt = models.CharField(_("RT"), max_length=3, blank=True)
     rw = models.CharField(_("RW"), max_length=3, blank=True)
-    desa = models.ForeignKey(
+    desa = models.ForeignKey(  # indexed in Meta: one index for = and the area's LIKE
         Wilayah, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT,
-        related_name="+", limit_choices_to=DESA_ONLY,
+        related_name="+", limit_choices_to=DESA_ONLY, db_index=False,
     )
     head = models.ForeignKey(
         "Person", verbose_name=_("kepala keluarga"), null=True, blank=True,
@@ -66,6 +66,13 @@ class Household(TimeStamped):
         verbose_name = _("keluarga")
         verbose_name_plural = _("keluarga")
         ordering = ["no_kk"]
+        indexes = [
+            # pattern ops answer both desa_id = … and the area's desa_id LIKE '36.01.%' (the
+            # default operator class answers LIKE only under the C collation): one index where
+            # Django's default made two, each written by every import
+            models.Index(fields=["desa"], opclasses=["varchar_pattern_ops"],
+                         name="pmks_household_desa"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(decile__isnull=True) | Q(decile__gte=1, decile__lte=10),
@@ -91,7 +98,7 @@ class Person(TimeStamped):
         _("NIK"), max_length=16, unique=True, null=True, blank=True, validators=[validate_nik]
     )
     name = models.CharField(_("nama"), max_length=150)
-    name_key = models.CharField(_("kunci nama"), max_length=150, editable=False, db_index=True)
+    name_key = models.CharField(_("kunci nama"), max_length=150, editable=False)  # Meta
     birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
     birth_date = models.DateField(_("tanggal lahir"))
     sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
@@ -103,9 +110,9 @@ class Person(TimeStamped):
         _("hubungan dengan kepala keluarga"), max_length=20,
         choices=choices.Relationship.choices, blank=True,
     )
-    desa = models.ForeignKey(
+    desa = models.ForeignKey(  # indexed in Meta (pmks_person_desa_birth)
         Wilayah, verbose_name=_("desa/kelurahan domisili"), on_delete=models.PROTECT,
-        related_name="+", limit_choices_to=DESA_ONLY,
+        related_name="+", limit_choices_to=DESA_ONLY, db_index=False,
     )
     disability = models.CharField(
         _("disabilitas"), max_length=20, choices=choices.Disability.choices,
@@ -120,9 +127,9 @@ class Person(TimeStamped):
         default=choices.LifeStatus.HIDUP,
     )
     life_status_date = models.DateField(_("tanggal status"), null=True, blank=True)
-    merged_into = models.ForeignKey(
+    merged_into = models.ForeignKey(  # indexed in Meta, only where set
         "self", verbose_name=_("digabung ke"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="merged_from",
+        on_delete=models.PROTECT, related_name="merged_from", db_index=False,
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -132,8 +139,18 @@ class Person(TimeStamped):
         verbose_name = _("orang")
         verbose_name_plural = _("orang")
         ordering = ["name", "id"]
+        # every index is written by every registration and import (1M rows at a province's
+        # first load), so none twice: Django's defaults made a plain and a LIKE index for
+        # desa (beside desa + birth date), a LIKE index for the name key no query uses, and an
+        # index of merged_into that held a NULL for every person not merged away
         indexes = [
-            models.Index(fields=["desa", "birth_date"], name="pmks_person_desa_birth"),
+            # desa_id = …, the area's desa_id LIKE '36.01.%' (pattern ops: under any collation)
+            # and a desa's persons by birth date, in one index
+            models.Index(fields=["desa", "birth_date"], name="pmks_person_desa_birth",
+                         opclasses=["varchar_pattern_ops", "date_ops"]),
+            models.Index(fields=["name_key"], name="pmks_person_name_key"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False),
+                         name="pmks_person_merged_into"),
             # the default ordering of the lists, over the persons that are not merged away
             models.Index(fields=["name", "id"], condition=Q(merged_into__isnull=True),
                          name="pmks_person_active_name"),
