@@ -6,6 +6,9 @@ dropped like the test suite's; BENCH_KEEPDB=1 keeps it). Sizes by BENCH_SIZES, c
 system's figure, a baseline measured in the same run on the same data, the ratio, the peak RSS
 and the number of queries, and the run exits 1 when a figure misses its goal. BENCH_ONLY=a,b
 runs only the named jobs (import, payouts, reports, lists, http, duplicates).
+
+The bench process and the gunicorn it starts run on production settings (DEBUG off, a
+generated secret key, plain HTTP on loopback): ``bench/production.py``.
 """
 
 import os
@@ -31,6 +34,9 @@ def _sizes() -> list[tuple[str, int, int]]:
 
 
 def main() -> int:
+    from bench import production
+
+    production.setup()  # before the settings are read
     django.setup()
     from django.db import connection
 
