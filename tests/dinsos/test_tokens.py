@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from dinsos import roles
 from dinsos.services import token_issue, token_revoke, tokens_purge_expired
@@ -176,6 +177,53 @@ def test_a_token_request_costs_one_query_whatever_the_tokens_held(
         user, auth = TokenAuthentication().authenticate_credentials(key.encode())
         assert user.area_code == "36.01"
     assert auth.user_id == operator.pk
+
+
+def _columns(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("with_office", [True, False])
+def test_the_prepared_token_query_gives_what_the_orm_gives(
+        operator, with_office, django_assert_num_queries):
+    """The token lookup's SQL is written once (``TokenQuery``) instead of compiled per request:
+    the token, its user and the user's office are the ORM's instances, value for value (dates
+    converted as the ORM converts them), with nothing left to query."""
+    from dinsos.api.authentication import TokenQuery
+    from dinsos.models import User
+
+    if not with_office:
+        User.objects.filter(pk=operator.pk).update(office=None, is_superuser=True)
+    token, key = token_issue(user=operator, days=30)
+    expected = AuthToken.objects.select_related("user__office").get(pk=token.pk)
+    with django_assert_num_queries(1):
+        [found] = TokenQuery.candidates(key[:CONSTANTS.TOKEN_KEY_LENGTH])
+        assert _columns(found) == _columns(expected)
+        assert _columns(found.user) == _columns(expected.user)
+        if with_office:
+            assert _columns(found.user.office) == _columns(expected.user.office)
+            assert found.user.area_code == "36.01"
+        else:
+            assert found.user.office is None
+    assert timezone.is_aware(found.expiry) and timezone.is_aware(found.created)
+    assert not found._state.adding and found._state.db == expected._state.db
+    assert not found.user._state.adding
+    assert TokenQuery.candidates("0" * CONSTANTS.TOKEN_KEY_LENGTH) == []
+
+
+def test_a_token_is_checked_against_its_digest_not_only_its_key(operator):
+    """Two keys sharing the stored key prefix: only the one whose digest matches passes."""
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from dinsos.api.authentication import TokenAuthentication
+
+    _token, key = token_issue(user=operator, days=30)
+    forged = key[:CONSTANTS.TOKEN_KEY_LENGTH] + ("0" if key[-1] != "0" else "1") * (
+        len(key) - CONSTANTS.TOKEN_KEY_LENGTH)
+    with pytest.raises(AuthenticationFailed):
+        TokenAuthentication().authenticate_credentials(forged.encode())
+    user, _auth = TokenAuthentication().authenticate_credentials(key.encode())
+    assert user == operator
 
 
 # --- revoking -------------------------------------------------------------------------------
