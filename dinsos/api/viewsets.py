@@ -3,6 +3,7 @@ permission and error conventions from settings) hold for every endpoint without 
 repeated."""
 
 from rest_framework import mixins, viewsets
+from rest_framework.response import Response
 
 from dinsos import audit
 from dinsos.api.idempotency import IdempotentCreateMixin
@@ -33,6 +34,20 @@ class ScopedReadOnlyModelViewSet(
     ETagMixin,
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
+    def list(self, request, *args, **kwargs):
+        """DRF's list, on the queryset this request's permission check already built
+        (``ModelPermissions`` asks ``get_queryset`` for the model and keeps the answer): a
+        selector's queryset (scope, annotations, ``only``) is built once, not twice."""
+        queryset = getattr(self, "_permission_queryset", None)
+        if queryset is None:
+            queryset = self.get_queryset()
+        queryset = self.filter_queryset(queryset)
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            serializer = self.get_serializer(page, many=True)
+            return self.get_paginated_response(serializer.data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
         if self.log_access:

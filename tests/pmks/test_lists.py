@@ -307,3 +307,25 @@ def test_page_numbers_stay_the_default(api_as, province_operator):
     PersonFactory()
     body = api_as(province_operator).get(PERSONS).json()
     assert {"count", "next", "previous", "results"} <= set(body)
+
+
+@pytest.mark.parametrize(("url", "viewset"), [(HOUSEHOLDS, HouseholdViewSet),
+                                              (PERSONS, PersonViewSet)])
+def test_a_list_request_builds_its_queryset_once(registry, api_as, province_operator,
+                                                 lebak_operator, monkeypatch, url, viewset):
+    """The permission check asks the view for its queryset (to know the model); the list then
+    uses that same queryset instead of building the selector's again — still the user's own
+    rows."""
+    built = []
+    original = viewset.get_queryset
+
+    def counted(self):
+        built.append(self.request.user)
+        return original(self)
+
+    monkeypatch.setattr(viewset, "get_queryset", counted)
+    assert len(results(api_as(province_operator).get(url))) > 0
+    assert built == [province_operator]
+    built.clear()
+    assert results(api_as(lebak_operator).get(url)) == []  # the registry lies in 36.01
+    assert built == [lebak_operator]
