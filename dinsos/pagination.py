@@ -5,11 +5,15 @@ more than ``COUNT_CAP + 1`` rows; above that, on PostgreSQL, the planner's estim
 filtered query (EXPLAIN) stands in and ``estimated`` is True. On other databases the count
 stays exact. The estimate is kept in the cache for ``ESTIMATE_SECONDS`` (keyed by the query
 and the cap), so the next pages of a large list skip both the capped count and the EXPLAIN; a
-count at or under the cap is never cached (it stays exact).
+count at or under the cap is never cached (it stays exact). Each process also keeps the
+estimates it has read for ``LOCAL_SECONDS`` (``_local``), so a client walking the pages of a
+list does not make a cache round trip per page either; an estimate is thus at most
+``ESTIMATE_SECONDS + LOCAL_SECONDS`` old.
 """
 
 import hashlib
 import json
+import time
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -19,6 +23,32 @@ from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
 ESTIMATE_SECONDS = 60
+LOCAL_SECONDS = 10
+LOCAL_MAX = 2_000  # estimates kept per process (the lists × users × filters seen lately)
+
+#: cache key -> (estimate, monotonic time it expires): this process's copy of the cache's
+_local: dict[str, tuple[int, float]] = {}
+_clock = time.monotonic
+
+
+def _local_get(key: str) -> int | None:
+    found = _local.get(key)
+    if found is None:
+        return None
+    if found[1] <= _clock():
+        _local.pop(key, None)
+        return None
+    return found[0]
+
+
+def _local_set(key: str, estimate: int) -> None:
+    if len(_local) >= LOCAL_MAX:
+        _local.clear()
+    _local[key] = (estimate, _clock() + LOCAL_SECONDS)
+
+
+def clear_local() -> None:
+    _local.clear()
 
 
 def estimated_count(queryset) -> int | None:
@@ -55,7 +85,11 @@ def bounded_count(queryset, cap: int = COUNT_CAP, *, key: str | None = None) -> 
     ``key`` when given: it must name everything the query depends on)."""
     key = _estimate_key(queryset, cap, key)
     if key is not None:
-        cached = cache.get(key)
+        cached = _local_get(key)
+        if cached is None:
+            cached = cache.get(key)
+            if cached is not None:
+                _local_set(key, cached)
         if cached is not None:
             return cached, True
     exact = queryset.order_by().values("pk")[: cap + 1].count()  # no annotations, no joins
@@ -66,6 +100,7 @@ def bounded_count(queryset, cap: int = COUNT_CAP, *, key: str | None = None) -> 
         return queryset.count(), False
     estimate = max(estimate, cap + 1)
     cache.set(key, estimate, ESTIMATE_SECONDS)
+    _local_set(key, estimate)
     return estimate, True
 
 

@@ -38,6 +38,11 @@ def _member_count():
     return Coalesce(Subquery(members, output_field=IntegerField()), 0)
 
 
+#: Built once: an expression is copied when a queryset resolves it, so one serves every list
+#: (building it — a Person queryset and its subquery — was a third of a list's queryset).
+MEMBER_COUNT = _member_count()
+
+
 #: A household row reads its own columns and, of its desa and head, only the name: a page does
 #: not build two more full model instances (the head's 20-odd columns) per household.
 HOUSEHOLD_COLUMNS = (*(f.attname for f in Household._meta.concrete_fields),
@@ -49,7 +54,7 @@ def household_list(*, user, filters=None):
         Household.objects.for_user(user)
         .select_related("desa", "head")
         .only(*HOUSEHOLD_COLUMNS)
-        .annotate(member_count=_member_count())
+        .annotate(member_count=MEMBER_COUNT)
     )
     return HouseholdFilterSet(filters, qs, user=user).qs if filters is not None else qs
 

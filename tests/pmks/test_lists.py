@@ -198,8 +198,10 @@ def no_cached_estimates():
     from django.core.cache import cache
 
     cache.clear()
+    pagination.clear_local()
     yield
     cache.clear()
+    pagination.clear_local()
 
 
 @postgres_only
@@ -329,3 +331,59 @@ def test_a_list_request_builds_its_queryset_once(registry, api_as, province_oper
     built.clear()
     assert results(api_as(lebak_operator).get(url)) == []  # the registry lies in 36.01
     assert built == [lebak_operator]
+
+
+def test_the_shared_member_count_expression_serves_every_list_unchanged(
+        registry, province_operator, pandeglang_operator, lebak_operator):
+    """``selectors.MEMBER_COUNT`` is built once and copied by each queryset that resolves it:
+    lists of different users, filters and pages count right one after another."""
+    before = repr(selectors.MEMBER_COUNT.source_expressions[0].query.where)
+    expected = {registry["empty"].pk: 0, registry["single"].pk: 1, registry["three"].pk: 3}
+    for user in (province_operator, pandeglang_operator, province_operator):
+        rows = selectors.household_list(user=user)
+        assert {h.pk: h.member_count for h in rows} == expected
+        assert [h.member_count for h in rows.filter(pk=registry["three"].pk)] == [3]
+    assert list(selectors.household_list(user=lebak_operator)) == []
+    assert repr(selectors.MEMBER_COUNT.source_expressions[0].query.where) == before
+
+
+@postgres_only
+@pytest.mark.usefixtures("no_cached_estimates")
+def test_a_process_keeps_the_estimates_it_read_for_a_few_seconds(registry, api_as,
+                                                                 province_operator,
+                                                                 monkeypatch):
+    """The next pages of a large list ask neither the database nor the shared cache for the
+    count while this process's copy is fresh (``LOCAL_SECONDS``); then the cache again."""
+    from django.core.cache import cache
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE pmks_person")
+    monkeypatch.setattr(pagination.bounded_count, "__defaults__", (2,))
+    client = api_as(province_operator)
+    first = client.get(PERSONS, {"page_size": 1}).json()
+    assert first["count_is_estimate"] is True
+    reads = []
+    original_get = cache.get
+
+    def counted_get(key, *args, **kwargs):
+        reads.append(key)
+        return original_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", counted_get)
+    second = client.get(PERSONS, {"page_size": 1, "page": 2}).json()
+    assert second["count"] == first["count"] and second["count_is_estimate"] is True
+    assert not [key for key in reads if key.startswith("count-estimate:")]
+    now = pagination._clock()
+    monkeypatch.setattr(pagination, "_clock", lambda: now + pagination.LOCAL_SECONDS + 1)
+    third = client.get(PERSONS, {"page_size": 1, "page": 3}).json()
+    assert third["count"] == first["count"]
+    assert [key for key in reads if key.startswith("count-estimate:")]  # the shared cache's
+
+
+def test_the_local_copy_of_estimates_stays_bounded(monkeypatch):
+    monkeypatch.setattr(pagination, "LOCAL_MAX", 3)
+    pagination.clear_local()
+    for i in range(7):
+        pagination._local_set(f"k{i}", i)
+    assert len(pagination._local) <= 3 and pagination._local_get("k6") == 6
+    pagination.clear_local()
