@@ -19,6 +19,7 @@ from pmks.models import (
     Service,
     ServiceType,
 )
+from pmks.selectors import read_name
 
 
 class PersonSerializer(ModelSerializer):
@@ -75,10 +76,10 @@ class HouseholdMemberSerializer(ModelSerializer):
 class HouseholdSerializer(ModelSerializer):
     no_kk = MaskedIdentifierField(max_length=16)
     desa = DesaField()
-    desa_nama = serializers.CharField(source="desa.nama", read_only=True)
+    desa_nama = serializers.SerializerMethodField()
     kecamatan = serializers.SerializerMethodField()
     kab_kota = serializers.SerializerMethodField()
-    head_name = serializers.CharField(source="head.name", read_only=True, default=None)
+    head_name = serializers.SerializerMethodField()
     member_count = serializers.IntegerField(read_only=True, default=0)
     head = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
                                               allow_null=True)
@@ -91,6 +92,12 @@ class HouseholdSerializer(ModelSerializer):
             "lighting", "cooking_fuel", "toilet", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_desa_nama(self, obj) -> str:
+        return read_name(obj, "desa", "nama")
+
+    def get_head_name(self, obj) -> str | None:
+        return read_name(obj, "head", "name")
 
     def get_kecamatan(self, obj) -> str | None:
         return area_codes(obj.desa_id)["kecamatan"]

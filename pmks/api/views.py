@@ -177,8 +177,8 @@ HouseholdViewSet.export_columns = [
     ("rt", lambda o, r: o.rt),
     ("rw", lambda o, r: o.rw),
     ("kode_desa", lambda o, r: o.desa_id),
-    ("desa", lambda o, r: o.desa.nama),
-    ("kepala_keluarga", lambda o, r: o.head.name if o.head else ""),
+    ("desa", lambda o, r: selectors.read_name(o, "desa", "nama")),
+    ("kepala_keluarga", lambda o, r: selectors.read_name(o, "head", "name") or ""),
     ("jumlah_anggota", lambda o, r: o.member_count),
     ("desil", lambda o, r: o.decile),
 ]

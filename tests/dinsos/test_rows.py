@@ -100,16 +100,19 @@ def test_list_request_queries_do_not_grow_with_rows(make_user, django_assert_max
 
 def test_columns_across_relations_are_read_without_drf_and_agree_with_it(make_user,
                                                                           monkeypatch):
-    """``head.name`` and ``desa.nama`` are read by the plan (no DRF get_attribute per row); a
-    household without a head gives ``head_name: null`` as DRF does."""
+    """``desa.nama`` of a person is read by the plan (no DRF get_attribute per row); a
+    household's ``head_name`` and ``desa_nama`` come from the list's annotations (method
+    fields, ``pmks.selectors.read_name``), and a household without a head gives
+    ``head_name: null`` as DRF does."""
     headless = HouseholdFactory(desa_id=DESA_PANDEGLANG)
     headed = HouseholdFactory(desa_id=DESA_PANDEGLANG)
     headed.head = PersonFactory(household=headed, desa_id=DESA_PANDEGLANG, name="Kepala Satu")
     headed.save()
-    steps = {name: getter for kind, name, getter, _c in RowPlan.of(HouseholdSerializer).steps
+    steps = {name: getter for kind, name, getter, _c in RowPlan.of(PersonSerializer).steps
              if kind == "plain"}
-    assert not hasattr(steps["head_name"], "__self__")  # not a DRF field's bound method
-    assert not hasattr(steps["desa_nama"], "__self__")
+    assert not hasattr(steps["desa_nama"], "__self__")  # not a DRF field's bound method
+    kinds = {name: kind for kind, name, _g, _c in RowPlan.of(HouseholdSerializer).steps}
+    assert (kinds["head_name"], kinds["desa_nama"]) == ("method", "method")
     client = Client()
     client.force_login(make_user(roles.OPERATOR_PROVINSI))
     url = reverse("pmks-api:household-list")

@@ -387,3 +387,75 @@ def test_the_local_copy_of_estimates_stays_bounded(monkeypatch):
         pagination._local_set(f"k{i}", i)
     assert len(pagination._local) <= 3 and pagination._local_get("k6") == 6
     pagination.clear_local()
+
+
+def test_a_households_page_builds_one_instance_per_household(registry, api_as,
+                                                            province_operator):
+    """Of the desa and the head a page reads only the names (annotations): no Wilayah or
+    Person instance is built for the list, and no query per row."""
+    from django.db.models.signals import post_init
+
+    from dinsos.models import Wilayah
+
+    three = registry["three"]
+    three.head = three.members.first()
+    three.save()
+    built = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    post_init.connect(count, sender=Wilayah)
+    post_init.connect(count, sender=Person)
+    try:
+        with CaptureQueriesContext(connection) as context:
+            rows = {row["id"]: row for row in results(api_as(province_operator).get(HOUSEHOLDS))}
+    finally:
+        post_init.disconnect(count, sender=Wilayah)
+        post_init.disconnect(count, sender=Person)
+    assert built == []
+    assert rows[three.pk]["head_name"] == three.head.name
+    assert rows[three.pk]["desa_nama"] == three.desa.nama
+    assert rows[registry["empty"].pk]["head_name"] is None
+    assert len(sql_of(context, "pmks_household")) <= 3  # count, page, read log
+
+
+def test_a_name_read_with_the_list_follows_a_changed_relation(registry, province_operator):
+    """``read_name`` gives the annotation only while the relation still has the key it was
+    read for: a desa or head assigned since (by object or by key) is read through the
+    relation; a record not read by the list has no annotation and reads the relation."""
+    from dinsos.models import Wilayah
+    from tests.factories import DESA_PANDEGLANG_2
+
+    three = registry["three"]
+    first, second = registry["members"][:2]
+    Household.objects.filter(pk=three.pk).update(head=first)
+    household = selectors.household_list(user=province_operator).get(pk=three.pk)
+    assert selectors.read_name(household, "head", "name") == first.name
+    other = Wilayah.objects.get(kode=DESA_PANDEGLANG_2)
+    assert household.desa_id != other.kode
+    household.desa = other
+    assert selectors.read_name(household, "desa", "nama") == other.nama
+    household.head_id = second.pk
+    assert selectors.read_name(household, "head", "name") == second.name
+    household.head = None
+    assert selectors.read_name(household, "head", "name") is None
+    plain = Household.objects.get(pk=three.pk)
+    assert selectors.read_name(plain, "desa", "nama") == plain.desa.nama
+
+
+def test_a_household_changed_through_the_api_answers_with_its_new_names(registry, api_as,
+                                                                        province_operator):
+    from tests.factories import DESA_PANDEGLANG_2
+
+    three = registry["three"]
+    head = registry["members"][0]
+    client = api_as(province_operator)
+    response = client.patch(f"{HOUSEHOLDS}{three.pk}/", {"desa": DESA_PANDEGLANG_2,
+                                                          "head": head.pk}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    from dinsos.models import Wilayah
+
+    assert body["desa_nama"] == Wilayah.objects.get(kode=DESA_PANDEGLANG_2).nama
+    assert body["head_name"] == head.name
