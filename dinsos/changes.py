@@ -71,8 +71,8 @@ def areas_of(model, pks) -> dict:
     if not pks:
         return {}
     path = _area_path(model)
-    return {pk: area or "" for pk, area in model._base_manager.filter(pk__in=pks).values_list(
-        "pk", path)}
+    return {pk: area or "" for pk, area in model._base_manager.filter(pk__in=pks).order_by()
+            .values_list("pk", path)}
 
 
 def _prior_areas(model, pks) -> dict:
@@ -178,12 +178,36 @@ def record_bulk(model, entries) -> None:
 
 def record_deleted(model, pks) -> None:
     """Rows deleted in one statement (no signal): a tombstone each, in the area a reader last
-    saw it."""
+    saw it. From ``BULK_FROM`` rows on PostgreSQL (a recompute deletes a whole run's lines) in
+    one statement whatever their number, with no model instance per row."""
     pks = list(pks)
-    if pks and is_registered(model):
-        prior = _prior_areas(model, pks)
-        _write(model, [Change(object_id=pk, kind=Kind.DELETED, area=prior.get(pk, ""))
-                       for pk in pks])
+    if not pks or not is_registered(model):
+        return
+    if connection.vendor == "postgresql" and len(pks) >= BULK_FROM:
+        _record_deleted_bulk(model, pks)
+        return
+    prior = _prior_areas(model, pks)
+    _write(model, [Change(object_id=pk, kind=Kind.DELETED, area=prior.get(pk, ""))
+                   for pk in pks])
+
+
+def _record_deleted_bulk(model, pks: list) -> None:
+    """``record_deleted`` as one statement: the records' upsert rows are deleted and their
+    areas (where a reader last saw each) become the tombstones' areas, in the order of
+    ``pks`` (as ``_write`` numbers them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH gone AS (DELETE FROM dinsos_change WHERE resource = %(label)s "
+            "    AND kind = %(upsert)s AND object_id = ANY(%(pks)s) RETURNING object_id, area), "
+            "prior AS (SELECT DISTINCT ON (object_id) object_id, area FROM gone "
+            "    ORDER BY object_id) "
+            "INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, at) "
+            "SELECT pg_current_xact_id()::text::bigint, %(label)s, v.pk, %(deleted)s, "
+            "       coalesce(prior.area, ''), '', %(now)s "
+            "FROM unnest(%(pks)s::bigint[]) WITH ORDINALITY AS v(pk, n) "
+            "LEFT JOIN prior ON prior.object_id = v.pk ORDER BY v.n",
+            {"label": resource(model), "upsert": Kind.UPSERT, "deleted": Kind.DELETED,
+             "pks": pks, "now": timezone.now()})
 
 
 def update(queryset, **values) -> int:
@@ -267,8 +291,9 @@ def _follow(model, lookup: str) -> None:
 
     def parent_saved(sender, instance, raw=False, **kwargs):
         if not raw:
-            refresh(model, model._base_manager.filter(**{lookup: instance.pk}).values_list(
-                "pk", flat=True))
+            # no ordering: the model's default one may join (lines sort by worker name)
+            refresh(model, model._base_manager.filter(**{lookup: instance.pk}).order_by()
+                    .values_list("pk", flat=True))
 
     post_save.connect(parent_saved, sender=target, weak=False,
                       dispatch_uid=f"dinsos.changes.{resource(model)}.follows.{lookup}")

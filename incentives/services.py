@@ -64,13 +64,12 @@ def _delete_lines(run: PayoutRun, *, kinds) -> int:
     entries; the caller audits the batch)."""
     table = PayoutLine._meta.db_table
     placeholders = ", ".join(["%s"] * len(kinds))
-    gone = list(PayoutLine.objects.filter(run=run, kind__in=kinds).values_list("pk", flat=True))
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE run_id = %s AND kind IN ({placeholders})",
-                       [run.pk, *kinds])
-        removed = cursor.rowcount
+    with connection.cursor() as cursor:  # the ids come back from the DELETE itself
+        cursor.execute(f"DELETE FROM {table} WHERE run_id = %s AND kind IN ({placeholders}) "
+                       "RETURNING id", [run.pk, *kinds])
+        gone = [pk for (pk,) in cursor.fetchall()]
     changes.record_deleted(PayoutLine, gone)  # the district feeds' tombstones
-    return removed
+    return len(gone)
 
 
 COMPUTED_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.RECOVERY, LineKind.CARRIED)
