@@ -159,8 +159,9 @@ class PayoutLine(models.Model):
     """One worker × role × component × period in a run, with everything needed to explain it.
     Lines of approved runs never change; a correction is an adjustment line in a later run."""
 
+    # no index of its own: incentives_line_run_status (run, status) has run as its prefix
     run = models.ForeignKey(PayoutRun, on_delete=models.CASCADE, related_name="lines",
-        verbose_name=_("perhitungan bulanan"))
+        verbose_name=_("perhitungan bulanan"), db_index=False)
     kind = models.CharField(_("jenis"), max_length=12, choices=choices.LineKind.choices,
                             default=choices.LineKind.REGULAR)
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="payout_lines",
@@ -169,7 +170,7 @@ class PayoutLine(models.Model):
     component = models.CharField(_("komponen"), max_length=20, choices=choices.Component.choices)
     period = models.DateField(_("periode yang dibayar"))
     area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("wilayah tugas"))
+                             verbose_name=_("wilayah tugas"), db_index=False)  # Meta
     rate = models.ForeignKey(Rate, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+", verbose_name=_("tarif"))
     rate_amount = models.DecimalField(_("tarif (Rp)"), null=True, blank=True, **MONEY)
@@ -196,16 +197,21 @@ class PayoutLine(models.Model):
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
     account_number = models.CharField(_("nomor rekening"), max_length=20, blank=True)
     account_holder = models.CharField(_("pemilik rekening"), max_length=150, blank=True)
-    arrears_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="arrears_line",
-                                      verbose_name=_("rapel dari baris"))
+    # These four are empty in every computed line: their indexes (Meta) hold only the lines
+    # that have them, so a run's 50,000 regular lines write no entry into them. ``arrears_of``
+    # and ``recovers`` are unique where set (a partial unique constraint: NULLs never
+    # conflicted anyway).
+    arrears_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="arrears_line", db_index=False,
+                                   verbose_name=_("rapel dari baris"))
     corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="adjustments", verbose_name=_("mengoreksi baris"))
-    recovers = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="recovered_by",
-                                    verbose_name=_("memotong saldo negatif dari baris"))
+                                 related_name="adjustments", db_index=False,
+                                 verbose_name=_("mengoreksi baris"))
+    recovers = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="recovered_by", db_index=False,
+                                 verbose_name=_("memotong saldo negatif dari baris"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+",
+                                   on_delete=models.PROTECT, related_name="+", db_index=False,
                                    verbose_name=_("dibuat oleh"))
     note = models.TextField(_("keterangan"), blank=True)
     explanation = models.JSONField(_("penjelasan"), default=dict)
@@ -223,6 +229,10 @@ class PayoutLine(models.Model):
                                             "period"],
                                     condition=Q(kind="reguler"),
                                     name="incentives_one_regular_line"),
+            models.UniqueConstraint(fields=["arrears_of"], condition=Q(arrears_of__isnull=False),
+                                    name="incentives_line_arrears_once"),
+            models.UniqueConstraint(fields=["recovers"], condition=Q(recovers__isnull=False),
+                                    name="incentives_line_recovers_once"),
             models.CheckConstraint(
                 condition=Q(net_amount=models.F("gross_amount") - models.F("tax_amount")),
                 name="incentives_line_net"),
@@ -240,7 +250,18 @@ class PayoutLine(models.Model):
                 condition=~Q(kind="potongan") | Q(recovers__isnull=False),
                 name="incentives_recovery_refers"),
         ]
-        indexes = [models.Index(fields=["run", "status"], name="incentives_line_run_status")]
+        indexes = [
+            models.Index(fields=["run", "status"], name="incentives_line_run_status"),
+            # pattern ops answer both area_id = … and the area's area_id LIKE '36.01.%' (the
+            # default operator class answers LIKE only under the C collation): one index where
+            # Django's default made two, each written by every line of a run
+            models.Index(fields=["area"], opclasses=["varchar_pattern_ops"],
+                         name="incentives_line_area"),
+            models.Index(fields=["corrects"], condition=Q(corrects__isnull=False),
+                         name="incentives_line_corrects"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False),
+                         name="incentives_line_created_by"),
+        ]
 
     def __str__(self):
         return f"{self.worker.name} · {self.get_component_display()} {format_bulan(self.period)}"

@@ -13,7 +13,8 @@ from tests.helpers import postgres_only
 
 #: the tables the bulk jobs write: the PMKS import (persons, households, the change log and
 #: the audit trail) and the payout run (its lines)
-BULK_TABLES = ["pmks_person", "pmks_household", "dinsos_change", "auditlog_logentry"]
+BULK_TABLES = ["pmks_person", "pmks_household", "dinsos_change", "auditlog_logentry",
+               "incentives_payoutline"]
 
 REDUNDANT = """
     SELECT c.relname, i1.indexrelid::regclass::text, i2.indexrelid::regclass::text
@@ -49,3 +50,16 @@ def test_the_area_like_and_the_desa_equality_use_the_one_person_index():
             cursor.execute(f"EXPLAIN SELECT id FROM pmks_person WHERE {where}")
             plan = " ".join(r for (r,) in cursor.fetchall())
             assert "pmks_person_desa_birth" in plan, plan
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_area_like_and_equality_use_the_one_payout_line_index():
+    """A kab/kota operator's lines are found by area code (= and prefix LIKE, dinsos.scoping)
+    through one index; the foreign-key check of a deleted wilayah by the same."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for where in ("area_id = '36.01.01.2001'", "area_id LIKE '36.01.%%'"):
+            cursor.execute(f"EXPLAIN SELECT id FROM incentives_payoutline WHERE {where}")
+            plan = " ".join(r for (r,) in cursor.fetchall())
+            assert "incentives_line_area" in plan, plan

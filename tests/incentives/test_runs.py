@@ -735,6 +735,9 @@ def test_one_regular_line_per_worker_component_period_is_a_database_constraint()
     PayoutLineFactory(run=other, worker=worker, period=OCT, kind="rapel", arrears_of=first)
     with pytest.raises(IntegrityError), transaction.atomic():  # arrears of one line only once
         PayoutLineFactory(run=other, worker=worker, period=OCT, kind="rapel", arrears_of=first)
+    PayoutLineFactory(run=other, worker=worker, kind="potongan", recovers=first)
+    with pytest.raises(IntegrityError), transaction.atomic():  # a balance recovered only once
+        PayoutLineFactory(run=other, worker=worker, kind="potongan", recovers=first)
     with pytest.raises(IntegrityError), transaction.atomic():  # net = gross − tax
         PayoutLineFactory(run=other, worker=worker, kind="penyesuaian", corrects=first,
                           gross_amount=100, tax_amount=0, net_amount=90)
