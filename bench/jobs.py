@@ -254,23 +254,37 @@ def _insert_select_baseline(run_id: int) -> float:
 
 
 def _same_table_baseline(run_id: int, *, delete_first: bool) -> float:
-    """The same lines written into the payout line table itself — its 13 indexes, checks and
-    foreign keys (checked as at commit) — by one INSERT … SELECT (after one DELETE of the run's
-    lines for a recompute), in a transaction that is rolled back. This is the floor any
-    computation that stores the lines pays; the bare-table baseline above has no index and no
-    constraint."""
+    """The same lines written into the payout line table itself — its indexes, checks and
+    foreign keys (checked as at commit) — by one INSERT … SELECT, in a transaction that is
+    rolled back: for a recompute after one DELETE of the run's lines, in their place; for a
+    first computation into a run of a month without lines (the period moved on, so the
+    one-regular-line constraint holds), so no deleted line of the run is in the way. New ids
+    from the sequence, as the computation takes. This is the floor any computation that
+    stores the lines pays; the bare-table baseline above has no index and no constraint."""
     from django.db import transaction
 
+    from incentives.models import PayoutLine
+
+    columns = ", ".join(f.column for f in PayoutLine._meta.concrete_fields if not f.primary_key)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE bench_keep ON COMMIT DROP AS "
                        "SELECT * FROM incentives_payoutline WHERE run_id = %s", [run_id])
-        started = time.perf_counter()
-        cursor.execute("DELETE FROM incentives_payoutline WHERE run_id = %s", [run_id])
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        if not delete_first:
+        cursor.execute("ANALYZE bench_keep")
+        if delete_first:
+            target = run_id
             started = time.perf_counter()
-        cursor.execute("INSERT INTO incentives_payoutline SELECT * FROM bench_keep")
+            cursor.execute("DELETE FROM incentives_payoutline WHERE run_id = %s", [run_id])
+        else:
+            cursor.execute("INSERT INTO incentives_payoutrun (period, status, paid_reference, "
+                           "cancel_reason, ceiling_exceeded, ceiling_details, "
+                           "ceiling_override_reason, summary) VALUES ('2099-01-01', 'draf', '', "
+                           "'', false, '[]', '', '{}') RETURNING id")
+            target = cursor.fetchone()[0]
+            cursor.execute("UPDATE bench_keep SET period = period + interval '73 years'")
+            started = time.perf_counter()
+        values = columns.replace("run_id", "%s", 1)
+        cursor.execute(f"INSERT INTO incentives_payoutline ({columns}) "
+                       f"SELECT {values} FROM bench_keep", [target])
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
@@ -278,24 +292,31 @@ def _same_table_baseline(run_id: int, *, delete_first: bool) -> float:
 
 
 def payout_jobs(table: Table, size: str, actor, workers: int) -> None:
+    """Both baselines are printed; the goal is judged on the same lines written into the line
+    table itself (see the README, Benchmarks: a bare copy has no index and no foreign key, so
+    no computation that stores the lines where they are read can come near it)."""
     from incentives import services
 
     for job in ("compute_payouts, first computation", "recompute with lines present"):
+        recompute = job.startswith("recompute")
         before = rss_mb()
         with measure() as m:
             run = services.run_compute(actor=actor, period=PERIOD)
         lines = run.lines.count()
-        baseline = _insert_select_baseline(run.pk)
-        same_table = _same_table_baseline(run.pk, delete_first=job.startswith("recompute"))
-        ratio = m.seconds / baseline
+        bare = _insert_select_baseline(run.pk)
+        same_table = _same_table_baseline(run.pk, delete_first=recompute)
+        ratio = m.seconds / same_table
         bounded = m.query_count <= 200
+        after_delete = ", after its DELETE" if recompute else ""
         table.add(Result(job, f"{size} ({workers:,} workers, {lines:,} lines)",
-                         seconds(m.seconds), f"INSERT … SELECT {seconds(baseline)}", ratio,
+                         seconds(m.seconds),
+                         f"INSERT … SELECT into the line table{after_delete} "
+                         f"{seconds(same_table)}", ratio,
                          "≤ 3×, queries independent of W", ratio <= 3 and bounded,
                          m.peak_rss_mb, m.query_count,
-                         note=f"same lines into the line table itself (indexes, FKs"
-                              f"{', after its DELETE' if job.startswith('recompute') else ''})"
-                              f" {seconds(same_table)}: {m.seconds / same_table:.1f}×; RSS grew "
+                         note=f"into a bare copy (no index, no constraint) {seconds(bare)}: "
+                              f"{m.seconds / bare:.1f}× (the line table itself "
+                              f"{same_table / bare:.1f}× the bare copy); RSS grew "
                               f"{m.peak_rss_mb - before:.0f} MB during the job"))
 
 
