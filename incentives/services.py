@@ -399,6 +399,10 @@ def _compute_lines_sql(run: PayoutRun) -> int:
     arrears, recoveries, then the balancing lines. Returns how many were created."""
     month_last = calculations.month_window(run.period.year, run.period.month).last
     year_first = calculations.year_window(run.period.year).first
+    with connection.cursor() as cursor:
+        # for this transaction: compiling the statements (JIT) cost more than it saved — the
+        # regular lines' SELECT at 50,000 workers 4.3–5.1 s without, 5.6–6.9 s with (load 6)
+        cursor.execute("SET LOCAL jit = off")
     created = payout_sql.insert_regular(run, _rates_for(year_first, month_last),
                                         year_first=year_first, month_last=month_last)
     created += payout_sql.insert_arrears(run, month_last=month_last)
