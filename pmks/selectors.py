@@ -50,10 +50,15 @@ HOUSEHOLD_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama"),
                    "read_head": F("head_id"), "read_head_name": F("head__name")}
 
 
+#: A person row of an API list or export reads of its desa only the name, the same way.
+PERSON_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama")}
+
+
 def read_name(obj, relation: str, attr: str):
     """``obj.<relation>.<attr>`` (None without a related record): from the list's annotations
-    (``HOUSEHOLD_NAMES``) while the relation still has the key they were read for, otherwise
-    through the relation (a record made or changed since, or read another way)."""
+    (``HOUSEHOLD_NAMES``, ``PERSON_NAMES``) while the relation still has the key they were read
+    for, otherwise through the relation (a record made or changed since, or read another
+    way)."""
     values = obj.__dict__
     key = f"read_{relation}"
     if key in values and values[key] == getattr(obj, f"{relation}_id"):

@@ -28,7 +28,7 @@ class PersonSerializer(ModelSerializer):
     desa = DesaField()
     kecamatan = serializers.SerializerMethodField()
     kab_kota = serializers.SerializerMethodField()
-    desa_nama = serializers.CharField(source="desa.nama", read_only=True)
+    desa_nama = serializers.SerializerMethodField()
     tanpa_nik = serializers.BooleanField(read_only=True)
     nik_region = serializers.SerializerMethodField()
     household = serializers.PrimaryKeyRelatedField(
@@ -44,6 +44,9 @@ class PersonSerializer(ModelSerializer):
             "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_desa_nama(self, obj) -> str:
+        return read_name(obj, "desa", "nama")
 
     def get_kecamatan(self, obj) -> str | None:
         return area_codes(obj.desa_id)["kecamatan"]

@@ -98,7 +98,10 @@ class PersonViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     log_access = True
 
     def get_queryset(self):
-        return selectors.person_list(user=self.request.user)
+        persons = selectors.person_list(user=self.request.user)
+        if self.action in ("list", "export"):  # of the desa only its name, no instance per row
+            return persons.select_related(None).annotate(**selectors.PERSON_NAMES)
+        return persons
 
     def perform_create(self, serializer):
         serializer.instance = services.person_register(
@@ -164,7 +167,7 @@ PersonViewSet.export_columns = [
     ("tanggal_lahir", lambda o, r: o.birth_date),
     ("jenis_kelamin", lambda o, r: o.sex),
     ("kode_desa", lambda o, r: o.desa_id),
-    ("desa", lambda o, r: o.desa.nama),
+    ("desa", lambda o, r: selectors.read_name(o, "desa", "nama")),
     ("disabilitas", lambda o, r: o.disability),
     ("pendidikan", lambda o, r: o.schooling),
     ("pekerjaan", lambda o, r: o.occupation),

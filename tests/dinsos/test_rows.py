@@ -12,7 +12,11 @@ from rest_framework import serializers
 from dinsos import roles
 from dinsos.api.rows import RowPlan
 from dinsos.api.serializers import PlannedListSerializer
-from pmks.api.serializers import HouseholdSerializer, PersonSerializer
+from pmks.api.serializers import (
+    DuplicateCandidateSerializer,
+    HouseholdSerializer,
+    PersonSerializer,
+)
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory, PersonFactory
 from tests.scoped_endpoints import OTHER_ENDPOINTS, SCOPED_ENDPOINTS
 
@@ -100,19 +104,22 @@ def test_list_request_queries_do_not_grow_with_rows(make_user, django_assert_max
 
 def test_columns_across_relations_are_read_without_drf_and_agree_with_it(make_user,
                                                                           monkeypatch):
-    """``desa.nama`` of a person is read by the plan (no DRF get_attribute per row); a
-    household's ``head_name`` and ``desa_nama`` come from the list's annotations (method
-    fields, ``pmks.selectors.read_name``), and a household without a head gives
-    ``head_name: null`` as DRF does."""
+    """A column across a relation (``reviewed_by.username`` of a duplicate pair) is read by
+    the plan (no DRF get_attribute per row); a household's ``head_name`` and ``desa_nama`` and a
+    person's ``desa_nama`` come from the list's annotations (method fields,
+    ``pmks.selectors.read_name``), and a household without a head gives ``head_name: null`` as
+    DRF does."""
     headless = HouseholdFactory(desa_id=DESA_PANDEGLANG)
     headed = HouseholdFactory(desa_id=DESA_PANDEGLANG)
     headed.head = PersonFactory(household=headed, desa_id=DESA_PANDEGLANG, name="Kepala Satu")
     headed.save()
-    steps = {name: getter for kind, name, getter, _c in RowPlan.of(PersonSerializer).steps
-             if kind == "plain"}
-    assert not hasattr(steps["desa_nama"], "__self__")  # not a DRF field's bound method
+    steps = {name: getter for kind, name, getter, _c
+             in RowPlan.of(DuplicateCandidateSerializer).steps if kind == "plain"}
+    assert not hasattr(steps["reviewed_by"], "__self__")  # not a DRF field's bound method
     kinds = {name: kind for kind, name, _g, _c in RowPlan.of(HouseholdSerializer).steps}
     assert (kinds["head_name"], kinds["desa_nama"]) == ("method", "method")
+    kinds = {name: kind for kind, name, _g, _c in RowPlan.of(PersonSerializer).steps}
+    assert kinds["desa_nama"] == "method"
     client = Client()
     client.force_login(make_user(roles.OPERATOR_PROVINSI))
     url = reverse("pmks-api:household-list")

@@ -459,3 +459,35 @@ def test_a_household_changed_through_the_api_answers_with_its_new_names(registry
 
     assert body["desa_nama"] == Wilayah.objects.get(kode=DESA_PANDEGLANG_2).nama
     assert body["head_name"] == head.name
+
+
+def test_a_persons_page_builds_no_desa_instance(registry, api_as, province_operator):
+    """A persons page (and its export) reads of the desa only the name (annotations); one
+    person read alone, by id or NIK, still has its desa's name."""
+    from django.db.models.signals import post_init
+
+    from dinsos.models import Wilayah
+
+    built = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    client = api_as(province_operator)
+    post_init.connect(count, sender=Wilayah)
+    try:
+        with CaptureQueriesContext(connection) as context:
+            rows = results(client.get(PERSONS))
+            exported = client.get(f"{PERSONS}export/", {"fmt": "csv"})
+            body = b"".join(exported.streaming_content) if exported.streaming \
+                else exported.content
+    finally:
+        post_init.disconnect(count, sender=Wilayah)
+    assert built == []
+    person = registry["members"][0]
+    nama = person.desa.nama
+    assert {row["desa_nama"] for row in rows} == {nama}
+    assert nama in body.decode("utf-8-sig")
+    assert not sql_of(context, 'FROM "dinsos_wilayah" WHERE')
+    assert client.get(f"{PERSONS}{person.pk}/").json()["desa_nama"] == nama
+    assert client.get(f"{PERSONS}by-nik/{person.nik}/").json()["desa_nama"] == nama
