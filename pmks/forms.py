@@ -63,7 +63,9 @@ class ServiceForm(forms.ModelForm):
         field_classes = {"start_date": TanggalField, "end_date": TanggalField}
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, case, user, **kwargs):
+    def __init__(self, *args, case, user, choices=None, **kwargs):
+        """``choices``: a dict the forms of one page share, so the lists of service types and
+        offices are read once per page, not once per case or service."""
         kwargs.setdefault("prefix", f"s{case.pk}")
         super().__init__(*args, **kwargs)
         self.case = case
@@ -73,6 +75,12 @@ class ServiceForm(forms.ModelForm):
             self.fields["service_type"].label_from_instance = (
                 lambda t: f"{t.name} ({t.get_pillar_display()})")
         self.fields["provider_office"].queryset = restrict(Office.objects.order_by("name"), user)
+        if choices is not None:
+            for name in ("service_type", "provider_office"):
+                if name in self.fields:
+                    if name not in choices:
+                        choices[name] = list(self.fields[name].choices)
+                    self.fields[name].choices = choices[name]
 
     def _post_clean(self):
         """Model validation is the service's job (with the actor): only build the instance."""

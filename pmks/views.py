@@ -116,6 +116,7 @@ class PersonDetailView(StaffPage, TemplateView):
         can_change = user.has_perm("pmks.change_case")
         can_serve = can(user, "add", Service)
         can_correct = can(user, "change", Service)
+        self.choices = {}  # the service forms' lists, read once for the page
         cases = [(case, transition_forms(case, bound=bound_transition) if can_change else [],
                   self.service_form(case, bound_service) if can_serve else None,
                   [(service, self.service_change_form(service, bound_service_change)
@@ -135,13 +136,13 @@ class PersonDetailView(StaffPage, TemplateView):
         if bound is not None and bound.case.pk == case.pk:
             return bound
         if case.status in services.SERVICEABLE:
-            return ServiceForm(case=case, user=self.request.user)
+            return ServiceForm(case=case, user=self.request.user, choices=self.choices)
         return None
 
     def service_change_form(self, service, bound):
         if bound is not None and bound.service.pk == service.pk:
             return bound
-        return ServiceChangeForm(service=service, user=self.request.user)
+        return ServiceChangeForm(service=service, user=self.request.user, choices=self.choices)
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)

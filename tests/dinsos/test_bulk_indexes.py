@@ -39,17 +39,25 @@ def test_no_bulk_written_table_has_an_index_another_index_already_is():
         assert cursor.fetchall() == []
 
 
+def plans(table: str, column: str) -> list[str]:
+    """The plans of a desa (=) and an area (the prefix LIKE of ``dinsos.scoping``) lookup on
+    ``column``, sequential scans off so only an index that answers the condition is used."""
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for where in (f"{column} = '36.01.01.2001'", f"{column} LIKE '36.01.%%'"):
+            cursor.execute(f"EXPLAIN SELECT id FROM {table} WHERE {where}")
+            found.append(" ".join(r for (r,) in cursor.fetchall()))
+    return found
+
+
 @postgres_only
 @pytest.mark.django_db
 def test_the_area_like_and_the_desa_equality_use_the_one_person_index():
     """The person's desa has one index (pattern ops, then birth date) for both lookups the
     lists make: a desa, and an area by code prefix."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        for where in ("desa_id = '36.01.01.2001'", "desa_id LIKE '36.01.%%'"):
-            cursor.execute(f"EXPLAIN SELECT id FROM pmks_person WHERE {where}")
-            plan = " ".join(r for (r,) in cursor.fetchall())
-            assert "pmks_person_desa_birth" in plan, plan
+    for plan in plans("pmks_person", "desa_id"):
+        assert "pmks_person_desa_birth" in plan, plan
 
 
 @postgres_only
@@ -57,9 +65,5 @@ def test_the_area_like_and_the_desa_equality_use_the_one_person_index():
 def test_the_area_like_and_equality_use_the_one_payout_line_index():
     """A kab/kota operator's lines are found by area code (= and prefix LIKE, dinsos.scoping)
     through one index; the foreign-key check of a deleted wilayah by the same."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        for where in ("area_id = '36.01.01.2001'", "area_id LIKE '36.01.%%'"):
-            cursor.execute(f"EXPLAIN SELECT id FROM incentives_payoutline WHERE {where}")
-            plan = " ".join(r for (r,) in cursor.fetchall())
-            assert "incentives_line_area" in plan, plan
+    for plan in plans("incentives_payoutline", "area_id"):
+        assert "incentives_line_area" in plan, plan

@@ -231,3 +231,47 @@ def test_operator_corrects_a_recorded_service(pandeglang_operator, lebak_operato
     assert "Ubah layanan" not in client_for(auditor).get(page_url).content.decode()
     assert client_for(auditor).post(url, post).status_code == 403
     assert client_for(lebak_operator).post(url, post).status_code == 404
+
+
+def test_the_person_page_reads_the_service_form_choices_once_whatever_its_cases(
+        pandeglang_operator):
+    """Each case of the page has a service form and each service a correction form; their
+    lists (service types, offices) are read once per page, not once per case or service.
+    (Each form's version is still read per form: ``dinsos.versions.current_version``.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pmks import services as registry
+    from pmks.models import Category, ServiceType
+
+    person = named("Mak Icih", desa_id=DESA_PANDEGLANG)
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:person-detail", args=[person.pk])
+    categories = list(Category.objects.order_by("slug")[:3])
+
+    def add_case(category):
+        case = registry.case_open(actor=pandeglang_operator, person=person, category=category,
+                                  identified_on=datetime.date(2026, 11, 2), source="tksk")
+        case = registry.case_transition(actor=pandeglang_operator, case=case,
+                                        to_status="terverifikasi", reason="Dikunjungi TKSK")
+        registry.service_record(
+            actor=pandeglang_operator, case=case,
+            service_type=ServiceType.objects.get(code="pembinaan-keterampilan"),
+            start_date=datetime.date(2026, 11, 20), funding_source="apbd_provinsi",
+            provider_name="LKS Mekar Sari")
+
+    add_case(categories[0])
+    client.get(url)  # caches warmed
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for category in categories[1:]:
+        add_case(category)
+    with CaptureQueriesContext(connection) as three:
+        page = client.get(url)
+    assert page.content.decode().count("LKS Mekar Sari") >= 3
+
+    def list_reads(queries) -> int:
+        return sum('FROM "pmks_servicetype"' in q["sql"] or 'FROM "dinsos_office"' in q["sql"]
+                   for q in queries.captured_queries)
+
+    assert list_reads(three) == list_reads(one) > 0
