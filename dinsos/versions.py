@@ -46,9 +46,37 @@ def current_version(instance: Model, *, lock: bool = False) -> str | None:
     return None if values is None else _row_tag(model, instance.pk, values)
 
 
-def combined_version(objects, *, lock: bool = False) -> str | None:
-    """One version for several records (one record: exactly its ETag)."""
-    tags = [current_version(obj, lock=lock) for obj in objects]
+def key(instance: Model) -> tuple[str, object]:
+    return type(instance)._meta.label_lower, instance.pk
+
+
+def current_versions(objects) -> dict[tuple[str, object], str]:
+    """The stored versions of several records, read as ``current_version`` reads one but in
+    one query per model: {``key(record)``: version}; a record that is gone has no entry. A
+    page with a write form per case and per service reads them all at once."""
+    by_model: dict[type, set] = {}
+    for obj in objects:
+        by_model.setdefault(type(obj), set()).add(obj.pk)
+    found = {}
+    for model, pks in by_model.items():
+        qs = model._base_manager.filter(pk__in=pks).order_by()
+        if has_updated_at(model):
+            for pk, updated_at in qs.values_list("pk", "updated_at"):
+                found[model._meta.label_lower, pk] = etag_for(model, pk, updated_at)
+        else:
+            names = [f.attname for f in model._meta.concrete_fields]
+            for values in qs.values(*names):
+                pk = values[model._meta.pk.attname]
+                found[model._meta.label_lower, pk] = _row_tag(model, pk, values)
+    return found
+
+
+def combined_version(objects, *, lock: bool = False, known=None) -> str | None:
+    """One version for several records (one record: exactly its ETag). ``known``: versions
+    already read (``current_versions``) — a record found there is not read again."""
+    known = {} if known is None or lock else known
+    tags = [known[key(obj)] if key(obj) in known else current_version(obj, lock=lock)
+            for obj in objects]
     if not tags or any(t is None for t in tags):
         return None
     return tags[0] if len(tags) == 1 else _tag("|".join(tags))

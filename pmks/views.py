@@ -21,6 +21,7 @@ from dinsos.pages import (
     form_errors_from,
 )
 from dinsos.scoping import can, sees_identifiers
+from dinsos.versions import current_versions
 from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.filters import PersonFilterSet
@@ -122,8 +123,11 @@ class PersonDetailView(StaffPage, TemplateView):
                   [(service, self.service_change_form(service, bound_service_change)
                     if can_correct else None) for service in case.services.all()])
                  for case in file["cases"]]
+        records = [person, *file["cases"], *(s for _c, _f, _s, served in cases
+                                             for s, _form in served)]
         return super().get_context_data(
             person=person, members=file["members"], cases=cases, merges=file["merges"],
+            if_match_versions=current_versions(records),
             can_edit=can(user, "change", Person, person),
             sections=dashboard.person_sections(user=user, person=person),
             history=kernel_selectors.history(obj=person, user=user),

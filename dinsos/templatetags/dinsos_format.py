@@ -67,14 +67,24 @@ def percent(part, whole):
     return max(0, min(100, share))
 
 
-@register.simple_tag
-def if_match_field(*objects):
+@register.simple_tag(takes_context=True)
+def if_match_field(context, *objects):
     """``{% if_match_field case %}``: the hidden version a write form carries
-    (``dinsos.pages.IfMatchPage``)."""
+    (``dinsos.pages.IfMatchPage``). A page with many forms puts the versions of its records,
+    read at once, in ``if_match_versions`` (``dinsos.versions.current_versions``); any other
+    record is read here, once per page."""
     from django.utils.html import format_html
 
     from dinsos.pages import IF_MATCH_FIELD
-    from dinsos.versions import combined_version
+    from dinsos.versions import combined_version, current_versions, key
 
+    objects = [o for o in objects if o is not None]
+    known = context.render_context.get("if_match_versions")
+    if known is None:
+        known = context.render_context["if_match_versions"] = dict(
+            context.get("if_match_versions") or {})
+    missing = [o for o in objects if key(o) not in known]
+    if missing:
+        known.update(current_versions(missing))
     return format_html('<input type="hidden" name="{}" value="{}">', IF_MATCH_FIELD,
-                       combined_version([o for o in objects if o is not None]) or "")
+                       combined_version(objects, known=known) or "")

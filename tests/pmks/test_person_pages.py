@@ -233,11 +233,14 @@ def test_operator_corrects_a_recorded_service(pandeglang_operator, lebak_operato
     assert client_for(lebak_operator).post(url, post).status_code == 404
 
 
-def test_the_person_page_reads_the_service_form_choices_once_whatever_its_cases(
+def test_the_person_page_reads_form_lists_and_versions_once_whatever_its_cases(
         pandeglang_operator):
-    """Each case of the page has a service form and each service a correction form; their
-    lists (service types, offices) are read once per page, not once per case or service.
-    (Each form's version is still read per form: ``dinsos.versions.current_version``.)"""
+    """Each case of the page has a service form and transition forms, and each service a
+    correction form; their lists (service types, offices) are read once per page, not once
+    per case or service, and the versions the forms carry (If-Match) are read together, one
+    query per model, not one per form."""
+    import re
+
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -275,3 +278,12 @@ def test_the_person_page_reads_the_service_form_choices_once_whatever_its_cases(
                    for q in queries.captured_queries)
 
     assert list_reads(three) == list_reads(one) > 0
+
+    version = re.compile(r'SELECT ("\w+"\."id"( AS "pk")?, )?"\w+"\."updated_at"( AS "\w+")? FROM')
+
+    def version_reads(queries) -> int:  # SELECT [id,] updated_at FROM …: a form's version
+        return sum(bool(version.match(q["sql"])) for q in queries.captured_queries)
+
+    assert version_reads(three) == version_reads(one) > 0
+    versions = re.findall(r'name="if_match" value="([^"]*)"', page.content.decode())
+    assert len(versions) >= 9 and all(versions)  # every form carries its version
