@@ -59,6 +59,12 @@ class Household(TimeStamped):
         _("fasilitas BAB"), max_length=20, choices=choices.Toilet.choices, blank=True
     )
 
+    #: the fingerprint of the import row this record was last written from, with the time it
+    #: was written (``pmks.staging``): a re-import skips a row whose fingerprint still holds.
+    #: Any other write moves ``updated_at`` and so breaks it.
+    import_digest = models.UUIDField(_("sidik baris impor"), null=True, blank=True,
+                                     editable=False)
+
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"
 
@@ -131,6 +137,12 @@ class Person(TimeStamped):
         "self", verbose_name=_("digabung ke"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="merged_from", db_index=False,
     )
+
+    #: the fingerprint of the import row this record was last written from, with the time it
+    #: was written (``pmks.staging``): a re-import skips a row whose fingerprint still holds.
+    #: Any other write moves ``updated_at`` and so breaks it.
+    import_digest = models.UUIDField(_("sidik baris impor"), null=True, blank=True,
+                                     editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"

@@ -9,7 +9,14 @@
    ``dinsos.validators`` checks them, the desa of the area, the required cells), typing the
    rows that pass (``raw_text``, ``copy_raw``); every other row — another form, an error, an
    Excel number cell — is read by ``pmks.importing.parse_row`` as on the row path, so its
-   message is the row path's, and copied typed if it passes (``load``);
+   message is the row path's, and copied typed if it passes (``load``).
+   Before that, a raw row that is exactly the row its stored person and household were
+   last written from — the same cells, and neither record written since — is staged from
+   those records as 'same' and skips the checks, matching and comparisons below (a re-import
+   of an unchanged file reads each row once): every record the fast lane writes keeps the
+   fingerprint of its row's cells with its ``updated_at`` (``import_digest``), and every
+   other write moves ``updated_at``, so the fingerprint holds only while nothing else wrote
+   the record (``_same_sql``, ``_fingerprints``);
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
    a stored No. KK or NIK of another area answers as any registration of an existing one;
@@ -19,14 +26,16 @@
 3. households and persons that are new or differ (one join with the stored rows) are
    upserted with ``INSERT … ON CONFLICT … DO UPDATE … WHERE (changed)`` (a person without
    NIK: matched by household, name key and birth date), so a re-import that changes nothing
-   writes — and locks — nothing; heads of household follow set-based;
+   writes — and locks — nothing (only an unchanged record that lacks its row's fingerprint
+   gets it, once, without a new version); heads of household follow set-based;
 4. ONE audit entry per chunk and model (``dinsos.audit.log_batch``) names the row range, the
    ids created and each updated id's old → new values, so one person's history is still
    read from it; the sync change log gets every created or changed row in one INSERT.
 
 The same rules and the same row errors (row, column, reason) as the row-by-row path that
 SQLite takes; ``tests/pmks/test_import_paths.py`` runs the import files through both, and
-each form of cell through both lanes.
+each form of cell through both lanes; ``tests/pmks/test_import_fingerprints.py`` holds the
+'same' rows to the row path's answers.
 """
 
 import csv
@@ -64,6 +73,9 @@ LOOKED_UP = {"lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
 #: the file's text columns, staged as they are
 AS_IS = {"alamat": "address", "rt": "rt", "rw": "rw", "tempat_lahir": "birth_place",
          "pekerjaan": "occupation"}
+#: the file's cells a household is written from (``pmks.importing.HOUSEHOLD_MAP``)
+HOUSEHOLD_CELLS = ("no_kk", "alamat", "rt", "rw", "kode_desa", "desil", "lantai", "dinding",
+                   "sumber_air", "penerangan", "bahan_bakar", "jamban")
 
 
 def _distinct(left: str, right: str, columns) -> str:
@@ -87,6 +99,18 @@ def _region_and_serial(number: str) -> str:
             f"AND substr({number}, 13, 4) <> '0000'")
 
 
+def _cells(alias: str, columns) -> str:
+    """SQL: the fingerprint of a raw row's cells (md5 of their text, as a uuid)."""
+    return f"md5(ROW({', '.join(f'{alias}.{c}' for c in columns)})::text)::uuid"
+
+
+def _fingerprint(cells: str, updated_at: str) -> str:
+    """SQL: what a record written from a row with these ``cells`` at ``updated_at`` keeps in
+    ``import_digest``. Every write of the record moves ``updated_at`` (it is the record's
+    version, ``dinsos.versions``), so a record written since no longer matches."""
+    return f"md5({cells}::text || '|' || extract(epoch FROM {updated_at})::text)::uuid"
+
+
 def _diff(old: str, new: str, columns) -> str:
     """A jsonb {column: [old, new]} of the columns that differ (values as text)."""
     parts = [f"CASE WHEN {old}.{c} IS DISTINCT FROM {new}.{c} THEN jsonb_build_object("
@@ -107,6 +131,7 @@ class Stage:
         self.grown = 0  # persons this import created since the registry's statistics
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.analyzed = 0  # the last row number staged when the staging table was analyzed
+        self.same = 0  # rows staged from their stored records (``_same_sql``)
         self.now = timezone.now()
         self.cursor = connection.cursor()
         self.cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = "
@@ -132,8 +157,11 @@ class Stage:
                 nik text, name text, name_key text, birth_place text, birth_date date,
                 sex text, relationship text, disability text, schooling text, occupation text,
                 kk_bad boolean NOT NULL DEFAULT false,
-                state text,  -- NULL: accepted so far; 'rejected' or 'held'
-                household_id bigint, person_id bigint, person_created boolean
+                -- NULL: accepted so far; 'rejected' or 'held'; 'same': accepted so far, and
+                -- the row its person and household were last written from (copy_raw)
+                state text,
+                household_id bigint, person_id bigint, person_created boolean,
+                h_cells uuid, p_cells uuid  -- the raw cells' fingerprints (fast lane only)
             ) WITH (fillfactor = 50) ON COMMIT DROP""")  # room for HOT updates
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (no_kk, row)")
         self.cursor.execute(f"CREATE INDEX ON {STAGE} (nik, row) WHERE nik IS NOT NULL")
@@ -207,10 +235,36 @@ class Stage:
         self.cursor.execute(f"TRUNCATE {RAW}")
         self.cursor.copy_expert(f"COPY {RAW} FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')",
                                 io.BytesIO(text))
+        self.same += self._sql(self._same_sql()).rowcount
         refused = self._sql(self._convert_sql(), {
             "provinces": sorted(VALID_PROVINCE_CODES), "today": self.today,
             "earliest": EARLIEST_BIRTH}).fetchall()
         return [(row, dict(zip(columns, cells, strict=True))) for row, *cells in refused]
+
+    def _same_sql(self) -> str:
+        """One statement: the raw rows that are exactly the rows their stored person and
+        household were last written from — same cells, and neither record written since
+        (``_fingerprint``) — are staged from the stored records as 'same', never converted,
+        matched or compared again. Only a NIK of 16 digits finds its person (one index probe
+        per row; any other form takes the ordinary way). The in-file rules still see these
+        rows (``check``): a later row that differs from them is rejected as before, and they
+        are rejected in their turn by an earlier row that differs."""
+        person = ["name", "name_key", "birth_place", "birth_date", "sex", "relationship",
+                  "disability", "schooling", "occupation"]
+        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", *person, "state", "household_id",
+                  "person_id", "person_created"]
+        return f"""
+            INSERT INTO {STAGE} ({', '.join(staged)})
+            SELECT r.row, h.no_kk, {', '.join(f'h.{c}' for c in HOUSEHOLD_COLUMNS)}, p.nik,
+                   {', '.join(f'p.{c}' for c in person)}, 'same', h.id, p.id, false
+            FROM {RAW} r
+            CROSS JOIN LATERAL (SELECT * FROM pmks_person p WHERE p.nik = r.nik OFFSET 0) p
+            CROSS JOIN LATERAL (SELECT * FROM pmks_household h WHERE h.id = p.household_id
+                                OFFSET 0) h
+            WHERE h.no_kk = r.no_kk
+              AND p.import_digest = {_fingerprint(_cells('r', self.columns), 'p.updated_at')}
+              AND h.import_digest = {_fingerprint(_cells('r', HOUSEHOLD_CELLS), 'h.updated_at')}
+              AND NOT {self._outside('p.desa_id')} AND NOT {self._outside('h.desa_id')}"""
 
     def _convert_sql(self) -> str:
         """One statement: the raw rows that are in canonical form go to the staging table
@@ -229,6 +283,7 @@ class Stage:
             "decile": "CASE WHEN r.desil ~ '^([1-9]|10)$' THEN r.desil::smallint END",
             "nik": "NULLIF(r.nik, '')", "name": "r.name", "name_key": "r.name_key",
             "birth_date": "r.birth",
+            "h_cells": _cells("r", HOUSEHOLD_CELLS), "p_cells": _cells("r", self.columns),
         }
         nik_date = ("substr(r.nik, 7, 2)::int = r.dd + CASE WHEN l_jenis_kelamin.value = 'P' "
                     "THEN 40 ELSE 0 END AND substr(r.nik, 9, 2)::int = r.m "
@@ -264,7 +319,9 @@ class Stage:
         birth = (f"CASE WHEN {_valid_day('y', 'm', 'dd')} AND y >= 1900 "
                  "THEN make_date(y, m, dd) END")
         return f"""
-            WITH f AS MATERIALIZED (SELECT *, {form} AS form FROM {RAW}),
+            WITH f AS MATERIALIZED (SELECT *, {form} AS form FROM {RAW}
+                                    WHERE NOT EXISTS (SELECT FROM {STAGE} s
+                                                      WHERE s.row = {RAW}.row)),
             d AS (SELECT *, {part(1, 7, 4)} AS y, {part(6, 4, 2)} AS m, {part(9, 1, 2)} AS dd
                   FROM f),
             r AS MATERIALIZED (SELECT *, {birth} AS birth FROM d),  -- each computed once
@@ -398,6 +455,13 @@ class Stage:
                    count(*) FILTER (WHERE h.id IS NOT NULL AND {_distinct('h', 's', hh)}),
                    count(*) FILTER (WHERE h.id IS NOT NULL AND NOT {_distinct('h', 's', hh)})
             FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk""").fetchone()
+        same_households, same_persons = self._sql(f"""
+            SELECT count(DISTINCT no_kk) FILTER (WHERE NOT EXISTS (
+                       SELECT FROM {STAGE} t WHERE t.no_kk = s.no_kk AND {self._rows('t')}
+                         AND t.state IS NULL)),
+                   count(*)
+            FROM {STAGE} s WHERE {self._rows('s')} AND s.state = 'same'""").fetchone()
+        same += same_households
         self.report.count("keluarga_baru", new)
         self.report.count("keluarga_diubah", changed)
         if same:
@@ -411,6 +475,7 @@ class Stage:
                    count(*) FILTER (WHERE p.id IS NOT NULL AND NOT {self._person_differs()})
             FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
             WHERE {self._rows('s')} AND s.state IS NULL""").fetchone()
+        same += same_persons
         self.report.count("orang_baru", new)
         self.report.count("orang_diubah", changed)
         if same:
@@ -418,7 +483,26 @@ class Stage:
         if not self.dry_run:
             self._write_persons()
             self._heads()
+            self._fingerprints(firsts)
             self._statistics(new)
+
+    def _fingerprints(self, firsts: str) -> None:
+        """The chunk's accepted fast-lane rows now describe their person (with a NIK) and the
+        first one its household: where the record does not hold that row's fingerprint yet
+        (written before fingerprints, or by someone else since and now the same again), it
+        gets it — with the record's own ``updated_at``, so its version and the sync feed do
+        not move. A record this import created has it already."""
+        person = _fingerprint("s.p_cells", "p.updated_at")
+        self._sql(f"""
+            UPDATE pmks_person p SET import_digest = {person} FROM {STAGE} s
+            WHERE {self._rows('s')} AND s.state IS NULL AND s.nik IS NOT NULL
+              AND s.p_cells IS NOT NULL AND NOT s.person_created AND p.id = s.person_id
+              AND p.import_digest IS DISTINCT FROM {person}""")
+        household = _fingerprint("s.h_cells", "h.updated_at")
+        self._sql(f"""
+            UPDATE pmks_household h SET import_digest = {household} FROM {firsts} s
+            WHERE h.no_kk = s.no_kk AND s.h_cells IS NOT NULL AND h.created_at <> %s
+              AND h.import_digest IS DISTINCT FROM {household}""", [self.now])
 
     def _statistics(self, created: int) -> None:
         """Once the import has more than doubled the registry its statistics describe (an
@@ -442,10 +526,12 @@ class Stage:
         # a new household is written with its id (given by _match_persons) and its head: the
         # chunk's first member registered as head (the foreign key is checked at commit)
         created = self._sql(f"""
-            INSERT INTO pmks_household (id, no_kk, head_id, {cols}, created_at, updated_at)
+            INSERT INTO pmks_household (id, no_kk, head_id, {cols}, created_at, updated_at,
+                                        import_digest)
             SELECT s.household_id, s.no_kk, head.person_id,
                    {', '.join(f"COALESCE(s.{c}, '')" if c not in ('decile',) else
-                              f"s.{c}" for c in hh)}, %s, %s
+                              f"s.{c}" for c in hh)}, %s, %s,
+                   {_fingerprint('s.h_cells', '%s::timestamptz')}
             FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk
             LEFT JOIN LATERAL (SELECT t.person_id FROM {STAGE} t
                                WHERE t.no_kk = s.no_kk AND {self._rows('t')}
@@ -453,9 +539,10 @@ class Stage:
                                ORDER BY t.row LIMIT 1) head ON h.id IS NULL
             WHERE h.id IS NULL OR {_distinct('h', 's', hh)}  -- a same row is not even locked
             ON CONFLICT (no_kk) DO UPDATE SET
-                {', '.join(f'{c} = EXCLUDED.{c}' for c in hh)}, updated_at = EXCLUDED.updated_at
+                {', '.join(f'{c} = EXCLUDED.{c}' for c in hh)}, updated_at = EXCLUDED.updated_at,
+                import_digest = EXCLUDED.import_digest
             WHERE {_distinct('pmks_household', 'EXCLUDED', hh)}
-            RETURNING id, (xmax = 0), desa_id""", [self.now, self.now]).fetchall()
+            RETURNING id, (xmax = 0), desa_id""", [self.now] * 3).fetchall()
         created = [(pk, desa) for pk, inserted, desa in created if inserted]
         self._log(Household, created, updated)
 
@@ -518,16 +605,18 @@ class Stage:
             WHERE {self._rows('s')} AND s.state IS NULL AND {self._person_differs()}"""
                             ).fetchall()
         self._sql(f"""
-            INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at)
-            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s
+            INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at,
+                                     import_digest)
+            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s, CASE WHEN s.nik IS NOT NULL
+                   THEN {_fingerprint('s.p_cells', '%s::timestamptz')} END
             FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
             WHERE {self._rows('s')} AND s.state IS NULL
               AND (s.person_created OR s.nik IS NOT NULL AND {self._person_differs()})
             ON CONFLICT (nik) DO UPDATE SET
                 {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
-                updated_at = EXCLUDED.updated_at
+                updated_at = EXCLUDED.updated_at, import_digest = EXCLUDED.import_digest
             WHERE {self._person_differs('pmks_person', 'EXCLUDED')}""",
-                  [self.now, self.now])
+                  [self.now] * 3)
         self._sql(f"""UPDATE pmks_person p SET {', '.join(f'{col} = s.{col}' if col not in (
                           'birth_place', 'relationship', 'schooling', 'occupation') else
                           f"{col} = COALESCE(s.{col}, '')" for col in PERSON_COLUMNS)},
@@ -562,8 +651,9 @@ class Stage:
                   AND s.household_id IS DISTINCT FROM h.id),
             candidate AS (
                 SELECT DISTINCT ON (household_id) household_id AS id, person_id
-                FROM {STAGE} WHERE {self._rows()} AND state IS NULL AND relationship = 'kepala'
-                  AND household_id IS NOT NULL ORDER BY household_id, row),
+                FROM {STAGE} WHERE {self._rows()} AND (state IS NULL OR state = 'same')
+                  AND relationship = 'kepala' AND household_id IS NOT NULL
+                ORDER BY household_id, row),
             change AS (
                 SELECT h.id, h.head_id AS old, c.person_id AS new
                 FROM lost l JOIN pmks_household h ON h.id = l.id
