@@ -21,7 +21,7 @@ from itertools import islice
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dinsos import audit, names
@@ -313,7 +313,8 @@ class _Chunk:
         if not self.dry_run:
             Household.objects.bulk_create(new, update_conflicts=True, unique_fields=["no_kk"],
                                           update_fields=HOUSEHOLD_FIELDS)
-            Household.objects.bulk_update(changed, HOUSEHOLD_FIELDS)
+            _moved(changed)  # a changed record is a new version (ETag, If-Match)
+            Household.objects.bulk_update(changed, [*HOUSEHOLD_FIELDS, "updated_at"])
             log += [(h, {f: [None, getattr(h, f)] for f in ["no_kk", *HOUSEHOLD_FIELDS]},
                      LogEntry.Action.CREATE) for h in new]
             audit.log_bulk(Household, log)
@@ -358,11 +359,20 @@ class _Chunk:
         Person.objects.bulk_create(with_nik, update_conflicts=True, unique_fields=["nik"],
                                    update_fields=PERSON_FIELDS)
         Person.objects.bulk_create([p for p in new if not p.nik])
-        Person.objects.bulk_update(changed, PERSON_FIELDS)
+        _moved(changed)
+        Person.objects.bulk_update(changed, [*PERSON_FIELDS, "updated_at"])
         log += [(p, {f: [None, getattr(p, f)] for f in ["nik", *PERSON_FIELDS]},
                  LogEntry.Action.CREATE) for p in new]
         audit.log_bulk(Person, log)
         persons_after_save(persons)  # the services' rules: heads, open cases follow
+
+
+def _moved(records) -> None:
+    """``bulk_update`` writes the fields it names: ``updated_at`` (the record's version, which
+    the API's ETag and the staff pages' If-Match read) moves only when it is one of them."""
+    now = timezone.now()
+    for record in records:
+        record.updated_at = now
 
 
 def _chunks(iterable, size):

@@ -249,14 +249,14 @@ class Stage:
         per row; any other form takes the ordinary way). The in-file rules still see these
         rows (``check``): a later row that differs from them is rejected as before, and they
         are rejected in their turn by an earlier row that differs."""
-        person = ["name", "name_key", "birth_place", "birth_date", "sex", "relationship",
-                  "disability", "schooling", "occupation"]
-        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", *person, "state", "household_id",
-                  "person_id", "person_created"]
+        # what the in-file rules and the heads read of a row; the rest of the person stays
+        # NULL (a narrower staging row: nothing reads it for a 'same' row)
+        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "relationship", "state",
+                  "household_id", "person_id", "person_created"]
         return f"""
             INSERT INTO {STAGE} ({', '.join(staged)})
             SELECT r.row, h.no_kk, {', '.join(f'h.{c}' for c in HOUSEHOLD_COLUMNS)}, p.nik,
-                   {', '.join(f'p.{c}' for c in person)}, 'same', h.id, p.id, false
+                   p.relationship, 'same', h.id, p.id, false
             FROM {RAW} r
             CROSS JOIN LATERAL (SELECT * FROM pmks_person p WHERE p.nik = r.nik OFFSET 0) p
             CROSS JOIN LATERAL (SELECT * FROM pmks_household h WHERE h.id = p.household_id
@@ -455,12 +455,12 @@ class Stage:
                    count(*) FILTER (WHERE h.id IS NOT NULL AND {_distinct('h', 's', hh)}),
                    count(*) FILTER (WHERE h.id IS NOT NULL AND NOT {_distinct('h', 's', hh)})
             FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk""").fetchone()
+        # the chunk's households all of whose rows are 'same', and its 'same' rows
         same_households, same_persons = self._sql(f"""
-            SELECT count(DISTINCT no_kk) FILTER (WHERE NOT EXISTS (
-                       SELECT FROM {STAGE} t WHERE t.no_kk = s.no_kk AND {self._rows('t')}
-                         AND t.state IS NULL)),
-                   count(*)
-            FROM {STAGE} s WHERE {self._rows('s')} AND s.state = 'same'""").fetchone()
+            SELECT count(*) FILTER (WHERE same = rows), coalesce(sum(same), 0)::bigint
+            FROM (SELECT count(*) AS rows, count(*) FILTER (WHERE state = 'same') AS same
+                  FROM {STAGE} WHERE {self._rows()} AND (state IS NULL OR state = 'same')
+                  GROUP BY no_kk) k WHERE same > 0""").fetchone()
         same += same_households
         self.report.count("keluarga_baru", new)
         self.report.count("keluarga_diubah", changed)

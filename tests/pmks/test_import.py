@@ -656,3 +656,21 @@ def test_memory_stays_flat_with_file_size(province_operator, tmp_path, monkeypat
     # and time grows about linearly (10x the rows, about 11x the CPU), not quadratically; CPU
     # time, so a busy machine does not matter (wall time: about 50 s on SQLite, tracemalloc on)
     assert big_cpu < 20 * small_cpu, (small_cpu, big_cpu)
+
+
+def test_a_record_the_import_changes_gets_a_new_version(pandeglang_operator):
+    """The API's ETag / If-Match and the staff pages' versions read ``updated_at``: a household
+    or person the import changes must move it, or a client holding the old version would
+    overwrite the import's change unawares (the row path wrote the fields only)."""
+    from dinsos.versions import current_version
+
+    def run(rows):
+        households_import(actor=pandeglang_operator, fileobj=io.BytesIO(csv_bytes(rows)),
+                          filename="keluarga.csv", dry_run=False)
+        household, person = Household.objects.get(no_kk=KK_1), Person.objects.get(nik=NIK_HEAD)
+        return current_version(household), current_version(person)
+
+    first = run([row()])
+    assert run([row()]) == first  # nothing changed: the same versions
+    household_version, person_version = run([row(alamat="Kp. Baru", pekerjaan="Pedagang")])
+    assert household_version != first[0] and person_version != first[1]
