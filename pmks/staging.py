@@ -137,6 +137,11 @@ class Stage:
         self.cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = "
                             "'pmks_person'::regclass")
         self.known = self.cursor.fetchone()[0]  # persons the statistics know of
+        # no stored fingerprint (an empty registry, or one never imported by COPY): no row
+        # can be 'same', and the first import looks for none (one probe per row saved)
+        self.cursor.execute("SELECT EXISTS (SELECT FROM pmks_person WHERE import_digest IS NOT "
+                            "NULL)")
+        self.fingerprinted = self.cursor.fetchone()[0]
         # the staging tables live in the session's local buffers, 8 MB by default: a chunk's
         # statements would write them out and read them back through the disk. The size can
         # only grow before the session's first temporary table (a session that has had one
@@ -235,7 +240,8 @@ class Stage:
         self.cursor.execute(f"TRUNCATE {RAW}")
         self.cursor.copy_expert(f"COPY {RAW} FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')",
                                 io.BytesIO(text))
-        self.same += self._sql(self._same_sql()).rowcount
+        if self.fingerprinted:
+            self.same += self._sql(self._same_sql()).rowcount
         refused = self._sql(self._convert_sql(), {
             "provinces": sorted(VALID_PROVINCE_CODES), "today": self.today,
             "earliest": EARLIEST_BIRTH}).fetchall()
