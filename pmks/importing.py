@@ -14,6 +14,7 @@ number, columns and reasons, all at once.
 
 import datetime
 import json
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, lru_cache, partial
 from itertools import islice
@@ -385,6 +386,7 @@ def _chunks(iterable, size):
 #: elsewhere; "rows" / "copy" force one (the tests run the same files through both).
 PATH: str | None = None
 COPY_CHUNK_SIZE = 25_000
+READER_SWITCH_INTERVAL = 0.0005  # seconds (Python's default: 0.005), while the reader runs
 
 
 def import_path() -> str:
@@ -487,6 +489,11 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
             return lanes, stage.raw_text(lanes.plain())
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
+    # each statement this thread sends returns to Python and must take the GIL back from the
+    # reader, which waits the switch interval (5 ms) and longer: the reader then did its work
+    # while this thread, not the database, waited. A short interval hands it back at once.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(READER_SWITCH_INTERVAL)
     try:
         ahead = pool.submit(read)
         while True:
@@ -505,6 +512,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
             report_progress(report.rows)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        sys.setswitchinterval(interval)
         stage.close()
 
 

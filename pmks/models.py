@@ -59,11 +59,13 @@ class Household(TimeStamped):
         _("fasilitas BAB"), max_length=20, choices=choices.Toilet.choices, blank=True
     )
 
-    #: the fingerprint of the import row this record was last written from, with the time it
-    #: was written (``pmks.staging``): a re-import skips a row whose fingerprint still holds.
-    #: Any other write moves ``updated_at`` and so breaks it.
+    #: the fingerprint of the import row this record was last written from, and the
+    #: ``updated_at`` it was written with (``pmks.staging``): a re-import skips a row whose
+    #: fingerprint still holds. Any other write moves ``updated_at`` and so breaks it.
     import_digest = models.UUIDField(_("sidik baris impor"), null=True, blank=True,
                                      editable=False)
+    import_stamp = models.DateTimeField(_("waktu sidik impor"), null=True, blank=True,
+                                        editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"
@@ -138,11 +140,13 @@ class Person(TimeStamped):
         on_delete=models.PROTECT, related_name="merged_from", db_index=False,
     )
 
-    #: the fingerprint of the import row this record was last written from, with the time it
-    #: was written (``pmks.staging``): a re-import skips a row whose fingerprint still holds.
-    #: Any other write moves ``updated_at`` and so breaks it.
+    #: the fingerprint of the import row this record was last written from, and the
+    #: ``updated_at`` it was written with (``pmks.staging``): a re-import skips a row whose
+    #: fingerprint still holds. Any other write moves ``updated_at`` and so breaks it.
     import_digest = models.UUIDField(_("sidik baris impor"), null=True, blank=True,
                                      editable=False)
+    import_stamp = models.DateTimeField(_("waktu sidik impor"), null=True, blank=True,
+                                        editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"

@@ -14,9 +14,9 @@
    last written from — the same cells, and neither record written since — is staged from
    those records as 'same' and skips the checks, matching and comparisons below (a re-import
    of an unchanged file reads each row once): every record the fast lane writes keeps the
-   fingerprint of its row's cells with its ``updated_at`` (``import_digest``), and every
-   other write moves ``updated_at``, so the fingerprint holds only while nothing else wrote
-   the record (``_same_sql``, ``_fingerprints``);
+   fingerprint of its row's cells and the ``updated_at`` it was written with
+   (``import_digest``, ``import_stamp``), and every other write moves ``updated_at``, so the
+   fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``);
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
    a stored No. KK or NIK of another area answers as any registration of an existing one;
@@ -76,6 +76,9 @@ AS_IS = {"alamat": "address", "rt": "rt", "rw": "rw", "tempat_lahir": "birth_pla
 #: the file's cells a household is written from (``pmks.importing.HOUSEHOLD_MAP``)
 HOUSEHOLD_CELLS = ("no_kk", "alamat", "rt", "rw", "kode_desa", "desil", "lantai", "dinding",
                    "sumber_air", "penerangan", "bahan_bakar", "jamban")
+#: the file's cells a person is written from (its desa is the row's, its household the No. KK's)
+PERSON_CELLS = ("no_kk", "kode_desa", "nik", "nama", "tempat_lahir", "tanggal_lahir",
+                "jenis_kelamin", "hubungan", "disabilitas", "pendidikan", "pekerjaan")
 
 
 def _distinct(left: str, right: str, columns) -> str:
@@ -100,15 +103,18 @@ def _region_and_serial(number: str) -> str:
 
 
 def _cells(alias: str, columns) -> str:
-    """SQL: the fingerprint of a raw row's cells (md5 of their text, as a uuid)."""
+    """SQL: the fingerprint of a raw row's cells (md5 of their text as one record, so no two
+    different rows read the same, as a uuid)."""
     return f"md5(ROW({', '.join(f'{alias}.{c}' for c in columns)})::text)::uuid"
 
 
-def _fingerprint(cells: str, updated_at: str) -> str:
-    """SQL: what a record written from a row with these ``cells`` at ``updated_at`` keeps in
-    ``import_digest``. Every write of the record moves ``updated_at`` (it is the record's
-    version, ``dinsos.versions``), so a record written since no longer matches."""
-    return f"md5({cells}::text || '|' || extract(epoch FROM {updated_at})::text)::uuid"
+def _holds(record: str, cells: str) -> str:
+    """SQL: ``record`` was last written from a row with these ``cells`` and by nothing since:
+    it keeps their fingerprint (``import_digest``) and the ``updated_at`` it was written with
+    (``import_stamp``), and every write of a record moves ``updated_at`` — its version, which
+    the API's ETag and the staff pages' If-Match read (``dinsos.versions``)."""
+    return (f"coalesce({record}.import_digest = {cells} "
+            f"AND {record}.import_stamp = {record}.updated_at, false)")
 
 
 def _diff(old: str, new: str, columns) -> str:
@@ -250,7 +256,7 @@ class Stage:
     def _same_sql(self) -> str:
         """One statement: the raw rows that are exactly the rows their stored person and
         household were last written from — same cells, and neither record written since
-        (``_fingerprint``) — are staged from the stored records as 'same', never converted,
+        (``_holds``) — are staged from the stored records as 'same', never converted,
         matched or compared again. Only a NIK of 16 digits finds its person (one index probe
         per row; any other form takes the ordinary way). The in-file rules still see these
         rows (``check``): a later row that differs from them is rejected as before, and they
@@ -268,8 +274,8 @@ class Stage:
             CROSS JOIN LATERAL (SELECT * FROM pmks_household h WHERE h.id = p.household_id
                                 OFFSET 0) h
             WHERE h.no_kk = r.no_kk
-              AND p.import_digest = {_fingerprint(_cells('r', self.columns), 'p.updated_at')}
-              AND h.import_digest = {_fingerprint(_cells('r', HOUSEHOLD_CELLS), 'h.updated_at')}
+              AND {_holds('p', _cells('r', PERSON_CELLS))}
+              AND {_holds('h', _cells('r', HOUSEHOLD_CELLS))}
               AND NOT {self._outside('p.desa_id')} AND NOT {self._outside('h.desa_id')}"""
 
     def _convert_sql(self) -> str:
@@ -289,7 +295,7 @@ class Stage:
             "decile": "CASE WHEN r.desil ~ '^([1-9]|10)$' THEN r.desil::smallint END",
             "nik": "NULLIF(r.nik, '')", "name": "r.name", "name_key": "r.name_key",
             "birth_date": "r.birth",
-            "h_cells": _cells("r", HOUSEHOLD_CELLS), "p_cells": _cells("r", self.columns),
+            "h_cells": _cells("r", HOUSEHOLD_CELLS), "p_cells": _cells("r", PERSON_CELLS),
         }
         nik_date = ("substr(r.nik, 7, 2)::int = r.dd + CASE WHEN l_jenis_kelamin.value = 'P' "
                     "THEN 40 ELSE 0 END AND substr(r.nik, 9, 2)::int = r.m "
@@ -498,17 +504,17 @@ class Stage:
         (written before fingerprints, or by someone else since and now the same again), it
         gets it — with the record's own ``updated_at``, so its version and the sync feed do
         not move. A record this import created has it already."""
-        person = _fingerprint("s.p_cells", "p.updated_at")
         self._sql(f"""
-            UPDATE pmks_person p SET import_digest = {person} FROM {STAGE} s
+            UPDATE pmks_person p SET import_digest = s.p_cells, import_stamp = p.updated_at
+            FROM {STAGE} s
             WHERE {self._rows('s')} AND s.state IS NULL AND s.nik IS NOT NULL
               AND s.p_cells IS NOT NULL AND NOT s.person_created AND p.id = s.person_id
-              AND p.import_digest IS DISTINCT FROM {person}""")
-        household = _fingerprint("s.h_cells", "h.updated_at")
+              AND NOT {_holds('p', 's.p_cells')}""")
         self._sql(f"""
-            UPDATE pmks_household h SET import_digest = {household} FROM {firsts} s
+            UPDATE pmks_household h SET import_digest = s.h_cells, import_stamp = h.updated_at
+            FROM {firsts} s
             WHERE h.no_kk = s.no_kk AND s.h_cells IS NOT NULL AND h.created_at <> %s
-              AND h.import_digest IS DISTINCT FROM {household}""", [self.now])
+              AND NOT {_holds('h', 's.h_cells')}""", [self.now])
 
     def _statistics(self, created: int) -> None:
         """Once the import has more than doubled the registry its statistics describe (an
@@ -533,11 +539,11 @@ class Stage:
         # chunk's first member registered as head (the foreign key is checked at commit)
         created = self._sql(f"""
             INSERT INTO pmks_household (id, no_kk, head_id, {cols}, created_at, updated_at,
-                                        import_digest)
+                                        import_digest, import_stamp)
             SELECT s.household_id, s.no_kk, head.person_id,
                    {', '.join(f"COALESCE(s.{c}, '')" if c not in ('decile',) else
                               f"s.{c}" for c in hh)}, %s, %s,
-                   {_fingerprint('s.h_cells', '%s::timestamptz')}
+                   s.h_cells, %s
             FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk
             LEFT JOIN LATERAL (SELECT t.person_id FROM {STAGE} t
                                WHERE t.no_kk = s.no_kk AND {self._rows('t')}
@@ -546,7 +552,7 @@ class Stage:
             WHERE h.id IS NULL OR {_distinct('h', 's', hh)}  -- a same row is not even locked
             ON CONFLICT (no_kk) DO UPDATE SET
                 {', '.join(f'{c} = EXCLUDED.{c}' for c in hh)}, updated_at = EXCLUDED.updated_at,
-                import_digest = EXCLUDED.import_digest
+                import_digest = EXCLUDED.import_digest, import_stamp = EXCLUDED.import_stamp
             WHERE {_distinct('pmks_household', 'EXCLUDED', hh)}
             RETURNING id, (xmax = 0), desa_id""", [self.now] * 3).fetchall()
         created = [(pk, desa) for pk, inserted, desa in created if inserted]
@@ -612,15 +618,16 @@ class Stage:
                             ).fetchall()
         self._sql(f"""
             INSERT INTO pmks_person (id, nik, {cols}, life_status, created_at, updated_at,
-                                     import_digest)
-            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s, CASE WHEN s.nik IS NOT NULL
-                   THEN {_fingerprint('s.p_cells', '%s::timestamptz')} END
+                                     import_digest, import_stamp)
+            SELECT s.person_id, s.nik, {values}, 'hidup', %s, %s,
+                   CASE WHEN s.nik IS NOT NULL THEN s.p_cells END, %s
             FROM {STAGE} s LEFT JOIN pmks_person p ON p.id = s.person_id
             WHERE {self._rows('s')} AND s.state IS NULL
               AND (s.person_created OR s.nik IS NOT NULL AND {self._person_differs()})
             ON CONFLICT (nik) DO UPDATE SET
                 {', '.join(f'{col} = EXCLUDED.{col}' for col in PERSON_COLUMNS)},
-                updated_at = EXCLUDED.updated_at, import_digest = EXCLUDED.import_digest
+                updated_at = EXCLUDED.updated_at, import_digest = EXCLUDED.import_digest,
+                import_stamp = EXCLUDED.import_stamp
             WHERE {self._person_differs('pmks_person', 'EXCLUDED')}""",
                   [self.now] * 3)
         self._sql(f"""UPDATE pmks_person p SET {', '.join(f'{col} = s.{col}' if col not in (

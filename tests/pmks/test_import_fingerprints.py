@@ -198,3 +198,28 @@ def test_a_write_in_the_same_second_breaks_the_fingerprint(pandeglang_operator, 
     import_rows(pandeglang_operator, [AHMAD])
     import_rows(pandeglang_operator, [AHMAD])
     assert seen == [0, 0, 1]
+
+
+def test_the_reader_thread_hands_the_gil_back_quickly_and_the_interval_is_restored(
+        pandeglang_operator, monkeypatch):
+    """While the reader thread prepares the next chunk, each statement's return waits for the
+    GIL: the import shortens Python's switch interval for its duration only, even when the
+    import fails."""
+    import sys
+
+    monkeypatch.setattr(importing, "PATH", "copy")
+    before = sys.getswitchinterval()
+    during = []
+    write = staging.Stage.write
+    monkeypatch.setattr(staging.Stage, "write",
+                        lambda stage: during.append(sys.getswitchinterval()) or write(stage))
+    import_rows(pandeglang_operator, [AHMAD])
+    assert during == [importing.READER_SWITCH_INTERVAL] and sys.getswitchinterval() == before
+
+    def fail(stage):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(staging.Stage, "write", fail)
+    with pytest.raises(RuntimeError):
+        import_rows(pandeglang_operator, [AHMAD])
+    assert sys.getswitchinterval() == before
