@@ -35,10 +35,16 @@ def pytest_configure(config):
 
     Passwords are hashed with MD5 in the tests, for speed only: PBKDF2's million rounds cost
     0.3 s a password (the demo's 13 accounts, every browser login). Production keeps Django's
-    default hashers (``check --deploy`` in CI runs with the real settings)."""
+    default hashers (``check --deploy`` in CI runs with the real settings).
+
+    Raw saves write no audit entry in the tests: the only raw saves are the restore of the
+    reference data (1,716 regions, permissions, categories...) before every
+    ``serialized_rollback`` test, which wrote 1,753 "created" entries each time (about 1 s of
+    a browser test's setup). No code of the project saves raw (no fixtures, no loaddata)."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = FAST_HASHER
+    settings.AUDITLOG_DISABLE_ON_RAW_SAVE = True
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         for cache in settings.CACHES.values():
