@@ -53,11 +53,23 @@ def pytest_configure(config):
                 cache["BACKEND"] = "tests.conftest.WorkerRedisCache"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """A transactional test must restore the reference data it flushes: without
     ``serialized_rollback`` Django's flush re-runs post_migrate (the roles' groups come back)
-    and every later restoring test of that worker fails on "Admin already exists"."""
+    and every later restoring test of that worker fails on "Admin already exists".
+
+    The tests of a module that seeds the demo (``demo_seeded``, about 10 s) form one
+    pytest-xdist group (``--dist loadgroup`` in pyproject.toml), so one worker seeds it once
+    instead of every worker that gets one of its tests (xdist hands the groups out first;
+    they hold no transactional test, which must follow the others on its worker). Every
+    other test is a unit of its own, handed out in collection order to whichever worker is
+    free: the browser tests near the end (pytest-django runs transactional tests after the
+    others) are shared by the workers instead of falling to one of them in one chunk, which
+    left the other core idle for the last 45 s of a 3-minute run."""
     for item in items:
+        if "demo_seeded" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group(f"demo-{item.module.__name__}"))
         marker = item.get_closest_marker("django_db")
         if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
                 "serialized_rollback"):
