@@ -1,5 +1,8 @@
 import os
+import shutil
+import tempfile
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -27,11 +30,15 @@ class WorkerRedisCache(PooledRedisCache):
 #: the demo accounts' password in the tests that seed the demo
 DEMO_PASSWORD = "Demo-Banten-2025!"
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+VAR_DIR = pytest.StashKey[Path]()
 
 
 def pytest_configure(config):
     """Under pytest-xdist every worker has its own test database (pytest-django) and its own
     cache key prefix, so user ids that repeat across workers never share a throttle counter.
+    Each test process also has its own ``VAR_DIR`` (the SQLite import's progress file is
+    ``var/progress/import-<batch id>``): batch 1 of one worker's database is not batch 1 of
+    another's, nor of a ``make run`` using the checkout meanwhile.
 
     Passwords are hashed with MD5 in the tests, for speed only: PBKDF2's million rounds cost
     0.3 s a password (the demo's 13 accounts, every browser login). Production keeps Django's
@@ -45,12 +52,18 @@ def pytest_configure(config):
 
     settings.PASSWORD_HASHERS = FAST_HASHER
     settings.AUDITLOG_DISABLE_ON_RAW_SAVE = True
+    settings.VAR_DIR = config.stash[VAR_DIR] = Path(tempfile.mkdtemp(prefix="dinsos-tests-var-"))
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         for cache in settings.CACHES.values():
             cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}{worker}"
             if cache["BACKEND"] == "dinsos.cache.PooledRedisCache":
                 cache["BACKEND"] = "tests.conftest.WorkerRedisCache"
+
+
+def pytest_unconfigure(config):
+    if VAR_DIR in config.stash:
+        shutil.rmtree(config.stash[VAR_DIR], ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)
