@@ -108,9 +108,14 @@ def _check_assignment(assignment: Assignment) -> None:
 
 
 def _save_assignment(assignment: Assignment) -> Assignment:
-    # Lock the area row so concurrent assignments to one kecamatan queue up behind each other;
-    # on PostgreSQL the exclusion constraints are the last word if anything slips through.
+    # Lock the area row, then the worker's, so concurrent assignments to one kecamatan, and
+    # of one worker in two kecamatan, queue up behind each other and the later one meets the
+    # earlier in the check below (always in this order: no lock cycle). Without the worker's
+    # lock two assignments of one worker both passed the check and met inside the exclusion
+    # constraint, where PostgreSQL may find a deadlock between the two inserts. The exclusion
+    # constraints stay the last word if anything slips through.
     Wilayah.objects.select_for_update().filter(pk=assignment.area_id).first()
+    Worker.objects.select_for_update().filter(pk=assignment.worker_id).first()
     _check_assignment(assignment)
     try:
         with transaction.atomic():

@@ -419,3 +419,55 @@ def test_service_turns_a_constraint_violation_into_a_validation_error(
         assign(province_operator, asep, area=KEC_SUMUR, start=D(2026, 1, 1), end=D(2026, 12, 31))
     assert exc.value.code == "assignment_overlap"
     assert Assignment.objects.count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_second_assignment_of_the_worker_waits_for_the_first_and_reads_its_clash(make_user):
+    """Two areas are two area locks, so the worker's row is locked too: a second assignment of
+    the same worker and role waits for the first to commit and then meets it in the service's
+    check (the exact clash, on its field). It used to pass the check, wait inside the
+    exclusion constraint and get the generic overlap message — or, when both inserts met in
+    the constraint at once, "deadlock detected" and a 500 (seen once in CI)."""
+    actor = make_user(roles.OPERATOR_PROVINSI)
+    worker = WorkerFactory()
+    first_saved, release = threading.Event(), threading.Event()
+    outcome: dict[str, list] = {"first": [], "second": []}
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcome["first"].append(assign(actor, worker, area=KEC_SUMUR))
+                first_saved.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            first_saved.wait(timeout=10)
+            assign(actor, worker, area=KEC_CIMANGGU)
+        except ValidationError as exc:
+            outcome["second"].append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_saved.wait(timeout=10)
+    with connection.cursor() as cursor:  # the second is waiting for a lock the first holds
+        for _ in range(100):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcome["first"]) == 1 and len(outcome["second"]) == 1
+    refusal = outcome["second"][0]
+    assert list(refusal.message_dict) == ["start_date"]
+    assert "sudah bertugas sebagai" in refusal.message_dict["start_date"][0]
+    assert worker.assignments.count() == 1
