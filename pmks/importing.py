@@ -15,7 +15,9 @@ number, columns and reasons, all at once.
 import datetime
 import json
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache, lru_cache, partial
 from itertools import islice
 
@@ -489,31 +491,53 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
             return lanes, stage.raw_text(lanes.plain())
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
-    # each statement this thread sends returns to Python and must take the GIL back from the
-    # reader, which waits the switch interval (5 ms) and longer: the reader then did its work
-    # while this thread, not the database, waited. A short interval hands it back at once.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(READER_SWITCH_INTERVAL)
+    with _short_switch_interval():  # the GIL back to this thread at once
+        try:
+            ahead = pool.submit(read)
+            while True:
+                lanes, text = ahead.result()
+                if not lanes.count:
+                    break
+                ahead = pool.submit(read)  # the next chunk is read while this one is written
+                refused = stage.copy_raw(text)
+                report.rows += lanes.count
+                stage.begin(lanes.first, lanes.last)
+                slow = lanes.slow + [TableRow(number=number, values=values, cells=[])
+                                     for number, values in refused]
+                stage.load(passing(sorted(slow, key=lambda row: row.number)))
+                stage.check()
+                stage.write()
+                report_progress(report.rows)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            stage.close()
+
+
+_switching = threading.Lock()
+_switching_imports = 0  # imports of this process inside _short_switch_interval
+_switch_interval = 0.0  # the interval before the first of them
+
+
+@contextmanager
+def _short_switch_interval():
+    """Each statement the import's thread sends returns to Python and must take the GIL back
+    from the reader thread, which waits Python's switch interval (5 ms) and longer: the reader
+    did its work while this thread, not the database, waited. A short interval hands the GIL
+    back at once. The interval is the process's: the first import in shortens it and the last
+    one out restores it (a thread-pool worker may run two at once)."""
+    global _switching_imports, _switch_interval
+    with _switching:
+        if not _switching_imports:
+            _switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(READER_SWITCH_INTERVAL)
+        _switching_imports += 1
     try:
-        ahead = pool.submit(read)
-        while True:
-            lanes, text = ahead.result()
-            if not lanes.count:
-                break
-            ahead = pool.submit(read)  # the next chunk is read while this one is written
-            refused = stage.copy_raw(text)
-            report.rows += lanes.count
-            stage.begin(lanes.first, lanes.last)
-            slow = lanes.slow + [TableRow(number=number, values=values, cells=[])
-                                 for number, values in refused]
-            stage.load(passing(sorted(slow, key=lambda row: row.number)))
-            stage.check()
-            stage.write()
-            report_progress(report.rows)
+        yield
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        sys.setswitchinterval(interval)
-        stage.close()
+        with _switching:
+            _switching_imports -= 1
+            if not _switching_imports:
+                sys.setswitchinterval(_switch_interval)
 
 
 class _Lanes:

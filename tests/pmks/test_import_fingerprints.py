@@ -223,3 +223,19 @@ def test_the_reader_thread_hands_the_gil_back_quickly_and_the_interval_is_restor
     with pytest.raises(RuntimeError):
         import_rows(pandeglang_operator, [AHMAD])
     assert sys.getswitchinterval() == before
+
+
+def test_overlapping_imports_restore_the_interval_when_the_last_one_ends():
+    """A thread-pool worker may run two imports at once: the second must not take the first's
+    short interval for the one to restore (a plain save and restore left it short for good)."""
+    import sys
+
+    before = sys.getswitchinterval()
+    first, second = importing._short_switch_interval(), importing._short_switch_interval()
+    first.__enter__()
+    second.__enter__()
+    assert sys.getswitchinterval() == importing.READER_SWITCH_INTERVAL
+    first.__exit__(None, None, None)  # the first ends while the second still reads
+    assert sys.getswitchinterval() == importing.READER_SWITCH_INTERVAL
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
