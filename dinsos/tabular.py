@@ -79,12 +79,14 @@ def _cell_text(value) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(value)
-    return _unguard(str(value).strip())
+    return _unguard(str(value).strip()).strip()
 
 
 def _csv_text(value: str) -> str:
+    """A CSV cell's text: no spaces around it, and no guard apostrophe — nor the tab or
+    carriage return a guard kept (``'\tx`` reads ``x``, as every importer strips its cells)."""
     text = value.strip()
-    return _unguard(text) if text[:1] == "'" else text
+    return _unguard(text).strip() if text[:1] == "'" else text
 
 
 def _is_number(value) -> bool:
@@ -274,10 +276,10 @@ def _csv_rows(fileobj, encoding: str) -> Iterator[list]:
     yield from csv.reader(text, dialect=dialect)
 
 
-def _open_sheets(fileobj, fmt: str):
+def _open_sheets(fileobj, fmt: str, encoding: str | None):
     """(workbook or None, [(sheet title or None, rows iterator)])."""
     if fmt == "csv":
-        return None, [(None, _csv_rows(fileobj, _encoding(fileobj)))]
+        return None, [(None, _csv_rows(fileobj, encoding))]
     from openpyxl import load_workbook
 
     _xlsx_kind(fileobj)
@@ -307,7 +309,10 @@ class Table:
         self.required = list(required)
         self.aliases = aliases or {}
         self.notes: list[str] = []
-        self._workbook, sheets = _open_sheets(fileobj, table_format(filename))
+        fmt = table_format(filename)
+        #: a CSV's encoding, for the whole file (None: an XLSX)
+        self.encoding = _encoding(fileobj) if fmt == "csv" else None
+        self._workbook, sheets = _open_sheets(fileobj, fmt, self.encoding)
         try:
             self._find_header(sheets, known)
         except BaseException:

@@ -294,25 +294,30 @@ class _Chunk:
     def _write_households(self, accepted, existing) -> dict[str, Household]:
         result: dict[str, Household] = {}
         new, changed, log = [], [], []
-        for _number, data, _person in accepted:
+        counts = {"keluarga_baru": 0, "keluarga_diubah": 0, "keluarga_tetap": 0}
+        for number, data, _person in accepted:
             if data["no_kk"] in result:
                 continue
             household = existing.get(data["no_kk"])
             if household is None:
-                household = Household(**data)
+                household, kind = Household(**data), "keluarga_baru"
                 new.append(household)
             else:
-                diff = _changes(household, data, HOUSEHOLD_FIELDS)
+                kind, diff = "keluarga_tetap", _changes(household, data, HOUSEHOLD_FIELDS)
                 if diff:
                     for name, (_old, value) in diff.items():
                         setattr(household, name, value)
                     changed.append(household)
                     log.append((household, diff, LogEntry.Action.UPDATE))
-                else:
-                    self.report.count("keluarga_tetap")
+                    kind = "keluarga_diubah"
+            # the report counts a household once per file, at its first accepted row: a later
+            # chunk finds it as an earlier one wrote it (or, in a dry run, did not)
+            if self.seen.first("counted_kk", data["no_kk"], number) is None:
+                counts[kind] += 1
             result[data["no_kk"]] = household
-        self.report.count("keluarga_baru", len(new))
-        self.report.count("keluarga_diubah", len(changed))
+        for kind, n in counts.items():
+            if n or kind != "keluarga_tetap":
+                self.report.count(kind, n)
         if not self.dry_run:
             Household.objects.bulk_create(new, update_conflicts=True, unique_fields=["no_kk"],
                                           update_fields=HOUSEHOLD_FIELDS)
@@ -408,9 +413,14 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
     table = IMPORTER.read(fileobj, filename)
     report.notes = table.notes
     if import_path() == "copy":
+        from pmks.staging import unchanged_file
+
         with transaction.atomic():  # all or nothing (import_run holds the same transaction)
-            _copy_import(table, report=report, area=area, desa_codes=desa_codes,
-                         dry_run=dry_run, chunk_size=chunk_size or COPY_CHUNK_SIZE)
+            if unchanged_file(fileobj, table, report=report, area=area):
+                report_progress(report.rows)  # a re-import that changes nothing, at once
+            else:
+                _copy_import(table, report=report, area=area, desa_codes=desa_codes,
+                             dry_run=dry_run, chunk_size=chunk_size or COPY_CHUNK_SIZE)
         return report
     seen = SeenKeys()
     try:

@@ -62,8 +62,8 @@ class Household(TimeStamped):
     #: the fingerprint of the import row this record was last written from, and the
     #: ``updated_at`` it was written with (``pmks.staging``): a re-import skips a row whose
     #: fingerprint still holds. Any other write moves ``updated_at`` and so breaks it.
-    import_digest = models.UUIDField(_("sidik baris impor"), null=True, blank=True,
-                                     editable=False)
+    import_digest = models.BigIntegerField(_("sidik baris impor"), null=True, blank=True,
+                                           editable=False)
     import_stamp = models.DateTimeField(_("waktu sidik impor"), null=True, blank=True,
                                         editable=False)
 
@@ -143,8 +143,8 @@ class Person(TimeStamped):
     #: the fingerprint of the import row this record was last written from, and the
     #: ``updated_at`` it was written with (``pmks.staging``): a re-import skips a row whose
     #: fingerprint still holds. Any other write moves ``updated_at`` and so breaks it.
-    import_digest = models.UUIDField(_("sidik baris impor"), null=True, blank=True,
-                                     editable=False)
+    import_digest = models.BigIntegerField(_("sidik baris impor"), null=True, blank=True,
+                                           editable=False)
     import_stamp = models.DateTimeField(_("waktu sidik impor"), null=True, blank=True,
                                         editable=False)
 

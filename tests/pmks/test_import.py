@@ -674,3 +674,27 @@ def test_a_record_the_import_changes_gets_a_new_version(pandeglang_operator):
     assert run([row()]) == first  # nothing changed: the same versions
     household_version, person_version = run([row(alamat="Kp. Baru", pekerjaan="Pedagang")])
     assert household_version != first[0] and person_version != first[1]
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 2])
+def test_each_household_is_counted_once_whatever_the_chunks(pandeglang_operator, chunk_size):
+    """The report counts a household once per file, in the chunk of its first accepted row: a
+    household whose rows span two chunks was counted in each (chunks of 2: KK_1 new in the
+    first, then 'unchanged' in the second — 4 households in a file of 2)."""
+    wife = row(nik=NIK_WIFE, nama="Ani", tanggal_lahir="1985-03-19", jenis_kelamin="P",
+               hubungan="pasangan")
+    child = row(nik=NIK_CHILD, nama="Ujang", tanggal_lahir="2010-02-01", hubungan="anak")
+    other = row(no_kk=KK_2, alamat="Kp. Dua", nik="", nama="Neng", tanggal_lahir="2011-05-06",
+                jenis_kelamin="P")
+    rows = [row(), wife, child, other, {**other, "nama": "Enok"}]
+
+    def run():
+        report = households_import(actor=pandeglang_operator,
+                                   fileobj=io.BytesIO(csv_bytes(rows)), filename="keluarga.csv",
+                                   dry_run=False, chunk_size=chunk_size)
+        return {k: v for k, v in report.counts.items() if k.startswith("keluarga")}
+
+    assert run() == {"keluarga_baru": 2, "keluarga_diubah": 0}
+    assert run() == {"keluarga_baru": 0, "keluarga_diubah": 0, "keluarga_tetap": 2}
+    rows[:3] = [{**r, "alamat": "Kp. Baru"} for r in rows[:3]]  # KK_1 moves
+    assert run() == {"keluarga_baru": 0, "keluarga_diubah": 1, "keluarga_tetap": 1}

@@ -25,6 +25,14 @@ pytestmark = [
                        reason="needs PostgreSQL (the COPY path; runs in the PostgreSQL pass)"),
 ]
 
+@pytest.fixture(autouse=True)
+def _row_by_row(monkeypatch):
+    """These tests are about the rows the COPY path stages from their records; a file all of
+    whose rows are unchanged is answered before that, at once (``staging.unchanged_file``,
+    its own tests in ``test_import_unchanged_file.py``): here it never is."""
+    monkeypatch.setattr(staging, "unchanged_file", lambda *args, **kwargs: False)
+
+
 KK = {name: f"36010112041600{serial}" for name, serial in
       (("A", 21), ("B", 22), ("C", 23), ("D", 24), ("E", 25))}
 AHMAD = row(no_kk=KK["A"], nik=nik(D1, "L", 1), nama="Ahmad Kepala", tanggal_lahir="1980-08-17")

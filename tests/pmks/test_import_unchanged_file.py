@@ -1,0 +1,210 @@
+"""A re-import of a CSV file that changes nothing is answered from the whole file at once
+(issue #11, re-import ≤ 2× the COPY): the database's own CSV reader loads the file and one join
+finds every row to be the row its stored records were last written from
+(``pmks.staging.unchanged_file``). These tests hold that answer to the row path's — the same
+report, nothing written, no version or change-log row moved — and show that every file it
+cannot vouch for takes the usual way: a changed or new row, a row twice, an officer's edit, a
+head removed behind the import's back, another district, and the forms the two CSV readers
+read apart (a quote inside a cell, a line ``\\.``, a cell that begins with a tab)."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.db import connection, transaction
+
+from dinsos import names
+from pmks import importing, services, staging
+from pmks.models import Household, Person
+from tests.factories import PersonFactory
+from tests.pmks.test_import import HEADER, row
+from tests.pmks.test_import_fingerprints import AHMAD, ANI, DEDI, KK, NENG, NOTHING, UJANG
+from tests.pmks.test_import_paths import snapshot
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="needs PostgreSQL (the COPY path; runs in the PostgreSQL pass)"),
+]
+
+MAK = row(no_kk=KK["A"], nik="", nama="Mak Icih", tanggal_lahir="1950-01-01",
+          jenis_kelamin="P", hubungan="famili")
+ROWS = [AHMAD, ANI, MAK, NENG, UJANG, DEDI]
+UNCHANGED = {**NOTHING, "rows": 6, "accepted": 6, "keluarga_tetap": 3, "orang_tetap": 6}
+
+
+def text(rows, *, delimiter=",", lineterminator="\r\n", header=HEADER) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=lineterminator)
+    writer.writerow(header)
+    writer.writerows([values.get(c, "") for c in header] for values in rows)
+    return out.getvalue()
+
+
+def run(path, monkeypatch, steps, *, dry_run=False):
+    """``steps``: (actor, file bytes) imported in turn, or a callable run between them, in a
+    transaction rolled back after (``dry_run``: the last import). The last import's report,
+    the stored state, and whether ``unchanged_file`` answered it (None: it was not asked)."""
+    monkeypatch.setattr(importing, "PATH", path)
+    answers = []
+    whole = staging.unchanged_file
+    monkeypatch.setattr(staging, "unchanged_file",
+                        lambda *args, **kwargs: answers.append(whole(*args, **kwargs))
+                        or answers[-1])
+    with transaction.atomic():
+        for step in steps:
+            if callable(step):
+                step()
+                continue
+            actor, data, *name = step
+            answers.append(None)
+            report = importing.households_import(
+                actor=actor, fileobj=io.BytesIO(data), filename=(name or ["keluarga.csv"])[0],
+                dry_run=dry_run and step is steps[-1])
+        state = snapshot()
+        transaction.set_rollback(True)
+    return report, state, answers[-1]
+
+
+def both(monkeypatch, steps, *, dry_run=False):
+    """The row path's answer and the COPY path's, which must be the same."""
+    rows = run("rows", monkeypatch, steps, dry_run=dry_run)
+    copy = run("copy", monkeypatch, steps, dry_run=dry_run)
+    assert copy[0].errors == rows[0].errors
+    assert copy[0].totals() == rows[0].totals()
+    for part in ("households", "persons", "changes"):  # heads too; the change log
+        assert copy[1][part] == rows[1][part]
+    return copy[0], copy[2], copy[1]
+
+
+@pytest.mark.parametrize("form", [
+    {},
+    {"lineterminator": "\n"},
+    {"delimiter": ";", "bom": True},
+    {"encoding": "cp1252"},
+])
+def test_an_unchanged_file_is_answered_whole_as_the_row_path_answers(
+        pandeglang_operator, monkeypatch, form):
+    form = dict(form)
+    bom, encoding = form.pop("bom", False), form.pop("encoding", "utf-8")
+    rows = [*ROWS[:-1], {**DEDI, "nama": "Dédi Rohendi"}]  # é: cp1252 is not UTF-8
+    data = (("\ufeff" if bom else "") + text(rows, **form)).encode(encoding)
+    report, whole, state = both(monkeypatch, [(pandeglang_operator, data)] * 2)
+    assert whole is True
+    assert report.totals() == UNCHANGED
+
+
+def test_a_dry_run_and_a_province_operator_are_answered_whole(
+        pandeglang_operator, province_operator, monkeypatch):
+    data = text(ROWS).encode()
+    steps = [(pandeglang_operator, data), (province_operator, data)]
+    report, whole, _state = both(monkeypatch, steps, dry_run=True)
+    assert whole is True and report.totals() == UNCHANGED
+
+
+def changed_row():
+    return [*ROWS[:-1], {**DEDI, "pekerjaan": "Guru"}]
+
+
+def officer_edit(actor):
+    def edit():
+        services.person_update(actor=actor, person=Person.objects.get(nik=ANI["nik"]),
+                               occupation="Guru")
+    return edit
+
+
+def head_removed():
+    """A write that leaves ``updated_at`` behind (a queryset update): the fingerprint still
+    holds, but the row path would make the head the head again."""
+    Household.objects.filter(no_kk=KK["A"]).update(head=None)
+
+
+def later_namesake():
+    """Another person without NIK, same household, name and birth date, registered later: the
+    row path finds this one (the last), which holds no fingerprint."""
+    PersonFactory(nik=None, name="Mak Icih", name_key=names.name_key("Mak Icih"),
+                  birth_date=MAK["tanggal_lahir"], sex="P", household=Household.objects.get(
+                      no_kk=KK["A"]), desa_id=MAK["kode_desa"])
+
+
+@pytest.mark.parametrize("case", ["changed", "new row", "row twice", "officer", "head",
+                                  "namesake", "other district", "first import"])
+def test_a_file_that_changes_something_takes_the_usual_way(
+        pandeglang_operator, lebak_operator, monkeypatch, case):
+    first = (pandeglang_operator, text(ROWS).encode())
+    again = {
+        "changed": [first, (pandeglang_operator, text(changed_row()).encode())],
+        "new row": [first, (pandeglang_operator, text([*ROWS, {
+            **UJANG, "nik": NENG["nik"][:-1] + "9", "nama": "Asep"}]).encode())],
+        "row twice": [first, (pandeglang_operator, text([*ROWS, ANI]).encode())],
+        "officer": [first, officer_edit(pandeglang_operator), first],
+        "head": [first, head_removed, first],
+        "namesake": [first, later_namesake, first],
+        "other district": [first, (lebak_operator, first[1])],
+        "first import": [first],
+    }[case]
+    report, whole, state = both(monkeypatch, again)
+    assert whole is False
+    if case == "head":  # the same report, but the import made Ahmad the head again
+        assert [h[5] for h in state["households"] if h[0] == KK["A"]] == [AHMAD["nik"]]
+    else:
+        assert report.totals() != UNCHANGED
+
+
+@pytest.mark.parametrize("case", ["quote inside", "end marker", "guard kept", "blank line",
+                                  "header below", "short row", "xlsx"])
+def test_a_file_the_two_csv_readers_may_read_apart_takes_the_usual_way(
+        pandeglang_operator, monkeypatch, case):
+    """Each second file reads, through PostgreSQL's CSV reader, as the rows stored from the
+    first; through the import's reader (Python's csv module, which the row path takes) it may
+    not. ``quote inside`` and ``guard kept`` differ: answered whole, they would have been
+    reported unchanged while the row path changes a name and a birth place."""
+    first_rows, second = ROWS, None
+    if case == "quote inside":  # PostgreSQL drops the quotes: Ahmad Dede Kepala
+        first_rows = [{**AHMAD, "nama": "Ahmad Dede Kepala"}, *ROWS[1:]]
+        second = text(first_rows).replace("Ahmad Dede Kepala", 'Ahmad "Dede" Kepala')
+    elif case == "end marker":  # before PostgreSQL 17, the data ends at a line "\."
+        second = text(ROWS) + "\\.\r\n" + text([{**NENG, "nik": "", "nama": "Lain"}])[
+            len(",".join(HEADER)) + 2:]
+    elif case == "guard kept":  # a guard apostrophe read once more reads otherwise
+        first_rows = [{**AHMAD, "tempat_lahir": "'\t'=Pandeglang"}, *ROWS[1:]]  # '=Pan…
+        second = text([{**AHMAD, "tempat_lahir": "'=Pandeglang"}, *ROWS[1:]])  # reads =Pan…
+    elif case == "blank line":
+        second = text(ROWS) + "\r\n"
+    elif case == "header below":
+        second = ",,,\r\n" + text(ROWS)
+    elif case == "short row":
+        second = text(ROWS)[:-len("\r\n")].rsplit(",", 1)[0] + "\r\n"  # its last cell left out
+    steps = [(pandeglang_operator, text(first_rows).encode())]
+    if case == "xlsx":
+        workbook = openpyxl.Workbook()
+        workbook.active.append(HEADER)
+        for values in ROWS:
+            workbook.active.append([values.get(c, "") for c in HEADER])
+        out = io.BytesIO()
+        workbook.save(out)
+        steps.append((pandeglang_operator, out.getvalue(), "keluarga.xlsx"))
+    else:
+        steps.append((pandeglang_operator, second.encode()))
+    report, whole, state = both(monkeypatch, steps)
+    assert whole is False
+    if case == "quote inside":
+        assert report.totals()["orang_diubah"] == 1
+        assert report.totals() != UNCHANGED
+    if case == "guard kept":
+        assert report.totals()["orang_diubah"] == 1
+
+
+@pytest.mark.parametrize("path", ["rows", "copy"])
+def test_a_guard_apostrophe_before_a_tab_leaves_no_tab(pandeglang_operator, monkeypatch, path):
+    """The CSV reader stripped a cell before taking its guard apostrophe off, so ``'\tKp``
+    read ``\tKp``: the row path strips each cell again, the COPY path's fast lane took it as
+    it was and stored the tab (and took a cell ``'\t`` for a filled address)."""
+    monkeypatch.setattr(importing, "PATH", path)
+    report = importing.households_import(
+        actor=pandeglang_operator, filename="keluarga.csv", dry_run=False,
+        fileobj=io.BytesIO(text([{**AHMAD, "tempat_lahir": "'\tPandeglang"},
+                                 {**ANI, "alamat": "'\t"}]).encode()))
+    assert [(e["row"], e["column"]) for e in report.errors] == [(3, "alamat")]
+    assert Person.objects.get().birth_place == "Pandeglang"
