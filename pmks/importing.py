@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dinsos import audit, names
 from dinsos.choices import DESA_KELURAHAN
@@ -227,6 +228,11 @@ def _already_registered(model, field: str) -> str:
     return model().unique_error_message(model, (field,)).messages[0]
 
 
+#: a second row of one person without NIK (``_Chunk._consistent``, ``Stage.check``)
+SAME_PERSON = gettext_lazy("orang tanpa NIK yang sama (nama dan tanggal lahir) dengan baris "
+                           "%(n)d untuk No. KK yang sama; isi NIK-nya, atau hapus baris ganda ini")
+
+
 class _Chunk:
     def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run, seen):
         self.rows, self.actor, self.report, self.seen = rows, actor, report, seen
@@ -271,7 +277,8 @@ class _Chunk:
 
     def _consistent(self, parsed):
         """Across the whole file (not just this chunk): the first row of a No. KK defines the
-        household, and a NIK appears once."""
+        household, a NIK appears once, and so does a person without NIK (the same name key and
+        birth date in the same No. KK: the import could not tell which row is the person)."""
         kept = []
         for number, household, person in parsed:
             payload = json.dumps(household, sort_keys=True, default=str)
@@ -287,6 +294,12 @@ class _Chunk:
                 if first is not None:
                     self.report.reject(number, [("nik", _("NIK sama dengan baris %(n)d")
                                                  % {"n": first[0]})])
+                    continue
+            else:
+                key = f"{household['no_kk']} {person['name_key']} {person['birth_date']}"
+                first = self.seen.first("no_nik", key, number)
+                if first is not None:
+                    self.report.reject(number, [("nama", SAME_PERSON % {"n": first[0]})])
                     continue
             kept.append((number, household, person))
         return kept

@@ -51,6 +51,7 @@ from dinsos import audit, changes, names
 from dinsos.importing import EARLIEST_BIRTH
 from dinsos.scoping import ALL
 from dinsos.validators import VALID_PROVINCE_CODES
+from pmks.importing import SAME_PERSON
 from pmks.models import Household, Person
 
 STAGE = "pmks_import_stage"
@@ -422,10 +423,24 @@ class Stage:
             UPDATE {STAGE} s SET state = 'rejected' FROM dup
             WHERE s.row = dup.row AND {self._rows('s')}
             RETURNING s.row, dup.first""").fetchall()
+        # a person without NIK twice: the same name key and birth date in one No. KK
+        person_dup = self._sql(f"""
+            WITH dup AS (
+                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
+                    SELECT t.row AS first FROM {STAGE} t
+                    WHERE t.no_kk = s.no_kk AND t.nik IS NULL AND NOT t.kk_bad
+                      AND t.name_key = s.name_key AND t.birth_date = s.birth_date
+                    ORDER BY t.row LIMIT 1) f
+                WHERE {self._rows('s')} AND s.nik IS NULL AND NOT s.kk_bad
+                  AND f.first < s.row)
+            UPDATE {STAGE} s SET state = 'rejected' FROM dup
+            WHERE s.row = dup.row AND {self._rows('s')}
+            RETURNING s.row, dup.first""").fetchall()
         rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
                             % {"n": first}) for col in cols]) for row, first, cols in kk_bad]
         rejected += [(row, [("nik", _("NIK sama dengan baris %(n)d") % {"n": first})])
                      for row, first in nik_dup]
+        rejected += [(row, [("nama", SAME_PERSON % {"n": first})]) for row, first in person_dup]
         for row, problems in sorted(rejected):
             self.report.reject(row, problems)
         self._stored_checks()
@@ -866,7 +881,10 @@ def _same_file(cursor, read: str, area) -> tuple[int, int] | None:
         return None
     twice, households = _sql(cursor, f"""
         SELECT EXISTS (SELECT FROM (SELECT {read} FROM {FILE}) r WHERE r.nik <> ''
-                       GROUP BY r.nik HAVING count(*) > 1),
+                       GROUP BY r.nik HAVING count(*) > 1)
+               -- two persons without NIK born the same day in one No. KK: perhaps one twice
+               OR EXISTS (SELECT FROM (SELECT {read} FROM {FILE}) r WHERE r.nik = ''
+                          GROUP BY r.no_kk, r.tanggal_lahir HAVING count(*) > 1),
                (SELECT count(*) FROM (SELECT r.no_kk FROM (SELECT {read} FROM {FILE}) r
                                       GROUP BY r.no_kk) k)""").fetchone()
     return None if twice else (rows, households)

@@ -698,3 +698,21 @@ def test_each_household_is_counted_once_whatever_the_chunks(pandeglang_operator,
     assert run() == {"keluarga_baru": 0, "keluarga_diubah": 0, "keluarga_tetap": 2}
     rows[:3] = [{**r, "alamat": "Kp. Baru"} for r in rows[:3]]  # KK_1 moves
     assert run() == {"keluarga_baru": 0, "keluarga_diubah": 1, "keluarga_tetap": 1}
+
+
+def test_a_person_without_nik_twice_in_one_household_is_rejected_the_second_time(
+        pandeglang_operator):
+    """The import finds a person without NIK by No. KK, name key and birth date: two such rows
+    in a file would both be that one person (the row path applied both in turn, the COPY path
+    one of them), so the second is rejected, as a NIK twice is."""
+    icih = row(nik="", nama="Mak Icih", tanggal_lahir="1950-01-01", hubungan="famili")
+    rows = [row(), icih, {**icih, "nama": "MAK ICIH", "pekerjaan": "Guru"},
+            {**icih, "nama": "Mak Iyah"}, {**icih, "no_kk": KK_2, "alamat": "Kp. Dua"}]
+    report = households_import(actor=pandeglang_operator, fileobj=io.BytesIO(csv_bytes(rows)),
+                               filename="keluarga.csv", dry_run=False)
+    assert [(e["row"], e["column"]) for e in report.errors] == [(4, "nama")]
+    assert "baris 3" in report.errors[0]["message"]
+    assert sorted(Person.objects.filter(nik__isnull=True).values_list(
+        "name", "occupation", "household__no_kk")) == [
+        ("Mak Icih", "Buruh tani", KK_1), ("Mak Icih", "Buruh tani", KK_2),
+        ("Mak Iyah", "Buruh tani", KK_1)]

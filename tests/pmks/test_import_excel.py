@@ -193,12 +193,12 @@ DATES = [
 
 
 def test_indonesian_dates_and_excel_serials_are_read_day_first(pandeglang_operator):
-    rows = [row(nik="", nama=f"Orang {i}", tanggal_lahir=text, hubungan="famili")
+    rows = [row(nik="", nama=f"Orang {chr(65 + i)}", tanggal_lahir=text, hubungan="famili")
             for i, (text, _date) in enumerate(DATES)]
     batch = run(pandeglang_operator, xlsx(rows))
     assert batch.errors == []
     stored = dict(Person.objects.values_list("name", "birth_date"))
-    assert stored == {f"Orang {i}": date for i, (_text, date) in enumerate(DATES)}
+    assert stored == {f"Orang {chr(65 + i)}": date for i, (_text, date) in enumerate(DATES)}
 
 
 BAD_DATES = [
@@ -214,7 +214,7 @@ BAD_DATES = [
 
 
 def test_impossible_future_and_old_birth_dates_are_refused_with_the_reason(pandeglang_operator):
-    rows = [row(nik="", nama=f"Orang {i}", tanggal_lahir=text, hubungan="famili")
+    rows = [row(nik="", nama=f"Orang {chr(65 + i)}", tanggal_lahir=text, hubungan="famili")
             for i, (text, _m) in enumerate(BAD_DATES)]
     batch = run(pandeglang_operator, csv_bytes(rows), "tanggal.csv")
     assert batch.errors == [{"row": i, "column": "tanggal_lahir", "message": message}
@@ -235,7 +235,7 @@ def test_kk_and_siak_labels_and_headers_are_understood_in_any_ui_language(
               ("laki laki", "4", "L", "anak"), ("PR", "Anak", "P", "anak"),
               ("Pria", "Suami", "L", "pasangan"), ("2", "9", "P", "famili"),
               ("1", "10", "L", "lainnya"), ("Perempuan", "Famili Lain", "P", "famili")]
-    rows = [row(nik="", nama=f"Orang {i}", jenis_kelamin=sex, hubungan=relation)
+    rows = [row(nik="", nama=f"Orang {chr(65 + i)}", jenis_kelamin=sex, hubungan=relation)
             for i, (sex, relation, _s, _r) in enumerate(values)]
     header = [SIAK_HEADER.get(c, c.upper()) for c in HEADER]
     content = io.StringIO()
@@ -248,7 +248,7 @@ def test_kk_and_siak_labels_and_headers_are_understood_in_any_ui_language(
     assert batch.errors == []
     assert batch.message == "8 baris diterima, 0 ditolak."
     stored = {p.name: (p.sex, p.relationship) for p in Person.objects.all()}
-    assert stored == {f"Orang {i}": (s, r) for i, (_x, _y, s, r) in enumerate(values)}
+    assert stored == {f"Orang {chr(65 + i)}": (s, r) for i, (_x, _y, s, r) in enumerate(values)}
 
 
 @pytest.mark.parametrize("no_kk_header", ["No. KK", "Nomor KK", "NIK KK"])

@@ -241,17 +241,15 @@ def test_cell_forms_and_excel(pandeglang_operator, monkeypatch, variant, chunk_s
     compare(monkeypatch, steps, chunk_size=chunk_size)
 
 
-
-@pytest.mark.xfail(strict=True, reason="pre-existing, not the fingerprints: a person without "
-                   "NIK on two rows of one file (same No. KK, name key, birth date) that differ "
-                   "in a person cell: the row path applies both rows in turn to the same record "
-                   "(the last wins, each counted as changed against the one before), the COPY "
-                   "path compares both with the stored record and its UPDATE ... FROM takes the "
-                   "one row that differs")
 def test_a_person_without_nik_on_two_differing_rows(pandeglang_operator, monkeypatch):
-    """Stored: Mak Icih, Guru. The file: Mak Icih, Buruh tani, then Mak Icih, Guru. The row
-    path: orang_diubah 2, orang_tetap 1 (Ahmad), stored Guru; COPY: orang_diubah 1,
-    orang_tetap 2, stored Buruh tani."""
+    """Stored: Mak Icih, Guru. The file: Mak Icih, Buruh tani, then Mak Icih, Guru. The import
+    cannot tell which row is the person, so the second is rejected on both paths, as a NIK
+    twice is. Before, the row path applied both rows in turn (the last won: Guru, orang_diubah
+    2) and the COPY path compared both with the stored record (Buruh tani, orang_diubah 1)."""
     op = pandeglang_operator
     guru = {**ICIH, "pekerjaan": "Guru"}
-    compare(monkeypatch, [(op, [AHMAD, guru]), (op, [AHMAD, ICIH, guru])])
+    report = compare(monkeypatch, [(op, [AHMAD, guru]), (op, [AHMAD, ICIH, guru])])[0]
+    assert [(e["row"], e["column"], e["message"][:30]) for e in report.errors] == [
+        (4, "nama", "orang tanpa NIK yang sama (nam")]
+    assert {k: report.totals()[k] for k in ("orang_diubah", "orang_tetap")} == {
+        "orang_diubah": 1, "orang_tetap": 1}  # Mak Icih is Buruh tani now; Ahmad the same
