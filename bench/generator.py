@@ -2,17 +2,20 @@
 
 Households of about 3.3 persons (head, spouse, children) in real desa/kelurahan codes; every
 NIK and No. KK is built with :mod:`dinsos.validators` so it agrees with the birth date, sex and
-kecamatan; a few infants have no NIK yet; twins (same birth date, NIK serials one apart) are the
-hard negatives the duplicate search must not pair. About 1 % of persons are registered a second
-time in another household ("planted pairs"), written the way Indonesian records differ:
-Muhammad/M./Moch., Siti/St., old spelling (oe/dj/tj), a title, a one-letter typo, and the NIK
-missing or mistyped by one digit. The same seed always gives the same rows.
+kecamatan; a few infants have no NIK yet; no two members of a family share a name key (the
+import rejects a second person without NIK of one name and birth date in a No. KK); twins (same
+birth date, NIK serials one apart) are the hard negatives the duplicate search must not pair.
+About 1 % of persons are registered a second time in another household ("planted pairs"),
+written the way Indonesian records differ: Muhammad/M./Moch., Siti/St., old spelling
+(oe/dj/tj), a title, a one-letter typo, and the NIK missing or mistyped by one digit. The same
+seed always gives the same rows.
 """
 
 import datetime
 import random
 from dataclasses import dataclass
 
+from dinsos.names import name_key
 from dinsos.validators import build_nik, build_no_kk
 
 MALE = ["Ahmad", "Muhammad", "Budi", "Agus", "Dedi", "Asep", "Rudi", "Hendra", "Yusuf", "Ujang",
@@ -211,9 +214,14 @@ class Registry:
                 born = _day(rnd, youngest,
                             min(today, youngest + datetime.timedelta(days=25 * 365)))
             members.append((rnd.choice("LP"), born, CHILD))
+        keys = set()  # no two members of one family with one name (twins included)
         for offset, (sex, born, relation) in enumerate(members):
-            given = rnd.choice(MALE if sex == "L" else FEMALE)
-            second = family if rnd.random() < 0.7 else rnd.choice(SECOND)
+            while True:
+                given = rnd.choice(MALE if sex == "L" else FEMALE)
+                second = family if rnd.random() < 0.7 else rnd.choice(SECOND)
+                if name_key(f"{given} {second}") not in keys:
+                    break
+            keys.add(name_key(f"{given} {second}"))
             infant = (today - born).days < 365 and rnd.random() < 0.5
             yield Row(index=first_index + offset, no_kk=no_kk, alamat=address, kode_desa=desa,
                       nik="" if infant else numbers.nik(desa[:8], born, sex),
