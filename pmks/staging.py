@@ -882,9 +882,10 @@ def _same_file(cursor, read: str, area) -> tuple[int, int] | None:
     twice, households = _sql(cursor, f"""
         SELECT EXISTS (SELECT FROM (SELECT {read} FROM {FILE}) r WHERE r.nik <> ''
                        GROUP BY r.nik HAVING count(*) > 1)
-               -- two persons without NIK born the same day in one No. KK: perhaps one twice
+               -- a person without NIK twice: two rows would find one person, which the
+               -- import rejects (two of one name key: only the last registered is found)
                OR EXISTS (SELECT FROM (SELECT {read} FROM {FILE}) r WHERE r.nik = ''
-                          GROUP BY r.no_kk, r.tanggal_lahir HAVING count(*) > 1),
+                          GROUP BY r.no_kk, r.nama, r.tanggal_lahir HAVING count(*) > 1),
                (SELECT count(*) FROM (SELECT r.no_kk FROM (SELECT {read} FROM {FILE}) r
                                       GROUP BY r.no_kk) k)""").fetchone()
     return None if twice else (rows, households)
