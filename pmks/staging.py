@@ -1,5 +1,10 @@
 """The household import on PostgreSQL: COPY into a staging table, then set-based SQL.
 
+First, a CSV file that changes nothing is answered whole (``unchanged_file``): PostgreSQL's
+own CSV reader COPYs it into a temporary table and one join finds every row to be the row its
+stored records were last written from (the fingerprints of 1. below); any other file — or
+one the two CSV readers might read apart — then takes the usual way.
+
 ``pmks.importing`` hands this module the file in chunks of rows. Per chunk:
 
 1. two lanes into a TEMP staging table that holds the whole file (so in-file rules see
@@ -19,6 +24,7 @@
    fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``);
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
+   and so does a person without NIK (name key and birth date in one No. KK),
    a stored No. KK or NIK of another area answers as any registration of an existing one;
    only a stored NIK whose name differs goes back to Python (``names.same_name``, the
    identity-clash hold of the row path). Every statement reads only the chunk's range of
