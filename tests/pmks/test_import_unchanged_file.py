@@ -12,6 +12,7 @@ import io
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
 from dinsos import names
@@ -222,3 +223,35 @@ def test_a_guard_apostrophe_before_a_tab_leaves_no_tab(pandeglang_operator, monk
                                  {**ANI, "alamat": "'\t"}]).encode()))
     assert [(e["row"], e["column"]) for e in report.errors] == [(3, "alamat")]
     assert Person.objects.get().birth_place == "Pandeglang"
+
+
+def test_a_batch_re_import_is_answered_whole_with_its_progress(
+        pandeglang_operator, monkeypatch, settings, tmp_path):
+    """Through the upload and the task (``import_submit`` → ``import_run``): the stored file is
+    read from its start, the batch is imported and shows every row done."""
+    from dinsos import importing as kernel
+    from dinsos.models import ImportBatch
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(importing, "PATH", "copy")
+    answers = []
+    whole = staging.unchanged_file
+    monkeypatch.setattr(staging, "unchanged_file",
+                        lambda *args, **kwargs: answers.append(whole(*args, **kwargs))
+                        or answers[-1])
+    data = ("\ufeff" + text(ROWS)).encode()
+
+    def submit():
+        batch = kernel.import_submit(actor=pandeglang_operator, kind="pmks_keluarga",
+                                     upload=SimpleUploadedFile("keluarga.csv", data),
+                                     dry_run=False, run_now=True)
+        batch.refresh_from_db()
+        return batch
+
+    first = submit()
+    assert first.status == ImportBatch.Status.IMPORTED and answers == [False]
+    again = submit()
+    assert answers == [False, True]
+    assert again.status == ImportBatch.Status.IMPORTED
+    assert (again.rows_done, again.rows_total) == (6, 6)
+    assert again.totals == UNCHANGED and again.errors == []
