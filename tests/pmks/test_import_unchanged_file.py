@@ -10,27 +10,23 @@ read apart (a quote inside a cell, a line ``\\.``, a cell that begins with a tab
 import csv
 import io
 
-import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 
 from dinsos import names
 from pmks import importing, services, staging
 from pmks.models import Household, Person
 from tests.factories import PersonFactory
-from tests.pmks.test_import import HEADER, row
+from tests.helpers import postgres_only
+from tests.pmks.test_import import HEADER, xlsx_bytes
 from tests.pmks.test_import_fingerprints import AHMAD, ANI, DEDI, KK, NENG, NOTHING, UJANG
 from tests.pmks.test_import_paths import snapshot
+from tests.pmks.test_import_review import ICIH
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="needs PostgreSQL (the COPY path; runs in the PostgreSQL pass)"),
-]
+pytestmark = [pytest.mark.django_db, postgres_only]
 
-MAK = row(no_kk=KK["A"], nik="", nama="Mak Icih", tanggal_lahir="1950-01-01",
-          jenis_kelamin="P", hubungan="famili")
+MAK = ICIH
 ROWS = [AHMAD, ANI, MAK, NENG, UJANG, DEDI]
 UNCHANGED = {**NOTHING, "rows": 6, "accepted": 6, "keluarga_tetap": 3, "orang_tetap": 6}
 
@@ -193,13 +189,7 @@ def test_a_file_the_two_csv_readers_may_read_apart_takes_the_usual_way(
         second = text(ROWS)[:-len("\r\n")].rsplit(",", 1)[0] + "\r\n"  # its last cell left out
     steps = [(pandeglang_operator, text(first_rows).encode())]
     if case == "xlsx":
-        workbook = openpyxl.Workbook()
-        workbook.active.append(HEADER)
-        for values in ROWS:
-            workbook.active.append([values.get(c, "") for c in HEADER])
-        out = io.BytesIO()
-        workbook.save(out)
-        steps.append((pandeglang_operator, out.getvalue(), "keluarga.xlsx"))
+        steps.append((pandeglang_operator, xlsx_bytes(ROWS), "keluarga.xlsx"))
     else:
         steps.append((pandeglang_operator, second.encode()))
     report, whole, state = both(monkeypatch, steps)
