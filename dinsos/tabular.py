@@ -394,6 +394,7 @@ class Table:
         width = len(self.header)
         unnamed = [i for i, name in enumerate(self.header) if not name]
         text_only = self._workbook is None  # CSV: every cell is already text
+        number = self.header_row
         try:
             for number, cells in enumerate(self._rows, start=self.header_row + 1):
                 if text_only:  # the same texts as _cell_text gives, without its type checks
@@ -420,6 +421,11 @@ class Table:
                                numbers=numbers, problems=problems)
         except UnicodeDecodeError as exc:  # the whole file was checked; only a changed file
             raise TableError(_("Berkas CSV tidak dapat dibaca (pengodean karakter).")) from exc
+        except csv.Error as exc:  # a cell longer than the csv module reads (131,072 characters)
+            raise TableError(_("Berkas CSV tidak dapat dibaca di baris %(n)d: sel lebih panjang "
+                               "dari %(limit)s karakter atau tanda kutip tidak tertutup.")
+                             % {"n": number + 1, "limit": f"{csv.field_size_limit():,}".replace(
+                                 ",", ".")}) from exc
         finally:
             self.close()
 

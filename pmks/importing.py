@@ -343,10 +343,12 @@ class _Chunk:
 
     def _write_persons(self, accepted, households, existing_by_nik) -> None:
         household_ids = [h.pk for h in households.values() if h.pk]
+        # by id: the last registered of two namesakes wins, as on the COPY path (Person's
+        # default ordering, by name, made the last by name win)
         without_nik = {
             (p.household_id, p.name_key, p.birth_date): p
             for p in Person.objects.filter(household_id__in=household_ids, nik__isnull=True,
-                                           merged_into__isnull=True)
+                                           merged_into__isnull=True).order_by("id")
         }
         new, changed, log, persons = [], [], [], []
         for _number, hh_data, data in accepted:

@@ -705,7 +705,8 @@ class Stage:
         changed = self._sql(f"""
             WITH lost AS (  -- a stored person who heads a household he no longer belongs to
                 SELECT h.id FROM {STAGE} s JOIN pmks_household h ON h.head_id = s.person_id
-                WHERE {self._rows('s')} AND s.state IS NULL AND s.person_created IS NOT TRUE
+                WHERE {self._rows('s')} AND (s.state IS NULL OR s.state = 'same')
+                  AND s.person_created IS NOT TRUE
                   AND s.household_id IS DISTINCT FROM h.id),
             candidate AS (
                 SELECT DISTINCT ON (household_id) household_id AS id, person_id
@@ -759,29 +760,63 @@ class _NotPlain(Exception):
 
 class _Plain:
     """The file's bytes for COPY, checked as they stream by. The database's CSV reader and the
-    import's (Python's csv module, ``dinsos.tabular``) read a well-formed CSV alike; they part
-    where a quote stands inside a cell (``a "b" c``: PostgreSQL drops the quotes, Python keeps
-    them), at a line holding only ``\\.`` (before PostgreSQL 17, the end of the data: the rest
-    would not be read), and where the import's reader changes a cell — it strips spaces and a
-    guard apostrophe before = + - @ tab (``tabular._csv_text``), and a cell that begins with an
-    apostrophe, a tab or a carriage return may read otherwise after that. A file with any of
-    these is not checked here (``_NotPlain``): the import reads it as usual."""
+    import's (Python's csv module, ``dinsos.tabular``) read a well-formed CSV alike: a quote
+    only opens a cell, doubles inside a quoted cell, or closes one before a delimiter or a line
+    end. Anywhere else they part (``a "b" c``, ``Pandeglang""``, ``"a"b``: PostgreSQL reads a
+    quoted part, Python keeps the quotes), as they do at a line holding only ``\\.`` (before
+    PostgreSQL 17, the end of the data: the rest would not be read) and where the import's
+    reader changes a cell — it strips spaces and a guard apostrophe before = + - @ tab
+    (``tabular._csv_text``), so a cell that begins with an apostrophe, a tab or a carriage
+    return may read otherwise. A file with any of these is not checked here (``_NotPlain``):
+    the import reads it as usual."""
 
     def __init__(self, fileobj, delimiter: bytes):
-        d = re.escape(delimiter)
         self.fileobj, self.last = fileobj, b"\n"  # the file begins as after a line
-        self.lone_quote = re.compile(rb'(?<![' + d + rb'\n\r"])"(?![' + d + rb'\n\r"])')
-        self.odd_start = re.compile(rb"[" + d + rb"\n](?:\"?['\t]|\"\r)")
+        self.odd_start = re.compile(rb"[" + re.escape(delimiter) + rb"\n](?:\"?['\t]|\"\r)")
+        self.edges = frozenset(delimiter + b"\r\n")  # what stands before or after a cell
+        self.quoted = False  # inside a quoted cell
+        self.pending = False  # a quote inside a quoted cell ended the last block
 
     def read(self, size: int = -1) -> bytes:
         block = self.fileobj.read(size)
         data = self.last + block  # the previous block's last byte: a pattern across blocks
         ends = len(data) - 1 if block else len(data)  # its last byte waits for the next one
-        if (b"\\." in data or self.odd_start.search(data, 0, ends)
-                or b'"' in data and self.lone_quote.search(data, 0, ends)):
+        if b"\\." in data or self.odd_start.search(data, 0, ends):
             raise _NotPlain
+        if self.quoted or b'"' in block:
+            self._quotes(block)
         self.last = data[-1:]
         return block
+
+    def _quotes(self, block: bytes) -> None:
+        """Follow the quotes of ``block`` (b"" at the end of the file) as a well-formed CSV has
+        them; raise ``_NotPlain`` at any other."""
+        at, size = 0, len(block)
+        if self.pending:
+            self.pending = False
+            if not block or block[0] in self.edges:
+                self.quoted = False  # it closed the cell
+            elif block[:1] == b'"':
+                at = 1  # a doubled quote, inside the cell
+            else:
+                raise _NotPlain
+        while (quote := block.find(b'"', at)) >= 0:
+            if not self.quoted:  # it must open a cell
+                before = block[quote - 1] if quote else self.last[0]
+                if before not in self.edges:
+                    raise _NotPlain
+                self.quoted, at = True, quote + 1
+            elif quote + 1 == size:  # the next byte decides, in the next block
+                self.pending = True
+                return
+            elif block[quote + 1] == ord('"'):
+                at = quote + 2
+            elif block[quote + 1] in self.edges:
+                self.quoted, at = False, quote + 1
+            else:
+                raise _NotPlain
+        if not block and self.quoted:  # a quoted cell the file never closes
+            raise _NotPlain
 
 
 def unchanged_file(fileobj, table, *, report, area) -> bool:
@@ -820,6 +855,8 @@ def unchanged_file(fileobj, table, *, report, area) -> bool:
         with transaction.atomic():  # a savepoint: a COPY the reader refuses leaves nothing
             fileobj.seek(0)
             first = fileobj.readline()
+            if first.count(b'"') % 2:  # a header cell across lines: the reader reads one line
+                raise _NotPlain
             delimiter = ";" if first.count(b";") > first.count(b",") else ","
             fileobj.seek(0)
             cursor.execute(f"CREATE TEMP TABLE {FILE} ({typed}) ON COMMIT DROP")
@@ -830,7 +867,7 @@ def unchanged_file(fileobj, table, *, report, area) -> bool:
                     f"FORCE_NOT_NULL ({columns}))",
                     _Plain(fileobj, delimiter.encode()), size=1024 * 1024)
             cursor.execute("SELECT set_config('work_mem', %s, true)", [FILE_WORK_MEM])
-            same = _same_file(cursor, read, area)
+            same = _same_file(cursor, read, columns, area)
             cursor.execute(f"DROP TABLE {FILE}")
     except (_NotPlain, DatabaseError):
         same = None
@@ -851,21 +888,27 @@ def _sql(cursor, sql: str, params=()):
     return cursor
 
 
-def _same_file(cursor, read: str, area) -> tuple[int, int] | None:
+def _same_file(cursor, read: str, columns: str, area) -> tuple[int, int] | None:
     """(rows, households) of the file's table when every row is 'same' and no in-file rule
     fires; else None. The first rows are checked first, so a file of new rows is told at
     once."""
     person, household = _cells("r", PERSON_CELLS), _cells("r", HOUSEHOLD_CELLS)
+    # the person and household hold the row's fingerprints; no head is missing (the import
+    # would name one) and the person heads no household but his own (the import would take
+    # it from him: a head who left a household, ``_heads``)
     records = f"""{_holds('p', person)} AND {_holds('h', household)}
                   AND NOT {_outside(area, 'p.desa_id')} AND NOT {_outside(area, 'h.desa_id')}
                   AND NOT (p.relationship = 'kepala' AND h.head_id IS NULL)"""
-    # a row with a NIK: its person by NIK, in the row's household (as _same_sql)
-    with_nik = f"""h.no_kk = r.no_kk AND {records}"""
+    # a row with a NIK: its person by NIK, in the row's household (as _same_sql); the
+    # households he heads, counted once for all rows (a hash join, not a probe per row)
+    with_nik = f"""h.no_kk = r.no_kk AND {records}
+                   AND (o.head_id IS NULL OR o.heads = 1 AND o.one = h.id)"""
     # without: the member of the row's household the row path finds (the last one with the
     # row's name key and birth date), holding the row's fingerprint
     without_nik = f"""EXISTS (
         SELECT FROM pmks_household h JOIN pmks_person p ON p.household_id = h.id
         WHERE h.no_kk = r.no_kk AND p.nik IS NULL AND p.merged_into_id IS NULL AND {records}
+          AND NOT EXISTS (SELECT FROM pmks_household o WHERE o.head_id = p.id AND o.id <> h.id)
           AND NOT EXISTS (SELECT FROM pmks_person q WHERE q.household_id = h.id
                             AND q.nik IS NULL AND q.merged_into_id IS NULL
                             AND q.name_key = p.name_key AND q.birth_date = p.birth_date
@@ -878,7 +921,16 @@ def _same_file(cursor, read: str, area) -> tuple[int, int] | None:
                                                    false))
             FROM (SELECT {read} FROM {FILE} {rows}) r
             LEFT JOIN pmks_person p ON p.nik = r.nik AND r.nik <> ''
-            LEFT JOIN pmks_household h ON h.id = p.household_id"""
+            LEFT JOIN pmks_household h ON h.id = p.household_id
+            LEFT JOIN (SELECT head_id, count(*) AS heads, min(id) AS one FROM pmks_household
+                       WHERE head_id IS NOT NULL GROUP BY head_id) o ON o.head_id = p.id"""
+
+    # a cell longer than the import's reader reads (Python's csv module): it refuses the file
+    limit = csv.field_size_limit()
+    if _sql(cursor, f"SELECT EXISTS (SELECT FROM {FILE} WHERE greatest("
+                    f"{', '.join(f'length({c})' for c in columns.split(', '))}) > {limit:d})"
+            ).fetchone()[0]:
+        return None
 
     if _sql(cursor, differ(f"LIMIT {PROBE_ROWS:d}")).fetchone()[1]:
         return None

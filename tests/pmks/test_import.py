@@ -716,3 +716,16 @@ def test_a_person_without_nik_twice_in_one_household_is_rejected_the_second_time
         "name", "occupation", "household__no_kk")) == [
         ("Mak Icih", "Buruh tani", KK_1), ("Mak Icih", "Buruh tani", KK_2),
         ("Mak Iyah", "Buruh tani", KK_1)]
+
+
+def test_a_cell_too_long_for_the_reader_refuses_the_file_with_its_row(pandeglang_operator):
+    """Python's csv module reads no cell over 131,072 characters: the import failed with a bare
+    ``_csv.Error`` (a batch then said "Kesalahan sistem"); it is a file error naming the row."""
+    from dinsos.tabular import TableError
+
+    rows = [row(), {**row(nik=NIK_WIFE, nama="Ani", tanggal_lahir="1985-03-19",
+                          jenis_kelamin="P", hubungan="pasangan"), "catatan": "x" * 140_000}]
+    with pytest.raises(TableError, match="baris 3: sel lebih panjang dari 131.072 karakter"):
+        households_import(actor=pandeglang_operator, filename="keluarga.csv", dry_run=False,
+                          fileobj=io.BytesIO(csv_bytes(rows, header=[*HEADER, "catatan"])))
+    assert not Person.objects.exists()
