@@ -899,36 +899,43 @@ def _same_file(cursor, read: str, columns: str, area) -> tuple[int, int] | None:
     records = f"""{_holds('p', person)} AND {_holds('h', household)}
                   AND NOT {_outside(area, 'p.desa_id')} AND NOT {_outside(area, 'h.desa_id')}
                   AND NOT (p.relationship = 'kepala' AND h.head_id IS NULL)"""
-    # a row with a NIK: its person by NIK, in the row's household (as _same_sql); the
-    # households he heads, counted once for all rows (a hash join, not a probe per row)
-    with_nik = f"""h.no_kk = r.no_kk AND {records}
-                   AND (o.head_id IS NULL OR o.heads = 1 AND o.one = h.id)"""
+    # a row with a NIK: its person by NIK, in the row's household (as _same_sql)
+    with_nik = f"""h.no_kk = r.no_kk AND {records}"""
+    elsewhere = "EXISTS (SELECT FROM pmks_household o WHERE o.head_id = p.id AND o.id <> h.id)"
     # without: the member of the row's household the row path finds (the last one with the
     # row's name key and birth date), holding the row's fingerprint
     without_nik = f"""EXISTS (
         SELECT FROM pmks_household h JOIN pmks_person p ON p.household_id = h.id
         WHERE h.no_kk = r.no_kk AND p.nik IS NULL AND p.merged_into_id IS NULL AND {records}
-          AND NOT EXISTS (SELECT FROM pmks_household o WHERE o.head_id = p.id AND o.id <> h.id)
+          AND NOT {elsewhere}
           AND NOT EXISTS (SELECT FROM pmks_person q WHERE q.household_id = h.id
                             AND q.nik IS NULL AND q.merged_into_id IS NULL
                             AND q.name_key = p.name_key AND q.birth_date = p.birth_date
                             AND q.id > p.id))"""
 
     def differ(rows: str) -> str:
+        """Over the whole file, the households each person heads are counted once for all
+        rows (a hash join); over its first rows, looked up row by row."""
+        heads, head_elsewhere = "", elsewhere
+        if not rows:
+            heads = """LEFT JOIN (SELECT head_id, count(*) AS heads, min(id) AS one
+                                  FROM pmks_household WHERE head_id IS NOT NULL
+                                  GROUP BY head_id) o ON o.head_id = p.id"""
+            head_elsewhere = "NOT (o.head_id IS NULL OR o.heads = 1 AND o.one = h.id)"
         return f"""
             SELECT count(*), count(*) FILTER (WHERE NOT coalesce(CASE WHEN r.nik <> ''
-                                                   THEN {with_nik} ELSE {without_nik} END,
-                                                   false))
+                                                   THEN {with_nik} AND NOT {head_elsewhere}
+                                                   ELSE {without_nik} END, false))
             FROM (SELECT {read} FROM {FILE} {rows}) r
             LEFT JOIN pmks_person p ON p.nik = r.nik AND r.nik <> ''
-            LEFT JOIN pmks_household h ON h.id = p.household_id
-            LEFT JOIN (SELECT head_id, count(*) AS heads, min(id) AS one FROM pmks_household
-                       WHERE head_id IS NOT NULL GROUP BY head_id) o ON o.head_id = p.id"""
+            LEFT JOIN pmks_household h ON h.id = p.household_id {heads}"""
 
     # a cell longer than the import's reader reads (Python's csv module): it refuses the file
-    limit = csv.field_size_limit()
-    if _sql(cursor, f"SELECT EXISTS (SELECT FROM {FILE} WHERE greatest("
-                    f"{', '.join(f'length({c})' for c in columns.split(', '))}) > {limit:d})"
+    # (its length in bytes first, which PostgreSQL reads without going through the text)
+    limit, cells = csv.field_size_limit(), columns.split(", ")
+    if _sql(cursor, f"""SELECT EXISTS (SELECT FROM {FILE}
+                        WHERE greatest({', '.join(f'octet_length({c})' for c in cells)}) > {limit:d}
+                          AND greatest({', '.join(f'length({c})' for c in cells)}) > {limit:d})"""
             ).fetchone()[0]:
         return None
 
