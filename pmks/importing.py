@@ -431,11 +431,13 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
         from pmks.staging import unchanged_file
 
         with transaction.atomic():  # all or nothing (import_run holds the same transaction)
-            if unchanged_file(fileobj, table, report=report, area=area):
+            unchanged = unchanged_file(fileobj, table, report=report, area=area)
+            if unchanged is not None and unchanged.read is None:
                 report_progress(report.rows)  # a re-import that changes nothing, at once
             else:
                 _copy_import(table, report=report, area=area, desa_codes=desa_codes,
-                             dry_run=dry_run, chunk_size=chunk_size or COPY_CHUNK_SIZE)
+                             dry_run=dry_run, chunk_size=chunk_size or COPY_CHUNK_SIZE,
+                             unchanged=unchanged)
         return report
     seen = SeenKeys()
     try:
@@ -483,7 +485,8 @@ def _lookup(desa_codes) -> list[tuple[str, str, str]]:
 FILE_COLUMNS = [c.name for c in COLUMNS]
 
 
-def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> None:
+def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
+                 unchanged=None) -> None:
     """PostgreSQL: the file goes to a staging table by COPY and the rest is set-based
     (``pmks.staging``). Two lanes per chunk: plain text rows are copied as they are and
     checked in SQL (``Stage.copy_raw``); the rows SQL cannot vouch for — other date or label
@@ -492,7 +495,9 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
     from the file into the COPY text: no chunk of rows is held in memory, only the few that
     take the Python lane. Reading the file is Python and the checks and writes are the
     database's, so a thread reads and prepares the next chunk while the database works on
-    this one (two cores both busy; at most two chunks' text in memory)."""
+    this one (two cores both busy; at most two chunks' text in memory). ``unchanged``: the
+    whole-file check's rows to read (``pmks.staging.Unchanged``); the others are counted
+    unchanged, never parsed, staged or compared."""
     from pmks.staging import Stage
 
     today = datetime.date.today()
@@ -510,9 +515,11 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
     rows = iter(table)
     language = translation.get_language()
 
+    wanted = unchanged.read if unchanged is not None else None
+
     def read():  # in the reader thread: the file only, never the database
         with translation.override(language):  # the reader's messages in the import's language
-            lanes = _Lanes(islice(rows, chunk_size))
+            lanes = _Lanes(islice(rows, chunk_size), wanted)
             return lanes, stage.raw_text(lanes.plain())
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
@@ -524,8 +531,11 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
                 if not lanes.count:
                     break
                 ahead = pool.submit(read)  # the next chunk is read while this one is written
-                refused = stage.copy_raw(text)
                 report.rows += lanes.count
+                if not lanes.first:  # every row of the chunk left out as unchanged
+                    report_progress(report.rows)
+                    continue
+                refused = stage.copy_raw(text)
                 stage.begin(lanes.first, lanes.last)
                 slow = lanes.slow + [TableRow(number=number, values=values, cells=[])
                                      for number, values in refused]
@@ -533,6 +543,11 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size) -> Non
                 stage.check()
                 stage.write()
                 report_progress(report.rows)
+            if unchanged is not None:  # the rows left out: unchanged, as their households
+                for key, n in (("keluarga_tetap", unchanged.households),
+                               ("orang_tetap", unchanged.skipped)):
+                    if n:
+                        report.count(key, n)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             stage.close()
@@ -569,12 +584,16 @@ class _Lanes:
     """One chunk of the file's rows, split as they stream by: plain text rows for the fast
     lane, rows with Excel number cells or the reader's own problems for ``parse_row``."""
 
-    def __init__(self, rows):
-        self.rows, self.slow = rows, []
+    def __init__(self, rows, wanted=None):
+        """``wanted``: the row numbers to read (None: all); the others are only counted."""
+        self.rows, self.slow, self.wanted = rows, [], wanted
         self.first = self.last = self.count = 0
 
     def plain(self):
         for row in self.rows:
+            if self.wanted is not None and row.number not in self.wanted:
+                self.count += 1
+                continue
             self.first = self.first or row.number
             self.last = row.number
             self.count += 1

@@ -30,7 +30,7 @@ def _row_by_row(monkeypatch):
     """These tests are about the rows the COPY path stages from their records; a file all of
     whose rows are unchanged is answered before that, at once (``staging.unchanged_file``,
     its own tests in ``test_import_unchanged_file.py``): here it never is."""
-    monkeypatch.setattr(staging, "unchanged_file", lambda *args, **kwargs: False)
+    monkeypatch.setattr(staging, "unchanged_file", lambda *args, **kwargs: None)
 
 
 KK = {name: f"36010112041600{serial}" for name, serial in
@@ -62,12 +62,21 @@ SECOND = [
 
 
 def counted(monkeypatch) -> list[int]:
-    """From now on, each COPY-path import appends how many rows it staged from their
-    records."""
-    seen = []
-    close = staging.Stage.close
+    """From now on, each COPY-path import appends how many rows took a short way: staged from
+    their records, or left out by the whole-file check (``staging.unchanged_file``)."""
+    seen, left = [], []
+    close, check = staging.Stage.close, staging.unchanged_file
+
+    def checked(*args, **kwargs):
+        found = check(*args, **kwargs)
+        left.append(found.skipped if found is not None else 0)
+        if found is not None and found.read is None:  # answered whole: no staging table
+            seen.append(found.skipped)
+        return found
+
+    monkeypatch.setattr(staging, "unchanged_file", checked)
     monkeypatch.setattr(staging.Stage, "close",
-                        lambda stage: seen.append(stage.same) or close(stage))
+                        lambda stage: seen.append(stage.same + left[-1]) or close(stage))
     return seen
 
 

@@ -19,9 +19,9 @@ from pmks import importing, services, staging
 from pmks.models import Household, Person
 from tests.factories import PersonFactory
 from tests.helpers import postgres_only
-from tests.pmks.test_import import HEADER, xlsx_bytes
+from tests.pmks.test_import import HEADER, row, xlsx_bytes
 from tests.pmks.test_import_fingerprints import AHMAD, ANI, DEDI, KK, NENG, NOTHING, UJANG
-from tests.pmks.test_import_paths import snapshot
+from tests.pmks.test_import_paths import D1, nik, snapshot
 from tests.pmks.test_import_review import ICIH
 
 pytestmark = [pytest.mark.django_db, postgres_only]
@@ -44,24 +44,37 @@ def run(path, monkeypatch, steps, *, dry_run=False):
     transaction rolled back after (``dry_run``: the last import). The last import's report,
     the stored state, and whether ``unchanged_file`` answered it (None: it was not asked)."""
     monkeypatch.setattr(importing, "PATH", path)
-    answers = []
-    whole = staging.unchanged_file
-    monkeypatch.setattr(staging, "unchanged_file",
-                        lambda *args, **kwargs: answers.append(whole(*args, **kwargs))
-                        or answers[-1])
+    answers = spy(monkeypatch)
     with transaction.atomic():
         for step in steps:
             if callable(step):
                 step()
                 continue
             actor, data, *name = step
-            answers.append(None)
+            answers.append(False)  # not asked (yet)
             report = importing.households_import(
                 actor=actor, fileobj=io.BytesIO(data), filename=(name or ["keluarga.csv"])[0],
                 dry_run=dry_run and step is steps[-1])
         state = snapshot()
         transaction.set_rollback(True)
-    return report, state, answers[-1]
+    return report, state, whole(answers[-1])
+
+
+def spy(monkeypatch) -> list:
+    """From now on, what ``unchanged_file`` answers each import (``Unchanged`` or None)."""
+    answers = []
+    check = staging.unchanged_file
+    monkeypatch.setattr(staging, "unchanged_file",
+                        lambda *args, **kwargs: answers.append(check(*args, **kwargs))
+                        or answers[-1])
+    return answers
+
+
+def whole(answer):
+    """True: answered whole; "some": only some rows read; False: every row read."""
+    if answer is None or answer is False:
+        return False
+    return True if answer.read is None else "some"
 
 
 def both(monkeypatch, steps, *, dry_run=False):
@@ -134,32 +147,54 @@ def later_namesake():
                       no_kk=KK["A"]), desa_id=MAK["kode_desa"])
 
 
+#: 30 more unchanged rows (10 households of 3), so a few changes leave most rows unread
+FILLER = [
+    row(no_kk=f"3601011204161{h:03d}", alamat=f"Kp. Isi {h}", nik=nik(D1, sex, 300 + 3 * h + m),
+        nama=f"Warga {chr(65 + h)}{chr(65 + m)}", tanggal_lahir="1980-08-17",
+        jenis_kelamin=sex, hubungan=relation)
+    for h in range(10)
+    for m, (sex, relation) in enumerate([("L", "kepala"), ("P", "pasangan"), ("L", "anak")])
+]
+
+
+@pytest.mark.parametrize("filled", [False, True])
 @pytest.mark.parametrize("case", ["changed", "new row", "row twice", "officer", "head",
                                   "namesake", "without NIK twice", "other district",
                                   "first import"])
 def test_a_file_that_changes_something_takes_the_usual_way(
-        pandeglang_operator, lebak_operator, monkeypatch, case):
-    first = (pandeglang_operator, text(ROWS).encode())
-    twice = (pandeglang_operator, text([*ROWS, MAK]).encode())  # one person without NIK twice
+        pandeglang_operator, lebak_operator, monkeypatch, case, filled):
+    """The import reads every row of a file that changed more than ``PARTIAL_SHARE``, and
+    only the changed rows and the rows they touch of one that changed less (``filled``: 30
+    more unchanged rows): the answers are the row path's either way."""
+    tail = FILLER if filled else []
+
+    def upload(rows, actor=pandeglang_operator):
+        return actor, text([*rows, *tail]).encode()
+
+    first = upload(ROWS)
+    twice = upload([*ROWS, MAK])  # one person without NIK twice
     again = {
-        "changed": [first, (pandeglang_operator, text(changed_row()).encode())],
-        "new row": [first, (pandeglang_operator, text([*ROWS, {
-            **UJANG, "nik": NENG["nik"][:-1] + "9", "nama": "Asep"}]).encode())],
-        "row twice": [first, (pandeglang_operator, text([*ROWS, ANI]).encode())],
+        "changed": [first, upload(changed_row())],
+        "new row": [first, upload([*ROWS, {**UJANG, "nik": NENG["nik"][:-1] + "9",
+                                           "nama": "Asep"}])],
+        "row twice": [first, upload([*ROWS, ANI])],
         "officer": [first, officer_edit(pandeglang_operator), first],
         "head": [first, head_removed, first],
         "namesake": [first, later_namesake, first],
         "without NIK twice": [twice, twice],
-        "other district": [first, (lebak_operator, first[1])],
+        "other district": [first, upload(ROWS, lebak_operator)],
         "first import": [first],
     }[case]
     report, whole, state = both(monkeypatch, again)
-    assert whole is False
+    if case in ("other district", "first import"):
+        assert whole is False
+    else:
+        assert whole == "some" if filled else whole in (False, "some")
     if case == "head":  # the same report, but the import made Ahmad the head again
         assert [h[5] for h in state["households"] if h[0] == KK["A"]] == [AHMAD["nik"]]
     elif case == "without NIK twice":
         assert [(e["row"], e["column"]) for e in report.errors] == [(8, "nama")]
-    else:
+    elif not filled:
         assert report.totals() != UNCHANGED
 
 
@@ -224,11 +259,7 @@ def test_a_batch_re_import_is_answered_whole_with_its_progress(
 
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(importing, "PATH", "copy")
-    answers = []
-    whole = staging.unchanged_file
-    monkeypatch.setattr(staging, "unchanged_file",
-                        lambda *args, **kwargs: answers.append(whole(*args, **kwargs))
-                        or answers[-1])
+    answers = spy(monkeypatch)
     data = ("\ufeff" + text(ROWS)).encode()
 
     def submit():
@@ -239,9 +270,30 @@ def test_a_batch_re_import_is_answered_whole_with_its_progress(
         return batch
 
     first = submit()
-    assert first.status == ImportBatch.Status.IMPORTED and answers == [False]
+    assert first.status == ImportBatch.Status.IMPORTED and answers == [None]
     again = submit()
-    assert answers == [False, True]
+    assert [whole(a) for a in answers] == [False, True]
     assert again.status == ImportBatch.Status.IMPORTED
     assert (again.rows_done, again.rows_total) == (6, 6)
     assert again.totals == UNCHANGED and again.errors == []
+
+
+@pytest.mark.parametrize("change", ["occupation", "moves household"])
+def test_a_few_changed_rows_are_read_with_the_rows_they_touch_and_no_other(
+        pandeglang_operator, monkeypatch, change):
+    """Dedi's occupation changes: his row alone is read (his household has no other row).
+    Neng moves to Ahmad's No. KK: her row, every row of the household she joins and of the
+    one she leaves (its head may change). The 30 filler rows are never read."""
+    second = {"occupation": changed_row(),
+              "moves household": [*ROWS[:3], {**NENG, "no_kk": KK["A"]}, *ROWS[4:]]}[change]
+    steps = [(pandeglang_operator, text([*ROWS, *FILLER]).encode()),
+             (pandeglang_operator, text([*second, *FILLER]).encode())]
+    report, whole, _state = both(monkeypatch, steps)
+    assert whole == "some"
+    answers = spy(monkeypatch)
+    run("copy", monkeypatch, steps)
+    found = answers[-1]
+    read = {"occupation": {7}, "moves household": {2, 3, 4, 5, 6}}[change]
+    assert (found.read, found.skipped) == (read, 36 - len(read))
+    assert found.households == {"occupation": 12, "moves household": 11}[change]
+    assert report.rows == 36 and report.totals()["orang_tetap"] >= found.skipped
