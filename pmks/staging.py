@@ -976,6 +976,15 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
     if not rows or changed > PARTIAL_SHARE * rows:
         return None
     file = f"(SELECT row, {read} FROM {FILE})"
+    households = f"SELECT count(*) FROM (SELECT f.no_kk FROM {file} f {{}} GROUP BY f.no_kk) k"
+    if not changed and not _sql(cursor, f"""
+            SELECT EXISTS (SELECT FROM {file} f WHERE f.nik <> ''
+                           GROUP BY f.nik HAVING count(*) > 1)
+                OR EXISTS (SELECT FROM {file} f WHERE f.nik = ''
+                           GROUP BY f.no_kk, f.nama, f.tanggal_lahir HAVING count(*) > 1)"""
+                                ).fetchone()[0]:  # every row unchanged, none twice
+        return Unchanged(read=None, skipped=rows,
+                         households=_sql(cursor, households.format("")).fetchone()[0])
     # what the import must read: the changed rows' No. KK, the households their persons
     # belong to and head, their NIKs, and every NIK or person without NIK the file holds
     # twice (an in-file rule rejects the second); then, to closure, every NIK of those
@@ -1011,10 +1020,6 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
            OR EXISTS (SELECT FROM {TOUCHED_NIK} n WHERE n.nik = f.nik)""").fetchall())
     if len(read_rows) > PARTIAL_SHARE * rows or len(read_rows) == rows:
         return None
-    households = _sql(cursor, f"""
-        SELECT count(*) FROM (SELECT f.no_kk FROM {file} f
-                              WHERE NOT EXISTS (SELECT FROM {TOUCHED_KK} k
-                                                WHERE k.no_kk = f.no_kk)
-                              GROUP BY f.no_kk) k""").fetchone()[0]
-    return Unchanged(read=read_rows or None, skipped=rows - len(read_rows),
-                     households=households)
+    return Unchanged(read=read_rows, skipped=rows - len(read_rows), households=_sql(
+        cursor, households.format(f"WHERE NOT EXISTS (SELECT FROM {TOUCHED_KK} t "
+                                  "WHERE t.no_kk = f.no_kk)")).fetchone()[0])
