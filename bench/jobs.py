@@ -230,8 +230,8 @@ def import_jobs(table: Table, size: str, actor, path: Path) -> None:
                          ratio <= goal and rss_ok, made["peak_rss_mb"], made["queries"],
                          note=f"{made['rejected']} rows rejected; run in a process of its own "
                               "(bench/importer.py), RSS is that process's peak"))
-    # the same file with one cell changed in its last row: no whole-file answer, every row
-    # the usual way (each unchanged one staged from its records), the one change written
+    # the same file with one cell changed in its last row: the import reads that row and the
+    # rows it touches (``staging.Unchanged``), counts the others unchanged, writes the change
     changed = path.with_name("registry-one-changed.csv")
     lines = path.read_bytes().rsplit(b",", 1)
     changed.write_bytes(lines[0] + b",Pedagang keliling\r\n")
@@ -241,7 +241,8 @@ def import_jobs(table: Table, size: str, actor, path: Path) -> None:
                      f"COPY + unique NIK index {seconds(baseline)}", made["seconds"] / baseline,
                      "", None, made["peak_rss_mb"], made["queries"],
                      note="no goal: the file a district sends after one edit (its last row's "
-                          "occupation); shows the usual way that the whole-file answer skips"))
+                          "occupation); the import reads the changed row and the rows it "
+                          "touches, and leaves the others out as unchanged"))
 
 
 def _import_in_worker(path: Path, username: str) -> dict:

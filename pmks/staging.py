@@ -940,21 +940,26 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
     def differ(rows: str = "", select: str = "count(*), count(*) FILTER (WHERE NOT $same)",
                where: str = "") -> str:
         """``select`` (and ``where``) over the file's rows, ``$same`` standing for whether a
-        row is 'same'. Over the whole file the households each person heads are counted once
-        for all rows (a hash join); over its first rows (``rows``: a LIMIT), row by row."""
+        row is 'same'. Over the whole file the records are hash-joined and the households
+        each person heads counted once for all rows; over its first rows (``rows``: a LIMIT),
+        each looked up by its index (a hash join would read every person for 1,000 rows)."""
         heads, head_elsewhere = "", elsewhere
+        records = """LEFT JOIN LATERAL (SELECT * FROM pmks_person p WHERE p.nik = r.nik
+                                         AND r.nik <> '' OFFSET 0) p ON true
+                     LEFT JOIN LATERAL (SELECT * FROM pmks_household h
+                                        WHERE h.id = p.household_id OFFSET 0) h ON true"""
         if not rows:
             heads = """LEFT JOIN (SELECT head_id, count(*) AS heads, min(id) AS one
                                   FROM pmks_household WHERE head_id IS NOT NULL
                                   GROUP BY head_id) o ON o.head_id = p.id"""
             head_elsewhere = "NOT (o.head_id IS NULL OR o.heads = 1 AND o.one = h.id)"
+            records = """LEFT JOIN pmks_person p ON p.nik = r.nik AND r.nik <> ''
+                         LEFT JOIN pmks_household h ON h.id = p.household_id"""
         same = f"""coalesce(CASE WHEN r.nik <> '' THEN {with_nik} AND NOT {head_elsewhere}
                                  ELSE {without_nik} END, false)"""
         return f"""
             SELECT {select.replace('$same', same)}
-            FROM (SELECT row, {read} FROM {FILE} {rows}) r
-            LEFT JOIN pmks_person p ON p.nik = r.nik AND r.nik <> ''
-            LEFT JOIN pmks_household h ON h.id = p.household_id {heads}
+            FROM (SELECT row, {read} FROM {FILE} {rows}) r {records} {heads}
             {where.replace('$same', same)}"""
 
     # a cell longer than the import's reader reads (Python's csv module): it refuses the file
