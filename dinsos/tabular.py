@@ -33,6 +33,8 @@ from tempfile import SpooledTemporaryFile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
+from dinsos.templatetags.dinsos_format import angka
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
@@ -424,8 +426,8 @@ class Table:
         except csv.Error as exc:  # a cell longer than the csv module reads (131,072 characters)
             raise TableError(_("Berkas CSV tidak dapat dibaca di baris %(n)d: sel lebih panjang "
                                "dari %(limit)s karakter atau tanda kutip tidak tertutup.")
-                             % {"n": number + 1, "limit": f"{csv.field_size_limit():,}".replace(
-                                 ",", ".")}) from exc
+                             % {"n": number + 1, "limit": angka(csv.field_size_limit())}
+                             ) from exc
         finally:
             self.close()
 

@@ -1,9 +1,10 @@
 """The household import on PostgreSQL: COPY into a staging table, then set-based SQL.
 
-First, a CSV file that changes nothing is answered whole (``unchanged_file``): PostgreSQL's
-own CSV reader COPYs it into a temporary table and one join finds every row to be the row its
-stored records were last written from (the fingerprints of 1. below); any other file — or
-one the two CSV readers might read apart — then takes the usual way.
+First, the whole file is checked (``unchanged_file``): PostgreSQL's own CSV reader COPYs a
+CSV into a temporary table and one join finds the rows that are exactly the rows their stored
+records were last written from (the fingerprints of 1. below). A file that changes nothing is
+answered at once; of one with a few changed rows only those and the rows they touch are read
+below; any other file — or one the two CSV readers might read apart — is read whole.
 
 ``pmks.importing`` hands this module the file in chunks of rows. Per chunk:
 
@@ -844,7 +845,8 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
     every row of a plain CSV file is the row its stored person and household were last written
     from — the same cells, and neither record written since (``_holds``, as ``_same_sql``
     checks each row), a person without NIK found in its household as the row path finds it —
-    and no in-file rule can fire (no NIK twice, no head missing), the import would stage every
+    and no in-file rule can fire (no NIK or person without NIK twice, no head missing or
+    heading another household, no cell the Python reader refuses), the import would stage every
     row as 'same' and write nothing: this fills ``report`` as the import would (``Unchanged``
     with ``read`` None). When a few rows changed (at most ``PARTIAL_SHARE`` of the file, with
     the rows they touch), the import reads only those (``Unchanged.read``). A file the
