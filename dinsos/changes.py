@@ -147,18 +147,30 @@ def record_saved_bulk(model, rows, *, created: bool = False) -> None:
     with connection.cursor() as cursor:
         if not created:
             cursor.execute("DELETE FROM dinsos_change WHERE resource = %s AND kind = %s AND "
-                           "object_id = ANY(%s::bigint[])", [label, Kind.UPSERT, pks])
+                           "object_id = ANY(%s::bigint[])", [label, Kind.UPSERT, _array(pks)])
         insert = ("INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, "
                   "at) SELECT pg_current_xact_id()::text::bigint, %s, v.pk, %s, v.area, "
-                  "v.new_area, %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
-                  "AS v(pk, area, new_area)")
+                  "coalesce(v.new_area, ''), %s FROM unnest(%s::bigint[], %s::text[], "
+                  "%s::text[]) AS v(pk, area, new_area)")
         now = timezone.now()
         if left:
-            cursor.execute(insert, [label, Kind.LEFT_AREA, now, [pk for pk, _o, _n in left],
-                                    [old for _p, old, _n in left],
-                                    [new or "" for _p, _o, new in left]])
-        cursor.execute(insert, [label, Kind.UPSERT, now, pks,
-                                [new or "" for _p, _o, new in rows], [""] * len(rows)])
+            cursor.execute(insert, [label, Kind.LEFT_AREA, now, _array(pk for pk, _o, _n in left),
+                                    _array(old for _p, old, _n in left),
+                                    _array(new or "" for _p, _o, new in left)])
+        cursor.execute(insert, [label, Kind.UPSERT, now, _array(pks),
+                                _array(new or "" for _p, _o, new in rows), "{}"])
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal (``{1,2}``, ``{"36.01",""}``): ONE constant for the server to
+    read, where psycopg2 sends a list as ``ARRAY[…]``, an expression per element that the
+    server parses and plans one by one (about 60 % more time per 25,000 rows of an import)."""
+    def element(value) -> str:
+        if isinstance(value, int):
+            return str(value)
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "{" + ",".join(map(element, values)) + "}"
 
 
 def record_bulk(model, entries) -> None:

@@ -165,3 +165,38 @@ def test_tombstones_of_a_bulk_delete_take_one_statement_and_equal_the_row_by_row
     assert _tombstones(Person, big) == [(pk, seen.get(pk, ""), "", None) for pk in big]
     txids = set(Change.objects.filter(object_id__in=big).values_list("txid", flat=True))
     assert len(txids) == 1 and txids != {0}
+
+
+def _feed_rows(model, pks) -> list[tuple]:
+    rows = Change.objects.filter(resource=changes.resource(model), object_id__in=pks)
+    return sorted(rows.values_list("object_id", "kind", "area", "new_area"))
+
+
+@postgres_only
+def test_bulk_saved_rows_equal_the_row_by_row_ones():
+    """The import's change rows are sent as array literals (one constant each, not an
+    ``ARRAY[…]`` expression per element): the same rows as ``record_saved`` writes — a move
+    writes ``left_area`` then ``upsert``, a record seen before loses its old upsert."""
+    label = changes.resource(Person)
+    moves = [(1, DESA_LEBAK, DESA_PANDEGLANG), (2, None, DESA_LEBAK), (3, DESA_LEBAK, DESA_LEBAK),
+             (4, DESA_PANDEGLANG, None)]
+    for offset in (0, 1_000):
+        Change.objects.bulk_create(
+            Change(resource=label, object_id=pk + offset, kind=Change.Kind.UPSERT, area=old,
+                   at="2026-11-01T00:00Z") for pk, old, _new in moves if old)
+    changes.record_saved(Person, moves)
+    changes.record_saved_bulk(Person, [(pk + 1_000, old, new) for pk, old, new in moves])
+    by_row = _feed_rows(Person, [pk for pk, _o, _n in moves])
+    bulk = _feed_rows(Person, [pk + 1_000 for pk, _o, _n in moves])
+    assert [(pk + 1_000, *rest) for pk, *rest in by_row] == bulk
+    assert (1_001, Change.Kind.LEFT_AREA, DESA_LEBAK, DESA_PANDEGLANG) in bulk
+    assert sum(1 for row in bulk if row[1] == Change.Kind.UPSERT) == len(moves)
+
+
+@postgres_only
+def test_array_literals_read_back_as_the_values_they_hold():
+    values = ["", "36.01", 'a"b', "a\\b", "x,y", "{}", "NULL", " spaced ", "ä"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[], %s::bigint[]",
+                       [changes._array(values), changes._array([1, 2**62, 3])])
+        assert cursor.fetchone() == (values, [1, 2**62, 3])
