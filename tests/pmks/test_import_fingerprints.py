@@ -256,3 +256,20 @@ def test_overlapping_imports_restore_the_interval_when_the_last_one_ends():
     assert sys.getswitchinterval() == importing.READER_SWITCH_INTERVAL
     second.__exit__(None, None, None)
     assert sys.getswitchinterval() == before
+
+
+def test_two_cells_that_trade_places_are_a_change(pandeglang_operator, monkeypatch):
+    """A fingerprint is one hash per cell, seeded with its place: cells that trade places (RT
+    and RW of the household, birth place and occupation of the person) are a changed row, as
+    on the row path, never staged as unchanged."""
+    before = {**AHMAD, "rt": "001", "rw": "002", "tempat_lahir": "Pandeglang",
+              "pekerjaan": "Petani"}
+    after = {**before, "rt": "002", "rw": "001", "tempat_lahir": "Petani",
+             "pekerjaan": "Pandeglang"}
+    steps = [(pandeglang_operator, [before]), (pandeglang_operator, [after])]
+    rows = imported("rows", monkeypatch, steps)
+    copy = imported("copy", monkeypatch, steps)
+    assert_same_answers(rows, copy)
+    assert copy[0].totals() == {**NOTHING, "rows": 1, "accepted": 1, "keluarga_diubah": 1,
+                                "orang_diubah": 1}
+    assert copy[2] == 0
