@@ -1,13 +1,16 @@
 """The import fingerprint is now the XOR of one seeded hash per cell (``pmks.staging._cells``)
 instead of a hash of the cells as one record's text: half the cost per row. A stored
-fingerprint of the old kind would never match again, so they are cleared (without moving any
-record's ``updated_at``: no new version, nothing in the sync feed) and the next import of each
-row gives its record the new one."""
+fingerprint of the old kind would never match again, so the column is dropped and added back
+empty — on PostgreSQL both are changes of the catalogue only, where an UPDATE would rewrite
+every person of a province — and the next import of each row gives its record the new one.
+No record's ``updated_at`` moves: no new version, nothing in the sync feed."""
 
-from django.db import migrations
+from django.db import migrations, models
 
-CLEAR = [f"UPDATE {table} SET import_digest = NULL WHERE import_digest IS NOT NULL"
-         for table in ("pmks_person", "pmks_household")]
+
+def _digest():
+    return models.BigIntegerField(blank=True, editable=False, null=True,
+                                  verbose_name="sidik baris impor")
 
 
 class Migration(migrations.Migration):
@@ -17,5 +20,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(CLEAR, reverse_sql=CLEAR),
+        migrations.RemoveField(model_name="household", name="import_digest"),
+        migrations.AddField(model_name="household", name="import_digest", field=_digest()),
+        migrations.RemoveField(model_name="person", name="import_digest"),
+        migrations.AddField(model_name="person", name="import_digest", field=_digest()),
     ]
