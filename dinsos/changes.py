@@ -226,7 +226,7 @@ def _record_deleted_bulk(model, pks: list) -> None:
             # and a nested loop made it n² (3 s for a run of 5,000 lines)
             "FULL JOIN prior ON prior.object_id = v.pk ORDER BY v.n",
             {"label": resource(model), "upsert": Kind.UPSERT, "deleted": Kind.DELETED,
-             "pks": pks, "now": timezone.now()})
+             "pks": _array(pks), "now": timezone.now()})
 
 
 def update(queryset, **values) -> int:
