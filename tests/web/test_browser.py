@@ -46,6 +46,7 @@ def test_operator_registers_a_person_and_refers_a_case(open_page, pandeglang_ope
     page.get_by_label("Tanggal teridentifikasi").fill("2026-11-02")
     page.get_by_label("Sumber").select_option("tksk")
     page.get_by_role("button", name="Catat kasus").click()
+    expect(page.get_by_text("Ubah ke: Dirujuk")).to_be_visible()  # the POST has been answered
 
     case = Case.objects.get(person__nik="3601015708800001")
     page.get_by_text("Ubah ke: Dirujuk").click()

@@ -105,6 +105,9 @@ def province_makes_the_payment_list_and_settles_it_with_the_bank(open_page, prov
     with result.open("w", newline="") as out:
         csv.writer(out).writerows(lines)
     page.locator("#tahap-1").get_by_role("link", name="Unggah hasil bank").click()
+    # measure the new page, not the one being left (CI once read a document mid-navigation)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Unggah hasil bank: tahap 1 (2026)")
     fits_the_phone(page)
     page.get_by_label("Berkas hasil bank (CSV atau XLSX)").set_input_files(str(result))
     page.get_by_role("button", name="Unggah dan terapkan").click()
