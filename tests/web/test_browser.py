@@ -93,6 +93,9 @@ def test_keuangan_verifies_and_pimpinan_approves_over_the_pagu(open_page, make_u
     page.get_by_role("link", name="Perhitungan untuk diverifikasi").click()
     page.get_by_role("link", name="Oktober 2026").click()
     page.get_by_role("link", name="Verifikasi").click()
+    # the run page being left shows the same totals
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Verifikasi: perhitungan Oktober 2026")
     # the totals before confirming: Rp1.000.000 incentive + 1/12 of the yearly Rp1.000.000
     expect(page.get_by_test_id("net")).to_have_text("Rp1.083.333")
     page.get_by_role("button", name="Verifikasi").click()

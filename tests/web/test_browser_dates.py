@@ -51,6 +51,8 @@ def test_dates_are_typed_and_shown_day_first_in_an_english_browser(open_page,
     page.get_by_label("Tanggal teridentifikasi").fill("02/11/2026")
     page.get_by_role("button", name="Catat kasus").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Siti Aminah")
+    # the refused page had the same heading: wait for the case the POST made
+    expect(page.get_by_text("Ubah ke: Dirujuk")).to_be_visible()
     case = Case.objects.get(person__nik="3601015708800001")
     assert case.identified_on == datetime.date(2026, 11, 2)
 
