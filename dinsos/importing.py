@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos.audit import audit_context
@@ -431,7 +432,7 @@ def parse_date(row: TableRow, column: str, *, birth: bool = False,
                today: datetime.date | None = None) -> datetime.date:
     """A date as staff type it, day first and never swapped (see GUIDE), or an Excel serial
     number in a number cell. A birth date must lie between 1900 and today."""
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     text = row.values.get(column, "").strip()
     number = row.numbers.get(column)
     if number is not None:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
@@ -233,7 +234,7 @@ def validate_nik_matches(
     if info.birth_year_2d == birth_date.year % 100:
         century = birth_date.year // 100
     else:
-        century = _guess_century_year(info.birth_year_2d, datetime.date.today().year) // 100
+        century = _guess_century_year(info.birth_year_2d, timezone.localdate().year) // 100
     raise ValidationError(
         {
             field: [

@@ -500,7 +500,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
     unchanged, never parsed, staged or compared."""
     from pmks.staging import Stage
 
-    today = datetime.date.today()
+    today = timezone.localdate()
 
     def passing(rows):
         for row in rows:

@@ -6,9 +6,11 @@ an import holds back instead of overwriting another person."""
 import csv
 import datetime
 import io
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
@@ -219,6 +221,21 @@ def test_impossible_future_and_old_birth_dates_are_refused_with_the_reason(pande
     batch = run(pandeglang_operator, csv_bytes(rows), "tanggal.csv")
     assert batch.errors == [{"row": i, "column": "tanggal_lahir", "message": message}
                             for i, (_t, message) in enumerate(BAD_DATES, start=2)]
+
+
+def test_a_birth_on_the_offices_today_is_not_in_the_future_whatever_the_process_clock(
+        pandeglang_operator):
+    """Today is Banten's day (TIME_ZONE, WIB), not the process clock's: at 18:30 UTC on
+    1 December it is already 2 December in Pandeglang, and a baby born that day is accepted on
+    both lanes; a NIK's two-digit year is read against the same day."""
+    baby = row(nik=build_nik("360101", datetime.date(2026, 12, 2), "P", 9), nama="Bayi Baru",
+               tanggal_lahir="02-12-2026", jenis_kelamin="P", hubungan="anak")
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 18, 30, tzinfo=ZoneInfo("UTC")),
+                             tick=False):
+        assert datetime.date.today() == datetime.date(2026, 12, 1)  # the process: still the 1st
+        batch = run(pandeglang_operator, csv_bytes([row(), baby]), "bayi.csv")
+    assert batch.errors == []
+    assert Person.objects.get(name="Bayi Baru").birth_date == datetime.date(2026, 12, 2)
 
 
 # --- 6: labels and headers as printed on a KK or a SIAK export --------------------------------
