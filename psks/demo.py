@@ -27,8 +27,6 @@ FIRST = ["Agus", "Dede", "Rahmat", "Yusuf", "Iman", "Rina", "Nenden", "Wawan", "
 LAST = ["Hermawan", "Sopian", "Maulana", "Hidayat", "Rosita", "Sudrajat", "Nurjanah", "Firdaus",
         "Saepudin", "Kartika"]
 BANKS = ["bank_banten", "bjb", "bri", "bni", "bsi"]
-TKSK_START = datetime.date(2024, 1, 2)
-TKSK_END = datetime.date(2028, 12, 31)
 
 
 def _name(n: int) -> str:
@@ -59,9 +57,18 @@ def _worker(n: int, kecamatan: Wilayah, actor) -> Worker:
     )
 
 
-def _assign(worker, role, area, n, actor, province, start=TKSK_START, end=TKSK_END):
-    if Assignment.objects.filter(worker=worker, role=role, start_date=start).exists():
-        return
+def _decree(years_left: int) -> tuple[datetime.date, datetime.date]:
+    """A demo decree's term, from the seeding day: from 2 January last year to the end of the
+    year ``years_left`` from now, so the workers are on duty for the demo's recent months
+    whenever it is seeded (a TKSK's decree runs at most five years)."""
+    year = timezone.localdate().year
+    return datetime.date(year - 1, 1, 2), datetime.date(year + years_left, 12, 31)
+
+
+def _assign(worker, role, area, n, actor, province, *, years_left: int):
+    if Assignment.objects.filter(worker=worker, role=role).exists():
+        return  # seeded before (perhaps in another year): the demo runs once per database
+    start, end = _decree(years_left)
     services.assignment_create(
         actor=actor, worker=worker, role=role, area=area,
         decree_number=f"460/{n:04d}/Dinsos/{start.year}", decree_date=start,
@@ -93,7 +100,7 @@ def seed_workforce():
         if n % 31 == 30:
             continue  # five vacant kecamatan
         worker = _worker(n, kec, maker)
-        _assign(worker, Role.TKSK, kec, n, maker, province)
+        _assign(worker, Role.TKSK, kec, n, maker, province, years_left=2)
         _account(worker, n, maker, checker)
         for i, period in enumerate(months):
             report = ActivityReport.objects.filter(worker=worker, period=period).first()
@@ -120,8 +127,7 @@ def seed_workforce():
             n = 1000 + k * 10 + j
             kec = kec_here[j % len(kec_here)]
             worker = _worker(n, kec, maker)
-            _assign(worker, role, kec, n, maker, province, start=datetime.date(2025, 1, 2),
-                    end=datetime.date(2026, 12, 31))
+            _assign(worker, role, kec, n, maker, province, years_left=1)
             _account(worker, n, maker, checker)
         for j in range(3):
             desa = Wilayah.objects.filter(induk=kec_here[j % len(kec_here)]).order_by("kode")[j]

@@ -16,6 +16,8 @@ from psks.models import Bank
 DESA_PANDEGLANG = "36.01.01.2001"  # Sumberjaya, Kec. Sumur, Kab. Pandeglang
 DESA_PANDEGLANG_2 = "36.01.01.2002"
 DESA_LEBAK = "36.02.01.2002"  # Cilangkahan, Kec. Malingping, Kab. Lebak
+# a decree that is still running on whatever day the suite runs (a TKSK's must have an end)
+ON_DUTY_UNTIL = datetime.date(datetime.date.today().year + 3, 12, 31)
 _serial = itertools.count(1)
 
 

@@ -11,6 +11,7 @@ from jamsosratu.models import Commitment, EnrolmentMember
 from psks.models import Assignment
 from tests.factories import (
     DESA_PANDEGLANG,
+    ON_DUTY_UNTIL,
     AssignmentFactory,
     EnrolmentFactory,
     HouseholdFactory,
@@ -28,7 +29,7 @@ DESA_LEBAK_2 = "36.02.01.2003"  # Pagelaran, Kec. Malingping
 
 VISIT = D(2025, 11, 10)  # verification visit before the 2026 cycle (never in the future)
 ASSIGNED_FROM = D(2025, 1, 2)
-ASSIGNED_UNTIL = D(2029, 12, 31)
+ASSIGNED_UNTIL = ON_DUTY_UNTIL
 
 # Birth dates and their age on 1 January 2026 (the reference date of the 2026 cycle).
 ADULT = D(1985, 4, 2)  # 40

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from dinsos import roles
 from jamsosratu import services
@@ -239,7 +240,7 @@ def test_verification_errors_stand_next_to_their_fields(cycle, province_operator
     assert bad_date.context["form"].errors == {
         "visit_date": ["Tanggal kunjungan: tanggal tidak dikenali. Tulis hari/bulan/tahun, "
                        "misalnya 17/08/2026."]}
-    tomorrow = datetime.date.today() + datetime.timedelta(days=2)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)  # Banten's tomorrow
     future = client.post(url, {"verifier": tksk.pk, "visit_date": tomorrow.isoformat(),
                                "result": "sesuai", **version(enrolment)})
     assert future.status_code == 400

@@ -18,6 +18,7 @@ from tests.factories import (
     DESA_LEBAK,
     DESA_PANDEGLANG,
     DESA_PANDEGLANG_2,
+    ON_DUTY_UNTIL,
     ActivityReportFactory,
     AssignmentFactory,
     BankAccountFactory,
@@ -600,7 +601,7 @@ def _make_meeting(i):
 def _make_coverage(i, checker):
     """A TKSK and a rakor in the i-th kecamatan of the province."""
     kecamatan = Wilayah.objects.filter(tingkat="kecamatan").order_by("kode")[i].kode
-    AssignmentFactory(worker=WorkerFactory(), area_id=kecamatan)
+    AssignmentFactory(worker=WorkerFactory(), area_id=kecamatan, end_date=ON_DUTY_UNTIL)
     MeetingFactory(kecamatan_id=kecamatan, date=timezone.localdate())
 
 
