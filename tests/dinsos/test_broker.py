@@ -36,7 +36,9 @@ def test_an_idle_wait_lasts_its_whole_timeout(connection):
 def test_a_stopping_worker_leaves_its_wait_within_a_slice(connection, monkeypatch):
     # Celery's warm shutdown sets should_stop to the exit code, 0 (falsy) on a normal stop
     monkeypatch.setattr(broker.state, "should_stop", 0)
-    assert _waited(connection, 2.0) < 2 * broker.SLICE + 0.2
+    # within a slice or two (0.25 s each), not the whole timeout: a bound far from both, so a
+    # busy CI machine cannot fail it
+    assert _waited(connection, 6.0) < 3.0
 
 
 def test_a_message_is_delivered_through_the_sliced_wait(connection):
