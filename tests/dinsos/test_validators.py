@@ -2,8 +2,10 @@
 
 import csv
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from dinsos.nik_region import KABKOTA_CSV, region_name, region_name_for_nik
@@ -228,6 +230,19 @@ def test_validate_nik_matches_mismatch(nik, birth_date, sex, expected_message):
     assert list(error_dict) == ["nik"]
     assert [error.code for error in error_dict["nik"]] == ["nik_mismatch"]
     assert exc_info.value.message_dict == {"nik": [expected_message]}
+
+
+def test_a_nik_year_is_read_against_bantens_year_not_the_process_clocks():
+    """At 18:00 UTC on 31 December it is already 2027 in Banten: a NIK of a baby born on
+    1 January 2027 reads (20)27, not (19)27, even where the process clock is on UTC."""
+    baby = "3601010101270001"  # laki-laki, 01-01-27
+    with time_machine.travel(datetime.datetime(2026, 12, 31, 18, tzinfo=ZoneInfo("UTC")),
+                             tick=False), pytest.raises(ValidationError) as exc_info:
+        assert datetime.date.today() == datetime.date(2026, 12, 31)  # the process: still 2026
+        validate_nik_matches(baby, birth_date=datetime.date(2000, 1, 1), sex="L")
+    assert exc_info.value.message_dict == {"nik": [
+        "NIK menunjukkan tanggal lahir 01-01-(20)27 dan jenis kelamin laki-laki, tetapi data "
+        "tertulis tanggal lahir 01-01-2000 dan jenis kelamin laki-laki."]}
 
 
 def test_validate_nik_matches_custom_field_and_invalid_nik():

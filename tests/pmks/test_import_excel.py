@@ -227,7 +227,7 @@ def test_a_birth_on_the_offices_today_is_not_in_the_future_whatever_the_process_
         pandeglang_operator):
     """Today is Banten's day (TIME_ZONE, WIB), not the process clock's: at 18:30 UTC on
     1 December it is already 2 December in Pandeglang, and a baby born that day is accepted on
-    both lanes; a NIK's two-digit year is read against the same day."""
+    both lanes (the NIK's year: tests/dinsos/test_validators.py)."""
     baby = row(nik=build_nik("360101", datetime.date(2026, 12, 2), "P", 9), nama="Bayi Baru",
                tanggal_lahir="02-12-2026", jenis_kelamin="P", hubungan="anak")
     with time_machine.travel(datetime.datetime(2026, 12, 1, 18, 30, tzinfo=ZoneInfo("UTC")),
