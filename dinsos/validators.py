@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "build_nik",
     "build_no_kk",
     "NikInfo",
+    "NotInFuture",
     "mask_identity_number",
     "mask_nik",
     "mask_no_kk",
@@ -368,3 +370,23 @@ def validate_whole_rupiah(value) -> None:
 def validate_not_negative(value) -> None:
     if value is not None and value < 0:
         raise ValidationError(_("Nilai tidak boleh negatif."), code="negative")
+
+
+@deconstructible
+class NotInFuture:
+    """A date of something that has happened (a birth, a death, a case found): on or before
+    Banten's today (WIB), whoever writes it — staff page, admin or API (a model field validator,
+    so forms, serializers and ``full_clean`` all ask it). ``what`` names the field."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __call__(self, value) -> None:
+        if value is not None and value > timezone.localdate():
+            raise ValidationError(
+                _("%(what)s %(date)s ada di masa depan; hari ini %(today)s."),
+                code="future", params={"what": self.what, "date": f"{value:%d-%m-%Y}",
+                                       "today": f"{timezone.localdate():%d-%m-%Y}"})
+
+    def __eq__(self, other):
+        return isinstance(other, NotInFuture) and self.what == other.what

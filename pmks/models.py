@@ -11,6 +11,7 @@ from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
+    NotInFuture,
     mask_nik,
     mask_no_kk,
     validate_nik,
@@ -18,6 +19,7 @@ from dinsos.validators import (
     validate_no_kk,
 )
 from pmks import choices
+from pmks.calculations import OPEN_STATUSES
 
 DESA_ONLY = {"tingkat__in": DESA_KELURAHAN}
 
@@ -108,7 +110,7 @@ class Person(TimeStamped):
     name = models.CharField(_("nama"), max_length=150)
     name_key = models.CharField(_("kunci nama"), max_length=150, editable=False)  # Meta
     birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
-    birth_date = models.DateField(_("tanggal lahir"))
+    birth_date = models.DateField(_("tanggal lahir"), validators=[NotInFuture(_("Tanggal lahir"))])
     sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
     household = models.ForeignKey(
         Household, verbose_name=_("keluarga"), null=True, blank=True,
@@ -134,7 +136,8 @@ class Person(TimeStamped):
         _("status hidup"), max_length=10, choices=choices.LifeStatus.choices,
         default=choices.LifeStatus.HIDUP,
     )
-    life_status_date = models.DateField(_("tanggal status"), null=True, blank=True)
+    life_status_date = models.DateField(_("tanggal status"), null=True, blank=True,
+                                        validators=[NotInFuture(_("Tanggal status"))])
     merged_into = models.ForeignKey(  # indexed in Meta, only where set
         "self", verbose_name=_("digabung ke"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="merged_from", db_index=False,
@@ -242,7 +245,8 @@ class Case(TimeStamped):
         Wilayah, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="+",
         help_text=_("Diturunkan dari orang/keluarga oleh server."), editable=False,
     )
-    identified_on = models.DateField(_("tanggal teridentifikasi"))
+    identified_on = models.DateField(_("tanggal teridentifikasi"),
+                                     validators=[NotInFuture(_("Tanggal teridentifikasi"))])
     source = models.CharField(_("sumber"), max_length=30, choices=choices.CaseSource.choices)
     source_note = models.CharField(_("keterangan sumber"), max_length=255, blank=True)
     description = models.TextField(_("uraian"), blank=True)
@@ -273,6 +277,28 @@ class Case(TimeStamped):
 
     def __str__(self):
         return f"{self.category.name} — {self.person or self.household}"
+
+    def clean(self):
+        """A person (or household) has one open case per category: a second report of the
+        same problem continues that case, it does not open another."""
+        if self.category_id is None or (self.person_id is None) == (self.household_id is None):
+            return
+        if self.household_id is not None and not self.category.household_level:
+            raise ValidationError({"household": _(
+                "Kategori %(name)s dicatat per orang, bukan per keluarga.")
+                % {"name": self.category.name}})
+        if self.status not in OPEN_STATUSES:
+            return
+        already = (Case.objects.filter(person_id=self.person_id, household_id=self.household_id,
+                                       category_id=self.category_id, status__in=OPEN_STATUSES)
+                   .exclude(pk=self.pk).order_by("identified_on", "id").first())
+        if already is not None:
+            raise ValidationError({"category": _(
+                "%(subject)s sudah punya kasus %(name)s yang masih terbuka (teridentifikasi "
+                "%(date)s, status %(status)s); lanjutkan kasus itu.") % {
+                    "subject": _("Orang ini") if self.person_id else _("Keluarga ini"),
+                    "name": self.category.name, "date": format_tanggal(already.identified_on),
+                    "status": already.get_status_display()}})
 
 
 class CaseTransition(models.Model):

@@ -235,15 +235,13 @@ def case_open(
     problem (e.g. Fakir Miskin). Its wilayah is derived from the subject, never sent."""
     if (person is None) == (household is None):
         raise ValidationError(_("Kasus harus untuk satu orang atau satu keluarga."))
-    if household is not None and not category.household_level:
-        raise ValidationError(
-            {"household": _("Kategori %(name)s dicatat per orang, bukan per keluarga.")
-             % {"name": category.name}}
-        )
     subject = person or household
     ensure_in_area(actor, subject.desa_id)
     if person is not None and person.merged_into_id:
         raise ValidationError({"person": _("Orang ini sudah digabung ke data lain.")})
+    # one open case per subject and category (Case.clean): the subject's row is locked, so two
+    # officers (or a form sent twice) cannot both pass the check
+    type(subject).objects.select_for_update().only("pk").get(pk=subject.pk)
     case = Case(
         person=person, household=household, category=category, desa_id=subject.desa_id,
         identified_on=identified_on, source=source, source_note=source_note,

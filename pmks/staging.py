@@ -59,6 +59,7 @@ from dinsos import audit, changes, names
 from dinsos.importing import EARLIEST_BIRTH
 from dinsos.scoping import ALL
 from dinsos.validators import VALID_PROVINCE_CODES
+from pmks.calculations import OPEN_STATUSES
 from pmks.importing import SAME_PERSON
 from pmks.models import Household, Person
 
@@ -75,7 +76,6 @@ PERSON_COLUMNS = ["name", "birth_place", "birth_date", "sex", "relationship", "d
 STAGED = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name", "name_key", "birth_place",
           "birth_date", "sex", "relationship", "disability", "schooling", "occupation"]
 NULLABLE = ["decile", "nik", "birth_date", "sex"]  # an empty cell is NULL, not ''
-OPEN_STATUSES = ("teridentifikasi", "terverifikasi", "dalam_penanganan")
 #: the file's columns read through LOOKUP (choices, sex, desa) and the staged field they fill
 LOOKED_UP = {"lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
              "penerangan": "lighting", "bahan_bakar": "cooking_fuel", "jamban": "toilet",

@@ -10,7 +10,13 @@ from dinsos.choices import DESA_KELURAHAN, FundingSource, Sex, Tingkat
 from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.money import format_bulan, format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
-from dinsos.validators import mask_nik, validate_nik, validate_nik_matches, validate_npwp
+from dinsos.validators import (
+    NotInFuture,
+    mask_nik,
+    validate_nik,
+    validate_nik_matches,
+    validate_npwp,
+)
 from psks import choices
 
 TKSK_MAX_YEARS = 5
@@ -23,7 +29,7 @@ class Worker(TimeStamped):
     nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[validate_nik])
     name = models.CharField(_("nama"), max_length=150)
     sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
-    birth_date = models.DateField(_("tanggal lahir"))
+    birth_date = models.DateField(_("tanggal lahir"), validators=[NotInFuture(_("Tanggal lahir"))])
     education = models.CharField(_("pendidikan"), max_length=10,
                                  choices=choices.Education.choices, blank=True)
     phone = models.CharField(_("telepon"), max_length=20, blank=True)

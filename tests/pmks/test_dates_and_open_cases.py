@@ -1,0 +1,173 @@
+"""Found in a browser walk of the staff pages (twelfth session): a birth date in the future was
+saved through the staff form (the import refused it), a case could be "identified" next year,
+and the same open case could be recorded twice for one person. Each surface that writes these
+records — staff page, admin, API — is driven here; every test fails on the code before."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pmks import services as registry
+from pmks.models import Case, Category, Person
+from psks.models import Worker
+from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
+from tests.helpers import client_for, version_in
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/pmks/"
+
+
+def tomorrow() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=1)
+
+
+def _future_message(what: str) -> str:
+    return (f"{what} {tomorrow():%d-%m-%Y} ada di masa depan; "
+            f"hari ini {timezone.localdate():%d-%m-%Y}.")
+
+
+PERSON = {"nik": "", "name": "Bayi Belum Lahir", "birth_place": "Pandeglang", "sex": "P",
+          "desa": DESA_PANDEGLANG, "disability": "tidak", "schooling": "", "occupation": ""}
+
+
+# --- dates that cannot lie ahead ---------------------------------------------------------------
+
+
+def test_the_staff_form_refuses_a_birth_date_in_the_future(pandeglang_operator):
+    response = client_for(pandeglang_operator).post(
+        reverse("pmks:person-create"), {**PERSON, "birth_date": tomorrow().isoformat()})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "birth_date": [_future_message("Tanggal lahir")]}
+    assert not Person.objects.exists()
+
+
+def test_a_birth_on_todays_date_is_registered(pandeglang_operator):
+    response = client_for(pandeglang_operator).post(
+        reverse("pmks:person-create"),
+        {**PERSON, "birth_date": timezone.localdate().isoformat()})
+    assert response.status_code == 302
+    assert Person.objects.get().birth_date == timezone.localdate()
+
+
+def test_the_api_refuses_a_future_birth_date_for_a_person_and_a_worker(pandeglang_operator,
+                                                                        api_as):
+    client = api_as(pandeglang_operator)
+    person = client.post(f"{API}persons/", {
+        "name": "Bayi", "birth_date": tomorrow().isoformat(), "sex": "P",
+        "desa": DESA_PANDEGLANG}, format="json")
+    assert person.status_code == 400
+    assert person.json()["errors"] == {"birth_date": [_future_message("Tanggal lahir")]}
+    worker = client.post("/api/v1/psks/workers/", {
+        "name": "Dede", "sex": "L", "birth_date": tomorrow().isoformat(), "education": "s1",
+        "phone": "081234567890", "address": "Kp. Sumur", "desa": DESA_PANDEGLANG},
+        format="json")
+    assert worker.status_code == 400
+    assert worker.json()["errors"]["birth_date"] == [_future_message("Tanggal lahir")]
+    assert not Person.objects.exists() and not Worker.objects.exists()
+
+
+def test_a_death_cannot_be_recorded_for_tomorrow(pandeglang_operator, api_as):
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    response = api_as(pandeglang_operator).patch(
+        f"{API}persons/{person.pk}/", {"life_status": "meninggal",
+                                       "life_status_date": tomorrow().isoformat()},
+        format="json", HTTP_IF_MATCH=_etag(api_as(pandeglang_operator), person))
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"life_status_date": [_future_message("Tanggal status")]}
+    person.refresh_from_db()
+    assert person.life_status == "hidup"
+
+
+def _etag(client, person) -> str:
+    return client.get(f"{API}persons/{person.pk}/")["ETag"]
+
+
+def test_a_case_cannot_be_identified_tomorrow_on_the_page_or_the_api(pandeglang_operator,
+                                                                      api_as):
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    category = Category.objects.get(slug="lanjut-usia-terlantar")
+    page = _post_case(client_for(pandeglang_operator), person, {
+        "category": category.pk, "identified_on": tomorrow().isoformat(), "source": "tksk"})
+    assert page.status_code == 400
+    assert page.context["open_form"].errors == {
+        "identified_on": [_future_message("Tanggal teridentifikasi")]}
+    api = api_as(pandeglang_operator).post(f"{API}cases/", {
+        "person": person.pk, "category": category.slug,
+        "identified_on": tomorrow().isoformat(), "source": "tksk"}, format="json")
+    assert api.status_code == 400
+    assert api.json()["errors"] == {
+        "identified_on": [_future_message("Tanggal teridentifikasi")]}
+    assert not Case.objects.exists()
+
+
+# --- one open case per subject and category ----------------------------------------------------
+
+
+INLINES = {f"{prefix}-{name}": 0 for prefix in ("services", "transitions")
+           for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
+
+
+def _post_case(client, person, post):
+    """The person page's "Catat kasus baru" form, with the version the page carries."""
+    url = reverse("pmks:case-open", args=[person.pk])
+    page = client.get(reverse("pmks:person-detail", args=[person.pk])).content.decode()
+    return client.post(url, {**post, "if_match": version_in(page, url)})
+
+
+def _open(actor, **subject):
+    return registry.case_open(actor=actor, category=Category.objects.get(slug=subject.pop(
+        "slug", "lanjut-usia-terlantar")), identified_on=datetime.date(2026, 11, 15),
+        source="tksk", **subject)
+
+
+def test_a_form_sent_twice_opens_the_case_once(pandeglang_operator):
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    category = Category.objects.get(slug="lanjut-usia-terlantar")
+    post = {"category": category.pk, "identified_on": "2026-11-15", "source": "tksk"}
+    client = client_for(pandeglang_operator)
+    first = _post_case(client, person, post)
+    again = _post_case(client, person, post)  # sent again from a fresh page
+    assert first.status_code == 302
+    assert again.status_code == 400
+    assert again.context["open_form"].errors == {"category": [
+        "Orang ini sudah punya kasus Lanjut Usia Terlantar yang masih terbuka (teridentifikasi "
+        "15 November 2026, status Teridentifikasi); lanjutkan kasus itu."]}
+    assert Case.objects.filter(person=person).count() == 1
+
+
+def test_the_api_and_the_admin_refuse_a_second_open_case(pandeglang_operator, api_as):
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    _open(pandeglang_operator, person=person)
+    api = api_as(pandeglang_operator).post(f"{API}cases/", {
+        "person": person.pk, "category": "lanjut-usia-terlantar", "identified_on": "2026-11-20",
+        "source": "psm"}, format="json")
+    assert api.status_code == 400
+    assert list(api.json()["errors"]) == ["category"]
+    admin = client_for(pandeglang_operator).post(reverse("admin:pmks_case_add"), {
+        "person": person.pk, "category": Category.objects.get(slug="lanjut-usia-terlantar").pk,
+        "identified_on": "2026-11-20", "source": "psm", **INLINES})
+    assert admin.status_code == 200  # the form again, with the error
+    assert "sudah punya kasus Lanjut Usia Terlantar yang masih terbuka" in admin.content.decode()
+    assert Case.objects.filter(person=person).count() == 1
+
+
+def test_a_household_case_once_while_open(pandeglang_operator):
+    household = HouseholdFactory(desa_id=DESA_PANDEGLANG)
+    _open(pandeglang_operator, household=household, slug="fakir-miskin")
+    with pytest.raises(Exception, match="Keluarga ini sudah punya kasus Fakir Miskin"):
+        _open(pandeglang_operator, household=household, slug="fakir-miskin")
+
+
+def test_a_closed_case_or_another_category_may_be_opened_again(pandeglang_operator):
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    first = _open(pandeglang_operator, person=person)
+    _open(pandeglang_operator, person=person, slug="penyandang-disabilitas")  # other category
+    registry.case_transition(actor=pandeglang_operator, case=first, to_status="ditutup",
+                             reason="Pindah", close_reason="pindah")
+    again = _open(pandeglang_operator, person=person)  # the old one is closed
+    assert again.pk != first.pk
+    assert Case.objects.filter(person=person).count() == 3
