@@ -28,6 +28,11 @@ class RunStatus(models.TextChoices):
     DIBAYAR = "dibayar", _("Dibayar")
     DIBATALKAN = "dibatalkan", _("Dibatalkan")
 
+    @classmethod
+    def with_lines(cls) -> list[str]:
+        """A run whose lines count as money on its way or paid: computed, not cancelled."""
+        return [cls.DIHITUNG, cls.DIVERIFIKASI, cls.DISETUJUI, cls.DIBAYAR]
+
 
 class LineKind(models.TextChoices):
     REGULAR = "reguler", _("Reguler")

@@ -260,14 +260,21 @@ def dashboard(*, user):
     if not user.has_perm("incentives.view_payoutline"):
         return None
     year = timezone.localdate().year
-    per_month = dict(
-        line_list(user=user).filter(status=LineStatus.PAYABLE, run__period__year=year)
-        .exclude(run__status=RunStatus.DIBATALKAN)
-        .values_list("run__period__month").annotate(total=Coalesce(Sum("net_amount"), ZERO))
-        .order_by())
+    # paid: the runs marked paid; on the way: computed, verified or approved, not yet paid
+    per_month = {month: (paid, on_the_way) for month, paid, on_the_way in (
+        line_list(user=user).filter(status=LineStatus.PAYABLE, run__period__year=year,
+                                    run__status__in=RunStatus.with_lines())
+        .values_list("run__period__month")
+        .annotate(paid=Coalesce(Sum("net_amount", filter=Q(run__status=RunStatus.DIBAYAR)),
+                                ZERO),
+                  on_the_way=Coalesce(Sum("net_amount", filter=~Q(
+                      run__status=RunStatus.DIBAYAR)), ZERO))
+        .order_by())}
     months = list(range(1, 13))
-    datasets = [{"label": _("Dibayarkan (neto)"),
-                 "data": [int(per_month.get(m, 0)) for m in months]}]
+    datasets = [{"label": _("Dibayar (neto)"),
+                 "data": [int(per_month.get(m, (0, 0))[0]) for m in months]},
+                {"label": _("Dalam proses: dihitung sampai disetujui (neto)"),
+                 "data": [int(per_month.get(m, (0, 0))[1]) for m in months]}]
     province = user_area(user) is ALL
     if province:
         pagu = BudgetCeiling.objects.filter(year=year, funding_source=FundingSource.APBD_PROVINSI

@@ -2,9 +2,12 @@
 browser posts it, and checks what the service did and what the page shows."""
 
 import datetime
+import zoneinfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +22,7 @@ from tests.helpers import client_for, version_in
 from tests.incentives.factories import OCT, tksk
 
 pytestmark = pytest.mark.django_db
+JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
 
 
 
@@ -277,6 +281,34 @@ def test_beranda_tells_keuangan_and_pimpinan_what_waits(computed_run, make_user)
     page = client_for(make_user(roles.PIMPINAN)).get("/")
     assert ("Perhitungan untuk disetujui", 1) in [(w.label, w.count)
                                                   for w in page.context["waiting"]]
+
+
+def test_the_payouts_chart_tells_paid_from_on_the_way(make_user):
+    """Found in a browser walk: the chart "Dibayarkan (neto)" showed a run that was only
+    computed. A computed run is on its way; only a run marked paid is paid."""
+    tksk()
+    keuangan, checker, pimpinan = (make_user(roles.KEUANGAN), make_user(roles.KEUANGAN),
+                                   make_user(roles.PIMPINAN))
+    october = payouts.run_compute(actor=keuangan, period=OCT)
+    net = int(october.lines.aggregate(s=Sum("net_amount"))["s"])
+    assert net > 0
+
+    def chart():
+        with time_machine.travel(datetime.datetime(2026, 12, 1, 9, tzinfo=JAKARTA), tick=False):
+            page = client_for(keuangan).get("/")
+        found = [c for p in page.context["panels"] for c in p.charts
+                 if c.key == "chart-payouts-month"]
+        return {d["label"]: d["data"][9] for d in found[0].datasets}  # October
+
+    assert chart() == {"Dibayar (neto)": 0,
+                       "Dalam proses: dihitung sampai disetujui (neto)": net,
+                       "Pagu per bulan (1/12)": 0}
+    payouts.run_verify(actor=checker, run=october)
+    payouts.run_approve(actor=pimpinan, run=october)
+    payouts.run_mark_paid(actor=keuangan, run=october, reference="SP2D 001/2026")
+    assert chart() == {"Dibayar (neto)": net,
+                       "Dalam proses: dihitung sampai disetujui (neto)": 0,
+                       "Pagu per bulan (1/12)": 0}
 
 
 def test_every_chart_of_the_beranda_has_its_data(province_operator):
