@@ -3,6 +3,7 @@
 Docker does not run in CI, so these tests read the files as text/YAML; no database is used.
 """
 
+import io
 import os
 import re
 import shutil
@@ -311,3 +312,19 @@ def test_gunicorn_workers_open_the_broker_connection_at_boot(monkeypatch):
     connection.ensure_connection.side_effect = ConnectionRefusedError
     config.post_worker_init(worker)
     worker.log.warning.assert_called_once()
+
+
+def test_make_run_and_django_read_env_example_alike(monkeypatch):
+    """``make run`` starts its processes with honcho, which reads ``.env`` itself (and, unquoted,
+    joined ``Program Perlindungan dan Jaminan Sosial`` into one word on the signed Daftar
+    Nominatif); Django reads it with django-environ. Every value must come out the same."""
+    import environ
+    from honcho.environ import parse
+
+    text = (ROOT / ".env.example").read_text()
+    by_django: dict[str, str] = {}
+    monkeypatch.setattr(environ.Env, "ENVIRON", by_django)
+    environ.Env.read_env(io.StringIO(text))
+    by_honcho = dict(parse(text))
+    assert by_honcho == by_django
+    assert by_django["NOMINATIF_PROGRAM"] == "Program Perlindungan dan Jaminan Sosial"
