@@ -156,9 +156,7 @@ class ImportBatchAdmin(DinsosModelAdmin):
     def template_view(self, request, kind, fmt):
         if kind not in importing.IMPORTERS:
             raise Http404
-        header, example, guide = importing.template_rows(kind)
-        return table_response(header, example, fmt=fmt, filename=f"templat-{kind}",
-                              extra_sheets={"Petunjuk": guide})
+        return importing.template_response(kind, fmt)
 
     @admin.display(description=_("templat"))
     def templates(self, obj=None):

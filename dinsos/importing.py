@@ -43,6 +43,7 @@ from dinsos.tabular import (
     count_rows,
     header_key,
     read_table,
+    table_response,
 )
 from dinsos.templatetags.dinsos_format import angka
 from dinsos.validators import parse_nik, validate_nik_matches
@@ -58,6 +59,7 @@ class Column:
     required: bool = False
     example: str = ""
     aliases: tuple[str, ...] = ()  # other headers staff use ("No. KK", "Nomor KK"…)
+    text: bool = False  # a long number (NIK, No. KK, account): the template's column is Text
 
 
 @dataclass
@@ -326,6 +328,17 @@ GUIDE = [
     _("Baris judul kolom ada di baris pertama lembar pertama; kolom lain dan lembar lain tidak "
       "dibaca (dan disebutkan di hasil impor). Jangan menggabungkan sel judul."),
 ]
+
+
+def template_response(kind: str, fmt: str):
+    """The template download of every surface (page, admin, API): an example row and, in XLSX,
+    the instructions sheet; the long numbers' columns (NIK, No. KK, account…) are formatted as
+    Text, so Excel keeps what staff type or paste there (as a number it keeps 15 significant
+    digits: 3.60101E+15)."""
+    header, example, guide = template_rows(kind)
+    text = {i for i, c in enumerate(IMPORTERS[kind].columns) if c.text}
+    return table_response(header, example, fmt=fmt, filename=f"templat-{kind}",
+                          extra_sheets={"Petunjuk": guide}, text_columns=text)
 
 
 def template_rows(kind: str) -> tuple[list[str], list[list], list[list]]:

@@ -517,14 +517,23 @@ def csv_stream(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
 
 
 def xlsx_file(header: list[str], rows: Iterable[Iterable], *, title: str = "Data",
-              extra_sheets: dict[str, list[list]] | None = None):
+              extra_sheets: dict[str, list[list]] | None = None, text_columns=frozenset()):
+    """``text_columns``: indexes of columns formatted as Text (``@``), the whole column — so
+    what staff type or paste there later stays text too."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
+    for index in text_columns:
+        column = sheet.column_dimensions[get_column_letter(index + 1)]
+        column.number_format, column.width = "@", 20
     sheet.append([xlsx_cell(sheet, v) for v in header])
     for row in rows:
-        sheet.append([xlsx_cell(sheet, v) for v in row])
+        cells = [xlsx_cell(sheet, v) for v in row]
+        for index in text_columns:
+            cells[index].number_format = "@"
+        sheet.append(cells)
     for name, sheet_rows in (extra_sheets or {}).items():
         extra = workbook.create_sheet(title=name[:31])
         for row in sheet_rows:
@@ -536,7 +545,8 @@ def xlsx_file(header: list[str], rows: Iterable[Iterable], *, title: str = "Data
 
 
 def table_response(header: list[str], rows: Iterable[Iterable], *, fmt: str, filename: str,
-                   extra_sheets: dict[str, list[list]] | None = None):
+                   extra_sheets: dict[str, list[list]] | None = None,
+                   text_columns=frozenset()):
     """A download of a table. CSV streams; XLSX is written to a spooled temporary file."""
     if fmt not in FORMATS:
         raise TableError(_("Format ekspor harus csv atau xlsx."))
@@ -545,5 +555,6 @@ def table_response(header: list[str], rows: Iterable[Iterable], *, fmt: str, fil
                                          content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
-    return FileResponse(xlsx_file(header, rows, extra_sheets=extra_sheets), as_attachment=True,
+    return FileResponse(xlsx_file(header, rows, extra_sheets=extra_sheets,
+                                  text_columns=text_columns), as_attachment=True,
                         filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE)

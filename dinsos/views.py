@@ -120,6 +120,4 @@ class ImportTemplateView(StaffPage, View):
     def get(self, request, kind, fmt):
         if kind not in importing.IMPORTERS or fmt not in FORMATS:
             raise Http404
-        header, example, guide = importing.template_rows(kind)
-        return table_response(header, example, fmt=fmt, filename=f"templat-{kind}",
-                              extra_sheets={"Petunjuk": guide})
+        return importing.template_response(kind, fmt)

@@ -57,7 +57,7 @@ CHUNK_SIZE = 1000
 COLUMNS = [
     Column("no_kk", _("No. KK, 16 digit, kolom bertipe Teks"), True, "3601011503150001",
            ("No. KK", "No KK", "Nomor KK", "NIK KK", "No. Kartu Keluarga",
-            "Nomor Kartu Keluarga", "NO_KK")),
+            "Nomor Kartu Keluarga", "NO_KK"), text=True),
     Column("alamat", _("Alamat sesuai KK"), True, "Kp. Sumur RT 01"),
     Column("rt", _("RT"), False, "001", ("NO_RT",)),
     Column("rw", _("RW"), False, "002", ("NO_RW",)),
@@ -71,7 +71,8 @@ COLUMNS = [
     Column("bahan_bakar", ", ".join(choices.CookingFuel.values), False, "kayu"),
     Column("jamban", ", ".join(choices.Toilet.values), False, "bersama"),
     Column("nik", _("NIK 16 digit (kosongkan bila tanpa NIK), kolom bertipe Teks"), False,
-           "3601015708800001", ("No. NIK", "Nomor NIK", "Nomor Induk Kependudukan")),
+           "3601015708800001", ("No. NIK", "Nomor NIK", "Nomor Induk Kependudukan"),
+           text=True),
     Column("nama", _("Nama lengkap"), True, "Siti Aminah", ("Nama Lengkap", "NAMA_LGKP")),
     Column("tempat_lahir", _("Tempat lahir"), False, "Pandeglang", ("TMPT_LHR", "Tmp Lahir")),
     Column("tanggal_lahir", _("Tanggal lahir, hari dulu: 17-08-1980, 17 Agustus 1980 atau "

@@ -40,18 +40,20 @@ KIND = "psks_tenaga"
 
 COLUMNS = [
     Column("nik", _("NIK 16 digit, kolom bertipe Teks"), True, "3601011708850003",
-           ("No. NIK", "Nomor NIK", "Nomor Induk Kependudukan")),
+           ("No. NIK", "Nomor NIK", "Nomor Induk Kependudukan"), text=True),
     Column("nama", _("Nama lengkap"), True, "Dede Kurnia", ("Nama Lengkap",)),
     Column("jenis_kelamin", _("L atau P (juga Laki-laki/Perempuan, LK/PR, 1/2)"), True, "L",
            ("JK", "L/P", "Kelamin")),
     Column("tanggal_lahir", _("Hari dulu: 17-08-1985, 17 Agustus 1985 atau 1985-08-17"), True,
            "17-08-1985", ("Tgl Lahir", "Tgl. Lahir")),
     Column("pendidikan", ", ".join(Education.values), False, "s1"),
-    Column("telepon", _("Nomor telepon"), False, "081234567890", ("No. HP", "No HP", "HP")),
+    Column("telepon", _("Nomor telepon"), False, "081234567890", ("No. HP", "No HP", "HP"),
+           text=True),
     Column("alamat", _("Alamat"), False, "Kp. Sumur"),
     Column("kode_desa", _("Kode desa/kelurahan domisili"), True, "36.01.01.2001",
            ("Kode Desa/Kelurahan", "Kode Kelurahan")),
-    Column("npwp", _("NPWP 15/16 digit (boleh kosong), kolom bertipe Teks"), False, ""),
+    Column("npwp", _("NPWP 15/16 digit (boleh kosong), kolom bertipe Teks"), False, "",
+           text=True),
     Column("peran", ", ".join(Role.values) + _(" (kosongkan bila tanpa penugasan)"), False,
            "tksk"),
     Column("kode_wilayah_tugas", _("Kode kecamatan (TKSK) atau kecamatan/desa"), False,
@@ -65,7 +67,7 @@ COLUMNS = [
     Column("bank", _("Kode bank: ") + "bank_banten, bjb, bri, bni, mandiri, bsi, btn, bca",
            False, "bank_banten"),
     Column("nomor_rekening", _("Nomor rekening, angka saja, kolom bertipe Teks"), False,
-           "0012345678", ("No. Rekening", "Nomor Rek", "No Rek")),
+           "0012345678", ("No. Rekening", "Nomor Rek", "No Rek"), text=True),
     Column("nama_pemilik_rekening", _("Nama pemilik rekening"), False, "Dede Kurnia"),
 ]
 REQUIRED = [c.name for c in COLUMNS if c.required]

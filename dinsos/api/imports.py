@@ -84,6 +84,4 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         """The empty template (with an example row and, in XLSX, a sheet of instructions)."""
         if kind not in importing.IMPORTERS:
             raise Http404
-        header, example, guide = importing.template_rows(kind)
-        return table_response(header, example, fmt=_fmt(request), filename=f"templat-{kind}",
-                              extra_sheets={"Petunjuk": guide})
+        return importing.template_response(kind, _fmt(request))

@@ -729,3 +729,36 @@ def test_a_cell_too_long_for_the_reader_refuses_the_file_with_its_row(pandeglang
         households_import(actor=pandeglang_operator, filename="keluarga.csv", dry_run=False,
                           fileobj=io.BytesIO(csv_bytes(rows, header=[*HEADER, "catatan"])))
     assert not Person.objects.exists()
+
+
+TEXT_COLUMNS = {"pmks_keluarga": {"no_kk", "nik"},
+                "psks_tenaga": {"nik", "telepon", "npwp", "nomor_rekening"}}
+
+
+@pytest.mark.parametrize("kind", sorted(importing.IMPORTERS))  # every importer has its line
+@pytest.mark.parametrize("surface", ["page", "admin", "api"])
+def test_the_templates_long_number_columns_are_text(kind, surface, province_operator):
+    """Found in a browser walk: the template's instructions say "format the NIK and No. KK
+    columns as Text before typing", yet every column was General, so a NIK typed into the
+    template became 3.60101E+15. Now those columns (and a phone or account number, whose
+    leading 0 Excel drops) are Text, the example cell and the column itself."""
+    from django.urls import reverse
+
+    from tests.helpers import client_for
+
+    client = client_for(province_operator)
+    url = {"page": reverse("import-template", args=[kind, "xlsx"]),
+           "admin": reverse("admin:dinsos_importbatch_template", args=[kind, "xlsx"]),
+           "api": f"{IMPORTS}template/{kind}/?fmt=xlsx"}[surface]
+    response = client.get(url)
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))["Data"]
+    header = [c.value for c in sheet[1]]
+    assert header == [c.name for c in importing.IMPORTERS[kind].columns]
+    text = set()
+    for index, name in enumerate(header, start=1):
+        letter = openpyxl.utils.get_column_letter(index)
+        if sheet.column_dimensions[letter].number_format == "@":
+            assert sheet.cell(row=2, column=index).number_format == "@"
+            text.add(name)
+    assert text == TEXT_COLUMNS[kind]
