@@ -4,6 +4,8 @@ form never lists another district's objects and ``?person=<id of another distric
 exactly like a missing id. ``WilayahCodeFilter`` is THE filter every app uses for "any wilayah
 code selects everything inside it"."""
 
+import re
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -78,10 +80,29 @@ class WilayahFilterSet(FilterSet):
         return queryset.filter(Q(nama__icontains=value) | Q(kode__startswith=value))
 
 
+_SEPARATORS = re.compile(r"[\s.\-']")
+_DIGITS = re.compile(r"[0-9]+")
+_EXCEL_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+")
+
+
+def identifier_digits(text: str) -> str | None:
+    """A NIK / No. KK as staff type or paste it into a search box — ``3601 0141 0190 0017``,
+    ``3601.0141.0190.0017``, ``'3601014101900017`` — as its digits; ``""`` for a number Excel
+    has already rounded (``3.60101E+15``: its digits are lost, it finds no one); ``None`` when
+    the text is not a number at all (a name)."""
+    text = text.strip()
+    if _EXCEL_NUMBER.fullmatch(text):
+        return ""
+    digits = _SEPARATORS.sub("", text)
+    return digits if _DIGITS.fullmatch(digits) else None
+
+
 def identifier_filter(queryset, field: str, value: str, *, request):
     """Search by NIK / No. KK. Users who see identifiers whole may search by prefix; read-only
     roles, who see them masked, only by the complete number, so the hidden digits can't be
     found one at a time (UU 27/2022)."""
+    if not value:
+        return queryset.none()
     if len(value) == 16:  # the whole number: exact equality, the unique index answers it
         return queryset.filter(**{field: value})
     if sees_identifiers(getattr(request, "user", None), queryset.model):

@@ -6,7 +6,13 @@ from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import FundingSource, Pillar, Sex
-from dinsos.filters import FilterSet, IntegerFilter, WilayahCodeFilter, identifier_filter
+from dinsos.filters import (
+    FilterSet,
+    IntegerFilter,
+    WilayahCodeFilter,
+    identifier_digits,
+    identifier_filter,
+)
 from pmks import calculations, choices
 from pmks.models import Case, DuplicateCandidate, Household, Person, Service
 
@@ -26,8 +32,8 @@ class HouseholdFilterSet(FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if value.isdigit():
-            return identifier_filter(queryset, "no_kk", value, request=self.request)
+        if (digits := identifier_digits(value)) is not None:
+            return identifier_filter(queryset, "no_kk", digits, request=self.request)
         return queryset.filter(Q(address__icontains=value) | Q(head__name__icontains=value))
 
 
@@ -54,8 +60,8 @@ class PersonFilterSet(FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if value.isdigit():
-            return identifier_filter(queryset, "nik", value, request=self.request)
+        if (digits := identifier_digits(value)) is not None:
+            return identifier_filter(queryset, "nik", digits, request=self.request)
         key = calculations.name_search_key(value)
         folded = Replace("name_key", Value(calculations.SEARCH_FOLD[0]),
                          Value(calculations.SEARCH_FOLD[1]))

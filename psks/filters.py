@@ -3,7 +3,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.filters import FilterSet, WilayahCodeFilter, identifier_filter
+from dinsos.filters import FilterSet, WilayahCodeFilter, identifier_digits, identifier_filter
 from psks import choices
 from psks.models import ActivityReport, Assignment, BankAccount, Institution, Meeting, Worker
 
@@ -32,8 +32,8 @@ class WorkerFilterSet(FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        if value.isdigit():
-            return identifier_filter(queryset, "nik", value, request=self.request)
+        if (digits := identifier_digits(value)) is not None:
+            return identifier_filter(queryset, "nik", digits, request=self.request)
         return queryset.filter(name__icontains=value) if value else queryset
 
 

@@ -17,7 +17,13 @@ from incentives import services as payouts
 from incentives.models import BudgetCeiling, PayoutRun
 from pmks import services as registry
 from pmks.models import Category, DuplicateCandidate, Person
-from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, named
+from tests.factories import (
+    DESA_LEBAK,
+    DESA_PANDEGLANG,
+    HouseholdFactory,
+    WorkerFactory,
+    named,
+)
 from tests.helpers import client_for, version_in
 from tests.incentives.factories import OCT, tksk
 
@@ -51,6 +57,41 @@ def test_search_by_nik_prefix_for_operators_not_for_the_auditor(pandeglang_opera
     # the row shows the NIK masked (only the search box repeats what the auditor typed)
     assert "Budi Santoso" in html and mask_nik(person.nik) in html
     assert html.count(person.nik) == 1
+
+
+def _spaced(number: str, sep: str) -> str:
+    return sep.join(number[i:i + 4] for i in range(0, 16, 4))
+
+
+@pytest.mark.parametrize("sep", [" ", ".", "-"])
+def test_a_nik_typed_in_groups_finds_its_person(pandeglang_operator, sep):
+    """Found in a browser walk: "3601 0141 0190 0017", as it is read aloud or printed on a
+    card, found no one (the box wanted the bare digits)."""
+    person = named("Budi Santoso")
+    named("Siti Aminah")
+    page = client_for(pandeglang_operator).get(reverse("pmks:person-list"),
+                                               {"q": _spaced(person.nik, sep)})
+    assert [p.pk for p in page.context["page"].object_list] == [person.pk]
+
+
+def test_a_nik_excel_rounded_finds_no_one(pandeglang_operator):
+    """"3.60101E+15" (a NIK Excel has rounded) was read as a name and found unrelated people."""
+    for name in ("Budi Santoso", "Siti Aminah", "Eneng", "Entin Sumarni"):
+        named(name)
+    page = client_for(pandeglang_operator).get(reverse("pmks:person-list"), {"q": "3.60101E+15"})
+    assert list(page.context["page"].object_list) == []
+
+
+def test_a_no_kk_and_a_workers_nik_typed_in_groups_are_found(pandeglang_operator, api_as):
+    household = HouseholdFactory(desa_id=DESA_PANDEGLANG)
+    HouseholdFactory(desa_id=DESA_PANDEGLANG)
+    worker = WorkerFactory(desa_id=DESA_PANDEGLANG)
+    WorkerFactory(desa_id=DESA_PANDEGLANG)
+    client = api_as(pandeglang_operator)
+    found = client.get("/api/v1/pmks/households/", {"q": _spaced(household.no_kk, " ")}).json()
+    assert [h["id"] for h in found["results"]] == [household.pk]
+    found = client.get("/api/v1/psks/workers/", {"q": _spaced(worker.nik, ".")}).json()
+    assert [w["id"] for w in found["results"]] == [worker.pk]
 
 
 def test_search_stays_in_the_operators_area(lebak_operator):
