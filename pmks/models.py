@@ -95,10 +95,11 @@ class Household(TimeStamped):
         return f"KK {mask_no_kk(self.no_kk)}"
 
     def clean(self):
-        if (
-            self.head_id
-            and self.pk
-            and not Person.objects.filter(pk=self.head_id, household_id=self.pk).exists()
+        # a new household has no members yet, so no head: its first member registered as head
+        # becomes its head (persons_after_save); a head chosen later must be a member
+        if self.head_id and (
+            not self.pk
+            or not Person.objects.filter(pk=self.head_id, household_id=self.pk).exists()
         ):
             raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
 

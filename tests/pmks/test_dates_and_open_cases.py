@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmks import services as registry
-from pmks.models import Case, Category, Person
+from pmks.models import Case, Category, Household, Person
 from psks.models import Worker
 from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
 from tests.helpers import client_for, version_in
+from tests.pmks.factories import no_kk_for
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,29 @@ def test_a_closed_case_or_another_category_may_be_opened_again(pandeglang_operat
     again = _open(pandeglang_operator, person=person)  # the old one is closed
     assert again.pk != first.pk
     assert Case.objects.filter(person=person).count() == 3
+
+
+# --- a new household's head ----------------------------------------------------------------------
+
+
+def test_a_new_household_cannot_be_given_a_head_who_is_not_its_member(pandeglang_operator,
+                                                                       api_as):
+    """Found in a browser walk: the admin's "add household" saved a head who belonged to no
+    household (the member check ran only for a stored household), so the household had a
+    head and no members. A new household has no members: its first member registered as
+    head becomes its head."""
+    stranger = PersonFactory(desa_id=DESA_PANDEGLANG)
+    body = {"no_kk": no_kk_for(), "address": "Kp. Sumur", "desa": DESA_PANDEGLANG,
+            "head": stranger.pk}
+    api = api_as(pandeglang_operator).post(f"{API}households/", body, format="json")
+    assert api.status_code == 400
+    assert api.json()["errors"] == {"head": ["Kepala keluarga harus anggota keluarga ini."]}
+    admin = client_for(pandeglang_operator).post(reverse("admin:pmks_household_add"), {
+        **body, "persons-TOTAL_FORMS": 0, "persons-INITIAL_FORMS": 0})
+    assert admin.status_code == 200
+    assert admin.context["adminform"].form.errors == {
+        "head": ["Kepala keluarga harus anggota keluarga ini."]}
+    assert not Household.objects.exists()
+    without_head = api_as(pandeglang_operator).post(
+        f"{API}households/", {**body, "head": None}, format="json")
+    assert without_head.status_code == 201, without_head.content
