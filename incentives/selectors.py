@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from dinsos.choices import FundingSource
 from dinsos.dashboard import Chart, Panel, Waiting
@@ -215,6 +216,32 @@ def runs_for_step(*, user, step: str):
     elif step == "setujui":
         runs = runs.exclude(made_by(user)).exclude(verified_by=user)
     return runs
+
+
+STEP_WAITING = {
+    "verifikasi": (_lazy("Menunggu verifikasi Keuangan."),
+                   _lazy("Menunggu verifikasi oleh petugas Keuangan lain: Anda menghitung atau "
+                         "menambah penyesuaian pada perhitungan ini, jadi pemeriksanya harus "
+                         "orang lain (pemisahan tugas).")),
+    "setujui": (_lazy("Menunggu persetujuan Pimpinan."),
+                _lazy("Menunggu persetujuan Pimpinan lain: Anda ikut menghitung, menambah "
+                      "penyesuaian atau memverifikasi perhitungan ini (pemisahan tugas).")),
+    "dibayar": (_lazy("Disetujui; menunggu Keuangan mencatat pembayaran (SP2D)."),
+                _lazy("Disetujui; menunggu Keuangan mencatat pembayaran (SP2D).")),
+}
+
+
+def run_next_step(*, user, run: PayoutRun) -> str:
+    """What the run waits for, and who may take it — told, not only shown by a missing
+    button: a finance officer who computed the run sees why someone else must verify it."""
+    for step, (_perm, status) in RUN_STEPS.items():
+        if run.status == status:
+            mine = runs_for_step(user=user, step=step).filter(pk=run.pk).exists()
+            if mine:
+                return ""  # the button is there
+            general, excluded = STEP_WAITING[step]
+            return excluded if user.has_perm(RUN_STEPS[step][0]) else general
+    return ""
 
 
 def run_overview(run: PayoutRun) -> dict:

@@ -443,7 +443,8 @@ def run_verify(*, actor, run: PayoutRun) -> PayoutRun:
     _require_status(run, RunStatus.DIHITUNG)
     if actor.pk in _makers(run):
         raise PermissionDenied(_("Yang menghitung atau menambah penyesuaian tidak boleh "
-                                 "memverifikasi perhitungan yang sama (maker-checker)."))
+                                 "memverifikasi perhitungan yang sama; pemeriksanya harus orang "
+                                 "lain (pemisahan tugas)."))
     run.status, run.verified_by, run.verified_at = RunStatus.DIVERIFIKASI, actor, timezone.now()
     run.save(update_fields=["status", "verified_by", "verified_at"])
     return run

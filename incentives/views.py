@@ -92,7 +92,8 @@ class RunDetailView(StaffPage, TemplateView):
             run=run, overview=selectors.run_overview(run),
             held=selectors.held_lines(user=user, run=run),
             page=Paginator(lines, 50).get_page(self.request.GET.get("page")),
-            actions=_allowed_actions(user, run), reports=reports.REPORT_LABELS, **kwargs)
+            actions=_allowed_actions(user, run), next_step=selectors.run_next_step(
+                user=user, run=run), reports=reports.REPORT_LABELS, **kwargs)
 
 
 ACTIONS = {
@@ -136,9 +137,12 @@ class RunActionView(IfMatchPage, StaffPage, TemplateView):
     def get_context_data(self, form=None, **kwargs):
         run = selectors.run_get(user=self.request.user, pk=kwargs["pk"])
         action = kwargs["action"]
+        allowed = any(name == action for name, _label in _allowed_actions(self.request.user, run))
         return super().get_context_data(
             run=run, overview=selectors.run_overview(run), action_label=ACTIONS[action][3],
-            form=form or self._form(run, action), **kwargs)
+            form=form or self._form(run, action), allowed=allowed,
+            next_step="" if allowed else selectors.run_next_step(user=self.request.user, run=run),
+            **kwargs)
 
     def post(self, request, pk, action):
         run = selectors.run_get(user=request.user, pk=pk)

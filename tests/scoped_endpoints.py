@@ -15,6 +15,8 @@ FAIL when something is missing. To cover a new surface, add one line:
   {url kwargs}`` (kwargs that open an object placed in ``desa``).
 """
 
+import datetime
+
 from dinsos.models import ImportBatch, Office, User, Wilayah
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
 from jamsosratu.models import (
@@ -165,6 +167,12 @@ def _import_batch(desa):
                                       area_id=desa[:5], created_by=UserFactory(), file="a.csv")
 
 
+def _run():
+    """A computed run of October 2026 (one per period)."""
+    return PayoutRun.objects.get_or_create(period=datetime.date(2026, 10, 1),
+                                           defaults={"status": "dihitung"})[0]
+
+
 STAFF_PAGES: dict = {
     "pmks:person-detail": lambda desa: {"pk": _person(desa).pk},
     "pmks:person-update": lambda desa: {"pk": _person(desa).pk},
@@ -178,9 +186,9 @@ STAFF_PAGES: dict = {
     "psks:report-detail": lambda desa: {"pk": _report(desa).pk},
     "psks:report-review": lambda desa: {"pk": _report(desa).pk, "action": "terima"},
     # payout pages are province-only: a kab/kota user gets 404 whatever the object
-    "incentives:run-detail": lambda desa: {"pk": 1},
-    "incentives:run-action": lambda desa: {"pk": 1, "action": "verifikasi"},
-    "incentives:run-report": lambda desa: {"pk": 1, "kind": "bank-csv"},
+    "incentives:run-detail": lambda desa: {"pk": _run().pk},
+    "incentives:run-action": lambda desa: {"pk": _run().pk, "action": "verifikasi"},
+    "incentives:run-report": lambda desa: {"pk": _run().pk, "kind": "bank-csv"},
     "incentives:run-progress": lambda desa: {"period": "2026-10"},
     "import-detail": lambda desa: {"pk": _import_batch(desa).pk},
     "import-report": lambda desa: {"pk": _import_batch(desa).pk, "fmt": "csv"},

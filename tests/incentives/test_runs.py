@@ -443,7 +443,7 @@ def test_a_second_funding_source_for_a_component_does_not_crash_the_computation(
 def test_the_one_who_computed_cannot_verify(keuangan):
     tksk()
     run = compute(keuangan)
-    with pytest.raises(PermissionDenied, match="maker-checker"):
+    with pytest.raises(PermissionDenied, match="pemisahan tugas"):
         services.run_verify(actor=keuangan, run=run)
     run.refresh_from_db()
     assert (run.status, run.verified_by) == ("dihitung", None)

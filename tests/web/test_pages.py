@@ -2,6 +2,7 @@
 browser posts it, and checks what the service did and what the page shows."""
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
@@ -206,6 +207,37 @@ def computed_run(make_user):
     tksk()
     maker = make_user(roles.KEUANGAN)
     return payouts.run_compute(actor=maker, period=OCT)
+
+
+def test_the_run_page_tells_who_takes_the_next_step(make_user):
+    """Found in a browser walk: the finance officer who computed a run saw no "Verifikasi"
+    button and no word why; the reason appeared only on the refused step's own URL, with an
+    English term. Now the run page says what the run waits for and, to whoever made it, why
+    someone else must take the step."""
+    tksk()
+    maker, checker, pimpinan = (make_user(roles.KEUANGAN), make_user(roles.KEUANGAN),
+                                make_user(roles.PIMPINAN))
+    run = payouts.run_compute(actor=maker, period=OCT)
+    page = reverse("incentives:run-detail", args=[run.pk])
+    verify = reverse("incentives:run-action", args=[run.pk, "verifikasi"])
+
+    def seen(user):
+        html = client_for(user).get(page).content.decode()
+        note = re.search(r'data-testid="run-next-step">([^<]*)<', html)
+        return (note[1] if note else None), verify in html
+
+    assert seen(maker) == ("Menunggu verifikasi oleh petugas Keuangan lain: Anda menghitung "
+                           "atau menambah penyesuaian pada perhitungan ini, jadi pemeriksanya "
+                           "harus orang lain (pemisahan tugas).", False)
+    assert seen(checker) == (None, True)  # the button, nothing to explain
+    assert seen(pimpinan) == ("Menunggu verifikasi Keuangan.", False)
+    # the step's own page, opened by its URL, tells the same and offers no button
+    refused = client_for(maker).get(verify).content.decode()
+    assert "pemisahan tugas" in refused and "if_match" not in refused  # no step form
+    payouts.run_verify(actor=checker, run=run)
+    assert seen(checker) == ("Menunggu persetujuan Pimpinan.", False)
+    assert seen(maker) == ("Menunggu persetujuan Pimpinan.", False)
+    assert seen(pimpinan)[0] is None
 
 
 def test_verify_and_approve_over_the_pagu_with_a_reason(make_user):
