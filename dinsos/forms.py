@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
@@ -13,6 +14,7 @@ from dinsos import importing
 from dinsos.models import ImportBatch
 from dinsos.periods import parse_month
 from dinsos.tabular import TableError
+from dinsos.validators import validate_not_negative, validate_whole_rupiah
 
 
 class ImportUploadForm(forms.ModelForm):
@@ -81,6 +83,48 @@ class TanggalField(forms.DateField):
     def __init__(self, *args, **kwargs):
         self._custom_messages = dict(kwargs.get("error_messages") or {})
         super().__init__(*args, **kwargs)
+
+
+_GROUPED = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.500.000: dots group thousands
+_NO_CENTS = re.compile(r",0{1,2}$")
+
+
+class RupiahField(forms.DecimalField):
+    """An amount typed as Indonesians write it: ``1.500.000``, ``Rp 1.500.000``,
+    ``1.500.000,00`` or ``1500000``. Dots are read as thousands only where they group three
+    digits each (``1.5`` stays one and a half, refused as not whole rupiah)."""
+
+    widget = forms.TextInput
+    default_validators = [validate_whole_rupiah, validate_not_negative]
+
+    def prepare_value(self, value):
+        """A stored amount shown the way it is typed: 1500000.00 as 1.500.000."""
+        if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
+            return f"{int(value):,}".replace(",", ".")
+        return super().prepare_value(value)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": "numeric",
+                "placeholder": "1.500.000"}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = re.sub(r"^rp\.?", "", value.strip(), flags=re.I).strip().replace(" ", "")
+            text = _NO_CENTS.sub("", text)  # 1.500.000,00: no cents
+            if _GROUPED.fullmatch(text):
+                text = text.replace(".", "")
+            elif text.count(",") == 1 and "." not in text:
+                text = text.replace(",", ".")  # 1500,5: a decimal comma (not whole rupiah)
+            value = text
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "invalid":
+                raise
+            raise ValidationError(
+                _("%(field)s: angka tidak dikenali. Tulis rupiah penuh, misalnya 1.500.000."),
+                code="invalid", params={"field": capfirst(str(self.label or _("nilai")))},
+            ) from exc
 
 
 class BulanInput(forms.TextInput):

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import DESA_KELURAHAN
-from dinsos.forms import TanggalField
+from dinsos.forms import RupiahField, TanggalField
 from dinsos.models import Office, Wilayah
 from dinsos.scoping import ALL, restrict, user_area
 from pmks import calculations
@@ -60,7 +60,8 @@ class ServiceForm(forms.ModelForm):
         model = Service
         fields = ["service_type", "start_date", "end_date", "value_amount", "funding_source",
                   "provider_office", "provider_name", "note"]
-        field_classes = {"start_date": TanggalField, "end_date": TanggalField}
+        field_classes = {"start_date": TanggalField, "end_date": TanggalField,
+                         "value_amount": RupiahField}
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, case, user, choices=None, **kwargs):

@@ -4,13 +4,14 @@ and the same open case could be recorded twice for one person. Each surface that
 records — staff page, admin, API — is driven here; every test fails on the code before."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from pmks import services as registry
-from pmks.models import Case, Category, Household, Person
+from pmks.models import Case, Category, Household, Person, Service
 from psks.models import Worker
 from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
 from tests.helpers import client_for, version_in
@@ -198,3 +199,54 @@ def test_a_new_household_cannot_be_given_a_head_who_is_not_its_member(pandeglang
     without_head = api_as(pandeglang_operator).post(
         f"{API}households/", {**body, "head": None}, format="json")
     assert without_head.status_code == 201, without_head.content
+
+
+# --- a Rupiah amount as Indonesians type it -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("1.500.000", Decimal("1500000")), ("Rp 750.000", Decimal("750000")),
+    ("1.500.000,00", Decimal("1500000")), ("1500000", Decimal("1500000"))])
+def test_a_service_value_typed_with_thousands_dots(pandeglang_operator, typed, stored):
+    """Found in a browser walk: "1.500.000" in "Nilai (Rp)" was refused with "no more than 2
+    decimal places" (read as 1.5); "750.000" likewise. Dots group thousands in Indonesian."""
+    case, post = _service_post(pandeglang_operator)
+    response = _post_service(pandeglang_operator, case, {**post, f"s{case.pk}-value_amount": typed})
+    assert response.status_code == 302, response.context and response.context.get("errors")
+    service = Service.objects.get(case=case)
+    assert service.value_amount == stored
+    page = client_for(pandeglang_operator).get(
+        reverse("pmks:person-detail", args=[case.person_id])).content.decode()
+    shown = {Decimal("1500000"): "1.500.000", Decimal("750000"): "750.000"}[stored]
+    assert f'name="l{service.pk}-value_amount" value="{shown}"' in page  # its edit form
+
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("1.5", "Nilai harus dalam rupiah penuh (tanpa sen), mis. 1500000."),
+    ("1.50.000", "Nilai (Rp): angka tidak dikenali. Tulis rupiah penuh, misalnya 1.500.000."),
+    ("-1.000", "Nilai tidak boleh negatif.")])
+def test_a_service_value_that_is_not_whole_rupiah_is_refused(pandeglang_operator, typed, error):
+    case, post = _service_post(pandeglang_operator)
+    response = _post_service(pandeglang_operator, case, {**post, f"s{case.pk}-value_amount": typed})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not Service.objects.exists()
+
+
+def _service_post(actor):
+    from pmks.models import ServiceType
+
+    case = registry.case_transition(actor=actor, case=_open(actor, person=PersonFactory(
+        desa_id=DESA_PANDEGLANG)), to_status="terverifikasi", reason="Dikunjungi TKSK")
+    post = {f"s{case.pk}-{name}": value for name, value in {
+        "service_type": ServiceType.objects.get(code="pembinaan-keterampilan").pk,
+        "start_date": "2026-11-20", "funding_source": "apbd_provinsi",
+        "provider_name": "LKS Mekar Sari"}.items()}
+    return case, post
+
+
+def _post_service(actor, case, post):
+    client = client_for(actor)
+    url = reverse("pmks:service-record", args=[case.person_id, case.pk])
+    page = client.get(reverse("pmks:person-detail", args=[case.person_id])).content.decode()
+    return client.post(url, {**post, "if_match": version_in(page, url)})
