@@ -2,6 +2,7 @@
 
 import datetime
 
+from auditlog.models import LogEntry
 from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -170,8 +171,21 @@ def describe_entries(entries, *, user=None, obj=None) -> list[dict]:
 
 
 def history(*, obj, user=None, limit: int = 100) -> list[dict]:
-    """The audit trail of one record, readable (``describe_entries``). The caller has already
+    """The changes of one record, readable (``describe_entries``): created, changed, deleted.
+    Its reads (UU 27/2022 access log) are counted apart (``access_summary``): shown among the
+    changes they buried them, and pushed the oldest ones past ``limit``. The caller has already
     fetched ``obj`` through a scoped selector."""
-    entries = (audit.entries_for(obj).select_related("actor", "content_type")
-               .order_by("-timestamp", "-id")[:limit])
+    entries = (audit.entries_for(obj).exclude(action=LogEntry.Action.ACCESS)
+               .select_related("actor", "content_type").order_by("-timestamp", "-id")[:limit])
     return describe_entries(entries, user=user, obj=obj)
+
+
+def access_summary(*, obj) -> dict | None:
+    """How often the record was opened, and the last time by whom (None: never)."""
+    reads = LogEntry.objects.get_for_object(obj).filter(action=LogEntry.Action.ACCESS)
+    last = reads.select_related("actor").order_by("-timestamp", "-id").first()
+    if last is None:
+        return None
+    return {"count": reads.count(), "when": last.timestamp,
+            "actor": (last.actor.get_full_name() or last.actor.username) if last.actor
+            else _("sistem"), "door": _door(last)}

@@ -131,6 +131,7 @@ class PersonDetailView(StaffPage, TemplateView):
             can_edit=can(user, "change", Person, person),
             sections=dashboard.person_sections(user=user, person=person),
             history=kernel_selectors.history(obj=person, user=user),
+            opened=kernel_selectors.access_summary(obj=person),
             open_form=open_form or (CaseOpenForm() if user.has_perm("pmks.add_case") else None),
             **kwargs)
 

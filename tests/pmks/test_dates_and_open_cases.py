@@ -250,3 +250,32 @@ def _post_service(actor, case, post):
     url = reverse("pmks:service-record", args=[case.person_id, case.pk])
     page = client.get(reverse("pmks:person-detail", args=[case.person_id])).content.decode()
     return client.post(url, {**post, "if_match": version_in(page, url)})
+
+
+# --- the person page's history: changes, and reads counted apart ---------------------------------
+
+
+def test_reads_do_not_bury_the_changes_in_the_history(pandeglang_operator):
+    """Found in a browser walk: every opening of a person page added "… dibuka melalui halaman
+    staf" to "Riwayat perubahan" (47 of 48 entries after a walk), and the page keeps the
+    newest 100 entries, so the registration itself fell off. Changes stay; reads are counted."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    client = client_for(pandeglang_operator)
+    created = client.post(reverse("pmks:person-create"), {
+        **PERSON, "name": "Icih Sukaesih", "birth_date": "1980-08-17"})
+    assert created.status_code == 302
+    person = Person.objects.get(name="Icih Sukaesih")
+    registry.person_update(actor=pandeglang_operator, person=person, occupation="Petani")
+    LogEntry.objects.bulk_create([LogEntry(
+        content_type=ContentType.objects.get_for_model(Person), object_pk=str(person.pk),
+        object_id=person.pk, object_repr=str(person), action=LogEntry.Action.ACCESS,
+        actor=pandeglang_operator) for _ in range(120)])
+    page = client.get(reverse("pmks:person-detail", args=[person.pk]))  # logged after
+    history = page.context["history"]
+    assert [h["action"] for h in history] == ["diubah", "dibuat"]
+    assert page.context["opened"]["count"] == 120
+    html = page.content.decode()
+    assert "Data ini dibuka 120 kali; terakhir" in html
+    assert "dibuka melalui" not in html
