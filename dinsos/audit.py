@@ -216,7 +216,8 @@ def log_read(model, *, what: str, pks=(), query=None) -> None:
     from django.db import connections, router
 
     content_type = ContentType.objects.get_for_model(model)
-    data = {"read": what, "rows": [str(pk) for pk in pks], "query": query or {}}
+    data = {"read": what, "rows": [str(pk) for pk in pks], "query": {  # jsonb holds no NUL
+        str(k).replace("\x00", ""): str(v).replace("\x00", "") for k, v in (query or {}).items()}}
     repr_ = f"{what} {model._meta.verbose_name_plural}"[:200]
     connection = connections[router.db_for_write(LogEntry)]
     if connection.vendor != "postgresql":

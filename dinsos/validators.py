@@ -390,3 +390,14 @@ class NotInFuture:
 
     def __eq__(self, other):
         return isinstance(other, NotInFuture) and self.what == other.what
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def ascii_int(text: object) -> int | None:
+    """The whole number that ``text`` spells in ASCII digits, else None. ``int()`` and
+    ``str.isdigit()`` also take "²", "٢" or full-width "１０" — a 500 or an English message
+    where the field should be refused by name."""
+    text = str(text).strip()
+    return int(text) if _ASCII_DIGITS.fullmatch(text) else None

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from dinsos.importing import ImportReport
 from dinsos.scoping import in_area, mask, sees_identifiers
 from dinsos.tabular import read_table, safe_cell
+from dinsos.validators import ascii_int
 from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Payment, Tranche
 
@@ -191,7 +192,7 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]],
     outcome counts only without problems."""
     pk = values.get("id_penyaluran", "")
     payment = Payment.objects.select_for_update().filter(
-        pk=int(pk) if pk.isdigit() else 0, tranche=tranche).first()
+        pk=ascii_int(pk) or 0, tranche=tranche).first()
     if payment is None or not in_area(actor, payment.desa_id):
         return _refuse("id_penyaluran",
                        _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})

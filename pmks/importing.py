@@ -46,7 +46,7 @@ from dinsos.importing import (
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
 from dinsos.tabular import SeenKeys, TableRow
-from dinsos.validators import validate_no_kk
+from dinsos.validators import ascii_int, validate_no_kk
 from pmks import choices
 from pmks.models import Household, Person
 from pmks.services import persons_after_save
@@ -189,9 +189,9 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
             elif kind == _DATE:
                 into[target] = parse_date(row, column, birth=True, today=today)
             else:
-                if not text.isdigit() or not 1 <= int(text) <= 10:
+                if (decile := ascii_int(text)) is None or not 1 <= decile <= 10:
                     raise ValueError(_("desil harus 1 sampai 10"))
-                into[target] = int(text)
+                into[target] = decile
         except ValueError as exc:
             into[target] = None
             problems.append((column, str(exc)))

@@ -67,6 +67,32 @@ def _indonesian(exc):
     return exc
 
 
+NON_FIELD = "non_field_errors"
+
+
+def _flat_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """The documented shape, ``{field: [message, …]}``, for nested serializers too: an error of
+    the second board member's name is ``"board_members.1.name"``. DRF's English "No data
+    provided" (a JSON body of ``null``) is said in Indonesian."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, list) and errors and all(isinstance(e, dict | list) for e in errors):
+        errors = {str(i): item for i, item in enumerate(errors) if item}
+    if not isinstance(errors, dict):
+        errors = {NON_FIELD: errors}
+    for key, value in errors.items():
+        name = prefix.rstrip(".") if key == NON_FIELD and prefix else f"{prefix}{key}"
+        if isinstance(value, dict) or (isinstance(value, list) and value and all(
+                isinstance(v, dict | list) for v in value)):
+            flat.update(_flat_errors(value, f"{name}."))
+            continue
+        for message in value if isinstance(value, list) else [value]:
+            text = (_("Isi permintaan kosong (null): kirim objek JSON berisi kolom-kolomnya.")
+                    if getattr(message, "code", None) == "null" and key == NON_FIELD
+                    else str(message))
+            flat.setdefault(name, []).append(text)
+    return flat
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = _as_drf(exc)
@@ -76,7 +102,7 @@ def exception_handler(exc, context):
         return None
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
-        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        errors = _flat_errors(data)
         response.data = {
             "detail": _("Data tidak valid. Periksa kolom yang disebut di 'errors'."),
             "code": _flatten_codes(exc.detail) or "invalid",

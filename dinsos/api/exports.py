@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
 from dinsos import audit
+from dinsos.api.schema import TABLE_FILE
 from dinsos.tabular import FORMATS, table_response
 
 
@@ -18,7 +19,7 @@ class ExportMixin:
 
     @extend_schema(
         parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS), default="csv")],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses=TABLE_FILE,
     )
     @action(detail=False, methods=["get"])
     def export(self, request, *args, **kwargs):

@@ -3,6 +3,8 @@ unknown query parameters and unknown ordering fields are refused (400 naming the
 silently returning everything, and ``?updated_since=`` works on every record with an
 ``updated_at``."""
 
+import datetime
+
 from django.forms import MultiWidget
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -24,14 +26,23 @@ def parse_since(value: str):
     """ISO 8601 date or date-time (server time zone when none is given)."""
     from django.utils import timezone
 
-    moment = parse_datetime(value.strip().replace(" ", "+"))
-    if moment is None and (day := parse_date(value.strip())) is not None:
-        moment = timezone.datetime.combine(day, timezone.datetime.min.time())
+    try:  # well-formed but impossible (2026-02-30, 25:00, a year past 9999 in UTC) raises
+        moment = parse_datetime(value.strip().replace(" ", "+"))
+        if moment is None and (day := parse_date(value.strip())) is not None:
+            moment = timezone.datetime.combine(day, timezone.datetime.min.time())
+        if moment is not None:
+            moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+            offset = moment.utcoffset()
+            if abs(offset) > datetime.timedelta(hours=14):  # no zone is further from UTC
+                raise ValueError(offset)
+            moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        moment = None
     if moment is None:
         raise ValidationError({UPDATED_SINCE: [_(
             "updated_since harus tanggal-waktu ISO 8601, misalnya 2026-11-30T02:00:00+07:00."
         )]}, code="invalid")
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    return moment
 
 
 _PARAMS_CACHE: dict[tuple, frozenset[str]] = {}
@@ -107,9 +118,11 @@ class KnownParametersFilter(filters.BaseFilterBackend):
     unless ``ordering`` says otherwise."""
 
     def filter_queryset(self, request, queryset, view):
-        if getattr(view, "action", None) != "list":
+        action = getattr(view, "action", None)
+        if action not in ("list", "export"):  # an export is its list, as a file
             return queryset
-        unknown = sorted(set(request.query_params) - known_params(request, queryset, view))
+        known = known_params(request, queryset, view) | ({"fmt"} if action == "export" else set())
+        unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise ValidationError(
                 {name: [_("Parameter '%(name)s' tidak dikenal untuk daftar ini.") % {"name": name}]

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from dinsos import importing
 from dinsos.api.idempotency import run_idempotent
+from dinsos.api.schema import TABLE_FILE
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.api.viewsets import ScopedGenericViewSet
 from dinsos.models import ImportBatch
@@ -69,7 +70,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return run_idempotent(request, handle)
 
     @extend_schema(parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS))],
-                   responses={(200, "text/csv"): OpenApiTypes.BINARY})
+                   responses=TABLE_FILE)
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         """The uploaded rows with a "kesalahan" column."""
@@ -78,7 +79,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return table_response(header, rows, fmt=_fmt(request), filename=f"hasil-impor-{batch.pk}")
 
     @extend_schema(parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS))],
-                   responses={(200, "text/csv"): OpenApiTypes.BINARY})
+                   responses=TABLE_FILE)
     @action(detail=False, methods=["get"], url_path=r"template/(?P<kind>[a-z_]+)")
     def template(self, request, kind=None):
         """The empty template (with an example row and, in XLSX, a sheet of instructions)."""

@@ -12,7 +12,7 @@ class CursorPagination(pagination.CursorPagination):
     indexed range scan after the last id seen, with no COUNT and no OFFSET, and rows added or
     removed meanwhile never make a page skip or repeat a row."""
 
-    ordering = ("id",)
+    ordering = ("id",)  # the model's primary key, in get_ordering
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -31,7 +31,7 @@ class CursorPagination(pagination.CursorPagination):
             raise ValidationError({"ordering": [_(
                 "Halaman kursor selalu berurutan menurut id; ordering tidak dapat dipakai "
                 "bersama cursor.")]}, code="invalid_ordering")
-        return self.ordering
+        return (queryset.model._meta.pk.name,)  # id; a Wilayah's kode
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from dinsos.api.serializers import Serializer
+from dinsos.tabular import XLSX_CONTENT_TYPE
 
 
 class ErrorSerializer(Serializer):
@@ -39,6 +40,9 @@ ERROR_TEXT = {
     "429": _("Terlalu banyak permintaan; lihat Retry-After."),
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+#: the answer of a table download (``dinsos.tabular.table_response``): CSV or XLSX by ``fmt``
+TABLE_FILE = {(200, "text/csv"): OpenApiTypes.BINARY,
+              (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY}
 BLANKABLE_FORMATS = {"email", "uri"}
 
 

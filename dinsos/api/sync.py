@@ -31,6 +31,7 @@ from dinsos.api.filters import UPDATED_SINCE, parse_since
 from dinsos.api.idempotency import run_idempotent
 from dinsos.api.serializers import Serializer
 from dinsos.models import Change
+from dinsos.validators import ascii_int
 from dinsos.versions import current_version
 
 CURSOR = "cursor"
@@ -65,10 +66,10 @@ def _page_size(request) -> int:
     limit = settings.SYNC_FEED_MAX_PAGE_SIZE
     if not value:
         return min(settings.SYNC_FEED_PAGE_SIZE, limit)
-    if not value.isdigit() or not 1 <= int(value) <= limit:
+    if (size := ascii_int(value)) is None or not 1 <= size <= limit:
         raise ValidationError({PAGE_SIZE: [_("page_size harus 1 sampai %(max)s.") % {
             "max": limit}]})
-    return int(value)
+    return size
 
 
 class ChangesFeedMixin:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from dinsos.api.fields import MonthField, YearField
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
-from dinsos.validators import validate_whole_rupiah
+from dinsos.validators import ascii_int, validate_whole_rupiah
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
 
 
@@ -58,11 +58,11 @@ class BudgetCeilingSerializer(ModelSerializer):
 
 
 class PayoutRunSerializer(ModelSerializer):
-    computed_by = serializers.CharField(source="computed_by.username", default=None,
+    computed_by = serializers.CharField(source="computed_by.username", allow_null=True,
                                         read_only=True)
-    verified_by = serializers.CharField(source="verified_by.username", default=None,
+    verified_by = serializers.CharField(source="verified_by.username", allow_null=True,
                                         read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", default=None,
+    approved_by = serializers.CharField(source="approved_by.username", allow_null=True,
                                         read_only=True)
 
     class Meta:
@@ -91,6 +91,17 @@ class MarkPaidSerializer(Serializer):
     reference = serializers.CharField(max_length=100)
     line_references = serializers.DictField(child=serializers.CharField(max_length=100),
                                             required=False, default=dict)
+
+    def validate_line_references(self, value: dict) -> dict[int, str]:
+        """Keys are line ids (ASCII digits); a key that is not one is refused by name."""
+        lines = {}
+        for key, reference in value.items():
+            if (line := ascii_int(key)) is None:
+                raise serializers.ValidationError(_(
+                    "Kunci '%(key)s' bukan id baris; tulis id baris perhitungan, mis. "
+                    "{\"123\": \"TRF-001\"}.") % {"key": key})
+            lines[line] = reference
+        return lines
 
 
 class CancelSerializer(Serializer):

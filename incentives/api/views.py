@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from dinsos.api.fields import query_params
 from dinsos.api.idempotency import IdempotentCreateMixin, idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.api.schema import TABLE_FILE
 from dinsos.api.sync import ChangesFeedMixin
 from dinsos.tabular import FORMATS, table_response
 from incentives import reports, selectors, services
@@ -139,11 +140,9 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def mark_paid(self, request, pk=None):
         body = MarkPaidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        refs = {int(k): v for k, v in body.validated_data["line_references"].items()
-                if str(k).isdigit()}
         run = services.run_mark_paid(actor=request.user, run=self.get_object(),
                                      reference=body.validated_data["reference"],
-                                     line_references=refs)
+                                     line_references=body.validated_data["line_references"])
         return Response(PayoutRunSerializer(run).data)
 
     @extend_schema(request=CancelSerializer, responses=PayoutRunSerializer)
@@ -199,7 +198,7 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(parameters=[OpenApiParameter("year", OpenApiTypes.INT),
                                OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS))],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+                   responses=TABLE_FILE)
     @action(detail=False, methods=["get"])
     def realisation(self, request):
         params = query_params(request, RealisationQuerySerializer)

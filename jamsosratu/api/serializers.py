@@ -68,7 +68,7 @@ class EnrolmentMemberSerializer(ModelSerializer):
 
 
 class EnrolmentTransitionSerializer(ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.username", allow_null=True, read_only=True)
 
     class Meta:
         model = EnrolmentTransition

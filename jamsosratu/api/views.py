@@ -14,6 +14,7 @@ from dinsos.api.fields import query_params
 from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.api.schema import TABLE_FILE
 from dinsos.api.sync import ChangesFeedMixin
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from dinsos.tabular import FORMATS, table_response
@@ -283,7 +284,7 @@ class CoverageViewSet(ScopedGenericViewSet):
         OpenApiParameter("cycle", OpenApiTypes.INT, required=True),
         OpenApiParameter("level", OpenApiTypes.STR, enum=["kab_kota", "kecamatan"]),
         OpenApiParameter("fmt", OpenApiTypes.STR, enum=["json", *FORMATS])],
-        responses={200: OpenApiTypes.OBJECT})
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **TABLE_FILE})
     def list(self, request):
         self.filter_queryset(self.get_queryset())  # refuses unknown parameters
         params = query_params(request, CoverageQuerySerializer)

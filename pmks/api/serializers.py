@@ -138,7 +138,7 @@ class ServiceTypeSerializer(ModelSerializer):
 
 
 class CaseTransitionSerializer(ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.username", allow_null=True, read_only=True)
 
     class Meta:
         model = CaseTransition
@@ -209,7 +209,7 @@ class DuplicatePersonSerializer(ModelSerializer):
 class DuplicateCandidateSerializer(ModelSerializer):
     person_a = DuplicatePersonSerializer(read_only=True)
     person_b = DuplicatePersonSerializer(read_only=True)
-    reviewed_by = serializers.CharField(source="reviewed_by.username", default=None,
+    reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True,
                                         read_only=True)
 
     class Meta:

@@ -87,7 +87,7 @@ class BankAccountSerializer(ModelSerializer):
     account_number = MaskedIdentifierField(max_length=20)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     verified_by = serializers.CharField(source="verified_by.username", read_only=True,
-                                        default=None)
+                                        allow_null=True)
 
     class Meta:
         model = BankAccount
@@ -123,7 +123,7 @@ class ActivityReportSerializer(ModelSerializer):
     worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     worker_name = serializers.CharField(source="worker.name", read_only=True)
     reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True,
-                                        default=None)
+                                        allow_null=True)
 
     class Meta:
         model = ActivityReport

@@ -198,3 +198,16 @@ def test_a_checked_file_is_stored_whole_and_applied(payments, province_operator,
     with job.file.open("rb") as stored:
         assert stored.read() == content
     assert [line["outcome"] for line in job.lines] == ["disalurkan", "gagal", "ditolak"]
+
+
+# found by a deep schemathesis run: one line's id_penyaluran "²" failed the whole job with
+# Python's English "invalid literal for int()"
+def test_bank_result_superscript_id_refuses_only_its_line(payments, province_operator,
+                                                          django_capture_on_commit_callbacks):
+    from jamsosratu.models import Payment, TrancheJob
+
+    rows = [["²", "123", "875000", "berhasil", "BB-0", "2026-06-15", ""], *lines(payments)]
+    upload_on_the_page(province_operator, csv_file(rows), django_capture_on_commit_callbacks)
+    job = TrancheJob.objects.get()
+    assert job.status == "selesai", job.message
+    assert Payment.objects.get(pk=payments[0].pk).status == "disalurkan"

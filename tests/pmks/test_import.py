@@ -762,3 +762,12 @@ def test_the_templates_long_number_columns_are_text(kind, surface, province_oper
             assert sheet.cell(row=2, column=index).number_format == "@"
             text.add(name)
     assert text == TEXT_COLUMNS[kind]
+
+
+# found by a deep schemathesis run: desil "²" gave the row error "invalid literal for int()"
+def test_import_superscript_decile_reason_is_indonesian(pandeglang_operator, settings, tmp_path,
+                                                        django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = tmp_path
+    batch = submit(pandeglang_operator, csv_bytes([row(desil="²")]),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.errors == [{"row": 2, "column": "desil", "message": "desil harus 1 sampai 10"}]

@@ -480,8 +480,8 @@ def test_institution_board_member_needs_name_and_position(pandeglang_operator, a
         "type": "lks", "name": "LKS", "desa": DESA_PANDEGLANG,
         "board_members": [{"name": "Tanpa Jabatan"}]}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == {"board_members": {"0": {"position": [
-        "Bidang ini harus diisi."]}}}
+    assert response.json()["errors"] == {"board_members.0.position": [
+        "Bidang ini harus diisi."]}  # the documented shape: {field: [message]}
     assert not Institution.objects.exists()
 
 
