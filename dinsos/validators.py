@@ -237,15 +237,21 @@ def validate_nik_matches(
         century = birth_date.year // 100
     else:
         century = _guess_century_year(info.birth_year_2d, timezone.localdate().year) // 100
+    if date_ok:  # only the sex (the NIK's day + 40 for a woman) disagrees
+        message = _("NIK menunjukkan jenis kelamin %(nik_sex)s (perempuan: tanggal lahir + 40), "
+                    "tetapi data tertulis jenis kelamin %(data_sex)s.")
+    elif sex_ok:  # only the birth date disagrees
+        message = _("NIK menunjukkan tanggal lahir %(nik_date)s, tetapi data tertulis tanggal "
+                    "lahir %(data_date)s.")
+    else:
+        message = _("NIK menunjukkan tanggal lahir %(nik_date)s dan jenis kelamin %(nik_sex)s, "
+                    "tetapi data tertulis tanggal lahir %(data_date)s dan jenis kelamin "
+                    "%(data_sex)s.")
     raise ValidationError(
         {
             field: [
                 ValidationError(
-                    _(
-                        "NIK menunjukkan tanggal lahir %(nik_date)s dan jenis kelamin "
-                        "%(nik_sex)s, tetapi data tertulis tanggal lahir %(data_date)s dan "
-                        "jenis kelamin %(data_sex)s."
-                    ),
+                    message,
                     code="nik_mismatch",
                     params={
                         "nik_date": (

@@ -170,48 +170,48 @@ def test_validate_nik_matches_ok(nik, birth_date, sex):
             NIK_MALE,
             datetime.date(1985, 8, 18),
             "L",
-            "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin laki-laki, tetapi data "
-            "tertulis tanggal lahir 18-08-1985 dan jenis kelamin laki-laki.",
+            "NIK menunjukkan tanggal lahir 17-08-(19)85, tetapi data tertulis tanggal lahir "
+            "18-08-1985.",
         ),
         # Wrong month.
         (
             NIK_FEMALE,
             datetime.date(1985, 7, 17),
             "P",
-            "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin perempuan, tetapi data "
-            "tertulis tanggal lahir 17-07-1985 dan jenis kelamin perempuan.",
+            "NIK menunjukkan tanggal lahir 17-08-(19)85, tetapi data tertulis tanggal lahir "
+            "17-07-1985.",
         ),
         # Wrong year.
         (
             NIK_MALE,
             datetime.date(1986, 8, 17),
             "L",
-            "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin laki-laki, tetapi data "
-            "tertulis tanggal lahir 17-08-1986 dan jenis kelamin laki-laki.",
+            "NIK menunjukkan tanggal lahir 17-08-(19)85, tetapi data tertulis tanggal lahir "
+            "17-08-1986.",
         ),
         # Wrong sex: a woman's NIK recorded as a man.
         (
             NIK_FEMALE,
             datetime.date(1985, 8, 17),
             "L",
-            "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin perempuan, tetapi data "
-            "tertulis tanggal lahir 17-08-1985 dan jenis kelamin laki-laki.",
+            "NIK menunjukkan jenis kelamin perempuan (perempuan: tanggal lahir + 40), tetapi "
+            "data tertulis jenis kelamin laki-laki.",
         ),
         # Wrong sex: a man's NIK recorded as a woman.
         (
             NIK_MALE,
             datetime.date(1985, 8, 17),
             "P",
-            "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin laki-laki, tetapi data "
-            "tertulis tanggal lahir 17-08-1985 dan jenis kelamin perempuan.",
+            "NIK menunjukkan jenis kelamin laki-laki (perempuan: tanggal lahir + 40), tetapi "
+            "data tertulis jenis kelamin perempuan.",
         ),
         # A man's NIK (day without +40) recorded as a woman: the 2-digit year 05 is 2005.
         (
             "3601011708050001",
             datetime.date(2005, 8, 17),
             "P",
-            "NIK menunjukkan tanggal lahir 17-08-(20)05 dan jenis kelamin laki-laki, tetapi data "
-            "tertulis tanggal lahir 17-08-2005 dan jenis kelamin perempuan.",
+            "NIK menunjukkan jenis kelamin laki-laki (perempuan: tanggal lahir + 40), tetapi "
+            "data tertulis jenis kelamin perempuan.",
         ),
         # Both wrong.
         (
@@ -241,8 +241,8 @@ def test_a_nik_year_is_read_against_bantens_year_not_the_process_clocks():
         assert datetime.date.today() == datetime.date(2026, 12, 31)  # the process: still 2026
         validate_nik_matches(baby, birth_date=datetime.date(2000, 1, 1), sex="L")
     assert exc_info.value.message_dict == {"nik": [
-        "NIK menunjukkan tanggal lahir 01-01-(20)27 dan jenis kelamin laki-laki, tetapi data "
-        "tertulis tanggal lahir 01-01-2000 dan jenis kelamin laki-laki."]}
+        "NIK menunjukkan tanggal lahir 01-01-(20)27, tetapi data tertulis tanggal lahir "
+        "01-01-2000."]}
 
 
 def test_validate_nik_matches_custom_field_and_invalid_nik():

@@ -188,11 +188,11 @@ def test_person_without_nik(pandeglang_operator, api_as):
     ("changes", "message"),
     [
         ({"sex": "L"},
-         "NIK menunjukkan tanggal lahir 12-03-(19)85 dan jenis kelamin perempuan, tetapi data "
-         "tertulis tanggal lahir 12-03-1985 dan jenis kelamin laki-laki."),
+         "NIK menunjukkan jenis kelamin perempuan (perempuan: tanggal lahir + 40), tetapi "
+         "data tertulis jenis kelamin laki-laki."),
         ({"birth_date": "1985-03-13"},
-         "NIK menunjukkan tanggal lahir 12-03-(19)85 dan jenis kelamin perempuan, tetapi data "
-         "tertulis tanggal lahir 13-03-1985 dan jenis kelamin perempuan."),
+         "NIK menunjukkan tanggal lahir 12-03-(19)85, tetapi data tertulis tanggal lahir "
+         "13-03-1985."),
         ({"nik": "36010152038500"}, "NIK harus terdiri dari tepat 16 angka."),
     ],
 )

@@ -105,17 +105,17 @@ def test_worker_status_is_set_through_its_action(pandeglang_operator, api_as):
      "Tanggal lahir pada NIK (32-08) bukan tanggal yang sah. Untuk perempuan tanggal lahir "
      "ditambah 40 (01–31 laki-laki, 41–71 perempuan)."),
     ({"birth_date": "1985-08-18"},
-     "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin laki-laki, tetapi data "
-     "tertulis tanggal lahir 18-08-1985 dan jenis kelamin laki-laki."),
+     "NIK menunjukkan tanggal lahir 17-08-(19)85, tetapi data tertulis tanggal lahir "
+     "18-08-1985."),
     ({"birth_date": "1986-08-17"},
-     "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin laki-laki, tetapi data "
-     "tertulis tanggal lahir 17-08-1986 dan jenis kelamin laki-laki."),
+     "NIK menunjukkan tanggal lahir 17-08-(19)85, tetapi data tertulis tanggal lahir "
+     "17-08-1986."),
     ({"sex": "P"},
-     "NIK menunjukkan tanggal lahir 17-08-(19)85 dan jenis kelamin laki-laki, tetapi data "
-     "tertulis tanggal lahir 17-08-1985 dan jenis kelamin perempuan."),
+     "NIK menunjukkan jenis kelamin laki-laki (perempuan: tanggal lahir + 40), tetapi "
+     "data tertulis jenis kelamin perempuan."),
     ({"nik": NIK_SITI, "birth_date": "1990-03-19"},
-     "NIK menunjukkan tanggal lahir 19-03-(19)90 dan jenis kelamin perempuan, tetapi data "
-     "tertulis tanggal lahir 19-03-1990 dan jenis kelamin laki-laki."),
+     "NIK menunjukkan jenis kelamin perempuan (perempuan: tanggal lahir + 40), tetapi "
+     "data tertulis jenis kelamin laki-laki."),
 ])
 def test_worker_nik_is_checked_against_birth_date_and_sex(pandeglang_operator, api_as,
                                                           values, message):
