@@ -79,7 +79,7 @@ def _column(model, attr: str):
 def _relation_path(field, model):
     """A getter for a dotted source that follows forward relations to a concrete column
     (``desa.nama``, ``head.name``) as DRF reads it: an empty relation gives None where the field
-    defaults to None (or cannot be empty); None when DRF must read it itself."""
+    defaults to None or allows null (or cannot be empty); None when DRF must read it itself."""
     source = field.source_attrs
     for position, attr in enumerate(source):
         try:
@@ -89,7 +89,10 @@ def _relation_path(field, model):
         if position < len(source) - 1:
             if not (step.concrete and (step.many_to_one or step.one_to_one)):
                 return None
-            if step.null and field.default is not None:  # DRF would skip the field, not None
+            # an empty relation: DRF gives None for a field that defaults to None or allows
+            # null; otherwise it would skip the field
+            if step.null and field.default is not None and not (
+                    field.default is drf_fields.empty and field.allow_null):
                 return None
             model = step.related_model
         elif not step.concrete or step.is_relation:
