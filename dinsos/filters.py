@@ -15,6 +15,7 @@ from django_filters.filters import QuerySetRequestMixin
 from dinsos.choices import Tingkat
 from dinsos.models import Wilayah
 from dinsos.scoping import restrict, sees_identifiers
+from dinsos.validators import EXCEL_SCIENTIFIC
 
 
 class FilterSet(django_filters.FilterSet):
@@ -82,7 +83,6 @@ class WilayahFilterSet(FilterSet):
 
 _SEPARATORS = re.compile(r"[\s.\-']")
 _DIGITS = re.compile(r"[0-9]+")
-_EXCEL_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+")
 
 
 def identifier_digits(text: str) -> str | None:
@@ -91,7 +91,7 @@ def identifier_digits(text: str) -> str | None:
     has already rounded (``3.60101E+15``: its digits are lost, it finds no one); ``None`` when
     the text is not a number at all (a name)."""
     text = text.strip()
-    if _EXCEL_NUMBER.fullmatch(text):
+    if EXCEL_SCIENTIFIC.fullmatch(text):
         return ""
     digits = _SEPARATORS.sub("", text)
     return digits if _DIGITS.fullmatch(digits) else None

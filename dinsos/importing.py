@@ -46,7 +46,7 @@ from dinsos.tabular import (
     table_response,
 )
 from dinsos.templatetags.dinsos_format import angka
-from dinsos.validators import parse_nik, validate_nik_matches
+from dinsos.validators import EXCEL_SCIENTIFIC, parse_nik, validate_nik_matches
 
 ERROR_COLUMN = "kesalahan"
 log = logging.getLogger(__name__)
@@ -353,7 +353,6 @@ def template_rows(kind: str) -> tuple[list[str], list[list], list[list]]:
 
 # --- reading cells: identity numbers, dates, sex ----------------------------------------------
 
-_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+")
 _IDENTITY_NOISE = re.compile(r"['\s.\u00a0\u200b]")
 
 
@@ -369,7 +368,7 @@ def identity_number(row: TableRow, column: str, *, label: str) -> str:
             "angka lebih dari 15 digit dan membuang nol di depan, jadi nomornya mungkin sudah "
             "berubah. Format kolom %(column)s sebagai Teks, lalu ketik ulang nomornya dari "
             "dokumen aslinya.") % {"label": label, "v": text, "column": column})
-    if _SCIENTIFIC.fullmatch(text):
+    if EXCEL_SCIENTIFIC.fullmatch(text):
         raise ValueError(_(
             "%(label)s '%(v)s' sudah diubah Excel menjadi angka (notasi ilmiah) dan digitnya "
             "hilang. Format kolom %(column)s sebagai Teks, lalu ketik ulang nomornya dari "

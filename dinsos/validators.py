@@ -398,6 +398,9 @@ class NotInFuture:
         return isinstance(other, NotInFuture) and self.what == other.what
 
 
+#: a number Excel has shown in scientific notation (3.60101E+15): its digits past the 15th are
+#: gone, so it can be no identity number (the import refuses it, the search finds no one)
+EXCEL_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+")
 _ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
