@@ -281,14 +281,16 @@ class Case(TimeStamped):
 
     def clean(self):
         """A person (or household) has one open case per category: a second report of the
-        same problem continues that case, it does not open another."""
+        same problem continues that case, it does not open another. Asked when a case is
+        opened (cases only move forward, so none reopens): two open ones recorded before the
+        rule can still be worked on and closed."""
         if self.category_id is None or (self.person_id is None) == (self.household_id is None):
             return
         if self.household_id is not None and not self.category.household_level:
             raise ValidationError({"household": _(
                 "Kategori %(name)s dicatat per orang, bukan per keluarga.")
                 % {"name": self.category.name}})
-        if self.status not in OPEN_STATUSES:
+        if not self._state.adding or self.status not in OPEN_STATUSES:
             return
         already = (Case.objects.filter(person_id=self.person_id, household_id=self.household_id,
                                        category_id=self.category_id, status__in=OPEN_STATUSES)

@@ -279,3 +279,20 @@ def test_reads_do_not_bury_the_changes_in_the_history(pandeglang_operator):
     html = page.content.decode()
     assert "Data ini dibuka 120 kali; terakhir" in html
     assert "dibuka melalui" not in html
+
+
+def test_two_open_cases_recorded_before_the_rule_can_still_be_worked_on(pandeglang_operator):
+    """The rule is asked when a case is opened: duplicates already stored (as the walk left
+    them) can still move on and be closed, or one of them could never be resolved."""
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    first = _open(pandeglang_operator, person=person)
+    second = Case.objects.create(person=person, category=first.category, desa_id=person.desa_id,
+                                 identified_on=first.identified_on, source="tksk")
+    registry.case_update(actor=pandeglang_operator, case=second,
+                         description="Laporan kedua dari PSM")  # full_clean: Case.clean
+    registry.case_transition(actor=pandeglang_operator, case=second, to_status="terverifikasi",
+                             reason="Dikunjungi")
+    registry.case_transition(actor=pandeglang_operator, case=first, to_status="ditutup",
+                             reason="Ganda", close_reason="duplikat")
+    assert sorted(Case.objects.filter(person=person).values_list("status", flat=True)) == [
+        "ditutup", "terverifikasi"]
