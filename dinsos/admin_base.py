@@ -338,6 +338,14 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
             field.queryset = narrowed(field.queryset, request.user)
         return field
 
+    def get_search_results(self, request, queryset, search_term):
+        """The admin's autocomplete (a form's search-as-you-type choices) offers what the
+        form field itself offers: for a wilayah, only the user's area (``narrowed``)."""
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "autocomplete":
+            queryset = narrowed(queryset, request.user)
+        return super().get_search_results(request, queryset, search_term)
+
     def get_list_display(self, request):
         return self._readable(self._masked_names(request, super().get_list_display(request)))
 

@@ -6,6 +6,7 @@ Kabupaten Lebak never appear (lists, details, forms, filter forms, browsable API
 and answer exactly like missing ones."""
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.viewsets import ViewSetMixin
@@ -252,15 +253,42 @@ def test_admin_lookups_show_no_other_district(model, planted, pandeglang_operato
         assert_no_lebak(popup.content.decode(), f"{model} raw-id popup")
 
 
-def test_admin_autocomplete_shows_no_other_district(planted, pandeglang_operator):
+def autocomplete_fields() -> list[tuple[str, str, str]]:
+    """(app_label, model_name, field) of every autocomplete field of our admins and their
+    inlines: each is a search-as-you-type list served by ``admin:autocomplete``."""
+    found = set()
+    for model, model_admin in our_admins().items():
+        sources = [(model, model_admin)]
+        sources += [(inline.model, inline) for inline in model_admin.inlines]
+        for source, owner in sources:
+            for field in owner.autocomplete_fields:
+                found.add((source._meta.app_label, source._meta.model_name, field))
+    return sorted(found)
+
+
+def test_autocomplete_fields_are_found():
+    assert ("pmks", "household", "desa") in autocomplete_fields()
+    assert ("psks", "meeting", "attendees") in autocomplete_fields()
+
+
+@pytest.mark.parametrize("source", autocomplete_fields(), ids="-".join)
+def test_admin_autocomplete_shows_no_other_district(source, planted, pandeglang_operator):
+    """Every autocomplete field, searched by nothing, by the planted name and by Lebak's
+    region code, offers no Lebak record — a region (desa, kecamatan) only inside the area."""
+    from dinsos.models import Wilayah
+
+    app_label, model_name, field = source
+    target = apps.get_model(app_label, model_name)._meta.get_field(field).related_model
     client = client_for(pandeglang_operator)
-    for source, model_name, field in [("psks", "assignment", "worker"),
-                                      ("psks", "meeting", "attendees"),
-                                      ("psks", "activityreport", "worker")]:
+    for term in ("", "RAHASIA LEBAK", Wilayah.objects.get(kode=DESA_LEBAK).nama, "36.02"):
         answer = client.get(reverse("admin:autocomplete"), {
-            "term": "", "app_label": source, "model_name": model_name, "field_name": field})
-        assert answer.status_code == 200, (model_name, field)
-        assert_no_lebak(answer.content.decode(), f"autocomplete {model_name}.{field}")
+            "term": term, "app_label": app_label, "model_name": model_name,
+            "field_name": field})
+        assert answer.status_code == 200, (source, term)
+        assert_no_lebak(answer.content.decode(), f"autocomplete {source} {term!r}")
+        if target is Wilayah:
+            ids = [row["id"] for row in answer.json()["results"]]
+            assert all(i.startswith("36.01") for i in ids), (source, term, ids)
 
 
 def test_staff_pages_answer_404_for_another_district(pandeglang_operator):
