@@ -34,8 +34,10 @@ ERROR_TEXT = {
     "403": _("Tidak berwenang untuk tindakan ini."),
     "404": _("Tidak ditemukan (atau di luar wilayah Anda)."),
     "405": _("Metode tidak diizinkan."),
+    "406": _("Header Accept meminta format yang tidak tersedia."),
     "409": _("Permintaan dengan Idempotency-Key yang sama sedang diproses."),
     "412": _("If-Match tidak cocok: data sudah berubah sejak dibaca."),
+    "415": _("Content-Type isi permintaan tidak didukung (kirim application/json)."),
     "422": _("Idempotency-Key sudah dipakai untuk permintaan lain."),
     "429": _("Terlalu banyak permintaan; lihat Retry-After."),
 }
@@ -122,11 +124,13 @@ class AutoSchema(BaseAutoSchema):
         return params
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401", "403", "429"]
+        codes = ["400", "401", "403", "406", "429"]  # 406: any Accept no renderer serves
         if self._is_detail() or self.method == "GET":  # a list: a page beyond the last one
             codes.append("404")
         if self.method in WRITES:
             codes += ["405", "409", "422"]
+        if self.method in {"POST", "PUT", "PATCH"} and self._get_request_body():
+            codes.append("415")
         if self.method in {"PUT", "PATCH", "DELETE"} and self._is_detail():
             codes.append("412")
         return sorted(codes)

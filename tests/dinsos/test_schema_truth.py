@@ -136,6 +136,26 @@ def test_error_answers_are_documented_and_validate(admin_client):
         _validate(schema, path, method, status, response.json())
 
 
+def test_unacceptable_and_unsupported_media_are_documented(admin_client):
+    """406 (an Accept no renderer serves) on every operation and 415 (a body in a type no
+    parser reads) on every write with a body: answered in the error shape, in Indonesian
+    (the fuzz run met both undocumented)."""
+    schema = _schema(admin_client)
+    persons = "/api/v1/pmks/persons/"
+    not_acceptable = admin_client.get(persons, HTTP_ACCEPT="application/xml")
+    unsupported = admin_client.post(persons, data="<a/>", content_type="application/xml")
+    assert not_acceptable.status_code == 406 and unsupported.status_code == 415
+    assert "header Accept" in not_acceptable.json()["detail"]
+    assert "tidak didukung" in unsupported.json()["detail"]
+    _validate(schema, persons, "get", 406, not_acceptable.json())
+    _validate(schema, persons, "post", 415, unsupported.json())
+    for path, ops in schema["paths"].items():
+        for method, operation in ops.items():
+            assert "406" in operation["responses"], (path, method)
+            if "requestBody" in operation:
+                assert "415" in operation["responses"], (path, method)
+
+
 def test_created_answers_are_documented_as_201(admin_client):
     schema = _schema(admin_client)
     put = schema["paths"]["/api/v1/pmks/persons/by-nik/{nik}/"]["put"]["responses"]
