@@ -445,9 +445,32 @@ class ScopedModelAdmin(DinsosModelAdmin):
     through a service: subclasses override ``save_via_service(request, obj, form, change)``;
     on a change they pass the stored record and only the changed fields
     (``changed_fields``), so the service's rules decide what may change. Fields a service
-    never changes are listed in ``fixed_on_change`` and shown read-only."""
+    never changes are listed in ``fixed_on_change`` and shown read-only.
+
+    Deletes too: a record is removed only where the subclass names its service
+    (``delete_via_service(request, obj)``, the same one the API's DELETE calls); without one
+    the admin offers no delete (a paid payment, a verification, a case end through their own
+    services, never disappear); what still refers to a record keeps it, as the admin's
+    confirmation page shows. There is no bulk delete: each record is deleted on its own page,
+    under its service's rules."""
 
     fixed_on_change: tuple[str, ...] = ()
+    delete_via_service = None  # a method ``(self, request, obj)`` where the record may go
+
+    def has_delete_permission(self, request, obj=None):
+        return self.delete_via_service is not None and super().has_delete_permission(
+            request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):
+        self.delete_via_service(request, obj)
+
+    def delete_queryset(self, request, queryset):  # never offered (no bulk delete)
+        raise PermissionDenied
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

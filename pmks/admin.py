@@ -63,6 +63,9 @@ class HouseholdAdmin(ScopedModelAdmin):
     def save_via_service(self, request, obj, form, change):
         services.household_save(actor=request.user, household=obj)
 
+    def delete_via_service(self, request, obj):
+        services.household_delete(actor=request.user, household=obj)
+
 
 @admin.register(Person)
 class PersonAdmin(ScopedModelAdmin):
@@ -86,6 +89,9 @@ class PersonAdmin(ScopedModelAdmin):
 
     def save_via_service(self, request, obj, form, change):
         services.person_save(actor=request.user, person=obj)
+
+    def delete_via_service(self, request, obj):
+        services.person_delete(actor=request.user, person=obj)
 
 
 @admin.register(Category)
@@ -175,6 +181,9 @@ class ServiceAdmin(ScopedModelAdmin):
         )
         obj.pk, obj.pillar = created.pk, created.pillar
 
+    def delete_via_service(self, request, obj):
+        services.service_delete(actor=request.user, service=obj)
+
 
 @admin.register(DuplicateCandidate)
 class DuplicateCandidateAdmin(ScopedModelAdmin):
@@ -211,3 +220,6 @@ class PersonMergeAdmin(DinsosModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of a merge is its history (and what an unmerge would read)

@@ -189,6 +189,9 @@ class MeetingAdmin(ScopedModelAdmin):
         services.meeting_save(actor=request.user, meeting=obj,
                               attendees=form.cleaned_data.get("attendees", []))
 
+    def delete_via_service(self, request, obj):
+        services.meeting_delete(actor=request.user, meeting=obj)
+
     def save_related(self, request, form, formsets, change):
         form.save_m2m = lambda: None  # attendees were set (and checked) by the service
         super().save_related(request, form, formsets, change)
