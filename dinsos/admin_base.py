@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -114,6 +114,24 @@ def narrowed(queryset, user):
             return queryset
         return queryset.within(area) if area else queryset.none()
     return restrict(queryset, user)
+
+
+def masked_lookup(model, lookup: str, user) -> bool:
+    """Is ``lookup`` (``nik__startswith``, ``worker__nik__regex``…) anything but equality on
+    an identifier ``user`` sees masked?"""
+    parts = lookup.split("__")
+    for index, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+            continue
+        rest = parts[index + 1:]
+        return (field.name in IDENTIFIER_FIELDS and rest not in ([], ["exact"])
+                and not sees_identifiers(user, model))
+    return False
 
 
 #: Whole numbers that are codes, not counts: never grouped (2026, not 2.026).
@@ -338,6 +356,14 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
             field.queryset = narrowed(field.queryset, request.user)
         return field
 
+    def lookup_allowed(self, lookup, value, request=None):
+        """A masked identifier (NIK, No. KK, NPWP, account number) is found only by the whole
+        number: a prefix, range or pattern in the list's URL (``?nik__startswith=3601036``)
+        would tell its hidden digits one by one by the rows it leaves."""
+        if request is not None and masked_lookup(self.model, lookup, request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_search_results(self, request, queryset, search_term):
         """The admin's autocomplete (a form's search-as-you-type choices) offers what the
         form field itself offers: for a wilayah, only the user's area (``narrowed``)."""
@@ -362,7 +388,7 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if self.log_access and changelist is not None:
-            audit.log_read(self.model, what="daftar",
+            audit.log_read(self.model, what="daftar", query=request.GET.dict(),
                            pks=[obj.pk for obj in changelist.result_list])
         return response
 

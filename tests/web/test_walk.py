@@ -139,3 +139,7 @@ def test_error_pages_are_indonesian_with_the_menu(make_user, rf):
     assert missing.status_code == 404 and "Halaman tidak ditemukan" in missing.content.decode()
     broken = server_error(rf.get("/"))
     assert broken.status_code == 500 and "Terjadi kesalahan di server" in broken.content.decode()
+    refused = client.get(reverse("admin:pmks_person_changelist"), {"nik__startswith": "3601"})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "Permintaan tidak dapat diproses" in html
+    assert "Bad Request" not in html and 'href="/pmks/"' in html
