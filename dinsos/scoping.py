@@ -104,6 +104,22 @@ def restrict(queryset, user):
     return queryset.filter(q)
 
 
+def within_area(obj, user) -> bool:
+    """``restrict`` for one loaded record (a row of a nested list, prefetched with its parent):
+    is it inside ``user``'s area on every one of its model's scope paths?"""
+    area = user_area(user)
+    if area is ALL:
+        return True
+    for path in scope_fields(type(obj)):
+        *hops, last = path.split("__")
+        target = obj
+        for hop in hops:
+            target = getattr(target, hop, None)
+        if target is None or not code_within(getattr(target, f"{last}_id", None), area):
+            return False
+    return True
+
+
 class ScopedQuerySet(models.QuerySet):
     def for_user(self, user):
         return restrict(self, user)

@@ -14,7 +14,7 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 from dinsos.api.fields import MaskedIdentifierField
 from dinsos.api.rows import RowPlan
 from dinsos.models import Office, Wilayah
-from dinsos.scoping import IDENTIFIER_FIELDS, restrict
+from dinsos.scoping import IDENTIFIER_FIELDS, restrict, within_area
 
 
 def restrict_relations(fields, user) -> None:
@@ -39,10 +39,19 @@ class PlannedListSerializer(ScopedSerializerMixin, serializers.ListSerializer):
     time. Its child carries the fields (and their scoped querysets)."""
 
     def to_representation(self, data):
+        iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
+        request = self.context.get("request")
+        if self.parent is not None and request is not None:
+            # a nested list (a cycle's quotas…) comes with its parent, not through a view's
+            # restricted queryset: its rows are asked one by one
+            iterable = [item for item in iterable if within_area(item, request.user)]
+        return self.rows(iterable)
+
+    def rows(self, iterable) -> list:
+        """The rows as JSON-ready dicts: by the plan, else by DRF's own machinery."""
         plan = RowPlan.of(type(self.child))
         if plan is None:
-            return super().to_representation(data)
-        iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
+            return super().to_representation(iterable)
         row = plan.rows(self.child)
         return [row(item) for item in iterable]
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dinsos import roles
 from jamsosratu.models import (
     Commitment,
     Enrolment,
@@ -640,3 +641,15 @@ def test_list_query_count_does_not_grow(endpoint, cycle, province_operator, api_
             response = client.get(f"{API}/{endpoint}/", {"page_size": 500})
         assert response.status_code == 200
         assert response.json()["count"] == rows
+
+
+def test_a_cycle_shows_a_district_only_its_own_quota(cycle, make_user, api_as):
+    """Found by an isolation review: the cycles list gave a district operator all eight kab/kota
+    quotas (a nested list comes with its parent, past the view's restricted queryset)."""
+    for area in ("36.01", "36.02"):
+        client = api_as(make_user(roles.OPERATOR_KAB_KOTA, area))
+        for answer in (client.get(f"{API}/cycles/").json()["results"],
+                       [client.get(f"{API}/cycles/2026/").json()]):
+            assert {q["kab_kota"] for one in answer for q in one["quotas"]} == {area}
+    quotas = api_as(make_user(roles.OPERATOR_PROVINSI)).get(f"{API}/cycles/2026/").json()
+    assert len(quotas["quotas"]) == 8
