@@ -288,6 +288,8 @@ class RunDocument(models.Model):
     content_type = models.CharField(_("jenis isi"), max_length=100, blank=True)
     control = models.JSONField(_("total kontrol"), default=dict, blank=True)
     error = models.TextField(_("kesalahan"), blank=True)
+    #: a copy with account numbers masked, for roles that see payout lines masked
+    masked = models.BooleanField(_("nomor rekening tersamar"), default=False)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+",
                                      verbose_name=_("diminta oleh"))
@@ -300,7 +302,7 @@ class RunDocument(models.Model):
         verbose_name = _("dokumen perhitungan")
         verbose_name_plural = _("dokumen perhitungan")
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["run", "kind", "fingerprint"],
+        constraints = [models.UniqueConstraint(fields=["run", "kind", "fingerprint", "masked"],
                                                name="incentives_one_document_per_version")]
 
     def __str__(self):

@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 
 from dinsos.money import MONTH_NAMES, format_rupiah, format_tanggal, rupiah_in_words
+from dinsos.scoping import mask, sees_identifiers
 from dinsos.tabular import XLSX_CONTENT_TYPE, csv_stream, safe_cell, xlsx_file
 from dinsos.validators import mask_nik
 from incentives import selectors
 from incentives.choices import Component, LineKind
-from incentives.models import PayoutRun
+from incentives.models import PayoutLine, PayoutRun
 
 TITLE = "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
 ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
@@ -74,9 +75,10 @@ class Subtotal:
         self.net += line.net_amount
 
 
-def nominatif_data(run: PayoutRun) -> dict:
+def nominatif_data(run: PayoutRun, *, masked: bool = False) -> dict:
     """Everything the Daftar Nominatif prints except its lines (those are streamed by
-    ``nominatif_body``): the groups and totals summed by the database from the payable lines."""
+    ``nominatif_body``): the groups and totals summed by the database from the payable lines.
+    ``masked``: the copy for roles that see payout lines masked (account numbers masked)."""
     groups = selectors.nominatif_groups(run)
     kab_kota: dict[str, Subtotal] = {}
     total = Subtotal("JUMLAH SELURUHNYA")
@@ -92,7 +94,7 @@ def nominatif_data(run: PayoutRun) -> dict:
             "place_date": f"Serang, {format_tanggal(day)}",
             "program": settings.NOMINATIF_PROGRAM,
             "kode_rekening": settings.NOMINATIF_KODE_REKENING,
-            "status": run.get_status_display()}
+            "status": run.get_status_display(), "masked": masked}
 
 
 class RunChanged(RuntimeError):
@@ -128,6 +130,8 @@ def nominatif_body(run: PayoutRun, data: dict):
         sub.add_line(line)
         kab.add_line(line)
         total.add_line(line)
+        if data.get("masked"):
+            line = line._replace(account_number=mask("account_number", line.account_number))
         yield "line", number, line
     if group is not None:
         yield from close(None)
@@ -369,7 +373,7 @@ def _xlsx_sheet(run: PayoutRun, data: dict):
            'fitToWidth="1" fitToHeight="0"/></worksheet>')
 
 
-def nominatif_xlsx(run: PayoutRun, out=None):
+def nominatif_xlsx(run: PayoutRun, out=None, *, masked: bool = False):
     """The Daftar Nominatif as a spreadsheet: one table (header frozen and repeated on printed
     pages), amounts as numbers in Rupiah format, subtotals per kab/kota × role and per kab/kota,
     the grand total and the sign-off; landscape, fitted to the page width. The sheet's XML is
@@ -377,7 +381,7 @@ def nominatif_xlsx(run: PayoutRun, out=None):
     cell formats fixed once in the styles part), so memory stays flat and no spreadsheet
     library builds a cell object per value; into ``out`` (a binary file; default a new
     BytesIO, returned rewound)."""
-    data = nominatif_data(run)
+    data = nominatif_data(run, masked=masked)
     name, header_row = "Daftar Nominatif", len(heading_lines(data)) + 2
     title = _xml_text(f"{TITLE} {data['period']}")
     created = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -770,7 +774,7 @@ class NominatifPdf:
             rl_config.useA85 = a85
 
 
-def nominatif_pdf(run: PayoutRun, out=None):
+def nominatif_pdf(run: PayoutRun, out=None, *, masked: bool = False):
     """The Daftar Nominatif, fit to sign: landscape A4 or F4 (NOMINATIF_PAPER), 1,5 cm margins,
     letterhead, number and date, programme and kode rekening, wrapping cells, the caption and
     header rows repeated on every page, subtotals per kab/kota × role and per kab/kota, the
@@ -779,7 +783,7 @@ def nominatif_pdf(run: PayoutRun, out=None):
     page count, then the drawing) into ``out`` (a binary file; default a new BytesIO,
     returned rewound)."""
     buffer = out if out is not None else io.BytesIO()
-    NominatifPdf(run, nominatif_data(run)).write(buffer)
+    NominatifPdf(run, nominatif_data(run, masked=masked)).write(buffer)
     if out is None:
         buffer.seek(0)
     return buffer
@@ -868,18 +872,34 @@ def unknown_kind(kind: str) -> NotFound:
     return NotFound(f"Laporan '{kind[:40]}' tidak dikenal; pilihan: {', '.join(REPORT_KINDS)}.")
 
 
-def write_document(run: PayoutRun, kind: str, out) -> tuple[str, str, dict]:
+def masked_kinds() -> list[str]:
+    """The documents that have a copy with account numbers masked (the bank's transfer file
+    has none: it is nothing without the whole numbers)."""
+    return [kind for kind in REPORT_KINDS if kind != "bank-csv"]
+
+
+def kinds_for(user) -> dict:
+    """The documents ``user`` may download, with their labels (the run page's links)."""
+    kinds = REPORT_KINDS if sees_identifiers(user, PayoutLine) else masked_kinds()
+    return {kind: REPORT_LABELS[kind] for kind in REPORT_LABELS if kind in kinds}
+
+
+def write_document(run: PayoutRun, kind: str, out, *, masked: bool = False
+                   ) -> tuple[str, str, dict]:
     """Write one document of a run into the binary file ``out``; returns (filename, content
-    type, control totals). The one place that knows how each kind is made."""
+    type, control totals). The one place that knows how each kind is made; ``masked``: the
+    copy with account numbers masked (never of the bank file)."""
     if kind not in REPORT_KINDS:
         raise unknown_kind(kind)
+    if masked and kind not in masked_kinds():
+        raise ValueError(f"{kind} has no masked copy")
     stem, fmt = kind.split("-")
     filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}.{fmt}"
     control = {}
     if kind == "nominatif-xlsx":
-        nominatif_xlsx(run, out=out)
+        nominatif_xlsx(run, out=out, masked=masked)
     elif kind == "nominatif-pdf":
-        nominatif_pdf(run, out=out)
+        nominatif_pdf(run, out=out, masked=masked)
     elif kind == "bank-csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         count, total = write_bank_csv(run, text)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from dinsos import audit, changes
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
+from dinsos.scoping import sees_identifiers
 from dinsos.services import assign_fields, delete_or_refuse
 from incentives import calculations, payout_sql
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
@@ -683,14 +684,22 @@ def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
 
     if kind not in reports.REPORT_KINDS:
         raise reports.unknown_kind(kind)
+    masked = not sees_identifiers(actor, PayoutLine)
+    if masked and kind not in reports.masked_kinds():
+        raise PermissionDenied(_("%(label)s memuat nomor rekening utuh: hanya untuk peran yang "
+                                 "melihat rekening utuh (Keuangan).")
+                               % {"label": reports.REPORT_LABELS[kind]})
     document, created = RunDocument.objects.get_or_create(
-        run=run, kind=kind, fingerprint=_run_fingerprint(run),
+        run=run, kind=kind, fingerprint=_run_fingerprint(run), masked=masked,
         defaults={"requested_by": actor if getattr(actor, "pk", None) else None})
     if created or document.status == RunDocument.Status.FAILED:
         if not created:
             document.status, document.error = RunDocument.Status.PENDING, ""
             document.save(update_fields=["status", "error"])
         render_run_document.delay_on_commit(document.pk)
+    elif document.status == RunDocument.Status.READY:  # the caller hands the file out now
+        audit.log_read(PayoutLine, what="dokumen",
+                       query={"run": run.pk, "kind": kind, "masked": masked})
     return document
 
 
@@ -698,7 +707,7 @@ def document_ready(*, run: PayoutRun, kind: str) -> RunDocument:
     """The stored document ``kind`` of the run as it is now, made here when it is not ready
     (for work that already runs in a Celery task, e.g. the finance e-mail)."""
     document, _created = RunDocument.objects.get_or_create(
-        run=run, kind=kind, fingerprint=_run_fingerprint(run))
+        run=run, kind=kind, fingerprint=_run_fingerprint(run), masked=False)
     if document.status == RunDocument.Status.READY:
         return document
     return document_render(document_id=document.pk)
@@ -717,8 +726,8 @@ def document_render(*, document_id: int) -> RunDocument:
     if document.status == RunDocument.Status.READY:
         return document
     with tempfile.TemporaryFile() as out:
-        filename, content_type, control = reports.write_document(document.run, document.kind,
-                                                                 out)
+        filename, content_type, control = reports.write_document(
+            document.run, document.kind, out, masked=document.masked)
         out.seek(0)
         document.file.save(filename, File(out), save=False)
     document.filename, document.content_type, document.control = filename, content_type, control

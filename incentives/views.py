@@ -93,7 +93,7 @@ class RunDetailView(StaffPage, TemplateView):
             held=selectors.held_lines(user=user, run=run),
             page=Paginator(lines, 50).get_page(self.request.GET.get("page")),
             actions=_allowed_actions(user, run), next_step=selectors.run_next_step(
-                user=user, run=run), reports=reports.REPORT_LABELS, **kwargs)
+                user=user, run=run), reports=reports.kinds_for(user), **kwargs)
 
 
 ACTIONS = {

@@ -134,3 +134,78 @@ def test_realisation_is_one_bounded_aggregate(run, keuangan, api_as, no_renderin
         response = client.get(reverse("incentives-api:run-realisation") + "?year=2026&fmt=csv")
     assert response.status_code == 200
     assert all(not m.called for m in no_rendering.values())
+
+
+# --- who gets which copy ----------------------------------------------------------------------
+
+def _document_text(kind: str, body: bytes) -> str:
+    import io
+    import zipfile
+
+    from tests.incentives.test_reports import pdf_text
+
+    if kind.endswith("pdf"):
+        return pdf_text(body)
+    if kind.endswith("xlsx"):
+        with zipfile.ZipFile(io.BytesIO(body)) as book:
+            return "".join(book.read(name).decode() for name in book.namelist())
+    return body.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("route", sorted(DOCUMENT_ROUTES))
+@pytest.mark.parametrize("role", ["Pimpinan", "Auditor", "Operator Provinsi"])
+def test_roles_that_see_accounts_masked_get_a_masked_copy_and_no_bank_file(
+        route, role, run, make_user, keuangan, api_as, settings, tmp_path,
+        django_capture_on_commit_callbacks):
+    """Found by a browser walk: the Auditor, the Pimpinan and the Operator Provinsi (who see
+    payout lines with accounts masked) downloaded the Daftar Nominatif and the bank file with
+    whole account numbers — one stored file per run and kind served to every role."""
+    from dinsos.scoping import mask
+
+    settings.MEDIA_ROOT = tmp_path
+    accounts = list(run.lines.exclude(account_number="").values_list("account_number",
+                                                                    flat=True).distinct())
+    assert accounts
+    reader, finance = api_as(make_user(role)), api_as(keuangan)
+    for kind in reports.REPORT_KINDS:
+        url = DOCUMENT_ROUTES[route](run, kind)
+        if kind == "bank-csv":
+            refused = reader.get(url)
+            assert refused.status_code == 403, (route, kind)
+            assert "nomor rekening utuh" in refused.content.decode()
+            continue
+        for client in (reader, finance):
+            with django_capture_on_commit_callbacks(execute=True):
+                assert client.get(url).status_code == 202
+        masked_text = _document_text(kind, _body(reader.get(url)))
+        whole_text = _document_text(kind, _body(finance.get(url)))
+        if kind.startswith("nominatif"):
+            for account in accounts:
+                assert account not in masked_text and mask("account_number", account) in \
+                    masked_text, (route, kind)
+                assert account in whole_text, (route, kind)
+    assert finance.get(DOCUMENT_ROUTES[route](run, "bank-csv")).status_code == 202
+
+
+def test_the_run_page_offers_the_bank_file_only_to_who_may_have_it(run, make_user, keuangan,
+                                                                   api_as):
+    bank = reverse("incentives:run-report", args=[run.pk, "bank-csv"])
+    page = reverse("incentives:run-detail", args=[run.pk])
+    assert bank in api_as(keuangan).get(page).content.decode()
+    assert bank not in api_as(make_user("Pimpinan")).get(page).content.decode()
+
+
+def test_a_document_handed_out_is_an_audited_read(run, keuangan, api_as, settings, tmp_path,
+                                                  django_capture_on_commit_callbacks):
+    from auditlog.models import LogEntry
+
+    settings.MEDIA_ROOT = tmp_path
+    client, url = api_as(keuangan), DOCUMENT_ROUTES["incentives:run-report"](run, "bank-csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    before = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
+    assert client.get(url).status_code == 200
+    entry = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).latest("pk")
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == before + 1
+    assert entry.additional_data["query"] == {"run": str(run.pk), "kind": "bank-csv",
+                                              "masked": "False"}
