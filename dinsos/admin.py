@@ -17,7 +17,6 @@ from dinsos.admin_base import DinsosModelAdmin, PolicyAdminMixin, ReadableHistor
 from dinsos.forms import ImportUploadForm
 from dinsos.models import ImportBatch, Office, User, Wilayah
 from dinsos.money import format_waktu
-from dinsos.tabular import table_response
 
 # API tokens are issued and revoked only through dinsos.services (the user page's actions and
 # `manage.py issue_token`): knox's own admin was a second write path (a token without the
@@ -150,8 +149,7 @@ class ImportBatchAdmin(DinsosModelAdmin):
 
     def report_view(self, request, pk, fmt):
         batch = get_object_or_404(self.get_queryset(request), pk=pk)
-        header, rows = importing.error_report_rows(batch)
-        return table_response(header, rows, fmt=fmt, filename=f"hasil-impor-{batch.pk}")
+        return importing.report_response(batch, user=request.user, fmt=fmt)
 
     def template_view(self, request, kind, fmt):
         if kind not in importing.IMPORTERS:

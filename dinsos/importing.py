@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from dinsos.audit import audit_context
 from dinsos.choices import Sex
 from dinsos.models import ImportBatch
-from dinsos.scoping import ALL, PROVINCE_CODE, user_area
+from dinsos.scoping import ALL, PROVINCE_CODE, mask, sees_identifiers, user_area
 from dinsos.tabular import (
     Limits,
     TableError,
@@ -113,6 +113,8 @@ class Importer:
     label: str
     columns: list[Column]
     run: Callable  # run(*, actor, fileobj, filename, dry_run) -> ImportReport
+    #: the record its rows become ("pmks.Person"): whose identifiers the policy may mask
+    model: str
     guide: list[str] = field(default_factory=list)  # extra lines for the instructions sheet
 
     @property
@@ -297,21 +299,52 @@ def import_run(batch: ImportBatch) -> ImportBatch:
     return batch
 
 
-def error_report_rows(batch: ImportBatch) -> tuple[list[str], Iterator[list]]:
-    """The original rows plus a "kesalahan" column (empty for accepted rows)."""
+#: Template columns that hold an identifier (dinsos.scoping.IDENTIFIER_FIELDS) -> its field.
+IDENTIFIER_COLUMNS = {"nik": "nik", "no_kk": "no_kk", "npwp": "npwp",
+                      "nomor_rekening": "account_number"}
+_LONG_NUMBER = re.compile(r"(?<!\d)\d{15,16}(?!\d)")
+
+
+def error_report_rows(batch: ImportBatch, *, masked: bool = False
+                      ) -> tuple[list[str], Iterator[list]]:
+    """The original rows plus a "kesalahan" column (empty for accepted rows); ``masked``: the
+    identifier columns, and any NIK/No. KK/NPWP quoted in a message, masked."""
     by_row: dict[int, list[str]] = {}
     for error in batch.errors:
         by_row.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")
     importer = IMPORTERS[batch.kind]
     columns = [c.name for c in importer.columns]
 
+    def cell(column, value):
+        if masked and value and column in IDENTIFIER_COLUMNS:
+            return mask(IDENTIFIER_COLUMNS[column], value)
+        return value
+
+    def message(text):
+        return _LONG_NUMBER.sub(lambda m: mask("nik", m.group()), text) if masked else text
+
     def rows():
         with batch.file.open("rb"):
             for row in importer.read(batch.file.file, batch.filename):
-                yield [*(row.values.get(c, "") for c in columns),
-                       "; ".join(by_row.get(row.number, []))]
+                yield [*(cell(c, row.values.get(c, "")) for c in columns),
+                       message("; ".join(by_row.get(row.number, [])))]
 
     return [*columns, ERROR_COLUMN], rows()
+
+
+def report_response(batch: ImportBatch, *, user, fmt: str):
+    """The error report of ``batch`` as ``user`` may read it (staff page, admin and API alike):
+    identifiers masked for a role that sees the imported records masked; an audited read."""
+    from django.apps import apps
+
+    from dinsos import audit
+
+    importer = IMPORTERS[batch.kind]
+    model = apps.get_model(importer.model)
+    masked = not sees_identifiers(user, model)
+    audit.log_read(model, what="laporan impor", query={"batch": batch.pk, "masked": masked})
+    header, rows = error_report_rows(batch, masked=masked)
+    return table_response(header, rows, fmt=fmt, filename=f"hasil-impor-{batch.pk}")
 
 
 GUIDE = [

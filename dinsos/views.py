@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 from dinsos import dashboard, health, importing, selectors
 from dinsos.forms import ImportUploadForm
 from dinsos.pages import StaffPage, form_errors_from
-from dinsos.tabular import FORMATS, TableError, table_response
+from dinsos.tabular import FORMATS, TableError
 
 
 @never_cache
@@ -110,8 +110,7 @@ class ImportReportView(StaffPage, View):
         if fmt not in FORMATS:
             raise Http404
         batch = selectors.import_get(user=request.user, pk=pk)
-        header, rows = importing.error_report_rows(batch)
-        return table_response(header, rows, fmt=fmt, filename=f"hasil-impor-{batch.pk}")
+        return importing.report_response(batch, user=request.user, fmt=fmt)
 
 
 class ImportTemplateView(StaffPage, View):

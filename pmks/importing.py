@@ -605,4 +605,5 @@ class _Lanes:
 
 
 IMPORTER = register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (PMKS)"),
-                                      columns=COLUMNS, run=households_import))
+                                      columns=COLUMNS, run=households_import,
+                                      model="pmks.Person"))

@@ -273,4 +273,4 @@ def workers_import(*, actor, fileobj, filename: str, dry_run: bool) -> ImportRep
 
 IMPORTER = register_importer(Importer(
     kind=KIND, label=_("Tenaga PSKS dengan penugasan dan rekening"), columns=COLUMNS,
-    run=workers_import))
+    run=workers_import, model="psks.Worker"))

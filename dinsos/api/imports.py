@@ -14,7 +14,7 @@ from dinsos.api.schema import TABLE_FILE
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.api.viewsets import ScopedGenericViewSet
 from dinsos.models import ImportBatch
-from dinsos.tabular import FORMATS, TableError, table_response
+from dinsos.tabular import FORMATS, TableError
 
 
 class ImportBatchSerializer(ModelSerializer):
@@ -74,9 +74,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         """The uploaded rows with a "kesalahan" column."""
-        batch = self.get_object()
-        header, rows = importing.error_report_rows(batch)
-        return table_response(header, rows, fmt=_fmt(request), filename=f"hasil-impor-{batch.pk}")
+        return importing.report_response(self.get_object(), user=request.user, fmt=_fmt(request))
 
     @extend_schema(parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, enum=list(FORMATS))],
                    responses=TABLE_FILE)

@@ -771,3 +771,49 @@ def test_import_superscript_decile_reason_is_indonesian(pandeglang_operator, set
     batch = submit(pandeglang_operator, csv_bytes([row(desil="²")]),
                    capture=django_capture_on_commit_callbacks)
     assert batch.errors == [{"row": 2, "column": "desil", "message": "desil harus 1 sampai 10"}]
+
+
+#: Every route that serves an import's error report, and how to ask it for a batch.
+REPORT_ROUTES = {
+    "import-report": lambda pk: f"/impor/{pk}/laporan.csv",
+    "admin:dinsos_importbatch_report": lambda pk: f"/admin/dinsos/importbatch/{pk}/laporan.csv",
+    "importbatch-report": lambda pk: f"{IMPORTS}{pk}/report/?fmt=csv",
+}
+
+
+def test_every_import_report_route_is_declared():
+    from tests.helpers import named_routes
+
+    found = {name.split(":")[-1] if name.startswith("dinsos-api") else name
+             for route, name in named_routes()
+             if ("impor" in route or "importbatch" in name) and "report" in name}
+    assert found == set(REPORT_ROUTES)
+
+
+@pytest.mark.parametrize("route", sorted(REPORT_ROUTES))
+def test_the_error_report_masks_identifiers_for_a_masked_role_and_is_an_audited_read(
+        route, pandeglang_operator, make_user, django_capture_on_commit_callbacks):
+    """Found by an isolation review: the Auditor, Pimpinan and Keuangan read the uploaded NIK
+    and No. KK whole in the error report, and the download wrote no ACCESS entry."""
+    from dinsos import roles
+    from dinsos.validators import mask_nik
+    from tests.helpers import client_for
+
+    rows = [row(), row(no_kk=KK_2, nik=NIK_WIFE, nama="Siti Aminah", tanggal_lahir="19-03-1985",
+                        jenis_kelamin="P", desil="11")]
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+    url = REPORT_ROUTES[route](batch.pk)
+    accesses = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
+    before = accesses.count()
+    masked = client_for(make_user(roles.AUDITOR)).get(url)
+    assert masked.status_code == 200
+    text = b"".join(masked.streaming_content).decode("utf-8-sig")
+    for value in (KK_1, KK_2, NIK_HEAD, NIK_WIFE):
+        assert value not in text and mask_nik(value) in text, route
+    assert "desil harus 1 sampai 10" in text
+    assert accesses.count() == before + 1
+    assert accesses.latest("pk").additional_data["query"] == {"batch": str(batch.pk),
+                                                              "masked": "True"}
+    whole = b"".join(client_for(pandeglang_operator).get(url).streaming_content).decode()
+    assert KK_2 in whole and NIK_WIFE in whole
