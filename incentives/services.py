@@ -270,6 +270,18 @@ def _ceiling_check(run: PayoutRun) -> list[dict]:
     return details
 
 
+def _refresh_ceilings(*years: int) -> None:
+    """The pagu rows of every run of ``years`` not yet approved, as they are now: a run was
+    approved (what is spent grew) or a pagu changed. The run page, the list, the admin and the
+    API read these rows; an approved run keeps the rows of its approval."""
+    waiting = (RunStatus.DRAF, RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI)
+    for run in PayoutRun.objects.select_for_update().filter(
+            period__year__in=years, status__in=waiting).order_by("pk"):
+        run.ceiling_details = _ceiling_check(run)
+        run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
+        run.save(update_fields=["ceiling_details", "ceiling_exceeded"])
+
+
 def _recovery_lines(run: PayoutRun, accounts: dict, payees: set[int]) -> list[PayoutLine]:
     """Negative balances carried out of approved runs, recovered (once: ``recovers`` is unique)
     from the first later run in which the worker has payable lines."""
@@ -471,6 +483,7 @@ def run_approve(*, actor, run: PayoutRun, override_reason: str = "") -> PayoutRu
         run.ceiling_override_by, run.ceiling_override_reason = actor, override_reason.strip()
     run.status, run.approved_by, run.approved_at = RunStatus.DISETUJUI, actor, timezone.now()
     run.save()
+    _refresh_ceilings(run.period.year)
     from incentives.tasks import send_run_reports
 
     send_run_reports.delay_on_commit(run.pk)
@@ -605,9 +618,11 @@ def ceiling_save(*, actor, ceiling: BudgetCeiling | None = None, **fields) -> Bu
     perm = "incentives.change_budgetceiling" if ceiling else "incentives.add_budgetceiling"
     _require_perm(actor, perm, _("Anda tidak berwenang mengubah pagu anggaran."))
     ceiling = ceiling or BudgetCeiling()
+    years = {ceiling.year} if ceiling.pk else set()
     assign_fields(ceiling, fields, CEILING_FIELDS)
     ceiling.full_clean()
     ceiling.save()
+    _refresh_ceilings(*years, ceiling.year)
     return ceiling
 
 
@@ -616,6 +631,7 @@ def ceiling_delete(*, actor, ceiling: BudgetCeiling) -> None:
     _require_perm(actor, "incentives.delete_budgetceiling",
                   _("Anda tidak berwenang menghapus pagu anggaran."))
     delete_or_refuse(ceiling)
+    _refresh_ceilings(ceiling.year)
 
 
 # --- reports to finance -----------------------------------------------------------------------

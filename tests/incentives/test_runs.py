@@ -700,6 +700,34 @@ def test_ceiling_counts_what_approved_runs_already_spent(keuangan, keuangan_b, p
         RP("1000000"), RP("1000000"), True)
 
 
+def test_a_waiting_run_shows_the_pagu_as_it_is_now(keuangan, keuangan_b, pimpinan, make_user):
+    """Found by a browser walk: a run computed before another was approved kept the pagu of
+    its computation ("sisa" too high by what the other run spent, still "dalam pagu") on its
+    page, in the list, the admin and the API; only its own approval looked again."""
+    from dinsos import roles
+
+    ceiling = BudgetCeiling.objects.create(year=2026, component="insentif",
+                                           funding_source="apbd_provinsi",
+                                           amount=RP("1500000"))
+    tksk(reports=(SEP, OCT))
+    september, october = compute(keuangan, SEP), compute(keuangan, OCT)
+    (detail,) = october.ceiling_details
+    assert (RP(detail["spent"]), detail["exceeded"]) == (0, False)
+    approve(september, verifier=keuangan_b, approver=pimpinan)
+    october.refresh_from_db()
+    (detail,) = october.ceiling_details
+    assert (RP(detail["spent"]), RP(detail["this_run"]), october.ceiling_exceeded) == (
+        RP("1000000"), RP("1000000"), True)
+    services.ceiling_save(actor=make_user(roles.ADMIN), ceiling=ceiling, year=2026,
+                          component="insentif", funding_source="apbd_provinsi",
+                          amount=RP("2500000"), legal_basis="DPA perubahan")
+    october.refresh_from_db()
+    assert (RP(october.ceiling_details[0]["ceiling"]), october.ceiling_exceeded) == (
+        RP("2500000"), False)
+    september.refresh_from_db()  # an approved run keeps the pagu of its approval
+    assert RP(september.ceiling_details[0]["ceiling"]) == RP("1500000")
+
+
 def test_approval_within_the_ceiling_needs_no_reason(keuangan, keuangan_b):
     BudgetCeiling.objects.create(year=2026, component="insentif", funding_source="apbd_provinsi",
                                  amount=RP("12000000"))
