@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from dinsos.dashboard import Chart, Figure, Panel, Section, Waiting
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
-from dinsos.scoping import ALL, user_area
+from dinsos.scoping import ALL, code_within, user_area
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, PaymentStatus
 from jamsosratu.filters import EnrolmentFilterSet
@@ -189,7 +189,15 @@ def coverage(*, user, cycle: Cycle, level: str = "kecamatan") -> list[dict]:
     for row in paid:
         paid_by_unit[row["unit"]][row["number"]] = {"households": row["n"],
                                                      "amount": str(row["total"])}
-    quotas = {q.kab_kota_id: q.quota for q in cycle.quotas.all()}
+    quotas = {q.kab_kota_id: q.quota for q in cycle.quotas.all()
+              if code_within(q.kab_kota_id, user_area(user))}
+    counts = list(counts)
+    if level == "kab_kota":  # a kab/kota with a quota and no enrolment yet is a row of zeros
+        empty = dict.fromkeys(("proposed", "verified", "decreed", "active", "graduated",
+                               "excluded"), 0)
+        seen = {c["unit"] for c in counts}
+        counts = sorted([*counts, *({"unit": unit, **empty} for unit in quotas
+                                    if unit not in seen)], key=lambda c: c["unit"])
     names = dict(Wilayah.objects.filter(kode__in=[c["unit"] for c in counts])
                  .values_list("kode", "nama"))
     rows = []

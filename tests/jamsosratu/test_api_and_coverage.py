@@ -484,7 +484,13 @@ def test_coverage_per_kab_kota(situation, auditor, api_as):
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["cycle"], body["level"]) == (2026, "kab_kota")
-    assert simple(body["rows"]) == {"36.01": PANDEGLANG, "36.02": LEBAK}
+    rows = simple(body["rows"])
+    assert {"36.01": rows.pop("36.01"), "36.02": rows.pop("36.02")} == {
+        "36.01": PANDEGLANG, "36.02": LEBAK}
+    # every other kab/kota has a quota and no enrolment yet: a row of zeros, not left out
+    assert set(rows) == {"36.03", "36.04", "36.71", "36.72", "36.73", "36.74"}
+    assert all((r["quota"], r["proposed"], r["active"], r["paid_total"]) == (100, 0, 0, 0)
+               for r in rows.values())
     assert {k: money(v) for k, v in body["budget"].items()} == {
         "pagu": Decimal(10_000_000), "used": Decimal(4_375_000),
         "remaining": Decimal(5_625_000)}
@@ -531,9 +537,11 @@ def test_coverage_xlsx_equals_the_json(situation, province_operator, api_as):
          r["active"], r["graduated"], r["excluded"],
          *[int(money(r["paid_per_tranche"].get(n, {}).get("amount", 0))) for n in ("1", "2")],
          int(money(r["paid_total"]))] for r in rows]
-    assert table[1:] == [
+    assert table[1:3] == [
         ["36.01", "Kabupaten Pandeglang", 100, 8, 6, 5, 3, 1, 1, 2_625_000, 875_000, 3_500_000],
         ["36.02", "Kabupaten Lebak", 100, 3, 2, 2, 2, 0, 0, 875_000, 0, 875_000]]
+    assert table[3] == ["36.03", "Kabupaten Tangerang", 100, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert len(table) == 9
     assert budget.title == "Anggaran"
     assert [list(r) for r in budget.iter_rows(values_only=True)] == [
         ["pagu", "terpakai", "sisa"], [10_000_000, 4_375_000, 5_625_000]]

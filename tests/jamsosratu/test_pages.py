@@ -415,7 +415,9 @@ def test_coverage_per_kab_kota_and_kecamatan_with_the_xlsx(cycle, scheduled, pro
                                                            pandeglang_operator):
     client = client_for(province_operator)
     page = client.get(reverse("jamsosratu:coverage", args=[2026]))
-    assert [r["kode"] for r in page.context["rows"]] == ["36.01", "36.02"]
+    assert [r["kode"] for r in page.context["rows"]] == [
+        "36.01", "36.02", "36.03", "36.04", "36.71", "36.72", "36.73", "36.74"]
+    assert "kumulatif" in html(page)
     assert "/api/v1/jamsosratu/coverage/?cycle=2026&amp;level=kab_kota&amp;fmt=xlsx" in html(page)
     xlsx = client.get("/api/v1/jamsosratu/coverage/",
                       {"cycle": 2026, "level": "kab_kota", "fmt": "xlsx"})
@@ -437,8 +439,11 @@ def test_beranda_shows_enrolment_and_realisation_per_kab_kota_of_the_users_area(
     province = jamsosratu_panel(province_operator)
     charts = {c.title: c for c in province.charts}
     enrolment = charts["Kepesertaan Jamsosratu 2026 per kab/kota"]
-    assert enrolment.labels == ["Kabupaten Pandeglang", "Kabupaten Lebak"]
-    assert enrolment.datasets[0]["data"] == [2, 1]  # active households
+    # every kab/kota with a quota, also one without enrolments yet (three were left out)
+    assert enrolment.labels[:3] == ["Kabupaten Pandeglang", "Kabupaten Lebak",
+                                    "Kabupaten Tangerang"]
+    assert len(enrolment.labels) == 8
+    assert enrolment.datasets[0]["data"] == [2, 1, 0, 0, 0, 0, 0, 0]  # active households
     assert "Realisasi penyaluran 2026 per kab/kota" in charts
     own = jamsosratu_panel(pandeglang_operator)
     assert [c.labels for c in own.charts] == [["Kabupaten Pandeglang"]] * 2
