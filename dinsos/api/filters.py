@@ -13,6 +13,8 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
+from dinsos.scoping import IDENTIFIER_FIELDS, sees_identifiers
+
 UPDATED_SINCE = "updated_since"
 #: accepted everywhere: renderer choice
 COMMON_PARAMS = {api_settings.URL_FORMAT_OVERRIDE}
@@ -139,7 +141,12 @@ class OrderingFilter(filters.OrderingFilter):
     ``updated_at`` and ``id`` are always allowed when the model has them."""
 
     def get_valid_fields(self, queryset, view, context=None):
-        fields = super().get_valid_fields(queryset, view, context or {})
+        context = context or {}
+        fields = super().get_valid_fields(queryset, view, context)
+        request = context.get("request")
+        if request is not None and not sees_identifiers(request.user, queryset.model):
+            # the order of masked numbers tells what the mask hides
+            fields = [(name, label) for name, label in fields if name not in IDENTIFIER_FIELDS]
         names = {name for name, _label in fields}
         extra = [f for f in ("updated_at", "id") if f not in names
                  and any(m.name == f for m in queryset.model._meta.fields)]

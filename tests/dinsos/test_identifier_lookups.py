@@ -107,3 +107,16 @@ def test_the_list_read_records_its_filters(make_user):
         content_type=ContentType.objects.get_for_model(Person),
         action=LogEntry.Action.ACCESS).latest("pk")
     assert entry.additional_data["query"] == {"sex": "P"}
+
+
+def test_the_api_orders_by_an_identifier_only_for_who_sees_it_whole(make_user, api_as):
+    """Found by an isolation review: as Auditor, ``households/?ordering=no_kk`` was accepted —
+    the order of masked numbers tells what the mask hides."""
+    for _ in range(2):
+        MAKERS["pmks.Household"]()
+    url = "/api/v1/pmks/households/"
+    refused = api_as(make_user(roles.AUDITOR)).get(url, {"ordering": "-no_kk"})
+    assert refused.status_code == 400
+    assert "no_kk" not in refused.json()["errors"]["ordering"][0].split("Pilihan:")[1]
+    assert api_as(make_user(roles.OPERATOR_PROVINSI)).get(
+        url, {"ordering": "-no_kk"}).status_code == 200
