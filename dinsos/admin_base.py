@@ -91,11 +91,15 @@ class RawIdLabelMixin:
     def label_and_url_for_value(self, value):
         visible = restrict(self.rel.model._default_manager.all(), self.user)
         try:
-            if not visible.filter(**{self.rel.get_related_field().name: value}).exists():
-                return "", ""
+            found = visible.filter(**{self.rel.get_related_field().name: value}).first()
         except (ValueError, TypeError):
             return "", ""
-        return super().label_and_url_for_value(value)
+        if found is None:
+            return "", ""
+        label, url = super().label_and_url_for_value(value)
+        if hasattr(found, "label_for"):  # e.g. a household by its head, its No. KK as the
+            label = found.label_for(self.user)  # user may see it
+        return label, url
 
 
 class ScopedRawIdWidget(RawIdLabelMixin, ForeignKeyRawIdWidget):

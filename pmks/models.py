@@ -94,6 +94,14 @@ class Household(TimeStamped):
     def __str__(self):
         return f"KK {mask_no_kk(self.no_kk)}"
 
+    def label_for(self, user) -> str:
+        """How a form names the household to ``user``: No. KK (whole where the policy says)
+        and its head, so two households are told apart."""
+        from dinsos.scoping import mask_for
+
+        head = self.head.name if self.head_id else _("tanpa kepala keluarga")
+        return f"KK {mask_for(user, Household, 'no_kk', self.no_kk)} — {head}"
+
     def clean(self):
         # a new household has no members yet, so no head: its first member registered as head
         # becomes its head (persons_after_save); a head chosen later must be a member

@@ -102,3 +102,13 @@ def test_admin_change_cannot_swap_in_a_household_of_another_district(cycle,
     client.post(f"{URL}{enrolment.pk}/change/", {**data, "household": str(lebak.pk)})
     enrolment.refresh_from_db()
     assert enrolment.household_id == original
+
+
+def test_the_household_picker_names_the_household_as_the_user_may_see_it(cycle,
+                                                                         pandeglang_operator):
+    """Found by a browser walk: next to the household's id the enrolment form showed only
+    "KK 360101********19" — masked for an operator who may see it whole, and no name, so one
+    household could not be told from another."""
+    hh = household(DESA_PANDEGLANG)
+    page = admin_client(pandeglang_operator).get(f"{URL}add/", {"household": hh.pk})
+    assert f"KK {hh.no_kk} — {hh.people[0].name}" in page.content.decode()
