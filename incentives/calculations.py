@@ -13,6 +13,9 @@ Policy (documented once, here):
   exactly (``Σ part × days``, an integer, divided once by the days of the window) and rounded
   once, and the line's explanation lists each part (rate, dates, days, amount; the part
   amounts are split in proportion to ``part × days`` so that they add up to the line).
+  A yearly rate that changes during the year is owed for its share of the year: December's
+  (the fourth quarter's) part is what the year's rates, each for its own days, still leave
+  after the months before (:func:`last_part_base`), so the year sums exactly.
 - The same rules run set-based on PostgreSQL (``incentives.payout_sql``): the plan of each
   component (window, rate parts, bases) comes from :func:`plan_component`, and the SQL only
   counts days, multiplies, divides once and rounds half-up in integers; a test compares the
@@ -30,6 +33,7 @@ Policy (documented once, here):
 
 import calendar
 import datetime
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -107,6 +111,50 @@ def yearly_part(yearly_amount, schedule: str, month: int, schedule_month: int | 
     if schedule == "sekali":
         return round_rupiah(yearly_amount) if month == schedule_month else None
     raise ValueError(f"unknown schedule {schedule!r}")
+
+
+def _overlap_days(rate, window: Window) -> int:
+    first = max(window.first, rate.valid_from or window.first)
+    last = min(window.last, rate.valid_to or window.last)
+    return max((last - first).days + 1, 0)
+
+
+def last_part_base(rates: Sequence, year: int) -> Decimal:
+    """The base of the last (governing) rate in the year's last window (December, or the fourth
+    quarter) of a monthly or quarterly yearly amount: what the year still owes a worker active
+    all year. The year owes each rate its share of the year — ``amount / parts`` for every
+    window, times the days of the window the rate was in force — summed exactly and rounded
+    once; the windows before the last paid ``yearly_part`` (rounded down) of the rate(s) in
+    force. So a rate changed at a month's (quarter's) start sums exactly: 1.000.000 a year to 30
+    June and 2.000.000 from 1 July pay 1.500.000. The rates counted are the trailing ones
+    (oldest first in ``rates``) of the governing rate's unit and schedule; a change of unit or
+    schedule starts the count again. A rate that changes inside December itself is exact to a
+    rupiah or so (the base is rounded)."""
+    governing = rates[-1]
+    counted = []
+    for rate in reversed(rates):
+        if rate.unit != governing.unit or rate.schedule != governing.schedule:
+            break
+        counted.insert(0, rate)
+    windows = ([month_window(year, m) for m in range(1, 13)]
+               if governing.schedule == "bulanan"
+               else [quarter_window(year, m) for m in QUARTER_END_MONTHS])
+    parts = len(windows)
+    # Σ amount × days / (parts × window days), exact: over the windows' common denominator
+    common = parts * math.lcm(*(w.days for w in windows))
+    owed = sum((to_decimal(rate.amount) * _overlap_days(rate, w) * (common // (parts * w.days))
+                for w in windows for rate in counted), Decimal(0))
+    plain = {id(rate): split_rupiah(rate.amount, parts)[0] for rate in counted}
+    paid = sum((round_rupiah(sum((plain[id(rate)] * _overlap_days(rate, w) for rate in counted),
+                                 Decimal(0)) / w.days) for w in windows[:-1]), Decimal(0))
+    last = windows[-1]
+    days = _overlap_days(governing, last)
+    if days == 0:
+        return plain[id(governing)]
+    others = sum((plain[id(rate)] * _overlap_days(rate, last) for rate in counted[:-1]),
+                 Decimal(0))
+    rest = round_rupiah(owed / common) - paid
+    return rest if days == last.days else round_rupiah((rest * last.days - others) / days)
 
 
 def schedule_window(schedule: str, year: int, month: int) -> Window:
@@ -210,8 +258,12 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
             return None
         window = schedule_window(governing.schedule, year, month)
         rule = SCHEDULE_RULES[governing.schedule]
+        closing = governing.schedule != "sekali" and month == 12
 
         def base_of(rate):
+            if closing:  # December: every rate its plain part, the governing rate the year's rest
+                return (last_part_base(rates, year) if rate is governing
+                        else yearly_part(rate.amount, governing.schedule, 1, None))
             return yearly_part(rate.amount, governing.schedule, month, governing.schedule_month)
     parts = []
     for rate in rates:
