@@ -25,7 +25,8 @@ Policy (documented once, here):
 - A period is a calendar month (written ``YYYY-MM``, read by ``dinsos.periods.parse_month``);
   months after the current one are never computed.
 - A correction never takes a line below zero: a negative adjustment is at most what the
-  corrected line and its earlier corrections still leave.
+  corrected line and its earlier corrections still leave; a held line and the arrears line that
+  paid it are one payment (what was paid for the month, once).
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
   rate (5 %) on 50 % of gross, 20 % higher without NPWP. Incentives here stay far inside the
   first band (Rp60 juta a year), so the band is not accumulated across the year.
@@ -332,7 +333,9 @@ def is_future_period(period: datetime.date, today: datetime.date) -> bool:
 
 def adjustment_limit(line_gross, earlier_adjustments) -> Decimal:
     """How far (as a positive number) a line may still be corrected downwards: what the line
-    and its earlier corrections leave. A correction below ``-limit`` is refused."""
+    and its earlier corrections leave. A held line and the arrears line that paid it are one
+    payment: ``line_gross`` once, the corrections of both. A correction below ``-limit`` is
+    refused."""
     return max(to_decimal(line_gross) + to_decimal(earlier_adjustments), Decimal(0))
 
 

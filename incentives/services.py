@@ -510,11 +510,21 @@ def run_cancel(*, actor, run: PayoutRun, reason: str) -> PayoutRun:
     return run
 
 
+def _one_payment(line: PayoutLine) -> list[int]:
+    """The lines that are one payment with ``line``: a held line and the arrears line that paid
+    it (same amounts). Their corrections are counted together, so a month paid once is never
+    recovered twice."""
+    if line.arrears_of_id:
+        return [line.arrears_of_id, line.pk]
+    return [line.pk, *PayoutLine.objects.filter(arrears_of=line).values_list("pk", flat=True)]
+
+
 @transaction.atomic
 def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                    reason: str) -> PayoutLine:
     """A correction (positive or negative, gross) of a line of an approved run, paid in an
-    open run. The corrected line itself never changes."""
+    open run. The corrected line itself never changes. A held line and its arrears line are one
+    payment: a correction of either counts against both."""
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.change_payoutrun",
                   _("Anda tidak berwenang menambah penyesuaian."))
@@ -529,7 +539,7 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
         raise ValidationError({"amount": _("Nilai penyesuaian harus dalam rupiah penuh.")})
     if gross == 0:
         raise ValidationError({"amount": _("Nilai penyesuaian tidak boleh nol.")})
-    earlier = PayoutLine.objects.filter(corrects=corrects).aggregate(
+    earlier = PayoutLine.objects.filter(corrects_id__in=_one_payment(corrects)).aggregate(
         s=Coalesce(Sum("gross_amount"), ZERO))["s"]
     limit = calculations.adjustment_limit(corrects.gross_amount, earlier)
     if gross < -limit:

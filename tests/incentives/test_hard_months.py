@@ -142,6 +142,37 @@ def test_a_correction_larger_than_the_line_is_refused(keuangan, september):
                             amount=RP("-33333"), reason="lebih bayar lagi")
 
 
+@pytest.mark.parametrize("first", ["arrears", "held"])
+def test_a_held_line_and_its_arrears_are_one_payment_corrected_once(keuangan, keuangan_b,
+                                                                     pimpinan, first):
+    """September held (no account), paid in October as arrears: 1.000.000 was paid for
+    September's incentive, once; corrections of the held line and of its arrears line together
+    recover at most that."""
+    from tests.incentives.factories import verified_account
+    worker = tksk(reports=(SEP, OCT, NOV), account=False)
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    held = sep_run.lines.get(worker=worker, component="insentif")
+    verified_account(worker)
+    october = approve(compute(keuangan, OCT), verifier=keuangan_b, approver=pimpinan)
+    arrears = october.lines.get(worker=worker, component="insentif", kind="rapel")
+    november = compute(keuangan, NOV)
+    lines = {"arrears": arrears, "held": held}
+    second = lines["held" if first == "arrears" else "arrears"]
+    services.adjustment_add(actor=keuangan, run=november, corrects=lines[first],
+                            amount=RP("-600000"), reason="lebih bayar")
+    with pytest.raises(ValidationError) as error:  # 1.000.000 − 600.000 leaves 400.000
+        services.adjustment_add(actor=keuangan, run=november, corrects=second,
+                                amount=RP("-400001"), reason="lebih bayar")
+    assert "melebihi" in error.value.message_dict["amount"][0]
+    services.adjustment_add(actor=keuangan, run=november, corrects=second,
+                            amount=RP("-400000"), reason="lebih bayar")
+    with pytest.raises(ValidationError):
+        services.adjustment_add(actor=keuangan, run=november, corrects=lines[first],
+                                amount=RP("-1"), reason="lebih bayar")
+    assert sum(line.gross_amount for line in november.lines.filter(kind="penyesuaian")) == (
+        -held.gross_amount)
+
+
 # --- 6. negative balances: every document reconciles --------------------------------------------
 
 def documents_total(run) -> dict:
