@@ -29,7 +29,9 @@ Policy (documented once, here):
   paid it are one payment (what was paid for the month, once).
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
   rate (5 %) on 50 % of gross, 20 % higher without NPWP. Incentives here stay far inside the
-  first band (Rp60 juta a year), so the band is not accumulated across the year.
+  first band (Rp60 juta a year), so the band is not accumulated across the year. A correction's
+  tax is the tax of the corrected line's new gross minus what was withheld on it already, so
+  corrections in pieces sum to the tax of the total (:func:`correction_tax`).
 """
 
 import calendar
@@ -337,6 +339,15 @@ def adjustment_limit(line_gross, earlier_adjustments) -> Decimal:
     payment: ``line_gross`` once, the corrections of both. A correction below ``-limit`` is
     refused."""
     return max(to_decimal(line_gross) + to_decimal(earlier_adjustments), Decimal(0))
+
+
+def correction_tax(gross_before, tax_before, correction, *, has_npwp: bool) -> Decimal:
+    """PPh 21 of a correction of a line that withheld it: the tax of the line's gross after
+    the correction minus the tax already withheld on the line and its earlier corrections. The
+    pieces of a correction thus sum exactly to the tax of the total (1.000.000 reversed in three
+    pieces leaves no tax on a zero gross)."""
+    after = to_decimal(gross_before) + to_decimal(correction)
+    return pph21(after, has_npwp=has_npwp) - to_decimal(tax_before)
 
 
 def carry_forward(balance) -> Decimal:

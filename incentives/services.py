@@ -540,8 +540,8 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     if gross == 0:
         raise ValidationError({"amount": _("Nilai penyesuaian tidak boleh nol.")})
     earlier = PayoutLine.objects.filter(corrects_id__in=_one_payment(corrects)).aggregate(
-        s=Coalesce(Sum("gross_amount"), ZERO))["s"]
-    limit = calculations.adjustment_limit(corrects.gross_amount, earlier)
+        gross=Coalesce(Sum("gross_amount"), ZERO), tax=Coalesce(Sum("tax_amount"), ZERO))
+    limit = calculations.adjustment_limit(corrects.gross_amount, earlier["gross"])
     if gross < -limit:
         raise ValidationError({"amount": _(
             "Koreksi %(amount)s melebihi nilai baris yang dikoreksi; paling banyak "
@@ -550,8 +550,9 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                "gross": format_rupiah(corrects.gross_amount)}})
     tax = ZERO
     if corrects.tax_amount:
-        tax = calculations.pph21(abs(gross), has_npwp=bool(corrects.worker.npwp))
-        tax = tax if gross > 0 else -tax
+        tax = calculations.correction_tax(
+            corrects.gross_amount + earlier["gross"], corrects.tax_amount + earlier["tax"], gross,
+            has_npwp=bool(corrects.worker.npwp))
     month_end = calculations.month_window(run.period.year, run.period.month).last
     account = _accounts_in_force(month_end, [corrects.worker_id]).get(corrects.worker_id)
     line = PayoutLine.objects.create(

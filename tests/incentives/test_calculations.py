@@ -290,3 +290,19 @@ def test_no_tax_withheld_by_default():
 ])
 def test_compute_line_returns_none_when_nothing_is_due(terms, month, periods):
     assert line(terms, 2026, month, periods) is None
+
+
+@pytest.mark.parametrize(("gross", "tax", "correction", "npwp", "expected"), [
+    # 1.000.000 taxed 25.000, reversed in three pieces: 666.667 → 16.667 (−8.333),
+    # 333.334 → 8.333 (−8.334), 0 → 0 (−8.333): −25.000 in all
+    ("1000000", "25000", "-333333", True, "-8333"),
+    ("666667", "16667", "-333333", True, "-8334"),
+    ("333334", "8333", "-333334", True, "-8333"),
+    # without NPWP (3 %): 1.000.000 taxed 30.000, −1 → 999.999 × 3 % = 29.999,97 → 30.000: 0
+    ("1000000", "30000", "-1", False, "0"),
+    # a positive correction: 1.000.000 + 100.001 = 1.100.001 → 27.500,03 → 27.500: +2.500
+    ("1000000", "25000", "100001", True, "2500"),
+])
+def test_a_corrections_tax_is_the_new_total_tax_minus_what_was_withheld(gross, tax, correction,
+                                                                       npwp, expected):
+    assert calc.correction_tax(RP(gross), RP(tax), RP(correction), has_npwp=npwp) == RP(expected)

@@ -173,6 +173,26 @@ def test_a_held_line_and_its_arrears_are_one_payment_corrected_once(keuangan, ke
         -held.gross_amount)
 
 
+def test_a_reversal_in_pieces_leaves_no_tax_on_a_zero_gross(keuangan, keuangan_b, pimpinan):
+    """A TKSK incentive with PPh 21 (2,5 %): gross 1.000.000, tax 25.000, reversed in three
+    corrections: each takes the tax of what the line still pays minus what was withheld."""
+    Rate.objects.filter(role="tksk", component="insentif").update(withhold_tax=True)
+    worker = tksk(reports=(SEP, OCT), npwp="123456789012345")
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    line = sep_run.lines.get(worker=worker, component="insentif")
+    assert (line.gross_amount, line.tax_amount) == (RP(1000000), RP(25000))
+    october = compute(keuangan, OCT)
+    for amount in (-333333, -333333, -333334):
+        services.adjustment_add(actor=keuangan, run=october, corrects=line,
+                                amount=RP(amount), reason="bukan haknya")
+    pieces = list(PayoutLine.objects.filter(corrects=line).order_by("id"))
+    assert [(p.gross_amount, p.tax_amount, p.net_amount) for p in pieces] == [
+        (RP(-333333), RP(-8333), RP(-325000)), (RP(-333333), RP(-8334), RP(-324999)),
+        (RP(-333334), RP(-8333), RP(-325001))]
+    assert line.tax_amount + sum(p.tax_amount for p in pieces) == 0
+    assert line.net_amount + sum(p.net_amount for p in pieces) == 0
+
+
 # --- 6. negative balances: every document reconciles --------------------------------------------
 
 def documents_total(run) -> dict:
