@@ -297,14 +297,46 @@ def _recovery_lines(run: PayoutRun, accounts: dict, payees: set[int]) -> list[Pa
     return lines
 
 
+BANK_FIELDS = ["bank_account", "bank_name", "account_number", "account_holder"]
+
+
+def _align_accounts(run: PayoutRun) -> int:
+    """A worker's payable lines in a run are paid into one account: when they name more than
+    one (an adjustment added before a new account was verified, then the run recomputed; or
+    the other way round), all of them take the worker's account in force at month end, so the
+    worker's lines are netted into one transfer. Returns how many lines moved."""
+    month_end = calculations.month_window(run.period.year, run.period.month).last
+    if _set_based():
+        return payout_sql.align_accounts(run, month_last=month_end)
+    payable = run.lines.filter(status=LineStatus.PAYABLE)
+    split = list(payable.values("worker_id").order_by()
+                 .annotate(n=Count("bank_account_id", distinct=True)).filter(n__gt=1)
+                 .values_list("worker_id", flat=True))
+    if not split:
+        return 0
+    accounts = _accounts_in_force(month_end, split)
+    moved = []
+    for line in payable.filter(worker_id__in=split):
+        account = accounts.get(line.worker_id)
+        if account is not None and line.bank_account_id != account.pk:
+            for name, value in _bank_fields(account).items():
+                setattr(line, name, value)
+            moved.append(line)
+    PayoutLine.objects.bulk_update(moved, BANK_FIELDS)
+    return len(moved)
+
+
 def _settle_balances(run: PayoutRun) -> int:
-    """Replace the run's balancing lines: every worker × account whose payable lines sum below
-    zero gets one ``saldo_minus`` line that brings it to zero; the amount is recovered later."""
+    """Replace the run's balancing lines: every worker whose payable lines sum below zero gets
+    one ``saldo_minus`` line that brings the worker to zero; the amount is recovered later. A
+    worker's lines are netted whatever account they named (``_align_accounts`` first puts them
+    in one)."""
     _delete_lines(run, kinds=[LineKind.CARRIED])
+    _align_accounts(run)
     if _set_based():
         return payout_sql.insert_balances(run)
     balances = (run.lines.filter(status=LineStatus.PAYABLE)
-                .values("worker_id", "bank_account_id")
+                .values("worker_id").order_by()
                 .annotate(gross=Coalesce(Sum("gross_amount"), ZERO),
                           tax=Coalesce(Sum("tax_amount"), ZERO),
                           net=Coalesce(Sum("net_amount"), ZERO))
@@ -312,8 +344,7 @@ def _settle_balances(run: PayoutRun) -> int:
     lines = []
     for balance in balances:
         carried = calculations.carry_forward(balance["net"])
-        source = (run.lines.filter(status=LineStatus.PAYABLE, worker_id=balance["worker_id"],
-                                   bank_account_id=balance["bank_account_id"])
+        source = (run.lines.filter(status=LineStatus.PAYABLE, worker_id=balance["worker_id"])
                   .order_by("net_amount", "id").first())
         lines.append(PayoutLine(
             run=run, kind=LineKind.CARRIED, worker_id=source.worker_id, role=source.role,
@@ -395,8 +426,9 @@ def _set_based() -> bool:
 
 
 def _compute_lines_sql(run: PayoutRun) -> int:
-    """The run's computed lines in five statements whatever the number of workers: regular,
-    arrears, recoveries, then the balancing lines. Returns how many were created."""
+    """The run's computed lines in a fixed number of statements whatever the number of workers:
+    regular, arrears, recoveries, then one account per worker and the balancing lines. Returns
+    how many were created."""
     month_last = calculations.month_window(run.period.year, run.period.month).last
     year_first = calculations.year_window(run.period.year).first
     with connection.cursor() as cursor:

@@ -259,6 +259,36 @@ def test_negative_balance_is_carried_forward_and_all_documents_reconcile(
     assert compute(keuangan, NOV).lines.filter(kind="potongan").count() == 1
 
 
+@pytest.mark.parametrize("new_account_verified", ["after_the_correction", "before_it"])
+def test_a_negative_balance_is_settled_per_worker_across_an_account_change(
+        keuangan, keuangan_b, pimpinan, new_account_verified):
+    """Overpaid 1.000.000 in September, corrected in October (pay 1.083.333): the worker's
+    October is 83.333, whichever account the correction was entered against. The worker's new
+    account, verified from 20 October, gets one transfer of 83.333; nothing is carried."""
+    from tests.incentives.factories import unverified_account, verify_account
+    worker = tksk(reports=(SEP, OCT))
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    october = compute(keuangan, OCT)
+    new_account = unverified_account(worker)
+    if new_account_verified == "before_it":  # the regular lines still name the old account
+        verify_account(new_account, effective_from=D(2026, 10, 20))
+    services.adjustment_add(actor=keuangan, run=october,
+                            corrects=sep_run.lines.get(worker=worker, component="insentif"),
+                            amount=RP(-1000000), reason="lebih bayar September")
+    if new_account_verified == "after_the_correction":  # the correction names the old one
+        verify_account(new_account, effective_from=D(2026, 10, 20))
+        october = compute(keuangan, OCT)
+    payable = october.lines.filter(worker=worker, status="dibayarkan")
+    assert sum(line.net_amount for line in payable) == RP(83333)
+    assert not october.lines.filter(kind="saldo_minus").exists()
+    assert set(payable.values_list("bank_account", flat=True)) == {new_account.pk}
+    text, count, total = reports.bank_file(october)
+    assert (count, total) == (1, RP(83333))
+    assert new_account.account_number in text
+    totals = documents_total(october)
+    assert totals["bank"] == totals["nominatif"] == totals["summary"] == totals["lines"]
+
+
 # --- 8. two periods at once claim the same held lines -------------------------------------------
 
 @postgres_only
