@@ -13,6 +13,9 @@ Policy (documented once, here):
   exactly (``Σ part × days``, an integer, divided once by the days of the window) and rounded
   once, and the line's explanation lists each part (rate, dates, days, amount; the part
   amounts are split in proportion to ``part × days`` so that they add up to the line).
+  A yearly rate that changes during the year is owed for its share of the year: December's
+  (the fourth quarter's) part is what the year's rates, each for its own days, still leave
+  after the months before (:func:`last_part_base`), so the year sums exactly.
 - The same rules run set-based on PostgreSQL (``incentives.payout_sql``): the plan of each
   component (window, rate parts, bases) comes from :func:`plan_component`, and the SQL only
   counts days, multiplies, divides once and rounds half-up in integers; a test compares the
@@ -22,14 +25,18 @@ Policy (documented once, here):
 - A period is a calendar month (written ``YYYY-MM``, read by ``dinsos.periods.parse_month``);
   months after the current one are never computed.
 - A correction never takes a line below zero: a negative adjustment is at most what the
-  corrected line and its earlier corrections still leave.
+  corrected line and its earlier corrections still leave; a held line and the arrears line that
+  paid it are one payment (what was paid for the month, once).
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
   rate (5 %) on 50 % of gross, 20 % higher without NPWP. Incentives here stay far inside the
-  first band (Rp60 juta a year), so the band is not accumulated across the year.
+  first band (Rp60 juta a year), so the band is not accumulated across the year. A correction's
+  tax is the tax of the corrected line's new gross minus what was withheld on it already, so
+  corrections in pieces sum to the tax of the total (:func:`correction_tax`).
 """
 
 import calendar
 import datetime
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -107,6 +114,50 @@ def yearly_part(yearly_amount, schedule: str, month: int, schedule_month: int | 
     if schedule == "sekali":
         return round_rupiah(yearly_amount) if month == schedule_month else None
     raise ValueError(f"unknown schedule {schedule!r}")
+
+
+def _overlap_days(rate, window: Window) -> int:
+    first = max(window.first, rate.valid_from or window.first)
+    last = min(window.last, rate.valid_to or window.last)
+    return max((last - first).days + 1, 0)
+
+
+def last_part_base(rates: Sequence, year: int) -> Decimal:
+    """The base of the last (governing) rate in the year's last window (December, or the fourth
+    quarter) of a monthly or quarterly yearly amount: what the year still owes a worker active
+    all year. The year owes each rate its share of the year — ``amount / parts`` for every
+    window, times the days of the window the rate was in force — summed exactly and rounded
+    once; the windows before the last paid ``yearly_part`` (rounded down) of the rate(s) in
+    force. So a rate changed at a month's (quarter's) start sums exactly: 1.000.000 a year to 30
+    June and 2.000.000 from 1 July pay 1.500.000. The rates counted are the trailing ones
+    (oldest first in ``rates``) of the governing rate's unit and schedule; a change of unit or
+    schedule starts the count again. A rate that changes inside December itself is exact to a
+    rupiah or so (the base is rounded)."""
+    governing = rates[-1]
+    counted = []
+    for rate in reversed(rates):
+        if rate.unit != governing.unit or rate.schedule != governing.schedule:
+            break
+        counted.insert(0, rate)
+    windows = ([month_window(year, m) for m in range(1, 13)]
+               if governing.schedule == "bulanan"
+               else [quarter_window(year, m) for m in QUARTER_END_MONTHS])
+    parts = len(windows)
+    # Σ amount × days / (parts × window days), exact: over the windows' common denominator
+    common = parts * math.lcm(*(w.days for w in windows))
+    owed = sum((to_decimal(rate.amount) * _overlap_days(rate, w) * (common // (parts * w.days))
+                for w in windows for rate in counted), Decimal(0))
+    plain = {id(rate): split_rupiah(rate.amount, parts)[0] for rate in counted}
+    paid = sum((round_rupiah(sum((plain[id(rate)] * _overlap_days(rate, w) for rate in counted),
+                                 Decimal(0)) / w.days) for w in windows[:-1]), Decimal(0))
+    last = windows[-1]
+    days = _overlap_days(governing, last)
+    if days == 0:
+        return plain[id(governing)]
+    others = sum((plain[id(rate)] * _overlap_days(rate, last) for rate in counted[:-1]),
+                 Decimal(0))
+    rest = round_rupiah(owed / common) - paid
+    return rest if days == last.days else round_rupiah((rest * last.days - others) / days)
 
 
 def schedule_window(schedule: str, year: int, month: int) -> Window:
@@ -210,8 +261,12 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
             return None
         window = schedule_window(governing.schedule, year, month)
         rule = SCHEDULE_RULES[governing.schedule]
+        closing = governing.schedule != "sekali" and month == 12
 
         def base_of(rate):
+            if closing:  # December: every rate its plain part, the governing rate the year's rest
+                return (last_part_base(rates, year) if rate is governing
+                        else yearly_part(rate.amount, governing.schedule, 1, None))
             return yearly_part(rate.amount, governing.schedule, month, governing.schedule_month)
     parts = []
     for rate in rates:
@@ -280,8 +335,19 @@ def is_future_period(period: datetime.date, today: datetime.date) -> bool:
 
 def adjustment_limit(line_gross, earlier_adjustments) -> Decimal:
     """How far (as a positive number) a line may still be corrected downwards: what the line
-    and its earlier corrections leave. A correction below ``-limit`` is refused."""
+    and its earlier corrections leave. A held line and the arrears line that paid it are one
+    payment: ``line_gross`` once, the corrections of both. A correction below ``-limit`` is
+    refused."""
     return max(to_decimal(line_gross) + to_decimal(earlier_adjustments), Decimal(0))
+
+
+def correction_tax(gross_before, tax_before, correction, *, has_npwp: bool) -> Decimal:
+    """PPh 21 of a correction of a line that withheld it: the tax of the line's gross after
+    the correction minus the tax already withheld on the line and its earlier corrections. The
+    pieces of a correction thus sum exactly to the tax of the total (1.000.000 reversed in three
+    pieces leaves no tax on a zero gross)."""
+    after = to_decimal(gross_before) + to_decimal(correction)
+    return pph21(after, has_npwp=has_npwp) - to_decimal(tax_before)
 
 
 def carry_forward(balance) -> Decimal:

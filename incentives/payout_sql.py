@@ -303,24 +303,47 @@ def insert_recoveries(run, *, month_last) -> int:
     })
 
 
+def align_accounts(run, *, month_last) -> int:
+    """The payable lines of a worker that name more than one account in the run all take the
+    worker's account in force at month end (as ``services._align_accounts``)."""
+    sql = f"""
+    WITH split AS (
+        SELECT worker_id FROM {LINE} WHERE run_id = %(run)s AND status = %(payable)s
+        GROUP BY worker_id HAVING count(DISTINCT bank_account_id) > 1
+    ), acc AS (
+        SELECT DISTINCT ON (ba.worker_id) ba.worker_id, ba.id, b.name AS bank_name,
+               ba.account_number, ba.holder_name
+        FROM psks_bankaccount ba JOIN psks_bank b ON b.id = ba.bank_id
+        WHERE ba.verified_at IS NOT NULL AND ba.effective_from <= %(month_last)s
+          AND ba.worker_id IN (SELECT worker_id FROM split)
+        ORDER BY ba.worker_id, ba.effective_from DESC, ba.verified_at DESC, ba.id DESC
+    )
+    UPDATE {LINE} l SET bank_account_id = acc.id, bank_name = acc.bank_name,
+           account_number = acc.account_number, account_holder = acc.holder_name
+    FROM acc
+    WHERE l.run_id = %(run)s AND l.status = %(payable)s AND l.worker_id = acc.worker_id
+      AND l.bank_account_id IS DISTINCT FROM acc.id"""
+    return _execute(sql, {"run": run.pk, "payable": LineStatus.PAYABLE.value,
+                          "month_last": month_last})
+
+
 def insert_balances(run) -> int:
-    """A ``saldo_minus`` line for every worker × account whose payable lines in the run sum
-    below zero, taking role, component, area and bank fields from its most negative line."""
+    """A ``saldo_minus`` line for every worker whose payable lines in the run sum below zero,
+    taking role, component, area and bank fields from its most negative line."""
     amount_mark = "\x01amount\x01"
     sql = f"""
     WITH bal AS (
-        SELECT worker_id, bank_account_id, sum(gross_amount) AS gross, sum(tax_amount) AS tax,
+        SELECT worker_id, sum(gross_amount) AS gross, sum(tax_amount) AS tax,
                sum(net_amount) AS net
         FROM {LINE} WHERE run_id = %(run)s AND status = %(payable)s
-        GROUP BY worker_id, bank_account_id HAVING sum(net_amount) < 0
+        GROUP BY worker_id HAVING sum(net_amount) < 0
     ), src AS (
-        SELECT DISTINCT ON (l.worker_id, l.bank_account_id) l.worker_id, l.bank_account_id,
+        SELECT DISTINCT ON (l.worker_id) l.worker_id, l.bank_account_id,
                l.role, l.component, l.area_id, l.funding_source, l.bank_name,
                l.account_number, l.account_holder, bal.gross, bal.tax, bal.net
         FROM {LINE} l JOIN bal ON bal.worker_id = l.worker_id
-             AND bal.bank_account_id IS NOT DISTINCT FROM l.bank_account_id
         WHERE l.run_id = %(run)s AND l.status = %(payable)s
-        ORDER BY l.worker_id, l.bank_account_id, l.net_amount, l.id
+        ORDER BY l.worker_id, l.net_amount, l.id
     )
     INSERT INTO {LINE} ({COLUMNS})
     SELECT %(run)s, %(kind)s, worker_id, role, component, %(period)s, area_id, NULL, NULL, '',
@@ -330,7 +353,7 @@ def insert_balances(run) -> int:
            jsonb_build_object('balance', net::text, 'carried', (-net)::text,
                               'rule', %(why)s),
            ''
-    FROM src ORDER BY worker_id, bank_account_id"""
+    FROM src ORDER BY worker_id"""
     return _execute(sql, {
         "run": run.pk, "kind": LineKind.CARRIED.value, "period": run.period,
         "payable": LineStatus.PAYABLE.value, "rule": _("saldo negatif dibawa"),

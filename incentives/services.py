@@ -310,14 +310,46 @@ def _recovery_lines(run: PayoutRun, accounts: dict, payees: set[int]) -> list[Pa
     return lines
 
 
+BANK_FIELDS = ["bank_account", "bank_name", "account_number", "account_holder"]
+
+
+def _align_accounts(run: PayoutRun) -> int:
+    """A worker's payable lines in a run are paid into one account: when they name more than
+    one (an adjustment added before a new account was verified, then the run recomputed; or
+    the other way round), all of them take the worker's account in force at month end, so the
+    worker's lines are netted into one transfer. Returns how many lines moved."""
+    month_end = calculations.month_window(run.period.year, run.period.month).last
+    if _set_based():
+        return payout_sql.align_accounts(run, month_last=month_end)
+    payable = run.lines.filter(status=LineStatus.PAYABLE)
+    split = list(payable.values("worker_id").order_by()
+                 .annotate(n=Count("bank_account_id", distinct=True)).filter(n__gt=1)
+                 .values_list("worker_id", flat=True))
+    if not split:
+        return 0
+    accounts = _accounts_in_force(month_end, split)
+    moved = []
+    for line in payable.filter(worker_id__in=split):
+        account = accounts.get(line.worker_id)
+        if account is not None and line.bank_account_id != account.pk:
+            for name, value in _bank_fields(account).items():
+                setattr(line, name, value)
+            moved.append(line)
+    PayoutLine.objects.bulk_update(moved, BANK_FIELDS)
+    return len(moved)
+
+
 def _settle_balances(run: PayoutRun) -> int:
-    """Replace the run's balancing lines: every worker × account whose payable lines sum below
-    zero gets one ``saldo_minus`` line that brings it to zero; the amount is recovered later."""
+    """Replace the run's balancing lines: every worker whose payable lines sum below zero gets
+    one ``saldo_minus`` line that brings the worker to zero; the amount is recovered later. A
+    worker's lines are netted whatever account they named (``_align_accounts`` first puts them
+    in one)."""
     _delete_lines(run, kinds=[LineKind.CARRIED])
+    _align_accounts(run)
     if _set_based():
         return payout_sql.insert_balances(run)
     balances = (run.lines.filter(status=LineStatus.PAYABLE)
-                .values("worker_id", "bank_account_id")
+                .values("worker_id").order_by()
                 .annotate(gross=Coalesce(Sum("gross_amount"), ZERO),
                           tax=Coalesce(Sum("tax_amount"), ZERO),
                           net=Coalesce(Sum("net_amount"), ZERO))
@@ -325,8 +357,7 @@ def _settle_balances(run: PayoutRun) -> int:
     lines = []
     for balance in balances:
         carried = calculations.carry_forward(balance["net"])
-        source = (run.lines.filter(status=LineStatus.PAYABLE, worker_id=balance["worker_id"],
-                                   bank_account_id=balance["bank_account_id"])
+        source = (run.lines.filter(status=LineStatus.PAYABLE, worker_id=balance["worker_id"])
                   .order_by("net_amount", "id").first())
         lines.append(PayoutLine(
             run=run, kind=LineKind.CARRIED, worker_id=source.worker_id, role=source.role,
@@ -408,8 +439,9 @@ def _set_based() -> bool:
 
 
 def _compute_lines_sql(run: PayoutRun) -> int:
-    """The run's computed lines in five statements whatever the number of workers: regular,
-    arrears, recoveries, then the balancing lines. Returns how many were created."""
+    """The run's computed lines in a fixed number of statements whatever the number of workers:
+    regular, arrears, recoveries, then one account per worker and the balancing lines. Returns
+    how many were created."""
     month_last = calculations.month_window(run.period.year, run.period.month).last
     year_first = calculations.year_window(run.period.year).first
     with connection.cursor() as cursor:
@@ -524,11 +556,21 @@ def run_cancel(*, actor, run: PayoutRun, reason: str) -> PayoutRun:
     return run
 
 
+def _one_payment(line: PayoutLine) -> list[int]:
+    """The lines that are one payment with ``line``: a held line and the arrears line that paid
+    it (same amounts). Their corrections are counted together, so a month paid once is never
+    recovered twice."""
+    if line.arrears_of_id:
+        return [line.arrears_of_id, line.pk]
+    return [line.pk, *PayoutLine.objects.filter(arrears_of=line).values_list("pk", flat=True)]
+
+
 @transaction.atomic
 def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                    reason: str) -> PayoutLine:
     """A correction (positive or negative, gross) of a line of an approved run, paid in an
-    open run. The corrected line itself never changes."""
+    open run. The corrected line itself never changes. A held line and its arrears line are one
+    payment: a correction of either counts against both."""
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.change_payoutrun",
                   _("Anda tidak berwenang menambah penyesuaian."))
@@ -543,9 +585,9 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
         raise ValidationError({"amount": _("Nilai penyesuaian harus dalam rupiah penuh.")})
     if gross == 0:
         raise ValidationError({"amount": _("Nilai penyesuaian tidak boleh nol.")})
-    earlier = PayoutLine.objects.filter(corrects=corrects).aggregate(
-        s=Coalesce(Sum("gross_amount"), ZERO))["s"]
-    limit = calculations.adjustment_limit(corrects.gross_amount, earlier)
+    earlier = PayoutLine.objects.filter(corrects_id__in=_one_payment(corrects)).aggregate(
+        gross=Coalesce(Sum("gross_amount"), ZERO), tax=Coalesce(Sum("tax_amount"), ZERO))
+    limit = calculations.adjustment_limit(corrects.gross_amount, earlier["gross"])
     if gross < -limit:
         raise ValidationError({"amount": _(
             "Koreksi %(amount)s melebihi nilai baris yang dikoreksi; paling banyak "
@@ -554,8 +596,9 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                "gross": format_rupiah(corrects.gross_amount)}})
     tax = ZERO
     if corrects.tax_amount:
-        tax = calculations.pph21(abs(gross), has_npwp=bool(corrects.worker.npwp))
-        tax = tax if gross > 0 else -tax
+        tax = calculations.correction_tax(
+            corrects.gross_amount + earlier["gross"], corrects.tax_amount + earlier["tax"], gross,
+            has_npwp=bool(corrects.worker.npwp))
     month_end = calculations.month_window(run.period.year, run.period.month).last
     account = _accounts_in_force(month_end, [corrects.worker_id]).get(corrects.worker_id)
     line = PayoutLine.objects.create(

@@ -7,6 +7,9 @@ from decimal import Decimal
 from dinsos.money import round_rupiah, split_rupiah
 
 SCHOOL_LEVELS = {"sd", "smp", "sma"}
+#: The smallest positive unmet ratio a rule can state (``ConditionRule.min_unmet_ratio`` has 4
+#: decimal places): a household with any unmet commitment counts at least this much.
+SOME_UNMET = Decimal("0.0001")
 
 TRANSITIONS: dict[str, set[str]] = {
     "calon": {"terverifikasi", "dikeluarkan"},
@@ -64,9 +67,11 @@ def commitment_outcome(*, met: int, unmet: int, rules: Sequence[tuple[Decimal, s
                        ) -> tuple[str, Decimal, Decimal]:
     """(outcome, factor paid, unmet ratio). ``rules`` are (min_unmet_ratio, outcome,
     reduction_share); the rule with the highest minimum not above the ratio applies. With no
-    commitment recorded the ratio is 0 (nothing unmet)."""
+    commitment recorded the ratio is 0 (nothing unmet); with any unmet commitment it is at least
+    ``SOME_UNMET``, so a rule starting there catches every household with one unmet, however
+    many it met."""
     total = met + unmet
-    ratio = Decimal(unmet) / Decimal(total) if total else Decimal(0)
+    ratio = max(Decimal(unmet) / Decimal(total), SOME_UNMET) if unmet else Decimal(0)
     chosen = None
     for minimum, outcome, reduction in sorted(rules, key=lambda r: r[0]):
         if Decimal(minimum) <= ratio:

@@ -135,7 +135,8 @@ class ConditionRule(models.Model):
         ]
 
     def __str__(self):
-        return f"≥{self.min_unmet_ratio:.0%}: {self.get_outcome_display()}"
+        percent = f"{self.min_unmet_ratio * 100:.2f}".rstrip("0").rstrip(".")
+        return f"≥{percent.replace('.', ',')}%: {self.get_outcome_display()}"
 
 
 class Enrolment(models.Model):

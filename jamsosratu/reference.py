@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 KAB_KOTA = ["36.01", "36.02", "36.03", "36.04", "36.71", "36.72", "36.73", "36.74"]
+#: The commitment rule: none unmet → full; some (any unmet at all) → 25 % less; all → suspended.
+#: "Some" starts at the smallest ratio a rule can store (``calculations.SOME_UNMET``).
 RULES = [  # min unmet ratio, outcome, reduction
     (Decimal("0"), "penuh", Decimal("0")),
-    (Decimal("0.01"), "dikurangi", Decimal("0.25")),
+    (Decimal("0.0001"), "dikurangi", Decimal("0.25")),
     (Decimal("1"), "ditangguhkan", Decimal("1")),
 ]
 ALL_CONDITIONS = ["hamil_nifas", "balita", "anak_sekolah", "lansia"]

@@ -161,7 +161,7 @@ def cycle_with_tranches(year: int = 2026, benefit: str = "1750000", shares=("1",
                                planned_month=number * 5)
     for code in ["36.01", "36.02", "36.03", "36.04", "36.71", "36.72", "36.73", "36.74"]:
         Quota.objects.create(cycle=cycle, kab_kota_id=code, quota=quota)
-    for minimum, outcome, reduction in [("0", "penuh", "0"), ("0.01", "dikurangi", "0.25"),
+    for minimum, outcome, reduction in [("0", "penuh", "0"), ("0.0001", "dikurangi", "0.25"),
                                         ("1", "ditangguhkan", "1")]:
         ConditionRule.objects.create(cycle=cycle, min_unmet_ratio=Decimal(minimum),
                                      outcome=outcome, reduction_share=Decimal(reduction))

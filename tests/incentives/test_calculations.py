@@ -130,6 +130,41 @@ def test_full_year_of_compute_line_sums_to_the_yearly_amount(schedule, amount):
     assert sum(r.gross for r in results if r is not None) == RP(amount)
 
 
+def _changed(old, new, schedule, last_day_of_old):
+    """Yearly ``old`` until ``last_day_of_old`` (2026), ``new`` from the next day."""
+    return [RateTerms(RP(old), "per_tahun", schedule, valid_from=D(2015, 1, 1),
+                      valid_to=last_day_of_old),
+            RateTerms(RP(new), "per_tahun", schedule,
+                      valid_from=last_day_of_old + datetime.timedelta(days=1))]
+
+
+@pytest.mark.parametrize(("rates", "parts", "year_total"), [
+    # 1.000.000/yr to 30 June, 2.000.000/yr from 1 July: 1.000.000 × 6/12 + 2.000.000 × 6/12 =
+    # 1.500.000 = six × 83.333 (499.998) + five × 166.666 (833.330) + December 166.672
+    (_changed("1000000", "2000000", "bulanan", D(2026, 6, 30)),
+     ["83333"] * 6 + ["166666"] * 5 + ["166672"], "1500000"),
+    # quarterly: 1.000.000 × 2/4 + 2.000.001 × 2/4 = 1.500.000,5 → 1.500.001 =
+    # 250.000 × 2 + 500.000 + fourth quarter 500.001
+    (_changed("1000000", "2000001", "triwulanan", D(2026, 6, 30)),
+     ["250000", "250000", "500000", "500001"], "1500001"),
+    # changed on 16 June: 1.000.000 × (5 + 15/30)/12 + 2.000.000 × (15/30 + 6)/12 =
+    # 458.333,33 + 1.083.333,33 = 1.541.666,67 → 1.541.667; June (83.333 × 15 + 166.666 × 15)
+    # / 30 = 124.999,5 → 125.000; December 1.541.667 − 1.375.000 + 5 = 166.672
+    (_changed("1000000", "2000000", "bulanan", D(2026, 6, 15)),
+     ["83333"] * 5 + ["125000"] + ["166666"] * 5 + ["166672"], "1541667"),
+    # lowered from 1 April: 2.000.000 × 3/12 + 1.200.000 × 9/12 = 500.000 + 900.000 = 1.400.000
+    # = three × 166.666 (499.998) + eight × 100.000 + December 100.002
+    (_changed("2000000", "1200000", "bulanan", D(2026, 3, 31)),
+     ["166666"] * 3 + ["100000"] * 8 + ["100002"], "1400000"),
+])
+def test_a_yearly_rate_changed_during_the_year_pays_each_rate_its_share_of_the_year(
+        rates, parts, year_total):
+    got = [result.gross for month in range(1, 13)
+           if (result := line(rates, 2026, month, [(D(2020, 1, 1), None)])) is not None]
+    assert got == [RP(p) for p in parts]
+    assert sum(got) == RP(year_total)
+
+
 @pytest.mark.parametrize(("terms", "year", "month", "periods", "gross", "days", "window"), [
     # TKSK operational from 16 Oct 2026: 83.333 × 16/31 = 1.333.328/31 = 43.010,58 → 43.011
     (yearly(), 2026, 10, [(D(2026, 10, 16), None)], "43011", 16, 31),
@@ -255,3 +290,19 @@ def test_no_tax_withheld_by_default():
 ])
 def test_compute_line_returns_none_when_nothing_is_due(terms, month, periods):
     assert line(terms, 2026, month, periods) is None
+
+
+@pytest.mark.parametrize(("gross", "tax", "correction", "npwp", "expected"), [
+    # 1.000.000 taxed 25.000, reversed in three pieces: 666.667 → 16.667 (−8.333),
+    # 333.334 → 8.333 (−8.334), 0 → 0 (−8.333): −25.000 in all
+    ("1000000", "25000", "-333333", True, "-8333"),
+    ("666667", "16667", "-333333", True, "-8334"),
+    ("333334", "8333", "-333334", True, "-8333"),
+    # without NPWP (3 %): 1.000.000 taxed 30.000, −1 → 999.999 × 3 % = 29.999,97 → 30.000: 0
+    ("1000000", "30000", "-1", False, "0"),
+    # a positive correction: 1.000.000 + 100.001 = 1.100.001 → 27.500,03 → 27.500: +2.500
+    ("1000000", "25000", "100001", True, "2500"),
+])
+def test_a_corrections_tax_is_the_new_total_tax_minus_what_was_withheld(gross, tax, correction,
+                                                                       npwp, expected):
+    assert calc.correction_tax(RP(gross), RP(tax), RP(correction), has_npwp=npwp) == RP(expected)

@@ -142,6 +142,57 @@ def test_a_correction_larger_than_the_line_is_refused(keuangan, september):
                             amount=RP("-33333"), reason="lebih bayar lagi")
 
 
+@pytest.mark.parametrize("first", ["arrears", "held"])
+def test_a_held_line_and_its_arrears_are_one_payment_corrected_once(keuangan, keuangan_b,
+                                                                     pimpinan, first):
+    """September held (no account), paid in October as arrears: 1.000.000 was paid for
+    September's incentive, once; corrections of the held line and of its arrears line together
+    recover at most that."""
+    from tests.incentives.factories import verified_account
+    worker = tksk(reports=(SEP, OCT, NOV), account=False)
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    held = sep_run.lines.get(worker=worker, component="insentif")
+    verified_account(worker)
+    october = approve(compute(keuangan, OCT), verifier=keuangan_b, approver=pimpinan)
+    arrears = october.lines.get(worker=worker, component="insentif", kind="rapel")
+    november = compute(keuangan, NOV)
+    lines = {"arrears": arrears, "held": held}
+    second = lines["held" if first == "arrears" else "arrears"]
+    services.adjustment_add(actor=keuangan, run=november, corrects=lines[first],
+                            amount=RP("-600000"), reason="lebih bayar")
+    with pytest.raises(ValidationError) as error:  # 1.000.000 − 600.000 leaves 400.000
+        services.adjustment_add(actor=keuangan, run=november, corrects=second,
+                                amount=RP("-400001"), reason="lebih bayar")
+    assert "melebihi" in error.value.message_dict["amount"][0]
+    services.adjustment_add(actor=keuangan, run=november, corrects=second,
+                            amount=RP("-400000"), reason="lebih bayar")
+    with pytest.raises(ValidationError):
+        services.adjustment_add(actor=keuangan, run=november, corrects=lines[first],
+                                amount=RP("-1"), reason="lebih bayar")
+    assert sum(line.gross_amount for line in november.lines.filter(kind="penyesuaian")) == (
+        -held.gross_amount)
+
+
+def test_a_reversal_in_pieces_leaves_no_tax_on_a_zero_gross(keuangan, keuangan_b, pimpinan):
+    """A TKSK incentive with PPh 21 (2,5 %): gross 1.000.000, tax 25.000, reversed in three
+    corrections: each takes the tax of what the line still pays minus what was withheld."""
+    Rate.objects.filter(role="tksk", component="insentif").update(withhold_tax=True)
+    worker = tksk(reports=(SEP, OCT), npwp="123456789012345")
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    line = sep_run.lines.get(worker=worker, component="insentif")
+    assert (line.gross_amount, line.tax_amount) == (RP(1000000), RP(25000))
+    october = compute(keuangan, OCT)
+    for amount in (-333333, -333333, -333334):
+        services.adjustment_add(actor=keuangan, run=october, corrects=line,
+                                amount=RP(amount), reason="bukan haknya")
+    pieces = list(PayoutLine.objects.filter(corrects=line).order_by("id"))
+    assert [(p.gross_amount, p.tax_amount, p.net_amount) for p in pieces] == [
+        (RP(-333333), RP(-8333), RP(-325000)), (RP(-333333), RP(-8334), RP(-324999)),
+        (RP(-333334), RP(-8333), RP(-325001))]
+    assert line.tax_amount + sum(p.tax_amount for p in pieces) == 0
+    assert line.net_amount + sum(p.net_amount for p in pieces) == 0
+
+
 # --- 6. negative balances: every document reconciles --------------------------------------------
 
 def documents_total(run) -> dict:
@@ -206,6 +257,36 @@ def test_negative_balance_is_carried_forward_and_all_documents_reconcile(
     assert totals["bank"] == totals["nominatif"] == totals["summary"] == totals["lines"]
     # recovered once: recomputing November does not recover it twice, nor does December
     assert compute(keuangan, NOV).lines.filter(kind="potongan").count() == 1
+
+
+@pytest.mark.parametrize("new_account_verified", ["after_the_correction", "before_it"])
+def test_a_negative_balance_is_settled_per_worker_across_an_account_change(
+        keuangan, keuangan_b, pimpinan, new_account_verified):
+    """Overpaid 1.000.000 in September, corrected in October (pay 1.083.333): the worker's
+    October is 83.333, whichever account the correction was entered against. The worker's new
+    account, verified from 20 October, gets one transfer of 83.333; nothing is carried."""
+    from tests.incentives.factories import unverified_account, verify_account
+    worker = tksk(reports=(SEP, OCT))
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    october = compute(keuangan, OCT)
+    new_account = unverified_account(worker)
+    if new_account_verified == "before_it":  # the regular lines still name the old account
+        verify_account(new_account, effective_from=D(2026, 10, 20))
+    services.adjustment_add(actor=keuangan, run=october,
+                            corrects=sep_run.lines.get(worker=worker, component="insentif"),
+                            amount=RP(-1000000), reason="lebih bayar September")
+    if new_account_verified == "after_the_correction":  # the correction names the old one
+        verify_account(new_account, effective_from=D(2026, 10, 20))
+        october = compute(keuangan, OCT)
+    payable = october.lines.filter(worker=worker, status="dibayarkan")
+    assert sum(line.net_amount for line in payable) == RP(83333)
+    assert not october.lines.filter(kind="saldo_minus").exists()
+    assert set(payable.values_list("bank_account", flat=True)) == {new_account.pk}
+    text, count, total = reports.bank_file(october)
+    assert (count, total) == (1, RP(83333))
+    assert new_account.account_number in text
+    totals = documents_total(october)
+    assert totals["bank"] == totals["nominatif"] == totals["summary"] == totals["lines"]
 
 
 # --- 8. two periods at once claim the same held lines -------------------------------------------

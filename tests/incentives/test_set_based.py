@@ -26,7 +26,10 @@ from tests.incentives.factories import (
     approve,
     free_desa,
     pendamping,
+    tksk,
+    unverified_account,
     verified_account,
+    verify_account,
 )
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +200,28 @@ def test_set_based_hard_months_agree_with_python(monkeypatch, keuangan):
     assert [p["amount"] for p in line.explanation["parts"]] == ["750000", "1500000"]
     # 2.000.000 / 4 × 40/91 (1 April – 10 May of a 91-day quarter) = 219.780,2 → 219.780
     assert run.lines.get(worker=leaver).gross_amount == RP("219780")
+
+
+@postgres_only
+def test_set_based_settles_a_negative_balance_per_worker_like_python(monkeypatch, keuangan,
+                                                                       keuangan_b, pimpinan):
+    """A correction entered against the old account, the new account verified, October
+    recomputed: both paths move the worker's lines to the new account and net them (83.333),
+    carrying nothing."""
+    worker = tksk(reports=(D(2026, 9, 1), OCT))
+    september = approve(services.run_compute(actor=keuangan, period=D(2026, 9, 1)),
+                        verifier=keuangan_b, approver=pimpinan)
+    october = services.run_compute(actor=keuangan, period=OCT)
+    services.adjustment_add(actor=keuangan, run=october,
+                            corrects=september.lines.get(worker=worker, component="insentif"),
+                            amount=RP(-1000000), reason="lebih bayar September")
+    new_account = verify_account(unverified_account(worker), effective_from=D(2026, 10, 20))
+    run, set_based, python = both_paths(monkeypatch, keuangan, OCT)
+    assert set_based == python
+    payable = run.lines.filter(worker=worker, status="dibayarkan")
+    assert sum(line.net_amount for line in payable) == RP(83333)
+    assert set(payable.values_list("bank_account", flat=True)) == {new_account.pk}
+    assert not run.lines.filter(kind="saldo_minus").exists()
 
 
 @postgres_only

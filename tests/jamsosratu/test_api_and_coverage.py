@@ -85,7 +85,7 @@ def test_cycles_list_and_detail_by_year(cycle, auditor, api_as):
         ("36.01", "36.02", "36.03", "36.04", "36.71", "36.72", "36.73", "36.74"), 100)
     assert [(Decimal(r["min_unmet_ratio"]), r["outcome"], Decimal(r["reduction_share"]))
             for r in body["condition_rules"]] == [
-        (Decimal(0), "penuh", Decimal(0)), (Decimal("0.01"), "dikurangi", Decimal("0.25")),
+        (Decimal(0), "penuh", Decimal(0)), (Decimal("0.0001"), "dikurangi", Decimal("0.25")),
         (Decimal(1), "ditangguhkan", Decimal(1))]
     assert client.get(f"{API}/cycles/2030/").status_code == 404
 

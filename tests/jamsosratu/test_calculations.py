@@ -170,6 +170,16 @@ def test_commitment_outcome(met, unmet, outcome, factor, ratio):
         outcome, Decimal(factor), Decimal(ratio))
 
 
+@pytest.mark.parametrize(("met", "unmet"), [(100, 1), (9_999, 1), (20_000, 1), (1, 1)])
+def test_any_unmet_commitment_is_some_unmet_and_pays_25_percent_less(met, unmet):
+    """"Some unmet" has no lower bound: 1 unmet of 101 (1 %) or of 20,001 is 25 % less."""
+    outcome, factor, ratio = calculations.commitment_outcome(met=met, unmet=unmet,
+                                                             rules=reference.RULES)
+    assert (outcome, factor) == ("dikurangi", Decimal("0.75"))
+    assert calculations.payment_amount(Decimal(875000), factor) == Decimal(656250)
+    assert ratio >= calculations.SOME_UNMET
+
+
 def test_commitment_outcome_without_rules_pays_in_full():
     assert calculations.commitment_outcome(met=0, unmet=3, rules=[]) == (
         "penuh", Decimal(1), Decimal(1))

@@ -3,13 +3,15 @@ history), caseloads against the cycle's maximum, commitments per member and tran
 once the tranche's payment exists) and the commitment rule applied end to end."""
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from jamsosratu import selectors, services
+from jamsosratu import calculations, selectors, services
 from jamsosratu.models import Commitment, Companion, Payment
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, cycle_with_tranches
 from tests.jamsosratu.factories import (
@@ -264,6 +266,26 @@ def test_payments_follow_the_commitment_rule(cycle, province_operator):
     assert explanation == {"tranche_amount": "875000", "met": 1, "unmet": 1,
                            "unmet_ratio": "0.5000", "factor": "0.7500", "rule": "dikurangi"}
     assert paid[all_unmet.pk].explanation["factor"] == "0"
+
+
+def test_stored_rules_where_some_unmet_started_at_one_percent_count_any_unmet(cycle):
+    """Cycles stored with "some unmet" from 1 % (the rule as first seeded) are moved by the
+    data migration: 1 unmet of 101 is then 25 % less; the migration reverses."""
+    migration = importlib.import_module("jamsosratu.migrations.0006_some_unmet_from_any")
+    cycle.condition_rules.filter(outcome="dikurangi").update(min_unmet_ratio=Decimal("0.01"))
+
+    def outcome():
+        rules = list(cycle.condition_rules.values_list("min_unmet_ratio", "outcome",
+                                                       "reduction_share"))
+        return calculations.commitment_outcome(met=100, unmet=1, rules=rules)[:2]
+
+    assert outcome() == ("penuh", Decimal(1))
+    migration.forwards(apps, None)
+    assert outcome() == ("dikurangi", Decimal("0.75"))
+    assert [str(rule) for rule in cycle.condition_rules.all()] == [
+        "≥0%: Dibayar penuh", "≥0,01%: Dikurangi", "≥100%: Ditangguhkan"]
+    migration.backwards(apps, None)
+    assert cycle.condition_rules.get(outcome="dikurangi").min_unmet_ratio == Decimal("0.01")
 
 
 def test_a_reassignment_cannot_start_before_the_current_pendamping(active, province_operator):
