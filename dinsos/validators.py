@@ -29,11 +29,14 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
+from dinsos.money import format_bulan
+
 __all__ = [
     "VALID_PROVINCE_CODES",
     "build_nik",
     "build_no_kk",
     "NikInfo",
+    "NotAfterThisMonth",
     "NotInFuture",
     "mask_identity_number",
     "mask_nik",
@@ -396,6 +399,28 @@ class NotInFuture:
 
     def __eq__(self, other):
         return isinstance(other, NotInFuture) and self.what == other.what
+
+
+@deconstructible
+class NotAfterThisMonth:
+    """A month that is reported on (a monthly activity report): this month or an earlier one in
+    Banten (WIB) — a month's report is written during or after that month, never before it.
+    A model-field validator like :class:`NotInFuture`; ``what`` names the field."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __call__(self, value) -> None:
+        today = timezone.localdate()
+        if value is not None and (value.year, value.month) > (today.year, today.month):
+            raise ValidationError(
+                _("%(what)s %(month)s belum tiba; laporan dibuat paling cepat untuk bulan ini "
+                  "(%(this)s)."),
+                code="future_month", params={"what": self.what, "month": format_bulan(value),
+                                             "this": format_bulan(today)})
+
+    def __eq__(self, other):
+        return isinstance(other, NotAfterThisMonth) and self.what == other.what
 
 
 #: a number Excel has shown in scientific notation (3.60101E+15): its digits past the 15th are

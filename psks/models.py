@@ -11,6 +11,7 @@ from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.money import format_bulan, format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
+    NotAfterThisMonth,
     NotInFuture,
     mask_nik,
     validate_nik,
@@ -262,7 +263,8 @@ class ActivityReport(TimeStamped):
 
     worker = models.ForeignKey(Worker, verbose_name=_("tenaga"), on_delete=models.PROTECT,
                                related_name="reports")
-    period = models.DateField(_("bulan"))
+    period = models.DateField(_("bulan"), validators=[NotAfterThisMonth(_("Bulan laporan"))],
+                              help_text=_("Bulan yang dilaporkan, mis. 11/2026."))
     meetings_attended = models.PositiveIntegerField(_("rakor dihadiri"), default=0)
     households_validated = models.PositiveIntegerField(
         _("RTS divalidasi by name by address"), default=0)
@@ -288,7 +290,10 @@ class ActivityReport(TimeStamped):
         ordering = ["-period", "worker__name"]
         constraints = [
             models.UniqueConstraint(fields=["worker", "period"], name="psks_report_per_month"),
-            models.CheckConstraint(condition=Q(period__day=1), name="psks_report_period_day1"),
+            models.CheckConstraint(
+                condition=Q(period__day=1), name="psks_report_period_day1",
+                violation_error_message=_("Bulan laporan harus ditulis sebagai bulan (mis. "
+                                          "11/2026), tanggal 1 bulan itu.")),
         ]
 
     def __str__(self):

@@ -1,0 +1,108 @@
+"""Found in a browser walk on 1 December 2026: the workforce took dates still to come — a
+monthly report for March 2027 was submitted and accepted (it releases the incentive), a rakor
+dated next month counted in the coverage — and the admin's "Bulan" answered a typed day with
+a database constraint's name. Each rule is asked by the model or service and driven here
+through at least one door (admin, API); every test fails on the code before."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from psks import services
+from psks.models import ActivityReport
+from tests.factories import DESA_PANDEGLANG, ActivityReportFactory, WorkerFactory
+from tests.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+TODAY = D(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def first_of_december():
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Asia/Jakarta")),
+                             tick=False):
+        yield
+
+
+@pytest.fixture
+def worker(db):
+    return WorkerFactory(name="Dede Kurnia", desa_id=DESA_PANDEGLANG)
+
+
+# --- monthly reports: this month or an earlier one ------------------------------------------------
+
+MARCH_2027 = ("Bulan laporan Maret 2027 belum tiba; laporan dibuat paling cepat untuk bulan ini "
+              "(Desember 2026).")
+
+
+def test_a_report_for_a_month_still_to_come_is_refused(pandeglang_operator, worker):
+    with pytest.raises(ValidationError) as refused:
+        services.report_save(actor=pandeglang_operator, worker=worker, period=D(2027, 3, 1),
+                             households_validated=40)
+    assert refused.value.message_dict == {"period": [MARCH_2027]}
+    assert not ActivityReport.objects.exists()
+
+
+def test_this_months_report_is_written_submitted_and_accepted(pandeglang_operator, worker):
+    report = services.report_save(actor=pandeglang_operator, worker=worker, period=D(2026, 12, 1))
+    services.report_submit(actor=pandeglang_operator, report=report)
+    report = services.report_accept(actor=pandeglang_operator, report=report)
+    assert (report.period, report.status) == (D(2026, 12, 1), "diterima")
+
+
+def test_a_future_report_stored_before_the_rule_is_neither_submitted_nor_accepted(
+        pandeglang_operator, worker):
+    draft = ActivityReportFactory(worker=worker, period=D(2027, 3, 1))
+    submitted = ActivityReportFactory(worker=worker, period=D(2027, 4, 1), status="diajukan")
+    with pytest.raises(ValidationError) as refused:
+        services.report_submit(actor=pandeglang_operator, report=draft)
+    assert refused.value.message_dict == {"period": [MARCH_2027]}
+    with pytest.raises(ValidationError, match="April 2027 belum tiba"):
+        services.report_accept(actor=pandeglang_operator, report=submitted)
+    assert set(ActivityReport.objects.values_list("status", flat=True)) == {"draft", "diajukan"}
+
+
+def test_the_api_refuses_a_report_for_a_month_still_to_come(pandeglang_operator, worker, api_as):
+    response = api_as(pandeglang_operator).post("/api/v1/psks/activity-reports/", {
+        "worker": worker.pk, "period": "2027-03-01", "households_validated": 40}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"period": [MARCH_2027]}
+    assert not ActivityReport.objects.exists()
+
+
+def _admin_report(user, worker, period: str):
+    return client_for(user).post(reverse("admin:psks_activityreport_add"), {
+        "worker": worker.pk, "period": period, "meetings_attended": 1,
+        "households_validated": 40, "pmks_identified": 3, "households_visited": 10,
+        "notes": ""})
+
+
+@pytest.mark.parametrize("typed", ["15/11/2026", "11/2026", "November 2026", "nov 2026",
+                                   "2026-11"])
+def test_the_admins_bulan_takes_a_month_or_any_day_of_it(pandeglang_operator, worker, typed):
+    """"15/11/2026" answered "Batasan “psks_report_period_day1” dilanggar." (the constraint's
+    name): the field takes a month, and a day names its month."""
+    response = _admin_report(pandeglang_operator, worker, typed)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert ActivityReport.objects.get().period == D(2026, 11, 1)
+
+
+def test_the_admin_refuses_a_month_still_to_come_naming_the_field(pandeglang_operator, worker):
+    response = _admin_report(pandeglang_operator, worker, "03/2027")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"period": [MARCH_2027]}
+    assert not ActivityReport.objects.exists()
+
+
+def test_a_report_stored_on_another_day_is_refused_in_indonesian(worker):
+    """The constraint stays; its message names the field."""
+    with pytest.raises(ValidationError) as refused:
+        ActivityReport(worker=worker, period=D(2026, 11, 15)).full_clean()
+    assert refused.value.messages == [
+        "Bulan laporan harus ditulis sebagai bulan (mis. 11/2026), tanggal 1 bulan itu."]
