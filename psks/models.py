@@ -306,7 +306,7 @@ class Meeting(TimeStamped):
     kecamatan = models.ForeignKey(Wilayah, verbose_name=_("kecamatan"), on_delete=models.PROTECT,
                                   related_name="+",
                                   limit_choices_to={"tingkat": Tingkat.KECAMATAN})
-    date = models.DateField(_("tanggal"))
+    date = models.DateField(_("tanggal"), validators=[NotInFuture(_("Tanggal rakor/FGD"))])
     type = models.CharField(_("jenis"), max_length=10, choices=choices.MeetingType.choices,
                             default=choices.MeetingType.RAKOR)
     agenda = models.TextField(_("agenda"))

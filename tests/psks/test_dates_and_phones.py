@@ -12,9 +12,14 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from psks import services
-from psks.models import ActivityReport
-from tests.factories import DESA_PANDEGLANG, ActivityReportFactory, WorkerFactory
+from psks import selectors, services
+from psks.models import ActivityReport, Meeting
+from tests.factories import (
+    DESA_PANDEGLANG,
+    ActivityReportFactory,
+    MeetingFactory,
+    WorkerFactory,
+)
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +111,34 @@ def test_a_report_stored_on_another_day_is_refused_in_indonesian(worker):
         ActivityReport(worker=worker, period=D(2026, 11, 15)).full_clean()
     assert refused.value.messages == [
         "Bulan laporan harus ditulis sebagai bulan (mis. 11/2026), tanggal 1 bulan itu."]
+
+
+# --- rakor: held, so not after today --------------------------------------------------------------
+
+RAKOR_TOMORROW = "Tanggal rakor/FGD 02-12-2026 ada di masa depan; hari ini 01-12-2026."
+
+
+def test_a_rakor_dated_in_the_future_is_refused(pandeglang_operator, api_as):
+    with pytest.raises(ValidationError) as refused:
+        services.meeting_create(actor=pandeglang_operator, kecamatan_id="36.01.01",
+                                date=D(2026, 12, 2), type="rakor", agenda="Rakor bulanan")
+    assert refused.value.message_dict == {"date": [RAKOR_TOMORROW]}
+    response = api_as(pandeglang_operator).post("/api/v1/psks/meetings/", {
+        "kecamatan": "36.01.01", "date": "2026-12-02", "type": "rakor",
+        "agenda": "Rakor bulanan"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"date": [RAKOR_TOMORROW]}
+    today = services.meeting_create(actor=pandeglang_operator, kecamatan_id="36.01.01",
+                                    date=TODAY, type="rakor", agenda="Rakor bulanan")
+    assert today.pk and Meeting.objects.count() == 1
+
+
+def test_a_future_rakor_stored_before_the_rule_does_not_count_in_coverage(pandeglang_operator):
+    """A kecamatan dropped out of "Tanpa rakor" with a rakor dated later this month."""
+    MeetingFactory(kecamatan_id="36.01.01", date=D(2026, 12, 20))
+    december = selectors.Month.of(TODAY)
+    without = selectors.kecamatan_without_rakor(user=pandeglang_operator, month=december)
+    assert "36.01.01" in set(without.values_list("kode", flat=True))
+    MeetingFactory(kecamatan_id="36.01.01", date=TODAY)
+    without = selectors.kecamatan_without_rakor(user=pandeglang_operator, month=december)
+    assert "36.01.01" not in set(without.values_list("kode", flat=True))
