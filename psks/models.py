@@ -84,7 +84,7 @@ class Assignment(TimeStamped):
                              limit_choices_to={"tingkat__in": (Tingkat.KECAMATAN,
                                                                *DESA_KELURAHAN)})
     decree_number = models.CharField(_("nomor SK"), max_length=100)
-    decree_date = models.DateField(_("tanggal SK"))
+    decree_date = models.DateField(_("tanggal SK"), validators=[NotInFuture(_("Tanggal SK"))])
     decree_office = models.ForeignKey(Office, verbose_name=_("penerbit SK"),
                                       on_delete=models.PROTECT, related_name="+")
     start_date = models.DateField(_("mulai"))
@@ -137,7 +137,8 @@ class Assignment(TimeStamped):
                 if self.end_date >= limit:
                     raise ValidationError({"end_date": _(
                         "SK TKSK berlaku paling lama 5 tahun (sampai sebelum %(limit)s); "
-                        "perpanjangan dibuat sebagai penugasan baru.") % {"limit": limit}})
+                        "perpanjangan dibuat sebagai penugasan baru.")
+                        % {"limit": format_tanggal(limit)}})
 
 
 class Bank(models.Model):

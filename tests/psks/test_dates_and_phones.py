@@ -12,6 +12,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from dinsos.models import Office
 from psks import selectors, services
 from psks.models import ActivityReport, Meeting
 from tests.factories import (
@@ -142,3 +143,41 @@ def test_a_future_rakor_stored_before_the_rule_does_not_count_in_coverage(pandeg
     MeetingFactory(kecamatan_id="36.01.01", date=TODAY)
     without = selectors.kecamatan_without_rakor(user=pandeglang_operator, month=december)
     assert "36.01.01" not in set(without.values_list("kode", flat=True))
+
+
+# --- assignments: a decree is not dated ahead; the 5-year limit in the house date format ----------
+
+
+def _tksk(actor, worker, **dates):
+    return services.assignment_create(
+        actor=actor, worker=worker, role="tksk", area="36.01.01", decree_number="460/7/2026",
+        decree_office=Office.objects.get(wilayah_id="36"), funding_source="apbd_provinsi",
+        **dates)
+
+
+def test_a_decree_dated_in_the_future_is_refused(province_operator, worker, api_as):
+    with pytest.raises(ValidationError) as refused:
+        _tksk(province_operator, worker, decree_date=D(2026, 12, 2), start_date=D(2027, 1, 1),
+              end_date=D(2027, 12, 31))
+    assert refused.value.message_dict == {"decree_date": [
+        "Tanggal SK 02-12-2026 ada di masa depan; hari ini 01-12-2026."]}
+    response = api_as(province_operator).post("/api/v1/psks/assignments/", {
+        "worker": worker.pk, "role": "tksk", "area": "36.01.01", "decree_number": "460/7/2026",
+        "decree_date": "2027-01-15", "decree_office": Office.objects.get(wilayah_id="36").pk,
+        "start_date": "2027-01-01", "end_date": "2027-12-31", "funding_source": "apbd_provinsi"},
+        format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"decree_date": [
+        "Tanggal SK 15-01-2027 ada di masa depan; hari ini 01-12-2026."]}
+    # decreed today for a start next month: fine
+    assert _tksk(province_operator, worker, decree_date=TODAY, start_date=D(2027, 1, 1),
+                 end_date=D(2027, 12, 31)).pk
+
+
+def test_the_five_year_limit_names_its_day_in_the_house_format(province_operator, worker):
+    with pytest.raises(ValidationError) as refused:
+        _tksk(province_operator, worker, decree_date=D(2026, 5, 20), start_date=D(2026, 6, 1),
+              end_date=D(2031, 6, 1))
+    assert refused.value.message_dict == {"end_date": [
+        "SK TKSK berlaku paling lama 5 tahun (sampai sebelum 1 Juni 2031); perpanjangan dibuat "
+        "sebagai penugasan baru."]}
