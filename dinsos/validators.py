@@ -47,6 +47,7 @@ __all__ = [
     "validate_nik_matches",
     "validate_no_kk",
     "validate_npwp",
+    "validate_phone",
 ]
 
 #: The 38 current province codes (Kemendagri), as 2-character strings.
@@ -367,6 +368,18 @@ def build_no_kk(kecamatan_kode: str, registered_on: datetime.date, serial: int) 
     """Compose a No. KK (for demo data and tests)."""
     region = kecamatan_kode.replace(".", "")
     return f"{region}{registered_on:%d%m%y}{serial:04d}"
+
+
+_PHONE = re.compile(r"[0-9 +()-]*[0-9][0-9 +()-]*")
+
+
+def validate_phone(value) -> None:
+    """A phone number as people write it: ASCII digits with spaces, ``+``, ``-`` and
+    parentheses (``+62 812-3456-7890``, ``(0254) 123456``); letters are refused."""
+    if value and not _PHONE.fullmatch(str(value)):
+        raise ValidationError(
+            _("Telepon hanya boleh berisi angka, spasi, +, - dan tanda kurung, mis. "
+              "0812-3456-7890."), code="phone_invalid")
 
 
 def validate_whole_rupiah(value) -> None:

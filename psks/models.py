@@ -17,6 +17,7 @@ from dinsos.validators import (
     validate_nik,
     validate_nik_matches,
     validate_npwp,
+    validate_phone,
 )
 from psks import choices
 
@@ -33,7 +34,8 @@ class Worker(TimeStamped):
     birth_date = models.DateField(_("tanggal lahir"), validators=[NotInFuture(_("Tanggal lahir"))])
     education = models.CharField(_("pendidikan"), max_length=10,
                                  choices=choices.Education.choices, blank=True)
-    phone = models.CharField(_("telepon"), max_length=20, blank=True)
+    phone = models.CharField(_("telepon"), max_length=20, blank=True,
+                             validators=[validate_phone])
     address = models.CharField(_("alamat"), max_length=255, blank=True)
     desa = models.ForeignKey(Wilayah, verbose_name=_("desa/kelurahan domisili"),
                              on_delete=models.PROTECT, related_name="+",
@@ -41,7 +43,8 @@ class Worker(TimeStamped):
     npwp = models.CharField(_("NPWP"), max_length=16, blank=True, validators=[validate_npwp])
     status = models.CharField(_("status"), max_length=10, choices=choices.WorkerStatus.choices,
                               default=choices.WorkerStatus.AKTIF)
-    status_date = models.DateField(_("tanggal status"), null=True, blank=True)
+    status_date = models.DateField(_("tanggal status"), null=True, blank=True,
+                                   validators=[NotInFuture(_("Tanggal status"))])
     status_reason = models.CharField(_("alasan status"), max_length=255, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -217,7 +220,8 @@ class Institution(TimeStamped):
                                      choices=choices.Accreditation.choices,
                                      default=choices.Accreditation.BELUM)
     contact_name = models.CharField(_("narahubung"), max_length=150, blank=True)
-    phone = models.CharField(_("telepon"), max_length=20, blank=True)
+    phone = models.CharField(_("telepon"), max_length=20, blank=True,
+                             validators=[validate_phone])
     status = models.CharField(_("status"), max_length=15,
                               choices=choices.InstitutionStatus.choices,
                               default=choices.InstitutionStatus.AKTIF)

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from dinsos.models import Office
 from psks import selectors, services
-from psks.models import ActivityReport, Meeting
+from psks.models import ActivityReport, Institution, Meeting
 from tests.factories import (
     DESA_PANDEGLANG,
     ActivityReportFactory,
@@ -181,3 +181,53 @@ def test_the_five_year_limit_names_its_day_in_the_house_format(province_operator
     assert refused.value.message_dict == {"end_date": [
         "SK TKSK berlaku paling lama 5 tahun (sampai sebelum 1 Juni 2031); perpanjangan dibuat "
         "sebagai penugasan baru."]}
+
+
+# --- workers: the status date has happened; phones are numbers ------------------------------------
+
+
+def test_a_status_dated_in_the_future_is_refused(pandeglang_operator, worker, api_as):
+    with pytest.raises(ValidationError) as refused:
+        services.worker_set_status(actor=pandeglang_operator, worker=worker, status="nonaktif",
+                                   on=D(2026, 12, 2), reason="Sakit")
+    assert refused.value.message_dict == {"status_date": [
+        "Tanggal status 02-12-2026 ada di masa depan; hari ini 01-12-2026."]}
+    response = api_as(pandeglang_operator).post(
+        f"/api/v1/psks/workers/{worker.pk}/status/",
+        {"status": "berhenti", "on": "2027-01-31", "reason": "Pindah"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"status_date": [
+        "Tanggal status 31-01-2027 ada di masa depan; hari ini 01-12-2026."]}
+    worker.refresh_from_db()
+    assert (worker.status, worker.status_date) == ("aktif", None)
+    services.worker_set_status(actor=pandeglang_operator, worker=worker, status="nonaktif",
+                               on=TODAY, reason="Sakit")
+
+
+PHONE = "Telepon hanya boleh berisi angka, spasi, +, - dan tanda kurung, mis. 0812-3456-7890."
+
+
+@pytest.mark.parametrize("phone", ["0812 abc 789", "telp 0254 123", "08I2345678", "-", "０８１２"])
+def test_a_phone_with_letters_is_refused_for_worker_and_institution(pandeglang_operator, worker,
+                                                                   api_as, phone):
+    with pytest.raises(ValidationError) as refused:
+        services.worker_update(actor=pandeglang_operator, worker=worker, phone=phone)
+    assert refused.value.message_dict == {"phone": [PHONE]}
+    api = api_as(pandeglang_operator)
+    response = api.patch(f"/api/v1/psks/workers/{worker.pk}/", {"phone": phone}, format="json")
+    assert (response.status_code, response.json()["errors"]) == (400, {"phone": [PHONE]})
+    response = api.post("/api/v1/psks/institutions/", {
+        "type": "lks", "name": "LKS Harapan", "desa": DESA_PANDEGLANG, "phone": phone},
+        format="json")
+    assert (response.status_code, response.json()["errors"]) == (400, {"phone": [PHONE]})
+    assert not Institution.objects.exists()
+
+
+@pytest.mark.parametrize("phone", ["081234567890", "+62 812-3456-7890", "(0254) 123456", ""])
+def test_a_phone_as_people_write_it_is_kept(pandeglang_operator, worker, phone):
+    assert services.worker_update(actor=pandeglang_operator, worker=worker,
+                                  phone=phone).phone == phone
+    institution = services.institution_create(actor=pandeglang_operator, type="lks",
+                                              name="LKS Harapan", desa_id=DESA_PANDEGLANG,
+                                              phone=phone)
+    assert institution.phone == phone
