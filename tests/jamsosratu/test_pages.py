@@ -361,7 +361,7 @@ def test_bank_result_upload_shows_every_line_and_is_idempotent(
         (2, "disalurkan"), (3, "gagal"), (4, "ditolak")]
     text = html(page)
     assert page.context["page"][2]["detail"] == (
-        "jumlah 870000 tidak sama dengan yang dikirim (875000)")
+        "jumlah Rp870.000 tidak sama dengan yang dikirim (Rp875.000)")
     assert "Sudah tercatat" not in text and job.totals["rejected"] == 1
     rejected_only = client.get(response["Location"], {"tampil": "ditolak"})
     assert [line["row"] for line in rejected_only.context["page"]] == [4]
