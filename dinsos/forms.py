@@ -1,5 +1,6 @@
 """Kernel forms, shared by the admin and the staff pages."""
 
+import contextlib
 import datetime
 import re
 from decimal import Decimal
@@ -142,19 +143,37 @@ class BulanInput(forms.TextInput):
         return f"{match[2]}/{match[1]}" if match else super().format_value(value)
 
 
+_MONTH_BY_NAME = {name: number for number, names in importing.MONTHS.items() for name in names}
+
+
 class BulanField(forms.CharField):
-    """A month typed ``11/2026`` (also ``11-2026``, ``11.2026`` or ``2026-11``) → its first day,
-    read by the one month parser (``dinsos.periods.parse_month``)."""
+    """A month typed ``11/2026`` (also ``11-2026``, ``11.2026``, ``2026-11``, ``November 2026``
+    or ``Nov 2026``) → its first day, read by the one month parser
+    (``dinsos.periods.parse_month``). With ``any_day`` a date of the month (``15/11/2026``)
+    also names it: a form of a monthly record whose officer types a day."""
 
     widget = BulanInput
 
+    def __init__(self, *args, any_day=False, **kwargs):
+        self.any_day = any_day
+        super().__init__(*args, **kwargs)
+
     def to_python(self, value):
+        if isinstance(value, datetime.date):
+            value = f"{value:%Y-%m}"
         text = (super().to_python(value) or "").strip()
         if not text:
             return None
+        named = re.fullmatch(r"([A-Za-z]+)\.?\s*([0-9]{4})", text)
+        if named and named[1].lower() in _MONTH_BY_NAME:
+            text = f"{named[2]}-{_MONTH_BY_NAME[named[1].lower()]:02d}"
         match = re.fullmatch(r"([0-9]{1,2})[/.-]([0-9]{4})", text)
         if match:
             text = f"{match[2]}-{int(match[1]):02d}"
+        day = re.fullmatch(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})", text)
+        if self.any_day and day:
+            with contextlib.suppress(ValueError):  # no such day: refused below
+                text = f"{datetime.date(int(day[4]), int(day[3]), int(day[1])):%Y-%m}"
         try:
             return parse_month(text, label=capfirst(str(self.label or _("bulan"))))
         except ValueError:

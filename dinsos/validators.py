@@ -29,11 +29,14 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
+from dinsos.money import format_bulan
+
 __all__ = [
     "VALID_PROVINCE_CODES",
     "build_nik",
     "build_no_kk",
     "NikInfo",
+    "NotAfterThisMonth",
     "NotInFuture",
     "mask_identity_number",
     "mask_nik",
@@ -44,6 +47,7 @@ __all__ = [
     "validate_nik_matches",
     "validate_no_kk",
     "validate_npwp",
+    "validate_phone",
 ]
 
 #: The 38 current province codes (Kemendagri), as 2-character strings.
@@ -366,6 +370,18 @@ def build_no_kk(kecamatan_kode: str, registered_on: datetime.date, serial: int) 
     return f"{region}{registered_on:%d%m%y}{serial:04d}"
 
 
+_PHONE = re.compile(r"[0-9 +()-]*[0-9][0-9 +()-]*")
+
+
+def validate_phone(value) -> None:
+    """A phone number as people write it: ASCII digits with spaces, ``+``, ``-`` and
+    parentheses (``+62 812-3456-7890``, ``(0254) 123456``); letters are refused."""
+    if value and not _PHONE.fullmatch(str(value)):
+        raise ValidationError(
+            _("Telepon hanya boleh berisi angka, spasi, +, - dan tanda kurung, mis. "
+              "0812-3456-7890."), code="phone_invalid")
+
+
 def validate_whole_rupiah(value) -> None:
     """Money inputs are whole rupiah: 1000000 and 1000000.00 pass, 1000000.5 does not."""
     if value is not None and value != value.to_integral_value():
@@ -396,6 +412,28 @@ class NotInFuture:
 
     def __eq__(self, other):
         return isinstance(other, NotInFuture) and self.what == other.what
+
+
+@deconstructible
+class NotAfterThisMonth:
+    """A month that is reported on (a monthly activity report): this month or an earlier one in
+    Banten (WIB) — a month's report is written during or after that month, never before it.
+    A model-field validator like :class:`NotInFuture`; ``what`` names the field."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __call__(self, value) -> None:
+        today = timezone.localdate()
+        if value is not None and (value.year, value.month) > (today.year, today.month):
+            raise ValidationError(
+                _("%(what)s %(month)s belum tiba; laporan dibuat paling cepat untuk bulan ini "
+                  "(%(this)s)."),
+                code="future_month", params={"what": self.what, "month": format_bulan(value),
+                                             "this": format_bulan(today)})
+
+    def __eq__(self, other):
+        return isinstance(other, NotAfterThisMonth) and self.what == other.what
 
 
 #: a number Excel has shown in scientific notation (3.60101E+15): its digits past the 15th are

@@ -3,7 +3,6 @@ result file in. A result line is applied only when its payment, account and amou
 was sent; a line already applied with the same reference changes nothing."""
 
 import csv
-import datetime
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -16,12 +15,13 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from dinsos.importing import ImportReport
+from dinsos.importing import ImportReport, parse_date
+from dinsos.money import format_rupiah, round_rupiah
 from dinsos.scoping import in_area, mask, sees_identifiers
-from dinsos.tabular import read_table, safe_cell
+from dinsos.tabular import TableRow, read_table, safe_cell
 from dinsos.validators import ascii_int
 from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
-from jamsosratu.models import Payment, Tranche
+from jamsosratu.models import PAID_ON_RULE, Payment, Tranche
 
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
                   "keterangan"]
@@ -166,7 +166,7 @@ def bank_result_import(*, actor, tranche: Tranche, fileobj, filename: str,
             continue
         report.rows += 1
         with transaction.atomic():
-            outcome, problems, note = _apply(row.values, actor=actor, tranche=tranche)
+            outcome, problems, note = _apply(row, actor=actor, tranche=tranche)
         pk = row.values.get("id_penyaluran", "")
         if problems:
             report.reject(row.number, problems)
@@ -186,10 +186,11 @@ def _refuse(column: str, message: str, **note) -> tuple[str, list[tuple[str, str
     return "ditolak", [(column, message)], note
 
 
-def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]], dict]:
+def _apply(row: TableRow, *, actor, tranche) -> tuple[str, list[tuple[str, str]], dict]:
     """(what became of the line, its problems, what its line on the page says beside the
     outcome: the bank's reason of a failed transfer, the account numbers a detail names): the
     outcome counts only without problems."""
+    values = row.values
     pk = values.get("id_penyaluran", "")
     payment = Payment.objects.select_for_update().filter(
         pk=ascii_int(pk) or 0, tranche=tranche).first()
@@ -206,7 +207,8 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]],
         return _refuse("jumlah", _("jumlah '%(v)s' bukan angka") % {"v": values.get("jumlah")})
     if amount != payment.amount:
         return _refuse("jumlah", _("jumlah %(got)s tidak sama dengan yang dikirim (%(sent)s)")
-                       % {"got": amount, "sent": f"{payment.amount:.0f}"})
+                       % {"got": format_rupiah(amount, decimals=amount != round_rupiah(amount)),
+                          "sent": format_rupiah(payment.amount)})
     status = values.get("status", "").lower()
     reference = values.get("referensi", "").strip()
     if status in ("berhasil", "sukses", "disalurkan"):
@@ -218,10 +220,15 @@ def _apply(values: dict, *, actor, tranche) -> tuple[str, list[tuple[str, str]],
         if payment.status != PaymentStatus.DIJADWALKAN:
             return _refuse("status", _("penyaluran berstatus %(s)s") % {
                 "s": payment.get_status_display()})
-        try:
-            paid_on = datetime.date.fromisoformat(values.get("tanggal", ""))
-        except ValueError:
-            return _refuse("tanggal", _("tanggal harus TTTT-BB-HH"))
+        if not values.get("tanggal", "").strip() and "tanggal" not in row.numbers:
+            return _refuse("tanggal", _("wajib diisi"))
+        try:  # the house's date cell: 2026-11-30, 30-11-2026, 30/11/2026, an Excel date…
+            paid_on = parse_date(row, "tanggal")
+            PAID_ON_RULE(paid_on)
+        except ValidationError as exc:
+            return _refuse("tanggal", " ".join(exc.messages))
+        except ValueError as exc:
+            return _refuse("tanggal", str(exc))
         if not reference:
             return _refuse("referensi", _("wajib diisi"))
         payment.status, payment.paid_on, payment.reference = (PaymentStatus.DISALURKAN, paid_on,

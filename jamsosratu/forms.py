@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.forms import TanggalField
+from dinsos.validators import mask_nik
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
 
@@ -52,8 +53,14 @@ def transition_forms(enrolment, *, bound=None) -> list[EnrolmentTransitionForm]:
 
 
 class WorkerChoiceField(forms.ModelChoiceField):
+    """A verifier told apart from a namesake: name, duty (role and area, from the selector's
+    ``duties``) and the NIK as every role may see it (masked)."""
+
     def label_from_instance(self, obj):
-        return obj.name
+        duties = ", ".join(f"{duty.get_role_display()} {duty.area.get_tingkat_display()} "
+                           f"{duty.area.nama}"
+                           for duty in getattr(obj, "duties", ()))
+        return f"{obj.name} — {duties} · NIK {mask_nik(obj.nik)}" if duties else str(obj)
 
 
 class VerificationForm(forms.Form):

@@ -1,6 +1,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,7 @@ from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
+from dinsos.validators import NotInFuture
 from jamsosratu import choices
 from pmks.models import Household, Person
 from psks.models import Worker
@@ -329,6 +331,10 @@ class Commitment(models.Model):
         return f"{self.member} {self.tranche}: {self.get_status_display()}"
 
 
+#: the day a payment was made has come (asked by ``Payment.clean`` and the bank's result file)
+PAID_ON_RULE = NotInFuture(_("Tanggal salur"))
+
+
 class Payment(models.Model):
     """Penyaluran: one per enrolment and tranche (database constraint)."""
 
@@ -369,6 +375,14 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.tranche} — {self.enrolment.household}"
+
+    def clean(self):
+        """A payment is paid on a day that has come (the bank's result file, the API's mark,
+        the admin): the field's rule without a field validator."""
+        try:
+            PAID_ON_RULE(self.paid_on)
+        except ValidationError as exc:
+            raise ValidationError({"paid_on": exc.messages}) from exc
 
 
 class TrancheJob(models.Model):

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -29,7 +29,7 @@ from jamsosratu.models import (
     Verification,
 )
 from pmks.models import Person
-from psks.models import Worker
+from psks.models import Assignment, Worker
 
 ZERO = Decimal(0)
 
@@ -135,12 +135,13 @@ def verifier_choices(*, enrolment: Enrolment, on):
     from jamsosratu.services import VERIFIER_ROLES
 
     kecamatan = enrolment.desa_id[:8]
-    return (Worker.objects.filter(assignments__role__in=VERIFIER_ROLES,
-                                  assignments__start_date__lte=on)
-            .filter(Q(assignments__end_date__isnull=True) | Q(assignments__end_date__gte=on))
-            .filter(Q(assignments__area_id=kecamatan)
-                    | Q(assignments__area__kode__startswith=f"{kecamatan}."))
-            .distinct().order_by("name"))
+    duties = (Assignment.objects.filter(role__in=VERIFIER_ROLES, start_date__lte=on)
+              .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+              .filter(Q(area_id=kecamatan) | Q(area__kode__startswith=f"{kecamatan}."))
+              .select_related("area").order_by("role", "area_id"))
+    return (Worker.objects.filter(assignments__in=duties)
+            .prefetch_related(Prefetch("assignments", queryset=duties, to_attr="duties"))
+            .distinct().order_by("name", "id"))
 
 
 def job_list(*, user):

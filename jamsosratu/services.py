@@ -420,6 +420,7 @@ def payment_mark(*, actor, payment: Payment, status: str, paid_on=None, referenc
     else:
         raise ValidationError({"status": _("Status harus disalurkan atau gagal.")})
     payment.status = status
+    payment.full_clean()
     payment.save()
     return payment
 

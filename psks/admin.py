@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.admin_base import (
@@ -9,6 +10,7 @@ from dinsos.admin_base import (
     TabularInline,
     wilayah_filters,
 )
+from dinsos.forms import BulanField
 from psks import services
 from psks.models import (
     ActivityReport,
@@ -153,6 +155,12 @@ class ActivityReportAdmin(ScopedModelAdmin):
     readonly_fields = ["status", "submitted_at", "reviewed_by", "reviewed_at",
                        "rejection_reason"]
     actions = ["submit", "accept"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "period":  # a month: 11/2026, November 2026 or any day of it
+            return BulanField(label=capfirst(db_field.verbose_name), any_day=True,
+                              help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_via_service(self, request, obj, form, change):
         data = {f: getattr(obj, f) for f in services.REPORT_FIELDS}

@@ -11,11 +11,13 @@ from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.money import format_bulan, format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
+    NotAfterThisMonth,
     NotInFuture,
     mask_nik,
     validate_nik,
     validate_nik_matches,
     validate_npwp,
+    validate_phone,
 )
 from psks import choices
 
@@ -32,7 +34,8 @@ class Worker(TimeStamped):
     birth_date = models.DateField(_("tanggal lahir"), validators=[NotInFuture(_("Tanggal lahir"))])
     education = models.CharField(_("pendidikan"), max_length=10,
                                  choices=choices.Education.choices, blank=True)
-    phone = models.CharField(_("telepon"), max_length=20, blank=True)
+    phone = models.CharField(_("telepon"), max_length=20, blank=True,
+                             validators=[validate_phone])
     address = models.CharField(_("alamat"), max_length=255, blank=True)
     desa = models.ForeignKey(Wilayah, verbose_name=_("desa/kelurahan domisili"),
                              on_delete=models.PROTECT, related_name="+",
@@ -40,7 +43,8 @@ class Worker(TimeStamped):
     npwp = models.CharField(_("NPWP"), max_length=16, blank=True, validators=[validate_npwp])
     status = models.CharField(_("status"), max_length=10, choices=choices.WorkerStatus.choices,
                               default=choices.WorkerStatus.AKTIF)
-    status_date = models.DateField(_("tanggal status"), null=True, blank=True)
+    status_date = models.DateField(_("tanggal status"), null=True, blank=True,
+                                   validators=[NotInFuture(_("Tanggal status"))])
     status_reason = models.CharField(_("alasan status"), max_length=255, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -83,7 +87,7 @@ class Assignment(TimeStamped):
                              limit_choices_to={"tingkat__in": (Tingkat.KECAMATAN,
                                                                *DESA_KELURAHAN)})
     decree_number = models.CharField(_("nomor SK"), max_length=100)
-    decree_date = models.DateField(_("tanggal SK"))
+    decree_date = models.DateField(_("tanggal SK"), validators=[NotInFuture(_("Tanggal SK"))])
     decree_office = models.ForeignKey(Office, verbose_name=_("penerbit SK"),
                                       on_delete=models.PROTECT, related_name="+")
     start_date = models.DateField(_("mulai"))
@@ -136,7 +140,8 @@ class Assignment(TimeStamped):
                 if self.end_date >= limit:
                     raise ValidationError({"end_date": _(
                         "SK TKSK berlaku paling lama 5 tahun (sampai sebelum %(limit)s); "
-                        "perpanjangan dibuat sebagai penugasan baru.") % {"limit": limit}})
+                        "perpanjangan dibuat sebagai penugasan baru.")
+                        % {"limit": format_tanggal(limit)}})
 
 
 class Bank(models.Model):
@@ -215,7 +220,8 @@ class Institution(TimeStamped):
                                      choices=choices.Accreditation.choices,
                                      default=choices.Accreditation.BELUM)
     contact_name = models.CharField(_("narahubung"), max_length=150, blank=True)
-    phone = models.CharField(_("telepon"), max_length=20, blank=True)
+    phone = models.CharField(_("telepon"), max_length=20, blank=True,
+                             validators=[validate_phone])
     status = models.CharField(_("status"), max_length=15,
                               choices=choices.InstitutionStatus.choices,
                               default=choices.InstitutionStatus.AKTIF)
@@ -262,7 +268,8 @@ class ActivityReport(TimeStamped):
 
     worker = models.ForeignKey(Worker, verbose_name=_("tenaga"), on_delete=models.PROTECT,
                                related_name="reports")
-    period = models.DateField(_("bulan"))
+    period = models.DateField(_("bulan"), validators=[NotAfterThisMonth(_("Bulan laporan"))],
+                              help_text=_("Bulan yang dilaporkan, mis. 11/2026."))
     meetings_attended = models.PositiveIntegerField(_("rakor dihadiri"), default=0)
     households_validated = models.PositiveIntegerField(
         _("RTS divalidasi by name by address"), default=0)
@@ -288,7 +295,10 @@ class ActivityReport(TimeStamped):
         ordering = ["-period", "worker__name"]
         constraints = [
             models.UniqueConstraint(fields=["worker", "period"], name="psks_report_per_month"),
-            models.CheckConstraint(condition=Q(period__day=1), name="psks_report_period_day1"),
+            models.CheckConstraint(
+                condition=Q(period__day=1), name="psks_report_period_day1",
+                violation_error_message=_("Bulan laporan harus ditulis sebagai bulan (mis. "
+                                          "11/2026), tanggal 1 bulan itu.")),
         ]
 
     def __str__(self):
@@ -301,7 +311,7 @@ class Meeting(TimeStamped):
     kecamatan = models.ForeignKey(Wilayah, verbose_name=_("kecamatan"), on_delete=models.PROTECT,
                                   related_name="+",
                                   limit_choices_to={"tingkat": Tingkat.KECAMATAN})
-    date = models.DateField(_("tanggal"))
+    date = models.DateField(_("tanggal"), validators=[NotInFuture(_("Tanggal rakor/FGD"))])
     type = models.CharField(_("jenis"), max_length=10, choices=choices.MeetingType.choices,
                             default=choices.MeetingType.RAKOR)
     agenda = models.TextField(_("agenda"))

@@ -101,7 +101,8 @@ class Month:
 
 def kecamatan_coverage(*, user, on: datetime.date, month: Month, wilayah: str | None = None):
     """Every kecamatan in the user's area with its TKSK on ``on`` (or none) and the number of
-    rakor held in ``month``. One query."""
+    rakor held in ``month`` (held: dated today at the latest, whatever was stored before the
+    model refused dates still to come). One query."""
     qs = Wilayah.objects.filter(tingkat=Tingkat.KECAMATAN)
     area = user_area(user)
     if area is not ALL:
@@ -110,7 +111,8 @@ def kecamatan_coverage(*, user, on: datetime.date, month: Month, wilayah: str | 
         qs = qs.within(wilayah)
     tksk = active_on(Assignment.objects.filter(role=Role.TKSK, area=OuterRef("kode")), on)
     rakor = (Meeting.objects.filter(kecamatan=OuterRef("kode"), type=MeetingType.RAKOR,
-                                    date__range=(month.first, month.last))
+                                    date__range=(month.first, month.last),
+                                    date__lte=timezone.localdate())
              .order_by().values("kecamatan").annotate(n=Count("id")).values("n"))
     return qs.select_related("induk").annotate(
         tksk_name=Subquery(tksk.values("worker__name")[:1]),

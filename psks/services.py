@@ -280,6 +280,15 @@ def _report_for_update(report: ActivityReport) -> ActivityReport:
     return ActivityReport.objects.select_for_update().select_related("worker").get(pk=report.pk)
 
 
+def _require_past_month(report: ActivityReport) -> None:
+    """A report of a month still to come is neither submitted nor accepted (it releases the
+    incentive): the field's rule, asked again of one stored before the rule."""
+    try:
+        ActivityReport._meta.get_field("period").run_validators(report.period)
+    except ValidationError as exc:
+        raise ValidationError({"period": exc.messages}) from exc
+
+
 def _require_status(report: ActivityReport, *allowed: str) -> None:
     if report.status not in allowed:
         raise ValidationError({"status": _("Laporan berstatus %(s)s; tindakan ini tidak "
@@ -293,6 +302,7 @@ def report_submit(*, actor, report: ActivityReport) -> ActivityReport:
     if not actor.has_perm("psks.change_activityreport"):
         raise PermissionDenied(_("Anda tidak berwenang mengajukan laporan."))
     _require_status(report, *EDITABLE)
+    _require_past_month(report)
     report.status, report.submitted_at = ReportStatus.DIAJUKAN, timezone.now()
     report.rejection_reason = ""
     report.save(update_fields=["status", "submitted_at", "rejection_reason", "updated_at"])
@@ -312,6 +322,7 @@ def report_accept(*, actor, report: ActivityReport) -> ActivityReport:
     report = _report_for_update(report)
     _check_reviewer(actor, report)
     _require_status(report, ReportStatus.DIAJUKAN)
+    _require_past_month(report)
     report.status, report.reviewed_by, report.reviewed_at = (ReportStatus.DITERIMA, actor,
                                                              timezone.now())
     report.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])

@@ -4,10 +4,14 @@ access policy says (whole to who may change payments, masked to the read-only ro
 file whose header lacks a required column is refused in the request (page and API alike),
 with nothing stored or queued."""
 
+import datetime
 import io
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
@@ -211,3 +215,44 @@ def test_bank_result_superscript_id_refuses_only_its_line(payments, province_ope
     job = TrancheJob.objects.get()
     assert job.status == "selesai", job.message
     assert Payment.objects.get(pk=payments[0].pk).status == "disalurkan"
+
+
+# --- the transfer date: day first or ISO, never in the future; amounts in Rupiah ---------------
+
+DECEMBER_1 = datetime.datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def test_a_transfer_dated_in_the_future_is_refused_a_day_first_date_is_read(
+        payments, province_operator, django_capture_on_commit_callbacks):
+    """Found in a browser walk on 1 December 2026: a line dated 2027-01-15 was marked
+    "Disalurkan", a line dated 30-11-2026 was refused ("tanggal harus TTTT-BB-HH"), and a
+    wrong amount read "jumlah 8750000 … (875000)"."""
+    ok, day_first, wrong = payments
+    with time_machine.travel(DECEMBER_1, tick=False):
+        upload_on_the_page(province_operator, csv_file([
+            [ok.pk, ok.account_number, "875000", "berhasil", "BB-1", "2027-01-15", ""],
+            [day_first.pk, day_first.account_number, "875000", "berhasil", "BB-2", "30-11-2026",
+             ""],
+            [wrong.pk, wrong.account_number, "8750000", "berhasil", "BB-3", "2026-11-30", ""]]),
+            django_capture_on_commit_callbacks)
+    job = TrancheJob.objects.get()
+    assert [(line["row"], line["outcome"], line.get("detail", "")) for line in job.lines] == [
+        (2, "ditolak", "kolom tanggal: Tanggal salur 15-01-2027 ada di masa depan; hari ini "
+                       "01-12-2026."),
+        (3, "disalurkan", ""),
+        (4, "ditolak", "jumlah Rp8.750.000 tidak sama dengan yang dikirim (Rp875.000)")]
+    assert Payment.objects.get(pk=ok.pk).status == "dijadwalkan"
+    assert Payment.objects.get(pk=day_first.pk).paid_on == datetime.date(2026, 11, 30)
+
+
+def test_a_payment_is_not_marked_paid_on_a_day_still_to_come(payments, province_operator,
+                                                            api_as):
+    """The same rule in the service behind the API's mark (and any full_clean: the admin)."""
+    payment = payments[0]
+    with (time_machine.travel(DECEMBER_1, tick=False),
+          pytest.raises(ValidationError) as refused):
+        services.payment_mark(actor=province_operator, payment=payment, status="disalurkan",
+                              paid_on=datetime.date(2027, 1, 15), reference="BB-1")
+    assert refused.value.message_dict == {"paid_on": [
+        "Tanggal salur 15-01-2027 ada di masa depan; hari ini 01-12-2026."]}
+    assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"

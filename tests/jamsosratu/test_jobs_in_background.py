@@ -199,7 +199,7 @@ def test_the_api_status_url_gives_progress_then_every_line(
         {"row": 2, "id": str(ok.pk), "outcome": "disalurkan", "detail": ""},
         {"row": 3, "id": str(failed.pk), "outcome": "gagal", "detail": "Rekening tutup"},
         {"row": 4, "id": str(wrong.pk), "outcome": "ditolak",
-         "detail": "jumlah 870000 tidak sama dengan yang dikirim (875000)"}]
+         "detail": "jumlah Rp870.000 tidak sama dengan yang dikirim (Rp875.000)"}]
     assert Payment.objects.filter(pk__in=[ok.pk, failed.pk]).values_list(
         "status", "failure_reason").order_by("pk")[::1] == [("disalurkan", ""),
                                                            ("gagal", "Rekening tutup")]

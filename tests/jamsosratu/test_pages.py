@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dinsos import roles
+from dinsos.validators import mask_nik
 from jamsosratu import services
 from jamsosratu.models import Enrolment, Payment, TrancheJob, Verification
-from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, cycle_with_tranches
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, WorkerFactory, cycle_with_tranches
 from tests.helpers import client_for
 from tests.jamsosratu.factories import (
     ADULT,
@@ -224,6 +225,27 @@ def test_verification_offers_the_kecamatans_workers_and_records_findings(
         "Verifikator ini tidak bertugas di kecamatan rumah tangga ini."]
 
 
+def test_namesakes_among_the_verifiers_are_told_apart(cycle, province_operator,
+                                                     pandeglang_operator):
+    """Found in a browser walk: two workers named "Agus Hermawan" (the kecamatan's TKSK and a
+    desa's pendamping) were offered as two identical "Agus Hermawan"."""
+    enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle)
+    tksk = worker_with_role(DESA_PANDEGLANG[:8], "tksk",
+                            worker=WorkerFactory(name="Agus Hermawan", desa_id=DESA_PANDEGLANG))
+    pendamping = worker_with_role(DESA_PANDEGLANG, "pendamping_jamsosratu",
+                                  worker=WorkerFactory(name="Agus Hermawan",
+                                                       desa_id=DESA_PANDEGLANG))
+    page = client_for(pandeglang_operator).get(
+        reverse("jamsosratu:verification-create", args=[enrolment.pk]))
+    choices = dict(list(page.context["form"].fields["verifier"].choices)[1:])
+    assert choices == {
+        tksk.pk: f"Agus Hermawan — Tenaga Kesejahteraan Sosial Kecamatan (TKSK) Kecamatan "
+                 f"Sumur · NIK {mask_nik(tksk.nik)}",
+        pendamping.pk: f"Agus Hermawan — Pendamping Jamsosratu Desa Sumberjaya · NIK "
+                       f"{mask_nik(pendamping.nik)}"}
+    assert all(label in html(page) for label in choices.values())
+
+
 def test_verification_errors_stand_next_to_their_fields(cycle, province_operator,
                                                         pandeglang_operator):
     enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle)
@@ -361,7 +383,7 @@ def test_bank_result_upload_shows_every_line_and_is_idempotent(
         (2, "disalurkan"), (3, "gagal"), (4, "ditolak")]
     text = html(page)
     assert page.context["page"][2]["detail"] == (
-        "jumlah 870000 tidak sama dengan yang dikirim (875000)")
+        "jumlah Rp870.000 tidak sama dengan yang dikirim (Rp875.000)")
     assert "Sudah tercatat" not in text and job.totals["rejected"] == 1
     rejected_only = client.get(response["Location"], {"tampil": "ditolak"})
     assert [line["row"] for line in rejected_only.context["page"]] == [4]

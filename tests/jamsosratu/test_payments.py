@@ -283,7 +283,7 @@ def bank_result(actives, scheduled):
 def expected_errors(wrong):
     return [
         {"row": 4, "column": "jumlah",
-         "message": "jumlah 875001 tidak sama dengan yang dikirim (875000)"},
+         "message": "jumlah Rp875.001 tidak sama dengan yang dikirim (Rp875.000)"},
         {"row": 5, "column": "rekening",
          "message": f"rekening 0000000000 tidak sama dengan yang dikirim "
                     f"({wrong.account_number})"},
@@ -375,7 +375,7 @@ def test_bank_result_through_the_api(cycle, actives, scheduled, bank_result, pro
     wrong = scheduled[actives[2].pk]
     assert [(line["row"], line["outcome"], line["detail"]) for line in job["lines"]] == [
         (2, "disalurkan", ""), (3, "gagal", "Rekening tidak aktif"),
-        (4, "ditolak", "jumlah 875001 tidak sama dengan yang dikirim (875000)"),
+        (4, "ditolak", "jumlah Rp875.001 tidak sama dengan yang dikirim (Rp875.000)"),
         (5, "ditolak", f"rekening 0000000000 tidak sama dengan yang dikirim "
                        f"({wrong.account_number})"),
         (6, "ditolak", "penyaluran '999999' tidak ada pada tahap ini")]

@@ -3,6 +3,8 @@ service (so every rule applies) and a few fixed wilayah codes."""
 
 import datetime
 
+from django.utils import timezone
+
 from dinsos.models import Office
 from psks import services
 from psks.models import Assignment
@@ -29,10 +31,12 @@ def assign(actor, worker, *, role: str = "tksk", area: str | None = None,
            decree_number: str = "460/001/Dinsos/2025",
            funding_source: str = "apbd_provinsi") -> Assignment:
     """An assignment made through ``services.assignment_create``; the area defaults to the
-    worker's own kecamatan."""
+    worker's own kecamatan, the decree is dated on the start (today for a later start: a
+    decree is not dated ahead)."""
     return services.assignment_create(
         actor=actor, worker=worker, role=role, area=area or worker.desa_id[:8],
-        decree_number=decree_number, decree_date=start, decree_office=office(),
+        decree_number=decree_number, decree_date=min(start, timezone.localdate()),
+        decree_office=office(),
         start_date=start, end_date=end, funding_source=funding_source,
     )
 

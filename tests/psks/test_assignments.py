@@ -145,13 +145,13 @@ def test_same_role_again_after_the_first_ended(province_operator, dede):
 @pytest.mark.parametrize(("start", "end", "limit"), [
     (D(2025, 1, 2), D(2029, 12, 31), None),
     (D(2025, 1, 2), D(2030, 1, 1), None),
-    (D(2025, 1, 2), D(2030, 1, 2), "2030-01-02"),
-    (D(2025, 1, 2), D(2032, 6, 30), "2030-01-02"),
+    (D(2025, 1, 2), D(2030, 1, 2), "2 Januari 2030"),
+    (D(2025, 1, 2), D(2032, 6, 30), "2 Januari 2030"),
     # 29 February: the fifth anniversary falls on 28 February
     (D(2024, 2, 29), D(2029, 2, 27), None),
-    (D(2024, 2, 29), D(2029, 2, 28), "2029-02-28"),
-    (D(2024, 2, 29), D(2029, 3, 1), "2029-02-28"),
-    (D(2028, 2, 29), D(2033, 2, 28), "2033-02-28"),
+    (D(2024, 2, 29), D(2029, 2, 28), "28 Februari 2029"),
+    (D(2024, 2, 29), D(2029, 3, 1), "28 Februari 2029"),
+    (D(2028, 2, 29), D(2033, 2, 28), "28 Februari 2033"),
 ])
 def test_tksk_decree_lasts_at_most_five_years(province_operator, dede, start, end, limit):
     if limit is None:

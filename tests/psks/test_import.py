@@ -119,7 +119,7 @@ def expected_errors(pandeglang_office: str) -> list[dict]:
             "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2025-01-02–2029-12-31; satu "
             "kecamatan hanya satu TKSK.")},
         {"row": 10, "column": "selesai", "message": (
-            "SK TKSK berlaku paling lama 5 tahun (sampai sebelum 2030-01-02); perpanjangan "
+            "SK TKSK berlaku paling lama 5 tahun (sampai sebelum 2 Januari 2030); perpanjangan "
             "dibuat sebagai penugasan baru.")},
         {"row": 11, "column": "bank", "message": "kode bank 'bank_gaib' tidak dikenal"},
         {"row": 12, "column": "nomor_sk", "message": "wajib diisi bila peran diisi"},

@@ -54,7 +54,7 @@ def operator_verifies_and_moves_an_enrolment(open_page, operator, enrolment, tks
     page.get_by_role("button", name="Simpan verifikasi").click()  # nothing filled in
     expect(page.get_by_text("Pilih verifikator.")).to_be_visible()
     expect(page.get_by_text("Pilih hasil verifikasi.")).to_be_visible()
-    page.get_by_label("Verifikator (TKSK/pendamping)").select_option(label=tksk.name)
+    page.get_by_label("Verifikator (TKSK/pendamping)").select_option(value=str(tksk.pk))
     page.get_by_label("Tanggal kunjungan").fill("2026-11-20")
     page.get_by_label("Sesuai", exact=True).check()
     page.get_by_label("Siti Aminah hamil/nifas").check()
@@ -116,7 +116,7 @@ def province_makes_the_payment_list_and_settles_it_with_the_bank(open_page, prov
     expect(page.get_by_test_id("baris-2")).to_contain_text("Disalurkan")
     bad = page.get_by_test_id("baris-4")
     expect(bad).to_contain_text("Ditolak")
-    expect(bad).to_contain_text("jumlah 870000 tidak sama dengan yang dikirim (875000)")
+    expect(bad).to_contain_text("jumlah Rp870.000 tidak sama dengan yang dikirim (Rp875.000)")
     fits_the_phone(page)
     assert Payment.objects.filter(status="disalurkan").count() == 2
     assert TrancheJob.objects.filter(status="selesai").count() == 2
