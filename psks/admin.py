@@ -168,21 +168,23 @@ class ActivityReportAdmin(ScopedModelAdmin):
                                      **data)
         obj.pk = saved.pk
 
-    def _run(self, request, queryset, func):
+    def _run(self, request, queryset, func, done):
         for report in queryset:
             try:
                 func(actor=request.user, report=report)
             except (ValidationError, PermissionDenied) as exc:
                 text = "; ".join(getattr(exc, "messages", [str(exc)]))
                 self.message_user(request, f"{report}: {text}", messages.ERROR)
+            else:
+                self.message_user(request, f"{report}: {done}", messages.SUCCESS)
 
     @admin.action(description=_("Ajukan"), permissions=["change"])
     def submit(self, request, queryset):
-        self._run(request, queryset, services.report_submit)
+        self._run(request, queryset, services.report_submit, _("diajukan untuk diperiksa."))
 
     @admin.action(description=_("Terima laporan"), permissions=["change"])
     def accept(self, request, queryset):
-        self._run(request, queryset, services.report_accept)
+        self._run(request, queryset, services.report_accept, _("diterima."))
 
 
 @admin.register(Meeting)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos.models import Wilayah
+from dinsos.money import format_tanggal
 from dinsos.scoping import ensure_in_area
 from dinsos.services import assign_fields
 from dinsos.validators import normalize_npwp
@@ -93,18 +94,19 @@ def _check_assignment(assignment: Assignment) -> None:
                          assignment.start_date, assignment.end_date).first()
     if clash:
         raise ValidationError({"start_date": _(
-            "Tenaga ini sudah bertugas sebagai %(role)s pada %(start)s–%(end)s (SK %(sk)s).")
-            % {"role": clash.get_role_display(), "start": clash.start_date,
-               "end": clash.end_date or "…", "sk": clash.decree_number}})
+            "Tenaga ini sudah bertugas sebagai %(role)s pada %(start)s – %(end)s (SK %(sk)s).")
+            % {"role": clash.get_role_display(), "start": format_tanggal(clash.start_date),
+               "end": format_tanggal(clash.end_date) if clash.end_date else "…",
+               "sk": clash.decree_number}})
     if assignment.role == Role.TKSK:
         clash = _overlapping(others.filter(role=Role.TKSK, area_id=assignment.area_id),
                              assignment.start_date, assignment.end_date).first()
         if clash:
             raise ValidationError({"area": _(
-                "Kecamatan ini sudah memiliki TKSK %(name)s pada %(start)s–%(end)s; satu "
+                "Kecamatan ini sudah memiliki TKSK %(name)s pada %(start)s – %(end)s; satu "
                 "kecamatan hanya satu TKSK.") % {"name": clash.worker.name,
-                                                 "start": clash.start_date,
-                                                 "end": clash.end_date}})
+                                                 "start": format_tanggal(clash.start_date),
+                                                 "end": format_tanggal(clash.end_date)}})
 
 
 def _save_assignment(assignment: Assignment) -> Assignment:

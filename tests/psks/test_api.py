@@ -400,7 +400,8 @@ def test_assignment_api_refuses_a_second_tksk(pandeglang_operator, api_as):
         WorkerFactory(), start_date="2027-01-01", end_date="2027-12-31"), format="json")
     assert response.status_code == 400
     assert response.json()["errors"] == {"area": [
-        "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2025-01-02–2029-12-31; satu "
+        "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2 Januari 2025 – "
+            "31 Desember 2029; satu "
         "kecamatan hanya satu TKSK."]}
 
 

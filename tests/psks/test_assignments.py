@@ -50,7 +50,8 @@ def test_second_overlapping_tksk_in_a_kecamatan_is_refused_naming_the_first(
         assign(province_operator, asep, area=KEC_SUMUR, start=D(2026, 3, 1),
                end=D(2031, 2, 28))
     assert exc.value.message_dict == {"area": [
-        "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2025-01-02–2029-12-31; satu "
+        "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2 Januari 2025 – "
+            "31 Desember 2029; satu "
         "kecamatan hanya satu TKSK."]}
     assert Assignment.objects.filter(role="tksk", area_id=KEC_SUMUR).count() == 1
 
@@ -114,7 +115,7 @@ def test_overlapping_assignments_of_one_role_for_a_worker_are_refused(province_o
                end=D(2025, 12, 31))
     assert exc.value.message_dict == {"start_date": [
         "Tenaga ini sudah bertugas sebagai Pekerja Sosial Masyarakat (PSM) pada "
-        "2025-01-01–… (SK 460/1/2025)."]}
+        "1 Januari 2025 – … (SK 460/1/2025)."]}
 
 
 def test_one_worker_cannot_be_tksk_of_two_kecamatan(province_operator, dede):

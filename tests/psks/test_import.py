@@ -113,10 +113,12 @@ def expected_errors(pandeglang_office: str) -> list[dict]:
         {"row": 7, "column": "peran", "message": (
             f"nilai 'ketua_rt' tidak dikenal; pilihan: {ROLES}")},
         {"row": 8, "column": "kode_wilayah_tugas", "message": (
-            "Kecamatan ini sudah memiliki TKSK Ujang Cimanggu pada 2025-01-02–2029-12-31; satu "
+            "Kecamatan ini sudah memiliki TKSK Ujang Cimanggu pada 2 Januari 2025 – "
+            "31 Desember 2029; satu "
             "kecamatan hanya satu TKSK.")},
         {"row": 9, "column": "kode_wilayah_tugas", "message": (
-            "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2025-01-02–2029-12-31; satu "
+            "Kecamatan ini sudah memiliki TKSK Dede Kurnia pada 2 Januari 2025 – "
+            "31 Desember 2029; satu "
             "kecamatan hanya satu TKSK.")},
         {"row": 10, "column": "selesai", "message": (
             "SK TKSK berlaku paling lama 5 tahun (sampai sebelum 2 Januari 2030); perpanjangan "

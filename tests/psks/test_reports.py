@@ -200,9 +200,18 @@ def test_admin_accept_action(pandeglang_operator, auditor, lebak_operator):
     assert admin_action(lebak_operator, "accept", report) == []  # not in its changelist
     report.refresh_from_db()
     assert report.status == "diajukan"
-    assert admin_action(pandeglang_operator, "accept", report) == []
+    # the action says what it did (a browser walk found "Ajukan" answering nothing at all)
+    assert admin_action(pandeglang_operator, "accept", report) == [f"{report}: diterima."]
     report.refresh_from_db()
     assert (report.status, report.reviewed_by) == ("diterima", pandeglang_operator)
+
+
+def test_admin_submit_action_says_it_submitted(pandeglang_operator):
+    report = report_in("draft")
+    assert admin_action(pandeglang_operator, "submit", report) == [
+        f"{report}: diajukan untuk diperiksa."]
+    report.refresh_from_db()
+    assert report.status == "diajukan"
 
 
 @pytest.mark.parametrize("role", [roles.AUDITOR, roles.KEUANGAN])
