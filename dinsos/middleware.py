@@ -1,6 +1,10 @@
-"""Response headers every surface needs, set in one place."""
+"""Response headers every surface needs, set in one place; the Indonesian 404 page under
+DEBUG."""
 
+from django.conf import settings
+from django.http import Http404
 from django.utils.cache import add_never_cache_headers
+from django.views.defaults import page_not_found
 
 from dinsos.api.throttling import quota_headers
 
@@ -22,4 +26,21 @@ class ResponseHeadersMiddleware:
             add_never_cache_headers(response)
         for name, value in quota_headers(request).items():
             response[name] = value
+        return response
+
+
+class NotFoundPageMiddleware:
+    """With ``DJANGO_DEBUG=1`` (``make run``'s demo) Django answers a missing page with its
+    English technical page, which lists every URL of the system; the officers who try the demo
+    get the Indonesian 404 page, as in production. The API's JSON 404 stays as it is."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (settings.DEBUG and response.status_code == 404
+                and response.get("Content-Type", "").startswith("text/html")
+                and not request.path.startswith("/api/")):
+            return page_not_found(request, Http404())
         return response

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "dinsos.audit.AuditMiddleware",
     "dinsos.middleware.ResponseHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "dinsos.middleware.NotFoundPageMiddleware",  # the Indonesian 404 page under DEBUG too
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the Indonesian page
 ]
 

@@ -143,3 +143,17 @@ def test_error_pages_are_indonesian_with_the_menu(make_user, rf):
     html = refused.content.decode()
     assert refused.status_code == 400 and "Permintaan tidak dapat diproses" in html
     assert "Bad Request" not in html and 'href="/pmks/"' in html
+
+
+def test_a_missing_page_is_the_indonesian_page_under_debug_too(make_user, settings):
+    """``make run`` runs with DEBUG on: a mistyped or out-of-reach address gave Django's English
+    technical page listing every URL of the system (found by a browser walk)."""
+    settings.DEBUG = True
+    client = client_for(make_user(roles.OPERATOR_KAB_KOTA, "36.01"))
+    for url in ("/tidak-ada/", reverse("pmks:person-detail", args=[987654])):
+        missing = client.get(url)
+        html = missing.content.decode()
+        assert missing.status_code == 404 and "Halaman tidak ditemukan" in html, url
+        assert "URLconf" not in html and 'lang="id"' in html
+    api = client.get("/api/v1/pmks/persons/987654/")
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
