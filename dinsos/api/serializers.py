@@ -14,7 +14,7 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 from dinsos.api.fields import MaskedIdentifierField
 from dinsos.api.rows import RowPlan
 from dinsos.models import Office, Wilayah
-from dinsos.scoping import IDENTIFIER_FIELDS, restrict, within_area
+from dinsos.scoping import IDENTIFIER_FIELDS, restrict, scope_fields, within_area
 
 
 def restrict_relations(fields, user) -> None:
@@ -41,9 +41,11 @@ class PlannedListSerializer(ScopedSerializerMixin, serializers.ListSerializer):
     def to_representation(self, data):
         iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
         request = self.context.get("request")
-        if self.parent is not None and request is not None:
-            # a nested list (a cycle's quotas…) comes with its parent, not through a view's
-            # restricted queryset: its rows are asked one by one
+        if (request is not None and self.parent is not None
+                and not scope_fields(getattr(getattr(self.parent, "Meta", None), "model", None))):
+            # a nested list of a parent without an area (a cycle's quotas) comes past any
+            # restricted queryset: its rows are asked one by one. Under a parent with an area
+            # (a household's members) the parent was restricted and the rows are its own.
             iterable = [item for item in iterable if within_area(item, request.user)]
         return self.rows(iterable)
 
