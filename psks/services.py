@@ -56,6 +56,9 @@ def worker_update(*, actor, worker: Worker, **fields) -> Worker:
     return worker_save(actor=actor, worker=worker)
 
 
+STATUS_FIELDS = ("status", "status_date", "status_reason")
+
+
 @transaction.atomic
 def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
                       reason: str = "") -> Worker:
@@ -63,10 +66,11 @@ def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
     open assignments on that date, keeping their history."""
     ensure_in_area(actor, worker.desa_id)
     worker.status, worker.status_date, worker.status_reason = status, on, reason
-    if status == WorkerStatus.AKTIF:
-        worker.status_reason = reason
-    worker.full_clean()
-    worker.save()
+    # Only what this change sets is checked and written: a record stored before a later rule
+    # (a phone with letters) still lets its worker be stopped or suspended.
+    worker.full_clean(exclude=[f.name for f in Worker._meta.fields
+                               if f.name not in STATUS_FIELDS])
+    worker.save(update_fields=[*STATUS_FIELDS, "updated_at"])
     if status == WorkerStatus.BERHENTI:
         for assignment in worker.assignments.filter(Q(end_date__isnull=True) | Q(end_date__gt=on),
                                                    start_date__lte=on):

@@ -186,6 +186,20 @@ def test_the_five_year_limit_names_its_day_in_the_house_format(province_operator
 # --- workers: the status date has happened; phones are numbers ------------------------------------
 
 
+def test_a_worker_stored_before_the_phone_rule_can_still_be_stopped(pandeglang_operator,
+                                                                      worker):
+    """Found by a review: a status change checked the whole record, so a worker whose phone was
+    stored with letters before the rule could not be stopped (e.g. deceased)."""
+    type(worker).objects.filter(pk=worker.pk).update(phone="0812345 (WA)")
+    worker.refresh_from_db()
+    stopped = services.worker_set_status(actor=pandeglang_operator, worker=worker,
+                                         status="berhenti", on=D(2026, 11, 30),
+                                         reason="Meninggal dunia")
+    stopped.refresh_from_db()
+    assert (stopped.status, stopped.status_date, stopped.phone) == (
+        "berhenti", D(2026, 11, 30), "0812345 (WA)")
+
+
 def test_a_status_dated_in_the_future_is_refused(pandeglang_operator, worker, api_as):
     with pytest.raises(ValidationError) as refused:
         services.worker_set_status(actor=pandeglang_operator, worker=worker, status="nonaktif",
