@@ -302,13 +302,20 @@ def import_run(batch: ImportBatch) -> ImportBatch:
 #: Template columns that hold an identifier (dinsos.scoping.IDENTIFIER_FIELDS) -> its field.
 IDENTIFIER_COLUMNS = {"nik": "nik", "no_kk": "no_kk", "npwp": "npwp",
                       "nomor_rekening": "account_number"}
-_LONG_NUMBER = re.compile(r"(?<!\d)\d{15,16}(?!\d)")
+#: a number a message may quote: a whole identifier, an account, or a part of a NIK
+_QUOTED_NUMBER = re.compile(r"(?<!\d)\d{6,}(?!\d)")
+
+
+def _masked_number(match) -> str:
+    digits = match.group()
+    return mask("nik", digits) if len(digits) >= 15 else "*" * len(digits)
 
 
 def error_report_rows(batch: ImportBatch, *, masked: bool = False
                       ) -> tuple[list[str], Iterator[list]]:
     """The original rows plus a "kesalahan" column (empty for accepted rows); ``masked``: the
-    identifier columns, and any NIK/No. KK/NPWP quoted in a message, masked."""
+    identifier columns masked, and any number of six digits or more quoted in a message (a NIK
+    or No. KK as its mask, an account number or a part of a NIK wholly)."""
     by_row: dict[int, list[str]] = {}
     for error in batch.errors:
         by_row.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")
@@ -320,8 +327,8 @@ def error_report_rows(batch: ImportBatch, *, masked: bool = False
             return mask(IDENTIFIER_COLUMNS[column], value)
         return value
 
-    def message(text):
-        return _LONG_NUMBER.sub(lambda m: mask("nik", m.group()), text) if masked else text
+    def message(text):  # a message may quote an account or a NIK's digits 7–12
+        return _QUOTED_NUMBER.sub(_masked_number, text) if masked else text
 
     def rows():
         with batch.file.open("rb"):

@@ -412,3 +412,25 @@ def test_another_workers_name_under_a_stored_nik_is_held_for_review(pandeglang_o
     variant = run_import(pandeglang_operator, csv_bytes([row(nama="Dede Kurniaa")]))
     assert variant.totals.get("tenaga_diubah") == 1
     assert Worker.objects.get().name == "Dede Kurniaa"
+
+
+def test_a_masked_error_report_hides_numbers_quoted_in_its_messages(pandeglang_operator,
+                                                                     make_user):
+    """Found by a review: the masked report masked the identifier columns, but a message quoted
+    an account typed as an Excel number whole ("… (9876543210)") and a NIK's digits 7–12 (with
+    the mask's first six and last two, 14 of 16 digits)."""
+    from dinsos import roles
+    from tests.helpers import client_for
+
+    batch = run_import(pandeglang_operator, xlsx_bytes([
+        person(30, npwp=123456789012345, nomor_rekening=9876543210, bank="bri",
+               nama_pemilik_rekening="Orang 30"),
+        row(nik="3601011708850003", tanggal_lahir="1985-08-18"),
+    ]), name="tenaga.xlsx")
+    url = f"/impor/{batch.pk}/laporan.csv"
+    masked = b"".join(client_for(make_user(roles.AUDITOR)).get(url).streaming_content)
+    text = masked.decode("utf-8-sig")
+    assert "9876543210" not in text and "170885" not in text
+    assert "123456789012345" not in text
+    whole = b"".join(client_for(pandeglang_operator).get(url).streaming_content).decode()
+    assert "9876543210" in whole and "170885" in whole
