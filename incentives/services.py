@@ -270,13 +270,23 @@ def _ceiling_check(run: PayoutRun) -> list[dict]:
     return details
 
 
+WAITING = (RunStatus.DRAF, RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI)
+
+
+def _lock_waiting_runs(year: int) -> None:
+    """Lock every run of ``year`` not yet approved, in id order, before an approval reads and
+    rewrites their pagu rows: two approvals of one year then queue up (the second sees what the
+    first spent) instead of each passing the pagu alone, or locking each other's run first."""
+    list(PayoutRun.objects.select_for_update().filter(period__year=year, status__in=WAITING)
+         .order_by("pk").values_list("pk", flat=True))
+
+
 def _refresh_ceilings(*years: int) -> None:
     """The pagu rows of every run of ``years`` not yet approved, as they are now: a run was
     approved (what is spent grew) or a pagu changed. The run page, the list, the admin and the
     API read these rows; an approved run keeps the rows of its approval."""
-    waiting = (RunStatus.DRAF, RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI)
     for run in PayoutRun.objects.select_for_update().filter(
-            period__year__in=years, status__in=waiting).order_by("pk"):
+            period__year__in=years, status__in=WAITING).order_by("pk"):
         run.ceiling_details = _ceiling_check(run)
         run.ceiling_exceeded = any(d["exceeded"] for d in run.ceiling_details)
         run.save(update_fields=["ceiling_details", "ceiling_exceeded"])
@@ -497,6 +507,7 @@ def run_verify(*, actor, run: PayoutRun) -> PayoutRun:
 
 @transaction.atomic
 def run_approve(*, actor, run: PayoutRun, override_reason: str = "") -> PayoutRun:
+    _lock_waiting_runs(run.period.year)
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.approve_run", _("Hanya Pimpinan yang dapat menyetujui."))
     _require_status(run, RunStatus.DIVERIFIKASI)

@@ -838,6 +838,26 @@ def _race(*calls) -> dict[str, list]:
 
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_approvals_of_one_year_queue_up_on_the_pagu(keuangan, keuangan_b,
+                                                                   pimpinan):
+    """Found by a review: each approval checked the pagu before the other committed (both
+    passed, together over it), then each locked the other's run to refresh its pagu rows
+    (a deadlock). Now the second waits, sees what the first spent and asks for a reason."""
+    BudgetCeiling.objects.create(year=2026, component="insentif", funding_source="apbd_provinsi",
+                                 amount=RP("1500000"))
+    tksk(reports=(SEP, OCT))
+    september, october = (services.run_verify(actor=keuangan_b, run=compute(keuangan, month))
+                          for month in (SEP, OCT))
+    outcome = _race(lambda: services.run_approve(actor=pimpinan, run=september).pk,
+                    lambda: services.run_approve(actor=pimpinan, run=october).pk)
+    assert len(outcome["ok"]) == 1, outcome
+    (refusal,) = outcome["error"]
+    assert isinstance(refusal, ValidationError) and "override_reason" in refusal.message_dict
+    assert PayoutRun.objects.filter(status="disetujui").count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_computations_of_one_period_end_with_one_run():
     for _ in range(4):
         tksk()
