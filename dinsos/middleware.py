@@ -2,9 +2,10 @@
 DEBUG."""
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.utils.cache import add_never_cache_headers
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found
 
 from dinsos.api.throttling import quota_headers
 
@@ -30,17 +31,21 @@ class ResponseHeadersMiddleware:
 
 
 class NotFoundPageMiddleware:
-    """With ``DJANGO_DEBUG=1`` (``make run``'s demo) Django answers a missing page with its
-    English technical page, which lists every URL of the system; the officers who try the demo
-    get the Indonesian 404 page, as in production. The API's JSON 404 stays as it is."""
+    """With ``DJANGO_DEBUG=1`` (``make run``'s demo) Django answers a missing page (404) or a
+    refused request (400, e.g. a lookup on a masked number) with its English technical page,
+    which lists every URL or the settings; the officers who try the demo get the Indonesian
+    pages, as in production. The API's JSON answers stay as they are."""
+
+    PAGES = {404: (page_not_found, Http404), 400: (bad_request, SuspiciousOperation)}
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (settings.DEBUG and response.status_code == 404
+        if (settings.DEBUG and response.status_code in self.PAGES
                 and response.get("Content-Type", "").startswith("text/html")
                 and not request.path.startswith("/api/")):
-            return page_not_found(request, Http404())
+            view, exception = self.PAGES[response.status_code]
+            return view(request, exception())
         return response

@@ -157,3 +157,8 @@ def test_a_missing_page_is_the_indonesian_page_under_debug_too(make_user, settin
         assert "URLconf" not in html and 'lang="id"' in html
     api = client.get("/api/v1/pmks/persons/987654/")
     assert api.status_code == 404 and api.json()["code"] == "not_found"
+    refused = client_for(make_user(roles.AUDITOR)).get(reverse("admin:pmks_person_changelist"),
+                                                       {"nik__startswith": "3601"})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "Permintaan tidak dapat diproses" in html
+    assert "DisallowedModelAdminLookup" not in html
