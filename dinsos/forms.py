@@ -149,8 +149,8 @@ _MONTH_BY_NAME = {name: number for number, names in importing.MONTHS.items() for
 class BulanField(forms.CharField):
     """A month typed ``11/2026`` (also ``11-2026``, ``11.2026``, ``2026-11``, ``November 2026``
     or ``Nov 2026``) → its first day, read by the one month parser
-    (``dinsos.periods.parse_month``). With ``any_day`` a date of the month (``15/11/2026``)
-    also names it: a form of a monthly record whose officer types a day."""
+    (``dinsos.periods.parse_month``). With ``any_day`` a date of the month (``15/11/2026``,
+    ``2026-11-15``) also names it: a form of a monthly record whose officer types a day."""
 
     widget = BulanInput
 
@@ -171,9 +171,11 @@ class BulanField(forms.CharField):
         if match:
             text = f"{match[2]}-{int(match[1]):02d}"
         day = re.fullmatch(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})", text)
-        if self.any_day and day:
+        iso = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", text)
+        if self.any_day and (day or iso):
+            year, month, number = ((day[4], day[3], day[1]) if day else (iso[1], iso[2], iso[3]))
             with contextlib.suppress(ValueError):  # no such day: refused below
-                text = f"{datetime.date(int(day[4]), int(day[3]), int(day[1])):%Y-%m}"
+                text = f"{datetime.date(int(year), int(month), int(number)):%Y-%m}"
         try:
             return parse_month(text, label=capfirst(str(self.label or _("bulan"))))
         except ValueError:

@@ -90,7 +90,7 @@ def _admin_report(user, worker, period: str):
 
 
 @pytest.mark.parametrize("typed", ["15/11/2026", "11/2026", "November 2026", "nov 2026",
-                                   "2026-11"])
+                                   "2026-11", "2026-11-15"])
 def test_the_admins_bulan_takes_a_month_or_any_day_of_it(pandeglang_operator, worker, typed):
     """"15/11/2026" answered "Batasan “psks_report_period_day1” dilanggar." (the constraint's
     name): the field takes a month, and a day names its month."""
