@@ -350,6 +350,18 @@ def correction_tax(gross_before, tax_before, correction, *, has_npwp: bool) -> D
     return pph21(after, has_npwp=has_npwp) - to_decimal(tax_before)
 
 
+def taxed_with_npwp(gross, tax, *, default: bool) -> bool:
+    """Was a line's PPh 21 withheld as for a worker with an NPWP? Read from the line's own
+    amounts (the two rates give different taxes on any gross that is taxed at all), so a
+    correction keeps the line's rate when the worker's NPWP changed since; ``default`` when the
+    amounts cannot tell (no tax)."""
+    if pph21(gross, has_npwp=True) == to_decimal(tax) != pph21(gross, has_npwp=False):
+        return True
+    if pph21(gross, has_npwp=False) == to_decimal(tax) != pph21(gross, has_npwp=True):
+        return False
+    return default
+
+
 def carry_forward(balance) -> Decimal:
     """A worker's negative balance in a run is carried forward: the amount (positive) that a
     balancing line adds so that nothing negative is paid; 0 when the balance is not negative."""

@@ -609,7 +609,8 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     if corrects.tax_amount:
         tax = calculations.correction_tax(
             corrects.gross_amount + earlier["gross"], corrects.tax_amount + earlier["tax"], gross,
-            has_npwp=bool(corrects.worker.npwp))
+            has_npwp=calculations.taxed_with_npwp(corrects.gross_amount, corrects.tax_amount,
+                                                  default=bool(corrects.worker.npwp)))
     month_end = calculations.month_window(run.period.year, run.period.month).last
     account = _accounts_in_force(month_end, [corrects.worker_id]).get(corrects.worker_id)
     line = PayoutLine.objects.create(

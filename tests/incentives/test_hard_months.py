@@ -193,6 +193,25 @@ def test_a_reversal_in_pieces_leaves_no_tax_on_a_zero_gross(keuangan, keuangan_b
     assert line.net_amount + sum(p.net_amount for p in pieces) == 0
 
 
+def test_a_correction_keeps_the_tax_rate_of_the_line_it_corrects(keuangan, keuangan_b,
+                                                                  pimpinan):
+    """Found by review: a correction took the worker's NPWP as it is now. A line taxed without
+    NPWP (30.000 on 1.000.000), corrected by +1.000 after the worker registered an NPWP, got a
+    tax of -4.975 (25.025 - 30.000): a net of +5.975 for a gross of +1.000."""
+    Rate.objects.filter(role="tksk", component="insentif").update(withhold_tax=True)
+    worker = tksk(reports=(SEP, OCT))
+    sep_run = approve(compute(keuangan, SEP), verifier=keuangan_b, approver=pimpinan)
+    line = sep_run.lines.get(worker=worker, component="insentif")
+    assert (line.gross_amount, line.tax_amount) == (RP(1000000), RP(30000))
+    type(worker).objects.filter(pk=worker.pk).update(npwp="123456789012345")
+    october = compute(keuangan, OCT)
+    piece = services.adjustment_add(actor=keuangan, run=october, corrects=line,
+                                    amount=RP(1000), reason="kurang bayar")
+    # 30.030 on 1.001.000 without NPWP, minus the 30.000 withheld
+    assert (piece.gross_amount, piece.tax_amount, piece.net_amount) == (
+        RP(1000), RP(30), RP(970))
+
+
 # --- 6. negative balances: every document reconciles --------------------------------------------
 
 def documents_total(run) -> dict:
