@@ -116,7 +116,8 @@ class RupiahField(forms.DecimalField):
                 text = text.replace(".", "")
             elif text.count(",") == 1 and "." not in text:
                 text = text.replace(",", ".")  # 1500,5: a decimal comma (not whole rupiah)
-            value = text
+            # ASCII digits only: Python's Decimal also reads "１０" (full-width) as 10
+            value = text if text.isascii() else "x"
         try:
             return super().to_python(value)
         except ValidationError as exc:

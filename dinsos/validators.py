@@ -404,6 +404,7 @@ class NotInFuture:
         self.what = what
 
     def __call__(self, value) -> None:
+        NotBefore1900(self.what)(value)
         if value is not None and value > timezone.localdate():
             raise ValidationError(
                 _("%(what)s %(date)s ada di masa depan; hari ini %(today)s."),
@@ -412,6 +413,23 @@ class NotInFuture:
 
     def __eq__(self, other):
         return isinstance(other, NotInFuture) and self.what == other.what
+
+
+@deconstructible
+class NotBefore1900:
+    """A date the registry can hold: from 1 January 1900 (as the import reads birth dates); an
+    earlier one is a typing slip (31/12/1899). :class:`NotInFuture` asks it too."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __call__(self, value) -> None:
+        if value is not None and value < datetime.date(1900, 1, 1):
+            raise ValidationError(_("%(what)s %(date)s sebelum tahun 1900."), code="too_early",
+                                  params={"what": self.what, "date": f"{value:%d-%m-%Y}"})
+
+    def __eq__(self, other):
+        return isinstance(other, NotBefore1900) and self.what == other.what
 
 
 @deconstructible

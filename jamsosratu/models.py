@@ -238,7 +238,8 @@ class Verification(models.Model):
                                   related_name="verifications", verbose_name=_("kepesertaan"))
     verifier = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("verifikator"))
-    visit_date = models.DateField(_("tanggal kunjungan"))
+    visit_date = models.DateField(_("tanggal kunjungan"),
+                                  validators=[NotInFuture(_("Tanggal kunjungan"))])
     result = models.CharField(_("hasil"), max_length=15,
                               choices=choices.VerificationResult.choices)
     notes = models.TextField(_("catatan"), blank=True)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from dinsos import changes
 from dinsos.audit import audit_context
+from dinsos.money import format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields
 from jamsosratu import calculations
@@ -232,12 +233,14 @@ def verification_record(*, actor, enrolment: Enrolment, verifier: Worker,
                         photo=None) -> Verification:
     ensure_in_area(actor, enrolment.desa_id)
     kecamatan = enrolment.desa_id[:8]
+    try:  # the day first: a verifier's duty is asked on a day that can be
+        Verification._meta.get_field("visit_date").run_validators(visit_date)
+    except ValidationError as exc:
+        raise ValidationError({"visit_date": exc.messages}) from None
     if not _works_in_kecamatan(verifier, kecamatan, visit_date, VERIFIER_ROLES):
         raise ValidationError({"verifier": _(
             "%(name)s tidak bertugas sebagai TKSK/pendamping di kecamatan %(kec)s pada %(date)s.")
-            % {"name": verifier.name, "kec": kecamatan, "date": visit_date}})
-    if visit_date > timezone.localdate():
-        raise ValidationError({"visit_date": _("Tanggal kunjungan tidak boleh di masa depan.")})
+            % {"name": verifier.name, "kec": kecamatan, "date": format_tanggal(visit_date)}})
     verification = Verification(enrolment=enrolment, verifier=verifier, visit_date=visit_date,
                                 result=result, notes=notes, recorded_by=actor)
     if photo:

@@ -11,6 +11,7 @@ from dinsos.models import Office, TimeStamped, Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
+    NotBefore1900,
     NotInFuture,
     mask_nik,
     mask_no_kk,
@@ -363,8 +364,10 @@ class Service(TimeStamped):
     service_type = models.ForeignKey(
         ServiceType, verbose_name=_("jenis layanan"), on_delete=models.PROTECT, related_name="+"
     )
-    start_date = models.DateField(_("tanggal mulai"))
-    end_date = models.DateField(_("tanggal selesai"), null=True, blank=True)
+    start_date = models.DateField(_("tanggal mulai"),
+                                  validators=[NotBefore1900(_("Tanggal mulai"))])
+    end_date = models.DateField(_("tanggal selesai"), null=True, blank=True,
+                                validators=[NotBefore1900(_("Tanggal selesai"))])
     value_amount = models.DecimalField(
         _("nilai (Rp)"), max_digits=15, decimal_places=2, null=True, blank=True
     )

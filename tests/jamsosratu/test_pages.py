@@ -266,10 +266,11 @@ def test_verification_errors_stand_next_to_their_fields(cycle, province_operator
     future = client.post(url, {"verifier": tksk.pk, "visit_date": tomorrow.isoformat(),
                                "result": "sesuai", **version(enrolment)})
     assert future.status_code == 400
-    assert future.context["form"].errors == {
-        "visit_date": ["Tanggal kunjungan tidak boleh di masa depan."]}
+    assert future.context["form"].errors == {"visit_date": [
+        f"Tanggal kunjungan {tomorrow:%d-%m-%Y} ada di masa depan; hari ini "
+        f"{timezone.localdate():%d-%m-%Y}."]}
     page = html(future)
-    assert 'aria-invalid="true"' in page and "Tanggal kunjungan tidak boleh" in page
+    assert 'aria-invalid="true"' in page and "Tanggal kunjungan" in page
     assert not Verification.objects.exists()
 
 

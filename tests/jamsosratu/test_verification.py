@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from dinsos.money import format_tanggal
 from jamsosratu import services
 from jamsosratu.models import Enrolment, Verification, VerificationFinding
 from pmks.models import Person
@@ -95,7 +96,7 @@ def test_any_other_worker_is_refused(enrolment, province_operator, role, area, s
         record(province_operator, enrolment, verifier)
     assert exc_info.value.message_dict == {"verifier": [
         f"{verifier.name} tidak bertugas sebagai TKSK/pendamping di kecamatan {KEC_SUMUR} "
-        f"pada {VISIT}."]}
+        f"pada {format_tanggal(VISIT)}."]}
     assert not Verification.objects.exists()
 
 
@@ -230,3 +231,18 @@ def test_removing_the_head_from_the_kk_leaves_no_stale_head(enrolment, family,
     family.refresh_from_db()
     assert family.head_id != ujang.pk
     family.full_clean()
+
+
+@pytest.mark.parametrize(("visit", "message"), [
+    (D(2100, 1, 1), "Tanggal kunjungan 01-01-2100 ada di masa depan; hari ini"),
+    (D(1899, 12, 31), "Tanggal kunjungan 31-12-1899 sebelum tahun 1900."),
+])
+def test_an_impossible_visit_day_is_refused_on_its_own_field(enrolment, province_operator,
+                                                             visit, message):
+    """Found by a form fuzz: a visit on 01/01/2100 was blamed on the verifier ("… tidak
+    bertugas … pada 2100-01-01", an ISO date) and one on 31/12/1899 had no check at all."""
+    verifier = worker_with_role(KEC_SUMUR, "tksk", start=D(2025, 1, 2), end=D(2029, 12, 31))
+    with pytest.raises(ValidationError) as refused:
+        record(province_operator, enrolment, verifier, visit=visit)
+    assert list(refused.value.message_dict) == ["visit_date"]
+    assert refused.value.message_dict["visit_date"][0].startswith(message)

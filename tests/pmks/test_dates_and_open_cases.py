@@ -224,7 +224,9 @@ def test_a_service_value_typed_with_thousands_dots(pandeglang_operator, typed, s
 @pytest.mark.parametrize(("typed", "error"), [
     ("1.5", "Nilai harus dalam rupiah penuh (tanpa sen), mis. 1500000."),
     ("1.50.000", "Nilai (Rp): angka tidak dikenali. Tulis rupiah penuh, misalnya 1.500.000."),
-    ("-1.000", "Nilai tidak boleh negatif.")])
+    ("-1.000", "Nilai tidak boleh negatif."),
+    # full-width digits were read by Decimal as 10 (found by a form fuzz)
+    ("１０", "Nilai (Rp): angka tidak dikenali. Tulis rupiah penuh, misalnya 1.500.000.")])
 def test_a_service_value_that_is_not_whole_rupiah_is_refused(pandeglang_operator, typed, error):
     case, post = _service_post(pandeglang_operator)
     response = _post_service(pandeglang_operator, case, {**post, f"s{case.pk}-value_amount": typed})

@@ -683,3 +683,25 @@ def test_person_upsert_of_a_nik_from_another_district_names_no_district(pandegla
     assert "wilayah lain" not in str(caught.value)
     other.refresh_from_db()
     assert other.desa_id == DESA_LEBAK
+
+
+def test_dates_before_1900_are_refused_naming_the_field(pandeglang_operator):
+    """Found by a form fuzz: 31/12/1899 was stored as a birth date (without NIK), a case's
+    identification date and a service's start (the import refused it; the pages did not)."""
+    person = RegistryPersonFactory(desa_id=DESA_PANDEGLANG_2)
+    person.nik, person.birth_date = None, datetime.date(1899, 12, 31)
+    with pytest.raises(ValidationError) as refused:
+        person.full_clean()
+    assert refused.value.message_dict["birth_date"] == [
+        "Tanggal lahir 31-12-1899 sebelum tahun 1900."]
+    with pytest.raises(ValidationError) as refused:
+        services.case_open(actor=pandeglang_operator, category=category("anak-terlantar"),
+                           person=RegistryPersonFactory(desa_id=DESA_PANDEGLANG_2),
+                           identified_on=datetime.date(1899, 12, 31), source="tksk")
+    assert refused.value.message_dict["identified_on"] == [
+        "Tanggal teridentifikasi 31-12-1899 sebelum tahun 1900."]
+    with pytest.raises(ValidationError) as refused:
+        record(pandeglang_operator, CaseFactory(status="terverifikasi"),
+               start_date=datetime.date(1899, 12, 31))
+    assert refused.value.message_dict["start_date"] == [
+        "Tanggal mulai 31-12-1899 sebelum tahun 1900."]
