@@ -130,13 +130,23 @@ def test_worker_nik_is_checked_against_birth_date_and_sex(pandeglang_operator, a
     {},
     {"nik": NIK_SITI, "sex": "P", "birth_date": "1990-03-19", "name": "Siti Aminah"},
     {"nik": " 3601011708850003 "},
-    {"birth_date": "1885-08-17"},  # only two digits of the year are in the NIK
 ])
 def test_worker_valid_nik(pandeglang_operator, api_as, values):
     response = api_as(pandeglang_operator).post(WORKERS, worker_payload(**values),
                                                 format="json")
     assert response.status_code == 201, response.content
     assert Worker.objects.get().nik == values.get("nik", NIK_DEDE).strip()
+
+
+def test_a_birth_year_of_another_century_is_refused_as_a_date_not_as_a_nik(pandeglang_operator,
+                                                                            api_as):
+    """Only two digits of the year are in the NIK, so 1885 agrees with NIK …170885…; it is
+    refused as a date before 1900 (the registry's earliest), not as a NIK mismatch."""
+    response = api_as(pandeglang_operator).post(
+        WORKERS, worker_payload(birth_date="1885-08-17"), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"birth_date": [
+        "Tanggal lahir 17-08-1885 sebelum tahun 1900."]}
 
 
 def test_worker_nik_is_unique(pandeglang_operator, api_as):
