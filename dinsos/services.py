@@ -29,6 +29,15 @@ def assign_fields(obj, fields: dict, allowed: set[str]) -> None:
         setattr(obj, name, value)
 
 
+def check_field(model, name: str, value) -> None:
+    """The rules of ``model``'s field ``name`` (its validators) asked of ``value`` before, or
+    apart from, a ``full_clean``: a refusal names the field (``{"visit_date": […]}``)."""
+    try:
+        model._meta.get_field(name).run_validators(value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
+
+
 def delete_or_refuse(obj) -> None:
     """Delete ``obj``; when records elsewhere still refer to it (``on_delete=PROTECT``), refuse
     with a ValidationError naming what holds it, instead of a database error. Call it inside the

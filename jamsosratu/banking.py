@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from dinsos.importing import ImportReport, parse_date
 from dinsos.money import format_rupiah, round_rupiah
 from dinsos.scoping import in_area, mask, sees_identifiers
+from dinsos.services import check_field
 from dinsos.tabular import TableRow, read_table, safe_cell
 from dinsos.validators import ascii_int
 from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
-from jamsosratu.models import PAID_ON_RULE, Payment, Tranche
+from jamsosratu.models import Payment, Tranche
 
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
                   "keterangan"]
@@ -224,7 +225,7 @@ def _apply(row: TableRow, *, actor, tranche) -> tuple[str, list[tuple[str, str]]
             return _refuse("tanggal", _("wajib diisi"))
         try:  # the house's date cell: 2026-11-30, 30-11-2026, 30/11/2026, an Excel date…
             paid_on = parse_date(row, "tanggal")
-            PAID_ON_RULE(paid_on)
+            check_field(Payment, "paid_on", paid_on)
         except ValidationError as exc:
             return _refuse("tanggal", " ".join(exc.messages))
         except ValueError as exc:

@@ -1,7 +1,6 @@
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -332,10 +331,6 @@ class Commitment(models.Model):
         return f"{self.member} {self.tranche}: {self.get_status_display()}"
 
 
-#: the day a payment was made has come (asked by ``Payment.clean`` and the bank's result file)
-PAID_ON_RULE = NotInFuture(_("Tanggal salur"))
-
-
 class Payment(models.Model):
     """Penyaluran: one per enrolment and tranche (database constraint)."""
 
@@ -352,7 +347,8 @@ class Payment(models.Model):
     channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices)
     account_number = models.CharField(_("rekening"), max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=15, choices=choices.PaymentStatus.choices)
-    paid_on = models.DateField(_("tanggal salur"), null=True, blank=True)
+    paid_on = models.DateField(_("tanggal salur"), null=True, blank=True,
+                               validators=[NotInFuture(_("Tanggal salur"))])
     reference = models.CharField(_("referensi"), max_length=100, blank=True)
     failure_reason = models.CharField(_("alasan gagal"), max_length=255, blank=True)
     explanation = models.JSONField(_("penjelasan"), default=dict)
@@ -376,14 +372,6 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.tranche} — {self.enrolment.household}"
-
-    def clean(self):
-        """A payment is paid on a day that has come (the bank's result file, the API's mark,
-        the admin): the field's rule without a field validator."""
-        try:
-            PAID_ON_RULE(self.paid_on)
-        except ValidationError as exc:
-            raise ValidationError({"paid_on": exc.messages}) from exc
 
 
 class TrancheJob(models.Model):

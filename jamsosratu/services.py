@@ -17,7 +17,7 @@ from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.money import format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
-from dinsos.services import assign_fields
+from dinsos.services import assign_fields, check_field
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
@@ -233,10 +233,7 @@ def verification_record(*, actor, enrolment: Enrolment, verifier: Worker,
                         photo=None) -> Verification:
     ensure_in_area(actor, enrolment.desa_id)
     kecamatan = enrolment.desa_id[:8]
-    try:  # the day first: a verifier's duty is asked on a day that can be
-        Verification._meta.get_field("visit_date").run_validators(visit_date)
-    except ValidationError as exc:
-        raise ValidationError({"visit_date": exc.messages}) from None
+    check_field(Verification, "visit_date", visit_date)  # first: the duty is asked on that day
     if not _works_in_kecamatan(verifier, kecamatan, visit_date, VERIFIER_ROLES):
         raise ValidationError({"verifier": _(
             "%(name)s tidak bertugas sebagai TKSK/pendamping di kecamatan %(kec)s pada %(date)s.")

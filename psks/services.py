@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ensure_in_area
-from dinsos.services import assign_fields
+from dinsos.services import assign_fields, check_field
 from dinsos.validators import normalize_npwp
 from psks.choices import ReportStatus, Role, WorkerStatus
 from psks.models import (
@@ -289,10 +289,7 @@ def _report_for_update(report: ActivityReport) -> ActivityReport:
 def _require_past_month(report: ActivityReport) -> None:
     """A report of a month still to come is neither submitted nor accepted (it releases the
     incentive): the field's rule, asked again of one stored before the rule."""
-    try:
-        ActivityReport._meta.get_field("period").run_validators(report.period)
-    except ValidationError as exc:
-        raise ValidationError({"period": exc.messages}) from exc
+    check_field(ActivityReport, "period", report.period)
 
 
 def _require_status(report: ActivityReport, *allowed: str) -> None:
