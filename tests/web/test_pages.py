@@ -124,6 +124,21 @@ def test_registration_errors_stand_next_to_their_field(pandeglang_operator):
     assert not Person.objects.exists()
 
 
+def test_a_refused_form_names_every_field_and_its_error_at_the_top(pandeglang_operator):
+    """Errors stand next to their fields, and a summary above the form names each field by its
+    label, with its error, linked to the field (a long form's errors are not off-screen)."""
+    post = {**PERSON_POST, "name": "", "birth_date": "31/02/1980"}
+    response = client_for(pandeglang_operator).post(reverse("pmks:person-create"), post)
+    assert response.status_code == 400
+    summary = re.search(r'<div class="error-summary" role="alert">(.*?)</div>',
+                        response.content.decode(), re.S).group(1)
+    items = re.findall(r'<li><a href="#(id_\w+)">([^<]+)</a>: ([^<]+)</li>', summary)
+    assert [(anchor, label) for anchor, label, _ in items] == [
+        ("id_name", "Nama"), ("id_birth_date", "Tanggal lahir")]
+    assert items[0][2] == "Bidang ini harus diisi."
+    assert "tanggal" in items[1][2].lower()
+
+
 def test_registration_offers_only_desa_of_the_area(lebak_operator):
     response = client_for(lebak_operator).post(reverse("pmks:person-create"), PERSON_POST)
     assert response.status_code == 400
