@@ -34,18 +34,30 @@ class NotFoundPageMiddleware:
     """With ``DJANGO_DEBUG=1`` (``make run``'s demo) Django answers a missing page (404) or a
     refused request (400, e.g. a lookup on a masked number) with its English technical page,
     which lists every URL or the settings; the officers who try the demo get the Indonesian
-    pages, as in production. The API's JSON answers stay as they are."""
+    pages, as in production. Only Django's answers to those exceptions are replaced — an
+    address no URL matches, a view raising ``Http404`` or ``SuspiciousOperation`` —, never a
+    view's own 400/404 page (a refused form is answered 400 with the form and its errors). The
+    API's JSON answers stay as they are."""
 
     PAGES = {404: (page_not_found, Http404), 400: (bad_request, SuspiciousOperation)}
 
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @staticmethod
+    def _applies(request) -> bool:
+        return settings.DEBUG and not request.path.startswith("/api/")
+
     def __call__(self, request):
         response = self.get_response(request)
-        if (settings.DEBUG and response.status_code in self.PAGES
-                and response.get("Content-Type", "").startswith("text/html")
-                and not request.path.startswith("/api/")):
-            view, exception = self.PAGES[response.status_code]
-            return view(request, exception())
+        if (self._applies(request) and response.status_code == 404
+                and getattr(request, "resolver_match", None) is None):
+            return page_not_found(request, Http404())  # no URL matched
         return response
+
+    def process_exception(self, request, exception):
+        if self._applies(request):
+            for view, kind in self.PAGES.values():
+                if isinstance(exception, kind):
+                    return view(request, exception)
+        return None

@@ -162,3 +162,16 @@ def test_a_missing_page_is_the_indonesian_page_under_debug_too(make_user, settin
     html = refused.content.decode()
     assert refused.status_code == 400 and "Permintaan tidak dapat diproses" in html
     assert "DisallowedModelAdminLookup" not in html
+
+
+def test_a_refused_form_keeps_its_page_and_input_under_debug(make_user, settings):
+    """The Indonesian 400 page under DEBUG replaced every 400 HTML answer, also a form refused
+    with its errors: in ``make run`` an officer's typed registration was gone behind "Permintaan
+    tidak dapat diproses" (found in the browser). Only Django's own answers are replaced."""
+    settings.DEBUG = True
+    client = client_for(make_user(roles.OPERATOR_KAB_KOTA, "36.01"))
+    refused = client.post(reverse("pmks:person-create"),
+                          {"name": "Siti Aminah", "birth_date": "31/02/1980"})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "Permintaan tidak dapat diproses" not in html
+    assert 'value="Siti Aminah"' in html and 'class="error-summary"' in html
