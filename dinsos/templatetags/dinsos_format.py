@@ -88,3 +88,23 @@ def if_match_field(context, *objects):
         known.update(current_versions(missing))
     return format_html('<input type="hidden" name="{}" value="{}">', IF_MATCH_FIELD,
                        combined_version(objects, known=known) or "")
+
+
+
+@register.filter
+def error_summary(form):
+    """``(id, label, message)`` for each error of a visible field, in the form's order, for the
+    summary above a form of more than one field; a message that already starts with its
+    field's label ("Tanggal lahir: tanggal tidak dikenali…") loses that start."""
+    fields = form.visible_fields()
+    if len(fields) < 2:
+        return []
+    rows = []
+    for field in fields:
+        prefix = f"{field.label}:".lower()
+        for error in field.errors:
+            text = str(error)
+            if text.lower().startswith(prefix):
+                text = text[len(prefix):].lstrip()
+            rows.append((field.id_for_label, field.label, text))
+    return rows
