@@ -35,11 +35,15 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         description="Memindai data orang untuk kandidat duplikat; hasil di admin dan API.",
     ),
     Periodic(
-        name="Insentif: hitung draf bulan berjalan (tanggal 25, 01.00 WIB)",
+        name="Insentif: hitung draf bulan berjalan (tanggal 25 s.d. akhir bulan, 01.00 WIB)",
         task="incentives.compute_monthly_run",
-        crontab={"minute": "0", "hour": "1", "day_of_month": "25"},
-        description="Menghitung draf pembayaran insentif/operasional bulan ini. Ubah tanggalnya "
-                    "di sini bila jadwal keuangan berubah.",
+        # every day from the 25th: a day beat was down is caught up the next day (beat does
+        # not send a missed crontab run); the task computes only a month without a run yet
+        crontab={"minute": "0", "hour": "1", "day_of_month": "25-31"},
+        description="Menghitung draf pembayaran insentif/operasional bulan ini bila bulan ini "
+                    "belum punya perhitungan; perhitungan yang sudah ada tidak diubah (hitung "
+                    "ulang dari halaman perhitungan). Ubah tanggalnya di sini bila jadwal "
+                    "keuangan berubah.",
     ),
     Periodic(
         name="Insentif: kirim laporan ke keuangan (tiap jam)",

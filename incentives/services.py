@@ -424,6 +424,18 @@ def run_compute_request(*, actor, period: datetime.date) -> None:
     compute_monthly_run.delay_on_commit(period.isoformat(), actor.pk)
 
 
+def run_compute_scheduled(*, day: datetime.date) -> PayoutRun | None:
+    """The scheduler's draft (days 25 to the month's end, so a day beat was down is caught up
+    the next day): computes the month's run only when the month has none yet. A run someone
+    computed or a scheduled draft of an earlier day is left as it is — recomputing it would
+    change the figures a checker may be reading and drop who computed it, and with it the
+    rule that the maker does not verify (``_makers``). A recompute is asked on the run page."""
+    period = day.replace(day=1)
+    if PayoutRun.objects.exclude(status=RunStatus.DIBATALKAN).filter(period=period).exists():
+        return None
+    return run_compute(actor=None, period=period)
+
+
 @transaction.atomic
 def run_compute(*, actor, period: datetime.date) -> PayoutRun:
     """Compute (or recompute) the draft run of a month. ``actor`` None = the scheduled task."""

@@ -23,15 +23,20 @@ TRANSIENT = (OperationalError, smtplib.SMTPException, ConnectionError)
 @shared_task(name="incentives.compute_monthly_run",
              autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=5)
 def compute_monthly_run(period: str | None = None, actor_id: int | None = None) -> int | None:
-    """Compute the draft run of a month (ISO date of any day in it; default: this month), as
-    the scheduler (no actor) or for the staff member who asked for it on the run page."""
-    day = datetime.date.fromisoformat(period) if period else timezone.localdate()
-    actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
+    """Compute the run of a month (ISO date of any day in it) for the staff member who asked
+    for it on the run page; without a period, the scheduler's draft of this month
+    (``services.run_compute_scheduled``: only when the month has no run yet)."""
     try:
-        return services.run_compute(actor=actor, period=day.replace(day=1)).pk
+        if period is None:
+            run = services.run_compute_scheduled(day=timezone.localdate())
+        else:
+            actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
+            run = services.run_compute(actor=actor,
+                                       period=datetime.date.fromisoformat(period).replace(day=1))
     except ValidationError as exc:  # already verified/approved: nothing to do
-        log.info("compute_monthly_run %s skipped: %s", day, exc.messages)
+        log.info("compute_monthly_run %s skipped: %s", period, exc.messages)
         return None
+    return run.pk if run is not None else None
 
 
 @shared_task(name="incentives.send_run_reports", autoretry_for=TRANSIENT, retry_backoff=True,

@@ -3,11 +3,13 @@ their periodic schedule."""
 
 import csv
 import datetime
+import importlib
 import io
 import smtplib
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.utils import timezone
@@ -505,14 +507,69 @@ def test_compute_monthly_run_defaults_to_this_month(db):
     assert run.period == timezone.localdate().replace(day=1)
 
 
+def test_the_scheduled_draft_leaves_a_run_someone_computed(area_workers, keuangan, keuangan_b):
+    """The schedule's recompute of a run Keuangan had computed set ``computed_by`` to None, so
+    the one who computed it could verify it (pemisahan tugas), and changed figures a checker
+    may be reading. The scheduled draft is made only for a month without a run."""
+    this_month = timezone.localdate().replace(day=1)
+    run = services.run_compute(actor=keuangan, period=this_month)
+    lines = sorted(run.lines.values_list("pk", "gross_amount"))
+    assert tasks.compute_monthly_run.apply().get() is None
+    run.refresh_from_db()
+    assert run.computed_by == keuangan
+    assert sorted(run.lines.values_list("pk", "gross_amount")) == lines
+    with pytest.raises(PermissionDenied, match="pemisahan tugas"):
+        services.run_verify(actor=keuangan, run=run)
+    assert services.run_verify(actor=keuangan_b, run=run).status == "diverifikasi"
+
+
+def test_the_scheduled_draft_runs_daily_from_the_25th_and_makes_one_run(area_workers):
+    """Beat does not send a crontab run it missed (down on the 25th: no draft that month); the
+    schedule runs every day from the 25th and the first day that finds no run makes it."""
+    from django_celery_beat.models import PeriodicTask
+
+    periodic_tasks_sync()
+    compute = PeriodicTask.objects.get(task="incentives.compute_monthly_run")
+    assert (compute.crontab.hour, compute.crontab.day_of_month) == ("1", "25-31")
+    first = tasks.compute_monthly_run.apply().get()
+    assert first is not None and tasks.compute_monthly_run.apply().get() is None
+    assert PayoutRun.objects.get().pk == first
+
+
+def test_an_old_default_draft_schedule_is_moved_an_edited_one_is_kept(db):
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    from dinsos.schedule import Periodic
+
+    migration = importlib.import_module("dinsos.migrations.0010_monthly_draft_catch_up")
+    old = Periodic(migration.OLD, "incentives.compute_monthly_run",
+                   {"minute": "0", "hour": "1", "day_of_month": "25"}, "")
+    periodic_tasks_sync([old])
+    migration.forward(apps, None)
+    moved = PeriodicTask.objects.get(task="incentives.compute_monthly_run")
+    assert (moved.name, moved.crontab.day_of_month, moved.crontab.hour) == (
+        migration.NEW, "25-31", "1")
+    assert str(moved.crontab.timezone) == "Asia/Jakarta"
+    migration.backward(apps, None)
+    assert PeriodicTask.objects.get().name == migration.OLD
+    PeriodicTask.objects.all().delete()
+    edited = Periodic(migration.OLD, "incentives.compute_monthly_run",
+                      {"minute": "0", "hour": "6", "day_of_month": "20"}, "")
+    periodic_tasks_sync([edited])
+    migration.forward(apps, None)
+    kept = PeriodicTask.objects.get()
+    assert (kept.name, kept.crontab.day_of_month, kept.crontab.hour) == (migration.OLD, "20", "6")
+
+
 def test_periodic_tasks_are_wired():
     from django_celery_beat.models import PeriodicTask
 
     periodic_tasks_sync()
     compute = PeriodicTask.objects.get(task="incentives.compute_monthly_run")
     assert (compute.crontab.minute, compute.crontab.hour, compute.crontab.day_of_month,
-            compute.crontab.month_of_year, compute.crontab.day_of_week) == ("0", "1", "25", "*",
-                                                                            "*")
+            compute.crontab.month_of_year, compute.crontab.day_of_week) == ("0", "1", "25-31",
+                                                                            "*", "*")
     assert str(compute.crontab.timezone) == "Asia/Jakarta"
     assert compute.enabled
     send = PeriodicTask.objects.get(task="incentives.send_pending_reports")
