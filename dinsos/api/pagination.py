@@ -52,7 +52,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return BoundedPaginator(queryset, page_size, count_key=self.count_key)
 
     def paginate_queryset(self, queryset, request, view=None):
-        if self.cursor_query_param in request.query_params:
+        if self.cursor_query_param and self.cursor_query_param in request.query_params:
             self.cursor = CursorPagination()
             return self.cursor.paginate_queryset(queryset, request, view)
         # What the rows depend on: the list, the user (its scope) and the filters; not the page
@@ -84,9 +84,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return schema
 
     def get_schema_operation_parameters(self, view):
+        if not self.cursor_query_param:
+            return super().get_schema_operation_parameters(view)
         return [*super().get_schema_operation_parameters(view), {
             "name": CURSOR, "required": False, "in": "query", "schema": {"type": "string"},
             "description": str(_("Halaman kursor menurut id, tanpa jumlah: kosong untuk halaman "
                                  "pertama, lalu ikuti tautan next. Untuk klien yang membaca "
                                  "seluruh daftar.")),
         }]
+
+
+class RowsPagination(PageNumberPagination):
+    """Page numbers for a list computed as rows (dicts), not a queryset: keyset pages need a
+    model's ordered id, so ``?cursor=`` is an unknown parameter there (400 naming it)."""
+
+    cursor_query_param = None

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from dinsos.api.fields import query_params
 from dinsos.api.idempotency import IdempotentCreateMixin, idempotent_action, run_idempotent
+from dinsos.api.pagination import RowsPagination
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
 from dinsos.api.schema import TABLE_FILE
 from dinsos.api.sync import ChangesFeedMixin
@@ -228,6 +229,7 @@ class RunStatusViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     `period` (YYYY-MM) or `status`."""
 
     serializer_class = RunStatusSerializer
+    pagination_class = RowsPagination
     filterset_class = None
     ordering = None
     extra_query_params = ("period", "status")
