@@ -236,8 +236,11 @@ def caseloads(*, user, cycle: Cycle) -> list[dict]:
           .annotate(kecamatan=Substr("enrolment__desa_id", 1, 8))
           .values("worker_id", "worker__name", "kecamatan").annotate(cases=Count("id"))
           .order_by("-cases", "worker__name"))
-    return [{**row, "max": cycle.max_caseload, "over": row["cases"] > cycle.max_caseload}
-            for row in qs]
+    rows = list(qs)
+    names = dict(Wilayah.objects.filter(kode__in={r["kecamatan"] for r in rows})
+                 .values_list("kode", "nama"))
+    return [{**row, "kecamatan_name": names.get(row["kecamatan"], ""), "max": cycle.max_caseload,
+             "over": row["cases"] > cycle.max_caseload} for row in rows]
 
 
 def current_cycle() -> Cycle | None:

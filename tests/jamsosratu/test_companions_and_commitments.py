@@ -11,6 +11,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from dinsos.models import Wilayah
 from jamsosratu import calculations, selectors, services
 from jamsosratu.models import Commitment, Companion, Payment
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, cycle_with_tranches
@@ -149,6 +150,10 @@ def test_caseloads_flag_a_pendamping_over_the_cycles_maximum(cycle, province_ope
         ("Yati", KEC_CIMANGGU, 1, 2, False),
     ]
     assert {r["worker_id"] for r in rows} == {yati.pk, budi.pk}
+    # the page names the kecamatan, not only its code (figures audit)
+    assert [r["kecamatan_name"] for r in rows] == [
+        Wilayah.objects.get(kode=k).nama for k in (KEC_SUMUR, KEC_SUMUR, KEC_CIMANGGU)]
+    assert rows[0]["kecamatan_name"]
 
 
 def test_caseloads_of_a_district_operator_stay_in_its_area(cycle, province_operator,
