@@ -106,5 +106,6 @@ def error_summary(form):
             text = str(error)
             if text.lower().startswith(prefix):
                 text = text[len(prefix):].lstrip()
-            rows.append((field.id_for_label, field.label, text))
+            # a radio group's label points at no input: link its first choice
+            rows.append((field.id_for_label or f"{field.auto_id}_0", field.label, text))
     return rows

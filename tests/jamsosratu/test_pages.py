@@ -4,6 +4,7 @@ page follows (payment list, bank result per line), the bank file with its contro
 coverage — per role and area; bad input is an Indonesian error on its field, never a 500."""
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -257,6 +258,12 @@ def test_verification_errors_stand_next_to_their_fields(cycle, province_operator
     assert empty.context["form"].errors == {
         "verifier": ["Pilih verifikator."], "visit_date": ["Isi tanggal kunjungan."],
         "result": ["Pilih hasil verifikasi."]}
+    # the phone form's summary names each field and links to an input that is on the page
+    page = html(empty)
+    links = re.findall(r'<li><a href="#(\w+)">([^<]+)</a>: ', page.split('error-summary')[1])
+    assert [label for _id, label in links] == ["Verifikator (TKSK/pendamping)",
+                                                "Tanggal kunjungan", "Hasil"]
+    assert all(f'id="{anchor}"' in page for anchor, _label in links)
     bad_date = client.post(url, {"verifier": tksk.pk, "visit_date": "31-31-2026",
                                  "result": "sesuai"})
     assert bad_date.context["form"].errors == {
