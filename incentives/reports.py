@@ -20,7 +20,7 @@ from dinsos.scoping import mask, sees_identifiers
 from dinsos.tabular import XLSX_CONTENT_TYPE, csv_stream, safe_cell, xlsx_file
 from dinsos.validators import mask_nik
 from incentives import selectors
-from incentives.choices import Component, LineKind
+from incentives.choices import Component, LineKind, RunStatus
 from incentives.models import PayoutLine, PayoutRun
 
 TITLE = "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
@@ -29,6 +29,33 @@ HEADER = ["No", "Nama", "NIK", "Komponen / jenis", "Periode", "Bank", "No. Reken
           "Bruto (Rp)", "PPh 21 (Rp)", "Neto (Rp)", "Tanda tangan"]
 #: Relative widths of the PDF columns (they fill the width between the margins).
 PDF_WIDTHS = [0.9, 3.9, 2.7, 3.6, 1.4, 2.6, 2.6, 2.2, 1.8, 2.2, 2.2]
+
+
+#: What every page and sheet of a Daftar Nominatif of a run not yet approved says.
+DRAFT_MARK = "DRAF — belum disetujui, tidak untuk ditandatangani"
+#: The statuses whose documents are final: numbered, dated, with the sign-off; bank file.
+FINAL_STATUSES = (RunStatus.DISETUJUI, RunStatus.DIBAYAR)
+
+
+def is_final(run: PayoutRun) -> bool:
+    """Approved by the Pimpinan (or paid): the documents are final. Before that the Daftar
+    Nominatif is a draft (no number, no date, no sign-off, marked DRAF on every page) and
+    there is no bank file."""
+    return run.status in FINAL_STATUSES
+
+
+class NotApproved(Exception):
+    """A document the run cannot have yet: the bank file of a run not approved (a 409 on every
+    door: the run must be approved first)."""
+
+
+def check_available(run: PayoutRun, kind: str) -> None:
+    """Refuse (NotApproved) the bank transfer file of a run not approved or paid."""
+    if kind == "bank-csv" and not is_final(run):
+        raise NotApproved(
+            f"Berkas transfer bank hanya dibuat untuk perhitungan yang sudah disetujui "
+            f"Pimpinan (atau dibayar); perhitungan {period_label(run)} berstatus "
+            f"{run.get_status_display()}.")
 
 
 def period_label(run: PayoutRun) -> str:
@@ -86,11 +113,11 @@ def nominatif_data(run: PayoutRun, *, masked: bool = False) -> dict:
         kab_kota.setdefault(group.kab_kota, Subtotal(f"Jumlah {group.kab_kota_name}")).add(group)
         total.add(group)
     office = selectors.province_office()
-    day = document_date(run)
+    day, final = document_date(run), is_final(run)
     return {"groups": groups, "kab_kota": kab_kota, "total": total, "gross": total.gross,
             "tax": total.tax, "net": total.net, "count": total.count,
             "words": rupiah_in_words(total.net), "office": office, "period": period_label(run),
-            "number": document_number(run), "date": day,
+            "final": final, "number": document_number(run) if final else "", "date": day,
             "place_date": f"Serang, {format_tanggal(day)}",
             "program": settings.NOMINATIF_PROGRAM,
             "kode_rekening": settings.NOMINATIF_KODE_REKENING,
@@ -143,8 +170,13 @@ def nominatif_body(run: PayoutRun, data: dict):
 
 
 def heading_lines(data: dict) -> list[str]:
-    return [TITLE, f"Periode {data['period']}",
-            f"Nomor: {data['number']} — Tanggal: {format_tanggal(data['date'])}",
+    """Title, period, number and date (a draft: its status instead), programme."""
+    if data["final"]:
+        state = f"Nomor: {data['number']} — Tanggal: {format_tanggal(data['date'])}"
+    else:
+        state = (f"Status: {data['status']} — belum disetujui Pimpinan; tanpa nomor dan "
+                 "tanggal dokumen")
+    return [TITLE, f"Periode {data['period']}", state,
             f"Program: {data['program']} — Kode rekening: {data['kode_rekening']}"]
 
 
@@ -204,19 +236,20 @@ _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 _PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 #: The sheet's cell formats (cellXfs), fixed once: s="1" title, "2" header (bold, grey,
-#: wrapped), "3" amount, "4" bold, "5" bold amount.
+#: wrapped), "3" amount, "4" bold, "5" bold amount, "6" the draft mark (bold, red).
 _STYLES = (
     f'<styleSheet xmlns="{_SPREADSHEET}">'
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="{money}"/></numFmts>'
-    '<fonts count="3"><font><sz val="11"/><color theme="1"/><name val="Calibri"/>'
+    '<fonts count="4"><font><sz val="11"/><color theme="1"/><name val="Calibri"/>'
     '<family val="2"/><scheme val="minor"/></font><font><b val="1"/><sz val="13"/></font>'
-    '<font><b val="1"/></font></fonts>'
+    '<font><b val="1"/></font><font><b val="1"/><sz val="14"/><color rgb="FFC00000"/></font>'
+    '</fonts>'
     '<fills count="3"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/>'
     '</fill><fill><patternFill patternType="solid"><fgColor rgb="00DDDDDD"/></patternFill>'
     '</fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="6">'
+    '</cellStyleXfs><cellXfs count="7">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"'
@@ -224,7 +257,8 @@ _STYLES = (
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
-    ' applyFont="1"/></cellXfs>'
+    ' applyFont="1"/>'
+    '<xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 _STATIC_PARTS = {
@@ -291,11 +325,23 @@ def _xlsx_row(row: int, cells, style: str = "", money_style: str = ' s="3"') -> 
     return "".join(parts)
 
 
+def xlsx_heading(data: dict) -> list[tuple[str, str]]:
+    """The rows above the sheet's table, as (text, cell format): a draft's mark first, then
+    the title lines."""
+    rows = [] if data["final"] else [(DRAFT_MARK, ' s="6"')]
+    title, *rest = heading_lines(data)
+    return [*rows, (title, ' s="1"'), *((text, "") for text in rest)]
+
+
+def sheet_name(data: dict) -> str:
+    return "Daftar Nominatif" if data["final"] else "DRAF Daftar Nominatif"
+
+
 def _xlsx_sheet(run: PayoutRun, data: dict):
     """The sheet XML in pieces: columns, frozen header, rows streamed from the lines, print
     setup."""
     widths = _xlsx_widths(run, data)
-    heading = heading_lines(data)
+    heading = xlsx_heading(data)
     header_row = len(heading) + 2
     paper = "9" if settings.NOMINATIF_PAPER.upper() == "A4" else "14"  # F4 = folio 8,5 × 13 in
     yield (f'<worksheet xmlns="{_SPREADSHEET}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
@@ -306,9 +352,8 @@ def _xlsx_sheet(run: PayoutRun, data: dict):
            + "".join(f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>'
                      for i, width in enumerate(widths, start=1))
            + "</cols><sheetData>")
-    yield _xlsx_row(1, heading[:1], ' s="1"')
-    for row, text in enumerate(heading[1:], start=2):
-        yield _xlsx_row(row, [text])
+    for row, (text, style) in enumerate(heading, start=1):
+        yield _xlsx_row(row, [text], style)
     yield f'<row r="{header_row - 1}"></row>'
     yield _xlsx_row(header_row, XLSX_HEADER, ' s="2"')
     row = header_row
@@ -364,7 +409,9 @@ def _xlsx_sheet(run: PayoutRun, data: dict):
     yield "".join(chunk)
     row += 1
     yield f'<row r="{row}"></row>'
-    for left, right in sign_off(data["office"], data["place_date"]):
+    if not data["final"]:  # a draft is not signed
+        yield _xlsx_row(row + 1, ["", "", "", DRAFT_MARK], ' s="6"')
+    for left, right in sign_off(data["office"], data["place_date"]) if data["final"] else []:
         row += 1
         yield _xlsx_row(row, ["", "", "", left, "", "", "", "", "", right])
     yield ('</sheetData><printOptions horizontalCentered="1"/>'
@@ -382,8 +429,9 @@ def nominatif_xlsx(run: PayoutRun, out=None, *, masked: bool = False):
     library builds a cell object per value; into ``out`` (a binary file; default a new
     BytesIO, returned rewound)."""
     data = nominatif_data(run, masked=masked)
-    name, header_row = "Daftar Nominatif", len(heading_lines(data)) + 2
-    title = _xml_text(f"{TITLE} {data['period']}")
+    name, header_row = sheet_name(data), len(xlsx_heading(data)) + 2
+    title = _xml_text(f"{TITLE} {data['period']}"
+                      + ("" if data["final"] else f" ({DRAFT_MARK})"))
     created = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     parts = {
         **_STATIC_PARTS,
@@ -496,6 +544,7 @@ class NominatifPdf:
     canvas keeps each finished page's drawing operators, not objects per line)."""
 
     SIZE, LEADING, PAD_X, PAD_Y = 7.5, 9.0, 2.0, 1.5
+    BANNER = 18.0  # the height of a draft's banner on top of every page
     BASELINE = 6.6  # from the top of a line of text to its baseline
     GREY, RULE = "0.88 0.88 0.88", "0.5 0.5 0.5"
 
@@ -503,9 +552,12 @@ class NominatifPdf:
         from reportlab.lib.units import cm
 
         self.run, self.data, self.cm = run, data, cm
+        self.draft = not data["final"]
         self.width_page, self.height_page = _page_size()
         self.margin = PDF_MARGIN_CM * cm
         self.top, self.bottom = self.height_page - self.margin, self.margin + PDF_FOOTER_CM * cm
+        if self.draft:  # the banner on top of every page
+            self.top -= self.BANNER + 0.2 * cm
         self.width = self.width_page - 2 * self.margin
         scale = self.width / sum(PDF_WIDTHS)
         self.x = [self.margin]
@@ -516,7 +568,8 @@ class NominatifPdf:
                         for i, (a, b) in enumerate(zip(self.x, self.x[1:], strict=False))]
         self.regular, self.bold = _Font("Helvetica"), _Font("Helvetica-Bold")
         self.italic = _Font("Helvetica-Oblique")
-        self.footer = f"{TITLE} — {data['period']} — Nomor {data['number']}"
+        self.footer = (f"{TITLE} — {data['period']} — "
+                       + (f"Nomor {data['number']}" if data["final"] else DRAFT_MARK))
         self.canvas, self.pages = None, 0
 
     # drawing primitives (raw operators: reportlab's drawString costs ~20× more per cell)
@@ -548,6 +601,29 @@ class NominatifPdf:
         self.y = self.block_bottom = self.top
         self.rules: list[float] = []  # the top of each table row drawn on the page
         self.runs: list[list] = []  # [edges, top, bottom] of rows with the same column edges
+        if self.draft:
+            self.draft_banner()
+
+    def draft_banner(self) -> None:
+        """A draft's mark across the top of the page, in a red box."""
+        top = self.height_page - self.margin
+        self._op(f"1 0.92 0.92 rg 0.75 0 0 RG 1 w {self.margin:.2f} {top - self.BANNER:.2f} "
+                 f"{self.width:.2f} {self.BANNER:.2f} re B 0.75 0 0 rg")
+        self.text(self.margin + self.width / 2, top - self.BANNER + 5.5,
+                  f"{DRAFT_MARK} — status: {self.data['status']}", self.bold, 10,
+                  "centre")
+        self._op("0 0 0 rg 0 0 0 RG 0.3 w")
+
+    def watermark(self) -> None:
+        """A draft's diagonal "DRAF" across the page, transparent over the table."""
+        canvas = self.canvas
+        canvas.saveState()
+        canvas.setFillColorRGB(0.75, 0, 0, alpha=0.12)
+        canvas.setFont(self.bold.name, 120)
+        canvas.translate(self.width_page / 2, self.height_page / 2)
+        canvas.rotate(30)
+        canvas.drawCentredString(0, -40, "DRAF")
+        canvas.restoreState()
 
     def end_page(self) -> None:
         self.flush_grid()
@@ -558,6 +634,8 @@ class NominatifPdf:
         self.text(self.width_page - self.margin, self.margin + 4,
                   f"Halaman {self.pages} dari {self.total_pages}", self.regular, 7.5,
                   align="right")
+        if self.draft:
+            self.watermark()
         self.canvas.showPage()
 
     # table rows: cells are (text lines, font, anchor x, align); the grid is drawn per page
@@ -700,8 +778,10 @@ class NominatifPdf:
         cm, half = self.cm, self.width / 2
         total_cells = self.subtotal_cells(total)
         words = self.italic.wrap(f"Terbilang: {rupiah_in_words(total.net)}", 9, self.width)
+        lines = (sign_off(self.data["office"], self.data["place_date"]) if not self.draft
+                 else [(DRAFT_MARK, "")])  # a draft is not signed
         sign = [(self.regular.wrap(left, 10, half - 12), self.regular.wrap(right, 10, half - 12))
-                for left, right in sign_off(self.data["office"], self.data["place_date"])]
+                for left, right in lines]
         sign_heights = [15.0 if not (a[0] or b[0]) else 6 + 13 * max(len(a), len(b))
                         for a, b in sign]
         height = (self.row_height(total_cells) + 0.2 * cm + 11 * len(words) + 0.5 * cm
@@ -878,10 +958,25 @@ def masked_kinds() -> list[str]:
     return [kind for kind in REPORT_KINDS if kind != "bank-csv"]
 
 
-def kinds_for(user) -> dict:
-    """The documents ``user`` may download, with their labels (the run page's links)."""
+DRAFT_LABELS = {
+    "nominatif-pdf": _("Daftar Nominatif (PDF, DRAF — belum disetujui)"),
+    "nominatif-xlsx": _("Daftar Nominatif (XLSX, DRAF — belum disetujui)"),
+}
+
+
+def kinds_for_run(run: PayoutRun) -> dict:
+    """The documents the run has in its status, with their labels: no bank file before the
+    approval, and the Daftar Nominatif named a draft."""
+    final = is_final(run)
+    return {kind: label if final else DRAFT_LABELS.get(kind, label)
+            for kind, label in REPORT_LABELS.items() if final or kind != "bank-csv"}
+
+
+def kinds_for(user, run: PayoutRun) -> dict:
+    """The documents ``user`` may download of the run, with their labels (the run page's
+    links)."""
     kinds = REPORT_KINDS if sees_identifiers(user, PayoutLine) else masked_kinds()
-    return {kind: REPORT_LABELS[kind] for kind in REPORT_LABELS if kind in kinds}
+    return {kind: label for kind, label in kinds_for_run(run).items() if kind in kinds}
 
 
 def write_document(run: PayoutRun, kind: str, out, *, masked: bool = False
@@ -893,8 +988,10 @@ def write_document(run: PayoutRun, kind: str, out, *, masked: bool = False
         raise unknown_kind(kind)
     if masked and kind not in masked_kinds():
         raise ValueError(f"{kind} has no masked copy")
+    check_available(run, kind)
     stem, fmt = kind.split("-")
-    filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}.{fmt}"
+    draft = "-DRAF" if stem == "nominatif" and not is_final(run) else ""
+    filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}{draft}.{fmt}"
     control = {}
     if kind == "nominatif-xlsx":
         nominatif_xlsx(run, out=out, masked=masked)

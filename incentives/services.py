@@ -749,7 +749,11 @@ def _run_fingerprint(run: PayoutRun) -> str:
 @transaction.atomic
 def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
     """The document ``kind`` of the run as it is now: an existing one (ready or being made) or
-    a new one, made by the ``incentives.render_run_document`` task after commit."""
+    a new one, made by the ``incentives.render_run_document`` task after commit. Every door
+    (staff page, admin, API) asks here: the bank file of a run not approved is refused
+    (``reports.NotApproved``, answered 409). A document is made per version of the run
+    (``_run_fingerprint``: status and dates), so the draft Daftar Nominatif made before the
+    approval is never served after it."""
     from incentives import reports
     from incentives.tasks import render_run_document
 
@@ -760,6 +764,7 @@ def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
         raise PermissionDenied(_("%(label)s memuat nomor rekening utuh: hanya untuk peran yang "
                                  "melihat rekening utuh (Keuangan).")
                                % {"label": reports.REPORT_LABELS[kind]})
+    reports.check_available(run, kind)  # no bank file before the approval (NotApproved)
     document, created = RunDocument.objects.get_or_create(
         run=run, kind=kind, fingerprint=_run_fingerprint(run), masked=masked,
         defaults={"requested_by": actor if getattr(actor, "pk", None) else None})

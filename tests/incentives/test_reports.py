@@ -204,9 +204,18 @@ def test_nominatif_without_names_in_the_office_prints_placeholders(single_run, o
 
 # --- PDF --------------------------------------------------------------------------------------
 
-def pdf_text(data: bytes) -> str:
+def upright(page):
+    """The page without a draft's diagonal watermark (its letters are not upright)."""
+    return page.filter(lambda obj: obj.get("matrix", (1, 0))[1] == 0)
+
+
+def pdf_pages(data: bytes) -> list[str]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return "\n".join(page.extract_text() for page in pdf.pages)
+        return [upright(page).extract_text() for page in pdf.pages]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(pdf_pages(data))
 
 
 def test_nominatif_pdf_is_a_pdf_with_totals_and_sign_off(approved_run, workers):
@@ -221,6 +230,56 @@ def test_nominatif_pdf_is_a_pdf_with_totals_and_sign_off(approved_run, workers):
     assert "Ahmad Fauzi" in text and "Eko Held" not in text
     nik = workers["ahmad"].nik
     assert mask_nik(nik) in text and nik not in text
+
+
+# --- a run not approved: a draft --------------------------------------------------------------
+
+@pytest.fixture
+def verified_run(workers, office, keuangan, keuangan_b):
+    return services.run_verify(actor=keuangan_b,
+                               run=services.run_compute(actor=keuangan, period=OCT))
+
+
+def test_nominatif_pdf_of_a_run_not_approved_is_a_draft(verified_run):
+    data = reports.nominatif_pdf(verified_run).getvalue()
+    pages = pdf_pages(data)
+    for text in pages:  # the mark on every page, in the banner and the footer
+        assert text.count(reports.DRAFT_MARK) >= 2, text
+        assert "status: Diverifikasi Keuangan" in text
+    with pdfplumber.open(io.BytesIO(data)) as pdf:  # and the diagonal watermark
+        for page in pdf.pages:
+            assert "".join(c["text"] for c in page.chars if c["matrix"][1]) == "DRAF"
+    text = "\n".join(pages)
+    assert "JUMLAH SELURUHNYA (8 baris) 4.916.665 0 4.916.665" in text
+    assert "belum disetujui Pimpinan; tanpa nomor dan tanggal dokumen" in text
+    for final in ("Nomor", reports.document_number(verified_run), "Mengetahui",
+                  "Kepala Dinas Sosial Provinsi Banten", "Bendahara Pengeluaran", "NIP",
+                  HEAD[0], TREASURER[0]):
+        assert final not in text, final
+
+
+def test_nominatif_xlsx_of_a_run_not_approved_is_a_draft(verified_run):
+    book = load_workbook(reports.nominatif_xlsx(verified_run))
+    assert book.sheetnames == ["DRAF Daftar Nominatif"]
+    rows = [tuple(row) for row in book.active.iter_rows(values_only=True)]
+    assert rows[0][0] == reports.DRAFT_MARK  # above the title
+    assert reports.TITLE in [r[0] for r in rows]
+    cells = {str(c) for r in rows for c in r if c is not None}
+    assert "JUMLAH SELURUHNYA" in cells and reports.DRAFT_MARK in [r[3] for r in rows[-2:]]
+    assert not any(final in cell for cell in cells for final in (
+        "Nomor:", "Mengetahui", "Kepala Dinas Sosial Provinsi Banten", "Bendahara", "NIP",
+        HEAD[0], TREASURER[0]))
+    filename, _type, _control = reports.write_document(verified_run, "nominatif-xlsx",
+                                                       io.BytesIO())
+    assert filename == "daftar-nominatif-2026-10-DRAF.xlsx"
+
+
+def test_nominatif_of_an_approved_run_is_not_marked_draft(approved_run):
+    assert reports.DRAFT_MARK not in pdf_text(reports.nominatif_pdf(approved_run).getvalue())
+    assert reports.DRAFT_MARK not in {r[0] for r in sheet_rows(approved_run)}
+    filename, _type, _control = reports.write_document(approved_run, "nominatif-pdf",
+                                                       io.BytesIO())
+    assert filename == "daftar-nominatif-2026-10.pdf"
 
 
 # --- bank file --------------------------------------------------------------------------------
