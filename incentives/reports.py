@@ -869,19 +869,24 @@ def nominatif_pdf(run: PayoutRun, out=None, *, masked: bool = False):
     return buffer
 
 
+BANK_CSV_HEADER = ["rekening", "nama_pemilik", "jumlah", "keterangan", "kode_bank", "nama_bank"]
+
+
 def write_bank_csv(run: PayoutRun, out) -> tuple[int, Decimal]:
-    """CSV for the bank into the text file ``out``: account, holder, amount, description; a
-    last line with the control totals (number of transfers, sum). Streamed from a server-side
-    cursor. Returns (count, total)."""
+    """CSV for the bank into the text file ``out``: account, holder, amount, description, the
+    bank's code and name (the transfers go to several banks, sorted by bank); a last line with
+    the control totals (number of transfers, sum). Streamed from a server-side cursor. Returns
+    (count, total)."""
     writer = csv.writer(out)
-    writer.writerow(["rekening", "nama_pemilik", "jumlah", "keterangan"])
+    writer.writerow(BANK_CSV_HEADER)
     count, total = 0, Decimal(0)
     description = f"Insentif/operasional PSKS {run.period:%m-%Y}"
     for row in selectors.bank_transfer_lines(run).iterator(chunk_size=2000):
         amount = row["amount"]
         count, total = count + 1, total + amount
         writer.writerow([row["account_number"], safe_cell(row["account_holder"]),
-                         f"{amount:.0f}", description])
+                         f"{amount:.0f}", description, safe_cell(row["bank_code"] or ""),
+                         safe_cell(row["bank_name"])])
     writer.writerow(["TOTAL", count, f"{total:.0f}", "kontrol: jumlah transfer, jumlah Rp"])
     return count, total
 

@@ -123,12 +123,14 @@ def nominatif_widths(run: PayoutRun) -> dict:
 
 
 def bank_transfer_lines(run: PayoutRun):
-    """One transfer per account: lines of one worker paid to one account are summed. A negative
+    """One transfer per account (with its bank's code and name): lines of one worker paid to one
+    account are summed. A negative
     balance never reaches this point (services carry it forward with a balancing line), so the
     transfers add up to the payable lines; a zero balance is not a transfer. A queryset: stream
     it with ``.iterator()``."""
     rows = (run.lines.filter(status=LineStatus.PAYABLE)
-            .values("account_number", "account_holder", "bank_name", "worker__name")
+            .values("account_number", "account_holder", "bank_name", "worker__name",
+                    bank_code=F("bank_account__bank__code"))
             .annotate(amount=Coalesce(Sum("net_amount"), ZERO), n=Count("id"))
             .filter(amount__gt=0)
             .order_by("bank_name", "account_holder", "account_number"))

@@ -24,6 +24,7 @@ from tests.incentives.factories import (
     pendamping,
     tksk,
     unverified_account,
+    verified_account,
     verify_account,
 )
 
@@ -287,8 +288,10 @@ def test_nominatif_of_an_approved_run_is_not_marked_draft(approved_run):
 def test_bank_csv_one_row_per_account_with_control_line(approved_run, workers):
     text, count, csv_total = reports.bank_file(approved_run)
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["rekening", "nama_pemilik", "jumlah", "keterangan"]
+    assert rows[0] == ["rekening", "nama_pemilik", "jumlah", "keterangan", "kode_bank",
+                       "nama_bank"]
     body, control = rows[1:-1], rows[-1]
+    assert {(r[4], r[5]) for r in body} == {("bank_banten", "Bank Banten")}
     expected = {}
     for key in ("ahmad", "budi", "cecep", "dewi"):
         worker = workers[key]
@@ -344,6 +347,36 @@ def test_bank_csv_has_no_transfer_of_zero_or_less(keuangan, keuangan_b, pimpinan
     body = list(csv.reader(io.StringIO(text)))[1:-1]
     assert all(int(row[2]) > 0 for row in body)
     assert (count, csv_total) == (1, RP("1083333"))
+
+
+def test_bank_csv_names_the_bank_of_each_transfer(keuangan, keuangan_b, pimpinan, office):
+    """Found by the figures audit: the transfers go to several banks, the rows were sorted by
+    bank, but the bank was not written."""
+    from psks.models import Bank
+
+    banks = {code: Bank.objects.get(code=code) for code in ("bjb", "bni", "bri", "bsi",
+                                                             "bank_banten")}
+    for code, bank in banks.items():
+        worker = tksk(name=f"Tenaga {code}", account=False)
+        verified_account(worker, bank=bank)
+    odd = verified_account(tksk(name="=cmd|' /C calc'!A0", account=False), bank=banks["bjb"],
+                           holder_name="=cmd|' /C calc'!A0")
+    Bank.objects.filter(pk=banks["bjb"].pk).update(name="+Bank BJB")  # a formula-like name
+    run = approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+                  approver=pimpinan)
+    PayoutLine.objects.filter(run=run, bank_account__bank=banks["bjb"]).update(
+        bank_name="+Bank BJB")
+    text, count, csv_total = reports.bank_file(run)
+    rows = list(csv.reader(io.StringIO(text)))
+    body, control = rows[1:-1], rows[-1]
+    assert [(r[4], r[5]) for r in body] == [
+        ("bjb", "'+Bank BJB"), ("bjb", "'+Bank BJB"), ("bank_banten", "Bank Banten"),
+        ("bni", "Bank Negara Indonesia (BNI)"), ("bri", "Bank Rakyat Indonesia (BRI)"),
+        ("bsi", "Bank Syariah Indonesia (BSI)")]
+    assert {r[0]: r[4] for r in body}[odd.account_number] == "bjb"
+    assert {r[1] for r in body if r[0] == odd.account_number} == {"'=cmd|' /C calc'!A0"}
+    assert control[:3] == ["TOTAL", "6", str(6 * 1083333)] and count == 6
+    assert csv_total == sum(RP(r[2]) for r in body) == total(run)
 
 
 # --- funding-source summary and realisation ---------------------------------------------------
