@@ -742,15 +742,43 @@ class NominatifPdf:
                 self.cell(_rupiah(sub.net), font, "right", (9, 10)), self.cell("", span=(10, 11))]
 
     def place(self, cells, edges, background=None, repeat=None, height=None) -> None:
-        """A row of the table; on a new page when it does not fit, below the repeated caption
-        and header of its group."""
+        """A row of the table; on a new page when it does not fit (above the page's totals),
+        below the repeated caption and header of its group."""
         height = height or self.row_height(cells)
-        if self.y - height < self.bottom:
-            self.new_page()
-            for caption_cells, caption_edges in repeat or []:
-                self.draw_row(caption_cells, caption_edges, self.row_height(caption_cells),
-                              self.GREY)
+        if self.y - height < self.bottom + self.PAGE_TOTALS:
+            self.break_page(repeat)
         self.draw_row(cells, edges, height, background)
+
+    # the page totals: what the page's lines add up to, and all lines up to it, carried over
+    PAGE_TOTALS = 2 * (2 * PAD_Y + LEADING)  # the two rows kept free at the foot of a page
+
+    def count_line(self, line) -> None:
+        self.page_sum.add_line(line)
+        self.carried.add_line(line)
+
+    def page_totals(self) -> None:
+        """"Jumlah halaman ini" and "Jumlah s.d. halaman ini" below the page's last row (once
+        a line was listed; the space is kept free by ``place``)."""
+        if not self.carried.count:
+            return
+        for sub in (self.page_sum, self.carried):
+            cells = self.subtotal_cells(sub, self.italic)
+            self.draw_row(cells, self.SUBTOTAL_EDGES, self.row_height(cells))
+        self.page_sum = Subtotal("Jumlah halaman ini")
+
+    def break_page(self, repeat=None) -> None:
+        """The page's totals, a new page, the caption and header of the group going on, and
+        the total carried from the pages before."""
+        self.page_totals()
+        self.new_page()
+        for caption_cells, caption_edges in repeat or []:
+            self.draw_row(caption_cells, caption_edges, self.row_height(caption_cells),
+                          self.GREY)
+        if self.carried.count:
+            carried = Subtotal("Jumlah pindahan dari halaman sebelumnya", self.carried.count,
+                               self.carried.gross, self.carried.tax, self.carried.net)
+            cells = self.subtotal_cells(carried, self.italic)
+            self.draw_row(cells, self.SUBTOTAL_EDGES, self.row_height(cells))
 
     def letterhead(self) -> None:
         office, cm = self.data["office"], self.cm
@@ -808,6 +836,8 @@ class NominatifPdf:
     def flow(self) -> int:
         """Lay out (and, with a canvas, draw) the whole document; the number of pages."""
         self.pages = 0
+        self.page_sum, self.carried = (Subtotal("Jumlah halaman ini"),
+                                       Subtotal("Jumlah s.d. halaman ini"))
         self.new_page()
         self.letterhead()
         labels: dict[tuple, str] = {}
@@ -817,19 +847,22 @@ class NominatifPdf:
             if kind == "group":
                 repeat = self.caption_rows(event[1])
                 first_height = sum(self.row_height(c) for c, _e in repeat) + 2 * self.LEADING
-                if self.y - first_height < self.bottom:
-                    self.new_page()
+                if self.y - first_height < self.bottom + self.PAGE_TOTALS:
+                    self.break_page()
                 for cells, edges in repeat:
                     self.draw_row(cells, edges, self.row_height(cells), self.GREY)
             elif kind == "line" and self.canvas is None:
                 self.place(None, self.ALL_EDGES, repeat=repeat,
                            height=self.line_height(event[2], labels))
+                self.count_line(event[2])
             elif kind == "line":
                 self.place(self.line_cells(self.line_texts(event[1], event[2], labels)),
                            self.ALL_EDGES, repeat=repeat)
+                self.count_line(event[2])
             elif kind == "subtotal":
                 self.place(self.subtotal_cells(event[1]), self.SUBTOTAL_EDGES, repeat=repeat)
             else:
+                self.page_totals()  # the last page's: "s.d. halaman ini" is the grand total
                 self.flush_grid()
                 self.closing(event[1])
         self.end_page()
@@ -859,7 +892,8 @@ def nominatif_pdf(run: PayoutRun, out=None, *, masked: bool = False):
     letterhead, number and date, programme and kode rekening, wrapping cells, the caption and
     header rows repeated on every page, subtotals per kab/kota × role and per kab/kota, the
     grand total with the line count and the amount in words kept together with the sign-off
-    block, "Halaman x dari y". Drawn page by page from the streamed lines (two passes: the
+    block, "Halaman x dari y", the page totals ("Jumlah halaman ini", "Jumlah s.d. halaman
+    ini", then "Jumlah pindahan dari halaman sebelumnya" on the next page). Drawn page by page from the streamed lines (two passes: the
     page count, then the drawing) into ``out`` (a binary file; default a new BytesIO,
     returned rewound)."""
     buffer = out if out is not None else io.BytesIO()
