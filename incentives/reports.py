@@ -893,9 +893,9 @@ def nominatif_pdf(run: PayoutRun, out=None, *, masked: bool = False):
     header rows repeated on every page, subtotals per kab/kota × role and per kab/kota, the
     grand total with the line count and the amount in words kept together with the sign-off
     block, "Halaman x dari y", the page totals ("Jumlah halaman ini", "Jumlah s.d. halaman
-    ini", then "Jumlah pindahan dari halaman sebelumnya" on the next page). Drawn page by page from the streamed lines (two passes: the
-    page count, then the drawing) into ``out`` (a binary file; default a new BytesIO,
-    returned rewound)."""
+    ini", then "Jumlah pindahan dari halaman sebelumnya" on the next page). Drawn page by
+    page from the streamed lines (two passes: the page count, then the drawing) into ``out``
+    (a binary file; default a new BytesIO, returned rewound)."""
     buffer = out if out is not None else io.BytesIO()
     NominatifPdf(run, nominatif_data(run, masked=masked)).write(buffer)
     if out is None:
