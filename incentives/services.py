@@ -701,6 +701,7 @@ def run_reports_send(*, run_id: int) -> bool:
     yet), attached as they are. False when nothing was sent."""
     from django.conf import settings
     from django.core.mail import EmailMessage
+    from django.urls import reverse
 
     from incentives import reports
 
@@ -715,9 +716,17 @@ def run_reports_send(*, run_id: int) -> bool:
         data = reports.nominatif_data(run)
         bank = documents[-1].control
         label = f"{run.period:%Y-%m}"
+        approver = run.approved_by
+        name = approver.get_full_name() or approver.username
+        if approver.nip:
+            name = f"{name} (NIP {approver.nip})"
+        state = (f"telah disetujui oleh {name}" if run.status == RunStatus.DISETUJUI
+                 else f"berstatus {run.get_status_display()} (disetujui oleh {name})")
+        link = settings.SITE_URL + reverse("incentives:run-detail", args=[run.pk])
         message = EmailMessage(
             subject=f"[Dinsos Banten] Daftar nominatif insentif PSKS {reports.period_label(run)}",
-            body=(f"Perhitungan {label} telah disetujui oleh {run.approved_by}.\n"
+            body=(f"Perhitungan {label} {state}.\n"
+                  f"Halaman perhitungan: {link}\n"
                   f"Jumlah baris dibayar: {data['count']}\n"
                   f"Bruto {format_rupiah(data['gross'])}, PPh 21 {format_rupiah(data['tax'])}, "
                   f"neto {format_rupiah(data['net'])}\nTerbilang: {data['words']}\n"

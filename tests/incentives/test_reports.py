@@ -10,6 +10,7 @@ from decimal import Decimal
 import pdfplumber
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -469,6 +470,31 @@ def test_reports_are_emailed_once(finance_mail, single_run):
 
     assert services.run_reports_send(run_id=single_run.pk) is False
     assert len(mail.outbox) == 1
+
+
+def test_the_email_names_the_approver_links_the_run_and_says_its_status(finance_mail,
+                                                                     single_run, pimpinan):
+    """Found by the figures audit: the approver was named by username, there was no link to the
+    run, and a run already paid was said "telah disetujui"."""
+    finance_mail.SITE_URL = "https://dinsos.bantenprov.go.id"
+    type(pimpinan).objects.filter(pk=pimpinan.pk).update(
+        first_name="Dr. H. Kepala", last_name="Contoh, M.Si.", nip="196801011990031001")
+    services.run_reports_send(run_id=single_run.pk)
+    body = mail.outbox[0].body
+    assert body.startswith("Perhitungan 2026-10 telah disetujui oleh Dr. H. Kepala Contoh, "
+                           "M.Si. (NIP 196801011990031001).\n")
+    assert "pimpinan" not in body
+    path = reverse("incentives:run-detail", args=[single_run.pk])
+    assert path == f"/incentives/perhitungan/{single_run.pk}/"
+    assert f"Halaman perhitungan: https://dinsos.bantenprov.go.id{path}\n" in body
+
+
+def test_the_email_of_a_run_already_paid_says_it_is_paid(finance_mail, single_run, keuangan):
+    paid = services.run_mark_paid(actor=keuangan, run=single_run, reference="SP2D-0001")
+    services.run_reports_send(run_id=paid.pk)
+    body = mail.outbox[0].body
+    assert "telah disetujui" not in body
+    assert body.startswith("Perhitungan 2026-10 berstatus Dibayar (disetujui oleh ")
 
 
 def test_nothing_is_emailed_for_an_unapproved_run_or_without_recipients(settings, finance_mail,
