@@ -967,9 +967,11 @@ def funding_summary_rows(run: PayoutRun) -> tuple[list[str], list[list]]:
 
 
 def realisation_rows(year: int) -> tuple[list[str], list[list]]:
-    rows = [[r["component"], r["funding_source"], r["ceiling"], r["paid"], r["remaining"]]
-            for r in selectors.realisation(year)]
-    return ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"], rows
+    """Pagu, realisation (paid runs only), approved but not yet paid, remaining pagu."""
+    rows = [[r["component"], r["funding_source"], r["ceiling"], r["paid"], r["approved"],
+             r["remaining"]] for r in selectors.realisation(year)]
+    return ["komponen", "sumber_dana", "pagu", "realisasi_dibayar", "disetujui_belum_dibayar",
+            "sisa_pagu"], rows
 
 
 REPORT_KINDS = ["nominatif-xlsx", "nominatif-pdf", "bank-csv", "summary-csv", "summary-xlsx"]

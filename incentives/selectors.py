@@ -162,20 +162,25 @@ def not_province_paid(run: PayoutRun) -> list[dict]:
 
 
 def realisation(year: int) -> list[dict]:
-    """Pagu vs paid (payable lines of approved or paid runs) per component and funding source."""
-    paid = defaultdict(lambda: ZERO)
+    """Pagu vs realisation per component and funding source. Realised is what was paid (runs
+    marked paid: the SP2D is out), as finance books it; approved runs not yet paid are
+    committed, in their own figure, and the remaining pagu is what neither took (the same
+    sum the approval checks the pagu with)."""
+    paid, approved = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for row in (PayoutLine.objects.filter(status=LineStatus.PAYABLE, run__period__year=year,
                                           run__status__in=[RunStatus.DISETUJUI, RunStatus.DIBAYAR])
-                .values("component", "funding_source")
-                .annotate(total=Coalesce(Sum("gross_amount"), ZERO))):
-        paid[(row["component"], row["funding_source"])] = row["total"]
+                .values("component", "funding_source", "run__status")
+                .annotate(total=Coalesce(Sum("gross_amount"), ZERO)).order_by()):
+        key = (row["component"], row["funding_source"])
+        (paid if row["run__status"] == RunStatus.DIBAYAR else approved)[key] += row["total"]
     ceilings = {(c.component, c.funding_source): c.amount
                 for c in BudgetCeiling.objects.filter(year=year)}
-    keys = sorted(set(paid) | set(ceilings))
+    keys = sorted(set(paid) | set(approved) | set(ceilings))
     components, sources = dict(Component.choices), dict(FundingSource.choices)
     return [{"component": components.get(k[0], k[0]), "funding_source": sources.get(k[1], k[1]),
-             "ceiling": ceilings.get(k), "paid": paid[k],
-             "remaining": None if ceilings.get(k) is None else ceilings[k] - paid[k]}
+             "ceiling": ceilings.get(k), "paid": paid[k], "approved": approved[k],
+             "remaining": (None if ceilings.get(k) is None
+                           else ceilings[k] - paid[k] - approved[k])}
             for k in keys]
 
 

@@ -412,6 +412,8 @@ def test_funding_source_summary(approved_run):
 
 
 def test_yearly_realisation_pagu_vs_paid(approved_run, keuangan):
+    """Found by the figures audit: "realisasi" counted approved runs not yet paid. Realised is
+    what was paid; approved and unpaid is its own column; the remaining pagu takes both."""
     for component, source, amount in [("insentif", "apbd_provinsi", "60000000"),
                                       ("operasional", "apbd_provinsi", "5000000"),
                                       ("operasional", "apbn", "1500000")]:
@@ -419,21 +421,37 @@ def test_yearly_realisation_pagu_vs_paid(approved_run, keuangan):
                                      amount=RP(amount))
     services.run_compute(actor=keuangan, period=NOV)  # computed, not approved: not counted
     header, rows = reports.realisation_rows(2026)
-    assert header == ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"]
-    assert [(str(c), str(s), RP(p), RP(r), RP(x)) for c, s, p, r, x in rows] == [
-        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), RP("4500000"), RP("55500000")),
-        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), RP("416665"),
+    assert header == ["komponen", "sumber_dana", "pagu", "realisasi_dibayar",
+                      "disetujui_belum_dibayar", "sisa_pagu"]
+
+    def figures():
+        return [(str(c), str(s), RP(p), RP(r), RP(a), RP(x))
+                for c, s, p, r, a, x in reports.realisation_rows(2026)[1]]
+
+    # October approved, not paid: nothing realised yet, committed in its own column
+    assert figures() == [
+        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), 0, RP("4500000"),
+         RP("55500000")),
+        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), 0, RP("416665"),
          RP("4583335")),
-        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, RP("1500000")),
+        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, 0, RP("1500000")),
+    ]
+    services.run_mark_paid(actor=keuangan, run=approved_run, reference="SP2D-10")
+    assert figures() == [
+        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), RP("4500000"), 0,
+         RP("55500000")),
+        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), RP("416665"), 0,
+         RP("4583335")),
+        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, 0, RP("1500000")),
     ]
     assert reports.realisation_rows(2025)[1] == []
 
 
 def test_realisation_without_a_ceiling_has_no_remaining(approved_run):
     _header, rows = reports.realisation_rows(2026)
-    assert [(str(c), p, RP(r), x) for c, _s, p, r, x in rows] == [
-        ("Insentif bulanan", None, RP("4500000"), None),
-        ("Dana operasional tahunan", None, RP("416665"), None),
+    assert [(str(c), p, RP(r), RP(a), x) for c, _s, p, r, a, x in rows] == [
+        ("Insentif bulanan", None, 0, RP("4500000"), None),
+        ("Dana operasional tahunan", None, 0, RP("416665"), None),
     ]
 
 
