@@ -326,11 +326,15 @@ def _xlsx_row(row: int, cells, style: str = "", money_style: str = ' s="3"') -> 
 
 
 def xlsx_heading(data: dict) -> list[tuple[str, str]]:
-    """The rows above the sheet's table, as (text, cell format): a draft's mark first, then
-    the title lines."""
+    """The rows above the sheet's table, as (text, cell format): a draft's mark first, the kop
+    surat (as the PDF's letterhead), a blank row, then the title lines."""
+    office = data["office"]
     rows = [] if data["final"] else [(DRAFT_MARK, ' s="6"')]
+    rows += [("PEMERINTAH PROVINSI BANTEN", ' s="4"'), (office.name.upper(), ' s="1"')]
+    if office.address:
+        rows.append((office.address, ""))
     title, *rest = heading_lines(data)
-    return [*rows, (title, ' s="1"'), *((text, "") for text in rest)]
+    return [*rows, ("", ""), (title, ' s="1"'), *((text, "") for text in rest)]
 
 
 def sheet_name(data: dict) -> str:

@@ -100,8 +100,8 @@ def row_starting(rows, *cells) -> tuple:
 
 def test_nominatif_xlsx_groups_by_kab_kota_and_role(approved_run, workers):
     rows = sheet_rows(approved_run)
-    assert rows[0][0] == "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
-    assert rows[1][0] == "Periode Oktober 2026"
+    assert rows[3][0] == "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
+    assert rows[4][0] == "Periode Oktober 2026"
     lines = [r for r in rows if isinstance(r[0], int)]
     # sorted by kab/kota code, then role code; numbered through the document
     assert [(r[0], r[1], r[2], r[3], r[5], r[6], r[9], r[10], r[11]) for r in lines] == [
@@ -135,6 +135,16 @@ def test_nominatif_xlsx_groups_by_kab_kota_and_role(approved_run, workers):
         ("Jumlah Kabupaten Lebak", "2 baris", 1083333, 0, 1083333),
     ]
     assert "Eko Held" not in {r[3] for r in rows}  # held lines are not in the list
+
+
+def test_nominatif_xlsx_has_the_kop_surat_above_the_title(approved_run, office):
+    """Found by the figures audit: the XLSX had no letterhead (the PDF has)."""
+    Office.objects.filter(pk=office.pk).update(address="Jl. Syech Nawawi Al-Bantani, Serang")
+    rows = [r[0] for r in sheet_rows(approved_run)[:7]]
+    assert rows == ["PEMERINTAH PROVINSI BANTEN", office.name.upper(),
+                    "Jl. Syech Nawawi Al-Bantani, Serang", None, reports.TITLE,
+                    "Periode Oktober 2026", f"Nomor: {reports.document_number(approved_run)} — "
+                    f"Tanggal: {format_tanggal(timezone.localdate(approved_run.approved_at))}"]
 
 
 def test_nominatif_xlsx_masks_nik(approved_run, workers):
