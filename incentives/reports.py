@@ -102,6 +102,16 @@ class Subtotal:
         self.net += line.net_amount
 
 
+def worker_total_label(name: str, sub: Subtotal, carried: bool) -> str:
+    """What a worker receives this month, said so when it is nothing."""
+    label = f"Jumlah diterima {name}"
+    if sub.net == 0:
+        label += " — Rp0, tidak ada transfer bulan ini"
+        if carried:
+            label += " (saldo negatif dibawa ke periode berikutnya)"
+    return label
+
+
 def nominatif_data(run: PayoutRun, *, masked: bool = False) -> dict:
     """Everything the Daftar Nominatif prints except its lines (those are streamed by
     ``nominatif_body``): the groups and totals summed by the database from the payable lines.
@@ -131,14 +141,27 @@ class RunChanged(RuntimeError):
 def nominatif_body(run: PayoutRun, data: dict):
     """The table of the Daftar Nominatif as events, streamed from a server-side cursor:
     ``("group", group)`` when a kab/kota × role begins, ``("line", number, line)``,
-    ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its last
-    group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed lines
-    and must equal the database's (else RunChanged): bank file, Nominatif and summary agree."""
+    ``("worker", Subtotal)`` after the last line of a worker with several lines not all
+    regular (rapel, penyesuaian, saldo negatif, potongan: what the worker receives, "Rp0" said
+    so), ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its
+    last group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed
+    lines and must equal the database's (else RunChanged): bank file, Nominatif and summary
+    agree."""
     groups = {(g.kab_kota, g.role): g for g in data["groups"]}
     total = Subtotal(data["total"].label)
     group = sub = kab = sub_of_kab = None
+    worker = {"id": None, "name": "", "sub": Subtotal(""), "special": False, "carried": False}
+
+    def worker_row():
+        """The finished worker's row (once), when it has one."""
+        paid = worker["sub"]
+        if paid.count > 1 and worker["special"]:
+            paid.label = worker_total_label(worker["name"], paid, worker["carried"])
+            yield "worker", paid
+        worker.update(id=None, sub=Subtotal(""), special=False, carried=False)
 
     def close(next_kab_kota):
+        yield from worker_row()
         yield "subtotal", sub
         if next_kab_kota != group.kab_kota:
             yield "subtotal", kab
@@ -154,6 +177,12 @@ def nominatif_body(run: PayoutRun, data: dict):
             if kab is None or sub_of_kab != group.kab_kota:
                 kab, sub_of_kab = Subtotal(data["kab_kota"][group.kab_kota].label), group.kab_kota
             yield "group", group
+        if line.worker_id != worker["id"]:
+            yield from worker_row()
+            worker.update(id=line.worker_id, name=line.worker__name)
+        worker["sub"].add_line(line)
+        worker["special"] |= line.kind != LineKind.REGULAR
+        worker["carried"] |= line.kind == LineKind.CARRIED
         sub.add_line(line)
         kab.add_line(line)
         total.add_line(line)
@@ -865,6 +894,9 @@ class NominatifPdf:
                 self.count_line(event[2])
             elif kind == "subtotal":
                 self.place(self.subtotal_cells(event[1]), self.SUBTOTAL_EDGES, repeat=repeat)
+            elif kind == "worker":
+                self.place(self.subtotal_cells(event[1], self.italic), self.SUBTOTAL_EDGES,
+                           repeat=repeat)
             else:
                 self.page_totals()  # the last page's: "s.d. halaman ini" is the grand total
                 self.flush_grid()

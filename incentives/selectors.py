@@ -72,7 +72,8 @@ class NominatifGroup:
     net: Decimal
 
 
-NOMINATIF_FIELDS = ("kab_kota", "role", "worker__name", "worker__nik", "component", "kind",
+NOMINATIF_FIELDS = ("kab_kota", "role", "worker_id", "worker__name", "worker__nik", "component",
+                    "kind",
                     "period", "bank_name", "account_number", "gross_amount", "tax_amount",
                     "net_amount", "note")
 
@@ -98,10 +99,12 @@ def nominatif_groups(run: PayoutRun) -> list[NominatifGroup]:
 
 def nominatif_lines(run: PayoutRun, *, chunk_size: int = 2000):
     """The payable lines of the Daftar Nominatif as named tuples (NOMINATIF_FIELDS), in the
-    order of the groups (kab/kota, role), then desa, name, component, period — streamed from
+    order of the groups (kab/kota, role), then desa, name (a worker's lines together),
+    component, period — streamed from
     a server-side cursor, never all in memory."""
     return (_payable_by_kab_kota(run)
-            .order_by("kab_kota", "role", "area_id", "worker__name", "component", "period", "id")
+            .order_by("kab_kota", "role", "area_id", "worker__name", "worker_id", "component",
+                      "period", "id")
             .values_list(*NOMINATIF_FIELDS, named=True).iterator(chunk_size=chunk_size))
 
 

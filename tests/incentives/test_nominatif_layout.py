@@ -200,3 +200,25 @@ def test_every_page_has_its_totals_carried_to_the_grand_total(hard_run):
     assert with_totals >= 3
     assert carried == (data["count"], data["gross"], data["tax"], data["net"])
     assert data["net"] == RP(hard_run.summary["net_payable"])
+
+
+def test_a_worker_with_corrections_shows_what_the_worker_receives(hard_run):
+    """Found by the figures audit: a worker with several lines and a "saldo negatif dibawa"
+    line had no total of its own: the officer could not see the worker receives nothing this
+    month. After the worker's lines, when they are not all regular: what the worker receives,
+    Rp0 said so."""
+    nothing = ("Jumlah diterima TKSK Nomor 3 — Rp0, tidak ada transfer bulan ini (saldo "
+               "negatif dibawa ke periode berikutnya)")
+    with pdfplumber.open(reports.nominatif_pdf(hard_run)) as pdf:
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert f"{nothing} (5 baris) 0 0 0" in text
+    assert "Jumlah diterima TKSK Nomor 1 (3 baris) 1.208.333 0 1.208.333" in text
+    assert "Jumlah diterima TKSK Nomor 2" not in text  # regular lines only: no row of its own
+    book = load_workbook(reports.nominatif_xlsx(hard_run))
+    rows = [tuple(r) for r in book.active.iter_rows(values_only=True)]
+    (row,) = [r for r in rows if r[3] == nothing]
+    assert (row[5], row[9], row[10], row[11]) == ("5 baris", 0, 0, 0)
+    (row,) = [r for r in rows if r[3] == "Jumlah diterima Rapel Terlambat"]
+    assert (row[5], row[11]) == ("4 baris", 2166666)
+    total = next(r for r in rows if r[3] == "JUMLAH SELURUHNYA")
+    assert RP(str(total[11])) == sum(RP(str(r[11])) for r in rows if isinstance(r[0], int))
