@@ -229,6 +229,8 @@ DEFAULT_FROM_EMAIL = env.str(
     default="Dinas Sosial Provinsi Banten <noreply@dinsos.bantenprov.go.id>",
 )
 FINANCE_REPORT_EMAILS = env.list("FINANCE_REPORT_EMAILS", default=[])
+#: The address of the site as users reach it, for links in e-mails (no request there).
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 # The Daftar Nominatif (incentives/reports.py): paper (A4 or F4, landscape), budget lines
 NOMINATIF_PAPER = env.str("NOMINATIF_PAPER", default="A4")
 NOMINATIF_PROGRAM = env.str("NOMINATIF_PROGRAM",

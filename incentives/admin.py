@@ -14,7 +14,7 @@ from dinsos.scoping import can
 from incentives import services
 from incentives.choices import Component, HoldReason, LineStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate
-from incentives.reports import REPORT_KINDS, REPORT_LABELS
+from incentives.reports import kinds_for_run
 from incentives.views import document_download
 
 
@@ -216,8 +216,8 @@ class PayoutRunAdmin(DinsosModelAdmin):
     @admin.display(description=_("unduh"))
     def downloads(self, obj):
         return format_html_join(" · ", '<a href="{}">{}</a>', (
-            (reverse("admin:incentives_payoutrun_report", args=[obj.pk, kind]),
-             REPORT_LABELS.get(kind, kind)) for kind in REPORT_KINDS))
+            (reverse("admin:incentives_payoutrun_report", args=[obj.pk, kind]), label)
+            for kind, label in kinds_for_run(obj).items()))
 
     def get_urls(self):
         return [path("<int:pk>/laporan/<str:kind>/", self.admin_site.admin_view(self.report_view),

@@ -20,7 +20,7 @@ from dinsos.scoping import mask, sees_identifiers
 from dinsos.tabular import XLSX_CONTENT_TYPE, csv_stream, safe_cell, xlsx_file
 from dinsos.validators import mask_nik
 from incentives import selectors
-from incentives.choices import Component, LineKind
+from incentives.choices import Component, LineKind, RunStatus
 from incentives.models import PayoutLine, PayoutRun
 
 TITLE = "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
@@ -29,6 +29,33 @@ HEADER = ["No", "Nama", "NIK", "Komponen / jenis", "Periode", "Bank", "No. Reken
           "Bruto (Rp)", "PPh 21 (Rp)", "Neto (Rp)", "Tanda tangan"]
 #: Relative widths of the PDF columns (they fill the width between the margins).
 PDF_WIDTHS = [0.9, 3.9, 2.7, 3.6, 1.4, 2.6, 2.6, 2.2, 1.8, 2.2, 2.2]
+
+
+#: What every page and sheet of a Daftar Nominatif of a run not yet approved says.
+DRAFT_MARK = "DRAF — belum disetujui, tidak untuk ditandatangani"
+#: The statuses whose documents are final: numbered, dated, with the sign-off; bank file.
+FINAL_STATUSES = (RunStatus.DISETUJUI, RunStatus.DIBAYAR)
+
+
+def is_final(run: PayoutRun) -> bool:
+    """Approved by the Pimpinan (or paid): the documents are final. Before that the Daftar
+    Nominatif is a draft (no number, no date, no sign-off, marked DRAF on every page) and
+    there is no bank file."""
+    return run.status in FINAL_STATUSES
+
+
+class NotApproved(Exception):
+    """A document the run cannot have yet: the bank file of a run not approved (a 409 on every
+    door: the run must be approved first)."""
+
+
+def check_available(run: PayoutRun, kind: str) -> None:
+    """Refuse (NotApproved) the bank transfer file of a run not approved or paid."""
+    if kind == "bank-csv" and not is_final(run):
+        raise NotApproved(
+            f"Berkas transfer bank hanya dibuat untuk perhitungan yang sudah disetujui "
+            f"Pimpinan (atau dibayar); perhitungan {period_label(run)} berstatus "
+            f"{run.get_status_display()}.")
 
 
 def period_label(run: PayoutRun) -> str:
@@ -75,6 +102,16 @@ class Subtotal:
         self.net += line.net_amount
 
 
+def worker_total_label(name: str, sub: Subtotal, carried: bool) -> str:
+    """What a worker receives this month, said so when it is nothing."""
+    label = f"Jumlah diterima {name}"
+    if sub.net == 0:
+        label += " — Rp0, tidak ada transfer bulan ini"
+        if carried:
+            label += " (saldo negatif dibawa ke periode berikutnya)"
+    return label
+
+
 def nominatif_data(run: PayoutRun, *, masked: bool = False) -> dict:
     """Everything the Daftar Nominatif prints except its lines (those are streamed by
     ``nominatif_body``): the groups and totals summed by the database from the payable lines.
@@ -86,11 +123,11 @@ def nominatif_data(run: PayoutRun, *, masked: bool = False) -> dict:
         kab_kota.setdefault(group.kab_kota, Subtotal(f"Jumlah {group.kab_kota_name}")).add(group)
         total.add(group)
     office = selectors.province_office()
-    day = document_date(run)
+    day, final = document_date(run), is_final(run)
     return {"groups": groups, "kab_kota": kab_kota, "total": total, "gross": total.gross,
             "tax": total.tax, "net": total.net, "count": total.count,
             "words": rupiah_in_words(total.net), "office": office, "period": period_label(run),
-            "number": document_number(run), "date": day,
+            "final": final, "number": document_number(run) if final else "", "date": day,
             "place_date": f"Serang, {format_tanggal(day)}",
             "program": settings.NOMINATIF_PROGRAM,
             "kode_rekening": settings.NOMINATIF_KODE_REKENING,
@@ -104,14 +141,27 @@ class RunChanged(RuntimeError):
 def nominatif_body(run: PayoutRun, data: dict):
     """The table of the Daftar Nominatif as events, streamed from a server-side cursor:
     ``("group", group)`` when a kab/kota × role begins, ``("line", number, line)``,
-    ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its last
-    group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed lines
-    and must equal the database's (else RunChanged): bank file, Nominatif and summary agree."""
+    ``("worker", Subtotal)`` after the last line of a worker with several lines not all
+    regular (rapel, penyesuaian, saldo negatif, potongan: what the worker receives, "Rp0" said
+    so), ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its
+    last group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed
+    lines and must equal the database's (else RunChanged): bank file, Nominatif and summary
+    agree."""
     groups = {(g.kab_kota, g.role): g for g in data["groups"]}
     total = Subtotal(data["total"].label)
     group = sub = kab = sub_of_kab = None
+    worker = {"id": None, "name": "", "sub": Subtotal(""), "special": False, "carried": False}
+
+    def worker_row():
+        """The finished worker's row (once), when it has one."""
+        paid = worker["sub"]
+        if paid.count > 1 and worker["special"]:
+            paid.label = worker_total_label(worker["name"], paid, worker["carried"])
+            yield "worker", paid
+        worker.update(id=None, sub=Subtotal(""), special=False, carried=False)
 
     def close(next_kab_kota):
+        yield from worker_row()
         yield "subtotal", sub
         if next_kab_kota != group.kab_kota:
             yield "subtotal", kab
@@ -127,6 +177,12 @@ def nominatif_body(run: PayoutRun, data: dict):
             if kab is None or sub_of_kab != group.kab_kota:
                 kab, sub_of_kab = Subtotal(data["kab_kota"][group.kab_kota].label), group.kab_kota
             yield "group", group
+        if line.worker_id != worker["id"]:
+            yield from worker_row()
+            worker.update(id=line.worker_id, name=line.worker__name)
+        worker["sub"].add_line(line)
+        worker["special"] |= line.kind != LineKind.REGULAR
+        worker["carried"] |= line.kind == LineKind.CARRIED
         sub.add_line(line)
         kab.add_line(line)
         total.add_line(line)
@@ -143,8 +199,13 @@ def nominatif_body(run: PayoutRun, data: dict):
 
 
 def heading_lines(data: dict) -> list[str]:
-    return [TITLE, f"Periode {data['period']}",
-            f"Nomor: {data['number']} — Tanggal: {format_tanggal(data['date'])}",
+    """Title, period, number and date (a draft: its status instead), programme."""
+    if data["final"]:
+        state = f"Nomor: {data['number']} — Tanggal: {format_tanggal(data['date'])}"
+    else:
+        state = (f"Status: {data['status']} — belum disetujui Pimpinan; tanpa nomor dan "
+                 "tanggal dokumen")
+    return [TITLE, f"Periode {data['period']}", state,
             f"Program: {data['program']} — Kode rekening: {data['kode_rekening']}"]
 
 
@@ -204,19 +265,20 @@ _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 _PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 #: The sheet's cell formats (cellXfs), fixed once: s="1" title, "2" header (bold, grey,
-#: wrapped), "3" amount, "4" bold, "5" bold amount.
+#: wrapped), "3" amount, "4" bold, "5" bold amount, "6" the draft mark (bold, red).
 _STYLES = (
     f'<styleSheet xmlns="{_SPREADSHEET}">'
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="{money}"/></numFmts>'
-    '<fonts count="3"><font><sz val="11"/><color theme="1"/><name val="Calibri"/>'
+    '<fonts count="4"><font><sz val="11"/><color theme="1"/><name val="Calibri"/>'
     '<family val="2"/><scheme val="minor"/></font><font><b val="1"/><sz val="13"/></font>'
-    '<font><b val="1"/></font></fonts>'
+    '<font><b val="1"/></font><font><b val="1"/><sz val="14"/><color rgb="FFC00000"/></font>'
+    '</fonts>'
     '<fills count="3"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/>'
     '</fill><fill><patternFill patternType="solid"><fgColor rgb="00DDDDDD"/></patternFill>'
     '</fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="6">'
+    '</cellStyleXfs><cellXfs count="7">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"'
@@ -224,7 +286,8 @@ _STYLES = (
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"'
-    ' applyFont="1"/></cellXfs>'
+    ' applyFont="1"/>'
+    '<xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 _STATIC_PARTS = {
@@ -291,11 +354,27 @@ def _xlsx_row(row: int, cells, style: str = "", money_style: str = ' s="3"') -> 
     return "".join(parts)
 
 
+def xlsx_heading(data: dict) -> list[tuple[str, str]]:
+    """The rows above the sheet's table, as (text, cell format): a draft's mark first, the kop
+    surat (as the PDF's letterhead), a blank row, then the title lines."""
+    office = data["office"]
+    rows = [] if data["final"] else [(DRAFT_MARK, ' s="6"')]
+    rows += [("PEMERINTAH PROVINSI BANTEN", ' s="4"'), (office.name.upper(), ' s="1"')]
+    if office.address:
+        rows.append((office.address, ""))
+    title, *rest = heading_lines(data)
+    return [*rows, ("", ""), (title, ' s="1"'), *((text, "") for text in rest)]
+
+
+def sheet_name(data: dict) -> str:
+    return "Daftar Nominatif" if data["final"] else "DRAF Daftar Nominatif"
+
+
 def _xlsx_sheet(run: PayoutRun, data: dict):
     """The sheet XML in pieces: columns, frozen header, rows streamed from the lines, print
     setup."""
     widths = _xlsx_widths(run, data)
-    heading = heading_lines(data)
+    heading = xlsx_heading(data)
     header_row = len(heading) + 2
     paper = "9" if settings.NOMINATIF_PAPER.upper() == "A4" else "14"  # F4 = folio 8,5 × 13 in
     yield (f'<worksheet xmlns="{_SPREADSHEET}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
@@ -306,9 +385,8 @@ def _xlsx_sheet(run: PayoutRun, data: dict):
            + "".join(f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>'
                      for i, width in enumerate(widths, start=1))
            + "</cols><sheetData>")
-    yield _xlsx_row(1, heading[:1], ' s="1"')
-    for row, text in enumerate(heading[1:], start=2):
-        yield _xlsx_row(row, [text])
+    for row, (text, style) in enumerate(heading, start=1):
+        yield _xlsx_row(row, [text], style)
     yield f'<row r="{header_row - 1}"></row>'
     yield _xlsx_row(header_row, XLSX_HEADER, ' s="2"')
     row = header_row
@@ -364,7 +442,9 @@ def _xlsx_sheet(run: PayoutRun, data: dict):
     yield "".join(chunk)
     row += 1
     yield f'<row r="{row}"></row>'
-    for left, right in sign_off(data["office"], data["place_date"]):
+    if not data["final"]:  # a draft is not signed
+        yield _xlsx_row(row + 1, ["", "", "", DRAFT_MARK], ' s="6"')
+    for left, right in sign_off(data["office"], data["place_date"]) if data["final"] else []:
         row += 1
         yield _xlsx_row(row, ["", "", "", left, "", "", "", "", "", right])
     yield ('</sheetData><printOptions horizontalCentered="1"/>'
@@ -382,8 +462,9 @@ def nominatif_xlsx(run: PayoutRun, out=None, *, masked: bool = False):
     library builds a cell object per value; into ``out`` (a binary file; default a new
     BytesIO, returned rewound)."""
     data = nominatif_data(run, masked=masked)
-    name, header_row = "Daftar Nominatif", len(heading_lines(data)) + 2
-    title = _xml_text(f"{TITLE} {data['period']}")
+    name, header_row = sheet_name(data), len(xlsx_heading(data)) + 2
+    title = _xml_text(f"{TITLE} {data['period']}"
+                      + ("" if data["final"] else f" ({DRAFT_MARK})"))
     created = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     parts = {
         **_STATIC_PARTS,
@@ -496,6 +577,7 @@ class NominatifPdf:
     canvas keeps each finished page's drawing operators, not objects per line)."""
 
     SIZE, LEADING, PAD_X, PAD_Y = 7.5, 9.0, 2.0, 1.5
+    BANNER = 18.0  # the height of a draft's banner on top of every page
     BASELINE = 6.6  # from the top of a line of text to its baseline
     GREY, RULE = "0.88 0.88 0.88", "0.5 0.5 0.5"
 
@@ -503,9 +585,12 @@ class NominatifPdf:
         from reportlab.lib.units import cm
 
         self.run, self.data, self.cm = run, data, cm
+        self.draft = not data["final"]
         self.width_page, self.height_page = _page_size()
         self.margin = PDF_MARGIN_CM * cm
         self.top, self.bottom = self.height_page - self.margin, self.margin + PDF_FOOTER_CM * cm
+        if self.draft:  # the banner on top of every page
+            self.top -= self.BANNER + 0.2 * cm
         self.width = self.width_page - 2 * self.margin
         scale = self.width / sum(PDF_WIDTHS)
         self.x = [self.margin]
@@ -516,7 +601,8 @@ class NominatifPdf:
                         for i, (a, b) in enumerate(zip(self.x, self.x[1:], strict=False))]
         self.regular, self.bold = _Font("Helvetica"), _Font("Helvetica-Bold")
         self.italic = _Font("Helvetica-Oblique")
-        self.footer = f"{TITLE} — {data['period']} — Nomor {data['number']}"
+        self.footer = (f"{TITLE} — {data['period']} — "
+                       + (f"Nomor {data['number']}" if data["final"] else DRAFT_MARK))
         self.canvas, self.pages = None, 0
 
     # drawing primitives (raw operators: reportlab's drawString costs ~20× more per cell)
@@ -548,6 +634,29 @@ class NominatifPdf:
         self.y = self.block_bottom = self.top
         self.rules: list[float] = []  # the top of each table row drawn on the page
         self.runs: list[list] = []  # [edges, top, bottom] of rows with the same column edges
+        if self.draft:
+            self.draft_banner()
+
+    def draft_banner(self) -> None:
+        """A draft's mark across the top of the page, in a red box."""
+        top = self.height_page - self.margin
+        self._op(f"1 0.92 0.92 rg 0.75 0 0 RG 1 w {self.margin:.2f} {top - self.BANNER:.2f} "
+                 f"{self.width:.2f} {self.BANNER:.2f} re B 0.75 0 0 rg")
+        self.text(self.margin + self.width / 2, top - self.BANNER + 5.5,
+                  f"{DRAFT_MARK} — status: {self.data['status']}", self.bold, 10,
+                  "centre")
+        self._op("0 0 0 rg 0 0 0 RG 0.3 w")
+
+    def watermark(self) -> None:
+        """A draft's diagonal "DRAF" across the page, transparent over the table."""
+        canvas = self.canvas
+        canvas.saveState()
+        canvas.setFillColorRGB(0.75, 0, 0, alpha=0.12)
+        canvas.setFont(self.bold.name, 120)
+        canvas.translate(self.width_page / 2, self.height_page / 2)
+        canvas.rotate(30)
+        canvas.drawCentredString(0, -40, "DRAF")
+        canvas.restoreState()
 
     def end_page(self) -> None:
         self.flush_grid()
@@ -558,6 +667,8 @@ class NominatifPdf:
         self.text(self.width_page - self.margin, self.margin + 4,
                   f"Halaman {self.pages} dari {self.total_pages}", self.regular, 7.5,
                   align="right")
+        if self.draft:
+            self.watermark()
         self.canvas.showPage()
 
     # table rows: cells are (text lines, font, anchor x, align); the grid is drawn per page
@@ -664,15 +775,43 @@ class NominatifPdf:
                 self.cell(_rupiah(sub.net), font, "right", (9, 10)), self.cell("", span=(10, 11))]
 
     def place(self, cells, edges, background=None, repeat=None, height=None) -> None:
-        """A row of the table; on a new page when it does not fit, below the repeated caption
-        and header of its group."""
+        """A row of the table; on a new page when it does not fit (above the page's totals),
+        below the repeated caption and header of its group."""
         height = height or self.row_height(cells)
-        if self.y - height < self.bottom:
-            self.new_page()
-            for caption_cells, caption_edges in repeat or []:
-                self.draw_row(caption_cells, caption_edges, self.row_height(caption_cells),
-                              self.GREY)
+        if self.y - height < self.bottom + self.PAGE_TOTALS:
+            self.break_page(repeat)
         self.draw_row(cells, edges, height, background)
+
+    # the page totals: what the page's lines add up to, and all lines up to it, carried over
+    PAGE_TOTALS = 2 * (2 * PAD_Y + LEADING)  # the two rows kept free at the foot of a page
+
+    def count_line(self, line) -> None:
+        self.page_sum.add_line(line)
+        self.carried.add_line(line)
+
+    def page_totals(self) -> None:
+        """"Jumlah halaman ini" and "Jumlah s.d. halaman ini" below the page's last row (once
+        a line was listed; the space is kept free by ``place``)."""
+        if not self.carried.count:
+            return
+        for sub in (self.page_sum, self.carried):
+            cells = self.subtotal_cells(sub, self.italic)
+            self.draw_row(cells, self.SUBTOTAL_EDGES, self.row_height(cells))
+        self.page_sum = Subtotal("Jumlah halaman ini")
+
+    def break_page(self, repeat=None) -> None:
+        """The page's totals, a new page, the caption and header of the group going on, and
+        the total carried from the pages before."""
+        self.page_totals()
+        self.new_page()
+        for caption_cells, caption_edges in repeat or []:
+            self.draw_row(caption_cells, caption_edges, self.row_height(caption_cells),
+                          self.GREY)
+        if self.carried.count:
+            carried = Subtotal("Jumlah pindahan dari halaman sebelumnya", self.carried.count,
+                               self.carried.gross, self.carried.tax, self.carried.net)
+            cells = self.subtotal_cells(carried, self.italic)
+            self.draw_row(cells, self.SUBTOTAL_EDGES, self.row_height(cells))
 
     def letterhead(self) -> None:
         office, cm = self.data["office"], self.cm
@@ -700,8 +839,10 @@ class NominatifPdf:
         cm, half = self.cm, self.width / 2
         total_cells = self.subtotal_cells(total)
         words = self.italic.wrap(f"Terbilang: {rupiah_in_words(total.net)}", 9, self.width)
+        lines = (sign_off(self.data["office"], self.data["place_date"]) if not self.draft
+                 else [(DRAFT_MARK, "")])  # a draft is not signed
         sign = [(self.regular.wrap(left, 10, half - 12), self.regular.wrap(right, 10, half - 12))
-                for left, right in sign_off(self.data["office"], self.data["place_date"])]
+                for left, right in lines]
         sign_heights = [15.0 if not (a[0] or b[0]) else 6 + 13 * max(len(a), len(b))
                         for a, b in sign]
         height = (self.row_height(total_cells) + 0.2 * cm + 11 * len(words) + 0.5 * cm
@@ -728,6 +869,8 @@ class NominatifPdf:
     def flow(self) -> int:
         """Lay out (and, with a canvas, draw) the whole document; the number of pages."""
         self.pages = 0
+        self.page_sum, self.carried = (Subtotal("Jumlah halaman ini"),
+                                       Subtotal("Jumlah s.d. halaman ini"))
         self.new_page()
         self.letterhead()
         labels: dict[tuple, str] = {}
@@ -737,19 +880,25 @@ class NominatifPdf:
             if kind == "group":
                 repeat = self.caption_rows(event[1])
                 first_height = sum(self.row_height(c) for c, _e in repeat) + 2 * self.LEADING
-                if self.y - first_height < self.bottom:
-                    self.new_page()
+                if self.y - first_height < self.bottom + self.PAGE_TOTALS:
+                    self.break_page()
                 for cells, edges in repeat:
                     self.draw_row(cells, edges, self.row_height(cells), self.GREY)
             elif kind == "line" and self.canvas is None:
                 self.place(None, self.ALL_EDGES, repeat=repeat,
                            height=self.line_height(event[2], labels))
+                self.count_line(event[2])
             elif kind == "line":
                 self.place(self.line_cells(self.line_texts(event[1], event[2], labels)),
                            self.ALL_EDGES, repeat=repeat)
+                self.count_line(event[2])
             elif kind == "subtotal":
                 self.place(self.subtotal_cells(event[1]), self.SUBTOTAL_EDGES, repeat=repeat)
+            elif kind == "worker":
+                self.place(self.subtotal_cells(event[1], self.italic), self.SUBTOTAL_EDGES,
+                           repeat=repeat)
             else:
+                self.page_totals()  # the last page's: "s.d. halaman ini" is the grand total
                 self.flush_grid()
                 self.closing(event[1])
         self.end_page()
@@ -779,9 +928,10 @@ def nominatif_pdf(run: PayoutRun, out=None, *, masked: bool = False):
     letterhead, number and date, programme and kode rekening, wrapping cells, the caption and
     header rows repeated on every page, subtotals per kab/kota × role and per kab/kota, the
     grand total with the line count and the amount in words kept together with the sign-off
-    block, "Halaman x dari y". Drawn page by page from the streamed lines (two passes: the
-    page count, then the drawing) into ``out`` (a binary file; default a new BytesIO,
-    returned rewound)."""
+    block, "Halaman x dari y", the page totals ("Jumlah halaman ini", "Jumlah s.d. halaman
+    ini", then "Jumlah pindahan dari halaman sebelumnya" on the next page). Drawn page by
+    page from the streamed lines (two passes: the page count, then the drawing) into ``out``
+    (a binary file; default a new BytesIO, returned rewound)."""
     buffer = out if out is not None else io.BytesIO()
     NominatifPdf(run, nominatif_data(run, masked=masked)).write(buffer)
     if out is None:
@@ -789,19 +939,24 @@ def nominatif_pdf(run: PayoutRun, out=None, *, masked: bool = False):
     return buffer
 
 
+BANK_CSV_HEADER = ["rekening", "nama_pemilik", "jumlah", "keterangan", "kode_bank", "nama_bank"]
+
+
 def write_bank_csv(run: PayoutRun, out) -> tuple[int, Decimal]:
-    """CSV for the bank into the text file ``out``: account, holder, amount, description; a
-    last line with the control totals (number of transfers, sum). Streamed from a server-side
-    cursor. Returns (count, total)."""
+    """CSV for the bank into the text file ``out``: account, holder, amount, description, the
+    bank's code and name (the transfers go to several banks, sorted by bank); a last line with
+    the control totals (number of transfers, sum). Streamed from a server-side cursor. Returns
+    (count, total)."""
     writer = csv.writer(out)
-    writer.writerow(["rekening", "nama_pemilik", "jumlah", "keterangan"])
+    writer.writerow(BANK_CSV_HEADER)
     count, total = 0, Decimal(0)
     description = f"Insentif/operasional PSKS {run.period:%m-%Y}"
     for row in selectors.bank_transfer_lines(run).iterator(chunk_size=2000):
         amount = row["amount"]
         count, total = count + 1, total + amount
         writer.writerow([row["account_number"], safe_cell(row["account_holder"]),
-                         f"{amount:.0f}", description])
+                         f"{amount:.0f}", description, safe_cell(row["bank_code"] or ""),
+                         safe_cell(row["bank_name"])])
     writer.writerow(["TOTAL", count, f"{total:.0f}", "kontrol: jumlah transfer, jumlah Rp"])
     return count, total
 
@@ -848,9 +1003,11 @@ def funding_summary_rows(run: PayoutRun) -> tuple[list[str], list[list]]:
 
 
 def realisation_rows(year: int) -> tuple[list[str], list[list]]:
-    rows = [[r["component"], r["funding_source"], r["ceiling"], r["paid"], r["remaining"]]
-            for r in selectors.realisation(year)]
-    return ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"], rows
+    """Pagu, realisation (paid runs only), approved but not yet paid, remaining pagu."""
+    rows = [[r["component"], r["funding_source"], r["ceiling"], r["paid"], r["approved"],
+             r["remaining"]] for r in selectors.realisation(year)]
+    return ["komponen", "sumber_dana", "pagu", "realisasi_dibayar", "disetujui_belum_dibayar",
+            "sisa_pagu"], rows
 
 
 REPORT_KINDS = ["nominatif-xlsx", "nominatif-pdf", "bank-csv", "summary-csv", "summary-xlsx"]
@@ -878,10 +1035,25 @@ def masked_kinds() -> list[str]:
     return [kind for kind in REPORT_KINDS if kind != "bank-csv"]
 
 
-def kinds_for(user) -> dict:
-    """The documents ``user`` may download, with their labels (the run page's links)."""
+DRAFT_LABELS = {
+    "nominatif-pdf": _("Daftar Nominatif (PDF, DRAF — belum disetujui)"),
+    "nominatif-xlsx": _("Daftar Nominatif (XLSX, DRAF — belum disetujui)"),
+}
+
+
+def kinds_for_run(run: PayoutRun) -> dict:
+    """The documents the run has in its status, with their labels: no bank file before the
+    approval, and the Daftar Nominatif named a draft."""
+    final = is_final(run)
+    return {kind: label if final else DRAFT_LABELS.get(kind, label)
+            for kind, label in REPORT_LABELS.items() if final or kind != "bank-csv"}
+
+
+def kinds_for(user, run: PayoutRun) -> dict:
+    """The documents ``user`` may download of the run, with their labels (the run page's
+    links)."""
     kinds = REPORT_KINDS if sees_identifiers(user, PayoutLine) else masked_kinds()
-    return {kind: REPORT_LABELS[kind] for kind in REPORT_LABELS if kind in kinds}
+    return {kind: label for kind, label in kinds_for_run(run).items() if kind in kinds}
 
 
 def write_document(run: PayoutRun, kind: str, out, *, masked: bool = False
@@ -893,8 +1065,10 @@ def write_document(run: PayoutRun, kind: str, out, *, masked: bool = False
         raise unknown_kind(kind)
     if masked and kind not in masked_kinds():
         raise ValueError(f"{kind} has no masked copy")
+    check_available(run, kind)
     stem, fmt = kind.split("-")
-    filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}.{fmt}"
+    draft = "-DRAF" if stem == "nominatif" and not is_final(run) else ""
+    filename = f"{FILE_STEMS[stem]}-{run.period:%Y-%m}{draft}.{fmt}"
     control = {}
     if kind == "nominatif-xlsx":
         nominatif_xlsx(run, out=out, masked=masked)

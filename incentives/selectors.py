@@ -72,7 +72,8 @@ class NominatifGroup:
     net: Decimal
 
 
-NOMINATIF_FIELDS = ("kab_kota", "role", "worker__name", "worker__nik", "component", "kind",
+NOMINATIF_FIELDS = ("kab_kota", "role", "worker_id", "worker__name", "worker__nik", "component",
+                    "kind",
                     "period", "bank_name", "account_number", "gross_amount", "tax_amount",
                     "net_amount", "note")
 
@@ -98,10 +99,12 @@ def nominatif_groups(run: PayoutRun) -> list[NominatifGroup]:
 
 def nominatif_lines(run: PayoutRun, *, chunk_size: int = 2000):
     """The payable lines of the Daftar Nominatif as named tuples (NOMINATIF_FIELDS), in the
-    order of the groups (kab/kota, role), then desa, name, component, period — streamed from
+    order of the groups (kab/kota, role), then desa, name (a worker's lines together),
+    component, period — streamed from
     a server-side cursor, never all in memory."""
     return (_payable_by_kab_kota(run)
-            .order_by("kab_kota", "role", "area_id", "worker__name", "component", "period", "id")
+            .order_by("kab_kota", "role", "area_id", "worker__name", "worker_id", "component",
+                      "period", "id")
             .values_list(*NOMINATIF_FIELDS, named=True).iterator(chunk_size=chunk_size))
 
 
@@ -123,12 +126,14 @@ def nominatif_widths(run: PayoutRun) -> dict:
 
 
 def bank_transfer_lines(run: PayoutRun):
-    """One transfer per account: lines of one worker paid to one account are summed. A negative
+    """One transfer per account (with its bank's code and name): lines of one worker paid to one
+    account are summed. A negative
     balance never reaches this point (services carry it forward with a balancing line), so the
     transfers add up to the payable lines; a zero balance is not a transfer. A queryset: stream
     it with ``.iterator()``."""
     rows = (run.lines.filter(status=LineStatus.PAYABLE)
-            .values("account_number", "account_holder", "bank_name", "worker__name")
+            .values("account_number", "account_holder", "bank_name", "worker__name",
+                    bank_code=F("bank_account__bank__code"))
             .annotate(amount=Coalesce(Sum("net_amount"), ZERO), n=Count("id"))
             .filter(amount__gt=0)
             .order_by("bank_name", "account_holder", "account_number"))
@@ -160,20 +165,25 @@ def not_province_paid(run: PayoutRun) -> list[dict]:
 
 
 def realisation(year: int) -> list[dict]:
-    """Pagu vs paid (payable lines of approved or paid runs) per component and funding source."""
-    paid = defaultdict(lambda: ZERO)
+    """Pagu vs realisation per component and funding source. Realised is what was paid (runs
+    marked paid: the SP2D is out), as finance books it; approved runs not yet paid are
+    committed, in their own figure, and the remaining pagu is what neither took (the same
+    sum the approval checks the pagu with)."""
+    paid, approved = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for row in (PayoutLine.objects.filter(status=LineStatus.PAYABLE, run__period__year=year,
                                           run__status__in=[RunStatus.DISETUJUI, RunStatus.DIBAYAR])
-                .values("component", "funding_source")
-                .annotate(total=Coalesce(Sum("gross_amount"), ZERO))):
-        paid[(row["component"], row["funding_source"])] = row["total"]
+                .values("component", "funding_source", "run__status")
+                .annotate(total=Coalesce(Sum("gross_amount"), ZERO)).order_by()):
+        key = (row["component"], row["funding_source"])
+        (paid if row["run__status"] == RunStatus.DIBAYAR else approved)[key] += row["total"]
     ceilings = {(c.component, c.funding_source): c.amount
                 for c in BudgetCeiling.objects.filter(year=year)}
-    keys = sorted(set(paid) | set(ceilings))
+    keys = sorted(set(paid) | set(approved) | set(ceilings))
     components, sources = dict(Component.choices), dict(FundingSource.choices)
     return [{"component": components.get(k[0], k[0]), "funding_source": sources.get(k[1], k[1]),
-             "ceiling": ceilings.get(k), "paid": paid[k],
-             "remaining": None if ceilings.get(k) is None else ceilings[k] - paid[k]}
+             "ceiling": ceilings.get(k), "paid": paid[k], "approved": approved[k],
+             "remaining": (None if ceilings.get(k) is None
+                           else ceilings[k] - paid[k] - approved[k])}
             for k in keys]
 
 

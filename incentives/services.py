@@ -713,6 +713,7 @@ def run_reports_send(*, run_id: int) -> bool:
     yet), attached as they are. False when nothing was sent."""
     from django.conf import settings
     from django.core.mail import EmailMessage
+    from django.urls import reverse
 
     from incentives import reports
 
@@ -727,9 +728,17 @@ def run_reports_send(*, run_id: int) -> bool:
         data = reports.nominatif_data(run)
         bank = documents[-1].control
         label = f"{run.period:%Y-%m}"
+        approver = run.approved_by
+        name = approver.get_full_name() or approver.username
+        if approver.nip:
+            name = f"{name} (NIP {approver.nip})"
+        state = (f"telah disetujui oleh {name}" if run.status == RunStatus.DISETUJUI
+                 else f"berstatus {run.get_status_display()} (disetujui oleh {name})")
+        link = settings.SITE_URL + reverse("incentives:run-detail", args=[run.pk])
         message = EmailMessage(
             subject=f"[Dinsos Banten] Daftar nominatif insentif PSKS {reports.period_label(run)}",
-            body=(f"Perhitungan {label} telah disetujui oleh {run.approved_by}.\n"
+            body=(f"Perhitungan {label} {state}.\n"
+                  f"Halaman perhitungan: {link}\n"
                   f"Jumlah baris dibayar: {data['count']}\n"
                   f"Bruto {format_rupiah(data['gross'])}, PPh 21 {format_rupiah(data['tax'])}, "
                   f"neto {format_rupiah(data['net'])}\nTerbilang: {data['words']}\n"
@@ -761,7 +770,11 @@ def _run_fingerprint(run: PayoutRun) -> str:
 @transaction.atomic
 def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
     """The document ``kind`` of the run as it is now: an existing one (ready or being made) or
-    a new one, made by the ``incentives.render_run_document`` task after commit."""
+    a new one, made by the ``incentives.render_run_document`` task after commit. Every door
+    (staff page, admin, API) asks here: the bank file of a run not approved is refused
+    (``reports.NotApproved``, answered 409). A document is made per version of the run
+    (``_run_fingerprint``: status and dates), so the draft Daftar Nominatif made before the
+    approval is never served after it."""
     from incentives import reports
     from incentives.tasks import render_run_document
 
@@ -772,6 +785,7 @@ def document_request(*, actor, run: PayoutRun, kind: str) -> RunDocument:
         raise PermissionDenied(_("%(label)s memuat nomor rekening utuh: hanya untuk peran yang "
                                  "melihat rekening utuh (Keuangan).")
                                % {"label": reports.REPORT_LABELS[kind]})
+    reports.check_available(run, kind)  # no bank file before the approval (NotApproved)
     document, created = RunDocument.objects.get_or_create(
         run=run, kind=kind, fingerprint=_run_fingerprint(run), masked=masked,
         defaults={"requested_by": actor if getattr(actor, "pk", None) else None})

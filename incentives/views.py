@@ -93,7 +93,7 @@ class RunDetailView(StaffPage, TemplateView):
             held=selectors.held_lines(user=user, run=run),
             page=Paginator(lines, 50).get_page(self.request.GET.get("page")),
             actions=_allowed_actions(user, run), next_step=selectors.run_next_step(
-                user=user, run=run), reports=reports.kinds_for(user), **kwargs)
+                user=user, run=run), reports=reports.kinds_for(user, run), **kwargs)
 
 
 ACTIONS = {
@@ -177,7 +177,12 @@ def document_download(request, run, kind: str, *, back_url: str):
     starts the download when it is ready. Nothing is rendered inside the request."""
     if kind not in reports.REPORT_KINDS:
         raise Http404
-    document = services.document_request(actor=request.user, run=run, kind=kind)
+    try:
+        document = services.document_request(actor=request.user, run=run, kind=kind)
+    except reports.NotApproved as exc:
+        return render(request, "incentives/run_document_refused.html",
+                      {"run": run, "label": reports.REPORT_LABELS[kind], "reason": str(exc),
+                       "back_url": back_url}, status=409)
     if document.status == RunDocument.Status.READY:
         if request.htmx:
             return HttpResponse(headers={"HX-Redirect": request.get_full_path()})

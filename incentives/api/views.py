@@ -9,6 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from dinsos.api.errors import Conflict
 from dinsos.api.fields import query_params
 from dinsos.api.idempotency import IdempotentCreateMixin, idempotent_action, run_idempotent
 from dinsos.api.pagination import RowsPagination
@@ -185,9 +186,13 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["get"], url_path=r"reports/(?P<kind>[a-z-]+)")
     def report(self, request, pk=None, kind=None):
         """The document when it is ready; otherwise 202 with its status URL (it is made in the
-        background; ask again, or poll the status URL, then download)."""
-        document = services.document_request(actor=request.user, run=self.get_object(),
-                                             kind=kind)
+        background; ask again, or poll the status URL, then download). The bank file of a run
+        not yet approved: 409 (the Daftar Nominatif of such a run is a draft)."""
+        try:
+            document = services.document_request(actor=request.user, run=self.get_object(),
+                                                 kind=kind)
+        except reports.NotApproved as exc:
+            raise Conflict(str(exc)) from exc
         if document.status == RunDocument.Status.READY:
             response = FileResponse(document.file.open("rb"), as_attachment=True,
                                     filename=document.filename,

@@ -365,9 +365,12 @@ def test_realisation_download(api_as, approved, keuangan):
     response = client.get(f"{RUNS}realisation/?year=2026&fmt=csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
-    assert rows[0] == ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"]
-    assert [[r[0], r[1], RP(r[2]), RP(r[3]), RP(r[4])] for r in rows[1:2]] == [
-        ["Insentif bulanan", "APBD Provinsi", RP("36000000"), RP("3000000"), RP("33000000")]]
+    assert rows[0] == ["komponen", "sumber_dana", "pagu", "realisasi_dibayar",
+                       "disetujui_belum_dibayar", "sisa_pagu"]
+    # approved, not paid: not realised yet, in its own column, taken from the remaining pagu
+    assert [[r[0], r[1], *map(RP, r[2:6])] for r in rows[1:2]] == [
+        ["Insentif bulanan", "APBD Provinsi", RP("36000000"), 0, RP("3000000"),
+         RP("33000000")]]
     assert client.get(f"{RUNS}realisation/?year=abc").status_code == 400
 
 

@@ -209,3 +209,82 @@ def test_a_document_handed_out_is_an_audited_read(run, keuangan, api_as, setting
     assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == before + 1
     assert entry.additional_data["query"] == {"run": str(run.pk), "kind": "bank-csv",
                                               "masked": "False"}
+
+
+# --- before the approval: no bank file, a draft Daftar Nominatif -------------------------------
+
+@pytest.fixture(params=["dihitung", "diverifikasi"])
+def unapproved_run(request, keuangan, keuangan_b):
+    """Found by the figures audit: a run computed or verified, not approved, gave a bank file
+    with control totals and a Daftar Nominatif that looked final."""
+    from incentives import services
+
+    tksk(name="Ahmad Fauzi")
+    run = services.run_compute(actor=keuangan, period=OCT)
+    if request.param == "diverifikasi":
+        run = services.run_verify(actor=keuangan_b, run=run)
+    assert run.status == request.param
+    return run
+
+
+@pytest.mark.parametrize("route", sorted(DOCUMENT_ROUTES))
+def test_no_bank_file_before_the_approval_on_any_door(route, unapproved_run, keuangan, api_as,
+                                                      django_capture_on_commit_callbacks):
+    client = api_as(keuangan)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.get(DOCUMENT_ROUTES[route](unapproved_run, "bank-csv"))
+    assert response.status_code == 409, route
+    text = response.content.decode()
+    assert ("Berkas transfer bank hanya dibuat untuk perhitungan yang sudah disetujui "
+            "Pimpinan") in text
+    assert unapproved_run.get_status_display() in text
+    assert queued == [] and not RunDocument.objects.exists()  # nothing made, nothing queued
+
+
+def test_the_renderer_refuses_the_bank_file_of_a_run_not_approved(unapproved_run):
+    import io
+
+    with pytest.raises(reports.NotApproved):
+        reports.write_document(unapproved_run, "bank-csv", io.BytesIO())
+
+
+def test_the_run_page_and_the_admin_offer_no_bank_file_before_the_approval(
+        unapproved_run, keuangan, api_as):
+    client = api_as(keuangan)
+    page = client.get(reverse("incentives:run-detail", args=[unapproved_run.pk]))
+    admin = client.get(reverse("admin:incentives_payoutrun_change", args=[unapproved_run.pk]))
+    for response, route in ((page, "incentives:run-report"),
+                            (admin, "admin:incentives_payoutrun_report")):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert reverse(route, args=[unapproved_run.pk, "bank-csv"]) not in html
+        assert reverse(route, args=[unapproved_run.pk, "nominatif-pdf"]) in html
+        assert "Daftar Nominatif (PDF, DRAF — belum disetujui)" in html
+
+
+def test_a_draft_made_before_the_approval_is_not_served_after_it(
+        keuangan, keuangan_b, pimpinan, api_as, settings, tmp_path,
+        django_capture_on_commit_callbacks):
+    from incentives import services
+    from tests.incentives.test_reports import pdf_text
+
+    settings.MEDIA_ROOT = tmp_path
+    tksk(name="Ahmad Fauzi")
+    run = services.run_verify(actor=keuangan_b,
+                              run=services.run_compute(actor=keuangan, period=OCT))
+    client = api_as(keuangan)
+    url = reverse("incentives:run-report", args=[run.pk, "nominatif-pdf"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(url).status_code == 202
+    draft = client.get(url)
+    assert draft.status_code == 200 and "DRAF" in draft["Content-Disposition"]
+    assert reports.DRAFT_MARK in pdf_text(_body(draft))
+    services.run_approve(actor=pimpinan, run=run)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(url).status_code == 202  # a new document, not the draft
+    final = client.get(url)
+    assert final.status_code == 200 and "DRAF" not in final["Content-Disposition"]
+    text = pdf_text(_body(final))
+    assert reports.DRAFT_MARK not in text and reports.document_number(run) in text
+    assert "Bendahara Pengeluaran" in text
+    assert RunDocument.objects.filter(run=run, kind="nominatif-pdf").count() == 2

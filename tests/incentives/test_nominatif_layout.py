@@ -7,6 +7,7 @@ bank names, arrears, corrections and a negative balance carried forward."""
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pdfplumber
@@ -14,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dinsos.models import Office
-from incentives import reports, services
+from incentives import reports, selectors, services
 from incentives.models import PayoutLine
 from psks.models import Assignment
 from tests.incentives.factories import approve, tksk, verified_account
@@ -159,3 +160,65 @@ def test_nominatif_pdf_streams_into_a_file(hard_run, tmp_path):
         reports.nominatif_pdf(hard_run, out=out)
     with pdfplumber.open(io.BytesIO(target.read_bytes())) as pdf:
         assert "JUMLAH SELURUHNYA" in pdf.pages[-1].extract_text()
+
+
+PAGE_ROW = re.compile(r"^Jumlah (halaman ini|s\.d\. halaman ini|pindahan dari halaman "
+                      r"sebelumnya) \((\d+) baris\) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+)$", re.M)
+
+
+def test_every_page_has_its_totals_carried_to_the_grand_total(hard_run):
+    """Found by the figures audit: no per-page totals. Every page with lines ends with
+    "Jumlah halaman ini" (its lines) and "Jumlah s.d. halaman ini" (all lines so far); the
+    next page starts with "Jumlah pindahan dari halaman sebelumnya"; the last running total
+    is the run's total."""
+    data = reports.nominatif_data(hard_run)
+    nets = [line.net_amount for line in selectors.nominatif_lines(hard_run)]
+    number_column = reports.NominatifPdf(hard_run, data).x[1]
+    with pdfplumber.open(reports.nominatif_pdf(hard_run)) as pdf:
+        pages = [(page.extract_text(), [int(w["text"]) for w in page.extract_words()
+                                        if w["x1"] <= number_column + 0.5
+                                        and w["text"].isdigit()])
+                 for page in pdf.pages]
+    assert len(pages) >= 3
+
+    def amounts(row):
+        return (int(row[0]), *(RP(value.replace(".", "")) for value in row[1:]))
+
+    carried, with_totals = (0, RP(0), RP(0), RP(0)), 0
+    for index, (text, numbers) in enumerate(pages):
+        rows = {kind: amounts(rest) for kind, *rest in PAGE_ROW.findall(text)}
+        if not numbers:  # only the closing (grand total and sign-off) on a page of its own
+            assert index == len(pages) - 1 and "halaman ini" not in rows
+            continue
+        with_totals += 1
+        if index:
+            assert rows["pindahan dari halaman sebelumnya"] == carried, index
+        page = rows["halaman ini"]
+        assert page[0] == len(numbers) and page[3] == sum(nets[n - 1] for n in numbers)
+        carried = tuple(a + b for a, b in zip(carried, page, strict=True))
+        assert rows["s.d. halaman ini"] == carried, index
+    assert with_totals >= 3
+    assert carried == (data["count"], data["gross"], data["tax"], data["net"])
+    assert data["net"] == RP(hard_run.summary["net_payable"])
+
+
+def test_a_worker_with_corrections_shows_what_the_worker_receives(hard_run):
+    """Found by the figures audit: a worker with several lines and a "saldo negatif dibawa"
+    line had no total of its own: the officer could not see the worker receives nothing this
+    month. After the worker's lines, when they are not all regular: what the worker receives,
+    Rp0 said so."""
+    nothing = ("Jumlah diterima TKSK Nomor 3 — Rp0, tidak ada transfer bulan ini (saldo "
+               "negatif dibawa ke periode berikutnya)")
+    with pdfplumber.open(reports.nominatif_pdf(hard_run)) as pdf:
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert f"{nothing} (5 baris) 0 0 0" in text
+    assert "Jumlah diterima TKSK Nomor 1 (3 baris) 1.208.333 0 1.208.333" in text
+    assert "Jumlah diterima TKSK Nomor 2" not in text  # regular lines only: no row of its own
+    book = load_workbook(reports.nominatif_xlsx(hard_run))
+    rows = [tuple(r) for r in book.active.iter_rows(values_only=True)]
+    (row,) = [r for r in rows if r[3] == nothing]
+    assert (row[5], row[9], row[10], row[11]) == ("5 baris", 0, 0, 0)
+    (row,) = [r for r in rows if r[3] == "Jumlah diterima Rapel Terlambat"]
+    assert (row[5], row[11]) == ("4 baris", 2166666)
+    total = next(r for r in rows if r[3] == "JUMLAH SELURUHNYA")
+    assert RP(str(total[11])) == sum(RP(str(r[11])) for r in rows if isinstance(r[0], int))

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pdfplumber
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -24,6 +25,7 @@ from tests.incentives.factories import (
     pendamping,
     tksk,
     unverified_account,
+    verified_account,
     verify_account,
 )
 
@@ -98,8 +100,8 @@ def row_starting(rows, *cells) -> tuple:
 
 def test_nominatif_xlsx_groups_by_kab_kota_and_role(approved_run, workers):
     rows = sheet_rows(approved_run)
-    assert rows[0][0] == "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
-    assert rows[1][0] == "Periode Oktober 2026"
+    assert rows[3][0] == "DAFTAR NOMINATIF PENERIMA INSENTIF DAN DANA OPERASIONAL PSKS"
+    assert rows[4][0] == "Periode Oktober 2026"
     lines = [r for r in rows if isinstance(r[0], int)]
     # sorted by kab/kota code, then role code; numbered through the document
     assert [(r[0], r[1], r[2], r[3], r[5], r[6], r[9], r[10], r[11]) for r in lines] == [
@@ -133,6 +135,16 @@ def test_nominatif_xlsx_groups_by_kab_kota_and_role(approved_run, workers):
         ("Jumlah Kabupaten Lebak", "2 baris", 1083333, 0, 1083333),
     ]
     assert "Eko Held" not in {r[3] for r in rows}  # held lines are not in the list
+
+
+def test_nominatif_xlsx_has_the_kop_surat_above_the_title(approved_run, office):
+    """Found by the figures audit: the XLSX had no letterhead (the PDF has)."""
+    Office.objects.filter(pk=office.pk).update(address="Jl. Syech Nawawi Al-Bantani, Serang")
+    rows = [r[0] for r in sheet_rows(approved_run)[:7]]
+    assert rows == ["PEMERINTAH PROVINSI BANTEN", office.name.upper(),
+                    "Jl. Syech Nawawi Al-Bantani, Serang", None, reports.TITLE,
+                    "Periode Oktober 2026", f"Nomor: {reports.document_number(approved_run)} — "
+                    f"Tanggal: {format_tanggal(timezone.localdate(approved_run.approved_at))}"]
 
 
 def test_nominatif_xlsx_masks_nik(approved_run, workers):
@@ -204,9 +216,18 @@ def test_nominatif_without_names_in_the_office_prints_placeholders(single_run, o
 
 # --- PDF --------------------------------------------------------------------------------------
 
-def pdf_text(data: bytes) -> str:
+def upright(page):
+    """The page without a draft's diagonal watermark (its letters are not upright)."""
+    return page.filter(lambda obj: obj.get("matrix", (1, 0))[1] == 0)
+
+
+def pdf_pages(data: bytes) -> list[str]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return "\n".join(page.extract_text() for page in pdf.pages)
+        return [upright(page).extract_text() for page in pdf.pages]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(pdf_pages(data))
 
 
 def test_nominatif_pdf_is_a_pdf_with_totals_and_sign_off(approved_run, workers):
@@ -223,13 +244,65 @@ def test_nominatif_pdf_is_a_pdf_with_totals_and_sign_off(approved_run, workers):
     assert mask_nik(nik) in text and nik not in text
 
 
+# --- a run not approved: a draft --------------------------------------------------------------
+
+@pytest.fixture
+def verified_run(workers, office, keuangan, keuangan_b):
+    return services.run_verify(actor=keuangan_b,
+                               run=services.run_compute(actor=keuangan, period=OCT))
+
+
+def test_nominatif_pdf_of_a_run_not_approved_is_a_draft(verified_run):
+    data = reports.nominatif_pdf(verified_run).getvalue()
+    pages = pdf_pages(data)
+    for text in pages:  # the mark on every page, in the banner and the footer
+        assert text.count(reports.DRAFT_MARK) >= 2, text
+        assert "status: Diverifikasi Keuangan" in text
+    with pdfplumber.open(io.BytesIO(data)) as pdf:  # and the diagonal watermark
+        for page in pdf.pages:
+            assert "".join(c["text"] for c in page.chars if c["matrix"][1]) == "DRAF"
+    text = "\n".join(pages)
+    assert "JUMLAH SELURUHNYA (8 baris) 4.916.665 0 4.916.665" in text
+    assert "belum disetujui Pimpinan; tanpa nomor dan tanggal dokumen" in text
+    for final in ("Nomor", reports.document_number(verified_run), "Mengetahui",
+                  "Kepala Dinas Sosial Provinsi Banten", "Bendahara Pengeluaran", "NIP",
+                  HEAD[0], TREASURER[0]):
+        assert final not in text, final
+
+
+def test_nominatif_xlsx_of_a_run_not_approved_is_a_draft(verified_run):
+    book = load_workbook(reports.nominatif_xlsx(verified_run))
+    assert book.sheetnames == ["DRAF Daftar Nominatif"]
+    rows = [tuple(row) for row in book.active.iter_rows(values_only=True)]
+    assert rows[0][0] == reports.DRAFT_MARK  # above the title
+    assert reports.TITLE in [r[0] for r in rows]
+    cells = {str(c) for r in rows for c in r if c is not None}
+    assert "JUMLAH SELURUHNYA" in cells and reports.DRAFT_MARK in [r[3] for r in rows[-2:]]
+    assert not any(final in cell for cell in cells for final in (
+        "Nomor:", "Mengetahui", "Kepala Dinas Sosial Provinsi Banten", "Bendahara", "NIP",
+        HEAD[0], TREASURER[0]))
+    filename, _type, _control = reports.write_document(verified_run, "nominatif-xlsx",
+                                                       io.BytesIO())
+    assert filename == "daftar-nominatif-2026-10-DRAF.xlsx"
+
+
+def test_nominatif_of_an_approved_run_is_not_marked_draft(approved_run):
+    assert reports.DRAFT_MARK not in pdf_text(reports.nominatif_pdf(approved_run).getvalue())
+    assert reports.DRAFT_MARK not in {r[0] for r in sheet_rows(approved_run)}
+    filename, _type, _control = reports.write_document(approved_run, "nominatif-pdf",
+                                                       io.BytesIO())
+    assert filename == "daftar-nominatif-2026-10.pdf"
+
+
 # --- bank file --------------------------------------------------------------------------------
 
 def test_bank_csv_one_row_per_account_with_control_line(approved_run, workers):
     text, count, csv_total = reports.bank_file(approved_run)
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["rekening", "nama_pemilik", "jumlah", "keterangan"]
+    assert rows[0] == ["rekening", "nama_pemilik", "jumlah", "keterangan", "kode_bank",
+                       "nama_bank"]
     body, control = rows[1:-1], rows[-1]
+    assert {(r[4], r[5]) for r in body} == {("bank_banten", "Bank Banten")}
     expected = {}
     for key in ("ahmad", "budi", "cecep", "dewi"):
         worker = workers[key]
@@ -287,6 +360,36 @@ def test_bank_csv_has_no_transfer_of_zero_or_less(keuangan, keuangan_b, pimpinan
     assert (count, csv_total) == (1, RP("1083333"))
 
 
+def test_bank_csv_names_the_bank_of_each_transfer(keuangan, keuangan_b, pimpinan, office):
+    """Found by the figures audit: the transfers go to several banks, the rows were sorted by
+    bank, but the bank was not written."""
+    from psks.models import Bank
+
+    banks = {code: Bank.objects.get(code=code) for code in ("bjb", "bni", "bri", "bsi",
+                                                             "bank_banten")}
+    for code, bank in banks.items():
+        worker = tksk(name=f"Tenaga {code}", account=False)
+        verified_account(worker, bank=bank)
+    odd = verified_account(tksk(name="=cmd|' /C calc'!A0", account=False), bank=banks["bjb"],
+                           holder_name="=cmd|' /C calc'!A0")
+    Bank.objects.filter(pk=banks["bjb"].pk).update(name="+Bank BJB")  # a formula-like name
+    run = approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+                  approver=pimpinan)
+    PayoutLine.objects.filter(run=run, bank_account__bank=banks["bjb"]).update(
+        bank_name="+Bank BJB")
+    text, count, csv_total = reports.bank_file(run)
+    rows = list(csv.reader(io.StringIO(text)))
+    body, control = rows[1:-1], rows[-1]
+    assert [(r[4], r[5]) for r in body] == [
+        ("bjb", "'+Bank BJB"), ("bjb", "'+Bank BJB"), ("bank_banten", "Bank Banten"),
+        ("bni", "Bank Negara Indonesia (BNI)"), ("bri", "Bank Rakyat Indonesia (BRI)"),
+        ("bsi", "Bank Syariah Indonesia (BSI)")]
+    assert {r[0]: r[4] for r in body}[odd.account_number] == "bjb"
+    assert {r[1] for r in body if r[0] == odd.account_number} == {"'=cmd|' /C calc'!A0"}
+    assert control[:3] == ["TOTAL", "6", str(6 * 1083333)] and count == 6
+    assert csv_total == sum(RP(r[2]) for r in body) == total(run)
+
+
 # --- funding-source summary and realisation ---------------------------------------------------
 
 def test_funding_source_summary(approved_run):
@@ -319,6 +422,8 @@ def test_funding_source_summary(approved_run):
 
 
 def test_yearly_realisation_pagu_vs_paid(approved_run, keuangan):
+    """Found by the figures audit: "realisasi" counted approved runs not yet paid. Realised is
+    what was paid; approved and unpaid is its own column; the remaining pagu takes both."""
     for component, source, amount in [("insentif", "apbd_provinsi", "60000000"),
                                       ("operasional", "apbd_provinsi", "5000000"),
                                       ("operasional", "apbn", "1500000")]:
@@ -326,21 +431,37 @@ def test_yearly_realisation_pagu_vs_paid(approved_run, keuangan):
                                      amount=RP(amount))
     services.run_compute(actor=keuangan, period=NOV)  # computed, not approved: not counted
     header, rows = reports.realisation_rows(2026)
-    assert header == ["komponen", "sumber_dana", "pagu", "realisasi", "sisa"]
-    assert [(str(c), str(s), RP(p), RP(r), RP(x)) for c, s, p, r, x in rows] == [
-        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), RP("4500000"), RP("55500000")),
-        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), RP("416665"),
+    assert header == ["komponen", "sumber_dana", "pagu", "realisasi_dibayar",
+                      "disetujui_belum_dibayar", "sisa_pagu"]
+
+    def figures():
+        return [(str(c), str(s), RP(p), RP(r), RP(a), RP(x))
+                for c, s, p, r, a, x in reports.realisation_rows(2026)[1]]
+
+    # October approved, not paid: nothing realised yet, committed in its own column
+    assert figures() == [
+        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), 0, RP("4500000"),
+         RP("55500000")),
+        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), 0, RP("416665"),
          RP("4583335")),
-        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, RP("1500000")),
+        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, 0, RP("1500000")),
+    ]
+    services.run_mark_paid(actor=keuangan, run=approved_run, reference="SP2D-10")
+    assert figures() == [
+        ("Insentif bulanan", "APBD Provinsi", RP("60000000"), RP("4500000"), 0,
+         RP("55500000")),
+        ("Dana operasional tahunan", "APBD Provinsi", RP("5000000"), RP("416665"), 0,
+         RP("4583335")),
+        ("Dana operasional tahunan", "APBN", RP("1500000"), 0, 0, RP("1500000")),
     ]
     assert reports.realisation_rows(2025)[1] == []
 
 
 def test_realisation_without_a_ceiling_has_no_remaining(approved_run):
     _header, rows = reports.realisation_rows(2026)
-    assert [(str(c), p, RP(r), x) for c, _s, p, r, x in rows] == [
-        ("Insentif bulanan", None, RP("4500000"), None),
-        ("Dana operasional tahunan", None, RP("416665"), None),
+    assert [(str(c), p, RP(r), RP(a), x) for c, _s, p, r, a, x in rows] == [
+        ("Insentif bulanan", None, 0, RP("4500000"), None),
+        ("Dana operasional tahunan", None, 0, RP("416665"), None),
     ]
 
 
@@ -377,6 +498,31 @@ def test_reports_are_emailed_once(finance_mail, single_run):
 
     assert services.run_reports_send(run_id=single_run.pk) is False
     assert len(mail.outbox) == 1
+
+
+def test_the_email_names_the_approver_links_the_run_and_says_its_status(finance_mail,
+                                                                     single_run, pimpinan):
+    """Found by the figures audit: the approver was named by username, there was no link to the
+    run, and a run already paid was said "telah disetujui"."""
+    finance_mail.SITE_URL = "https://dinsos.bantenprov.go.id"
+    type(pimpinan).objects.filter(pk=pimpinan.pk).update(
+        first_name="Dr. H. Kepala", last_name="Contoh, M.Si.", nip="196801011990031001")
+    services.run_reports_send(run_id=single_run.pk)
+    body = mail.outbox[0].body
+    assert body.startswith("Perhitungan 2026-10 telah disetujui oleh Dr. H. Kepala Contoh, "
+                           "M.Si. (NIP 196801011990031001).\n")
+    assert "pimpinan" not in body
+    path = reverse("incentives:run-detail", args=[single_run.pk])
+    assert path == f"/incentives/perhitungan/{single_run.pk}/"
+    assert f"Halaman perhitungan: https://dinsos.bantenprov.go.id{path}\n" in body
+
+
+def test_the_email_of_a_run_already_paid_says_it_is_paid(finance_mail, single_run, keuangan):
+    paid = services.run_mark_paid(actor=keuangan, run=single_run, reference="SP2D-0001")
+    services.run_reports_send(run_id=paid.pk)
+    body = mail.outbox[0].body
+    assert "telah disetujui" not in body
+    assert body.startswith("Perhitungan 2026-10 berstatus Dibayar (disetujui oleh ")
 
 
 def test_nothing_is_emailed_for_an_unapproved_run_or_without_recipients(settings, finance_mail,

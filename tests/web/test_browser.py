@@ -103,7 +103,7 @@ def test_keuangan_verifies_and_pimpinan_approves_over_the_pagu(open_page, make_u
 
     page = open_page(make_user(roles.PIMPINAN))
     page.goto(f"/incentives/perhitungan/{run.pk}/")
-    page.get_by_role("link", name="Setujui").click()
+    page.get_by_role("link", name="Setujui", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("melampaui pagu")
     page.get_by_role("button", name="Setujui").click()
     expect(page.get_by_text("tuliskan alasan persetujuan")).to_be_visible()

@@ -91,7 +91,7 @@ def test_admin_run_page_starts_with_the_summary_and_shows_labels_not_codes(make_
                       ).content.decode()
     form = html[html.index('id="payoutrun_form"'):]
     assert "APBD Provinsi" in form and "Dapat dibayar" in form and "Rp500.000" in form
-    assert "Daftar Nominatif (PDF, untuk ditandatangani)" in form
+    assert "Daftar Nominatif (PDF, DRAF — belum disetujui)" in form
     for code in ("apbd_provinsi", "dibayarkan", "funding_source", ">nominatif-pdf<"):
         assert code not in form, code
     assert form.index("Ringkasan") < form.index("Dihitung oleh")

@@ -285,7 +285,7 @@ def test_run_page_starts_with_the_summary_and_names_reports_in_indonesian(comput
     html = client_for(make_user(roles.KEUANGAN)).get(
         reverse("incentives:run-detail", args=[computed_run.pk])).content.decode()
     assert html.index("Neto dibayarkan") < html.index("Semua baris")
-    assert "Daftar Nominatif (PDF, untuk ditandatangani)" in html
+    assert "Daftar Nominatif (PDF, DRAF — belum disetujui)" in html
     assert "1000000,00" not in html and "Rp1.000.000" in html
 
 
