@@ -46,7 +46,11 @@ def test_dates_are_typed_and_shown_day_first_in_an_english_browser(open_page,
     page.get_by_label("Sumber").select_option("tksk")
     page.get_by_label("Tanggal teridentifikasi").fill("11/30/2026")  # month first: refused
     page.get_by_role("button", name="Catat kasus").click()
-    expect(page.get_by_text("Tanggal teridentifikasi: tanggal tidak dikenali.")).to_be_visible()
+    # next to the field, and in the summary above the form (naming the field once)
+    expect(page.locator(".field .errorlist").get_by_text(
+        "Tanggal teridentifikasi: tanggal tidak dikenali.")).to_be_visible()
+    expect(page.locator(".error-summary li")).to_contain_text(
+        "Tanggal teridentifikasi: tanggal tidak dikenali.")
     page.screenshot(path=str(SHOTS / "staff-case-date-refused-en-US.png"), full_page=True)
     page.get_by_label("Tanggal teridentifikasi").fill("02/11/2026")
     page.get_by_role("button", name="Catat kasus").click()
