@@ -589,8 +589,8 @@ def test_coverage_includes_caseloads(cycle, province_operator, api_as):
                               start_date=VISIT)
     body = api_as(province_operator).get(f"{API}/coverage/", {"cycle": 2026}).json()
     assert body["caseloads"] == [{"worker_id": worker.pk, "worker__name": worker.name,
-                                  "kecamatan": KEC_SUMUR, "cases": 1, "max": 200,
-                                  "over": False}]
+                                  "kecamatan": KEC_SUMUR, "kecamatan_name": "Sumur",
+                                  "cases": 1, "max": 200, "over": False}]
 
 
 @pytest.mark.parametrize(("params", "status"), [
