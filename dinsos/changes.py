@@ -76,23 +76,63 @@ def areas_of(model, pks) -> dict:
 
 
 def _prior_areas(model, pks) -> dict:
-    """{pk: area} of each record's last upsert in the log: where a reader last saw it."""
+    """{pk: area} of each record's last upsert in the log: where a reader last saw it. A
+    record has one (``dinsos_change_one_upsert``); read newest last all the same, so the
+    answer never depends on the order the database happens to return rows in."""
     return dict(Change.objects.filter(resource=resource(model), kind=Kind.UPSERT,
-                                      object_id__in=list(pks)).values_list("object_id", "area"))
+                                      object_id__in=list(pks)).order_by("txid", "id")
+                .values_list("object_id", "area"))
 
 
 # --- writing ----------------------------------------------------------------------------------
 
 
 def _write(model, entries: list[Change]) -> None:
+    """File ``entries``: a tombstone takes the place of the record's upsert row; an upsert
+    replaces it (``_upsert``), tombstones and ``left_area`` first, so they sort before it."""
     label = resource(model)
     now = timezone.now()
-    Change.objects.filter(
-        resource=label, kind=Kind.UPSERT, object_id__in={e.object_id for e in entries}
-    ).delete()
-    for entry in entries:
+    upserts = {e.object_id: e.area for e in entries if e.kind == Kind.UPSERT}
+    others = [e for e in entries if e.kind != Kind.UPSERT]
+    if connection.vendor == "postgresql":
+        gone = {e.object_id for e in others} - set(upserts)
+    else:  # SQLite serialises writers: delete and insert
+        gone = {e.object_id for e in entries}
+    if gone:
+        Change.objects.filter(resource=label, kind=Kind.UPSERT, object_id__in=gone).delete()
+    for entry in others:
         entry.resource, entry.at, entry.txid = label, now, _CurrentTxid()
-    Change.objects.bulk_create(entries, batch_size=1000)
+    Change.objects.bulk_create(others, batch_size=1000)
+    if connection.vendor == "postgresql":
+        _upsert(label, upserts, now)
+    else:
+        Change.objects.bulk_create(
+            (Change(resource=label, object_id=pk, kind=Kind.UPSERT, area=area, at=now,
+                    txid=_CurrentTxid()) for pk, area in upserts.items()), batch_size=1000)
+
+
+def _upsert(label: str, areas: dict, now) -> None:
+    """The records' upsert rows ({pk: area}) in one statement on PostgreSQL: a new row, or the
+    record's existing one taking a new id, transaction and area. A DELETE then INSERT let two
+    concurrent writers of one record each keep a row — the DELETE cannot see a row
+    committed after it started — and the reader saw the record twice, or a stale area
+    decided its next ``left_area``. The partial unique index (one upsert per record) makes
+    the second writer wait for the first and then replace its row. In id order, so two
+    writers of the same records lock them in one order."""
+    if not areas:
+        return
+    pks = sorted(areas)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, at) "
+            "SELECT pg_current_xact_id()::text::bigint, %(label)s, v.pk, %(upsert)s, v.area, "
+            "       '', %(now)s "
+            "FROM unnest(%(pks)s::bigint[], %(areas)s::text[]) WITH ORDINALITY AS v(pk, area, n) "
+            "ORDER BY v.n "
+            "ON CONFLICT (resource, object_id) WHERE kind = 'upsert' DO UPDATE SET "
+            "id = EXCLUDED.id, txid = EXCLUDED.txid, area = EXCLUDED.area, at = EXCLUDED.at",
+            {"label": label, "upsert": Kind.UPSERT, "now": now, "pks": _array(pks),
+             "areas": _array(areas[pk] or "" for pk in pks)})
 
 
 def record_saved(model, rows) -> None:
@@ -131,34 +171,28 @@ def refresh(model, pks) -> None:
     record_saved_bulk(model, [(pk, prior.get(pk), area) for pk, area in areas.items()])
 
 
-def record_saved_bulk(model, rows, *, created: bool = False) -> None:
+def record_saved_bulk(model, rows) -> None:
     """``record_saved`` for large bulk writes (the PMKS import through COPY), set-based: one
-    DELETE of the records' previous ``upsert`` rows and one INSERT of the new rows from arrays,
-    with no model instance per row. Same rows as ``record_saved``. ``created``: the records
-    were created by this very write, so they have no previous rows to delete."""
+    INSERT of the ``left_area`` rows and one of the upsert rows (replacing each record's
+    previous one, ``_upsert``) from arrays, with no model instance per row. Same rows as
+    ``record_saved``."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         record_saved(model, rows)
         return
     label = resource(model)
-    pks = [pk for pk, _old, _new in rows]
     left = [(pk, old, new) for pk, old, new in rows if old and old != new]
-    with connection.cursor() as cursor:
-        if not created:
-            cursor.execute("DELETE FROM dinsos_change WHERE resource = %s AND kind = %s AND "
-                           "object_id = ANY(%s::bigint[])", [label, Kind.UPSERT, _array(pks)])
-        insert = ("INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, "
-                  "at) SELECT pg_current_xact_id()::text::bigint, %s, v.pk, %s, v.area, "
-                  "coalesce(v.new_area, ''), %s FROM unnest(%s::bigint[], %s::text[], "
-                  "%s::text[]) AS v(pk, area, new_area)")
-        now = timezone.now()
-        if left:
-            cursor.execute(insert, [label, Kind.LEFT_AREA, now, _array(pk for pk, _o, _n in left),
-                                    _array(old for _p, old, _n in left),
-                                    _array(new or "" for _p, _o, new in left)])
-        cursor.execute(insert, [label, Kind.UPSERT, now, _array(pks),
-                                _array(new or "" for _p, _o, new in rows), "{}"])
+    now = timezone.now()
+    if left:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, at) "
+                "SELECT pg_current_xact_id()::text::bigint, %s, v.pk, %s, v.area, v.new_area, "
+                "%s FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(pk, area, new_area)",
+                [label, Kind.LEFT_AREA, now, _array(pk for pk, _o, _n in left),
+                 _array(old for _p, old, _n in left), _array(new or "" for _p, _o, new in left)])
+    _upsert(label, {pk: new or "" for pk, _old, new in rows}, now)
 
 
 def _array(values) -> str:

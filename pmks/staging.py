@@ -748,8 +748,7 @@ class Stage:
         audit.log_batch(model, rows=rows, created=[pk for pk, _a in created],
                         updated={pk: json.loads(diff) if isinstance(diff, str) else diff
                                  for pk, diff, _o, _n in updated})
-        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created],
-                                  created=True)
+        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created])
         changes.record_saved_bulk(model, [(pk, old, new) for pk, _d, old, new in updated])
 
 

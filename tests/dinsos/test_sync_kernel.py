@@ -200,3 +200,58 @@ def test_array_literals_read_back_as_the_values_they_hold():
         cursor.execute("SELECT %s::text[], %s::bigint[]",
                        [changes._array(values), changes._array([1, 2**62, 3])])
         assert cursor.fetchone() == (values, [1, 2**62, 3])
+
+
+def _race(holder, other) -> None:
+    """``holder`` runs in a transaction of its own and stops before its commit; ``other`` then
+    runs in another (given a second to block on ``holder``'s locks, if it does); ``holder``
+    commits, and both end."""
+    wrote, release, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                holder()
+                wrote.set()
+                release.wait(30)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+            wrote.set()
+        finally:
+            connection.close()
+
+    def run_other():
+        try:
+            with transaction.atomic():
+                other()
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first, second = threading.Thread(target=hold), threading.Thread(target=run_other)
+    first.start()
+    assert wrote.wait(30)
+    second.start()
+    second.join(1)  # done by now, unless it waits for the holder
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert not errors, errors
+
+
+def _log_of(model, pk) -> list[tuple]:
+    return list(Change.objects.filter(resource=changes.resource(model), object_id=pk)
+                .order_by("txid", "id").values_list("kind", "area"))
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_writers_of_one_record_keep_one_upsert_row():
+    """Both deleted the record's upsert row, then inserted their own: the second writer's
+    DELETE cannot see the row the first committed meanwhile, so two stayed (the feed sent the
+    record twice, and the older one's area could decide its next ``left_area``)."""
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    _race(lambda: changes.refresh(Person, [person.pk]),
+          lambda: changes.refresh(Person, [person.pk]))
+    assert _log_of(Person, person.pk) == [("upsert", DESA_PANDEGLANG)]
