@@ -71,8 +71,31 @@ def areas_of(model, pks) -> dict:
     if not pks:
         return {}
     path = _area_path(model)
+    _lock_parents(model, path, pks)
     return {pk: area or "" for pk, area in model._base_manager.filter(pk__in=pks).order_by()
             .values_list("pk", path)}
+
+
+def _lock_parents(model, path: str, pks: list) -> None:
+    """On PostgreSQL, ``FOR SHARE`` on the rows the area of ``model``'s rows is read through
+    (the worker of a report, ``worker__desa``), before it is read. A report saved while
+    another transaction moved its worker read the worker's old area (the move was not
+    committed) and filed its change there, and the mover's re-feed of the worker's records
+    could not see the report (not committed either): the new district never got it, the old
+    one kept it. The share lock waits for a mover to commit, and a mover's UPDATE waits for
+    the report's writer, so under READ COMMITTED the next statement reads the committed area
+    either way. Writers of sibling records share the lock and do not wait for each other."""
+    if connection.vendor != "postgresql" or "__" not in path:
+        return
+    rows, target = model._base_manager.filter(pk__in=pks), model
+    parts = path.split("__")[:-1]
+    for depth, part in enumerate(parts, start=1):  # every hop of the path, nearest first
+        target = target._meta.get_field(part).related_model
+        parents = (target._base_manager.filter(pk__in=rows.values("__".join(parts[:depth])))
+                   .order_by("pk").values("pk"))
+        sql, params = parents.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} FOR SHARE", params)
 
 
 def _prior_areas(model, pks) -> dict:

@@ -255,3 +255,48 @@ def test_two_writers_of_one_record_keep_one_upsert_row():
     _race(lambda: changes.refresh(Person, [person.pk]),
           lambda: changes.refresh(Person, [person.pk]))
     assert _log_of(Person, person.pk) == [("upsert", DESA_PANDEGLANG)]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_saved_while_its_worker_moves_follows_the_worker():
+    """The worker's move is not committed yet when the report is saved: the report read the
+    old area and the move's re-feed of the worker's reports could not see the new report, so
+    Lebak never got it and Pandeglang kept it."""
+    from psks.models import ActivityReport
+    from tests.factories import ActivityReportFactory, WorkerFactory
+
+    worker, made = WorkerFactory(desa_id=DESA_PANDEGLANG), {}
+
+    def move():
+        worker.desa_id = DESA_LEBAK
+        worker.save()
+
+    def report():
+        made["report"] = ActivityReportFactory(worker_id=worker.pk)
+
+    _race(move, report)
+    assert _log_of(ActivityReport, made["report"].pk) == [("upsert", DESA_LEBAK)]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_moved_while_a_report_is_saved_takes_the_report_along():
+    """The report is not committed yet when its worker moves: the move's re-feed could not see
+    it, and the report's change stayed in Pandeglang."""
+    from psks.models import ActivityReport, Worker
+    from tests.factories import ActivityReportFactory, WorkerFactory
+
+    worker, made = WorkerFactory(desa_id=DESA_PANDEGLANG), {}
+
+    def report():
+        made["report"] = ActivityReportFactory(worker_id=worker.pk)
+
+    def move():
+        moving = Worker.objects.get(pk=worker.pk)
+        moving.desa_id = DESA_LEBAK
+        moving.save()
+
+    _race(report, move)
+    assert _log_of(ActivityReport, made["report"].pk) == [
+        ("left_area", DESA_PANDEGLANG), ("upsert", DESA_LEBAK)]
