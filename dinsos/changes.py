@@ -243,6 +243,11 @@ def record_bulk(model, entries) -> None:
         _write(model, [Change(object_id=i.pk, kind=Kind.DELETED, area=prior.get(i.pk, ""))
                        for i in deleted])
     refresh(model, [i.pk for i, _d, action in entries if action != LogEntry.Action.DELETE])
+    for parent, field in _SHOWN_IN.get(model, ()):  # where the rows are now, and were before
+        ids = {getattr(i, field.attname) for i, _d, _a in entries}
+        ids |= {(diff.get(field.name) or diff.get(field.attname))[0] for _i, diff, _a in entries
+                if diff.get(field.name) or diff.get(field.attname)}
+        refresh(parent, {int(pk) for pk in ids if pk not in (None, "")})
 
 
 def record_deleted(model, pks) -> None:
@@ -293,9 +298,21 @@ def update(queryset, **values) -> int:
     pks = list(queryset.values_list("pk", flat=True))
     if any(f.name == "updated_at" for f in model._meta.fields):
         values.setdefault("updated_at", timezone.now())
+    before = _parents_of(model, pks)
     count = model._base_manager.filter(pk__in=pks).update(**values)
     refresh(model, pks)
+    for parent, ids in _parents_of(model, pks).items():
+        refresh(parent, ids | before[parent])
     return count
+
+
+def _parents_of(model, pks) -> dict:
+    """{parent model: ids} of the records that show ``model``'s rows ``pks`` inside them
+    (``register(children=…)``), as stored now: one query per relation."""
+    rows = model._base_manager.filter(pk__in=pks).order_by()
+    return {parent: set(rows.exclude(**{field.attname: None})
+                        .values_list(field.attname, flat=True).distinct())
+            for parent, field in _SHOWN_IN.get(model, ())}
 
 
 def record_merged(instance, *, into) -> None:
@@ -375,17 +392,34 @@ def _follow(model, lookup: str) -> None:
                       dispatch_uid=f"dinsos.changes.{resource(model)}.follows.{lookup}")
 
 
+#: {child model: [(parent model, foreign key)]}: records that show the child's rows inside
+#: them (``register(children=…)``), for the bulk paths (``record_bulk``, ``update``)
+_SHOWN_IN: dict = {}
+
+
 def _follow_children(model, related_name: str) -> None:
     """Saves and deletes of the rows at ``related_name`` (children shown inside the record,
-    a board of an institution) re-feed the record."""
+    a board of an institution, a household's members: its head's name and member count)
+    re-feed the record — and the one a saved child left (a member who moved out)."""
     relation = model._meta.get_field(related_name)
-    child, attname = relation.related_model, relation.field.attname
+    child, field = relation.related_model, relation.field
+    attname, old_key = field.attname, f"_changes_old_{model._meta.model_name}"
+    _SHOWN_IN.setdefault(child, []).append((model, field))
+
+    def child_saving(sender, instance, raw=False, update_fields=None, **kwargs):
+        if raw or instance._state.adding or (
+                update_fields is not None and field.name not in update_fields):
+            return
+        instance.__dict__[old_key] = sender._base_manager.filter(pk=instance.pk).values_list(
+            attname, flat=True).first()
 
     def child_changed(sender, instance, raw=False, **kwargs):
-        if not raw and getattr(instance, attname, None) is not None:
-            refresh(model, [getattr(instance, attname)])
+        parents = {getattr(instance, attname, None), instance.__dict__.pop(old_key, None)}
+        if not raw and parents - {None}:
+            refresh(model, sorted(parents - {None}))
 
     uid = f"dinsos.changes.{resource(model)}.children.{related_name}"
+    pre_save.connect(child_saving, sender=child, weak=False, dispatch_uid=uid)
     post_save.connect(child_changed, sender=child, weak=False, dispatch_uid=uid)
     post_delete.connect(child_changed, sender=child, weak=False, dispatch_uid=uid)
 
@@ -408,8 +442,9 @@ def register(model=None, *, follows=(), children=(), m2m=()):
     on that path that moves re-feeds the rows under it (a worker's bank accounts move with
     the worker). ``follows``: further parents whose saves re-feed the rows (their fields are
     shown: ``worker`` for ``worker_name``); ``children``: related names of rows shown inside
-    the record (an institution's board); ``m2m``: many-to-many fields shown (attendees).
-    Usable as a class decorator."""
+    the record (an institution's board, a household's members: their saves and deletes,
+    and bulk writes through ``record_bulk`` and ``update``, re-feed it); ``m2m``:
+    many-to-many fields shown (attendees). Usable as a class decorator."""
 
     def _register(model):
         path = model.scope_field

@@ -185,6 +185,45 @@ def test_household_feed_sees_members_released_by_a_deletion(api_as, pandeglang_o
         == [(household_pk, "deleted")]
 
 
+def test_household_feed_follows_its_members(api_as, pandeglang_operator):
+    """A household row shows its head's name and its member count: each change of a member —
+    the head renamed, a member added, moved to another household, merged, deleted — feeds
+    the households it touched, so the mirror stays equal to the list after every pull."""
+    client = api_as(pandeglang_operator)
+    home, other = (HouseholdFactory(desa_id=DESA_PANDEGLANG) for _ in range(2))
+    head = person_in(DESA_PANDEGLANG, household=home, relationship="kepala")
+    services.household_update(actor=pandeglang_operator, household=home, head=head)
+    member, twin = (person_in(DESA_PANDEGLANG, household=home) for _ in range(2))
+    mirror, cursor = {}, None
+
+    def pulled() -> dict:
+        nonlocal cursor
+        entries, cursor = pull(client, HOUSEHOLDS, cursor=cursor)
+        apply(mirror, entries)
+        return mirror
+
+    assert pulled() == truth(client, "households")
+    assert (mirror[home.pk]["head_name"], mirror[home.pk]["member_count"]) == (head.name, 3)
+    steps = [
+        lambda: services.person_update(actor=pandeglang_operator, person=head,
+                                       name="Kepala Berganti Nama"),
+        lambda: services.person_register(actor=pandeglang_operator, name="Anak Baru",
+                                         birth_date=BORN, sex="L", desa_id=DESA_PANDEGLANG,
+                                         household=home),
+        lambda: services.person_update(actor=pandeglang_operator, person=member,
+                                       household=other),
+        lambda: services.person_merge(actor=pandeglang_operator, kept=head, merged=twin),
+        lambda: services.person_delete(actor=pandeglang_operator,
+                                       person=Person.objects.get(pk=member.pk)),
+    ]
+    for step in steps:
+        step()
+        assert pulled() == truth(client, "households")
+    assert (mirror[home.pk]["head_name"], mirror[home.pk]["member_count"]) == (
+        "Kepala Berganti Nama", 2)
+    assert mirror[other.pk]["member_count"] == 0
+
+
 def test_feed_of_a_district_never_shows_another_districts_records(api_as, lebak_operator):
     person_in(DESA_PANDEGLANG)
     assert pull(api_as(lebak_operator), PERSONS)[0] == []
