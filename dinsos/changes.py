@@ -22,6 +22,7 @@ out. A long transaction delays the feed (never loses a row). SQLite serialises w
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -468,26 +469,44 @@ def register(model=None, *, follows=(), children=(), m2m=()):
 # --- reading ----------------------------------------------------------------------------------
 
 
+def _bad_cursor(message=None) -> ValidationError:
+    return ValidationError({"cursor": message or _(
+        "Kursor tidak dikenal. Gunakan nilai 'cursor' dari jawaban sebelumnya, atau mulai "
+        "tanpa kursor.")}, code="invalid_cursor")
+
+
+_CURSOR = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})(?:\.([a-z0-9_]+\.[a-z0-9_]+))?")
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     txid: int = 0
     seq: int = 0
 
-    def encode(self) -> str:
-        return base64.urlsafe_b64encode(f"{self.txid}.{self.seq}".encode()).decode().rstrip("=")
+    def encode(self, resource: str | None = None) -> str:
+        """``txid.seq.resource`` in base64: the feed it belongs to travels with it."""
+        raw = f"{self.txid}.{self.seq}" + (f".{resource}" if resource else "")
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, value: str) -> "Position":
+    def decode(cls, value: str, resource: str | None = None) -> "Position":
+        """The position in a cursor of the feed of ``resource``: ASCII digits only, and a
+        cursor naming another feed is refused (its numbers would skip this feed's changes).
+        A cursor without a resource (handed out before it carried one) is still read."""
         try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-            txid, seq = (int(part) for part in raw.split("."))
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise ValidationError(
-                {"cursor": _("Kursor tidak dikenal. Gunakan nilai 'cursor' dari jawaban "
-                             "sebelumnya, atau mulai tanpa kursor.")}, code="invalid_cursor",
-            ) from None
-        if txid < 0 or seq < 0:
-            raise ValidationError({"cursor": _("Kursor tidak dikenal.")}, code="invalid_cursor")
+            raise _bad_cursor() from None
+        match = _CURSOR.fullmatch(raw)
+        if match is None:
+            raise _bad_cursor()
+        txid, seq, owner = int(match[1]), int(match[2]), match[3]
+        if txid > _MAX_SEQ or seq > _MAX_SEQ:
+            raise _bad_cursor()
+        if resource and owner and owner != resource:
+            raise _bad_cursor(_("Kursor ini milik feed lain (%(other)s), bukan %(resource)s: "
+                                "setiap feed punya kursornya sendiri.")
+                              % {"other": owner, "resource": resource})
         return cls(txid, seq)
 
 
@@ -512,9 +531,10 @@ def _visible(area) -> Q:
     return _code_q("area", area) & (~Q(kind=Kind.LEFT_AREA) | ~_code_q("new_area", area))
 
 
-def _horizon() -> tuple[int | None, int | None]:
+def _horizon() -> tuple[int | None, int | None, int | None]:
     """(the lowest transaction id below which every transaction of THIS database has ended,
-    this transaction if it wrote) on PostgreSQL; (None, None) elsewhere.
+    this transaction if it wrote, the snapshot's ``xmax``: no transaction id at or above it
+    exists yet) on PostgreSQL; (None, None, None) elsewhere.
 
     The snapshot's running transactions (``xip``) span the whole server; only those of this
     database can write change rows, so the others (another database's long test, a report
@@ -524,7 +544,7 @@ def _horizon() -> tuple[int | None, int | None]:
     sorts after the horizon anyway. Without the right to read other sessions' activity
     (superuser or pg_read_all_stats) the server-wide ``xmin`` is used, as before."""
     if connection.vendor != "postgresql":
-        return None, None
+        return None, None, None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_snapshot()::text, "
                        "pg_current_xact_id_if_assigned()::text::bigint")
@@ -532,12 +552,12 @@ def _horizon() -> tuple[int | None, int | None]:
         xmin, xmax, xip = snapshot.split(":")
         running = [int(x) for x in xip.split(",") if x]
         if not running:
-            return int(xmax), own
+            return int(xmax), own, int(xmax)
         cursor.execute("SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', "
                        "'MEMBER') FROM pg_roles WHERE rolname = current_user")
         row = cursor.fetchone()
         if not (row and row[0]):
-            return int(xmin), own
+            return int(xmin), own, int(xmax)
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # no cached activity
         cursor.execute(
             "SELECT backend_xid::text::bigint FROM pg_stat_activity "
@@ -546,13 +566,26 @@ def _horizon() -> tuple[int | None, int | None]:
             "WHERE database = current_database()")
         ours = {value for (value,) in cursor.fetchall()}
     mine = [x for x in running if x % 2**32 in ours]  # activity shows 32-bit xids
-    return (min(mine) if mine else int(xmax)), own
+    return (min(mine) if mine else int(xmax)), own, int(xmax)
+
+
+def _ahead(after: Position, xmax: int | None) -> bool:
+    """Whether ``after`` lies beyond anything this server has handed out: a transaction id
+    not given yet (PostgreSQL), a change id not written yet (SQLite, where ``txid`` is 0).
+    Such a cursor would be handed back page after page, and the client would wait forever."""
+    if xmax is not None:
+        return after.txid >= xmax
+    return after.txid != 0 or after.seq > (Change.objects.aggregate(last=Max("id"))["last"] or 0)
 
 
 def feed(*, model, user, after: Position | None = None, since=None, limit: int) -> FeedPage:
     """Changes of ``model`` the user may read, after ``after`` (or changed at or after
     ``since`` on a first pull), at most ``limit``, oldest first."""
-    xmin, own = _horizon()
+    xmin, own, xmax = _horizon()
+    if after is not None and _ahead(after, xmax):
+        raise _bad_cursor(_("Kursor menunjuk posisi yang belum ada di server ini (bukan dari "
+                            "jawaban server ini). Gunakan nilai 'cursor' dari jawaban "
+                            "sebelumnya, atau mulai tanpa kursor."))
     qs = Change.objects.filter(Q(resource=resource(model)) & _visible(user_area(user)))
     if xmin is not None:
         qs = qs.filter(Q(txid__lt=xmin) | Q(txid=own) if own else Q(txid__lt=xmin))

@@ -95,10 +95,14 @@ class ChangesFeedMixin:
         if unknown:
             raise ValidationError({n: [_("Parameter '%(name)s' tidak dikenal untuk daftar ini.")
                                        % {"name": n}] for n in unknown}, code="unknown_parameter")
-        after = changes.Position.decode(params[CURSOR]) if params.get(CURSOR) else None
-        since = parse_since(params[UPDATED_SINCE]) if params.get(UPDATED_SINCE) and not after \
-            else None
+        if params.get(CURSOR) and params.get(UPDATED_SINCE):
+            raise ValidationError({UPDATED_SINCE: [_(
+                "updated_since hanya untuk tarikan pertama; tarikan lanjutan cukup dengan cursor "
+                "(jangan kirim keduanya).")]}, code="cursor_with_updated_since")
         model = self.get_queryset().model
+        feed = changes.resource(model)
+        after = changes.Position.decode(params[CURSOR], feed) if params.get(CURSOR) else None
+        since = parse_since(params[UPDATED_SINCE]) if params.get(UPDATED_SINCE) else None
         page = changes.feed(model=model, user=request.user, after=after, since=since,
                             limit=_page_size(request))
         rows = page.changes
@@ -123,7 +127,7 @@ class ChangesFeedMixin:
                 else:  # kept in another area: say no more than "left your area"
                     entry["change"] = Change.Kind.LEFT_AREA
             results.append(entry)
-        cursor = page.position.encode()
+        cursor = page.position.encode(feed)
         next_url = None
         if page.more:  # the cursor alone says where to go on; updated_since was the start
             next_url = remove_query_param(

@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
@@ -36,10 +37,15 @@ def test_every_list_refuses_unknown_query_parameters(django_user_model):
             "Parameter 'modified_since' tidak dikenal untuk daftar ini."]}, path
 
 
-def test_cursor_is_opaque_and_round_trips():
+def test_cursor_is_opaque_and_round_trips_in_its_own_feed_only():
     position = changes.Position(123, 456)
     assert changes.Position.decode(position.encode()) == position
     assert "123" not in position.encode()
+    cursor = position.encode("pmks.person")
+    assert changes.Position.decode(cursor, "pmks.person") == position
+    with pytest.raises(ValidationError) as refused:
+        changes.Position.decode(cursor, "pmks.household")
+    assert "cursor" in refused.value.message_dict
 
 
 @postgres_only

@@ -1,6 +1,7 @@
 """The district sync API on the registry: changes feeds with tombstones, a mirror kept exact by
 incremental pulls only, ETag / If-Match, batch upserts."""
 
+import base64
 import datetime
 
 import pytest
@@ -238,6 +239,64 @@ def test_feed_refuses_bad_cursor_page_size_and_unknown_parameters(api_as, pandeg
         response = client.get(url, params)
         assert response.status_code == 400, params
         assert field in response.json()["errors"]
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_feed_refuses_another_feeds_cursor_and_reads_an_old_one(api_as, pandeglang_operator):
+    """A cursor of the households feed was read by the persons feed as a position in it: the
+    persons changed before that point were skipped without a word."""
+    client = api_as(pandeglang_operator)
+    person = person_in(DESA_PANDEGLANG)
+    household_cursor = pull(client, HOUSEHOLDS)[1]
+    url = f"{API}/persons/changes/"
+    refused = client.get(url, {"cursor": household_cursor})
+    assert refused.status_code == 400
+    assert "pmks.household" in refused.json()["errors"]["cursor"][0]
+    # a cursor handed out before cursors named their feed: still read
+    old = client.get(url, {"cursor": _cursor("0.0")})
+    assert old.status_code == 200
+    assert person.pk in {e["id"] for e in old.json()["results"]}
+
+
+@pytest.mark.parametrize("raw", [
+    "9000000000000.1",  # a transaction far in the future (PostgreSQL) / not 0 (SQLite)
+    "١٢.3", "1.٣", " 1.2", "1.2 ", "+1.2", "1.-2", "1_0.2", "1.2.pmks.person.x",
+])
+def test_feed_refuses_a_cursor_from_the_future_or_not_in_ascii_digits(
+        api_as, pandeglang_operator, raw):
+    """``int()`` read "١٢", " 1" and "+1"; a cursor beyond anything handed out was handed back
+    page after page, so the client waited forever."""
+    response = api_as(pandeglang_operator).get(f"{API}/persons/changes/", {"cursor": _cursor(raw)})
+    assert response.status_code == 400, raw
+    assert list(response.json()["errors"]) == ["cursor"]
+
+
+def test_feed_refuses_a_cursor_past_the_last_change_on_sqlite(api_as, pandeglang_operator):
+    """SQLite: txid is 0 and the cursor is the last change id read."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("on PostgreSQL a cursor's change id may be any number (a horizon cursor)")
+    last = Change.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    client = api_as(pandeglang_operator)
+    assert client.get(f"{API}/persons/changes/", {"cursor": _cursor(f"0.{last}")}).status_code \
+        == 200
+    response = client.get(f"{API}/persons/changes/", {"cursor": _cursor(f"0.{last + 1}")})
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]
+
+
+def test_feed_refuses_updated_since_with_a_cursor(api_as, pandeglang_operator):
+    """``updated_since`` was ignored next to a cursor, even when it was not a date."""
+    client = api_as(pandeglang_operator)
+    cursor = pull(client, PERSONS)[1]
+    for since in ("kemarin", "2026-01-01T00:00:00+07:00"):
+        response = client.get(f"{API}/persons/changes/",
+                              {"cursor": cursor, "updated_since": since})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["updated_since"]
 
 
 def test_unchanged_upsert_feeds_nothing(api_as, pandeglang_operator):
