@@ -241,7 +241,20 @@ def _row_errors(exc) -> dict:
         return {k: [str(m) for m in (v if isinstance(v, list) else [v])]
                 for k, v in detail.items()}
     message = getattr(exc, "detail", None) or (exc.args[0] if exc.args else _("Ditolak."))
-    return {"non_field_errors": [str(message)]}
+    return {getattr(exc, "field", None) or "non_field_errors": [str(message)]}
+
+
+def _json_type(value) -> str:
+    """How JSON names the type of ``value``, for a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return _("boolean")
+    if isinstance(value, int | float):
+        return _("angka")
+    if isinstance(value, str):
+        return _("teks")
+    return _("larik (array)")
 
 
 def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response:
@@ -267,6 +280,10 @@ def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response
                       "errors": None}
             try:
                 with transaction.atomic():
+                    if not isinstance(row, dict):
+                        raise ValidationError({"non_field_errors": [_(
+                            "Setiap baris di 'rows' harus berupa objek JSON ({\"%(key)s\": …}), "
+                            "bukan %(type)s.") % {"key": key, "type": _json_type(row)}]})
                     if not value:
                         raise ValidationError({key: [_("%(key)s wajib diisi.") % {"key": key}]})
                     serializer = row_serializer(data=row, context=context)

@@ -420,6 +420,35 @@ def test_batch_upsert_persons_answers_per_row(api_as, pandeglang_operator):
     assert other.desa_id == DESA_LEBAK
 
 
+@pytest.mark.parametrize("resource, key, row", [
+    ("persons", "nik", lambda: person_row(desa=DESA_LEBAK)),
+    ("households", "no_kk", lambda: {"no_kk": no_kk_for(), "address": "Kp. Lebak",
+                                     "desa": DESA_LEBAK}),
+])
+def test_batch_row_outside_the_area_is_refused_under_desa(api_as, pandeglang_operator,
+                                                          resource, key, row):
+    """The refusal of a desa outside the user's area stood under ``non_field_errors``."""
+    body = api_as(pandeglang_operator).post(f"{API}/{resource}/batch/", {"rows": [row()]},
+                                            format="json").json()
+    [result] = body["results"]
+    assert result["status"] == "refused"
+    assert list(result["errors"]) == ["desa"]
+    assert DESA_LEBAK in result["errors"]["desa"][0]
+
+
+@pytest.mark.parametrize("resource", ["persons", "households"])
+def test_batch_row_that_is_not_an_object_says_so(api_as, pandeglang_operator, resource):
+    """A row that is not a JSON object was answered "nik wajib diisi."."""
+    rows = [["nik", "3601"], "3601011708800001", 7, None, True]
+    body = api_as(pandeglang_operator).post(f"{API}/{resource}/batch/", {"rows": rows},
+                                            format="json").json()
+    assert [r["status"] for r in body["results"]] == ["refused"] * len(rows)
+    for result in body["results"]:
+        [message] = result["errors"]["non_field_errors"]
+        assert "harus berupa objek JSON" in message, message
+        assert list(result["errors"]) == ["non_field_errors"]
+
+
 def test_batch_is_idempotent_and_limited(api_as, pandeglang_operator, settings):
     client = api_as(pandeglang_operator)
     body = {"rows": [person_row(), person_row()]}
