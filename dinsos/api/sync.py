@@ -29,13 +29,12 @@ from dinsos import changes
 from dinsos.api.errors import _as_drf
 from dinsos.api.filters import UPDATED_SINCE, parse_since
 from dinsos.api.idempotency import run_idempotent
+from dinsos.api.pagination import PAGE_SIZE, page_size_schema, parse_page_size
 from dinsos.api.serializers import Serializer
 from dinsos.models import Change
-from dinsos.validators import ascii_int
 from dinsos.versions import current_version
 
 CURSOR = "cursor"
-PAGE_SIZE = "page_size"
 
 # --- changes feed -----------------------------------------------------------------------------
 
@@ -61,17 +60,6 @@ def change_page_serializer(item_serializer):
     })
 
 
-def _page_size(request) -> int:
-    value = request.query_params.get(PAGE_SIZE, "")
-    limit = settings.SYNC_FEED_MAX_PAGE_SIZE
-    if not value:
-        return min(settings.SYNC_FEED_PAGE_SIZE, limit)
-    if (size := ascii_int(value)) is None or not 1 <= size <= limit:
-        raise ValidationError({PAGE_SIZE: [_("page_size harus 1 sampai %(max)s.") % {
-            "max": limit}]})
-    return size
-
-
 class ChangesFeedMixin:
     """For viewsets of models registered with ``dinsos.changes.register``. Upserts are read
     through ``get_queryset()`` — the same scope and selector as the list — so a record the
@@ -86,7 +74,7 @@ class ChangesFeedMixin:
         OpenApiParameter(UPDATED_SINCE, OpenApiTypes.DATETIME, description=_(
             "Tarikan pertama: perubahan pada atau setelah waktu ini (waktu server). "
             "Tanpa kursor dan tanpa updated_since: seluruh data wilayah Anda.")),
-        OpenApiParameter(PAGE_SIZE, OpenApiTypes.INT),
+        OpenApiParameter(PAGE_SIZE, page_size_schema(settings.SYNC_FEED_MAX_PAGE_SIZE)),
     ])
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def changes(self, request, *args, **kwargs):
@@ -104,7 +92,9 @@ class ChangesFeedMixin:
         after = changes.Position.decode(params[CURSOR], feed) if params.get(CURSOR) else None
         since = parse_since(params[UPDATED_SINCE]) if params.get(UPDATED_SINCE) else None
         page = changes.feed(model=model, user=request.user, after=after, since=since,
-                            limit=_page_size(request))
+                            limit=parse_page_size(
+                                request, default=settings.SYNC_FEED_PAGE_SIZE,
+                                maximum=settings.SYNC_FEED_MAX_PAGE_SIZE))
         rows = page.changes
         queryset = self.get_queryset()
         current = queryset.in_bulk([c.object_id for c in rows if c.kind == Change.Kind.UPSERT])
