@@ -569,12 +569,14 @@ def _horizon() -> tuple[int | None, int | None, int | None]:
     return (min(mine) if mine else int(xmax)), own, int(xmax)
 
 
-def _ahead(after: Position, xmax: int | None) -> bool:
+def _ahead(after: Position, xmax: int | None, own: int | None) -> bool:
     """Whether ``after`` lies beyond anything this server has handed out: a transaction id
-    not given yet (PostgreSQL), a change id not written yet (SQLite, where ``txid`` is 0).
-    Such a cursor would be handed back page after page, and the client would wait forever."""
+    not completed yet (PostgreSQL: a feed hands out only ids below the horizon, which is at
+    most ``xmax``, or its own transaction's, read back in that same transaction), a change id
+    not written yet (SQLite, where ``txid`` is 0). Such a cursor would be handed back page
+    after page, and the client would wait forever."""
     if xmax is not None:
-        return after.txid >= xmax
+        return after.txid >= xmax and after.txid != own
     return after.txid != 0 or after.seq > (Change.objects.aggregate(last=Max("id"))["last"] or 0)
 
 
@@ -582,7 +584,7 @@ def feed(*, model, user, after: Position | None = None, since=None, limit: int) 
     """Changes of ``model`` the user may read, after ``after`` (or changed at or after
     ``since`` on a first pull), at most ``limit``, oldest first."""
     xmin, own, xmax = _horizon()
-    if after is not None and _ahead(after, xmax):
+    if after is not None and _ahead(after, xmax, own):
         raise _bad_cursor(_("Kursor menunjuk posisi yang belum ada di server ini (bukan dari "
                             "jawaban server ini). Gunakan nilai 'cursor' dari jawaban "
                             "sebelumnya, atau mulai tanpa kursor."))
