@@ -22,6 +22,7 @@ out. A long transaction delays the feed (never loses a row). SQLite serialises w
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -71,28 +72,91 @@ def areas_of(model, pks) -> dict:
     if not pks:
         return {}
     path = _area_path(model)
+    _lock_parents(model, path, pks)
     return {pk: area or "" for pk, area in model._base_manager.filter(pk__in=pks).order_by()
             .values_list("pk", path)}
 
 
+def _lock_parents(model, path: str, pks: list) -> None:
+    """On PostgreSQL, ``FOR SHARE`` on the rows the area of ``model``'s rows is read through
+    (the worker of a report, ``worker__desa``), before it is read. A report saved while
+    another transaction moved its worker read the worker's old area (the move was not
+    committed) and filed its change there, and the mover's re-feed of the worker's records
+    could not see the report (not committed either): the new district never got it, the old
+    one kept it. The share lock waits for a mover to commit, and a mover's UPDATE waits for
+    the report's writer, so under READ COMMITTED the next statement reads the committed area
+    either way. Writers of sibling records share the lock and do not wait for each other."""
+    if connection.vendor != "postgresql" or "__" not in path:
+        return
+    rows, target = model._base_manager.filter(pk__in=pks), model
+    parts = path.split("__")[:-1]
+    for depth, part in enumerate(parts, start=1):  # every hop of the path, nearest first
+        target = target._meta.get_field(part).related_model
+        parents = (target._base_manager.filter(pk__in=rows.values("__".join(parts[:depth])))
+                   .order_by("pk").values("pk"))
+        sql, params = parents.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} FOR SHARE", params)
+
+
 def _prior_areas(model, pks) -> dict:
-    """{pk: area} of each record's last upsert in the log: where a reader last saw it."""
+    """{pk: area} of each record's last upsert in the log: where a reader last saw it. A
+    record has one (``dinsos_change_one_upsert``); read newest last all the same, so the
+    answer never depends on the order the database happens to return rows in."""
     return dict(Change.objects.filter(resource=resource(model), kind=Kind.UPSERT,
-                                      object_id__in=list(pks)).values_list("object_id", "area"))
+                                      object_id__in=list(pks)).order_by("txid", "id")
+                .values_list("object_id", "area"))
 
 
 # --- writing ----------------------------------------------------------------------------------
 
 
 def _write(model, entries: list[Change]) -> None:
+    """File ``entries``: a tombstone takes the place of the record's upsert row; an upsert
+    replaces it (``_upsert``), tombstones and ``left_area`` first, so they sort before it."""
     label = resource(model)
     now = timezone.now()
-    Change.objects.filter(
-        resource=label, kind=Kind.UPSERT, object_id__in={e.object_id for e in entries}
-    ).delete()
-    for entry in entries:
+    upserts = {e.object_id: e.area for e in entries if e.kind == Kind.UPSERT}
+    others = [e for e in entries if e.kind != Kind.UPSERT]
+    if connection.vendor == "postgresql":
+        gone = {e.object_id for e in others} - set(upserts)
+    else:  # SQLite serialises writers: delete and insert
+        gone = {e.object_id for e in entries}
+    if gone:
+        Change.objects.filter(resource=label, kind=Kind.UPSERT, object_id__in=gone).delete()
+    for entry in others:
         entry.resource, entry.at, entry.txid = label, now, _CurrentTxid()
-    Change.objects.bulk_create(entries, batch_size=1000)
+    Change.objects.bulk_create(others, batch_size=1000)
+    if connection.vendor == "postgresql":
+        _upsert(label, upserts, now)
+    else:
+        Change.objects.bulk_create(
+            (Change(resource=label, object_id=pk, kind=Kind.UPSERT, area=area, at=now,
+                    txid=_CurrentTxid()) for pk, area in upserts.items()), batch_size=1000)
+
+
+def _upsert(label: str, areas: dict, now) -> None:
+    """The records' upsert rows ({pk: area}) in one statement on PostgreSQL: a new row, or the
+    record's existing one taking a new id, transaction and area. A DELETE then INSERT let two
+    concurrent writers of one record each keep a row — the DELETE cannot see a row
+    committed after it started — and the reader saw the record twice, or a stale area
+    decided its next ``left_area``. The partial unique index (one upsert per record) makes
+    the second writer wait for the first and then replace its row. In id order, so two
+    writers of the same records lock them in one order."""
+    if not areas:
+        return
+    pks = sorted(areas)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, at) "
+            "SELECT pg_current_xact_id()::text::bigint, %(label)s, v.pk, %(upsert)s, v.area, "
+            "       '', %(now)s "
+            "FROM unnest(%(pks)s::bigint[], %(areas)s::text[]) WITH ORDINALITY AS v(pk, area, n) "
+            "ORDER BY v.n "
+            "ON CONFLICT (resource, object_id) WHERE kind = 'upsert' DO UPDATE SET "
+            "id = EXCLUDED.id, txid = EXCLUDED.txid, area = EXCLUDED.area, at = EXCLUDED.at",
+            {"label": label, "upsert": Kind.UPSERT, "now": now, "pks": _array(pks),
+             "areas": _array(areas[pk] or "" for pk in pks)})
 
 
 def record_saved(model, rows) -> None:
@@ -131,34 +195,28 @@ def refresh(model, pks) -> None:
     record_saved_bulk(model, [(pk, prior.get(pk), area) for pk, area in areas.items()])
 
 
-def record_saved_bulk(model, rows, *, created: bool = False) -> None:
+def record_saved_bulk(model, rows) -> None:
     """``record_saved`` for large bulk writes (the PMKS import through COPY), set-based: one
-    DELETE of the records' previous ``upsert`` rows and one INSERT of the new rows from arrays,
-    with no model instance per row. Same rows as ``record_saved``. ``created``: the records
-    were created by this very write, so they have no previous rows to delete."""
+    INSERT of the ``left_area`` rows and one of the upsert rows (replacing each record's
+    previous one, ``_upsert``) from arrays, with no model instance per row. Same rows as
+    ``record_saved``."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         record_saved(model, rows)
         return
     label = resource(model)
-    pks = [pk for pk, _old, _new in rows]
     left = [(pk, old, new) for pk, old, new in rows if old and old != new]
-    with connection.cursor() as cursor:
-        if not created:
-            cursor.execute("DELETE FROM dinsos_change WHERE resource = %s AND kind = %s AND "
-                           "object_id = ANY(%s::bigint[])", [label, Kind.UPSERT, _array(pks)])
-        insert = ("INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, "
-                  "at) SELECT pg_current_xact_id()::text::bigint, %s, v.pk, %s, v.area, "
-                  "coalesce(v.new_area, ''), %s FROM unnest(%s::bigint[], %s::text[], "
-                  "%s::text[]) AS v(pk, area, new_area)")
-        now = timezone.now()
-        if left:
-            cursor.execute(insert, [label, Kind.LEFT_AREA, now, _array(pk for pk, _o, _n in left),
-                                    _array(old for _p, old, _n in left),
-                                    _array(new or "" for _p, _o, new in left)])
-        cursor.execute(insert, [label, Kind.UPSERT, now, _array(pks),
-                                _array(new or "" for _p, _o, new in rows), "{}"])
+    now = timezone.now()
+    if left:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dinsos_change (txid, resource, object_id, kind, area, new_area, at) "
+                "SELECT pg_current_xact_id()::text::bigint, %s, v.pk, %s, v.area, v.new_area, "
+                "%s FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(pk, area, new_area)",
+                [label, Kind.LEFT_AREA, now, _array(pk for pk, _o, _n in left),
+                 _array(old for _p, old, _n in left), _array(new or "" for _p, _o, new in left)])
+    _upsert(label, {pk: new or "" for pk, _old, new in rows}, now)
 
 
 def _array(values) -> str:
@@ -186,6 +244,11 @@ def record_bulk(model, entries) -> None:
         _write(model, [Change(object_id=i.pk, kind=Kind.DELETED, area=prior.get(i.pk, ""))
                        for i in deleted])
     refresh(model, [i.pk for i, _d, action in entries if action != LogEntry.Action.DELETE])
+    for parent, field in _SHOWN_IN.get(model, ()):  # where the rows are now, and were before
+        ids = {getattr(i, field.attname) for i, _d, _a in entries}
+        ids |= {(diff.get(field.name) or diff.get(field.attname))[0] for _i, diff, _a in entries
+                if diff.get(field.name) or diff.get(field.attname)}
+        refresh(parent, {int(pk) for pk in ids if pk not in (None, "")})
 
 
 def record_deleted(model, pks) -> None:
@@ -236,9 +299,21 @@ def update(queryset, **values) -> int:
     pks = list(queryset.values_list("pk", flat=True))
     if any(f.name == "updated_at" for f in model._meta.fields):
         values.setdefault("updated_at", timezone.now())
+    before = _parents_of(model, pks)
     count = model._base_manager.filter(pk__in=pks).update(**values)
     refresh(model, pks)
+    for parent, ids in _parents_of(model, pks).items():
+        refresh(parent, ids | before[parent])
     return count
+
+
+def _parents_of(model, pks) -> dict:
+    """{parent model: ids} of the records that show ``model``'s rows ``pks`` inside them
+    (``register(children=…)``), as stored now: one query per relation."""
+    rows = model._base_manager.filter(pk__in=pks).order_by()
+    return {parent: set(rows.exclude(**{field.attname: None})
+                        .values_list(field.attname, flat=True).distinct())
+            for parent, field in _SHOWN_IN.get(model, ())}
 
 
 def record_merged(instance, *, into) -> None:
@@ -318,17 +393,34 @@ def _follow(model, lookup: str) -> None:
                       dispatch_uid=f"dinsos.changes.{resource(model)}.follows.{lookup}")
 
 
+#: {child model: [(parent model, foreign key)]}: records that show the child's rows inside
+#: them (``register(children=…)``), for the bulk paths (``record_bulk``, ``update``)
+_SHOWN_IN: dict = {}
+
+
 def _follow_children(model, related_name: str) -> None:
     """Saves and deletes of the rows at ``related_name`` (children shown inside the record,
-    a board of an institution) re-feed the record."""
+    a board of an institution, a household's members: its head's name and member count)
+    re-feed the record — and the one a saved child left (a member who moved out)."""
     relation = model._meta.get_field(related_name)
-    child, attname = relation.related_model, relation.field.attname
+    child, field = relation.related_model, relation.field
+    attname, old_key = field.attname, f"_changes_old_{model._meta.model_name}"
+    _SHOWN_IN.setdefault(child, []).append((model, field))
+
+    def child_saving(sender, instance, raw=False, update_fields=None, **kwargs):
+        if raw or instance._state.adding or (
+                update_fields is not None and field.name not in update_fields):
+            return
+        instance.__dict__[old_key] = sender._base_manager.filter(pk=instance.pk).values_list(
+            attname, flat=True).first()
 
     def child_changed(sender, instance, raw=False, **kwargs):
-        if not raw and getattr(instance, attname, None) is not None:
-            refresh(model, [getattr(instance, attname)])
+        parents = {getattr(instance, attname, None), instance.__dict__.pop(old_key, None)}
+        if not raw and parents - {None}:
+            refresh(model, sorted(parents - {None}))
 
     uid = f"dinsos.changes.{resource(model)}.children.{related_name}"
+    pre_save.connect(child_saving, sender=child, weak=False, dispatch_uid=uid)
     post_save.connect(child_changed, sender=child, weak=False, dispatch_uid=uid)
     post_delete.connect(child_changed, sender=child, weak=False, dispatch_uid=uid)
 
@@ -351,8 +443,9 @@ def register(model=None, *, follows=(), children=(), m2m=()):
     on that path that moves re-feeds the rows under it (a worker's bank accounts move with
     the worker). ``follows``: further parents whose saves re-feed the rows (their fields are
     shown: ``worker`` for ``worker_name``); ``children``: related names of rows shown inside
-    the record (an institution's board); ``m2m``: many-to-many fields shown (attendees).
-    Usable as a class decorator."""
+    the record (an institution's board, a household's members: their saves and deletes,
+    and bulk writes through ``record_bulk`` and ``update``, re-feed it); ``m2m``:
+    many-to-many fields shown (attendees). Usable as a class decorator."""
 
     def _register(model):
         path = model.scope_field
@@ -376,26 +469,44 @@ def register(model=None, *, follows=(), children=(), m2m=()):
 # --- reading ----------------------------------------------------------------------------------
 
 
+def _bad_cursor(message=None) -> ValidationError:
+    return ValidationError({"cursor": message or _(
+        "Kursor tidak dikenal. Gunakan nilai 'cursor' dari jawaban sebelumnya, atau mulai "
+        "tanpa kursor.")}, code="invalid_cursor")
+
+
+_CURSOR = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})(?:\.([a-z0-9_]+\.[a-z0-9_]+))?")
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     txid: int = 0
     seq: int = 0
 
-    def encode(self) -> str:
-        return base64.urlsafe_b64encode(f"{self.txid}.{self.seq}".encode()).decode().rstrip("=")
+    def encode(self, resource: str | None = None) -> str:
+        """``txid.seq.resource`` in base64: the feed it belongs to travels with it."""
+        raw = f"{self.txid}.{self.seq}" + (f".{resource}" if resource else "")
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, value: str) -> "Position":
+    def decode(cls, value: str, resource: str | None = None) -> "Position":
+        """The position in a cursor of the feed of ``resource``: ASCII digits only, and a
+        cursor naming another feed is refused (its numbers would skip this feed's changes).
+        A cursor without a resource (handed out before it carried one) is still read."""
         try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-            txid, seq = (int(part) for part in raw.split("."))
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise ValidationError(
-                {"cursor": _("Kursor tidak dikenal. Gunakan nilai 'cursor' dari jawaban "
-                             "sebelumnya, atau mulai tanpa kursor.")}, code="invalid_cursor",
-            ) from None
-        if txid < 0 or seq < 0:
-            raise ValidationError({"cursor": _("Kursor tidak dikenal.")}, code="invalid_cursor")
+            raise _bad_cursor() from None
+        match = _CURSOR.fullmatch(raw)
+        if match is None:
+            raise _bad_cursor()
+        txid, seq, owner = int(match[1]), int(match[2]), match[3]
+        if txid > _MAX_SEQ or seq > _MAX_SEQ:
+            raise _bad_cursor()
+        if resource and owner and owner != resource:
+            raise _bad_cursor(_("Kursor ini milik feed lain (%(other)s), bukan %(resource)s: "
+                                "setiap feed punya kursornya sendiri.")
+                              % {"other": owner, "resource": resource})
         return cls(txid, seq)
 
 
@@ -420,9 +531,10 @@ def _visible(area) -> Q:
     return _code_q("area", area) & (~Q(kind=Kind.LEFT_AREA) | ~_code_q("new_area", area))
 
 
-def _horizon() -> tuple[int | None, int | None]:
+def _horizon() -> tuple[int | None, int | None, int | None]:
     """(the lowest transaction id below which every transaction of THIS database has ended,
-    this transaction if it wrote) on PostgreSQL; (None, None) elsewhere.
+    this transaction if it wrote, the snapshot's ``xmax``: no transaction id at or above it
+    exists yet) on PostgreSQL; (None, None, None) elsewhere.
 
     The snapshot's running transactions (``xip``) span the whole server; only those of this
     database can write change rows, so the others (another database's long test, a report
@@ -432,7 +544,7 @@ def _horizon() -> tuple[int | None, int | None]:
     sorts after the horizon anyway. Without the right to read other sessions' activity
     (superuser or pg_read_all_stats) the server-wide ``xmin`` is used, as before."""
     if connection.vendor != "postgresql":
-        return None, None
+        return None, None, None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_snapshot()::text, "
                        "pg_current_xact_id_if_assigned()::text::bigint")
@@ -440,12 +552,12 @@ def _horizon() -> tuple[int | None, int | None]:
         xmin, xmax, xip = snapshot.split(":")
         running = [int(x) for x in xip.split(",") if x]
         if not running:
-            return int(xmax), own
+            return int(xmax), own, int(xmax)
         cursor.execute("SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', "
                        "'MEMBER') FROM pg_roles WHERE rolname = current_user")
         row = cursor.fetchone()
         if not (row and row[0]):
-            return int(xmin), own
+            return int(xmin), own, int(xmax)
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # no cached activity
         cursor.execute(
             "SELECT backend_xid::text::bigint FROM pg_stat_activity "
@@ -454,13 +566,28 @@ def _horizon() -> tuple[int | None, int | None]:
             "WHERE database = current_database()")
         ours = {value for (value,) in cursor.fetchall()}
     mine = [x for x in running if x % 2**32 in ours]  # activity shows 32-bit xids
-    return (min(mine) if mine else int(xmax)), own
+    return (min(mine) if mine else int(xmax)), own, int(xmax)
+
+
+def _ahead(after: Position, xmax: int | None, own: int | None) -> bool:
+    """Whether ``after`` lies beyond anything this server has handed out: a transaction id
+    not completed yet (PostgreSQL: a feed hands out only ids below the horizon, which is at
+    most ``xmax``, or its own transaction's, read back in that same transaction), a change id
+    not written yet (SQLite, where ``txid`` is 0). Such a cursor would be handed back page
+    after page, and the client would wait forever."""
+    if xmax is not None:
+        return after.txid >= xmax and after.txid != own
+    return after.txid != 0 or after.seq > (Change.objects.aggregate(last=Max("id"))["last"] or 0)
 
 
 def feed(*, model, user, after: Position | None = None, since=None, limit: int) -> FeedPage:
     """Changes of ``model`` the user may read, after ``after`` (or changed at or after
     ``since`` on a first pull), at most ``limit``, oldest first."""
-    xmin, own = _horizon()
+    xmin, own, xmax = _horizon()
+    if after is not None and _ahead(after, xmax, own):
+        raise _bad_cursor(_("Kursor menunjuk posisi yang belum ada di server ini (bukan dari "
+                            "jawaban server ini). Gunakan nilai 'cursor' dari jawaban "
+                            "sebelumnya, atau mulai tanpa kursor."))
     qs = Change.objects.filter(Q(resource=resource(model)) & _visible(user_area(user)))
     if xmin is not None:
         qs = qs.filter(Q(txid__lt=xmin) | Q(txid=own) if own else Q(txid__lt=xmin))

@@ -246,6 +246,11 @@ class Change(models.Model):
             models.Index(fields=["resource", "txid", "id"], name="dinsos_change_feed"),
             models.Index(fields=["resource", "object_id"], name="dinsos_change_object"),
         ]
+        constraints = [  # only the newest upsert of a record is kept (dinsos.changes._upsert)
+            models.UniqueConstraint(fields=["resource", "object_id"],
+                                    condition=models.Q(kind="upsert"),
+                                    name="dinsos_change_one_upsert"),
+        ]
 
     def __str__(self):
         return f"{self.resource}:{self.object_id} {self.kind}"

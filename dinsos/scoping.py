@@ -129,16 +129,25 @@ def in_area(user, kode: str | None) -> bool:
     return code_within(kode, user_area(user))
 
 
-def ensure_in_area(user, kode: str | None) -> None:
+class OutsideArea(PermissionDenied):
+    """A write refused by ``ensure_in_area``; ``field`` names the input that placed it there
+    (``desa``), so a batch row's error stands under that field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def ensure_in_area(user, kode: str | None, *, field: str | None = None) -> None:
     """Refuse a write that would place a record outside the user's area. The message names
     the wilayah the user asked for; records of other districts never reach here, because the
-    related-object fields only accept the user's rows (``restrict``)."""
+    related-object fields only accept the user's rows (``restrict``). ``field``: the input
+    that chose the wilayah (``desa``, ``household``), when the caller knows it."""
     if not in_area(user, kode):
         office = getattr(getattr(user, "office", None), "name", None) or _("tidak ada")
-        raise PermissionDenied(
+        raise OutsideArea(
             _("Wilayah %(kode)s berada di luar wilayah kerja Anda (%(office)s).")
-            % {"kode": kode or "-", "office": office}
-        )
+            % {"kode": kode or "-", "office": office}, field)
 
 
 # --- which actions ----------------------------------------------------------------------------

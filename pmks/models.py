@@ -481,5 +481,6 @@ class PersonMerge(models.Model):
 for model in (Household, Person, Case, Service, DuplicateCandidate, PersonMerge, ServiceType):
     audit.register(model)
 
-for model in (Household, Person, Case, Service):  # Service follows its case (case__desa)
+for model in (Person, Case, Service):  # Service follows its case (case__desa)
     changes.register(model)
+changes.register(Household, children=("members",))  # its head's name, its member count

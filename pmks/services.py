@@ -61,7 +61,7 @@ def _normalise_nik(value):
 @transaction.atomic
 def household_save(*, actor, household: Household) -> Household:
     """Validate and save a prepared household (new or changed), e.g. from an admin form."""
-    ensure_in_area(actor, household.desa_id)
+    ensure_in_area(actor, household.desa_id, field="desa")
     household.full_clean()
     household.save()
     return household
@@ -89,7 +89,7 @@ def household_upsert(*, actor, no_kk: str, **fields) -> tuple[Household, str]:
         return household_create(actor=actor, no_kk=no_kk, **fields), UPSERT_CREATED
 
     def check(household):
-        ensure_in_area(actor, household.desa_id)
+        ensure_in_area(actor, household.desa_id, field="desa")
         household.full_clean()
 
     return existing, _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check)
@@ -122,9 +122,9 @@ def household_delete(*, actor, household: Household) -> None:
 # --- persons ----------------------------------------------------------------------------------
 
 def _person_check(person: Person, actor) -> None:
-    ensure_in_area(actor, person.desa_id)
+    ensure_in_area(actor, person.desa_id, field="desa")
     if person.household_id:
-        ensure_in_area(actor, person.household.desa_id)
+        ensure_in_area(actor, person.household.desa_id, field="household")
     person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = names.name_key(person.name)

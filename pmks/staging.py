@@ -186,6 +186,7 @@ class Stage:
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.analyzed = 0  # the last row number staged when the staging table was analyzed
         self.same = 0  # rows staged from their stored records (``_same_sql``)
+        self.fed_households: set = set()  # the chunk's households written (and so fed)
         self.now = timezone.now()
         self.cursor = connection.cursor()
         self.cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = "
@@ -611,6 +612,7 @@ class Stage:
             RETURNING id, (xmax = 0), desa_id""", [self.now] * 3).fetchall()
         created = [(pk, desa) for pk, inserted, desa in created if inserted]
         self._log(Household, created, updated)
+        self.fed_households = {pk for pk, _a in created} | {pk for pk, *_r in updated}
 
     def _match_persons(self) -> None:
         """Each accepted row's household and person, in one pass over the chunk: the person by
@@ -665,8 +667,12 @@ class Stage:
         values = ", ".join(f"COALESCE(s.{col}, '')" if col in (
             "birth_place", "relationship", "schooling", "occupation") else f"s.{col}"
             for col in PERSON_COLUMNS)
+        # with the households a changed person left and joined, where its name changed too
+        # (what a household shows of its members: their count, its head's name)
         updated = self._sql(f"""
-            SELECT p.id, {_diff('p', 's', PERSON_COLUMNS)}, p.desa_id, s.desa_id
+            SELECT p.id, {_diff('p', 's', PERSON_COLUMNS)}, p.desa_id, s.desa_id,
+                   CASE WHEN (p.household_id, p.name) IS DISTINCT FROM (s.household_id, s.name)
+                        THEN ARRAY[p.household_id, s.household_id] END
             FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
             WHERE {self._rows('s')} AND s.state IS NULL AND {self._person_differs()}"""
                             ).fetchall()
@@ -692,10 +698,15 @@ class Stage:
                         AND s.nik IS NULL AND NOT coalesce(s.person_created, false)
                         AND p.id = s.person_id AND {self._person_differs()}""",
                   [self.now] * 2)
-        created = self._sql(f"""SELECT person_id, desa_id FROM {STAGE}
+        created = self._sql(f"""SELECT person_id, desa_id, household_id FROM {STAGE}
                                 WHERE {self._rows()} AND person_created ORDER BY row"""
                             ).fetchall()
-        self._log(Person, created, updated)
+        self._log(Person, [(pk, area) for pk, area, _h in created],
+                  [row[:4] for row in updated])
+        # the households whose members these are, fed again (the chunk's own households are
+        # fed already: their rows are read with their data at the time of the pull)
+        households = {h for *_r, h in created} | {h for *_r, pair in updated for h in pair or ()}
+        changes.refresh(Household, sorted(households - {None} - self.fed_households))
 
     def _heads(self) -> None:
         """The services' rules after saved persons (``persons_after_save``), set-based over
@@ -748,8 +759,7 @@ class Stage:
         audit.log_batch(model, rows=rows, created=[pk for pk, _a in created],
                         updated={pk: json.loads(diff) if isinstance(diff, str) else diff
                                  for pk, diff, _o, _n in updated})
-        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created],
-                                  created=True)
+        changes.record_saved_bulk(model, [(pk, None, area) for pk, area in created])
         changes.record_saved_bulk(model, [(pk, old, new) for pk, _d, old, new in updated])
 
 

@@ -1,20 +1,55 @@
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
 from dinsos.pagination import BoundedPaginator
+from dinsos.validators import ascii_int
 
 CURSOR = "cursor"
+PAGE_SIZE = "page_size"
 
 
-class CursorPagination(pagination.CursorPagination):
+def parse_page_size(request, *, default: int, maximum: int) -> int:
+    """``?page_size=`` of a list or a changes feed: a whole number in ASCII digits from 1 to
+    ``maximum``, else 400 naming it (DRF ignored ``abc``, ``0`` or ``²`` and cut 501 to the
+    maximum without a word); ``default`` when absent or empty."""
+    value = request.query_params.get(PAGE_SIZE, "")
+    if not value:
+        return min(default, maximum)
+    if (size := ascii_int(value)) is None or not 1 <= size <= maximum:
+        raise ValidationError({PAGE_SIZE: [gettext("page_size harus 1 sampai %(max)s.") % {
+            "max": maximum}]}, code="invalid_page_size")
+    return size
+
+
+def page_size_schema(maximum: int) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": maximum}
+
+
+class _PageSize:
+    """``page_size`` read by ``parse_page_size`` and documented with its range."""
+
+    page_size_query_param = PAGE_SIZE
+
+    def get_page_size(self, request):
+        return parse_page_size(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == PAGE_SIZE:
+                parameter["schema"] = page_size_schema(self.max_page_size)
+        return parameters
+
+
+class CursorPagination(_PageSize, pagination.CursorPagination):
     """Keyset pages in id order for machine clients that walk a whole list: each page is one
     indexed range scan after the last id seen, with no COUNT and no OFFSET, and rows added or
     removed meanwhile never make a page skip or repeat a row."""
 
     ordering = ("id",)  # the model's primary key, in get_ordering
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
     cursor_query_param = CURSOR
     invalid_cursor_message = _("Kursor tidak sah; mulai lagi dengan ?cursor= kosong.")
@@ -34,7 +69,7 @@ class CursorPagination(pagination.CursorPagination):
         return (queryset.model._meta.pk.name,)  # id; a Wilayah's kode
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
+class PageNumberPagination(_PageSize, pagination.PageNumberPagination):
     """Page numbers with a bounded COUNT (dinsos/pagination.py): above 10,000 rows ``count``
     is PostgreSQL's estimate and the body says so with ``count_is_estimate: true``.
 
@@ -42,7 +77,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
     order (``CursorPagination``): for district sync clients that read a whole list."""
 
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
     cursor_query_param = CURSOR
     cursor = None

@@ -29,13 +29,12 @@ from dinsos import changes
 from dinsos.api.errors import _as_drf
 from dinsos.api.filters import UPDATED_SINCE, parse_since
 from dinsos.api.idempotency import run_idempotent
+from dinsos.api.pagination import PAGE_SIZE, page_size_schema, parse_page_size
 from dinsos.api.serializers import Serializer
 from dinsos.models import Change
-from dinsos.validators import ascii_int
 from dinsos.versions import current_version
 
 CURSOR = "cursor"
-PAGE_SIZE = "page_size"
 
 # --- changes feed -----------------------------------------------------------------------------
 
@@ -61,17 +60,6 @@ def change_page_serializer(item_serializer):
     })
 
 
-def _page_size(request) -> int:
-    value = request.query_params.get(PAGE_SIZE, "")
-    limit = settings.SYNC_FEED_MAX_PAGE_SIZE
-    if not value:
-        return min(settings.SYNC_FEED_PAGE_SIZE, limit)
-    if (size := ascii_int(value)) is None or not 1 <= size <= limit:
-        raise ValidationError({PAGE_SIZE: [_("page_size harus 1 sampai %(max)s.") % {
-            "max": limit}]})
-    return size
-
-
 class ChangesFeedMixin:
     """For viewsets of models registered with ``dinsos.changes.register``. Upserts are read
     through ``get_queryset()`` — the same scope and selector as the list — so a record the
@@ -86,7 +74,7 @@ class ChangesFeedMixin:
         OpenApiParameter(UPDATED_SINCE, OpenApiTypes.DATETIME, description=_(
             "Tarikan pertama: perubahan pada atau setelah waktu ini (waktu server). "
             "Tanpa kursor dan tanpa updated_since: seluruh data wilayah Anda.")),
-        OpenApiParameter(PAGE_SIZE, OpenApiTypes.INT),
+        OpenApiParameter(PAGE_SIZE, page_size_schema(settings.SYNC_FEED_MAX_PAGE_SIZE)),
     ])
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def changes(self, request, *args, **kwargs):
@@ -95,12 +83,18 @@ class ChangesFeedMixin:
         if unknown:
             raise ValidationError({n: [_("Parameter '%(name)s' tidak dikenal untuk daftar ini.")
                                        % {"name": n}] for n in unknown}, code="unknown_parameter")
-        after = changes.Position.decode(params[CURSOR]) if params.get(CURSOR) else None
-        since = parse_since(params[UPDATED_SINCE]) if params.get(UPDATED_SINCE) and not after \
-            else None
+        if params.get(CURSOR) and params.get(UPDATED_SINCE):
+            raise ValidationError({UPDATED_SINCE: [_(
+                "updated_since hanya untuk tarikan pertama; tarikan lanjutan cukup dengan cursor "
+                "(jangan kirim keduanya).")]}, code="cursor_with_updated_since")
         model = self.get_queryset().model
+        feed = changes.resource(model)
+        after = changes.Position.decode(params[CURSOR], feed) if params.get(CURSOR) else None
+        since = parse_since(params[UPDATED_SINCE]) if params.get(UPDATED_SINCE) else None
         page = changes.feed(model=model, user=request.user, after=after, since=since,
-                            limit=_page_size(request))
+                            limit=parse_page_size(
+                                request, default=settings.SYNC_FEED_PAGE_SIZE,
+                                maximum=settings.SYNC_FEED_MAX_PAGE_SIZE))
         rows = page.changes
         queryset = self.get_queryset()
         current = queryset.in_bulk([c.object_id for c in rows if c.kind == Change.Kind.UPSERT])
@@ -123,7 +117,7 @@ class ChangesFeedMixin:
                 else:  # kept in another area: say no more than "left your area"
                     entry["change"] = Change.Kind.LEFT_AREA
             results.append(entry)
-        cursor = page.position.encode()
+        cursor = page.position.encode(feed)
         next_url = None
         if page.more:  # the cursor alone says where to go on; updated_since was the start
             next_url = remove_query_param(
@@ -237,7 +231,20 @@ def _row_errors(exc) -> dict:
         return {k: [str(m) for m in (v if isinstance(v, list) else [v])]
                 for k, v in detail.items()}
     message = getattr(exc, "detail", None) or (exc.args[0] if exc.args else _("Ditolak."))
-    return {"non_field_errors": [str(message)]}
+    return {getattr(exc, "field", None) or "non_field_errors": [str(message)]}
+
+
+def _json_type(value) -> str:
+    """How JSON names the type of ``value``, for a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return _("boolean")
+    if isinstance(value, int | float):
+        return _("angka")
+    if isinstance(value, str):
+        return _("teks")
+    return _("larik (array)")
 
 
 def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response:
@@ -263,6 +270,10 @@ def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response
                       "errors": None}
             try:
                 with transaction.atomic():
+                    if not isinstance(row, dict):
+                        raise ValidationError({"non_field_errors": [_(
+                            "Setiap baris di 'rows' harus berupa objek JSON ({\"%(key)s\": …}), "
+                            "bukan %(type)s.") % {"key": key, "type": _json_type(row)}]})
                     if not value:
                         raise ValidationError({key: [_("%(key)s wajib diisi.") % {"key": key}]})
                     serializer = row_serializer(data=row, context=context)

@@ -35,6 +35,34 @@ def test_changes_feed_page_size_is_ascii_digits(api_as, province_operator, size)
     assert list(response.json()["errors"]) == ["page_size"]
 
 
+# 2b. ?page_size= on lists: abc, -1, 0 or ² silently gave the default page, 501 was cut to 500
+@pytest.mark.parametrize("size", ["abc", "-1", "0", "²", "١٠", "1.5", "501",
+                                  "99999999999999999999"])
+@pytest.mark.parametrize("query", [{}, {"cursor": ""}])  # page numbers and keyset pages
+@pytest.mark.parametrize("path", ["pmks/persons/", "wilayah/"])
+def test_list_page_size_out_of_range_is_a_400_naming_it(api_as, province_operator, path,
+                                                         query, size):
+    response = api_as(province_operator).get(f"{API}/{path}", {**query, "page_size": size})
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"page_size": ["page_size harus 1 sampai 500."]}
+
+
+def test_page_size_ranges_are_in_the_schema(api_as, province_operator):
+    from django.conf import settings
+
+    schema = api_as(province_operator).get("/api/schema/", {"format": "json"}).json()
+
+    def page_size(path):
+        [parameter] = [p for p in schema["paths"][path]["get"]["parameters"]
+                       if p["name"] == "page_size"]
+        return parameter["schema"]
+
+    assert page_size("/api/v1/pmks/persons/") == {"type": "integer", "minimum": 1,
+                                                  "maximum": 500}
+    assert page_size("/api/v1/pmks/persons/changes/") == {
+        "type": "integer", "minimum": 1, "maximum": settings.SYNC_FEED_MAX_PAGE_SIZE}
+
+
 # 3. ?updated_since=<well-formed but impossible> -> 500 (ValueError / DataError)
 @pytest.mark.parametrize("since", ["2026-02-30", "2026-13-01", "2026-02-30T10:00:00",
                                    "2026-1-1T25:00", "9999-12-31T23:59:59-23:59"])

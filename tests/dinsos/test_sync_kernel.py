@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
@@ -36,10 +37,15 @@ def test_every_list_refuses_unknown_query_parameters(django_user_model):
             "Parameter 'modified_since' tidak dikenal untuk daftar ini."]}, path
 
 
-def test_cursor_is_opaque_and_round_trips():
+def test_cursor_is_opaque_and_round_trips_in_its_own_feed_only():
     position = changes.Position(123, 456)
     assert changes.Position.decode(position.encode()) == position
     assert "123" not in position.encode()
+    cursor = position.encode("pmks.person")
+    assert changes.Position.decode(cursor, "pmks.person") == position
+    with pytest.raises(ValidationError) as refused:
+        changes.Position.decode(cursor, "pmks.household")
+    assert "cursor" in refused.value.message_dict
 
 
 @postgres_only
@@ -200,3 +206,103 @@ def test_array_literals_read_back_as_the_values_they_hold():
         cursor.execute("SELECT %s::text[], %s::bigint[]",
                        [changes._array(values), changes._array([1, 2**62, 3])])
         assert cursor.fetchone() == (values, [1, 2**62, 3])
+
+
+def _race(holder, other) -> None:
+    """``holder`` runs in a transaction of its own and stops before its commit; ``other`` then
+    runs in another (given a second to block on ``holder``'s locks, if it does); ``holder``
+    commits, and both end."""
+    wrote, release, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                holder()
+                wrote.set()
+                release.wait(30)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+            wrote.set()
+        finally:
+            connection.close()
+
+    def run_other():
+        try:
+            with transaction.atomic():
+                other()
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first, second = threading.Thread(target=hold), threading.Thread(target=run_other)
+    first.start()
+    assert wrote.wait(30)
+    second.start()
+    second.join(1)  # done by now, unless it waits for the holder
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert not errors, errors
+
+
+def _log_of(model, pk) -> list[tuple]:
+    return list(Change.objects.filter(resource=changes.resource(model), object_id=pk)
+                .order_by("txid", "id").values_list("kind", "area"))
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_writers_of_one_record_keep_one_upsert_row():
+    """Both deleted the record's upsert row, then inserted their own: the second writer's
+    DELETE cannot see the row the first committed meanwhile, so two stayed (the feed sent the
+    record twice, and the older one's area could decide its next ``left_area``)."""
+    person = PersonFactory(desa_id=DESA_PANDEGLANG)
+    _race(lambda: changes.refresh(Person, [person.pk]),
+          lambda: changes.refresh(Person, [person.pk]))
+    assert _log_of(Person, person.pk) == [("upsert", DESA_PANDEGLANG)]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_saved_while_its_worker_moves_follows_the_worker():
+    """The worker's move is not committed yet when the report is saved: the report read the
+    old area and the move's re-feed of the worker's reports could not see the new report, so
+    Lebak never got it and Pandeglang kept it."""
+    from psks.models import ActivityReport
+    from tests.factories import ActivityReportFactory, WorkerFactory
+
+    worker, made = WorkerFactory(desa_id=DESA_PANDEGLANG), {}
+
+    def move():
+        worker.desa_id = DESA_LEBAK
+        worker.save()
+
+    def report():
+        made["report"] = ActivityReportFactory(worker_id=worker.pk)
+
+    _race(move, report)
+    assert _log_of(ActivityReport, made["report"].pk) == [("upsert", DESA_LEBAK)]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_moved_while_a_report_is_saved_takes_the_report_along():
+    """The report is not committed yet when its worker moves: the move's re-feed could not see
+    it, and the report's change stayed in Pandeglang."""
+    from psks.models import ActivityReport, Worker
+    from tests.factories import ActivityReportFactory, WorkerFactory
+
+    worker, made = WorkerFactory(desa_id=DESA_PANDEGLANG), {}
+
+    def report():
+        made["report"] = ActivityReportFactory(worker_id=worker.pk)
+
+    def move():
+        moving = Worker.objects.get(pk=worker.pk)
+        moving.desa_id = DESA_LEBAK
+        moving.save()
+
+    _race(report, move)
+    assert _log_of(ActivityReport, made["report"].pk) == [
+        ("left_area", DESA_PANDEGLANG), ("upsert", DESA_LEBAK)]

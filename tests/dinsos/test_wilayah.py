@@ -293,11 +293,14 @@ def test_api_anonymous_is_refused_with_json(url):
     assert body["detail"]
 
 
-def test_api_page_size_is_capped_at_500(client):
-    response = client.get(LIST_URL, {"page_size": 5000})
+def test_api_page_size_is_at_most_500(client):
+    response = client.get(LIST_URL, {"page_size": 500})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 500
     assert response.json()["count"] == 1716
+    too_big = client.get(LIST_URL, {"page_size": 5000})  # was cut to 500 without a word
+    assert too_big.status_code == 400
+    assert too_big.json()["errors"] == {"page_size": ["page_size harus 1 sampai 500."]}
 
 
 def test_api_page_out_of_range_is_404_json(client):

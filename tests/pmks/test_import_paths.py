@@ -390,3 +390,31 @@ def test_a_re_import_that_changes_nothing_does_not_even_lock_the_rows(
                                          filename="keluarga.csv", dry_run=False)
     assert report.totals()["orang_tetap"] == 5
     assert locked() == before
+
+
+@pytest.mark.parametrize("path", ["rows", "copy"])
+def test_an_import_feeds_the_households_whose_members_it_wrote(
+        path, pandeglang_operator, monkeypatch):
+    """A household shows its member count: an import that moves a member from one stored
+    household to another and adds one, the households' own cells unchanged, feeds both."""
+    monkeypatch.setattr(importing, "PATH", path)
+    head_a = row(no_kk=KK_A, alamat="Kp. A", nik=nik(D1, "L", 21), nama="Kepala A")
+    head_b = row(no_kk=KK_B, alamat="Kp. B", nik=nik(D1, "L", 23), nama="Kepala B")
+    mover = row(no_kk=KK_A, alamat="Kp. A", nik=nik(D2, "P", 22), nama="Pindah",
+                tanggal_lahir="1985-03-19", jenis_kelamin="P", hubungan="famili")
+    added = row(no_kk=KK_B, alamat="Kp. B", nik=nik(D3, "L", 24), nama="Anak Baru",
+                tanggal_lahir="2010-02-01", hubungan="anak")
+
+    def run(rows):
+        report = importing.households_import(actor=pandeglang_operator, dry_run=False,
+                                             filename="keluarga.csv",
+                                             fileobj=io.BytesIO(csv_bytes(rows)))
+        assert not report.errors, report.errors
+
+    run([head_a, mover, head_b])
+    before = Change.objects.order_by("-id").values_list("id", flat=True).first()
+    run([head_a, head_b, {**mover, "no_kk": KK_B, "alamat": "Kp. B"}, added])
+    fed = set(Change.objects.filter(resource="pmks.household", kind=Change.Kind.UPSERT,
+                                    id__gt=before).values_list("object_id", flat=True))
+    assert fed == set(Household.objects.filter(no_kk__in=[KK_A, KK_B])
+                      .values_list("pk", flat=True))

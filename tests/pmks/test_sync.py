@@ -1,6 +1,7 @@
 """The district sync API on the registry: changes feeds with tombstones, a mirror kept exact by
 incremental pulls only, ETag / If-Match, batch upserts."""
 
+import base64
 import datetime
 
 import pytest
@@ -185,6 +186,45 @@ def test_household_feed_sees_members_released_by_a_deletion(api_as, pandeglang_o
         == [(household_pk, "deleted")]
 
 
+def test_household_feed_follows_its_members(api_as, pandeglang_operator):
+    """A household row shows its head's name and its member count: each change of a member —
+    the head renamed, a member added, moved to another household, merged, deleted — feeds
+    the households it touched, so the mirror stays equal to the list after every pull."""
+    client = api_as(pandeglang_operator)
+    home, other = (HouseholdFactory(desa_id=DESA_PANDEGLANG) for _ in range(2))
+    head = person_in(DESA_PANDEGLANG, household=home, relationship="kepala")
+    services.household_update(actor=pandeglang_operator, household=home, head=head)
+    member, twin = (person_in(DESA_PANDEGLANG, household=home) for _ in range(2))
+    mirror, cursor = {}, None
+
+    def pulled() -> dict:
+        nonlocal cursor
+        entries, cursor = pull(client, HOUSEHOLDS, cursor=cursor)
+        apply(mirror, entries)
+        return mirror
+
+    assert pulled() == truth(client, "households")
+    assert (mirror[home.pk]["head_name"], mirror[home.pk]["member_count"]) == (head.name, 3)
+    steps = [
+        lambda: services.person_update(actor=pandeglang_operator, person=head,
+                                       name="Kepala Berganti Nama"),
+        lambda: services.person_register(actor=pandeglang_operator, name="Anak Baru",
+                                         birth_date=BORN, sex="L", desa_id=DESA_PANDEGLANG,
+                                         household=home),
+        lambda: services.person_update(actor=pandeglang_operator, person=member,
+                                       household=other),
+        lambda: services.person_merge(actor=pandeglang_operator, kept=head, merged=twin),
+        lambda: services.person_delete(actor=pandeglang_operator,
+                                       person=Person.objects.get(pk=member.pk)),
+    ]
+    for step in steps:
+        step()
+        assert pulled() == truth(client, "households")
+    assert (mirror[home.pk]["head_name"], mirror[home.pk]["member_count"]) == (
+        "Kepala Berganti Nama", 2)
+    assert mirror[other.pk]["member_count"] == 0
+
+
 def test_feed_of_a_district_never_shows_another_districts_records(api_as, lebak_operator):
     person_in(DESA_PANDEGLANG)
     assert pull(api_as(lebak_operator), PERSONS)[0] == []
@@ -199,6 +239,64 @@ def test_feed_refuses_bad_cursor_page_size_and_unknown_parameters(api_as, pandeg
         response = client.get(url, params)
         assert response.status_code == 400, params
         assert field in response.json()["errors"]
+
+
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_feed_refuses_another_feeds_cursor_and_reads_an_old_one(api_as, pandeglang_operator):
+    """A cursor of the households feed was read by the persons feed as a position in it: the
+    persons changed before that point were skipped without a word."""
+    client = api_as(pandeglang_operator)
+    person = person_in(DESA_PANDEGLANG)
+    household_cursor = pull(client, HOUSEHOLDS)[1]
+    url = f"{API}/persons/changes/"
+    refused = client.get(url, {"cursor": household_cursor})
+    assert refused.status_code == 400
+    assert "pmks.household" in refused.json()["errors"]["cursor"][0]
+    # a cursor handed out before cursors named their feed: still read
+    old = client.get(url, {"cursor": _cursor("0.0")})
+    assert old.status_code == 200
+    assert person.pk in {e["id"] for e in old.json()["results"]}
+
+
+@pytest.mark.parametrize("raw", [
+    "9000000000000.1",  # a transaction far in the future (PostgreSQL) / not 0 (SQLite)
+    "١٢.3", "1.٣", " 1.2", "1.2 ", "+1.2", "1.-2", "1_0.2", "1.2.pmks.person.x",
+])
+def test_feed_refuses_a_cursor_from_the_future_or_not_in_ascii_digits(
+        api_as, pandeglang_operator, raw):
+    """``int()`` read "١٢", " 1" and "+1"; a cursor beyond anything handed out was handed back
+    page after page, so the client waited forever."""
+    response = api_as(pandeglang_operator).get(f"{API}/persons/changes/", {"cursor": _cursor(raw)})
+    assert response.status_code == 400, raw
+    assert list(response.json()["errors"]) == ["cursor"]
+
+
+def test_feed_refuses_a_cursor_past_the_last_change_on_sqlite(api_as, pandeglang_operator):
+    """SQLite: txid is 0 and the cursor is the last change id read."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("on PostgreSQL a cursor's change id may be any number (a horizon cursor)")
+    last = Change.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    client = api_as(pandeglang_operator)
+    assert client.get(f"{API}/persons/changes/", {"cursor": _cursor(f"0.{last}")}).status_code \
+        == 200
+    response = client.get(f"{API}/persons/changes/", {"cursor": _cursor(f"0.{last + 1}")})
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]
+
+
+def test_feed_refuses_updated_since_with_a_cursor(api_as, pandeglang_operator):
+    """``updated_since`` was ignored next to a cursor, even when it was not a date."""
+    client = api_as(pandeglang_operator)
+    cursor = pull(client, PERSONS)[1]
+    for since in ("kemarin", "2026-01-01T00:00:00+07:00"):
+        response = client.get(f"{API}/persons/changes/",
+                              {"cursor": cursor, "updated_since": since})
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["updated_since"]
 
 
 def test_unchanged_upsert_feeds_nothing(api_as, pandeglang_operator):
@@ -320,6 +418,35 @@ def test_batch_upsert_persons_answers_per_row(api_as, pandeglang_operator):
     assert Person.objects.filter(nik=rows[0]["nik"]).exists()
     other.refresh_from_db()
     assert other.desa_id == DESA_LEBAK
+
+
+@pytest.mark.parametrize("resource, key, row", [
+    ("persons", "nik", lambda: person_row(desa=DESA_LEBAK)),
+    ("households", "no_kk", lambda: {"no_kk": no_kk_for(), "address": "Kp. Lebak",
+                                     "desa": DESA_LEBAK}),
+])
+def test_batch_row_outside_the_area_is_refused_under_desa(api_as, pandeglang_operator,
+                                                          resource, key, row):
+    """The refusal of a desa outside the user's area stood under ``non_field_errors``."""
+    body = api_as(pandeglang_operator).post(f"{API}/{resource}/batch/", {"rows": [row()]},
+                                            format="json").json()
+    [result] = body["results"]
+    assert result["status"] == "refused"
+    assert list(result["errors"]) == ["desa"]
+    assert DESA_LEBAK in result["errors"]["desa"][0]
+
+
+@pytest.mark.parametrize("resource", ["persons", "households"])
+def test_batch_row_that_is_not_an_object_says_so(api_as, pandeglang_operator, resource):
+    """A row that is not a JSON object was answered "nik wajib diisi."."""
+    rows = [["nik", "3601"], "3601011708800001", 7, None, True]
+    body = api_as(pandeglang_operator).post(f"{API}/{resource}/batch/", {"rows": rows},
+                                            format="json").json()
+    assert [r["status"] for r in body["results"]] == ["refused"] * len(rows)
+    for result in body["results"]:
+        [message] = result["errors"]["non_field_errors"]
+        assert "harus berupa objek JSON" in message, message
+        assert list(result["errors"]) == ["non_field_errors"]
 
 
 def test_batch_is_idempotent_and_limited(api_as, pandeglang_operator, settings):
