@@ -545,7 +545,7 @@ def test_an_old_default_draft_schedule_is_moved_an_edited_one_is_kept(db):
 
     from dinsos.schedule import Periodic
 
-    migration = importlib.import_module("dinsos.migrations.0010_monthly_draft_catch_up")
+    migration = importlib.import_module("dinsos.migrations.0011_monthly_draft_catch_up")
     old = Periodic(migration.OLD, "incentives.compute_monthly_run",
                    {"minute": "0", "hour": "1", "day_of_month": "25"}, "")
     periodic_tasks_sync([old])

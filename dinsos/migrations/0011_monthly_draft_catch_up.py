@@ -32,7 +32,7 @@ def _move(apps, name, days, new_name, new_days):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dinsos", "0009_logentry_batch_objects_index"),
+        ("dinsos", "0010_change_one_upsert"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
     operations = [migrations.RunPython(forward, backward)]
