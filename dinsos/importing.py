@@ -391,7 +391,30 @@ def template_rows(kind: str) -> tuple[list[str], list[list], list[list]]:
     return header, example, guide
 
 
-# --- reading cells: identity numbers, dates, sex ----------------------------------------------
+# --- reading cells: lengths, identity numbers, dates, sex -------------------------------------
+
+def max_lengths(columns: dict[str, tuple]) -> dict[str, int]:
+    """{column: max_length} of the text columns an importer stores as they are, read from the
+    model fields they fill (``columns``: {column: (model, field name)}), so a cell that does
+    not fit its field is refused on its row — never by the database at the end of the batch."""
+    return {column: model._meta.get_field(name).max_length
+            for column, (model, name) in columns.items()}
+
+
+def already_registered(model, field: str) -> str:
+    """The answer to a row whose identifier (NIK, No. KK) is another district's record: the
+    uniqueness refusal of any create (the API's own message), so an import reveals no more
+    about other areas than registering would — no name, no wilayah."""
+    return model().unique_error_message(model, (field,)).messages[0]
+
+
+def length_problems(values: dict[str, str], limits: dict[str, int]) -> list[tuple[str, str]]:
+    """(column, reason) of each cell longer than its field holds (``max_lengths``). The cell's
+    text as the reader gives it (spaces around it removed) is measured, in characters."""
+    return [(column, _("paling banyak %(max)d karakter; sel ini berisi %(n)d karakter")
+             % {"max": limit, "n": len(values[column])})
+            for column, limit in limits.items() if len(values.get(column) or "") > limit]
+
 
 _IDENTITY_NOISE = re.compile(r"['\s.\u00a0\u200b]")
 

@@ -35,7 +35,10 @@ from dinsos.importing import (
     Column,
     Importer,
     ImportReport,
+    already_registered,
     identity_number,
+    length_problems,
+    max_lengths,
     nik_problems,
     parse_date,
     parse_label,
@@ -156,6 +159,12 @@ def _kind(column: str) -> int:
 _PLAN = [(column, target, column in HOUSEHOLD_MAP, _kind(column),
           None if target in _EMPTY_IS_NULL else "")
          for column, target in [*HOUSEHOLD_MAP.items(), *PERSON_MAP.items()]]
+#: The text columns stored as they are, each with its field's max_length (the desa code is
+#: checked against the known codes instead); the fast lane checks the same limits in SQL.
+TEXT_LIMITS = max_lengths({
+    column: (Household if household else Person, target)
+    for column, target, household, kind, _empty in _PLAN
+    if kind == _TEXT and column != "kode_desa"})
 
 
 def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | None = None
@@ -168,6 +177,7 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
     for column in REQUIRED:
         if not values.get(column, "").strip():
             problems.append((column, _("wajib diisi")))
+    problems += length_problems(values, TEXT_LIMITS)
     household, person = {}, {}
     for column, target, to_household, kind, empty in _PLAN:
         text = values.get(column, "").strip()
@@ -223,10 +233,7 @@ def _changes(obj, data: dict, fields: list[str]) -> dict:
     }
 
 
-def _already_registered(model, field: str) -> str:
-    """Another district's record answers as the uniqueness refusal of any create (the API's
-    own message), so an import reveals no more about other areas than registering would."""
-    return model().unique_error_message(model, (field,)).messages[0]
+_already_registered = already_registered  # another district's record: as any create
 
 
 #: a second row of one person without NIK (``_Chunk._consistent``, ``Stage.check``)
@@ -524,6 +531,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
             return lanes, stage.raw_text(lanes.plain())
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
+    failed = True
     with _short_switch_interval():  # the GIL back to this thread at once
         try:
             ahead = pool.submit(read)
@@ -549,9 +557,10 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
                                ("orang_tetap", unchanged.skipped)):
                     if n:
                         report.count(key, n)
+            failed = False
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            stage.close()
+            stage.close(failed=failed)
 
 
 _switching = threading.Lock()

@@ -22,6 +22,8 @@ from dinsos.importing import (
     Importer,
     ImportReport,
     identity_number,
+    length_problems,
+    max_lengths,
     nik_problems,
     parse_date,
     parse_sex,
@@ -71,6 +73,11 @@ COLUMNS = [
     Column("nama_pemilik_rekening", _("Nama pemilik rekening"), False, "Dede Kurnia"),
 ]
 REQUIRED = [c.name for c in COLUMNS if c.required]
+#: the text columns stored as they are, each with its field's max_length
+TEXT_LIMITS = max_lengths({
+    "nama": (Worker, "name"), "telepon": (Worker, "phone"), "alamat": (Worker, "address"),
+    "nomor_sk": (Assignment, "decree_number"),
+    "nama_pemilik_rekening": (BankAccount, "holder_name")})
 ASSIGNMENT_COLUMNS = ["peran", "kode_wilayah_tugas", "nomor_sk", "tanggal_sk", "mulai",
                       "sumber_dana"]
 ACCOUNT_COLUMNS = ["bank", "nomor_rekening", "nama_pemilik_rekening"]
@@ -111,7 +118,9 @@ class _Row:
         self.row, self.v, self.actor, self.offices = row, row.values, actor, offices
         self.counts: list[str] = []  # applied to the report only if the whole row succeeds
         self.data: dict = {}
-        self.problems: dict[str, list[str]] = {c: [m] for c, m in row.problems}
+        self.problems: dict[str, list[str]] = {}
+        for column, message in [*row.problems, *length_problems(row.values, TEXT_LIMITS)]:
+            self.problems.setdefault(column, []).append(message)
 
     def get(self, column: str) -> str:
         return (self.v.get(column) or "").strip()

@@ -434,3 +434,24 @@ def test_a_masked_error_report_hides_numbers_quoted_in_its_messages(pandeglang_o
     assert "123456789012345" not in text
     whole = b"".join(client_for(pandeglang_operator).get(url).streaming_content).decode()
     assert "9876543210" in whole and "170885" in whole
+
+
+# --- the import audit of December 2026 ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("column", "text", "limit"), [
+    ("nama", "Dede " + "Kurnia " * 25, 150),
+    ("telepon", "0812 3456 7890 / 0813 1111 2222 (WA)", 20),
+    ("alamat", "Kp. Sukamaju " * 30, 255),
+    ("nomor_sk", "460/" + "X" * 300, 100),
+    ("nama_pemilik_rekening", "Pemilik " * 25, 150),
+])
+def test_a_cell_longer_than_its_field_is_refused_by_the_row_parser(column, text, limit,
+                                                                    pandeglang_operator):
+    """The same length check as the PMKS import, from the model fields, before any service."""
+    batch = run_import(pandeglang_operator, csv_bytes([row(**{column: text})]))
+    assert batch.totals["rejected"] == 1
+    assert {"row": 2, "column": column,
+            "message": f"paling banyak {limit} karakter; sel ini berisi {len(text.strip())} "
+                       "karakter"} in batch.errors
+    assert not Worker.objects.exists()
