@@ -21,6 +21,7 @@ from dinsos.importing import (
     Column,
     Importer,
     ImportReport,
+    already_registered,
     identity_number,
     length_problems,
     max_lengths,
@@ -109,8 +110,10 @@ def _problems(exc: Exception) -> list[tuple[str, str]]:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         return [(FIELD_COLUMN.get(field, field), " ".join(ValidationError(errors).messages))
                 for field, errors in exc.error_dict.items()]
+    # a write outside the importer's area: the row's wilayah (its desa; the assignment's
+    # area is checked on its own column before any service runs)
     messages = getattr(exc, "messages", None) or [str(exc)]
-    return [("-", " ".join(messages))]
+    return [("kode_desa" if isinstance(exc, PermissionDenied) else "-", " ".join(messages))]
 
 
 class _Row:
@@ -208,6 +211,10 @@ class _Row:
     def _worker(self) -> Worker:
         data = {k: v for k, v in self.data.items() if k != "nik"}
         worker = Worker.objects.filter(nik=self.data["nik"]).first()
+        if worker is not None and not in_area(self.actor, worker.desa_id):
+            # another district's worker: as any registration of an existing NIK, before any
+            # comparison — its name and desa are not the importer's to read
+            raise ValidationError({"nik": already_registered(Worker, "nik")})
         if worker is None:
             self.counts.append("tenaga_baru")
             return services.worker_register(actor=self.actor, nik=self.data["nik"], **data)

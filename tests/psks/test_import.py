@@ -439,6 +439,26 @@ def test_a_masked_error_report_hides_numbers_quoted_in_its_messages(pandeglang_o
 # --- the import audit of December 2026 ----------------------------------------------------------
 
 
+def test_another_districts_worker_is_answered_as_any_existing_nik(pandeglang_operator):
+    """A Lebak worker's NIK in a Pandeglang file: the rows were held with the Lebak worker's
+    name ("NIK ini terdaftar atas nama 'Ridwan Sopian'") or refused naming its desa in
+    column "-". Now the generic refusal of any registration, on the NIK's column."""
+    lebak = WorkerFactory(name="Ridwan Sopian", desa_id="36.02.01.2002",
+                          birth_date=D(1980, 12, 9))
+    born = {"tanggal_lahir": "09-12-1980", "nik": lebak.nik}
+    batch = run_import(pandeglang_operator, csv_bytes([
+        person(1, nama="Orang Pandeglang", **born),
+        person(2, nama="Ridwan Sopian", alamat="Kp. Cilangkahan", **born),
+        person(3, nama="Ridwan Sopian", bank="bri", nomor_rekening="1111222233",
+               nama_pemilik_rekening="Ridwan Sopian", **born),
+    ]), dry_run=True)
+    assert batch.totals["rejected"] == 3 and batch.totals.get("ditahan", 0) == 0
+    assert [(e["row"], e["column"], e["message"]) for e in batch.errors] == [
+        (n, "nik", "Tenaga PSKS dengan NIK telah ada.") for n in (2, 3, 4)]
+    lebak.refresh_from_db()
+    assert lebak.address == "" and not BankAccount.objects.exists()
+
+
 @pytest.mark.parametrize(("column", "text", "limit"), [
     ("nama", "Dede " + "Kurnia " * 25, 150),
     ("telepon", "0812 3456 7890 / 0813 1111 2222 (WA)", 20),
