@@ -3,6 +3,8 @@ December 2026, /tmp/aud-imp-report): each is refused on its row and column with 
 reason — or read as the cell shows it — the same way on both paths (row by row, and COPY on
 PostgreSQL) and both lanes of the COPY path."""
 
+import io
+import zipfile
 
 import pytest
 
@@ -54,3 +56,99 @@ def test_a_cell_longer_than_its_field_is_refused_on_its_column(fmt, dry_run,
     if not dry_run:
         assert Person.objects.get().nik == NIK_HEAD
         assert list(Household.objects.values_list("no_kk", flat=True)) == [KK_1]
+
+
+# --- formulas, Excel errors, hidden sheets and rows ------------------------------------------
+
+FORMULA = ("berisi rumus tanpa nilai; salin sebagai nilai (Salin, lalu Tempel Spesial > Nilai) "
+           "atau buka dan simpan berkasnya di Excel")
+
+
+def test_a_formula_without_a_stored_value_is_refused_not_read_as_empty(pandeglang_operator):
+    """A NIK cell =TEXT(…) written by a program has no stored value: it read as empty and a
+    second "Budi Santoso" without NIK was stored in his household."""
+    assert run(pandeglang_operator, xlsx([row()])).status == "diimpor"
+    batch = run(pandeglang_operator, xlsx([
+        row(nik=f'=TEXT({NIK_HEAD},"0")'),
+        row(nik="", nama='=PROPER("siti")', hubungan="pasangan", jenis_kelamin="P"),
+    ]))
+    assert batch.totals["rejected"] == 2, batch.errors
+    found = errors(batch)
+    assert ("nik", FORMULA) in found[2]
+    assert ("nama", FORMULA) in found[3]
+    assert list(Person.objects.values_list("nik", flat=True)) == [NIK_HEAD]
+
+
+def test_a_formula_with_its_stored_value_is_read_as_the_value(pandeglang_operator):
+    """A workbook saved by Excel keeps each formula's value: that value is read (this one
+    held before the fix too; it keeps the check from refusing every formula)."""
+    def cached(workbook):
+        sheet = workbook.active
+        sheet["N2"] = '=PROPER("budi santoso")'
+
+    content = xlsx([row()], prepare=cached)
+    # Excel would store <v>Budi Santoso</v>; put it there as Excel does
+    source, out = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<f>PROPER("budi santoso")</f><v></v>',
+                                    b'<f>PROPER("budi santoso")</f><v>Budi Santoso</v>')
+                data = data.replace(b'<c r="N2">', b'<c r="N2" t="str">')
+            target.writestr(item, data)
+    batch = run(pandeglang_operator, out.getvalue())
+    assert batch.status == "diimpor" and batch.totals["rejected"] == 0, batch.errors
+    assert Person.objects.get().name == "Budi Santoso"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_excel_error_cell_is_refused_on_its_column(fmt, pandeglang_operator):
+    """#N/A, #VALUE!, #REF!… (a failed formula) were stored as text."""
+    rows = [row(tempat_lahir="#N/A", pekerjaan="#VALUE!"),
+            row(no_kk=KK_2, nik="", nama="Alamat Galat", alamat="#REF!", rt="#DIV/0!",
+                tanggal_lahir="1950-01-01")]
+    batch = run(pandeglang_operator, xlsx(rows) if fmt == "xlsx" else csv_bytes(rows),
+                f"keluarga.{fmt}")
+    assert batch.totals["rejected"] == 2
+    found = errors(batch)
+
+    def galat(v):
+        return (f"sel berisi galat Excel {v} (rumusnya gagal dihitung); perbaiki rumusnya atau "
+                "ketik nilainya")
+
+    assert ("tempat_lahir", galat("#N/A")) in found[2]
+    assert ("pekerjaan", galat("#VALUE!")) in found[2]
+    assert ("alamat", galat("#REF!")) in found[3] and ("rt", galat("#DIV/0!")) in found[3]
+    assert not Person.objects.exists()
+
+
+def test_a_hidden_sheet_is_not_read_and_is_named(pandeglang_operator):
+    """The hidden first sheet (old data) was imported instead of the visible one."""
+    def sheets(workbook):
+        old = workbook.create_sheet("lama", 0)
+        old.append(list(row()))
+        old.append(list(row(nama="Data Lama").values()))
+        old.sheet_state = "hidden"
+        workbook.active = 1
+
+    batch = run(pandeglang_operator, xlsx([row()], prepare=sheets))
+    assert batch.status == "diimpor", batch.message
+    assert Person.objects.get().name == "Budi Santoso"
+    assert ("Lembar tersembunyi tidak dibaca: 'lama'. Tampilkan lembarnya (Unhide) bila "
+            "datanya harus diimpor.") in batch.message
+
+
+def test_a_hidden_row_is_refused_and_named(pandeglang_operator):
+    """A hidden row was imported without a word: it is refused, saying it is hidden."""
+    def hide(workbook):
+        workbook.active.row_dimensions[3].hidden = True
+
+    batch = run(pandeglang_operator, xlsx([
+        row(), row(nik="", nama="Tersembunyi", tanggal_lahir="1950-01-01", hubungan="famili"),
+    ], prepare=hide))
+    assert batch.totals["rejected"] == 1
+    assert errors(batch)[3] == [("baris", "baris ini tersembunyi di Excel dan tidak diimpor; "
+                                          "tampilkan (Unhide) dan periksa isinya, atau hapus "
+                                          "barisnya")]
+    assert Person.objects.get().nik == NIK_HEAD
