@@ -283,11 +283,12 @@ def import_run(batch: ImportBatch) -> ImportBatch:
         batch.status = ImportBatch.Status.FAILED
         batch.message = _("%(error)s Tidak ada data yang disimpan.") % {"error": exc}
         batch.totals, batch.errors = {}, []
-    except Exception as exc:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
+    except Exception:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
         log.exception("import batch %s failed", batch.pk)
         batch.status = ImportBatch.Status.FAILED
-        batch.message = _("Kesalahan sistem saat mengimpor (%(error)s); tidak ada data yang "
-                          "disimpan. Hubungi admin.") % {"error": exc}
+        # the exception's text (English, table names) is for the log, never the uploader
+        batch.message = _("Kesalahan sistem saat mengimpor; tidak ada data yang disimpan. "
+                          "Hubungi admin dan sebutkan nomor impor %(id)s.") % {"id": batch.pk}
         batch.totals, batch.errors = {}, []
     else:
         batch.status = ImportBatch.Status.CHECKED if batch.dry_run else ImportBatch.Status.IMPORTED

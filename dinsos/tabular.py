@@ -101,6 +101,10 @@ def table_format(filename: str) -> str:
         return "csv"
     if name.endswith(".xlsx"):
         return "xlsx"
+    if name.endswith(".ods"):
+        raise TableError(_("Berkas .ods (LibreOffice/OpenOffice Calc) tidak dapat dibaca: "
+                           "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\" atau CSV, lalu unggah "
+                           "berkas itu."))
     if name.endswith(".xls"):
         raise TableError(_("Berkas .xls (Excel 97–2003) tidak dapat dibaca: buka di Excel, pilih "
                            "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\" atau \"CSV UTF-8\", "
@@ -150,6 +154,15 @@ def _check_xlsx(fileobj, limits: Limits) -> None:
     except zipfile.BadZipFile:
         raise TableError(_("Berkas XLSX rusak atau bukan berkas Excel.")) from None
     with archive:
+        names = archive.namelist()
+        if "[Content_Types].xml" not in names:
+            if "mimetype" in names and archive.read("mimetype").startswith(
+                    b"application/vnd.oasis.opendocument"):
+                raise TableError(_("Berkas ini berformat ODS (LibreOffice/OpenOffice Calc) "
+                                   "walaupun bernama .xlsx: buka di LibreOffice atau Excel, "
+                                   "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\", lalu unggah "
+                                   "lagi."))
+            raise TableError(_("Berkas XLSX rusak atau bukan berkas Excel."))
         entries = archive.infolist()
         if sum(e.file_size for e in entries) > limits.max_uncompressed_bytes:
             raise _too_big(_("ukuran isi XLSX setelah dibuka"),
@@ -249,9 +262,25 @@ def _xlsx_kind(fileobj) -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 def _encoding(fileobj) -> str:
-    """The encoding of the whole file: UTF-8 (with or without BOM) when every byte decodes as
-    UTF-8, else the Windows code page Excel uses for "CSV (Comma delimited)". Decided from the
-    whole file, never from a sample, so a file is never half read."""
+    """The encoding of the whole file: UTF-16 when it begins with a UTF-16 byte order mark
+    (Excel's "Unicode Text"), UTF-8 (with or without BOM) when every byte decodes as UTF-8,
+    else the Windows code page Excel uses for "CSV (Comma delimited)". Decided from the whole
+    file, never from a sample, so a file is never half read."""
+    head = fileobj.read(2)
+    fileobj.seek(0)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Teks Unicode" (UTF-16)
+        decoder = codecs.getincrementaldecoder("utf-16")()
+        try:
+            for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise TableError(_("Berkas CSV tidak dapat dibaca: berkas ini berpengodean UTF-16 "
+                               "(\"Teks Unicode\" Excel) tetapi isinya rusak. Simpan ulang dari "
+                               "Excel sebagai \"CSV UTF-8\".")) from None
+        finally:
+            fileobj.seek(0)
+        return "utf-16"
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -268,14 +297,40 @@ def _encoding(fileobj) -> str:
 
 
 csv.register_dialect("excel-semicolon", delimiter=";")
+#: the delimiters a CSV may use, each with its dialect; the header line's most frequent wins
+#: (a tie: the comma)
+DIALECTS = {",": "excel", ";": "excel-semicolon", "\t": "excel-tab"}
+
+
+def csv_delimiter(first_line: str) -> str:
+    """The delimiter of a CSV from its header line: comma, semicolon (Excel with Indonesian
+    regional settings) or tab (Excel's "Unicode Text" / "Text (Tab delimited)")."""
+    return max(DIALECTS, key=first_line.count)
 
 
 def _csv_rows(fileobj, encoding: str) -> Iterator[list]:
+    """The rows of a CSV. A quote that opens a cell and is never closed makes the csv module
+    read every following line into that one cell, silently: a cell holding a line break
+    followed by a line with many delimiters (at least half the header's) is such a cell, and
+    the file is refused naming the line where the quote opened. Only a row that spans lines
+    is looked at (the reader's line count), so a plain row costs one comparison."""
     text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
     first = text.readline()
-    dialect = "excel-semicolon" if first.count(";") > first.count(",") else "excel"
-    yield from csv.reader(io.StringIO(first), dialect=dialect)
-    yield from csv.reader(text, dialect=dialect)
+    delimiter = csv_delimiter(first)
+    yield from csv.reader(io.StringIO(first), dialect=DIALECTS[delimiter])
+    reader = csv.reader(text, dialect=DIALECTS[delimiter])
+    enough = max(2, first.count(delimiter) // 2)
+    line = 0  # the lines read so far after the header line
+    for cells in reader:
+        if reader.line_num - line > 1:
+            for cell in cells:
+                if any(part.count(delimiter) >= enough for part in cell.splitlines()[1:]):
+                    raise TableError(_(
+                        "Berkas CSV tidak dapat dibaca: tanda kutip (\") di baris %(n)d tidak "
+                        "ditutup, sehingga baris-baris sesudahnya terbaca sebagai satu sel. "
+                        "Tutup atau hapus tanda kutip itu, lalu unggah lagi.") % {"n": line + 2})
+        line = reader.line_num
+        yield cells
 
 
 #: what Excel shows in a cell whose formula failed (openpyxl.cell.cell.ERROR_CODES and the

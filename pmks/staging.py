@@ -58,6 +58,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit, changes, names
 from dinsos.importing import EARLIEST_BIRTH, already_registered
 from dinsos.scoping import ALL
+from dinsos.tabular import csv_delimiter
 from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.calculations import OPEN_STATUSES
 from pmks.importing import SAME_PERSON, TEXT_LIMITS
@@ -874,8 +875,8 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
     for 1M rows), so through the Python reader a re-import that changes nothing could not come
     near the COPY's time, however little it did per row."""
     names = list(table.header)
-    if (table.encoding is None or table.header_row != 1 or not all(names)
-            or not fileobj.seekable()):
+    if (table.encoding not in ("utf-8-sig", "cp1252") or table.header_row != 1
+            or not all(names) or not fileobj.seekable()):  # UTF-16 or an XLSX: read as usual
         return None
     cursor = connection.cursor()
     if not fingerprinted(cursor):
@@ -897,7 +898,9 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
             first = fileobj.readline()
             if first.count(b'"') % 2:  # a header cell across lines: the reader reads one line
                 raise _NotPlain
-            delimiter = ";" if first.count(b";") > first.count(b",") else ","
+            delimiter = csv_delimiter(first.decode("latin-1"))  # as the import's reader
+            if delimiter == "\t":  # its quoting rules against COPY's: not vouched for
+                raise _NotPlain
             fileobj.seek(0)
             cursor.execute(f"""CREATE TEMP TABLE {FILE} (
                                    row integer GENERATED ALWAYS AS IDENTITY (START WITH 2),

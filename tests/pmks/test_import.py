@@ -543,7 +543,9 @@ def test_csv_saved_by_excel_in_windows_1252_is_read(pandeglang_operator):
 
 
 def test_an_unexpected_error_fails_the_batch_instead_of_leaving_it_running(
-        pandeglang_operator, monkeypatch):
+        pandeglang_operator, monkeypatch, caplog):
+    """The exception's text (English, table names: "insert or update on table …") went to the
+    uploader; it goes to the log, and the batch says to ask the admin naming its number."""
     batch = ImportBatch.objects.create(
         kind="pmks_keluarga", filename="a.csv", sha256="0" * 64, dry_run=False,
         area_id="36.01", created_by=pandeglang_operator,
@@ -558,7 +560,9 @@ def test_an_unexpected_error_fails_the_batch_instead_of_leaving_it_running(
     importing.import_run(batch)
     batch.refresh_from_db()
     assert batch.status == "gagal"
-    assert "disk penuh" in batch.message
+    assert batch.message == ("Kesalahan sistem saat mengimpor; tidak ada data yang disimpan. "
+                             f"Hubungi admin dan sebutkan nomor impor {batch.pk}.")
+    assert f"import batch {batch.pk} failed" in caplog.text and "disk penuh" in caplog.text
 
 
 def test_auditor_cannot_upload(auditor, api_as):

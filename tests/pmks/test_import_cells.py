@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from dinsos.tabular import TableError
 from pmks.models import Household, Person
 from tests.pmks.test_import import KK_1, KK_2, NIK_HEAD, row
 from tests.pmks.test_import_excel import csv_bytes, run, xlsx
@@ -152,3 +153,50 @@ def test_a_hidden_row_is_refused_and_named(pandeglang_operator):
                                           "tampilkan (Unhide) dan periksa isinya, atau hapus "
                                           "barisnya")]
     assert Person.objects.get().nik == NIK_HEAD
+
+
+# --- CSV files: unclosed quotes, UTF-16, tabs -------------------------------------------------
+
+
+def test_a_quote_never_closed_refuses_the_file_naming_its_line(pandeglang_operator):
+    """Row 3's address opened a quote it never closed: rows 4–6 vanished into one cell and the
+    batch counted 2 rows of 5."""
+    good = csv_bytes([row(), row(no_kk=KK_2, nik="", nama="Mak Icih", tanggal_lahir="1950-01-01",
+                                 alamat="Kp. Lama")]).decode()
+    lines = good.splitlines()
+    broken = [*lines[:2], lines[2].replace("Kp. Lama", '"Kp. Lama RT 2'),
+              *(lines[2].replace("Mak Icih", f"Orang {n}") for n in range(3))]
+    batch = run(pandeglang_operator, "\r\n".join(broken).encode() + b"\r\n", "a.csv")
+    assert batch.status == "gagal"
+    assert batch.message == (
+        "Berkas CSV tidak dapat dibaca: tanda kutip (\") di baris 3 tidak ditutup, sehingga "
+        "baris-baris sesudahnya terbaca sebagai satu sel. Tutup atau hapus tanda kutip itu, "
+        "lalu unggah lagi. Tidak ada data yang disimpan.")
+    assert not Person.objects.exists()
+
+
+def test_a_line_break_inside_a_quoted_cell_is_still_read(pandeglang_operator):
+    batch = run(pandeglang_operator, csv_bytes([row(alamat="Kp. Sumur\nRT 01, RW 02")]), "a.csv")
+    assert batch.status == "diimpor", batch.message
+    assert Household.objects.get().address == "Kp. Sumur\nRT 01, RW 02"
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [
+    ("utf-16", ","), ("utf-16", "\t"), ("utf-8", "\t"), ("utf-16-be", "\t")])
+def test_utf16_and_tab_delimited_files_are_read(encoding, delimiter, pandeglang_operator):
+    """Excel's "Unicode Text" (UTF-16 with a byte order mark, tabs) was read as Windows-1252
+    ("n_o_k_k"), a tab-delimited file as one glued column."""
+    text = csv_bytes([row(nama="Dédé Sunarya")]).decode().replace(",", delimiter)
+    content = text.encode(encoding)
+    if encoding == "utf-16-be":
+        content = b"\xfe\xff" + content
+    batch = run(pandeglang_operator, content, "a.csv")
+    assert batch.status == "diimpor", batch.message
+    assert batch.totals["rejected"] == 0, batch.errors
+    assert Person.objects.get().name == "Dédé Sunarya"
+
+
+def test_a_broken_utf16_file_names_utf16(pandeglang_operator):
+    content = "no_kk,nama".encode("utf-16") + b"\x00\xd8"  # a lone surrogate half
+    with pytest.raises(TableError, match="berpengodean UTF-16"):  # at upload: nothing stored
+        run(pandeglang_operator, content, "a.csv")
