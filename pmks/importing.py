@@ -191,7 +191,7 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
         try:
             if kind == _IDENTITY:
                 into[target] = identity_number(row, column, label=column.upper().replace(
-                    "_", ". "))
+                    "_", ". "), digits_only=True)
             elif kind == _CHOICE:
                 into[target] = _choice(CHOICE_COLUMNS[column], text)
             elif kind == _SEX:

@@ -143,7 +143,8 @@ class _Row:
 
     def parse(self) -> None:
         row, text = self.row, (lambda t: t)
-        nik = self._read("nik", lambda _t: identity_number(row, "nik", label="NIK"),
+        nik = self._read("nik", lambda _t: identity_number(row, "nik", label="NIK",
+                                                         digits_only=True),
                          required=True)
         sex = self._read("jenis_kelamin", parse_sex, required=True)
         born = self._read("tanggal_lahir",

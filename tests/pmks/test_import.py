@@ -431,16 +431,18 @@ def test_error_report_has_the_original_columns_and_kesalahan(
     assert response.status_code == 200
     assert f"hasil-impor-{batch.pk}.{fmt}" in response["Content-Disposition"]
     got = table(response)
-    assert got[0] == [*HEADER, "kesalahan"]
+    # the row number first: the messages cite "baris N" (a header below a title is not row 1)
+    assert got[0] == ["baris", *HEADER, "kesalahan"]
     assert len(got) == 4
-    assert got[1][:-1] == [rows[0][c] for c in HEADER]
+    assert [r[0] for r in got[1:]] == ["2", "3", "4"]
+    assert got[1][1:-1] == [rows[0][c] for c in HEADER]
     assert got[1][-1] == ""
-    assert got[2][HEADER.index("desil")] == "11"
+    assert got[2][1 + HEADER.index("desil")] == "11"
     assert got[2][-1] == ("desil: desil harus 1 sampai 10; jenis_kelamin: nilai 'X' tidak "
                           "dikenal; pilihan: L, P")
     # CSV keeps the guard apostrophe; XLSX writes a string cell (never a formula) without it
     guarded = "'" if fmt == "csv" else ""
-    assert got[3][HEADER.index("alamat")] == guarded + "=HYPERLINK(\"http://x\")"
+    assert got[3][1 + HEADER.index("alamat")] == guarded + "=HYPERLINK(\"http://x\")"
     assert got[3][-1] == ""
 
 

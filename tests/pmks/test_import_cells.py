@@ -3,6 +3,7 @@ December 2026, /tmp/aud-imp-report): each is refused on its row and column with 
 reason — or read as the cell shows it — the same way on both paths (row by row, and COPY on
 PostgreSQL) and both lanes of the COPY path."""
 
+import datetime
 import io
 import zipfile
 
@@ -200,3 +201,73 @@ def test_a_broken_utf16_file_names_utf16(pandeglang_operator):
     content = "no_kk,nama".encode("utf-16") + b"\x00\xd8"  # a lone surrogate half
     with pytest.raises(TableError, match="berpengodean UTF-16"):  # at upload: nothing stored
         run(pandeglang_operator, content, "a.csv")
+
+
+# --- stray characters in NIK and No. KK; dates as exports write them ---------------------------
+
+NIK_PARTS = (NIK_HEAD[:4], NIK_HEAD[4:])
+
+
+@pytest.mark.parametrize(("column", "cell", "message"), [
+    ("nik", "3601-0117-0880-0001",
+     "NIK hanya berisi angka 0–9, tetapi sel ini berisi '-'; hapus karakter itu"),
+    ("no_kk", "3601-0112-0416-0001",
+     "NO. KK hanya berisi angka 0–9, tetapi sel ini berisi '-'; hapus karakter itu"),
+    ("nik", "\u200d".join(NIK_PARTS), "NIK berisi karakter tak terlihat U+200D (ZERO WIDTH "
+                                      "JOINER); hapus karakter itu (ketik ulang nomornya)"),
+    ("nik", "\u200c".join(NIK_PARTS), "NIK berisi karakter tak terlihat U+200C (ZERO WIDTH "
+                                      "NON-JOINER); hapus karakter itu (ketik ulang nomornya)"),
+    ("nik", "\u2060".join(NIK_PARTS), "NIK berisi karakter tak terlihat U+2060 (WORD JOINER); "
+                                      "hapus karakter itu (ketik ulang nomornya)"),
+    ("nik", "\ufeff".join(NIK_PARTS), "NIK berisi karakter tak terlihat U+FEFF (ZERO WIDTH "
+                                      "NO-BREAK SPACE); hapus karakter itu (ketik ulang "
+                                      "nomornya)"),
+    ("nik", NIK_HEAD.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"}),
+     "NIK berisi angka bukan 0–9: '３' (U+FF13, FULLWIDTH DIGIT THREE); ketik ulang nomornya "
+     "dengan angka biasa"),
+    ("nik", NIK_HEAD[:15] + "\u0661", "NIK berisi angka bukan 0–9: '\u0661' (U+0661, "
+                                      "ARABIC-INDIC DIGIT ONE); ketik ulang nomornya dengan "
+                                      "angka biasa"),
+], ids=["dash", "kk-dash", "zwj", "zwnj", "word-joiner", "bom", "full-width", "arabic-indic"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_stray_character_in_an_identity_number_is_named(column, cell, message, fmt,
+                                                          pandeglang_operator):
+    """The cell shows 16 digits; the answer was "NIK harus terdiri dari tepat 16 angka"."""
+    rows = [row(**{column: cell})]
+    batch = run(pandeglang_operator, xlsx(rows) if fmt == "xlsx" else csv_bytes(rows),
+                f"keluarga.{fmt}")
+    assert errors(batch) == {2: [(column, message)]}
+
+
+@pytest.mark.parametrize("text", ["1980-08-17T00:00:00", "1980-08-17 00:00", "17-08-1980 00:00:00",
+                                  "17/08/1980 00:00", "17-08-1980 0:00"])
+def test_a_date_with_a_midnight_time_is_read(text, pandeglang_operator):
+    """Exports write a date with its midnight time; these were refused as unknown dates."""
+    batch = run(pandeglang_operator, csv_bytes([row(tanggal_lahir=text)]), "a.csv")
+    assert batch.totals["rejected"] == 0, batch.errors
+    assert Person.objects.get().birth_date == datetime.date(1980, 8, 17)
+
+
+def test_a_date_with_another_time_is_still_refused(pandeglang_operator):
+    batch = run(pandeglang_operator, csv_bytes([row(tanggal_lahir="17-08-1980 13:45")]), "a.csv")
+    assert batch.totals["rejected"] == 1
+
+
+@pytest.mark.parametrize(("serial", "day"), [
+    (1, datetime.date(1900, 1, 1)), (2, datetime.date(1900, 1, 2)),
+    (59, datetime.date(1900, 2, 28)), (61, datetime.date(1900, 3, 1)),
+    (29353, datetime.date(1980, 5, 12))])
+def test_excel_serials_before_march_1900_are_the_day_excel_shows(serial, day,
+                                                                 pandeglang_operator):
+    """Excel counts a 29 February 1900 that never was: serials before 61 were one day early
+    (59 read 27-02-1900, 2 read 01-01-1900)."""
+    batch = run(pandeglang_operator, xlsx([row(nik="", tanggal_lahir=serial)]))
+    assert batch.totals["rejected"] == 0, batch.errors
+    assert Person.objects.get().birth_date == day
+
+
+def test_excel_serial_60_is_a_day_that_does_not_exist(pandeglang_operator):
+    batch = run(pandeglang_operator, xlsx([row(nik="", tanggal_lahir=60)]))
+    assert errors(batch) == {2: [("tanggal_lahir", "angka 60 di kolom tanggal adalah 29-02-1900 "
+                                                   "Excel, tanggal yang tidak ada (1900 bukan "
+                                                   "tahun kabisat); tulis tanggal yang benar")]}
