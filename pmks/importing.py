@@ -425,6 +425,21 @@ def import_path() -> str:
     return "copy" if connection.vendor == "postgresql" else "rows"
 
 
+IMPORT_LOCK_KEY = 7_240_020  # pg_advisory_xact_lock key: "PMKS imports that write"
+
+
+def _serialise_imports(*, dry_run: bool) -> None:
+    """On PostgreSQL an import that writes holds this lock until its transaction ends, taken
+    before it reads anything: a second import of the same households waits for the first to
+    commit and then finds its rows. Without it both matched the file against the registry
+    as it was, the second gave a new No. KK the id it had chosen, met the first's household
+    in the upsert (ON CONFLICT), and failed at commit on the persons' foreign key. A dry run
+    writes nothing and does not wait. On SQLite one writer at a time is the rule anyway."""
+    if not dry_run and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
 def households_import(*, actor, fileobj, filename: str, dry_run: bool,
                       chunk_size: int | None = None) -> ImportReport:
     area = user_area(actor)
@@ -439,6 +454,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
         from pmks.staging import unchanged_file
 
         with transaction.atomic():  # all or nothing (import_run holds the same transaction)
+            _serialise_imports(dry_run=dry_run)
             unchanged = unchanged_file(fileobj, table, report=report, area=area)
             if unchanged is not None and unchanged.read is None:
                 report_progress(report.rows)  # a re-import that changes nothing, at once
@@ -450,6 +466,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
     seen = SeenKeys()
     try:
         with transaction.atomic():  # all or nothing (import_run holds the same transaction)
+            _serialise_imports(dry_run=dry_run)
             for rows in _chunks(table, chunk_size or CHUNK_SIZE):
                 report.rows += len(rows)
                 _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes,
