@@ -268,10 +268,28 @@ def _count_rows(batch: ImportBatch) -> int | None:
         return None
 
 
+#: said by a batch the broker delivered again after its worker stopped mid-run
+REPEATED = _("Impor ini dijalankan ulang: percobaan sebelumnya terhenti sebelum selesai "
+             "(pekerja latar belakang berhenti) dan tidak menyimpan apa pun; hasil di bawah ini "
+             "dari percobaan ulang, dengan data yang ada saat itu.")
+
+
 def import_run(batch: ImportBatch) -> ImportBatch:
     """Run a stored batch (from the task or a command); safe to call again after a crash. The
     importer runs in one transaction: a batch that fails leaves nothing behind. While it runs
-    the batch shows its progress (``rows_done`` of ``rows_total``)."""
+    the batch shows its progress (``rows_done`` of ``rows_total``).
+
+    The task is acknowledged when it ends (``CELERY_TASK_ACKS_LATE``): a worker that stops
+    mid-run leaves the batch "berjalan" and the broker delivers it again (Redis: after its
+    visibility timeout, an hour by default). That second run says so in the batch message
+    (``REPEATED``); a batch that has finished is never run again."""
+    if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+        log.warning("import batch %s already %s; not run again", batch.pk, batch.status)
+        return batch
+    repeated = batch.status == ImportBatch.Status.RUNNING
+    if repeated:
+        log.warning("import batch %s was left running (worker stopped); running it again",
+                    batch.pk)
     importer = IMPORTERS[batch.kind]
     batch.rows_total, batch.rows_done = _count_rows(batch), 0
     ImportBatch.objects.filter(pk=batch.pk).update(
@@ -297,6 +315,8 @@ def import_run(batch: ImportBatch) -> ImportBatch:
         batch.totals, batch.errors = report.totals(), report.errors
         batch.message = report.message()
         batch.rows_total = batch.rows_done = report.rows
+    if repeated:
+        batch.message = f"{REPEATED} {batch.message}"
     batch.save(update_fields=["status", "message", "totals", "errors", "rows_done",
                               "rows_total"])
     return batch
