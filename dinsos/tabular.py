@@ -378,12 +378,14 @@ def _sheet_marks(archive, path: str | None) -> SheetMarks:
         return marks
     from xml.etree.ElementTree import iterparse
 
-    row_number, column = 0, -1
+    row_number, column, sheet_data = 0, -1, None
     with archive.open(path) as stream:
         for event, element in iterparse(stream, events=("start", "end")):
             tag = element.tag.rpartition("}")[2]
             if event == "start":
-                if tag == "row":
+                if tag == "sheetData":
+                    sheet_data = element
+                elif tag == "row":
                     row_number = int(element.get("r") or row_number + 1)
                     column = -1
                     if element.get("hidden") in ("1", "true"):
@@ -407,8 +409,8 @@ def _sheet_marks(archive, path: str | None) -> SheetMarks:
                         and element.get("t") not in ("str", "s", "inlineStr"))):
                     marks.formulas.setdefault(row_number, []).append(column)
                 element.clear()
-            elif tag == "row":
-                element.clear()
+            elif tag == "row" and sheet_data is not None:
+                sheet_data.clear()  # the rows read so far: nothing is kept of them
     return marks
 
 
