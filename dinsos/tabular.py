@@ -311,15 +311,16 @@ def csv_delimiter(first_line: str) -> str:
 def _csv_rows(fileobj, encoding: str) -> Iterator[list]:
     """The rows of a CSV. A quote that opens a cell and is never closed makes the csv module
     read every following line into that one cell, silently: a cell holding a line break
-    followed by a line with many delimiters (at least half the header's) is such a cell, and
-    the file is refused naming the line where the quote opened. Only a row that spans lines
-    is looked at (the reader's line count), so a plain row costs one comparison."""
+    followed by a line with a whole row's delimiters (as many as the header, two at least) is
+    such a cell, and the file is refused naming the line where the quote opened. Only a row
+    that spans lines is looked at (the reader's line count), so a plain row costs one
+    comparison."""
     text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
     first = text.readline()
     delimiter = csv_delimiter(first)
     yield from csv.reader(io.StringIO(first), dialect=DIALECTS[delimiter])
     reader = csv.reader(text, dialect=DIALECTS[delimiter])
-    enough = max(2, first.count(delimiter) // 2)
+    enough = max(2, first.count(delimiter))  # a whole row's delimiters
     line = 0  # the lines read so far after the header line
     for cells in reader:
         if reader.line_num - line > 1:
