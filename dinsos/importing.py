@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -49,6 +50,7 @@ from dinsos.templatetags.dinsos_format import angka
 from dinsos.validators import EXCEL_SCIENTIFIC, parse_nik, validate_nik_matches
 
 ERROR_COLUMN = "kesalahan"
+ROW_COLUMN = "baris"  # the error report's first column: the row number its messages cite
 log = logging.getLogger(__name__)
 
 
@@ -266,10 +268,28 @@ def _count_rows(batch: ImportBatch) -> int | None:
         return None
 
 
+#: said by a batch the broker delivered again after its worker stopped mid-run
+REPEATED = _("Impor ini dijalankan ulang: percobaan sebelumnya terhenti sebelum selesai "
+             "(pekerja latar belakang berhenti) dan tidak menyimpan apa pun; hasil di bawah ini "
+             "dari percobaan ulang, dengan data yang ada saat itu.")
+
+
 def import_run(batch: ImportBatch) -> ImportBatch:
     """Run a stored batch (from the task or a command); safe to call again after a crash. The
     importer runs in one transaction: a batch that fails leaves nothing behind. While it runs
-    the batch shows its progress (``rows_done`` of ``rows_total``)."""
+    the batch shows its progress (``rows_done`` of ``rows_total``).
+
+    The task is acknowledged when it ends (``CELERY_TASK_ACKS_LATE``): a worker that stops
+    mid-run leaves the batch "berjalan" and the broker delivers it again (Redis: after its
+    visibility timeout, an hour by default). That second run says so in the batch message
+    (``REPEATED``); a batch that has finished is never run again."""
+    if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+        log.warning("import batch %s already %s; not run again", batch.pk, batch.status)
+        return batch
+    repeated = batch.status == ImportBatch.Status.RUNNING
+    if repeated:
+        log.warning("import batch %s was left running (worker stopped); running it again",
+                    batch.pk)
     importer = IMPORTERS[batch.kind]
     batch.rows_total, batch.rows_done = _count_rows(batch), 0
     ImportBatch.objects.filter(pk=batch.pk).update(
@@ -283,17 +303,20 @@ def import_run(batch: ImportBatch) -> ImportBatch:
         batch.status = ImportBatch.Status.FAILED
         batch.message = _("%(error)s Tidak ada data yang disimpan.") % {"error": exc}
         batch.totals, batch.errors = {}, []
-    except Exception as exc:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
+    except Exception:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
         log.exception("import batch %s failed", batch.pk)
         batch.status = ImportBatch.Status.FAILED
-        batch.message = _("Kesalahan sistem saat mengimpor (%(error)s); tidak ada data yang "
-                          "disimpan. Hubungi admin.") % {"error": exc}
+        # the exception's text (English, table names) is for the log, never the uploader
+        batch.message = _("Kesalahan sistem saat mengimpor; tidak ada data yang disimpan. "
+                          "Hubungi admin dan sebutkan nomor impor %(id)s.") % {"id": batch.pk}
         batch.totals, batch.errors = {}, []
     else:
         batch.status = ImportBatch.Status.CHECKED if batch.dry_run else ImportBatch.Status.IMPORTED
         batch.totals, batch.errors = report.totals(), report.errors
         batch.message = report.message()
         batch.rows_total = batch.rows_done = report.rows
+    if repeated:
+        batch.message = f"{REPEATED} {batch.message}"
     batch.save(update_fields=["status", "message", "totals", "errors", "rows_done",
                               "rows_total"])
     return batch
@@ -313,7 +336,8 @@ def _masked_number(match) -> str:
 
 def error_report_rows(batch: ImportBatch, *, masked: bool = False
                       ) -> tuple[list[str], Iterator[list]]:
-    """The original rows plus a "kesalahan" column (empty for accepted rows); ``masked``: the
+    """The original rows, each with its row number (``baris``, as the messages cite it), plus
+    a "kesalahan" column (empty for accepted rows); ``masked``: the
     identifier columns masked, and any number of six digits or more quoted in a message (a NIK
     or No. KK as its mask, an account number or a part of a NIK wholly)."""
     by_row: dict[int, list[str]] = {}
@@ -333,10 +357,10 @@ def error_report_rows(batch: ImportBatch, *, masked: bool = False
     def rows():
         with batch.file.open("rb"):
             for row in importer.read(batch.file.file, batch.filename):
-                yield [*(cell(c, row.values.get(c, "")) for c in columns),
+                yield [row.number, *(cell(c, row.values.get(c, "")) for c in columns),
                        message("; ".join(by_row.get(row.number, [])))]
 
-    return [*columns, ERROR_COLUMN], rows()
+    return [ROW_COLUMN, *columns, ERROR_COLUMN], rows()
 
 
 def report_response(batch: ImportBatch, *, user, fmt: str):
@@ -391,16 +415,40 @@ def template_rows(kind: str) -> tuple[list[str], list[list], list[list]]:
     return header, example, guide
 
 
-# --- reading cells: identity numbers, dates, sex ----------------------------------------------
+# --- reading cells: lengths, identity numbers, dates, sex -------------------------------------
+
+def max_lengths(columns: dict[str, tuple]) -> dict[str, int]:
+    """{column: max_length} of the text columns an importer stores as they are, read from the
+    model fields they fill (``columns``: {column: (model, field name)}), so a cell that does
+    not fit its field is refused on its row — never by the database at the end of the batch."""
+    return {column: model._meta.get_field(name).max_length
+            for column, (model, name) in columns.items()}
+
+
+def already_registered(model, field: str) -> str:
+    """The answer to a row whose identifier (NIK, No. KK) is another district's record: the
+    uniqueness refusal of any create (the API's own message), so an import reveals no more
+    about other areas than registering would — no name, no wilayah."""
+    return model().unique_error_message(model, (field,)).messages[0]
+
+
+def length_problems(values: dict[str, str], limits: dict[str, int]) -> list[tuple[str, str]]:
+    """(column, reason) of each cell longer than its field holds (``max_lengths``). The cell's
+    text as the reader gives it (spaces around it removed) is measured, in characters."""
+    return [(column, _("paling banyak %(max)d karakter; sel ini berisi %(n)d karakter")
+             % {"max": limit, "n": len(values[column])})
+            for column, limit in limits.items() if len(values.get(column) or "") > limit]
+
 
 _IDENTITY_NOISE = re.compile(r"['\s.\u00a0\u200b]")
 
 
-def identity_number(row: TableRow, column: str, *, label: str) -> str:
+def identity_number(row: TableRow, column: str, *, label: str, digits_only: bool = False) -> str:
     """The text of an identity-number cell (NIK, No. KK, NPWP, account number), refusing a cell
     Excel has turned into a number: it keeps 15 significant digits, so a 16-digit number is
     already changed and leading zeros are gone. Apostrophes, spaces and dots (Excel and form
-    artefacts) are removed. Raises ValueError with the fix."""
+    artefacts) are removed. A character that keeps a number the cell shows from being read is
+    named (``_stray_character``). Raises ValueError with the fix."""
     text = row.values.get(column, "").strip()
     if column in row.numbers:
         raise ValueError(_(
@@ -413,7 +461,34 @@ def identity_number(row: TableRow, column: str, *, label: str) -> str:
             "%(label)s '%(v)s' sudah diubah Excel menjadi angka (notasi ilmiah) dan digitnya "
             "hilang. Format kolom %(column)s sebagai Teks, lalu ketik ulang nomornya dari "
             "dokumen aslinya.") % {"label": label, "v": text, "column": column})
-    return _IDENTITY_NOISE.sub("", text)
+    text = _IDENTITY_NOISE.sub("", text)
+    if not (text.isascii() and text.isdigit()):
+        _stray_character(text, label=label, digits_only=digits_only)
+    return text
+
+
+def _stray_character(text: str, *, label: str, digits_only: bool) -> None:
+    """Name the character that keeps a number that looks right from being read: an invisible
+    one (zero-width joiner, word joiner, byte order mark…), a digit that is not 0–9
+    (full-width, Arabic-Indic) or, in a number of digits only (``digits_only``: NIK, No. KK),
+    a dash or other punctuation between digits (a letter keeps the validator's "16 angka").
+    Raises ValueError; returns when there is nothing to name."""
+    strays = [c for c in text if not "0" <= c <= "9"]
+    for char in strays:
+        code = f"U+{ord(char):04X}"
+        name = unicodedata.name(char, code)
+        if unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp"):
+            raise ValueError(_("%(label)s berisi karakter tak terlihat %(code)s (%(name)s); "
+                               "hapus karakter itu (ketik ulang nomornya)")
+                             % {"label": label, "code": code, "name": name})
+        if unicodedata.decimal(char, None) is not None:
+            raise ValueError(_("%(label)s berisi angka bukan 0–9: '%(c)s' (%(code)s, %(name)s); "
+                               "ketik ulang nomornya dengan angka biasa")
+                             % {"label": label, "c": char, "code": code, "name": name})
+    if digits_only and len(strays) < len(text) and all(
+            unicodedata.category(c)[0] in "PS" for c in strays):
+        raise ValueError(_("%(label)s hanya berisi angka 0–9, tetapi sel ini berisi '%(c)s'; "
+                           "hapus karakter itu") % {"label": label, "c": strays[0]})
 
 
 MONTHS = {
@@ -433,11 +508,18 @@ MONTHS = {
 _MONTH = {name: number for number, names in MONTHS.items() for name in names}
 MONTH_NAMES = ["", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
                "September", "Oktober", "November", "Desember"]
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
-_DAY_FIRST = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})")
+# matched on lower-cased text: an ISO "T" reads "t"
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+#: a day-first date may carry a midnight time, as exports write a date: 17-08-1980 00:00:00
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})"
+                        r"(?:\s+0?0[:.]00(?:[:.]00)?)?")
 _NAMED = re.compile(r"(\d{1,2})[\s\-/.]*([a-z]+)\.?[\s\-/.,]*(\d{4}|\d{2})")
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
-EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 = 1 January 1900 (Excel's 1900 system)
+#: Excel's 1900 date system counts 29 February 1900, a day that never was (serial 60), as
+#: Lotus 1-2-3 did: from serial 61 (1 March 1900) a date is this epoch + serial; before it,
+#: one day later (serial 1 = 1 January 1900)
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+EXCEL_LEAP_BUG = 60
 
 
 def _full_year(year: int, digits: int, *, birth: bool, today: datetime.date) -> int:
@@ -491,7 +573,11 @@ def parse_date(row: TableRow, column: str, *, birth: bool = False,
         if not 1 <= number < 2958466:
             raise ValueError(_("angka %(v)s di kolom tanggal bukan tanggal Excel; tulis tanggal "
                                "seperti 17-08-1980") % {"v": text})
-        value = EXCEL_EPOCH + datetime.timedelta(days=int(number))
+        serial = int(number)
+        if serial == EXCEL_LEAP_BUG:
+            raise ValueError(_("angka 60 di kolom tanggal adalah 29-02-1900 Excel, tanggal yang "
+                               "tidak ada (1900 bukan tahun kabisat); tulis tanggal yang benar"))
+        value = EXCEL_EPOCH + datetime.timedelta(days=serial + (serial < EXCEL_LEAP_BUG))
     else:
         value = _date_from_text(text, birth=birth, today=today)
     if birth and value > today:

@@ -101,6 +101,10 @@ def table_format(filename: str) -> str:
         return "csv"
     if name.endswith(".xlsx"):
         return "xlsx"
+    if name.endswith(".ods"):
+        raise TableError(_("Berkas .ods (LibreOffice/OpenOffice Calc) tidak dapat dibaca: "
+                           "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\" atau CSV, lalu unggah "
+                           "berkas itu."))
     if name.endswith(".xls"):
         raise TableError(_("Berkas .xls (Excel 97–2003) tidak dapat dibaca: buka di Excel, pilih "
                            "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\" atau \"CSV UTF-8\", "
@@ -150,6 +154,15 @@ def _check_xlsx(fileobj, limits: Limits) -> None:
     except zipfile.BadZipFile:
         raise TableError(_("Berkas XLSX rusak atau bukan berkas Excel.")) from None
     with archive:
+        names = archive.namelist()
+        if "[Content_Types].xml" not in names:
+            if "mimetype" in names and archive.read("mimetype").startswith(
+                    b"application/vnd.oasis.opendocument"):
+                raise TableError(_("Berkas ini berformat ODS (LibreOffice/OpenOffice Calc) "
+                                   "walaupun bernama .xlsx: buka di LibreOffice atau Excel, "
+                                   "Simpan Sebagai \"Buku Kerja Excel (.xlsx)\", lalu unggah "
+                                   "lagi."))
+            raise TableError(_("Berkas XLSX rusak atau bukan berkas Excel."))
         entries = archive.infolist()
         if sum(e.file_size for e in entries) > limits.max_uncompressed_bytes:
             raise _too_big(_("ukuran isi XLSX setelah dibuka"),
@@ -249,9 +262,25 @@ def _xlsx_kind(fileobj) -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 def _encoding(fileobj) -> str:
-    """The encoding of the whole file: UTF-8 (with or without BOM) when every byte decodes as
-    UTF-8, else the Windows code page Excel uses for "CSV (Comma delimited)". Decided from the
-    whole file, never from a sample, so a file is never half read."""
+    """The encoding of the whole file: UTF-16 when it begins with a UTF-16 byte order mark
+    (Excel's "Unicode Text"), UTF-8 (with or without BOM) when every byte decodes as UTF-8,
+    else the Windows code page Excel uses for "CSV (Comma delimited)". Decided from the whole
+    file, never from a sample, so a file is never half read."""
+    head = fileobj.read(2)
+    fileobj.seek(0)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Teks Unicode" (UTF-16)
+        decoder = codecs.getincrementaldecoder("utf-16")()
+        try:
+            for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise TableError(_("Berkas CSV tidak dapat dibaca: berkas ini berpengodean UTF-16 "
+                               "(\"Teks Unicode\" Excel) tetapi isinya rusak. Simpan ulang dari "
+                               "Excel sebagai \"CSV UTF-8\".")) from None
+        finally:
+            fileobj.seek(0)
+        return "utf-16"
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -268,33 +297,148 @@ def _encoding(fileobj) -> str:
 
 
 csv.register_dialect("excel-semicolon", delimiter=";")
+#: the delimiters a CSV may use, each with its dialect; the header line's most frequent wins
+#: (a tie: the comma)
+DIALECTS = {",": "excel", ";": "excel-semicolon", "\t": "excel-tab"}
+
+
+def csv_delimiter(first_line: str) -> str:
+    """The delimiter of a CSV from its header line: comma, semicolon (Excel with Indonesian
+    regional settings) or tab (Excel's "Unicode Text" / "Text (Tab delimited)")."""
+    return max(DIALECTS, key=first_line.count)
 
 
 def _csv_rows(fileobj, encoding: str) -> Iterator[list]:
+    """The rows of a CSV. A quote that opens a cell and is never closed makes the csv module
+    read every following line into that one cell, silently: a cell holding a line break
+    followed by a line with a whole row's delimiters (as many as the header, two at least) is
+    such a cell, and the file is refused naming the line where the quote opened. Only a row
+    that spans lines is looked at (the reader's line count), so a plain row costs one
+    comparison."""
     text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
     first = text.readline()
-    dialect = "excel-semicolon" if first.count(";") > first.count(",") else "excel"
-    yield from csv.reader(io.StringIO(first), dialect=dialect)
-    yield from csv.reader(text, dialect=dialect)
+    delimiter = csv_delimiter(first)
+    yield from csv.reader(io.StringIO(first), dialect=DIALECTS[delimiter])
+    reader = csv.reader(text, dialect=DIALECTS[delimiter])
+    enough = max(2, first.count(delimiter))  # a whole row's delimiters
+    line = 0  # the lines read so far after the header line
+    for cells in reader:
+        if reader.line_num - line > 1:
+            for cell in cells:
+                if any(part.count(delimiter) >= enough for part in cell.splitlines()[1:]):
+                    raise TableError(_(
+                        "Berkas CSV tidak dapat dibaca: tanda kutip (\") di baris %(n)d tidak "
+                        "ditutup, sehingga baris-baris sesudahnya terbaca sebagai satu sel. "
+                        "Tutup atau hapus tanda kutip itu, lalu unggah lagi.") % {"n": line + 2})
+        line = reader.line_num
+        yield cells
+
+
+#: what Excel shows in a cell whose formula failed (openpyxl.cell.cell.ERROR_CODES and the
+#: newer ones); an XLSX stores them as error cells, a CSV export as this text
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+@dataclass
+class SheetMarks:
+    """What the values of a read-only sheet do not show: the cells holding a formula without a
+    stored value (a workbook written by a program, never opened and saved in Excel: openpyxl
+    reads them as empty) and the hidden rows. {row: [column index]} and {row}."""
+
+    formulas: dict[int, list[int]] = field(default_factory=dict)
+    hidden: set[int] = field(default_factory=set)
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _sheet_marks(archive, path: str | None) -> SheetMarks:
+    """One streamed pass over the sheet's XML, only when it holds a formula or a hidden row
+    (a byte search first, over the same stream ``check_upload`` already read): memory grows
+    with the marks, never with the sheet."""
+    marks = SheetMarks()
+    if archive is None or not path:
+        return marks
+    path = path.lstrip("/")
+    found, tail = False, b""
+    with archive.open(path) as stream:
+        for chunk in iter(lambda s=stream: s.read(1024 * 1024), b""):
+            data = tail + chunk
+            if b"<f" in data or b":f>" in data or b" hidden=" in data:
+                found = True
+                break
+            tail = data[-16:]
+    if not found:
+        return marks
+    from xml.etree.ElementTree import iterparse
+
+    row_number, column, sheet_data = 0, -1, None
+    with archive.open(path) as stream:
+        for event, element in iterparse(stream, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "sheetData":
+                    sheet_data = element
+                elif tag == "row":
+                    row_number = int(element.get("r") or row_number + 1)
+                    column = -1
+                    if element.get("hidden") in ("1", "true"):
+                        marks.hidden.add(row_number)
+                elif tag == "c":
+                    ref = _CELL_REF.fullmatch(element.get("r") or "")
+                    column = _column_index(ref.group(1)) if ref else column + 1
+                continue
+            if tag == "c":
+                formula = value = None
+                for child in element:
+                    name = child.tag.rpartition("}")[2]
+                    if name == "f":
+                        formula = child
+                    elif name in ("v", "is"):
+                        value = child
+                # a formula whose stored value is missing; an empty one only counts when the
+                # cell is not a text result (Excel stores "" from a formula as t="str", <v/>)
+                if formula is not None and (value is None or (
+                        not (value.text or "").strip() and len(value) == 0
+                        and element.get("t") not in ("str", "s", "inlineStr"))):
+                    marks.formulas.setdefault(row_number, []).append(column)
+                element.clear()
+            elif tag == "row" and sheet_data is not None:
+                sheet_data.clear()  # the rows read so far: nothing is kept of them
+    return marks
 
 
 def _open_sheets(fileobj, fmt: str, encoding: str | None):
-    """(workbook or None, [(sheet title or None, rows iterator)])."""
+    """(workbook or None, [(sheet title or None, rows iterator, sheet XML path)], titles of
+    the hidden sheets, which are not read)."""
     if fmt == "csv":
-        return None, [(None, _csv_rows(fileobj, encoding))]
+        return None, [(None, _csv_rows(fileobj, encoding), None)], []
     from openpyxl import load_workbook
 
     _xlsx_kind(fileobj)
     try:
         workbook = load_workbook(fileobj, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
-        raise TableError(_("Berkas XLSX tidak dapat dibaca: %(error)s") % {"error": exc}) from exc
-    sheets = []
+        raise TableError(_("Berkas XLSX tidak dapat dibaca: isinya rusak atau bukan buku kerja "
+                           "Excel. Buka di Excel, simpan sebagai \"Buku Kerja Excel (.xlsx)\", "
+                           "lalu unggah lagi.")) from exc
+    sheets, hidden = [], []
     for sheet in workbook.worksheets:
+        if getattr(sheet, "sheet_state", "visible") != "visible":
+            hidden.append(sheet.title)
+            continue
         if hasattr(sheet, "reset_dimensions"):
             sheet.reset_dimensions()  # the stored dimension may be wrong; read what is there
-        sheets.append((sheet.title, sheet.iter_rows(values_only=True)))
-    return workbook, sheets
+        sheets.append((sheet.title, sheet.iter_rows(values_only=True),
+                       getattr(sheet, "_worksheet_path", None)))
+    return workbook, sheets, hidden
 
 
 def _filled(cells) -> bool:
@@ -314,7 +458,12 @@ class Table:
         fmt = table_format(filename)
         #: a CSV's encoding, for the whole file (None: an XLSX)
         self.encoding = _encoding(fileobj) if fmt == "csv" else None
-        self._workbook, sheets = _open_sheets(fileobj, fmt, self.encoding)
+        self._workbook, sheets, hidden = _open_sheets(fileobj, fmt, self.encoding)
+        self.marks = SheetMarks()
+        if hidden:
+            self.notes.append(_("Lembar tersembunyi tidak dibaca: %(sheets)s. Tampilkan "
+                                "lembarnya (Unhide) bila datanya harus diimpor.")
+                              % {"sheets": ", ".join(f"'{t}'" for t in hidden)})
         try:
             self._find_header(sheets, known)
         except BaseException:
@@ -327,7 +476,7 @@ class Table:
 
     def _find_header(self, sheets, known) -> None:
         first_header, first_at_top = None, False
-        for index, (title, rows) in enumerate(sheets):
+        for index, (title, rows, _path) in enumerate(sheets):
             buffered = []
             for number, cells in enumerate(rows, start=1):
                 cells = list(cells)
@@ -357,6 +506,9 @@ class Table:
         self.header_row, self.sheet = number, title
         self.header = names
         self._rows = rows
+        if self._workbook is not None:
+            self.marks = _sheet_marks(getattr(self._workbook, "_archive", None),
+                                      sheets[index][2])
         where = _("lembar '%(sheet)s'") % {"sheet": title} if title else _("berkas")
         if index > 0:
             self.notes.append(_("Data dibaca dari %(where)s: lembar pertama tidak berisi judul "
@@ -375,7 +527,7 @@ class Table:
             if unknown:
                 self.notes.append(_("Kolom tidak dikenal, tidak dibaca: %(cols)s.")
                                   % {"cols": ", ".join(unknown)})
-        for other_title, other_rows in sheets[index + 1:]:
+        for other_title, other_rows, _path in sheets[index + 1:]:
             if other_title and other_title.lower() in INSTRUCTION_SHEETS:
                 continue
             for n, cells in enumerate(other_rows, start=1):
@@ -396,6 +548,7 @@ class Table:
         width = len(self.header)
         unnamed = [i for i, name in enumerate(self.header) if not name]
         text_only = self._workbook is None  # CSV: every cell is already text
+        marks = self.marks
         number = self.header_row
         try:
             for number, cells in enumerate(self._rows, start=self.header_row + 1):
@@ -407,7 +560,8 @@ class Table:
                     texts = [_cell_text(c) for c in cells]
                     numbers = {name: cells[i] for name, i in named
                                if i < len(cells) and _is_number(cells[i])}
-                if not any(texts):
+                formulas = marks.formulas.get(number) if marks.formulas else None
+                if not any(texts) and not formulas:
                     continue
                 count = len(texts)
                 values = {name: texts[i] if i < count else "" for name, i in named}
@@ -419,6 +573,22 @@ class Table:
                     for i in [*(i for i in unnamed if i < count), *range(width, count)]
                     if texts[i]
                 ]
+                if not EXCEL_ERRORS.isdisjoint(texts):
+                    problems += [(name, _("sel berisi galat Excel %(v)s (rumusnya gagal "
+                                          "dihitung); perbaiki rumusnya atau ketik nilainya")
+                                  % {"v": texts[i]})
+                                 for name, i in named if i < count and texts[i] in EXCEL_ERRORS]
+                if formulas:
+                    problems += [((self.header[i] if i < width else "")
+                                  or _("kolom %(letter)s") % {"letter": _column_letter(i)},
+                                  _("berisi rumus tanpa nilai; salin sebagai nilai (Salin, lalu "
+                                    "Tempel Spesial > Nilai) atau buka dan simpan berkasnya di "
+                                    "Excel"))
+                                 for i in formulas]
+                if number in marks.hidden:
+                    problems.append((_("baris"), _("baris ini tersembunyi di Excel dan tidak "
+                                                   "diimpor; tampilkan (Unhide) dan periksa "
+                                                   "isinya, atau hapus barisnya")))
                 yield TableRow(number=number, values=values, cells=list(cells),
                                numbers=numbers, problems=problems)
         except UnicodeDecodeError as exc:  # the whole file was checked; only a changed file

@@ -35,7 +35,10 @@ from dinsos.importing import (
     Column,
     Importer,
     ImportReport,
+    already_registered,
     identity_number,
+    length_problems,
+    max_lengths,
     nik_problems,
     parse_date,
     parse_label,
@@ -156,6 +159,12 @@ def _kind(column: str) -> int:
 _PLAN = [(column, target, column in HOUSEHOLD_MAP, _kind(column),
           None if target in _EMPTY_IS_NULL else "")
          for column, target in [*HOUSEHOLD_MAP.items(), *PERSON_MAP.items()]]
+#: The text columns stored as they are, each with its field's max_length (the desa code is
+#: checked against the known codes instead); the fast lane checks the same limits in SQL.
+TEXT_LIMITS = max_lengths({
+    column: (Household if household else Person, target)
+    for column, target, household, kind, _empty in _PLAN
+    if kind == _TEXT and column != "kode_desa"})
 
 
 def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | None = None
@@ -168,6 +177,7 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
     for column in REQUIRED:
         if not values.get(column, "").strip():
             problems.append((column, _("wajib diisi")))
+    problems += length_problems(values, TEXT_LIMITS)
     household, person = {}, {}
     for column, target, to_household, kind, empty in _PLAN:
         text = values.get(column, "").strip()
@@ -181,7 +191,7 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
         try:
             if kind == _IDENTITY:
                 into[target] = identity_number(row, column, label=column.upper().replace(
-                    "_", ". "))
+                    "_", ". "), digits_only=True)
             elif kind == _CHOICE:
                 into[target] = _choice(CHOICE_COLUMNS[column], text)
             elif kind == _SEX:
@@ -223,10 +233,7 @@ def _changes(obj, data: dict, fields: list[str]) -> dict:
     }
 
 
-def _already_registered(model, field: str) -> str:
-    """Another district's record answers as the uniqueness refusal of any create (the API's
-    own message), so an import reveals no more about other areas than registering would."""
-    return model().unique_error_message(model, (field,)).messages[0]
+_already_registered = already_registered  # another district's record: as any create
 
 
 #: a second row of one person without NIK (``_Chunk._consistent``, ``Stage.check``)
@@ -418,6 +425,21 @@ def import_path() -> str:
     return "copy" if connection.vendor == "postgresql" else "rows"
 
 
+IMPORT_LOCK_KEY = 7_240_020  # pg_advisory_xact_lock key: "PMKS imports that write"
+
+
+def _serialise_imports(*, dry_run: bool) -> None:
+    """On PostgreSQL an import that writes holds this lock until its transaction ends, taken
+    before it reads anything: a second import of the same households waits for the first to
+    commit and then finds its rows. Without it both matched the file against the registry
+    as it was, the second gave a new No. KK the id it had chosen, met the first's household
+    in the upsert (ON CONFLICT), and failed at commit on the persons' foreign key. A dry run
+    writes nothing and does not wait. On SQLite one writer at a time is the rule anyway."""
+    if not dry_run and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
 def households_import(*, actor, fileobj, filename: str, dry_run: bool,
                       chunk_size: int | None = None) -> ImportReport:
     area = user_area(actor)
@@ -432,6 +454,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
         from pmks.staging import unchanged_file
 
         with transaction.atomic():  # all or nothing (import_run holds the same transaction)
+            _serialise_imports(dry_run=dry_run)
             unchanged = unchanged_file(fileobj, table, report=report, area=area)
             if unchanged is not None and unchanged.read is None:
                 report_progress(report.rows)  # a re-import that changes nothing, at once
@@ -443,6 +466,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
     seen = SeenKeys()
     try:
         with transaction.atomic():  # all or nothing (import_run holds the same transaction)
+            _serialise_imports(dry_run=dry_run)
             for rows in _chunks(table, chunk_size or CHUNK_SIZE):
                 report.rows += len(rows)
                 _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes,
@@ -524,6 +548,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
             return lanes, stage.raw_text(lanes.plain())
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader")
+    failed = True
     with _short_switch_interval():  # the GIL back to this thread at once
         try:
             ahead = pool.submit(read)
@@ -549,9 +574,10 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
                                ("orang_tetap", unchanged.skipped)):
                     if n:
                         report.count(key, n)
+            failed = False
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            stage.close()
+            stage.close(failed=failed)
 
 
 _switching = threading.Lock()

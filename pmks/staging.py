@@ -56,11 +56,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos import audit, changes, names
-from dinsos.importing import EARLIEST_BIRTH
+from dinsos.importing import EARLIEST_BIRTH, already_registered
 from dinsos.scoping import ALL
+from dinsos.tabular import csv_delimiter
 from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.calculations import OPEN_STATUSES
-from pmks.importing import SAME_PERSON
+from pmks.importing import SAME_PERSON, TEXT_LIMITS
 from pmks.models import Household, Person
 
 STAGE = "pmks_import_stage"
@@ -229,9 +230,16 @@ class Stage:
         self.cursor.copy_expert(f"COPY {LOOKUP} FROM STDIN WITH (FORMAT csv)", buffer)
         self.cursor.execute(f"ANALYZE {LOOKUP}")
 
-    def close(self) -> None:
-        self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {RAW}, {LOOKUP}")
-        self.cursor.close()
+    def close(self, *, failed: bool = False) -> None:
+        """Drop the staging tables. After a failed statement (``failed``) the transaction is
+        aborted and they go with its rollback (ON COMMIT DROP): nothing more is sent, so the
+        error that failed the import is the one raised — a DROP here would replace it with
+        PostgreSQL's "current transaction is aborted"."""
+        try:
+            if not failed:
+                self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {RAW}, {LOOKUP}")
+        finally:
+            self.cursor.close()
 
     def _sql(self, sql: str, params=()):
         self.cursor.execute(sql, params)
@@ -343,6 +351,8 @@ class Stage:
                 {_valid_day("2000 + substr(r.no_kk, 11, 2)::int", "substr(r.no_kk, 9, 2)::int",
                             "substr(r.no_kk, 7, 2)::int")} ELSE false END""",
             "r.alamat <> ''", "r.name <> ''", "l_kode_desa.value IS NOT NULL",
+            # each text cell fits its field (parse_row names the column of one that does not)
+            *(f"length(r.{c}) <= {limit:d}" for c, limit in TEXT_LIMITS.items()),
             "l_jenis_kelamin.value IS NOT NULL",
             "r.birth BETWEEN %(earliest)s AND %(today)s",
             "(r.desil = '' OR r.desil ~ '^([1-9]|10)$')",
@@ -763,8 +773,7 @@ class Stage:
         changes.record_saved_bulk(model, [(pk, old, new) for pk, _d, old, new in updated])
 
 
-def _already_registered(model, field: str) -> str:
-    return model().unique_error_message(model, (field,)).messages[0]
+_already_registered = already_registered
 
 
 # --- 0. a file that changes nothing -------------------------------------------------------
@@ -876,8 +885,8 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
     for 1M rows), so through the Python reader a re-import that changes nothing could not come
     near the COPY's time, however little it did per row."""
     names = list(table.header)
-    if (table.encoding is None or table.header_row != 1 or not all(names)
-            or not fileobj.seekable()):
+    if (table.encoding not in ("utf-8-sig", "cp1252") or table.header_row != 1
+            or not all(names) or not fileobj.seekable()):  # UTF-16 or an XLSX: read as usual
         return None
     cursor = connection.cursor()
     if not fingerprinted(cursor):
@@ -899,7 +908,9 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
             first = fileobj.readline()
             if first.count(b'"') % 2:  # a header cell across lines: the reader reads one line
                 raise _NotPlain
-            delimiter = ";" if first.count(b";") > first.count(b",") else ","
+            delimiter = csv_delimiter(first.decode("latin-1"))  # as the import's reader
+            if delimiter == "\t":  # its quoting rules against COPY's: not vouched for
+                raise _NotPlain
             fileobj.seek(0)
             cursor.execute(f"""CREATE TEMP TABLE {FILE} (
                                    row integer GENERATED ALWAYS AS IDENTITY (START WITH 2),
@@ -909,7 +920,9 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
                     f"COPY {FILE} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
                     f"DELIMITER '{delimiter}', ENCODING '{encoding}', "
                     f"FORCE_NOT_NULL ({columns}))",
-                    _Plain(fileobj, delimiter.encode()), size=1024 * 1024)
+                    # the block size positional: Django's CursorDebugWrapper (DEBUG=1, the
+                    # .env of ``make venv``) passes no keyword arguments on
+                    _Plain(fileobj, delimiter.encode()), 1024 * 1024)
             cursor.execute("SELECT set_config('work_mem', %s, true)", [FILE_WORK_MEM])
             found = _same_file(cursor, read, columns, area)
             cursor.execute(f"DROP TABLE IF EXISTS {FILE}, {CHANGED}, {TOUCHED_KK}, "

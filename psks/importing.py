@@ -21,7 +21,10 @@ from dinsos.importing import (
     Column,
     Importer,
     ImportReport,
+    already_registered,
     identity_number,
+    length_problems,
+    max_lengths,
     nik_problems,
     parse_date,
     parse_sex,
@@ -71,6 +74,11 @@ COLUMNS = [
     Column("nama_pemilik_rekening", _("Nama pemilik rekening"), False, "Dede Kurnia"),
 ]
 REQUIRED = [c.name for c in COLUMNS if c.required]
+#: the text columns stored as they are, each with its field's max_length
+TEXT_LIMITS = max_lengths({
+    "nama": (Worker, "name"), "telepon": (Worker, "phone"), "alamat": (Worker, "address"),
+    "nomor_sk": (Assignment, "decree_number"),
+    "nama_pemilik_rekening": (BankAccount, "holder_name")})
 ASSIGNMENT_COLUMNS = ["peran", "kode_wilayah_tugas", "nomor_sk", "tanggal_sk", "mulai",
                       "sumber_dana"]
 ACCOUNT_COLUMNS = ["bank", "nomor_rekening", "nama_pemilik_rekening"]
@@ -102,8 +110,10 @@ def _problems(exc: Exception) -> list[tuple[str, str]]:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         return [(FIELD_COLUMN.get(field, field), " ".join(ValidationError(errors).messages))
                 for field, errors in exc.error_dict.items()]
+    # a write outside the importer's area: the row's wilayah (its desa; the assignment's
+    # area is checked on its own column before any service runs)
     messages = getattr(exc, "messages", None) or [str(exc)]
-    return [("-", " ".join(messages))]
+    return [("kode_desa" if isinstance(exc, PermissionDenied) else "-", " ".join(messages))]
 
 
 class _Row:
@@ -111,7 +121,9 @@ class _Row:
         self.row, self.v, self.actor, self.offices = row, row.values, actor, offices
         self.counts: list[str] = []  # applied to the report only if the whole row succeeds
         self.data: dict = {}
-        self.problems: dict[str, list[str]] = {c: [m] for c, m in row.problems}
+        self.problems: dict[str, list[str]] = {}
+        for column, message in [*row.problems, *length_problems(row.values, TEXT_LIMITS)]:
+            self.problems.setdefault(column, []).append(message)
 
     def get(self, column: str) -> str:
         return (self.v.get(column) or "").strip()
@@ -131,7 +143,8 @@ class _Row:
 
     def parse(self) -> None:
         row, text = self.row, (lambda t: t)
-        nik = self._read("nik", lambda _t: identity_number(row, "nik", label="NIK"),
+        nik = self._read("nik", lambda _t: identity_number(row, "nik", label="NIK",
+                                                         digits_only=True),
                          required=True)
         sex = self._read("jenis_kelamin", parse_sex, required=True)
         born = self._read("tanggal_lahir",
@@ -199,6 +212,10 @@ class _Row:
     def _worker(self) -> Worker:
         data = {k: v for k, v in self.data.items() if k != "nik"}
         worker = Worker.objects.filter(nik=self.data["nik"]).first()
+        if worker is not None and not in_area(self.actor, worker.desa_id):
+            # another district's worker: as any registration of an existing NIK, before any
+            # comparison — its name and desa are not the importer's to read
+            raise ValidationError({"nik": already_registered(Worker, "nik")})
         if worker is None:
             self.counts.append("tenaga_baru")
             return services.worker_register(actor=self.actor, nik=self.data["nik"], **data)

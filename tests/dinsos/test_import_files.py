@@ -244,6 +244,36 @@ def test_an_xls_file_from_the_command_line_gives_the_message_not_a_traceback(
     assert not ImportBatch.objects.exists()
 
 
+def ods_bytes() -> bytes:
+    """The start of what LibreOffice saves as .ods: a zip whose first entry is "mimetype"."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+        archive.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_ods_renamed_to_xlsx_is_refused_at_upload_in_indonesian(pandeglang_operator, api_as):
+    """Accepted at upload, then "Berkas XLSX tidak dapat dibaca: "There is no item named
+    '[Content_Types].xml' in the archive"" in the batch."""
+    message = refused(post(api_as(pandeglang_operator), "data.xlsx", ods_bytes()))
+    assert message.startswith("Berkas ini berformat ODS (LibreOffice/OpenOffice Calc) walaupun "
+                              "bernama .xlsx")
+    message = refused(post(api_as(pandeglang_operator), "data.ods", ods_bytes()))
+    assert message.startswith("Berkas .ods (LibreOffice/OpenOffice Calc) tidak dapat dibaca")
+
+
+@pytest.mark.django_db
+def test_a_zip_that_is_no_workbook_is_refused_at_upload(pandeglang_operator, api_as):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("foto.jpg", b"\xff\xd8")
+    message = refused(post(api_as(pandeglang_operator), "data.xlsx", out.getvalue()))
+    assert message == "Berkas XLSX rusak atau bukan berkas Excel."
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 

@@ -155,3 +155,36 @@ def test_status_partial_shows_rows_done_of_total(province_operator):
     html = client.get(reverse("import-detail", args=[batch.pk]),
                       HTTP_HX_REQUEST="true").content.decode()
     assert "dari 12.500 baris" not in html and "hx-trigger" not in html
+
+
+# --- a worker that stopped mid-run (the import audit of December 2026) ---------------------------
+
+
+@pytest.mark.django_db
+def test_a_batch_left_running_by_a_stopped_worker_says_it_was_run_again(province_operator):
+    """The broker delivers the task again (acks late) after a worker died mid-run; the batch
+    stayed "berjalan" and the second run started without a word."""
+    from dinsos.tasks import run_import
+
+    batch = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING,
+                   rows_total=2, rows_done=1)
+    assert run_import(batch.pk) == ImportBatch.Status.IMPORTED
+    batch.refresh_from_db()
+    assert batch.message.startswith(
+        "Impor ini dijalankan ulang: percobaan sebelumnya terhenti sebelum selesai (pekerja "
+        "latar belakang berhenti) dan tidak menyimpan apa pun; hasil di bawah ini dari "
+        "percobaan ulang, dengan data yang ada saat itu. 2 baris diterima, 0 ditolak.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [ImportBatch.Status.IMPORTED, ImportBatch.Status.FAILED,
+                                    ImportBatch.Status.CHECKED])
+def test_a_finished_batch_delivered_again_is_not_run_again(status, province_operator):
+    from dinsos.tasks import run_import
+    from pmks.models import Person
+
+    batch = _batch(province_operator, _rows(2), status=status, message="selesai")
+    assert run_import(batch.pk) == status
+    batch.refresh_from_db()
+    assert (batch.status, batch.message) == (status, "selesai")
+    assert not Person.objects.exists()

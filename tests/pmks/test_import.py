@@ -431,16 +431,18 @@ def test_error_report_has_the_original_columns_and_kesalahan(
     assert response.status_code == 200
     assert f"hasil-impor-{batch.pk}.{fmt}" in response["Content-Disposition"]
     got = table(response)
-    assert got[0] == [*HEADER, "kesalahan"]
+    # the row number first: the messages cite "baris N" (a header below a title is not row 1)
+    assert got[0] == ["baris", *HEADER, "kesalahan"]
     assert len(got) == 4
-    assert got[1][:-1] == [rows[0][c] for c in HEADER]
+    assert [r[0] for r in got[1:]] == ["2", "3", "4"]
+    assert got[1][1:-1] == [rows[0][c] for c in HEADER]
     assert got[1][-1] == ""
-    assert got[2][HEADER.index("desil")] == "11"
+    assert got[2][1 + HEADER.index("desil")] == "11"
     assert got[2][-1] == ("desil: desil harus 1 sampai 10; jenis_kelamin: nilai 'X' tidak "
                           "dikenal; pilihan: L, P")
     # CSV keeps the guard apostrophe; XLSX writes a string cell (never a formula) without it
     guarded = "'" if fmt == "csv" else ""
-    assert got[3][HEADER.index("alamat")] == guarded + "=HYPERLINK(\"http://x\")"
+    assert got[3][1 + HEADER.index("alamat")] == guarded + "=HYPERLINK(\"http://x\")"
     assert got[3][-1] == ""
 
 
@@ -543,7 +545,9 @@ def test_csv_saved_by_excel_in_windows_1252_is_read(pandeglang_operator):
 
 
 def test_an_unexpected_error_fails_the_batch_instead_of_leaving_it_running(
-        pandeglang_operator, monkeypatch):
+        pandeglang_operator, monkeypatch, caplog):
+    """The exception's text (English, table names: "insert or update on table …") went to the
+    uploader; it goes to the log, and the batch says to ask the admin naming its number."""
     batch = ImportBatch.objects.create(
         kind="pmks_keluarga", filename="a.csv", sha256="0" * 64, dry_run=False,
         area_id="36.01", created_by=pandeglang_operator,
@@ -558,7 +562,9 @@ def test_an_unexpected_error_fails_the_batch_instead_of_leaving_it_running(
     importing.import_run(batch)
     batch.refresh_from_db()
     assert batch.status == "gagal"
-    assert "disk penuh" in batch.message
+    assert batch.message == ("Kesalahan sistem saat mengimpor; tidak ada data yang disimpan. "
+                             f"Hubungi admin dan sebutkan nomor impor {batch.pk}.")
+    assert f"import batch {batch.pk} failed" in caplog.text and "disk penuh" in caplog.text
 
 
 def test_auditor_cannot_upload(auditor, api_as):

@@ -173,8 +173,8 @@ def test_a_batch_that_fails_half_way_stores_nothing(pandeglang_operator, monkeyp
     batch = run(pandeglang_operator, csv_bytes(many_rows(4)), "a.csv")
     assert calls == [2, 2]
     assert batch.status == "gagal"
-    assert batch.message == ("Kesalahan sistem saat mengimpor (disk penuh); tidak ada data yang "
-                             "disimpan. Hubungi admin.")
+    assert batch.message == ("Kesalahan sistem saat mengimpor; tidak ada data yang disimpan. "
+                             f"Hubungi admin dan sebutkan nomor impor {batch.pk}.")
     assert (Household.objects.count(), Person.objects.count()) == (0, 0)
 
 

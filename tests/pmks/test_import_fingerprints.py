@@ -76,7 +76,8 @@ def counted(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(staging, "unchanged_file", checked)
     monkeypatch.setattr(staging.Stage, "close",
-                        lambda stage: seen.append(stage.same + left[-1]) or close(stage))
+                        lambda stage, **kwargs: seen.append(stage.same + left[-1])
+                        or close(stage, **kwargs))
     return seen
 
 

@@ -434,3 +434,44 @@ def test_a_masked_error_report_hides_numbers_quoted_in_its_messages(pandeglang_o
     assert "123456789012345" not in text
     whole = b"".join(client_for(pandeglang_operator).get(url).streaming_content).decode()
     assert "9876543210" in whole and "170885" in whole
+
+
+# --- the import audit of December 2026 ----------------------------------------------------------
+
+
+def test_another_districts_worker_is_answered_as_any_existing_nik(pandeglang_operator):
+    """A Lebak worker's NIK in a Pandeglang file: the rows were held with the Lebak worker's
+    name ("NIK ini terdaftar atas nama 'Ridwan Sopian'") or refused naming its desa in
+    column "-". Now the generic refusal of any registration, on the NIK's column."""
+    lebak = WorkerFactory(name="Ridwan Sopian", desa_id="36.02.01.2002",
+                          birth_date=D(1980, 12, 9))
+    born = {"tanggal_lahir": "09-12-1980", "nik": lebak.nik}
+    batch = run_import(pandeglang_operator, csv_bytes([
+        person(1, nama="Orang Pandeglang", **born),
+        person(2, nama="Ridwan Sopian", alamat="Kp. Cilangkahan", **born),
+        person(3, nama="Ridwan Sopian", bank="bri", nomor_rekening="1111222233",
+               nama_pemilik_rekening="Ridwan Sopian", **born),
+    ]), dry_run=True)
+    assert batch.totals["rejected"] == 3 and batch.totals.get("ditahan", 0) == 0
+    assert [(e["row"], e["column"], e["message"]) for e in batch.errors] == [
+        (n, "nik", "Tenaga PSKS dengan NIK telah ada.") for n in (2, 3, 4)]
+    lebak.refresh_from_db()
+    assert lebak.address == "" and not BankAccount.objects.exists()
+
+
+@pytest.mark.parametrize(("column", "text", "limit"), [
+    ("nama", "Dede " + "Kurnia " * 25, 150),
+    ("telepon", "0812 3456 7890 / 0813 1111 2222 (WA)", 20),
+    ("alamat", "Kp. Sukamaju " * 30, 255),
+    ("nomor_sk", "460/" + "X" * 300, 100),
+    ("nama_pemilik_rekening", "Pemilik " * 25, 150),
+])
+def test_a_cell_longer_than_its_field_is_refused_by_the_row_parser(column, text, limit,
+                                                                    pandeglang_operator):
+    """The same length check as the PMKS import, from the model fields, before any service."""
+    batch = run_import(pandeglang_operator, csv_bytes([row(**{column: text})]))
+    assert batch.totals["rejected"] == 1
+    assert {"row": 2, "column": column,
+            "message": f"paling banyak {limit} karakter; sel ini berisi {len(text.strip())} "
+                       "karakter"} in batch.errors
+    assert not Worker.objects.exists()
