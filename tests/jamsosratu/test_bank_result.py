@@ -151,7 +151,7 @@ def not_a_workbook() -> SimpleUploadedFile:
 @pytest.mark.parametrize("make_upload, message", [
     (lambda: csv_file([[1, "2"]], header=["id_penyaluran", "rekening"]), MISSING),
     (lambda: xlsx_file(["id_penyaluran", "rekening", "tanggal"]), MISSING),
-    (not_a_workbook, "Berkas XLSX tidak dapat dibaca"),
+    (not_a_workbook, "Berkas XLSX rusak atau bukan berkas Excel"),
 ])
 def test_the_page_refuses_a_file_without_the_columns_at_upload(
         make_upload, message, payments, province_operator, django_capture_on_commit_callbacks):
@@ -169,7 +169,7 @@ def test_the_page_refuses_a_file_without_the_columns_at_upload(
 @pytest.mark.parametrize("make_upload, message", [
     (lambda: csv_file([[1, "2"]], header=["id_penyaluran", "rekening"]), MISSING),
     (lambda: xlsx_file(["id_penyaluran", "rekening", "tanggal"]), MISSING),
-    (not_a_workbook, "Berkas XLSX tidak dapat dibaca"),
+    (not_a_workbook, "Berkas XLSX rusak atau bukan berkas Excel"),
 ])
 def test_the_api_answers_400_naming_the_field_and_the_missing_columns(
         make_upload, message, cycle, payments, province_operator, api_as,
