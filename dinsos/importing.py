@@ -421,8 +421,9 @@ def max_lengths(columns: dict[str, tuple]) -> dict[str, int]:
     """{column: max_length} of the text columns an importer stores as they are, read from the
     model fields they fill (``columns``: {column: (model, field name)}), so a cell that does
     not fit its field is refused on its row — never by the database at the end of the batch."""
-    return {column: model._meta.get_field(name).max_length
-            for column, (model, name) in columns.items()}
+    limits = {column: model._meta.get_field(name).max_length
+              for column, (model, name) in columns.items()}
+    return {column: limit for column, limit in limits.items() if limit}  # a TextField: none
 
 
 def already_registered(model, field: str) -> str:

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 
@@ -50,12 +51,17 @@ class NotApproved(Exception):
 
 
 def check_available(run: PayoutRun, kind: str) -> None:
-    """Refuse (NotApproved) the bank transfer file of a run not approved or paid."""
+    """Refuse (NotApproved) the bank transfer file of a run not approved or paid, and every
+    document of a cancelled run (its lines are gone; it will never be approved)."""
+    if run.status == RunStatus.DIBATALKAN:
+        raise NotApproved(gettext(
+            "Perhitungan %(period)s dibatalkan; perhitungan yang dibatalkan tidak punya "
+            "dokumen.") % {"period": period_label(run)})
     if kind == "bank-csv" and not is_final(run):
-        raise NotApproved(
-            f"Berkas transfer bank hanya dibuat untuk perhitungan yang sudah disetujui "
-            f"Pimpinan (atau dibayar); perhitungan {period_label(run)} berstatus "
-            f"{run.get_status_display()}.")
+        raise NotApproved(gettext(
+            "Berkas transfer bank hanya dibuat untuk perhitungan yang sudah disetujui "
+            "Pimpinan (atau dibayar); perhitungan %(period)s berstatus %(status)s.")
+            % {"period": period_label(run), "status": run.get_status_display()})
 
 
 def period_label(run: PayoutRun) -> str:
@@ -1044,6 +1050,8 @@ DRAFT_LABELS = {
 def kinds_for_run(run: PayoutRun) -> dict:
     """The documents the run has in its status, with their labels: no bank file before the
     approval, and the Daftar Nominatif named a draft."""
+    if run.status == RunStatus.DIBATALKAN:
+        return {}
     final = is_final(run)
     return {kind: label if final else DRAFT_LABELS.get(kind, label)
             for kind, label in REPORT_LABELS.items() if final or kind != "bank-csv"}

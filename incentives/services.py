@@ -424,14 +424,18 @@ def run_compute_request(*, actor, period: datetime.date) -> None:
     compute_monthly_run.delay_on_commit(period.isoformat(), actor.pk)
 
 
+@transaction.atomic
 def run_compute_scheduled(*, day: datetime.date) -> PayoutRun | None:
     """The scheduler's draft (days 25 to the month's end, so a day beat was down is caught up
     the next day): computes the month's run only when the month has none yet. A run someone
     computed or a scheduled draft of an earlier day is left as it is — recomputing it would
     change the figures a checker may be reading and drop who computed it, and with it the
-    rule that the maker does not verify (``_makers``). A recompute is asked on the run page."""
+    rule that the maker does not verify (``_makers``) —, and so is a month whose run finance
+    cancelled (a decision, not a gap). A recompute is asked on the run page. Asked under the
+    computation lock, so a run someone computes at that moment is seen."""
     period = day.replace(day=1)
-    if PayoutRun.objects.exclude(status=RunStatus.DIBATALKAN).filter(period=period).exists():
+    _serialise_computations()
+    if PayoutRun.objects.filter(period=period).exists():
         return None
     return run_compute(actor=None, period=period)
 

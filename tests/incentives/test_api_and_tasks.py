@@ -539,6 +539,16 @@ def test_the_scheduled_draft_runs_daily_from_the_25th_and_makes_one_run(area_wor
     assert PayoutRun.objects.get().pk == first
 
 
+def test_the_scheduled_draft_leaves_a_month_finance_cancelled(area_workers, keuangan):
+    """Review: with the schedule daily from the 25th, a month whose run Keuangan cancelled got
+    a new draft the next night, without a maker."""
+    this_month = timezone.localdate().replace(day=1)
+    run = services.run_compute(actor=keuangan, period=this_month)
+    services.run_cancel(actor=keuangan, run=run, reason="Data TKSK belum lengkap")
+    assert tasks.compute_monthly_run.apply().get() is None
+    assert list(PayoutRun.objects.values_list("status", flat=True)) == ["dibatalkan"]
+
+
 def test_an_old_default_draft_schedule_is_moved_an_edited_one_is_kept(db):
     from django.apps import apps
     from django_celery_beat.models import PeriodicTask

@@ -241,6 +241,27 @@ def test_no_bank_file_before_the_approval_on_any_door(route, unapproved_run, keu
     assert queued == [] and not RunDocument.objects.exists()  # nothing made, nothing queued
 
 
+@pytest.mark.parametrize("route", sorted(DOCUMENT_ROUTES))
+def test_a_cancelled_run_has_no_document_on_any_door(route, keuangan, api_as,
+                                                     django_capture_on_commit_callbacks):
+    """Review: a cancelled run (its lines deleted, never to be approved) was offered a Daftar
+    Nominatif marked "DRAF — belum disetujui"."""
+    from incentives import services
+
+    tksk(name="Ahmad Fauzi")
+    run = services.run_compute(actor=keuangan, period=OCT)
+    run = services.run_cancel(actor=keuangan, run=run, reason="Laporan belum lengkap")
+    assert reports.kinds_for_run(run) == {}
+    client = api_as(keuangan)
+    for kind in reports.REPORT_KINDS:
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            response = client.get(DOCUMENT_ROUTES[route](run, kind))
+        assert response.status_code == 409, (route, kind)
+        assert "dibatalkan" in response.content.decode()
+        assert queued == []
+    assert not RunDocument.objects.exists()
+
+
 def test_the_renderer_refuses_the_bank_file_of_a_run_not_approved(unapproved_run):
     import io
 
