@@ -311,19 +311,24 @@ def csv_delimiter(first_line: str) -> str:
 def _csv_rows(fileobj, encoding: str) -> Iterator[list]:
     """The rows of a CSV. A quote that opens a cell and is never closed makes the csv module
     read every following line into that one cell, silently: a cell holding a line break
-    followed by a line with a whole row's delimiters (as many as the header, two at least) is
-    such a cell, and the file is refused naming the line where the quote opened. Only a row
-    that spans lines is looked at (the reader's line count), so a plain row costs one
-    comparison."""
+    followed by a line with a whole row's delimiters (as many as the header, two at least), in
+    a row that lacks cells (the swallowed lines took the rest of its row), is such a cell, and
+    the file is refused naming the line where the quote opened. A quoted address over two
+    lines with many commas in a row of the header's width is read as the cell it is. (A quote
+    left open in the last column swallows into that cell, which its length check refuses.)
+    Only a row that spans lines is looked at (the reader's line count), so a plain row costs
+    one comparison."""
     text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
     first = text.readline()
     delimiter = csv_delimiter(first)
-    yield from csv.reader(io.StringIO(first), dialect=DIALECTS[delimiter])
+    heading = list(csv.reader(io.StringIO(first), dialect=DIALECTS[delimiter]))
+    yield from heading
+    header = heading[0] if heading else []
     reader = csv.reader(text, dialect=DIALECTS[delimiter])
     enough = max(2, first.count(delimiter))  # a whole row's delimiters
     line = 0  # the lines read so far after the header line
     for cells in reader:
-        if reader.line_num - line > 1:
+        if reader.line_num - line > 1 and len(cells) < len(header):
             for cell in cells:
                 if any(part.count(delimiter) >= enough for part in cell.splitlines()[1:]):
                     raise TableError(_(

@@ -271,3 +271,17 @@ def test_excel_serial_60_is_a_day_that_does_not_exist(pandeglang_operator):
     assert errors(batch) == {2: [("tanggal_lahir", "angka 60 di kolom tanggal adalah 29-02-1900 "
                                                    "Excel, tanggal yang tidak ada (1900 bukan "
                                                    "tahun kabisat); tulis tanggal yang benar")]}
+
+
+def test_a_quoted_address_over_two_lines_with_many_commas_is_read():
+    """Review: a file with only a few columns and a quoted address whose second line has as
+    many commas as the header ("RT 01, RW 02, Kel. …") was refused as an unclosed quote."""
+    from dinsos.tabular import read_table
+
+    content = (b'no_kk,nama,alamat\r\n'
+               b'3601010101010001,Siti,"Jl. Mawar No. 5\r\nRT 01, RW 02, Kel. Sukamaju"\r\n'
+               b'3601010101010002,Budi,Kp. Lama\r\n')
+    rows = [row.values for row in read_table(io.BytesIO(content), "a.csv",
+                                              required=["no_kk", "nama", "alamat"])]
+    assert [r["alamat"] for r in rows] == ["Jl. Mawar No. 5\r\nRT 01, RW 02, Kel. Sukamaju",
+                                           "Kp. Lama"]
