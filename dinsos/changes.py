@@ -23,6 +23,7 @@ out. A long transaction delays the feed (never loses a row). SQLite serialises w
 import base64
 import binascii
 import re
+import zlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -77,26 +78,60 @@ def areas_of(model, pks) -> dict:
             .values_list("pk", path)}
 
 
-def _lock_parents(model, path: str, pks: list) -> None:
-    """On PostgreSQL, ``FOR SHARE`` on the rows the area of ``model``'s rows is read through
-    (the worker of a report, ``worker__desa``), before it is read. A report saved while
-    another transaction moved its worker read the worker's old area (the move was not
-    committed) and filed its change there, and the mover's re-feed of the worker's records
-    could not see the report (not committed either): the new district never got it, the old
-    one kept it. The share lock waits for a mover to commit, and a mover's UPDATE waits for
-    the report's writer, so under READ COMMITTED the next statement reads the committed area
-    either way. Writers of sibling records share the lock and do not wait for each other."""
-    if connection.vendor != "postgresql" or "__" not in path:
-        return
-    rows, target = model._base_manager.filter(pk__in=pks), model
-    parts = path.split("__")[:-1]
-    for depth, part in enumerate(parts, start=1):  # every hop of the path, nearest first
+def _owner(path_model, path: str):
+    """The model holding the area foreign key at the end of ``path`` (``Worker`` for a report's
+    ``worker__desa``), or None when the area is the model's own field."""
+    if "__" not in path:
+        return None
+    target = path_model
+    for part in path.split("__")[:-1]:
         target = target._meta.get_field(part).related_model
-        parents = (target._base_manager.filter(pk__in=rows.values("__".join(parts[:depth])))
-                   .order_by("pk").values("pk"))
-        sql, params = parents.query.sql_with_params()
+    return target
+
+
+def _move_key(model) -> int:
+    """The first key of the advisory locks that order the moves of ``model``'s records against
+    the writes of the records whose area is read through them (two 32-bit keys: a space of its
+    own, apart from the one-key locks of the import and the payout computation)."""
+    return zlib.crc32(model._meta.db_table.encode()) & 0x7FFFFFFF
+
+
+def _lock_parents(model, path: str, pks: list) -> None:
+    """On PostgreSQL, before a record's area is read through its parent (the worker of a
+    report, ``worker__desa``): a SHARED advisory lock per parent, which a move of that parent
+    takes EXCLUSIVELY (``_lock_moves``). A report saved while another transaction moved its
+    worker read the worker's old area (the move was not committed) and filed its change there,
+    and the mover's re-feed of the worker's records could not see the report (not committed
+    either): the new district never got it, the old one kept it. Now the report's writer waits
+    for the mover to commit, or the mover for the writer, and under READ COMMITTED the next
+    statement reads the committed area either way. Only moves wait: a parent's other updates
+    take no advisory lock (a row lock ``FOR SHARE`` made every edit of a worker wait for any
+    transaction that had saved one of its records — a whole PSKS import — and a flow saving a
+    record and then updating its parent deadlock against itself), and sibling writers share
+    the lock."""
+    owner = _owner(model, path)
+    if connection.vendor != "postgresql" or owner is None:
+        return
+    parents = (model._base_manager.filter(pk__in=pks).order_by(path.rsplit("__", 1)[0])
+               .values_list(path.rsplit("__", 1)[0], flat=True).distinct())
+    ids = sorted({pk for pk in parents if pk is not None})
+    if ids:
         with connection.cursor() as cursor:
-            cursor.execute(f"{sql} FOR SHARE", params)
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, (v.pk %% 2147483647)::int) "
+                           "FROM unnest(%s::bigint[]) AS v(pk)", [_move_key(owner), _array(ids)])
+
+
+def _lock_moves(model, pks) -> None:
+    """A move of ``model``'s records to another area (their own area field changes) waits for
+    the writers of the records whose area is read through them, and makes new ones wait
+    (``_lock_parents``), on PostgreSQL; in id order."""
+    if connection.vendor != "postgresql" or model not in _OWNERS:
+        return
+    ids = sorted(pks)
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, (v.pk %% 2147483647)::int) "
+                           "FROM unnest(%s::bigint[]) AS v(pk)", [_move_key(model), _array(ids)])
 
 
 def _prior_areas(model, pks) -> dict:
@@ -300,6 +335,9 @@ def update(queryset, **values) -> int:
     if any(f.name == "updated_at" for f in model._meta.fields):
         values.setdefault("updated_at", timezone.now())
     before = _parents_of(model, pks)
+    attname = _area_attname(model) if model in _REGISTERED else None
+    if attname and ({attname, attname.removesuffix("_id")} & set(values)):
+        _lock_moves(model, pks)  # a move: waits for the writers of the records under them
     count = model._base_manager.filter(pk__in=pks).update(**values)
     refresh(model, pks)
     for parent, ids in _parents_of(model, pks).items():
@@ -333,6 +371,8 @@ def _before_save(sender, instance, raw=False, update_fields=None, **kwargs):
         old = getattr(instance, attname)
     else:
         old = sender._base_manager.filter(pk=instance.pk).values_list(attname, flat=True).first()
+        if old is not None and old != getattr(instance, attname):
+            _lock_moves(sender, [instance.pk])
     instance.__dict__["_changes_old_area"] = old
 
 
@@ -357,6 +397,9 @@ def _after_delete(sender, instance, **kwargs):
 
 
 _REGISTERED: dict = {}
+#: models whose records others' areas are read through (a worker for its reports): their
+#: moves take ``_lock_moves``
+_OWNERS: set = set()
 _PENDING: list = []
 
 
@@ -366,6 +409,7 @@ def connect() -> None:
     while _PENDING:
         connect_one, model, name = _PENDING.pop(0)
         connect_one(model, name)
+    _OWNERS.update(filter(None, (_owner(model, path) for model, path in _REGISTERED.items())))
 
 
 def is_registered(model) -> bool:

@@ -306,3 +306,80 @@ def test_a_worker_moved_while_a_report_is_saved_takes_the_report_along():
     _race(report, move)
     assert _log_of(ActivityReport, made["report"].pk) == [
         ("left_area", DESA_PANDEGLANG), ("upsert", DESA_LEBAK)]
+
+
+# --- only moves wait (review of the FOR SHARE version) -----------------------------------------
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_records_writer_does_not_block_its_parents_other_updates():
+    """A row lock FOR SHARE on the worker, held by whoever saved one of its bank accounts (a
+    whole PSKS import), made every edit of that worker wait for it. Only a move waits."""
+    from django.db import OperationalError
+
+    from psks.models import Worker
+    from tests.factories import BankAccountFactory, UserFactory, WorkerFactory
+
+    worker, user = WorkerFactory(), UserFactory()
+    saved, release, errors = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                BankAccountFactory(worker=Worker.objects.get(pk=worker.pk), created_by_id=user.pk)
+                saved.set()
+                release.wait(20)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert saved.wait(20)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1500ms'")
+            edited = Worker.objects.get(pk=worker.pk)
+            edited.phone = "081234567890"
+            edited.save()  # not a move: no wait
+        blocked = False
+    except OperationalError:
+        blocked = True
+    finally:
+        release.set()
+        thread.join(20)
+    assert not errors and blocked is False
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_flows_saving_a_record_then_editing_its_parent_do_not_deadlock():
+    from psks.models import Worker
+    from tests.factories import BankAccountFactory, UserFactory, WorkerFactory
+
+    worker, users = WorkerFactory(), [UserFactory(), UserFactory()]
+    barrier, errors = threading.Barrier(2, timeout=20), []
+
+    def flow(user_pk):
+        try:
+            with transaction.atomic():
+                BankAccountFactory(worker=Worker.objects.get(pk=worker.pk),
+                                   created_by_id=user_pk)
+                barrier.wait()
+                edited = Worker.objects.get(pk=worker.pk)
+                edited.phone = f"08123456789{user_pk % 10}"
+                edited.save()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=flow, args=(u.pk,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
