@@ -233,7 +233,6 @@ def _changes(obj, data: dict, fields: list[str]) -> dict:
     }
 
 
-_already_registered = already_registered  # another district's record: as any create
 
 
 #: a second row of one person without NIK (``_Chunk._consistent``, ``Stage.check``)
@@ -268,11 +267,11 @@ class _Chunk:
         for number, household, person in parsed:
             found = existing_households.get(household["no_kk"])
             if found is not None and self._outside(found.desa_id):
-                self.report.reject(number, [("no_kk", _already_registered(Household, "no_kk"))])
+                self.report.reject(number, [("no_kk", already_registered(Household, "no_kk"))])
                 continue
             found_person = existing_persons.get(person["nik"]) if person["nik"] else None
             if found_person is not None and self._outside(found_person.desa_id):
-                self.report.reject(number, [("nik", _already_registered(Person, "nik"))])
+                self.report.reject(number, [("nik", already_registered(Person, "nik"))])
                 continue
             if found_person is not None and not names.same_name(found_person.name,
                                                                        person["name"]):

@@ -493,10 +493,10 @@ class Stage:
                 continue
             if kind == "no_kk":
                 rejected.append(row)
-                self.report.reject(row, [("no_kk", _already_registered(Household, "no_kk"))])
+                self.report.reject(row, [("no_kk", already_registered(Household, "no_kk"))])
             elif kind == "nik":
                 rejected.append(row)
-                self.report.reject(row, [("nik", _already_registered(Person, "nik"))])
+                self.report.reject(row, [("nik", already_registered(Person, "nik"))])
             elif not names.same_name(stored, new):
                 held.append(row)
                 self.report.hold_identity_clash(row, stored=stored, new=new)
@@ -773,7 +773,6 @@ class Stage:
         changes.record_saved_bulk(model, [(pk, old, new) for pk, _d, old, new in updated])
 
 
-_already_registered = already_registered
 
 
 # --- 0. a file that changes nothing -------------------------------------------------------
