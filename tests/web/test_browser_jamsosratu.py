@@ -53,7 +53,7 @@ def operator_verifies_and_moves_an_enrolment(open_page, operator, enrolment, tks
     fits_the_phone(page)
     page.get_by_role("button", name="Simpan verifikasi").click()  # nothing filled in
     expect(page.locator(".field .errorlist").get_by_text("Pilih verifikator.")).to_be_visible()
-    expect(page.get_by_text("Pilih hasil verifikasi.")).to_be_visible()
+    expect(page.locator(".field .errorlist").get_by_text("Pilih hasil verifikasi.")).to_be_visible()
     page.get_by_label("Verifikator (TKSK/pendamping)").select_option(value=str(tksk.pk))
     page.get_by_label("Tanggal kunjungan").fill("2026-11-20")
     page.get_by_label("Sesuai", exact=True).check()
