@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit
 from dinsos import selectors as kernel_selectors
-from dinsos.forms import AdminTanggalWidget, TanggalField
+from dinsos.forms import AdminTanggalWidget, ModelForm, TanggalField, with_blank_choices
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
 from dinsos.pagination import BoundedPaginator
@@ -273,6 +273,7 @@ class TabularInline(ReadableNumbersMixin, IdentifierMaskMixin, admin.TabularInli
     """An inline that asks the access policy: its rows, its actions, its choices."""
 
     extra = 0
+    form = ModelForm
     formfield_overrides = DATE_OVERRIDES
 
     def get_queryset(self, request):
@@ -317,6 +318,9 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
     #: Personal data (UU 27/2022): change pages and changelist pages are audited reads.
     log_access = False
     formfield_overrides = DATE_OVERRIDES
+
+    def get_form(self, request, obj=None, **kwargs):
+        return with_blank_choices(super().get_form(request, obj, **kwargs))
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user)

@@ -18,7 +18,48 @@ from dinsos.tabular import TableError
 from dinsos.validators import validate_not_negative, validate_whole_rupiah
 
 
-class ImportUploadForm(forms.ModelForm):
+def _spaces_only(value) -> bool:
+    return isinstance(value, str) and value != "" and not value.strip()
+
+
+class BlankChoiceMixin:
+    """A choice sent as spaces only is no choice: it is read as empty, so a required choice
+    field answers "Bidang ini harus diisi." (Django's ChoiceField does not strip: "   " was
+    answered "Masukkan pilihan yang valid.    bukan salah satu dari pilihan yang tersedia.").
+    Every form of the project has it: ``Form`` and ``ModelForm`` below, and the admin's forms
+    (``dinsos.admin_base``: ``with_blank_choices``)."""
+
+    def full_clean(self):
+        if self.is_bound:
+            names = [bf.html_name for bf in self
+                     if isinstance(bf.field, forms.ChoiceField)
+                     and not isinstance(bf.field, (forms.MultipleChoiceField,
+                                                   forms.ModelMultipleChoiceField))
+                     and _spaces_only(self.data.get(bf.html_name))]
+            if names:
+                self.data = self.data.copy()
+                for name in names:
+                    self.data[name] = ""
+        super().full_clean()
+
+
+class Form(BlankChoiceMixin, forms.Form):
+    """The base of every plain form of the project."""
+
+
+class ModelForm(BlankChoiceMixin, forms.ModelForm):
+    """The base of every model form of the project (and of the admin's)."""
+
+
+def with_blank_choices(form_class: type) -> type:
+    """``form_class`` with ``BlankChoiceMixin`` (forms the admin builds from Django's own, such
+    as the user forms of ``django.contrib.auth``)."""
+    if issubclass(form_class, BlankChoiceMixin):
+        return form_class
+    return type(form_class.__name__, (BlankChoiceMixin, form_class), {})
+
+
+class ImportUploadForm(ModelForm):
     kind = forms.ChoiceField(label=_("Jenis data"))
 
     class Meta:

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -280,20 +281,29 @@ def import_run(batch: ImportBatch) -> ImportBatch:
     the batch shows its progress (``rows_done`` of ``rows_total``).
 
     The task is acknowledged when it ends (``CELERY_TASK_ACKS_LATE``): a worker that stops
-    mid-run leaves the batch "berjalan" and the broker delivers it again (Redis: after its
-    visibility timeout, an hour by default). That second run says so in the batch message
-    (``REPEATED``); a batch that has finished is never run again."""
+    mid-run — killed by the task time limit, out of memory — leaves the batch "berjalan" and
+    the broker delivers it again. Every start is counted on the batch row (``attempts``, by
+    one conditional UPDATE, so two deliveries never both pass the cap): a repeated start says
+    so in the batch message (``REPEATED``); a delivery after ``IMPORT_MAX_ATTEMPTS`` starts
+    fails the batch without running it (``_give_up``); a batch that has finished is never run
+    again."""
     if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
         log.warning("import batch %s already %s; not run again", batch.pk, batch.status)
         return batch
-    repeated = batch.status == ImportBatch.Status.RUNNING
-    if repeated:
-        log.warning("import batch %s was left running (worker stopped); running it again",
-                    batch.pk)
     importer = IMPORTERS[batch.kind]
     batch.rows_total, batch.rows_done = _count_rows(batch), 0
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.RUNNING, rows_total=batch.rows_total, rows_done=0)
+    started = ImportBatch.objects.filter(
+        pk=batch.pk, status__in=(ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING),
+        attempts__lt=settings.IMPORT_MAX_ATTEMPTS,
+    ).update(status=ImportBatch.Status.RUNNING, attempts=F("attempts") + 1,
+             rows_total=batch.rows_total, rows_done=0)
+    if not started:
+        return _give_up(batch)
+    batch.refresh_from_db(fields=["attempts"])
+    repeated = batch.attempts > 1
+    if repeated:
+        log.warning("import batch %s was left running (worker stopped); start %s of %s",
+                    batch.pk, batch.attempts, settings.IMPORT_MAX_ATTEMPTS)
     try:
         with (audit_context(actor=batch.created_by, import_batch=batch.pk),
               _progress_of(batch), batch.file.open("rb"), transaction.atomic()):
@@ -319,6 +329,27 @@ def import_run(batch: ImportBatch) -> ImportBatch:
         batch.message = f"{REPEATED} {batch.message}"
     batch.save(update_fields=["status", "message", "totals", "errors", "rows_done",
                               "rows_total"])
+    return batch
+
+
+def _give_up(batch: ImportBatch) -> ImportBatch:
+    """A batch delivered again after ``IMPORT_MAX_ATTEMPTS`` starts that all stopped before
+    the end: failed, not run. Each stopped start left nothing (its one transaction died with
+    it), and so says the message; a batch another delivery finished meanwhile is left as
+    it is."""
+    log.error("import batch %s stopped %s times; not started again", batch.pk,
+              settings.IMPORT_MAX_ATTEMPTS)
+    ImportBatch.objects.filter(
+        pk=batch.pk, status__in=(ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING),
+    ).update(status=ImportBatch.Status.FAILED, totals={}, errors=[], rows_done=0, message=_(
+        "Impor dihentikan setelah %(n)d kali percobaan: setiap percobaan terhenti sebelum "
+        "selesai (melewati batas waktu %(minutes)d menit, atau pekerja latar belakang "
+        "berhenti) dan tidak menyimpan apa pun. Bagi berkas menjadi beberapa berkas yang lebih "
+        "kecil lalu unggah lagi, atau hubungi admin dan sebutkan nomor impor %(id)s.") % {
+        "n": settings.IMPORT_MAX_ATTEMPTS, "minutes": settings.CELERY_TASK_TIME_LIMIT // 60,
+        "id": batch.pk})
+    _progress_file(batch).unlink(missing_ok=True)
+    batch.refresh_from_db()
     return batch
 
 

@@ -188,6 +188,9 @@ class ImportBatch(models.Model):
         _("jumlah baris"), null=True, blank=True,
         help_text=_("Perkiraan jumlah baris data berkas, dihitung sebelum impor berjalan."))
     rows_done = models.PositiveIntegerField(_("baris selesai"), default=0)
+    attempts = models.PositiveSmallIntegerField(
+        _("percobaan"), default=0,
+        help_text=_("Berapa kali impor ini dimulai; dihitung untuk batas IMPORT_MAX_ATTEMPTS."))
     area = models.ForeignKey(Wilayah, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("wilayah kerja"))
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",

@@ -175,6 +175,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
 IMPORT_MAX_XLSX_UNCOMPRESSED_MB = env.float("IMPORT_MAX_XLSX_UNCOMPRESSED_MB", default=200)
 IMPORT_MAX_XLSX_CELLS = env.int("IMPORT_MAX_XLSX_CELLS", default=3_000_000)
 # The import commands (manage.py import_pmks, run on the server) read a province's whole file.
+#: starts of one batch (the first and the broker's deliveries after a worker stopped mid-run,
+#: e.g. killed by CELERY_TASK_TIME_LIMIT); a delivery after that fails it (dinsos.importing)
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
 IMPORT_COMMAND_MAX_UPLOAD_MB = env.float("IMPORT_COMMAND_MAX_UPLOAD_MB", default=1024)
 IMPORT_COMMAND_MAX_ROWS = env.int("IMPORT_COMMAND_MAX_ROWS", default=3_000_000)
 STORAGES = {

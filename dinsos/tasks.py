@@ -19,8 +19,12 @@ def purge_expired_tokens() -> int:
 
 
 @shared_task(name="dinsos.run_import", autoretry_for=(OperationalError,), retry_backoff=True,
-             max_retries=3)
+             max_retries=3, acks_on_timeout=False)
 def run_import(batch_id: int) -> str:
+    """Acknowledged when it ends (``CELERY_TASK_ACKS_LATE``), and a run killed by the hard time
+    limit is handed back to the broker (``acks_on_timeout=False``; acknowledged, it would leave
+    its batch "berjalan" for ever): every delivery is counted on the batch and the one after
+    ``IMPORT_MAX_ATTEMPTS`` starts fails it (``import_run``)."""
     from dinsos.importing import import_run
 
     batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)

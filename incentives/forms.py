@@ -4,18 +4,18 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.forms import BulanField
+from dinsos.forms import BulanField, Form
 
 
-class ComputeForm(forms.Form):
+class ComputeForm(Form):
     period = BulanField(label=_("Bulan"), help_text=_("Bulan yang dihitung, mis. 11/2026."))
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(Form):
     """Nothing to enter: the confirmation page shows the totals."""
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(Form):
     override_reason = forms.CharField(
         label=_("Alasan menyetujui melampaui pagu"), required=False,
         widget=forms.Textarea(attrs={"rows": 3}))
@@ -30,11 +30,11 @@ class ApproveForm(forms.Form):
             del self.fields["override_reason"]
 
 
-class MarkPaidForm(forms.Form):
+class MarkPaidForm(Form):
     reference = forms.CharField(label=_("Referensi pembayaran (SP2D/bukti transfer)"),
                                 max_length=100)
 
 
-class CancelForm(forms.Form):
+class CancelForm(Form):
     reason = forms.CharField(label=_("Alasan pembatalan"),
                              widget=forms.Textarea(attrs={"rows": 3}))

@@ -714,10 +714,13 @@ def run_reports_send(*, run_id: int) -> bool:
     """Email the run's documents to FINANCE_REPORT_EMAILS once (idempotent: reports_sent_at is
     set in the same transaction as the check, under the run lock). The documents are the
     stored files the document task makes (made here first, outside the lock, when not made
-    yet), attached as they are. False when nothing was sent."""
+    yet), attached as they are. Subject and body are the templates
+    ``incentives/email/run_reports_*.txt``, in Indonesian. False when nothing was sent."""
     from django.conf import settings
     from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
     from django.urls import reverse
+    from django.utils import translation
 
     from incentives import reports
 
@@ -729,27 +732,21 @@ def run_reports_send(*, run_id: int) -> bool:
         run = _locked_run(run_id)
         if run.status not in SPENT or run.reports_sent_at:
             return False
-        data = reports.nominatif_data(run)
-        bank = documents[-1].control
-        label = f"{run.period:%Y-%m}"
         approver = run.approved_by
         name = approver.get_full_name() or approver.username
-        if approver.nip:
-            name = f"{name} (NIP {approver.nip})"
-        state = (f"telah disetujui oleh {name}" if run.status == RunStatus.DISETUJUI
-                 else f"berstatus {run.get_status_display()} (disetujui oleh {name})")
-        link = settings.SITE_URL + reverse("incentives:run-detail", args=[run.pk])
-        message = EmailMessage(
-            subject=f"[Dinsos Banten] Daftar nominatif insentif PSKS {reports.period_label(run)}",
-            body=(f"Perhitungan {label} {state}.\n"
-                  f"Halaman perhitungan: {link}\n"
-                  f"Jumlah baris dibayar: {data['count']}\n"
-                  f"Bruto {format_rupiah(data['gross'])}, PPh 21 {format_rupiah(data['tax'])}, "
-                  f"neto {format_rupiah(data['net'])}\nTerbilang: {data['words']}\n"
-                  f"Berkas bank: {bank['count']} transfer, total "
-                  f"{format_rupiah(bank['total'])}.\n"),
-            to=settings.FINANCE_REPORT_EMAILS,
-        )
+        with translation.override(settings.LANGUAGE_CODE):
+            if approver.nip:
+                name = _("%(name)s (NIP %(nip)s)") % {"name": name, "nip": approver.nip}
+            context = {
+                "run": run, "period": reports.period_label(run), "label": f"{run.period:%Y-%m}",
+                "approved": run.status == RunStatus.DISETUJUI, "approver": name,
+                "link": settings.SITE_URL + reverse("incentives:run-detail", args=[run.pk]),
+                "data": reports.nominatif_data(run), "bank": documents[-1].control,
+            }
+            subject = render_to_string("incentives/email/run_reports_subject.txt", context)
+            body = render_to_string("incentives/email/run_reports_body.txt", context)
+        message = EmailMessage(subject=" ".join(subject.split()), body=body,
+                               to=settings.FINANCE_REPORT_EMAILS)
         for document in documents:
             with document.file.open("rb") as stored:
                 message.attach(document.filename, stored.read(),

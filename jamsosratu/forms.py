@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.forms import TanggalField
+from dinsos.forms import Form, TanggalField
 from dinsos.validators import mask_nik
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
@@ -14,7 +14,7 @@ from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
 NEEDS = {EnrolmentStatus.DITETAPKAN: "decree_number", EnrolmentStatus.DIKELUARKAN: "reason"}
 
 
-class EnrolmentTransitionForm(forms.Form):
+class EnrolmentTransitionForm(Form):
     """One form per status the enrolment may move to."""
 
     reason = forms.CharField(label=_("Alasan"), required=False, max_length=500,
@@ -63,7 +63,7 @@ class WorkerChoiceField(forms.ModelChoiceField):
         return f"{obj.name} — {duties} · NIK {mask_nik(obj.nik)}" if duties else str(obj)
 
 
-class VerificationForm(forms.Form):
+class VerificationForm(Form):
     """The visit by name by address, as the TKSK/pendamping reports it: a phone-sized form.
     Findings per member (died, moved, not in the KK…) and pregnancy seen at the visit."""
 
@@ -116,7 +116,7 @@ class VerificationForm(forms.Form):
         }
 
 
-class BankResultForm(forms.Form):
+class BankResultForm(Form):
     file = forms.FileField(label=_("Berkas hasil bank (CSV atau XLSX)"),
                            error_messages={"required": _("Pilih berkas hasil bank."),
                                            "empty": _("Berkas ini kosong.")})

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import DESA_KELURAHAN
-from dinsos.forms import RupiahField, TanggalField
+from dinsos.forms import Form, ModelForm, RupiahField, TanggalField
 from dinsos.models import Office, Wilayah
 from dinsos.scoping import ALL, restrict, user_area
 from pmks import calculations
@@ -27,7 +27,7 @@ def desa_field(user, **kwargs) -> DesaChoiceField:
     return DesaChoiceField(queryset=qs.order_by("kode"), **kwargs)
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(ModelForm):
     class Meta:
         model = Person
         fields = ["nik", "name", "birth_place", "birth_date", "sex", "desa", "disability",
@@ -45,7 +45,7 @@ class PersonForm(forms.ModelForm):
         forms.models.construct_instance(self, self.instance, self._meta.fields)
 
 
-class CaseOpenForm(forms.Form):
+class CaseOpenForm(Form):
     category = forms.ModelChoiceField(Category.objects.order_by("number"), label=_("Kategori PPKS"))
     identified_on = TanggalField(label=_("Tanggal teridentifikasi"))
     source = forms.ChoiceField(label=_("Sumber"), choices=Case._meta.get_field("source").choices)
@@ -53,7 +53,7 @@ class CaseOpenForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(ModelForm):
     """A service delivered on one case (one form per case on the person page)."""
 
     class Meta:
@@ -100,7 +100,7 @@ class ServiceChangeForm(ServiceForm):
         self.service = service
 
 
-class CaseTransitionForm(forms.Form):
+class CaseTransitionForm(Form):
     """One form per allowed target status of a case."""
 
     status = forms.ChoiceField(choices=CaseStatus.choices, widget=forms.HiddenInput)
@@ -137,7 +137,7 @@ def transition_forms(case, *, bound=None) -> list[CaseTransitionForm]:
     return forms_
 
 
-class MergeForm(forms.Form):
+class MergeForm(Form):
     decision = forms.ChoiceField(
         label=_("Keputusan"), widget=forms.RadioSelect,
         choices=[("a", _("Pertahankan data kiri (A), gabungkan B ke A")),

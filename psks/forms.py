@@ -4,13 +4,13 @@ put back next to the fields they name)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dinsos.forms import BulanField
+from dinsos.forms import BulanField, Form
 
 #: what the coverage page lists
 MISSING = {"": _("Semua kecamatan"), "tksk": _("Tanpa TKSK"), "rakor": _("Tanpa rakor")}
 
 
-class ReportReturnForm(forms.Form):
+class ReportReturnForm(Form):
     """Returning a monthly report to the worker: the reason is required (and shown to them)."""
 
     reason = forms.CharField(
@@ -19,7 +19,7 @@ class ReportReturnForm(forms.Form):
         help_text=_("Apa yang harus diperbaiki tenaga sebelum mengajukan lagi."))
 
 
-class CoverageForm(forms.Form):
+class CoverageForm(Form):
     """The coverage page's question: which month (``bb/tttt``, typed the same in any browser
     language) and which kecamatan."""
 

@@ -9,6 +9,7 @@ identifier field (``IDENTIFIER_FIELDS``) as the access policy says."""
 from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.relations import ManyRelatedField, RelatedField
 
 from dinsos.api.fields import MaskedIdentifierField
@@ -58,11 +59,36 @@ class PlannedListSerializer(ScopedSerializerMixin, serializers.ListSerializer):
         return [row(item) for item in iterable]
 
 
-class Serializer(ScopedSerializerMixin, serializers.Serializer):
+class RequiredChoiceMixin:
+    """A required choice sent empty or as spaces only ("   ") is answered "Bidang ini harus
+    diisi." — DRF's ChoiceField does not strip, and answered '"   " bukan pilihan yang
+    valid.' Every serializer of the project has it (``Serializer``, ``ModelSerializer``)."""
+
+    def to_internal_value(self, data):
+        missing = {
+            field.field_name: [ErrorDetail(str(field.error_messages["required"]),
+                                           code="required")]
+            for field in self._writable_fields
+            if isinstance(field, serializers.ChoiceField)
+            and not isinstance(field, serializers.MultipleChoiceField)
+            and field.required and not field.allow_blank
+            and isinstance(value := field.get_value(data), str) and not value.strip()}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not missing or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**exc.detail, **missing}) from exc
+        if missing:
+            raise serializers.ValidationError(missing)
+        return value
+
+
+class Serializer(RequiredChoiceMixin, ScopedSerializerMixin, serializers.Serializer):
     pass
 
 
-class ModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
+class ModelSerializer(RequiredChoiceMixin, ScopedSerializerMixin, serializers.ModelSerializer):
     # Lists (many=True) are turned into JSON through dinsos.api.rows: DRF's output without its
     # per-row field machinery. (A comment, not a docstring: docstrings become schema text.)
 

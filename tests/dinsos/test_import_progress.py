@@ -167,7 +167,7 @@ def test_a_batch_left_running_by_a_stopped_worker_says_it_was_run_again(province
     from dinsos.tasks import run_import
 
     batch = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING,
-                   rows_total=2, rows_done=1)
+                   rows_total=2, rows_done=1, attempts=1)
     assert run_import(batch.pk) == ImportBatch.Status.IMPORTED
     batch.refresh_from_db()
     assert batch.message.startswith(
@@ -188,3 +188,70 @@ def test_a_finished_batch_delivered_again_is_not_run_again(status, province_oper
     batch.refresh_from_db()
     assert (batch.status, batch.message) == (status, "selesai")
     assert not Person.objects.exists()
+
+
+class Killed(BaseException):
+    """What the task time limit does to a run: the worker process ends mid-import (no
+    ``except Exception`` of the import sees it)."""
+
+
+@pytest.mark.django_db
+def test_a_batch_killed_every_time_is_failed_after_the_cap_and_not_started_again(
+        province_operator, monkeypatch):
+    """Every delivery of a batch killed mid-run (task time limit, acks late) started it again,
+    without end. Starts are counted on the batch row; the delivery after IMPORT_MAX_ATTEMPTS
+    (3) starts fails it for the uploader and runs nothing; a killed start leaves nothing."""
+    from dinsos.tasks import run_import
+    from pmks.models import Household, Person
+
+    importer = importing.IMPORTERS["pmks_keluarga"]
+    real_run, starts = importer.run, []
+
+    def killed_run(**kwargs):
+        starts.append(1)
+        real_run(**kwargs)
+        assert Household.objects.exists()  # written, then the worker is killed
+        raise Killed
+
+    monkeypatch.setattr(importer, "run", killed_run)
+    batch = _batch(province_operator, _rows(2))
+    for attempt in (1, 2, 3):
+        with pytest.raises(Killed):
+            run_import(batch.pk)
+        batch.refresh_from_db()
+        assert (batch.status, batch.attempts) == (ImportBatch.Status.RUNNING, attempt)
+        assert not Household.objects.exists() and not Person.objects.exists()
+    for _delivery in (4, 5):
+        assert run_import(batch.pk) == ImportBatch.Status.FAILED
+    batch.refresh_from_db()
+    assert len(starts) == 3 and batch.attempts == 3
+    assert batch.message == (
+        "Impor dihentikan setelah 3 kali percobaan: setiap percobaan terhenti sebelum selesai "
+        "(melewati batas waktu 30 menit, atau pekerja latar belakang berhenti) dan tidak "
+        "menyimpan apa pun. Bagi berkas menjadi beberapa berkas yang lebih kecil lalu unggah "
+        f"lagi, atau hubungi admin dan sebutkan nomor impor {batch.pk}.")
+    assert (batch.totals, batch.errors, batch.rows_done) == ({}, [], 0)
+    assert not Household.objects.exists() and not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_cap_is_a_setting_and_a_start_under_it_runs(province_operator, settings):
+    from dinsos.tasks import run_import
+
+    settings.IMPORT_MAX_ATTEMPTS = 2
+    batch = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING, attempts=1)
+    assert run_import(batch.pk) == ImportBatch.Status.IMPORTED
+    batch.refresh_from_db()
+    assert batch.attempts == 2 and batch.message.startswith("Impor ini dijalankan ulang")
+    stuck = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING, attempts=2)
+    assert run_import(stuck.pk) == ImportBatch.Status.FAILED
+    stuck.refresh_from_db()
+    assert stuck.message.startswith("Impor dihentikan setelah 2 kali percobaan: ")
+
+
+def test_a_run_killed_by_the_time_limit_goes_back_to_the_broker():
+    """Acknowledged on a hard time limit (Celery's default), the killed batch stayed
+    "berjalan" for ever; handed back, its next delivery is counted against the cap."""
+    from dinsos.tasks import run_import
+
+    assert run_import.acks_late is True and run_import.acks_on_timeout is False

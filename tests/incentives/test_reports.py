@@ -10,6 +10,7 @@ from decimal import Decimal
 import pdfplumber
 import pytest
 from django.core import mail
+from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -567,3 +568,35 @@ def test_send_pending_reports_sends_once(finance_mail, single_run):
     assert tasks.send_pending_reports.apply().get() == 1
     assert tasks.send_pending_reports.apply().get() == 0
     assert len(mail.outbox) == 1
+
+
+def test_the_email_reads_line_by_line_as_finance_reads_it(finance_mail, single_run, pimpinan):
+    """The subject and body are templates (incentives/email/), in Indonesian: what a finance
+    officer reads, line by line, with amounts in Rupiah and a name as it is written (no HTML
+    escaping in a text e-mail)."""
+    finance_mail.SITE_URL = "https://dinsos.bantenprov.go.id"
+    type(pimpinan).objects.filter(pk=pimpinan.pk).update(
+        first_name="Hj. Siti Ma'rifah", last_name="& Rekan", nip="197002021995032002")
+    rendered = []
+    template_rendered.connect(lambda sender, template, **kw: rendered.append(template.name),
+                              weak=False, dispatch_uid="finance-mail")
+    try:
+        services.run_reports_send(run_id=single_run.pk)
+    finally:
+        template_rendered.disconnect(dispatch_uid="finance-mail")
+    assert {"incentives/email/run_reports_subject.txt",
+            "incentives/email/run_reports_body.txt"} <= set(rendered)
+    message = mail.outbox[0]
+    assert message.subject == "[Dinsos Banten] Daftar nominatif insentif PSKS Oktober 2026"
+    assert message.body.splitlines() == [
+        "Perhitungan 2026-10 telah disetujui oleh Hj. Siti Ma'rifah & Rekan "
+        "(NIP 197002021995032002).",
+        f"Halaman perhitungan: https://dinsos.bantenprov.go.id/incentives/perhitungan/"
+        f"{single_run.pk}/",
+        "Jumlah baris dibayar: 2",
+        "Bruto Rp1.083.333, PPh 21 Rp0, neto Rp1.083.333",
+        "Terbilang: satu juta delapan puluh tiga ribu tiga ratus tiga puluh tiga rupiah",
+        "Berkas bank: 1 transfer, total Rp1.083.333.",
+    ]
+    assert message.body.endswith(".\n")
+    assert len(message.attachments) == 3
