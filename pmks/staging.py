@@ -525,9 +525,10 @@ class Stage:
                                           AND own.relationship = 'kepala', false)
                       AND EXISTS (SELECT FROM staying k WHERE k.household_id = s.household_id
                                     AND k.id IS DISTINCT FROM s.person_id))
-                UPDATE {STAGE} s SET state = 'rejected' FROM refused
-                WHERE s.row = refused.row AND {self._rows('s')}
-                RETURNING s.row""").fetchall()]
+                UPDATE {STAGE} s SET state = 'rejected', person_id = NULL,
+                                     person_created = NULL
+                FROM refused WHERE s.row = refused.row AND {self._rows('s')}
+                RETURNING s.row""").fetchall()]  # matched already: no person of its own
             if not refused:
                 return
             for row in sorted(refused):
