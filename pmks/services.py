@@ -155,17 +155,16 @@ HEAD_VACANT = (Q(head__isnull=True) | ~Q(head__relationship=Relationship.KEPALA)
 
 def persons_after_save(persons) -> None:
     """The rules that follow saved persons, for one (the services) or many at once (the
-    import): open cases follow their person; a head who left a household, or is no longer
-    registered as its kepala, is no longer its head; a member who counts as its kepala
-    (``Person.counts_as_kepala``) becomes the head of a household that has none, or whose
-    head died, moved away or was merged."""
+    import): open cases follow their person; a head who left a household is no longer its
+    head; a member who counts as its kepala (``Person.counts_as_kepala``) becomes the head of
+    a household that has none, or whose head is no longer registered as its kepala, died,
+    moved away or was merged."""
     persons = [p for p in persons if p.pk]
     _cases_follow(persons)
     by_id = {p.pk: p for p in persons}
     changed: dict[int, tuple[Household, dict]] = {}
     for household in Household.objects.filter(head_id__in=by_id):
-        head = by_id[household.head_id]
-        if head.household_id != household.pk or head.relationship != Relationship.KEPALA:
+        if by_id[household.head_id].household_id != household.pk:
             changed[household.pk] = (household, {"head": [household.head_id, None]})
             household.head_id = None
     heads = {p.household_id: p for p in reversed(persons) if p.counts_as_kepala}

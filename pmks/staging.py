@@ -795,13 +795,11 @@ class Stage:
 
             _cases_follow(list(Person.objects.filter(pk__in=moved)))
         changed = self._sql(f"""
-            WITH lost AS (  -- a stored person who heads a household he no longer belongs to,
-                            -- or is no longer registered as its kepala
+            WITH lost AS (  -- a stored person who heads a household he no longer belongs to
                 SELECT h.id FROM {STAGE} s JOIN pmks_household h ON h.head_id = s.person_id
                 WHERE {self._rows('s')} AND (s.state IS NULL OR s.state = 'same')
                   AND s.person_created IS NOT TRUE
-                  AND (s.household_id IS DISTINCT FROM h.id
-                       OR s.relationship IS DISTINCT FROM 'kepala')),
+                  AND s.household_id IS DISTINCT FROM h.id),
             candidate AS (  -- the first row of a household's living kepala
                 SELECT DISTINCT ON (s.household_id) s.household_id AS id, s.person_id
                 FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
@@ -813,7 +811,8 @@ class Stage:
                 SELECT h.id, h.head_id AS old, c.person_id AS new
                 FROM lost l JOIN pmks_household h ON h.id = l.id
                 LEFT JOIN candidate c ON c.id = h.id
-                UNION  -- a household without head, or whose head died, moved away or merged
+                UNION  -- a household without head, or whose head is no longer its kepala,
+                       -- died, moved away or was merged
                 SELECT h.id, h.head_id, c.person_id FROM candidate c
                 JOIN pmks_household h ON h.id = c.id
                 WHERE h.head_id IS NULL OR NOT EXISTS (
@@ -940,9 +939,9 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
     every row of a plain CSV file is the row its stored person and household were last written
     from — the same cells, and neither record written since (``_holds``, as ``_same_sql``
     checks each row), a person without NIK found in its household as the row path finds it —
-    and no in-file rule can fire (no NIK or person without NIK twice, no head missing, none
-    but the kepala heading a household, none heading another household, no cell the Python
-    reader refuses), the import would stage every
+    and no in-file rule can fire (no NIK or person without NIK twice, no kepala who is not
+    his household's head, no head heading another household, no cell the Python reader
+    refuses), the import would stage every
     row as 'same' and write nothing: this fills ``report`` as the import would (``Unchanged``
     with ``read`` None). When a few rows changed (at most ``PARTIAL_SHARE`` of the file, with
     the rows they touch), the import reads only those (``Unchanged.read``). A file the
@@ -1019,13 +1018,13 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
     """What the file's table holds (``Unchanged``), or None. The first rows are checked
     first, so a file of new rows is told at once."""
     person, household = _cells("r", PERSON_CELLS), _cells("r", HOUSEHOLD_CELLS)
-    # the person and household hold the row's fingerprints; the person is the household's
-    # head exactly when registered as its kepala (else the import would name a head, take
-    # the headship from someone no longer kepala, or refuse a second kepala) and heads no
-    # household but his own (the import would take it from him: a head who left, ``_heads``)
+    # the person and household hold the row's fingerprints; a kepala is the household's head
+    # (else the import might name him head, or refuse him as a second kepala) and the person
+    # heads no household but his own (the import would take it from him: a head who left a
+    # household, ``_heads``)
     records = f"""{_holds('p', person)} AND {_holds('h', household)}
                   AND NOT {_outside(area, 'p.desa_id')} AND NOT {_outside(area, 'h.desa_id')}
-                  AND (p.relationship = 'kepala') = (h.head_id IS NOT DISTINCT FROM p.id)"""
+                  AND NOT (p.relationship = 'kepala' AND h.head_id IS DISTINCT FROM p.id)"""
     # a row with a NIK: its person by NIK, in the row's household (as _same_sql)
     with_nik = f"""h.no_kk = r.no_kk AND {records}"""
     elsewhere = "EXISTS (SELECT FROM pmks_household o WHERE o.head_id = p.id AND o.id <> h.id)"
