@@ -815,10 +815,10 @@ class Stage:
                        -- died, moved away or was merged
                 SELECT h.id, h.head_id, c.person_id FROM candidate c
                 JOIN pmks_household h ON h.id = c.id
-                WHERE h.head_id IS NULL OR NOT EXISTS (
-                    SELECT FROM pmks_person hp WHERE hp.id = h.head_id
-                      AND hp.relationship = 'kepala' AND hp.life_status = 'hidup'
-                      AND hp.merged_into_id IS NULL))
+                LEFT JOIN pmks_person hp ON hp.id = h.head_id  -- a join, never a subplan
+                WHERE h.head_id IS DISTINCT FROM c.person_id  -- a new household's is set
+                  AND (hp.id IS NULL OR hp.relationship <> 'kepala'
+                       OR hp.life_status <> 'hidup' OR hp.merged_into_id IS NOT NULL))
             UPDATE pmks_household h SET head_id = change.new, updated_at = %s FROM change
             WHERE h.id = change.id AND h.head_id IS DISTINCT FROM change.new
             RETURNING h.id, jsonb_build_object('head', jsonb_build_array(
