@@ -240,6 +240,18 @@ SAME_PERSON = gettext_lazy("orang tanpa NIK yang sama (nama dan tanggal lahir) d
                            "%(n)d untuk No. KK yang sama; isi NIK-nya, atau hapus baris ganda ini")
 
 
+#: a second kepala keluarga row for one No. KK (``_Chunk._consistent``, ``Stage.check``)
+KEPALA_TWICE = gettext_lazy("kepala keluarga kedua untuk No. KK yang sama (baris %(n)d sudah "
+                            "kepala keluarga); satu KK hanya mempunyai satu kepala keluarga: "
+                            "perbaiki hubungan salah satu baris")
+#: a kepala row for a stored household that has another kepala (``_Chunk._one_kepala``,
+#: ``Stage.one_kepala``); never naming that person, who may live in another area
+KEPALA_STORED = gettext_lazy(
+    "No. KK ini sudah mempunyai kepala keluarga lain yang tercatat; ubah dulu hubungan kepala "
+    "keluarga yang tercatat (di berkas ini, pada baris sebelum atau bersama baris ini, atau di "
+    "halaman orangnya), atau catat status meninggal/pindahnya, lalu impor lagi")
+
+
 class _Chunk:
     def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run, seen):
         self.rows, self.actor, self.report, self.seen = rows, actor, report, seen
@@ -279,6 +291,7 @@ class _Chunk:
                                                 new=person["name"])
                 continue
             accepted.append((number, household, person))
+        accepted = self._one_kepala(accepted, existing_households, existing_persons)
         households = self._write_households(accepted, existing_households)
         self._write_persons(accepted, households, existing_persons)
 
@@ -308,8 +321,70 @@ class _Chunk:
                 if first is not None:
                     self.report.reject(number, [("nama", SAME_PERSON % {"n": first[0]})])
                     continue
+            if person["relationship"] == R.KEPALA:
+                first = self.seen.first("kepala", household["no_kk"], number)
+                if first is not None:
+                    self.report.reject(number, [("hubungan", KEPALA_TWICE % {"n": first[0]})])
+                    continue
             kept.append((number, household, person))
         return kept
+
+    def _one_kepala(self, accepted, existing_households, existing_persons):
+        """One kepala keluarga per stored household (``Person.check_one_kepala``): a row that
+        makes someone the kepala of a stored household is refused while another living, not
+        merged member is its kepala — unless an accepted row of the file so far (an earlier
+        chunk, written, or this one) makes that member something else or moves him away. A
+        row about a member who already is its kepala, or who died or moved away, is not. A
+        refused row keeps its person where he was, so the check runs again until no row is
+        refused. ``Stage.one_kepala`` is the same rule in SQL."""
+        stored = {h["no_kk"]: existing_households[h["no_kk"]].pk
+                  for _n, h, p in accepted
+                  if p["relationship"] == R.KEPALA and h["no_kk"] in existing_households}
+        if not stored:
+            return accepted
+        kepala = dict(Person.objects.filter(
+            household_id__in=set(stored.values()), relationship=R.KEPALA,
+            life_status=choices.LifeStatus.HIDUP, merged_into__isnull=True,
+        ).values_list("pk", "household_id"))
+        if not kepala:
+            return accepted
+        without_nik = {  # matched as _write_persons matches: the last of namesakes
+            (p.household_id, p.name_key, p.birth_date): p
+            for p in Person.objects.filter(household_id__in=set(stored.values()),
+                                           nik__isnull=True, merged_into__isnull=True
+                                           ).order_by("id")}
+
+        def person_of(household, person):
+            if person["nik"]:
+                return existing_persons.get(person["nik"])
+            return without_nik.get((stored.get(household["no_kk"]), person["name_key"],
+                                    person["birth_date"]))
+
+        while True:
+            staying = dict(kepala)  # who stays kepala of which household
+            for _n, household, person in accepted:
+                found = person_of(household, person)
+                if found is not None and found.pk in staying and (
+                        person["relationship"] != R.KEPALA
+                        or stored.get(household["no_kk"]) != staying[found.pk]):
+                    del staying[found.pk]  # made something else, or moved away
+            refused = []
+            for number, household, person in accepted:
+                household_id = stored.get(household["no_kk"])
+                if person["relationship"] != R.KEPALA or household_id is None:
+                    continue
+                found = person_of(household, person)
+                if found is not None and (kepala.get(found.pk) == household_id
+                                          or found.life_status != choices.LifeStatus.HIDUP):
+                    continue
+                if any(h == household_id for pk, h in staying.items()
+                       if found is None or pk != found.pk):
+                    refused.append(number)
+            if not refused:
+                return accepted
+            for number in refused:
+                self.report.reject(number, [("hubungan", KEPALA_STORED)])
+            accepted = [a for a in accepted if a[0] not in set(refused)]
 
     def _write_households(self, accepted, existing) -> dict[str, Household]:
         result: dict[str, Household] = {}

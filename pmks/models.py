@@ -113,6 +113,20 @@ class Household(TimeStamped):
             raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
 
 
+#: a household's second kepala keluarga (``Person.check_one_kepala``, the imports)
+KEPALA_TAKEN = _("No. KK ini sudah mempunyai kepala keluarga; ubah dulu hubungan kepala "
+                 "keluarga yang tercatat (atau catat status meninggal/pindahnya), lalu simpan "
+                 "lagi.")
+
+
+class PersonQuerySet(ScopedQuerySet):
+    def kepala_of(self, household_id):
+        """The members that count as the household's kepala keluarga (``counts_as_kepala``)."""
+        return self.filter(household_id=household_id, merged_into__isnull=True,
+                           relationship=choices.Relationship.KEPALA,
+                           life_status=choices.LifeStatus.HIDUP)
+
+
 class Person(TimeStamped):
     nik = models.CharField(
         _("NIK"), max_length=16, unique=True, null=True, blank=True, validators=[validate_nik]
@@ -161,7 +175,7 @@ class Person(TimeStamped):
     import_stamp = models.DateTimeField(_("waktu sidik impor"), null=True, blank=True,
                                         editable=False)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = PersonQuerySet.as_manager()
     scope_field = "desa"
 
     class Meta:
@@ -198,6 +212,32 @@ class Person(TimeStamped):
     def tanpa_nik(self) -> bool:
         return not self.nik
 
+    @property
+    def counts_as_kepala(self) -> bool:
+        """Whether this person is the one kepala keluarga its household may have: registered
+        as kepala, alive (a head who died or moved away no longer counts) and not merged
+        away."""
+        return bool(self.household_id and self.relationship == choices.Relationship.KEPALA
+                    and self.life_status == choices.LifeStatus.HIDUP
+                    and not self.merged_into_id)
+
+    def check_one_kepala(self) -> None:
+        """A Kartu Keluarga has one kepala keluarga: a person who becomes the kepala of a
+        household (registered as such, moved into it, or made kepala, alive again) is
+        refused while another living, not merged member is its kepala. A person who already
+        was its kepala stays editable (two kepala recorded before the rule are resolved by
+        changing one of them). The answer never names the other kepala: the household may
+        hold a member of another area."""
+        if not self.counts_as_kepala:
+            return
+        if self.pk and Person.objects.filter(
+                pk=self.pk, household_id=self.household_id, merged_into__isnull=True,
+                relationship=choices.Relationship.KEPALA,
+                life_status=choices.LifeStatus.HIDUP).exists():
+            return  # already its kepala
+        if Person.objects.kepala_of(self.household_id).exclude(pk=self.pk).exists():
+            raise ValidationError({"relationship": KEPALA_TAKEN})
+
     def clean(self):
         self.nik = (self.nik or "").strip() or None
         if self.life_status == choices.LifeStatus.HIDUP:
@@ -206,6 +246,7 @@ class Person(TimeStamped):
             raise ValidationError(
                 {"life_status_date": _("Tanggal wajib diisi untuk status meninggal atau pindah.")}
             )
+        self.check_one_kepala()
         if self.nik and self.birth_date and self.sex in Sex.values:
             try:
                 validate_nik(self.nik)

@@ -22,7 +22,7 @@ from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area, restrict
 from dinsos.services import assign_fields, delete_or_refuse, field_values
 from pmks import calculations
-from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, Relationship
+from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, LifeStatus, Relationship
 from pmks.models import (
     Case,
     CaseTransition,
@@ -125,6 +125,11 @@ def _person_check(person: Person, actor) -> None:
     ensure_in_area(actor, person.desa_id, field="desa")
     if person.household_id:
         ensure_in_area(actor, person.household.desa_id, field="household")
+    if person.counts_as_kepala:
+        # one kepala per household (Person.check_one_kepala): the household's row is locked,
+        # so two saves that each make a kepala of it cannot both pass the check
+        list(Household.objects.select_for_update().filter(pk=person.household_id)
+             .values_list("pk"))
     person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = names.name_key(person.name)
@@ -143,10 +148,17 @@ def _cases_follow(persons) -> None:
         case.save(update_fields=["desa", "updated_at"])
 
 
+#: a household whose head is no longer its living kepala keluarga (or that has none)
+HEAD_VACANT = (Q(head__isnull=True) | ~Q(head__relationship=Relationship.KEPALA)
+               | ~Q(head__life_status=LifeStatus.HIDUP) | Q(head__merged_into__isnull=False))
+
+
 def persons_after_save(persons) -> None:
     """The rules that follow saved persons, for one (the services) or many at once (the
     import): open cases follow their person; a head who left a household is no longer its
-    head; a member registered as head becomes the head of a household that has none."""
+    head; a member who counts as its kepala (``Person.counts_as_kepala``) becomes the head of
+    a household that has none, or whose head is no longer registered as its kepala, died,
+    moved away or was merged."""
     persons = [p for p in persons if p.pk]
     _cases_follow(persons)
     by_id = {p.pk: p for p in persons}
@@ -155,10 +167,11 @@ def persons_after_save(persons) -> None:
         if by_id[household.head_id].household_id != household.pk:
             changed[household.pk] = (household, {"head": [household.head_id, None]})
             household.head_id = None
-    heads = {p.household_id: p for p in reversed(persons)
-             if p.household_id and p.relationship == Relationship.KEPALA}
-    for household in Household.objects.filter(pk__in=heads, head__isnull=True):
-        changed[household.pk] = (household, {"head": [None, heads[household.pk].pk]})
+    heads = {p.household_id: p for p in reversed(persons) if p.counts_as_kepala}
+    for household in (Household.objects.filter(pk__in=heads).filter(HEAD_VACANT)
+                      .exclude(pk__in=changed)):
+        changed[household.pk] = (household, {"head": [household.head_id,
+                                                       heads[household.pk].pk]})
         household.head_id = heads[household.pk].pk
     for household, _changes in changed.values():
         if household.pk in heads and household.head_id is None:
@@ -455,6 +468,7 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
         changed.append("nik")
     if not kept.household_id and household_id:
         kept.household_id, kept.relationship = household_id, relationship
+        kept.check_one_kepala()  # the merged one's place: refused if another is kepala now
         changed += ["household", "relationship"]
     if changed:
         kept.save(update_fields=[*changed, "updated_at"])

@@ -25,7 +25,10 @@ below; any other file — or one the two CSV readers might read apart — is rea
    fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``);
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
-   and so does a person without NIK (name key and birth date in one No. KK),
+   and so does a person without NIK (name key and birth date in one No. KK) and a kepala
+   keluarga (one per No. KK); a row that makes someone the kepala of a stored household that
+   has another living kepala is refused unless the file's rows so far change that one
+   (``one_kepala``);
    a stored No. KK or NIK of another area answers as any registration of an existing one;
    only a stored NIK whose name differs goes back to Python (``names.same_name``, the
    identity-clash hold of the row path). Every statement reads only the chunk's range of
@@ -61,7 +64,7 @@ from dinsos.scoping import ALL
 from dinsos.tabular import csv_delimiter
 from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.calculations import OPEN_STATUSES
-from pmks.importing import SAME_PERSON, TEXT_LIMITS
+from pmks.importing import KEPALA_STORED, KEPALA_TWICE, SAME_PERSON, TEXT_LIMITS
 from pmks.models import Household, Person
 
 STAGE = "pmks_import_stage"
@@ -206,6 +209,7 @@ class Stage:
                 nik text, name text, name_key text, birth_place text, birth_date date,
                 sex text, relationship text, disability text, schooling text, occupation text,
                 kk_bad boolean NOT NULL DEFAULT false,
+                dup boolean NOT NULL DEFAULT false,  -- rejected as a NIK or person twice
                 -- NULL: accepted so far; 'rejected' or 'held'; 'same': accepted so far, and
                 -- the row its person and household were last written from (copy_raw)
                 state text,
@@ -447,7 +451,7 @@ class Stage:
                     WHERE t.nik = s.nik AND NOT t.kk_bad ORDER BY t.row LIMIT 1) f
                 WHERE {self._rows('s')} AND s.nik IS NOT NULL AND NOT s.kk_bad
                   AND f.first < s.row)
-            UPDATE {STAGE} s SET state = 'rejected' FROM dup
+            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
             WHERE s.row = dup.row AND {self._rows('s')}
             RETURNING s.row, dup.first""").fetchall()
         # a person without NIK twice: the same name key and birth date in one No. KK
@@ -460,7 +464,20 @@ class Stage:
                     ORDER BY t.row LIMIT 1) f
                 WHERE {self._rows('s')} AND s.nik IS NULL AND NOT s.kk_bad
                   AND f.first < s.row)
-            UPDATE {STAGE} s SET state = 'rejected' FROM dup
+            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
+            WHERE s.row = dup.row AND {self._rows('s')}
+            RETURNING s.row, dup.first""").fetchall()
+        # a second kepala keluarga of one No. KK (the first among the rows no rule above
+        # rejected, as the row path's seen keys record them)
+        kepala_dup = self._sql(f"""
+            WITH dup AS (
+                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
+                    SELECT t.row AS first FROM {STAGE} t
+                    WHERE t.no_kk = s.no_kk AND t.relationship = 'kepala' AND NOT t.kk_bad
+                      AND NOT t.dup ORDER BY t.row LIMIT 1) f
+                WHERE {self._rows('s')} AND s.relationship = 'kepala' AND NOT s.kk_bad
+                  AND NOT s.dup AND f.first < s.row)
+            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
             WHERE s.row = dup.row AND {self._rows('s')}
             RETURNING s.row, dup.first""").fetchall()
         rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
@@ -468,9 +485,54 @@ class Stage:
         rejected += [(row, [("nik", _("NIK sama dengan baris %(n)d") % {"n": first})])
                      for row, first in nik_dup]
         rejected += [(row, [("nama", SAME_PERSON % {"n": first})]) for row, first in person_dup]
+        rejected += [(row, [("hubungan", KEPALA_TWICE % {"n": first})])
+                     for row, first in kepala_dup]
         for row, problems in sorted(rejected):
             self.report.reject(row, problems)
         self._stored_checks()
+        self._match_persons()  # new households get their id here, so they are written
+        self.one_kepala()      # with their head (no UPDATE of every new household after)
+
+    def one_kepala(self) -> None:
+        """One kepala keluarga per stored household, as ``pmks.importing._Chunk._one_kepala``
+        checks it row by row: a chunk's accepted row that makes someone the kepala of a
+        stored household is refused while another living, not merged member is its kepala
+        and no accepted row of the chunk makes that member something else or moves him away
+        (an earlier chunk's rows are written already). A row about a member who already is
+        its kepala, or who died or moved away, is not. Set-based; again until no row is
+        refused (a refused row keeps its person where he was)."""
+        while True:
+            refused = [row for (row,) in self._sql(f"""
+                WITH kepala AS MATERIALIZED (  -- the stored kepala of the rows' households
+                    SELECT q.id, q.household_id FROM pmks_person q
+                    WHERE q.household_id IN (
+                            SELECT household_id FROM {STAGE} WHERE {self._rows()}
+                              AND state IS NULL AND relationship = 'kepala')
+                      AND q.relationship = 'kepala' AND q.life_status = 'hidup'
+                      AND q.merged_into_id IS NULL),
+                staying AS MATERIALIZED (
+                    SELECT k.id, k.household_id FROM kepala k WHERE NOT EXISTS (
+                        SELECT FROM {STAGE} t WHERE {self._rows('t')} AND t.state IS NULL
+                          AND t.person_id = k.id
+                          AND (t.relationship IS DISTINCT FROM 'kepala'
+                               OR t.household_id IS DISTINCT FROM k.household_id))),
+                refused AS (
+                    SELECT s.row FROM {STAGE} s LEFT JOIN pmks_person own
+                                                ON own.id = s.person_id
+                    WHERE {self._rows('s')} AND s.state IS NULL AND s.relationship = 'kepala'
+                      AND NOT coalesce(own.life_status <> 'hidup'
+                                       OR own.household_id = s.household_id
+                                          AND own.relationship = 'kepala', false)
+                      AND EXISTS (SELECT FROM staying k WHERE k.household_id = s.household_id
+                                    AND k.id IS DISTINCT FROM s.person_id))
+                UPDATE {STAGE} s SET state = 'rejected', person_id = NULL,
+                                     person_created = NULL
+                FROM refused WHERE s.row = refused.row AND {self._rows('s')}
+                RETURNING s.row""").fetchall()]  # matched already: no person of its own
+            if not refused:
+                return
+            for row in sorted(refused):
+                self.report.reject(row, [("hubungan", KEPALA_STORED)])
 
     def _outside(self, column: str) -> str:
         return _outside(self.area, column)
@@ -543,8 +605,7 @@ class Stage:
         self.report.count("keluarga_diubah", changed)
         if same:
             self.report.count("keluarga_tetap", same)
-        self._match_persons()  # new households get their id here, so they are written
-        if not self.dry_run:   # with their head (no UPDATE of every new household after)
+        if not self.dry_run:  # the rows' persons and households are matched (check)
             self._write_households(firsts)
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
@@ -739,18 +800,25 @@ class Stage:
                 WHERE {self._rows('s')} AND (s.state IS NULL OR s.state = 'same')
                   AND s.person_created IS NOT TRUE
                   AND s.household_id IS DISTINCT FROM h.id),
-            candidate AS (
-                SELECT DISTINCT ON (household_id) household_id AS id, person_id
-                FROM {STAGE} WHERE {self._rows()} AND (state IS NULL OR state = 'same')
-                  AND relationship = 'kepala' AND household_id IS NOT NULL
-                ORDER BY household_id, row),
+            candidate AS (  -- the first row of a household's living kepala
+                SELECT DISTINCT ON (s.household_id) s.household_id AS id, s.person_id
+                FROM {STAGE} s JOIN pmks_person p ON p.id = s.person_id
+                WHERE {self._rows('s')} AND (s.state IS NULL OR s.state = 'same')
+                  AND s.relationship = 'kepala' AND s.household_id IS NOT NULL
+                  AND p.life_status = 'hidup'
+                ORDER BY s.household_id, s.row),
             change AS (
                 SELECT h.id, h.head_id AS old, c.person_id AS new
                 FROM lost l JOIN pmks_household h ON h.id = l.id
                 LEFT JOIN candidate c ON c.id = h.id
-                UNION
+                UNION  -- a household without head, or whose head is no longer its kepala,
+                       -- died, moved away or was merged
                 SELECT h.id, h.head_id, c.person_id FROM candidate c
-                JOIN pmks_household h ON h.id = c.id WHERE h.head_id IS NULL)
+                JOIN pmks_household h ON h.id = c.id
+                LEFT JOIN pmks_person hp ON hp.id = h.head_id  -- a join, never a subplan
+                WHERE h.head_id IS DISTINCT FROM c.person_id  -- a new household's is set
+                  AND (hp.id IS NULL OR hp.relationship <> 'kepala'
+                       OR hp.life_status <> 'hidup' OR hp.merged_into_id IS NOT NULL))
             UPDATE pmks_household h SET head_id = change.new, updated_at = %s FROM change
             WHERE h.id = change.id AND h.head_id IS DISTINCT FROM change.new
             RETURNING h.id, jsonb_build_object('head', jsonb_build_array(
@@ -871,8 +939,9 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
     every row of a plain CSV file is the row its stored person and household were last written
     from — the same cells, and neither record written since (``_holds``, as ``_same_sql``
     checks each row), a person without NIK found in its household as the row path finds it —
-    and no in-file rule can fire (no NIK or person without NIK twice, no head missing or
-    heading another household, no cell the Python reader refuses), the import would stage every
+    and no in-file rule can fire (no NIK or person without NIK twice, no kepala who is not
+    his household's head, no head heading another household, no cell the Python reader
+    refuses), the import would stage every
     row as 'same' and write nothing: this fills ``report`` as the import would (``Unchanged``
     with ``read`` None). When a few rows changed (at most ``PARTIAL_SHARE`` of the file, with
     the rows they touch), the import reads only those (``Unchanged.read``). A file the
@@ -949,12 +1018,13 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
     """What the file's table holds (``Unchanged``), or None. The first rows are checked
     first, so a file of new rows is told at once."""
     person, household = _cells("r", PERSON_CELLS), _cells("r", HOUSEHOLD_CELLS)
-    # the person and household hold the row's fingerprints; no head is missing (the import
-    # would name one) and the person heads no household but his own (the import would take
-    # it from him: a head who left a household, ``_heads``)
+    # the person and household hold the row's fingerprints; a kepala is the household's head
+    # (else the import might name him head, or refuse him as a second kepala) and the person
+    # heads no household but his own (the import would take it from him: a head who left a
+    # household, ``_heads``)
     records = f"""{_holds('p', person)} AND {_holds('h', household)}
                   AND NOT {_outside(area, 'p.desa_id')} AND NOT {_outside(area, 'h.desa_id')}
-                  AND NOT (p.relationship = 'kepala' AND h.head_id IS NULL)"""
+                  AND NOT (p.relationship = 'kepala' AND h.head_id IS DISTINCT FROM p.id)"""
     # a row with a NIK: its person by NIK, in the row's household (as _same_sql)
     with_nik = f"""h.no_kk = r.no_kk AND {records}"""
     elsewhere = "EXISTS (SELECT FROM pmks_household o WHERE o.head_id = p.id AND o.id <> h.id)"

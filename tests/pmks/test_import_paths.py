@@ -76,15 +76,19 @@ def the_file() -> bytes:
         row(no_kk=KK_LEBAK, kode_desa=DESA_PANDEGLANG, nik=nik(D3, "L", 4), nama="X",
             tanggal_lahir="2010-02-01", hubungan="anak"),  # another district's No. KK
         row(no_kk=KK_B, alamat="Kp. B", nik=nik(D1, "L", 900, "36.02.01"), nama="Orang Lebak",
-            tanggal_lahir="1980-08-17"),  # another district's NIK
+            tanggal_lahir="1980-08-17", hubungan="famili"),  # another district's NIK
         row(no_kk=KK_C, alamat="Baru", nik=nik(D1, "L", 901), nama="Joko Widodo",
-            tanggal_lahir="1980-08-17"),  # a different person's name on a stored NIK: held
+            tanggal_lahir="1980-08-17", hubungan="famili"),  # another's name on a NIK: held
         row(no_kk=KK_C, alamat="Baru", nik=nik(D2, "P", 902), nama="Siti Aminah",
             tanggal_lahir="1985-03-19", jenis_kelamin="P", hubungan="pasangan"),  # case only
         row(no_kk=KK_C, alamat="Baru", nik="", nama="Mak Icih", tanggal_lahir="2010-02-01",
-            jenis_kelamin="P", hubungan="kepala", pekerjaan="Pedagang"),  # found again
+            jenis_kelamin="P", hubungan="orang_tua", pekerjaan="Pedagang"),  # found again
         row(no_kk=KK_B, alamat="Kp. B", nik=nik(D3, "P", 5),
             nama="Neng", tanggal_lahir="01-02-2010", jenis_kelamin="P", hubungan="kepala"),
+        row(no_kk=KK_C, alamat="Baru", nik=nik(D1, "L", 6), nama="Kepala Baru",
+            tanggal_lahir="1980-08-17"),  # KK_C has its living kepala (row 9 held): refused
+        row(no_kk=KK_B, alamat="Kp. B", nik=nik(D3, "L", 7), nama="Kepala Kedua",
+            tanggal_lahir="2010-02-01", hubungan="Kepala Keluarga"),  # row 12 is: refused
     ])
 
 
@@ -146,8 +150,9 @@ def test_both_paths_give_the_same_errors_totals_and_records(
     # what the file holds, so equal answers are also right answers
     assert [(e["row"], e["column"], e.get("held", False)) for e in rows.errors] == [
         (6, "tanggal_lahir", False), (4, "alamat", False), (5, "nik", False),
-        (7, "no_kk", False), (8, "nik", False), (9, "nama", True)]
-    assert copy.totals() == {"rows": 11, "accepted": 5, "rejected": 5, "ditahan": 1,
+        (14, "hubungan", False), (7, "no_kk", False), (8, "nik", False), (9, "nama", True),
+        (13, "hubungan", False)]
+    assert copy.totals() == {"rows": 13, "accepted": 5, "rejected": 7, "ditahan": 1,
                              "keluarga_baru": 2, "keluarga_diubah": 1, "orang_baru": 3,
                              "orang_diubah": 2}
     assert rows.errors[1]["message"] == "berbeda dengan baris 2 untuk No. KK yang sama"
@@ -201,9 +206,9 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
                                 filename="keluarga.csv", dry_run=False)
     icih = Person.objects.get(name="Mak Icih")
     entry = audit.entries_for(icih).latest("pk")
-    assert entry.object_pk == "" and entry.additional_data["rows"] == [2, 12]
+    assert entry.object_pk == "" and entry.additional_data["rows"] == [2, 14]
     assert audit.entry_changes(entry, icih) == (LogEntry.Action.UPDATE, {
-        "relationship": ["famili", "kepala"], "occupation": ["", "Pedagang"],
+        "relationship": ["famili", "orang_tua"], "occupation": ["", "Pedagang"],
         "schooling": ["", "sd"]})
     ani = Person.objects.get(name="Ani")
     assert audit.entry_changes(audit.entries_for(ani).get(), ani) == (LogEntry.Action.CREATE,
@@ -213,7 +218,7 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
     assert [h["action"] for h in shown] == ["diubah", "dibuat"]
     assert {c["field"]: c["text"] for c in shown[0]["changes"]} == {
         "Pekerjaan": "— → Pedagang", "Pendidikan": "— → SD/sederajat",
-        "Hubungan dengan kepala keluarga": "Famili lain → Kepala keluarga"}
+        "Hubungan dengan kepala keluarga": "Famili lain → Orang tua"}
 
 
 def test_the_admin_history_of_a_person_shows_the_chunk_entry(

@@ -83,7 +83,9 @@ SCENARIOS = [
     # (what, actor, row)
     ("head moves to a new No. KK", "pandeglang", row(no_kk=KK_3, alamat="Kp. Baru")),
     ("person with an open case moves to Lebak", "province",
-     row(no_kk=LEBAK_KK, kode_desa=DESA_LEBAK)),
+     row(no_kk=LEBAK_KK, kode_desa=DESA_LEBAK, hubungan="famili")),
+    ("second kepala of a stored No. KK", "pandeglang",
+     row(nik="3601011708800099", nama="Kepala Kedua")),
     ("district operator moves a person to Lebak", "pandeglang",
      row(no_kk=LEBAK_KK, kode_desa=DESA_LEBAK)),
     ("NIK of another district", "pandeglang", row(no_kk=KK_3, nik="3602011708800001")),
@@ -131,5 +133,6 @@ def test_the_import_and_the_services_refuse_and_handle_the_same_rows(
             transaction.set_rollback(True)
         if by_services != by_import:
             disagreements[what] = (by_services, by_import)
-        assert by_services["refused"] is what.startswith(("district", "NIK", "invalid", "unknown"))
+        assert by_services["refused"] is what.startswith(("district", "NIK", "invalid", "unknown",
+                                                         "second kepala"))
     assert disagreements == {}
