@@ -100,11 +100,11 @@ def _cycle(user):
 
 
 def _tranche(user):
-    from jamsosratu.models import Tranche
+    from jamsosratu.selectors import current_cycle
 
-    row = Tranche.objects.order_by("cycle__year", "number").values_list(
-        "cycle__year", "number").first()
-    return None if row is None else {"year": row[0], "number": row[1]}
+    cycle = current_cycle()
+    tranche = cycle and cycle.tranches.order_by("number").first()
+    return None if not tranche else {"year": cycle.year, "number": tranche.number}
 
 
 def _run_report(user):
@@ -158,6 +158,12 @@ SAMPLES: dict[str, Callable] = {
     "incentives:run-detail": _one("incentives.PayoutRun"),
     "incentives:run-report": _run_report,
     "incentives:run-action": _run_action,
+}
+
+
+#: what a page needs in its query string besides its URL's arguments
+QUERIES: dict[str, str] = {
+    "incentives:run-progress": "?sejak=2000-01-01T00:00:00%2B07:00",  # a run computed since
 }
 
 
@@ -232,11 +238,16 @@ def _admin_variants(user, name: str, model) -> list[tuple[str, str]]:
         kecamatan = _kecamatan(user)
         variants.append(("filter by kecamatan",
                          _query(kab_kota=kecamatan[:5], kecamatan=kecamatan)))
-    for index, field in enumerate(model_admin.get_list_display(request)):
-        if _sortable(model_admin, model, field):
-            variants.append((f"sort by {field}", _query(o=index + 1)))
-            variants.append((f"sort by {field} desc, deep page",
-                             _query(o=f"-{index + 1}", p=DEEP_PAGE)))
+    columns = list(model_admin.get_list_display(request))
+    if model_admin.get_actions(request):  # ``?o=`` counts the checkbox column, as Django does
+        columns.insert(0, "action_checkbox")
+    sortable = model_admin.get_sortable_by(request)
+    for index, field in enumerate(columns):
+        if field in sortable and _sortable(model_admin, model, field):
+            label = getattr(field, "__name__", field)
+            variants.append((f"sort by {label}", _query(o=index)))
+            variants.append((f"sort by {label} desc, deep page",
+                             _query(o=f"-{index}", p=DEEP_PAGE)))
     return variants
 
 
@@ -273,17 +284,23 @@ def pages(user) -> tuple[list[Page], list[str]]:
     """Every page ``user`` may open, with its variants, and the names of the pages without a
     sample (nothing of that kind in the user's area: reported, not measured)."""
     found, empty = [], []
-    for name, (_pattern, _view) in staff_views().items():
+    from dinsos.scoping import ALL, user_area
+
+    province = user_area(user) is ALL
+    for name, (_pattern, view) in staff_views().items():
+        if getattr(view, "province_only", False) and not province:
+            continue  # a 404 for a kab/kota user, by design
         if name not in SAMPLES:
             raise LookupError(f"{name}: a staff page without an entry in bench.pages.SAMPLES")
         kwargs = SAMPLES[name](user)
         if kwargs is None:
             empty.append(name)
             continue
-        url = reverse(name, kwargs=kwargs)
+        url = reverse(name, kwargs=kwargs) + QUERIES.get(name, "")
         found.append(Page(name, "", url))
         for label, query in VARIANTS.get(name, lambda user: [])(user):
-            found.append(Page(name, label, url + query))
+            found.append(Page(name, label, url + (query if "?" not in url
+                                                  else "&" + query.lstrip("?"))))
     for name, model in changelists(user).items():
         url = reverse(name)
         found.append(Page(name, "", url))
