@@ -5,7 +5,7 @@ dropped like the test suite's; BENCH_KEEPDB=1 keeps it). Sizes by BENCH_SIZES, c
 ``10k`` (default: 10,000 persons and 5,000 workers), ``100k``, ``1M``. Every job prints the
 system's figure, a baseline measured in the same run on the same data, the ratio, the peak RSS
 and the number of queries, and the run exits 1 when a figure misses its goal. BENCH_ONLY=a,b
-runs only the named jobs (import, payouts, reports, lists, http, duplicates).
+runs only the named jobs (import, payouts, reports, lists, http, duplicates, pages).
 
 The bench process and the gunicorn it starts run on production settings (DEBUG off, a
 generated secret key, plain HTTP on loopback): ``bench/production.py``.
@@ -21,7 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dinsos.settings")
 
 SIZES = {"1k": (1_000, 500), "10k": (10_000, 5_000), "100k": (100_000, 50_000),
          "1m": (1_000_000, 50_000)}
-JOBS = ("import", "payouts", "reports", "lists", "http", "duplicates")
+JOBS = ("import", "payouts", "reports", "lists", "http", "duplicates", "pages")
 
 
 def _sizes() -> list[tuple[str, int, int]]:

@@ -27,13 +27,15 @@ from dinsos import selectors as kernel_selectors
 from dinsos.forms import AdminTanggalWidget, ModelForm, TanggalField, with_blank_choices
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
-from dinsos.pagination import BoundedPaginator
+from dinsos.pagination import COUNT_CAP, BoundedPaginator, table_rows_estimate
 from dinsos.scoping import (
     ALL,
     IDENTIFIER_FIELDS,
+    ProvinceOnly,
     can,
     in_area,
     mask,
+    province_only,
     restrict,
     scope_fields,
     sees_identifiers,
@@ -384,11 +386,19 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
         return self._readable(self._masked_names(request, super().get_list_display(request)))
 
     def get_list_filter(self, request):
-        """A filter on a related object offers only the objects the user's rows refer to."""
+        """A filter on an area-bound related object offers only the objects the user's rows
+        refer to. One on reference data (no area, not province-only: the PPKS categories, the
+        service types, banks, cycles) offers all of it, as the policy lets everyone see it: reading
+        which ones the rows refer to is a DISTINCT over the whole changelist (a million
+        persons' cases), on every page of it."""
         filters = []
         for entry in super().get_list_filter(request):
-            if isinstance(entry, str) and get_fields_from_path(self.model, entry)[-1].is_relation:
-                entry = (entry, admin.RelatedOnlyFieldListFilter)
+            if isinstance(entry, str) and (
+                    field := get_fields_from_path(self.model, entry)[-1]).is_relation:
+                reference = (not scope_fields(field.related_model)
+                             and province_only(field.related_model) in (None, ProvinceOnly.WRITE))
+                entry = (entry, admin.RelatedFieldListFilter if reference
+                         else admin.RelatedOnlyFieldListFilter)
             filters.append(entry)
         return filters
 
@@ -443,6 +453,41 @@ class ReadableHistoryMixin:
         return self.auditlog_history_view(request, object_id, extra_context)
 
 
+def leading_index_fields(model) -> set[str]:
+    """The concrete, non-relation fields that lead a B-tree index of ``model``'s table (the
+    primary key, unique and ``db_index`` fields, the first field of ``Meta.indexes`` and of
+    unique constraints)."""
+    found = {model._meta.pk.name}
+    for field in model._meta.concrete_fields:
+        if (field.unique or field.db_index) and not field.is_relation:
+            found.add(field.name)
+    for index in model._meta.indexes:
+        if index.fields and not getattr(index, "opclasses", ()):
+            found.add(index.fields[0].lstrip("-"))
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
+            found.add(constraint.fields[0])
+    relations = {f.name for f in model._meta.concrete_fields if f.is_relation}
+    return found - relations
+
+
+def _order_field(model_admin, name) -> str | None:
+    """The model field a changelist column orders by (None: not by a field of the model)."""
+    model = model_admin.model
+    if isinstance(name, str):
+        try:
+            return model._meta.get_field(name).name
+        except FieldDoesNotExist:
+            pass
+    attr = name if callable(name) else (getattr(model_admin, name, None)
+                                        or getattr(model, name, None))
+    order = getattr(attr, "admin_order_field", None)
+    if not isinstance(order, str):
+        return None
+    order = order.lstrip("-")
+    return None if "__" in order else order
+
+
 class DinsosModelAdmin(PolicyAdminMixin, ReadableHistoryMixin, AuditlogHistoryAdminMixin,
                        admin.ModelAdmin):
     """Every change page links to the record's audit history. The changelist counts with a
@@ -450,22 +495,53 @@ class DinsosModelAdmin(PolicyAdminMixin, ReadableHistoryMixin, AuditlogHistoryAd
 
     Search: a term of 16 digits is a NIK or No. KK, looked up by exact equality on each
     ``"=field"`` of ``search_fields`` (one indexed query each) — not ``UPPER(nik) = …`` OR-ed
-    with a name LIKE, which reads the whole table."""
+    with a name LIKE, which reads the whole table; a term without digits is looked up in the
+    other fields only (the ``"=field"`` identifiers are digits).
+
+    Sorting: see ``get_sortable_by``."""
 
     show_auditlog_history_link = True
     list_per_page = 50
     paginator = BoundedPaginator
     show_full_result_count = False
 
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if getattr(request, "_search_words", False):
+            return [f for f in fields if not f.startswith("=")]
+        return fields
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         exact_fields = [f[1:] for f in self.get_search_fields(request) if f.startswith("=")]
+        if exact_fields and term and not any(c.isdigit() for c in term):
+            # words equal no identifier (digits only): searched without the "=" fields, whose
+            # OR (and join: ``=household__no_kk``) keeps the name's trigram index unused
+            if len(exact_fields) == len(self.get_search_fields(request)):
+                return queryset.none(), False
+            request._search_words = True
+            try:
+                return super().get_search_results(request, queryset, search_term)
+            finally:
+                del request._search_words
         if not (exact_fields and term.isdigit() and len(term) == IDENTIFIER_LENGTH):
             return super().get_search_results(request, queryset, search_term)
         found: set = set()
         for field in exact_fields:
             found.update(queryset.filter(**{field: term}).values_list("pk", flat=True))
         return queryset.filter(pk__in=found), False
+
+    def get_sortable_by(self, request):
+        """On a table of more than COUNT_CAP rows, the columns an index can order: a page is
+        then read off the index (``?o=`` on an unindexed column of a million persons sorts them
+        all for every page). Columns ordered through a relation (the related model's ordering:
+        a join) or by an unindexed field are shown there, not sortable. A smaller table sorts
+        by every column, as Django does."""
+        sortable = super().get_sortable_by(request)
+        if (table_rows_estimate(self.model) or 0) <= COUNT_CAP:
+            return sortable
+        indexed = leading_index_fields(self.model)
+        return [name for name in sortable if _order_field(self, name) in indexed]
 
     @admin.display(description=_("riwayat"))
     def auditlog_link(self, obj):

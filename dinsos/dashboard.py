@@ -6,18 +6,65 @@
   payments): ``selectors.person_section(*, user, person)`` returns a :class:`Section` or None.
 
 Every number comes from the app's own scoped selectors, so a kab/kota operator sees only its
-area; dependencies keep pointing one way."""
+area; dependencies keep pointing one way. Figures over the registry (a COUNT of a million
+persons, a GROUP BY of the cases per kab/kota) are read through :func:`cached_count` and
+:func:`cached_rows`: above COUNT_CAP rows, computed at most once every ``FIGURE_SECONDS`` for
+the same query."""
 
+import hashlib
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.utils.module_loading import module_has_submodule
 
 from dinsos.money import format_rupiah
+from dinsos.pagination import COUNT_CAP
 from dinsos.templatetags.dinsos_format import angka
+
+#: how long Beranda's figures over more than COUNT_CAP rows are kept: they say how things stand,
+#: not this second (a figure over fewer rows is exact and fresh on every visit)
+FIGURE_SECONDS = 300
+
+
+def _figure_key(queryset, what: str) -> str:
+    """The cache key of a figure: the query's SQL and parameters (which carry the user's area,
+    so two areas never share a figure) and the database."""
+    sql, params = queryset.query.sql_with_params()
+    text = repr((connections[queryset.db].settings_dict["NAME"], what, sql, params))
+    return "dashboard-figure:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _capped_count(queryset) -> int:
+    """The rows of ``queryset``, read up to COUNT_CAP + 1 only (dinsos.pagination)."""
+    try:
+        return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    except EmptyResultSet:
+        return 0
+
+
+def cached_count(queryset) -> int:
+    """``queryset.count()``: exact and fresh up to COUNT_CAP rows, above it the exact count
+    taken at most once every FIGURE_SECONDS (a province's million persons)."""
+    capped = _capped_count(queryset)
+    if capped <= COUNT_CAP:
+        return capped
+    return cache.get_or_set(_figure_key(queryset.order_by(), "count"), queryset.count,
+                            FIGURE_SECONDS)
+
+
+def cached_rows(queryset, *, rows_of) -> list:
+    """The rows of an aggregate of ``rows_of`` (a GROUP BY), cached like :func:`cached_count`
+    when ``rows_of`` has more than COUNT_CAP rows."""
+    if _capped_count(rows_of) <= COUNT_CAP:
+        return list(queryset)
+    return cache.get_or_set(_figure_key(queryset, "rows"), lambda: list(queryset),
+                            FIGURE_SECONDS)
 
 
 def _shown(value) -> str:

@@ -49,6 +49,30 @@ def _local_set(key: str, estimate: int) -> None:
 
 def clear_local() -> None:
     _local.clear()
+    _tables.clear()
+
+
+#: table -> (its row estimate, monotonic time it expires): read from the catalogue
+_tables: dict[str, tuple[int, float]] = {}
+
+
+def table_rows_estimate(model, using: str = "default") -> int | None:
+    """PostgreSQL's estimate of the rows of ``model``'s table (``pg_class.reltuples``, kept by
+    ANALYZE and autovacuum), read at most every ESTIMATE_SECONDS per process; None elsewhere
+    and for a table never analysed."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    table = model._meta.db_table
+    found = _tables.get(table)
+    if found is not None and found[1] > _clock():
+        return found[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        row = cursor.fetchone()
+    estimate = int(row[0]) if row and row[0] >= 0 else None
+    _tables[table] = (estimate, _clock() + ESTIMATE_SECONDS)
+    return estimate
 
 
 def estimated_count(queryset) -> int | None:

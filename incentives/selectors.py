@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from dinsos.choices import FundingSource
-from dinsos.dashboard import Chart, Panel, Waiting
+from dinsos.dashboard import Chart, Panel, Waiting, cached_rows
 from dinsos.models import Office, Wilayah
 from dinsos.money import MONTH_NAMES
 from dinsos.scoping import ALL, user_area
@@ -298,15 +298,15 @@ def dashboard(*, user):
         return None
     year = timezone.localdate().year
     # paid: the runs marked paid; on the way: computed, verified or approved, not yet paid
-    per_month = {month: (paid, on_the_way) for month, paid, on_the_way in (
-        line_list(user=user).filter(status=LineStatus.PAYABLE, run__period__year=year,
-                                    run__status__in=RunStatus.with_lines())
-        .values_list("run__period__month")
+    lines = line_list(user=user).filter(status=LineStatus.PAYABLE, run__period__year=year,
+                                        run__status__in=RunStatus.with_lines())
+    per_month = {month: (paid, on_the_way) for month, paid, on_the_way in cached_rows(
+        lines.values_list("run__period__month")
         .annotate(paid=Coalesce(Sum("net_amount", filter=Q(run__status=RunStatus.DIBAYAR)),
                                 ZERO),
                   on_the_way=Coalesce(Sum("net_amount", filter=~Q(
                       run__status=RunStatus.DIBAYAR)), ZERO))
-        .order_by())}
+        .order_by(), rows_of=lines)}
     months = list(range(1, 13))
     datasets = [{"label": _("Dibayar (neto)"),
                  "data": [int(per_month.get(m, (0, 0))[0]) for m in months]},

@@ -5,7 +5,6 @@ render."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from dinsos.pages import IfMatchPage, StaffPage, form_errors_from
+from dinsos.pagination import BoundedPaginator
 from incentives import reports, selectors, services
 from incentives.choices import RunStatus
 from incentives.filters import PayoutLineFilterSet
@@ -91,7 +91,7 @@ class RunDetailView(StaffPage, TemplateView):
         return super().get_context_data(
             run=run, overview=selectors.run_overview(run),
             held=selectors.held_lines(user=user, run=run),
-            page=Paginator(lines, 50).get_page(self.request.GET.get("page")),
+            page=BoundedPaginator(lines, 50).get_page(self.request.GET.get("page")),
             actions=_allowed_actions(user, run), next_step=selectors.run_next_step(
                 user=user, run=run), reports=reports.kinds_for(user, run), **kwargs)
 

@@ -22,6 +22,7 @@ from dinsos.pages import (
     TransitionPage,
     notify_refusal,
 )
+from dinsos.pagination import BoundedPaginator
 from dinsos.scoping import ALL, can, user_area
 from jamsosratu import banking, selectors, services
 from jamsosratu.choices import EnrolmentStatus, JobKind
@@ -102,7 +103,7 @@ class EnrolmentListView(StaffPage, TemplateView):
                                                            filters=self.request.GET)
         return super().get_context_data(
             cycle=cycle, filter=filterset, statuses=EnrolmentStatus.choices,
-            page=Paginator(enrolments, 25).get_page(self.request.GET.get("page")), **kwargs)
+            page=BoundedPaginator(enrolments, 25).get_page(self.request.GET.get("page")), **kwargs)
 
 
 class EnrolmentDetailView(StaffPage, TemplateView):

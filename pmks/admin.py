@@ -49,11 +49,27 @@ class TransitionInline(ReadOnlyInline):
     show_change_link = False
 
 
+class DecileFilter(admin.SimpleListFilter):
+    """Desil 1–10 (the field's validators), not Django's list of the values present: a
+    DISTINCT over every household (100 ms at 300,000) on every page of the list."""
+
+    title = _("desil DTSEN")
+    parameter_name = "decile"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), str(n)) for n in range(1, 11)]
+
+    def queryset(self, request, queryset):
+        if self.value() in {str(n) for n in range(1, 11)}:
+            return queryset.filter(decile=int(self.value()))
+        return queryset
+
+
 @admin.register(Household)
 class HouseholdAdmin(ScopedModelAdmin):
     log_access = True
     list_display = ["no_kk", "head", "address", "desa", "decile"]
-    list_filter = [*wilayah_filters("desa"), "decile"]
+    list_filter = [*wilayah_filters("desa"), DecileFilter]
     search_fields = ["=no_kk", "head__name", "address"]
     list_select_related = ["desa", "head"]
     autocomplete_fields = ["desa"]

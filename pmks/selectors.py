@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from dinsos.dashboard import Chart, Figure, Panel, Waiting
+from dinsos.dashboard import Chart, Figure, Panel, Waiting, cached_count, cached_rows
 from dinsos.models import Wilayah
 from dinsos.scoping import area_q, user_area
 from pmks import calculations
@@ -141,14 +141,16 @@ def dashboard(*, user):
         return None
     cases = case_list(user=user)
     open_cases = cases.filter(status__in=calculations.OPEN_STATUSES)
-    by_status = dict(cases.values_list("status").annotate(n=Count("id")).order_by())
+    by_status = dict(cached_rows(cases.values_list("status").annotate(n=Count("id")).order_by(),
+                                 rows_of=cases))
     status_chart = Chart(
         "chart-cases-status", _("Kasus menurut status"), "doughnut",
         [label for value, label in CaseStatus.choices],
         [{"label": _("Kasus"), "data": [by_status.get(v, 0) for v in CaseStatus.values]}])
     # PMKS (open cases) per category and kab/kota: the five commonest categories, the rest summed
-    rows = (open_cases.annotate(kab_kota=Substr("desa_id", 1, 5))
-            .values("kab_kota", "category__name").annotate(n=Count("id")).order_by())
+    rows = cached_rows(open_cases.annotate(kab_kota=Substr("desa_id", 1, 5))
+                       .values("kab_kota", "category__name").annotate(n=Count("id")).order_by(),
+                       rows_of=open_cases)
     totals: dict[str, int] = {}
     for row in rows:
         totals[row["category__name"]] = totals.get(row["category__name"], 0) + row["n"]
@@ -173,10 +175,10 @@ def dashboard(*, user):
     return Panel(
         _("Registri PMKS"),
         figures=[
-            Figure(_("Orang terdaftar"), person_list(user=user).count(),
+            Figure(_("Orang terdaftar"), cached_count(person_list(user=user)),
                    reverse("pmks:person-list")),
-            Figure(_("Kasus terbuka"), open_cases.count()),
-            Figure(_("Keluarga"), Household.objects.for_user(user).count()),
+            Figure(_("Kasus terbuka"), cached_count(open_cases)),
+            Figure(_("Keluarga"), cached_count(Household.objects.for_user(user))),
         ],
         charts=[category_chart, status_chart], waiting=waiting)
 

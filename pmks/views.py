@@ -4,7 +4,6 @@ render."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,6 +19,7 @@ from dinsos.pages import (
     TransitionPage,
     form_errors_from,
 )
+from dinsos.pagination import BoundedPaginator
 from dinsos.scoping import can, sees_identifiers
 from dinsos.versions import current_versions
 from pmks import selectors, services
@@ -46,8 +46,8 @@ class PersonListView(StaffPage, TemplateView):
                                     selectors.person_list(user=self.request.user),
                                     request=self.request)
         people = filterset.qs.order_by("name", "id") if filterset.is_bound else None
-        page = Paginator(people, 25).get_page(self.request.GET.get("page")) if people is not None \
-            else None
+        page = (BoundedPaginator(people, 25).get_page(self.request.GET.get("page"))
+                if people is not None else None)
         # roles that see NIKs masked find a person by the whole NIK only (dinsos.filters)
         return super().get_context_data(
             filter=filterset, page=page,
@@ -245,7 +245,8 @@ class DuplicateListView(StaffPage, TemplateView):
         filters = self.request.GET.copy()
         filters.setdefault("status", "terbuka")
         pairs = selectors.duplicate_list(user=self.request.user, filters=filters)
-        page = Paginator(pairs.order_by("-score", "id"), 25).get_page(self.request.GET.get("page"))
+        page = BoundedPaginator(pairs.order_by("-score", "id"), 25).get_page(
+            self.request.GET.get("page"))
         return super().get_context_data(page=page, **kwargs)
 
 

@@ -293,6 +293,9 @@ class ActivityReport(TimeStamped):
         verbose_name = _("laporan bulanan")
         verbose_name_plural = _("laporan bulanan")
         ordering = ["-period", "worker__name"]
+        # the review queue of a status, oldest submission first (psks.selectors.report_queue)
+        indexes = [models.Index(fields=["status", "submitted_at", "period", "id"],
+                                name="psks_report_queue")]
         constraints = [
             models.UniqueConstraint(fields=["worker", "period"], name="psks_report_per_month"),
             models.CheckConstraint(

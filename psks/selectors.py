@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos.choices import Tingkat
-from dinsos.dashboard import Chart, Figure, Panel, Waiting
+from dinsos.dashboard import Chart, Figure, Panel, Waiting, cached_count
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
 from psks import filters as filtersets
@@ -160,7 +160,7 @@ def dashboard(*, user):
                                    reverse("psks:report-queue")))
     return Panel(_("Tenaga kesejahteraan sosial"), figures=[
         Figure(_("Kecamatan dengan TKSK"), f"{covered} / {total}"),
-        Figure(_("Tenaga aktif"), worker_list(user=user).filter(status="aktif").count()),
+        Figure(_("Tenaga aktif"), cached_count(worker_list(user=user).filter(status="aktif"))),
     ], charts=[chart], waiting=waiting)
 
 

@@ -4,7 +4,6 @@ monthly activity reports. Thin: parse, one selector or service, render."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
@@ -14,6 +13,7 @@ from django.views.generic import TemplateView
 
 from dinsos.money import format_bulan
 from dinsos.pages import IfMatchPage, StaffPage, StaleVersion, form_errors_from, notify_refusal
+from dinsos.pagination import BoundedPaginator
 from dinsos.tabular import table_response
 from psks import selectors, services
 from psks.choices import ReportStatus
@@ -32,7 +32,7 @@ class WorkerListView(StaffPage, TemplateView):
                                                 on=today)
         return super().get_context_data(
             filter=WorkerFilterSet(self.request.GET), today=today,
-            page=Paginator(workers, 50).get_page(self.request.GET.get("page")), **kwargs)
+            page=BoundedPaginator(workers, 50).get_page(self.request.GET.get("page")), **kwargs)
 
 
 class CoverageView(StaffPage, TemplateView):
@@ -73,7 +73,7 @@ class ReportQueueView(StaffPage, TemplateView):
         reports = selectors.report_queue(user=self.request.user, status=status)
         return super().get_context_data(
             status=status, statuses=ReportStatus.choices,
-            page=Paginator(reports, 50).get_page(self.request.GET.get("page")), **kwargs)
+            page=BoundedPaginator(reports, 50).get_page(self.request.GET.get("page")), **kwargs)
 
 
 class ReportDetailView(StaffPage, TemplateView):
