@@ -327,7 +327,12 @@ def _align_accounts(run: PayoutRun) -> int:
     """A worker's payable lines in a run are paid into one account: when they name more than
     one (an adjustment added before a new account was verified, then the run recomputed; or
     the other way round), all of them take the worker's account in force at month end, so the
-    worker's lines are netted into one transfer. Returns how many lines moved."""
+    worker's lines are netted into one transfer. Returns how many lines moved.
+
+    Such a worker always has an account in force at month end: every payable line named an
+    account verified and in force at the run's month end when it was made, and nothing
+    withdraws a verification or moves its date (no service does; the admin cannot change an
+    account). Were one ever missing, the lines would keep their accounts."""
     month_end = calculations.month_window(run.period.year, run.period.month).last
     if _set_based():
         return payout_sql.align_accounts(run, month_last=month_end)
