@@ -6,6 +6,8 @@ browsable API's forms never list another district's objects and an id from anoth
 answers "does not exist", exactly like a missing one. ``ModelSerializer`` also shows every
 identifier field (``IDENTIFIER_FIELDS``) as the access policy says."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
@@ -65,6 +67,8 @@ class RequiredChoiceMixin:
     valid.' Every serializer of the project has it (``Serializer``, ``ModelSerializer``)."""
 
     def to_internal_value(self, data):
+        if not isinstance(data, Mapping):  # DRF answers it ("Invalid data"): a 400, never a 500
+            return super().to_internal_value(data)
         missing = {
             field.field_name: [ErrorDetail(str(field.error_messages["required"]),
                                            code="required")]

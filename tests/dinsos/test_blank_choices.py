@@ -156,3 +156,21 @@ def test_an_optional_choice_of_spaces_is_empty():
 
 def test_every_project_app_is_searched():
     assert {a.label for a in apps.get_app_configs()} >= set(PROJECT_APPS)
+
+
+@pytest.mark.parametrize("body", [[], ["x"], "teks", 5])
+def test_a_json_body_that_is_no_object_is_a_400_not_a_500(body, api_as, pandeglang_operator):
+    """The required-choice check reads the body only when it is an object: a JSON array,
+    string or number is DRF's own 400 (it was an AttributeError, a 500)."""
+    client = api_as(pandeglang_operator)
+    client.raise_request_exception = False
+    response = client.post("/api/v1/pmks/persons/", body, format="json")
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+
+
+def test_a_serializer_given_a_list_is_invalid_not_an_error():
+    from pmks.api.serializers import PersonSerializer
+
+    serializer = PersonSerializer(data=["bukan", "objek"])
+    assert serializer.is_valid() is False
+    assert serializer.errors["non_field_errors"]
