@@ -247,11 +247,18 @@ def _json_type(value) -> str:
     return _("larik (array)")
 
 
-def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response:
+def batch_upsert(view, request, *, key: str, row_serializer, upsert,
+                 retry_refused: bool = False) -> Response:
     """POST ``{"rows": [...]}``. Each row is validated by ``row_serializer`` and written by
     ``upsert(actor=…, <key>=…, **validated)`` → (object, "created"|"updated"|"unchanged") in a
     savepoint of its own: a refused row changes nothing and the others still apply. The whole
-    request is one transaction with its Idempotency-Key record, so a retried batch replays."""
+    request is one transaction with its Idempotency-Key record, so a retried batch replays.
+
+    With ``retry_refused`` the rows a rule refused (a validation error) are tried once more
+    after all the others, in their order: a rule that one row may pass only after another row
+    of the same batch applied — the persons' one kepala keluarga per household, when a whole
+    KK is sent again with its new kepala listed before the former one's new relationship —
+    answers as the import of the same rows does, whatever their order."""
 
     def handle():
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
@@ -263,8 +270,9 @@ def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response
                                               "(dikirim %(n)s).") % {"max": limit,
                                                                      "n": len(rows)}]})
         context = view.get_serializer_context()
-        results = []
-        for index, row in enumerate(rows):
+
+        def apply(index, row) -> tuple[dict, bool]:
+            """The row's result, and whether a rule refused it (worth another try)."""
             value = str(row.get(key) or "").strip() if isinstance(row, dict) else ""
             result = {"index": index, key: value or None, "status": "refused", "id": None,
                       "errors": None}
@@ -281,9 +289,22 @@ def batch_upsert(view, request, *, key: str, row_serializer, upsert) -> Response
                     obj, outcome = upsert(actor=request.user, **{key: value},
                                           **serializer.validated_data)
                 result.update(status=outcome, id=obj.pk)
-            except (ValidationError, DjangoValidationError, PermissionDenied, Http404) as exc:
+            except DjangoValidationError as exc:
                 result["errors"] = _row_errors(exc)
+                return result, isinstance(row, dict) and bool(value)
+            except (ValidationError, PermissionDenied, Http404) as exc:
+                result["errors"] = _row_errors(exc)
+            return result, False
+
+        results, again = [], []
+        for index, row in enumerate(rows):
+            result, refused_by_rule = apply(index, row)
             results.append(result)
+            if refused_by_rule:
+                again.append(index)
+        if retry_refused and len(again) < len(rows):
+            for index in again:
+                results[index] = apply(index, rows[index])[0]
         summary = {o: sum(r["status"] == o for r in results) for o in OUTCOMES}
         return Response({"summary": summary, "results": results}, status=status.HTTP_200_OK)
 

@@ -121,7 +121,7 @@ class PersonViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
     def batch(self, request):
         """Upsert up to SYNC_BATCH_MAX_ROWS persons by NIK; a result per row."""
         return batch_upsert(self, request, key="nik", row_serializer=PersonUpsertSerializer,
-                            upsert=services.person_upsert)
+                            upsert=services.person_upsert, retry_refused=True)
 
     @extend_schema(methods=["GET"], responses=PersonSerializer)
     @extend_schema(methods=["PUT"], request=PersonUpsertSerializer, responses={

@@ -163,6 +163,32 @@ def test_the_head_changes_by_first_changing_the_recorded_one(family, api_as,
     assert household.head_id == family["wife"].pk
 
 
+def _kk_row(person, **change) -> dict:
+    return {"nik": person.nik, "name": person.name, "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex, "desa": person.desa_id, "household": person.household_id,
+            "relationship": person.relationship, **change}
+
+
+@pytest.mark.parametrize("new_kepala_first", [True, False])
+def test_api_batch_of_a_whole_kk_whose_head_changed_is_accepted_in_any_order(
+        family, api_as, pandeglang_operator, new_kepala_first):
+    """A district client sends the whole KK again after the head changed (the wife kepala, the
+    former head 'famili'); a KK lists its kepala first. As the import of the same rows: both
+    applied, the wife is the head (the batch refused her and left no living kepala)."""
+    head, wife = family["head"], family["wife"]
+    rows = [_kk_row(wife, relationship="kepala"), _kk_row(head, relationship="famili")]
+    if not new_kepala_first:
+        rows.reverse()
+    response = api_as(pandeglang_operator).post(f"{API}/persons/batch/", {"rows": rows},
+                                                format="json")
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["updated", "updated"], results
+    assert [r["index"] for r in results] == [0, 1]
+    assert Household.objects.get(pk=family["household"].pk).head_id == wife.pk
+    assert list(family["household"].members.filter(relationship="kepala")) == [wife]
+
+
 def test_two_kepala_recorded_before_the_rule_stay_editable(family, api_as, pandeglang_operator):
     """On the API and on the staff person page (whose form holds no household or
     relationship, so it can never make a second kepala)."""
