@@ -275,6 +275,43 @@ REPEATED = _("Impor ini dijalankan ulang: percobaan sebelumnya terhenti sebelum 
              "dari percobaan ulang, dengan data yang ada saat itu.")
 
 
+#: pg_try_advisory_lock key (with the batch id): "this batch is being run by a delivery"
+RUN_LOCK_KEY = 7_240_021
+
+
+class BatchBusy(Exception):
+    """Another delivery of the same batch is running it now (PostgreSQL): this one neither
+    starts it nor gives it up; the task asks again later (``dinsos.tasks.run_import``)."""
+
+
+@contextmanager
+def _running(batch: ImportBatch):
+    """Held while a delivery runs ``batch``: a session advisory lock on PostgreSQL, so a
+    delivery that arrives while another still runs the batch (a hard time limit hands the
+    message back before its process is gone; a broker's visibility timeout shorter than the
+    run) is told so (``BatchBusy``) instead of starting it a second time or failing it under
+    the live run. The lock dies with its connection, so a killed run never keeps it. SQLite
+    (one worker, ``make run``) has no such lock."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = [RUN_LOCK_KEY, batch.pk % 2_147_483_647]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        if not cursor.fetchone()[0]:
+            raise BatchBusy(batch.pk)
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        except Exception:  # noqa: BLE001 - a broken connection: closing it frees the lock
+            log.exception("import batch %s: run lock not released; closing the connection",
+                          batch.pk)
+            connection.close()
+
+
 def import_run(batch: ImportBatch) -> ImportBatch:
     """Run a stored batch (from the task or a command); safe to call again after a crash. The
     importer runs in one transaction: a batch that fails leaves nothing behind. While it runs
@@ -283,27 +320,42 @@ def import_run(batch: ImportBatch) -> ImportBatch:
     The task is acknowledged when it ends (``CELERY_TASK_ACKS_LATE``): a worker that stops
     mid-run — killed by the task time limit, out of memory — leaves the batch "berjalan" and
     the broker delivers it again. Every start is counted on the batch row (``attempts``, by
-    one conditional UPDATE, so two deliveries never both pass the cap): a repeated start says
-    so in the batch message (``REPEATED``); a delivery after ``IMPORT_MAX_ATTEMPTS`` starts
-    fails the batch without running it (``_give_up``); a batch that has finished is never run
-    again."""
-    if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
-        log.warning("import batch %s already %s; not run again", batch.pk, batch.status)
+    one conditional UPDATE, so two deliveries never both pass the cap), before anything else
+    (reading the file to count its rows): a repeated start says so in the batch message
+    (``REPEATED``); a delivery after ``IMPORT_MAX_ATTEMPTS`` starts fails the batch without
+    running it (``_give_up``); a batch that has finished is never run again; a delivery while
+    another runs the batch does neither (``_running``)."""
+    with _running(batch):
+        batch.refresh_from_db()
+        if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+            log.warning("import batch %s already %s; not run again", batch.pk, batch.status)
+            return batch
+        started = ImportBatch.objects.filter(
+            pk=batch.pk, status__in=(ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING),
+            attempts__lt=settings.IMPORT_MAX_ATTEMPTS,
+        ).update(status=ImportBatch.Status.RUNNING, attempts=F("attempts") + 1, rows_done=0)
+        if not started:
+            return _give_up(batch)
+        batch.refresh_from_db(fields=["attempts"])
+        repeated = batch.attempts > 1
+        if repeated:
+            log.warning("import batch %s was left running (worker stopped); start %s of %s",
+                        batch.pk, batch.attempts, settings.IMPORT_MAX_ATTEMPTS)
+        _run(batch)
+        if repeated:
+            batch.message = f"{REPEATED} {batch.message}"
+        batch.save(update_fields=["status", "message", "totals", "errors", "rows_done",
+                                  "rows_total"])
         return batch
+
+
+def _run(batch: ImportBatch) -> None:
+    """One start of ``batch``: its outcome set on ``batch`` (not saved)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     importer = IMPORTERS[batch.kind]
     batch.rows_total, batch.rows_done = _count_rows(batch), 0
-    started = ImportBatch.objects.filter(
-        pk=batch.pk, status__in=(ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING),
-        attempts__lt=settings.IMPORT_MAX_ATTEMPTS,
-    ).update(status=ImportBatch.Status.RUNNING, attempts=F("attempts") + 1,
-             rows_total=batch.rows_total, rows_done=0)
-    if not started:
-        return _give_up(batch)
-    batch.refresh_from_db(fields=["attempts"])
-    repeated = batch.attempts > 1
-    if repeated:
-        log.warning("import batch %s was left running (worker stopped); start %s of %s",
-                    batch.pk, batch.attempts, settings.IMPORT_MAX_ATTEMPTS)
+    ImportBatch.objects.filter(pk=batch.pk).update(rows_total=batch.rows_total)
     try:
         with (audit_context(actor=batch.created_by, import_batch=batch.pk),
               _progress_of(batch), batch.file.open("rb"), transaction.atomic()):
@@ -312,6 +364,15 @@ def import_run(batch: ImportBatch) -> ImportBatch:
     except TableError as exc:
         batch.status = ImportBatch.Status.FAILED
         batch.message = _("%(error)s Tidak ada data yang disimpan.") % {"error": exc}
+        batch.totals, batch.errors = {}, []
+    except SoftTimeLimitExceeded:
+        log.error("import batch %s stopped at the soft time limit", batch.pk)
+        batch.status = ImportBatch.Status.FAILED
+        batch.message = _(
+            "Impor dihentikan karena melewati batas waktu %(minutes)d menit; tidak ada data "
+            "yang disimpan. Bagi berkas menjadi beberapa berkas yang lebih kecil lalu unggah "
+            "lagi, atau hubungi admin dan sebutkan nomor impor %(id)s.") % {
+            "minutes": settings.CELERY_TASK_SOFT_TIME_LIMIT // 60, "id": batch.pk}
         batch.totals, batch.errors = {}, []
     except Exception:  # noqa: BLE001 - the batch must not stay "berjalan"; logged below
         log.exception("import batch %s failed", batch.pk)
@@ -325,11 +386,6 @@ def import_run(batch: ImportBatch) -> ImportBatch:
         batch.totals, batch.errors = report.totals(), report.errors
         batch.message = report.message()
         batch.rows_total = batch.rows_done = report.rows
-    if repeated:
-        batch.message = f"{REPEATED} {batch.message}"
-    batch.save(update_fields=["status", "message", "totals", "errors", "rows_done",
-                              "rows_total"])
-    return batch
 
 
 def _give_up(batch: ImportBatch) -> ImportBatch:

@@ -255,3 +255,105 @@ def test_a_run_killed_by_the_time_limit_goes_back_to_the_broker():
     from dinsos.tasks import run_import
 
     assert run_import.acks_late is True and run_import.acks_on_timeout is False
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (the run lock is an advisory "
+                    "lock; the second delivery needs a connection of its own)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_delivery_during_a_live_run_neither_fails_nor_starts_it_again(province_operator,
+                                                                       monkeypatch):
+    """A hard time limit hands the message back before its process is gone: the next delivery
+    arrived while the run was live and, at the cap, failed the batch ("tidak menyimpan apa
+    pun") — then the live run overwrote that with "diimpor"; under the cap it started the
+    batch a second time alongside. Now the second delivery is told the batch is busy."""
+    import threading
+
+    from django.db import connection
+
+    importer = importing.IMPORTERS["pmks_keluarga"]
+    real_run, seen = importer.run, {}
+
+    def deliver_again():
+        try:
+            importing.import_run(ImportBatch.objects.get(pk=batch.pk))
+        except importing.BatchBusy:
+            seen["other"] = "busy"
+        else:
+            seen["other"] = "ran"
+        finally:
+            connection.close()
+
+    def run_with_redelivery(**kwargs):
+        report = real_run(**kwargs)
+        other = threading.Thread(target=deliver_again)
+        other.start()
+        other.join()
+        seen["status"] = ImportBatch.objects.get(pk=batch.pk).status
+        return report
+
+    monkeypatch.setattr(importer, "run", run_with_redelivery)
+    batch = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING, attempts=2)
+    final = importing.import_run(batch)
+    batch.refresh_from_db()
+    assert (seen["other"], seen["status"], final.status) == (
+        "busy", ImportBatch.Status.RUNNING, ImportBatch.Status.IMPORTED)
+    assert batch.attempts == 3 and batch.status == ImportBatch.Status.IMPORTED
+
+
+@pytest.mark.django_db
+def test_a_busy_batch_is_asked_again_later_not_failed(province_operator, monkeypatch):
+    """The delivery told the batch is busy goes back to the broker with a countdown (Celery's
+    retry), leaving the batch to the live run."""
+    from celery.exceptions import Retry
+
+    from dinsos.tasks import BUSY_RETRY_SECONDS, run_import
+
+    asked = {}
+
+    def busy(batch):
+        raise importing.BatchBusy(batch.pk)
+
+    def retry(**kwargs):
+        asked.update(kwargs)
+        return Retry()
+
+    monkeypatch.setattr(importing, "import_run", busy)
+    monkeypatch.setattr(run_import, "retry", retry)
+    batch = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING, attempts=1)
+    with pytest.raises(Retry):
+        run_import.run(batch.pk)
+    assert isinstance(asked["exc"], importing.BatchBusy)
+    assert (asked["countdown"], asked["max_retries"]) == (BUSY_RETRY_SECONDS, 60)
+    batch.refresh_from_db()
+    assert (batch.status, batch.attempts) == (ImportBatch.Status.RUNNING, 1)
+
+
+@pytest.mark.django_db
+def test_a_start_is_counted_before_the_file_is_read(province_operator, monkeypatch):
+    """Killed while counting the file's rows (a big file), a start was not counted and the
+    cap never reached it."""
+    def killed(batch):
+        raise Killed
+
+    monkeypatch.setattr(importing, "_count_rows", killed)
+    batch = _batch(province_operator, _rows(2))
+    with pytest.raises(Killed):
+        importing.import_run(batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.attempts) == (ImportBatch.Status.RUNNING, 1)
+
+
+@pytest.mark.django_db
+def test_the_soft_time_limit_says_so(province_operator, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def too_long(**kwargs):
+        raise SoftTimeLimitExceeded
+
+    monkeypatch.setattr(importing.IMPORTERS["pmks_keluarga"], "run", too_long)
+    batch = importing.import_run(_batch(province_operator, _rows(2)))
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.message == (
+        "Impor dihentikan karena melewati batas waktu 25 menit; tidak ada data yang disimpan. "
+        "Bagi berkas menjadi beberapa berkas yang lebih kecil lalu unggah lagi, atau hubungi "
+        f"admin dan sebutkan nomor impor {batch.pk}.")
