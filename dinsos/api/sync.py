@@ -255,7 +255,8 @@ def batch_upsert(view, request, *, key: str, row_serializer, upsert,
     request is one transaction with its Idempotency-Key record, so a retried batch replays.
 
     With ``retry_refused`` the rows a rule refused (a validation error) are tried once more
-    after all the others, in their order: a rule that one row may pass only after another row
+    after all the others, in their order (unless a later row names the same key: the later
+    one stands): a rule that one row may pass only after another row
     of the same batch applied — the persons' one kepala keluarga per household, when a whole
     KK is sent again with its new kepala listed before the former one's new relationship —
     answers as the import of the same rows does, whatever their order."""
@@ -303,8 +304,10 @@ def batch_upsert(view, request, *, key: str, row_serializer, upsert,
             if refused_by_rule:
                 again.append(index)
         if retry_refused and len(again) < len(rows):
-            for index in again:
-                results[index] = apply(index, rows[index])[0]
+            last = {result[key]: result["index"] for result in results}
+            for index in again:  # a later row of the same key stands: never written over
+                if last[results[index][key]] == index:
+                    results[index] = apply(index, rows[index])[0]
         summary = {o: sum(r["status"] == o for r in results) for o in OUTCOMES}
         return Response({"summary": summary, "results": results}, status=status.HTTP_200_OK)
 

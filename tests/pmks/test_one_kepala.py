@@ -189,6 +189,25 @@ def test_api_batch_of_a_whole_kk_whose_head_changed_is_accepted_in_any_order(
     assert list(family["household"].members.filter(relationship="kepala")) == [wife]
 
 
+def test_a_retried_batch_row_never_writes_over_a_later_row_of_the_same_nik(
+        family, api_as, pandeglang_operator):
+    """The refused row tried again after the others must not be applied after a later row of
+    the same NIK (review: the older data won, and the summary counted three updates)."""
+    head, wife = family["head"], family["wife"]
+    rows = [_kk_row(wife, relationship="kepala", name="Siti Lama"),
+            _kk_row(head, relationship="famili"),
+            _kk_row(wife, relationship="kepala", name="Siti Baru")]
+    response = api_as(pandeglang_operator).post(f"{API}/persons/batch/", {"rows": rows},
+                                                format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == ["refused", "updated", "updated"]
+    assert body["summary"]["updated"] == 2
+    wife.refresh_from_db()
+    assert (wife.name, wife.relationship) == ("Siti Baru", "kepala")
+    assert Household.objects.get(pk=family["household"].pk).head_id == wife.pk
+
+
 def test_two_kepala_recorded_before_the_rule_stay_editable(family, api_as, pandeglang_operator):
     """On the API and on the staff person page (whose form holds no household or
     relationship, so it can never make a second kepala)."""
