@@ -11,7 +11,9 @@ persons, a GROUP BY of the cases per kab/kota) are read through :func:`cached_co
 :func:`cached_rows`: above COUNT_CAP rows, computed at most once every ``FIGURE_SECONDS`` for
 the same query."""
 
+import datetime
 import hashlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -21,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
 from dinsos.money import format_rupiah
@@ -48,14 +51,30 @@ def _capped_count(queryset) -> int:
         return 0
 
 
+#: the time the oldest cached figure of the Beranda being built was taken (``collect_as_of``)
+_oldest: ContextVar[datetime.datetime | None] = ContextVar("dashboard_oldest", default=None)
+
+
+def _cached(key: str, compute):
+    """``compute()``, kept for FIGURE_SECONDS under ``key`` with the time it was taken; the
+    oldest such time of the page is noted for its reader (``collect_as_of``)."""
+    taken, value = cache.get(key) or (None, None)
+    if taken is None:
+        taken, value = timezone.now(), compute()
+        cache.set(key, (taken, value), FIGURE_SECONDS)
+    oldest = _oldest.get()
+    if oldest is None or taken < oldest:
+        _oldest.set(taken)
+    return value
+
+
 def cached_count(queryset) -> int:
     """``queryset.count()``: exact and fresh up to COUNT_CAP rows, above it the exact count
     taken at most once every FIGURE_SECONDS (a province's million persons)."""
     capped = _capped_count(queryset)
     if capped <= COUNT_CAP:
         return capped
-    return cache.get_or_set(_figure_key(queryset.order_by(), "count"), queryset.count,
-                            FIGURE_SECONDS)
+    return _cached(_figure_key(queryset.order_by(), "count"), queryset.count)
 
 
 def cached_rows(queryset, *, rows_of) -> list:
@@ -63,8 +82,7 @@ def cached_rows(queryset, *, rows_of) -> list:
     when ``rows_of`` has more than COUNT_CAP rows."""
     if _capped_count(rows_of) <= COUNT_CAP:
         return list(queryset)
-    return cache.get_or_set(_figure_key(queryset, "rows"), lambda: list(queryset),
-                            FIGURE_SECONDS)
+    return _cached(_figure_key(queryset, "rows"), lambda: list(queryset))
 
 
 def _shown(value) -> str:
@@ -146,6 +164,17 @@ def _collect(hook: str, **kwargs) -> list:
 
 def collect(*, user) -> list[Panel]:
     return _collect("dashboard", user=user)
+
+
+def collect_as_of(*, user) -> tuple[list[Panel], datetime.datetime | None]:
+    """The panels, and when the oldest of their cached figures was taken (None: every figure
+    is exact and fresh), for the page to say so."""
+    token = _oldest.set(None)
+    try:
+        panels = collect(user=user)
+        return panels, _oldest.get()
+    finally:
+        _oldest.reset(token)
 
 
 def person_sections(*, user, person) -> list[Section]:

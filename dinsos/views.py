@@ -33,9 +33,10 @@ class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "dinsos/home.html"
 
     def get_context_data(self, **kwargs):
-        panels = dashboard.collect(user=self.request.user)
+        panels, figures_as_of = dashboard.collect_as_of(user=self.request.user)
         return super().get_context_data(
             profile=selectors.user_profile(user=self.request.user), panels=panels,
+            figures_as_of=figures_as_of, figure_minutes=dashboard.FIGURE_SECONDS // 60,
             waiting=[w for p in panels for w in p.waiting], **kwargs
         )
 

@@ -147,6 +147,30 @@ def test_beranda_counts_a_big_registry_once_every_few_minutes(monkeypatch, provi
     assert registered(again) == counted
 
 
+@pytest.mark.usefixtures("clean_caches")
+def test_beranda_says_when_its_big_figures_were_taken(monkeypatch, province_operator):
+    """A cached figure stood as if current (review): right after an import Beranda showed the
+    old count next to the person list's new one, with no sign. The page says when the big
+    figures were taken and how often they are renewed; small ones stay exact, without it."""
+    import datetime
+    from types import SimpleNamespace
+
+    client = client_for(province_operator)
+    PersonFactory.create_batch(3)
+    assert client.get("/").context["figures_as_of"] is None  # all exact
+    assert "Angka di atas 10.000" not in client.get("/").content.decode()
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
+    taken = datetime.datetime(2027, 2, 15, 9, 5, tzinfo=datetime.UTC)  # 16.05 WIB
+    monkeypatch.setattr(dashboard, "timezone", SimpleNamespace(now=lambda: taken))
+    client.get("/")
+    later = taken + datetime.timedelta(minutes=3)
+    monkeypatch.setattr(dashboard, "timezone", SimpleNamespace(now=lambda: later))
+    response = client.get("/")
+    assert response.context["figures_as_of"] == taken
+    assert ("Angka di atas 10.000 dihitung pukul 16.05 WIB dan diperbarui paling lama tiap 5 "
+            "menit; daftar di tiap halaman selalu terkini.") in response.content.decode()
+
+
 @postgres_only
 def test_the_name_search_and_the_report_queue_have_their_indexes():
     with connection.cursor() as cursor:
