@@ -14,10 +14,11 @@ list does not make a cache round trip per page either; an estimate is thus at mo
 import hashlib
 import json
 import time
+from math import ceil
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
@@ -128,12 +129,35 @@ def bounded_count(queryset, cap: int = COUNT_CAP, *, key: str | None = None) -> 
     return estimate, True
 
 
+class BoundedPage(Page):
+    """A page of an estimated count: whether a next page exists is read from the rows (one
+    row more than the page is fetched), not from the estimate."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+    def end_index(self):
+        return self.start_index() + len(self.object_list) - 1
+
+
 class BoundedPaginator(Paginator):
+    """Counts with :func:`bounded_count`. When the count is the planner's estimate, the pages
+    do not trust it: any page number is asked of the rows themselves (a planner that
+    underestimates hid every row past its "last page"), a page knows whether a next one
+    exists from one row more, ``num_pages`` grows with the pages found, and a page past the
+    real end falls back to an exact count and the real last page (as Django's ``get_page``
+    does)."""
+
     estimated = False
 
     def __init__(self, *args, count_key: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key
+        self._reached = 0
 
     @cached_property
     def count(self):
@@ -141,3 +165,44 @@ class BoundedPaginator(Paginator):
             return super().count
         count, self.estimated = bounded_count(self.object_list, key=self.count_key)
         return count
+
+    @property
+    def num_pages(self):
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        pages = ceil(max(1, self.count - self.orphans) / self.per_page)
+        return max(pages, self._reached) if self.estimated else pages
+
+    def validate_number(self, number):
+        if not (self.count and self.estimated):
+            return super().validate_number(number)
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not self.estimated:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom:bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        more = len(rows) > self.per_page
+        self._reached = max(self._reached, number + more)
+        return BoundedPage(rows[:self.per_page], number, self, more=more)
+
+    def get_page(self, number):
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            if not self.estimated:
+                raise
+            self.__dict__["count"], self.estimated = self.object_list.count(), False
+            return super().get_page(number)

@@ -491,3 +491,61 @@ def test_a_persons_page_builds_no_desa_instance(registry, api_as, province_opera
     assert not sql_of(context, 'FROM "dinsos_wilayah" WHERE')
     assert client.get(f"{PERSONS}{person.pk}/").json()["desa_nama"] == nama
     assert client.get(f"{PERSONS}by-nik/{person.nik}/").json()["desa_nama"] == nama
+
+
+# --- an estimated count never hides rows (review of the staff pages at scale) -----------------
+
+def _estimating(monkeypatch, estimate: int) -> None:
+    """The planner's estimate stands in for the count, and it is ``estimate`` (too low or too
+    high), as on PostgreSQL above the cap."""
+    monkeypatch.setattr(pagination, "bounded_count", lambda queryset, **kw: (estimate, True))
+
+
+@pytest.mark.parametrize("door", ["staff page", "api"])
+def test_an_underestimated_count_still_reaches_every_row(monkeypatch, pandeglang_operator,
+                                                        api_as, door):
+    """60 matching persons, an estimate of 11: 'Halaman 1 dari 1', no next page, and ?page=3
+    answered with the estimated last page — 25 of the 60 reachable."""
+    from django.urls import reverse
+
+    from tests.factories import PersonFactory
+    from tests.helpers import client_for
+
+    PersonFactory.create_batch(60, name="Siti Aminah")
+    _estimating(monkeypatch, 11)
+    seen = set()
+    if door == "staff page":
+        client, url = client_for(pandeglang_operator), reverse("pmks:person-list")
+        number = 1
+        while True:
+            response = client.get(url, {"q": "siti", "page": number})
+            page = response.context["page"]
+            assert page.number == number
+            seen |= {p.pk for p in page.object_list}
+            if not page.has_next():
+                break
+            assert "Berikutnya" in response.content.decode()
+            number += 1
+        assert number == 3 and "Halaman 3 dari sekitar 3" in response.content.decode()
+    else:
+        client, url = api_as(pandeglang_operator), "/api/v1/pmks/persons/?q=siti&page_size=25"
+        while url:
+            body = client.get(url).json()
+            seen |= {row["id"] for row in body["results"]}
+            url = body["next"]
+    assert len(seen) == 60
+
+
+def test_an_overestimated_count_gives_the_real_last_page(monkeypatch, pandeglang_operator):
+    from django.urls import reverse
+
+    from tests.factories import PersonFactory
+    from tests.helpers import client_for
+
+    PersonFactory.create_batch(30, name="Siti Aminah")
+    _estimating(monkeypatch, 50_000)
+    response = client_for(pandeglang_operator).get(reverse("pmks:person-list"),
+                                                   {"q": "siti", "page": 900})
+    assert response.status_code == 200
+    page = response.context["page"]
+    assert (page.number, len(page.object_list), page.has_next()) == (2, 5, False)
