@@ -33,24 +33,24 @@ class Page:
         return f"{self.name} {self.label}".strip()
 
 
+def staff_routes(patterns=None, namespace=None):
+    """``("namespace:name", pattern, view class)`` of every URL pattern outside ``admin/`` and
+    ``api/`` served by a class-based view: the one walk of the URLconf the staff pages' tests
+    and this bench filter (``staff_views``; the If-Match test's pages with POST)."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace != "admin" and not str(entry.pattern).startswith("api/"):
+                yield from staff_routes(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern):
+            view = getattr(entry.callback, "view_class", None)
+            if view is not None:
+                yield f"{namespace}:{entry.name}" if namespace else entry.name, entry, view
+
+
 def staff_views() -> dict[str, tuple[URLPattern, type]]:
     """``{"namespace:name": (pattern, view class)}`` of every staff page answering GET."""
-    found: dict[str, tuple[URLPattern, type]] = {}
-
-    def walk(patterns, namespace):
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                if entry.namespace == "admin" or str(entry.pattern).startswith("api/"):
-                    continue
-                walk(entry.url_patterns, entry.namespace or namespace)
-            elif isinstance(entry, URLPattern):
-                view = getattr(entry.callback, "view_class", None)
-                if (view is not None and issubclass(view, StaffPage | LoginRequiredMixin)
-                        and hasattr(view, "get")):
-                    found[f"{namespace}:{entry.name}" if namespace else entry.name] = (entry,
-                                                                                       view)
-
-    walk(get_resolver().url_patterns, None)
+    found = {name: (pattern, view) for name, pattern, view in staff_routes()
+             if issubclass(view, StaffPage | LoginRequiredMixin) and hasattr(view, "get")}
     classes = {view for _pattern, view in found.values()}
     return {name: (pattern, view) for name, (pattern, view) in found.items()
             if not any(parent in classes for parent in view.__mro__[1:])}

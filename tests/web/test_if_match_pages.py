@@ -9,8 +9,9 @@ import datetime
 from html import unescape
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
+from bench import pages as bench_pages
 from dinsos import roles
 from dinsos.pages import STALE_MESSAGE, IfMatchPage, StaffPage
 from incentives import services as payouts
@@ -26,22 +27,8 @@ pytestmark = pytest.mark.django_db
 
 def staff_write_views() -> dict[str, type]:
     """``{"namespace:name": view class}`` of every staff page (not API, not admin) with POST."""
-    found = {}
-
-    def walk(patterns, namespace):
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                if entry.namespace == "admin" or str(entry.pattern).startswith("api/"):
-                    continue
-                walk(entry.url_patterns, entry.namespace or namespace)
-            elif isinstance(entry, URLPattern):
-                view = getattr(entry.callback, "view_class", None)
-                if view and issubclass(view, StaffPage) and hasattr(view, "post"):
-                    found[f"{namespace}:{entry.name}" if namespace else entry.name] = view
-
-    walk(get_resolver().url_patterns, None)
-    return found
-
+    return {name: view for name, _pattern, view in bench_pages.staff_routes()
+            if issubclass(view, StaffPage) and hasattr(view, "post")}
 
 
 # --- scenarios: (user, page, url, action, post of tab A or other write, post of tab B, state) ---
