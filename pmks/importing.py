@@ -52,7 +52,7 @@ from dinsos.tabular import SeenKeys, TableRow
 from dinsos.validators import ascii_int, validate_no_kk
 from pmks import choices
 from pmks.models import Household, Person
-from pmks.services import persons_after_save
+from pmks.services import lock_households, persons_after_save
 
 KIND = "pmks_keluarga"
 CHUNK_SIZE = 1000
@@ -342,6 +342,10 @@ class _Chunk:
                   if p["relationship"] == R.KEPALA and h["no_kk"] in existing_households}
         if not stored:
             return accepted
+        # the stored households' rows are locked before their kepala are read, as a single
+        # save locks its household (``pmks.services._person_check``): a save that made a
+        # kepala meanwhile is seen here, and one that comes now waits for this import
+        lock_households(set(stored.values()))
         kepala = dict(Person.objects.filter(
             household_id__in=set(stored.values()), relationship=R.KEPALA,
             life_status=choices.LifeStatus.HIDUP, merged_into__isnull=True,

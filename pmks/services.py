@@ -121,15 +121,23 @@ def household_delete(*, actor, household: Household) -> None:
 
 # --- persons ----------------------------------------------------------------------------------
 
+def lock_households(ids) -> None:
+    """Lock households before their kepala keluarga are read (``Person.check_one_kepala``):
+    every writer that may make someone a household's kepala takes this lock first — a single
+    save here, the import lanes (``pmks.importing``, and ``pmks.staging`` in SQL) — so two of
+    them can never both find the household without one. ``FOR NO KEY UPDATE``: a member
+    added meanwhile (his foreign key's ``KEY SHARE``) does not wait. In id order, so two
+    writers never deadlock on each other's households."""
+    list(Household.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+         .values_list("pk", flat=True))
+
+
 def _person_check(person: Person, actor) -> None:
     ensure_in_area(actor, person.desa_id, field="desa")
     if person.household_id:
         ensure_in_area(actor, person.household.desa_id, field="household")
-    if person.counts_as_kepala:
-        # one kepala per household (Person.check_one_kepala): the household's row is locked,
-        # so two saves that each make a kepala of it cannot both pass the check
-        list(Household.objects.select_for_update().filter(pk=person.household_id)
-             .values_list("pk"))
+    if person.counts_as_kepala and person.household_id:
+        lock_households([person.household_id])
     person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = names.name_key(person.name)

@@ -500,7 +500,13 @@ class Stage:
         and no accepted row of the chunk makes that member something else or moves him away
         (an earlier chunk's rows are written already). A row about a member who already is
         its kepala, or who died or moved away, is not. Set-based; again until no row is
-        refused (a refused row keeps its person where he was)."""
+        refused (a refused row keeps its person where he was). The households are locked
+        first, as ``pmks.services.lock_households`` locks them for a single save."""
+        self._sql(f"""
+            SELECT h.id FROM pmks_household h
+            WHERE h.id IN (SELECT household_id FROM {STAGE} WHERE {self._rows()}
+                             AND state IS NULL AND relationship = 'kepala')
+            ORDER BY h.id FOR NO KEY UPDATE""")
         while True:
             refused = [row for (row,) in self._sql(f"""
                 WITH kepala AS MATERIALIZED (  -- the stored kepala of the rows' households

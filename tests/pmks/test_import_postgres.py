@@ -2,6 +2,7 @@
 audit of December 2026 — a CSV import under DJANGO_DEBUG=1, the error a failed chunk raises,
 the same file imported twice at once."""
 
+import datetime
 import io
 import threading
 
@@ -9,9 +10,11 @@ import pytest
 from django.db import DataError, connection, transaction
 
 from pmks import importing as pmks_importing
+from pmks import services as pmks_services
 from pmks.models import Household, Person
 from pmks.staging import Stage
-from tests.pmks.test_import import csv_bytes, family_rows
+from tests.factories import DESA_PANDEGLANG
+from tests.pmks.test_import import KK_1, csv_bytes, family_rows
 from tests.pmks.test_import_excel import run
 
 pytestmark = [
@@ -19,6 +22,9 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql",
                        reason="needs PostgreSQL (the COPY path; runs in the PostgreSQL pass)"),
 ]
+
+
+NIK_OFFICE = "3601010505750007"  # man, 05-05-1975
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +123,69 @@ def test_the_same_file_imported_twice_at_once_waits_and_finds_the_first(
     second_report = outcome["second"][0]
     assert second_report.totals()["orang_tetap"] == 4, second_report.totals()
     assert (Household.objects.count(), Person.objects.count()) == (2, 4)
+
+
+@pytest.mark.parametrize("path", ["copy", "rows"])
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_and_a_single_save_never_both_make_a_kepala(path, pandeglang_operator,
+                                                              monkeypatch):
+    """A household without kepala; an officer saves a new kepala of it (not yet committed)
+    while an import brings another kepala row for the same No. KK. The import read the
+    household's kepala without locking its row, found none, and both committed: two kepala
+    in one household. Now the import locks the household first (as the single save does),
+    waits for the save, and then refuses its row on ``hubungan``."""
+    monkeypatch.setattr(pmks_importing, "PATH", path)
+    wife = family_rows()[1]
+    run(pandeglang_operator, csv_bytes([wife]), "istri.csv")  # KK_1: the wife, no kepala
+    household = Household.objects.get(no_kk=KK_1)
+    assert household.head is None
+    saved, release = threading.Event(), threading.Event()
+    outcome: dict[str, list] = {"saved": [], "imported": [], "error": []}
+
+    def single_save():
+        try:
+            with transaction.atomic():
+                outcome["saved"].append(pmks_services.person_register(
+                    actor=pandeglang_operator, name="Kepala Dari Kantor", nik=NIK_OFFICE,
+                    birth_date=datetime.date(1975, 5, 5), sex="L", desa_id=DESA_PANDEGLANG,
+                    household=household, relationship="kepala"))
+                saved.set()
+                release.wait(timeout=30)
+        except Exception as exc:  # noqa: BLE001 - asserted empty below
+            outcome["error"].append(exc)
+        finally:
+            saved.set()
+            connection.close()
+
+    def import_head():
+        try:
+            saved.wait(timeout=30)
+            outcome["imported"].append(run(pandeglang_operator,
+                                           csv_bytes([family_rows()[0]]), "kepala.csv"))
+        except Exception as exc:  # noqa: BLE001 - asserted empty below
+            outcome["error"].append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=single_save), threading.Thread(target=import_head)]
+    for thread in threads:
+        thread.start()
+    saved.wait(timeout=30)
+    for _ in range(100):  # the import waits for the save's lock (or, before, ran through)
+        if not threads[1].is_alive():
+            break
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+        threading.Event().wait(0.05)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not outcome["error"], outcome["error"]
+    batch = outcome["imported"][0]
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(2, "hubungan")], batch.errors
+    kepala = Person.objects.filter(household__no_kk=KK_1, relationship="kepala")
+    assert list(kepala.values_list("nik", flat=True)) == [NIK_OFFICE]
+    assert Household.objects.get(no_kk=KK_1).head.nik == NIK_OFFICE
