@@ -444,42 +444,15 @@ class Stage:
             UPDATE {STAGE} s SET kk_bad = true, state = 'rejected' FROM bad
             WHERE s.row = bad.row AND {self._rows('s')}
             RETURNING s.row, bad.first, bad.columns""").fetchall()
-        nik_dup = self._sql(f"""
-            WITH dup AS (
-                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
-                    SELECT t.row AS first FROM {STAGE} t
-                    WHERE t.nik = s.nik AND NOT t.kk_bad ORDER BY t.row LIMIT 1) f
-                WHERE {self._rows('s')} AND s.nik IS NOT NULL AND NOT s.kk_bad
-                  AND f.first < s.row)
-            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
-            WHERE s.row = dup.row AND {self._rows('s')}
-            RETURNING s.row, dup.first""").fetchall()
+        nik_dup = self._later_rows("t.nik = s.nik", "{a}.nik IS NOT NULL AND NOT {a}.kk_bad")
         # a person without NIK twice: the same name key and birth date in one No. KK
-        person_dup = self._sql(f"""
-            WITH dup AS (
-                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
-                    SELECT t.row AS first FROM {STAGE} t
-                    WHERE t.no_kk = s.no_kk AND t.nik IS NULL AND NOT t.kk_bad
-                      AND t.name_key = s.name_key AND t.birth_date = s.birth_date
-                    ORDER BY t.row LIMIT 1) f
-                WHERE {self._rows('s')} AND s.nik IS NULL AND NOT s.kk_bad
-                  AND f.first < s.row)
-            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
-            WHERE s.row = dup.row AND {self._rows('s')}
-            RETURNING s.row, dup.first""").fetchall()
+        person_dup = self._later_rows(
+            "t.no_kk = s.no_kk AND t.name_key = s.name_key AND t.birth_date = s.birth_date",
+            "{a}.nik IS NULL AND NOT {a}.kk_bad")
         # a second kepala keluarga of one No. KK (the first among the rows no rule above
         # rejected, as the row path's seen keys record them)
-        kepala_dup = self._sql(f"""
-            WITH dup AS (
-                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
-                    SELECT t.row AS first FROM {STAGE} t
-                    WHERE t.no_kk = s.no_kk AND t.relationship = 'kepala' AND NOT t.kk_bad
-                      AND NOT t.dup ORDER BY t.row LIMIT 1) f
-                WHERE {self._rows('s')} AND s.relationship = 'kepala' AND NOT s.kk_bad
-                  AND NOT s.dup AND f.first < s.row)
-            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
-            WHERE s.row = dup.row AND {self._rows('s')}
-            RETURNING s.row, dup.first""").fetchall()
+        kepala_dup = self._later_rows(
+            "t.no_kk = s.no_kk", "{a}.relationship = 'kepala' AND NOT {a}.kk_bad AND NOT {a}.dup")
         rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
                             % {"n": first}) for col in cols]) for row, first, cols in kk_bad]
         rejected += [(row, [("nik", _("NIK sama dengan baris %(n)d") % {"n": first})])
@@ -492,6 +465,20 @@ class Stage:
         self._stored_checks()
         self._match_persons()  # new households get their id here, so they are written
         self.one_kepala()      # with their head (no UPDATE of every new household after)
+
+    def _later_rows(self, same: str, kind: str) -> list[tuple[int, int]]:
+        """Reject (``dup``) each of the chunk's rows of a ``kind`` (a predicate on the row
+        ``{a}``) that a row of the same kind before it in the file has already (``same``,
+        comparing the earlier row ``t`` with this one ``s``): (row, first row) pairs."""
+        return self._sql(f"""
+            WITH dup AS (
+                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
+                    SELECT t.row AS first FROM {STAGE} t
+                    WHERE {same} AND {kind.format(a='t')} ORDER BY t.row LIMIT 1) f
+                WHERE {self._rows('s')} AND {kind.format(a='s')} AND f.first < s.row)
+            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
+            WHERE s.row = dup.row AND {self._rows('s')}
+            RETURNING s.row, dup.first""").fetchall()
 
     def one_kepala(self) -> None:
         """One kepala keluarga per stored household, as ``pmks.importing._Chunk._one_kepala``
