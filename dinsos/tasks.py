@@ -18,21 +18,34 @@ def purge_expired_tokens() -> int:
     return tokens_purge_expired()
 
 
-#: how long a delivery that found its batch being run by another waits before asking again
+#: how long a delivery that found its batch being run by another waits before asking again,
+#: and how often it asks (an hour)
 BUSY_RETRY_SECONDS = 60
+BUSY_MAX_RETRIES = 60
+#: how often a run that lost its database connection is tried again (busy answers not counted)
+DB_MAX_RETRIES = 3
 
 
-@shared_task(name="dinsos.run_import", bind=True, autoretry_for=(OperationalError,),
-             retry_backoff=True, max_retries=3, acks_on_timeout=False)
-def run_import(self, batch_id: int) -> str:
+@shared_task(name="dinsos.run_import", bind=True, max_retries=None, acks_on_timeout=False)
+def run_import(self, batch_id: int, busy: int = 0) -> str:
     """Acknowledged when it ends (``CELERY_TASK_ACKS_LATE``), and a run killed by the hard time
     limit is handed back to the broker (``acks_on_timeout=False``; acknowledged, it would leave
     its batch "berjalan" for ever): every delivery is counted on the batch and the one after
-    ``IMPORT_MAX_ATTEMPTS`` starts fails it (``import_run``)."""
+    ``IMPORT_MAX_ATTEMPTS`` starts fails it (``import_run``). Asking again has two budgets of
+    its own: a delivery that finds the batch busy counts its tries in ``busy``, so a lost
+    database connection after many of them still gets its ``DB_MAX_RETRIES``."""
     from dinsos.importing import BatchBusy, import_run
 
-    batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
     try:
+        batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
         return import_run(batch).status
     except BatchBusy as exc:  # another delivery runs it now: ask again when it may be gone
-        raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS, max_retries=60) from exc
+        if busy >= BUSY_MAX_RETRIES:
+            raise
+        raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS, args=(batch_id,),
+                         kwargs={"busy": busy + 1}) from exc
+    except OperationalError as exc:
+        failed = self.request.retries - busy
+        if failed >= DB_MAX_RETRIES:
+            raise
+        raise self.retry(exc=exc, countdown=2 ** failed) from exc

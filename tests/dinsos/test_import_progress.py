@@ -323,9 +323,58 @@ def test_a_busy_batch_is_asked_again_later_not_failed(province_operator, monkeyp
     with pytest.raises(Retry):
         run_import.run(batch.pk)
     assert isinstance(asked["exc"], importing.BatchBusy)
-    assert (asked["countdown"], asked["max_retries"]) == (BUSY_RETRY_SECONDS, 60)
+    assert (asked["countdown"], asked["args"], asked["kwargs"]) == (
+        BUSY_RETRY_SECONDS, (batch.pk,), {"busy": 1})
     batch.refresh_from_db()
     assert (batch.status, batch.attempts) == (ImportBatch.Status.RUNNING, 1)
+
+
+def _delivered(batch, outcomes, monkeypatch, **kwargs) -> tuple[object, int]:
+    """One delivery of ``run_import`` and its retries, run at once (eager): each try meets
+    the next of ``outcomes`` (an exception class, or None to finish); the result and tries."""
+    from django.db import OperationalError
+
+    from dinsos.tasks import run_import
+
+    tries = []
+
+    def run(batch):
+        tries.append(batch.pk)
+        outcome = outcomes[len(tries) - 1]
+        if outcome is None:
+            return batch
+        raise outcome(batch.pk) if outcome is importing.BatchBusy else OperationalError("lost")
+
+    monkeypatch.setattr(importing, "import_run", run)
+    # an eager retry runs the next try with the app's propagation, not apply's
+    monkeypatch.setitem(run_import.app.conf, "task_eager_propagates", False)
+    return run_import.apply(args=(batch.pk,), **kwargs), len(tries)
+
+
+@pytest.mark.django_db
+def test_busy_answers_and_lost_connections_keep_budgets_of_their_own(province_operator,
+                                                                     monkeypatch):
+    """The busy retry passed ``max_retries=60`` to Celery's retry, which keeps it on the task
+    object: from then on every import in that worker process had 60 retries for a lost
+    database connection instead of 3, and both kinds counted in one ``request.retries``. Now
+    the busy tries are counted apart (``busy``) and nothing is overridden."""
+    from django.db import OperationalError
+
+    from dinsos.tasks import BUSY_MAX_RETRIES, DB_MAX_RETRIES
+
+    busy = importing.BatchBusy
+    batch = _batch(province_operator, _rows(2), status=ImportBatch.Status.RUNNING, attempts=1)
+    result, tries = _delivered(batch, [busy, None], monkeypatch)
+    assert result.successful() and tries == 2
+    # a later delivery in the same worker: a connection lost four times in a row fails it
+    result, tries = _delivered(batch, [OperationalError] * 4 + [None], monkeypatch)
+    assert isinstance(result.result, OperationalError) and tries == DB_MAX_RETRIES + 1
+    # four busy answers do not use up the budget of a lost connection
+    result, tries = _delivered(batch, [busy] * 4 + [OperationalError, None], monkeypatch)
+    assert result.successful() and tries == 6
+    # and a batch busy for longer than an hour is given up: the delivery fails
+    result, tries = _delivered(batch, [busy], monkeypatch, kwargs={"busy": BUSY_MAX_RETRIES})
+    assert isinstance(result.result, importing.BatchBusy) and tries == 1
 
 
 @pytest.mark.django_db
