@@ -1,4 +1,5 @@
 import re
+import time
 from html import unescape
 
 import pytest
@@ -77,3 +78,18 @@ def named_routes(patterns=None, prefix="", namespace=""):
             yield from named_routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
             yield prefix + str(pattern.pattern), namespace + pattern.name
+
+
+def lock_waited(seconds: float = 10, done=None) -> bool:
+    """For the PostgreSQL race tests: wait until a session of this test database waits for a
+    lock (True), or until ``done()`` is true — the other thread ran through without waiting —
+    or ``seconds`` passed (False)."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline and not (done and done()):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from jamsosratu import banking, services
 from jamsosratu.models import Enrolment, Payment, TrancheJob
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, cycle_with_tranches
-from tests.helpers import postgres_only
+from tests.helpers import lock_waited, postgres_only
 from tests.jamsosratu.factories import ADULT, TODDLER, enrol, household
 
 D = datetime.date
@@ -137,21 +137,6 @@ def test_two_concurrent_runs_make_exactly_one_payment_per_enrolment(province_ope
             "enrolment", flat=True)) == {e.pk for e in enrolments}
 
 
-def _wait_until_blocked(seconds=10) -> None:
-    """Until one session of this test database waits for a lock."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the second run never waited for the first")
-
-
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_runs_report_only_the_rows_they_created(province_operator):
@@ -188,7 +173,7 @@ def test_concurrent_runs_report_only_the_rows_they_created(province_operator):
         thread.start()
     try:
         generated.wait(timeout=20)
-        _wait_until_blocked()
+        assert lock_waited(), "the second run never waited for the first"
     finally:
         release.set()
         for thread in threads:

@@ -14,6 +14,7 @@ from pmks import services as pmks_services
 from pmks.models import Household, Person
 from pmks.staging import Stage
 from tests.factories import DESA_PANDEGLANG
+from tests.helpers import lock_waited
 from tests.pmks.test_import import KK_1, csv_bytes, family_rows
 from tests.pmks.test_import_excel import run
 
@@ -107,15 +108,7 @@ def test_the_same_file_imported_twice_at_once_waits_and_finds_the_first(
     for thread in threads:
         thread.start()
     first_done.wait(timeout=20)
-    with connection.cursor() as cursor:  # the second waits for a lock the first holds
-        for _ in range(200):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                break
-            threading.Event().wait(0.05)
-        else:
-            pytest.fail("the second import never waited")
+    assert lock_waited(), "the second import never waited for a lock the first holds"
     release.set()
     for thread in threads:
         thread.join(timeout=60)
@@ -171,15 +164,8 @@ def test_an_import_and_a_single_save_never_both_make_a_kepala(path, pandeglang_o
     for thread in threads:
         thread.start()
     saved.wait(timeout=30)
-    for _ in range(100):  # the import waits for the save's lock (or, before, ran through)
-        if not threads[1].is_alive():
-            break
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                break
-        threading.Event().wait(0.05)
+    # the import waits for the save's lock (before the fix it ran through)
+    lock_waited(5, done=lambda: not threads[1].is_alive())
     release.set()
     for thread in threads:
         thread.join(timeout=60)

@@ -14,7 +14,7 @@ from dinsos import roles
 from psks import selectors, services
 from psks.models import Assignment
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, WorkerFactory
-from tests.helpers import postgres_only
+from tests.helpers import lock_waited, postgres_only
 from tests.psks.factories import (
     DESA_CIMANGGU,
     END,
@@ -457,13 +457,7 @@ def test_a_second_assignment_of_the_worker_waits_for_the_first_and_reads_its_cla
     for thread in threads:
         thread.start()
     first_saved.wait(timeout=10)
-    with connection.cursor() as cursor:  # the second is waiting for a lock the first holds
-        for _ in range(100):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                break
-            threading.Event().wait(0.05)
+    lock_waited(5)  # the second is waiting for a lock the first holds
     release.set()
     for thread in threads:
         thread.join(timeout=30)
