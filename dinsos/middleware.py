@@ -4,9 +4,11 @@ DEBUG."""
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import bad_request, page_not_found
 
+from dinsos import locks
 from dinsos.api.throttling import quota_headers
 
 
@@ -61,3 +63,23 @@ class NotFoundPageMiddleware:
                 if isinstance(exception, kind):
                     return view(request, exception)
         return None
+
+
+class LockBusyMiddleware:
+    """A page or admin request that waited longer than ``WEB_LOCK_TIMEOUT`` for rows another
+    process holds (``dinsos.locks``) gets the Indonesian 503 page with ``Retry-After``, not
+    the 500 page: nothing was stored and trying again later works. The API answers the same
+    in JSON (``dinsos.api.errors``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not locks.is_lock_timeout(exception):
+            return None
+        response = render(request, "503.html", {"message": locks.MESSAGE}, status=503)
+        response["Retry-After"] = str(locks.RETRY_AFTER)
+        return response

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "dinsos.middleware.ResponseHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "dinsos.middleware.NotFoundPageMiddleware",  # the Indonesian 404 page under DEBUG too
+    "dinsos.middleware.LockBusyMiddleware",  # 503 "coba lagi" when rows are held too long
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the Indonesian page
 ]
 
@@ -118,6 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+#: seconds a web request may wait for rows another process holds (an import, a payout run)
+#: before it is answered 503 "coba lagi" (dinsos.locks; PostgreSQL; 0: wait as long as needed)
+WEB_LOCK_TIMEOUT = env.float("WEB_LOCK_TIMEOUT", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from dinsos import locks
+
 
 def _flatten_codes(detail):
     if isinstance(detail, list) and detail:
@@ -38,6 +40,15 @@ def _as_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": _details(exc.error_list)})
 
 
+class LockBusy(exceptions.APIException):
+    """A row the request needs is held by another process longer than ``WEB_LOCK_TIMEOUT``."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "sedang_dikunci"
+    default_detail = locks.MESSAGE
+    wait = locks.RETRY_AFTER  # DRF's Retry-After header
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
@@ -62,6 +73,8 @@ def _indonesian(exc):
         throttled = exceptions.Throttled(detail=detail)
         throttled.wait = exc.wait  # keeps the Retry-After header
         return throttled
+    if locks.is_lock_timeout(exc):
+        return LockBusy()
     if isinstance(exc, ProtectedError):
         return Conflict(_("Data ini tidak dapat dihapus karena masih dipakai oleh data lain."))
     return exc
