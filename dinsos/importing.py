@@ -597,7 +597,9 @@ _MONTH = {name: number for number, names in MONTHS.items() for name in names}
 MONTH_NAMES = ["", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
                "September", "Oktober", "November", "Desember"]
 # matched on lower-cased text: an ISO "T" reads "t"
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+#: an ISO date may carry a midnight time, as exports write a date (1980-08-17T00:00:00); any
+#: other time is refused: a UTC time another system wrote may fall on another day in Banten
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]0?0:00(?::00(?:\.0+)?)?)?")
 #: a day-first date may carry a midnight time, as exports write a date: 17-08-1980 00:00:00
 _DAY_FIRST = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})"
                         r"(?:\s+0?0[:.]00(?:[:.]00)?)?")
@@ -608,17 +610,21 @@ EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 #: one day later (serial 1 = 1 January 1900)
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EXCEL_LEAP_BUG = 60
+#: a workbook in the 1904 date system (``TableRow.date_1904``) counts from here, serial 0
+EXCEL_EPOCH_1904 = datetime.date(1904, 1, 1)
 
 
-def _full_year(year: int, digits: int, *, birth: bool, today: datetime.date) -> int:
-    """Two-digit years: for a birth date the latest year not after this year (80 → 1980,
-    05 → 2005); any other date is in this century (29 → 2029)."""
+def _full_year(year: int, digits: int, month: int, day: int, *, birth: bool,
+               today: datetime.date) -> int:
+    """Two-digit years: for a birth date the latest year that puts the date not after today
+    (80 → 1980, 05 → 2005; on 30-11-2026 15/12/26 → 1926); any other date is in this century
+    (29 → 2029)."""
     if digits == 4:
         return year
     if not birth:
         return 2000 + year
     full = today.year - today.year % 100 + year
-    return full - 100 if full > today.year else full
+    return full - 100 if (full, month, day) > (today.year, today.month, today.day) else full
 
 
 def _make_date(text: str, year: int, month: int, day: int) -> datetime.date:
@@ -640,12 +646,14 @@ def _date_from_text(text: str, *, birth: bool, today: datetime.date) -> datetime
         return _make_date(text, year, month, day)
     if match := _DAY_FIRST.fullmatch(lowered):
         day, _sep, month, year = match.groups()
-        return _make_date(text, _full_year(int(year), len(year), birth=birth, today=today),
-                          int(month), int(day))
+        month, day = int(month), int(day)
+        return _make_date(text, _full_year(int(year), len(year), month, day, birth=birth,
+                                           today=today), month, day)
     if (match := _NAMED.fullmatch(lowered)) and match.group(2) in _MONTH:
         day, month, year = match.groups()
-        return _make_date(text, _full_year(int(year), len(year), birth=birth, today=today),
-                          _MONTH[month], int(day))
+        month, day = _MONTH[month], int(day)
+        return _make_date(text, _full_year(int(year), len(year), month, day, birth=birth,
+                                           today=today), month, day)
     raise ValueError(_("tanggal '%(v)s' tidak dikenal; tulis hari-bulan-tahun, mis. 17-08-1980 "
                        "atau 17 Agustus 1980") % {"v": text})
 
@@ -662,10 +670,13 @@ def parse_date(row: TableRow, column: str, *, birth: bool = False,
             raise ValueError(_("angka %(v)s di kolom tanggal bukan tanggal Excel; tulis tanggal "
                                "seperti 17-08-1980") % {"v": text})
         serial = int(number)
-        if serial == EXCEL_LEAP_BUG:
+        if row.date_1904:
+            value = EXCEL_EPOCH_1904 + datetime.timedelta(days=serial)
+        elif serial == EXCEL_LEAP_BUG:
             raise ValueError(_("angka 60 di kolom tanggal adalah 29-02-1900 Excel, tanggal yang "
                                "tidak ada (1900 bukan tahun kabisat); tulis tanggal yang benar"))
-        value = EXCEL_EPOCH + datetime.timedelta(days=serial + (serial < EXCEL_LEAP_BUG))
+        else:
+            value = EXCEL_EPOCH + datetime.timedelta(days=serial + (serial < EXCEL_LEAP_BUG))
     else:
         value = _date_from_text(text, birth=birth, today=today)
     if birth and value > today:

@@ -55,6 +55,8 @@ class TableRow:
     values: dict[str, str]
     cells: list
     numbers: dict[str, float] = field(default_factory=dict)  # columns whose cell was a number
+    #: the workbook counts date serials from 1 January 1904 (Excel for Mac's old default)
+    date_1904: bool = False
     problems: list[tuple[str, str]] = field(default_factory=list)  # found by the reader
 
 
@@ -553,6 +555,7 @@ class Table:
         width = len(self.header)
         unnamed = [i for i, name in enumerate(self.header) if not name]
         text_only = self._workbook is None  # CSV: every cell is already text
+        date_1904 = not text_only and self._workbook.epoch.year == 1904  # CALENDAR_MAC_1904
         marks = self.marks
         number = self.header_row
         try:
@@ -595,7 +598,7 @@ class Table:
                                                    "diimpor; tampilkan (Unhide) dan periksa "
                                                    "isinya, atau hapus barisnya")))
                 yield TableRow(number=number, values=values, cells=list(cells),
-                               numbers=numbers, problems=problems)
+                               numbers=numbers, problems=problems, date_1904=date_1904)
         except UnicodeDecodeError as exc:  # the whole file was checked; only a changed file
             raise TableError(_("Berkas CSV tidak dapat dibaca (pengodean karakter).")) from exc
         except csv.Error as exc:  # a cell longer than the csv module reads (131,072 characters)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.forms import Form, TanggalField
+from dinsos.money import format_tanggal
 from dinsos.validators import mask_nik
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
@@ -57,8 +58,12 @@ class WorkerChoiceField(forms.ModelChoiceField):
     ``duties``) and the NIK as every role may see it (masked)."""
 
     def label_from_instance(self, obj):
+        today = timezone.localdate()
         duties = ", ".join(f"{duty.get_role_display()} {duty.area.get_tingkat_display()} "
                            f"{duty.area.nama}"
+                           + (_(" (bertugas s.d. %(date)s)") % {"date": format_tanggal(
+                               duty.end_date)} if duty.end_date and duty.end_date < today
+                              else "")
                            for duty in getattr(obj, "duties", ()))
         return f"{obj.name} — {duties} · NIK {mask_nik(obj.nik)}" if duties else str(obj)
 
@@ -72,7 +77,8 @@ class VerificationForm(Form):
                                  error_messages={"required": _("Pilih verifikator."),
                                                  "invalid_choice": _(
                                                      "Verifikator ini tidak bertugas di "
-                                                     "kecamatan rumah tangga ini.")})
+                                                     "kecamatan rumah tangga ini pada tanggal "
+                                                     "kunjungan.")})
     visit_date = TanggalField(label=_("Tanggal kunjungan"),
                               error_messages={"required": _("Isi tanggal kunjungan.")})
     result = forms.ChoiceField(label=_("Hasil"), choices=VerificationResult.choices,

@@ -129,14 +129,15 @@ def household_members(*, enrolment: Enrolment):
                                  merged_into__isnull=True).order_by("birth_date", "id")
 
 
-def verifier_choices(*, enrolment: Enrolment, on):
-    """Who may verify this household on ``on``: TKSK and pendamping assigned to its kecamatan
-    (or a desa in it) then — the rule of ``services.verification_record``."""
+def verifier_choices(*, enrolment: Enrolment, since, until):
+    """Who may verify this household on a day from ``since`` to ``until``: TKSK and
+    pendamping assigned to its kecamatan (or a desa in it) then — the rule of
+    ``services.verification_record``, which asks it on the visit day."""
     from jamsosratu.services import VERIFIER_ROLES
 
     kecamatan = enrolment.desa_id[:8]
-    duties = (Assignment.objects.filter(role__in=VERIFIER_ROLES, start_date__lte=on)
-              .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+    duties = (Assignment.objects.filter(role__in=VERIFIER_ROLES, start_date__lte=until)
+              .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
               .filter(Q(area_id=kecamatan) | Q(area__kode__startswith=f"{kecamatan}."))
               .select_related("area").order_by("role", "area_id"))
     return (Worker.objects.filter(assignments__in=duties)

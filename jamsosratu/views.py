@@ -4,6 +4,9 @@ on a phone, the tranche work of the province (payment list and bank result as Ce
 page follows, the bank file with its control totals) and coverage. Thin: parse, one service or
 selector, render; the access policy is the selectors' and the services'."""
 
+import contextlib
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -148,6 +151,10 @@ class EnrolmentTransitionView(TransitionPage, EnrolmentDetailView):
         return redirect("jamsosratu:enrolment-detail", pk=pk)
 
 
+#: how far back the verification page offers verifiers before a visit day is given
+VISIT_LOOKBACK_DAYS = 90
+
+
 class VerificationCreateView(RecordFormPage, StaffPage, TemplateView):
     """The visit by name by address, entered on a phone: verifier of the household's kecamatan,
     date, result, findings per member, pregnancy, photo — for the enrolment as the page showed
@@ -157,10 +164,17 @@ class VerificationCreateView(RecordFormPage, StaffPage, TemplateView):
     template_name = "jamsosratu/verification_form.html"
 
     def _form(self, enrolment, data=None, files=None):
+        """The verifiers offered: those on duty on the visit day a POST names (a visit is
+        often entered days later, by then a decree may have ended), else on any day of the
+        last ``VISIT_LOOKBACK_DAYS``."""
+        until = timezone.localdate()
+        since = until - datetime.timedelta(days=VISIT_LOOKBACK_DAYS)
+        with contextlib.suppress(ValidationError):  # no visit day yet, or an invalid one
+            since = until = VerificationForm.base_fields["visit_date"].clean(
+                (data or {}).get("visit_date"))
         return VerificationForm(
             data, files, members=selectors.household_members(enrolment=enrolment),
-            verifiers=selectors.verifier_choices(enrolment=enrolment,
-                                                 on=timezone.localdate()))
+            verifiers=selectors.verifier_choices(enrolment=enrolment, since=since, until=until))
 
     def get_context_data(self, form=None, **kwargs):
         enrolment = selectors.enrolment_get(user=self.request.user, pk=kwargs["pk"])

@@ -39,6 +39,10 @@ CURSOR = "cursor"
 # --- changes feed -----------------------------------------------------------------------------
 
 
+#: a change's moment as the schema declares it and every record's time reads: WIB, +07:00
+CHANGE_AT = serializers.DateTimeField()
+
+
 @cache
 def change_page_serializer(item_serializer):
     """``{next, cursor, results: [{id, change, at, merged_into, data}]}`` for one resource;
@@ -47,7 +51,7 @@ def change_page_serializer(item_serializer):
     entry = type(f"{name}ChangeSerializer", (Serializer,), {
         "id": serializers.IntegerField(),
         "change": serializers.ChoiceField(choices=Change.Kind.choices),
-        "at": serializers.DateTimeField(),
+        "at": CHANGE_AT,
         "merged_into": serializers.IntegerField(allow_null=True),
         "data": item_serializer(allow_null=True),
     })
@@ -104,7 +108,8 @@ class ChangesFeedMixin:
         context = self.get_serializer_context()
         results = []
         for change in rows:
-            entry = {"id": change.object_id, "change": change.kind, "at": change.at,
+            entry = {"id": change.object_id, "change": change.kind,
+                     "at": CHANGE_AT.to_representation(change.at),  # WIB, as the records
                      "merged_into": None, "data": None}
             if change.kind == Change.Kind.UPSERT:
                 obj = current.get(change.object_id)

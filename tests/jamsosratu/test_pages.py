@@ -223,7 +223,7 @@ def test_verification_offers_the_kecamatans_workers_and_records_findings(
                                 "result": "sesuai"})
     assert refused.status_code == 400
     assert refused.context["form"].errors["verifier"] == [
-        "Verifikator ini tidak bertugas di kecamatan rumah tangga ini."]
+        "Verifikator ini tidak bertugas di kecamatan rumah tangga ini pada tanggal kunjungan."]
 
 
 def test_namesakes_among_the_verifiers_are_told_apart(cycle, province_operator,

@@ -3,6 +3,7 @@ from django.core.management.base import CommandError
 
 from dinsos import services
 from dinsos.audit import AuditedCommand
+from dinsos.money import format_waktu
 
 
 class Command(AuditedCommand):
@@ -21,8 +22,8 @@ class Command(AuditedCommand):
             token, key = services.token_issue(user=user, days=days)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        expiry = f"{token.expiry:%Y-%m-%d %H:%M %Z}"
-        self.stderr.write(f"Token untuk {username}, berlaku sampai {expiry}.")
+        self.stderr.write(f"Token untuk {username}, berlaku sampai "
+                          f"{format_waktu(token.expiry)}.")
         self.stderr.write("Simpan sekarang; hanya hash-nya yang disimpan. Kirim sebagai header:")
         self.stderr.write("  Authorization: Token <kunci>")
         self.stdout.write(key)
