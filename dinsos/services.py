@@ -29,6 +29,15 @@ def assign_fields(obj, fields: dict, allowed: set[str]) -> None:
         setattr(obj, name, value)
 
 
+def locked(obj):
+    """The stored row of ``obj`` read again under a row lock (``FOR UPDATE``): an update
+    service works on it, not on the caller's copy, so what another writer committed meanwhile
+    (a merge, a transition, a status, an end date) is seen by the service's checks and kept,
+    never written over by an older copy's full save. The base manager: a row a default
+    manager hides (merged) is still found, and its guard says why it cannot change."""
+    return type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+
+
 def check_field(model, name: str, value) -> None:
     """The rules of ``model``'s field ``name`` (its validators) asked of ``value`` before, or
     apart from, a ``full_clean``: a refusal names the field (``{"visit_date": […]}``)."""
