@@ -54,8 +54,13 @@ class WorkerAdmin(ScopedModelAdmin):
     list_select_related = ["desa"]
     autocomplete_fields = ["desa"]
     inlines = [AssignmentInline, BankAccountInline, ReportInline]
+    # changed only by worker_set_status (dated, with a reason; a stop ends the assignments)
+    readonly_fields = list(services.STATUS_FIELDS)
 
     def save_via_service(self, request, obj, form, change):
+        if change:  # the changed fields, on the stored worker (a stop meanwhile is kept)
+            services.worker_update(actor=request.user, worker=obj, **self.changed_fields(form))
+            return
         services.worker_save(actor=request.user, worker=obj)
 
 
@@ -141,6 +146,10 @@ class InstitutionAdmin(ScopedModelAdmin):
     inlines = [BoardMemberInline]
 
     def save_via_service(self, request, obj, form, change):
+        if change:
+            services.institution_update(actor=request.user, institution=obj,
+                                        **self.changed_fields(form))
+            return
         services.institution_save(actor=request.user, institution=obj)
 
 
@@ -154,6 +163,7 @@ class ActivityReportAdmin(ScopedModelAdmin):
     autocomplete_fields = ["worker"]
     readonly_fields = ["status", "submitted_at", "reviewed_by", "reviewed_at",
                        "rejection_reason"]
+    fixed_on_change = ("worker", "period")  # another month is another report
     actions = ["submit", "accept"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -163,10 +173,15 @@ class ActivityReportAdmin(ScopedModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_via_service(self, request, obj, form, change):
+        if change:  # the changed figures, on the stored report (its status asked now)
+            services.report_update(actor=request.user, report=obj, **{
+                name: value for name, value in self.changed_fields(form).items()
+                if name in services.REPORT_FIELDS})
+            return
         data = {f: getattr(obj, f) for f in services.REPORT_FIELDS}
-        saved = services.report_save(actor=request.user, worker=obj.worker, period=obj.period,
-                                     **data)
-        obj.pk = saved.pk
+        created = services.report_create(actor=request.user, worker=obj.worker,
+                                         period=obj.period, **data)
+        obj.pk = created.pk
 
     def _run(self, request, queryset, func, done):
         for report in queryset:
@@ -196,8 +211,14 @@ class MeetingAdmin(ScopedModelAdmin):
     autocomplete_fields = ["kecamatan", "attendees"]
 
     def save_via_service(self, request, obj, form, change):
-        services.meeting_save(actor=request.user, meeting=obj,
-                              attendees=form.cleaned_data.get("attendees", []))
+        attendees = form.cleaned_data.get("attendees", [])
+        if change:  # the changed fields, on the stored meeting
+            fields = self.changed_fields(form)
+            fields.pop("attendees", None)
+            services.meeting_update(actor=request.user, meeting=obj, attendees=attendees,
+                                    **fields)
+            return
+        services.meeting_save(actor=request.user, meeting=obj, attendees=attendees)
 
     def delete_via_service(self, request, obj):
         services.meeting_delete(actor=request.user, meeting=obj)

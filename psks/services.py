@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ensure_in_area
-from dinsos.services import assign_fields, check_field
+from dinsos.services import assign_fields, check_field, locked
 from dinsos.validators import normalize_npwp
 from psks.choices import ReportStatus, Role, WorkerStatus
 from psks.models import (
@@ -50,7 +50,11 @@ def worker_register(*, actor, **fields) -> Worker:
     return worker_save(actor=actor, worker=worker)
 
 
+@transaction.atomic
 def worker_update(*, actor, worker: Worker, **fields) -> Worker:
+    """The given fields written on the stored worker (locked): a status another officer set
+    meanwhile (a stop, with its date and reason) is kept, never written back by this copy."""
+    worker = locked(worker)
     ensure_in_area(actor, worker.desa_id)
     assign_fields(worker, fields, WORKER_FIELDS)
     return worker_save(actor=actor, worker=worker)
@@ -63,7 +67,10 @@ STATUS_FIELDS = ("status", "status_date", "status_reason")
 def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
                       reason: str = "") -> Worker:
     """Suspend (nonaktif), stop (berhenti) or reactivate a worker. Stopping ends the worker's
-    open assignments on that date, keeping their history."""
+    open assignments on that date, keeping their history. The worker's row is locked first
+    (the order every PSKS write keeps: worker, assignment, area): an assignment made or edited
+    meanwhile waits for the change and then sees the new status."""
+    worker = locked(worker)
     ensure_in_area(actor, worker.desa_id)
     worker.status, worker.status_date, worker.status_reason = status, on, reason
     # Only what this change sets is checked and written: a record stored before a later rule
@@ -113,15 +120,30 @@ def _check_assignment(assignment: Assignment) -> None:
                                                  "end": format_tanggal(clash.end_date)}})
 
 
-def _save_assignment(assignment: Assignment) -> Assignment:
-    # Lock the area row, then the worker's, so concurrent assignments to one kecamatan, and
-    # of one worker in two kecamatan, queue up behind each other and the later one meets the
-    # earlier in the check below (always in this order: no lock cycle). Without the worker's
+def _lock_worker(worker_id) -> Worker:
+    return Worker._base_manager.select_for_update().get(pk=worker_id)
+
+
+def _save_assignment(assignment: Assignment, *, worker: Worker | None = None,
+                     was_end: datetime.date | None = None) -> Assignment:
+    """``worker``: the worker's row already locked by the caller (an update); ``was_end``: the
+    stored end date before an update (None: a new assignment, or one without an end)."""
+    # Lock the worker's row, then the area's, so concurrent assignments of one worker in two
+    # kecamatan, and to one kecamatan, queue up behind each other and the later one meets the
+    # earlier in the checks below (always in this order — worker, assignment, area — as
+    # worker_set_status and assignment_update lock too: no lock cycle). Without the worker's
     # lock two assignments of one worker both passed the check and met inside the exclusion
-    # constraint, where PostgreSQL may find a deadlock between the two inserts. The exclusion
-    # constraints stay the last word if anything slips through.
+    # constraint, where PostgreSQL may find a deadlock between the two inserts; and a worker
+    # stopped meanwhile was still assigned. The exclusion constraints stay the last word if
+    # anything slips through.
+    creating = assignment.pk is None
+    worker = worker or _lock_worker(assignment.worker_id)
     Wilayah.objects.select_for_update().filter(pk=assignment.area_id).first()
-    Worker.objects.select_for_update().filter(pk=assignment.worker_id).first()
+    # The status of the locked, stored worker — not of the copy the request read.
+    if creating and worker.status != WorkerStatus.AKTIF:
+        raise ValidationError({"worker": _("Hanya tenaga berstatus aktif yang dapat ditugaskan.")})
+    if not creating and worker.status == WorkerStatus.BERHENTI:
+        _refuse_running_past_stop(assignment, worker, was_end)
     _check_assignment(assignment)
     try:
         with transaction.atomic():
@@ -142,8 +164,6 @@ def assignment_create(
     ensure_in_area(actor, worker.desa_id)
     area_id = getattr(area, "pk", area)
     ensure_in_area(actor, area_id)
-    if worker.status != WorkerStatus.AKTIF:
-        raise ValidationError({"worker": _("Hanya tenaga berstatus aktif yang dapat ditugaskan.")})
     assignment = Assignment(
         worker=worker, role=role, area_id=area_id, decree_number=decree_number,
         decree_date=decree_date, decree_office=decree_office, start_date=start_date,
@@ -152,20 +172,39 @@ def assignment_create(
     return _save_assignment(assignment)
 
 
+def _refuse_running_past_stop(assignment: Assignment, worker: Worker,
+                              was_end: datetime.date | None) -> None:
+    """A stopped worker's assignment is not made to run (longer) past the stop."""
+    end, stop = assignment.end_date, worker.status_date
+    later = end is None or (was_end is not None and end > was_end)
+    if later and (end is None or stop is None or end > stop):
+        raise ValidationError({"end_date": _(
+            "Tenaga ini sudah berhenti%(on)s; penugasannya tidak dapat diperpanjang atau "
+            "dibuka kembali.") % {"on": f" per {format_tanggal(stop)}" if stop else ""}})
+
+
 @transaction.atomic
 def assignment_update(*, actor, assignment: Assignment, **fields) -> Assignment:
+    """The given fields written on the stored assignment (locked, after its worker: the
+    order of every PSKS write): an end another officer recorded meanwhile (date, reason) is
+    kept and checked, never written back by this copy. The worker never changes."""
+    worker = _lock_worker(assignment.worker_id)
+    assignment = locked(assignment)
     ensure_in_area(actor, assignment.area_id)
+    was_end = assignment.end_date
     assign_fields(assignment, fields, {"decree_number", "decree_date", "decree_office",
                                        "start_date", "end_date", "funding_source", "area",
                                        "area_id"})
     ensure_in_area(actor, assignment.area_id)
-    return _save_assignment(assignment)
+    return _save_assignment(assignment, worker=worker, was_end=was_end)
 
 
 @transaction.atomic
 def assignment_end(*, actor, assignment: Assignment, end_date: datetime.date,
                    reason: str) -> Assignment:
-    """End an assignment early (the record and its history stay)."""
+    """End an assignment early (the record and its history stay). The checks ask the stored
+    row (locked): an end recorded meanwhile is seen."""
+    assignment = locked(assignment)
     ensure_in_area(actor, assignment.area_id)
     if not reason.strip():
         raise ValidationError({"end_reason": _("Alasan wajib diisi.")})
@@ -237,8 +276,11 @@ def institution_create(*, actor, board: list[dict] | None = None, **fields) -> I
     return institution_save(actor=actor, institution=institution, board=board)
 
 
+@transaction.atomic
 def institution_update(*, actor, institution: Institution, board: list[dict] | None = None,
                        **fields) -> Institution:
+    """The given fields written on the stored institution (locked), not on the caller's copy."""
+    institution = locked(institution)
     ensure_in_area(actor, institution.desa_id)
     assign_fields(institution, fields, INSTITUTION_FIELDS)
     return institution_save(actor=actor, institution=institution, board=board)
@@ -255,15 +297,49 @@ def month_start(value: datetime.date) -> datetime.date:
     return value.replace(day=1)
 
 
+def _report_exists(worker: Worker, existing: ActivityReport) -> ValidationError:
+    return ValidationError({"period": _(
+        "Laporan %(name)s untuk bulan %(month)s sudah ada (#%(pk)d); ubah laporan itu.")
+        % {"name": worker.name, "month": f"{existing.period:%m-%Y}", "pk": existing.pk}})
+
+
 @transaction.atomic
 def report_create(*, actor, worker: Worker, period: datetime.date, **fields) -> ActivityReport:
-    """A new report; a second one for the same worker and month is refused (edit that one)."""
-    existing = ActivityReport.objects.filter(worker=worker, period=month_start(period)).first()
+    """A new report; a second one for the same worker and month is refused (edit that one) —
+    also when the other was being saved at the same moment: the insert waits on the unique
+    index (psks_report_per_month) and its refusal is the same message, never an overwrite."""
+    ensure_in_area(actor, worker.desa_id)
+    period = month_start(period)
+    existing = ActivityReport.objects.filter(worker=worker, period=period).first()
     if existing is not None:
-        raise ValidationError({"period": _(
-            "Laporan %(name)s untuk bulan %(month)s sudah ada (#%(pk)d); ubah laporan itu.")
-            % {"name": worker.name, "month": f"{existing.period:%m-%Y}", "pk": existing.pk}})
-    return report_save(actor=actor, worker=worker, period=period, **fields)
+        raise _report_exists(worker, existing)
+    report = ActivityReport(worker=worker, period=period)
+    assign_fields(report, fields, REPORT_FIELDS)
+    report.full_clean()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        existing = ActivityReport.objects.filter(worker=worker, period=period).first()
+        if existing is None:
+            raise
+        raise _report_exists(worker, existing) from None
+    return report
+
+
+@transaction.atomic
+def report_update(*, actor, report: ActivityReport, **fields) -> ActivityReport:
+    """Edit a report while draft or rejected: the given fields written on the stored report
+    (locked), whose status is asked now — a submission or review meanwhile is seen."""
+    report = locked(report)
+    ensure_in_area(actor, report.worker.desa_id)
+    if report.status not in EDITABLE:
+        raise ValidationError(_("Laporan berstatus %(s)s tidak dapat diubah.")
+                              % {"s": report.get_status_display()})
+    assign_fields(report, fields, REPORT_FIELDS)
+    report.full_clean()
+    report.save()
+    return report
 
 
 @transaction.atomic
@@ -380,7 +456,10 @@ def meeting_create(*, actor, attendees=None, **fields) -> Meeting:
     return meeting_save(actor=actor, meeting=meeting, attendees=attendees)
 
 
+@transaction.atomic
 def meeting_update(*, actor, meeting: Meeting, attendees=None, **fields) -> Meeting:
+    """The given fields written on the stored meeting (locked), not on the caller's copy."""
+    meeting = locked(meeting)
     ensure_in_area(actor, meeting.kecamatan_id)
     assign_fields(meeting, fields, MEETING_FIELDS)
     return meeting_save(actor=actor, meeting=meeting, attendees=attendees)

@@ -241,9 +241,8 @@ class ActivityReportViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("worker", None)
         data.pop("period", None)
-        report = serializer.instance
-        serializer.instance = services.report_save(actor=self.request.user, worker=report.worker,
-                                                   period=report.period, **data)
+        serializer.instance = services.report_update(actor=self.request.user,
+                                                     report=serializer.instance, **data)
 
     @extend_schema(request=None, responses=ActivityReportSerializer)
     @action(detail=True, methods=["post"])
