@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 from dinsos import roles
 from pmks import services
 from pmks.models import Case, Person
-from tests.races import Held, Thread, wait_for_lock_waiter
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory
 from tests.helpers import postgres_only
 from tests.pmks.factories import CaseFactory, RegistryPersonFactory
+from tests.races import Held, Thread, wait_for_lock_waiter
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -211,3 +211,57 @@ def test_a_merge_and_a_new_kepala_at_once_give_a_household_two_kepala(operator):
     kepala = sorted(Person.objects.kepala_of(household.pk).values_list("name", flat=True))
     assert len(kepala) <= 1, (f"living kepala of one KK: {kepala} (registration answered "
                               f"{register.result.status_code})")
+
+
+def _nik_and_first_registration(operator):
+    from dinsos.validators import build_nik
+
+    nik = build_nik("36.01.01", D(1980, 8, 17), "P", 4321)
+    first = Held(lambda: services.person_register(
+        actor=operator, nik=nik, name="Siti Aminah", birth_date=D(1980, 8, 17), sex="P",
+        desa_id=DESA_PANDEGLANG)).start()
+    return nik, first
+
+
+def test_the_same_nik_registered_twice_at_once_names_the_field(operator):
+    """The API's answer to the loser is the registry's own refusal, keyed by the field, the
+    same text the validators give one after the other (``already_registered``): never the
+    value, never where the other record lives."""
+    from dinsos.importing import already_registered
+
+    nik, first = _nik_and_first_registration(operator)
+    second = Thread(api(operator, "post", f"{API}persons/", {
+        "nik": nik, "name": "Siti Aminah", "birth_date": "1980-08-17", "sex": "P",
+        "desa": DESA_PANDEGLANG})).start()
+    wait_for_lock_waiter(second)
+    first.release()
+    second.join()
+
+    body = second.result.json()
+    assert (second.result.status_code, body["errors"]) == (
+        400, {"nik": [already_registered(Person, "nik")]})
+    assert nik not in second.result.content.decode()
+
+
+def test_the_same_nik_registered_twice_at_once_on_the_staff_page_is_no_500(operator):
+    """The staff registration page (and the admin) meet the same unique index: the Indonesian
+    409 page with the uniqueness message, nothing stored, not the 500 page."""
+    from django.urls import reverse
+
+    from dinsos.importing import already_registered
+    from tests.helpers import client_for
+
+    nik, first = _nik_and_first_registration(operator)
+    page = Thread(lambda: client_for(operator).post(reverse("pmks:person-create"), {
+        "nik": nik, "name": "Siti Aminah", "birth_place": "Pandeglang",
+        "birth_date": "1980-08-17", "sex": "P", "desa": DESA_PANDEGLANG,
+        "disability": "tidak", "schooling": "", "occupation": ""})).start()
+    wait_for_lock_waiter(page)
+    first.release()
+    page.join()
+
+    assert page.error is None, f"{type(page.error).__name__}: {page.error}"
+    content = page.result.content.decode()
+    assert page.result.status_code == 409
+    assert already_registered(Person, "nik") in content and nik not in content
+    assert Person.objects.filter(nik=nik).count() == 1
