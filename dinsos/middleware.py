@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import bad_request, page_not_found
 
-from dinsos import locks
+from dinsos import locks, unique
 from dinsos.api.throttling import quota_headers
 
 
@@ -83,3 +83,22 @@ class LockBusyMiddleware:
         response = render(request, "503.html", {"message": locks.MESSAGE}, status=503)
         response["Retry-After"] = str(locks.RETRY_AFTER)
         return response
+
+
+class UniqueConflictMiddleware:
+    """A page or admin request whose write met a unique index after its checks passed (the
+    same NIK registered by another officer at the same moment: ``dinsos.unique``) gets the
+    Indonesian 409 page with the uniqueness message the form would have shown, not the 500
+    page: nothing was stored. The API answers it 400 in JSON (``dinsos.api.errors``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        refusal = unique.refusal(exception)
+        if refusal is None:
+            return None
+        return render(request, "409.html", {"messages_list": refusal.messages}, status=409)

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "dinsos.middleware.NotFoundPageMiddleware",  # the Indonesian 404 page under DEBUG too
     "dinsos.middleware.LockBusyMiddleware",  # 503 "coba lagi" when rows are held too long
+    "dinsos.middleware.UniqueConflictMiddleware",  # 409 when a unique index refuses late
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the Indonesian page
 ]
 

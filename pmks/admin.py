@@ -77,6 +77,10 @@ class HouseholdAdmin(ScopedModelAdmin):
     inlines = [PersonInline]
 
     def save_via_service(self, request, obj, form, change):
+        if change:  # the form's changes, onto the stored row (another writer's kept)
+            services.household_update(actor=request.user, household=obj,
+                                      **self.changed_fields(form))
+            return
         services.household_save(actor=request.user, household=obj)
 
     def delete_via_service(self, request, obj):
@@ -104,6 +108,9 @@ class PersonAdmin(ScopedModelAdmin):
         return super().get_queryset(request).filter(merged_into__isnull=True)
 
     def save_via_service(self, request, obj, form, change):
+        if change:  # the form's changes, onto the stored row (a merge meanwhile is refused)
+            services.person_update(actor=request.user, person=obj, **self.changed_fields(form))
+            return
         services.person_save(actor=request.user, person=obj)
 
     def delete_via_service(self, request, obj):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit, changes, names
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area, restrict
-from dinsos.services import assign_fields, delete_or_refuse, field_values
+from dinsos.services import assign_fields, delete_or_refuse, field_values, locked
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, LifeStatus, Relationship
 from pmks.models import (
@@ -73,7 +73,11 @@ def household_create(*, actor, **fields) -> Household:
     return household_save(actor=actor, household=household)
 
 
+@transaction.atomic
 def household_update(*, actor, household: Household, **fields) -> Household:
+    """Change the given fields of the stored household (``locked``), never the caller's copy:
+    a head set meanwhile (a kepala registered) is kept. Returns the saved row."""
+    household = locked(household)
     ensure_in_area(actor, household.desa_id)
     assign_fields(household, fields, HOUSEHOLD_FIELDS)
     return household_save(actor=actor, household=household)
@@ -130,6 +134,29 @@ def lock_households(ids) -> None:
     writers never deadlock on each other's households."""
     list(Household.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
          .values_list("pk", flat=True))
+
+
+def _household_id(value):
+    return getattr(value, "pk", value)
+
+
+def locked_person(person: Person, fields: dict | None = None) -> Person:
+    """The stored row of ``person`` under lock, in the order every writer takes them — its
+    households first (``lock_households``: the one it lives in, and the one
+    ``fields`` move it to), then the person — so a merge or a kepala registered meanwhile is
+    seen by the checks, and two writers never deadlock. The household is the stored one (the
+    caller's copy may be a form's, already changed); one it moved to in between the two reads
+    is locked after."""
+    fields = fields or {}
+    stored_household = (Person._base_manager.filter(pk=person.pk)
+                        .values_list("household_id", flat=True).first())
+    households = {stored_household, _household_id(fields.get("household")),
+                  fields.get("household_id")} - {None}
+    lock_households(households)
+    stored = locked(person)
+    if stored.household_id and stored.household_id not in households:
+        lock_households([stored.household_id])
+    return stored
 
 
 def _person_check(person: Person, actor) -> None:
@@ -206,7 +233,12 @@ def person_register(*, actor, **fields) -> Person:
     return person_save(actor=actor, person=person)
 
 
+@transaction.atomic
 def person_update(*, actor, person: Person, **fields) -> Person:
+    """Change the given fields of the stored person (``locked_person``), never the caller's
+    copy: a merge committed meanwhile is refused by the check, not undone. Returns the saved
+    row."""
+    person = locked_person(person, fields)
     ensure_in_area(actor, person.desa_id)
     assign_fields(person, fields, PERSON_FIELDS)
     return person_save(actor=actor, person=person)
@@ -219,7 +251,9 @@ def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, str]:
     nik = _normalise_nik(nik)
     if not nik:
         raise ValidationError({"nik": _("NIK wajib diisi untuk sinkronisasi berdasarkan NIK.")})
-    existing = restrict(Person.objects.select_for_update(), actor).filter(nik=nik).first()
+    existing = restrict(Person.objects.all(), actor).filter(nik=nik).first()
+    if existing is not None:  # its households, then its row (the order of every writer)
+        existing = locked_person(existing, fields)
     if existing is None:
         # A NIK held by another district is treated as unknown: registering it then fails on
         # the NIK's uniqueness exactly as POST /persons/ does, never naming where it lives.
@@ -256,13 +290,14 @@ def case_open(
     problem (e.g. Fakir Miskin). Its wilayah is derived from the subject, never sent."""
     if (person is None) == (household is None):
         raise ValidationError(_("Kasus harus untuk satu orang atau satu keluarga."))
-    subject = person or household
-    ensure_in_area(actor, subject.desa_id)
-    if person is not None and person.merged_into_id:
-        raise ValidationError({"person": _("Orang ini sudah digabung ke data lain.")})
     # one open case per subject and category (Case.clean): the subject's row is locked, so two
-    # officers (or a form sent twice) cannot both pass the check
-    type(subject).objects.select_for_update().only("pk").get(pk=subject.pk)
+    # officers (or a form sent twice) cannot both pass the check; and its merge and its desa
+    # are the stored ones, a merge or a move committed meanwhile included
+    subject = locked(person or household)
+    ensure_in_area(actor, subject.desa_id)
+    if person is not None and subject.merged_into_id:
+        raise ValidationError({"person": _("Orang ini sudah digabung ke data lain.")})
+    person, household = (subject, None) if person is not None else (None, subject)
     case = Case(
         person=person, household=household, category=category, desa_id=subject.desa_id,
         identified_on=identified_on, source=source, source_note=source_note,
@@ -341,6 +376,8 @@ def service_record(
 
 @transaction.atomic
 def service_update(*, actor, service: Service, **fields) -> Service:
+    """Change the given fields of the stored service (``locked``). Returns the saved row."""
+    service = locked(service)
     ensure_in_area(actor, service.case.desa_id)
     allowed = {"start_date", "end_date", "value_amount", "funding_source", "provider_office",
                "provider_name", "note"}
@@ -446,7 +483,15 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
     """Fold ``merged`` into ``kept`` after review: cases (and so their services), household
     headship and membership move to ``kept``; ``merged`` stays as a record pointing to ``kept``
     so the history of both remains (audit trail, PersonMerge snapshot)."""
-    kept, merged = (Person.objects.select_for_update().get(pk=p.pk) for p in (kept, merged))
+    # the households concerned first, then both persons in id order: the order of a single
+    # save (``locked_person``), so the kept person's check_one_kepala below is safe and a
+    # kepala registered meanwhile waits for the merge
+    households = {kept.household_id, merged.household_id} - {None}
+    lock_households(households)
+    rows = {p.pk: p for p in Person.objects.select_for_update()
+            .filter(pk__in=[kept.pk, merged.pk]).order_by("pk")}
+    kept, merged = rows[kept.pk], rows[merged.pk]
+    lock_households({kept.household_id, merged.household_id} - households - {None})
     if kept.pk == merged.pk:
         raise ValidationError(_("Tidak dapat menggabungkan orang dengan dirinya sendiri."))
     for person in (kept, merged):
@@ -488,7 +533,9 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
 
 @transaction.atomic
 def case_update(*, actor, case: Case, **fields) -> Case:
-    """Descriptive fields only; the status changes through case_transition."""
+    """Descriptive fields only, of the stored case (``locked``): the status changes through
+    case_transition, and one committed meanwhile is kept. Returns the saved row."""
+    case = locked(case)
     ensure_in_area(actor, case.desa_id)
     assign_fields(case, fields, {"source_note", "description", "identified_on"})
     case.full_clean()

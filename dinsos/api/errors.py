@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from dinsos import locks
+from dinsos import locks, unique
 
 
 def _flatten_codes(detail):
@@ -107,6 +107,7 @@ def _flat_errors(errors, prefix: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
+    exc = unique.refusal(exc) or exc  # a unique index met after the checks: 400, the field
     if isinstance(exc, DjangoValidationError):
         exc = _as_drf(exc)
     exc = _indonesian(exc)
