@@ -78,7 +78,7 @@ class LockBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not locks.is_lock_timeout(exception):
+        if not locks.is_lock_conflict(exception):
             return None
         response = render(request, "503.html", {"message": locks.MESSAGE}, status=503)
         response["Retry-After"] = str(locks.RETRY_AFTER)

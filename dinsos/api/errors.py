@@ -73,7 +73,7 @@ def _indonesian(exc):
         throttled = exceptions.Throttled(detail=detail)
         throttled.wait = exc.wait  # keeps the Retry-After header
         return throttled
-    if locks.is_lock_timeout(exc):
+    if locks.is_lock_conflict(exc):
         return LockBusy()
     if isinstance(exc, ProtectedError):
         return Conflict(_("Data ini tidak dapat dihapus karena masih dipakai oleh data lain."))

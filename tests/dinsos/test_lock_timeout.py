@@ -98,3 +98,32 @@ def test_a_staff_page_answers_the_indonesian_503_page(web_process, make_user):
     page = unescape(response.content.decode())
     assert MESSAGE in page and "Coba lagi" in page
     assert s["state"]() == before
+
+
+class _Cause(Exception):
+    pgcode = locks.DEADLOCK_DETECTED
+
+
+@pytest.mark.parametrize("path", ["/api/v1/pmks/persons/", "/pmks/"])
+def test_a_deadlock_victim_is_answered_503_coba_lagi(path, make_user, monkeypatch, api_as):
+    """Two writers that lock the same rows in opposite orders (an If-Match check on an
+    assignment and a worker's stop): PostgreSQL cancels one — a 500 before; now the same
+    503 "coba lagi" as a lock wait too long (nothing of it was stored)."""
+    from django.db import OperationalError
+
+    from dinsos import roles
+
+    def deadlocked(*args, **kwargs):
+        try:
+            raise _Cause("deadlock detected")
+        except _Cause as cause:
+            raise OperationalError("deadlock detected") from cause
+
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    monkeypatch.setattr("pmks.selectors.person_list", deadlocked)
+    monkeypatch.setattr("pmks.selectors.household_list", deadlocked, raising=False)
+    client = api_as(user) if path.startswith("/api/") else client_for(user)
+    response = client.get(path)
+    assert response.status_code == 503, response.content[:500]
+    assert response["Retry-After"] == str(locks.RETRY_AFTER)
+    assert MESSAGE in unescape(response.content.decode())
