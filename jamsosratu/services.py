@@ -17,7 +17,7 @@ from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.money import format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
-from dinsos.services import assign_fields, check_field
+from dinsos.services import assign_fields, check_field, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
@@ -319,6 +319,10 @@ def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind:
     ensure_in_area(actor, member.enrolment.desa_id)
     if tranche.cycle_id != member.enrolment.cycle_id:
         raise ValidationError({"tranche": _("Tahap bukan dari siklus kepesertaan ini.")})
+    # the tranche's row lock, which the payment-list job holds while it makes a chunk: a
+    # commitment recorded meanwhile waits, then sees the payment the job made (and is refused)
+    # or is there before the job reads the commitments of its next chunk
+    tranche = locked(tranche)
     if Payment.objects.filter(enrolment=member.enrolment, tranche=tranche).exists():
         raise ValidationError(_("Penyaluran tahap ini sudah dibuat; komitmen tidak dapat "
                                 "diubah."))
