@@ -96,7 +96,13 @@ def _targeted_years(household_id: int) -> list[int]:
 
 
 def _check_targeting_limit(household_id: int, cycle: Cycle) -> None:
-    """At most ``cycle.max_targeted_years`` years of targeting (5 by default) per household."""
+    """At most ``cycle.max_targeted_years`` years of targeting (5 by default) per household.
+    Counted under the household's row lock (``FOR NO KEY UPDATE``: the PMKS import's new
+    members of the household, which only take a key-share lock on it, do not wait), so two
+    decrees or proposals of one household in two cycles at once queue up and the second
+    counts the first's."""
+    list(Household._base_manager.select_for_update(no_key=True).filter(pk=household_id)
+         .values_list("pk", flat=True))
     years = _targeted_years(household_id)
     if calculations.targeting_limit_reached(years, cycle.year, cycle.max_targeted_years):
         raise ValidationError({"household": _(
