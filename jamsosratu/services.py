@@ -211,7 +211,11 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
         enrolment.exit_reason = reason.strip()
         Companion.objects.filter(enrolment=enrolment, end_date__isnull=True).update(
             end_date=timezone.localdate())
-        for payment in enrolment.payments.filter(status=PaymentStatus.DIJADWALKAN):
+        # only payments still scheduled, under their row locks: one the bank result or
+        # payment_mark is marking now is waited for and, paid or failed, left as it is (the
+        # status is asked again of the row as committed)
+        for payment in (enrolment.payments.select_for_update()
+                        .filter(status=PaymentStatus.DIJADWALKAN).order_by("pk")):
             payment.status = PaymentStatus.DITANGGUHKAN
             payment.failure_reason = _("Peserta dikeluarkan: %(r)s") % {"r": reason.strip()}
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
