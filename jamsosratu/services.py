@@ -134,6 +134,7 @@ def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str 
 def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     """Edit the payment channel and account, or the source note; household, cycle and status
     never change here."""
+    enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
     assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     enrolment.full_clean()
