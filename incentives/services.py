@@ -19,6 +19,7 @@ Nominatif, the API and the summary all add up to the same total.
 """
 
 import datetime
+import zlib
 from collections import defaultdict
 from decimal import Decimal
 
@@ -656,6 +657,22 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
 
 # --- rates and ceilings -----------------------------------------------------------------------
 
+RATE_LOCK_KEY = 7_240_011  # pg_advisory_xact_lock first key (with the rate's kind): "new rates"
+
+
+def _serialise_rates(rate: Rate) -> None:
+    """Hold, until the transaction ends, the lock of the rate's kind (role, component, funding
+    source) on PostgreSQL: two new rates of one kind queue up, and the second reads the rate in
+    force after the first committed it (so closes it) instead of the one the first closed.
+    SQLite serialises writers anyway."""
+    if connection.vendor != "postgresql":
+        return
+    kind = f"{rate.role}|{rate.component}|{rate.funding_source}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                       [RATE_LOCK_KEY, zlib.crc32(kind.encode()) & 0x7FFFFFFF])
+
+
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place."""
@@ -665,6 +682,7 @@ def rate_create(*, actor, **fields) -> Rate:
     if rate.schedule == "sekali" and not rate.schedule_month:
         raise ValidationError({"schedule_month": _("Bulan bayar (1–12) wajib diisi untuk "
                                                    "jadwal sekali setahun.")})
+    _serialise_rates(rate)
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
                         funding_source=rate.funding_source, valid_from__lt=rate.valid_from)
