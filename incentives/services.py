@@ -598,6 +598,16 @@ def _one_payment(line: PayoutLine) -> list[int]:
     return [line.pk, *PayoutLine.objects.filter(arrears_of=line).values_list("pk", flat=True)]
 
 
+def _lock_payment(line: PayoutLine) -> PayoutLine:
+    """``line`` as stored, after its payment's lines (itself and its held/arrears partner) are
+    locked in id order: two corrections of one payment, even into two open runs, queue up and
+    the second counts the first's. ``FOR NO KEY UPDATE``: a computation that pays the held
+    line as arrears (a key-share lock on it) does not wait."""
+    list(PayoutLine.objects.select_for_update(no_key=True).filter(pk__in=_one_payment(line))
+         .order_by("pk").values_list("pk", flat=True))
+    return PayoutLine.objects.select_related("run", "worker").get(pk=line.pk)
+
+
 @transaction.atomic
 def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                    reason: str) -> PayoutLine:
@@ -608,6 +618,7 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     _require_perm(actor, "incentives.change_payoutrun",
                   _("Anda tidak berwenang menambah penyesuaian."))
     _require_status(run, *OPEN)
+    corrects = _lock_payment(corrects)
     if corrects.run.status not in SPENT:
         raise ValidationError({"corrects": _("Hanya baris dari perhitungan yang sudah disetujui "
                                              "yang dikoreksi dengan penyesuaian.")})
@@ -711,7 +722,7 @@ def ceiling_save(*, actor, ceiling: BudgetCeiling | None = None, **fields) -> Bu
     source: a second one is refused naming those fields."""
     perm = "incentives.change_budgetceiling" if ceiling else "incentives.add_budgetceiling"
     _require_perm(actor, perm, _("Anda tidak berwenang mengubah pagu anggaran."))
-    ceiling = ceiling or BudgetCeiling()
+    ceiling = locked(ceiling) if ceiling else BudgetCeiling()
     years = {ceiling.year} if ceiling.pk else set()
     assign_fields(ceiling, fields, CEILING_FIELDS)
     ceiling.full_clean()

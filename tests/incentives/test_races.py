@@ -11,9 +11,9 @@ from django.db.models import Q, Sum
 from dinsos import roles
 from incentives import services
 from incentives.models import PayoutLine, Rate
-from tests.races import Held, Thread, wait_for_lock_waiter
 from tests.helpers import postgres_only
 from tests.incentives.factories import approve, grant, tksk
+from tests.races import Held, Thread, wait_for_lock_waiter
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -86,10 +86,14 @@ def test_two_corrections_of_one_line_in_two_open_runs_take_it_below_zero(
                                                amount=RP("-1000000"), reason="Lebih bayar")
 
     in_october = Held(correct(october)).start()
-    in_november = Thread(correct(november)).start().join()  # needs no lock October holds
+    in_november = Thread(correct(november)).start()
+    wait_for_lock_waiter(in_november)  # the corrected line's row lock October's holds
     in_october.release()
+    in_november.join()
 
     corrected = PayoutLine.objects.filter(corrects=line).aggregate(s=Sum("gross_amount"))["s"]
     assert line.gross_amount + corrected >= 0, (
         f"line of {line.gross_amount} corrected by {corrected} "
         f"(errors: {in_october.error!r}, {in_november.error!r})")
+    assert in_october.error is None, in_october.error
+    assert "amount" in in_november.error.message_dict, in_november.error
