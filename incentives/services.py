@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit, changes
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
 from dinsos.scoping import sees_identifiers
-from dinsos.services import assign_fields, delete_or_refuse
+from dinsos.services import assign_fields, delete_or_refuse, locked
 from incentives import calculations, payout_sql
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 
 from jamsosratu import services
 from jamsosratu.models import Commitment, Cycle, Enrolment, Payment
-from tests.races import Held, Thread, wait_for_lock_waiter
 from tests.factories import DESA_PANDEGLANG, cycle_with_tranches
 from tests.helpers import postgres_only
 from tests.jamsosratu.factories import enrol, household
+from tests.races import Held, Thread, wait_for_lock_waiter
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
