@@ -112,3 +112,25 @@ def test_a_household_excluded_while_its_payment_is_marked_paid_turns_the_payment
     payment.refresh_from_db()
     assert (payment.status, payment.reference) == ("disalurkan", "BB-2026-0001"), (
         f"paid payment now {payment.status} ({payment.failure_reason})")
+
+
+def test_a_household_excluded_while_the_payment_list_is_made_gets_no_scheduled_payment(
+        cycle, province_operator):
+    """Rule: the payment list is made for active participants only. A transition locks its
+    enrolment with its cycle row (``select_related`` under ``FOR UPDATE``), and the job's
+    tranche lock takes the cycle row too: the job waits for an exclusion being committed and
+    then reads the enrolment as excluded — no scheduled payment the bank file would pay."""
+    active = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+
+    exclude = Held(lambda: services.enrolment_transition(
+        actor=province_operator, enrolment=active, to_status="dikeluarkan",
+        reason="Pindah ke luar provinsi")).start()
+    job = Thread(lambda: services.payments_generate(tranche=first)).start()
+    wait_for_lock_waiter(job)  # the enrolment's row lock the exclusion holds
+    exclude.release()
+    job.join()
+
+    assert job.error is None, job.error
+    assert not Payment.objects.filter(enrolment=active, tranche=first,
+                                      status="dijadwalkan").exists()
