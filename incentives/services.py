@@ -19,6 +19,7 @@ Nominatif, the API and the summary all add up to the same total.
 """
 
 import datetime
+import zlib
 from collections import defaultdict
 from decimal import Decimal
 
@@ -32,7 +33,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit, changes
 from dinsos.money import format_rupiah, round_rupiah, to_decimal
 from dinsos.scoping import sees_identifiers
-from dinsos.services import assign_fields, delete_or_refuse
+from dinsos.services import assign_fields, delete_or_refuse, locked
 from incentives import calculations, payout_sql
 from incentives.choices import HoldReason, LineKind, LineStatus, RunStatus
 from incentives.models import BudgetCeiling, PayoutLine, PayoutRun, Rate, RunDocument
@@ -597,6 +598,16 @@ def _one_payment(line: PayoutLine) -> list[int]:
     return [line.pk, *PayoutLine.objects.filter(arrears_of=line).values_list("pk", flat=True)]
 
 
+def _lock_payment(line: PayoutLine) -> PayoutLine:
+    """``line`` as stored, after its payment's lines (itself and its held/arrears partner) are
+    locked in id order: two corrections of one payment, even into two open runs, queue up and
+    the second counts the first's. ``FOR NO KEY UPDATE``: a computation that pays the held
+    line as arrears (a key-share lock on it) does not wait."""
+    list(PayoutLine.objects.select_for_update(no_key=True).filter(pk__in=_one_payment(line))
+         .order_by("pk").values_list("pk", flat=True))
+    return PayoutLine.objects.select_related("run", "worker").get(pk=line.pk)
+
+
 @transaction.atomic
 def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                    reason: str) -> PayoutLine:
@@ -607,6 +618,7 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     _require_perm(actor, "incentives.change_payoutrun",
                   _("Anda tidak berwenang menambah penyesuaian."))
     _require_status(run, *OPEN)
+    corrects = _lock_payment(corrects)
     if corrects.run.status not in SPENT:
         raise ValidationError({"corrects": _("Hanya baris dari perhitungan yang sudah disetujui "
                                              "yang dikoreksi dengan penyesuaian.")})
@@ -656,6 +668,22 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
 
 # --- rates and ceilings -----------------------------------------------------------------------
 
+RATE_LOCK_KEY = 7_240_011  # pg_advisory_xact_lock first key (with the rate's kind): "new rates"
+
+
+def _serialise_rates(rate: Rate) -> None:
+    """Hold, until the transaction ends, the lock of the rate's kind (role, component, funding
+    source) on PostgreSQL: two new rates of one kind queue up, and the second reads the rate in
+    force after the first committed it (so closes it) instead of the one the first closed.
+    SQLite serialises writers anyway."""
+    if connection.vendor != "postgresql":
+        return
+    kind = f"{rate.role}|{rate.component}|{rate.funding_source}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                       [RATE_LOCK_KEY, zlib.crc32(kind.encode()) & 0x7FFFFFFF])
+
+
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place."""
@@ -665,6 +693,7 @@ def rate_create(*, actor, **fields) -> Rate:
     if rate.schedule == "sekali" and not rate.schedule_month:
         raise ValidationError({"schedule_month": _("Bulan bayar (1–12) wajib diisi untuk "
                                                    "jadwal sekali setahun.")})
+    _serialise_rates(rate)
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
                         funding_source=rate.funding_source, valid_from__lt=rate.valid_from)
@@ -693,7 +722,7 @@ def ceiling_save(*, actor, ceiling: BudgetCeiling | None = None, **fields) -> Bu
     source: a second one is refused naming those fields."""
     perm = "incentives.change_budgetceiling" if ceiling else "incentives.add_budgetceiling"
     _require_perm(actor, perm, _("Anda tidak berwenang mengubah pagu anggaran."))
-    ceiling = ceiling or BudgetCeiling()
+    ceiling = locked(ceiling) if ceiling else BudgetCeiling()
     years = {ceiling.year} if ceiling.pk else set()
     assign_fields(ceiling, fields, CEILING_FIELDS)
     ceiling.full_clean()

@@ -17,7 +17,7 @@ from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.money import format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
-from dinsos.services import assign_fields, check_field
+from dinsos.services import assign_fields, check_field, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
@@ -96,7 +96,13 @@ def _targeted_years(household_id: int) -> list[int]:
 
 
 def _check_targeting_limit(household_id: int, cycle: Cycle) -> None:
-    """At most ``cycle.max_targeted_years`` years of targeting (5 by default) per household."""
+    """At most ``cycle.max_targeted_years`` years of targeting (5 by default) per household.
+    Counted under the household's row lock (``FOR NO KEY UPDATE``: the PMKS import's new
+    members of the household, which only take a key-share lock on it, do not wait), so two
+    decrees or proposals of one household in two cycles at once queue up and the second
+    counts the first's."""
+    list(Household._base_manager.select_for_update(no_key=True).filter(pk=household_id)
+         .values_list("pk", flat=True))
     years = _targeted_years(household_id)
     if calculations.targeting_limit_reached(years, cycle.year, cycle.max_targeted_years):
         raise ValidationError({"household": _(
@@ -128,6 +134,7 @@ def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str 
 def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     """Edit the payment channel and account, or the source note; household, cycle and status
     never change here."""
+    enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
     assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     enrolment.full_clean()
@@ -205,7 +212,11 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
         enrolment.exit_reason = reason.strip()
         Companion.objects.filter(enrolment=enrolment, end_date__isnull=True).update(
             end_date=timezone.localdate())
-        for payment in enrolment.payments.filter(status=PaymentStatus.DIJADWALKAN):
+        # only payments still scheduled, under their row locks: one the bank result or
+        # payment_mark is marking now is waited for and, paid or failed, left as it is (the
+        # status is asked again of the row as committed)
+        for payment in (enrolment.payments.select_for_update()
+                        .filter(status=PaymentStatus.DIJADWALKAN).order_by("pk")):
             payment.status = PaymentStatus.DITANGGUHKAN
             payment.failure_reason = _("Peserta dikeluarkan: %(r)s") % {"r": reason.strip()}
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
@@ -319,6 +330,10 @@ def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind:
     ensure_in_area(actor, member.enrolment.desa_id)
     if tranche.cycle_id != member.enrolment.cycle_id:
         raise ValidationError({"tranche": _("Tahap bukan dari siklus kepesertaan ini.")})
+    # the tranche's row lock, which the payment-list job holds while it makes a chunk: a
+    # commitment recorded meanwhile waits, then sees the payment the job made (and is refused)
+    # or is there before the job reads the commitments of its next chunk
+    tranche = locked(tranche)
     if Payment.objects.filter(enrolment=member.enrolment, tranche=tranche).exists():
         raise ValidationError(_("Penyaluran tahap ini sudah dibuat; komitmen tidak dapat "
                                 "diubah."))

@@ -362,3 +362,15 @@ def test_the_limit_is_checked_again_at_the_decree(cycle, province_operator):
     with pytest.raises(ValidationError) as error:
         move(province_operator, enrolment, "ditetapkan", decree_number=SK)
     assert "batasnya 5 tahun" in messages(error)
+
+
+def test_an_edit_from_an_older_copy_keeps_a_transition_made_meanwhile(cycle, province_operator):
+    """``enrolment_update`` works on the stored row (read under FOR UPDATE), not the caller's
+    copy: an exclusion committed after the edit form was read is kept."""
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    stale = Enrolment.objects.get(pk=enrolment.pk)
+    move(province_operator, enrolment, "dikeluarkan", reason="Pindah ke luar provinsi")
+    services.enrolment_update(actor=province_operator, enrolment=stale, source="Koreksi")
+    stored = Enrolment.objects.get(pk=enrolment.pk)
+    assert (stored.status, stored.exit_reason, stored.source) == (
+        "dikeluarkan", "Pindah ke luar provinsi", "Koreksi")
