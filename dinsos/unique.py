@@ -51,10 +51,15 @@ def _field_names(model, diag) -> tuple[str, ...]:
 
 def _message(model, names: tuple[str, ...], constraint_name: str | None) -> str:
     for constraint in model._meta.constraints:
-        if (isinstance(constraint, UniqueConstraint) and constraint.name == constraint_name
-                and constraint.violation_error_message
-                != constraint.default_violation_error_message):
+        if not (isinstance(constraint, UniqueConstraint) and constraint.name == constraint_name):
+            continue
+        if constraint.violation_error_message != constraint.default_violation_error_message:
             return str(constraint.get_violation_error_message())
+        if constraint.condition is not None:  # one ACTIVE (open, unfinished) row, not one row
+            return _("%(model)s lain yang masih berlaku untuk %(fields)s sudah ada; hanya satu "
+                     "yang boleh berlaku sekaligus.") % {
+                "model": str(model._meta.verbose_name).capitalize(),
+                "fields": ", ".join(str(model._meta.get_field(n).verbose_name) for n in names)}
     if names:
         return model().unique_error_message(model, names).messages[0]
     return _("%(model)s dengan data yang sama sudah tercatat.") % {

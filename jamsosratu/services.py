@@ -46,6 +46,7 @@ from jamsosratu.models import (
 from pmks import services as pmks_services
 from pmks.choices import LifeStatus
 from pmks.models import Household, Person
+from pmks.services import lock_households
 from psks.choices import Role
 from psks.models import Assignment, Worker
 
@@ -101,8 +102,7 @@ def _check_targeting_limit(household_id: int, cycle: Cycle) -> None:
     members of the household, which only take a key-share lock on it, do not wait), so two
     decrees or proposals of one household in two cycles at once queue up and the second
     counts the first's."""
-    list(Household._base_manager.select_for_update(no_key=True).filter(pk=household_id)
-         .values_list("pk", flat=True))
+    lock_households([household_id])
     years = _targeted_years(household_id)
     if calculations.targeting_limit_reached(years, cycle.year, cycle.max_targeted_years):
         raise ValidationError({"household": _(
@@ -185,6 +185,10 @@ def _check_quota(enrolment: Enrolment) -> None:
 @transaction.atomic
 def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason: str = "",
                          decree_number: str = "") -> Enrolment:
+    if to_status == EnrolmentStatus.DITETAPKAN:
+        # the household before the enrolment (the targeting limit below), the order of the
+        # PMKS writers (a verification's findings change members, then refresh the enrolment)
+        lock_households([enrolment.household_id])
     enrolment = Enrolment.objects.select_for_update().select_related("cycle").get(
         pk=enrolment.pk)
     ensure_in_area(actor, enrolment.desa_id)

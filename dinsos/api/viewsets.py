@@ -55,11 +55,28 @@ class ScopedReadOnlyModelViewSet(
         return response
 
 
+class ReadBackUpdateMixin(mixins.UpdateModelMixin):
+    """The answer to an update shows the record as the list does: an update service returns
+    the stored row it re-read under lock (``dinsos.services.locked``), without the list's
+    annotations and prefetches (a household's ``member_count``), so the answer reads it back
+    through ``get_queryset`` — one query — or, should it have left the user's reach, answers
+    what the service returned."""
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        serializer.instance = (self.get_queryset().filter(pk=serializer.instance.pk).first()
+                               or serializer.instance)
+        return Response(serializer.data)
+
+
 class ScopedModelViewSet(
     IfMatchMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
+    ReadBackUpdateMixin,
     mixins.DestroyModelMixin,
     ScopedReadOnlyModelViewSet,
 ):

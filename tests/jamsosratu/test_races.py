@@ -2,14 +2,16 @@
 moment its work is done; the other runs into (or past) it; then the first commits. These FAIL
 on the audited code."""
 
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from jamsosratu import services
-from jamsosratu.models import Commitment, Cycle, Enrolment, Payment
+from jamsosratu.models import Commitment, Cycle, Enrolment, Payment, Verification
 from tests.factories import DESA_PANDEGLANG, cycle_with_tranches
 from tests.helpers import postgres_only
-from tests.jamsosratu.factories import enrol, household
+from tests.jamsosratu.factories import ADULT, TODDLER, VISIT, enrol, household, tksk_of
 from tests.races import Held, Thread, wait_for_lock_waiter
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -134,3 +136,41 @@ def test_a_household_excluded_while_the_payment_list_is_made_gets_no_scheduled_p
     assert job.error is None, job.error
     assert not Payment.objects.filter(enrolment=active, tranche=first,
                                       status="dijadwalkan").exists()
+
+
+def test_applying_findings_and_a_decree_at_once_do_not_deadlock(province_operator, monkeypatch):
+    """Found by the review of the race fixes: a verification's findings lock the household
+    (``person_update``) and then refresh the enrolment's members (key share on the
+    enrolment); a decree locked the enrolment and then the household (targeting limit):
+    a deadlock, one officer answered 503. Now the decree locks the household first."""
+    cycle = cycle_with_tranches(2026, "1750000", ("1", "1"))
+    hh = household(DESA_PANDEGLANG, members=(ADULT, ADULT, TODDLER))
+    enrolment = enrol(province_operator, hh, cycle, "terverifikasi")
+    moved = hh.people[1]
+    services.verification_record(
+        actor=province_operator, enrolment=enrolment, verifier=tksk_of(enrolment.desa_id[:8]),
+        visit_date=VISIT, result="sesuai", findings=[{"person": moved.pk, "finding": "pindah"}])
+    verification = Verification.objects.filter(enrolment=enrolment).latest("id")
+
+    household_locked, go = threading.Event(), threading.Event()
+    original_refresh = services.enrolment_members_refresh
+
+    def refresh_after_pause(**kwargs):
+        if threading.current_thread().name == "findings":
+            household_locked.set()  # person_update has run: the household row is locked
+            assert go.wait(30)
+        return original_refresh(**kwargs)
+
+    monkeypatch.setattr(services, "enrolment_members_refresh", refresh_after_pause)
+
+    findings = Thread(lambda: services.verification_apply_findings(
+        actor=province_operator, verification=verification), name="findings").start()
+    assert household_locked.wait(30)
+    decree = Thread(lambda: services.enrolment_transition(
+        actor=province_operator, enrolment=enrolment, to_status="ditetapkan",
+        decree_number="SK 1"), name="decree").start()
+    wait_for_lock_waiter(decree)  # decree holds the enrolment, waits for the household
+    go.set()
+    findings.join()
+    decree.join()
+    assert (findings.error, decree.error) == (None, None)
