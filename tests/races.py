@@ -97,3 +97,15 @@ def wait_for_lock_waiter(other: Thread | None = None) -> None:
         raise AssertionError(f"{other.thread.name} finished without waiting for a lock: "
                              f"{other.error!r}")
     raise AssertionError("no backend waited on a lock")
+
+
+def api(user, method, path, data):
+    """One API request of ``user`` as a writer for ``Thread``/``Held``: as a district system
+    or a browser sends it (no If-Match: it is optional)."""
+    from rest_framework.test import APIClient
+
+    def call():
+        client = APIClient()
+        client.force_login(user)
+        return getattr(client, method)(path, data, format="json")
+    return call

@@ -5,7 +5,6 @@ first: the rule each one keeps alone must still hold. These FAIL on the audited 
 import datetime
 
 import pytest
-from rest_framework.test import APIClient
 
 from dinsos import roles
 from pmks import services
@@ -13,21 +12,12 @@ from pmks.models import Case, Person
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory
 from tests.helpers import postgres_only
 from tests.pmks.factories import CaseFactory, RegistryPersonFactory
-from tests.races import Held, Thread, wait_for_lock_waiter
+from tests.races import Held, Thread, api, wait_for_lock_waiter
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 D = datetime.date
 API = "/api/v1/pmks/"
-
-
-def api(user, method, path, data):
-    """One API request, as a district system or a browser sends it (no If-Match: optional)."""
-    def call():
-        client = APIClient()
-        client.force_login(user)
-        return getattr(client, method)(path, data, format="json")
-    return call
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from dinsos import roles
 from psks import services
@@ -14,7 +13,7 @@ from psks.models import ActivityReport, Assignment, Worker
 from tests.factories import WorkerFactory
 from tests.helpers import postgres_only
 from tests.psks.factories import KEC_SUMUR, assign, office
-from tests.races import Held, Thread, wait_for_lock_waiter
+from tests.races import Held, Thread, api, wait_for_lock_waiter
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -25,14 +24,6 @@ API = "/api/v1/psks/"
 @pytest.fixture
 def operator(make_user):
     return make_user(roles.OPERATOR_PROVINSI)
-
-
-def api(user, method, path, data):
-    def call():
-        client = APIClient()
-        client.force_login(user)
-        return getattr(client, method)(path, data, format="json")
-    return call
 
 
 def test_an_assignment_made_while_its_worker_is_stopped_outlives_the_stop(operator):
