@@ -327,12 +327,9 @@ def report_create(*, actor, worker: Worker, period: datetime.date, **fields) -> 
     return report
 
 
-@transaction.atomic
-def report_update(*, actor, report: ActivityReport, **fields) -> ActivityReport:
-    """Edit a report while draft or rejected: the given fields written on the stored report
-    (locked), whose status is asked now — a submission or review meanwhile is seen."""
-    report = locked(report)
-    ensure_in_area(actor, report.worker.desa_id)
+def _report_edit(report: ActivityReport, fields: dict) -> ActivityReport:
+    """The given fields written on a stored report (locked by the caller) while it is draft
+    or rejected: one edit for ``report_update`` and ``report_save``."""
     if report.status not in EDITABLE:
         raise ValidationError(_("Laporan berstatus %(s)s tidak dapat diubah.")
                               % {"s": report.get_status_display()})
@@ -340,6 +337,15 @@ def report_update(*, actor, report: ActivityReport, **fields) -> ActivityReport:
     report.full_clean()
     report.save()
     return report
+
+
+@transaction.atomic
+def report_update(*, actor, report: ActivityReport, **fields) -> ActivityReport:
+    """Edit a report while draft or rejected: the given fields written on the stored report
+    (locked), whose status is asked now — a submission or review meanwhile is seen."""
+    report = locked(report)
+    ensure_in_area(actor, report.worker.desa_id)
+    return _report_edit(report, fields)
 
 
 @transaction.atomic
@@ -349,13 +355,7 @@ def report_save(*, actor, worker: Worker, period: datetime.date, **fields) -> Ac
     assign_fields(ActivityReport(), fields, REPORT_FIELDS)
     report, _created = ActivityReport.objects.select_for_update().get_or_create(
         worker=worker, period=month_start(period))
-    if report.status not in EDITABLE:
-        raise ValidationError(_("Laporan berstatus %(s)s tidak dapat diubah.")
-                              % {"s": report.get_status_display()})
-    assign_fields(report, fields, REPORT_FIELDS)
-    report.full_clean()
-    report.save()
-    return report
+    return _report_edit(report, fields)
 
 
 def _report_for_update(report: ActivityReport) -> ActivityReport:

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.db.models import Q, Sum
 
-from dinsos import roles
 from incentives import services
 from incentives.models import PayoutLine, Rate
 from tests.helpers import postgres_only
@@ -23,18 +22,9 @@ SEP, OCT, NOV = D(2026, 9, 1), D(2026, 10, 1), D(2026, 11, 1)
 
 
 @pytest.fixture
-def keuangan(make_user):
-    return grant(make_user(roles.KEUANGAN, username="keuangan_a"), "add_rate")
-
-
-@pytest.fixture
-def keuangan_b(make_user):
-    return make_user(roles.KEUANGAN, username="keuangan_b")
-
-
-@pytest.fixture
-def pimpinan(make_user):
-    return make_user(roles.PIMPINAN, username="pimpinan")
+def keuangan(keuangan):
+    """The conftest's Keuangan A, who may also add rates."""
+    return grant(keuangan, "add_rate")
 
 
 def tksk_rate(actor, valid_from, amount):
