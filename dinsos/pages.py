@@ -6,10 +6,11 @@ selector, render."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from dinsos import unique
 from dinsos.scoping import ALL, user_area
 from dinsos.versions import combined_version
 
@@ -31,9 +32,27 @@ class StaffPage(LoginRequiredMixin, PermissionRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-def form_errors_from(form, exc: ValidationError | PermissionDenied) -> None:
+#: what a page's write may be refused with: a service's ValidationError, a refusal
+#: (PermissionDenied), and a unique index met after the checks passed (the same NIK sent by
+#: another officer in the same instant, ``dinsos.unique``), told as the check would tell it
+REFUSALS = (ValidationError, PermissionDenied, IntegrityError)
+
+
+def _refusal(exc):
+    """``exc`` as the page tells it; an IntegrityError that is no unique violation is raised
+    again (a 500: a defect, not the user's input)."""
+    if isinstance(exc, IntegrityError):
+        refusal = unique.refusal(exc)
+        if refusal is None:
+            raise exc
+        return refusal
+    return exc
+
+
+def form_errors_from(form, exc: ValidationError | PermissionDenied | IntegrityError) -> None:
     """Put a service's ValidationError next to the fields it names (others on top); a refusal
-    (PermissionDenied) on top of the form."""
+    (PermissionDenied) on top of the form; a late unique violation next to its field."""
+    exc = _refusal(exc)
     if isinstance(exc, PermissionDenied):
         form.add_error(None, str(exc) or "Anda tidak berwenang melakukan ini.")
         return
@@ -44,7 +63,8 @@ def form_errors_from(form, exc: ValidationError | PermissionDenied) -> None:
         form.add_error(None, exc.messages)
 
 
-def notify_refusal(request, exc: ValidationError | PermissionDenied) -> None:
+def notify_refusal(request, exc: ValidationError | PermissionDenied | IntegrityError) -> None:
+    exc = _refusal(exc)
     text = str(exc) if isinstance(exc, PermissionDenied) else " ".join(exc.messages)
     messages.error(request, text)
 
@@ -86,7 +106,7 @@ class IfMatchPage:
                with transaction.atomic():
                    self.check_if_match(case, pair.person_a)   # same records, same order
                    services.case_transition(...)
-           except (ValidationError, PermissionDenied) as exc:
+           except REFUSALS as exc:
                form_errors_from(form, exc)     # → STALE_MESSAGE on top of the form
 
        ``check_if_match`` locks the rows (``SELECT … FOR UPDATE``) until the write commits and
@@ -150,7 +170,7 @@ class RecordFormPage(IfMatchPage):
                     if not getattr(self, "writes_without_version", ""):
                         self.check_if_match(record)
                     self.perform(record, form, **kwargs)
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 form_errors_from(form, exc)
             else:
                 return self.done(record, form, **kwargs)

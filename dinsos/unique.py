@@ -6,7 +6,8 @@ query) before either commits; the second INSERT meets the unique index and Postg
 it (SQLSTATE 23505). ``refusal(exc)`` turns that ``IntegrityError`` into the
 ``ValidationError`` the validators give for an existing value — the field named, the model's
 own uniqueness message ("Orang dengan NIK telah ada.") — never the value, never where the
-existing row lives. The API answers it 400 (``dinsos.api.errors``), a page or the admin 409
+existing row lives. The API answers it 400 (``dinsos.api.errors``), a staff page's form shows
+it next to its field (``dinsos.pages.REFUSALS``), the admin and any other page answer 409
 (``dinsos.middleware.UniqueConflictMiddleware``); nothing was stored."""
 
 import re

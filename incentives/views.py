@@ -4,7 +4,6 @@ shows the totals. Province roles only, like the API. Thin: parse, one service or
 render."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from dinsos.pages import IfMatchPage, StaffPage, form_errors_from
+from dinsos.pages import REFUSALS, IfMatchPage, StaffPage, form_errors_from
 from dinsos.pagination import BoundedPaginator
 from incentives import reports, selectors, services
 from incentives.choices import RunStatus
@@ -47,7 +46,7 @@ class RunListView(StaffPage, TemplateView):
             since = timezone.now()
             try:
                 services.run_compute_request(actor=request.user, period=period)
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 form_errors_from(form, exc)
             else:
                 query = urlencode({"sejak": since.isoformat()})
@@ -162,7 +161,7 @@ class RunActionView(IfMatchPage, StaffPage, TemplateView):
                                                reference=data["reference"])
                     else:
                         services.run_cancel(actor=request.user, run=run, reason=data["reason"])
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 form_errors_from(form, exc)
             else:
                 messages.success(request, _("%(step)s: tersimpan.") % {"step": ACTIONS[action][3]})

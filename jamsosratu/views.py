@@ -8,7 +8,7 @@ import contextlib
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -20,6 +20,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from dinsos.pages import (
+    REFUSALS,
     RecordFormPage,
     StaffPage,
     TransitionPage,
@@ -212,7 +213,7 @@ class ApplyFindingsView(StaffPage, View):
         try:
             applied = services.verification_apply_findings(actor=request.user,
                                                            verification=verification)
-        except (ValidationError, PermissionDenied) as exc:
+        except REFUSALS as exc:
             notify_refusal(request, exc)
         else:
             messages.success(request, _("%(n)d temuan diterapkan ke registri.") % {"n": applied})
@@ -239,7 +240,7 @@ class TrancheGenerateView(TrancheWork, View):
         try:
             job = services.tranche_job_start(actor=request.user, tranche=tranche,
                                              kind=JobKind.PENYALURAN)
-        except (ValidationError, PermissionDenied) as exc:
+        except REFUSALS as exc:
             notify_refusal(request, exc)
             return redirect("jamsosratu:cycle-detail", year=year)
         return redirect("jamsosratu:job-detail", pk=job.pk)

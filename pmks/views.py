@@ -3,7 +3,7 @@ every allowed transition), duplicates side by side. Thin: parse, one service or 
 render."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from dinsos import audit, dashboard
 from dinsos import selectors as kernel_selectors
 from dinsos.pages import (
+    REFUSALS,
     IfMatchPage,
     RecordFormPage,
     StaffPage,
@@ -68,7 +69,7 @@ class PersonCreateView(StaffPage, TemplateView):
             data = {name: form.cleaned_data[name] for name in form.Meta.fields}
             try:
                 person = services.person_register(actor=request.user, **data)
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 form_errors_from(form, exc)
             else:
                 return redirect("pmks:person-detail", pk=person.pk)
@@ -281,7 +282,7 @@ class DuplicateDetailView(IfMatchPage, StaffPage, TemplateView):
                                         else (pair.person_b, pair.person_a))
                         services.person_merge(actor=request.user, kept=kept, merged=merged,
                                               reason=reason)
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 form_errors_from(form, exc)
             else:
                 messages.success(request, _("Keputusan disimpan."))

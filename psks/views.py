@@ -3,7 +3,6 @@ the kecamatan (without a TKSK, without a rakor) with its XLSX, and the review qu
 monthly activity reports. Thin: parse, one selector or service, render."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
@@ -12,7 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from dinsos.money import format_bulan
-from dinsos.pages import IfMatchPage, StaffPage, StaleVersion, form_errors_from, notify_refusal
+from dinsos.pages import (
+    REFUSALS,
+    IfMatchPage,
+    StaffPage,
+    StaleVersion,
+    form_errors_from,
+    notify_refusal,
+)
 from dinsos.pagination import BoundedPaginator
 from dinsos.tabular import table_response
 from psks import selectors, services
@@ -113,7 +119,7 @@ class ReportReviewView(IfMatchPage, ReportDetailView):
                 form = ReportReturnForm()
                 form_errors_from(form, exc)
                 return self.render_to_response(self.get_context_data(pk=pk, return_form=form))
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 notify_refusal(request, exc)
                 return redirect("psks:report-detail", pk=pk)
             messages.success(request, _("Laporan %(report)s diterima.") % {"report": label})
@@ -125,7 +131,7 @@ class ReportReviewView(IfMatchPage, ReportDetailView):
                     self.check_if_match(report)
                     services.report_reject(actor=request.user, report=report,
                                            reason=form.cleaned_data["reason"])
-            except (ValidationError, PermissionDenied) as exc:
+            except REFUSALS as exc:
                 form_errors_from(form, exc)
             else:
                 messages.success(request, _("Laporan %(report)s dikembalikan kepada tenaga.")
