@@ -13,7 +13,13 @@ class Periodic:
     task: str
     crontab: dict  # minute, hour, day_of_month, month_of_year, day_of_week
     description: str
+    #: a message the worker receives later than this after beat sent it is dropped (Celery's
+    #: ``expires``): a task that reads "today" must not run on another day
+    expire_seconds: int | None = None
 
+
+#: the monthly draft's message expires 6 hours after 01.00 WIB, well inside its own day
+DRAFT_EXPIRE_SECONDS = 6 * 3600
 
 DEFAULT_PERIODIC_TASKS: list[Periodic] = [
     Periodic(
@@ -43,7 +49,12 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         description="Menghitung draf pembayaran insentif/operasional bulan ini bila bulan ini "
                     "belum punya perhitungan; perhitungan yang sudah ada tidak diubah (hitung "
                     "ulang dari halaman perhitungan). Ubah tanggalnya di sini bila jadwal "
-                    "keuangan berubah.",
+                    "keuangan berubah. Pesan yang terlambat lebih dari 6 jam (worker mati) "
+                    "dibuang, agar draf tidak dihitung untuk bulan berikutnya.",
+        # the task drafts the month of the day it runs: sent on the 31st and received on the
+        # 1st by a worker that was down, it drafted the new month with none of its reports,
+        # and later days of the window then left that draft as it was
+        expire_seconds=DRAFT_EXPIRE_SECONDS,
     ),
     Periodic(
         name="Insentif: kirim laporan ke keuangan (tiap jam)",
@@ -69,7 +80,8 @@ def periodic_tasks_sync(tasks: list[Periodic] | None = None) -> list[str]:
                   "day_of_week": "*", **item.crontab}
         schedule, _ = CrontabSchedule.objects.get_or_create(timezone=settings.TIME_ZONE, **fields)
         PeriodicTask.objects.create(
-            name=item.name, task=item.task, crontab=schedule, description=item.description
+            name=item.name, task=item.task, crontab=schedule, description=item.description,
+            expire_seconds=item.expire_seconds,
         )
         created.append(item.name)
     return created

@@ -539,6 +539,39 @@ def test_the_scheduled_draft_runs_daily_from_the_25th_and_makes_one_run(area_wor
     assert PayoutRun.objects.get().pk == first
 
 
+def test_a_scheduled_draft_received_on_another_day_is_dropped(db):
+    """Time audit (December 2026): the task drafts the month of the day it RUNS, so a message
+    beat sent on the 31st that a worker (down overnight) received on the 1st drafted the new
+    month with none of its activity reports, and the window's later days then left that draft
+    as it was. Beat now sends the draft with an expiry (Celery drops a message received after
+    it), both for a new schedule and for one created before (migration ``0013``); a task the
+    admin gave an expiry of its own keeps it."""
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask, PeriodicTasks
+    from django_celery_beat.schedulers import ModelEntry
+
+    from dinsos.schedule import DEFAULT_PERIODIC_TASKS, DRAFT_EXPIRE_SECONDS
+
+    migration = importlib.import_module("dinsos.migrations.0013_monthly_draft_expires")
+    periodic_tasks_sync()
+    draft = PeriodicTask.objects.get(task="incentives.compute_monthly_run")
+    assert ModelEntry(draft, app=celery_app).options["expires"] == DRAFT_EXPIRE_SECONDS == 21600
+    assert DRAFT_EXPIRE_SECONDS < 23 * 3600  # sent at 01.00 WIB: dropped before the day ends
+
+    PeriodicTask.objects.update(expire_seconds=None)  # as created before this change
+    before = PeriodicTasks.last_change()
+    migration.forward(apps, None)
+    draft.refresh_from_db()
+    assert ModelEntry(draft, app=celery_app).options["expires"] == 21600
+    assert PeriodicTasks.last_change() != before  # a running beat reloads it
+    assert draft.name == migration.NAME == next(
+        t.name for t in DEFAULT_PERIODIC_TASKS if t.task == "incentives.compute_monthly_run")
+
+    PeriodicTask.objects.update(expire_seconds=3600)  # the admin's own
+    migration.forward(apps, None)
+    assert PeriodicTask.objects.get(pk=draft.pk).expire_seconds == 3600
+
+
 def test_the_scheduled_draft_leaves_a_month_finance_cancelled(area_workers, keuangan):
     """Review: with the schedule daily from the 25th, a month whose run Keuangan cancelled got
     a new draft the next night, without a maker."""
