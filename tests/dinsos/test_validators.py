@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from dinsos.validators import (
     validate_nik_matches,
     validate_no_kk,
     validate_npwp,
+    validate_phone,
 )
 
 # 36.01.01 = Kec. Sumur, Kabupaten Pandeglang, Banten.
@@ -416,3 +418,26 @@ def test_region_name_for_nik(value, expected):
 )
 def test_region_name(kode, expected):
     assert region_name(kode) == expected
+
+
+@pytest.mark.parametrize("phone", ["+62 812-3456-7890", "(0254) 123456", "0812"])
+def test_phones_as_people_write_them_pass(phone):
+    validate_phone(phone)
+
+
+@pytest.mark.parametrize("phone", ["+ ( ) -", "0812 abc", "０８１２"])
+def test_a_phone_without_a_digit_or_with_letters_is_refused(phone):
+    with pytest.raises(ValidationError, match="Telepon hanya boleh"):
+        validate_phone(phone)
+
+
+def test_a_long_phone_is_refused_in_linear_time():
+    """Security audit (December 2026): the pattern ``[0-9 +()-]*[0-9][0-9 +()-]*`` backtracked
+    quadratically on digits ending in a letter; every validator runs whatever the field's
+    max_length, and a JSON body may be 2.5 MB, so one POST of a worker's phone pinned a web
+    worker for seconds (40,000 characters) to hours (2.5 MB). 200,000 characters took minutes
+    with it; linear matching takes milliseconds, so the limit below has a wide margin."""
+    start = time.perf_counter()
+    with pytest.raises(ValidationError):
+        validate_phone("1" * 200_000 + "x")
+    assert time.perf_counter() - start < 2.0
