@@ -27,6 +27,8 @@ class ModelPermissions(DjangoModelPermissions):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
+        if getattr(view, "_ignore_model_permissions", False):
+            return True  # DRF's API roots: a list of links, no model (it answered 500)
         action = METHOD_ACTIONS.get(request.method)
         return action is None or can(request.user, action, self._queryset(view).model)
 
