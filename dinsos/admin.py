@@ -1,5 +1,6 @@
 from auditlog.models import LogEntry
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
@@ -197,6 +198,15 @@ class ImportBatchAdmin(DinsosModelAdmin):
 
 # --- the audit trail (django-auditlog's LogEntry), readable -----------------------------------
 
+def _number_filter(value: str) -> int:
+    """A list filter's id from the query string; anything else is the admin's own "wrong
+    filter" answer (back to the whole list), not a 500."""
+    try:
+        return int(value)
+    except ValueError:
+        raise IncorrectLookupParameters(value) from None
+
+
 class AuditActionFilter(admin.SimpleListFilter):
     title = _("tindakan")
     parameter_name = "tindakan"
@@ -205,7 +215,7 @@ class AuditActionFilter(admin.SimpleListFilter):
         return [(str(k), v) for k, v in kernel_selectors.ACTION_LABELS.items()]
 
     def queryset(self, request, queryset):
-        return queryset.filter(action=self.value()) if self.value() else queryset
+        return queryset.filter(action=_number_filter(self.value())) if self.value() else queryset
 
 
 class AuditModelFilter(admin.SimpleListFilter):
@@ -220,7 +230,9 @@ class AuditModelFilter(admin.SimpleListFilter):
         return sorted(named, key=lambda item: item[1])
 
     def queryset(self, request, queryset):
-        return queryset.filter(content_type_id=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        return queryset.filter(content_type_id=_number_filter(self.value()))
 
 
 admin.site.unregister(LogEntry)
