@@ -38,13 +38,24 @@ def locked(obj):
     return type(obj)._base_manager.select_for_update().get(pk=obj.pk)
 
 
-def check_field(model, name: str, value) -> None:
-    """The rules of ``model``'s field ``name`` (its validators) asked of ``value`` before, or
-    apart from, a ``full_clean``: a refusal names the field (``{"visit_date": […]}``)."""
+def fitted(model, field: str, text: str) -> str:
+    """A text the system composes from a user's words (``"Peserta dikeluarkan: " + reason``)
+    cut to the field's ``max_length`` with "…": the whole reason stays on the record it was
+    given for, and a reason that fits its own field never makes a derived one overflow (it
+    did: a database error, a 500)."""
+    limit = model._meta.get_field(field).max_length
+    return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
+
+
+def check_field(model, field: str, value, *, name: str | None = None) -> None:
+    """The rules of ``model``'s field ``field`` (its validators, its max_length) asked of
+    ``value`` before, or apart from, a ``full_clean``: a refusal names the field
+    (``{"visit_date": […]}``), or ``name`` when the caller's input is called otherwise (an
+    exclusion's ``reason`` becomes the enrolment's ``exit_reason``)."""
     try:
-        model._meta.get_field(name).run_validators(value)
+        model._meta.get_field(field).run_validators(value)
     except ValidationError as exc:
-        raise ValidationError({name: exc.messages}) from None
+        raise ValidationError({name or field: exc.messages}) from None
 
 
 def delete_or_refuse(obj) -> None:

@@ -18,7 +18,7 @@ NEEDS = {EnrolmentStatus.DITETAPKAN: "decree_number", EnrolmentStatus.DIKELUARKA
 class EnrolmentTransitionForm(Form):
     """One form per status the enrolment may move to."""
 
-    reason = forms.CharField(label=_("Alasan"), required=False, max_length=500,
+    reason = forms.CharField(label=_("Alasan"), required=False, max_length=255,
                              widget=forms.Textarea(attrs={"rows": 2}))
     decree_number = forms.CharField(label=_("Nomor SK penetapan"), required=False,
                                     max_length=100)

@@ -17,7 +17,7 @@ from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.money import format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
-from dinsos.services import assign_fields, check_field, locked
+from dinsos.services import assign_fields, check_field, fitted, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
@@ -213,6 +213,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
     if to_status == EnrolmentStatus.DIKELUARKAN:
         if not reason.strip():
             raise ValidationError({"reason": _("Alasan dikeluarkan wajib diisi.")})
+        check_field(Enrolment, "exit_reason", reason.strip(), name="reason")
         enrolment.exit_reason = reason.strip()
         Companion.objects.filter(enrolment=enrolment, end_date__isnull=True).update(
             end_date=timezone.localdate())
@@ -222,7 +223,8 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
         for payment in (enrolment.payments.select_for_update()
                         .filter(status=PaymentStatus.DIJADWALKAN).order_by("pk")):
             payment.status = PaymentStatus.DITANGGUHKAN
-            payment.failure_reason = _("Peserta dikeluarkan: %(r)s") % {"r": reason.strip()}
+            payment.failure_reason = fitted(Payment, "failure_reason", _(
+                "Peserta dikeluarkan: %(r)s") % {"r": reason.strip()})
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
     from_status = enrolment.status
     enrolment.status = to_status

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ensure_in_area
-from dinsos.services import assign_fields, check_field, locked
+from dinsos.services import assign_fields, check_field, fitted, locked
 from dinsos.validators import normalize_npwp
 from psks.choices import ReportStatus, Role, WorkerStatus
 from psks.models import (
@@ -82,7 +82,8 @@ def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
         for assignment in worker.assignments.filter(Q(end_date__isnull=True) | Q(end_date__gt=on),
                                                    start_date__lte=on):
             assignment_end(actor=actor, assignment=assignment, end_date=on,
-                           reason=_("Tenaga berhenti: %(r)s") % {"r": reason})
+                           reason=fitted(Assignment, "end_reason",
+                                         _("Tenaga berhenti: %(r)s") % {"r": reason}))
         # Assignments that had not started yet never happened: removed (the deletion is in the
         # audit trail with the assignment's data).
         for assignment in worker.assignments.filter(start_date__gt=on):

@@ -374,3 +374,50 @@ def test_an_edit_from_an_older_copy_keeps_a_transition_made_meanwhile(cycle, pro
     stored = Enrolment.objects.get(pk=enrolment.pk)
     assert (stored.status, stored.exit_reason, stored.source) == (
         "dikeluarkan", "Pindah ke luar provinsi", "Koreksi")
+
+
+def _with_a_scheduled_payment(province_operator):
+    cycle = cycle_with_tranches(2026, "1750000", ("1", "1"), quota=100)
+    enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    return enrolment
+
+
+def test_an_exclusion_with_a_long_reason_keeps_it_whole_on_the_enrolment(province_operator,
+                                                                         pandeglang_operator,
+                                                                         api_as):
+    """Security audit (December 2026): each scheduled payment gets "Peserta dikeluarkan: " and
+    the reason (255 characters); a reason that fits the enrolment's own field overflowed the
+    payment's: a database error, a 500 through the API and the page, and the household stayed
+    in. The payment's note is cut with "…"; the whole reason is the enrolment's."""
+    enrolment = _with_a_scheduled_payment(province_operator)
+    reason = "Data ganda. " + "x" * 243
+    response = api_as(pandeglang_operator).post(
+        f"/api/v1/jamsosratu/enrolments/{enrolment.pk}/transition/",
+        {"status": "dikeluarkan", "reason": reason}, format="json")
+    assert response.status_code == 200, response.content[:300]
+    enrolment.refresh_from_db()
+    payment = enrolment.payments.get()
+    assert (enrolment.status, enrolment.exit_reason) == ("dikeluarkan", reason)
+    assert payment.status == "ditangguhkan" and len(payment.failure_reason) == 255
+    assert payment.failure_reason.startswith("Peserta dikeluarkan: Data ganda. xxx")
+
+
+def test_an_exclusion_reason_longer_than_its_field_is_refused_on_reason(province_operator,
+                                                                        pandeglang_operator,
+                                                                        api_as):
+    """The reason over the enrolment's 255 characters is refused naming ``reason`` (the field
+    the client sent), not ``exit_reason``; the staff page's form has the same limit, so the
+    officer reads it next to the field instead of a 500 page (it allowed 500 characters)."""
+    from jamsosratu.forms import EnrolmentTransitionForm
+
+    enrolment = _with_a_scheduled_payment(province_operator)
+    response = api_as(pandeglang_operator).post(
+        f"/api/v1/jamsosratu/enrolments/{enrolment.pk}/transition/",
+        {"status": "dikeluarkan", "reason": "x" * 256}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["reason"]
+    form = EnrolmentTransitionForm({"e%d-dikeluarkan-reason" % enrolment.pk: "x" * 256},
+                                   enrolment=enrolment, target="dikeluarkan")
+    assert not form.is_valid() and list(form.errors) == ["reason"]
+    enrolment.refresh_from_db()
+    assert enrolment.status == "aktif" and enrolment.payments.get().status == "dijadwalkan"

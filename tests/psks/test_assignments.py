@@ -466,3 +466,20 @@ def test_a_second_assignment_of_the_worker_waits_for_the_first_and_reads_its_cla
     assert list(refusal.message_dict) == ["start_date"]
     assert "sudah bertugas sebagai" in refusal.message_dict["start_date"][0]
     assert worker.assignments.count() == 1
+
+
+def test_a_worker_stopped_with_a_long_reason_is_stopped(province_operator, dede):
+    """Security audit (December 2026): the assignment's end reason is "Tenaga berhenti: " and
+    the worker's reason; a reason that fits the worker's own field (255) overflowed the
+    assignment's, so a worker with a detailed reason could not be stopped (a refusal naming
+    ``end_reason``, a field the caller never sent). The derived text is cut with "…"; the
+    whole reason stays on the worker."""
+    tksk = assign(province_operator, dede)
+    reason = "Mengundurkan diri. " + "x" * 236
+    services.worker_set_status(actor=province_operator, worker=dede, status="berhenti",
+                               on=D(2026, 5, 31), reason=reason)
+    tksk.refresh_from_db()
+    dede.refresh_from_db()
+    assert dede.status_reason == reason and len(reason) == 255
+    assert len(tksk.end_reason) == 255 and tksk.end_reason.endswith("x…")
+    assert tksk.end_reason.startswith("Tenaga berhenti: Mengundurkan diri. xxx")
