@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,7 @@ __all__ = [
     "mask_no_kk",
     "normalize_npwp",
     "parse_nik",
+    "validate_account_number",
     "validate_nik",
     "validate_nik_matches",
     "validate_no_kk",
@@ -369,6 +371,11 @@ def build_no_kk(kecamatan_kode: str, registered_on: datetime.date, serial: int) 
     region = kecamatan_kode.replace(".", "")
     return f"{region}{registered_on:%d%m%y}{serial:04d}"
 
+
+#: a bank account number as banks issue them: 6–20 ASCII digits (PSKS accounts, Jamsosratu's
+#: Bank Banten accounts): nothing a spreadsheet could read as a formula reaches a bank file
+validate_account_number = RegexValidator(r"^[0-9]{6,20}$",
+                                         _("Nomor rekening harus 6–20 angka saja."))
 
 #: the characters of a phone number; "at least one digit" is asked apart: the one-pattern form
 #: ``[…]*[0-9][…]*`` backtracked quadratically on a long run of digits ending in a letter

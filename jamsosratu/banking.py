@@ -59,7 +59,7 @@ def transfer_lines(tranche: Tranche, control: dict | None = None) -> Iterator[st
     count, total = 0, Decimal(0)
     for payment in payments.iterator(chunk_size=5000):
         head = payment.enrolment.household.head
-        yield writer.writerow([payment.pk, payment.account_number,
+        yield writer.writerow([payment.pk, safe_cell(payment.account_number),
                                safe_cell(head.name if head else ""), f"{payment.amount:.0f}",
                                f"Jamsosratu {tranche.cycle.year} tahap {tranche.number}"])
         count += 1

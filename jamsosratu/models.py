@@ -10,7 +10,7 @@ from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
-from dinsos.validators import NotInFuture
+from dinsos.validators import NotInFuture, validate_account_number
 from jamsosratu import choices
 from pmks.models import Household, Person
 from psks.models import Worker
@@ -158,7 +158,8 @@ class Enrolment(models.Model):
     exit_reason = models.CharField(_("alasan keluar"), max_length=255, blank=True)
     channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices,
                                default=choices.Channel.BANK_BANTEN)
-    account_number = models.CharField(_("rekening Bank Banten"), max_length=20, blank=True)
+    account_number = models.CharField(_("rekening Bank Banten"), max_length=20, blank=True,
+                                      validators=[validate_account_number])
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("diubah pada"))
 
@@ -345,7 +346,8 @@ class Payment(models.Model):
     outcome = models.CharField(_("hasil komitmen"), max_length=15,
                                choices=choices.Outcome.choices)
     channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices)
-    account_number = models.CharField(_("rekening"), max_length=20, blank=True)
+    account_number = models.CharField(_("rekening"), max_length=20, blank=True,
+                                      validators=[validate_account_number])
     status = models.CharField(_("status"), max_length=15, choices=choices.PaymentStatus.choices)
     paid_on = models.DateField(_("tanggal salur"), null=True, blank=True,
                                validators=[NotInFuture(_("Tanggal salur"))])

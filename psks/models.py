@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +13,7 @@ from dinsos.validators import (
     NotAfterThisMonth,
     NotInFuture,
     mask_nik,
+    validate_account_number,
     validate_nik,
     validate_nik_matches,
     validate_npwp,
@@ -22,7 +22,7 @@ from dinsos.validators import (
 from psks import choices
 
 TKSK_MAX_YEARS = 5
-digits_only = RegexValidator(r"^[0-9]{6,20}$", _("Nomor rekening harus 6–20 angka saja."))
+digits_only = validate_account_number
 
 
 class Worker(TimeStamped):

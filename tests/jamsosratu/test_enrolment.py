@@ -416,7 +416,7 @@ def test_an_exclusion_reason_longer_than_its_field_is_refused_on_reason(province
         f"/api/v1/jamsosratu/enrolments/{enrolment.pk}/transition/",
         {"status": "dikeluarkan", "reason": "x" * 256}, format="json")
     assert response.status_code == 400 and list(response.json()["errors"]) == ["reason"]
-    form = EnrolmentTransitionForm({"e%d-dikeluarkan-reason" % enrolment.pk: "x" * 256},
+    form = EnrolmentTransitionForm({f"e{enrolment.pk}-dikeluarkan-reason": "x" * 256},
                                    enrolment=enrolment, target="dikeluarkan")
     assert not form.is_valid() and list(form.errors) == ["reason"]
     enrolment.refresh_from_db()

@@ -217,6 +217,35 @@ def test_transfer_file_lists_scheduled_bank_payments_with_a_control_line(cycle, 
     assert (count, total) == (3, Decimal(2625000))
 
 
+FORMULA = "=cmd|'/c calc'!A1"  # 17 characters: it fitted the 20-character field
+
+
+@pytest.mark.django_db
+def test_an_account_number_is_digits_on_every_door(cycle, pandeglang_operator, api_as):
+    """Security audit (December 2026): the Jamsosratu account number had no rule, so a kab/kota
+    operator could store a spreadsheet formula as the account the province sends to Bank
+    Banten (the PSKS accounts were digits only). Now the same rule holds for both."""
+    response = api_as(pandeglang_operator).post("/api/v1/jamsosratu/enrolments/", {
+        "household": household(DESA_PANDEGLANG_2, [ADULT, TODDLER], decile=1).pk,
+        "cycle": 2026, "source": "Musdes", "channel": "bank_banten",
+        "account_number": FORMULA}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "account_number": ["Nomor rekening harus 6–20 angka saja."]}
+    assert not Enrolment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_transfer_file_guards_an_account_cell_stored_before_the_rule(cycle, scheduled):
+    """An account stored before the rule (a formula) reaches the transfer file as text: the
+    cell gets the CSV guard apostrophe, as the name cell always had, so the treasurer's Excel
+    does not run it."""
+    payment = next(iter(scheduled.values()))
+    Payment.objects.filter(pk=payment.pk).update(account_number=FORMULA)
+    rows = read_csv(banking.transfer_file(tranche(cycle, 1))[0])
+    assert [row[1] for row in rows if row[0] == str(payment.pk)] == ["'" + FORMULA]
+
+
 @pytest.mark.django_db
 def test_transfer_file_through_the_api(cycle, scheduled, province_operator,
                                        pandeglang_operator, api_as):
