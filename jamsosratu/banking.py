@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -76,15 +76,20 @@ def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
     return text, control["count"], control["total"]
 
 
+#: an amount as the bank writes it, once its thousands are gone: ASCII digits (a rupiah
+#: amount has at most 15), an optional fraction. ``Decimal`` alone also read "NaN", "Infinity"
+#: and "1E+30", which then failed the whole result job when the line's message formatted them.
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?")
+
+
 def _amount(text: str) -> Decimal:
     """875000, 875000.00, 875.000 or 875.000,00 (Indonesian thousands and decimals)."""
     text = text.strip()
     if "," in text or re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
         text = text.replace(".", "").replace(",", ".")
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
+    if not _PLAIN_AMOUNT.fullmatch(text):
+        raise ValueError(text)
+    return Decimal(text)
 
 
 class _Borrowed(io.RawIOBase):

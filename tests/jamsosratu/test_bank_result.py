@@ -256,3 +256,21 @@ def test_a_payment_is_not_marked_paid_on_a_day_still_to_come(payments, province_
     assert refused.value.message_dict == {"paid_on": [
         "Tanggal salur 15-01-2027 ada di masa depan; hari ini 01-12-2026."]}
     assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "1E+30", "8.75E+05", "-875000"])
+def test_an_amount_that_is_no_plain_number_is_refused_on_its_line(
+        amount, payments, province_operator, django_capture_on_commit_callbacks):
+    """Security audit (December 2026): ``jumlah`` was read by ``Decimal`` alone, which takes
+    "NaN", "Infinity" and "1E+30"; the line's message then failed to format it and the whole
+    job failed with "Kesalahan sistem": the good lines after it were never applied, and the
+    same file failed again. Now such an amount is refused on its own line."""
+    odd, good, _ = payments
+    rows = [[odd.pk, odd.account_number, amount, "berhasil", "BB-1", "2026-06-15", ""],
+            [good.pk, good.account_number, "875000", "berhasil", "BB-2", "2026-06-15", ""]]
+    upload_on_the_page(province_operator, csv_file(rows), django_capture_on_commit_callbacks)
+    job = TrancheJob.objects.get()
+    odd.refresh_from_db()
+    good.refresh_from_db()
+    assert (job.status, odd.status, good.status) == ("selesai", "dijadwalkan", "disalurkan")
+    assert f"jumlah '{amount}' bukan angka" in str(job.lines[0])
