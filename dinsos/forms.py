@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -225,3 +227,23 @@ class BulanField(forms.CharField):
                 _("%(field)s: bulan tidak dikenali. Tulis bulan/tahun, misalnya 11/2026."),
                 code="invalid",
                 params={"field": capfirst(str(self.label or _("bulan")))}) from None
+
+
+class LockoutPasswordChangeForm(PasswordChangeForm):
+    """The password change form whose old password is checked as a login is: through
+    ``authenticate``, so django-axes counts each wrong one and, past ``AXES_FAILURE_LIMIT``,
+    refuses even the right one (its lockout page). Django's form asked ``check_password``,
+    which nothing counts: a session left open could guess the old password without limit and
+    then set a new one."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if authenticate(self.request, username=self.user.get_username(),
+                        password=old_password) is None:
+            raise ValidationError(self.error_messages["password_incorrect"],
+                                  code="password_incorrect")
+        return old_password

@@ -46,6 +46,9 @@ urlpatterns = [
          name="import-template"),
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    # the admin's password change, its old password counted by the login lockout (django-axes)
+    path("admin/password_change/", admin.site.admin_view(views.AdminPasswordChangeView.as_view()),
+         name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dinsos.api.urls")),
     *_app_urls(),

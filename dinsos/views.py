@@ -1,14 +1,16 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from dinsos import dashboard, health, importing, selectors
-from dinsos.forms import ImportUploadForm
+from dinsos.forms import ImportUploadForm, LockoutPasswordChangeForm
 from dinsos.pages import StaffPage, form_errors_from
 from dinsos.tabular import FORMATS, TableError
 
@@ -39,6 +41,23 @@ class HomeView(LoginRequiredMixin, TemplateView):
             figures_as_of=figures_as_of, figure_minutes=dashboard.FIGURE_SECONDS // 60,
             waiting=[w for p in panels for w in p.waiting], **kwargs
         )
+
+
+class AdminPasswordChangeView(auth_views.PasswordChangeView):
+    """The admin's "Ubah sandi", its old password counted by the login lockout
+    (``LockoutPasswordChangeForm``); mounted over the admin's own URL."""
+
+    form_class = LockoutPasswordChangeForm
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("admin:password_change_done")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def get_context_data(self, **kwargs):
+        from django.contrib import admin
+
+        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
 
 
 def login_locked_out(request, response=None, credentials=None):

@@ -92,3 +92,42 @@ def test_operators_cannot_unlock(operator, province_operator):
     client.post("/admin/dinsos/user/", {"action": "unlock_login",
                                         "_selected_action": [operator.pk]})
     assert _login(locked, "/masuk/", operator.username, PASSWORD).status_code == 429
+
+
+NEW_PASSWORD = "Baru-Sekali-2027!"
+
+
+def _change(client, old_password):
+    return client.post("/admin/password_change/", {
+        "old_password": old_password, "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD})
+
+
+def test_the_password_change_counts_wrong_old_passwords_like_a_login(operator):
+    """Security audit (December 2026): the admin's "Ubah sandi" (open to every staff account)
+    checked the old password with ``check_password``, which the lockout never counted: a
+    session left open could guess it without limit and then set a new one. Now a wrong old
+    password counts as a wrong login; past the limit even the right one is refused with the
+    lockout page, and the password stays."""
+    client = Client()
+    client.force_login(operator)
+    assert client.get("/admin/password_change/").status_code == 200
+    first = _change(client, "tebakan-salah")
+    assert first.status_code == 200 and "old_password" in first.context["form"].errors
+    for _ in range(settings.AXES_FAILURE_LIMIT * 4):
+        _change(client, "tebakan-salah")
+    refused = _change(client, PASSWORD)
+    operator.refresh_from_db()
+    assert refused.status_code == 429
+    assert "Akun terkunci sementara" in refused.content.decode()
+    assert operator.check_password(PASSWORD) and not operator.check_password(NEW_PASSWORD)
+
+
+def test_the_password_change_with_the_right_old_password_changes_it(operator):
+    client = Client()
+    client.force_login(operator)
+    response = _change(client, PASSWORD)
+    assert response.status_code == 302 and response["Location"].endswith(
+        "/admin/password_change/done/")
+    operator.refresh_from_db()
+    assert operator.check_password(NEW_PASSWORD)
