@@ -39,6 +39,7 @@ __all__ = [
     "NikInfo",
     "NotAfterThisMonth",
     "NotInFuture",
+    "UploadedFile",
     "mask_identity_number",
     "mask_nik",
     "mask_no_kk",
@@ -403,6 +404,54 @@ def validate_whole_rupiah(value) -> None:
 def validate_not_negative(value) -> None:
     if value is not None and value < 0:
         raise ValidationError(_("Nilai tidak boleh negatif."), code="negative")
+
+
+@deconstructible
+class UploadedFile:
+    """What a stored upload may be, on every door (a model field validator: the staff page's
+    form, the API's serializer and the admin all ask it): one of ``extensions``, at most
+    ``max_mb``, and, when ``image``, a picture Pillow can read (a page or a program renamed
+    .jpg is refused). The API took any file of any size where the page took only a photo."""
+
+    def __init__(self, extensions, max_mb: int, image: bool = False):
+        self.extensions, self.max_mb, self.image = tuple(extensions), max_mb, image
+
+    def __call__(self, value) -> None:
+        if not value:
+            return
+        name = str(getattr(value, "name", "") or "")
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if extension not in self.extensions:
+            raise ValidationError(
+                _("Jenis berkas .%(ext)s tidak diterima; gunakan %(allowed)s.")
+                % {"ext": extension or "?", "allowed": ", ".join(f".{e}" for e in self.extensions)},
+                code="file_type")
+        if value.size > self.max_mb * 1024 * 1024:
+            raise ValidationError(_("Berkas paling besar %(mb)d MB.") % {"mb": self.max_mb},
+                                  code="file_size")
+        if self.image and not _is_image(value):
+            raise ValidationError(_("Berkas bukan gambar yang dapat dibaca (JPG, PNG, WEBP)."),
+                                  code="file_image")
+
+    def __eq__(self, other):
+        return isinstance(other, UploadedFile) and (
+            self.extensions, self.max_mb, self.image) == (other.extensions, other.max_mb,
+                                                          other.image)
+
+
+def _is_image(value) -> bool:
+    from PIL import Image
+
+    position = value.tell() if hasattr(value, "tell") else 0
+    try:
+        value.seek(0)
+        with Image.open(value) as picture:
+            picture.verify()
+        return True
+    except Exception:  # Pillow raises many kinds for a file that is no picture
+        return False
+    finally:
+        value.seek(position)
 
 
 @deconstructible

@@ -10,7 +10,7 @@ from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
-from dinsos.validators import NotInFuture, validate_account_number
+from dinsos.validators import NotInFuture, UploadedFile, validate_account_number
 from jamsosratu import choices
 from pmks.models import Household, Person
 from psks.models import Worker
@@ -243,7 +243,9 @@ class Verification(models.Model):
     result = models.CharField(_("hasil"), max_length=15,
                               choices=choices.VerificationResult.choices)
     notes = models.TextField(_("catatan"), blank=True)
-    photo = models.FileField(_("foto"), upload_to="verifikasi/%Y/%m/", blank=True)
+    photo = models.FileField(_("foto"), upload_to="verifikasi/%Y/%m/", blank=True,
+                             validators=[UploadedFile(["jpg", "jpeg", "png", "webp"], max_mb=10,
+                                                      image=True)])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+", verbose_name=_("dicatat oleh"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))

@@ -12,6 +12,7 @@ from dinsos.scoping import ProvinceOnly, ScopedQuerySet
 from dinsos.validators import (
     NotAfterThisMonth,
     NotInFuture,
+    UploadedFile,
     mask_nik,
     validate_account_number,
     validate_nik,
@@ -276,7 +277,9 @@ class ActivityReport(TimeStamped):
     pmks_identified = models.PositiveIntegerField(_("PMKS teridentifikasi"), default=0)
     households_visited = models.PositiveIntegerField(_("keluarga dikunjungi"), default=0)
     notes = models.TextField(_("catatan"), blank=True)
-    attachment = models.FileField(_("lampiran"), upload_to="laporan/%Y/%m/", blank=True)
+    attachment = models.FileField(_("lampiran"), upload_to="laporan/%Y/%m/", blank=True,
+                                  validators=[UploadedFile(
+                                      ["pdf", "jpg", "jpeg", "png", "docx", "xlsx"], max_mb=10)])
     status = models.CharField(_("status"), max_length=10, choices=choices.ReportStatus.choices,
                               default=choices.ReportStatus.DRAFT)
     submitted_at = models.DateTimeField(_("diajukan"), null=True, blank=True)

@@ -1,3 +1,4 @@
+import io
 import re
 import time
 from html import unescape
@@ -93,3 +94,13 @@ def lock_waited(seconds: float = 10, done=None) -> bool:
                 return True
             time.sleep(0.05)
     return False
+
+
+def photo_upload(name: str = "rumah.jpg", fmt: str = "JPEG"):
+    """A real (tiny) picture as an upload: the photo fields read it with Pillow."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 120, 40)).save(buffer, fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{fmt.lower()}")

@@ -31,7 +31,7 @@ from tests.factories import (
     VerificationFactory,
     cycle_with_tranches,
 )
-from tests.helpers import ids, results
+from tests.helpers import ids, photo_upload, results
 from tests.jamsosratu.factories import (
     ADULT,
     DESA_CIMANGGU,
@@ -292,13 +292,36 @@ def test_verification_refusals(family_enrolment, province_operator, api_as):
 def test_verification_photo_upload(family_enrolment, province_operator, api_as, settings,
                                    tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    photo = SimpleUploadedFile("rumah.jpg", b"\xff\xd8\xff\xe0 foto rumah",
-                               content_type="image/jpeg")
     response = api_as(province_operator).post(f"{API}/verifications/", {
         "enrolment": family_enrolment.pk, "verifier": tksk_of(KEC_SUMUR).pk,
-        "visit_date": "2025-11-10", "result": "sesuai", "photo": photo}, format="multipart")
+        "visit_date": "2025-11-10", "result": "sesuai", "photo": photo_upload()},
+        format="multipart")
     assert response.status_code == 201, response.content
     assert Verification.objects.get().photo.name.startswith("verifikasi/")
+
+
+HTML = b"<html><body><script>fetch('/api/v1/me/').then(r=>r.text()).then(alert)</script>"
+
+
+@pytest.mark.parametrize("upload, message", [
+    (lambda: SimpleUploadedFile("rumah.html", HTML, content_type="text/html"),
+     "Jenis berkas .html tidak diterima; gunakan .jpg, .jpeg, .png, .webp."),
+    (lambda: SimpleUploadedFile("rumah.jpg", HTML, content_type="image/jpeg"),
+     "Berkas bukan gambar yang dapat dibaca (JPG, PNG, WEBP)."),
+])
+def test_a_verification_photo_must_be_a_picture_on_every_door(
+        family_enrolment, province_operator, api_as, settings, tmp_path, upload, message):
+    """Security audit (December 2026): the photo was a picture on the staff page but any file
+    in the API — an HTML page with a script was stored under MEDIA_ROOT and its URL returned
+    (stored XSS the day media is served), of any size. The rule is the model field's now, so
+    every door asks it: the type, the size, and that Pillow reads it."""
+    settings.MEDIA_ROOT = tmp_path
+    response = api_as(province_operator).post(f"{API}/verifications/", {
+        "enrolment": family_enrolment.pk, "verifier": tksk_of(KEC_SUMUR).pk,
+        "visit_date": "2025-11-10", "result": "sesuai", "photo": upload()}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"photo": [message]}
+    assert not Verification.objects.exists() and not list(tmp_path.rglob("rumah*"))
 
 
 # --- conditions (commitments) -----------------------------------------------------------------

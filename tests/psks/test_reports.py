@@ -355,3 +355,52 @@ def test_api_reject_needs_a_reason_and_replays(pandeglang_operator, api_as):
 
     report.refresh_from_db()
     assert (report.status, report.rejection_reason) == ("ditolak", "Lampiran kosong")
+
+
+@pytest.mark.parametrize("name, body, message", [
+    ("laporan.exe", b"MZ\x90\x00" + b"\x00" * 64,
+     "Jenis berkas .exe tidak diterima; gunakan .pdf, .jpg, .jpeg, .png, .docx, .xlsx."),
+    ("laporan", b"%PDF-1.4", "Jenis berkas .? tidak diterima; gunakan .pdf, .jpg, .jpeg, .png, "
+                             ".docx, .xlsx."),
+])
+def test_a_report_attachment_is_a_document_or_a_picture(pandeglang_operator, api_as, worker,
+                                                        settings, tmp_path, name, body, message):
+    """Security audit (December 2026): the monthly report's attachment took any file of any
+    size and type through the API (an executable was stored under MEDIA_ROOT with its URL in
+    the answer). Now the field takes a PDF, a picture or an Office document of at most 10 MB,
+    on every door."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = api_as(pandeglang_operator).post(REPORTS, {
+        "worker": worker.pk, "period": "2026-10-01", "households_validated": 40,
+        "attachment": SimpleUploadedFile(name, body)}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"attachment": [message]}
+    assert not ActivityReport.objects.exists()
+
+
+def test_a_report_attachment_over_10_mb_is_refused(pandeglang_operator, api_as, worker,
+                                                   settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = api_as(pandeglang_operator).post(REPORTS, {
+        "worker": worker.pk, "period": "2026-10-01", "households_validated": 40,
+        "attachment": SimpleUploadedFile("laporan.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024))},
+        format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"attachment": ["Berkas paling besar 10 MB."]}
+
+
+def test_a_pdf_report_attachment_is_stored(pandeglang_operator, api_as, worker, settings,
+                                           tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = api_as(pandeglang_operator).post(REPORTS, {
+        "worker": worker.pk, "period": "2026-10-01", "households_validated": 40,
+        "attachment": SimpleUploadedFile("laporan.pdf", b"%PDF-1.4 laporan")},
+        format="multipart")
+    assert response.status_code == 201, response.content[:300]
+    assert ActivityReport.objects.get().attachment.name.startswith("laporan/")
