@@ -541,11 +541,13 @@ def tranche_job_run(*, job_id: int) -> TrancheJob:
                 job.message = report.message()
     except TableError as exc:
         job.status, job.message = JobStatus.GAGAL, str(exc)
-    except Exception as exc:  # noqa: BLE001 - the job must not stay "berjalan"; logged below
+    except Exception:  # noqa: BLE001 - the job must not stay "berjalan"; logged below
         log.exception("tranche job %s failed", job.pk)
         job.status = JobStatus.GAGAL
-        job.message = _("Kesalahan sistem (%(error)s); yang sudah tercatat tetap tercatat, "
-                        "jalankan lagi atau hubungi admin.") % {"error": exc}
+        # the exception's text (English, table names, a key's value such as an account or a
+        # NIK) is for the log, never the page: the job's number finds it there
+        job.message = _("Kesalahan sistem; yang sudah tercatat tetap tercatat. Jalankan lagi "
+                        "atau hubungi admin dan sebutkan nomor proses %(id)s.") % {"id": job.pk}
     else:
         job.status = JobStatus.SELESAI
     job.refresh_from_db(fields=["done", "total"])

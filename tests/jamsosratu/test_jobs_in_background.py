@@ -231,3 +231,21 @@ def test_one_unfinished_job_per_tranche_through_the_api(cycle, payments, provinc
     assert again.status_code == 202
     assert client.get(again["Location"]).json()["totals"] == {"created": 0}
     assert client.post(f"{API}/cycles/2026/tranches/3/generate/").status_code == 404
+
+
+def test_a_job_that_fails_unexpectedly_keeps_the_error_text_for_the_log(
+        cycle, payments, make_user, django_capture_on_commit_callbacks, caplog):
+    """Personal-data audit (December 2026): a job that failed unexpectedly showed the
+    exception's own text on its page and in the API — English, table names, and a key's value
+    such as an account number or a NIK (a unique violation's DETAIL). Like the import, the
+    text goes to the log and the page names the job's number."""
+    user = make_user(roles.OPERATOR_PROVINSI)
+    leak = 'duplicate key value violates unique constraint DETAIL: Key (nik)=(3601011708850001)'
+    with mock.patch.object(banking, "bank_result_import", side_effect=RuntimeError(leak)), \
+            django_capture_on_commit_callbacks(execute=True):
+        _page_bank_result(user, cycle, payments)
+    job = TrancheJob.objects.get()
+    assert job.status == "gagal"
+    assert job.message == (f"Kesalahan sistem; yang sudah tercatat tetap tercatat. Jalankan "
+                           f"lagi atau hubungi admin dan sebutkan nomor proses {job.pk}.")
+    assert f"tranche job {job.pk} failed" in caplog.text and "RuntimeError" in caplog.text
