@@ -35,6 +35,13 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         description="Token kedaluwarsa sudah ditolak saat dipakai; tugas ini menghapus sisanya.",
     ),
     Periodic(
+        name="Hapus jawaban Idempotency-Key yang lama (harian 03.30 WIB)",
+        task="dinsos.purge_idempotency_keys",
+        crontab={"minute": "30", "hour": "3"},
+        description="Jawaban tersimpan untuk Idempotency-Key (bisa memuat data pribadi) dihapus "
+                    "setelah IDEMPOTENCY_KEY_DAYS hari (bawaan 7).",
+    ),
+    Periodic(
         name="PMKS: cari kandidat duplikat (harian 02.00 WIB)",
         task="pmks.find_duplicates",
         crontab={"minute": "0", "hour": "2"},

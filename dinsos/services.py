@@ -185,6 +185,18 @@ def login_unlock(*, user) -> int:
     return reset(username=user.get_username())
 
 
+def idempotency_keys_purge() -> int:
+    """Stored ``Idempotency-Key`` answers older than ``IDEMPOTENCY_KEY_DAYS``: an answer may
+    hold personal data (a registration's NIK), and no client retries a POST after days."""
+    from django.conf import settings
+
+    from dinsos.models import IdempotencyKey
+
+    cutoff = timezone.now() - timedelta(days=settings.IDEMPOTENCY_KEY_DAYS)
+    count, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return count
+
+
 def tokens_purge_expired() -> int:
     from knox.models import AuthToken
 

@@ -285,6 +285,9 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# days a stored Idempotency-Key answer is kept (it may hold personal data); a retry after that
+# runs as a new request
+IDEMPOTENCY_KEY_DAYS = env.int("IDEMPOTENCY_KEY_DAYS", default=7)
 SPECTACULAR_SETTINGS = {
     "TITLE": "API Dinas Sosial Provinsi Banten",
     "DESCRIPTION": (

@@ -18,6 +18,13 @@ def purge_expired_tokens() -> int:
     return tokens_purge_expired()
 
 
+@shared_task(name="dinsos.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    from dinsos.services import idempotency_keys_purge
+
+    return idempotency_keys_purge()
+
+
 #: how long a delivery that found its batch being run by another waits before asking again,
 #: and how often it asks (an hour)
 BUSY_RETRY_SECONDS = 60

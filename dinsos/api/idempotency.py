@@ -5,7 +5,8 @@ is stored in the same transaction as the work it describes, and every later requ
 key gets the stored response back (header ``Idempotent-Replayed: true``) without running again.
 Two requests racing with one key meet at the database's unique constraint: the loser's work is
 rolled back and it answers with the winner's response. Reusing a key for a different request is
-refused (422). Keys are per user and kept for ``IDEMPOTENCY_KEY_DAYS``.
+refused (422), a file counting by its content. Keys are per user and kept for
+``IDEMPOTENCY_KEY_DAYS`` (a daily task, ``dinsos.purge_idempotency_keys``, removes older ones).
 """
 
 import hashlib
@@ -44,9 +45,22 @@ class IdempotencyMismatch(APIException):
 def _fingerprint(request) -> str:
     payload = json.dumps(
         {"method": request.method, "path": request.path, "data": request.data},
-        sort_keys=True, default=str,
+        sort_keys=True, default=_value,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _value(value) -> str:
+    """A request value JSON does not know: an uploaded file by its content (by its name alone,
+    another file sent with the same name and key was answered with the first one's answer),
+    anything else as text."""
+    if hasattr(value, "chunks"):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{digest.hexdigest()}"
+    return str(value)
 
 
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:

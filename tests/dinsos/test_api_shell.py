@@ -292,6 +292,53 @@ def test_same_key_different_body_is_422(api_as, pandeglang_operator):
     assert list(Household.objects.values_list("no_kk", flat=True)) == [no_kk(12)]
 
 
+def test_same_key_with_another_file_of_the_same_name_is_422(api_as, pandeglang_operator,
+                                                            settings, tmp_path):
+    """Security audit (December 2026): an uploaded file counted in the request's fingerprint
+    by its name only, so another file sent under the same name and key was answered with the
+    first one's stored answer, and the second file was silently never stored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from psks.models import ActivityReport
+    from tests.factories import DESA_PANDEGLANG, WorkerFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    client, worker = api_as(pandeglang_operator), WorkerFactory(desa_id=DESA_PANDEGLANG)
+
+    def send(content: bytes):
+        return client.post("/api/v1/psks/activity-reports/", {
+            "worker": worker.pk, "period": "2026-10-01", "households_validated": 40,
+            "attachment": SimpleUploadedFile("laporan.pdf", content)},
+            format="multipart", HTTP_IDEMPOTENCY_KEY="kunci-berkas")
+
+    assert send(b"%PDF-1.4 laporan Oktober").status_code == 201
+    assert send(b"%PDF-1.4 laporan Oktober")["Idempotent-Replayed"] == "true"
+    assert send(b"%PDF-1.4 laporan yang lain").status_code == 422
+    assert ActivityReport.objects.count() == 1
+
+
+def test_stored_answers_are_kept_idempotency_key_days(api_as, pandeglang_operator, settings):
+    """Personal-data audit (December 2026): the stored answers (a registration's NIK) were kept
+    for ever, though the module said "kept for IDEMPOTENCY_KEY_DAYS"; a daily task removes
+    the older ones now, and a key whose answer is gone runs as a new request."""
+    import datetime
+
+    from django.utils import timezone
+
+    from dinsos.schedule import DEFAULT_PERIODIC_TASKS
+    from dinsos.tasks import purge_idempotency_keys
+
+    settings.IDEMPOTENCY_KEY_DAYS = 7
+    client = api_as(pandeglang_operator)
+    client.post(HOUSEHOLDS, household_body(16), format="json", HTTP_IDEMPOTENCY_KEY="lama")
+    client.post(HOUSEHOLDS, household_body(17), format="json", HTTP_IDEMPOTENCY_KEY="baru")
+    IdempotencyKey.objects.filter(key="lama").update(
+        created_at=timezone.now() - datetime.timedelta(days=7, minutes=1))
+    assert purge_idempotency_keys.apply().get() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["baru"]
+    assert "dinsos.purge_idempotency_keys" in {t.task for t in DEFAULT_PERIODIC_TASKS}
+
+
 def test_no_key_creates_each_time(api_as, pandeglang_operator):
     client = api_as(pandeglang_operator)
     assert client.post(HOUSEHOLDS, household_body(14), format="json").status_code == 201
