@@ -202,6 +202,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# a staff session ends after one working day (Django's default is two weeks), so a browser
+# left signed in on a shared office computer does not keep personal data open for days
+SESSION_COOKIE_AGE = env.int("SESSION_HOURS", default=10) * 3600
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

@@ -233,3 +233,23 @@ def test_the_redis_cache_keeps_one_client():
     pooled = PooledRedisCache("redis://127.0.0.1:6379/15", {})._cache
     assert pooled.get_client(write=True) is pooled.get_client("key", write=False)
     assert settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache"
+
+
+def test_a_staff_login_ends_after_one_working_day(pandeglang_operator):
+    """Security audit (December 2026): a login lasted Django's default two weeks, so a browser
+    left signed in on a shared office computer kept the registry open for days. It lasts
+    ``SESSION_HOURS`` (10) now."""
+    import datetime
+
+    import time_machine
+
+    assert settings.SESSION_COOKIE_AGE == 10 * 3600
+    start = datetime.datetime(2026, 12, 1, 7, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        client.force_login(pandeglang_operator)
+        assert client.get("/pmks/").status_code == 200
+        clock.move_to(start + datetime.timedelta(hours=9, minutes=50))
+        assert client.get("/pmks/").status_code == 200
+        clock.move_to(start + datetime.timedelta(hours=10, minutes=1))
+        assert client.get("/pmks/").status_code == 302
