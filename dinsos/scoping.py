@@ -199,6 +199,15 @@ def mask_for(user, model, field: str, value):
     return mask(field, value)
 
 
+def data_as_seen(user, model, data: dict) -> dict:
+    """A stored mapping of a ``model`` record (a merged person's snapshot) as ``user`` may see
+    it: its identifier keys (nik, no_kk, npwp, account_number) through ``mask_for``."""
+    if sees_identifiers(user, model):
+        return data
+    return {key: mask(key, value) if key in IDENTIFIER_FIELDS and value else value
+            for key, value in data.items()}
+
+
 def shown_identifier(user, value, *, full_perm: str, field: str = "nik") -> str:
     """``mask_for`` for templates that name the record by its change permission
     (``"pmks.change_person"``)."""
