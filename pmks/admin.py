@@ -266,6 +266,8 @@ class PersonMergeAdmin(DinsosModelAdmin):
 
     @admin.display(description=_("data sebelum digabung"))
     def snapshot_masked(self, obj):
+        # shown instead of ``snapshot`` only to users who see persons masked (get_fields):
+        # no user here, so the policy masks
         return json.dumps(data_as_seen(None, Person, obj.snapshot or {}), ensure_ascii=False)
 
     def has_add_permission(self, request):

@@ -57,5 +57,6 @@ def requires(action: str, model_label: str):
         def has_permission(self, request, view):
             return can(request.user, action, apps.get_model(model_label))
 
-    Requires.__name__ = Requires.__qualname__ = f"Requires_{action}_{model_label}"
+    Requires.__name__ = Requires.__qualname__ = (
+        f"Requires_{model_label.replace('.', '_')}_{action}")
     return Requires
