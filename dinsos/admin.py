@@ -133,6 +133,12 @@ class ImportBatchAdmin(DinsosModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False if obj is not None else super().has_change_permission(request, obj)
 
+    def get_object(self, request, object_id, from_field=None):
+        batch = super().get_object(request, object_id, from_field)
+        if batch is not None:  # the rejected rows' messages as this user may read them
+            batch.errors_shown = importing.errors_as_seen(batch, request.user, limit=200)
+        return batch
+
     def save_model(self, request, obj, form, change):
         batch = importing.import_submit(actor=request.user, kind=form.cleaned_data["kind"],
                                         upload=form.cleaned_data["file"],
@@ -178,7 +184,10 @@ class ImportBatchAdmin(DinsosModelAdmin):
 
     @admin.display(description=_("baris ditolak"))
     def error_table(self, obj):
-        rows = obj.errors[:200]
+        # as the viewer may read them (``get_object``); masked when no viewer is known
+        rows = getattr(obj, "errors_shown", None)
+        if rows is None:
+            rows = importing.errors_as_seen(obj, None, limit=200)
         if not rows:
             return "—"
         body = format_html_join(

@@ -35,6 +35,7 @@ from dinsos.scoping import (
     can,
     in_area,
     mask,
+    ordering_as_seen,
     province_only,
     restrict,
     scope_fields,
@@ -384,6 +385,15 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
 
     def get_list_display(self, request):
         return self._readable(self._masked_names(request, super().get_list_display(request)))
+
+    def get_ordering(self, request):
+        """The list's default order (the admin's ``ordering``, else the model's) without the
+        identifiers the user sees masked (``Household``: ``no_kk``): the order of masked
+        numbers tells what the mask hides (``scoping.ordering_as_seen``)."""
+        ordering = super().get_ordering(request)
+        default = list(ordering or self.model._meta.ordering)
+        shown = ordering_as_seen(request.user, self.model, default)
+        return shown if shown != default else ordering
 
     def get_list_filter(self, request):
         """A filter on an area-bound related object offers only the objects the user's rows

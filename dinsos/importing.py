@@ -421,12 +421,39 @@ def _masked_number(match) -> str:
     return mask("nik", digits) if len(digits) >= 15 else "*" * len(digits)
 
 
+def mask_message(text: str) -> str:
+    """A message with any number of six digits or more it quotes masked (a NIK or No. KK as
+    its mask, an account number, an NPWP or a part of a NIK — its birth date — wholly)."""
+    return _QUOTED_NUMBER.sub(_masked_number, text)
+
+
+def sees_identifiers_of(batch: ImportBatch, user) -> bool:
+    """Does ``user`` see whole the identifiers of the records ``batch`` imports (the policy's
+    ``sees_identifiers`` on the importer's model)? An unknown kind: no."""
+    from django.apps import apps
+
+    importer = IMPORTERS.get(batch.kind)
+    return importer is not None and sees_identifiers(user, apps.get_model(importer.model))
+
+
+def errors_as_seen(batch: ImportBatch, user, *, limit: int | None = None) -> list[dict]:
+    """The batch's errors (``row``, ``column``, ``message``; the first ``limit``) as ``user``
+    may read them: the numbers a message quotes masked for a role that sees the imported
+    records masked. The one door to ``batch.errors`` for the result page, the API and the
+    admin (the report download masks through the same ``mask_message``)."""
+    errors = batch.errors if limit is None else batch.errors[:limit]
+    if sees_identifiers_of(batch, user):
+        return errors
+    return [{**error, "message": mask_message(str(error.get("message", "")))}
+            for error in errors]
+
+
 def error_report_rows(batch: ImportBatch, *, masked: bool = False
                       ) -> tuple[list[str], Iterator[list]]:
     """The original rows, each with its row number (``baris``, as the messages cite it), plus
     a "kesalahan" column (empty for accepted rows); ``masked``: the
-    identifier columns masked, and any number of six digits or more quoted in a message (a NIK
-    or No. KK as its mask, an account number or a part of a NIK wholly)."""
+    identifier columns masked, and any number of six digits or more quoted in a message
+    (``mask_message``)."""
     by_row: dict[int, list[str]] = {}
     for error in batch.errors:
         by_row.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")
@@ -439,7 +466,7 @@ def error_report_rows(batch: ImportBatch, *, masked: bool = False
         return value
 
     def message(text):  # a message may quote an account or a NIK's digits 7–12
-        return _QUOTED_NUMBER.sub(_masked_number, text) if masked else text
+        return mask_message(text) if masked else text
 
     def rows():
         with batch.file.open("rb"):
@@ -457,9 +484,8 @@ def report_response(batch: ImportBatch, *, user, fmt: str):
 
     from dinsos import audit
 
-    importer = IMPORTERS[batch.kind]
-    model = apps.get_model(importer.model)
-    masked = not sees_identifiers(user, model)
+    model = apps.get_model(IMPORTERS[batch.kind].model)
+    masked = not sees_identifiers_of(batch, user)
     audit.log_read(model, what="laporan impor", query={"batch": batch.pk, "masked": masked})
     header, rows = error_report_rows(batch, masked=masked)
     return table_response(header, rows, fmt=fmt, filename=f"hasil-impor-{batch.pk}")

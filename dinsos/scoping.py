@@ -21,7 +21,7 @@ questions:
 An object outside the user's rows answers exactly like one that does not exist.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -197,6 +197,39 @@ def mask_for(user, model, field: str, value):
     if not value or sees_identifiers(user, model):
         return value
     return mask(field, value)
+
+
+def data_as_seen(user, model, data: dict) -> dict:
+    """A stored mapping of a ``model`` record (a merged person's snapshot) as ``user`` may see
+    it: its identifier keys (nik, no_kk, npwp, account_number) through ``mask_for``."""
+    if sees_identifiers(user, model):
+        return data
+    return {key: mask(key, value) if key in IDENTIFIER_FIELDS and value else value
+            for key, value in data.items()}
+
+
+def ordering_as_seen(user, model, ordering) -> list:
+    """A default ordering of ``model`` rows without the identifier fields ``user`` sees masked
+    (``no_kk``, ``-household__no_kk``): the order of masked numbers tells what the mask hides
+    (registration date and serial of a No. KK). ``id`` keeps the order whole when one was
+    left out. Expressions and other fields stay as they are."""
+    shown, dropped = [], False
+    for entry in ordering or ():
+        if isinstance(entry, str):
+            *path, name = entry.lstrip("-?").split("__")
+            owner = model
+            try:
+                for hop in path:
+                    owner = owner._meta.get_field(hop).related_model
+            except (AttributeError, FieldDoesNotExist):
+                owner = model
+            if name in IDENTIFIER_FIELDS and not sees_identifiers(user, owner):
+                dropped = True
+                continue
+        shown.append(entry)
+    if dropped and not any(e in ("id", "-id", "pk", "-pk") for e in shown):
+        shown.append("id")
+    return shown
 
 
 def shown_identifier(user, value, *, full_perm: str, field: str = "nik") -> str:

@@ -117,7 +117,8 @@ class ImportDetailView(StaffPage, TemplateView):
         batch.rows_done = importing.rows_done_of(batch)
         importer = importing.IMPORTERS.get(batch.kind)
         return super().get_context_data(
-            batch=batch, importer=importer, errors=batch.errors[:500],
+            batch=batch, importer=importer,
+            errors=importing.errors_as_seen(batch, self.request.user, limit=500),
             running=batch.status in ("antre", "berjalan"), **kwargs)
 
 

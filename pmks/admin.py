@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +11,7 @@ from dinsos.admin_base import (
     wilayah_filters,
 )
 from dinsos.nik_region import region_name_for_nik
+from dinsos.scoping import data_as_seen, sees_identifiers
 from pmks import services
 from pmks.choices import CaseStatus
 from pmks.models import (
@@ -238,8 +241,34 @@ class DuplicateCandidateAdmin(ScopedModelAdmin):
 
 @admin.register(PersonMerge)
 class PersonMergeAdmin(DinsosModelAdmin):
+    """A merge and the merged person as it was (``snapshot``: its NIK, birth date,
+    household…): an audited read, the snapshot's identifiers masked for the roles that see
+    persons masked (``scoping.data_as_seen``)."""
+
     list_display = ["kept", "merged", "actor", "at"]
     readonly_fields = ["kept", "merged", "actor", "at", "reason", "snapshot"]
+    log_access = True
+
+    def _masks_snapshot(self, request) -> bool:
+        return not sees_identifiers(request.user, Person)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self._masks_snapshot(request):
+            return fields
+        return ["snapshot_masked" if name == "snapshot" else name for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))  # "snapshot" stays out of
+        if self._masks_snapshot(request):                          # any form
+            readonly.append("snapshot_masked")
+        return readonly
+
+    @admin.display(description=_("data sebelum digabung"))
+    def snapshot_masked(self, obj):
+        # shown instead of ``snapshot`` only to users who see persons masked (get_fields):
+        # no user here, so the policy masks
+        return json.dumps(data_as_seen(None, Person, obj.snapshot or {}), ensure_ascii=False)
 
     def has_add_permission(self, request):
         return False

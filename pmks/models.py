@@ -519,8 +519,10 @@ class PersonMerge(models.Model):
         return f"{self.merged} → {self.kept}"
 
 
-for model in (Household, Person, Case, Service, DuplicateCandidate, PersonMerge, ServiceType):
+for model in (Household, Person, Case, Service, DuplicateCandidate, ServiceType):
     audit.register(model)
+# the merged person's snapshot holds its whole NIK (and No. KK), kept only on the record
+audit.register(PersonMerge, exclude_fields=["snapshot"])
 
 for model in (Person, Case, Service):  # Service follows its case (case__desa)
     changes.register(model)

@@ -13,7 +13,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
-from dinsos.scoping import IDENTIFIER_FIELDS, sees_identifiers
+from dinsos.scoping import IDENTIFIER_FIELDS, ordering_as_seen, sees_identifiers
 
 UPDATED_SINCE = "updated_since"
 #: accepted everywhere: renderer choice
@@ -168,4 +168,18 @@ class OrderingFilter(filters.OrderingFilter):
                 return fields
         if request.query_params.get(UPDATED_SINCE) and has_updated_at(queryset.model):
             return ["updated_at", "id"]
-        return self.get_default_ordering(view)
+        return self.default_ordering_as_seen(request, queryset, view)
+
+    def default_ordering_as_seen(self, request, queryset, view):
+        """The view's default ordering (else the queryset's own: its ``order_by`` or the
+        model's ``Meta.ordering``) without the identifiers the user sees masked, which it
+        refuses as ``?ordering=`` too (``scoping.ordering_as_seen``). None: the queryset's
+        order stands."""
+        default = self.get_default_ordering(view)
+        if default is not None:
+            return ordering_as_seen(request.user, queryset.model, default)
+        query = queryset.query
+        current = list(query.order_by or (queryset.model._meta.ordering
+                                          if query.default_ordering else ()))
+        shown = ordering_as_seen(request.user, queryset.model, current)
+        return shown if shown != current else None

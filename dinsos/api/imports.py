@@ -26,6 +26,15 @@ class ImportBatchSerializer(ModelSerializer):
                   "rows_done", "rows_total", "area", "created_by", "created_at"]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        """``errors`` as the requesting user may read them (``importing.errors_as_seen``:
+        numbers quoted in messages masked for a role that sees the records masked)."""
+        data = super().to_representation(instance)
+        if "errors" in data:
+            request = self.context.get("request")
+            data["errors"] = importing.errors_as_seen(instance, getattr(request, "user", None))
+        return data
+
 
 class ImportUploadSerializer(Serializer):
     kind = serializers.ChoiceField(choices=[])
@@ -65,7 +74,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
             except TableError as exc:
                 raise ValidationError({"file": [str(exc)]}) from exc
             batch.refresh_from_db()
-            return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+            return Response(self.get_serializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
         return run_idempotent(request, handle)
 

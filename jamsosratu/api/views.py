@@ -13,7 +13,7 @@ from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import query_params
 from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action, run_idempotent
-from dinsos.api.permissions import ModelPermissions, ProvinceWide
+from dinsos.api.permissions import ModelPermissions, ProvinceWide, requires
 from dinsos.api.schema import TABLE_FILE
 from dinsos.api.sync import ChangesFeedMixin
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
@@ -52,6 +52,9 @@ from jamsosratu.models import (
 )
 
 PROVINCE = [ModelPermissions, ProvinceWide]
+#: The transfer file holds every scheduled household's whole account number: only the roles
+#: that work on payments (as its staff page, ``jamsosratu.change_payment``).
+PAYMENT_WORK = [*PROVINCE, requires("change", "jamsosratu.Payment")]
 
 
 def _job_accepted(request, job) -> Response:
@@ -82,7 +85,7 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"tranches/(?P<number>[0-9]+)/bank-file",
-            permission_classes=PROVINCE)
+            permission_classes=PAYMENT_WORK)
     def bank_file(self, request, year=None, number=None):
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
         text, count, total = banking.transfer_file(tranche)

@@ -120,3 +120,69 @@ def test_the_api_orders_by_an_identifier_only_for_who_sees_it_whole(make_user, a
     assert "no_kk" not in refused.json()["errors"]["ordering"][0].split("Pilihan:")[1]
     assert api_as(make_user(roles.OPERATOR_PROVINSI)).get(
         url, {"ordering": "-no_kk"}).status_code == 200
+
+
+def test_auditor_household_list_is_sorted_by_the_hidden_no_kk(make_user, api_as):
+    """Personal-data audit (December 2026): the API refused ``?ordering=no_kk`` to roles that
+    see No. KK masked, yet the household list's DEFAULT ordering was ``no_kk`` for every role
+    (``HouseholdViewSet.ordering``, ``Household.Meta``): households created so that id order
+    differs from No. KK order came back to the Auditor in No. KK order, i.e. ordered by the
+    digits the mask hides (registration date and serial). The ordering filter now leaves
+    identifiers out of the default ordering for them (``scoping.ordering_as_seen``)."""
+    import datetime
+
+    from dinsos.validators import build_no_kk
+    from pmks.models import Household
+
+    kks = [build_no_kk(DESA_PANDEGLANG[:8], datetime.date(2015, month, 1), 7)
+           for month in (9, 3, 6)]  # created: Sept, March, June
+    for kk in kks:
+        HouseholdFactory(no_kk=kk)
+    auditor = make_user(roles.AUDITOR)
+    client = api_as(auditor)
+    assert client.get("/api/v1/pmks/households/", {"ordering": "no_kk"}).status_code == 400
+    rows = client.get("/api/v1/pmks/households/").json()["results"]
+    assert all("*" in r["no_kk"] for r in rows)  # masked, as the policy says
+    order = [r["id"] for r in rows]
+    by_hidden_digits = list(Household.objects.order_by("no_kk").values_list("pk", flat=True))
+    by_id = sorted(order)
+    assert by_id != by_hidden_digits  # the fixture can tell the two orders apart
+    assert order != by_hidden_digits, "the masked role's list is ordered by the hidden No. KK"
+    assert order == by_id
+    operator = api_as(make_user(roles.OPERATOR_PROVINSI))
+    assert [r["id"] for r in operator.get("/api/v1/pmks/households/").json()["results"]] == (
+        by_hidden_digits)
+
+
+def test_admin_lists_are_not_sorted_by_a_masked_identifier(rf, make_user):
+    """Personal-data audit (December 2026): the admin's household changelist was sorted by
+    ``Household.Meta.ordering`` (``no_kk``) for the Auditor too. Every admin of a model with
+    an identifier now leaves it out of its default order for users who see it masked
+    (``DinsosModelAdmin.get_ordering``) and keeps it for those who see it whole."""
+    auditor, operator = make_user(roles.AUDITOR), make_user(roles.OPERATOR_PROVINSI)
+    for model, model_admin in our_admins().items():
+        request = rf.get("/")
+        request.user = auditor
+        ordering = model_admin.get_ordering(request) or model._meta.ordering
+        named = [e.lstrip("-").split("__")[-1] for e in ordering if isinstance(e, str)]
+        assert not set(named) & set(IDENTIFIER_FIELDS), (model._meta.label, ordering)
+    request = rf.get("/")
+    request.user = operator
+    from pmks.models import Household
+
+    household_admin = our_admins()[Household]
+    assert list(household_admin.get_ordering(request) or Household._meta.ordering) == ["no_kk"]
+    page = client_for(auditor).get(reverse("admin:pmks_household_changelist"))
+    assert page.status_code == 200
+    assert page.context["cl"].queryset.query.order_by[0] in ("id", "-pk", "pk", "-id")
+
+
+def test_a_default_ordering_loses_only_the_identifiers_its_user_sees_masked(make_user):
+    """``scoping.ordering_as_seen``, through relations too: ``id`` keeps the order whole."""
+    from dinsos.scoping import ordering_as_seen
+
+    auditor, operator = make_user(roles.AUDITOR), make_user(roles.OPERATOR_PROVINSI)
+    ordering = ["-household__no_kk", "nik", "name"]
+    assert ordering_as_seen(auditor, Person, ordering) == ["name", "id"]
+    assert ordering_as_seen(operator, Person, ordering) == ordering
+    assert ordering_as_seen(auditor, Person, ["name", "-id"]) == ["name", "-id"]

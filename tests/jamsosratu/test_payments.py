@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
+from dinsos import roles
 from jamsosratu import banking, services
 from jamsosratu.models import Enrolment, Payment, TrancheJob
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, cycle_with_tranches
@@ -257,6 +258,22 @@ def test_transfer_file_through_the_api(cycle, scheduled, province_operator,
     assert 'filename="jamsosratu-2026-tahap-1.csv"' in response["Content-Disposition"]
     assert read_csv(response.content.decode())[-1][:4] == ["TOTAL", "3", "", "2625000"]
     assert api_as(pandeglang_operator).get(url).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [roles.AUDITOR, roles.KEUANGAN, roles.PIMPINAN])
+def test_masked_roles_download_whole_account_numbers_of_the_transfer_file(
+        role, scheduled, make_user, api_as):
+    """Personal-data audit (December 2026): the transfer file through the API asked only
+    ``view_cycle`` (reference data every role reads) and a province office, so Auditor,
+    Keuangan and Pimpinan (Jamsosratu payments: "read, masked") downloaded every household's
+    whole account number; the staff page asks ``jamsosratu.change_payment``, and so does the
+    API now (``requires("change", "jamsosratu.Payment")``): 403."""
+    response = api_as(make_user(role)).get("/api/v1/jamsosratu/cycles/2026/tranches/1/bank-file/")
+    text = response.content.decode() if response.status_code == 200 else ""
+    leaked = [p.account_number for p in scheduled.values() if p.account_number in text]
+    assert not leaked, f"{role}: HTTP {response.status_code}, whole account numbers served"
+    assert response.status_code == 403
 
 
 @pytest.mark.django_db

@@ -430,3 +430,71 @@ def test_merge_never_leaves_a_head_outside_its_household(planted, province_opera
     assert response.status_code == 201
     for household in Household.objects.filter(head__isnull=False).select_related("head"):
         assert household.head.household_id == household.pk, household
+
+
+# --- the merge record's snapshot: personal data ------------------------------------------------
+
+@pytest.fixture
+def merge_record(province_operator):
+    """A merge whose record keeps the merged person's whole NIK in ``snapshot``."""
+    from tests.factories import PersonFactory
+
+    kept = PersonFactory(name="Siti Aminah")
+    merged = PersonFactory(name="Siti Aminah")
+    nik = merged.nik
+    record = services.person_merge(actor=province_operator, kept=kept, merged=merged,
+                                   reason="uji")
+    return record, nik
+
+
+def test_merge_admin_page_shows_the_merged_persons_whole_nik_to_auditor(
+        merge_record, province_operator, make_user):
+    """Personal-data audit (December 2026): /admin/pmks/personmerge/<id>/change/ showed
+    ``snapshot`` read-only as raw JSON; the identifier masking covered only model fields named
+    nik/no_kk/…, so an Auditor read the merged person's whole NIK. It is shown through
+    ``scoping.data_as_seen`` now: masked for the Auditor, whole for the operator."""
+    from dinsos import roles
+    from dinsos.scoping import mask
+    from tests.helpers import client_for
+
+    record, nik = merge_record
+    url = f"/admin/pmks/personmerge/{record.pk}/change/"
+    page = client_for(make_user(roles.AUDITOR)).get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    leaked = nik in text
+    assert not leaked, "whole NIK of the merged person on the Auditor's admin page"
+    assert mask("nik", nik) in text and "Siti Aminah" in text
+    assert nik in client_for(province_operator).get(url).content.decode()
+
+
+def test_merge_admin_page_is_a_read_without_access_entry(merge_record, province_operator):
+    """Personal-data audit (December 2026): the same page serves a person's whole NIK (and
+    birth date, household…), but ``PersonMergeAdmin`` did not set ``log_access``: the read
+    left no ACCESS entry."""
+    from tests.helpers import client_for
+
+    record, _nik = merge_record
+    before = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
+    page = client_for(province_operator).get(f"/admin/pmks/personmerge/{record.pk}/change/")
+    assert page.status_code == 200
+    after = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
+    assert after > before, "no ACCESS entry for a page showing a whole NIK"
+
+
+def test_merge_audit_entry_stores_the_whole_nik(merge_record):
+    """Personal-data audit (December 2026): PersonMerge is audited, and its ``snapshot`` JSON
+    was no masked field: the CREATE entry stored the merged person's whole NIK in the audit
+    trail, which keeps identifiers masked (UU 27/2022). The snapshot is left out of the trail
+    (it stays on the merge record itself)."""
+    import json
+
+    from django.contrib.contenttypes.models import ContentType
+
+    record, nik = merge_record
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(PersonMerge), object_pk=str(record.pk))
+    assert entries.exists()
+    stored = json.dumps([e.changes for e in entries]) + "".join(e.changes_text for e in entries)
+    leaked = nik in stored
+    assert not leaked, "whole NIK stored in the audit trail's merge entry"

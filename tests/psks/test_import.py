@@ -436,6 +436,79 @@ def test_a_masked_error_report_hides_numbers_quoted_in_its_messages(pandeglang_o
     assert "9876543210" in whole and "170885" in whole
 
 
+QUOTED_ACCOUNT, QUOTED_NPWP = "9876543210", "123456789012345"
+
+
+@pytest.fixture
+def quoting_batch(pandeglang_operator):
+    """A PSKS import whose messages quote an account number and an NPWP typed as Excel
+    numbers, and a NIK whose birth date disagrees (digits 7-12 quoted)."""
+    return run_import(pandeglang_operator, xlsx_bytes([
+        person(30, npwp=int(QUOTED_NPWP), nomor_rekening=int(QUOTED_ACCOUNT), bank="bri",
+               nama_pemilik_rekening="Orang 30"),
+        row(nik="3601011708850003", tanggal_lahir="1985-08-18"),
+    ]), name="tenaga.xlsx")
+
+
+def test_import_result_page_shows_quoted_account_and_npwp_whole_to_auditor(
+        quoting_batch, pandeglang_operator, make_user):
+    """Personal-data audit (December 2026): the staff page /impor/<id>/ listed
+    ``batch.errors`` messages as stored, so an Auditor (a masked role) read the whole account
+    number and NPWP the masked report download hides; the page now asks
+    ``importing.errors_as_seen``. The uploader still reads them whole."""
+    from dinsos import roles
+    from tests.helpers import client_for
+
+    auditor = make_user(roles.AUDITOR)
+    page = client_for(auditor).get(f"/impor/{quoting_batch.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    leaked = QUOTED_ACCOUNT in text
+    assert not leaked, "whole account number shown to the Auditor"
+    leaked = QUOTED_NPWP in text
+    assert not leaked, "whole NPWP shown to the Auditor"
+    assert "170885" not in text
+    own = client_for(pandeglang_operator).get(f"/impor/{quoting_batch.pk}/").content.decode()
+    assert QUOTED_ACCOUNT in own and QUOTED_NPWP in own
+
+
+def test_import_api_detail_gives_quoted_account_and_npwp_whole_to_auditor(
+        quoting_batch, pandeglang_operator, make_user, api_as):
+    """Personal-data audit (December 2026): GET /api/v1/imports/<id>/ returned ``errors``
+    with their messages unmasked, so the masked roles read the account number/NPWP (and NIK
+    digits) that the report download masks; the serializer now asks
+    ``importing.errors_as_seen``."""
+    from dinsos import roles
+
+    auditor = make_user(roles.AUDITOR)
+    response = api_as(auditor).get(f"/api/v1/imports/{quoting_batch.pk}/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    leaked = QUOTED_ACCOUNT in text
+    assert not leaked, "whole account number in the API answer to the Auditor"
+    leaked = QUOTED_NPWP in text
+    assert not leaked, "whole NPWP in the API answer to the Auditor"
+    own = api_as(pandeglang_operator).get(f"/api/v1/imports/{quoting_batch.pk}/")
+    assert QUOTED_ACCOUNT in own.content.decode()
+
+
+def test_import_admin_page_shows_quoted_account_whole_to_auditor(quoting_batch, make_user):
+    """Personal-data audit (December 2026): the admin's import batch page
+    (``ImportBatchAdmin.error_table``) printed the stored messages as they are, so the Auditor
+    read the whole account number and NPWP; it now shows ``importing.errors_as_seen``."""
+    from dinsos import roles
+    from tests.helpers import client_for
+
+    auditor = make_user(roles.AUDITOR)
+    page = client_for(auditor).get(f"/admin/dinsos/importbatch/{quoting_batch.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    leaked = QUOTED_ACCOUNT in text
+    assert not leaked, "whole account number on the admin page for the Auditor"
+    leaked = QUOTED_NPWP in text
+    assert not leaked, "whole NPWP on the admin page for the Auditor"
+
+
 # --- the import audit of December 2026 ----------------------------------------------------------
 
 
