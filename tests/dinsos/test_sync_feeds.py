@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from dinsos import changes, roles
 from tests.dinsos.test_isolation import api_endpoints
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, AssignmentFactory, WorkerFactory
-from tests.helpers import apply, pull
+from tests.helpers import apply, pull, reads
 from tests.scoped_endpoints import NOT_SYNCED, SCOPED_ENDPOINTS
 
 pytestmark = pytest.mark.django_db
@@ -181,14 +181,6 @@ def test_every_feed_refuses_unknown_parameters_and_bad_cursors(name, province_op
 # --- a feed page is a read of personal data ---------------------------------------------------
 
 
-def _reads(model) -> list:
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    return list(LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
-                                        action=LogEntry.Action.ACCESS).order_by("pk"))
-
-
 def test_person_changes_feed_page_writes_one_access_entry_naming_what_it_served(
         pandeglang_operator, api_as):
     """Personal-data audit (December 2026): P4 — GET /api/v1/pmks/persons/changes/ (the sync
@@ -203,17 +195,17 @@ def test_person_changes_feed_page_writes_one_access_entry_naming_what_it_served(
     response = client.get("/api/v1/pmks/persons/changes/", {"page_size": 1})
     assert response.status_code == 200
     assert first.nik in response.content.decode()  # served whole
-    (entry,) = _reads(Person)
+    (entry,) = reads(Person)
     assert entry.actor == pandeglang_operator
     assert entry.additional_data["read"] == "sinkron"
     assert entry.additional_data["rows"] == [str(first.pk)]
     response = client.get(response.json()["next"])
     assert [r["id"] for r in response.json()["results"]] == [second.pk]
-    assert [e.additional_data["rows"] for e in _reads(Person)] == [[str(first.pk)],
+    assert [e.additional_data["rows"] for e in reads(Person)] == [[str(first.pk)],
                                                                    [str(second.pk)]]
     up_to_date = client.get("/api/v1/pmks/persons/changes/",
                             {"cursor": response.json()["cursor"]})
-    assert up_to_date.json()["results"] == [] and len(_reads(Person)) == 2
+    assert up_to_date.json()["results"] == [] and len(reads(Person)) == 2
 
 
 def test_bank_account_changes_feed_writes_an_access_entry(pandeglang_operator, api_as):
@@ -226,5 +218,5 @@ def test_bank_account_changes_feed_writes_an_access_entry(pandeglang_operator, a
     response = api_as(pandeglang_operator).get("/api/v1/psks/bank-accounts/changes/")
     assert response.status_code == 200
     assert account.account_number in response.content.decode()
-    assert [e.additional_data["rows"] for e in _reads(BankAccount)] == [[str(account.pk)]], (
+    assert [e.additional_data["rows"] for e in reads(BankAccount)] == [[str(account.pk)]], (
         "the feed served account numbers without an ACCESS entry")
