@@ -86,11 +86,15 @@ class ReportQueueView(StaffPage, TemplateView):
             page=BoundedPaginator(reports, 50).get_page(self.request.GET.get("page")), **kwargs)
 
 
-class ReportDetailView(StaffPage, TemplateView):
-    """One report; a reviewer of its area accepts it or returns it with a reason."""
+class ReportDetailView(ReadLoggedPage, StaffPage, TemplateView):
+    """One report; a reviewer of its area accepts it or returns it with a reason. It names
+    the worker with the NIK (whole for the roles that see it): a read of the worker, logged."""
 
     permission_required = ("psks.view_activityreport",)
     template_name = "psks/report_detail.html"
+
+    def read_records(self, context):
+        return [context["report"].worker]
 
     def get_context_data(self, return_form=None, **kwargs):
         user = self.request.user
