@@ -37,8 +37,9 @@ class ReadLoggedPage:
     27/2022), as the API and the admin do: a list page ONE entry naming the rows of the page
     it shows (``read_model``, the context's ``page``; none while it lists nothing — the
     search form before a search, an empty result), a record page one entry per record it
-    shows in full (``read_records``). One INSERT per list page, whatever its length. Put it
-    before ``StaffPage`` (the permission is checked before anything is read)."""
+    shows in full (``read_records``). One INSERT per list page, whatever its length. Listed
+    before the view class whose ``get`` it wraps (``TemplateView``); ``StaffPage.dispatch``
+    has checked the permission before."""
 
     #: the model whose rows the context's ``page`` lists (None: the page lists none)
     read_model = None
