@@ -21,7 +21,7 @@ from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from dinsos.scoping import IDENTIFIER_FIELDS
-from dinsos.validators import mask_identity_number
+from dinsos.validators import mask_identity_number, mask_identity_numbers_in
 
 _current: ContextVar["AuditContext | None"] = ContextVar("dinsos_audit_context", default=None)
 
@@ -203,10 +203,21 @@ def log_access(instance) -> None:
     accessed.send(sender=instance.__class__, instance=instance)
 
 
+def masked_query(query) -> dict:
+    """The query of a read as the trail keeps it: every value as text, a NIK, No. KK or NPWP
+    in it (a search or export by the whole number — the only one a masked role may make)
+    masked as the trail masks identifiers (``mask_identity_numbers_in``, as the logs do);
+    jsonb holds no NUL."""
+    return {mask_identity_numbers_in(str(k).replace("\x00", "")):
+            mask_identity_numbers_in(str(v).replace("\x00", ""))
+            for k, v in (query or {}).items()}
+
+
 def log_read(model, *, what: str, pks=(), query=None) -> None:
     """Record that a list, export or report of personal data was read: ONE ACCESS entry for
     the whole read (``what``: "daftar", "ekspor"…), naming the rows shown (a list page) or the
-    query that selected them (a streamed export). Written on every list page, so on PostgreSQL
+    query that selected them (a streamed export; identifiers in it masked, ``masked_query``).
+    Written on every list page, so on PostgreSQL
     it is one INSERT without the ORM whose commit does not wait for the WAL flush
     (``synchronous_commit = off`` for that transaction only: the entry is durable a fraction
     of a second later, and only a crash of the database server in that moment could lose it;
@@ -216,8 +227,7 @@ def log_read(model, *, what: str, pks=(), query=None) -> None:
     from django.db import connections, router
 
     content_type = ContentType.objects.get_for_model(model)
-    data = {"read": what, "rows": [str(pk) for pk in pks], "query": {  # jsonb holds no NUL
-        str(k).replace("\x00", ""): str(v).replace("\x00", "") for k, v in (query or {}).items()}}
+    data = {"read": what, "rows": [str(pk) for pk in pks], "query": masked_query(query)}
     repr_ = f"{what} {model._meta.verbose_name_plural}"[:200]
     connection = connections[router.db_for_write(LogEntry)]
     if connection.vendor != "postgresql":

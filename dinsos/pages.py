@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from dinsos import unique
+from dinsos import audit, unique
 from dinsos.scoping import ALL, user_area
 from dinsos.versions import combined_version
 
@@ -30,6 +30,33 @@ class StaffPage(LoginRequiredMixin, PermissionRequiredMixin):
                 and user_area(request.user) is not ALL):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
+
+
+class ReadLoggedPage:
+    """A staff page that shows personal data writes its ACCESS entry when it is opened (UU
+    27/2022), as the API and the admin do: a list page ONE entry naming the rows of the page
+    it shows (``read_model``, the context's ``page``; none while it lists nothing — the
+    search form before a search, an empty result), a record page one entry per record it
+    shows in full (``read_records``). One INSERT per list page, whatever its length. Listed
+    before the view class whose ``get`` it wraps (``TemplateView``); ``StaffPage.dispatch``
+    has checked the permission before."""
+
+    #: the model whose rows the context's ``page`` lists (None: the page lists none)
+    read_model = None
+
+    def read_records(self, context) -> list:
+        """The records the page shows in full (each gets its own entry, in its history)."""
+        return []
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        page = context.get("page") if self.read_model is not None else None
+        if page:  # the page's rows, read once: the template iterates the same list
+            audit.log_read(self.read_model, what="daftar", pks=[obj.pk for obj in page])
+        for record in self.read_records(context):
+            audit.log_access(record)
+        return response
 
 
 #: what a page's write may be refused with: a service's ValidationError, a refusal

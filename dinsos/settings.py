@@ -361,13 +361,26 @@ AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_MASK_CALLABLE = "dinsos.validators.mask_identity_number"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# No whole NIK in the logs (UU 27/2022): a run of 15–16 digits is masked in every record of the
+# loggers that write a request's path or query (a by-nik URL, a search ?q=) — on the logger, so
+# every handler sees it masked — and in everything the console handler writes
+# (dinsos.log_filters; gunicorn's access log: dinsos.gunicorn.MaskedLogger).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_identifiers": {"()": "dinsos.log_filters.MaskIdentifiers"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["mask_identifiers"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["mask_identifiers"]},
+        "django.security.csrf": {"filters": ["mask_identifiers"]},
+        # runserver's request lines (its own handler in Django's defaults, not propagated)
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
+                          "filters": ["mask_identifiers"]},
+    },
 }
 
 # --- Sync API (changes feeds, batch upserts) -----------------------------------------------

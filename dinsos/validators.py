@@ -348,6 +348,17 @@ def mask_identity_number(value: object, *, head: int = 6, tail: int = 2) -> str:
     return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
 
 
+#: A run of 15–16 ASCII digits standing alone: a NIK, a No. KK or an NPWP inside some text.
+_IDENTITY_NUMBER_RUN = re.compile(r"(?<![0-9])[0-9]{15,16}(?![0-9])")
+
+
+def mask_identity_numbers_in(text: str) -> str:
+    """``text`` (a URL, a query value, a log line) with every run of 15–16 digits masked as
+    :func:`mask_identity_number` masks one number: ``"/by-nik/3601011708850001/"`` →
+    ``"/by-nik/360101********01/"`` (a 15-digit NPWP is hidden completely)."""
+    return _IDENTITY_NUMBER_RUN.sub(lambda m: mask_identity_number(m.group()), text)
+
+
 def mask_nik(value: object) -> str:
     """Mask a NIK for display (see :func:`mask_identity_number`)."""
     return mask_identity_number(value)

@@ -749,7 +749,8 @@ def run_reports_send(*, run_id: int) -> bool:
     set in the same transaction as the check, under the run lock). The documents are the
     stored files the document task makes (made here first, outside the lock, when not made
     yet), attached as they are. Subject and body are the templates
-    ``incentives/email/run_reports_*.txt``, in Indonesian. False when nothing was sent."""
+    ``incentives/email/run_reports_*.txt``, in Indonesian. Sending writes one ACCESS entry
+    naming the run, the documents and the recipients. False when nothing was sent."""
     from django.conf import settings
     from django.core.mail import EmailMessage
     from django.template.loader import render_to_string
@@ -786,6 +787,11 @@ def run_reports_send(*, run_id: int) -> bool:
                 message.attach(document.filename, stored.read(),
                                document.content_type.split(";")[0])
         message.send()
+        # the documents leave the system with whole account numbers: a read by the system (a
+        # task: no actor) naming the recipients, as handing them out on a page is logged
+        audit.log_read(PayoutLine, what="surel", query={
+            "run": run.pk, "kind": ", ".join(MAILED_DOCUMENTS), "masked": False,
+            "to": ", ".join(settings.FINANCE_REPORT_EMAILS)})
         run.reports_sent_at = timezone.now()
         run.save(update_fields=["reports_sent_at"])
     return True

@@ -15,6 +15,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from dinsos import audit
 from dinsos.importing import ImportReport, parse_date
 from dinsos.money import format_rupiah, round_rupiah
 from dinsos.scoping import in_area, mask, sees_identifiers
@@ -51,7 +52,16 @@ class _Line:
 def transfer_lines(tranche: Tranche, control: dict | None = None) -> Iterator[str]:
     """The transfer file line by line (streamed to the download): one line per scheduled
     payment, then the control line with the number of lines and the total in rupiah (also put
-    into ``control`` once written)."""
+    into ``control`` once written). Every door that hands the file out makes it here, so this
+    is where the read is logged (UU 27/2022: every household head's name and whole account
+    number): ONE ACCESS entry naming the tranche, written when the file is made for the
+    user — in the request, not when the streamed download ends."""
+    audit.log_read(Payment, what="berkas bank", query={
+        "tahun": tranche.cycle.year, "tahap": tranche.number})
+    return _transfer_rows(tranche, control)
+
+
+def _transfer_rows(tranche: Tranche, control: dict | None) -> Iterator[str]:
     payments = (_transfers(tranche).select_related("enrolment__household__head")
                 .order_by("desa_id", "id"))
     writer = csv.writer(_Line())

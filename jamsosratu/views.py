@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 
 from dinsos.pages import (
     REFUSALS,
+    ReadLoggedPage,
     RecordFormPage,
     StaffPage,
     TransitionPage,
@@ -110,9 +111,15 @@ class EnrolmentListView(StaffPage, TemplateView):
             page=BoundedPaginator(enrolments, 25).get_page(self.request.GET.get("page")), **kwargs)
 
 
-class EnrolmentDetailView(StaffPage, TemplateView):
+class EnrolmentDetailView(ReadLoggedPage, StaffPage, TemplateView):
+    """The enrolment with its No. KK and account number (whole for the roles that see them):
+    opening it is a read, logged."""
+
     permission_required = VIEW
     template_name = "jamsosratu/enrolment_detail.html"
+
+    def read_records(self, context):
+        return [context["enrolment"]]
 
     def get_context_data(self, bound=None, **kwargs):
         user = self.request.user

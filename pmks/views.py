@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from dinsos import audit, dashboard
+from dinsos import dashboard
 from dinsos import selectors as kernel_selectors
 from dinsos.pages import (
     REFUSALS,
     IfMatchPage,
+    ReadLoggedPage,
     RecordFormPage,
     StaffPage,
     TransitionPage,
@@ -38,9 +39,12 @@ from pmks.forms import (
 from pmks.models import Person, Service
 
 
-class PersonListView(StaffPage, TemplateView):
+class PersonListView(ReadLoggedPage, StaffPage, TemplateView):
+    """The search: the persons found, NIK whole for the roles that see it (a read, logged)."""
+
     permission_required = ("pmks.view_person",)
     template_name = "pmks/person_list.html"
+    read_model = Person
 
     def get_context_data(self, **kwargs):
         filterset = PersonFilterSet(self.request.GET or None,
@@ -104,11 +108,14 @@ class PersonUpdateView(RecordFormPage, StaffPage, TemplateView):
         return redirect("pmks:person-detail", pk=pk)
 
 
-class PersonDetailView(StaffPage, TemplateView):
+class PersonDetailView(ReadLoggedPage, StaffPage, TemplateView):
     """The person's file. Opening it writes an ACCESS entry (UU 27/2022), like the API."""
 
     permission_required = ("pmks.view_person",)
     template_name = "pmks/person_detail.html"
+
+    def read_records(self, context):
+        return [context["person"]]
 
     def get_context_data(self, open_form=None, bound_transition=None, bound_service=None,
                          bound_service_change=None, **kwargs):
@@ -149,11 +156,6 @@ class PersonDetailView(StaffPage, TemplateView):
         if bound is not None and bound.service.pk == service.pk:
             return bound
         return ServiceChangeForm(service=service, user=self.request.user, choices=self.choices)
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        audit.log_access(response.context_data["person"])
-        return response
 
 
 class CaseOpenView(RecordFormPage, PersonDetailView):
@@ -251,11 +253,15 @@ class DuplicateListView(StaffPage, TemplateView):
         return super().get_context_data(page=page, **kwargs)
 
 
-class DuplicateDetailView(IfMatchPage, StaffPage, TemplateView):
-    """Both persons side by side, then the decision: keep A, keep B, or not the same person."""
+class DuplicateDetailView(ReadLoggedPage, IfMatchPage, StaffPage, TemplateView):
+    """Both persons side by side, then the decision: keep A, keep B, or not the same person.
+    Opening it is a read of both persons' data (an ACCESS entry in each one's history)."""
 
     permission_required = ("pmks.view_duplicatecandidate",)
     template_name = "pmks/duplicate_detail.html"
+
+    def read_records(self, context):
+        return [context["pair"].person_a, context["pair"].person_b]
 
     def get_context_data(self, form=None, **kwargs):
         user = self.request.user

@@ -14,6 +14,7 @@ from dinsos.money import format_bulan
 from dinsos.pages import (
     REFUSALS,
     IfMatchPage,
+    ReadLoggedPage,
     StaffPage,
     StaleVersion,
     form_errors_from,
@@ -25,12 +26,15 @@ from psks import selectors, services
 from psks.choices import ReportStatus
 from psks.filters import WorkerFilterSet
 from psks.forms import CoverageForm, ReportReturnForm
-from psks.models import ActivityReport
+from psks.models import ActivityReport, Worker
 
 
-class WorkerListView(StaffPage, TemplateView):
+class WorkerListView(ReadLoggedPage, StaffPage, TemplateView):
+    """The workers with their duty today, NIK whole for the roles that see it (logged)."""
+
     permission_required = ("psks.view_worker",)
     template_name = "psks/worker_list.html"
+    read_model = Worker
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
@@ -82,11 +86,15 @@ class ReportQueueView(StaffPage, TemplateView):
             page=BoundedPaginator(reports, 50).get_page(self.request.GET.get("page")), **kwargs)
 
 
-class ReportDetailView(StaffPage, TemplateView):
-    """One report; a reviewer of its area accepts it or returns it with a reason."""
+class ReportDetailView(ReadLoggedPage, StaffPage, TemplateView):
+    """One report; a reviewer of its area accepts it or returns it with a reason. It names
+    the worker with the NIK (whole for the roles that see it): a read of the worker, logged."""
 
     permission_required = ("psks.view_activityreport",)
     template_name = "psks/report_detail.html"
+
+    def read_records(self, context):
+        return [context["report"].worker]
 
     def get_context_data(self, return_form=None, **kwargs):
         user = self.request.user

@@ -20,6 +20,16 @@ def client_for(user) -> Client:
     return client
 
 
+def reads(model) -> list:
+    """The ACCESS entries of ``model`` (a record's read, or a list/export/feed read naming
+    its rows), oldest first."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    return list(LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                                        action=LogEntry.Action.ACCESS).order_by("pk"))
+
+
 def results(response) -> list[dict]:
     assert response.status_code == 200, response.content
     return response.json()["results"]

@@ -25,7 +25,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from dinsos import changes
+from dinsos import audit, changes
 from dinsos.api.errors import _as_drf
 from dinsos.api.filters import UPDATED_SINCE, parse_since
 from dinsos.api.idempotency import run_idempotent
@@ -67,7 +67,9 @@ def change_page_serializer(item_serializer):
 class ChangesFeedMixin:
     """For viewsets of models registered with ``dinsos.changes.register``. Upserts are read
     through ``get_queryset()`` — the same scope and selector as the list — so a record the
-    user may not (or no longer) see is never shown; a later tombstone tells why."""
+    user may not (or no longer) see is never shown; a later tombstone tells why. A viewset
+    whose reads are logged (``log_access``) writes one ACCESS entry per feed page that served
+    records, naming them (``what="sinkron"``), as its list pages do."""
 
     def change_item_serializer(self):
         return self.serializer_class
@@ -122,6 +124,9 @@ class ChangesFeedMixin:
                 else:  # kept in another area: say no more than "left your area"
                     entry["change"] = Change.Kind.LEFT_AREA
             results.append(entry)
+        served = [entry["id"] for entry in results if entry["data"] is not None]
+        if getattr(self, "log_access", False) and served:  # as the list page it mirrors
+            audit.log_read(model, what="sinkron", pks=served)
         cursor = page.position.encode(feed)
         next_url = None
         if page.more:  # the cursor alone says where to go on; updated_since was the start

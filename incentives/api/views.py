@@ -9,6 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from dinsos import audit
 from dinsos.api.errors import Conflict
 from dinsos.api.fields import query_params
 from dinsos.api.idempotency import IdempotentCreateMixin, idempotent_action, run_idempotent
@@ -16,6 +17,7 @@ from dinsos.api.pagination import RowsPagination
 from dinsos.api.permissions import ModelPermissions, ProvinceWide
 from dinsos.api.schema import TABLE_FILE
 from dinsos.api.sync import ChangesFeedMixin
+from dinsos.api.viewsets import ScopedReadOnlyModelViewSet
 from dinsos.tabular import FORMATS, table_response
 from incentives import reports, selectors, services
 from incentives.api.serializers import (
@@ -176,6 +178,7 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                  selectors.line_list(user=request.user, run_id=run.pk),
                                  request=request).qs
         page = self.paginate_queryset(qs)
+        audit.log_read(PayoutLine, what="daftar", pks=[line.pk for line in page])  # as lines/
         return self.get_paginated_response(
             PayoutLineSerializer(page, many=True, context={"request": request}).data)
 
@@ -214,8 +217,7 @@ class PayoutRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                               filename=f"realisasi-insentif-{year}")
 
 
-class PayoutLineViewSet(ChangesFeedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        viewsets.GenericViewSet):
+class PayoutLineViewSet(ChangesFeedMixin, ScopedReadOnlyModelViewSet):
     """Payout lines with their explanation ("why this amount"). Province roles see all; a
     kab/kota operator the lines of workers assigned in its area. Filter by `run`, `status`…"""
 
@@ -223,6 +225,7 @@ class PayoutLineViewSet(ChangesFeedMixin, mixins.ListModelMixin, mixins.Retrieve
     serializer_class = PayoutLineSerializer
     filterset_class = PayoutLineFilterSet
     ordering = ["run", "area_id", "role", "id"]
+    log_access = True  # each worker's name and account number (whole for Keuangan)
 
     def get_queryset(self):
         return selectors.line_list(user=self.request.user)

@@ -309,6 +309,7 @@ class DuplicateCandidateViewSet(ScopedReadOnlyModelViewSet):
     filterset_class = DuplicateCandidateFilterSet
     ordering_fields = ["score", "found_at"]
     ordering = ["-score", "id"]
+    log_access = True  # both persons of each pair, with their NIK
 
     def get_queryset(self):
         return selectors.duplicate_list(user=self.request.user)

@@ -21,7 +21,7 @@ from dinsos.validators import build_nik, build_no_kk, mask_identity_number
 from pmks import services as pmks_services
 from pmks.models import Household, Person
 from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
-from tests.helpers import postgres_only
+from tests.helpers import client_for, postgres_only
 
 pytestmark = pytest.mark.django_db
 
@@ -406,3 +406,37 @@ def test_out_of_area_person_detail_writes_no_access_entry(lebak_operator, api_as
     assert entries_for(person, ACCESS) == []
     assert Person.objects.filter(pk=person.pk).exists()
 
+
+
+# --- the query of a read entry keeps no whole identifier --------------------------------------
+
+
+def test_read_entry_of_an_admin_search_masks_the_nik_searched(make_user):
+    """Personal-data audit (December 2026): P8 — a changelist read logs
+    ``log_read(query=request.GET.dict())``, and a search by a whole NIK (the only search a
+    masked role may make) stored that NIK whole in the ACCESS entry's ``additional_data``.
+    ``audit.log_read`` now masks every 15–16-digit run of the query (``masked_query``)."""
+    person = PersonFactory()
+    auditor = make_user(roles.AUDITOR)
+    assert client_for(auditor).get("/admin/pmks/person/", {"q": person.nik}).status_code == 200
+    entry = LogEntry.objects.filter(action=ACCESS).latest("pk")
+    assert person.nik not in json.dumps(entry.additional_data), (
+        "whole NIK stored in the audit trail's read entry")
+    assert entry.additional_data["query"]["q"] == mask_identity_number(person.nik)
+
+
+def test_read_entry_of_an_export_masks_the_nik_of_its_filter(pandeglang_operator, api_as):
+    """Personal-data audit (December 2026): P8 — the API export logs
+    ``query=request.query_params.dict()`` the same way: an export filtered by ``?q=<NIK>``
+    stored the whole NIK in the ACCESS entry; now masked in ``log_read``, the one place every
+    caller goes through."""
+    person = PersonFactory()
+    response = api_as(pandeglang_operator).get("/api/v1/pmks/persons/export/",
+                                               {"fmt": "csv", "q": person.nik})
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    entry = LogEntry.objects.filter(action=ACCESS).latest("pk")
+    assert person.nik not in json.dumps(entry.additional_data), (
+        "whole NIK stored in the audit trail's export entry")
+    assert entry.additional_data["query"] == {"fmt": "csv",
+                                              "q": mask_identity_number(person.nik)}

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from dinsos import changes, roles
 from tests.dinsos.test_isolation import api_endpoints
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, AssignmentFactory, WorkerFactory
-from tests.helpers import apply, pull
+from tests.helpers import apply, pull, reads
 from tests.scoped_endpoints import NOT_SYNCED, SCOPED_ENDPOINTS
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +176,47 @@ def test_every_feed_refuses_unknown_parameters_and_bad_cursors(name, province_op
     assert bad.status_code == 400 and "cursor" in bad.json()["errors"]
     since = client.get(url, {"updated_since": "2999-01-01T00:00:00+07:00"})
     assert since.status_code == 200 and since.json()["results"] == []
+
+
+# --- a feed page is a read of personal data ---------------------------------------------------
+
+
+def test_person_changes_feed_page_writes_one_access_entry_naming_what_it_served(
+        pandeglang_operator, api_as):
+    """Personal-data audit (December 2026): P4 — GET /api/v1/pmks/persons/changes/ (the sync
+    feed: the whole area's persons, NIK whole for an operator) wrote no ACCESS entry, unlike
+    the list it mirrors: the biggest bulk read of the registry left no trace. Now one entry per
+    page that served records, naming them; a page that serves nothing writes none."""
+    from pmks.models import Person
+    from tests.factories import PersonFactory
+
+    first, second = PersonFactory(), PersonFactory()
+    client = api_as(pandeglang_operator)
+    response = client.get("/api/v1/pmks/persons/changes/", {"page_size": 1})
+    assert response.status_code == 200
+    assert first.nik in response.content.decode()  # served whole
+    (entry,) = reads(Person)
+    assert entry.actor == pandeglang_operator
+    assert entry.additional_data["read"] == "sinkron"
+    assert entry.additional_data["rows"] == [str(first.pk)]
+    response = client.get(response.json()["next"])
+    assert [r["id"] for r in response.json()["results"]] == [second.pk]
+    assert [e.additional_data["rows"] for e in reads(Person)] == [[str(first.pk)],
+                                                                   [str(second.pk)]]
+    up_to_date = client.get("/api/v1/pmks/persons/changes/",
+                            {"cursor": response.json()["cursor"]})
+    assert up_to_date.json()["results"] == [] and len(reads(Person)) == 2
+
+
+def test_bank_account_changes_feed_writes_an_access_entry(pandeglang_operator, api_as):
+    """Personal-data audit (December 2026): P4 — GET /api/v1/psks/bank-accounts/changes/
+    served whole account numbers to an operator without the ACCESS entry its list writes."""
+    from psks.models import BankAccount
+    from tests.factories import BankAccountFactory
+
+    account = BankAccountFactory(worker=WorkerFactory())
+    response = api_as(pandeglang_operator).get("/api/v1/psks/bank-accounts/changes/")
+    assert response.status_code == 200
+    assert account.account_number in response.content.decode()
+    assert [e.additional_data["rows"] for e in reads(BankAccount)] == [[str(account.pk)]], (
+        "the feed served account numbers without an ACCESS entry")

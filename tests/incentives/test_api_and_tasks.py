@@ -391,7 +391,7 @@ def _runs(count: int):
                          verified_by=users[1], approved_by=users[2], status="disetujui")
 
 
-LINE_QUERIES = 8  # session, user, perms…, count, page: the same for 3 or 30 rows
+LINE_QUERIES = 9  # session, user, perms…, count, page, its ACCESS entry: the same for 3 or 30
 RUN_QUERIES = 7
 RUN_DETAIL_QUERIES = 6  # session, token and user, permissions, the run
 
@@ -674,3 +674,23 @@ def test_a_failed_document_says_so_and_is_made_again_when_asked(approved, keuang
     again = services.document_request(actor=keuangan, run=approved, kind="bank-csv")
     assert (again.pk, again.status) == (document.pk, "menunggu")
     assert tasks.render_run_document(again.pk) == "siap"
+
+
+def test_payout_lines_list_writes_an_access_entry(make_user, api_as):
+    """Personal-data audit (December 2026): P5 — GET /api/v1/incentives/lines/ gives
+    Keuangan each worker's name and whole account number (as the role table allows) but wrote
+    no ACCESS entry: the lines carry a copy of the bank account whose own list is logged."""
+    from dinsos import roles
+    from tests.helpers import reads
+
+    line = PayoutLineFactory(bank_name="Bank Banten", account_number="0012345678",
+                             account_holder="Tenaga Contoh")
+    response = api_as(make_user(roles.KEUANGAN)).get("/api/v1/incentives/lines/",
+                                                     {"period": f"{line.period:%Y-%m}"})
+    assert response.status_code == 200
+    assert "0012345678" in response.content.decode()
+    assert [e.additional_data["rows"] for e in reads(PayoutLine)] == [[str(line.pk)]], (
+        "whole account numbers served without an ACCESS entry")
+    response = api_as(make_user(roles.KEUANGAN)).get(run_url(line.run, "lines/"))
+    assert "0012345678" in response.content.decode()  # the run's lines: the same read
+    assert len(reads(PayoutLine)) == 2

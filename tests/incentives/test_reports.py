@@ -501,6 +501,29 @@ def test_reports_are_emailed_once(finance_mail, single_run):
     assert len(mail.outbox) == 1
 
 
+def test_mailing_the_documents_writes_an_access_entry_naming_the_recipients(finance_mail,
+                                                                          single_run):
+    """Personal-data audit (December 2026): P6 — ``run_reports_send`` attaches the unmasked
+    documents (the bank CSV with whole account numbers, names) and mails them outside the
+    system, but wrote no ACCESS entry, while handing the same documents out on a page or the
+    API writes ``log_read(PayoutLine, what="dokumen")``. Now one entry per e-mail sent, by the
+    system (the task: no actor), naming the run, the documents and the recipients."""
+    from tests.helpers import reads
+
+    assert tasks.send_run_reports.delay(single_run.pk).get() is True
+    assert len(mail.outbox) == 1 and mail.outbox[0].attachments
+    mailed = [e for e in reads(PayoutLine) if e.additional_data["read"] == "surel"]
+    assert mailed, "documents with whole account numbers mailed without an ACCESS entry"
+    (entry,) = mailed
+    assert entry.actor is None
+    assert entry.additional_data["source"] == "task:incentives.send_run_reports"
+    assert entry.additional_data["query"] == {
+        "run": str(single_run.pk), "kind": "nominatif-xlsx, nominatif-pdf, bank-csv",
+        "masked": "False", "to": ", ".join(FINANCE)}
+    assert services.run_reports_send(run_id=single_run.pk) is False  # nothing sent: no entry
+    assert len([e for e in reads(PayoutLine) if e.additional_data["read"] == "surel"]) == 1
+
+
 def test_the_email_names_the_approver_links_the_run_and_says_its_status(finance_mail,
                                                                      single_run, pimpinan):
     """Found by the figures audit: the approver was named by username, there was no link to the

@@ -135,6 +135,22 @@ def test_auditor_cannot_search_by_no_kk_and_sees_it_masked(cycle, province_opera
     assert "Ubah ke:" not in page and "Catat verifikasi" not in page
 
 
+def test_opening_an_enrolment_writes_an_access_entry(cycle, province_operator,
+                                                    pandeglang_operator):
+    """Personal-data audit (December 2026): P5, found with it — the enrolment page shows the
+    household's No. KK and account number whole to an operator but wrote no ACCESS entry
+    (only the person page logged among staff pages); now it is logged in the enrolment's
+    history (``dinsos.pages.ReadLoggedPage``)."""
+    from tests.helpers import reads
+
+    siti = enrol(province_operator, named_household(DESA_PANDEGLANG, "Siti Aminah"), cycle)
+    page = client_for(pandeglang_operator).get(
+        reverse("jamsosratu:enrolment-detail", args=[siti.pk]))
+    assert siti.household.no_kk in html(page)
+    assert [(e.object_pk, e.actor) for e in reads(Enrolment)] == [
+        (str(siti.pk), pandeglang_operator)]
+
+
 def test_every_allowed_transition_is_a_button_and_exit_needs_a_reason(cycle, province_operator,
                                                                      pandeglang_operator):
     enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle)

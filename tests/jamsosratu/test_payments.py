@@ -277,6 +277,34 @@ def test_masked_roles_download_whole_account_numbers_of_the_transfer_file(
 
 
 @pytest.mark.django_db
+def test_each_transfer_file_handed_out_writes_an_access_entry(cycle, scheduled,
+                                                              province_operator, api_as):
+    """Personal-data audit (December 2026): P6 — the transfer file lists every scheduled
+    household's head by name with the whole account number, yet neither the API nor the staff
+    page wrote an ACCESS entry (the incentives' finance documents do). Both doors make it with
+    ``banking.transfer_lines``, which now writes one entry naming the tranche, with the user
+    who downloads it (also for the page's streamed download)."""
+    from django.urls import reverse
+
+    from tests.helpers import client_for, reads
+
+    response = api_as(province_operator).get(
+        "/api/v1/jamsosratu/cycles/2026/tranches/1/bank-file/")
+    assert response.status_code == 200
+    assert reads(Payment), "whole account numbers and names served without an ACCESS entry"
+    (entry,) = reads(Payment)
+    assert (entry.actor, entry.additional_data["read"]) == (province_operator, "berkas bank")
+    assert entry.additional_data["query"] == {"tahun": "2026", "tahap": "1"}
+    page = client_for(province_operator).get(reverse("jamsosratu:bank-file", args=[2026, 1]))
+    assert page.status_code == 200
+    assert scheduled[next(iter(scheduled))].account_number in b"".join(
+        page.streaming_content).decode()
+    assert [(e.actor, e.additional_data["source"]) for e in reads(Payment)] == [
+        (province_operator, "api"), (province_operator, "web")], (
+        "whole account numbers and names served without an ACCESS entry")
+
+
+@pytest.mark.django_db
 def test_an_excluded_household_is_not_sent_to_the_bank(cycle, actives, scheduled,
                                                        province_operator):
     excluded = actives[0]

@@ -917,8 +917,9 @@ LIST_MAKERS = {
 }
 # Queries per list request whatever the page holds: session, user, the user's office (its
 # area), permissions (user and group), the count and the page.
-# households and persons: one more for the audit entry of the read (UU 27/2022)
-LIST_QUERIES = {"households": 8, "persons": 8, "cases": 7, "services": 7, "duplicates": 7}
+# households, persons and duplicates (both persons' NIK): one more for the audit entry of the
+# read (UU 27/2022)
+LIST_QUERIES = {"households": 8, "persons": 8, "cases": 7, "services": 7, "duplicates": 8}
 
 
 def _list_queries(client, endpoint) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from dinsos.validators import build_nik
 from pmks import calculations, services
 from pmks.models import DuplicateCandidate, Household, Person, PersonMerge
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, DESA_PANDEGLANG_2, HouseholdFactory
-from tests.helpers import ids, results
+from tests.helpers import ids, reads, results
 from tests.pmks.factories import CaseFactory, RegistryPersonFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -430,6 +430,20 @@ def test_merge_never_leaves_a_head_outside_its_household(planted, province_opera
     assert response.status_code == 201
     for household in Household.objects.filter(head__isnull=False).select_related("head"):
         assert household.head.household_id == household.pk, household
+
+
+def test_duplicates_api_list_writes_an_access_entry(pandeglang_operator, api_as):
+    """Personal-data audit (December 2026): P5 — GET /api/v1/pmks/duplicates/ nests both
+    persons of each pair with their whole NIK (for an operator) but the viewset did not set
+    ``log_access``: no ACCESS entry. Now one per page, naming the pairs shown."""
+    a, b = RegistryPersonFactory(name="Siti Aminah"), RegistryPersonFactory(name="Siti Aminah")
+    pair = DuplicateCandidate.objects.create(person_a=a, person_b=b, score=90,
+                                             reasons=["nama_sama"])
+    response = api_as(pandeglang_operator).get(DUPLICATES)
+    assert response.status_code == 200
+    assert a.nik in response.content.decode()
+    assert [e.additional_data["rows"] for e in reads(DuplicateCandidate)] == [[str(pair.pk)]], (
+        "duplicates list read without an ACCESS entry")
 
 
 # --- the merge record's snapshot: personal data ------------------------------------------------

@@ -25,7 +25,7 @@ from tests.factories import (
     WorkerFactory,
     named,
 )
-from tests.helpers import client_for, version_in
+from tests.helpers import client_for, reads, version_in
 from tests.incentives.factories import OCT, tksk
 
 pytestmark = pytest.mark.django_db
@@ -444,3 +444,52 @@ def test_coverage_month_is_typed_day_first_text_and_a_bad_one_is_named(pandeglan
     assert bad.context["rows"] == []
     wrong_choice = client.get(reverse("psks:coverage"), {"kurang": "apa"})
     assert wrong_choice.status_code == 400 and "Tampilkan" in wrong_choice.content.decode()
+
+
+# --- opening a page of personal data is a read in the audit trail ------------------------------
+
+
+def test_person_search_page_writes_one_access_entry_naming_the_persons_shown(
+        pandeglang_operator):
+    """Personal-data audit (December 2026): P5 — the staff search /pmks/?q=… lists persons
+    with their NIK whole (for an operator) but wrote no ACCESS entry (the API list and the
+    admin changelist do). Now one entry per page naming the rows shown; the form before a
+    search shows nobody and writes none."""
+    found = [named("Siti Aminah"), named("Siti Rohmah")]
+    client = client_for(pandeglang_operator)
+    assert client.get("/pmks/").status_code == 200
+    assert reads(Person) == []
+    page = client.get("/pmks/", {"q": "Siti"})
+    assert page.status_code == 200
+    assert found[0].nik in page.content.decode()
+    (entry,) = reads(Person)
+    assert entry.actor == pandeglang_operator and entry.additional_data["read"] == "daftar"
+    assert sorted(entry.additional_data["rows"]) == sorted(str(p.pk) for p in found), (
+        "the search page showed NIKs without an ACCESS entry")
+
+
+def test_worker_list_page_writes_an_access_entry(pandeglang_operator):
+    """Personal-data audit (December 2026): P5 — the workforce page /psks/ lists workers
+    with their NIK whole (for an operator) but wrote no ACCESS entry."""
+    from psks.models import Worker
+
+    worker = WorkerFactory()
+    page = client_for(pandeglang_operator).get("/psks/")
+    assert page.status_code == 200
+    assert worker.nik in page.content.decode()
+    assert [e.additional_data["rows"] for e in reads(Worker)] == [[str(worker.pk)]], (
+        "the worker page showed NIKs without an ACCESS entry")
+
+
+def test_duplicate_pair_page_writes_an_access_entry_for_each_person(pandeglang_operator):
+    """Personal-data audit (December 2026): P5 — /pmks/duplikat/<id>/ shows both persons
+    side by side (NIK whole for an operator, birth date, household) and wrote no ACCESS entry
+    for either; now each person's history shows the read, as the person page does."""
+    a, b = named("Siti Aminah"), named("Siti Aminah")
+    pair = DuplicateCandidate.objects.create(person_a=a, person_b=b, score=90,
+                                             reasons=["nama_sama"])
+    page = client_for(pandeglang_operator).get(f"/pmks/duplikat/{pair.pk}/")
+    assert page.status_code == 200
+    assert a.nik in page.content.decode() and b.nik in page.content.decode()
+    assert sorted(e.object_pk for e in reads(Person)) == sorted([str(a.pk), str(b.pk)]), (
+        "a duplicate pair page showed two NIKs without an ACCESS entry")

@@ -109,3 +109,17 @@ def test_beranda_points_reviewers_to_the_queue(pandeglang_operator, auditor):
     assert [(w.label, w.count, w.url) for w in waiting
             if w.url == QUEUE] == [("Laporan bulanan untuk diperiksa", 1, QUEUE)]
     assert QUEUE not in [w.url for w in client_for(auditor).get("/").context["waiting"]]
+
+
+def test_opening_a_report_writes_an_access_entry_of_its_worker(pandeglang_operator):
+    """Personal-data audit (December 2026): P5, found with it — the report page names the
+    worker with the NIK whole (for an operator) but wrote no ACCESS entry; now the worker's
+    history shows the read (``dinsos.pages.ReadLoggedPage``)."""
+    from psks.models import Worker
+    from tests.helpers import reads
+
+    report = submitted()
+    page = client_for(pandeglang_operator).get(reverse("psks:report-detail", args=[report.pk]))
+    assert report.worker.nik in page.content.decode()
+    assert [(e.object_pk, e.actor) for e in reads(Worker)] == [
+        (str(report.worker.pk), pandeglang_operator)]
