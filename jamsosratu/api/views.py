@@ -101,6 +101,7 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
     """Enrolments; status changes through `transition`, pendamping through `companion`."""
 
     queryset = Enrolment.objects.all()
+    log_access = True  # the household's account number (whole for the roles that see it)
     filterset_class = EnrolmentFilterSet
     ordering = ["cycle", "desa_id", "id"]
     export_name = "jamsosratu-peserta"
@@ -215,6 +216,7 @@ class CommitmentViewSet(ChangesFeedMixin, mixins.CreateModelMixin, ScopedReadOnl
 
 class PaymentViewSet(ChangesFeedMixin, ExportMixin, ScopedReadOnlyModelViewSet):
     queryset = Payment.objects.all()
+    log_access = True  # each payment's account number
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilterSet
     ordering = ["tranche", "desa_id", "id"]

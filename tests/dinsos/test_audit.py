@@ -440,3 +440,68 @@ def test_read_entry_of_an_export_masks_the_nik_of_its_filter(pandeglang_operator
         "whole NIK stored in the audit trail's export entry")
     assert entry.additional_data["query"] == {"fmt": "csv",
                                               "q": mask_identity_number(person.nik)}
+
+
+def _api_viewsets():
+    """Every viewset class routed under /api/ (from the URLconf)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                view = getattr(pattern.callback, "cls", None)
+                if view is not None and getattr(pattern.callback, "actions", None):
+                    yield view
+
+    return {view for view in walk(get_resolver().url_patterns)
+            if view.__module__.split(".")[-2:-1] == ["api"] or ".api." in view.__module__}
+
+
+def _identifier_fields(serializer_class, seen=()) -> set[str]:
+    """The identifier fields (NIK, No. KK, NPWP, account number) a serializer shows, nested
+    serializers included."""
+    from rest_framework import serializers
+
+    from dinsos.scoping import IDENTIFIER_FIELDS
+
+    if serializer_class in seen:
+        return set()
+    found = set()
+    for name, field in serializer_class().fields.items():
+        field = getattr(field, "child", field)
+        if name in IDENTIFIER_FIELDS:
+            found.add(name)
+        if isinstance(field, serializers.BaseSerializer):
+            found |= {f"{name}.{n}" for n in _identifier_fields(type(field),
+                                                                (*seen, serializer_class))}
+    return found
+
+
+def test_every_api_list_showing_identifiers_logs_its_reads():
+    """Personal-data audit (December 2026): the Jamsosratu enrolments and payments (whole
+    account numbers, No. KK) were served by viewsets that did not log their reads, as the
+    duplicates and the payout lines had not. Every routed API viewset whose answer carries an
+    identifier logs its reads (``log_access``): its list pages, records, exports and feeds."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    missing, showing = {}, set()
+    for view in _api_viewsets():
+        serializers = set()
+        for action in ("list", "retrieve"):
+            instance = view(action=action, request=Request(APIRequestFactory().get("/")),
+                            format_kwarg=None, kwargs={})
+            try:
+                serializers.add(instance.get_serializer_class())
+            except (AssertionError, AttributeError):
+                continue
+        shown = set().union(*(_identifier_fields(s) for s in serializers)) if serializers else set()
+        if shown:
+            showing.add(view.__name__)
+        if shown and not getattr(view, "log_access", False):
+            missing[view.__name__] = sorted(shown)
+    assert {"PersonViewSet", "HouseholdViewSet", "WorkerViewSet", "BankAccountViewSet",
+            "DuplicateCandidateViewSet"} <= showing, showing
+    assert not missing, missing

@@ -93,3 +93,38 @@ def test_the_filter_masks_a_tracebacks_identifiers_and_leaves_other_numbers():
     assert nik not in text and mask_identity_number(nik) in text
     assert mask_identity_numbers_in("id 12345678901234 rp 1500000 x 12345678901234567") == (
         "id 12345678901234 rp 1500000 x 12345678901234567")
+
+
+def test_a_celery_worker_log_masks_a_nik(tmp_path):
+    """Personal-data audit (December 2026): a Celery worker replaces the root logger's handlers
+    with its own, so the masking console handler of settings.LOGGING was gone in the worker
+    and beat: a task's traceback quoting a row's NIK (a unique violation's DETAIL) reached
+    their log whole. Celery's own logging setup (as ``celery worker`` runs it, into a file
+    here) now gives its handlers the same filter."""
+    from celery.app import log as celery_log
+
+    from dinsos.celery import app
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, celery_log.Logging._setup)
+    nik = build_nik("36.01.01", datetime.date(1985, 8, 17), "L", 1)
+    logfile = tmp_path / "worker.log"
+    try:
+        celery_log.Logging._setup = False
+        app.log.setup(loglevel=logging.INFO, logfile=str(logfile), redirect_stdouts=False,
+                      colorize=False, hostname="uji")
+        try:
+            raise RuntimeError(f"duplicate key value DETAIL: Key (nik)=({nik}) already exists.")
+        except RuntimeError:
+            logging.getLogger("dinsos.importing").exception("import batch 7 failed")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        for handler in root.handlers:
+            if handler not in saved[0]:
+                handler.close()
+        root.handlers[:], root.level = saved[0], saved[1]
+        celery_log.Logging._setup = saved[2]
+    written = logfile.read_text()
+    assert "import batch 7 failed" in written and "RuntimeError" in written
+    assert nik not in written and mask_identity_number(nik) in written

@@ -651,10 +651,12 @@ def _payment(i, cycle):
 
 
 LIST_ENDPOINTS = {
-    "enrolments": (_enrolment, 7),  # session, user, office, 2× permissions, count, rows
+    # session, user, office, 2× permissions, count, rows (+ the read's one ACCESS entry where
+    # the rows carry an account number)
+    "enrolments": (_enrolment, 8),
     "verifications": (_verification, 8),  # + findings (prefetched)
     "conditions": (_condition, 7),
-    "payments": (_payment, 7),
+    "payments": (_payment, 8),
 }
 
 
