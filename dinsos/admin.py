@@ -210,10 +210,9 @@ class ImportBatchAdmin(DinsosModelAdmin):
 def _number_filter(value: str) -> int:
     """A list filter's id from the query string; anything else is the admin's own "wrong
     filter" answer (back to the whole list), not a 500."""
-    try:
-        return int(value)
-    except ValueError:
-        raise IncorrectLookupParameters(value) from None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:  # a bigint's digits
+        raise IncorrectLookupParameters(value)
+    return int(value)
 
 
 class AuditActionFilter(admin.SimpleListFilter):

@@ -136,6 +136,10 @@ def masked_lookup(model, lookup: str, user) -> bool:
             model = field.related_model
             continue
         rest = parts[index + 1:]
+        if isinstance(field, models.JSONField):  # a stored record's keys (a merge's snapshot)
+            keys = [i for i, key in enumerate(rest) if key in IDENTIFIER_FIELDS]
+            return bool(keys) and rest[keys[0] + 1:] not in ([], ["exact"]) and (
+                not sees_identifiers(user, model))
         return (field.name in IDENTIFIER_FIELDS and rest not in ([], ["exact"])
                 and not sees_identifiers(user, model))
     return False

@@ -348,15 +348,23 @@ def mask_identity_number(value: object, *, head: int = 6, tail: int = 2) -> str:
     return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
 
 
-#: A run of 15–16 ASCII digits standing alone: a NIK, a No. KK or an NPWP inside some text.
-_IDENTITY_NUMBER_RUN = re.compile(r"(?<![0-9])[0-9]{15,16}(?![0-9])")
+#: A run of 15–16 ASCII digits standing alone — a NIK, a No. KK or an NPWP inside some text —
+#: also as staff type and paste it, a space, dot or dash between digits ("3601 0117 0885 0001",
+#: which the searches take as the whole number); a longer run (amounts one after another) is
+#: not one.
+_SEPARATOR = "[ .-]"
+_IDENTITY_NUMBER_RUN = re.compile(
+    rf"(?<![0-9])(?<![0-9]{_SEPARATOR})[0-9](?:{_SEPARATOR}?[0-9]){{14,15}}"
+    rf"(?!{_SEPARATOR}?[0-9])")
 
 
 def mask_identity_numbers_in(text: str) -> str:
     """``text`` (a URL, a query value, a log line) with every run of 15–16 digits masked as
     :func:`mask_identity_number` masks one number: ``"/by-nik/3601011708850001/"`` →
-    ``"/by-nik/360101********01/"`` (a 15-digit NPWP is hidden completely)."""
-    return _IDENTITY_NUMBER_RUN.sub(lambda m: mask_identity_number(m.group()), text)
+    ``"/by-nik/360101********01/"`` (a 15-digit NPWP is hidden completely); one typed with
+    separators is masked the same way, its separators dropped."""
+    return _IDENTITY_NUMBER_RUN.sub(
+        lambda m: mask_identity_number(re.sub(_SEPARATOR, "", m.group())), text)
 
 
 def mask_nik(value: object) -> str:
@@ -428,8 +436,8 @@ class UploadedFile:
         self.extensions, self.max_mb, self.image = tuple(extensions), max_mb, image
 
     def __call__(self, value) -> None:
-        if not value:
-            return
+        if not value or getattr(value, "_committed", False):
+            return  # a file already stored was accepted by the rules of its day: not asked again
         name = str(getattr(value, "name", "") or "")
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if extension not in self.extensions:

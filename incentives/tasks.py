@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incentives import services
 from incentives.choices import RunStatus
@@ -62,6 +63,13 @@ def render_run_document(document_id: int) -> str:
         return services.document_render(document_id=document_id).status
     except TRANSIENT:
         raise
-    except Exception as exc:
-        services.document_fail(document_id=document_id, error=str(exc))
+    except ValidationError as exc:  # a refusal, said in Indonesian for the page
+        services.document_fail(document_id=document_id, error=" ".join(exc.messages))
+        raise
+    except Exception:
+        # the exception's text (English, a key's value such as an account number) is for the
+        # worker's log, where the raise below puts it; the page names the document's number
+        services.document_fail(document_id=document_id, error=_(
+            "Kesalahan sistem saat membuat dokumen; hubungi admin dan sebutkan nomor dokumen "
+            "%(id)s.") % {"id": document_id})
         raise

@@ -2,6 +2,7 @@
 are put back next to the fields they name)."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,7 @@ from dinsos.money import format_tanggal
 from dinsos.validators import mask_nik
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
+from jamsosratu.models import Enrolment
 
 #: What a transition asks for, beside the button: the service refuses without it.
 NEEDS = {EnrolmentStatus.DITETAPKAN: "decree_number", EnrolmentStatus.DIKELUARKAN: "reason"}
@@ -18,7 +20,7 @@ NEEDS = {EnrolmentStatus.DITETAPKAN: "decree_number", EnrolmentStatus.DIKELUARKA
 class EnrolmentTransitionForm(Form):
     """One form per status the enrolment may move to."""
 
-    reason = forms.CharField(label=_("Alasan"), required=False, max_length=255,
+    reason = forms.CharField(label=_("Alasan"), required=False, max_length=500,
                              widget=forms.Textarea(attrs={"rows": 2}))
     decree_number = forms.CharField(label=_("Nomor SK penetapan"), required=False,
                                     max_length=100)
@@ -29,6 +31,11 @@ class EnrolmentTransitionForm(Form):
         self.enrolment, self.target = enrolment, target
         self.target_label = EnrolmentStatus(target).label
         if target == EnrolmentStatus.DIKELUARKAN:
+            # the reason becomes the enrolment's exit reason (255 characters)
+            limit = Enrolment._meta.get_field("exit_reason").max_length
+            self.fields["reason"].max_length = limit
+            self.fields["reason"].validators.append(MaxLengthValidator(limit))
+            self.fields["reason"].widget.attrs["maxlength"] = str(limit)
             self.fields["reason"].required = True
             self.fields["reason"].label = _("Alasan dikeluarkan")
             self.fields["reason"].error_messages["required"] = _("Alasan dikeluarkan wajib "

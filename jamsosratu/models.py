@@ -348,8 +348,9 @@ class Payment(models.Model):
     outcome = models.CharField(_("hasil komitmen"), max_length=15,
                                choices=choices.Outcome.choices)
     channel = models.CharField(_("saluran"), max_length=15, choices=choices.Channel.choices)
-    account_number = models.CharField(_("rekening"), max_length=20, blank=True,
-                                      validators=[validate_account_number])
+    # the enrolment's account as the payment list copied it and the transfer file sent it (the
+    # bank's result must quote it back): its rule is the enrolment's, asked where it is typed
+    account_number = models.CharField(_("rekening"), max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=15, choices=choices.PaymentStatus.choices)
     paid_on = models.DateField(_("tanggal salur"), null=True, blank=True,
                                validators=[NotInFuture(_("Tanggal salur"))])

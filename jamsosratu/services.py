@@ -55,6 +55,19 @@ UNFINISHED = (JobStatus.ANTRE, JobStatus.BERJALAN)
 log = logging.getLogger(__name__)
 
 
+def _clean_enrolment(enrolment: Enrolment, *, account_written: bool) -> None:
+    """``full_clean``, except that an account stored before the digits-only rule
+    (``jamsosratu/0009``: "0012-3456-7890") is asked again only when someone writes the
+    account: a transition or another edit of the enrolment goes on (the transfer file guards
+    such a cell). The constraints (an active bank enrolment needs an account) are always
+    asked."""
+    if account_written:
+        enrolment.full_clean()
+        return
+    enrolment.full_clean(exclude=["account_number"])
+    enrolment.validate_constraints()
+
+
 def _record(enrolment, from_status, actor, reason=""):
     EnrolmentTransition.objects.create(enrolment=enrolment, from_status=from_status,
                                        to_status=enrolment.status, reason=reason,
@@ -137,7 +150,7 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
     assign_fields(enrolment, fields, {"channel", "account_number", "source"})
-    enrolment.full_clean()
+    _clean_enrolment(enrolment, account_written="account_number" in fields)
     enrolment.save()
     return enrolment
 
@@ -228,7 +241,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
     from_status = enrolment.status
     enrolment.status = to_status
-    enrolment.full_clean()
+    _clean_enrolment(enrolment, account_written=False)
     enrolment.save()
     _record(enrolment, from_status, actor, reason)
     return enrolment

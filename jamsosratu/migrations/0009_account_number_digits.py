@@ -16,9 +16,4 @@ class Migration(migrations.Migration):
             name='account_number',
             field=models.CharField(blank=True, max_length=20, validators=[django.core.validators.RegexValidator('^[0-9]{6,20}$', 'Nomor rekening harus 6–20 angka saja.')], verbose_name='rekening Bank Banten'),
         ),
-        migrations.AlterField(
-            model_name='payment',
-            name='account_number',
-            field=models.CharField(blank=True, max_length=20, validators=[django.core.validators.RegexValidator('^[0-9]{6,20}$', 'Nomor rekening harus 6–20 angka saja.')], verbose_name='rekening'),
-        ),
     ]

@@ -309,3 +309,24 @@ def test_a_draft_made_before_the_approval_is_not_served_after_it(
     assert reports.DRAFT_MARK not in text and reports.document_number(run) in text
     assert "Bendahara Pengeluaran" in text
     assert RunDocument.objects.filter(run=run, kind="nominatif-pdf").count() == 2
+
+
+def test_a_failed_document_keeps_the_error_text_for_the_log(run, keuangan, monkeypatch,
+                                                            settings, tmp_path, api_as):
+    """Review (December 2026): as a tranche job did, a finance document that failed stored
+    the exception's own text (``str(exc)``: a key's value such as an account number) in
+    ``RunDocument.error``, which the status URL returns to every province role. The text goes
+    to the worker's log now; the answer names the document's number."""
+    from incentives import services, tasks
+
+    settings.MEDIA_ROOT = tmp_path
+    document = services.document_request(actor=keuangan, run=run, kind="bank-csv")
+    leak = "DETAIL: Key (account_number)=(0012345678) already exists."
+    monkeypatch.setattr(reports, "write_document", mock.Mock(side_effect=RuntimeError(leak)))
+    with pytest.raises(RuntimeError):
+        tasks.render_run_document(document.pk)
+    answer = api_as(keuangan).get(f"/api/v1/incentives/documents/{document.pk}/")
+    assert answer.status_code == 200
+    assert answer.json()["error"] == (
+        f"Kesalahan sistem saat membuat dokumen; hubungi admin dan sebutkan nomor dokumen "
+        f"{document.pk}.")

@@ -421,3 +421,15 @@ def test_an_exclusion_reason_longer_than_its_field_is_refused_on_reason(province
     assert not form.is_valid() and list(form.errors) == ["reason"]
     enrolment.refresh_from_db()
     assert enrolment.status == "aktif" and enrolment.payments.get().status == "dijadwalkan"
+
+
+def test_only_the_exclusion_reason_has_the_exit_reasons_limit(province_operator):
+    """Review (December 2026): the form had capped every transition's reason at 255 characters
+    when only the exclusion's becomes the 255-character exit reason; the others are kept in
+    the transition's history (text), as the API keeps them."""
+    from jamsosratu.forms import EnrolmentTransitionForm
+
+    enrolment = _with_a_scheduled_payment(province_operator)
+    graduation = EnrolmentTransitionForm({f"e{enrolment.pk}-graduasi-reason": "x" * 400},
+                                         enrolment=enrolment, target="graduasi")
+    assert graduation.is_valid(), graduation.errors
