@@ -350,11 +350,11 @@ def mask_identity_number(value: object, *, head: int = 6, tail: int = 2) -> str:
 
 #: A run of 15–16 ASCII digits standing alone — a NIK, a No. KK or an NPWP inside some text —
 #: also as staff type and paste it, a space, dot or dash between digits ("3601 0117 0885 0001",
-#: which the searches take as the whole number); a longer run (amounts one after another) is
-#: not one.
-_SEPARATOR = "[ .-]"
+#: which the searches take as the whole number), and so as a URL's query carries it ("+",
+#: "%20"); a longer run (amounts one after another) is not one.
+_SEPARATOR = "(?:[ .+-]|%20)"
 _IDENTITY_NUMBER_RUN = re.compile(
-    rf"(?<![0-9])(?<![0-9]{_SEPARATOR})[0-9](?:{_SEPARATOR}?[0-9]){{14,15}}"
+    rf"(?<![0-9])(?<![0-9][ .+-])(?<![0-9]%20)[0-9](?:{_SEPARATOR}?[0-9]){{14,15}}"
     rf"(?!{_SEPARATOR}?[0-9])")
 
 

@@ -48,3 +48,16 @@ def test_export_by_a_spaced_nik_keeps_no_whole_nik_in_its_read_entry(make_user, 
     b"".join(response.streaming_content)
     entry = LogEntry.objects.filter(action=3).latest("pk")
     assert spaced not in json.dumps(entry.additional_data), entry.additional_data
+
+
+def test_a_request_line_with_a_spaced_nik_in_its_query_is_masked():
+    """Seen in the development server's log of a staff search (1 December 2026): the search
+    box sends "3601 0117 0885 0001" as ``?q=3601+0117+0885+0001`` (or ``%20``), which the
+    separators above did not cover."""
+    import logging
+
+    for query in ("3601+0117+0885+0001", "3601%200117%200885%200001"):
+        record = logging.LogRecord("django.server", logging.INFO, __file__, 1,
+                                   '"GET /pmks/?q=%s HTTP/1.1" 200 2478', (query,), None)
+        MaskIdentifiers().filter(record)
+        assert record.getMessage() == '"GET /pmks/?q=360101********01 HTTP/1.1" 200 2478'
