@@ -202,9 +202,7 @@ def mask_for(user, model, field: str, value):
 def data_as_seen(user, model, data: dict) -> dict:
     """A stored mapping of a ``model`` record (a merged person's snapshot) as ``user`` may see
     it: its identifier keys (nik, no_kk, npwp, account_number) through ``mask_for``."""
-    if sees_identifiers(user, model):
-        return data
-    return {key: mask(key, value) if key in IDENTIFIER_FIELDS and value else value
+    return {key: mask_for(user, model, key, value) if key in IDENTIFIER_FIELDS else value
             for key, value in data.items()}
 
 

@@ -450,46 +450,32 @@ def quoting_batch(pandeglang_operator):
     ]), name="tenaga.xlsx")
 
 
-def test_import_result_page_shows_quoted_account_and_npwp_whole_to_auditor(
-        quoting_batch, pandeglang_operator, make_user):
-    """Personal-data audit (December 2026): the staff page /impor/<id>/ listed
-    ``batch.errors`` messages as stored, so an Auditor (a masked role) read the whole account
-    number and NPWP the masked report download hides; the page now asks
-    ``importing.errors_as_seen``. The uploader still reads them whole."""
-    from dinsos import roles
+def _import_result(door, user, batch, api_as):
     from tests.helpers import client_for
 
-    auditor = make_user(roles.AUDITOR)
-    page = client_for(auditor).get(f"/impor/{quoting_batch.pk}/")
-    assert page.status_code == 200
-    text = page.content.decode()
-    leaked = QUOTED_ACCOUNT in text
-    assert not leaked, "whole account number shown to the Auditor"
-    leaked = QUOTED_NPWP in text
-    assert not leaked, "whole NPWP shown to the Auditor"
-    assert "170885" not in text
-    own = client_for(pandeglang_operator).get(f"/impor/{quoting_batch.pk}/").content.decode()
-    assert QUOTED_ACCOUNT in own and QUOTED_NPWP in own
+    if door == "page":
+        return client_for(user).get(f"/impor/{batch.pk}/")
+    return api_as(user).get(f"/api/v1/imports/{batch.pk}/")
 
 
-def test_import_api_detail_gives_quoted_account_and_npwp_whole_to_auditor(
-        quoting_batch, pandeglang_operator, make_user, api_as):
-    """Personal-data audit (December 2026): GET /api/v1/imports/<id>/ returned ``errors``
-    with their messages unmasked, so the masked roles read the account number/NPWP (and NIK
-    digits) that the report download masks; the serializer now asks
-    ``importing.errors_as_seen``."""
+@pytest.mark.parametrize("door", ["page", "api"])
+def test_import_result_shows_quoted_account_and_npwp_masked_to_auditor(
+        door, quoting_batch, pandeglang_operator, make_user, api_as):
+    """Personal-data audit (December 2026): the staff page /impor/<id>/ and GET
+    /api/v1/imports/<id>/ gave ``batch.errors`` messages as stored, so an Auditor (a masked
+    role) read the whole account number and NPWP (and a NIK's birth-date digits) the masked
+    report download hides; both ask ``importing.errors_as_seen`` now. The uploader still
+    reads them whole."""
     from dinsos import roles
 
-    auditor = make_user(roles.AUDITOR)
-    response = api_as(auditor).get(f"/api/v1/imports/{quoting_batch.pk}/")
+    response = _import_result(door, make_user(roles.AUDITOR), quoting_batch, api_as)
     assert response.status_code == 200
     text = response.content.decode()
-    leaked = QUOTED_ACCOUNT in text
-    assert not leaked, "whole account number in the API answer to the Auditor"
-    leaked = QUOTED_NPWP in text
-    assert not leaked, "whole NPWP in the API answer to the Auditor"
-    own = api_as(pandeglang_operator).get(f"/api/v1/imports/{quoting_batch.pk}/")
-    assert QUOTED_ACCOUNT in own.content.decode()
+    assert QUOTED_ACCOUNT not in text, "whole account number shown to the Auditor"
+    assert QUOTED_NPWP not in text, "whole NPWP shown to the Auditor"
+    assert "170885" not in text
+    own = _import_result(door, pandeglang_operator, quoting_batch, api_as).content.decode()
+    assert QUOTED_ACCOUNT in own and QUOTED_NPWP in own
 
 
 def test_import_admin_page_shows_quoted_account_whole_to_auditor(quoting_batch, make_user):
