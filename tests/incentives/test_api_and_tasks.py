@@ -669,7 +669,9 @@ def test_a_failed_document_says_so_and_is_made_again_when_asked(approved, keuang
     with pytest.raises(RuntimeError):
         tasks.render_run_document(document.pk)
     document.refresh_from_db()
-    assert (document.status, document.error) == ("gagal", "disk penuh")
+    assert (document.status, document.error) == ("gagal", (
+        f"Kesalahan sistem saat membuat dokumen; hubungi admin dan sebutkan nomor dokumen "
+        f"{document.pk}."))  # the exception's text is the worker log's
     monkeypatch.undo()
     again = services.document_request(actor=keuangan, run=approved, kind="bank-csv")
     assert (again.pk, again.status) == (document.pk, "menunggu")
