@@ -448,12 +448,52 @@ def errors_as_seen(batch: ImportBatch, user, *, limit: int | None = None) -> lis
             for error in errors]
 
 
+#: the error report of a batch whose file was removed (``import_files_purge``): the rejected
+#: rows only, as the result page lists them
+COLUMN_COLUMN = "kolom"
+ENDED = (ImportBatch.Status.CHECKED, ImportBatch.Status.IMPORTED, ImportBatch.Status.FAILED)
+
+
+def file_kept(batch: ImportBatch) -> bool:
+    """Whether the uploaded file of ``batch`` is still stored (``IMPORT_FILE_DAYS``)."""
+    return bool(batch.file.name) and batch.file.storage.exists(batch.file.name)
+
+
+def import_files_purge() -> int:
+    """Remove the uploaded files of imports that ended more than ``IMPORT_FILE_DAYS`` ago
+    (each row's NIK, No. KK and account stay in the registry; the upload is a copy kept only
+    for the error report, UU 27/2022's storage limitation). The batch keeps its totals and
+    rejected rows; its report then lists those rows (``error_report_rows``). The file goes
+    first and the row after it, so a run that stops between the two is finished by the next.
+    Returns how many files were removed; ``IMPORT_FILE_DAYS=0`` keeps them all."""
+    days = settings.IMPORT_FILE_DAYS
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    old = (ImportBatch.objects.filter(status__in=ENDED, created_at__lt=cutoff)
+           .exclude(file="").only("pk", "file"))
+    removed = 0
+    for batch in old.iterator():
+        batch.file.storage.delete(batch.file.name)
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
+        removed += 1
+    if removed:
+        log.info("Berkas impor dihapus setelah %s hari: %s berkas", days, removed)
+    return removed
+
+
 def error_report_rows(batch: ImportBatch, *, masked: bool = False
                       ) -> tuple[list[str], Iterator[list]]:
     """The original rows, each with its row number (``baris``, as the messages cite it), plus
     a "kesalahan" column (empty for accepted rows); ``masked``: the
     identifier columns masked, and any number of six digits or more quoted in a message
-    (``mask_message``)."""
+    (``mask_message``). Once the file is removed (``IMPORT_FILE_DAYS``): the rejected rows
+    only — row, column, reason."""
+    if not file_kept(batch):
+        return [ROW_COLUMN, COLUMN_COLUMN, ERROR_COLUMN], (
+            [error["row"], error["column"],
+             mask_message(str(error["message"])) if masked else error["message"]]
+            for error in batch.errors)
     by_row: dict[int, list[str]] = {}
     for error in batch.errors:
         by_row.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")

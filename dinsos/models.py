@@ -173,7 +173,10 @@ class ImportBatch(models.Model):
         FAILED = "gagal", _("Gagal")
 
     kind = models.CharField(_("jenis"), max_length=30)
-    file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/")
+    file = models.FileField(
+        _("berkas"), upload_to="imports/%Y/%m/", blank=True,
+        help_text=_("Dihapus IMPORT_FILE_DAYS hari setelah impor selesai (data pribadi); "
+                    "jumlah dan baris yang ditolak tetap tersimpan."))
     filename = models.CharField(_("nama berkas"), max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True,
         verbose_name=_("sidik berkas (SHA-256)"))

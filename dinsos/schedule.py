@@ -42,6 +42,14 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
                     "setelah IDEMPOTENCY_KEY_DAYS hari (bawaan 7).",
     ),
     Periodic(
+        name="Hapus berkas impor yang lama (harian 03.45 WIB)",
+        task="dinsos.purge_import_files",
+        crontab={"minute": "45", "hour": "3"},
+        description="Berkas yang diunggah untuk impor (memuat NIK, No. KK, rekening setiap "
+                    "baris) dihapus IMPORT_FILE_DAYS hari (bawaan 30) setelah impornya "
+                    "selesai; jumlah dan daftar baris yang ditolak tetap tersimpan.",
+    ),
+    Periodic(
         name="PMKS: cari kandidat duplikat (harian 02.00 WIB)",
         task="pmks.find_duplicates",
         crontab={"minute": "0", "hour": "2"},

@@ -25,6 +25,13 @@ def purge_idempotency_keys() -> int:
     return idempotency_keys_purge()
 
 
+@shared_task(name="dinsos.purge_import_files")
+def purge_import_files() -> int:
+    from dinsos.importing import import_files_purge
+
+    return import_files_purge()
+
+
 #: how long a delivery that found its batch being run by another waits before asking again,
 #: and how often it asks (an hour)
 BUSY_RETRY_SECONDS = 60

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -119,6 +120,7 @@ class ImportDetailView(StaffPage, TemplateView):
         return super().get_context_data(
             batch=batch, importer=importer,
             errors=importing.errors_as_seen(batch, self.request.user, limit=500),
+            file_kept=importing.file_kept(batch), import_file_days=settings.IMPORT_FILE_DAYS,
             running=batch.status in ("antre", "berjalan"), **kwargs)
 
 

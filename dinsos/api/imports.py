@@ -19,12 +19,18 @@ from dinsos.tabular import FORMATS, TableError
 
 class ImportBatchSerializer(ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True)
+    file_kept = serializers.SerializerMethodField(
+        help_text="Berkas asli masih disimpan; dihapus IMPORT_FILE_DAYS hari setelah impor "
+                  "selesai, lalu laporan (report) hanya memuat baris yang ditolak.")
 
     class Meta:
         model = ImportBatch
         fields = ["id", "kind", "filename", "dry_run", "status", "message", "totals", "errors",
-                  "rows_done", "rows_total", "area", "created_by", "created_at"]
+                  "rows_done", "rows_total", "area", "created_by", "created_at", "file_kept"]
         read_only_fields = fields
+
+    def get_file_kept(self, instance) -> bool:
+        return importing.file_kept(instance)
 
     def to_representation(self, instance):
         """``errors`` as the requesting user may read them (``importing.errors_as_seen``:
