@@ -555,6 +555,15 @@ def run_approve(*, actor, run: PayoutRun, override_reason: str = "") -> PayoutRu
     return run
 
 
+def _ids_among(queryset, ids, *, chunk: int = 10_000) -> set[int]:
+    """Which of ``ids`` are rows of ``queryset`` (asked in chunks: SQLite's bound parameters)."""
+    ids, found = list(ids), set()
+    for start in range(0, len(ids), chunk):
+        found.update(queryset.filter(pk__in=ids[start:start + chunk])
+                     .values_list("pk", flat=True))
+    return found
+
+
 @transaction.atomic
 def run_mark_paid(*, actor, run: PayoutRun, reference: str,
                   line_references: dict[int, str] | None = None) -> PayoutRun:
@@ -566,9 +575,17 @@ def run_mark_paid(*, actor, run: PayoutRun, reference: str,
         raise ValidationError({"reference": _("Referensi pembayaran (SP2D/bukti transfer) wajib "
                                               "diisi.")})
     payable = run.lines.filter(status=LineStatus.PAYABLE)
+    references = {int(pk): ref.strip()[:100] for pk, ref in (line_references or {}).items()}
+    unknown = sorted(set(references) - _ids_among(payable, references))
+    if unknown:  # a mistyped line id was passed over in silence, its transfer unrecorded
+        raise ValidationError({"line_references": _(
+            "Bukan baris yang dibayarkan pada perhitungan ini: %(ids)s. Periksa id barisnya; "
+            "tidak ada yang dicatat.") % {"ids": ", ".join(map(str, unknown[:10]))
+                                          + (" …" if len(unknown) > 10 else "")}})
     payable.update(paid_reference=reference.strip()[:100])
-    for line_id, line_reference in (line_references or {}).items():
-        payable.filter(pk=line_id).update(paid_reference=line_reference.strip()[:100])
+    PayoutLine.objects.bulk_update(  # a few statements, not one per line
+        [PayoutLine(pk=pk, paid_reference=ref or reference.strip()[:100])
+         for pk, ref in references.items()], ["paid_reference"], batch_size=2_000)
     run.status, run.paid_at, run.paid_reference = RunStatus.DIBAYAR, timezone.now(), reference
     run.save(update_fields=["status", "paid_at", "paid_reference"])
     return run

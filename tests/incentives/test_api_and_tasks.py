@@ -143,6 +143,43 @@ def test_mark_paid_through_the_api(api_as, computed, keuangan, keuangan_b, pimpi
                                  format="json").status_code == 400
 
 
+def test_mark_paid_refuses_a_line_id_not_paid_in_the_run(api_as, computed, keuangan,
+                                                         keuangan_b, pimpinan):
+    """A mistyped line id (another run's line, a held line, no line) was passed over in
+    silence: the run was recorded as paid and that transfer's reference was lost."""
+    approve(computed, verifier=keuangan_b, approver=pimpinan)
+    line = PayoutLine.objects.filter(run=computed, status="dibayarkan").first()
+    held = PayoutLine.objects.exclude(status="dibayarkan").values_list("pk", flat=True)
+    for wrong in (999_999, *held[:1]):
+        response = api_as(keuangan).post(
+            run_url(computed, "mark-paid/"),
+            {"reference": "SP2D-1", "line_references": {str(line.pk): "TRF-1",
+                                                        str(wrong): "TRF-2"}}, format="json")
+        assert response.status_code == 400, response.content
+        assert str(wrong) in response.json()["errors"]["line_references"][0]
+    computed.refresh_from_db()
+    line.refresh_from_db()
+    assert (computed.status, line.paid_reference) == ("disetujui", "")
+
+
+def test_mark_paid_writes_line_references_in_statements_not_per_line(
+        area_workers, keuangan, keuangan_b, pimpinan, django_assert_max_num_queries):
+    """Each line reference was one UPDATE (a bank result of 50,000 transfers: 50,000
+    statements inside one request); now a few, whatever the number of lines."""
+    for _ in range(20):
+        tksk()
+    run = approve(services.run_compute(actor=keuangan, period=OCT), verifier=keuangan_b,
+                  approver=pimpinan)
+    lines = list(PayoutLine.objects.filter(run=run, status="dibayarkan"))
+    assert len(lines) > 20
+    with django_assert_max_num_queries(16):  # 14 today; one UPDATE per line: 58
+        services.run_mark_paid(actor=keuangan, run=run, reference="SP2D-9",
+                               line_references={ln.pk: f"TRF-{ln.pk}" for ln in lines})
+    paid = PayoutLine.objects.filter(run=run, status="dibayarkan")
+    assert sorted(paid.values_list("paid_reference", flat=True)) == sorted(
+        f"TRF-{ln.pk}" for ln in lines)
+
+
 def test_cancel_through_the_api(api_as, computed, keuangan, pimpinan):
     assert api_as(pimpinan).post(run_url(computed, "cancel/"), {"reason": "salah"},
                                  format="json").status_code == 403
