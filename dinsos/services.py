@@ -58,6 +58,26 @@ def check_field(model, field: str, value, *, name: str | None = None) -> None:
         raise ValidationError({name or field: exc.messages}) from None
 
 
+def clean_written(instance, written=None) -> None:
+    """``full_clean`` of a record being saved, each field's own rules asked only of the values
+    written now (``written``: the field names an update service assigned; ``None``, a new or
+    wholly prepared record: every field). A value stored before a later rule — a phone with
+    letters before ``psks/0013``, an account with dashes before ``jamsosratu/0009``, a status
+    date typed ahead — is not asked again when someone edits another field or moves the
+    record on (it was: the record could not be renamed, stopped or excluded); it is asked when
+    it is written. The model's ``clean``, its uniqueness and every constraint are always
+    asked."""
+    if written is None:
+        instance.full_clean()
+        return
+    written = set(written)
+    instance.full_clean(exclude=[f.name for f in instance._meta.concrete_fields
+                                 if f.name not in written and f.attname not in written],
+                        validate_unique=False, validate_constraints=False)
+    instance.validate_unique()
+    instance.validate_constraints()
+
+
 def delete_or_refuse(obj) -> None:
     """Delete ``obj``; when records elsewhere still refer to it (``on_delete=PROTECT``), refuse
     with a ValidationError naming what holds it, instead of a database error. Call it inside the

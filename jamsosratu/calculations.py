@@ -37,21 +37,22 @@ def age_on(birth_date: datetime.date, on: datetime.date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
-def member_conditions(*, birth_date: datetime.date, schooling: str, pregnant: bool,
+def member_conditions(*, birth_date: datetime.date, sex: str, schooling: str, pregnant: bool,
                       on: datetime.date, qualifying: Sequence[str], child_max_age: int,
                       school_max_age: int, elderly_min_age: int, alive: bool = True) -> list[str]:
     """The qualifying conditions of one member on a reference date, limited to the ones the
-    cycle counts. A school child is under ``school_max_age`` and in SD–SMA (or of school age,
-    6 and over, when the registry has no schooling)."""
+    cycle counts. A pregnant or post-natal mother is a woman (``sex`` "P"). A school child is
+    under ``school_max_age`` and in SD–SMA (a child of 5 already in SD too), or of school age,
+    6 and over, when the registry has no schooling."""
     if not alive:
         return []
     age = age_on(birth_date, on)
     found = []
-    if pregnant:
+    if pregnant and sex == "P":
         found.append("hamil_nifas")
     if age < child_max_age:
         found.append("balita")
-    if 6 <= age < school_max_age and (schooling in SCHOOL_LEVELS or not schooling):
+    if age < school_max_age and (schooling in SCHOOL_LEVELS or (not schooling and age >= 6)):
         found.append("anak_sekolah")
     if age >= elderly_min_age:
         found.append("lansia")

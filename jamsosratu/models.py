@@ -10,7 +10,12 @@ from dinsos.choices import KAB_KOTA
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ProvinceOnly, ScopedQuerySet
-from dinsos.validators import NotInFuture, UploadedFile, validate_account_number
+from dinsos.validators import (
+    NotInFuture,
+    UploadedFile,
+    validate_account_number,
+    validate_whole_rupiah,
+)
 from jamsosratu import choices
 from pmks.models import Household, Person
 from psks.models import Worker
@@ -24,8 +29,10 @@ class Cycle(models.Model):
     year = models.PositiveSmallIntegerField(_("tahun"), unique=True)
     name = models.CharField(_("nama"), max_length=150)
     legal_basis = models.CharField(_("dasar hukum"), max_length=255)
-    benefit_amount = models.DecimalField(_("manfaat per RTS per tahun (Rp)"), **MONEY)
-    budget_ceiling = models.DecimalField(_("pagu (Rp)"), null=True, blank=True, **MONEY)
+    benefit_amount = models.DecimalField(_("manfaat per RTS per tahun (Rp)"),
+                                         validators=[validate_whole_rupiah], **MONEY)
+    budget_ceiling = models.DecimalField(_("pagu (Rp)"), null=True, blank=True,
+                                         validators=[validate_whole_rupiah], **MONEY)
     max_caseload = models.PositiveIntegerField(_("beban dampingan maksimum"), default=200)
     qualifying_conditions = models.JSONField(
         _("kondisi anggota yang memenuhi syarat"),

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from dinsos import changes
 from dinsos.audit import audit_context
+from dinsos.choices import Sex
 from dinsos.money import format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
-from dinsos.services import assign_fields, check_field, fitted, locked
+from dinsos.services import assign_fields, check_field, clean_written, fitted, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
     CommitmentStatus,
@@ -55,19 +56,6 @@ UNFINISHED = (JobStatus.ANTRE, JobStatus.BERJALAN)
 log = logging.getLogger(__name__)
 
 
-def _clean_enrolment(enrolment: Enrolment, *, account_written: bool) -> None:
-    """``full_clean``, except that an account stored before the digits-only rule
-    (``jamsosratu/0009``: "0012-3456-7890") is asked again only when someone writes the
-    account: a transition or another edit of the enrolment goes on (the transfer file guards
-    such a cell). The constraints (an active bank enrolment needs an account) are always
-    asked."""
-    if account_written:
-        enrolment.full_clean()
-        return
-    enrolment.full_clean(exclude=["account_number"])
-    enrolment.validate_constraints()
-
-
 def _record(enrolment, from_status, actor, reason=""):
     EnrolmentTransition.objects.create(enrolment=enrolment, from_status=from_status,
                                        to_status=enrolment.status, reason=reason,
@@ -91,7 +79,7 @@ def enrolment_members_refresh(*, enrolment: Enrolment, pregnant_person_ids=()) -
     for person in Person.objects.filter(household_id=enrolment.household_id,
                                         merged_into__isnull=True):
         for condition in calculations.member_conditions(
-            birth_date=person.birth_date, schooling=person.schooling,
+            birth_date=person.birth_date, sex=person.sex, schooling=person.schooling,
             pregnant=person.pk in pregnant, on=on, qualifying=cycle.qualifying_conditions,
             child_max_age=cycle.child_max_age, school_max_age=cycle.school_max_age,
             elderly_min_age=cycle.elderly_min_age,
@@ -103,9 +91,16 @@ def enrolment_members_refresh(*, enrolment: Enrolment, pregnant_person_ids=()) -
     return rows
 
 
+def _targeted(prefix: str = "") -> Q:
+    """An enrolment whose household was a target in its cycle year: decreed, active or
+    graduated now, or decreed and excluded later (its decree number stays): the year counts
+    towards ``Cycle.max_targeted_years`` all the same."""
+    return (Q(**{f"{prefix}status__in": calculations.COUNTED_IN_QUOTA})
+            | ~Q(**{f"{prefix}decree_number": ""}))
+
+
 def _targeted_years(household_id: int) -> list[int]:
-    return list(Enrolment.objects.filter(household_id=household_id,
-                                         status__in=calculations.COUNTED_IN_QUOTA)
+    return list(Enrolment.objects.filter(_targeted(), household_id=household_id)
                 .values_list("cycle__year", flat=True))
 
 
@@ -150,7 +145,7 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
     assign_fields(enrolment, fields, {"channel", "account_number", "source"})
-    _clean_enrolment(enrolment, account_written="account_number" in fields)
+    clean_written(enrolment, fields)
     enrolment.save()
     return enrolment
 
@@ -164,7 +159,7 @@ def enrolments_propose_from_registry(*, actor, cycle: Cycle, max_decile: int,
                   .exclude(jamsosratu_enrolments__cycle=cycle)
                   .annotate(targeted=Count(
                       "jamsosratu_enrolments__cycle__year", distinct=True,
-                      filter=Q(jamsosratu_enrolments__status__in=calculations.COUNTED_IN_QUOTA)))
+                      filter=_targeted("jamsosratu_enrolments__")))
                   .filter(targeted__lt=cycle.max_targeted_years))
     if wilayah:
         households = households.filter(area_q("desa", wilayah))
@@ -241,7 +236,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
     from_status = enrolment.status
     enrolment.status = to_status
-    _clean_enrolment(enrolment, account_written=False)
+    clean_written(enrolment, ["status", "decree_number", "exit_reason"])
     enrolment.save()
     _record(enrolment, from_status, actor, reason)
     return enrolment
@@ -274,8 +269,15 @@ def verification_record(*, actor, enrolment: Enrolment, verifier: Worker,
         verification.photo = photo
     verification.full_clean()
     verification.save()
-    members = set(Person.objects.filter(household_id=enrolment.household_id)
-                  .values_list("pk", flat=True))
+    household = Person.objects.filter(household_id=enrolment.household_id)
+    members = set(household.values_list("pk", flat=True))
+    pregnant_person_ids = set(pregnant_person_ids)
+    women = set(household.filter(pk__in=pregnant_person_ids, sex=Sex.P)
+                .values_list("pk", flat=True))
+    if pregnant_person_ids - women:  # a man or another household's person made it eligible
+        raise ValidationError({"pregnant_persons": _(
+            "Hanya anggota perempuan keluarga ini yang dapat dicatat hamil/nifas; bukan: "
+            "%(ids)s.") % {"ids": ", ".join(map(str, sorted(pregnant_person_ids - women)))}})
     for item in findings or []:
         person_id = getattr(item.get("person"), "pk", item.get("person"))
         if person_id and person_id not in members:

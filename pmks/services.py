@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from dinsos import audit, changes, names
 from dinsos.money import round_rupiah
 from dinsos.scoping import area_q, ensure_in_area, restrict
-from dinsos.services import assign_fields, delete_or_refuse, field_values, locked
+from dinsos.services import assign_fields, clean_written, delete_or_refuse, field_values, locked
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason, DuplicateStatus, LifeStatus, Relationship
 from pmks.models import (
@@ -59,10 +59,11 @@ def _normalise_nik(value):
 
 
 @transaction.atomic
-def household_save(*, actor, household: Household) -> Household:
-    """Validate and save a prepared household (new or changed), e.g. from an admin form."""
+def household_save(*, actor, household: Household, written=None) -> Household:
+    """Validate and save a prepared household (new or changed), e.g. from an admin form;
+    ``written``: the fields an update wrote (``clean_written``)."""
     ensure_in_area(actor, household.desa_id, field="desa")
-    household.full_clean()
+    clean_written(household, written)
     household.save()
     return household
 
@@ -79,8 +80,24 @@ def household_update(*, actor, household: Household, **fields) -> Household:
     a head set meanwhile (a kepala registered) is kept. Returns the saved row."""
     household = locked(household)
     ensure_in_area(actor, household.desa_id)
+    head = household.head_id
     assign_fields(household, fields, HOUSEHOLD_FIELDS)
-    return household_save(actor=actor, household=household)
+    _check_new_head(household, before=head)
+    return household_save(actor=actor, household=household, written=fields)
+
+
+def _check_new_head(household: Household, *, before) -> None:
+    """A head named by hand (API, admin, sync) is the member registered as the household's
+    living kepala keluarga: the head follows the KK, so another member (a child while the
+    father is kepala) is refused. To change the head, change the members' ``hubungan``."""
+    if household.head_id is None or household.head_id == before:
+        return
+    head = Person.objects.filter(pk=household.head_id, household_id=household.pk).first()
+    if head is not None and not head.counts_as_kepala:
+        raise ValidationError({"head": _(
+            "%(name)s tidak tercatat sebagai kepala keluarga yang masih hidup di KK ini; "
+            "kepala keluarga mengikuti hubungan anggota — ubah dulu hubungan anggotanya.")
+            % {"name": head.name}})
 
 
 @transaction.atomic
@@ -92,8 +109,11 @@ def household_upsert(*, actor, no_kk: str, **fields) -> tuple[Household, str]:
     if existing is None:  # another district's No. KK: refused by its uniqueness, as on POST
         return household_create(actor=actor, no_kk=no_kk, **fields), UPSERT_CREATED
 
+    head = existing.head_id
+
     def check(household):
         ensure_in_area(actor, household.desa_id, field="desa")
+        _check_new_head(household, before=head)
         household.full_clean()
 
     return existing, _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check)
@@ -159,7 +179,7 @@ def locked_person(person: Person, fields: dict | None = None) -> Person:
     return stored
 
 
-def _person_check(person: Person, actor) -> None:
+def _person_check(person: Person, actor, written=None) -> None:
     ensure_in_area(actor, person.desa_id, field="desa")
     if person.household_id:
         ensure_in_area(actor, person.household.desa_id, field="household")
@@ -168,7 +188,7 @@ def _person_check(person: Person, actor) -> None:
     person.nik = _normalise_nik(person.nik)
     person.name = " ".join((person.name or "").split())
     person.name_key = names.name_key(person.name)
-    person.full_clean()
+    clean_written(person, written)
     if person.merged_into_id:
         raise ValidationError(_("Orang ini sudah digabung ke data lain dan tidak dapat diubah."))
 
@@ -219,9 +239,10 @@ def persons_after_save(persons) -> None:
 
 
 @transaction.atomic
-def person_save(*, actor, person: Person) -> Person:
-    """Validate and save a prepared person (new or changed), e.g. from an admin form."""
-    _person_check(person, actor)
+def person_save(*, actor, person: Person, written=None) -> Person:
+    """Validate and save a prepared person (new or changed), e.g. from an admin form;
+    ``written``: the fields an update wrote (``clean_written``)."""
+    _person_check(person, actor, written)
     person.save()
     persons_after_save([person])
     return person
@@ -241,7 +262,7 @@ def person_update(*, actor, person: Person, **fields) -> Person:
     person = locked_person(person, fields)
     ensure_in_area(actor, person.desa_id)
     assign_fields(person, fields, PERSON_FIELDS)
-    return person_save(actor=actor, person=person)
+    return person_save(actor=actor, person=person, written=fields)
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ class InstitutionType(models.TextChoices):
     LKS = "lks", _("Lembaga Kesejahteraan Sosial (LKS)")
     KARANG_TARUNA = "karang_taruna", _("Karang Taruna")
     LK3 = "lk3", _("Lembaga Konsultasi Kesejahteraan Keluarga (LK3)")
-    WKSBM = "wksbm", _("Wahana Kesejahteraan Sosial Berbasis Masyarakat (WKSBM)")
+    WKSBM = "wksbm", _("Wahana Kesejahteraan Sosial Keluarga Berbasis Masyarakat (WKSBM)")
     KELUARGA_PIONER = "keluarga_pioner", _("Keluarga Pioner")
     DUNIA_USAHA = "dunia_usaha", _("Dunia Usaha")
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dinsos.models import Wilayah
 from dinsos.money import format_tanggal
 from dinsos.scoping import ensure_in_area
-from dinsos.services import assign_fields, check_field, fitted, locked
+from dinsos.services import assign_fields, check_field, clean_written, fitted, locked
 from dinsos.validators import normalize_npwp
 from psks.choices import ReportStatus, Role, WorkerStatus
 from psks.models import (
@@ -32,14 +32,15 @@ WORKER_FIELDS = {"nik", "name", "sex", "birth_date", "education", "phone", "addr
 # --- workers ----------------------------------------------------------------------------------
 
 @transaction.atomic
-def worker_save(*, actor, worker: Worker) -> Worker:
+def worker_save(*, actor, worker: Worker, written=None) -> Worker:
+    """Validate (``clean_written``: ``written`` the fields an update wrote) and save."""
     ensure_in_area(actor, worker.desa_id)
     worker.nik = (worker.nik or "").strip()
     try:
         worker.npwp = normalize_npwp(worker.npwp) if worker.npwp else ""
     except ValidationError as exc:
         raise ValidationError({"npwp": exc.messages}) from exc
-    worker.full_clean()
+    clean_written(worker, written)
     worker.save()
     return worker
 
@@ -57,7 +58,7 @@ def worker_update(*, actor, worker: Worker, **fields) -> Worker:
     worker = locked(worker)
     ensure_in_area(actor, worker.desa_id)
     assign_fields(worker, fields, WORKER_FIELDS)
-    return worker_save(actor=actor, worker=worker)
+    return worker_save(actor=actor, worker=worker, written=fields)
 
 
 STATUS_FIELDS = ("status", "status_date", "status_reason")
@@ -75,8 +76,7 @@ def worker_set_status(*, actor, worker: Worker, status: str, on: datetime.date,
     worker.status, worker.status_date, worker.status_reason = status, on, reason
     # Only what this change sets is checked and written: a record stored before a later rule
     # (a phone with letters) still lets its worker be stopped or suspended.
-    worker.full_clean(exclude=[f.name for f in Worker._meta.fields
-                               if f.name not in STATUS_FIELDS])
+    clean_written(worker, STATUS_FIELDS)
     worker.save(update_fields=[*STATUS_FIELDS, "updated_at"])
     if status == WorkerStatus.BERHENTI:
         for assignment in worker.assignments.filter(Q(end_date__isnull=True) | Q(end_date__gt=on),
@@ -258,9 +258,9 @@ INSTITUTION_FIELDS = {"type", "name", "desa", "desa_id", "address", "registratio
 
 @transaction.atomic
 def institution_save(*, actor, institution: Institution,
-                     board: list[dict] | None = None) -> Institution:
+                     board: list[dict] | None = None, written=None) -> Institution:
     ensure_in_area(actor, institution.desa_id)
-    institution.full_clean()
+    clean_written(institution, written)
     institution.save()
     if board is not None:
         institution.board_members.all().delete()
@@ -274,7 +274,7 @@ def institution_save(*, actor, institution: Institution,
 def institution_create(*, actor, board: list[dict] | None = None, **fields) -> Institution:
     institution = Institution()
     assign_fields(institution, fields, INSTITUTION_FIELDS)
-    return institution_save(actor=actor, institution=institution, board=board)
+    return institution_save(actor=actor, institution=institution, board=board, written=fields)
 
 
 @transaction.atomic
@@ -284,7 +284,7 @@ def institution_update(*, actor, institution: Institution, board: list[dict] | N
     institution = locked(institution)
     ensure_in_area(actor, institution.desa_id)
     assign_fields(institution, fields, INSTITUTION_FIELDS)
-    return institution_save(actor=actor, institution=institution, board=board)
+    return institution_save(actor=actor, institution=institution, board=board, written=fields)
 
 
 # --- monthly activity reports -----------------------------------------------------------------

@@ -14,9 +14,10 @@ ON = D(2026, 1, 1)  # reference date of the 2026 cycle
 ALL = ["hamil_nifas", "balita", "anak_sekolah", "lansia"]
 
 
-def conditions(birth_date, schooling="", pregnant=False, qualifying=ALL, alive=True, **ages):
+def conditions(birth_date, schooling="", pregnant=False, qualifying=ALL, alive=True, sex="P",
+               **ages):
     limits = {"child_max_age": 5, "school_max_age": 21, "elderly_min_age": 60, **ages}
-    return calculations.member_conditions(birth_date=birth_date, schooling=schooling,
+    return calculations.member_conditions(birth_date=birth_date, sex=sex, schooling=schooling,
                                           pregnant=pregnant, on=ON, qualifying=qualifying,
                                           alive=alive, **limits)
 
@@ -33,6 +34,8 @@ def conditions(birth_date, schooling="", pregnant=False, qualifying=ALL, alive=T
     # school child 6–20 in SD/SMP/SMA or with unknown schooling
     (D(2019, 12, 31), "", False, ["anak_sekolah"]),  # 6, schooling unknown
     (D(2019, 12, 31), "sd", False, ["anak_sekolah"]),
+    (D(2020, 6, 1), "sd", False, ["anak_sekolah"]),  # 5 and already in SD (domain audit)
+    (D(2020, 6, 1), "", False, []),  # 5, schooling unknown: not yet of school age
     (D(2013, 3, 3), "smp", False, ["anak_sekolah"]),  # 12
     (D(2009, 9, 9), "sma", False, ["anak_sekolah"]),  # 16
     (D(2005, 1, 2), "sma", False, ["anak_sekolah"]),  # 20
@@ -50,6 +53,10 @@ def conditions(birth_date, schooling="", pregnant=False, qualifying=ALL, alive=T
 ])
 def test_member_conditions(birth_date, schooling, pregnant, expected):
     assert conditions(birth_date, schooling, pregnant) == expected
+
+
+def test_a_man_is_never_a_pregnant_or_post_natal_mother():
+    assert conditions(D(1990, 5, 5), "", True, sex="L") == []
 
 
 @pytest.mark.parametrize(("birth_date", "schooling", "pregnant", "qualifying", "expected"), [

@@ -243,10 +243,29 @@ def test_household_head_must_be_a_member(pandeglang_operator):
     with pytest.raises(ValidationError) as caught:
         services.household_update(actor=pandeglang_operator, household=household, head=stranger)
     assert caught.value.message_dict == {"head": ["Kepala keluarga harus anggota keluarga ini."]}
-    member = RegistryPersonFactory(household=household)
+    member = RegistryPersonFactory(household=household, relationship="kepala")
     services.household_update(actor=pandeglang_operator, household=household, head=member)
     household.refresh_from_db()
     assert household.head_id == member.pk
+
+
+def test_the_head_named_by_hand_is_the_living_kepala_keluarga(pandeglang_operator):
+    """Domain audit (December 2026): the API, the admin and the sync named any member head —
+    a 2-year-old child while the father is the kepala keluarga. The head follows the KK."""
+    household = create_household(pandeglang_operator)
+    father = RegistryPersonFactory(household=household, relationship="kepala")
+    child = RegistryPersonFactory(household=household, relationship="anak",
+                                  birth_date=datetime.date(2024, 5, 1))
+    services.household_update(actor=pandeglang_operator, household=household, head=father)
+    with pytest.raises(ValidationError) as caught:
+        services.household_update(actor=pandeglang_operator, household=household, head=child)
+    assert list(caught.value.message_dict) == ["head"]
+    assert Household.objects.get(pk=household.pk).head_id == father.pk
+    # the head follows the members' hubungan: the father dies, the child is named kepala
+    services.person_update(actor=pandeglang_operator, person=father, life_status="meninggal",
+                           life_status_date=datetime.date(2026, 1, 5))
+    services.person_update(actor=pandeglang_operator, person=child, relationship="kepala")
+    assert Household.objects.get(pk=household.pk).head_id == child.pk
 
 
 def test_household_with_a_case_cannot_be_deleted(pandeglang_operator):
