@@ -30,7 +30,7 @@ COPY . .
 RUN pip install --no-deps . \
     && rm -rf build ./*.egg-info \
     && python -m compileall -q . \
-    && mkdir -p var/media var/staticfiles \
+    && mkdir -p var/media var/mail var/staticfiles \
     && chown -R dinsos:dinsos var
 
 USER dinsos

@@ -10,7 +10,7 @@ class DinsosConfig(AppConfig):
     verbose_name = _("Data Induk dan Pengguna")
 
     def ready(self):
-        from dinsos import audit, changes, roles
+        from dinsos import audit, changes, checks, roles  # noqa: F401 - checks registers
 
         audit.connect()
         changes.connect()

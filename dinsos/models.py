@@ -160,6 +160,22 @@ class IdempotencyKey(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
+class Heartbeat(models.Model):
+    """When a background process last did its work: the scheduled ``dinsos.ping`` (beat sends
+    it every 5 minutes, a worker runs it) writes ``worker``; ``/healthz`` tells how long ago.
+    In the database, so the web process sees it on SQLite with the file broker too."""
+
+    name = models.CharField(_("nama"), max_length=30, primary_key=True)
+    at = models.DateTimeField(_("terakhir terlihat"))
+
+    class Meta:
+        verbose_name = _("detak proses latar")
+        verbose_name_plural = _("detak proses latar")
+
+    def __str__(self):
+        return f"{self.name}: {self.at:%Y-%m-%d %H:%M}"
+
+
 class ImportBatch(models.Model):
     """One uploaded import file and what became of it: totals and every rejected row (row,
     column, reason), so the report can be downloaded as the original file plus an error column.

@@ -231,10 +231,14 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Email ---------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail:///var/mail")
+# an EMAIL_URL left empty in .env (uncommented without a value) is the default, not a crash
+EMAIL_CONFIG = env.email_url_config(env.str("EMAIL_URL", default="") or "filemail:///var/mail")
 vars().update(EMAIL_CONFIG)
 if EMAIL_CONFIG.get("EMAIL_FILE_PATH"):  # filemail:///var/mail: relative to the project
     EMAIL_FILE_PATH = str(BASE_DIR / EMAIL_CONFIG["EMAIL_FILE_PATH"].lstrip("/"))
+#: seconds an SMTP server may take to answer: the finance e-mail is sent while its run is
+#: locked, so a stalled server must not hold the run (and the worker) until the time limit
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL",
     default="Dinas Sosial Provinsi Banten <noreply@dinsos.bantenprov.go.id>",
@@ -355,6 +359,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+#: a worker told to stop (SIGTERM remapped to SIGQUIT in compose: REMAP_SIGTERM) lets running
+#: tasks finish for this long, then cancels them and hands their messages back to the broker
+#: (acks late): a task cut by a redeploy runs again at once, not after Redis' visibility
+#: timeout (an hour). Below compose's stop_grace_period for the worker (60 s).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT",
+                                                default=45.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True

@@ -6,7 +6,11 @@ from dinsos.models import ImportBatch
 
 @shared_task(name="dinsos.ping")
 def ping() -> str:
-    """Liveness of the worker; scheduled by default so `make run` shows beat → worker working."""
+    """Liveness of the worker; scheduled by default so `make run` shows beat → worker working,
+    and recorded for ``/healthz`` (``health.worker_seen``)."""
+    from dinsos.health import worker_beat
+
+    worker_beat()
     return "pong"
 
 

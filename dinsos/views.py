@@ -21,11 +21,14 @@ from dinsos.tabular import FORMATS, TableError
 def healthz(request):
     db_ok, db_info = health.check_database()
     broker_ok, broker_info = health.check_broker()
+    worker_ok, worker_info = health.check_worker() if db_ok else (False, health.DOWN)
     ok = db_ok and broker_ok
     body = {
-        "status": "ok" if ok else "error",
+        "status": ("ok" if worker_ok else "degraded") if ok else "error",
         "database": {"ok": db_ok, "info": db_info},
         "broker": {"ok": broker_ok, "info": broker_info},
+        # told, not failed on (the web answers; its container must not be restarted for it)
+        "worker": {"ok": worker_ok, "info": worker_info},
     }
     return JsonResponse(body, status=200 if ok else 503)
 

@@ -152,6 +152,41 @@ def test_worker_and_beat_run_celery(services):
     assert re.search(r"\bcelery\b.*-A\s+dinsos\b.*\bbeat\b", command_text(services["beat"]))
 
 
+def test_worker_hands_back_a_running_task_when_compose_stops_it(services):
+    """Operations audit (December 2026): compose stopped the worker with SIGTERM and killed it
+    10 s later; a longer task (import, payout run, report) died with its message unacknowledged
+    in Redis, handed out again only after the visibility timeout (an hour: seen with a killed
+    worker). Now SIGTERM starts Celery's soft shutdown, shorter than the grace period, which
+    cancels the task and hands its message back (acks late)."""
+    from dinsos import settings
+
+    worker = services["worker"]
+    grace = str(worker["stop_grace_period"])
+    seconds = int(grace[:-1]) * (60 if grace.endswith("m") else 1)
+    assert environment(worker)["REMAP_SIGTERM"] == "SIGQUIT"
+    assert 0 < settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT < seconds
+    assert settings.CELERY_TASK_ACKS_LATE
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+
+
+def test_the_finance_mail_files_are_kept_on_a_volume(services):
+    """Without EMAIL_URL the finance e-mails are files under var/mail: inside the worker
+    container on no volume they were lost with it (check --deploy now warns, dinsos.W001)."""
+    for name in ("web", "worker", "beat"):
+        assert "mail:/app/var/mail" in services[name]["volumes"], name
+    assert "var/mail" in (ROOT / "Dockerfile").read_text("utf-8")
+
+
+def test_readme_tells_how_to_back_up_and_restore_the_database_and_media():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """Operations audit: no backup procedure, and no word on a compose install's first user."""
+    compose = readme.split("## Deployment with compose", 1)[1].split("\n## ", 1)[0]
+    backup = compose.split("### Backup and restore", 1)[1]
+    for needed in ("pg_dump", "pg_restore", "media"):
+        assert needed in backup, needed
+    assert "createsuperuser" in compose
+
+
 def test_beat_uses_database_scheduler(services):
     """The schedule lives in the database (setup_periodic_tasks), not in a local shelve file."""
     settings = (ROOT / "dinsos" / "settings.py").read_text(encoding="utf-8")

@@ -38,6 +38,9 @@ def set_office_address(kode: str, address: str) -> str:
 
 
 def test_healthz_ok_on_the_configured_database_and_broker():
+    from dinsos.health import worker_beat
+
+    worker_beat()  # a worker ran the scheduled ping
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
@@ -49,6 +52,30 @@ def test_healthz_ok_on_the_configured_database_and_broker():
     )
     assert body["broker"]["ok"] is True
     assert expected_transport in body["broker"]["info"].lower()
+
+
+def test_healthz_tells_whether_a_worker_ran_its_scheduled_ping():
+    """Operations audit (December 2026): with every worker dead /healthz answered "ok" and
+    imports, reports and payment lists sat in "antre" unnoticed. The scheduled ping records
+    when a worker last ran it; /healthz tells it (200 still: the web itself works)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from dinsos.models import Heartbeat
+    from dinsos.tasks import ping
+
+    body = Client().get("/healthz").json()
+    assert (body["status"], body["worker"]["ok"]) == ("degraded", False)
+    assert body["worker"]["info"] == "belum pernah terlihat bekerja"
+    assert ping.apply().get() == "pong"
+    response = Client().get("/healthz")
+    assert (response.status_code, response.json()["status"]) == (200, "ok")
+    assert response.json()["worker"]["ok"] is True
+    Heartbeat.objects.update(at=timezone.now() - datetime.timedelta(minutes=16))
+    body = Client().get("/healthz").json()
+    assert (body["status"], body["worker"]["ok"]) == ("degraded", False)
+    assert body["worker"]["info"].startswith("tidak bekerja sejak ")
 
 
 def test_healthz_needs_no_login_and_only_get():

@@ -77,12 +77,30 @@ def test_check_deploy_passes_with_production_values():
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": STRONG_KEY,
         "DJANGO_ALLOWED_HOSTS": "dinsos.bantenprov.go.id",
+        "EMAIL_URL": "smtp+tls://dinsos:sandi@smtp.bantenprov.go.id:587",
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
     result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", **env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+    # operations audit (December 2026): with no EMAIL_URL the finance reports were files under
+    # var/mail while the run said "terkirim", and nothing told the operator
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING",
+                        **{**env, "EMAIL_URL": ""})
+    assert result.returncode != 0
+    assert "dinsos.W001" in result.stdout + result.stderr
+
+
+def test_smtp_has_a_timeout():
+    """Operations audit: the finance e-mail is sent while its run is locked; with no timeout a
+    stalled SMTP server held the run and the worker until the task's time limit."""
+    result = run_python("-c", SETUP + "; from django.conf import settings as s; "
+                        "print(s.EMAIL_BACKEND.rsplit('.', 1)[-1], s.EMAIL_TIMEOUT)",
+                        DJANGO_DEBUG="1", EMAIL_URL="smtp+tls://u:p@smtp.example.go.id:587")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["EmailBackend", "30"]
 
 
 def test_production_security_settings_in_a_subprocess():
