@@ -912,6 +912,12 @@ def test_a_file_without_the_new_columns_keeps_what_the_persons_hold(
         }
     assert Person.objects.get(nik=NIK_HEAD).occupation == "Petani"
     assert batch.totals["orang_tetap"] == 5
+    # the columns again, empty: not known any more (a file without them is not one with
+    # them empty, on either lane — nor by the rows' fingerprints)
+    rows[0].update(status_kawin="", penyakit_kronis="")
+    submit(pandeglang_operator, csv_bytes(rows), capture=django_capture_on_commit_callbacks)
+    assert keeps("Budi Santoso", "Mak Icih") == {"Budi Santoso": ("", ""),
+                                                 "Mak Icih": ("", "")}
 
 
 def test_a_re_import_that_changes_only_status_kawin_updates_the_person(

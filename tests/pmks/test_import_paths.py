@@ -212,7 +212,7 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
     assert entry.object_pk == "" and entry.additional_data["rows"] == [2, 14]
     assert audit.entry_changes(entry, icih) == (LogEntry.Action.UPDATE, {
         "relationship": ["famili", "orang_tua"], "occupation": ["", "Pedagang"],
-        "schooling": ["", "sd"]})
+        "schooling": ["", "sd"], "marital_status": ["", "cerai_mati"]})
     ani = Person.objects.get(name="Ani")
     assert audit.entry_changes(audit.entries_for(ani).get(), ani) == (LogEntry.Action.CREATE,
                                                                       {})
@@ -221,7 +221,8 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
     assert [h["action"] for h in shown] == ["diubah", "dibuat"]
     assert {c["field"]: c["text"] for c in shown[0]["changes"]} == {
         "Pekerjaan": "— → Pedagang", "Pendidikan": "— → SD/sederajat",
-        "Hubungan dengan kepala keluarga": "Famili lain → Orang tua"}
+        "Hubungan dengan kepala keluarga": "Famili lain → Orang tua",
+        "Status perkawinan": "— → Cerai mati"}
 
 
 def test_the_admin_history_of_a_person_shows_the_chunk_entry(
