@@ -54,13 +54,14 @@ class Row:
     jenis_kelamin: str
     hubungan: str
     desil: int
+    status_kawin: str = ""  # the import's status_kawin (SIAK's code 1–4 or a value)
 
     def import_values(self) -> dict:
         return {
             "no_kk": self.no_kk, "alamat": self.alamat, "kode_desa": self.kode_desa,
             "desil": str(self.desil), "nik": self.nik, "nama": self.nama,
             "tanggal_lahir": self.tanggal_lahir.isoformat(), "jenis_kelamin": self.jenis_kelamin,
-            "hubungan": self.hubungan,
+            "hubungan": self.hubungan, "status_kawin": self.status_kawin,
         }
 
 
@@ -223,10 +224,18 @@ class Registry:
                     break
             keys.add(name_key(f"{given} {second}"))
             infant = (today - born).days < 365 and rnd.random() < 0.5
+            # no draw of its own (the other columns stay as they were): a couple is married,
+            # a child not, a head alone widowed past 60 (SIAK's codes, as its exports give)
+            if relation == CHILD:
+                married = "1"
+            elif size > 1:
+                married = "2"
+            else:
+                married = "4" if (today - born).days > 60 * 365 else "1"
             yield Row(index=first_index + offset, no_kk=no_kk, alamat=address, kode_desa=desa,
                       nik="" if infant else numbers.nik(desa[:8], born, sex),
                       nama=f"{given} {second}", tanggal_lahir=born, jenis_kelamin=sex,
-                      hubungan=relation, desil=decile)
+                      hubungan=relation, desil=decile, status_kawin=married)
 
     def _duplicate(self, rnd, numbers, index, original: Row, by_kecamatan, typos) -> Row:
         """The same person registered again, alone in a household of its own."""
@@ -243,7 +252,7 @@ class Registry:
         return Row(index=index, no_kk=no_kk, alamat=address, kode_desa=desa, nik=nik,
                    nama=name_variant(original.nama, rnd), tanggal_lahir=original.tanggal_lahir,
                    jenis_kelamin=original.jenis_kelamin, hubungan="kepala",
-                   desil=rnd.randint(1, 10))
+                   desil=rnd.randint(1, 10), status_kawin=original.status_kawin)
 
 
 def workforce(n_workers: int, desa_codes: list[str], *, seed: int = 37,

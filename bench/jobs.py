@@ -149,19 +149,21 @@ def _load_registry(path: Path) -> None:
     """Above BENCH_IMPORT_MAX the registry is loaded set-based, straight from the staging
     table (name keys computed in SQL-free Python while streaming the file)."""
     from dinsos.names import name_key
+    from pmks.importing import SIAK_MARITAL_STATUS
 
     now = "now()"
     with connection.cursor() as cursor, path.open() as handle, \
             tempfile.TemporaryFile("w+") as buffer:
         cursor.execute("CREATE TEMP TABLE bench_rows (no_kk text, alamat text, kode_desa text, "
                        "desil smallint, nik text, nama text, name_key text, tanggal_lahir date, "
-                       "jenis_kelamin text, hubungan text)")
+                       "jenis_kelamin text, hubungan text, status_kawin text)")
         reader = csv.DictReader(handle)
         writer = csv.writer(buffer)
         for r in reader:
             writer.writerow([r["no_kk"], r["alamat"], r["kode_desa"], r["desil"], r["nik"],
                              r["nama"], name_key(r["nama"]), r["tanggal_lahir"],
-                             r["jenis_kelamin"], r["hubungan"]])
+                             r["jenis_kelamin"], r["hubungan"],
+                             SIAK_MARITAL_STATUS.get(r.get("status_kawin") or "", "")])
         buffer.seek(0)
         cursor.copy_expert("COPY bench_rows FROM STDIN WITH (FORMAT csv)", buffer)
         cursor.execute(f"""
@@ -171,10 +173,11 @@ def _load_registry(path: Path) -> None:
                 '', '', {now}, {now} FROM bench_rows ORDER BY no_kk""")
         cursor.execute(f"""
             INSERT INTO pmks_person (nik, name, name_key, birth_place, birth_date, sex,
-                household_id, relationship, desa_id, disability, schooling, occupation,
-                life_status, created_at, updated_at)
+                household_id, relationship, desa_id, marital_status, disability, chronic_illness,
+                schooling, occupation, life_status, created_at, updated_at)
             SELECT NULLIF(r.nik, ''), r.nama, r.name_key, '', r.tanggal_lahir, r.jenis_kelamin,
-                h.id, r.hubungan, r.kode_desa, 'tidak', '', '', 'hidup', {now}, {now}
+                h.id, r.hubungan, r.kode_desa, r.status_kawin, 'tidak', '', '', '', 'hidup',
+                {now}, {now}
             FROM bench_rows r JOIN pmks_household h ON h.no_kk = r.no_kk""")
         cursor.execute("""
             UPDATE pmks_household h SET head_id = p.id FROM pmks_person p
@@ -556,7 +559,8 @@ RAW_PAGES = {
         SELECT p.id, p.nik, p.nik IS NULL AS tanpa_nik, p.name, p.birth_place, p.birth_date,
                p.sex, p.household_id AS household, p.relationship, p.desa_id AS desa,
                d.nama AS desa_nama, left(p.desa_id, 8) AS kecamatan,
-               left(p.desa_id, 5) AS kab_kota, p.disability, p.schooling, p.occupation,
+               left(p.desa_id, 5) AS kab_kota, p.marital_status, p.disability,
+               p.chronic_illness, p.schooling, p.occupation,
                p.life_status, p.life_status_date, p.created_at, p.updated_at
         FROM pmks_person p JOIN dinsos_wilayah d ON d.kode = p.desa_id
         WHERE p.merged_into_id IS NULL ORDER BY p.name, p.id LIMIT 50"""),

@@ -95,7 +95,7 @@ class PersonAdmin(ScopedModelAdmin):
     log_access = True
     list_display = ["name", "nik", "birth_date", "sex", "desa", "life_status"]
     list_filter = [*wilayah_filters("desa"), "sex", "life_status", "disability",
-                   "cases__category", "cases__status"]
+                   "marital_status", "chronic_illness", "cases__category", "cases__status"]
     search_fields = ["=nik", "name", "=household__no_kk"]
     list_select_related = ["desa"]
     autocomplete_fields = ["desa"]

@@ -32,6 +32,30 @@ class Disability(models.TextChoices):
     GANDA = "ganda", _("Disabilitas ganda")
 
 
+class MaritalStatus(models.TextChoices):
+    """Status perkawinan, as on the Kartu Keluarga (SIAK codes 1–4 in the import)."""
+
+    BELUM_KAWIN = "belum_kawin", _("Belum kawin")
+    KAWIN = "kawin", _("Kawin")
+    CERAI_HIDUP = "cerai_hidup", _("Cerai hidup")
+    CERAI_MATI = "cerai_mati", _("Cerai mati")
+
+
+class ChronicIllness(models.TextChoices):
+    """Penyakit kronis/menahun, as the DTKS form lists them."""
+
+    TIDAK = "tidak", _("Tidak ada")
+    HIPERTENSI = "hipertensi", _("Hipertensi (darah tinggi)")
+    REMATIK = "rematik", _("Rematik")
+    ASMA = "asma", _("Asma")
+    JANTUNG = "jantung", _("Masalah jantung")
+    DIABETES = "diabetes", _("Diabetes (kencing manis)")
+    TBC = "tbc", _("Tuberkulosis (TBC)")
+    STROKE = "stroke", _("Stroke")
+    KANKER = "kanker", _("Kanker atau tumor ganas")
+    LAINNYA = "lainnya", _("Lainnya (gagal ginjal, paru-paru flek, dll.)")
+
+
 class Schooling(models.TextChoices):
     TIDAK_SEKOLAH = "tidak_sekolah", _("Tidak/belum sekolah")
     SD = "sd", _("SD/sederajat")

@@ -12,7 +12,7 @@ from dinsos.demo import seeder
 from dinsos.models import Office, User, Wilayah
 from dinsos.validators import build_nik, build_no_kk
 from pmks import services
-from pmks.choices import CaseSource, CaseStatus, Relationship
+from pmks.choices import CaseSource, CaseStatus, ChronicIllness, MaritalStatus, Relationship
 from pmks.models import Case, Category, Household, Person, ServiceType
 
 MEN = ["Ahmad", "Budi", "Dedi", "Eko", "Hendra", "Iwan", "Jajang", "Mamat", "Rudi", "Ujang",
@@ -41,9 +41,16 @@ def _member(rng, household, desa, relationship, sex, birth, serial, name):
     existing = Person.objects.filter(nik=nik).first()
     if existing:
         return existing
+    # no draw of their own (the demo's other data stay as they were): a couple is married,
+    # a child not; the elder heads live with high blood pressure
+    married = (MaritalStatus.BELUM_KAWIN if relationship == Relationship.ANAK
+               else MaritalStatus.KAWIN)
+    illness = (ChronicIllness.HIPERTENSI if relationship == Relationship.KEPALA
+               and birth.year < 1970 else ChronicIllness.TIDAK)
     return services.person_register(
         actor=_actor(), nik=nik, name=name, birth_place=desa.nama, birth_date=birth, sex=sex,
         household=household, relationship=relationship, desa=desa,
+        marital_status=married, chronic_illness=illness,
         schooling=rng.choice(["sd", "smp", "sma", "tidak_sekolah"]),
         occupation=rng.choice(["Buruh tani", "Pedagang", "Nelayan", "Tidak bekerja", "Ojek"]),
     )

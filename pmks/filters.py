@@ -42,6 +42,9 @@ class PersonFilterSet(FilterSet):
     sex = django_filters.ChoiceFilter(choices=Sex.choices)
     life_status = django_filters.MultipleChoiceFilter(choices=choices.LifeStatus.choices)
     disability = django_filters.MultipleChoiceFilter(choices=choices.Disability.choices)
+    marital_status = django_filters.MultipleChoiceFilter(choices=choices.MaritalStatus.choices)
+    chronic_illness = django_filters.MultipleChoiceFilter(
+        choices=choices.ChronicIllness.choices)
     birth_date_from = django_filters.DateFilter(field_name="birth_date", lookup_expr="gte")
     birth_date_to = django_filters.DateFilter(field_name="birth_date", lookup_expr="lte")
     tanpa_nik = django_filters.BooleanFilter(field_name="nik", lookup_expr="isnull",
@@ -54,7 +57,8 @@ class PersonFilterSet(FilterSet):
 
     class Meta:
         model = Person
-        fields = ["wilayah", "sex", "life_status", "disability", "household"]
+        fields = ["wilayah", "sex", "life_status", "disability", "marital_status",
+                  "chronic_illness", "household"]
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -30,8 +30,8 @@ def desa_field(user, **kwargs) -> DesaChoiceField:
 class PersonForm(ModelForm):
     class Meta:
         model = Person
-        fields = ["nik", "name", "birth_place", "birth_date", "sex", "desa", "disability",
-                  "schooling", "occupation"]
+        fields = ["nik", "name", "birth_place", "birth_date", "sex", "desa", "marital_status",
+                  "disability", "chronic_illness", "schooling", "occupation"]
         field_classes = {"birth_date": TanggalField}
         help_texts = {"nik": _("16 angka; kosongkan bila belum punya NIK.")}
 

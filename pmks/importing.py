@@ -14,6 +14,7 @@ number, columns and reasons, all at once.
 
 import datetime
 import json
+import re
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -90,6 +91,13 @@ COLUMNS = [
     Column("disabilitas", ", ".join(choices.Disability.values), False, "tidak"),
     Column("pendidikan", ", ".join(choices.Schooling.values), False, "sd"),
     Column("pekerjaan", _("Pekerjaan"), False, "Buruh tani", ("JENIS_PKRJN",)),
+    Column("status_kawin", ", ".join(choices.MaritalStatus.values)
+           + _(" (juga label dan kode 1–4 SIAK: Belum Kawin, Kawin, Cerai Hidup, Cerai Mati); "
+               "kosong: tidak diketahui"),
+           False, "kawin", ("STATUS_KAWIN", "Status Perkawinan", "Status Kawin", "STAT_KWN")),
+    Column("penyakit_kronis", ", ".join(choices.ChronicIllness.values)
+           + _(" (penyakit kronis/menahun); kosong: tidak diketahui"), False, "tidak",
+           ("Penyakit Kronis", "Penyakit Kronis/Menahun", "Penyakit Menahun")),
 ]
 REQUIRED = [c.name for c in COLUMNS if c.required]
 
@@ -101,14 +109,21 @@ HOUSEHOLD_MAP = {
 PERSON_MAP = {
     "nik": "nik", "nama": "name", "tempat_lahir": "birth_place", "tanggal_lahir": "birth_date",
     "jenis_kelamin": "sex", "hubungan": "relationship", "disabilitas": "disability",
-    "pendidikan": "schooling", "pekerjaan": "occupation",
+    "pendidikan": "schooling", "pekerjaan": "occupation", "status_kawin": "marital_status",
+    "penyakit_kronis": "chronic_illness",
 }
 CHOICE_COLUMNS = {
     "lantai": choices.Floor, "dinding": choices.Wall, "sumber_air": choices.WaterSource,
     "penerangan": choices.Lighting, "bahan_bakar": choices.CookingFuel,
     "jamban": choices.Toilet, "hubungan": choices.Relationship,
     "disabilitas": choices.Disability, "pendidikan": choices.Schooling,
+    "status_kawin": choices.MaritalStatus, "penyakit_kronis": choices.ChronicIllness,
 }
+#: optional columns a file may leave out (files made before they were added): a file without
+#: one changes nothing of what its persons hold (the row path leaves the field out of the
+#: row's fields, the COPY path stages NULL and keeps the stored value); an empty cell in the
+#: column does clear it (unknown)
+KEPT_WHEN_ABSENT = ("status_kawin", "penyakit_kronis")
 HOUSEHOLD_FIELDS = [f for f in HOUSEHOLD_MAP.values() if f != "no_kk"]
 PERSON_FIELDS = [f for f in PERSON_MAP.values() if f != "nik"] + ["desa_id", "name_key",
                                                                   "household_id"]
@@ -123,6 +138,19 @@ KK_RELATIONSHIP = {
     "orangtua": R.ORANG_TUA, "8": R.MERTUA, "9": R.FAMILI, "famili lain": R.FAMILI,
     "10": R.LAINNYA, "pembantu": R.LAINNYA, "11": R.LAINNYA,
 }
+M = choices.MaritalStatus
+#: Status perkawinan as coded in SIAK (1–4); its labels are the choices' own.
+SIAK_MARITAL_STATUS = {"1": M.BELUM_KAWIN, "2": M.KAWIN, "3": M.CERAI_HIDUP, "4": M.CERAI_MATI}
+MARITAL_STATUS_LABELS = {
+    **SIAK_MARITAL_STATUS, "kawin tercatat": M.KAWIN, "kawin belum tercatat": M.KAWIN,
+    "cerai hidup tercatat": M.CERAI_HIDUP, "cerai hidup belum tercatat": M.CERAI_HIDUP,
+}
+C = choices.ChronicIllness
+#: the everyday names of the DTKS form's illnesses
+CHRONIC_ILLNESS_LABELS = {
+    "darah tinggi": C.HIPERTENSI, "kencing manis": C.DIABETES, "tuberkulosis": C.TBC,
+    "tidak": C.TIDAK,
+}
 
 
 @cache
@@ -131,10 +159,14 @@ def _labels(enum) -> dict[str, str]:
     table = {}
     with translation.override("id"):
         for value, label in enum.choices:
-            for text in (value, str(label)):
-                table[" ".join(text.lower().replace("_", " ").replace("/", " ").split())] = value
+            for text in (value, str(label)):  # the key parse_label looks up
+                table[" ".join(re.findall(r"[0-9a-z]+", text.lower()))] = value
     if enum is choices.Relationship:
         table.update(KK_RELATIONSHIP)
+    elif enum is choices.MaritalStatus:
+        table.update(MARITAL_STATUS_LABELS)
+    elif enum is choices.ChronicIllness:
+        table.update(CHRONIC_ILLNESS_LABELS)
     return table
 
 
@@ -180,6 +212,8 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
     problems += length_problems(values, TEXT_LIMITS)
     household, person = {}, {}
     for column, target, to_household, kind, empty in _PLAN:
+        if column in KEPT_WHEN_ABSENT and column not in values:
+            continue  # a file without the column: the stored value stays
         text = values.get(column, "").strip()
         into = household if to_household else person
         if not text:
@@ -614,7 +648,8 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
                 yield row.number, household, person
 
     stage = Stage(report=report, area=area, dry_run=dry_run, columns=FILE_COLUMNS,
-                  lookup=_lookup(desa_codes), today=today)
+                  lookup=_lookup(desa_codes), today=today,
+                  absent=[c for c in KEPT_WHEN_ABSENT if c not in table.header])
     rows = iter(table)
     language = translation.get_language()
 

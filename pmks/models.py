@@ -152,6 +152,14 @@ class Person(TimeStamped):
         _("disabilitas"), max_length=20, choices=choices.Disability.choices,
         default=choices.Disability.TIDAK,
     )
+    marital_status = models.CharField(
+        _("status perkawinan"), max_length=20, choices=choices.MaritalStatus.choices,
+        blank=True,
+    )
+    chronic_illness = models.CharField(
+        _("penyakit kronis/menahun"), max_length=20, choices=choices.ChronicIllness.choices,
+        blank=True,
+    )
     schooling = models.CharField(
         _("pendidikan"), max_length=20, choices=choices.Schooling.choices, blank=True
     )

@@ -41,8 +41,8 @@ HOUSEHOLD_FIELDS = {
 }
 PERSON_FIELDS = {
     "nik", "name", "birth_place", "birth_date", "sex", "household", "household_id",
-    "relationship", "desa", "desa_id", "disability", "schooling", "occupation", "life_status",
-    "life_status_date",
+    "relationship", "desa", "desa_id", "marital_status", "disability", "chronic_illness",
+    "schooling", "occupation", "life_status", "life_status_date",
 }
 
 

@@ -64,7 +64,14 @@ from dinsos.scoping import ALL
 from dinsos.tabular import csv_delimiter
 from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.calculations import OPEN_STATUSES
-from pmks.importing import KEPALA_STORED, KEPALA_TWICE, SAME_PERSON, TEXT_LIMITS
+from pmks.importing import (
+    KEPALA_STORED,
+    KEPALA_TWICE,
+    KEPT_WHEN_ABSENT,
+    PERSON_MAP,
+    SAME_PERSON,
+    TEXT_LIMITS,
+)
 from pmks.models import Household, Person
 
 STAGE = "pmks_import_stage"
@@ -75,15 +82,23 @@ LOOKUP = "pmks_import_lookup"  # (column, cell text) -> value: desa codes, label
 HOUSEHOLD_COLUMNS = ["address", "rt", "rw", "desa_id", "decile", "floor", "wall",
                      "water_source", "lighting", "cooking_fuel", "toilet"]
 PERSON_COLUMNS = ["name", "birth_place", "birth_date", "sex", "relationship", "disability",
-                  "schooling", "occupation", "desa_id", "name_key", "household_id"]
+                  "schooling", "occupation", "desa_id", "name_key", "household_id",
+                  "marital_status", "chronic_illness"]
+#: the person's staged fields, in COPY order (``load``)
+PERSON_STAGED = ["nik", "name", "name_key", "birth_place", "birth_date", "sex", "relationship",
+                 "disability", "schooling", "occupation", "marital_status", "chronic_illness"]
 #: staged columns, in COPY order
-STAGED = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name", "name_key", "birth_place",
-          "birth_date", "sex", "relationship", "disability", "schooling", "occupation"]
+STAGED = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *PERSON_STAGED]
+#: the person fields written as '' where the staging table holds NULL (a new person, a
+#: column the file leaves out)
+EMPTY_AS_BLANK = ("birth_place", "relationship", "schooling", "occupation", "marital_status",
+                  "chronic_illness")
 NULLABLE = ["decile", "nik", "birth_date", "sex"]  # an empty cell is NULL, not ''
 #: the file's columns read through LOOKUP (choices, sex, desa) and the staged field they fill
 LOOKED_UP = {"lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
              "penerangan": "lighting", "bahan_bakar": "cooking_fuel", "jamban": "toilet",
              "hubungan": "relationship", "disabilitas": "disability", "pendidikan": "schooling",
+             "status_kawin": "marital_status", "penyakit_kronis": "chronic_illness",
              "jenis_kelamin": "sex", "kode_desa": "desa_id"}
 #: the file's text columns, staged as they are
 AS_IS = {"alamat": "address", "rt": "rt", "rw": "rw", "tempat_lahir": "birth_place",
@@ -93,7 +108,8 @@ HOUSEHOLD_CELLS = ("no_kk", "alamat", "rt", "rw", "kode_desa", "desil", "lantai"
                    "sumber_air", "penerangan", "bahan_bakar", "jamban")
 #: the file's cells a person is written from (its desa is the row's, its household the No. KK's)
 PERSON_CELLS = ("no_kk", "kode_desa", "nik", "nama", "tempat_lahir", "tanggal_lahir",
-                "jenis_kelamin", "hubungan", "disabilitas", "pendidikan", "pekerjaan")
+                "jenis_kelamin", "hubungan", "disabilitas", "pendidikan", "pekerjaan",
+                *KEPT_WHEN_ABSENT)
 
 
 def _distinct(left: str, right: str, columns) -> str:
@@ -123,9 +139,13 @@ def _cells(alias: str, columns) -> str:
     compared with the fingerprint of the row that wrote the same record, so a clash needs one
     changed row in 2^64. Hashing the cells as one record's text (``ROW(…)::text``) cost twice
     as much per row, an md5 as a uuid three times more again. A NULL cell (the file's cells
-    never are) makes no fingerprint: such a row takes the ordinary way."""
-    return "(" + " # ".join(f"hashtextextended({alias}.{c}, {i:d})"
-                            for i, c in enumerate(columns)) + ")"
+    never are) makes no fingerprint: such a row takes the ordinary way — except a column a
+    file may leave out (``KEPT_WHEN_ABSENT``), NULL where the file has no such column: it adds
+    nothing, so a file without it fingerprints as before the column was added, and apart
+    from one that has it empty (which clears the stored value)."""
+    return "(" + " # ".join(
+        f"coalesce(hashtextextended({alias}.{c}, {i:d}), 0)" if c in KEPT_WHEN_ABSENT
+        else f"hashtextextended({alias}.{c}, {i:d})" for i, c in enumerate(columns)) + ")"
 
 
 def _holds(record: str, cells: str) -> str:
@@ -180,12 +200,19 @@ def _session(cursor) -> None:
 class Stage:
     """The staging table of one import and the set-based steps over one chunk of it."""
 
-    def __init__(self, *, report, area, dry_run: bool, columns=(), lookup=(), today=None):
+    def __init__(self, *, report, area, dry_run: bool, columns=(), lookup=(), today=None,
+                 absent=()):
         """``columns``: the file's columns, in the order ``raw_text`` writes them; ``lookup``:
         (column, cell text, value) of every text the fast lane may read by lookup, as the
-        Python parsers read it; ``today``: the day birth dates must not pass."""
+        Python parsers read it; ``today``: the day birth dates must not pass; ``absent``: the
+        columns of ``KEPT_WHEN_ABSENT`` the file has not — never copied, staged NULL, and
+        their persons keep what they hold (``_keep_absent``)."""
         self.report, self.area, self.dry_run = report, area, dry_run
         self.columns, self.today = list(columns), today
+        self.absent = [c for c in KEPT_WHEN_ABSENT if c in absent]
+        self.copied = [c for c in self.columns if c not in self.absent]  # raw_text, copy_raw
+        absent_fields = {PERSON_MAP[c] for c in self.absent}
+        self.person_staged = [f for f in PERSON_STAGED if f not in absent_fields]  # load
         self.grown = 0  # persons this import created since the registry's statistics
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.analyzed = 0  # the last row number staged when the staging table was analyzed
@@ -208,6 +235,7 @@ class Stage:
                 wall text, water_source text, lighting text, cooking_fuel text, toilet text,
                 nik text, name text, name_key text, birth_place text, birth_date date,
                 sex text, relationship text, disability text, schooling text, occupation text,
+                marital_status text, chronic_illness text,
                 kk_bad boolean NOT NULL DEFAULT false,
                 dup boolean NOT NULL DEFAULT false,  -- rejected as a NIK or person twice
                 -- NULL: accepted so far; 'rejected' or 'held'; 'same': accepted so far, and
@@ -269,7 +297,7 @@ class Stage:
         copied at four bytes per character."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        columns = self.columns
+        columns = self.copied
         for number, values in rows:
             name = " ".join(values.get("nama", "").split())
             writer.writerow([number, *[values.get(c, "") for c in columns], name,
@@ -286,15 +314,16 @@ class Stage:
         ``dinsos.validators`` do; the rows that pass go to the staging table typed. The
         others are returned (in row order) for the Python parsers, which accept them or say
         what is wrong, with the same messages whichever lane a row took."""
-        columns = self.columns
+        columns = self.copied
         if not text:
             return []
         if b"\x00" in text:  # PostgreSQL text holds no NUL: the Python parsers answer
             return [(int(cells[0]), dict(zip(columns, cells[1:-2], strict=True)))
                     for cells in csv.reader(io.StringIO(text.decode()))]
         self.cursor.execute(f"TRUNCATE {RAW}")
-        self.cursor.copy_expert(f"COPY {RAW} FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')",
-                                io.BytesIO(text))
+        self.cursor.copy_expert(f"COPY {RAW} (row, {', '.join(columns)}, name, name_key) "
+                                "FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')",
+                                io.BytesIO(text))  # a column left out (absent) stays NULL
         if self.fingerprinted:
             self.same += self._sql(self._same_sql()).rowcount
         refused = self._sql(self._convert_sql(), {
@@ -360,7 +389,8 @@ class Stage:
             "l_jenis_kelamin.value IS NOT NULL",
             "r.birth BETWEEN %(earliest)s AND %(today)s",
             "(r.desil = '' OR r.desil ~ '^([1-9]|10)$')",
-            *(f"(r.{c} = '' OR l_{c}.value IS NOT NULL)" for c in optional),
+            *(f"(r.{c} = '' OR l_{c}.value IS NOT NULL)" for c in optional
+              if c not in self.absent),
             # parse_nik + validate_nik_matches: region, serial, DDMMYY of the birth date
             # (+40 on the day for a woman); a NIK that agrees names a real day
             f"""CASE WHEN r.nik = '' THEN true
@@ -394,7 +424,7 @@ class Stage:
                   FROM r {joins}),
             staged AS (INSERT INTO {STAGE} ({', '.join(values)})
                        SELECT {', '.join(f'v_{k}' for k in values)} FROM c WHERE ok)
-            SELECT row, {', '.join(self.columns)} FROM c WHERE NOT ok ORDER BY row"""
+            SELECT row, {', '.join(self.copied)} FROM c WHERE NOT ok ORDER BY row"""
 
     def load(self, parsed) -> None:
         """``parsed``: [(row number, household fields, person fields)] that passed the row
@@ -405,14 +435,13 @@ class Stage:
             writer.writerow([
                 number, household["no_kk"],
                 *("" if household[c] is None else household[c] for c in HOUSEHOLD_COLUMNS),
-                *("" if person[c] is None else person[c] for c in
-                  ("nik", "name", "name_key", "birth_place", "birth_date", "sex",
-                   "relationship", "disability", "schooling", "occupation")),
+                *("" if person[c] is None else person[c] for c in self.person_staged),
             ])
         if buffer.tell():
             buffer.seek(0)
+            staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *self.person_staged]
             self.cursor.copy_expert(
-                f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN WITH (FORMAT csv, "
+                f"COPY {STAGE} ({', '.join(staged)}) FROM STDIN WITH (FORMAT csv, "
                 f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
         # a TEMP table has no statistics otherwise; the columns the plans filter and join on,
         # again each time the staged rows have doubled (chunks 1, 2, 4, 8…: a chunk's
@@ -464,6 +493,7 @@ class Stage:
             self.report.reject(row, problems)
         self._stored_checks()
         self._match_persons()  # new households get their id here, so they are written
+        self._keep_absent()
         self.one_kepala()      # with their head (no UPDATE of every new household after)
 
     def _later_rows(self, same: str, kind: str) -> list[tuple[int, int]]:
@@ -721,6 +751,16 @@ class Stage:
                       WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id
                         AND p.name <> s.name AND lower(p.name) = lower(s.name)""")
 
+    def _keep_absent(self) -> None:
+        """A column the file leaves out (``absent``): each matched person keeps the value it
+        holds (a new one gets '' when written)."""
+        if not self.absent:
+            return
+        fields = [PERSON_MAP[c] for c in self.absent]
+        self._sql(f"""UPDATE {STAGE} s SET {', '.join(f'{f} = p.{f}' for f in fields)}
+                      FROM pmks_person p
+                      WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id""")
+
     def _person_differs(self, p: str = "p", s: str = "s") -> str:
         staged = [f"{s}.{c}" for c in PERSON_COLUMNS]
         return (f"({', '.join(f'{p}.{c}' for c in PERSON_COLUMNS)}) IS DISTINCT FROM "
@@ -728,9 +768,8 @@ class Stage:
 
     def _write_persons(self) -> None:
         cols = ", ".join(PERSON_COLUMNS)
-        values = ", ".join(f"COALESCE(s.{col}, '')" if col in (
-            "birth_place", "relationship", "schooling", "occupation") else f"s.{col}"
-            for col in PERSON_COLUMNS)
+        values = ", ".join(f"COALESCE(s.{col}, '')" if col in EMPTY_AS_BLANK else f"s.{col}"
+                           for col in PERSON_COLUMNS)
         # with the households a changed person left and joined, where its name changed too
         # (what a household shows of its members: their count, its head's name)
         updated = self._sql(f"""
@@ -754,8 +793,8 @@ class Stage:
                 import_stamp = EXCLUDED.import_stamp
             WHERE {self._person_differs('pmks_person', 'EXCLUDED')}""",
                   [self.now] * 3)
-        self._sql(f"""UPDATE pmks_person p SET {', '.join(f'{col} = s.{col}' if col not in (
-                          'birth_place', 'relationship', 'schooling', 'occupation') else
+        self._sql(f"""UPDATE pmks_person p SET {', '.join(
+                          f'{col} = s.{col}' if col not in EMPTY_AS_BLANK else
                           f"{col} = COALESCE(s.{col}, '')" for col in PERSON_COLUMNS)},
                           updated_at = %s, import_digest = s.p_cells, import_stamp = %s
                       FROM {STAGE} s WHERE {self._rows('s')} AND s.state IS NULL
@@ -958,7 +997,9 @@ def unchanged_file(fileobj, table, *, report, area) -> Unchanged | None:
         position.setdefault(name, index)
     columns = ", ".join(f"c{i}" for i in range(len(names)))
     typed = ", ".join(f"c{i} text" for i in range(len(names)))
-    read = ", ".join(f"c{position[c]} AS {c}" if c in position else f"''::text AS {c}"
+    # a column a file may leave out reads NULL where it does (``_cells``), the others ''
+    read = ", ".join(f"c{position[c]} AS {c}" if c in position else
+                     f"NULL::text AS {c}" if c in KEPT_WHEN_ABSENT else f"''::text AS {c}"
                      for c in sorted(set(PERSON_CELLS) | set(HOUSEHOLD_CELLS)))
     encoding = "WIN1252" if table.encoding == "cp1252" else "UTF8"
     where = fileobj.tell()

@@ -40,7 +40,8 @@ class PersonSerializer(ModelSerializer):
         fields = [
             "id", "nik", "tanpa_nik", "nik_region", "name", "birth_place", "birth_date", "sex",
             "household", "relationship", "desa", "desa_nama", "kecamatan", "kab_kota",
-            "disability", "schooling", "occupation", "life_status", "life_status_date",
+            "marital_status", "disability", "chronic_illness", "schooling", "occupation",
+            "life_status", "life_status_date",
             "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]

@@ -145,6 +145,35 @@ def test_household_with_a_case_cannot_be_deleted(pandeglang_operator, api_as):
 # --- persons ----------------------------------------------------------------------------------
 
 
+def test_person_marital_status_and_chronic_illness_round_trip(pandeglang_operator, api_as):
+    """Status perkawinan and penyakit kronis/menahun: optional (blank: not known), written and
+    read as disability is; a value outside the lists is refused, naming the field."""
+    client = api_as(pandeglang_operator)
+    response = client.post(PERSONS, person_body(), format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["marital_status"], response.json()["chronic_illness"]) == ("", "")
+    url = f"{PERSONS}{response.json()['id']}/"
+    response = client.patch(url, {"marital_status": "kawin", "chronic_illness": "diabetes"},
+                            format="json")
+    assert response.status_code == 200, response.content
+    body = client.get(url).json()
+    assert (body["marital_status"], body["chronic_illness"]) == ("kawin", "diabetes")
+    person = Person.objects.get(pk=body["id"])
+    assert (person.get_marital_status_display(), person.get_chronic_illness_display()) == (
+        "Kawin", "Diabetes (kencing manis)")
+    response = client.patch(url, {"marital_status": "cerai_hidup", "chronic_illness": ""},
+                            format="json")
+    assert response.status_code == 200, response.content
+    person.refresh_from_db()
+    assert (person.marital_status, person.chronic_illness) == ("cerai_hidup", "")
+    response = client.patch(url, {"marital_status": "duda", "chronic_illness": "flu"},
+                            format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"marital_status", "chronic_illness"}
+    person.refresh_from_db()
+    assert person.marital_status == "cerai_hidup"
+
+
 def test_person_crud(pandeglang_operator, api_as):
     client = api_as(pandeglang_operator)
     response = client.post(PERSONS, person_body(desa=DESA_PANDEGLANG_2), format="json")
@@ -428,7 +457,8 @@ def people(db):
         "ani": RegistryPersonFactory(name="Ani Suryani", birth_date=datetime.date(2001, 9, 30),
                                      sex="P", nik=None, life_status="meninggal",
                                      life_status_date=datetime.date(2024, 1, 1),
-                                     disability="fisik"),
+                                     disability="fisik", marital_status="cerai_mati",
+                                     chronic_illness="hipertensi"),
     }
 
 
@@ -447,6 +477,9 @@ def people(db):
         ({"tanpa_nik": "false"}, {"siti", "budi"}),
         ({"life_status": "meninggal"}, {"ani"}),
         ({"disability": "fisik"}, {"ani"}),
+        ({"marital_status": "cerai_mati"}, {"ani"}),
+        ({"marital_status": ["kawin", "cerai_mati"]}, {"ani"}),
+        ({"chronic_illness": "hipertensi"}, {"ani"}),
         ({"birth_date_from": "1980-01-01"}, {"siti", "ani"}),
         ({"birth_date_to": "1985-03-12"}, {"siti", "budi"}),
         ({"birth_date_from": "1971-01-01", "birth_date_to": "2000-12-31"}, {"siti"}),
@@ -781,14 +814,16 @@ def read_export(response) -> list[list[str]]:
 
 
 EXPORT_HEADER = ["nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin", "kode_desa",
-                 "desa", "disabilitas", "pendidikan", "pekerjaan", "status_hidup"]
+                 "desa", "status_kawin", "disabilitas", "penyakit_kronis", "pendidikan",
+                 "pekerjaan", "status_hidup"]
 
 
 @pytest.fixture
 def exported(db):
     return {
         "siti": RegistryPersonFactory(name="Siti Aminah", birth_date=BORN, sex="P",
-                                      nik=NIK_SITI, desa_id=DESA_PANDEGLANG_2),
+                                      nik=NIK_SITI, desa_id=DESA_PANDEGLANG_2,
+                                      marital_status="kawin", chronic_illness="diabetes"),
         "formula": RegistryPersonFactory(name='=HYPERLINK("x")', birth_place="+62 Serang",
                                          occupation="@SUM(A1)"),
         "lebak": RegistryPersonFactory(name="Orang Lebak", desa_id=DESA_LEBAK),
@@ -804,9 +839,10 @@ def test_person_export_is_the_scoped_filtered_list(exported, pandeglang_operator
     guard = "'" if fmt == "csv" else ""
     assert [r[1] for r in rows[1:]] == [guard + "=HYPERLINK(\"x\")", "Siti Aminah"]  # no Lebak
     formula = rows[1]
-    assert (formula[2], formula[9]) == (guard + "+62 Serang", guard + "@SUM(A1)")
+    assert (formula[2], formula[11]) == (guard + "+62 Serang", guard + "@SUM(A1)")
     assert rows[2] == [NIK_SITI, "Siti Aminah", "Pandeglang", "1985-03-12", "P",
-                       DESA_PANDEGLANG_2, "Kertajaya", "tidak", "", "", "hidup"]
+                       DESA_PANDEGLANG_2, "Kertajaya", "kawin", "tidak", "diabetes", "", "",
+                       "hidup"]
     filtered = read_export(client.get(f"{PERSONS}export/", {"fmt": fmt, "sex": "P"}))
     assert [r[1] for r in filtered[1:]] == ["Siti Aminah"]
     searched = read_export(client.get(f"{PERSONS}export/", {"fmt": fmt, "q": "hyper",

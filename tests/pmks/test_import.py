@@ -46,7 +46,7 @@ def row(**values) -> dict:
         "jamban": "bersama", "nik": NIK_HEAD, "nama": "Budi Santoso",
         "tempat_lahir": "Pandeglang", "tanggal_lahir": "1980-08-17", "jenis_kelamin": "L",
         "hubungan": "kepala", "disabilitas": "tidak", "pendidikan": "sd",
-        "pekerjaan": "Buruh tani",
+        "pekerjaan": "Buruh tani", "status_kawin": "", "penyakit_kronis": "",
     }
     base.update(values)
     return base
@@ -823,3 +823,123 @@ def test_the_error_report_masks_identifiers_for_a_masked_role_and_is_an_audited_
                                                               "masked": "True"}
     whole = b"".join(client_for(pandeglang_operator).get(url).streaming_content).decode()
     assert KK_2 in whole and NIK_WIFE in whole
+
+
+# --- status perkawinan and penyakit kronis/menahun ----------------------------------------------
+
+PERSON_KEEPS = ("marital_status", "chronic_illness")
+
+
+def keeps(*names) -> dict:
+    """{name: (marital status, chronic illness)} of the named persons."""
+    return {name: tuple(Person.objects.filter(name=name).values_list(*PERSON_KEEPS).get())
+            for name in names}
+
+
+def test_status_kawin_reads_siak_codes_and_labels_and_penyakit_kronis_its_labels(
+        pandeglang_operator, django_capture_on_commit_callbacks):
+    """SIAK exports the marital status as its code (1–4) or its label, in capitals or not,
+    under its own header STATUS_KAWIN; the illnesses are read by value or by the form's
+    label. An empty cell is not known."""
+    rows = family_rows()
+    for values, status, illness in zip(rows, ["2", "KAWIN", "Belum Kawin", "4"],
+                                       ["Hipertensi (darah tinggi)", "tidak", "", "TBC"],
+                                       strict=True):
+        values.update({"STATUS_KAWIN": status, "penyakit_kronis": illness})
+    rows.append(row(no_kk=KK_3, nik="", nama="Dudung", tanggal_lahir="1960-05-05",
+                    STATUS_KAWIN="3", penyakit_kronis="kencing manis"))
+    rows.append(row(no_kk=KK_3, nik="", nama="Euis", tanggal_lahir="1962-06-06",
+                    jenis_kelamin="P", hubungan="famili", STATUS_KAWIN="Cerai Mati",
+                    penyakit_kronis="Stroke"))
+    rows.append(row(no_kk=KK_3, nik="", nama="Ujang", tanggal_lahir="1990-07-07",
+                    hubungan="anak", STATUS_KAWIN="1", penyakit_kronis="lainnya"))
+    header = ["STATUS_KAWIN" if c == "status_kawin" else c for c in HEADER]
+    batch = submit(pandeglang_operator, csv_bytes(rows, header=header),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.errors == []
+    assert batch.totals["orang_baru"] == 7
+    assert keeps("Budi Santoso", "Siti Aminah", "M. Rizky", "Mak Icih", "Dudung", "Euis",
+                 "Ujang") == {
+        "Budi Santoso": ("kawin", "hipertensi"), "Siti Aminah": ("kawin", "tidak"),
+        "M. Rizky": ("belum_kawin", ""), "Mak Icih": ("cerai_mati", "tbc"),
+        "Dudung": ("cerai_hidup", "diabetes"), "Euis": ("cerai_mati", "stroke"),
+        "Ujang": ("belum_kawin", "lainnya"),
+    }
+
+
+def test_an_unknown_status_kawin_or_penyakit_kronis_is_a_row_error(
+        pandeglang_operator, django_capture_on_commit_callbacks):
+    rows = family_rows()
+    rows[1]["status_kawin"] = "duda"
+    rows[2]["penyakit_kronis"] = "flu"
+    rows[3]["status_kawin"] = "5"
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+    choices = "belum_kawin, kawin, cerai_hidup, cerai_mati"
+    assert sorted(batch.errors, key=lambda e: (e["row"], e["column"])) == [
+        {"row": 3, "column": "status_kawin",
+         "message": f"nilai 'duda' tidak dikenal; pilihan: {choices}"},
+        {"row": 4, "column": "penyakit_kronis",
+         "message": "nilai 'flu' tidak dikenal; pilihan: tidak, hipertensi, rematik, asma, "
+                    "jantung, diabetes, tbc, stroke, kanker, lainnya"},
+        {"row": 5, "column": "status_kawin",
+         "message": f"nilai '5' tidak dikenal; pilihan: {choices}"},
+    ]
+    assert batch.totals["rejected"] == 3
+    assert list(Person.objects.values_list("name", flat=True)) == ["Budi Santoso"]
+
+
+def test_a_file_without_the_new_columns_keeps_what_the_persons_hold(
+        pandeglang_operator, django_capture_on_commit_callbacks):
+    """A file made before status_kawin and penyakit_kronis were columns still imports, and
+    changes nothing of them; a new person gets them blank (not known)."""
+    rows = family_rows()
+    rows[0].update(status_kawin="2", penyakit_kronis="hipertensi")
+    rows[3].update(status_kawin="4", penyakit_kronis="rematik")  # the member without NIK
+    submit(pandeglang_operator, csv_bytes(rows), capture=django_capture_on_commit_callbacks)
+    old_header = [c for c in HEADER if c not in ("status_kawin", "penyakit_kronis")]
+    rows = family_rows()
+    rows[0]["pekerjaan"] = "Petani"  # only this person changes
+    rows.append(row(no_kk=KK_3, nik="", nama="Dudung", tanggal_lahir="1960-05-05"))
+
+    for _ in range(2):  # and once again: still nothing more
+        batch = submit(pandeglang_operator, csv_bytes(rows, header=old_header),
+                       capture=django_capture_on_commit_callbacks)
+        assert batch.errors == []
+        assert keeps("Budi Santoso", "Mak Icih", "Siti Aminah", "Dudung") == {
+            "Budi Santoso": ("kawin", "hipertensi"), "Mak Icih": ("cerai_mati", "rematik"),
+            "Siti Aminah": ("", ""), "Dudung": ("", ""),
+        }
+    assert Person.objects.get(nik=NIK_HEAD).occupation == "Petani"
+    assert batch.totals["orang_tetap"] == 5
+    # the columns again, empty: not known any more (a file without them is not one with
+    # them empty, on either lane — nor by the rows' fingerprints)
+    rows[0].update(status_kawin="", penyakit_kronis="")
+    submit(pandeglang_operator, csv_bytes(rows), capture=django_capture_on_commit_callbacks)
+    assert keeps("Budi Santoso", "Mak Icih") == {"Budi Santoso": ("", ""),
+                                                 "Mak Icih": ("", "")}
+
+
+def test_a_re_import_that_changes_only_status_kawin_updates_the_person(
+        pandeglang_operator, django_capture_on_commit_callbacks):
+    rows = family_rows()
+    rows[0]["status_kawin"] = "2"
+    rows[3].update(status_kawin="2", penyakit_kronis="asma")
+    submit(pandeglang_operator, csv_bytes(rows), capture=django_capture_on_commit_callbacks)
+    logs = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    rows[0]["status_kawin"] = "Cerai Mati"
+    rows[3]["status_kawin"] = ""  # an empty cell: not known (the stored one is cleared)
+
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+
+    assert batch.totals == {"rows": 4, "accepted": 4, "rejected": 0, "keluarga_baru": 0,
+                            "keluarga_diubah": 0, "keluarga_tetap": 2, "orang_baru": 0,
+                            "orang_diubah": 2, "orang_tetap": 2}
+    head, icih = Person.objects.get(nik=NIK_HEAD), Person.objects.get(name="Mak Icih")
+    assert (head.marital_status, icih.marital_status, icih.chronic_illness) == (
+        "cerai_mati", "", "asma")
+    assert {p.pk: trail(p, after=logs) for p in Person.objects.all() if trail(p, after=logs)} == {
+        head.pk: [(LogEntry.Action.UPDATE, ["marital_status"])],
+        icih.pk: [(LogEntry.Action.UPDATE, ["marital_status"])],
+    }

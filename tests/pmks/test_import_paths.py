@@ -64,7 +64,8 @@ def stored():
 
 def the_file() -> bytes:
     return csv_bytes([
-        row(no_kk=KK_A, nik=nik(D1, "L", 1), nama="Ahmad Kepala", tanggal_lahir="17-08-1980"),
+        row(no_kk=KK_A, nik=nik(D1, "L", 1), nama="Ahmad Kepala", tanggal_lahir="17-08-1980",
+            status_kawin="2", penyakit_kronis="Asma"),
         row(no_kk=KK_A, nik=nik(D2, "P", 2), nama="Ani", tanggal_lahir="19/03/1985",
             jenis_kelamin="P", hubungan="pasangan"),
         row(no_kk=KK_A, alamat="Alamat lain", nik=nik(D3, "L", 3), nama="Beda Alamat",
@@ -82,7 +83,8 @@ def the_file() -> bytes:
         row(no_kk=KK_C, alamat="Baru", nik=nik(D2, "P", 902), nama="Siti Aminah",
             tanggal_lahir="1985-03-19", jenis_kelamin="P", hubungan="pasangan"),  # case only
         row(no_kk=KK_C, alamat="Baru", nik="", nama="Mak Icih", tanggal_lahir="2010-02-01",
-            jenis_kelamin="P", hubungan="orang_tua", pekerjaan="Pedagang"),  # found again
+            jenis_kelamin="P", hubungan="orang_tua", pekerjaan="Pedagang",
+            status_kawin="Cerai Mati"),  # found again
         row(no_kk=KK_B, alamat="Kp. B", nik=nik(D3, "P", 5),
             nama="Neng", tanggal_lahir="01-02-2010", jenis_kelamin="P", hubungan="kepala"),
         row(no_kk=KK_C, alamat="Baru", nik=nik(D1, "L", 6), nama="Kepala Baru",
@@ -110,7 +112,8 @@ def snapshot() -> dict:
             for h in households.values()),
         "persons": sorted(
             (p.nik or "", p.name, p.name_key, p.birth_date, p.sex, p.relationship,
-             p.occupation, p.desa_id, p.household.no_kk if p.household else None)
+             p.occupation, p.marital_status, p.chronic_illness, p.desa_id,
+             p.household.no_kk if p.household else None)
             for p in persons.values()),
         "changes": sorted(
             (c.resource, c.kind, str(key(Person if c.resource == "pmks.person" else Household,
@@ -209,7 +212,7 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
     assert entry.object_pk == "" and entry.additional_data["rows"] == [2, 14]
     assert audit.entry_changes(entry, icih) == (LogEntry.Action.UPDATE, {
         "relationship": ["famili", "orang_tua"], "occupation": ["", "Pedagang"],
-        "schooling": ["", "sd"]})
+        "schooling": ["", "sd"], "marital_status": ["", "cerai_mati"]})
     ani = Person.objects.get(name="Ani")
     assert audit.entry_changes(audit.entries_for(ani).get(), ani) == (LogEntry.Action.CREATE,
                                                                       {})
@@ -218,7 +221,8 @@ def test_history_of_one_person_is_read_from_the_chunk_entry(
     assert [h["action"] for h in shown] == ["diubah", "dibuat"]
     assert {c["field"]: c["text"] for c in shown[0]["changes"]} == {
         "Pekerjaan": "— → Pedagang", "Pendidikan": "— → SD/sederajat",
-        "Hubungan dengan kepala keluarga": "Famili lain → Orang tua"}
+        "Hubungan dengan kepala keluarga": "Famili lain → Orang tua",
+        "Status perkawinan": "— → Cerai mati"}
 
 
 def test_the_admin_history_of_a_person_shows_the_chunk_entry(
@@ -288,6 +292,19 @@ LANE_CASES = [
     ({"disabilitas": ""}, "sql"),
     ({"disabilitas": "Tidak"}, "sql"),
     ({"disabilitas": "bogus"}, "python"),
+    ({"status_kawin": "2"}, "sql"),  # SIAK's codes and labels
+    ({"status_kawin": "Belum Kawin"}, "sql"),
+    ({"status_kawin": "KAWIN"}, "sql"),
+    ({"status_kawin": "Cerai Hidup"}, "sql"),
+    ({"status_kawin": "cerai_mati"}, "sql"),
+    ({"status_kawin": ""}, "sql"),
+    ({"status_kawin": "5"}, "python"),
+    ({"status_kawin": "duda"}, "python"),
+    ({"penyakit_kronis": "Hipertensi (darah tinggi)"}, "sql"),
+    ({"penyakit_kronis": "TBC"}, "sql"),
+    ({"penyakit_kronis": "kencing manis"}, "sql"),
+    ({"penyakit_kronis": ""}, "sql"),
+    ({"penyakit_kronis": "flu"}, "python"),
     ({"desil": ""}, "sql"),
     ({"desil": "10"}, "sql"),
     ({"desil": "0"}, "python"),

@@ -21,6 +21,7 @@ def edit_post(person: Person, **changes) -> dict:
     data = {"nik": person.nik or "", "name": person.name, "birth_place": person.birth_place,
             "birth_date": person.birth_date.isoformat(), "sex": person.sex,
             "desa": person.desa_id, "disability": person.disability,
+            "marital_status": person.marital_status, "chronic_illness": person.chronic_illness,
             "schooling": person.schooling, "occupation": person.occupation}
     return {**data, **changes}
 
@@ -44,6 +45,33 @@ def test_operator_changes_a_persons_data_from_the_person_page(pandeglang_operato
     assert (person.name, person.schooling, person.occupation) == ("Budi Santosa", "smp",
                                                                   "Nelayan")
     assert person.name_key == calculations.name_key("Budi Santosa")
+
+
+def test_marital_status_and_chronic_illness_on_the_form_and_the_person_page(
+        pandeglang_operator):
+    person = named("Budi Santoso", desa_id=DESA_PANDEGLANG)
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:person-update", args=[person.pk])
+    page = client.get(url).content.decode()
+    assert "Status perkawinan" in page and "Penyakit kronis/menahun" in page
+    assert 'value="cerai_mati"' in page and 'value="hipertensi"' in page
+    detail_url = reverse("pmks:person-detail", args=[person.pk])
+    detail = unescape(client.get(detail_url).content.decode())
+    assert "Status perkawinan" in detail and "Penyakit kronis/menahun" in detail
+    # a value outside the lists: the form says so next to the field, nothing is stored
+    wrong = client.post(url, {**edit_post(person, marital_status="duda"),
+                              "if_match": version_in(page)})
+    assert wrong.status_code == 400
+    assert "marital_status" in wrong.context["form"].errors
+    response = client.post(url, {**edit_post(person, marital_status="cerai_mati",
+                                             chronic_illness="stroke"),
+                                 "if_match": version_in(page)})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.marital_status, person.chronic_illness) == ("cerai_mati", "stroke")
+    detail = unescape(client.get(detail_url).content.decode())
+    assert 'data-testid="marital-status">Cerai mati<' in detail
+    assert 'data-testid="chronic-illness">Stroke<' in detail
 
 
 def test_change_errors_stand_next_to_their_field_in_indonesian(pandeglang_operator):
