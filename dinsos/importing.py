@@ -489,7 +489,11 @@ def error_report_rows(batch: ImportBatch, *, masked: bool = False
     identifier columns masked, and any number of six digits or more quoted in a message
     (``mask_message``). Once the file is removed (``IMPORT_FILE_DAYS``): the rejected rows
     only — row, column, reason."""
-    if not file_kept(batch):
+    try:  # opened now: a purge while the answer streams removes a name, not this open file
+        stored = batch.file.storage.open(batch.file.name, "rb") if batch.file.name else None
+    except FileNotFoundError:
+        stored = None
+    if stored is None:
         return [ROW_COLUMN, COLUMN_COLUMN, ERROR_COLUMN], (
             [error["row"], error["column"],
              mask_message(str(error["message"])) if masked else error["message"]]
@@ -509,8 +513,8 @@ def error_report_rows(batch: ImportBatch, *, masked: bool = False
         return mask_message(text) if masked else text
 
     def rows():
-        with batch.file.open("rb"):
-            for row in importer.read(batch.file.file, batch.filename):
+        with stored:
+            for row in importer.read(stored, batch.filename):
                 yield [row.number, *(cell(c, row.values.get(c, "")) for c in columns),
                        message("; ".join(by_row.get(row.number, [])))]
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -19,14 +19,26 @@ WILAYAH_CSV = DATA_DIR / "wilayah_banten.csv"
 PROVINCE_CODE = "36"
 
 
-def assign_fields(obj, fields: dict, allowed: set[str]) -> None:
+def assign_fields(obj, fields: dict, allowed: set[str]) -> set[str]:
     """Set the given attributes on a model instance; a name outside ``allowed`` is a
-    programming error (services accept only the fields they own)."""
+    programming error (services accept only the fields they own). Returns the names of the
+    fields whose value changed (``clean_written`` asks their rules): a form or a PUT sends
+    every field back, the ones it did not change included."""
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
+    changed = set()
     for name, value in fields.items():
+        try:
+            field = obj._meta.get_field(name)
+            name_of, attname = field.name, field.attname
+        except FieldDoesNotExist:
+            name_of = attname = name
+        before = getattr(obj, attname, None)
         setattr(obj, name, value)
+        if obj.pk is None or getattr(obj, attname, None) != before:
+            changed.add(name_of)
+    return changed
 
 
 def locked(obj):
@@ -60,13 +72,13 @@ def check_field(model, field: str, value, *, name: str | None = None) -> None:
 
 def clean_written(instance, written=None) -> None:
     """``full_clean`` of a record being saved, each field's own rules asked only of the values
-    written now (``written``: the field names an update service assigned; ``None``, a new or
-    wholly prepared record: every field). A value stored before a later rule — a phone with
-    letters before ``psks/0013``, an account with dashes before ``jamsosratu/0009``, a status
-    date typed ahead — is not asked again when someone edits another field or moves the
-    record on (it was: the record could not be renamed, stopped or excluded); it is asked when
-    it is written. The model's ``clean``, its uniqueness and every constraint are always
-    asked."""
+    written now (``written``: the fields an update service changed, as ``assign_fields``
+    returns them; ``None``, a new or wholly prepared record: every field). A value stored
+    before a later rule — a phone with letters before ``psks/0013``, an account with dashes
+    before ``jamsosratu/0009``, a status date typed ahead — is not asked again when someone
+    edits another field or moves the record on (it was: the record could not be renamed,
+    stopped or excluded); it is asked when it is changed. The model's ``clean``, its
+    uniqueness and every constraint are always asked."""
     if written is None:
         instance.full_clean()
         return

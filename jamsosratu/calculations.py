@@ -42,8 +42,8 @@ def member_conditions(*, birth_date: datetime.date, sex: str, schooling: str, pr
                       school_max_age: int, elderly_min_age: int, alive: bool = True) -> list[str]:
     """The qualifying conditions of one member on a reference date, limited to the ones the
     cycle counts. A pregnant or post-natal mother is a woman (``sex`` "P"). A school child is
-    under ``school_max_age`` and in SD–SMA (a child of 5 already in SD too), or of school age,
-    6 and over, when the registry has no schooling."""
+    under ``school_max_age``, 6 and over, in SD–SMA or with no schooling recorded — a child of 5
+    already in SD too (a younger one "in school" is a typing error, not a pupil)."""
     if not alive:
         return []
     age = age_on(birth_date, on)
@@ -52,7 +52,8 @@ def member_conditions(*, birth_date: datetime.date, sex: str, schooling: str, pr
         found.append("hamil_nifas")
     if age < child_max_age:
         found.append("balita")
-    if age < school_max_age and (schooling in SCHOOL_LEVELS or (not schooling and age >= 6)):
+    if age < school_max_age and age >= (5 if schooling == "sd" else 6) and (
+            schooling in SCHOOL_LEVELS or not schooling):
         found.append("anak_sekolah")
     if age >= elderly_min_age:
         found.append("lansia")

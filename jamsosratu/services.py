@@ -144,8 +144,8 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     never change here."""
     enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
-    assign_fields(enrolment, fields, {"channel", "account_number", "source"})
-    clean_written(enrolment, fields)
+    changed = assign_fields(enrolment, fields, {"channel", "account_number", "source"})
+    clean_written(enrolment, changed)
     enrolment.save()
     return enrolment
 

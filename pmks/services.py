@@ -81,9 +81,9 @@ def household_update(*, actor, household: Household, **fields) -> Household:
     household = locked(household)
     ensure_in_area(actor, household.desa_id)
     head = household.head_id
-    assign_fields(household, fields, HOUSEHOLD_FIELDS)
+    changed = assign_fields(household, fields, HOUSEHOLD_FIELDS)
     _check_new_head(household, before=head)
-    return household_save(actor=actor, household=household, written=fields)
+    return household_save(actor=actor, household=household, written=changed)
 
 
 def _check_new_head(household: Household, *, before) -> None:
@@ -111,20 +111,21 @@ def household_upsert(*, actor, no_kk: str, **fields) -> tuple[Household, str]:
 
     head = existing.head_id
 
-    def check(household):
+    def check(household, changed):
         ensure_in_area(actor, household.desa_id, field="desa")
         _check_new_head(household, before=head)
-        household.full_clean()
+        clean_written(household, changed)
 
     return existing, _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check)
 
 
 def _save_if_changed(record, fields: dict, allowed: set, *, check, after_save=None) -> str:
-    """An upsert's update: assign, validate with ``check``, and save only when a stored value
-    differs (``unchanged`` writes nothing, so no change is fed to sync clients)."""
+    """An upsert's update: assign, validate with ``check`` (given the changed fields, for
+    ``clean_written``), and save only when a stored value differs (``unchanged`` writes
+    nothing, so no change is fed to sync clients)."""
     before = field_values(record)
-    assign_fields(record, fields, allowed)
-    check(record)
+    changed = assign_fields(record, fields, allowed)
+    check(record, changed)
     if field_values(record) == before:
         return UPSERT_UNCHANGED
     record.save()
@@ -261,8 +262,8 @@ def person_update(*, actor, person: Person, **fields) -> Person:
     row."""
     person = locked_person(person, fields)
     ensure_in_area(actor, person.desa_id)
-    assign_fields(person, fields, PERSON_FIELDS)
-    return person_save(actor=actor, person=person, written=fields)
+    changed = assign_fields(person, fields, PERSON_FIELDS)
+    return person_save(actor=actor, person=person, written=changed)
 
 
 @transaction.atomic
@@ -280,7 +281,7 @@ def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, str]:
         # the NIK's uniqueness exactly as POST /persons/ does, never naming where it lives.
         return person_register(actor=actor, nik=nik, **fields), UPSERT_CREATED
     return existing, _save_if_changed(existing, fields, PERSON_FIELDS,
-                                      check=lambda p: _person_check(p, actor),
+                                      check=lambda p, changed: _person_check(p, actor, changed),
                                       after_save=lambda p: persons_after_save([p]))
 
 

@@ -57,8 +57,8 @@ def worker_update(*, actor, worker: Worker, **fields) -> Worker:
     meanwhile (a stop, with its date and reason) is kept, never written back by this copy."""
     worker = locked(worker)
     ensure_in_area(actor, worker.desa_id)
-    assign_fields(worker, fields, WORKER_FIELDS)
-    return worker_save(actor=actor, worker=worker, written=fields)
+    changed = assign_fields(worker, fields, WORKER_FIELDS)
+    return worker_save(actor=actor, worker=worker, written=changed)
 
 
 STATUS_FIELDS = ("status", "status_date", "status_reason")
@@ -274,7 +274,7 @@ def institution_save(*, actor, institution: Institution,
 def institution_create(*, actor, board: list[dict] | None = None, **fields) -> Institution:
     institution = Institution()
     assign_fields(institution, fields, INSTITUTION_FIELDS)
-    return institution_save(actor=actor, institution=institution, board=board, written=fields)
+    return institution_save(actor=actor, institution=institution, board=board)
 
 
 @transaction.atomic
@@ -283,8 +283,8 @@ def institution_update(*, actor, institution: Institution, board: list[dict] | N
     """The given fields written on the stored institution (locked), not on the caller's copy."""
     institution = locked(institution)
     ensure_in_area(actor, institution.desa_id)
-    assign_fields(institution, fields, INSTITUTION_FIELDS)
-    return institution_save(actor=actor, institution=institution, board=board, written=fields)
+    changed = assign_fields(institution, fields, INSTITUTION_FIELDS)
+    return institution_save(actor=actor, institution=institution, board=board, written=changed)
 
 
 # --- monthly activity reports -----------------------------------------------------------------

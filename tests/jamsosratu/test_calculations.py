@@ -36,6 +36,9 @@ def conditions(birth_date, schooling="", pregnant=False, qualifying=ALL, alive=T
     (D(2019, 12, 31), "sd", False, ["anak_sekolah"]),
     (D(2020, 6, 1), "sd", False, ["anak_sekolah"]),  # 5 and already in SD (domain audit)
     (D(2020, 6, 1), "", False, []),  # 5, schooling unknown: not yet of school age
+    (D(2020, 6, 1), "smp", False, []),  # 5 "in SMP", 3 "in SMA", 1 "in SD": typing errors,
+    (D(2022, 6, 1), "sma", False, ["balita"]),  # not pupils (review of the change above)
+    (D(2024, 6, 1), "sd", False, ["balita"]),
     (D(2013, 3, 3), "smp", False, ["anak_sekolah"]),  # 12
     (D(2009, 9, 9), "sma", False, ["anak_sekolah"]),  # 16
     (D(2005, 1, 2), "sma", False, ["anak_sekolah"]),  # 20

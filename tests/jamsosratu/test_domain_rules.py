@@ -74,3 +74,26 @@ def test_a_cycles_benefit_and_pagu_are_whole_rupiah():
     with pytest.raises(ValidationError) as refused:
         cycle.full_clean()
     assert {"benefit_amount", "budget_ceiling"} <= set(refused.value.message_dict)
+
+
+# Review: The bulk proposal from the registry counts a decreed-then-excluded year as the
+#    single proposal does: the household is skipped, the bulk is not refused by it.
+def test_propose_from_registry_skips_a_household_whose_five_years_include_an_excluded_one(
+        province_operator):
+    from jamsosratu import services as jamsosratu_services
+    from tests.factories import cycle_with_tranches
+    from tests.jamsosratu.factories import ADULT, TODDLER, enrol, household
+
+    hh = household(DESA_PANDEGLANG, [ADULT, TODDLER])
+    other = household(DESA_PANDEGLANG, [ADULT, TODDLER])
+    for year in (2021, 2022, 2023, 2024, 2025):
+        enrol(province_operator, hh, cycle_with_tranches(year), "aktif")
+    first = hh.jamsosratu_enrolments.get(cycle__year=2021)
+    jamsosratu_services.enrolment_transition(actor=province_operator, enrolment=first,
+                                             to_status="dikeluarkan", reason="Mampu")
+    sixth = cycle_with_tranches(2026)
+    created = jamsosratu_services.enrolments_propose_from_registry(
+        actor=province_operator, cycle=sixth, max_decile=4)
+    assert set(sixth.enrolments.values_list("household_id", flat=True)) >= {other.pk}
+    assert not sixth.enrolments.filter(household=hh).exists()
+    assert created >= 1
