@@ -460,7 +460,7 @@ def file_kept(batch: ImportBatch) -> bool:
 
 
 def import_files_purge() -> int:
-    """Remove the uploaded files of imports that ended more than ``IMPORT_FILE_DAYS`` ago
+    """Remove the uploaded files of ended imports uploaded more than ``IMPORT_FILE_DAYS`` ago
     (each row's NIK, No. KK and account stay in the registry; the upload is a copy kept only
     for the error report, UU 27/2022's storage limitation). The batch keeps its totals and
     rejected rows; its report then lists those rows (``error_report_rows``). The file goes

@@ -191,7 +191,7 @@ class ImportBatch(models.Model):
     kind = models.CharField(_("jenis"), max_length=30)
     file = models.FileField(
         _("berkas"), upload_to="imports/%Y/%m/", blank=True,
-        help_text=_("Dihapus IMPORT_FILE_DAYS hari setelah impor selesai (data pribadi); "
+        help_text=_("Dihapus IMPORT_FILE_DAYS hari setelah diunggah (data pribadi); "
                     "jumlah dan baris yang ditolak tetap tersimpan."))
     filename = models.CharField(_("nama berkas"), max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True,

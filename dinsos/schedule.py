@@ -46,8 +46,8 @@ DEFAULT_PERIODIC_TASKS: list[Periodic] = [
         task="dinsos.purge_import_files",
         crontab={"minute": "45", "hour": "3"},
         description="Berkas yang diunggah untuk impor (memuat NIK, No. KK, rekening setiap "
-                    "baris) dihapus IMPORT_FILE_DAYS hari (bawaan 30) setelah impornya "
-                    "selesai; jumlah dan daftar baris yang ditolak tetap tersimpan.",
+                    "baris) dihapus IMPORT_FILE_DAYS hari (bawaan 30) setelah "
+                    "diunggah; jumlah dan daftar baris yang ditolak tetap tersimpan.",
     ),
     Periodic(
         name="PMKS: cari kandidat duplikat (harian 02.00 WIB)",

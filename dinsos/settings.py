@@ -295,7 +295,7 @@ API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
 # days a stored Idempotency-Key answer is kept (it may hold personal data); a retry after that
 # runs as a new request
 IDEMPOTENCY_KEY_DAYS = env.int("IDEMPOTENCY_KEY_DAYS", default=7)
-#: days an uploaded import file (every row's NIK, KK, account…) is kept after its import ended;
+#: days an uploaded import file (every row's NIK, KK, account…) is kept after its upload;
 #: a daily task removes older ones, the batch keeps its totals and rejected rows
 #: (``dinsos.importing.import_files_purge``); 0 keeps them
 IMPORT_FILE_DAYS = env.int("IMPORT_FILE_DAYS", default=30)

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='importbatch',
             name='file',
-            field=models.FileField(blank=True, help_text='Dihapus IMPORT_FILE_DAYS hari setelah impor selesai (data pribadi); jumlah dan baris yang ditolak tetap tersimpan.', upload_to='imports/%Y/%m/', verbose_name='berkas'),
+            field=models.FileField(blank=True, help_text='Dihapus IMPORT_FILE_DAYS hari setelah diunggah (data pribadi); jumlah dan baris yang ditolak tetap tersimpan.', upload_to='imports/%Y/%m/', verbose_name='berkas'),
         ),
     ]

@@ -126,7 +126,7 @@ def test_the_page_and_the_api_say_the_file_was_removed(
     assert api.get(f"{IMPORTS}{gone.pk}/").json()["file_kept"] is False
     assert api.get(f"{IMPORTS}{kept.pk}/").json()["file_kept"] is True
     page = client_for(pandeglang_operator).get(f"/impor/{gone.pk}/").content.decode()
-    assert "berkas asli sudah dihapus 30 hari setelah impor selesai" in page
+    assert "berkas asli sudah dihapus 30 hari setelah diunggah" in page
     assert "desil harus 1 sampai 10" in page
     page = client_for(pandeglang_operator).get(f"/impor/{kept.pk}/").content.decode()
     assert "berkas asli ditambah kolom kesalahan" in page
