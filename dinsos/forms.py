@@ -81,6 +81,8 @@ def with_blank_choices(form_class: type) -> type:
 
 class ImportUploadForm(ModelForm):
     kind = forms.ChoiceField(label=_("Jenis data"))
+    # required here: the stored batch's file may be removed later (IMPORT_FILE_DAYS)
+    file = forms.FileField(label=_("Berkas"))
 
     class Meta:
         model = ImportBatch
