@@ -116,3 +116,38 @@ def test_admin_run_page_links_its_lines_instead_of_listing_them_inline(make_user
     listed = client.get(reverse("admin:incentives_payoutline_changelist"),
                         {"run__id__exact": run.pk})
     assert listed.status_code == 200 and len(listed.context["cl"].result_list) == count
+
+
+@pytest.mark.django_db
+def test_a_form_sent_with_a_stale_token_gets_the_apps_indonesian_page(pandeglang_operator,
+                                                                      settings):
+    """The language audit: a form sent after its CSRF token went stale (the officer logged in
+    again in another tab, or the session ended) got Django's bare page - an English
+    "403 Forbidden", a developer's hint ("Informasi lebih lanjut tersedia dengan DEBUG=True"),
+    no way back. templates/403_csrf.html is now the app's page: the form expired, nothing was
+    saved, reload and send again, back to Beranda."""
+    settings.DEBUG = False
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en-US")
+    client.force_login(pandeglang_operator)
+    response = client.post(reverse("pmks:person-create"), {"name": "Siti"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    for text in ("Formulir sudah kedaluwarsa", "Tidak ada yang disimpan.",
+                 "Muat ulang", "Kembali ke Beranda", 'lang="id"',
+                 'href="/pmks/orang/baru/"'):
+        assert text in page, text
+    for text in ("Forbidden", "DEBUG", "CSRF", "Referer", "cookie"):
+        assert text not in page, text
+
+
+@pytest.mark.django_db
+def test_the_login_form_sent_the_next_morning_gets_the_same_page(settings):
+    """The login form left open overnight and sent the next morning: the same bare English
+    page, its reason ("request 'same-origin'") shown to the officer."""
+    settings.DEBUG = False
+    response = Client(enforce_csrf_checks=True).post("/masuk/", {"username": "x",
+                                                               "password": "y"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Formulir sudah kedaluwarsa" in page and "Kembali ke Beranda" in page
+    assert "Forbidden" not in page and "same-origin" not in page
