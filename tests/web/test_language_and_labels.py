@@ -151,3 +151,23 @@ def test_the_login_form_sent_the_next_morning_gets_the_same_page(settings):
     page = response.content.decode()
     assert "Formulir sudah kedaluwarsa" in page and "Kembali ke Beranda" in page
     assert "Forbidden" not in page and "same-origin" not in page
+
+
+def _check_constraints():
+    from django.db.models import CheckConstraint
+
+    for model in _models():
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, CheckConstraint):
+                yield pytest.param(constraint, id=f"{model._meta.label}.{constraint.name}")
+
+
+@pytest.mark.parametrize("constraint", list(_check_constraints()))
+def test_every_check_constraint_says_its_rule_in_words(constraint):
+    """The accessibility audit: a model form validates the model's constraints, and one without
+    violation_error_message is shown as 'Batasan “<name>” dilanggar.' (seen:
+    pmks_case_one_subject on Admin > Kasus > Tambah, jamsosratu_cycle_benefit_positive on a
+    cycle with besaran 0). Every CheckConstraint of the project's models - a new one too -
+    names its rule in Indonesian."""
+    assert constraint.violation_error_message != constraint.default_violation_error_message
+    assert constraint.name not in str(constraint.violation_error_message)
