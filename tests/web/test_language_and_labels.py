@@ -2,6 +2,7 @@
 field, amounts and dates the Indonesian way; and the import result page of the admin."""
 
 import datetime
+from html import unescape
 from decimal import Decimal
 
 import pytest
@@ -200,3 +201,31 @@ def test_an_invalid_admin_form_says_di_bawah(make_user):
     page = client.post(reverse("admin:pmks_person_add"), {}).content.decode()
     assert "kesalahan dibawah" not in page
     assert "Harap perbaiki kesalahan di bawah ini." in page
+
+
+@pytest.mark.django_db
+def test_the_scheduled_task_form_is_indonesian(make_user):
+    """The language audit: Admin > Tugas Terjadwal > Tambah sent empty showed
+    django-celery-beat's own English errors ("Need name of task", "One of clocked, interval,
+    crontab, or solar must be set.", "Unable to parse JSON: ...") beside the Indonesian ones,
+    and English help texts ("Set to False to disable the schedule", "If True, the schedule
+    will only run the task a single time", "Interval Schedule to run the task on")."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    url = reverse("admin:django_celery_beat_periodictask_add")
+    page = client.get(url).content.decode()
+    for english in ("Set to False to disable the schedule", "If True, the schedule",
+                    "Interval Schedule to run the task on", "Run the task at clocked time"):
+        assert english not in page, english
+    assert "Hapus centang untuk menonaktifkan jadwal" in page
+    response = client.post(url, {})
+    page = unescape(response.content.decode())
+    assert response.status_code == 200
+    for english in ("Need name of task", "must be set", "Unable to parse JSON"):
+        assert english not in page, english
+    for indonesian in ("Nama tugas wajib diisi", "bukan JSON yang sah"):
+        assert indonesian in page, indonesian
+    response = client.post(url, {"name": "Uji", "task": "dinsos.tasks.x", "args": "[]",
+                                 "kwargs": "{}", "priority": "", "enabled": "on"})
+    assert "Pilih satu jadwal: jam tertentu, interval, crontab atau matahari." in unescape(
+        response.content.decode())
