@@ -119,7 +119,8 @@ class TableWrapNode(template.Node):
 
     def render(self, context):
         return format_html('<div class="table-wrap" tabindex="0" role="region" aria-label="{}">'
-                           '{}</div>', self.label.resolve(context), mark_safe(self.nodelist.render(context)))
+                           '{}</div>', self.label.resolve(context),
+                           mark_safe(self.nodelist.render(context)))  # rendered, escaped
 
 
 @register.tag

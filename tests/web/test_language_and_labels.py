@@ -2,8 +2,8 @@
 field, amounts and dates the Indonesian way; and the import result page of the admin."""
 
 import datetime
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.apps import apps
