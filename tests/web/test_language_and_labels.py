@@ -229,3 +229,25 @@ def test_the_scheduled_task_form_is_indonesian(make_user):
                                  "kwargs": "{}", "priority": "", "enabled": "on"})
     assert "Pilih satu jadwal: jam tertentu, interval, crontab atau matahari." in unescape(
         response.content.decode())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name, field_id", [
+    ("admin:psks_institution_add", "id_board_members-0-name"),
+    ("admin:psks_institution_add", "id_board_members-0-position"),
+    ("admin:jamsosratu_cycle_add", "id_quotas-__prefix__-kab_kota"),  # a row added
+    ("admin:jamsosratu_cycle_add", "id_tranches-__prefix__-number"),
+])
+def test_an_admin_inline_rows_inputs_are_named(make_user, url_name, field_id):
+    """The accessibility audit (axe 'label', critical): the tabular inlines (Lembaga >
+    pengurus; Siklus > tahap and kuota, whose kab/kota <select> too) drew each row's inputs
+    under a column <th> with no <label for> nor aria-label: a screen reader announced "edit
+    text" for each. Every input of an inline row is named by its column and its row."""
+    import re
+
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    page = client.get(reverse(url_name)).content.decode()
+    tag = re.search(rf'<(?:input|select|textarea)[^>]*id="{field_id}"[^>]*>', page)
+    assert tag, field_id
+    assert re.search(r'aria-label="[^"]+, baris (1|baru)"', tag.group(0)), tag.group(0)
