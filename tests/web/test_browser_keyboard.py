@@ -58,3 +58,18 @@ def test_a_table_scrolled_sideways_at_a_laptop_width_is_reached_by_keyboard(
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     assert region.evaluate("w => w.scrollLeft") > 0
+
+
+def test_an_admin_autocomplete_box_is_named_by_its_label(open_page, pandeglang_operator):
+    """The accessibility audit (axe aria-input-field-name, serious) on Admin > Orang > Tambah:
+    the Select2 box that replaces the "Desa/kelurahan" <select> is a role=combobox named only
+    by its chosen value (empty before a choice) while the <label> points at the hidden
+    <select>: a screen reader announced an unnamed combobox. js/admin_a11y.js names each one
+    by its field's label."""
+    import re
+
+    page = open_page(pandeglang_operator, width=1366)
+    page.goto("/admin/pmks/person/add/")
+    combo = page.locator(".select2-selection[role=combobox]").first
+    expect(combo).to_have_attribute("aria-labelledby", re.compile(r"_label\b"))
+    expect(page.get_by_role("combobox", name="Desa/kelurahan")).to_have_count(1)
