@@ -9,7 +9,10 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 from knox.models import AuthToken
 
 from dinsos import importing, services
@@ -323,3 +326,23 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         return self.change_view(request, object_id)
+
+
+class PeriodicTaskForm(beat_admin.PeriodicTaskForm):
+    """django-celery-beat's form: its marked strings are Indonesian through locale/id; the
+    messages ``PeriodicTask.validate_unique`` writes unmarked ("One of clocked, interval,
+    crontab, or solar must be set.") are passed through the same catalog here (msgids exactly
+    as the library writes them)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        for errors in self._errors.values():
+            errors.data = [gettext(message) for message in errors]
+
+
+admin.site.unregister(PeriodicTask)  # django_celery_beat comes before dinsos in INSTALLED_APPS
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    form = PeriodicTaskForm

@@ -108,3 +108,43 @@ def sync_roles_after_migrate(sender, app_config=None, using="default", apps=None
     if app_config is not with_models[-1]:
         return
     sync_roles()
+    name_default_permissions(using=using)
+
+
+#: Django's default permissions, as the Indonesian picker on Admin > Grup / Pengguna names them
+DEFAULT_PERMISSION_VERBS = {"add": "menambah", "change": "mengubah", "delete": "menghapus",
+                            "view": "melihat"}
+
+
+def name_default_permissions(using="default") -> None:
+    """Django stores its default permissions under English names made from the model's
+    untranslated name ("Can view orang", "Can add kasus", "Can add periodic task track"): the
+    Admin assigning rights read English on every row. They are named here, after every
+    migrate, "Dapat melihat orang" - the model's Indonesian name (locale/id for the libraries'
+    models). Codenames, which the roles and the code check, do not change; a custom
+    permission keeps the name its model gives it."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import translation
+
+    models = list(global_apps.get_models())
+    types = ContentType.objects.db_manager(using).get_for_models(*models,
+                                                                 for_concrete_models=False)
+    wanted = {}
+    with translation.override("id"):
+        for model in models:
+            opts = model._meta
+            for action in opts.default_permissions:
+                verb = DEFAULT_PERMISSION_VERBS.get(action)
+                if verb:
+                    wanted[(types[model].pk, f"{action}_{opts.model_name}")] = (
+                        f"Dapat {verb} {opts.verbose_name}"[:255])
+    changed = []
+    for permission in Permission.objects.using(using).filter(
+            content_type__in=[t.pk for t in types.values()]):
+        name = wanted.get((permission.content_type_id, permission.codename))
+        if name and permission.name != name:
+            permission.name = name
+            changed.append(permission)
+    Permission.objects.using(using).bulk_update(changed, ["name"], batch_size=500)

@@ -48,13 +48,19 @@ class Rate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["role", "component", "funding_source", "valid_from"],
                                     name="incentives_rate_unique_start"),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="incentives_rate_amount"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="incentives_rate_amount",
+                                   violation_error_message=_(
+                                       "Besaran tarif tidak boleh negatif.")),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                name="incentives_rate_dates"),
+                name="incentives_rate_dates",
+                violation_error_message=_(
+                    "Tanggal berlaku sampai tidak boleh sebelum tanggal berlaku mulai.")),
             models.CheckConstraint(
                 condition=~Q(schedule="sekali") | Q(schedule_month__gte=1, schedule_month__lte=12),
-                name="incentives_rate_schedule_month"),
+                name="incentives_rate_schedule_month",
+                violation_error_message=_(
+                    "Tarif yang dibayar sekali setahun wajib mempunyai bulan bayar 1 sampai 12.")),
         ]
 
     def __str__(self):
@@ -135,15 +141,23 @@ class PayoutRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period"], condition=~Q(status="dibatalkan"),
                                     name="incentives_one_open_run_per_period"),
-            models.CheckConstraint(condition=Q(period__day=1), name="incentives_run_period_day1"),
+            models.CheckConstraint(condition=Q(period__day=1), name="incentives_run_period_day1",
+                                   violation_error_message=_(
+                                       "Periode perhitungan harus ditulis sebagai bulan, tanggal"
+                                       " 1 bulan itu.")),
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True) | Q(computed_by__isnull=True)
                 | ~Q(verified_by=models.F("computed_by")),
-                name="incentives_run_maker_not_checker"),
+                name="incentives_run_maker_not_checker",
+                violation_error_message=_(
+                    "Pemverifikasi perhitungan tidak boleh orang yang sama dengan yang "
+                    "menghitungnya.")),
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | Q(verified_by__isnull=True)
                 | ~Q(approved_by=models.F("verified_by")),
-                name="incentives_run_checker_not_approver"),
+                name="incentives_run_checker_not_approver",
+                violation_error_message=_(
+                    "Penyetuju perhitungan tidak boleh orang yang sama dengan pemverifikasinya.")),
         ]
 
     def __str__(self):
@@ -235,20 +249,31 @@ class PayoutLine(models.Model):
                                     name="incentives_line_recovers_once"),
             models.CheckConstraint(
                 condition=Q(net_amount=models.F("gross_amount") - models.F("tax_amount")),
-                name="incentives_line_net"),
+                name="incentives_line_net",
+                violation_error_message=_(
+                    "Neto harus sama dengan bruto dikurangi PPh 21.")),
             models.CheckConstraint(
                 condition=Q(status="ditahan", hold_reason__gt="")
                 | Q(status="dibayarkan", hold_reason=""),
-                name="incentives_line_hold_reason"),
+                name="incentives_line_hold_reason",
+                violation_error_message=_(
+                    "Baris yang ditahan wajib mempunyai alasan ditahan; baris yang dibayarkan "
+                    "tidak boleh mempunyai alasan ditahan.")),
             models.CheckConstraint(
                 condition=~Q(kind="penyesuaian") | Q(corrects__isnull=False),
-                name="incentives_adjustment_refers"),
+                name="incentives_adjustment_refers",
+                violation_error_message=_(
+                    "Baris penyesuaian wajib menunjuk baris yang dikoreksinya.")),
             models.CheckConstraint(
                 condition=~Q(kind="rapel") | Q(arrears_of__isnull=False),
-                name="incentives_arrears_refers"),
+                name="incentives_arrears_refers",
+                violation_error_message=_(
+                    "Baris rapel wajib menunjuk baris asal rapelnya.")),
             models.CheckConstraint(
                 condition=~Q(kind="potongan") | Q(recovers__isnull=False),
-                name="incentives_recovery_refers"),
+                name="incentives_recovery_refers",
+                violation_error_message=_(
+                    "Baris potongan wajib menunjuk baris yang saldo negatifnya dipotong.")),
         ]
         indexes = [
             models.Index(fields=["run", "status"], name="incentives_line_run_status"),

@@ -54,7 +54,9 @@ class Cycle(models.Model):
         verbose_name_plural = _("siklus Jamsosratu")
         ordering = ["-year"]
         constraints = [models.CheckConstraint(condition=Q(benefit_amount__gt=0),
-                                              name="jamsosratu_cycle_benefit_positive")]
+                                              name="jamsosratu_cycle_benefit_positive",
+                                              violation_error_message=_(
+                                                  "Besaran manfaat harus lebih dari 0."))]
 
     def __str__(self):
         return self.name
@@ -77,9 +79,13 @@ class Tranche(models.Model):
         ordering = ["cycle", "number"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "number"], name="jamsosratu_tranche_number"),
-            models.CheckConstraint(condition=Q(share__gt=0), name="jamsosratu_tranche_share"),
+            models.CheckConstraint(condition=Q(share__gt=0), name="jamsosratu_tranche_share",
+                                   violation_error_message=_(
+                                       "Bobot tahap harus lebih dari 0.")),
             models.CheckConstraint(condition=Q(planned_month__gte=1, planned_month__lte=12),
-                                   name="jamsosratu_tranche_month"),
+                                   name="jamsosratu_tranche_month",
+                                   violation_error_message=_(
+                                       "Bulan rencana harus 1 sampai 12.")),
         ]
 
     def __str__(self):
@@ -137,9 +143,13 @@ class ConditionRule(models.Model):
             models.UniqueConstraint(fields=["cycle", "min_unmet_ratio"],
                                     name="jamsosratu_rule_unique"),
             models.CheckConstraint(condition=Q(min_unmet_ratio__gte=0, min_unmet_ratio__lte=1),
-                                   name="jamsosratu_rule_ratio"),
+                                   name="jamsosratu_rule_ratio",
+                                   violation_error_message=_(
+                                       "Rasio tidak terpenuhi minimal harus antara 0 dan 1.")),
             models.CheckConstraint(condition=Q(reduction_share__gte=0, reduction_share__lte=1),
-                                   name="jamsosratu_rule_reduction"),
+                                   name="jamsosratu_rule_reduction",
+                                   violation_error_message=_(
+                                       "Pengurangan harus antara 0 dan 1.")),
         ]
 
     def __str__(self):
@@ -183,7 +193,10 @@ class Enrolment(models.Model):
             models.CheckConstraint(
                 condition=~Q(channel="bank_banten") | ~Q(status="aktif")
                 | ~Q(account_number=""),
-                name="jamsosratu_active_bank_needs_account"),
+                name="jamsosratu_active_bank_needs_account",
+                violation_error_message=_(
+                    "Peserta aktif dengan saluran Bank Banten wajib mempunyai rekening Bank "
+                    "Banten.")),
         ]
         indexes = [models.Index(fields=["cycle", "status"], name="jamsosratu_enrol_status")]
 
@@ -377,9 +390,14 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["enrolment", "tranche"],
                                     name="jamsosratu_one_payment_per_tranche"),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="jamsosratu_payment_amount"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="jamsosratu_payment_amount",
+                                   violation_error_message=_(
+                                       "Jumlah pembayaran tidak boleh negatif.")),
             models.CheckConstraint(condition=~Q(status="disalurkan") | Q(paid_on__isnull=False),
-                                   name="jamsosratu_paid_has_date"),
+                                   name="jamsosratu_paid_has_date",
+                                   violation_error_message=_(
+                                       "Pembayaran yang sudah disalurkan wajib mempunyai tanggal"
+                                       " salur.")),
         ]
 
     def __str__(self):

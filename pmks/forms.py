@@ -2,12 +2,14 @@
 put back next to the fields they name)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.forms import Form, ModelForm, RupiahField, TanggalField
 from dinsos.models import Office, Wilayah
 from dinsos.scoping import ALL, restrict, user_area
+from dinsos.services import check_field
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason
 from pmks.models import Case, Category, Person, Service, ServiceType
@@ -27,7 +29,28 @@ def desa_field(user, **kwargs) -> DesaChoiceField:
     return DesaChoiceField(queryset=qs.order_by("kode"), **kwargs)
 
 
-class PersonForm(ModelForm):
+class ServiceValidatedForm(ModelForm):
+    """A model form whose model validation is the service's job (with the actor): it only
+    builds the instance. But a form refused already (a date it could not read) never reaches
+    the service, so the rules of the model's own fields are asked here of every other value
+    the officer wrote (``check_field``, the model field's validators: no rule copied), and
+    every wrong field is named in one round, not one after the other."""
+
+    def _post_clean(self):
+        forms.models.construct_instance(self, self.instance, self._meta.fields)
+        if not self._errors:
+            return  # the service asks every rule, these too
+        for name in self.changed_data:  # a stored value is asked only when written
+            value = self.cleaned_data.get(name)
+            if name in self._errors or value in self.fields[name].empty_values:
+                continue
+            try:
+                check_field(self._meta.model, name, value)
+            except ValidationError as exc:
+                self._update_errors(exc)
+
+
+class PersonForm(ServiceValidatedForm):
     class Meta:
         model = Person
         fields = ["nik", "name", "birth_place", "birth_date", "sex", "desa", "marital_status",
@@ -40,10 +63,6 @@ class PersonForm(ModelForm):
         self.fields["desa"] = desa_field(user, label=_("Desa/kelurahan domisili"))
         self.fields["nik"].required = False
 
-    def _post_clean(self):
-        """Model validation is the service's job (with the actor): only build the instance."""
-        forms.models.construct_instance(self, self.instance, self._meta.fields)
-
 
 class CaseOpenForm(Form):
     category = forms.ModelChoiceField(Category.objects.order_by("number"), label=_("Kategori PPKS"))
@@ -53,7 +72,7 @@ class CaseOpenForm(Form):
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ServiceForm(ModelForm):
+class ServiceForm(ServiceValidatedForm):
     """A service delivered on one case (one form per case on the person page)."""
 
     class Meta:
@@ -82,10 +101,6 @@ class ServiceForm(ModelForm):
                     if name not in choices:
                         choices[name] = list(self.fields[name].choices)
                     self.fields[name].choices = choices[name]
-
-    def _post_clean(self):
-        """Model validation is the service's job (with the actor): only build the instance."""
-        forms.models.construct_instance(self, self.instance, self._meta.fields)
 
 
 class ServiceChangeForm(ServiceForm):

@@ -210,6 +210,8 @@ class Person(TimeStamped):
             models.CheckConstraint(
                 condition=Q(life_status="hidup") | Q(life_status_date__isnull=False),
                 name="pmks_person_life_status_dated",
+                violation_error_message=_(
+                    "Status selain hidup wajib mempunyai tanggal status."),
             ),
         ]
 
@@ -329,6 +331,9 @@ class Case(TimeStamped):
                 condition=(Q(person__isnull=False) & Q(household__isnull=True))
                 | (Q(person__isnull=True) & Q(household__isnull=False)),
                 name="pmks_case_one_subject",
+                violation_error_message=_(
+                    "Kasus harus untuk satu orang atau satu keluarga, tidak keduanya dan tidak "
+                    "kosong."),
             ),
         ]
         indexes = [models.Index(fields=["status", "category"], name="pmks_case_status_cat"),
@@ -495,7 +500,9 @@ class DuplicateCandidate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person_a", "person_b"], name="pmks_duplicate_pair"),
             models.CheckConstraint(
-                condition=Q(person_a__lt=models.F("person_b")), name="pmks_duplicate_ordered"
+                condition=Q(person_a__lt=models.F("person_b")), name="pmks_duplicate_ordered",
+                violation_error_message=_(
+                    "Pasangan dugaan ganda harus dua orang yang berbeda, dicatat berurutan.")
             ),
         ]
 

@@ -192,6 +192,8 @@ class BankAccount(models.Model):
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True) | ~Q(verified_by=models.F("created_by")),
                 name="psks_bank_account_four_eyes",
+                violation_error_message=_(
+                    "Rekening bank tidak boleh diverifikasi oleh orang yang mencatatnya."),
             ),
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True, verified_at__isnull=True,
@@ -199,6 +201,9 @@ class BankAccount(models.Model):
                 | Q(verified_by__isnull=False, verified_at__isnull=False,
                     effective_from__isnull=False),
                 name="psks_bank_account_verified_complete",
+                violation_error_message=_(
+                    "Verifikasi rekening harus lengkap: pemverifikasi, waktu verifikasi dan "
+                    "tanggal berlaku diisi bersama, atau ketiganya kosong."),
             ),
         ]
 

@@ -7,6 +7,8 @@
 import datetime
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from dinsos import money
 from dinsos.scoping import shown_identifier
@@ -109,3 +111,27 @@ def error_summary(form):
             # a radio group's label points at no input: link its first choice
             rows.append((field.id_for_label or f"{field.auto_id}_0", field.label, text))
     return rows
+
+
+class TableWrapNode(template.Node):
+    def __init__(self, label, nodelist):
+        self.label, self.nodelist = label, nodelist
+
+    def render(self, context):
+        return format_html('<div class="table-wrap" tabindex="0" role="region" aria-label="{}">'
+                           '{}</div>', self.label.resolve(context),
+                           mark_safe(self.nodelist.render(context)))  # rendered, escaped
+
+
+@register.tag
+def table_wrap(parser, token):
+    """``{% table_wrap label %}<table>…</table>{% endtable_wrap %}``: the one wrapper of a table
+    that may scroll sideways. A region that scrolls must be reachable by keyboard (axe
+    scrollable-region-focusable): focusable (tabindex="0"), a region, named in Indonesian by
+    ``label`` (e.g. ``_("Tabel cakupan, dapat digeser ke samping")``)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("{% table_wrap label %} takes one argument, the label")
+    nodelist = parser.parse(("endtable_wrap",))
+    parser.delete_first_token()
+    return TableWrapNode(parser.compile_filter(bits[1]), nodelist)

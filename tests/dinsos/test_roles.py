@@ -234,3 +234,36 @@ def test_offices_are_scoped(pandeglang_operator, province_operator):
     assert list(Office.objects.for_user(pandeglang_operator).values_list("wilayah_id", flat=True)
                 ) == ["36.01"]
     assert Office.objects.for_user(province_operator).count() == 9
+
+
+def test_default_permissions_are_named_in_indonesian_after_migrate():
+    """The language audit: the permission picker of Admin > Grup / Pengguna listed Django's
+    generated names, all English ("Can add orang", "Can view kasus", "Can delete pengguna"),
+    and third-party models' names too ("periodic task track"). After every migrate they are
+    named "Dapat menambah/mengubah/menghapus/melihat <model>" with the model's Indonesian
+    name; codenames stay; a custom permission keeps its own name."""
+    names = dict(Permission.objects.values_list("codename", "name"))
+    assert names["view_person"] == "Dapat melihat orang"
+    assert names["add_case"] == "Dapat menambah kasus"
+    assert names["change_household"] == "Dapat mengubah keluarga"
+    assert names["delete_user"] == "Dapat menghapus pengguna"
+    assert names["verify_run"] == "Dapat memverifikasi perhitungan (Keuangan)"
+    assert not Permission.objects.filter(name__startswith="Can ").exists()
+    assert not Permission.objects.filter(name__icontains="periodic task track").exists()
+    # a name put back in English (a flush, a permission created again) is renamed once more
+    Permission.objects.filter(codename="view_person").update(name="Can view orang")
+    roles.name_default_permissions()
+    roles.name_default_permissions()
+    assert Permission.objects.get(codename="view_person").name == "Dapat melihat orang"
+
+
+def test_the_permission_picker_is_indonesian(make_user):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(make_user(roles.ADMIN, is_superuser=True))
+    page = client.get(reverse("admin:auth_group_add")).content.decode()
+    for english in ("Can view orang", "Can add kasus", "periodic task track", ">Can "):
+        assert english not in page, english
+    assert "Dapat melihat orang" in page

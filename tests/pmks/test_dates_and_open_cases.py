@@ -298,3 +298,18 @@ def test_two_open_cases_recorded_before_the_rule_can_still_be_worked_on(pandegla
                              reason="Ganda", close_reason="duplikat")
     assert sorted(Case.objects.filter(person=person).values_list("status", flat=True)) == [
         "ditutup", "terverifikasi"]
+
+
+def test_a_case_without_person_or_household_in_the_admin_names_the_rule(pandeglang_operator):
+    """The accessibility audit: Admin > Kasus > Tambah with neither a person nor a household
+    showed 'Batasan “pmks_case_one_subject” dilanggar.' - a database constraint's name, not
+    what to fix. The constraint now says the rule in words."""
+    admin = client_for(pandeglang_operator).post(reverse("admin:pmks_case_add"), {
+        "category": Category.objects.get(slug="lanjut-usia-terlantar").pk,
+        "identified_on": "2026-11-20", "source": "psm", **INLINES})
+    assert admin.status_code == 200
+    page = admin.content.decode()
+    assert "pmks_case_one_subject" not in page
+    assert ("Kasus harus untuk satu orang atau satu keluarga, tidak keduanya dan tidak kosong."
+            in page)
+    assert not Case.objects.exists()

@@ -315,3 +315,38 @@ def test_the_person_page_reads_form_lists_and_versions_once_whatever_its_cases(
     assert version_reads(three) == version_reads(one) > 0
     versions = re.findall(r'name="if_match" value="([^"]*)"', page.content.decode())
     assert len(versions) >= 9 and all(versions)  # every form carries its version
+
+
+def test_the_register_form_names_every_wrong_field_in_one_round(pandeglang_operator):
+    """The accessibility audit: "Daftarkan orang" with a wrong date AND a 5-digit NIK named
+    only the date; the NIK ("NIK harus terdiri dari tepat 16 angka.") came after the officer
+    fixed the date and sent again (PersonForm left model validation to the service, which runs
+    only on an otherwise valid form). A screen-reader user walked the summary twice. A refused
+    form now asks the model's field rules of the other values too."""
+    response = client_for(pandeglang_operator).post(reverse("pmks:person-create"), {
+        "nik": "12345", "name": "Siti Aminah", "birth_place": "Serang",
+        "birth_date": "32/13/1980", "sex": "P", "desa": DESA_PANDEGLANG,
+        "disability": "tidak", "schooling": "sd"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'href="#id_birth_date"' in page
+    assert 'href="#id_nik"' in page, "the NIK's error waits for the next round"
+    assert page.count("NIK harus terdiri dari tepat 16 angka.") >= 1
+    assert not Person.objects.exists()
+
+
+def test_an_edit_refused_for_a_date_does_not_ask_the_values_left_as_they_were(
+        pandeglang_operator):
+    """The same round asks only what the officer wrote: a stored value left untouched is not
+    asked again (dinsos.services.clean_written), only the bad date is named."""
+    person = named("Siti Aminah", desa_id=DESA_PANDEGLANG)
+    Person.objects.filter(pk=person.pk).update(nik="12345")  # stored before the rule
+    person.refresh_from_db()
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:person-update", args=[person.pk])
+    response = client.post(url, {**edit_post(person, birth_date="31/02/1980"),
+                                 "if_match": version_in(client.get(url).content.decode())})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'href="#id_birth_date"' in page
+    assert page.count('<a href="#id_') == 1

@@ -30,3 +30,46 @@ def test_an_operator_gets_to_the_registration_form_and_sends_it_by_keyboard(
     page.wait_for_load_state()
     expect(page.locator("#id_name").locator("xpath=..").locator(".errorlist")).to_be_visible()
     assert Person.objects.count() == 0
+
+
+def test_a_table_scrolled_sideways_at_a_laptop_width_is_reached_by_keyboard(
+        open_page, province_operator):
+    """The accessibility audit: at 1366 px the Jamsosratu coverage table is wider than its card,
+    its last columns ("Disalurkan tahap 2", "Total disalurkan") behind a horizontal scroll in
+    ``.table-wrap``, and no key could reach it (axe scrollable-region-focusable, serious). Every
+    ``.table-wrap`` is now drawn by ``{% table_wrap %}``: focusable, a region with an
+    Indonesian name, so Tab stops on it and the arrow keys scroll it."""
+    from tests.factories import cycle_with_tranches
+
+    cycle = cycle_with_tranches()
+    page = open_page(province_operator, width=1366)
+    page.goto(f"/jamsosratu/siklus/{cycle.year}/cakupan/")
+    wraps = page.evaluate("""Array.from(document.querySelectorAll('.table-wrap'))
+        .filter(w => w.scrollWidth > w.clientWidth)
+        .map(w => ({tabindex: w.getAttribute('tabindex'), role: w.getAttribute('role'),
+                    label: w.getAttribute('aria-label')}))""")
+    assert wraps, "the table fits at 1366 px: nothing hidden behind a scroll"
+    for wrap in wraps:
+        assert wrap["tabindex"] == "0" and wrap["role"] == "region", wrap
+        assert "digeser ke samping" in wrap["label"], wrap
+    region = page.get_by_role("region", name="Tabel cakupan per wilayah, dapat digeser ke samping")
+    region.focus()
+    expect(region).to_be_focused()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert region.evaluate("w => w.scrollLeft") > 0
+
+
+def test_an_admin_autocomplete_box_is_named_by_its_label(open_page, pandeglang_operator):
+    """The accessibility audit (axe aria-input-field-name, serious) on Admin > Orang > Tambah:
+    the Select2 box that replaces the "Desa/kelurahan" <select> is a role=combobox named only
+    by its chosen value (empty before a choice) while the <label> points at the hidden
+    <select>: a screen reader announced an unnamed combobox. js/admin_a11y.js names each one
+    by its field's label."""
+    import re
+
+    page = open_page(pandeglang_operator, width=1366)
+    page.goto("/admin/pmks/person/add/")
+    combo = page.locator(".select2-selection[role=combobox]").first
+    expect(combo).to_have_attribute("aria-labelledby", re.compile(r"_label\b"))
+    expect(page.get_by_role("combobox", name="Desa/kelurahan")).to_have_count(1)

@@ -493,3 +493,22 @@ def test_duplicate_pair_page_writes_an_access_entry_for_each_person(pandeglang_o
     assert a.nik in page.content.decode() and b.nik in page.content.decode()
     assert sorted(e.object_pk for e in reads(Person)) == sorted([str(a.pk), str(b.pk)]), (
         "a duplicate pair page showed two NIKs without an ACCESS entry")
+
+
+def test_every_table_wrap_is_drawn_by_the_one_tag():
+    """The accessibility audit: a ``<div class="table-wrap">`` written by hand scrolled sideways
+    with no way in for the keyboard (no tabindex, no role, no name). The templates now draw
+    every such wrapper with ``{% table_wrap label %}`` (dinsos_format), which adds them; a new
+    hand-written wrapper fails here."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    written = [str(path) for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
+               if "table-wrap" in path.read_text(encoding="utf-8")]
+    assert written == [], "use {% table_wrap label %} … {% endtable_wrap %}"
+    from django.template import Context, Template
+    html = Template('{% load dinsos_format %}{% table_wrap title %}<table></table>'
+                    '{% endtable_wrap %}').render(Context({"title": "Tabel <uji>"}))
+    assert html == ('<div class="table-wrap" tabindex="0" role="region" '
+                    'aria-label="Tabel &lt;uji&gt;"><table></table></div>')

@@ -1,0 +1,28 @@
+// The admin's search-as-you-type choices (Select2, autocomplete_fields): Select2 draws a
+// role=combobox named only by the chosen value (empty before a choice), while the field's
+// <label> points at the hidden <select> - a screen reader announced an unnamed combobox
+// (axe aria-input-field-name). Each combobox is named by its field's label, then its value.
+(function () {
+  "use strict";
+  function nameComboboxes() {
+    document.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
+      var label = select.id && document.querySelector('label[for="' + select.id + '"]');
+      var container = select.nextElementSibling;
+      var combo = container && container.querySelector(".select2-selection[role=combobox]");
+      if (!label || !combo) {
+        return;
+      }
+      if (!label.id) {
+        label.id = select.id + "_label";
+      }
+      var ids = (combo.getAttribute("aria-labelledby") || "").split(" ").filter(function (id) {
+        return id && id !== label.id;
+      });
+      combo.setAttribute("aria-labelledby", [label.id].concat(ids).join(" "));
+    });
+  }
+  window.addEventListener("load", nameComboboxes);
+  document.addEventListener("formset:added", function () {
+    window.setTimeout(nameComboboxes, 0);
+  });
+})();
