@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dinsos', '0014_import_file_retention'),
-        ('pmks', '0015_page_indexes'),
+        ("pmks", "0016_person_marital_status_chronic_illness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
