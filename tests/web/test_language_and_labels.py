@@ -142,6 +142,18 @@ def test_a_form_sent_with_a_stale_token_gets_the_apps_indonesian_page(pandeglang
 
 
 @pytest.mark.django_db
+def test_a_stale_logout_is_not_offered_a_reload_that_answers_405(pandeglang_operator, settings):
+    """Review: the page's "Muat ulang formulir" link is the address the form was sent to; for
+    Keluar (POST only) that link answered 405. That page offers Beranda only."""
+    settings.DEBUG = False
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(pandeglang_operator)
+    page = client.post(reverse("logout")).content.decode()
+    assert "Kembali ke Beranda" in page
+    assert "Muat ulang formulir" not in page and 'href="/keluar/"' not in page
+
+
+@pytest.mark.django_db
 def test_the_login_form_sent_the_next_morning_gets_the_same_page(settings):
     """The login form left open overnight and sent the next morning: the same bare English
     page, its reason ("request 'same-origin'") shown to the officer."""
