@@ -21,8 +21,20 @@
       combo.setAttribute("aria-labelledby", [label.id].concat(ids).join(" "));
     });
   }
-  window.addEventListener("load", nameComboboxes);
-  document.addEventListener("formset:added", function () {
-    window.setTimeout(nameComboboxes, 0);
-  });
+  // Select2 draws its box when jQuery is ready, which may come before or after this script
+  // runs (seen in CI: "load" had fired before the box existed): every box is named when it
+  // appears, including the ones an added inline row brings.
+  function watch() {
+    nameComboboxes();
+    new MutationObserver(function (changes) {
+      if (changes.some(function (change) { return change.addedNodes.length; })) {
+        nameComboboxes();
+      }
+    }).observe(document.body, {childList: true, subtree: true});
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", watch);
+  } else {
+    watch();
+  }
 })();
