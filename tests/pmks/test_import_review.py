@@ -167,7 +167,9 @@ def edits(op):
     def renamed():
         services.person_update(actor=op, person=person(ANI["nik"]), name="Rina Marlina")
 
-    def head_to_ani():
+    def head_to_ani():  # the KK changed: Ani is its kepala now, and named head
+        services.person_update(actor=op, person=person(AHMAD["nik"]), relationship="pasangan")
+        services.person_update(actor=op, person=person(ANI["nik"]), relationship="kepala")
         h = Household.objects.get(no_kk=KK["A"])
         services.household_update(actor=op, household=h, head=person(ANI["nik"]))
 
