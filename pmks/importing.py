@@ -119,11 +119,12 @@ CHOICE_COLUMNS = {
     "disabilitas": choices.Disability, "pendidikan": choices.Schooling,
     "status_kawin": choices.MaritalStatus, "penyakit_kronis": choices.ChronicIllness,
 }
-#: optional columns a file may leave out (files made before they were added): a file without
-#: one changes nothing of what its persons hold (the row path leaves the field out of the
+#: the optional columns a file may leave out (a district's own export without the housing or
+#: schooling columns, a file made before a column was added): a file without one changes
+#: nothing of what its households and persons hold (the row path leaves the field out of the
 #: row's fields, the COPY path stages NULL and keeps the stored value); an empty cell in the
-#: column does clear it (unknown)
-KEPT_WHEN_ABSENT = ("status_kawin", "penyakit_kronis")
+#: column does clear it (unknown). Not the NIK: a person is found by it.
+KEPT_WHEN_ABSENT = tuple(c.name for c in COLUMNS if not c.required and c.name != "nik")
 HOUSEHOLD_FIELDS = [f for f in HOUSEHOLD_MAP.values() if f != "no_kk"]
 PERSON_FIELDS = [f for f in PERSON_MAP.values() if f != "nik"] + ["desa_id", "name_key",
                                                                   "household_id"]
@@ -251,7 +252,7 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
     if person.get("nik"):
         problems += [("nik", message) for message in nik_problems(
             person["nik"], birth_date=person.get("birth_date"), sex=person.get("sex"))]
-    if not person.get("disability"):
+    if "disability" in person and not person["disability"]:  # absent: the stored value stays
         person["disability"] = choices.Disability.TIDAK
     person["desa_id"] = desa
     person["name"] = " ".join((person.get("name") or "").split())
@@ -339,7 +340,7 @@ class _Chunk:
             first = self.seen.first("no_kk", household["no_kk"], number, payload)
             if first is not None and first[1] != payload:
                 earlier, now = json.loads(first[1]), json.loads(payload)
-                columns = [c for c, f in HOUSEHOLD_MAP.items() if earlier[f] != now[f]]
+                columns = [c for c, f in HOUSEHOLD_MAP.items() if earlier.get(f) != now.get(f)]
                 self.report.reject(number, [(c, _("berbeda dengan baris %(n)d untuk No. KK yang "
                                                   "sama") % {"n": first[0]}) for c in columns])
                 continue
@@ -355,7 +356,7 @@ class _Chunk:
                 if first is not None:
                     self.report.reject(number, [("nama", SAME_PERSON % {"n": first[0]})])
                     continue
-            if person["relationship"] == R.KEPALA:
+            if person.get("relationship") == R.KEPALA:  # absent: none is made kepala
                 first = self.seen.first("kepala", household["no_kk"], number)
                 if first is not None:
                     self.report.reject(number, [("hubungan", KEPALA_TWICE % {"n": first[0]})])
@@ -373,7 +374,7 @@ class _Chunk:
         refused. ``Stage.one_kepala`` is the same rule in SQL."""
         stored = {h["no_kk"]: existing_households[h["no_kk"]].pk
                   for _n, h, p in accepted
-                  if p["relationship"] == R.KEPALA and h["no_kk"] in existing_households}
+                  if p.get("relationship") == R.KEPALA and h["no_kk"] in existing_households}
         if not stored:
             return accepted
         # the stored households' rows are locked before their kepala are read, as a single
@@ -745,4 +746,8 @@ class _Lanes:
 
 IMPORTER = register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (PMKS)"),
                                       columns=COLUMNS, run=households_import,
-                                      model="pmks.Person"))
+                                      model="pmks.Person", guide=[_(
+    "Kolom yang tidak wajib boleh tidak ada di berkas (misalnya ekspor SIAK tanpa kolom "
+    "perumahan atau pendidikan): data keluarga dan orang yang tersimpan untuk kolom itu tetap. "
+    "Sel kosong di kolom yang ada berarti tidak diketahui dan menghapus isian yang tersimpan. "
+    "Kolom nik selalu dibaca: tanpa kolom itu orang dicari dari nama dan tanggal lahir.")]))

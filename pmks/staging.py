@@ -65,6 +65,7 @@ from dinsos.tabular import csv_delimiter
 from dinsos.validators import VALID_PROVINCE_CODES
 from pmks.calculations import OPEN_STATUSES
 from pmks.importing import (
+    HOUSEHOLD_MAP,
     KEPALA_STORED,
     KEPALA_TWICE,
     KEPT_WHEN_ABSENT,
@@ -93,6 +94,8 @@ STAGED = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *PERSON_STAGED]
 #: column the file leaves out)
 EMPTY_AS_BLANK = ("birth_place", "relationship", "schooling", "occupation", "marital_status",
                   "chronic_illness")
+#: a new person's value where the staging table holds NULL (a column the file leaves out)
+PERSON_DEFAULT = {**dict.fromkeys(EMPTY_AS_BLANK, "''"), "disability": "'tidak'"}
 NULLABLE = ["decile", "nik", "birth_date", "sex"]  # an empty cell is NULL, not ''
 #: the file's columns read through LOOKUP (choices, sex, desa) and the staged field they fill
 LOOKED_UP = {"lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
@@ -211,8 +214,11 @@ class Stage:
         self.columns, self.today = list(columns), today
         self.absent = [c for c in KEPT_WHEN_ABSENT if c in absent]
         self.copied = [c for c in self.columns if c not in self.absent]  # raw_text, copy_raw
-        absent_fields = {PERSON_MAP[c] for c in self.absent}
+        absent_fields = {PERSON_MAP[c] for c in self.absent if c in PERSON_MAP}
         self.person_staged = [f for f in PERSON_STAGED if f not in absent_fields]  # load
+        self.household_absent = [HOUSEHOLD_MAP[c] for c in self.absent if c in HOUSEHOLD_MAP]
+        self.household_staged = [f for f in HOUSEHOLD_COLUMNS  # load
+                                 if f not in self.household_absent]
         self.grown = 0  # persons this import created since the registry's statistics
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.analyzed = 0  # the last row number staged when the staging table was analyzed
@@ -385,10 +391,12 @@ class Stage:
                             "substr(r.no_kk, 7, 2)::int")} ELSE false END""",
             "r.alamat <> ''", "r.name <> ''", "l_kode_desa.value IS NOT NULL",
             # each text cell fits its field (parse_row names the column of one that does not)
-            *(f"length(r.{c}) <= {limit:d}" for c, limit in TEXT_LIMITS.items()),
+            *(f"length(r.{c}) <= {limit:d}" for c, limit in TEXT_LIMITS.items()
+              if c not in self.absent),
             "l_jenis_kelamin.value IS NOT NULL",
             "r.birth BETWEEN %(earliest)s AND %(today)s",
-            "(r.desil = '' OR r.desil ~ '^([1-9]|10)$')",
+            *(["(r.desil = '' OR r.desil ~ '^([1-9]|10)$')"] if "desil" not in self.absent
+              else []),
             *(f"(r.{c} = '' OR l_{c}.value IS NOT NULL)" for c in optional
               if c not in self.absent),
             # parse_nik + validate_nik_matches: region, serial, DDMMYY of the birth date
@@ -434,12 +442,12 @@ class Stage:
         for number, household, person in parsed:
             writer.writerow([
                 number, household["no_kk"],
-                *("" if household[c] is None else household[c] for c in HOUSEHOLD_COLUMNS),
+                *("" if household[c] is None else household[c] for c in self.household_staged),
                 *("" if person[c] is None else person[c] for c in self.person_staged),
             ])
         if buffer.tell():
             buffer.seek(0)
-            staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *self.person_staged]
+            staged = ["row", "no_kk", *self.household_staged, *self.person_staged]
             self.cursor.copy_expert(
                 f"COPY {STAGE} ({', '.join(staged)}) FROM STDIN WITH (FORMAT csv, "
                 f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
@@ -455,6 +463,7 @@ class Stage:
     def check(self) -> None:
         """Reject or hold the chunk's rows the way the row path does, in its order: first the
         in-file rules (row order), then the stored records (row order)."""
+        self._keep_absent_households()
         hh = HOUSEHOLD_COLUMNS
         columns = {"address": "alamat", "rt": "rt", "rw": "rw", "desa_id": "kode_desa",
                    "decile": "desil", "floor": "lantai", "wall": "dinding",
@@ -751,12 +760,29 @@ class Stage:
                       WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id
                         AND p.name <> s.name AND lower(p.name) = lower(s.name)""")
 
-    def _keep_absent(self) -> None:
-        """A column the file leaves out (``absent``): each matched person keeps the value it
-        holds (a new one gets '' when written)."""
-        if not self.absent:
+    def _keep_absent_households(self) -> None:
+        """A household column the file leaves out (``absent``): each row of a stored No. KK
+        takes the value the household holds, the rows of a new one what it is written with
+        ('' or NULL) — before the in-file rules compare a No. KK's rows (two chunks may hold
+        one No. KK's rows: the first written, the second finding it stored)."""
+        if not self.household_absent:
             return
-        fields = [PERSON_MAP[c] for c in self.absent]
+        fields = self.household_absent
+        self._sql(f"""UPDATE {STAGE} s SET {', '.join(f'{f} = h.{f}' for f in fields)}
+                      FROM pmks_household h
+                      WHERE {self._rows('s')} AND s.state IS DISTINCT FROM 'same'
+                        AND h.no_kk = s.no_kk""")
+        if blank := [f for f in fields if f != "decile"]:
+            self._sql(f"""UPDATE {STAGE} s SET {', '.join(f"{f} = coalesce({f}, '')"
+                                                            for f in blank)}
+                          WHERE {self._rows('s')} AND s.{blank[0]} IS NULL""")
+
+    def _keep_absent(self) -> None:
+        """A person column the file leaves out (``absent``): each matched person keeps the
+        value it holds (a new one gets its ``PERSON_DEFAULT`` when written)."""
+        fields = [PERSON_MAP[c] for c in self.absent if c in PERSON_MAP]
+        if not fields:
+            return
         self._sql(f"""UPDATE {STAGE} s SET {', '.join(f'{f} = p.{f}' for f in fields)}
                       FROM pmks_person p
                       WHERE {self._rows('s')} AND s.state IS NULL AND p.id = s.person_id""")
@@ -768,8 +794,8 @@ class Stage:
 
     def _write_persons(self) -> None:
         cols = ", ".join(PERSON_COLUMNS)
-        values = ", ".join(f"COALESCE(s.{col}, '')" if col in EMPTY_AS_BLANK else f"s.{col}"
-                           for col in PERSON_COLUMNS)
+        values = ", ".join(f"COALESCE(s.{col}, {PERSON_DEFAULT[col]})" if col in PERSON_DEFAULT
+                           else f"s.{col}" for col in PERSON_COLUMNS)
         # with the households a changed person left and joined, where its name changed too
         # (what a household shows of its members: their count, its head's name)
         updated = self._sql(f"""
@@ -794,8 +820,9 @@ class Stage:
             WHERE {self._person_differs('pmks_person', 'EXCLUDED')}""",
                   [self.now] * 3)
         self._sql(f"""UPDATE pmks_person p SET {', '.join(
-                          f'{col} = s.{col}' if col not in EMPTY_AS_BLANK else
-                          f"{col} = COALESCE(s.{col}, '')" for col in PERSON_COLUMNS)},
+                          f'{col} = s.{col}' if col not in PERSON_DEFAULT else
+                          f"{col} = COALESCE(s.{col}, {PERSON_DEFAULT[col]})"
+                          for col in PERSON_COLUMNS)},
                           updated_at = %s, import_digest = s.p_cells, import_stamp = %s
                       FROM {STAGE} s WHERE {self._rows('s')} AND s.state IS NULL
                         AND s.nik IS NULL AND NOT coalesce(s.person_created, false)

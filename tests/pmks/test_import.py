@@ -943,3 +943,66 @@ def test_a_re_import_that_changes_only_status_kawin_updates_the_person(
         head.pk: [(LogEntry.Action.UPDATE, ["marital_status"])],
         icih.pk: [(LogEntry.Action.UPDATE, ["marital_status"])],
     }
+
+
+# --- columns a file leaves out --------------------------------------------------------------
+
+#: a district's own export: the required columns and the NIK, none of the optional ones
+SIAK_HEADER = ["no_kk", "alamat", "kode_desa", "nik", "nama", "tanggal_lahir", "jenis_kelamin"]
+HOUSING = ("rt", "rw", "decile", "floor", "wall", "water_source", "lighting", "cooking_fuel",
+           "toilet")
+PERSONAL = ("birth_place", "relationship", "disability", "schooling", "occupation")
+
+
+def held() -> tuple[dict, dict]:
+    """What the households ({No. KK: housing, head}) and persons ({NIK or name: fields})
+    hold."""
+    households = {h.no_kk: (*(getattr(h, f) for f in HOUSING), h.head and h.head.name)
+                  for h in Household.objects.select_related("head")}
+    persons = {p.nik or p.name: tuple(getattr(p, f) for f in PERSONAL)
+               for p in Person.objects.all()}
+    return households, persons
+
+
+@pytest.mark.parametrize("chunk_size", [1, 1000])
+def test_a_file_without_the_optional_columns_keeps_what_households_and_persons_hold(
+        pandeglang_operator, chunk_size):
+    """A district's own export may carry only the required columns and the NIK. Imported over
+    the registry it must change nothing of what it does not carry — the housing, the desil,
+    the relationship to the head (and so the head), the disability, the schooling, the
+    occupation — where an empty cell would clear them; a household or person it adds gets
+    them blank (disabilitas 'tidak', no head). The rows of one No. KK still agree when a chunk
+    ends between them (``chunk_size=1``: the second row finds the household the first wrote)."""
+    rows = family_rows()
+    rows[3].update(rt="007", rw="008", desil="3", lantai="keramik")
+    households_import(actor=pandeglang_operator, fileobj=io.BytesIO(csv_bytes(rows)),
+                      filename="keluarga.csv", dry_run=False)
+    households, persons = held()
+    assert households[KK_1] == ("001", "002", 1, "tanah", "bambu", "sumur_terlindung",
+                                "pln_450", "kayu", "bersama", "Budi Santoso")
+    rows = family_rows()
+    rows.insert(2, row(nik=build_nik("36.01.01", datetime.date(2012, 5, 6), "P", 9),
+                       nama="Adik Baru", tanggal_lahir="2012-05-06", jenis_kelamin="P"))
+    rows.append(row(no_kk=KK_3, alamat="Kp. Baru", nik="", nama="Keluarga Baru",
+                    tanggal_lahir="1970-01-01"))
+    rows.append(row(no_kk=KK_3, alamat="Kp. Baru", nik="", nama="Anak Keluarga Baru",
+                    tanggal_lahir="2000-01-01"))
+
+    for _ in range(2):  # and again: nothing more
+        report = households_import(actor=pandeglang_operator,
+                                   fileobj=io.BytesIO(csv_bytes(rows, header=SIAK_HEADER)),
+                                   filename="keluarga.csv", dry_run=False, chunk_size=chunk_size)
+        assert report.errors == []
+        assert held() == (
+            {**households, KK_3: ("", "", None, "", "", "", "", "", "", None)},
+            {**persons,
+             build_nik("36.01.01", datetime.date(2012, 5, 6), "P", 9): ("", "", "tidak", "", ""),
+             "Keluarga Baru": ("", "", "tidak", "", ""),
+             "Anak Keluarga Baru": ("", "", "tidak", "", "")})
+    assert report.totals()["orang_tetap"] == 7  # the second time, every person
+
+
+def test_the_template_says_an_optional_column_may_be_left_out():
+    _header, _example, guide = importing.template_rows("pmks_keluarga")
+    lines = [line[0] for line in guide if len(line) == 1]
+    assert any("boleh tidak ada di berkas" in line and "tetap" in line for line in lines)
