@@ -387,11 +387,7 @@ class _Chunk:
         ).values_list("pk", "household_id"))
         if not kepala:
             return accepted
-        without_nik = {  # matched as _write_persons matches: the last of namesakes
-            (p.household_id, p.name_key, p.birth_date): p
-            for p in Person.objects.filter(household_id__in=set(stored.values()),
-                                           nik__isnull=True, merged_into__isnull=True
-                                           ).order_by("id")}
+        without_nik = _by_name(set(stored.values()))  # as _write_persons matches
 
         def person_of(household, person):
             if person["nik"]:
@@ -463,14 +459,7 @@ class _Chunk:
         return result
 
     def _write_persons(self, accepted, households, existing_by_nik) -> None:
-        household_ids = [h.pk for h in households.values() if h.pk]
-        # by id: the last registered of two namesakes wins, as on the COPY path (Person's
-        # default ordering, by name, made the last by name win)
-        without_nik = {
-            (p.household_id, p.name_key, p.birth_date): p
-            for p in Person.objects.filter(household_id__in=household_ids, nik__isnull=True,
-                                           merged_into__isnull=True).order_by("id")
-        }
+        without_nik = _by_name([h.pk for h in households.values() if h.pk])
         new, changed, log, persons = [], [], [], []
         for _number, hh_data, data in accepted:
             household = households[hh_data["no_kk"]]
@@ -509,6 +498,16 @@ class _Chunk:
                  LogEntry.Action.CREATE) for p in new]
         audit.log_bulk(Person, log)
         persons_after_save(persons)  # the services' rules: heads, open cases follow
+
+
+def _by_name(household_ids) -> dict:
+    """The stored members a row without NIK finds: {(household, name key, birth date):
+    person}. With or without a NIK of their own — a file without the NIK (column or cell)
+    names a registered person, not a new one; the row leaves the stored NIK as it is. By id:
+    the last registered of two namesakes wins, as on the COPY path (``Stage._match_persons``)."""
+    return {(p.household_id, p.name_key, p.birth_date): p
+            for p in Person.objects.filter(household_id__in=household_ids,
+                                           merged_into__isnull=True).order_by("id")}
 
 
 def _moved(records) -> None:

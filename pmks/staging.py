@@ -741,14 +741,15 @@ class Stage:
                              AS household_id, CASE
                       WHEN t.nik IS NOT NULL THEN (SELECT p.id FROM pmks_person p
                                                    WHERE p.nik = t.nik)
-                      -- the household's members with this name key and birth date, by the
-                      -- household and name key indexes only (OFFSET 0: never a walk of the
-                      -- primary key or of "merged_into IS NULL", i.e. of every person)
+                      -- the household's members with this name key and birth date, with a
+                      -- NIK or not (``pmks.importing._by_name``), by the household and name
+                      -- key indexes only (OFFSET 0: never a walk of the primary key or of
+                      -- "merged_into IS NULL", i.e. of every person)
                       ELSE (SELECT m.id FROM (
-                                SELECT p.id, p.nik, p.merged_into_id FROM pmks_person p
+                                SELECT p.id, p.merged_into_id FROM pmks_person p
                                 WHERE p.household_id = h.id AND p.name_key = t.name_key
                                   AND p.birth_date = t.birth_date OFFSET 0) m
-                            WHERE m.nik IS NULL AND m.merged_into_id IS NULL
+                            WHERE m.merged_into_id IS NULL
                             ORDER BY m.id DESC LIMIT 1) END
                       AS found
                   FROM {STAGE} t LEFT JOIN LATERAL (SELECT h.id FROM pmks_household h

@@ -1006,3 +1006,35 @@ def test_the_template_says_an_optional_column_may_be_left_out():
     _header, _example, guide = importing.template_rows("pmks_keluarga")
     lines = [line[0] for line in guide if len(line) == 1]
     assert any("boleh tidak ada di berkas" in line and "tetap" in line for line in lines)
+
+
+def test_a_row_without_nik_finds_the_registered_person_and_keeps_the_nik(pandeglang_operator):
+    """A file without the NIK column (or with the NIK cell left empty) names persons already
+    registered with a NIK: each row finds its person by No. KK, name and birth date and
+    updates it, keeping the stored NIK — not a second person without NIK beside the first
+    (which made every registered member of the file a duplicate, and a kepala twice, so the
+    head's row was refused)."""
+    households_import(actor=pandeglang_operator, fileobj=io.BytesIO(csv_bytes(family_rows())),
+                      filename="keluarga.csv", dry_run=False)
+    ids_before = dict(Person.objects.values_list("name", "pk"))
+    rows = family_rows()
+    rows[1]["pekerjaan"] = "Pedagang"
+    header = [c for c in HEADER if c != "nik"]
+
+    report = households_import(actor=pandeglang_operator,
+                               fileobj=io.BytesIO(csv_bytes(rows, header=header)),
+                               filename="keluarga.csv", dry_run=False)
+
+    assert report.errors == []
+    assert (report.totals()["orang_baru"], report.totals()["orang_diubah"]) == (0, 1)
+    assert dict(Person.objects.values_list("name", "pk")) == ids_before
+    assert dict(Person.objects.values_list("name", "nik")) == {
+        "Budi Santoso": NIK_HEAD, "Siti Aminah": NIK_WIFE, "M. Rizky": NIK_CHILD,
+        "Mak Icih": None}
+    assert Person.objects.get(nik=NIK_WIFE).occupation == "Pedagang"
+    # an empty NIK cell in a file that has the column: the same
+    rows[2].update(nik="", pendidikan="sma")
+    report = households_import(actor=pandeglang_operator, fileobj=io.BytesIO(csv_bytes(rows)),
+                               filename="keluarga.csv", dry_run=False)
+    assert report.errors == [] and Person.objects.count() == 4
+    assert Person.objects.get(nik=NIK_CHILD).schooling == "sma"
