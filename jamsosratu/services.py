@@ -78,17 +78,40 @@ def enrolment_members_refresh(*, enrolment: Enrolment, pregnant_person_ids=()) -
     rows = []
     for person in Person.objects.filter(household_id=enrolment.household_id,
                                         merged_into__isnull=True):
-        for condition in calculations.member_conditions(
-            birth_date=person.birth_date, sex=person.sex, schooling=person.schooling,
-            pregnant=person.pk in pregnant, on=on, qualifying=cycle.qualifying_conditions,
-            child_max_age=cycle.child_max_age, school_max_age=cycle.school_max_age,
-            elderly_min_age=cycle.elderly_min_age,
-            alive=person.life_status == LifeStatus.HIDUP,
-        ):
+        for condition in _conditions(cycle, person, pregnant=person.pk in pregnant, on=on):
             rows.append(EnrolmentMember(enrolment=enrolment, person=person, condition=condition))
     enrolment.members.exclude(commitments__isnull=False).delete()
     EnrolmentMember.objects.bulk_create(rows, ignore_conflicts=True)
     return rows
+
+
+def _conditions(cycle: Cycle, person: Person, *, pregnant: bool, on: datetime.date) -> list:
+    return calculations.member_conditions(
+        birth_date=person.birth_date, sex=person.sex, schooling=person.schooling,
+        pregnant=pregnant, on=on, qualifying=cycle.qualifying_conditions,
+        child_max_age=cycle.child_max_age, school_max_age=cycle.school_max_age,
+        elderly_min_age=cycle.elderly_min_age, alive=person.life_status == LifeStatus.HIDUP)
+
+
+def _without_qualifying_member(cycle: Cycle, enrolments: list[dict]) -> set[int]:
+    """The enrolments (of ``enrolments``' "pk" and "household_id") whose household has no
+    living, current qualifying member in the registry now: persons of the household not
+    merged away, alive, with a condition the cycle counts (pregnancy as the verifier saw it).
+    Asked when a tranche's payment list is made, whatever the stored member list says: a
+    finding applied, a person moved to another KK or merged into another record since the
+    last refresh is seen."""
+    on = _reference_date(cycle)
+    pregnant = set(EnrolmentMember.objects.filter(
+        enrolment_id__in=[e["pk"] for e in enrolments], condition="hamil_nifas")
+        .values_list("enrolment_id", "person_id"))
+    persons = {}
+    for person in Person.objects.filter(
+            household_id__in={e["household_id"] for e in enrolments}, merged_into__isnull=True
+    ).only("pk", "household_id", "birth_date", "sex", "schooling", "life_status"):
+        persons.setdefault(person.household_id, []).append(person)
+    return {e["pk"] for e in enrolments if not any(
+        _conditions(cycle, person, pregnant=(e["pk"], person.pk) in pregnant, on=on)
+        for person in persons.get(e["household_id"], []))}
 
 
 def _targeted(prefix: str = "") -> Q:
@@ -403,7 +426,9 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
     rules = _rules(cycle)
     enrolments = list(Enrolment.objects.filter(cycle=cycle, status=EnrolmentStatus.AKTIF)
                       .exclude(payments__tranche=tranche).order_by("pk")
-                      .values("pk", "desa_id", "channel", "account_number")[:size])
+                      .values("pk", "desa_id", "channel", "account_number",
+                              "household_id")[:size])
+    no_member = _without_qualifying_member(cycle, enrolments)
     tallies = {
         row["member__enrolment_id"]: row for row in
         Commitment.objects.filter(tranche=tranche,
@@ -418,19 +443,33 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
         tally = tallies.get(enrolment["pk"], {"met": 0, "unmet": 0})
         outcome, factor, ratio = calculations.commitment_outcome(
             met=tally["met"], unmet=tally["unmet"], rules=rules)
+        reason = ""
+        if enrolment["pk"] in no_member:
+            outcome, factor = Outcome.DITANGGUHKAN, Decimal(0)
+            reason = _("Tidak ada lagi anggota yang memenuhi syarat (ibu hamil/nifas, balita, "
+                       "anak sekolah, lansia) yang hidup dan tercatat dalam keluarga ini.")
         amount = calculations.payment_amount(tranche_amount, factor)
+        if not amount and not reason:
+            reason = (_("Ditangguhkan karena komitmen tidak terpenuhi.")
+                      if outcome == Outcome.DITANGGUHKAN
+                      else _("Nilai penyaluran Rp0 sesudah pengurangan komitmen; tidak dikirim "
+                             "ke bank."))
         rows.append(Payment(
             enrolment_id=enrolment["pk"], tranche=tranche, desa_id=enrolment["desa_id"],
             tranche_amount=tranche_amount, amount=amount, outcome=outcome,
             channel=enrolment["channel"], account_number=enrolment["account_number"],
-            status=PaymentStatus.DITANGGUHKAN if outcome == Outcome.DITANGGUHKAN
-            else PaymentStatus.DIJADWALKAN,
+            # nothing to transfer (suspended by the rule, reduced to Rp0, no qualifying
+            # member left): suspended with its reason, never a line of the bank file
+            status=PaymentStatus.DIJADWALKAN if amount else PaymentStatus.DITANGGUHKAN,
+            failure_reason=reason,
             explanation={"benefit": str(cycle.benefit_amount), "tranche_amount":
                          str(tranche_amount), "met": tally["met"], "unmet": tally["unmet"],
                          "unmet_ratio": str(ratio.quantize(Decimal("0.0001"))),
                          "factor": str(factor), "rule": outcome},
         ))
     Payment.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    for enrolment in Enrolment.objects.filter(pk__in=no_member).select_related("cycle"):
+        enrolment_members_refresh(enrolment=enrolment)  # the stored list agrees with the list
     changes.refresh(Payment, Payment.objects.filter(  # no save() signal: feed them here
         tranche=tranche, enrolment_id__in=[r.enrolment_id for r in rows]).values_list(
             "pk", flat=True))
