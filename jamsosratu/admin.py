@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos.admin_base import (
     DinsosModelAdmin,
+    LabelledRowsFormSet,
     ReadOnlyInline,
     ScopedModelAdmin,
     TabularInline,
@@ -58,8 +59,27 @@ PAYMENT_EXPLANATION = {
 }
 
 
+class TrancheFormSet(LabelledRowsFormSet):
+    """Once the cycle has payments, no tahap is added, removed or reweighted
+    (``services.cycle_terms_check``)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        proposed = [(form.cleaned_data["number"], form.cleaned_data["share"])
+                    for form in self.forms
+                    if form.cleaned_data and not form.cleaned_data.get("DELETE")
+                    and (form.instance.pk or form.has_changed())]
+        try:
+            services.cycle_terms_check(cycle=self.instance, tranches=proposed)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["share"]) from None
+
+
 class TrancheInline(TabularInline):
     model = Tranche
+    formset = TrancheFormSet
 
 
 class QuotaInline(TabularInline):
@@ -83,6 +103,22 @@ class CycleAdmin(DinsosModelAdmin):
                 label=capfirst(db_field.verbose_name), choices=MemberCondition.choices,
                 widget=forms.CheckboxSelectMultiple, required=False)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class CycleForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                if "benefit_amount" in self.changed_data and cleaned.get("benefit_amount"):
+                    try:
+                        services.cycle_terms_check(cycle=self.instance,
+                                                   benefit_amount=cleaned["benefit_amount"])
+                    except ValidationError as exc:
+                        self.add_error(None, exc)
+                return cleaned
+
+        return CycleForm
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)

@@ -387,6 +387,44 @@ def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind:
     return commitment
 
 
+# --- the year's split, frozen once paid -------------------------------------------------------
+
+def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None) -> None:
+    """Once a payment of the cycle exists, what its tahap amounts were split from is frozen:
+    the benefit per household (``benefit_amount``) and the tahap set with their weights
+    (``tranches``: the (number, share) pairs the cycle would have). A changed split would pay
+    the later tahap as shares of another year (a third tahap added after tahap 1 was paid at
+    a half pays more than the benefit). Every door that changes them asks here (the admin's
+    cycle form and its tahap inline); the payment list asks again
+    (``_check_split_unchanged``)."""
+    if cycle.pk is None or not Payment.objects.filter(tranche__cycle=cycle).exists():
+        return
+    if benefit_amount is not None and Decimal(benefit_amount) != cycle.benefit_amount:
+        raise ValidationError({"benefit_amount": _(
+            "Manfaat per RTS per tahun tidak dapat diubah: penyaluran siklus %(y)s sudah "
+            "dibuat.") % {"y": cycle.year}})
+    if tranches is not None:
+        stored = sorted((t.number, t.share) for t in cycle.tranches.all())
+        if sorted((int(n), Decimal(share)) for n, share in tranches) != stored:
+            raise ValidationError({"share": _(
+                "Tahap dan bobotnya tidak dapat diubah, ditambah atau dihapus: penyaluran "
+                "siklus %(y)s sudah dibuat.") % {"y": cycle.year}})
+
+
+def _check_split_unchanged(cycle: Cycle, tranches: list, amounts: list) -> None:
+    """The tahap amounts already paid must be the ones the split gives now: a tahap, a weight
+    or the benefit changed by any door after payments (refused by ``cycle_terms_check``) stops
+    the list instead of paying the year twice over."""
+    now = {t.pk: amount for t, amount in zip(tranches, amounts, strict=True)}
+    for tranche_id, paid in (Payment.objects.filter(tranche__cycle=cycle)
+                             .values_list("tranche_id", "tranche_amount").distinct()):
+        if now.get(tranche_id) != paid:
+            raise ValidationError({"share": _(
+                "Tahap, bobot atau manfaat siklus %(y)s berubah sesudah penyaluran dibuat; "
+                "daftar penyaluran tidak dibuat. Kembalikan tahap dan bobotnya.")
+                % {"y": cycle.year}})
+
+
 # --- payments ---------------------------------------------------------------------------------
 
 def _rules(cycle: Cycle):
@@ -422,6 +460,7 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
     cycle = tranche.cycle
     tranches = list(cycle.tranches.order_by("number"))
     amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])
+    _check_split_unchanged(cycle, tranches, amounts)
     tranche_amount = amounts[[t.pk for t in tranches].index(tranche.pk)]
     rules = _rules(cycle)
     enrolments = list(Enrolment.objects.filter(cycle=cycle, status=EnrolmentStatus.AKTIF)

@@ -7,6 +7,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
 
 from jamsosratu import banking, services
 from jamsosratu.models import Payment
@@ -111,3 +113,69 @@ def test_one_child_registered_twice_does_not_keep_paying_two_households(cycle,
     assert Payment.objects.get(enrolment=first_household, tranche=tranche).status == (
         "dijadwalkan")
     assert banking.transfer_totals(tranche) == (1, Decimal(875000))
+
+
+# --- the year's split is frozen once paid (audit 7) ----------------------------------------
+
+
+def test_a_tranche_added_after_payments_never_pays_more_than_the_years_benefit(
+        cycle, province_operator):
+    """Tahap 1 paid at 875.000, then a third tahap slipped in by any door: tahap 2's list is
+    refused (naming the weights) instead of paying thirds of the year on top of a half."""
+    from jamsosratu.models import Tranche
+
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    Tranche.objects.create(cycle=cycle, number=3, share=Decimal(1), planned_month=11)
+    with pytest.raises(ValidationError) as refused:
+        services.payments_generate(tranche=cycle.tranches.get(number=2))
+    assert "share" in refused.value.message_dict
+    year = Payment.objects.filter(enrolment=enrolment).aggregate(s=Sum("amount"))["s"]
+    assert year <= cycle.benefit_amount
+
+
+def test_the_service_refuses_a_new_split_once_paid(cycle, province_operator):
+    enrol(province_operator, household(), cycle, "aktif")
+    services.cycle_terms_check(cycle=cycle, benefit_amount="2000000",
+                               tranches=[(1, "1"), (2, "2")])  # nothing paid yet: free
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    services.cycle_terms_check(cycle=cycle, benefit_amount="1750000",
+                               tranches=[(2, "1.0000"), (1, "1")])  # the same: passes
+    for change, field in [({"benefit_amount": "2000000"}, "benefit_amount"),
+                          ({"tranches": [(1, "1"), (2, "1"), (3, "1")]}, "share"),
+                          ({"tranches": [(1, "1"), (2, "2")]}, "share"),
+                          ({"tranches": [(1, "1")]}, "share")]:
+        with pytest.raises(ValidationError) as refused:
+            services.cycle_terms_check(cycle=cycle, **change)
+        assert "sudah dibuat" in refused.value.message_dict[field][0]
+
+
+def test_the_admin_refuses_a_third_tahap_or_another_benefit_once_paid(cycle, make_user):
+    from django.test import Client
+
+    from dinsos import roles
+    from tests.jamsosratu.test_admin import _FormFields
+
+    user = make_user(roles.ADMIN)
+    enrol(user, household(), cycle, "aktif")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    client = Client()
+    client.force_login(user)
+    url = f"/admin/jamsosratu/cycle/{cycle.pk}/change/"
+    parser = _FormFields()
+    parser.feed(client.get(url).content.decode())
+    data = {k: v for k, v in parser.values.items() if "__prefix__" not in k}
+    data["qualifying_conditions"] = cycle.qualifying_conditions
+    response = client.post(url, {**data, "tranches-TOTAL_FORMS": "3",
+                                 "tranches-2-number": "3", "tranches-2-share": "1",
+                                 "tranches-2-planned_month": "11"})
+    assert response.status_code == 200
+    assert "Tahap dan bobotnya tidak dapat diubah" in response.content.decode()
+    assert cycle.tranches.count() == 2
+    response = client.post(url, {**data, "benefit_amount": "2000000"})
+    assert response.status_code == 200
+    assert "Manfaat per RTS per tahun tidak dapat diubah" in response.content.decode()
+    cycle.refresh_from_db()
+    assert cycle.benefit_amount == Decimal(1750000)
+    response = client.post(url, {**data, "tranches-0-planned_month": "6"})
+    assert response.status_code == 302  # the planned month is not the split
