@@ -170,6 +170,14 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     changed = assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     clean_written(enrolment, changed)
     enrolment.save()
+    if "account_number" in changed:
+        # the payments still scheduled go to the corrected account, under their row locks
+        # (one the bank result is marking now is waited for and then left as it is); a
+        # payment sent, paid or failed keeps the account it was sent to
+        for payment in (enrolment.payments.select_for_update()
+                        .filter(status=PaymentStatus.DIJADWALKAN).order_by("pk")):
+            payment.account_number = enrolment.account_number
+            payment.save(update_fields=["account_number", "updated_at"])
     return enrolment
 
 

@@ -13,6 +13,7 @@ from django.db.models import Sum
 from jamsosratu import banking, services
 from jamsosratu.models import Payment
 from tests.factories import (
+    DESA_LEBAK,
     DESA_PANDEGLANG_2,
     cycle_with_tranches,
 )
@@ -179,3 +180,26 @@ def test_the_admin_refuses_a_third_tahap_or_another_benefit_once_paid(cycle, mak
     assert cycle.benefit_amount == Decimal(1750000)
     response = client.post(url, {**data, "tranches-0-planned_month": "6"})
     assert response.status_code == 302  # the planned month is not the split
+
+
+# --- the account sent is the enrolment's current one (audit 11) ----------------------------
+
+
+def test_an_account_corrected_before_the_bank_file_is_the_one_sent(cycle, province_operator):
+    """The list is made, the account is corrected: the file sends to the new account; a
+    payment already paid keeps the account it was paid to."""
+    paid = enrol(province_operator, household(DESA_LEBAK), cycle, "aktif")
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    done = Payment.objects.get(enrolment=paid)
+    services.payment_mark(actor=province_operator, payment=done, status="disalurkan",
+                          paid_on=datetime.date(2026, 6, 1), reference="BB-1")
+    services.enrolment_update(actor=province_operator, enrolment=enrolment,
+                              account_number="0098765432101")
+    services.enrolment_update(actor=province_operator, enrolment=paid,
+                              account_number="0098765432102")
+    text, _count, _total = banking.transfer_file(first)
+    sent = [line.split(",")[1] for line in text.splitlines()[1:-1]]
+    assert sent == ["0098765432101"]
+    assert Payment.objects.get(pk=done.pk).account_number == done.account_number
