@@ -31,10 +31,14 @@ REQUIRED_COLUMNS = RESULT_COLUMNS[:5]
 
 
 def _transfers(tranche: Tranche):
-    """What goes to the bank: scheduled Bank Banten payments of households still active."""
+    """What goes to the bank: scheduled Bank Banten payments of households active or
+    graduated since the list was made — a graduated household is paid the tahap it earned
+    while active (the list is made for active households only, so a graduated one gets no
+    later tahap); an excluded household's payments were suspended by its exclusion."""
     return Payment.objects.filter(tranche=tranche, status=PaymentStatus.DIJADWALKAN,
                                   channel=Channel.BANK_BANTEN,
-                                  enrolment__status=EnrolmentStatus.AKTIF)
+                                  enrolment__status__in=(EnrolmentStatus.AKTIF,
+                                                         EnrolmentStatus.GRADUASI))
 
 
 def transfer_totals(tranche: Tranche) -> tuple[int, Decimal]:

@@ -14,6 +14,7 @@ from jamsosratu import banking, services
 from jamsosratu.models import Payment
 from tests.factories import (
     DESA_LEBAK,
+    DESA_PANDEGLANG,
     DESA_PANDEGLANG_2,
     cycle_with_tranches,
 )
@@ -203,3 +204,26 @@ def test_an_account_corrected_before_the_bank_file_is_the_one_sent(cycle, provin
     sent = [line.split(",")[1] for line in text.splitlines()[1:-1]]
     assert sent == ["0098765432101"]
     assert Payment.objects.get(pk=done.pk).account_number == done.account_number
+
+
+# --- the list and the file agree (audit 10) -------------------------------------------------
+
+
+def test_a_graduated_household_is_sent_the_tahap_it_earned(cycle, province_operator):
+    """Three households scheduled in tahap 1, one graduates before the file is made: its
+    earned tahap is sent (the file's control line and the list's scheduled payments agree);
+    tahap 2 is not made for it."""
+    actives = [enrol(province_operator, household(desa), cycle, "aktif")
+               for desa in (DESA_PANDEGLANG, DESA_PANDEGLANG_2, DESA_LEBAK)]
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    services.enrolment_transition(actor=province_operator, enrolment=actives[0],
+                                  to_status="graduasi")
+    scheduled = Payment.objects.filter(tranche=first, status="dijadwalkan",
+                                       channel="bank_banten")
+    assert banking.transfer_totals(first) == (
+        scheduled.count(), scheduled.aggregate(s=Sum("amount"))["s"]) == (3, Decimal(2625000))
+    second = cycle.tranches.get(number=2)
+    services.payments_generate(tranche=second)
+    assert not Payment.objects.filter(enrolment=actives[0], tranche=second).exists()
+    assert banking.transfer_totals(second) == (2, Decimal(1750000))
