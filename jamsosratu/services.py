@@ -21,6 +21,7 @@ from dinsos.scoping import area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields, check_field, clean_written, fitted, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
+    Channel,
     CommitmentStatus,
     EnrolmentStatus,
     Finding,
@@ -542,6 +543,38 @@ def payment_mark(*, actor, payment: Payment, status: str, paid_on=None, referenc
     else:
         raise ValidationError({"status": _("Status harus disalurkan atau gagal.")})
     payment.status = status
+    payment.full_clean()
+    payment.save()
+    return payment
+
+
+@transaction.atomic
+def payment_reschedule(*, actor, payment: Payment) -> Payment:
+    """Jadwalkan ulang: a failed transfer (``gagal``, a closed account say) goes back to
+    ``dijadwalkan`` with the enrolment's current channel and account, to be sent in the next
+    bank file. Province staff who work on payments, as the bank's result file; the enrolment
+    before the payment (the order of an exclusion), so an exclusion meanwhile is seen: a
+    household excluded is not rescheduled. The change (old → new status and account) is in
+    the payment's audit trail."""
+    _require_payment_work(actor)
+    enrolment = Enrolment.objects.select_for_update().get(pk=payment.enrolment_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    ensure_in_area(actor, payment.desa_id)
+    if payment.status != PaymentStatus.GAGAL:
+        raise ValidationError({"status": _(
+            "Hanya penyaluran yang gagal yang dapat dijadwalkan ulang; penyaluran ini "
+            "berstatus %(s)s.") % {"s": payment.get_status_display()}})
+    if enrolment.status not in (EnrolmentStatus.AKTIF, EnrolmentStatus.GRADUASI):
+        raise ValidationError({"status": _(
+            "Peserta berstatus %(s)s; penyalurannya tidak dapat dijadwalkan ulang.")
+            % {"s": enrolment.get_status_display()}})
+    if not payment.amount:
+        raise ValidationError({"amount": _("Penyaluran Rp0 tidak dikirim ke bank.")})
+    if enrolment.channel == Channel.BANK_BANTEN and not enrolment.account_number:
+        raise ValidationError({"account_number": _(
+            "Rekening Bank Banten peserta belum diisi; perbaiki rekening dulu.")})
+    payment.status, payment.failure_reason = PaymentStatus.DIJADWALKAN, ""
+    payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
     payment.full_clean()
     payment.save()
     return payment

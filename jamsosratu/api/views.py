@@ -245,6 +245,14 @@ class PaymentViewSet(ChangesFeedMixin, ExportMixin, ScopedReadOnlyModelViewSet):
                                         **body.validated_data)
         return Response(self.get_serializer(payment).data)
 
+    @extend_schema(request=None, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=PAYMENT_WORK)
+    @idempotent_action
+    def reschedule(self, request, pk=None):
+        """Jadwalkan ulang a failed transfer with the enrolment's current account."""
+        payment = services.payment_reschedule(actor=request.user, payment=self.get_object())
+        return Response(self.get_serializer(payment).data)
+
     @extend_schema(request=BankResultSerializer, responses={202: TrancheJobDetailSerializer})
     @action(detail=False, methods=["post"], url_path="bank-result",
             parser_classes=[MultiPartParser, FormParser], permission_classes=PROVINCE)

@@ -4,6 +4,7 @@ member paid, the year's split frozen once paid, the account sent is the current 
 list and the file agree, a failed transfer can be sent again, the pagu is asked."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
@@ -227,3 +228,68 @@ def test_a_graduated_household_is_sent_the_tahap_it_earned(cycle, province_opera
     services.payments_generate(tranche=second)
     assert not Payment.objects.filter(enrolment=actives[0], tranche=second).exists()
     assert banking.transfer_totals(second) == (2, Decimal(1750000))
+
+
+# --- a failed transfer can be sent again (audit 13) -----------------------------------------
+
+
+@pytest.fixture
+def failed(cycle, province_operator):
+    """Tahap 1's transfer failed by the bank's result (account closed)."""
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    payment = Payment.objects.get(enrolment=enrolment, tranche=first)
+    result = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
+              f"{payment.pk},{payment.account_number},875000,gagal,,,Rekening tidak aktif\n")
+    banking.bank_result_import(actor=province_operator, tranche=first,
+                               fileobj=io.BytesIO(result.encode()), filename="hasil.csv")
+    payment.refresh_from_db()
+    assert payment.status == "gagal"
+    return payment
+
+
+def test_a_failed_transfer_can_be_sent_again_once_the_account_is_fixed(failed,
+                                                                      province_operator):
+    from auditlog.models import LogEntry
+
+    enrolment = failed.enrolment
+    services.enrolment_update(actor=province_operator, enrolment=enrolment,
+                              account_number="0098765432101")
+    assert Payment.objects.get(pk=failed.pk).account_number != "0098765432101"  # as sent
+    services.payment_reschedule(actor=province_operator, payment=failed)
+    payment = Payment.objects.get(pk=failed.pk)
+    assert (payment.status, payment.account_number, payment.failure_reason) == (
+        "dijadwalkan", "0098765432101", "")
+    text, count, total = banking.transfer_file(failed.tranche)
+    assert (count, total) == (1, Decimal(875000))
+    assert text.splitlines()[1].split(",")[1] == "0098765432101"
+    assert LogEntry.objects.get_for_object(payment).filter(
+        changes__icontains="dijadwalkan").exists()
+    with pytest.raises(ValidationError) as refused:  # only a failed one
+        services.payment_reschedule(actor=province_operator, payment=payment)
+    assert "status" in refused.value.message_dict
+
+
+def test_an_excluded_households_failed_transfer_is_not_rescheduled(failed, province_operator):
+    services.enrolment_transition(actor=province_operator, enrolment=failed.enrolment,
+                                  to_status="dikeluarkan", reason="Tidak memenuhi syarat")
+    with pytest.raises(ValidationError) as refused:
+        services.payment_reschedule(actor=province_operator, payment=failed)
+    assert "dikeluarkan" in refused.value.message_dict["status"][0].lower()
+
+
+def test_reschedule_through_the_api_is_for_province_payment_staff(
+        failed, province_operator, pandeglang_operator, auditor, api_as):
+    url = f"/api/v1/jamsosratu/payments/{failed.pk}/reschedule/"
+    for user in (pandeglang_operator, auditor):
+        assert api_as(user).post(url).status_code in (403, 404)
+    assert Payment.objects.get(pk=failed.pk).status == "gagal"
+    from auditlog.models import LogEntry
+
+    response = api_as(province_operator).post(url)
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "dijadwalkan"
+    entry = LogEntry.objects.get_for_object(failed).filter(
+        changes__icontains="dijadwalkan").latest("timestamp")
+    assert entry.actor == province_operator
