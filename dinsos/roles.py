@@ -46,6 +46,7 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
         **REFERENCE,
         **dict.fromkeys(DOMAIN_APPS, ("view",)),
         "incentives": ("view", "approve_run", "override_ceiling"),
+        "jamsosratu": ("view", "override_ceiling"),
     },
     AUDITOR: {"*": ("view",)},
 }

@@ -80,6 +80,8 @@ class TrancheFormSet(LabelledRowsFormSet):
 class TrancheInline(TabularInline):
     model = Tranche
     formset = TrancheFormSet
+    # Pimpinan's decision to go over the pagu is recorded by its service only
+    readonly_fields = ["over_budget_reason", "over_budget_by", "over_budget_at"]
 
 
 class QuotaInline(TabularInline):

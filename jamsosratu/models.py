@@ -70,12 +70,21 @@ class Tranche(models.Model):
     number = models.PositiveSmallIntegerField(_("tahap ke"))
     share = models.DecimalField(_("bobot"), max_digits=7, decimal_places=4)
     planned_month = models.PositiveSmallIntegerField(_("bulan rencana"))
+    # Pimpinan's decision that this tahap's list may take the cycle over its pagu
+    over_budget_reason = models.CharField(_("alasan melampaui pagu"), max_length=255,
+                                          blank=True)
+    over_budget_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                       null=True, blank=True, related_name="+",
+                                       verbose_name=_("diputuskan oleh"))
+    over_budget_at = models.DateTimeField(_("diputuskan pada"), null=True, blank=True)
 
     province_only = ProvinceOnly.WRITE
 
     class Meta:
         verbose_name = _("tahap")
         verbose_name_plural = _("tahap")
+        permissions = [("override_ceiling", _("Dapat memutuskan penyaluran melampaui pagu "
+                                              "(Pimpinan)"))]
         ordering = ["cycle", "number"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "number"], name="jamsosratu_tranche_number"),

@@ -9,14 +9,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.choices import Sex
-from dinsos.money import format_tanggal
+from dinsos.money import format_rupiah, format_tanggal
 from dinsos.scoping import area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields, check_field, clean_written, fitted, locked
 from jamsosratu import calculations
@@ -449,8 +450,8 @@ def payments_generate(*, tranche: Tranche, progress=None, chunk_size: int = 500)
     CONFLICT DO NOTHING keep one payment each; the lock makes another run wait for a chunk and
     then skip what it made. A run stopped halfway is completed by running it again. Returns rows
     created."""
-    total = (Enrolment.objects.filter(cycle_id=tranche.cycle_id, status=EnrolmentStatus.AKTIF)
-             .exclude(payments__tranche=tranche).count())
+    payments_budget_check(tranche=tranche)
+    total = _waiting(tranche).count()
     created = done = 0
     while True:
         made, seen = _payments_generate_chunk(tranche=tranche, size=chunk_size)
@@ -461,21 +462,27 @@ def payments_generate(*, tranche: Tranche, progress=None, chunk_size: int = 500)
             return created
 
 
-@transaction.atomic
-def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
-    """(created, enrolments looked at) for the next ``size`` active enrolments without a
-    payment of this tranche."""
-    tranche = Tranche.objects.select_for_update().select_related("cycle").get(pk=tranche.pk)
+def _split(tranche: Tranche) -> tuple[Decimal, list]:
+    """(this tahap's amount, the cycle's rules); refused if a paid tahap's split changed."""
     cycle = tranche.cycle
     tranches = list(cycle.tranches.order_by("number"))
     amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])
     _check_split_unchanged(cycle, tranches, amounts)
-    tranche_amount = amounts[[t.pk for t in tranches].index(tranche.pk)]
-    rules = _rules(cycle)
-    enrolments = list(Enrolment.objects.filter(cycle=cycle, status=EnrolmentStatus.AKTIF)
-                      .exclude(payments__tranche=tranche).order_by("pk")
-                      .values("pk", "desa_id", "channel", "account_number",
-                              "household_id")[:size])
+    return amounts[[t.pk for t in tranches].index(tranche.pk)], _rules(cycle)
+
+
+def _waiting(tranche: Tranche):
+    """Active enrolments of the tranche's cycle without a payment of it, in id order."""
+    return (Enrolment.objects.filter(cycle_id=tranche.cycle_id, status=EnrolmentStatus.AKTIF)
+            .exclude(payments__tranche=tranche).order_by("pk")
+            .values("pk", "desa_id", "channel", "account_number", "household_id"))
+
+
+def _payment_rows(tranche: Tranche, tranche_amount: Decimal, rules, enrolments: list
+                  ) -> tuple[list, set]:
+    """The payments (unsaved) the list makes for ``enrolments``, and the enrolments without a
+    qualifying member among them."""
+    cycle = tranche.cycle
     no_member = _without_qualifying_member(cycle, enrolments)
     tallies = {
         row["member__enrolment_id"]: row for row in
@@ -485,7 +492,6 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
             met=Count("id", filter=Q(status=CommitmentStatus.TERPENUHI)),
             unmet=Count("id", filter=Q(status=CommitmentStatus.TIDAK_TERPENUHI)))
     }
-    before = Payment.objects.filter(tranche=tranche).count()
     rows = []
     for enrolment in enrolments:
         tally = tallies.get(enrolment["pk"], {"met": 0, "unmet": 0})
@@ -515,6 +521,85 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
                          "unmet_ratio": str(ratio.quantize(Decimal("0.0001"))),
                          "factor": str(factor), "rule": outcome},
         ))
+    return rows, no_member
+
+
+def _committed(cycle: Cycle) -> Decimal:
+    """What the cycle has scheduled or paid (its pagu's use)."""
+    return Payment.objects.filter(
+        tranche__cycle=cycle, status__in=(PaymentStatus.DIJADWALKAN, PaymentStatus.DISALURKAN)
+    ).aggregate(s=Coalesce(Sum("amount"), Decimal(0)))["s"]
+
+
+def _check_pagu(tranche: Tranche, adding: Decimal) -> None:
+    """Refused (``budget_ceiling``) when ``adding`` takes the cycle's scheduled and paid total
+    over its pagu, unless Pimpinan recorded a reason to go over it for this tahap
+    (``tranche_over_budget_allow``). Exactly the pagu passes; a cycle without a pagu passes."""
+    cycle = tranche.cycle
+    if cycle.budget_ceiling is None or tranche.over_budget_reason:
+        return
+    total = _committed(cycle) + adding
+    if total > cycle.budget_ceiling:
+        raise ValidationError({"budget_ceiling": _(
+            "Daftar penyaluran %(t)s membuat penyaluran siklus %(y)s menjadi %(total)s, "
+            "melampaui pagu %(pagu)s; Pimpinan perlu mencatat alasan melampaui pagu untuk tahap "
+            "ini.") % {"t": tranche, "y": cycle.year, "total": format_rupiah(total),
+                        "pagu": format_rupiah(cycle.budget_ceiling)}})
+
+
+def payments_budget_check(*, tranche: Tranche, chunk_size: int = 2000) -> Decimal:
+    """What the whole list would schedule now, asked against the pagu before any of it is made
+    (the list is made in chunks, each its own transaction: a refusal halfway would leave half
+    a list). Returns the amount."""
+    tranche = Tranche.objects.select_related("cycle").get(pk=tranche.pk)
+    if tranche.cycle.budget_ceiling is None:
+        return Decimal(0)
+    tranche_amount, rules = _split(tranche)
+    adding, last = Decimal(0), 0
+    while True:
+        enrolments = list(_waiting(tranche).filter(pk__gt=last)[:chunk_size])
+        if not enrolments:
+            break
+        rows, _no_member = _payment_rows(tranche, tranche_amount, rules, enrolments)
+        adding += sum((r.amount for r in rows if r.status == PaymentStatus.DIJADWALKAN),
+                      Decimal(0))
+        last = enrolments[-1]["pk"]
+    _check_pagu(tranche, adding)
+    return adding
+
+
+@transaction.atomic
+def tranche_over_budget_allow(*, actor, tranche: Tranche, reason: str) -> Tranche:
+    """Pimpinan's recorded decision that this tahap's list may take the cycle over its pagu
+    (as a payout run approved over its pagu): who, when and why stay on the tahap and in its
+    audit trail."""
+    if not actor.has_perm("jamsosratu.override_ceiling"):
+        raise PermissionDenied(_("Hanya Pimpinan yang dapat memutuskan penyaluran melampaui "
+                                 "pagu."))
+    if not reason.strip():
+        raise ValidationError({"over_budget_reason": _(
+            "Tuliskan alasan penyaluran melampaui pagu.")})
+    tranche = locked(tranche)
+    check_field(Tranche, "over_budget_reason", reason.strip())
+    tranche.over_budget_reason, tranche.over_budget_by = reason.strip(), actor
+    tranche.over_budget_at = timezone.now()
+    tranche.save(update_fields=["over_budget_reason", "over_budget_by", "over_budget_at"])
+    return tranche
+
+
+@transaction.atomic
+def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
+    """(created, enrolments looked at) for the next ``size`` active enrolments without a
+    payment of this tranche. The cycle's row after the tranche's: two lists of one cycle
+    count each other's payments against the pagu."""
+    tranche = Tranche.objects.select_for_update().select_related("cycle").get(pk=tranche.pk)
+    Cycle.objects.select_for_update().filter(pk=tranche.cycle_id).exists()
+    tranche_amount, rules = _split(tranche)
+    enrolments = list(_waiting(tranche)[:size])
+    rows, no_member = _payment_rows(tranche, tranche_amount, rules, enrolments)
+    _check_pagu(tranche, sum((r.amount for r in rows if r.status == PaymentStatus.DIJADWALKAN),
+                             Decimal(0)))
+    before = Payment.objects.filter(tranche=tranche).count()
     Payment.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     for enrolment in Enrolment.objects.filter(pk__in=no_member).select_related("cycle"):
         enrolment_members_refresh(enrolment=enrolment)  # the stored list agrees with the list
@@ -627,6 +712,8 @@ def tranche_job_start(*, actor, tranche: Tranche, kind: str, upload=None) -> Tra
             result_file_check(upload)
         except TableError as exc:
             raise ValidationError({"file": str(exc)}) from exc
+    if kind == JobKind.PENYALURAN:
+        payments_budget_check(tranche=tranche)  # refused on the page, not later in the job
     _expire_stale_jobs(tranche)
     busy = _("Tahap ini sedang diproses; tunggu sampai proses itu selesai.")
     if TrancheJob.objects.filter(tranche=tranche, status__in=UNFINISHED).exists():
@@ -675,6 +762,8 @@ def tranche_job_run(*, job_id: int) -> TrancheJob:
                 job.message = report.message()
     except TableError as exc:
         job.status, job.message = JobStatus.GAGAL, str(exc)
+    except ValidationError as exc:  # a refusal of the list (the pagu, a changed split)
+        job.status, job.message = JobStatus.GAGAL, " ".join(exc.messages)
     except Exception:  # noqa: BLE001 - the job must not stay "berjalan"; logged below
         log.exception("tranche job %s failed", job.pk)
         job.status = JobStatus.GAGAL

@@ -166,6 +166,10 @@ class PaymentMarkSerializer(Serializer):
     failure_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class OverBudgetSerializer(Serializer):
+    over_budget_reason = serializers.CharField()
+
+
 class BankResultSerializer(Serializer):
     tranche = serializers.PrimaryKeyRelatedField(queryset=Tranche.objects.all())
     file = serializers.FileField()

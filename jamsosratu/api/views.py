@@ -28,6 +28,7 @@ from jamsosratu.api.serializers import (
     EnrolmentDetailSerializer,
     EnrolmentSerializer,
     EnrolmentTransitionRequestSerializer,
+    OverBudgetSerializer,
     PaymentMarkSerializer,
     PaymentSerializer,
     TrancheJobDetailSerializer,
@@ -82,6 +83,19 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
         return _job_accepted(request, services.tranche_job_start(
             actor=request.user, tranche=tranche, kind=JobKind.PENYALURAN))
+
+    @extend_schema(request=OverBudgetSerializer, responses=None)
+    @action(detail=True, methods=["post"], url_path=r"tranches/(?P<number>[0-9]+)/over-budget",
+            permission_classes=[ProvinceWide])
+    @idempotent_action
+    def over_budget(self, request, year=None, number=None):
+        """Pimpinan's recorded reason for this tahap's list to go over the cycle's pagu."""
+        tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
+        body = OverBudgetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.tranche_over_budget_allow(actor=request.user, tranche=tranche,
+                                           reason=body.validated_data["over_budget_reason"])
+        return Response(status=204)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"tranches/(?P<number>[0-9]+)/bank-file",

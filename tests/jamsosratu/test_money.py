@@ -293,3 +293,66 @@ def test_reschedule_through_the_api_is_for_province_payment_staff(
     entry = LogEntry.objects.get_for_object(failed).filter(
         changes__icontains="dijadwalkan").latest("timestamp")
     assert entry.actor == province_operator
+
+
+# --- the cycle's pagu (audit 14) ---------------------------------------------------------
+
+
+@pytest.fixture
+def two_households_under_a_pagu(cycle, province_operator):
+    """Two active households at Rp1.750.000 a year (Rp3.500.000)."""
+    for desa in (DESA_PANDEGLANG, DESA_LEBAK):
+        enrol(province_operator, household(desa), cycle, "aktif")
+    return cycle
+
+
+def _pagu(cycle, amount):
+    from jamsosratu.models import Cycle
+
+    Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=Decimal(amount))
+    cycle.refresh_from_db()
+
+
+def test_the_cycles_pagu_is_not_passed_by_one_rupiah_without_anyone_deciding(
+        two_households_under_a_pagu, province_operator):
+    cycle = two_households_under_a_pagu
+    _pagu(cycle, "3499999")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))  # 1.750.000: within
+    second = cycle.tranches.get(number=2)
+    with pytest.raises(ValidationError) as refused:
+        services.payments_generate(tranche=second)
+    assert "melampaui pagu Rp3.499.999" in refused.value.message_dict["budget_ceiling"][0]
+    assert not Payment.objects.filter(tranche=second).exists()  # no half list either
+    with pytest.raises(ValidationError):  # the job is refused on the page, before it queues
+        services.tranche_job_start(actor=province_operator, tranche=second, kind="penyaluran")
+
+
+def test_exactly_the_pagu_passes(two_households_under_a_pagu):
+    cycle = two_households_under_a_pagu
+    _pagu(cycle, "3500000")
+    for number in (1, 2):
+        services.payments_generate(tranche=cycle.tranches.get(number=number))
+    assert Payment.objects.filter(tranche__cycle=cycle).aggregate(s=Sum("amount"))["s"] == (
+        Decimal(3500000))
+
+
+def test_pimpinan_records_the_reason_to_go_over_the_pagu(
+        two_households_under_a_pagu, province_operator, make_user, api_as):
+    from dinsos import roles
+
+    cycle = two_households_under_a_pagu
+    _pagu(cycle, "3499999")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    second = cycle.tranches.get(number=2)
+    url = "/api/v1/jamsosratu/cycles/2026/tranches/2/over-budget/"
+    body = {"over_budget_reason": "Tambahan sasaran sesuai Pergub perubahan"}
+    assert api_as(province_operator).post(url, body, format="json").status_code == 403
+    pimpinan = make_user(roles.PIMPINAN)
+    assert api_as(pimpinan).post(url, {"over_budget_reason": " "},
+                                 format="json").status_code == 400
+    assert api_as(pimpinan).post(url, body, format="json").status_code == 204
+    second.refresh_from_db()
+    assert (second.over_budget_by, second.over_budget_reason) == (
+        pimpinan, body["over_budget_reason"])
+    services.payments_generate(tranche=second)
+    assert banking.transfer_totals(second) == (2, Decimal(1750000))
