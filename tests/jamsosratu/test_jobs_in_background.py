@@ -87,6 +87,7 @@ NO_LONG_WORK = {
     "jamsosratu:bank-file": "the transfer file streamed from one query, line by line",
     "jamsosratu-api:cycle-bank-file": "the transfer file from one query, with its control "
                                       "figures in the headers",
+    "jamsosratu-api:cycle-over-budget": "Pimpinan's reason to go over the pagu: one tahap row",
     "admin:jamsosratu.enrolment.verify_status": "one transition of each selected enrolment",
     "admin:jamsosratu.enrolment.activate": "one transition of each selected enrolment",
 }
