@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos import audit
@@ -62,6 +63,8 @@ def transfer_lines(tranche: Tranche, control: dict | None = None) -> Iterator[st
     user — in the request, not when the streamed download ends."""
     audit.log_read(Payment, what="berkas bank", query={
         "tahun": tranche.cycle.year, "tahap": tranche.number})
+    # handed out means sent: the payments of the file are in the bank's hands from now on
+    _transfers(tranche).filter(sent_at__isnull=True).update(sent_at=timezone.now())
     return _transfer_rows(tranche, control)
 
 

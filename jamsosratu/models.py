@@ -385,6 +385,9 @@ class Payment(models.Model):
                                validators=[NotInFuture(_("Tanggal salur"))])
     reference = models.CharField(_("referensi"), max_length=100, blank=True)
     failure_reason = models.CharField(_("alasan gagal"), max_length=255, blank=True)
+    # when the payment first went out in a Bank Banten transfer file: from then on it is in
+    # the bank's hands (an exclusion does not suspend it, a corrected account does not reach it)
+    sent_at = models.DateTimeField(_("dikirim ke bank pada"), null=True, blank=True)
     explanation = models.JSONField(_("penjelasan"), default=dict)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("diubah pada"))

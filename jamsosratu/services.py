@@ -177,7 +177,8 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
         # (one the bank result is marking now is waited for and then left as it is); a
         # payment sent, paid or failed keeps the account it was sent to
         for payment in (enrolment.payments.select_for_update()
-                        .filter(status=PaymentStatus.DIJADWALKAN).order_by("pk")):
+                        .filter(status=PaymentStatus.DIJADWALKAN, sent_at__isnull=True)
+                        .order_by("pk")):
             payment.account_number = enrolment.account_number
             payment.save(update_fields=["account_number", "updated_at"])
     return enrolment
@@ -261,8 +262,11 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
         # only payments still scheduled, under their row locks: one the bank result or
         # payment_mark is marking now is waited for and, paid or failed, left as it is (the
         # status is asked again of the row as committed)
+        # a payment already sent to the bank (``sent_at``) is in its hands: it stays
+        # scheduled and the bank's result records what happened to it
         for payment in (enrolment.payments.select_for_update()
-                        .filter(status=PaymentStatus.DIJADWALKAN).order_by("pk")):
+                        .filter(status=PaymentStatus.DIJADWALKAN, sent_at__isnull=True)
+                        .order_by("pk")):
             payment.status = PaymentStatus.DITANGGUHKAN
             payment.failure_reason = fitted(Payment, "failure_reason", _(
                 "Peserta dikeluarkan: %(r)s") % {"r": reason.strip()})
@@ -658,7 +662,7 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
     if enrolment.channel == Channel.BANK_BANTEN and not enrolment.account_number:
         raise ValidationError({"account_number": _(
             "Rekening Bank Banten peserta belum diisi; perbaiki rekening dulu.")})
-    payment.status, payment.failure_reason = PaymentStatus.DIJADWALKAN, ""
+    payment.status, payment.failure_reason, payment.sent_at = PaymentStatus.DIJADWALKAN, "", None
     payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
     payment.full_clean()
     payment.save()

@@ -356,3 +356,56 @@ def test_pimpinan_records_the_reason_to_go_over_the_pagu(
         pimpinan, body["over_budget_reason"])
     services.payments_generate(tranche=second)
     assert banking.transfer_totals(second) == (2, Decimal(1750000))
+
+
+# --- a transfer in the bank's hands (audit 12) ---------------------------------------------
+
+
+def test_the_banks_success_for_a_payment_sent_before_an_exclusion_is_recorded(
+        cycle, province_operator):
+    """The transfer file went to the bank, then the household is excluded: the payment is in
+    the bank's hands (not suspended), and the bank's success is recorded as paid; a payment
+    not yet in a file is suspended by the exclusion as before."""
+    from jamsosratu import selectors
+
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    text, count, total = banking.transfer_file(first)
+    assert (count, total) == (1, Decimal(875000))
+    payment = Payment.objects.get(enrolment=enrolment, tranche=first)
+    assert payment.sent_at is not None
+    services.enrolment_update(actor=province_operator, enrolment=enrolment,
+                              account_number="0098765432101")
+    assert Payment.objects.get(pk=payment.pk).account_number == payment.account_number
+    services.enrolment_transition(actor=province_operator, enrolment=enrolment,
+                                  to_status="dikeluarkan", reason="Tidak lagi memenuhi syarat")
+    assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
+    result = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
+              f"{payment.pk},{payment.account_number},875000,berhasil,BB-2026-0001,"
+              f"2026-06-15,\n")
+    report = banking.bank_result_import(actor=province_operator, tranche=first,
+                                        fileobj=io.BytesIO(result.encode()),
+                                        filename="hasil.csv")
+    assert report.lines[0]["outcome"] == "disalurkan", report.lines[0]
+    assert Payment.objects.get(pk=payment.pk).status == "disalurkan"
+    assert Decimal(selectors.budget_used(user=province_operator, cycle=cycle)["used"]) == (
+        Decimal(875000))
+
+
+def test_an_exclusion_suspends_a_payment_not_yet_sent(cycle, province_operator):
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    services.enrolment_transition(actor=province_operator, enrolment=enrolment,
+                                  to_status="dikeluarkan", reason="Pindah domisili")
+    payment = Payment.objects.get(enrolment=enrolment, tranche=first)
+    assert (payment.status, payment.sent_at) == ("ditangguhkan", None)
+
+
+def test_a_rescheduled_payment_is_not_yet_sent(failed, province_operator):
+    from django.utils import timezone
+
+    Payment.objects.filter(pk=failed.pk).update(sent_at=timezone.now())  # its first file
+    services.payment_reschedule(actor=province_operator, payment=failed)
+    assert Payment.objects.get(pk=failed.pk).sent_at is None
