@@ -174,3 +174,27 @@ def test_applying_findings_and_a_decree_at_once_do_not_deadlock(province_operato
     findings.join()
     decree.join()
     assert (findings.error, decree.error) == (None, None)
+
+
+def test_two_tahap_lists_of_one_cycle_at_once_do_not_pass_the_pagu_together(
+        cycle, province_operator):
+    """Rule (money audit, pagu): a tahap's list that would take the cycle's scheduled and paid
+    total over its pagu is refused. Each list alone is within the pagu (Rp1.750.000 of
+    Rp2.624.999); made at once, each chunk counts the other's payments under the cycle's row
+    lock: the second waits for the first, then sees Rp3.500.000 and is refused."""
+    from decimal import Decimal
+
+    for _n in range(2):
+        enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=Decimal("2624999"))
+    first, second = cycle.tranches.get(number=1), cycle.tranches.get(number=2)
+
+    job = Held(lambda: services.payments_generate(tranche=first)).start()
+    other = Thread(lambda: services.payments_generate(tranche=second)).start()
+    wait_for_lock_waiter(other)  # the cycle row the first list holds
+    job.release()
+    other.join()
+    assert isinstance(other.error, ValidationError), other.error
+    assert "budget_ceiling" in other.error.message_dict
+    assert (Payment.objects.filter(tranche=first).count(),
+            Payment.objects.filter(tranche=second).count()) == (2, 0)
