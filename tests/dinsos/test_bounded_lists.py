@@ -1,0 +1,75 @@
+"""A list in a request body is bounded (``API_MAX_LIST_ITEMS``): 400 naming the field before
+any item is read. Every serializer of the project with a writable field of many values is
+enumerated, so a new one cannot miss it."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+from rest_framework.relations import ManyRelatedField
+
+from tests.dinsos.test_blank_choices import _load_project_modules, _project, _subclasses
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MANY = (ManyRelatedField, serializers.ListSerializer, serializers.ListField)
+
+
+def _many_fields(fields) -> list[str]:
+    return [name for name, field in fields.items()
+            if isinstance(field, MANY) and not field.read_only]
+
+
+def _serializers():
+    _load_project_modules()
+    found = []
+    for cls in _subclasses(serializers.Serializer):
+        if (not _project(cls) or issubclass(cls, serializers.ListSerializer)
+                or (issubclass(cls, serializers.ModelSerializer) and not hasattr(cls, "Meta"))):
+            continue  # a base class
+        if _many_fields(cls(context={}).fields):
+            found.append(cls)
+    return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+
+
+def test_the_enumeration_finds_the_lists_it_should():
+    names = {c.__name__ for c in _serializers()}
+    assert {"MeetingSerializer", "InstitutionSerializer"} <= names, names
+
+
+@pytest.mark.parametrize("serializer_class", _serializers(),
+                         ids=lambda c: f"{c.__module__}.{c.__name__}")
+def test_a_list_longer_than_the_bound_is_refused_before_any_item_is_read(
+        serializer_class, rf, settings):
+    settings.API_MAX_LIST_ITEMS = 50
+    request = rf.post("/api/v1/")
+    request.user = UserFactory(is_superuser=True)
+    fields = serializer_class(context={"request": request}).fields
+    for name in _many_fields(fields):
+        serializer = serializer_class(data={name: list(range(1, 52))},
+                                      context={"request": request})
+        with CaptureQueriesContext(connection) as queries:
+            assert not serializer.is_valid()
+        assert [str(e) for e in serializer.errors[name]] == [
+            "Paling banyak 50 butir (dikirim 51)."], (name, serializer.errors.get(name))
+        assert len(queries) == 0, (name, [q["sql"] for q in queries])
+
+
+def test_a_meeting_with_many_attendees_through_the_api(settings, province_operator, api_as):
+    """The API answers 400 in its Indonesian shape; a list within the bound is read as
+    before."""
+    from tests.factories import WorkerFactory
+
+    settings.API_MAX_LIST_ITEMS = 3
+    workers = [WorkerFactory() for _ in range(4)]
+    client = api_as(province_operator)
+    kecamatan = workers[0].desa_id.rsplit(".", 1)[0]
+    body = {"kecamatan": kecamatan, "date": "2026-11-20", "type": "rakor", "agenda": "Rakor",
+            "attendees": [w.pk for w in workers]}
+    response = client.post("/api/v1/psks/meetings/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["attendees"] == ["Paling banyak 3 butir (dikirim 4)."]
+    body["attendees"] = [w.pk for w in workers[:3]]
+    response = client.post("/api/v1/psks/meetings/", body, format="json")
+    assert response.status_code == 201, response.content
