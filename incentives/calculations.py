@@ -334,10 +334,10 @@ def is_future_period(period: datetime.date, today: datetime.date) -> bool:
 
 
 def adjustment_limit(line_gross, earlier_adjustments) -> Decimal:
-    """How far (as a positive number) a line may still be corrected downwards: what the line
-    and its earlier corrections leave. A held line and the arrears line that paid it are one
-    payment: ``line_gross`` once, the corrections of both. A correction below ``-limit`` is
-    refused."""
+    """How far (as a positive number) a payment may still be corrected downwards: what it paid
+    and its earlier corrections leave. The services pass what the payment paid in all (the
+    first line once — a held line and the arrears line that paid it are one payment — and every
+    correction below it). A correction below ``-limit`` is refused."""
     return max(to_decimal(line_gross) + to_decimal(earlier_adjustments), Decimal(0))
 
 
