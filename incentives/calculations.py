@@ -9,7 +9,10 @@ Policy (documented once, here):
   December, once = the whole amount in the scheduled month. A part is prorated by the calendar
   days the worker was active in the window it pays for (the month, the quarter or the year).
 - A rate that changes inside a window applies to its own days: every rate in force during the
-  window contributes ``its part × its active days / days in window``; the parts are summed
+  window contributes ``its part × its active days / days in window``, each at its own unit (a
+  monthly rate its amount, a yearly one paid monthly its twelfth: rates of different units meet
+  only in a month — ``services.rate_create`` starts any other change of unit or schedule at the
+  start of both windows, a quarter or a year); the parts are summed
   exactly (``Σ part × days``, an integer, divided once by the days of the window) and rounded
   once, and the line's explanation lists each part (rate, dates, days, amount; the part
   amounts are split in proportion to ``part × days`` so that they add up to the line).
@@ -165,6 +168,24 @@ def schedule_window(schedule: str, year: int, month: int) -> Window:
         schedule, lambda y, m: year_window(y))(year, month)
 
 
+def window_start(unit: str, schedule: str, day: datetime.date) -> datetime.date:
+    """The first day of the paying window of a rate of ``unit`` and ``schedule`` that holds
+    ``day``: the month for a monthly amount and a yearly one paid monthly, the quarter for a
+    quarterly one, 1 January for a once-a-year one."""
+    if unit == "per_bulan":
+        return day.replace(day=1)
+    return schedule_window(schedule, day.year, day.month).first
+
+
+def pace(unit: str, schedule: str, schedule_month: int | None) -> tuple:
+    """How a rate is paid, as far as its windows go: monthly (a monthly amount, or a yearly one
+    paid in twelve parts — they meet in a month, each for its days), quarterly, or once a year
+    in a given month."""
+    if unit == "per_bulan" or schedule == "bulanan":
+        return ("bulanan",)
+    return (schedule, schedule_month) if schedule == "sekali" else (schedule,)
+
+
 def pph21(gross, *, has_npwp: bool, rule: TaxRule = PPH21_NON_EMPLOYEE) -> Decimal:
     tax = to_decimal(gross) * rule.base_share * rule.rate
     if not has_npwp:
@@ -253,8 +274,9 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
         window = month_window(year, month)
         rule = MONTHLY_RULE
 
-        def base_of(rate):
-            return round_rupiah(rate.amount)
+        def base_of(rate):  # a yearly rate paid monthly before it: its plain monthly part
+            return (round_rupiah(rate.amount) if rate.unit == "per_bulan"
+                    else yearly_part(rate.amount, "bulanan", 1, None))
     else:
         if yearly_part(governing.amount, governing.schedule, month,
                        governing.schedule_month) is None:
@@ -264,6 +286,8 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
         closing = governing.schedule != "sekali" and month == 12
 
         def base_of(rate):
+            if rate.unit == "per_bulan":  # a monthly rate before a yearly one paid monthly
+                return round_rupiah(rate.amount)
             if closing:  # December: every rate its plain part, the governing rate the year's rest
                 return (last_part_base(rates, year) if rate is governing
                         else yearly_part(rate.amount, governing.schedule, 1, None))

@@ -757,6 +757,53 @@ def _serialise_rates(rate: Rate) -> None:
                        [RATE_LOCK_KEY, zlib.crc32(kind.encode()) & 0x7FFFFFFF])
 
 
+CHECKED = (RunStatus.DIVERIFIKASI, *SPENT)
+
+
+def _check_rate_start(rate: Rate) -> None:
+    """Refuse a rate that would change money already paid or pay days twice:
+    - a change of how the amount is paid (monthly, quarterly, once a year in a month) starts
+      at the start of a window of both the rate it follows and the new one — rates of two
+      paces never share a window, whose days one of them has paid already;
+    - a rate never starts inside a window (of the rate it follows or its own) in which a line
+      of its role × component × funding source was verified or approved: those months are paid
+      at the old rate and stay so (the year's December pays what the year still owes from
+      what the months paid)."""
+    before = (Rate.objects.filter(role=rate.role, component=rate.component,
+                                  funding_source=rate.funding_source,
+                                  valid_from__lt=rate.valid_from)
+              .order_by("-valid_from").first())
+    own = calculations.pace(rate.unit, rate.schedule, rate.schedule_month)
+    starts = {calculations.window_start(rate.unit, rate.schedule, rate.valid_from)}
+    if before is not None:
+        starts.add(calculations.window_start(before.unit, before.schedule, rate.valid_from))
+        if calculations.pace(before.unit, before.schedule, before.schedule_month) != own \
+                and starts != {rate.valid_from}:
+            raise ValidationError({"valid_from": _(
+                "Satuan atau jadwal bayar tarif ini (%(new)s) berbeda dari tarif sebelumnya "
+                "(%(old)s); perubahan seperti itu berlaku mulai awal periode bayar keduanya "
+                "(awal bulan, awal triwulan, atau 1 Januari untuk tarif sekali setahun): "
+                "%(date)s.") % {"new": _rate_pace_text(rate), "old": _rate_pace_text(before),
+                                "date": f"{min(starts):%d-%m-%Y}"}})
+    paid = (PayoutLine.objects.filter(role=rate.role, component=rate.component,
+                                      funding_source=rate.funding_source,
+                                      period__gte=min(starts), run__status__in=CHECKED)
+            .order_by("-period").values_list("period", flat=True).first())
+    if paid is not None:
+        raise ValidationError({"valid_from": _(
+            "Periode %(period)s sudah diverifikasi atau disetujui dengan tarif lama; tarif baru "
+            "tidak dapat berlaku surut ke periode yang sudah dibayar. Tanggal mulai paling awal "
+            "sesudah periode itu; kekurangan periode lalu dibayar dengan penyesuaian.")
+            % {"period": f"{paid:%m-%Y}"}})
+
+
+def _rate_pace_text(rate: Rate) -> str:
+    if rate.unit == "per_bulan":
+        return str(rate.get_unit_display())
+    text = f"{rate.get_unit_display()}, {rate.get_schedule_display()}"
+    return text + (f" ({rate.schedule_month})" if rate.schedule == "sekali" else "")
+
+
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place."""
@@ -767,6 +814,7 @@ def rate_create(*, actor, **fields) -> Rate:
         raise ValidationError({"schedule_month": _("Bulan bayar (1–12) wajib diisi untuk "
                                                    "jadwal sekali setahun.")})
     _serialise_rates(rate)
+    _check_rate_start(rate)
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
                         funding_source=rate.funding_source, valid_from__lt=rate.valid_from)
