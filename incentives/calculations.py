@@ -27,9 +27,11 @@ Policy (documented once, here):
   March) is paid for those days in the run of the paying month, for every schedule.
 - A period is a calendar month (written ``YYYY-MM``, read by ``dinsos.periods.parse_month``);
   months after the current one are never computed.
-- A correction never takes a line below zero: a negative adjustment is at most what the
-  corrected line and its earlier corrections still leave; a held line and the arrears line that
-  paid it are one payment (what was paid for the month, once).
+- A correction never takes a payment below zero: a negative adjustment is at most what the
+  payment paid — its first line (a held line and the arrears line that paid it are one payment;
+  nothing while it is held) and every correction below it, corrections of corrections
+  included — minus what earlier corrections took back. Balancing lines (saldo negatif,
+  potongan) are no payment and are not corrected.
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
   rate (5 %) on 50 % of gross, 20 % higher without NPWP. Incentives here stay far inside the
   first band (Rp60 juta a year), so the band is not accumulated across the year. A correction's
