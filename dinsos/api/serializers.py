@@ -106,7 +106,11 @@ class BoundedListMixin:
                                           serializers.ListField)):
                     continue
                 value = field.get_value(data)
-                if isinstance(value, (list, tuple)) and len(value) > limit:
+                if isinstance(value, Mapping):  # DRF would read an object's keys as the ids
+                    too_long[field.field_name] = [ErrorDetail(
+                        _("Kirim daftar (list), bukan objek."), code="not_a_list")]
+                elif (not isinstance(value, (str, bytes)) and hasattr(value, "__len__")
+                      and len(value) > limit):
                     too_long[field.field_name] = [ErrorDetail(
                         _("Paling banyak %(max)d butir (dikirim %(n)d).")
                         % {"max": limit, "n": len(value)}, code="max_length")]
