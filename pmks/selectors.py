@@ -128,6 +128,14 @@ def household_get(*, user, pk) -> Household:
     )
 
 
+def household_file(*, user, household: Household) -> dict:
+    """What the household page shows besides its fields: its members inside the user's area
+    (a member registered in another district is not shown), its assets and programs."""
+    return {"members": person_list(user=user).filter(household_id=household.pk)
+            .order_by("birth_date", "id"),
+            "assets": household.assets.all(), "programs": household.programs.all()}
+
+
 def person_list(*, user, filters=None):
     qs = Person.objects.for_user(user).filter(merged_into__isnull=True).select_related("desa")
     return PersonFilterSet(filters, qs, user=user).qs if filters is not None else qs

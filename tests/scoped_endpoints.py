@@ -185,6 +185,8 @@ STAFF_PAGES: dict = {
                                           "target": "dirujuk"},
     "pmks:service-record": lambda desa: {"pk": _person(desa).pk, "case_pk": 1},
     "pmks:service-update": lambda desa: {"pk": _person(desa).pk, "service_pk": 1},
+    "pmks:household-detail": lambda desa: {"pk": HouseholdFactory(desa_id=desa).pk},
+    "pmks:household-update": lambda desa: {"pk": HouseholdFactory(desa_id=desa).pk},
     "pmks:duplicate-detail": lambda desa: {"pk": DuplicateCandidate.objects.create(
         person_a=_person(desa), person_b=_person(desa), score=90, reasons=[]).pk},
     "psks:report-detail": lambda desa: {"pk": _report(desa).pk},

@@ -20,8 +20,8 @@ from dinsos.audit import audit_context
 from dinsos.models import Change
 from pmks import reference, services
 from pmks.models import Asset, Household, HouseholdAsset, Program
-from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory
-from tests.helpers import client_for, pull, results
+from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory, PersonFactory
+from tests.helpers import client_for, pull, results, version_in
 from tests.pmks.factories import no_kk_for
 
 pytestmark = pytest.mark.django_db
@@ -306,3 +306,71 @@ def test_export_has_the_asset_and_program_columns(fmt, api_as, province_operator
     assert (row[header.index("aset")], row[header.index("program")]) == ("lahan;sepeda", "pkh")
     assert len(by_address) == 2
     assert {r[header.index("aset")] for r in rows[1:]} == {"lahan;sepeda", ""}
+
+
+# --- staff pages ------------------------------------------------------------------------------
+
+
+def test_household_page_shows_housing_assets_and_programs(pandeglang_operator):
+    household = HouseholdFactory(desa_id=DESA_PANDEGLANG, floor="tanah")
+    household.assets.set(assets("sepeda-motor", "tabung-gas"))
+    household.programs.set(programs("pkh"))
+    member = PersonFactory(household=household, desa_id=DESA_PANDEGLANG, name="Ujang Sobari")
+    PersonFactory(household=household, desa_id=DESA_LEBAK, name="RAHASIA LEBAK")
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("pmks:household-detail", args=[household.pk])).content.decode()
+    assert "Tabung gas 5,5 kg atau lebih" in page and "Sepeda motor" in page
+    assert page.index("Tabung gas") < page.index("Sepeda motor")  # in the form's order
+    assert "PKH (Program Keluarga Harapan)" in page and "Tanah" in page
+    assert "Ujang Sobari" in page and "RAHASIA LEBAK" not in page
+    person_page = client.get(reverse("pmks:person-detail", args=[member.pk])).content.decode()
+    assert reverse("pmks:household-detail", args=[household.pk]) in person_page
+    assert LogEntry.objects.get_for_object(household).filter(
+        action=LogEntry.Action.ACCESS).count() == 1
+
+
+def test_household_form_writes_the_lists_through_the_service(pandeglang_operator):
+    household = HouseholdFactory(desa_id=DESA_PANDEGLANG)
+    household.programs.set(programs("kks"))
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:household-update", args=[household.pk])
+    page = client.get(url).content.decode()
+    assert "<legend" in page and "Aset" in page and "Program bantuan" in page
+    assert page.count('type="checkbox" name="assets"') == Asset.objects.count()
+    assert page.count('type="checkbox" name="programs"') == Program.objects.count()
+    version = version_in(page)
+    last = LogEntry.objects.order_by("-id").values_list("id", flat=True).first()
+    response = client.post(url, {
+        "address": household.address, "rt": household.rt, "rw": household.rw,
+        "floor": "semen", "assets": [a.pk for a in assets("lahan", "perahu")],
+        "programs": [p.pk for p in programs("pkh", "bpnt")], "if_match": version})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert (codes(household), codes(household, "programs")) == (["lahan", "perahu"],
+                                                                ["bpnt", "pkh"])
+    assert Household.objects.get(pk=household.pk).floor == "semen"
+    sources = {e.additional_data.get("source") for e in LogEntry.objects.get_for_object(
+        household).filter(id__gt=last) if "programs" in (e.changes_dict or {})}
+    assert sources == {"web"}
+
+
+def test_household_form_refuses_an_unknown_entry_and_keeps_the_lists(pandeglang_operator):
+    household = HouseholdFactory(desa_id=DESA_PANDEGLANG)
+    household.assets.set(assets("sepeda"))
+    client = client_for(pandeglang_operator)
+    url = reverse("pmks:household-update", args=[household.pk])
+    response = client.post(url, {"address": household.address, "assets": ["999999"],
+                                 "if_match": version_in(client.get(url).content.decode())})
+    assert response.status_code == 400
+    assert "999999 bukan salah satu dari pilihan yang tersedia" in response.content.decode()
+    assert codes(household) == ["sepeda"]
+
+
+def test_a_district_operator_cannot_open_or_post_another_districts_household_page(
+        pandeglang_operator):
+    lebak = HouseholdFactory(desa_id=DESA_LEBAK)
+    client = client_for(pandeglang_operator)
+    assert client.get(reverse("pmks:household-detail", args=[lebak.pk])).status_code == 404
+    url = reverse("pmks:household-update", args=[lebak.pk])
+    response = client.post(url, {"address": "Kp. X", "assets": [assets("mobil")[0].pk]})
+    assert response.status_code == 404
+    assert codes(lebak) == []
