@@ -374,3 +374,27 @@ def test_a_district_operator_cannot_open_or_post_another_districts_household_pag
     response = client.post(url, {"address": "Kp. X", "assets": [assets("mobil")[0].pk]})
     assert response.status_code == 404
     assert codes(lebak) == []
+
+
+# --- the spreadsheet import leaves the lists alone ---------------------------------------------
+
+
+@pytest.mark.usefixtures("import_path")
+def test_a_reimport_keeps_the_lists(pandeglang_operator, settings, tmp_path,
+                                    django_capture_on_commit_callbacks):
+    from tests.pmks.test_import import KK_1, csv_bytes, family_rows, submit
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    submit(pandeglang_operator, csv_bytes(family_rows()),
+           capture=django_capture_on_commit_callbacks)
+    household = Household.objects.get(no_kk=KK_1)
+    services.household_update(actor=pandeglang_operator, household=household,
+                              assets=assets("lahan"), programs=programs("pkh"))
+    rows = family_rows()
+    for values in rows[:3]:
+        values["desil"] = "3"  # the household's row changes
+    batch = submit(pandeglang_operator, csv_bytes(rows),
+                   capture=django_capture_on_commit_callbacks)
+    assert batch.totals["keluarga_diubah"] == 1
+    assert Household.objects.get(no_kk=KK_1).decile == 3
+    assert (codes(household), codes(household, "programs")) == (["lahan"], ["pkh"])
