@@ -66,7 +66,7 @@ HOUSEHOLD_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama"),
 class _Codes(Func):
     """The codes of a household's list entries as one text ("lahan,sepeda"), NULL for none:
     GROUP_CONCAT on SQLite, string_agg on PostgreSQL. Not an aggregate to Django (no GROUP
-    BY): it sums one household's rows, in a subquery per row of the page (``MEMBER_COUNT``)."""
+    BY): it joins one household's rows, in a subquery per row of the page (``MEMBER_COUNT``)."""
 
     function = "GROUP_CONCAT"
     output_field = CharField()
