@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField
 
 from psks.api.serializers import MeetingSerializer
-from tests.dinsos.test_blank_choices import _load_project_modules, _project, _subclasses
+from tests.dinsos.test_blank_choices import project_serializers
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,15 +23,8 @@ def _many_fields(fields) -> list[str]:
 
 
 def _serializers():
-    _load_project_modules()
-    found = []
-    for cls in _subclasses(serializers.Serializer):
-        if (not _project(cls) or issubclass(cls, serializers.ListSerializer)
-                or (issubclass(cls, serializers.ModelSerializer) and not hasattr(cls, "Meta"))):
-            continue  # a base class
-        if _many_fields(cls(context={}).fields):
-            found.append(cls)
-    return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+    return sorted((cls for cls, fields in project_serializers() if _many_fields(fields)),
+                  key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
 
 def test_the_enumeration_finds_the_lists_it_should():
