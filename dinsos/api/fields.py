@@ -61,6 +61,7 @@ class CodeListField(serializers.Field):
     naming it; read, ``read(instance, source)`` gives the codes (from a list's annotation,
     without a query per row)."""
 
+    many_values = True  # bounded as every list of a request body (``BoundedListMixin``)
     default_error_messages = {
         "not_a_list": _("Kirim daftar kode {noun} (larik teks), misalnya [\"{example}\"]."),
         "unknown": _("Kode {noun} tidak dikenal: {codes}."),

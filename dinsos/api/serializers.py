@@ -90,6 +90,14 @@ class RequiredChoiceMixin:
         return value
 
 
+def takes_many(field) -> bool:
+    """Whether a field reads a list of values from a request body: ids of related rows, nested
+    rows, a list of values, or reference codes (``CodeListField.many_values``)."""
+    return (isinstance(field, (ManyRelatedField, serializers.ListSerializer,
+                               serializers.ListField))
+            or getattr(field, "many_values", False))
+
+
 class BoundedListMixin:
     """A list sent to a writable field of many values — ids of related rows (a meeting's
     attendees), nested rows (a visit's findings), a list of values — holds at most
@@ -102,8 +110,7 @@ class BoundedListMixin:
             limit = settings.API_MAX_LIST_ITEMS
             too_long = {}
             for field in self._writable_fields:
-                if not isinstance(field, (ManyRelatedField, serializers.ListSerializer,
-                                          serializers.ListField)):
+                if not takes_many(field):
                     continue
                 value = field.get_value(data)
                 if isinstance(value, Mapping):  # DRF would read an object's keys as the ids
