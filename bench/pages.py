@@ -79,6 +79,16 @@ def _person(user):
         "pk", flat=True).first()
 
 
+def _household(user):
+    """The household of the sampled person (its page lists the members the tests add)."""
+    from pmks.models import Household
+
+    person = _person(user)
+    pk = person and Household.objects.for_user(user).filter(members=person).values_list(
+        "pk", flat=True).first()
+    return {"pk": pk} if pk else _one("pmks.Household")(user)
+
+
 def _one(model_path: str, **filters) -> Callable:
     def find(user):
         from django.apps import apps
@@ -137,6 +147,8 @@ SAMPLES: dict[str, Callable] = {
     "pmks:person-create": lambda user: {},
     "pmks:person-detail": lambda user: (pk := _person(user)) and {"pk": pk},
     "pmks:person-update": lambda user: (pk := _person(user)) and {"pk": pk},
+    "pmks:household-detail": _household,
+    "pmks:household-update": _household,
     "pmks:duplicates": lambda user: {},
     "pmks:duplicate-detail": _one("pmks.DuplicateCandidate"),
     "psks:worker-list": lambda user: {},

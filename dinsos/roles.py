@@ -115,6 +115,8 @@ def sync_roles_after_migrate(sender, app_config=None, using="default", apps=None
 #: Django's default permissions, as the Indonesian picker on Admin > Grup / Pengguna names them
 DEFAULT_PERMISSION_VERBS = {"add": "menambah", "change": "mengubah", "delete": "menghapus",
                             "view": "melihat"}
+#: the models whose library does not mark their name for translation ("auth token"), by label
+MODEL_NAMES = {"knox.authtoken": "token API"}
 
 
 def name_default_permissions(using="default") -> None:
@@ -139,8 +141,9 @@ def name_default_permissions(using="default") -> None:
             for action in opts.default_permissions:
                 verb = DEFAULT_PERMISSION_VERBS.get(action)
                 if verb:
+                    name = MODEL_NAMES.get(opts.label_lower, opts.verbose_name)
                     wanted[(types[model].pk, f"{action}_{opts.model_name}")] = (
-                        f"Dapat {verb} {opts.verbose_name}"[:255])
+                        f"Dapat {verb} {name}"[:255])
     changed = []
     for permission in Permission.objects.using(using).filter(
             content_type__in=[t.pk for t in types.values()]):

@@ -121,6 +121,20 @@ def _hidden(field) -> bool:
             or getattr(field, "auto_now_add", False) or field.name.endswith("_key"))
 
 
+M2M_OPERATIONS = {"add": _lazy("ditambah"), "delete": _lazy("dihapus")}
+
+
+def _m2m_change(field, values: dict) -> dict:
+    """An entry of a many-to-many list (a household's assets): what was added or removed,
+    by name ("ditambah: Sepeda, Mobil")."""
+    names = ", ".join(str(name) for name in values.get("objects") or ()) or "—"
+    operation = values.get("operation")
+    text = f"{M2M_OPERATIONS.get(operation, operation)}: {names}"
+    added = operation == "add"
+    return {"field": capfirst(str(field.verbose_name)), "old": "—" if added else names,
+            "new": names if added else "—", "text": text}
+
+
 def describe_entries(entries, *, user=None, obj=None) -> list[dict]:
     """Audit entries, readable — the one formatter of the person page's "Riwayat", the admin's
     history and audit-log pages and the audit-log list: who, when, what was done, through which
@@ -141,6 +155,9 @@ def describe_entries(entries, *, user=None, obj=None) -> list[dict]:
             except (FieldDoesNotExist, AttributeError):
                 continue
             if _hidden(field):
+                continue
+            if field.many_to_many and isinstance(values, dict):
+                changes.append(_m2m_change(field, values))
                 continue
             values = values if isinstance(values, (list, tuple)) else [None, values]
             old, new = (list(values) + [None, None])[:2]

@@ -401,3 +401,6 @@ LOGGING = {
 SYNC_FEED_PAGE_SIZE = env.int("SYNC_FEED_PAGE_SIZE", default=500)
 SYNC_FEED_MAX_PAGE_SIZE = env.int("SYNC_FEED_MAX_PAGE_SIZE", default=2000)
 SYNC_BATCH_MAX_ROWS = env.int("SYNC_BATCH_MAX_ROWS", default=500)
+# items of one list in a request body (ids of related rows, nested rows): DRF reads each id of
+# a related field with a query of its own (dinsos.api.serializers.BoundedListMixin)
+API_MAX_LIST_ITEMS = env.int("API_MAX_LIST_ITEMS", default=1000)

@@ -9,7 +9,10 @@ Policy (documented once, here):
   December, once = the whole amount in the scheduled month. A part is prorated by the calendar
   days the worker was active in the window it pays for (the month, the quarter or the year).
 - A rate that changes inside a window applies to its own days: every rate in force during the
-  window contributes ``its part × its active days / days in window``; the parts are summed
+  window contributes ``its part × its active days / days in window``, each at its own unit (a
+  monthly rate its amount, a yearly one paid monthly its twelfth: rates of different units meet
+  only in a month — ``services.rate_create`` starts any other change of unit or schedule at the
+  start of both windows, a quarter or a year); the parts are summed
   exactly (``Σ part × days``, an integer, divided once by the days of the window) and rounded
   once, and the line's explanation lists each part (rate, dates, days, amount; the part
   amounts are split in proportion to ``part × days`` so that they add up to the line).
@@ -24,9 +27,11 @@ Policy (documented once, here):
   March) is paid for those days in the run of the paying month, for every schedule.
 - A period is a calendar month (written ``YYYY-MM``, read by ``dinsos.periods.parse_month``);
   months after the current one are never computed.
-- A correction never takes a line below zero: a negative adjustment is at most what the
-  corrected line and its earlier corrections still leave; a held line and the arrears line that
-  paid it are one payment (what was paid for the month, once).
+- A correction never takes a payment below zero: a negative adjustment is at most what the
+  payment paid — its first line (a held line and the arrears line that paid it are one payment;
+  nothing while it is held) and every correction below it, corrections of corrections
+  included — minus what earlier corrections took back. Balancing lines (saldo negatif,
+  potongan) are no payment and are not corrected.
 - PPh 21 for non-employees (PMK 168/2023), only where a rate says so: the Pasal 17 first-band
   rate (5 %) on 50 % of gross, 20 % higher without NPWP. Incentives here stay far inside the
   first band (Rp60 juta a year), so the band is not accumulated across the year. A correction's
@@ -165,6 +170,24 @@ def schedule_window(schedule: str, year: int, month: int) -> Window:
         schedule, lambda y, m: year_window(y))(year, month)
 
 
+def window_start(unit: str, schedule: str, day: datetime.date) -> datetime.date:
+    """The first day of the paying window of a rate of ``unit`` and ``schedule`` that holds
+    ``day``: the month for a monthly amount and a yearly one paid monthly, the quarter for a
+    quarterly one, 1 January for a once-a-year one."""
+    if unit == "per_bulan":
+        return day.replace(day=1)
+    return schedule_window(schedule, day.year, day.month).first
+
+
+def pace(unit: str, schedule: str, schedule_month: int | None) -> tuple:
+    """How a rate is paid, as far as its windows go: monthly (a monthly amount, or a yearly one
+    paid in twelve parts — they meet in a month, each for its days), quarterly, or once a year
+    in a given month."""
+    if unit == "per_bulan" or schedule == "bulanan":
+        return ("bulanan",)
+    return (schedule, schedule_month) if schedule == "sekali" else (schedule,)
+
+
 def pph21(gross, *, has_npwp: bool, rule: TaxRule = PPH21_NON_EMPLOYEE) -> Decimal:
     tax = to_decimal(gross) * rule.base_share * rule.rate
     if not has_npwp:
@@ -253,8 +276,9 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
         window = month_window(year, month)
         rule = MONTHLY_RULE
 
-        def base_of(rate):
-            return round_rupiah(rate.amount)
+        def base_of(rate):  # a yearly rate paid monthly before it: its plain monthly part
+            return (round_rupiah(rate.amount) if rate.unit == "per_bulan"
+                    else yearly_part(rate.amount, "bulanan", 1, None))
     else:
         if yearly_part(governing.amount, governing.schedule, month,
                        governing.schedule_month) is None:
@@ -264,6 +288,8 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
         closing = governing.schedule != "sekali" and month == 12
 
         def base_of(rate):
+            if rate.unit == "per_bulan":  # a monthly rate before a yearly one paid monthly
+                return round_rupiah(rate.amount)
             if closing:  # December: every rate its plain part, the governing rate the year's rest
                 return (last_part_base(rates, year) if rate is governing
                         else yearly_part(rate.amount, governing.schedule, 1, None))
@@ -334,10 +360,10 @@ def is_future_period(period: datetime.date, today: datetime.date) -> bool:
 
 
 def adjustment_limit(line_gross, earlier_adjustments) -> Decimal:
-    """How far (as a positive number) a line may still be corrected downwards: what the line
-    and its earlier corrections leave. A held line and the arrears line that paid it are one
-    payment: ``line_gross`` once, the corrections of both. A correction below ``-limit`` is
-    refused."""
+    """How far (as a positive number) a payment may still be corrected downwards: what it paid
+    and its earlier corrections leave. The services pass what the payment paid in all (the
+    first line once — a held line and the arrears line that paid it are one payment — and every
+    correction below it). A correction below ``-limit`` is refused."""
     return max(to_decimal(line_gross) + to_decimal(earlier_adjustments), Decimal(0))
 
 

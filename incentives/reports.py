@@ -148,26 +148,26 @@ def nominatif_body(run: PayoutRun, data: dict):
     """The table of the Daftar Nominatif as events, streamed from a server-side cursor:
     ``("group", group)`` when a kab/kota × role begins, ``("line", number, line)``,
     ``("worker", Subtotal)`` after the last line of a worker with several lines not all
-    regular (rapel, penyesuaian, saldo negatif, potongan: what the worker receives, "Rp0" said
-    so), ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its
-    last group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed
+    regular (rapel, penyesuaian, saldo negatif, potongan: what the worker receives in the whole
+    run — one transfer, also when his lines fall in two groups —, "Rp0" said so),
+    ``("subtotal", Subtotal)`` after the group's last line (and the kab/kota's after its last
+    group), finally ``("total", Subtotal)``. The subtotals are summed from the streamed
     lines and must equal the database's (else RunChanged): bank file, Nominatif and summary
     agree."""
     groups = {(g.kab_kota, g.role): g for g in data["groups"]}
     total = Subtotal(data["total"].label)
     group = sub = kab = sub_of_kab = None
-    worker = {"id": None, "name": "", "sub": Subtotal(""), "special": False, "carried": False}
 
-    def worker_row():
-        """The finished worker's row (once), when it has one."""
-        paid = worker["sub"]
-        if paid.count > 1 and worker["special"]:
-            paid.label = worker_total_label(worker["name"], paid, worker["carried"])
+    def worker_row(line):
+        """After a worker's last line in the document (his lines may fall in two groups), what
+        he receives in the whole run — when he has several lines, not all regular."""
+        if line.worker_place == line.worker_lines > 1 and line.worker_special:
+            paid = Subtotal("", line.worker_lines, line.worker_gross, line.worker_tax,
+                            line.worker_net)
+            paid.label = worker_total_label(line.worker__name, paid, bool(line.worker_carried))
             yield "worker", paid
-        worker.update(id=None, sub=Subtotal(""), special=False, carried=False)
 
     def close(next_kab_kota):
-        yield from worker_row()
         yield "subtotal", sub
         if next_kab_kota != group.kab_kota:
             yield "subtotal", kab
@@ -183,18 +183,14 @@ def nominatif_body(run: PayoutRun, data: dict):
             if kab is None or sub_of_kab != group.kab_kota:
                 kab, sub_of_kab = Subtotal(data["kab_kota"][group.kab_kota].label), group.kab_kota
             yield "group", group
-        if line.worker_id != worker["id"]:
-            yield from worker_row()
-            worker.update(id=line.worker_id, name=line.worker__name)
-        worker["sub"].add_line(line)
-        worker["special"] |= line.kind != LineKind.REGULAR
-        worker["carried"] |= line.kind == LineKind.CARRIED
         sub.add_line(line)
         kab.add_line(line)
         total.add_line(line)
+        row = worker_row(line)
         if data.get("masked"):
             line = line._replace(account_number=mask("account_number", line.account_number))
         yield "line", number, line
+        yield from row
     if group is not None:
         yield from close(None)
     expected = data["total"]

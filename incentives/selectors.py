@@ -97,15 +97,42 @@ def nominatif_groups(run: PayoutRun) -> list[NominatifGroup]:
                            r["tax"], r["net"]) for r in rows]
 
 
+WORKER_TOTAL_FIELDS = ("worker_lines", "worker_place", "worker_gross", "worker_tax",
+                       "worker_net", "worker_special", "worker_carried")
+
+
 def nominatif_lines(run: PayoutRun, *, chunk_size: int = 2000):
     """The payable lines of the Daftar Nominatif as named tuples (NOMINATIF_FIELDS), in the
     order of the groups (kab/kota, role), then desa, name (a worker's lines together),
     component, period — streamed from
-    a server-side cursor, never all in memory."""
+    a server-side cursor, never all in memory. Each line also carries its worker's totals over
+    the whole run (window functions: ``worker_lines``, ``worker_gross``/``_tax``/``_net``,
+    whether any line is not regular or is a carried balance) and its place among the worker's
+    lines in this order (``worker_place``): a worker whose lines fall in two kab/kota × role
+    groups is one transfer, whose total the document prints once, after his last line."""
+    from django.db.models import Case, Max, Value, When, Window
+    from django.db.models.functions import RowNumber
+
+    worker = [F("worker_id")]
+
+    def flag(condition):
+        return Window(Max(Case(When(condition, then=Value(1)), default=Value(0))),
+                      partition_by=worker)
+
     return (_payable_by_kab_kota(run)
+            .annotate(
+                worker_lines=Window(Count("id"), partition_by=worker),
+                worker_place=Window(RowNumber(), partition_by=worker, order_by=[
+                    Substr("area_id", 1, 5), "role", "area_id", "component", "period", "id"]),
+                worker_gross=Window(Sum("gross_amount"), partition_by=worker),
+                worker_tax=Window(Sum("tax_amount"), partition_by=worker),
+                worker_net=Window(Sum("net_amount"), partition_by=worker),
+                worker_special=flag(~Q(kind=LineKind.REGULAR)),
+                worker_carried=flag(Q(kind=LineKind.CARRIED)))
             .order_by("kab_kota", "role", "area_id", "worker__name", "worker_id", "component",
                       "period", "id")
-            .values_list(*NOMINATIF_FIELDS, named=True).iterator(chunk_size=chunk_size))
+            .values_list(*NOMINATIF_FIELDS, *WORKER_TOTAL_FIELDS, named=True)
+            .iterator(chunk_size=chunk_size))
 
 
 def nominatif_widths(run: PayoutRun) -> dict:

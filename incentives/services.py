@@ -608,37 +608,85 @@ def run_cancel(*, actor, run: PayoutRun, reason: str) -> PayoutRun:
 
 def _one_payment(line: PayoutLine) -> list[int]:
     """The lines that are one payment with ``line``: a held line and the arrears line that paid
-    it (same amounts). Their corrections are counted together, so a month paid once is never
-    recovered twice."""
+    it (same amounts)."""
     if line.arrears_of_id:
         return [line.arrears_of_id, line.pk]
     return [line.pk, *PayoutLine.objects.filter(arrears_of=line).values_list("pk", flat=True)]
 
 
-def _lock_payment(line: PayoutLine) -> PayoutLine:
-    """``line`` as stored, after its payment's lines (itself and its held/arrears partner) are
-    locked in id order: two corrections of one payment, even into two open runs, queue up and
-    the second counts the first's. ``FOR NO KEY UPDATE``: a computation that pays the held
-    line as arrears (a key-share lock on it) does not wait."""
-    list(PayoutLine.objects.select_for_update(no_key=True).filter(pk__in=_one_payment(line))
+CORRECTABLE_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.ADJUSTMENT)
+
+
+def _payment_root(line: PayoutLine) -> PayoutLine:
+    """The payment a line finally belongs to: up the ``corrects`` chain (a correction of a
+    correction) and from an arrears line to the held line it paid, to the first line."""
+    while line.corrects_id or line.arrears_of_id:
+        line = PayoutLine.objects.get(pk=line.corrects_id or line.arrears_of_id)
+    return line
+
+
+def _payment_tree(root: PayoutLine) -> list[dict]:
+    """The root line, its arrears partner and every correction below it, recursively
+    (corrections of corrections and their arrears lines): one query per level."""
+    fields = ("pk", "kind", "status", "gross_amount", "arrears_of_id")
+    tree = list(PayoutLine.objects.filter(pk=root.pk).values(*fields))
+    frontier = [root.pk]
+    while frontier:
+        below = list(PayoutLine.objects.filter(Q(corrects_id__in=frontier)
+                                               | Q(arrears_of_id__in=frontier))
+                     .values(*fields))
+        tree += below
+        frontier = [row["pk"] for row in below]
+    return tree
+
+
+def _paid_in_tree(tree: list[dict]) -> Decimal:
+    """What a payment's tree gave the worker in all: a line counts once (a held line and the
+    arrears line that paid it are one payment), a positive amount only once it was paid (the
+    line payable, or its arrears line), a negative one always (it is taken back, or will be)."""
+    paid_by_arrears = {row["arrears_of_id"] for row in tree
+                       if row["arrears_of_id"] and row["status"] == LineStatus.PAYABLE}
+    total = ZERO
+    for row in tree:
+        if row["kind"] == LineKind.ARREARS and row["arrears_of_id"]:
+            continue
+        paid = row["status"] == LineStatus.PAYABLE or row["pk"] in paid_by_arrears
+        if row["gross_amount"] < 0 or paid:
+            total += row["gross_amount"]
+    return total
+
+
+def _lock_payment(line: PayoutLine) -> tuple[PayoutLine, PayoutLine]:
+    """``line`` as stored and its payment's root, after the root's lines (the root and its
+    held/arrears partner) are locked in id order: two corrections anywhere in one payment's
+    tree, even into two open runs, queue up and the second counts the first's. ``FOR NO KEY
+    UPDATE``: a computation that pays the held line as arrears (a key-share lock on it) does
+    not wait."""
+    root = _payment_root(PayoutLine.objects.get(pk=line.pk))
+    list(PayoutLine.objects.select_for_update(no_key=True).filter(pk__in=_one_payment(root))
          .order_by("pk").values_list("pk", flat=True))
-    return PayoutLine.objects.select_related("run", "worker").get(pk=line.pk)
+    return PayoutLine.objects.select_related("run", "worker").get(pk=line.pk), root
 
 
 @transaction.atomic
 def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
                    reason: str) -> PayoutLine:
-    """A correction (positive or negative, gross) of a line of an approved run, paid in an
-    open run. The corrected line itself never changes. A held line and its arrears line are one
-    payment: a correction of either counts against both."""
+    """A correction (positive or negative, gross) of a regular, arrears or adjustment line of
+    an approved run, paid in an open run. The corrected line itself never changes. What is
+    taken back from a payment — the first line, its arrears partner and every correction below
+    it — never exceeds what the payment paid in total."""
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.change_payoutrun",
                   _("Anda tidak berwenang menambah penyesuaian."))
     _require_status(run, *OPEN)
-    corrects = _lock_payment(corrects)
+    corrects, root = _lock_payment(corrects)
     if corrects.run.status not in SPENT:
         raise ValidationError({"corrects": _("Hanya baris dari perhitungan yang sudah disetujui "
                                              "yang dikoreksi dengan penyesuaian.")})
+    if corrects.kind not in CORRECTABLE_KINDS:
+        raise ValidationError({"corrects": _(
+            "Baris %(kind)s bukan pembayaran dan tidak dapat dikoreksi; yang dikoreksi hanya "
+            "baris reguler, rapel atau penyesuaian.") % {"kind": corrects.get_kind_display()}})
     if not reason.strip():
         raise ValidationError({"reason": _("Alasan penyesuaian wajib diisi.")})
     gross = to_decimal(amount)
@@ -648,13 +696,21 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
         raise ValidationError({"amount": _("Nilai penyesuaian tidak boleh nol.")})
     earlier = PayoutLine.objects.filter(corrects_id__in=_one_payment(corrects)).aggregate(
         gross=Coalesce(Sum("gross_amount"), ZERO), tax=Coalesce(Sum("tax_amount"), ZERO))
-    limit = calculations.adjustment_limit(corrects.gross_amount, earlier["gross"])
+    tree = _payment_tree(root)
+    limit = calculations.adjustment_limit(_paid_in_tree(tree), ZERO)
     if gross < -limit:
+        if limit == 0 and corrects.status == LineStatus.HELD and not any(
+                row["arrears_of_id"] == corrects.pk for row in tree):
+            raise ValidationError({"corrects": _(
+                "Baris yang dikoreksi ditahan (%(reason)s) dan belum dibayarkan: tidak ada yang "
+                "dapat ditarik kembali. Baris ini dibayar sebagai rapel setelah alasannya "
+                "selesai; koreksi sesudahnya.") % {"reason": corrects.get_hold_reason_display()}})
         raise ValidationError({"amount": _(
-            "Koreksi %(amount)s melebihi nilai baris yang dikoreksi; paling banyak "
-            "-%(limit)s (bruto %(gross)s dikurangi koreksi sebelumnya).")
+            "Koreksi %(amount)s melebihi yang telah dibayarkan; paling banyak -%(limit)s "
+            "(pembayaran %(period)s beserta rapel dan semua koreksinya, dikurangi koreksi "
+            "sebelumnya).")
             % {"amount": format_rupiah(gross), "limit": format_rupiah(limit),
-               "gross": format_rupiah(corrects.gross_amount)}})
+               "period": f"{root.period:%Y-%m}"}})
     tax = ZERO
     if corrects.tax_amount:
         tax = calculations.correction_tax(
@@ -701,6 +757,53 @@ def _serialise_rates(rate: Rate) -> None:
                        [RATE_LOCK_KEY, zlib.crc32(kind.encode()) & 0x7FFFFFFF])
 
 
+CHECKED = (RunStatus.DIVERIFIKASI, *SPENT)
+
+
+def _check_rate_start(rate: Rate) -> None:
+    """Refuse a rate that would change money already paid or pay days twice:
+    - a change of how the amount is paid (monthly, quarterly, once a year in a month) starts
+      at the start of a window of both the rate it follows and the new one — rates of two
+      paces never share a window, whose days one of them has paid already;
+    - a rate never starts inside a window (of the rate it follows or its own) in which a line
+      of its role × component × funding source was verified or approved: those months are paid
+      at the old rate and stay so (the year's December pays what the year still owes from
+      what the months paid)."""
+    before = (Rate.objects.filter(role=rate.role, component=rate.component,
+                                  funding_source=rate.funding_source,
+                                  valid_from__lt=rate.valid_from)
+              .order_by("-valid_from").first())
+    own = calculations.pace(rate.unit, rate.schedule, rate.schedule_month)
+    starts = {calculations.window_start(rate.unit, rate.schedule, rate.valid_from)}
+    if before is not None:
+        starts.add(calculations.window_start(before.unit, before.schedule, rate.valid_from))
+        if calculations.pace(before.unit, before.schedule, before.schedule_month) != own \
+                and starts != {rate.valid_from}:
+            raise ValidationError({"valid_from": _(
+                "Satuan atau jadwal bayar tarif ini (%(new)s) berbeda dari tarif sebelumnya "
+                "(%(old)s); perubahan seperti itu berlaku mulai awal periode bayar keduanya "
+                "(awal bulan, awal triwulan, atau 1 Januari untuk tarif sekali setahun): "
+                "%(date)s.") % {"new": _rate_pace_text(rate), "old": _rate_pace_text(before),
+                                "date": f"{min(starts):%d-%m-%Y}"}})
+    paid = (PayoutLine.objects.filter(role=rate.role, component=rate.component,
+                                      funding_source=rate.funding_source,
+                                      period__gte=min(starts), run__status__in=CHECKED)
+            .order_by("-period").values_list("period", flat=True).first())
+    if paid is not None:
+        raise ValidationError({"valid_from": _(
+            "Periode %(period)s sudah diverifikasi atau disetujui dengan tarif lama; tarif baru "
+            "tidak dapat berlaku surut ke periode yang sudah dibayar. Tanggal mulai paling awal "
+            "sesudah periode itu; kekurangan periode lalu dibayar dengan penyesuaian.")
+            % {"period": f"{paid:%m-%Y}"}})
+
+
+def _rate_pace_text(rate: Rate) -> str:
+    if rate.unit == "per_bulan":
+        return str(rate.get_unit_display())
+    text = f"{rate.get_unit_display()}, {rate.get_schedule_display()}"
+    return text + (f" ({rate.schedule_month})" if rate.schedule == "sekali" else "")
+
+
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place."""
@@ -711,6 +814,7 @@ def rate_create(*, actor, **fields) -> Rate:
         raise ValidationError({"schedule_month": _("Bulan bayar (1–12) wajib diisi untuk "
                                                    "jadwal sekali setahun.")})
     _serialise_rates(rate)
+    _check_rate_start(rate)
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
                         funding_source=rate.funding_source, valid_from__lt=rate.valid_from)

@@ -1,5 +1,6 @@
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -10,11 +11,13 @@ from dinsos.admin_base import (
     ScopedModelAdmin,
     wilayah_filters,
 )
+from dinsos.forms import ModelForm
 from dinsos.nik_region import region_name_for_nik
 from dinsos.scoping import data_as_seen, sees_identifiers
 from pmks import services
 from pmks.choices import CaseStatus
 from pmks.models import (
+    Asset,
     Case,
     CaseTransition,
     Category,
@@ -22,6 +25,7 @@ from pmks.models import (
     Household,
     Person,
     PersonMerge,
+    Program,
     Service,
     ServiceType,
 )
@@ -68,11 +72,35 @@ class DecileFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HouseholdAdminForm(ModelForm):
+    """The household's DTKS lists as checkbox groups (their own through tables keep Django's
+    admin from offering them): written by the service, not by the form."""
+
+    assets = forms.ModelMultipleChoiceField(
+        Asset.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Aset"))
+    programs = forms.ModelMultipleChoiceField(
+        Program.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Program bantuan"))
+
+    class Meta:
+        model = Household
+        fields = ["no_kk", "address", "rt", "rw", "desa", "head", "decile", "floor", "wall",
+                  "water_source", "lighting", "cooking_fuel", "toilet", "assets", "programs"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in services.HOUSEHOLD_LISTS:
+                self.initial.setdefault(name, list(getattr(self.instance, name).all()))
+
+
 @admin.register(Household)
 class HouseholdAdmin(ScopedModelAdmin):
     log_access = True
+    form = HouseholdAdminForm
     list_display = ["no_kk", "head", "address", "desa", "decile"]
-    list_filter = [*wilayah_filters("desa"), DecileFilter]
+    list_filter = [*wilayah_filters("desa"), DecileFilter, "assets", "programs"]
     search_fields = ["=no_kk", "head__name", "address"]
     list_select_related = ["desa", "head"]
     autocomplete_fields = ["desa"]
@@ -84,7 +112,13 @@ class HouseholdAdmin(ScopedModelAdmin):
             services.household_update(actor=request.user, household=obj,
                                       **self.changed_fields(form))
             return
-        services.household_save(actor=request.user, household=obj)
+        services.household_save(actor=request.user, household=obj,
+                                **{name: form.cleaned_data.get(name)
+                                   for name in services.HOUSEHOLD_LISTS})
+
+    def save_related(self, request, form, formsets, change):
+        form.save_m2m = lambda: None  # the lists were written (and checked) by the service
+        super().save_related(request, form, formsets, change)
 
     def delete_via_service(self, request, obj):
         services.household_delete(actor=request.user, household=obj)
@@ -125,6 +159,18 @@ class CategoryAdmin(DinsosModelAdmin):
     list_display = ["number", "name", "household_level", "minimum_service"]
     list_filter = ["minimum_service", "household_level"]
     search_fields = ["name", "slug"]
+
+
+@admin.register(Asset)
+class AssetAdmin(DinsosModelAdmin):
+    list_display = ["order", "name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Program)
+class ProgramAdmin(DinsosModelAdmin):
+    list_display = ["order", "name", "code"]
+    search_fields = ["name", "code"]
 
 
 @admin.register(ServiceType)

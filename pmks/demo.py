@@ -13,7 +13,7 @@ from dinsos.models import Office, User, Wilayah
 from dinsos.validators import build_nik, build_no_kk
 from pmks import services
 from pmks.choices import CaseSource, CaseStatus, ChronicIllness, MaritalStatus, Relationship
-from pmks.models import Case, Category, Household, Person, ServiceType
+from pmks.models import Asset, Case, Category, Household, Person, Program, ServiceType
 
 MEN = ["Ahmad", "Budi", "Dedi", "Eko", "Hendra", "Iwan", "Jajang", "Mamat", "Rudi", "Ujang",
        "Muhammad Rizky", "Asep", "Dadang", "Endang", "Yayan"]
@@ -66,11 +66,33 @@ def _actor():
     return User.objects.get(username="admin")
 
 
+#: what the demo households own and take part in, by desil (1 and 2: the poorest)
+DEMO_ASSETS = ["tabung-gas", "sepeda", "sepeda-motor", "televisi-layar-datar", "lemari-es",
+               "lahan", "perahu"]
+POOREST_PROGRAMS = ["kks", "pkh", "bpnt", "kis-pbi-jk"]
+OTHER_PROGRAMS = ["kis-pbi-jk", "bpjs-kesehatan-mandiri", "blt-dana-desa", "kip-pip",
+                  "jamsosratu", "rutilahu"]
+
+
+def _household_lists(index: int, assets: dict, programs: dict) -> dict:
+    """A demo household's assets (one to three) and programs, from a stream of its own (the
+    registry's stream, and so the rest of the demo, stays as it was)."""
+    rng = random.Random(7200 + index)
+    decile = 1 + index % 4  # as the household is created below
+    owned = rng.sample(DEMO_ASSETS, rng.randint(1, 3))
+    taken = (rng.sample(POOREST_PROGRAMS, rng.randint(2, 4)) if decile <= 2
+             else rng.sample(OTHER_PROGRAMS, rng.randint(0, 2)))
+    return {"assets": [assets[c] for c in owned if c in assets],
+            "programs": [programs[c] for c in taken if c in programs]}
+
+
 @seeder(order=10)
 def seed_registry():
     actor = _actor()
     categories = {c.slug: c for c in Category.objects.all()}
     service_types = {s.code: s for s in ServiceType.objects.all()}
+    assets = {a.code: a for a in Asset.objects.all()}
+    programs = {p.code: p for p in Program.objects.all()}
     statuses = list(STEPS)
     for index in range(40):
         rng = random.Random(3600 + index)  # one stream per household: reruns pick the same data
@@ -78,7 +100,11 @@ def seed_registry():
         desa = _desa_for(rng, kab_kota)
         no_kk = build_no_kk(desa.kode[:8], datetime.date(2012 + index % 10, 1 + index % 12, 5),
                             index + 1)
-        household = Household.objects.filter(no_kk=no_kk).first() or services.household_create(
+        lists = _household_lists(index, assets, programs)
+        household = Household.objects.filter(no_kk=no_kk).first()
+        if household is not None and not household.assets.exists():  # seeded before the lists
+            household = services.household_update(actor=actor, household=household, **lists)
+        household = household or services.household_create(
             actor=actor, no_kk=no_kk, address=f"Kp. {desa.nama} No. {index + 1}",
             rt=f"{1 + index % 9:03d}", rw=f"{1 + index % 4:03d}", desa=desa,
             decile=1 + index % 4, floor=rng.choice(["tanah", "semen", "bambu_kayu"]),
@@ -86,6 +112,7 @@ def seed_registry():
             lighting=rng.choice(["pln_450", "pln_900", "listrik_non_pln"]),
             cooking_fuel=rng.choice(["kayu", "lpg_3kg"]), toilet=rng.choice(["bersama", "sendiri",
                                                                               "tidak_ada"]),
+            **lists,
         )
         family = FAMILY[index % len(FAMILY)]
         head_birth = datetime.date(1955 + index % 30, 1 + index % 12, 1 + index % 28)

@@ -14,7 +14,28 @@ from dinsos.filters import (
     identifier_filter,
 )
 from pmks import calculations, choices
-from pmks.models import Case, DuplicateCandidate, Household, Person, Service
+from pmks.models import (
+    Case,
+    DuplicateCandidate,
+    Household,
+    HouseholdAsset,
+    HouseholdProgram,
+    Person,
+    Service,
+)
+
+
+def _holding(through, target: str):
+    """A filter method: the households whose list (``through``) holds every code given
+    (``?aset=sepeda-motor`` or ``?aset=lahan,sepeda-motor``); an unknown code finds none."""
+
+    def method(self, queryset, name, value):
+        for code in {c.strip() for c in value.split(",")} - {""}:
+            queryset = queryset.filter(Exists(through.objects.filter(
+                household=OuterRef("pk"), **{f"{target}__code": code})))
+        return queryset
+
+    return method
 
 
 class HouseholdFilterSet(FilterSet):
@@ -22,7 +43,16 @@ class HouseholdFilterSet(FilterSet):
     decile = IntegerFilter(label=_("Desil"))
     decile_max = IntegerFilter(field_name="decile", lookup_expr="lte",
                                              label=_("Desil paling tinggi"))
+    aset = django_filters.CharFilter(
+        method="with_assets", label=_("Kode aset"),
+        help_text=_("Keluarga yang memiliki aset ini; beberapa kode dipisah koma: semuanya."))
+    program = django_filters.CharFilter(
+        method="with_programs", label=_("Kode program bantuan"),
+        help_text=_("Keluarga peserta program ini; beberapa kode dipisah koma: semuanya."))
     q = django_filters.CharFilter(method="search", label=_("Cari No. KK, alamat, kepala"))
+
+    with_assets = _holding(HouseholdAsset, "asset")
+    with_programs = _holding(HouseholdProgram, "program")
 
     class Meta:
         model = Household

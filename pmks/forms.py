@@ -12,7 +12,7 @@ from dinsos.scoping import ALL, restrict, user_area
 from dinsos.services import check_field
 from pmks import calculations
 from pmks.choices import CaseStatus, CloseReason
-from pmks.models import Case, Category, Person, Service, ServiceType
+from pmks.models import Case, Category, Household, Person, Service, ServiceType
 
 
 class DesaChoiceField(forms.ModelChoiceField):
@@ -62,6 +62,21 @@ class PersonForm(ServiceValidatedForm):
         super().__init__(*args, **kwargs)
         self.fields["desa"] = desa_field(user, label=_("Desa/kelurahan domisili"))
         self.fields["nik"].required = False
+
+
+class HouseholdForm(ServiceValidatedForm):
+    """A household's DTKS data: address, desil, housing, and what it owns and takes part in
+    (checkbox groups). Its No. KK, desa and head are not changed here (the head follows the
+    members' hubungan)."""
+
+    class Meta:
+        model = Household
+        fields = ["address", "rt", "rw", "decile", "floor", "wall", "water_source", "lighting",
+                  "cooking_fuel", "toilet", "assets", "programs"]
+        widgets = {"assets": forms.CheckboxSelectMultiple,
+                   "programs": forms.CheckboxSelectMultiple}
+        help_texts = {"assets": _("Aset bergerak dan tidak bergerak yang dimiliki keluarga."),
+                      "programs": _("Program perlindungan sosial yang diikuti keluarga.")}
 
 
 class CaseOpenForm(Form):

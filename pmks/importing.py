@@ -270,9 +270,23 @@ def _changes(obj, data: dict, fields: list[str]) -> dict:
 
 
 
-#: a second row of one person without NIK (``_Chunk._consistent``, ``Stage.check``)
+#: a second row of one person, one of the two without NIK (``_Chunk._consistent``,
+#: ``Stage.check``): a row without NIK finds the member by name and birth date
 SAME_PERSON = gettext_lazy("orang tanpa NIK yang sama (nama dan tanggal lahir) dengan baris "
                            "%(n)d untuk No. KK yang sama; isi NIK-nya, atau hapus baris ganda ini")
+#: a row without NIK whose member (by name and birth date) is recorded outside the importer's
+#: area, or whose sex his stored NIK contradicts (``_Chunk.run``, ``Stage._stored_checks``):
+#: what the row could not do with the NIK, it does not do without it
+MATCHED_OUTSIDE = gettext_lazy("orang ini (nama dan tanggal lahir di No. KK ini) tercatat di luar "
+                               "wilayah kerja Anda; datanya diubah oleh kab/kota tempatnya "
+                               "tercatat")
+MATCHED_SEX = gettext_lazy("tidak sesuai dengan NIK yang tercatat untuk orang ini (nama dan "
+                           "tanggal lahir di No. KK ini)")
+
+
+def nik_sex(nik: str) -> str:
+    """The sex a NIK records (a woman's day of birth + 40)."""
+    return "P" if int(nik[6:8]) > 40 else "L"
 
 
 #: a second kepala keluarga row for one No. KK (``_Chunk._consistent``, ``Stage.check``)
@@ -310,6 +324,8 @@ class _Chunk:
             {h["no_kk"] for _n, h, _p in parsed}, field_name="no_kk")
         existing_persons = Person.objects.in_bulk(
             {p["nik"] for _n, _h, p in parsed if p["nik"]}, field_name="nik")
+        by_name = _by_name([h.pk for h in existing_households.values()]) if any(
+            not p["nik"] for _n, _h, p in parsed) else {}
         accepted = []
         for number, household, person in parsed:
             found = existing_households.get(household["no_kk"])
@@ -325,6 +341,19 @@ class _Chunk:
                 self.report.hold_identity_clash(number, stored=found_person.name,
                                                 new=person["name"])
                 continue
+            if not person["nik"] and found is not None:
+                found_person = by_name.get((found.pk, person["name_key"], person["birth_date"]))
+                if found_person is not None and self._outside(found_person.desa_id):
+                    self.report.reject(number, [("nama", MATCHED_OUTSIDE)])
+                    continue
+                if found_person is not None and found_person.nik and (
+                        nik_sex(found_person.nik) != person["sex"]):
+                    self.report.reject(number, [("jenis_kelamin", MATCHED_SEX)])
+                    continue
+            if found_person is not None and "relationship" not in person:
+                # a file without hubungan: the stored relationship stays, and the one-kepala
+                # rule reads it (a kepala moved into another household is his kepala still)
+                person["relationship"] = found_person.relationship
             accepted.append((number, household, person))
         accepted = self._one_kepala(accepted, existing_households, existing_persons)
         households = self._write_households(accepted, existing_households)
@@ -350,12 +379,13 @@ class _Chunk:
                     self.report.reject(number, [("nik", _("NIK sama dengan baris %(n)d")
                                                  % {"n": first[0]})])
                     continue
-            else:
-                key = f"{household['no_kk']} {person['name_key']} {person['birth_date']}"
-                first = self.seen.first("no_nik", key, number)
-                if first is not None:
-                    self.report.reject(number, [("nama", SAME_PERSON % {"n": first[0]})])
-                    continue
+            # one person twice, one of the rows without NIK (which finds him by name and birth
+            # date): the first row stands; two rows with two NIKs are two persons
+            key = f"{household['no_kk']} {person['name_key']} {person['birth_date']}"
+            first = self.seen.first("named", key, number, "nik" if person["nik"] else "")
+            if first is not None and not (person["nik"] and first[1]):
+                self.report.reject(number, [("nama", SAME_PERSON % {"n": first[0]})])
+                continue
             if person.get("relationship") == R.KEPALA:  # absent: none is made kepala
                 first = self.seen.first("kepala", household["no_kk"], number)
                 if first is not None:
@@ -400,13 +430,13 @@ class _Chunk:
             for _n, household, person in accepted:
                 found = person_of(household, person)
                 if found is not None and found.pk in staying and (
-                        person["relationship"] != R.KEPALA
+                        person.get("relationship") != R.KEPALA
                         or stored.get(household["no_kk"]) != staying[found.pk]):
                     del staying[found.pk]  # made something else, or moved away
             refused = []
             for number, household, person in accepted:
                 household_id = stored.get(household["no_kk"])
-                if person["relationship"] != R.KEPALA or household_id is None:
+                if person.get("relationship") != R.KEPALA or household_id is None:
                     continue
                 found = person_of(household, person)
                 if found is not None and (kepala.get(found.pk) == household_id

@@ -25,6 +25,42 @@ from pmks.calculations import OPEN_STATUSES
 DESA_ONLY = {"tingkat__in": DESA_KELURAHAN}
 
 
+class HouseholdItem(models.Model):
+    """An entry of a DTKS list a household ticks (an asset it owns, a program it takes part
+    in): reference data, province-wide, loaded by migration (``pmks.reference``); the
+    ``code`` is what the API, the filters and the exports speak."""
+
+    code = models.SlugField(_("kode"), max_length=40, unique=True)
+    name = models.CharField(_("nama"), max_length=150)
+    order = models.PositiveSmallIntegerField(_("urutan"), default=0)
+
+    province_only = ProvinceOnly.WRITE
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Asset(HouseholdItem):
+    """An asset of the DTKS form: aset bergerak (gas cylinder, fridge, motorcycle, boat…)
+    and aset tidak bergerak (land, a house elsewhere)."""
+
+    class Meta(HouseholdItem.Meta):
+        verbose_name = _("aset")
+        verbose_name_plural = _("aset")
+
+
+class Program(HouseholdItem):
+    """A social protection program a household takes part in (KKS, PKH, BPNT, PBI JK…)."""
+
+    class Meta(HouseholdItem.Meta):
+        verbose_name = _("program bantuan")
+        verbose_name_plural = _("program bantuan")
+
+
 class Household(TimeStamped):
     """A family by its Kartu Keluarga. Kecamatan and kab/kota follow from ``desa``."""
 
@@ -61,6 +97,11 @@ class Household(TimeStamped):
     toilet = models.CharField(
         _("fasilitas BAB"), max_length=20, choices=choices.Toilet.choices, blank=True
     )
+    # through tables of their own: a list entry a household holds cannot be deleted (PROTECT)
+    assets = models.ManyToManyField(Asset, verbose_name=_("aset"), blank=True,
+                                    through="HouseholdAsset", related_name="+")
+    programs = models.ManyToManyField(Program, verbose_name=_("program bantuan"), blank=True,
+                                      through="HouseholdProgram", related_name="+")
 
     #: the fingerprint of the import row this record was last written from, and the
     #: ``updated_at`` it was written with (``pmks.staging``): a re-import skips a row whose
@@ -111,6 +152,44 @@ class Household(TimeStamped):
             or not Person.objects.filter(pk=self.head_id, household_id=self.pk).exists()
         ):
             raise ValidationError({"head": _("Kepala keluarga harus anggota keluarga ini.")})
+
+
+class HouseholdAsset(models.Model):
+    household = models.ForeignKey(  # indexed by the unique constraint, household first
+        Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="+",
+        db_index=False)
+    asset = models.ForeignKey(Asset, verbose_name=_("aset"), on_delete=models.PROTECT,
+                              related_name="+")
+
+    scope_field = "household__desa"
+
+    class Meta:
+        verbose_name = _("aset keluarga")
+        verbose_name_plural = _("aset keluarga")
+        constraints = [models.UniqueConstraint(fields=["household", "asset"],
+                                               name="pmks_household_asset_once")]
+
+    def __str__(self):
+        return str(self.asset)
+
+
+class HouseholdProgram(models.Model):
+    household = models.ForeignKey(  # indexed by the unique constraint, household first
+        Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="+",
+        db_index=False)
+    program = models.ForeignKey(Program, verbose_name=_("program bantuan"),
+                                on_delete=models.PROTECT, related_name="+")
+
+    scope_field = "household__desa"
+
+    class Meta:
+        verbose_name = _("program bantuan keluarga")
+        verbose_name_plural = _("program bantuan keluarga")
+        constraints = [models.UniqueConstraint(fields=["household", "program"],
+                                               name="pmks_household_program_once")]
+
+    def __str__(self):
+        return str(self.program)
 
 
 #: a household's second kepala keluarga (``Person.check_one_kepala``, the imports)
@@ -534,11 +613,14 @@ class PersonMerge(models.Model):
         return f"{self.merged} → {self.kept}"
 
 
-for model in (Household, Person, Case, Service, DuplicateCandidate, ServiceType):
+# a household's assets and programs: an entry per change (added, removed) in its trail
+audit.register(Household, m2m_fields={"assets", "programs"})
+for model in (Person, Case, Service, DuplicateCandidate, ServiceType, Asset, Program):
     audit.register(model)
 # the merged person's snapshot holds its whole NIK (and No. KK), kept only on the record
 audit.register(PersonMerge, exclude_fields=["snapshot"])
 
 for model in (Person, Case, Service):  # Service follows its case (case__desa)
     changes.register(model)
-changes.register(Household, children=("members",))  # its head's name, its member count
+# its head's name, its member count; its assets and programs
+changes.register(Household, children=("members",), m2m=("assets", "programs"))

@@ -70,3 +70,52 @@ def load_reference(apps, schema_editor=None):
         )
     for pillar, code, name in SERVICE_TYPES:
         ServiceType.objects.get_or_create(code=code, defaults={"pillar": pillar, "name": name})
+
+
+# (code, name) in the order of the DTKS/BDT household form: aset bergerak, then aset tidak
+# bergerak
+ASSETS = [
+    ("tabung-gas", "Tabung gas 5,5 kg atau lebih"),
+    ("lemari-es", "Lemari es/kulkas"),
+    ("ac", "AC (penyejuk udara)"),
+    ("pemanas-air", "Pemanas air (water heater)"),
+    ("telepon-rumah", "Telepon rumah (PSTN)"),
+    ("televisi-layar-datar", "Televisi layar datar minimal 30 inci"),
+    ("emas-perhiasan", "Emas/perhiasan minimal 10 gram"),
+    ("komputer", "Komputer/laptop/tablet"),
+    ("sepeda", "Sepeda"),
+    ("sepeda-motor", "Sepeda motor"),
+    ("mobil", "Mobil"),
+    ("perahu", "Perahu"),
+    ("motor-tempel", "Motor tempel"),
+    ("perahu-motor", "Perahu motor"),
+    ("kapal", "Kapal"),
+    ("lahan", "Lahan"),
+    ("rumah-lain", "Rumah di tempat lain"),
+]
+
+# (code, name): the programs the DTKS form asks about, the province's own (Jamsosratu,
+# Rutilahu) last
+PROGRAMS = [
+    ("kks", "KKS/KPS (Kartu Keluarga Sejahtera/Kartu Perlindungan Sosial)"),
+    ("pkh", "PKH (Program Keluarga Harapan)"),
+    ("bpnt", "BPNT/Program Sembako"),
+    ("kip-pip", "KIP/PIP (Program Indonesia Pintar)"),
+    ("kis-pbi-jk", "KIS/PBI JK (Penerima Bantuan Iuran Jaminan Kesehatan)"),
+    ("bpjs-kesehatan-mandiri", "BPJS Kesehatan mandiri"),
+    ("bpjs-ketenagakerjaan", "BPJS Ketenagakerjaan"),
+    ("blt-dana-desa", "BLT Dana Desa"),
+    ("rastra", "Rastra/Raskin"),
+    ("kur", "KUR (Kredit Usaha Rakyat)"),
+    ("jamsosratu", "Jamsosratu"),
+    ("rutilahu", "Rutilahu (rehabilitasi rumah tidak layak huni)"),
+]
+
+
+def load_household_lists(apps, schema_editor=None):
+    """The DTKS lists of assets and programs (idempotent: names and order refreshed, an
+    entry added by hand kept)."""
+    for model, rows in (("Asset", ASSETS), ("Program", PROGRAMS)):
+        model = apps.get_model("pmks", model)
+        for order, (code, name) in enumerate(rows, start=1):
+            model.objects.update_or_create(code=code, defaults={"name": name, "order": order})

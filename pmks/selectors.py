@@ -1,7 +1,18 @@
 """Reads of the registry: each applies the user's scope and the FilterSet, so the API, the
 staff pages and the exports return the same rows."""
 
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -24,6 +35,8 @@ from pmks.models import (
     CaseTransition,
     DuplicateCandidate,
     Household,
+    HouseholdAsset,
+    HouseholdProgram,
     Person,
     PersonMerge,
     Service,
@@ -50,6 +63,41 @@ HOUSEHOLD_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama"),
                    "read_head": F("head_id"), "read_head_name": F("head__name")}
 
 
+class _Codes(Func):
+    """The codes of a household's list entries as one text ("lahan,sepeda"), NULL for none:
+    GROUP_CONCAT on SQLite, string_agg on PostgreSQL. Not an aggregate to Django (no GROUP
+    BY): it joins one household's rows, in a subquery per row of the page (``MEMBER_COUNT``)."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra)
+
+
+def _codes(through, target: str):
+    rows = (through.objects.filter(household=OuterRef("pk")).order_by()
+            .annotate(codes=_Codes(F(f"{target}__code"), Value(","))).values("codes"))
+    return Subquery(rows, output_field=CharField())
+
+
+#: A household row reads its assets' and programs' codes in its own query, as text (no
+#: model instance per entry, no query per row or per list): ``household_codes``.
+HOUSEHOLD_CODES = {"read_assets_codes": _codes(HouseholdAsset, "asset"),
+                   "read_programs_codes": _codes(HouseholdProgram, "program")}
+
+
+def household_codes(household, relation: str) -> list[str]:
+    """The codes of a household's ``assets`` or ``programs``, sorted: from the list's
+    annotation (``HOUSEHOLD_CODES``) when it was read with one, otherwise through the
+    relation (a household just written, or read another way)."""
+    key = f"read_{relation}_codes"
+    if key in household.__dict__:
+        codes = household.__dict__[key]
+        return sorted(codes.split(",")) if codes else []
+    return sorted(getattr(household, relation).values_list("code", flat=True))
+
+
 #: A person row of an API list or export reads of its desa only the name, the same way.
 PERSON_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama")}
 
@@ -68,7 +116,8 @@ def read_name(obj, relation: str, attr: str):
 
 
 def household_list(*, user, filters=None):
-    qs = Household.objects.for_user(user).annotate(member_count=MEMBER_COUNT, **HOUSEHOLD_NAMES)
+    qs = Household.objects.for_user(user).annotate(member_count=MEMBER_COUNT, **HOUSEHOLD_NAMES,
+                                                   **HOUSEHOLD_CODES)
     return HouseholdFilterSet(filters, qs, user=user).qs if filters is not None else qs
 
 
@@ -77,6 +126,14 @@ def household_get(*, user, pk) -> Household:
     return get_object_or_404(
         household_list(user=user).prefetch_related(Prefetch("members", queryset=members)), pk=pk
     )
+
+
+def household_file(*, user, household: Household) -> dict:
+    """What the household page shows besides its fields: its members inside the user's area
+    (a member registered in another district is not shown), its assets and programs."""
+    return {"members": person_list(user=user).filter(household_id=household.pk)
+            .order_by("birth_date", "id"),
+            "assets": household.assets.all(), "programs": household.programs.all()}
 
 
 def person_list(*, user, filters=None):

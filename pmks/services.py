@@ -58,20 +58,47 @@ def _normalise_nik(value):
 
 
 
+#: a household's DTKS lists (many-to-many): a list sent replaces the stored one; one not sent
+#: (None, or absent from an update or an upsert) keeps it
+HOUSEHOLD_LISTS = ("assets", "programs")
+
+
+def _take_lists(fields: dict) -> dict:
+    """The DTKS lists among ``fields`` (taken out of it): {name: records or None}."""
+    return {name: fields.pop(name) for name in HOUSEHOLD_LISTS if name in fields}
+
+
+def _lists_differ(household: Household, lists: dict) -> bool:
+    return any(values is not None and set(getattr(household, name).values_list("pk", flat=True))
+               != {value.pk for value in values} for name, values in lists.items())
+
+
+def _write_lists(household: Household, lists: dict) -> None:
+    """Replace the lists sent: only the entries added and removed are written, each audited
+    (``Household``'s ``m2m_fields``) and fed to the sync clients (``changes.register``)."""
+    for name, values in lists.items():
+        if values is not None:
+            getattr(household, name).set(list(values))
+
+
 @transaction.atomic
-def household_save(*, actor, household: Household, written=None) -> Household:
+def household_save(*, actor, household: Household, written=None, assets=None,
+                   programs=None) -> Household:
     """Validate and save a prepared household (new or changed), e.g. from an admin form;
-    ``written``: the fields an update wrote (``clean_written``)."""
+    ``written``: the fields an update wrote (``clean_written``); ``assets``, ``programs``:
+    the lists of the DTKS form that replace the stored ones (None: kept)."""
     ensure_in_area(actor, household.desa_id, field="desa")
     clean_written(household, written)
     household.save()
+    _write_lists(household, {"assets": assets, "programs": programs})
     return household
 
 
 def household_create(*, actor, **fields) -> Household:
+    lists = _take_lists(fields)
     household = Household()
     assign_fields(household, fields, HOUSEHOLD_FIELDS)
-    return household_save(actor=actor, household=household)
+    return household_save(actor=actor, household=household, **lists)
 
 
 @transaction.atomic
@@ -80,10 +107,11 @@ def household_update(*, actor, household: Household, **fields) -> Household:
     a head set meanwhile (a kepala registered) is kept. Returns the saved row."""
     household = locked(household)
     ensure_in_area(actor, household.desa_id)
+    lists = _take_lists(fields)
     head = household.head_id
     changed = assign_fields(household, fields, HOUSEHOLD_FIELDS)
     _check_new_head(household, before=head)
-    return household_save(actor=actor, household=household, written=changed)
+    return household_save(actor=actor, household=household, written=changed, **lists)
 
 
 def _check_new_head(household: Household, *, before) -> None:
@@ -110,23 +138,31 @@ def household_upsert(*, actor, no_kk: str, **fields) -> tuple[Household, str]:
         return household_create(actor=actor, no_kk=no_kk, **fields), UPSERT_CREATED
 
     head = existing.head_id
+    lists = _take_lists(fields)  # a list the row does not send is kept
+    lists_differ = _lists_differ(existing, lists)
 
     def check(household, changed):
         ensure_in_area(actor, household.desa_id, field="desa")
         _check_new_head(household, before=head)
         clean_written(household, changed)
 
-    return existing, _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check)
+    outcome = _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check,
+                               changed_besides=lists_differ)
+    if lists_differ:
+        _write_lists(existing, lists)
+    return existing, outcome
 
 
-def _save_if_changed(record, fields: dict, allowed: set, *, check, after_save=None) -> str:
+def _save_if_changed(record, fields: dict, allowed: set, *, check, after_save=None,
+                     changed_besides: bool = False) -> str:
     """An upsert's update: assign, validate with ``check`` (given the changed fields, for
-    ``clean_written``), and save only when a stored value differs (``unchanged`` writes
-    nothing, so no change is fed to sync clients)."""
+    ``clean_written``), and save only when a stored value differs, or ``changed_besides``
+    (a household's lists: its ``updated_at``, and so its ETag, moves with them);
+    ``unchanged`` writes nothing, so no change is fed to sync clients."""
     before = field_values(record)
     changed = assign_fields(record, fields, allowed)
     check(record, changed)
-    if field_values(record) == before:
+    if field_values(record) == before and not changed_besides:
         return UPSERT_UNCHANGED
     record.save()
     if after_save is not None:

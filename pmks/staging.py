@@ -69,6 +69,8 @@ from pmks.importing import (
     KEPALA_STORED,
     KEPALA_TWICE,
     KEPT_WHEN_ABSENT,
+    MATCHED_OUTSIDE,
+    MATCHED_SEX,
     PERSON_MAP,
     SAME_PERSON,
     TEXT_LIMITS,
@@ -347,12 +349,12 @@ class Stage:
         are rejected in their turn by an earlier row that differs."""
         # what the in-file rules and the heads read of a row; the rest of the person stays
         # NULL (a narrower staging row: nothing reads it for a 'same' row)
-        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "relationship", "state",
-                  "household_id", "person_id", "person_created"]
+        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name_key", "birth_date",
+                  "relationship", "state", "household_id", "person_id", "person_created"]
         return f"""
             INSERT INTO {STAGE} ({', '.join(staged)})
             SELECT r.row, h.no_kk, {', '.join(f'h.{c}' for c in HOUSEHOLD_COLUMNS)}, p.nik,
-                   p.relationship, 'same', h.id, p.id, false
+                   p.name_key, p.birth_date, p.relationship, 'same', h.id, p.id, false
             FROM {RAW} r
             CROSS JOIN LATERAL (SELECT * FROM pmks_person p WHERE p.nik = r.nik OFFSET 0) p
             CROSS JOIN LATERAL (SELECT * FROM pmks_household h WHERE h.id = p.household_id
@@ -484,12 +486,26 @@ class Stage:
             RETURNING s.row, bad.first, bad.columns""").fetchall()
         nik_dup = self._later_rows("t.nik = s.nik", "{a}.nik IS NOT NULL AND NOT {a}.kk_bad")
         # a person without NIK twice: the same name key and birth date in one No. KK
-        person_dup = self._later_rows(
-            "t.no_kk = s.no_kk AND t.name_key = s.name_key AND t.birth_date = s.birth_date",
-            "{a}.nik IS NULL AND NOT {a}.kk_bad")
+        # one person twice, one of the rows without NIK: the first row of the No. KK, name key
+        # and birth date stands (as the row path's 'named' keys); two NIKs are two persons
+        person_dup = self._sql(f"""
+            WITH dup AS (
+                SELECT s.row, f.first FROM {STAGE} s CROSS JOIN LATERAL (
+                    SELECT t.row AS first, t.nik AS first_nik FROM {STAGE} t
+                    WHERE t.no_kk = s.no_kk AND t.name_key = s.name_key
+                      AND t.birth_date = s.birth_date AND NOT t.kk_bad AND NOT t.dup
+                    ORDER BY t.row LIMIT 1) f
+                WHERE {self._rows('s')} AND NOT s.kk_bad AND NOT s.dup AND f.first < s.row
+                  AND (s.nik IS NULL OR f.first_nik IS NULL))
+            UPDATE {STAGE} s SET state = 'rejected', dup = true FROM dup
+            WHERE s.row = dup.row AND {self._rows('s')}
+            RETURNING s.row, dup.first""").fetchall()
         # a second kepala keluarga of one No. KK (the first among the rows no rule above
         # rejected, as the row path's seen keys record them)
-        kepala_dup = self._later_rows(
+        # (none when the file has no hubungan: no row names a kepala — a 'same' row holds its
+        # person's stored relationship, which may be one of two kepala recorded before the
+        # rule, as the row path never sees it)
+        kepala_dup = [] if "hubungan" in self.absent else self._later_rows(
             "t.no_kk = s.no_kk", "{a}.relationship = 'kepala' AND NOT {a}.kk_bad AND NOT {a}.dup")
         rejected = [(row, [(col, _("berbeda dengan baris %(n)d untuk No. KK yang sama")
                             % {"n": first}) for col in cols]) for row, first, cols in kk_bad]
@@ -581,6 +597,20 @@ class Stage:
             FROM {STAGE} s JOIN pmks_person p ON p.nik = s.nik
             WHERE {self._rows('s')} AND s.state IS NULL
               AND ({self._outside('p.desa_id')} OR p.name <> s.name)""").fetchall()]
+        # a row without NIK: the member it finds (``_match_persons``, ``importing._by_name``)
+        # recorded outside the area, or with a NIK that says another sex
+        found += [(r, kind, None, None) for r, kind in self._sql(f"""
+            SELECT s.row, CASE WHEN {self._outside('p.desa_id')} THEN 'outside' ELSE 'sex' END
+            FROM {STAGE} s JOIN pmks_household h ON h.no_kk = s.no_kk
+            CROSS JOIN LATERAL (
+                SELECT p.nik, p.desa_id FROM pmks_person p
+                WHERE p.household_id = h.id AND p.name_key = s.name_key
+                  AND p.birth_date = s.birth_date AND p.merged_into_id IS NULL
+                ORDER BY p.id DESC LIMIT 1) p
+            WHERE {self._rows('s')} AND s.state IS NULL AND s.nik IS NULL
+              AND ({self._outside('p.desa_id')} OR p.nik IS NOT NULL AND s.sex
+                   <> CASE WHEN substr(p.nik, 7, 2)::int > 40 THEN 'P' ELSE 'L' END)"""
+                                                     ).fetchall()]
         seen, held, rejected, keep_name = set(), [], [], []
         for row, kind, stored, new in sorted(found, key=lambda f: (f[0], f[1] != "no_kk")):
             if row in seen:
@@ -591,6 +621,12 @@ class Stage:
             elif kind == "nik":
                 rejected.append(row)
                 self.report.reject(row, [("nik", already_registered(Person, "nik"))])
+            elif kind == "outside":
+                rejected.append(row)
+                self.report.reject(row, [("nama", MATCHED_OUTSIDE)])
+            elif kind == "sex":
+                rejected.append(row)
+                self.report.reject(row, [("jenis_kelamin", MATCHED_SEX)])
             elif not names.same_name(stored, new):
                 held.append(row)
                 self.report.hold_identity_clash(row, stored=stored, new=new)
@@ -1094,10 +1130,10 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
     # row's name key and birth date), holding the row's fingerprint
     without_nik = f"""EXISTS (
         SELECT FROM pmks_household h JOIN pmks_person p ON p.household_id = h.id
-        WHERE h.no_kk = r.no_kk AND p.nik IS NULL AND p.merged_into_id IS NULL AND {records}
+        WHERE h.no_kk = r.no_kk AND p.merged_into_id IS NULL AND {records}
           AND NOT {elsewhere}
           AND NOT EXISTS (SELECT FROM pmks_person q WHERE q.household_id = h.id
-                            AND q.nik IS NULL AND q.merged_into_id IS NULL
+                            AND q.merged_into_id IS NULL
                             AND q.name_key = p.name_key AND q.birth_date = p.birth_date
                             AND q.id > p.id))"""
 

@@ -17,6 +17,9 @@ urlpatterns = [
          name="case-transition"),
     path("orang/<int:pk>/layanan/<int:service_pk>/", views.ServiceUpdateView.as_view(),
          name="service-update"),
+    path("keluarga/<int:pk>/", views.HouseholdDetailView.as_view(), name="household-detail"),
+    path("keluarga/<int:pk>/ubah/", views.HouseholdUpdateView.as_view(),
+         name="household-update"),
     path("duplikat/", views.DuplicateListView.as_view(), name="duplicates"),
     path("duplikat/<int:pk>/", views.DuplicateDetailView.as_view(), name="duplicate-detail"),
 ]

@@ -30,13 +30,14 @@ from pmks.filters import PersonFilterSet
 from pmks.forms import (
     CaseOpenForm,
     CaseTransitionForm,
+    HouseholdForm,
     MergeForm,
     PersonForm,
     ServiceChangeForm,
     ServiceForm,
     transition_forms,
 )
-from pmks.models import Person, Service
+from pmks.models import Household, Person, Service
 
 
 class PersonListView(ReadLoggedPage, StaffPage, TemplateView):
@@ -106,6 +107,51 @@ class PersonUpdateView(RecordFormPage, StaffPage, TemplateView):
     def done(self, person, form, pk):
         messages.success(self.request, _("Data orang disimpan."))
         return redirect("pmks:person-detail", pk=pk)
+
+
+class HouseholdDetailView(ReadLoggedPage, StaffPage, TemplateView):
+    """A household (Kartu Keluarga): its DTKS data — housing, assets, programs — and its
+    members inside the user's area. Opening it writes an ACCESS entry, like the API."""
+
+    permission_required = ("pmks.view_household",)
+    template_name = "pmks/household_detail.html"
+
+    def read_records(self, context):
+        return [context["household"]]
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        household = selectors.household_get(user=user, pk=kwargs["pk"])
+        return super().get_context_data(
+            household=household, **selectors.household_file(user=user, household=household),
+            can_edit=can(user, "change", Household, household), **kwargs)
+
+
+class HouseholdUpdateView(RecordFormPage, StaffPage, TemplateView):
+    """Change a household's DTKS data as the page showed it (its version); the service checks
+    the area and writes the lists."""
+
+    permission_required = ("pmks.change_household",)
+    template_name = "pmks/household_form.html"
+
+    def get_context_data(self, form=None, **kwargs):
+        household = self.get_record(kwargs["pk"])
+        return super().get_context_data(
+            household=household, form=form or HouseholdForm(instance=household), **kwargs)
+
+    def get_record(self, pk):
+        return selectors.household_get(user=self.request.user, pk=pk)
+
+    def get_form(self, household, pk):
+        return HouseholdForm(self.request.POST, instance=household)
+
+    def perform(self, household, form, pk):
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.household_update(actor=self.request.user, household=household, **data)
+
+    def done(self, household, form, pk):
+        messages.success(self.request, _("Data keluarga disimpan."))
+        return redirect("pmks:household-detail", pk=pk)
 
 
 class PersonDetailView(ReadLoggedPage, StaffPage, TemplateView):

@@ -161,7 +161,7 @@ class ActivityReportAdmin(ScopedModelAdmin):
     search_fields = ["=worker__nik", "worker__name"]
     list_select_related = ["worker", "reviewed_by"]
     autocomplete_fields = ["worker"]
-    readonly_fields = ["status", "submitted_at", "reviewed_by", "reviewed_at",
+    readonly_fields = ["status", "submitted_at", "submitted_by", "reviewed_by", "reviewed_at",
                        "rejection_reason"]
     fixed_on_change = ("worker", "period")  # another month is another report
     actions = ["submit", "accept"]

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit, changes
@@ -288,6 +288,9 @@ class ActivityReport(TimeStamped):
     status = models.CharField(_("status"), max_length=10, choices=choices.ReportStatus.choices,
                               default=choices.ReportStatus.DRAFT)
     submitted_at = models.DateTimeField(_("diajukan"), null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("diajukan oleh"))
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+",
                                         verbose_name=_("ditinjau oleh"))
@@ -310,6 +313,13 @@ class ActivityReport(TimeStamped):
                 condition=Q(period__day=1), name="psks_report_period_day1",
                 violation_error_message=_("Bulan laporan harus ditulis sebagai bulan (mis. "
                                           "11/2026), tanggal 1 bulan itu.")),
+            # four eyes: the acceptance releases the month's incentive
+            models.CheckConstraint(
+                condition=~Q(status=choices.ReportStatus.DITERIMA)
+                | Q(submitted_by__isnull=True) | ~Q(reviewed_by=F("submitted_by")),
+                name="psks_report_four_eyes",
+                violation_error_message=_("Laporan diterima oleh pengguna lain, bukan oleh yang "
+                                          "mengajukannya (prinsip empat mata).")),
         ]
 
     def __str__(self):

@@ -73,7 +73,8 @@ def report_queue(*, user, status: str = ReportStatus.DIAJUKAN):
 
 
 def report_get(*, user, pk) -> ActivityReport:
-    return get_object_or_404(report_list(user=user).select_related("worker__desa__induk"), pk=pk)
+    return get_object_or_404(report_list(user=user).select_related(
+        "worker__desa__induk", "submitted_by", "reviewed_by"), pk=pk)
 
 
 def meeting_list(*, user, filters=None):

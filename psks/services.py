@@ -384,8 +384,9 @@ def report_submit(*, actor, report: ActivityReport) -> ActivityReport:
     _require_status(report, *EDITABLE)
     _require_past_month(report)
     report.status, report.submitted_at = ReportStatus.DIAJUKAN, timezone.now()
-    report.rejection_reason = ""
-    report.save(update_fields=["status", "submitted_at", "rejection_reason", "updated_at"])
+    report.submitted_by, report.rejection_reason = actor, ""
+    report.save(update_fields=["status", "submitted_at", "submitted_by", "rejection_reason",
+                               "updated_at"])
     return report
 
 
@@ -403,6 +404,9 @@ def report_accept(*, actor, report: ActivityReport) -> ActivityReport:
     _check_reviewer(actor, report)
     _require_status(report, ReportStatus.DIAJUKAN)
     _require_past_month(report)
+    if report.submitted_by_id == actor.pk:  # the acceptance releases the month's incentive
+        raise PermissionDenied(_("Laporan harus diterima oleh pengguna lain (prinsip empat "
+                                 "mata), bukan oleh yang mengajukannya."))
     report.status, report.reviewed_by, report.reviewed_at = (ReportStatus.DITERIMA, actor,
                                                              timezone.now())
     report.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])

@@ -103,6 +103,7 @@ class ReportDetailView(ReadLoggedPage, StaffPage, TemplateView):
                       and user.has_perm("psks.change_activityreport"))
         return super().get_context_data(
             report=report, reviewable=reviewable,
+            own_submission=report.submitted_by_id == user.pk,
             verbose={f.name: f.verbose_name for f in ActivityReport._meta.fields},
             return_form=return_form or (ReportReturnForm() if reviewable else None), **kwargs)
 

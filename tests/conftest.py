@@ -72,9 +72,10 @@ def pytest_collection_modifyitems(config, items):
     ``serialized_rollback`` Django's flush re-runs post_migrate (the roles' groups come back)
     and every later restoring test of that worker fails on "Admin already exists".
 
-    The tests of a module that seeds the demo (``demo_seeded``, about 10 s) form one
-    pytest-xdist group (``--dist loadgroup`` in pyproject.toml), so one worker seeds it once
-    instead of every worker that gets one of its tests (xdist hands the groups out first;
+    The tests of the modules that seed the demo (``demo_seeded``, 20–60 s) form one
+    pytest-xdist group (``--dist loadgroup`` in pyproject.toml), so one worker runs them one
+    after the other and seeds once (``_DemoSeed``), instead of once per module and worker
+    that gets one of its tests (xdist hands the groups out first;
     they hold no transactional test, which must follow the others on its worker). Every
     other test is a unit of its own, handed out in collection order to whichever worker is
     free: the browser tests near the end (pytest-django runs transactional tests after the
@@ -82,7 +83,7 @@ def pytest_collection_modifyitems(config, items):
     left the other core idle for the last 45 s of a 3-minute run."""
     for item in items:
         if "demo_seeded" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group(f"demo-{item.module.__name__}"))
+            item.add_marker(pytest.mark.xdist_group("demo"))
         marker = item.get_closest_marker("django_db")
         if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
                 "serialized_rollback"):
@@ -100,27 +101,53 @@ def _eager_celery(settings):
     app.conf.task_always_eager = False
 
 
+class _DemoSeed:
+    """The demo, seeded in a transaction that stays open while the tests that use it follow one
+    another — across modules (their one xdist group runs them in a row) — and is rolled back
+    before any other test (``pytest_runtest_teardown``). Every test runs in a savepoint inside
+    it (pytest-django's ``db``), so a test's writes never reach the next test."""
+
+    outer = None  # the open transaction (an atomic block), or None
+    output = ""  # what seed_demo printed
+
+    @classmethod
+    def open(cls, blocker) -> str:
+        if cls.outer is None:
+            out = StringIO()
+            with blocker.unblock():
+                outer = transaction.atomic()
+                outer.__enter__()
+                try:
+                    with override_settings(DEMO_PASSWORD=DEMO_PASSWORD):
+                        call_command("seed_demo", stdout=out)
+                except BaseException:
+                    transaction.set_rollback(True)
+                    outer.__exit__(None, None, None)
+                    raise
+            cls.outer, cls.output, cls.blocker = outer, out.getvalue(), blocker
+        return cls.output
+
+    @classmethod
+    def close(cls) -> None:
+        if cls.outer is not None:
+            outer, cls.outer = cls.outer, None
+            with cls.blocker.unblock():
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's own savepoint is rolled back by now
+    if nextitem is None or "demo_seeded" not in nextitem.fixturenames:
+        _DemoSeed.close()
+
+
 @pytest.fixture(scope="module")
 def demo_seeded(django_db_setup, django_db_blocker):
-    """``seed_demo`` once for a module (per xdist worker) instead of once per test: it runs in
-    a transaction that is rolled back after the module's last test, and every test of the
-    module runs in a savepoint inside it (pytest-django's ``db``), so a test's writes never
-    reach the next test. Returns what the command printed."""
-    out = StringIO()
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with override_settings(DEMO_PASSWORD=DEMO_PASSWORD):
-                call_command("seed_demo", stdout=out)
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield out.getvalue()
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    """``seed_demo`` once for the demo tests that run in a row (``_DemoSeed``), not once per
+    test or module. Returns what the command printed."""
+    return _DemoSeed.open(django_db_blocker)
 
 
 @pytest.fixture

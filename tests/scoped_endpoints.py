@@ -27,12 +27,14 @@ from jamsosratu.models import (
     Verification,
 )
 from pmks.models import (
+    Asset,
     Case,
     Category,
     DuplicateCandidate,
     Household,
     Person,
     PersonMerge,
+    Program,
     Service,
     ServiceType,
 )
@@ -107,6 +109,8 @@ OTHER_ENDPOINTS = {
     "importbatch": OWN,  # the user's own uploads (scoped by area)
     "pmks-api:category": REFERENCE,
     "pmks-api:servicetype": REFERENCE,
+    "pmks-api:asset": REFERENCE,
+    "pmks-api:program": REFERENCE,
     "psks-api:bank": REFERENCE,
     "psks-api:coverage": OWN,
     "jamsosratu-api:cycle": REFERENCE,
@@ -145,8 +149,8 @@ ADMIN_OBJECTS = {
         kind="pmks_persons", filename="x.csv", sha256="0" * 64, area_id=desa[:5],
         created_by=UserFactory(office=office_for(desa[:5]))),
 }
-ADMIN_UNSCOPED = {Wilayah, Category, ServiceType, Bank, Cycle, Rate, BudgetCeiling,
-                  PayoutRun}
+ADMIN_UNSCOPED = {Wilayah, Category, ServiceType, Asset, Program, Bank, Cycle, Rate,
+                  BudgetCeiling, PayoutRun}
 
 #: Staff pages (non-admin, non-API URLs) that open one object: name -> kwargs for an object
 #: in ``desa``. The enumeration test fails when a page with a URL parameter is missing here.
@@ -181,6 +185,8 @@ STAFF_PAGES: dict = {
                                           "target": "dirujuk"},
     "pmks:service-record": lambda desa: {"pk": _person(desa).pk, "case_pk": 1},
     "pmks:service-update": lambda desa: {"pk": _person(desa).pk, "service_pk": 1},
+    "pmks:household-detail": lambda desa: {"pk": HouseholdFactory(desa_id=desa).pk},
+    "pmks:household-update": lambda desa: {"pk": HouseholdFactory(desa_id=desa).pk},
     "pmks:duplicate-detail": lambda desa: {"pk": DuplicateCandidate.objects.create(
         person_a=_person(desa), person_b=_person(desa), score=90, reasons=[]).pk},
     "psks:report-detail": lambda desa: {"pk": _report(desa).pk},

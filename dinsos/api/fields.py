@@ -4,12 +4,13 @@ import datetime
 import re
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.models import Wilayah
 from dinsos.periods import YEAR_MAX, YEAR_MIN, parse_month
-from dinsos.scoping import mask_for
+from dinsos.scoping import mask_for, restrict
 
 
 class DesaField(serializers.PrimaryKeyRelatedField):
@@ -50,6 +51,44 @@ class MaskedIdentifierField(serializers.CharField):
         request = self.context.get("request")
         model = self.model or self.parent.Meta.model
         return mask_for(getattr(request, "user", None), model, self.field_name, value)
+
+
+@extend_schema_field(serializers.ListField(child=serializers.SlugField()))
+class CodeListField(serializers.Field):
+    """A list of reference entries by their ``code`` (a household's programs:
+    ``["pkh", "bpnt"]``), sorted. Written, the list sent replaces the stored one and a code
+    not in ``queryset`` (restricted by the access policy, as every relation) answers 400
+    naming it; read, ``read(instance, source)`` gives the codes (from a list's annotation,
+    without a query per row)."""
+
+    many_values = True  # bounded as every list of a request body (``BoundedListMixin``)
+    default_error_messages = {
+        "not_a_list": _("Kirim daftar kode {noun} (larik teks), misalnya [\"{example}\"]."),
+        "unknown": _("Kode {noun} tidak dikenal: {codes}."),
+    }
+
+    def __init__(self, *, queryset, noun, example, read, **kwargs):
+        self.queryset, self.noun, self.example, self.read = queryset, noun, example, read
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return self.read(instance, self.source)
+
+    def to_representation(self, value):
+        return list(value)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or not all(isinstance(code, str) for code in data):
+            self.fail("not_a_list", noun=self.noun, example=self.example)
+        codes = list(dict.fromkeys(code.strip() for code in data))
+        request = self.context.get("request")
+        found = {entry.code: entry for entry in restrict(self.queryset.all(), getattr(
+            request, "user", None)).filter(code__in=codes)} if codes else {}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            self.fail("unknown", noun=self.noun, codes=", ".join(unknown))
+        return [found[code] for code in codes]
 
 
 def area_codes(kode: str | None) -> dict:

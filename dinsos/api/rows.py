@@ -28,7 +28,7 @@ from rest_framework import relations, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
-from dinsos.api.fields import MaskedIdentifierField
+from dinsos.api.fields import CodeListField, MaskedIdentifierField
 from dinsos.scoping import mask, sees_identifiers
 
 #: DRF fields whose ``to_representation`` reads nothing but the value and the field's own
@@ -119,6 +119,8 @@ def _plain_step(field, model):
         return (attrgetter(column), None) if column else None
     if isinstance(field, relations.RelatedField | serializers.BaseSerializer):
         return None
+    if type(field) is CodeListField:  # its codes, read as the field reads them: a list already
+        return field.get_attribute, None
     if type(field).to_representation not in PURE_CONVERTERS:
         return None
     if len(source) == 1 and _column(model, source[0]) == source[0]:

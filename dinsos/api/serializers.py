@@ -8,8 +8,10 @@ identifier field (``IDENTIFIER_FIELDS``) as the access policy says."""
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.relations import ManyRelatedField, RelatedField
@@ -88,11 +90,49 @@ class RequiredChoiceMixin:
         return value
 
 
-class Serializer(RequiredChoiceMixin, ScopedSerializerMixin, serializers.Serializer):
+def takes_many(field) -> bool:
+    """Whether a field reads a list of values from a request body: ids of related rows, nested
+    rows, a list of values, or reference codes (``CodeListField.many_values``)."""
+    return (isinstance(field, (ManyRelatedField, serializers.ListSerializer,
+                               serializers.ListField))
+            or getattr(field, "many_values", False))
+
+
+class BoundedListMixin:
+    """A list sent to a writable field of many values — ids of related rows (a meeting's
+    attendees), nested rows (a visit's findings), a list of values — holds at most
+    ``API_MAX_LIST_ITEMS``; a longer one is answered 400 naming the field before any item is
+    read: DRF looks up each id of a related field with a query of its own, so 100,000 ids
+    were 100,000 queries inside one request. Every serializer of the project has it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            limit = settings.API_MAX_LIST_ITEMS
+            too_long = {}
+            for field in self._writable_fields:
+                if not takes_many(field):
+                    continue
+                value = field.get_value(data)
+                if isinstance(value, Mapping):  # DRF would read an object's keys as the ids
+                    too_long[field.field_name] = [ErrorDetail(
+                        _("Kirim daftar (list), bukan objek."), code="not_a_list")]
+                elif (not isinstance(value, (str, bytes)) and hasattr(value, "__len__")
+                      and len(value) > limit):
+                    too_long[field.field_name] = [ErrorDetail(
+                        _("Paling banyak %(max)d butir (dikirim %(n)d).")
+                        % {"max": limit, "n": len(value)}, code="max_length")]
+            if too_long:
+                raise serializers.ValidationError(too_long)
+        return super().to_internal_value(data)
+
+
+class Serializer(BoundedListMixin, RequiredChoiceMixin, ScopedSerializerMixin,
+                 serializers.Serializer):
     pass
 
 
-class ModelSerializer(RequiredChoiceMixin, ScopedSerializerMixin, serializers.ModelSerializer):
+class ModelSerializer(BoundedListMixin, RequiredChoiceMixin, ScopedSerializerMixin,
+                      serializers.ModelSerializer):
     # Lists (many=True) are turned into JSON through dinsos.api.rows: DRF's output without its
     # per-row field machinery. (A comment, not a docstring: docstrings become schema text.)
 

@@ -1,6 +1,8 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from dinsos.api.fields import (
+    CodeListField,
     DesaField,
     MaskedIdentifierField,
     area_codes,
@@ -9,6 +11,7 @@ from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.nik_region import region_name_for_nik
 from pmks.choices import CaseStatus, CloseReason
 from pmks.models import (
+    Asset,
     Case,
     CaseTransition,
     Category,
@@ -16,10 +19,11 @@ from pmks.models import (
     Household,
     Person,
     PersonMerge,
+    Program,
     Service,
     ServiceType,
 )
-from pmks.selectors import read_name
+from pmks.selectors import household_codes, read_name
 
 
 class PersonSerializer(ModelSerializer):
@@ -87,13 +91,23 @@ class HouseholdSerializer(ModelSerializer):
     member_count = serializers.IntegerField(read_only=True, default=0)
     head = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False,
                                               allow_null=True)
+    assets = CodeListField(
+        queryset=Asset.objects.all(), noun=_("aset"), example="sepeda-motor",
+        read=household_codes, help_text=_("Kode aset yang dimiliki (GET /api/v1/pmks/assets/); "
+                                          "daftar yang dikirim menggantikan yang tercatat."))
+    programs = CodeListField(
+        queryset=Program.objects.all(), noun=_("program bantuan"), example="pkh",
+        read=household_codes, help_text=_("Kode program bantuan yang diikuti (GET "
+                                          "/api/v1/pmks/programs/); daftar yang dikirim "
+                                          "menggantikan yang tercatat."))
 
     class Meta:
         model = Household
         fields = [
             "id", "no_kk", "address", "rt", "rw", "desa", "desa_nama", "kecamatan", "kab_kota",
             "head", "head_name", "member_count", "decile", "floor", "wall", "water_source",
-            "lighting", "cooking_fuel", "toilet", "created_at", "updated_at",
+            "lighting", "cooking_fuel", "toilet", "assets", "programs", "created_at",
+            "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
@@ -130,6 +144,18 @@ class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["number", "slug", "name", "household_level", "minimum_service"]
+
+
+class AssetSerializer(ModelSerializer):
+    class Meta:
+        model = Asset
+        fields = ["code", "name", "order"]
+
+
+class ProgramSerializer(ModelSerializer):
+    class Meta:
+        model = Program
+        fields = ["code", "name", "order"]
 
 
 class ServiceTypeSerializer(ModelSerializer):

@@ -18,6 +18,7 @@ from dinsos.api.viewsets import ScopedModelViewSet, ScopedReadOnlyModelViewSet
 from dinsos.scoping import mask_for
 from pmks import selectors, services
 from pmks.api.serializers import (
+    AssetSerializer,
     CaseDetailSerializer,
     CaseSerializer,
     CaseTransitionRequestSerializer,
@@ -30,6 +31,7 @@ from pmks.api.serializers import (
     PersonMergeSerializer,
     PersonSerializer,
     PersonUpsertSerializer,
+    ProgramSerializer,
     ServiceSerializer,
     ServiceTypeSerializer,
 )
@@ -40,7 +42,17 @@ from pmks.filters import (
     PersonFilterSet,
     ServiceFilterSet,
 )
-from pmks.models import Case, Category, DuplicateCandidate, Household, Person, Service, ServiceType
+from pmks.models import (
+    Asset,
+    Case,
+    Category,
+    DuplicateCandidate,
+    Household,
+    Person,
+    Program,
+    Service,
+    ServiceType,
+)
 
 HOUSEHOLD_BATCH = batch_serializers(HouseholdUpsertSerializer, "no_kk")
 PERSON_BATCH = batch_serializers(PersonUpsertSerializer, "nik")
@@ -184,6 +196,9 @@ HouseholdViewSet.export_columns = [
     ("kode_desa", lambda o, r: o.desa_id),
     ("desa", lambda o, r: selectors.read_name(o, "desa", "nama")),
     ("kepala_keluarga", lambda o, r: selectors.read_name(o, "head", "name") or ""),
+    # codes separated by ";" (the list's annotation: no query per row)
+    ("aset", lambda o, r: ";".join(selectors.household_codes(o, "assets"))),
+    ("program", lambda o, r: ";".join(selectors.household_codes(o, "programs"))),
     ("jumlah_anggota", lambda o, r: o.member_count),
     ("desil", lambda o, r: o.decile),
 ]
@@ -195,6 +210,24 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Category.objects.all()
     serializer_class = CategorySerializer
     lookup_field = "slug"
+    pagination_class = None
+
+
+class AssetViewSet(viewsets.ReadOnlyModelViewSet):
+    """The assets of the DTKS form (a household's `assets` are these codes)."""
+
+    queryset = Asset.objects.all()
+    serializer_class = AssetSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+
+class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+    """The social protection programs of the DTKS form (a household's `programs`)."""
+
+    queryset = Program.objects.all()
+    serializer_class = ProgramSerializer
+    lookup_field = "code"
     pagination_class = None
 
 

@@ -122,6 +122,8 @@ class InstitutionSerializer(ModelSerializer):
 class ActivityReportSerializer(ModelSerializer):
     worker = serializers.PrimaryKeyRelatedField(queryset=Worker.objects.all())
     worker_name = serializers.CharField(source="worker.name", read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True,
+                                         allow_null=True)
     reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True,
                                         allow_null=True)
 
@@ -129,9 +131,9 @@ class ActivityReportSerializer(ModelSerializer):
         model = ActivityReport
         fields = ["id", "worker", "worker_name", "period", "meetings_attended",
                   "households_validated", "pmks_identified", "households_visited", "notes",
-                  "attachment", "status", "submitted_at", "reviewed_by", "reviewed_at",
-                  "rejection_reason", "created_at", "updated_at"]
-        read_only_fields = ["status", "submitted_at", "reviewed_by", "reviewed_at",
+                  "attachment", "status", "submitted_at", "submitted_by", "reviewed_by",
+                  "reviewed_at", "rejection_reason", "created_at", "updated_at"]
+        read_only_fields = ["status", "submitted_at", "submitted_by", "reviewed_by", "reviewed_at",
                             "rejection_reason", "created_at", "updated_at"]
         validators = []  # one report per month: refused by the service, in Indonesian
 

@@ -103,9 +103,9 @@ def test_admin_forms_answer_spaces_in_a_required_choice_as_required():
     assert {"pmks.Person", "dinsos.ImportBatch"} <= set(checked)
 
 
-def _serializers():
+def project_serializers():
+    """(class, its fields) of every serializer of the project that is not a base class."""
     _load_project_modules()
-    found = []
     for cls in _subclasses(serializers.Serializer):
         if (not _project(cls) or issubclass(cls, serializers.ListSerializer)
                 or (issubclass(cls, serializers.ModelSerializer) and not hasattr(cls, "Meta"))):
@@ -114,6 +114,12 @@ def _serializers():
             fields = cls(context={}).fields
         except TypeError:  # wants arguments of its own: none of the project's does
             pytest.fail(f"{cls} cannot be built")
+        yield cls, fields
+
+
+def _serializers():
+    found = []
+    for cls, fields in project_serializers():
         if any(isinstance(f, serializers.ChoiceField)
                and not isinstance(f, serializers.MultipleChoiceField)
                and f.required and not f.read_only and not f.allow_blank

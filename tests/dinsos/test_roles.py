@@ -250,6 +250,8 @@ def test_default_permissions_are_named_in_indonesian_after_migrate():
     assert names["verify_run"] == "Dapat memverifikasi perhitungan (Keuangan)"
     assert not Permission.objects.filter(name__startswith="Can ").exists()
     assert not Permission.objects.filter(name__icontains="periodic task track").exists()
+    assert names["add_authtoken"] == "Dapat menambah token API"  # knox's name is not marked
+    assert not Permission.objects.filter(name__icontains="auth token").exists()
     # a name put back in English (a flush, a permission created again) is renamed once more
     Permission.objects.filter(codename="view_person").update(name="Can view orang")
     roles.name_default_permissions()

@@ -265,6 +265,18 @@ def test_seed_demo_twice_creates_nothing_new(seeded):
     assert User.objects.get(username="admin").check_password(DEMO_PASSWORD)
 
 
+def test_seed_demo_households_own_assets_and_take_part_in_programs(seeded):
+    from pmks.models import Household
+
+    households = list(Household.objects.filter(address__startswith="Kp. ")
+                      .prefetch_related("assets", "programs"))
+    assert len(households) >= 40
+    assert all(h.assets.all() for h in households)
+    poorest = [h for h in households if h.decile in (1, 2)]
+    assert poorest and all({p.code for p in h.programs.all()} & {"kks", "pkh", "bpnt"}
+                           for h in poorest)
+
+
 # --- web ------------------------------------------------------------------------------------
 
 

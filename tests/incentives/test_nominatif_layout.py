@@ -222,3 +222,46 @@ def test_a_worker_with_corrections_shows_what_the_worker_receives(hard_run):
     assert (row[5], row[11]) == ("4 baris", 2166666)
     total = next(r for r in rows if r[3] == "JUMLAH SELURUHNYA")
     assert RP(str(total[11])) == sum(RP(str(r[11])) for r in rows if isinstance(r[0], int))
+
+
+def test_jumlah_diterima_is_the_whole_run_when_a_worker_s_lines_span_two_kab_kota(
+        keuangan, keuangan_b, pimpinan, office):
+    """Found by the money audit: a TKSK of Kab. Pandeglang (to 30 September) is TKSK of Kab.
+    Lebak from 1 October. September (Pandeglang, 1.083.333) is reversed in October (the
+    corrections keep September's area); October's regular lines (Lebak) are 1.083.333: one
+    transfer of Rp0. The worker's row was closed at every kab/kota × role group, so the
+    Nominatif printed "Jumlah diterima …" -Rp1.083.333 under Pandeglang and no Rp0. Now one row,
+    after the worker's last line, with what the whole run pays him — in the PDF and the XLSX."""
+    from tests.factories import AssignmentFactory
+    from tests.incentives.factories import free_desa
+
+    worker = tksk(name="Asep Pindah", kab_kota="36.01", end=D(2026, 9, 30), reports=(SEP, OCT))
+    AssignmentFactory(worker=worker, role="tksk", area_id=free_desa("36.02"),
+                      start_date=OCT, end_date=D(2029, 12, 31))
+    september = approve(services.run_compute(actor=keuangan, period=SEP), verifier=keuangan_b,
+                        approver=pimpinan)
+    october = services.run_compute(actor=keuangan, period=OCT)
+    for line in september.lines.filter(worker=worker):
+        services.adjustment_add(actor=keuangan, run=october, corrects=line,
+                                amount=-line.gross_amount, reason="dibayar di kab/kota lama")
+    receives = sum((line.net_amount for line in october.lines.filter(
+        worker=worker, status="dibayarkan")), RP(0))
+    assert receives == 0
+    data = reports.nominatif_data(october)
+    events = list(reports.nominatif_body(october, data))
+    printed = [(event[1].label, event[1].count, event[1].net) for event in events
+               if event[0] == "worker"]
+    nothing = "Jumlah diterima Asep Pindah — Rp0, tidak ada transfer bulan ini"
+    assert printed == [(nothing, 4, RP(0))]
+    kinds = [event[0] for event in events]
+    last_line = max(i for i, event in enumerate(events)
+                    if event[0] == "line" and event[2].worker_id == worker.pk)
+    assert kinds[last_line + 1] == "worker"
+    with pdfplumber.open(reports.nominatif_pdf(october)) as pdf:
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert f"{nothing} (4 baris) 0 0 0" in text
+    assert "-1.083.333" not in text.split("Jumlah diterima")[1].split("\n")[0]
+    rows = [tuple(r) for r in load_workbook(reports.nominatif_xlsx(october)).active.iter_rows(
+        values_only=True)]
+    assert [(r[5], r[11]) for r in rows if str(r[3] or "").startswith("Jumlah diterima")] == [
+        ("4 baris", 0)]

@@ -55,10 +55,11 @@ def test_a_report_for_a_month_still_to_come_is_refused(pandeglang_operator, work
     assert not ActivityReport.objects.exists()
 
 
-def test_this_months_report_is_written_submitted_and_accepted(pandeglang_operator, worker):
+def test_this_months_report_is_written_submitted_and_accepted(pandeglang_operator, worker,
+                                                             province_operator):
     report = services.report_save(actor=pandeglang_operator, worker=worker, period=D(2026, 12, 1))
     services.report_submit(actor=pandeglang_operator, report=report)
-    report = services.report_accept(actor=pandeglang_operator, report=report)
+    report = services.report_accept(actor=province_operator, report=report)
     assert (report.period, report.status) == (D(2026, 12, 1), "diterima")
 
 

@@ -34,7 +34,7 @@ def report_in(status: str, worker=None) -> ActivityReport:
 # --- the workflow -------------------------------------------------------------------------------
 
 
-def test_draft_submitted_and_accepted(pandeglang_operator, worker):
+def test_draft_submitted_and_accepted(pandeglang_operator, worker, make_user):
     report = services.report_save(actor=pandeglang_operator, worker=worker,
                                   period=D(2026, 10, 15), meetings_attended=1,
                                   households_validated=40, pmks_identified=7,
@@ -45,11 +45,19 @@ def test_draft_submitted_and_accepted(pandeglang_operator, worker):
     report = services.report_submit(actor=pandeglang_operator, report=report)
     assert report.status == "diajukan"
     assert report.submitted_at is not None
+    assert report.submitted_by == pandeglang_operator
 
-    report = services.report_accept(actor=pandeglang_operator, report=report)
+    # four eyes: the acceptance releases the month's incentive, so not by who submitted it
+    with pytest.raises(PermissionDenied, match="prinsip empat mata"):
+        services.report_accept(actor=pandeglang_operator, report=report)
+    colleague = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    report = services.report_accept(actor=colleague, report=report)
     report.refresh_from_db()
     assert (report.status, report.reviewed_by, report.rejection_reason) == (
-        "diterima", pandeglang_operator, "")
+        "diterima", colleague, "")
+    # the database holds the rule too
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ActivityReport.objects.filter(pk=report.pk).update(reviewed_by=pandeglang_operator)
     assert report.reviewed_at is not None
 
 
@@ -304,7 +312,8 @@ def post(client, url, data=None, key=None):
     return client.post(url, data or {}, format="json", headers=headers)
 
 
-def test_api_submit_accept_with_idempotency_replay(pandeglang_operator, worker, api_as):
+def test_api_submit_accept_with_idempotency_replay(pandeglang_operator, worker, api_as,
+                                                   make_user):
     client = api_as(pandeglang_operator)
     report = services.report_save(actor=pandeglang_operator, worker=worker,
                                   period=D(2026, 10, 1))
@@ -319,16 +328,21 @@ def test_api_submit_accept_with_idempotency_replay(pandeglang_operator, worker, 
     # without the key a second submit is refused: the replay did not run the action again
     assert post(client, f"{url}/submit/").status_code == 400
 
+    own = post(client, f"{url}/accept/")  # four eyes: not by who submitted it
+    assert own.status_code == 403 and "prinsip empat mata" in own.json()["detail"]
+    colleague = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    client = api_as(colleague)
     accepted = post(client, f"{url}/accept/", key="terima-2026-10")
     assert accepted.status_code == 200
-    assert (accepted.json()["status"], accepted.json()["reviewed_by"]) == (
-        "diterima", pandeglang_operator.username)
+    assert (accepted.json()["status"], accepted.json()["submitted_by"],
+            accepted.json()["reviewed_by"]) == (
+        "diterima", pandeglang_operator.username, colleague.username)
     replay = post(client, f"{url}/accept/", key="terima-2026-10")
     assert (replay.status_code, replay.json()) == (200, accepted.json())
     assert replay["Idempotent-Replayed"] == "true"
 
     # the same key for another request is refused
-    reused = post(client, f"{url}/submit/", key="terima-2026-10")
+    reused = post(client, f"{url}/reject/", key="terima-2026-10")
     assert reused.status_code == 422
     assert reused.json()["code"] == "idempotency_key_reused"
 

@@ -17,8 +17,8 @@ from dinsos.pages import STALE_MESSAGE, IfMatchPage, StaffPage
 from incentives import services as payouts
 from pmks import calculations
 from pmks import services as registry
-from pmks.models import Case, Category, DuplicateCandidate, Person
-from tests.factories import PersonFactory
+from pmks.models import Asset, Case, Category, DuplicateCandidate, Household, Person
+from tests.factories import DESA_PANDEGLANG, HouseholdFactory, PersonFactory
 from tests.helpers import client_for, version_in
 from tests.incentives.factories import OCT, tksk
 
@@ -87,6 +87,21 @@ def person_update(make_user):
         "b": (url, {**post, "occupation": "Nelayan"}),
         "state": lambda: Person.objects.values_list("occupation", "updated_at").get(
             pk=person.pk)}
+
+
+def household_update(make_user):
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    household = HouseholdFactory(desa_id=DESA_PANDEGLANG)
+    url = reverse("pmks:household-update", args=[household.pk])
+    post = {"address": household.address, "rt": household.rt, "rw": household.rw}
+    sepeda, lahan = (Asset.objects.get(code=c).pk for c in ("sepeda", "lahan"))
+    return {
+        "user": user, "page": url,
+        "a": (url, {**post, "assets": [sepeda]}),
+        # the second tab still shows the household before the first one's change
+        "b": (url, {**post, "assets": [lahan]}),
+        "state": lambda: (list(Household.objects.get(pk=household.pk).assets.values_list(
+            "code", flat=True)), Household.objects.get(pk=household.pk).updated_at)}
 
 
 def service_record(make_user):
@@ -231,6 +246,7 @@ SCENARIOS = {
     "pmks:case-transition": case_transition,
     "pmks:case-open": case_open,
     "pmks:person-update": person_update,
+    "pmks:household-update": household_update,
     "pmks:service-record": service_record,
     "pmks:service-update": service_update,
     "pmks:duplicate-detail": duplicate_decision,

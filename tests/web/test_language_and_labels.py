@@ -237,6 +237,12 @@ def test_the_scheduled_task_form_is_indonesian(make_user):
         assert english not in page, english
     for indonesian in ("Nama tugas wajib diisi", "bukan JSON yang sah"):
         assert indonesian in page, indonesian
+    response = client.post(url, {"name": "Uji", "task": "dinsos.tasks.x", "args": "[1,",
+                                 "kwargs": "{'a': 1}", "priority": "", "enabled": "on"})
+    page = unescape(response.content.decode())
+    assert "Expecting" not in page and "line 1" not in page
+    assert "bukan JSON yang sah: terhenti di baris 1 kolom 4" in page
+    assert "bukan JSON yang sah: terhenti di baris 1 kolom 2" in page
     response = client.post(url, {"name": "Uji", "task": "dinsos.tasks.x", "args": "[]",
                                  "kwargs": "{}", "priority": "", "enabled": "on"})
     assert "Pilih satu jadwal: jam tertentu, interval, crontab atau matahari." in unescape(

@@ -123,3 +123,27 @@ def test_opening_a_report_writes_an_access_entry_of_its_worker(pandeglang_operat
     assert report.worker.nik in page.content.decode()
     assert [(e.object_pk, e.actor) for e in reads(Worker)] == [
         (str(report.worker.pk), pandeglang_operator)]
+
+
+def test_who_submitted_a_report_is_not_offered_its_acceptance(pandeglang_operator, make_user):
+    """Four eyes: the acceptance releases the month's incentive. The operator who submitted the
+    report sees who did and may return it, but is told another user accepts it — and a POST
+    to accept is refused; a colleague of the area accepts it."""
+    from dinsos import roles
+
+    report = submitted(submitted_by=pandeglang_operator)
+    client = client_for(pandeglang_operator)
+    page = client.get(reverse("psks:report-detail", args=[report.pk])).content.decode()
+    assert "Terima laporan" not in page and "prinsip empat mata" in page
+    assert "Kembalikan dengan alasan" in page
+    response = client.post(reverse("psks:report-review", args=[report.pk, "terima"]),
+                           version(report))
+    assert response.status_code in (302, 403)
+    report.refresh_from_db()
+    assert report.status == "diajukan"
+    colleague = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    response = client_for(colleague).post(
+        reverse("psks:report-review", args=[report.pk, "terima"]), version(report))
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.status, report.reviewed_by) == ("diterima", colleague)

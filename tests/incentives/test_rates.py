@@ -1,0 +1,109 @@
+"""Rates whose unit or schedule changes, and rates entered after the months they would cover
+were paid (audit): each rate pays its own days once, and a paid month never changes."""
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+
+from incentives import services
+from incentives.models import PayoutLine
+from tests.incentives.factories import approve, tksk
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+RP = Decimal
+JULY = D(2026, 7, 1)
+MONTHS = [D(2026, m, 1) for m in range(1, 13)]
+
+
+def operational(worker, year=2026):
+    return PayoutLine.objects.filter(worker=worker, component="operasional", period__year=year)
+
+
+def test_a_yearly_rate_replaced_by_a_monthly_one_mid_month_pays_each_for_its_days(keuangan):
+    """The TKSK operational money, Rp1.000.000 a year paid monthly (83.333 a month), is paid as
+    Rp100.000 a month from 16 July 2026: July pays 15 days of the yearly rate's monthly part and
+    16 days of the monthly rate, (83.333 × 15 + 100.000 × 16) / 31 = 91.935. It paid 535.484:
+    the older rate's part took its *yearly* amount as a monthly base."""
+    worker = tksk(reports=(JULY,))
+    services.rate_create(actor=keuangan, role="tksk", component="operasional",
+                         amount=RP("100000"), unit="per_bulan", schedule="bulanan",
+                         funding_source="apbd_provinsi", valid_from=D(2026, 7, 16),
+                         legal_basis="Pergub uji 2026 (operasional bulanan)")
+    run = services.run_compute(actor=keuangan, period=JULY)
+    line = run.lines.get(worker=worker, component="operasional")
+    assert line.gross_amount == RP("91935"), line.explanation["parts"]
+
+
+def test_a_monthly_rate_replaced_by_a_yearly_one_mid_month_pays_each_for_its_days(keuangan):
+    """The TKSK incentive Rp1.000.000 a month is replaced from 16 July 2026 by Rp12.000.000 a
+    year paid monthly (1.000.000 a month): July pays (1.000.000 × 15 + 1.000.000 × 16) / 31 =
+    1.000.000. It paid 556.451 (the monthly rate taken as a twelfth of its amount)."""
+    worker = tksk(reports=(JULY,))
+    services.rate_create(actor=keuangan, role="tksk", component="insentif",
+                         amount=RP("12000000"), unit="per_tahun", schedule="bulanan",
+                         funding_source="apbd_provinsi", valid_from=D(2026, 7, 16),
+                         legal_basis="Pergub uji 2026 (insentif tahunan)")
+    run = services.run_compute(actor=keuangan, period=JULY)
+    line = run.lines.get(worker=worker, component="insentif")
+    assert line.gross_amount == RP("1000000"), line.explanation["parts"]
+
+
+def test_a_yearly_amount_changing_schedule_starts_with_a_year(keuangan, keuangan_b, pimpinan):
+    """The operational money, Rp1.000.000 a year paid monthly, paid January–June 2026; from
+    1 July a rate pays Rp2.000.000 a year once, in December. The once-a-year window is the whole
+    year: December paid the January–June days again at the old rate's whole amount (the year
+    2.004.108). A change of schedule is refused unless it starts at the start of both windows —
+    1 January for a once-a-year amount — naming ``valid_from``; the months paid keep their
+    money. From 1 January 2027 it is accepted: 2026 pays the old 1.000.000 exactly, January
+    2027 the new 2.000.000."""
+    worker = tksk(reports=(*MONTHS, D(2027, 1, 1)))
+    for period in MONTHS[:6]:
+        approve(services.run_compute(actor=keuangan, period=period), verifier=keuangan_b,
+                approver=pimpinan)
+    terms = {"role": "tksk", "component": "operasional", "amount": RP("2000000"),
+             "unit": "per_tahun", "schedule": "sekali", "schedule_month": 1,
+             "funding_source": "apbd_provinsi", "legal_basis": "Pergub uji (sekali bayar)"}
+    with pytest.raises(ValidationError) as error:
+        services.rate_create(actor=keuangan, valid_from=D(2026, 7, 1), **terms)
+    assert "01-01-2026" in error.value.message_dict["valid_from"][0]
+    services.rate_create(actor=keuangan, valid_from=D(2027, 1, 1), **terms)
+    for period in [*MONTHS[6:], D(2027, 1, 1)]:
+        services.run_compute(actor=keuangan, period=period)
+    assert operational(worker).aggregate(s=Sum("gross_amount"))["s"] == RP("1000000")
+    assert [line.gross_amount for line in operational(worker).order_by("period")][:6] == (
+        [RP("83333")] * 6)
+    assert operational(worker, 2027).get().gross_amount == RP("2000000")
+
+
+def test_a_rate_never_starts_inside_a_month_already_verified_or_approved(
+        keuangan, keuangan_b, pimpinan):
+    """January–October 2026 are approved at Rp1.000.000 a year (83.333 a month); in November a
+    Pergub raising it to Rp2.000.000 from 1 July was accepted back-dated: December's last part
+    subtracted what the months would have paid at the new table, not what they paid (the year
+    1.166.668: neither 1.000.000 nor 1.500.000). Refused now, naming ``valid_from``; the paid
+    months keep their money. A rate from 1 November (not yet verified) is accepted, and
+    December pays what the year still owes: 10/12 × 1.000.000 + 2/12 × 2.000.000 = 1.166.667
+    in all."""
+    worker = tksk(reports=tuple(MONTHS))
+    for period in MONTHS[:10]:
+        approve(services.run_compute(actor=keuangan, period=period), verifier=keuangan_b,
+                approver=pimpinan)
+    terms = {"role": "tksk", "component": "operasional", "amount": RP("2000000"),
+             "unit": "per_tahun", "schedule": "bulanan", "funding_source": "apbd_provinsi",
+             "legal_basis": "Pergub uji 2026"}
+    with pytest.raises(ValidationError) as error:
+        services.rate_create(actor=keuangan, valid_from=D(2026, 7, 1), **terms)
+    assert "10-2026" in error.value.message_dict["valid_from"][0]
+    with pytest.raises(ValidationError):
+        services.rate_create(actor=keuangan, valid_from=D(2026, 10, 31), **terms)
+    services.rate_create(actor=keuangan, valid_from=D(2026, 11, 1), **terms)
+    for period in MONTHS[10:]:
+        services.run_compute(actor=keuangan, period=period)
+    paid = [line.gross_amount for line in operational(worker).order_by("period")]
+    assert paid[:10] == [RP("83333")] * 10
+    assert paid[10:] == [RP("166666"), RP("166671")]
+    assert sum(paid) == RP("1166667")
