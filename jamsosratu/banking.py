@@ -54,7 +54,8 @@ class _Line:
         return value
 
 
-def transfer_lines(tranche: Tranche, control: dict | None = None) -> Iterator[str]:
+def transfer_lines(tranche: Tranche, control: dict | None = None, *,
+                   hand_out: bool = True) -> Iterator[str]:
     """The transfer file line by line (streamed to the download): one line per scheduled
     payment, then the control line with the number of lines and the total in rupiah (also put
     into ``control`` once written). Every door that hands the file out makes it here, so this
@@ -63,8 +64,10 @@ def transfer_lines(tranche: Tranche, control: dict | None = None) -> Iterator[st
     user — in the request, not when the streamed download ends."""
     audit.log_read(Payment, what="berkas bank", query={
         "tahun": tranche.cycle.year, "tahap": tranche.number})
-    # handed out means sent: the payments of the file are in the bank's hands from now on
-    _transfers(tranche).filter(sent_at__isnull=True).update(sent_at=timezone.now())
+    # handed out means sent: the payments of the file are in the bank's hands from now on —
+    # not for a HEAD request (a link checker, a download manager's probe), which gets no file
+    if hand_out:
+        _transfers(tranche).filter(sent_at__isnull=True).update(sent_at=timezone.now())
     return _transfer_rows(tranche, control)
 
 
@@ -86,10 +89,10 @@ def _transfer_rows(tranche: Tranche, control: dict | None) -> Iterator[str]:
     yield writer.writerow(["TOTAL", count, "", f"{total:.0f}", "kontrol: jumlah baris, jumlah Rp"])
 
 
-def transfer_file(tranche: Tranche) -> tuple[str, int, Decimal]:
+def transfer_file(tranche: Tranche, *, hand_out: bool = True) -> tuple[str, int, Decimal]:
     """The whole file with its control figures (lines, rupiah)."""
     control = {}
-    text = "".join(transfer_lines(tranche, control))
+    text = "".join(transfer_lines(tranche, control, hand_out=hand_out))
     return text, control["count"], control["total"]
 
 

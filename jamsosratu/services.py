@@ -172,15 +172,15 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     changed = assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     clean_written(enrolment, changed)
     enrolment.save()
-    if "account_number" in changed:
-        # the payments still scheduled go to the corrected account, under their row locks
-        # (one the bank result is marking now is waited for and then left as it is); a
-        # payment sent, paid or failed keeps the account it was sent to
+    if {"account_number", "channel"} & set(changed):
+        # the payments still scheduled go to the corrected channel and account, under their
+        # row locks (one the bank result is marking now is waited for and then left as it
+        # is); a payment sent, paid or failed keeps what it was sent to
         for payment in (enrolment.payments.select_for_update()
                         .filter(status=PaymentStatus.DIJADWALKAN, sent_at__isnull=True)
                         .order_by("pk")):
-            payment.account_number = enrolment.account_number
-            payment.save(update_fields=["account_number", "updated_at"])
+            payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
+            payment.save(update_fields=["channel", "account_number", "updated_at"])
     return enrolment
 
 
@@ -647,7 +647,8 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
     the payment's audit trail."""
     _require_payment_work(actor)
     enrolment = Enrolment.objects.select_for_update().get(pk=payment.enrolment_id)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    payment = Payment.objects.select_for_update().select_related("tranche__cycle").get(
+        pk=payment.pk)
     ensure_in_area(actor, payment.desa_id)
     if payment.status != PaymentStatus.GAGAL:
         raise ValidationError({"status": _(
@@ -662,6 +663,12 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
     if enrolment.channel == Channel.BANK_BANTEN and not enrolment.account_number:
         raise ValidationError({"account_number": _(
             "Rekening Bank Banten peserta belum diisi; perbaiki rekening dulu.")})
+    # a failed transfer no longer counts in the pagu's use: scheduled again it does, so it is
+    # asked of the pagu as a list is, under the cycle's row lock (the lists' order: tahap,
+    # then cycle)
+    Tranche.objects.select_for_update().filter(pk=payment.tranche_id).exists()
+    Cycle.objects.select_for_update().filter(pk=payment.tranche.cycle_id).exists()
+    _check_pagu(payment.tranche, payment.amount)
     payment.status, payment.failure_reason, payment.sent_at = PaymentStatus.DIJADWALKAN, "", None
     payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
     payment.full_clean()

@@ -258,8 +258,9 @@ class BankFileView(TrancheWork, View):
 
     def get(self, request, year, number):
         tranche = self.tranche(year, number)
-        response = StreamingHttpResponse(banking.transfer_lines(tranche),
-                                         content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            banking.transfer_lines(tranche, hand_out=request.method != "HEAD"),
+            content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
         return response

@@ -1,6 +1,7 @@
 """FilterSets of the registry, shared by the API, the staff pages and exports."""
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,15 @@ from pmks.models import (
     Service,
 )
 
+#: codes one ``?aset=`` / ``?program=`` may name (the lists hold 17 and 12): each is a
+#: subquery of its own
+MAX_CODES = 30
+
+
+def _few_codes(value: str) -> None:
+    if len({c.strip() for c in value.split(",")} - {""}) > MAX_CODES:
+        raise ValidationError(_("Paling banyak %(max)d kode, dipisah koma.") % {"max": MAX_CODES})
+
 
 def _holding(through, target: str):
     """A filter method: the households whose list (``through``) holds every code given
@@ -44,10 +54,10 @@ class HouseholdFilterSet(FilterSet):
     decile_max = IntegerFilter(field_name="decile", lookup_expr="lte",
                                              label=_("Desil paling tinggi"))
     aset = django_filters.CharFilter(
-        method="with_assets", label=_("Kode aset"),
+        method="with_assets", label=_("Kode aset"), validators=[_few_codes],
         help_text=_("Keluarga yang memiliki aset ini; beberapa kode dipisah koma: semuanya."))
     program = django_filters.CharFilter(
-        method="with_programs", label=_("Kode program bantuan"),
+        method="with_programs", label=_("Kode program bantuan"), validators=[_few_codes],
         help_text=_("Keluarga peserta program ini; beberapa kode dipisah koma: semuanya."))
     q = django_filters.CharFilter(method="search", label=_("Cari No. KK, alamat, kepala"))
 

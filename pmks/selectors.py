@@ -130,9 +130,16 @@ def household_get(*, user, pk) -> Household:
 
 def household_file(*, user, household: Household) -> dict:
     """What the household page shows besides its fields: its members inside the user's area
-    (a member registered in another district is not shown), its assets and programs."""
-    return {"members": person_list(user=user).filter(household_id=household.pk)
-            .order_by("birth_date", "id"),
+    (a member registered in another district is not shown — the head neither: ``head`` is
+    None then, ``head_elsewhere`` True), its assets and programs."""
+    members = list(person_list(user=user).filter(household_id=household.pk)
+                   .order_by("birth_date", "id"))
+    head = None
+    if household.head_id is not None:
+        head = next((m for m in members if m.pk == household.head_id), None) or (
+            person_list(user=user).filter(pk=household.head_id).first())
+    return {"members": members, "head": head,
+            "head_elsewhere": household.head_id is not None and head is None,
             "assets": household.assets.all(), "programs": household.programs.all()}
 
 

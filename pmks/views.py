@@ -117,7 +117,7 @@ class HouseholdDetailView(ReadLoggedPage, StaffPage, TemplateView):
     template_name = "pmks/household_detail.html"
 
     def read_records(self, context):
-        return [context["household"]]
+        return [context["household"], *context["members"]]
 
     def get_context_data(self, **kwargs):
         user = self.request.user

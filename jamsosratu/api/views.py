@@ -102,7 +102,8 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
             permission_classes=PAYMENT_WORK)
     def bank_file(self, request, year=None, number=None):
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
-        text, count, total = banking.transfer_file(tranche)
+        text, count, total = banking.transfer_file(tranche,
+                                                   hand_out=request.method != "HEAD")
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
