@@ -48,6 +48,11 @@ class ReadLoggedPage:
         """The records the page shows in full (each gets its own entry, in its history)."""
         return []
 
+    def read_lists(self, context) -> list:
+        """(model, what, records) of the rows a record page lists beside it (a household's
+        members): ONE entry naming them, as a list page's — never one INSERT per row."""
+        return []
+
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         context = getattr(response, "context_data", None) or {}
@@ -56,6 +61,9 @@ class ReadLoggedPage:
             audit.log_read(self.read_model, what="daftar", pks=[obj.pk for obj in page])
         for record in self.read_records(context):
             audit.log_access(record)
+        for model, what, rows in self.read_lists(context):
+            if rows:
+                audit.log_read(model, what=what, pks=[row.pk for row in rows])
         return response
 
 

@@ -117,7 +117,10 @@ class HouseholdDetailView(ReadLoggedPage, StaffPage, TemplateView):
     template_name = "pmks/household_detail.html"
 
     def read_records(self, context):
-        return [context["household"], *context["members"]]
+        return [context["household"]]
+
+    def read_lists(self, context):
+        return [(Person, "anggota keluarga", context["members"])]
 
     def get_context_data(self, **kwargs):
         user = self.request.user
