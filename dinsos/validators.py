@@ -160,6 +160,11 @@ def _check_serial(number: str, *, label: str, code_prefix: str) -> None:
         )
 
 
+def nik_sex(number: str) -> str:
+    """The sex a well-formed NIK records: a woman's day of birth is written plus 40."""
+    return SEX_FEMALE if int(number[6:8]) > FEMALE_DAY_OFFSET else SEX_MALE
+
+
 def parse_nik(value: object) -> NikInfo:
     """Check a NIK and return its parts.
 
@@ -178,7 +183,7 @@ def parse_nik(value: object) -> NikInfo:
 
     encoded_day = int(number[6:8])
     month = int(number[8:10])
-    sex = SEX_FEMALE if encoded_day > FEMALE_DAY_OFFSET else SEX_MALE
+    sex = nik_sex(number)
     day = encoded_day - FEMALE_DAY_OFFSET if sex == SEX_FEMALE else encoded_day
     if not _is_calendar_day(day, month):
         raise ValidationError(

@@ -50,7 +50,7 @@ from dinsos.importing import (
 from dinsos.models import Wilayah
 from dinsos.scoping import ALL, user_area
 from dinsos.tabular import SeenKeys, TableRow
-from dinsos.validators import ascii_int, validate_no_kk
+from dinsos.validators import ascii_int, nik_sex, validate_no_kk
 from pmks import choices
 from pmks.models import Household, Person
 from pmks.services import lock_households, persons_after_save
@@ -282,11 +282,6 @@ MATCHED_OUTSIDE = gettext_lazy("orang ini (nama dan tanggal lahir di No. KK ini)
                                "tercatat")
 MATCHED_SEX = gettext_lazy("tidak sesuai dengan NIK yang tercatat untuk orang ini (nama dan "
                            "tanggal lahir di No. KK ini)")
-
-
-def nik_sex(nik: str) -> str:
-    """The sex a NIK records (a woman's day of birth + 40)."""
-    return "P" if int(nik[6:8]) > 40 else "L"
 
 
 #: a second kepala keluarga row for one No. KK (``_Chunk._consistent``, ``Stage.check``)
