@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from incentives import services
-from incentives.models import PayoutLine
+from incentives.models import PayoutLine, Rate
+from tests.helpers import postgres_only
 from tests.incentives.factories import approve, tksk
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +109,29 @@ def test_a_rate_never_starts_inside_a_month_already_verified_or_approved(
     assert paid[:10] == [RP("83333")] * 10
     assert paid[10:] == [RP("166666"), RP("166671")]
     assert sum(paid) == RP("1166667")
+
+
+@postgres_only
+def test_the_database_refuses_overlapping_rates_written_past_the_service(keuangan):
+    """The seeded TKSK incentive (Rp1.000.000 a month from 1 January 2015, open-ended): a raw
+    write that bypasses ``rate_create`` (shell, script, data migration) with another rate of
+    the same role × component × funding source in force on some of its days is refused by the
+    database, whether it starts later, ends inside it or covers a single day; another funding
+    source, or a rate after the old one was closed, is accepted."""
+    terms = {"role": "tksk", "component": "insentif", "unit": "per_bulan", "schedule": "bulanan",
+             "funding_source": "apbd_provinsi", "legal_basis": "tulis langsung"}
+    for valid_from, valid_to in ((D(2026, 7, 1), None), (D(2014, 1, 1), D(2015, 1, 1)),
+                                 (D(2020, 5, 5), D(2020, 5, 5))):
+        with pytest.raises(IntegrityError, match="incentives_rate_no_overlap"), \
+                transaction.atomic():
+            Rate.objects.create(amount=RP("1"), valid_from=valid_from, valid_to=valid_to,
+                                **terms)
+    Rate.objects.create(amount=RP("1"), valid_from=D(2026, 7, 1),
+                        **{**terms, "funding_source": "apbn"})
+    Rate.objects.filter(role="tksk", component="insentif", funding_source="apbd_provinsi",
+                        valid_to__isnull=True).update(valid_to=D(2026, 6, 30))
+    Rate.objects.create(amount=RP("1"), valid_from=D(2026, 7, 1), **terms)
+    # the service refuses the same on every database, naming the field
+    with pytest.raises(ValidationError) as error:
+        services.rate_create(actor=keuangan, amount=RP("2"), valid_from=D(2026, 7, 1), **terms)
+    assert "valid_from" in error.value.message_dict
