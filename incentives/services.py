@@ -98,21 +98,30 @@ def _open_run(period: datetime.date) -> PayoutRun:
 def _rates_for(year_first: datetime.date, period_last: datetime.date, *, kind=None) -> dict:
     """Per (role, component, funding source): the province-paid rates in force at some time
     between the start of the year (the widest paying window) and the end of the month, oldest
-    first; the last one is the rate in force at month end. ``kind``: that one only."""
-    rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=period_last)
+    first; the last one is the rate in force at month end. ``kind``: that one only. Each rate
+    carries ``continued``: a province-paid rate of its unit and schedule takes over the day
+    after it ends, also one that starts after the month (``calculations.RateTerms``)."""
+    year_last = calculations.year_window(year_first.year).last
+    rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=year_last)
              .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year_first))
              .order_by("role", "component", "funding_source", "valid_from"))
     if kind is not None:
         rates = rates.filter(role=kind[0], component=kind[1], funding_source=kind[2])
-    chosen: dict = defaultdict(list)
+    of_year: dict = defaultdict(list)
     for rate in rates:
-        chosen[(rate.role, rate.component, rate.funding_source)].append(rate)
+        of_year[(rate.role, rate.component, rate.funding_source)].append(rate)
+    chosen: dict = {}
+    for key, year_rates in of_year.items():
+        for rate, after in zip(year_rates, [*year_rates[1:], None], strict=True):
+            rate.continued = calculations.continues(rate, after)
+        in_force = [rate for rate in year_rates if rate.valid_from <= period_last]
+        if in_force:
+            chosen[key] = in_force
     return chosen
 
 
 def _terms(rate: Rate) -> calculations.RateTerms:
-    return calculations.RateTerms(rate.amount, rate.unit, rate.schedule, rate.schedule_month,
-                                  rate.withhold_tax, rate.valid_from, rate.valid_to, str(rate))
+    return calculations.RateTerms.of(rate, continued=rate.continued)
 
 
 def _accounts_in_force(on: datetime.date, worker_ids=None) -> dict[int, BankAccount]:

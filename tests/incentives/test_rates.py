@@ -27,9 +27,13 @@ def operational(worker, year=2026):
 
 def test_a_yearly_rate_replaced_by_a_monthly_one_mid_month_pays_each_for_its_days(keuangan):
     """The TKSK operational money, Rp1.000.000 a year paid monthly (83.333 a month), is paid as
-    Rp100.000 a month from 16 July 2026: July pays 15 days of the yearly rate's monthly part and
-    16 days of the monthly rate, (83.333 × 15 + 100.000 × 16) / 31 = 91.935. It paid 535.484:
-    the older rate's part took its *yearly* amount as a monthly base."""
+    Rp100.000 a month from 16 July 2026: July pays 15 days of the yearly rate and 16 days of the
+    monthly rate. It paid 535.484: the older rate's part took its *yearly* amount as a monthly
+    base. The yearly rate ends there, so July's part of it is what its share of the year still
+    owes: 1.000.000 × (6/12 + 15/372) = 540.322,58 → 540.323, minus January–June 6 × 83.333 =
+    499.998, rest 40.325, for 15 of 31 days a base of 40.325 × 31/15 = 83.338,33 → 83.338; July
+    (83.338 × 15 + 100.000 × 16) / 31 = 2.850.070/31 = 91.937,74 → 91.938 (with the plain
+    part 83.333 it was 91.935 and the yearly rate Rp3 short)."""
     worker = tksk(reports=(JULY,))
     services.rate_create(actor=keuangan, role="tksk", component="operasional",
                          amount=RP("100000"), unit="per_bulan", schedule="bulanan",
@@ -37,7 +41,29 @@ def test_a_yearly_rate_replaced_by_a_monthly_one_mid_month_pays_each_for_its_day
                          legal_basis="Pergub uji 2026 (operasional bulanan)")
     run = services.run_compute(actor=keuangan, period=JULY)
     line = run.lines.get(worker=worker, component="operasional")
-    assert line.gross_amount == RP("91935"), line.explanation["parts"]
+    assert line.gross_amount == RP("91938"), line.explanation["parts"]
+
+
+def test_a_yearly_rate_ending_mid_year_pays_its_share_in_its_last_month(keuangan):
+    """The TKSK operational money, Rp1.000.000 a year paid monthly, is paid as Rp100.000 a
+    month from 1 July 2026. June was computed before the Pergub (83.333) and is stale; computed
+    again it pays the yearly rate's rest: its share 1.000.000 × 6/12 = 500.000 minus January–May
+    5 × 83.333 = 416.665 gives June 83.335, so January–June sum to 500.000 (they summed to
+    499.998: Rp2 never paid)."""
+    worker = tksk(reports=tuple(MONTHS))
+    june = services.run_compute(actor=keuangan, period=D(2026, 6, 1))
+    assert june.lines.get(worker=worker, component="operasional").gross_amount == RP("83333")
+    services.rate_create(actor=keuangan, role="tksk", component="operasional",
+                         amount=RP("100000"), unit="per_bulan", schedule="bulanan",
+                         funding_source="apbd_provinsi", valid_from=JULY,
+                         legal_basis="Pergub uji 2026 (operasional bulanan)")
+    june.refresh_from_db()
+    assert june.is_stale
+    for period in MONTHS[:7]:
+        services.run_compute(actor=keuangan, period=period)
+    paid = [line.gross_amount for line in operational(worker).order_by("period")]
+    assert paid == [RP("83333")] * 5 + [RP("83335"), RP("100000")]
+    assert sum(paid[:6]) == RP("500000")
 
 
 def test_a_monthly_rate_replaced_by_a_yearly_one_mid_month_pays_each_for_its_days(keuangan):
