@@ -98,9 +98,12 @@ def _open_run(period: datetime.date) -> PayoutRun:
 def _rates_for(year_first: datetime.date, period_last: datetime.date, *, kind=None) -> dict:
     """Per (role, component, funding source): the province-paid rates in force at some time
     between the start of the year (the widest paying window) and the end of the month, oldest
-    first; the last one is the rate in force at month end. ``kind``: that one only. Each rate
-    carries ``continued``: a province-paid rate of its unit and schedule takes over the day
-    after it ends, also one that starts after the month (``calculations.RateTerms``)."""
+    first; the last one is the rate in force at month end — or, for an amount paid once a
+    year, the year's last: its window is the year, whose days after the paying month are paid
+    in that month too, each at the rate in force on it (a rate of another pace starts on
+    1 January only, ``_check_rate_start``). ``kind``: that one only. Each rate carries
+    ``continued``: a province-paid rate of its unit and schedule takes over the day after it
+    ends, also one that starts after the month (``calculations.RateTerms``)."""
     year_last = calculations.year_window(year_first.year).last
     rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=year_last)
              .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year_first))
@@ -115,6 +118,12 @@ def _rates_for(year_first: datetime.date, period_last: datetime.date, *, kind=No
         for rate, after in zip(year_rates, [*year_rates[1:], None], strict=True):
             rate.continued = calculations.continues(rate, after)
         in_force = [rate for rate in year_rates if rate.valid_from <= period_last]
+        if in_force and in_force[-1].unit == "per_tahun" and in_force[-1].schedule == "sekali":
+            pace = calculations.pace(in_force[-1].unit, "sekali", in_force[-1].schedule_month)
+            for later in year_rates[len(in_force):]:
+                if calculations.pace(later.unit, later.schedule, later.schedule_month) != pace:
+                    break
+                in_force.append(later)
         if in_force:
             chosen[key] = in_force
     return chosen

@@ -137,6 +137,33 @@ def test_a_rate_never_starts_inside_a_month_already_verified_or_approved(
     assert sum(paid) == RP("1166667")
 
 
+def test_a_once_a_year_amount_pays_each_rate_of_the_year_for_its_days(
+        keuangan, keuangan_b, pimpinan):
+    """Rp1.200.000 a year paid once in March from 1 January 2026, and a Pergub of Rp2.400.000
+    from 1 July 2026 entered before March is computed. The March window is the year and March
+    pays the year's days the assignment covers, after March too: (1.200.000 × 181 + 2.400.000 ×
+    184) / 365 = 658.800.000/365 = 1.804.931,51 → 1.804.932. It paid 1.200.000 × 181/365 =
+    595.068: the July rate, starting after the paying month, was left out of the run and its
+    184 days of 2026 were paid by nobody. Once March is approved, a rate inside its window (the
+    year) is refused on ``valid_from``."""
+    worker = tksk(reports=())
+    terms = {"role": "tksk", "component": "operasional", "unit": "per_tahun",
+             "schedule": "sekali", "schedule_month": 3, "funding_source": "apbd_provinsi",
+             "legal_basis": "Pergub uji sekali bayar"}
+    services.rate_create(actor=keuangan, amount=RP("1200000"), valid_from=D(2026, 1, 1), **terms)
+    services.rate_create(actor=keuangan, amount=RP("2400000"), valid_from=JULY, **terms)
+    march = services.run_compute(actor=keuangan, period=D(2026, 3, 1))
+    line = march.lines.get(worker=worker, component="operasional")
+    assert line.gross_amount == RP("1804932"), line.explanation["parts"]
+    assert [(p["from"], p["to"], p["days"]) for p in line.explanation["parts"]] == [
+        ("2026-01-01", "2026-06-30", 181), ("2026-07-01", "2026-12-31", 184)]
+    approve(march, verifier=keuangan_b, approver=pimpinan)
+    with pytest.raises(ValidationError) as error:
+        services.rate_create(actor=keuangan, amount=RP("3000000"), valid_from=D(2026, 10, 1),
+                             **terms)
+    assert "03-2026" in error.value.message_dict["valid_from"][0]
+
+
 @postgres_only
 def test_the_database_refuses_overlapping_rates_written_past_the_service(keuangan):
     """The seeded TKSK incentive (Rp1.000.000 a month from 1 January 2015, open-ended): a raw

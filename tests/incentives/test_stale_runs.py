@@ -69,9 +69,10 @@ def test_only_the_runs_whose_amounts_change_are_marked(keuangan):
 
 def test_a_rate_after_the_month_that_changes_a_once_a_year_amount_marks_it(keuangan):
     """The operational money is Rp1.200.000 a year paid once, in March (from 1 January 2026);
-    March 2026 is computed: 1.200.000 × 365/365. A rate from 1 July 2026 closes it on 30 June,
-    so the March window (the year) now holds 181 days of it: 1.200.000 × 181/365 =
-    595.068,49 → Rp595.068. The rate starts after March, yet March is stale."""
+    March 2026 is computed: 1.200.000 × 365/365. A rate of Rp2.400.000 from 1 July 2026 closes
+    it on 30 June; the March window is the year, so March pays each rate for its days:
+    (1.200.000 × 181 + 2.400.000 × 184) / 365 = 658.800.000/365 = 1.804.931,51 → Rp1.804.932.
+    The rate starts after March, yet March is stale."""
     worker = tksk(reports=())
     terms = {"role": "tksk", "component": "operasional", "unit": "per_tahun",
              "schedule": "sekali", "schedule_month": 3, "funding_source": "apbd_provinsi",
@@ -83,7 +84,7 @@ def test_a_rate_after_the_month_that_changes_a_once_a_year_amount_marks_it(keuan
     march.refresh_from_db()
     assert march.is_stale
     march = services.run_compute(actor=keuangan, period=D(2026, 3, 1))
-    assert march.lines.get(worker=worker, component="operasional").gross_amount == RP("595068")
+    assert march.lines.get(worker=worker, component="operasional").gross_amount == RP("1804932")
 
 
 def test_a_verified_run_refuses_a_rate_inside_its_month(keuangan, keuangan_b):
