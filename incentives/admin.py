@@ -142,9 +142,11 @@ class PayoutRunAdmin(DinsosModelAdmin):
                        "verified_at", "approved_by", "approved_at", "paid_at", "paid_reference",
                        "cancelled_by", "cancelled_at", "cancel_reason", "ceiling_exceeded",
                        "ceiling_table", "ceiling_override_by", "ceiling_override_reason",
-                       "summary_table", "downloads", "lines", "reports_sent_at"]
+                       "summary_table", "downloads", "lines", "reports_sent_at", "stale_since",
+                       "stale_reason"]
     # the totals and the pagu first, then the maker-checker trail
-    fields = ["bulan", "status", "summary_table", "ceiling_table", "ceiling_exceeded",
+    fields = ["bulan", "status", "stale_since", "stale_reason", "summary_table", "ceiling_table",
+              "ceiling_exceeded",
               "ceiling_override_by", "ceiling_override_reason", "downloads", "lines",
               "computed_by",
               "computed_at", "verified_by", "verified_at", "approved_by", "approved_at",

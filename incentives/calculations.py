@@ -18,7 +18,12 @@ Policy (documented once, here):
   amounts are split in proportion to ``part × days`` so that they add up to the line).
   A yearly rate that changes during the year is owed for its share of the year: December's
   (the fourth quarter's) part is what the year's rates, each for its own days, still leave
-  after the months before (:func:`last_part_base`), so the year sums exactly.
+  after the months before (:func:`last_part_base`), so the year sums exactly. A yearly rate
+  paid monthly or quarterly that ends inside the year and is not continued the next day by a
+  rate of the same unit and schedule (followed by a monthly rate, by a gap, or by nothing)
+  pays in its own last window of the year what its share of the year still owes
+  (:func:`rest_part_base`): its months sum to its rounded share, not to the parts rounded
+  down (up to Rp11 short).
 - The same rules run set-based on PostgreSQL (``incentives.payout_sql``): the plan of each
   component (window, rate parts, bases) comes from :func:`plan_component`, and the SQL only
   counts days, multiplies, divides once and rounds half-up in integers; a test compares the
@@ -135,18 +140,18 @@ def last_part_base(rates: Sequence, year: int) -> Decimal:
     once; the windows before the last paid ``yearly_part`` (rounded down) of the rate(s) in
     force. So a rate changed at a month's (quarter's) start sums exactly: 1.000.000 a year to 30
     June and 2.000.000 from 1 July pay 1.500.000. The rates counted are the trailing ones
-    (oldest first in ``rates``) of the governing rate's unit and schedule; a change of unit or
-    schedule starts the count again. A rate that changes inside December itself is exact to a
+    (oldest first in ``rates``) of the governing rate's unit and schedule, each taking over
+    the day after the one before; a change of unit or schedule, or a gap, starts the count
+    again (the rate before it settled its own share in its last window,
+    :func:`rest_part_base`). A rate that changes inside December itself is exact to a
     rupiah or so (the base is rounded)."""
     governing = rates[-1]
-    counted = []
-    for rate in reversed(rates):
-        if rate.unit != governing.unit or rate.schedule != governing.schedule:
+    counted = [governing]
+    for rate in reversed(rates[:-1]):
+        if not continues(rate, counted[0]):
             break
         counted.insert(0, rate)
-    windows = ([month_window(year, m) for m in range(1, 13)]
-               if governing.schedule == "bulanan"
-               else [quarter_window(year, m) for m in QUARTER_END_MONTHS])
+    windows = _part_windows(governing.schedule, year)
     parts = len(windows)
     # Σ amount × days / (parts × window days), exact: over the windows' common denominator
     common = parts * math.lcm(*(w.days for w in windows))
@@ -163,6 +168,52 @@ def last_part_base(rates: Sequence, year: int) -> Decimal:
                  Decimal(0))
     rest = round_rupiah(owed / common) - paid
     return rest if days == last.days else round_rupiah((rest * last.days - others) / days)
+
+
+def continues(rate, after) -> bool:
+    """``after`` takes over from ``rate`` the next day at the same unit and schedule."""
+    return (after is not None and rate.valid_to is not None and after.valid_from is not None
+            and after.valid_from == rate.valid_to + datetime.timedelta(days=1)
+            and (after.unit, after.schedule) == (rate.unit, rate.schedule))
+
+
+def _ends_alone(rate, after, window: Window, year: int) -> bool:
+    """Does this yearly rate paid in parts (monthly or quarterly) end inside ``window``, before
+    the year's end, with no rate of its unit and schedule taking over the next day (``after``,
+    the next rate among those given, or ``rate.continued`` when the next starts later)?"""
+    return (rate.unit == "per_tahun" and rate.schedule in ("bulanan", "triwulanan")
+            and rate.valid_to is not None and window.first <= rate.valid_to <= window.last
+            and rate.valid_to < year_window(year).last
+            and not (continues(rate, after) if after is not None else rate.continued))
+
+
+def _part_windows(schedule: str, year: int) -> list[Window]:
+    return ([month_window(year, m) for m in range(1, 13)] if schedule == "bulanan"
+            else [quarter_window(year, m) for m in QUARTER_END_MONTHS])
+
+
+def rest_part_base(rate, year: int) -> Decimal:
+    """The base of a yearly rate paid monthly or quarterly in its last window of ``year`` when
+    it ends inside the year alone (:func:`_ends_alone`): what its share of the year still owes
+    a worker active all its days. The share is ``amount / parts`` for every window times the
+    days of the window the rate was in force, summed exactly and rounded once; the windows
+    before paid the part rounded down (``split_rupiah``), each for its days. So the months of
+    Rp1.000.000 a year to 30 June pay 5 × 83.333 + 83.335 = 500.000, its half of the year,
+    where six plain parts paid 499.998. A last window the rate holds only in part takes the
+    rest per day of its days (exact to a rupiah or so, as in :func:`last_part_base`)."""
+    windows = _part_windows(rate.schedule, year)
+    parts = len(windows)
+    common = parts * math.lcm(*(w.days for w in windows))
+    owed = round_rupiah(sum((to_decimal(rate.amount) * _overlap_days(rate, w)
+                             * (common // (parts * w.days)) for w in windows),
+                            Decimal(0)) / common)
+    plain = split_rupiah(rate.amount, parts)[0]
+    last = next(i for i, w in enumerate(windows) if w.first <= rate.valid_to <= w.last)
+    paid = sum((round_rupiah(plain * _overlap_days(rate, w) / w.days) for w in windows[:last]),
+               Decimal(0))
+    rest = owed - paid
+    days = _overlap_days(rate, windows[last])
+    return rest if days == windows[last].days else round_rupiah(rest * windows[last].days / days)
 
 
 def schedule_window(schedule: str, year: int, month: int) -> Window:
@@ -205,6 +256,16 @@ class RateTerms:
     valid_from: datetime.date | None = None  # None: in force since ever
     valid_to: datetime.date | None = None  # None: open-ended
     label: str = ""
+    #: a rate of the same unit and schedule starts the day after this one ends (it may start
+    #: after the month computed, so the caller says so): December settles this rate's share
+    #: with it (:func:`last_part_base`); otherwise this rate's own last window does
+    continued: bool = False
+
+    @classmethod
+    def of(cls, rate, *, continued: bool = False) -> "RateTerms":
+        """The terms of a stored rate (anything with the rate's attributes)."""
+        return cls(rate.amount, rate.unit, rate.schedule, rate.schedule_month,
+                   rate.withhold_tax, rate.valid_from, rate.valid_to, str(rate), continued)
 
 
 @dataclass(frozen=True)
@@ -275,10 +336,7 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
     if governing.unit == "per_bulan":
         window = month_window(year, month)
         rule = MONTHLY_RULE
-
-        def base_of(rate):  # a yearly rate paid monthly before it: its plain monthly part
-            return (round_rupiah(rate.amount) if rate.unit == "per_bulan"
-                    else yearly_part(rate.amount, "bulanan", 1, None))
+        closing = False
     else:
         if yearly_part(governing.amount, governing.schedule, month,
                        governing.schedule_month) is None:
@@ -286,14 +344,20 @@ def plan_component(terms: RateTerms | Sequence[RateTerms], *, year: int, month: 
         window = schedule_window(governing.schedule, year, month)
         rule = SCHEDULE_RULES[governing.schedule]
         closing = governing.schedule != "sekali" and month == 12
+    successor = {id(rate): after for rate, after in zip(rates, rates[1:], strict=False)}
 
-        def base_of(rate):
-            if rate.unit == "per_bulan":  # a monthly rate before a yearly one paid monthly
-                return round_rupiah(rate.amount)
-            if closing:  # December: every rate its plain part, the governing rate the year's rest
-                return (last_part_base(rates, year) if rate is governing
-                        else yearly_part(rate.amount, governing.schedule, 1, None))
-            return yearly_part(rate.amount, governing.schedule, month, governing.schedule_month)
+    def base_of(rate):
+        if rate.unit == "per_bulan":
+            return round_rupiah(rate.amount)
+        if closing and rate is governing:  # December: the year's rest of the governing chain
+            return last_part_base(rates, year)
+        if _ends_alone(rate, successor.get(id(rate)), window, year):
+            return rest_part_base(rate, year)
+        if governing.unit == "per_bulan":  # a yearly rate paid monthly before a monthly one
+            return yearly_part(rate.amount, "bulanan", 1, None)
+        if closing:  # December: a rate before the governing one, its plain part
+            return yearly_part(rate.amount, governing.schedule, 1, None)
+        return yearly_part(rate.amount, governing.schedule, month, governing.schedule_month)
     parts = []
     for rate in rates:
         first = max(window.first, rate.valid_from or window.first)

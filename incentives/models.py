@@ -124,6 +124,10 @@ class PayoutRun(models.Model):
                                                 verbose_name=_("persetujuan melebihi pagu oleh"))
     ceiling_override_reason = models.TextField(_("alasan melampaui pagu"), blank=True)
     summary = models.JSONField(_("ringkasan"), default=dict, blank=True)
+    # set by services.rate_create when a new rate changes what this computed run would pay;
+    # cleared by the recompute: until then the run is neither verified nor approved
+    stale_since = models.DateTimeField(_("tarif berubah sejak dihitung"), null=True, blank=True)
+    stale_reason = models.TextField(_("tarif yang berubah"), blank=True)
     reports_sent_at = models.DateTimeField(_("laporan dikirim"), null=True, blank=True)
 
     province_only = ProvinceOnly.ALL
@@ -163,6 +167,11 @@ class PayoutRun(models.Model):
     def __str__(self):
         """``Oktober 2026 — Dihitung``: the admin's titles, breadcrumbs and choices."""
         return f"{format_bulan(self.period)} — {self.get_status_display()}"
+
+    @property
+    def is_stale(self) -> bool:
+        """Computed with rates that changed since: recompute before verifying or approving."""
+        return self.stale_since is not None
 
     @property
     def is_locked(self) -> bool:

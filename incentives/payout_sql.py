@@ -62,9 +62,7 @@ def _plan(rates: dict, period) -> tuple[list[dict], list[dict]]:
     (not once per line)."""
     groups, parts = [], []
     for (role, component, funding), in_force in rates.items():
-        terms = [calculations.RateTerms(r.amount, r.unit, r.schedule, r.schedule_month,
-                                        r.withhold_tax, r.valid_from, r.valid_to, str(r))
-                 for r in in_force]
+        terms = [calculations.RateTerms.of(r, continued=r.continued) for r in in_force]
         plan = calculations.plan_component(terms, year=period.year, month=period.month)
         if plan is None or not plan.parts:
             continue

@@ -247,7 +247,7 @@ def runs_for_step(*, user, step: str):
     perm, status = RUN_STEPS[step]
     if not user.has_perm(perm):
         return PayoutRun.objects.none()
-    runs = PayoutRun.objects.filter(status=status)
+    runs = PayoutRun.objects.filter(status=status, stale_since__isnull=True)
     if step == "verifikasi":
         runs = runs.exclude(made_by(user))
     elif step == "setujui":
@@ -268,9 +268,16 @@ STEP_WAITING = {
 }
 
 
+STALE_WAITING = _lazy("Tarif berubah sesudah perhitungan ini dihitung: hitung ulang bulan ini "
+                      "dahulu (halaman Pembayaran insentif); sebelum itu perhitungan tidak "
+                      "dapat diverifikasi atau disetujui.")
+
+
 def run_next_step(*, user, run: PayoutRun) -> str:
     """What the run waits for, and who may take it — told, not only shown by a missing
     button: a finance officer who computed the run sees why someone else must verify it."""
+    if run.is_stale and run.status in (RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI):
+        return STALE_WAITING
     for step, (_perm, status) in RUN_STEPS.items():
         if run.status == status:
             mine = runs_for_step(user=user, step=step).filter(pk=run.pk).exists()

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dinsos import audit, changes
-from dinsos.money import format_rupiah, round_rupiah, to_decimal
+from dinsos.money import format_rupiah, format_tanggal, round_rupiah, to_decimal
 from dinsos.scoping import sees_identifiers
 from dinsos.services import assign_fields, delete_or_refuse, locked
 from incentives import calculations, payout_sql
@@ -95,22 +95,42 @@ def _open_run(period: datetime.date) -> PayoutRun:
 
 # --- computing --------------------------------------------------------------------------------
 
-def _rates_for(year_first: datetime.date, period_last: datetime.date) -> dict:
+def _rates_for(year_first: datetime.date, period_last: datetime.date, *, kind=None) -> dict:
     """Per (role, component, funding source): the province-paid rates in force at some time
     between the start of the year (the widest paying window) and the end of the month, oldest
-    first; the last one is the rate in force at month end."""
-    rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=period_last)
+    first; the last one is the rate in force at month end — or, for an amount paid once a
+    year, the year's last: its window is the year, whose days after the paying month are paid
+    in that month too, each at the rate in force on it (a rate of another pace starts on
+    1 January only, ``_check_rate_start``). ``kind``: that one only. Each rate carries
+    ``continued``: a province-paid rate of its unit and schedule takes over the day after it
+    ends, also one that starts after the month (``calculations.RateTerms``)."""
+    year_last = calculations.year_window(year_first.year).last
+    rates = (Rate.objects.filter(paid_by_province=True, valid_from__lte=year_last)
              .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year_first))
              .order_by("role", "component", "funding_source", "valid_from"))
-    chosen: dict = defaultdict(list)
+    if kind is not None:
+        rates = rates.filter(role=kind[0], component=kind[1], funding_source=kind[2])
+    of_year: dict = defaultdict(list)
     for rate in rates:
-        chosen[(rate.role, rate.component, rate.funding_source)].append(rate)
+        of_year[(rate.role, rate.component, rate.funding_source)].append(rate)
+    chosen: dict = {}
+    for key, year_rates in of_year.items():
+        for rate, after in zip(year_rates, [*year_rates[1:], None], strict=True):
+            rate.continued = calculations.continues(rate, after)
+        in_force = [rate for rate in year_rates if rate.valid_from <= period_last]
+        if in_force and in_force[-1].unit == "per_tahun" and in_force[-1].schedule == "sekali":
+            pace = calculations.pace(in_force[-1].unit, "sekali", in_force[-1].schedule_month)
+            for later in year_rates[len(in_force):]:
+                if calculations.pace(later.unit, later.schedule, later.schedule_month) != pace:
+                    break
+                in_force.append(later)
+        if in_force:
+            chosen[key] = in_force
     return chosen
 
 
 def _terms(rate: Rate) -> calculations.RateTerms:
-    return calculations.RateTerms(rate.amount, rate.unit, rate.schedule, rate.schedule_month,
-                                  rate.withhold_tax, rate.valid_from, rate.valid_to, str(rate))
+    return calculations.RateTerms.of(rate, continued=rate.continued)
 
 
 def _accounts_in_force(on: datetime.date, worker_ids=None) -> dict[int, BankAccount]:
@@ -458,6 +478,7 @@ def run_compute(*, actor, period: datetime.date) -> PayoutRun:
     removed = _delete_lines(run, kinds=COMPUTED_KINDS)
     created = _compute_lines_sql(run) if _set_based() else _compute_lines_python(run)
     run.status, run.computed_by, run.computed_at = RunStatus.DIHITUNG, actor, timezone.now()
+    run.stale_since, run.stale_reason = None, ""  # computed with the rates as they are now
     _refresh_totals(run)
     with audit.audit_context(recompute={"lines_removed": removed, "lines_created": created}):
         run.save()
@@ -513,11 +534,22 @@ def _makers(run: PayoutRun) -> set:
     return {run.computed_by_id, *adjusters.values_list("created_by_id", flat=True)} - {None}
 
 
+def _refuse_if_stale(run: PayoutRun) -> None:
+    """A run computed before a rate that changes its amounts was created (``rate_create`` marks
+    it) is recomputed before anybody verifies or approves it."""
+    if run.is_stale:
+        raise ValidationError({"stale": _(
+            "Perhitungan %(period)s dihitung dengan tarif lama: %(reason)s Hitung ulang "
+            "perhitungan ini dahulu; sesudah itu baru dapat diverifikasi dan disetujui.")
+            % {"period": f"{run.period:%Y-%m}", "reason": run.stale_reason}})
+
+
 @transaction.atomic
 def run_verify(*, actor, run: PayoutRun) -> PayoutRun:
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.verify_run", _("Hanya Keuangan yang dapat memverifikasi."))
     _require_status(run, RunStatus.DIHITUNG)
+    _refuse_if_stale(run)
     if actor.pk in _makers(run):
         raise PermissionDenied(_("Yang menghitung atau menambah penyesuaian tidak boleh "
                                  "memverifikasi perhitungan yang sama; pemeriksanya harus orang "
@@ -533,6 +565,7 @@ def run_approve(*, actor, run: PayoutRun, override_reason: str = "") -> PayoutRu
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.approve_run", _("Hanya Pimpinan yang dapat menyetujui."))
     _require_status(run, RunStatus.DIVERIFIKASI)
+    _refuse_if_stale(run)
     if actor.pk in {run.verified_by_id, *_makers(run)}:
         raise PermissionDenied(_("Yang menghitung, menambah penyesuaian atau memverifikasi "
                                  "tidak boleh menyetujui perhitungan yang sama."))
@@ -804,9 +837,51 @@ def _rate_pace_text(rate: Rate) -> str:
     return text + (f" ({rate.schedule_month})" if rate.schedule == "sekali" else "")
 
 
+def _rate_plan_key(period: datetime.date, kind: tuple):
+    """What the lines of one rate kind (role, component, funding source) in the run of
+    ``period`` take from the rates: the governing rate (amount, tax, report rule, legal basis)
+    and the plan — window, rule and every rate's part with its dates and base. Equal keys,
+    equal lines; a rate's end date alone (a March that a rate from July closes) changes
+    nothing."""
+    month_last = calculations.month_window(period.year, period.month).last
+    in_force = _rates_for(calculations.year_window(period.year).first, month_last,
+                          kind=kind).get(kind)
+    if not in_force:
+        return None
+    plan = calculations.plan_component([_terms(r) for r in in_force], year=period.year,
+                                       month=period.month)
+    if plan is None:
+        return None
+    return (in_force[-1].pk, plan.window, plan.rule, plan.base_amount,
+            tuple((p.rate.label, p.rate.unit, p.rate.schedule, p.rate.withhold_tax, p.first,
+                   p.last, p.base) for p in plan.parts))
+
+
+def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate) -> None:
+    """Mark the computed runs whose lines of the rate's kind the new rate changes: they are
+    recomputed before they are verified (``_refuse_if_stale``). Not recomputed here: a
+    recompute behind the checker's back would change the figures being read and drop who
+    computed the run (maker-checker)."""
+    kind = (rate.role, rate.component, rate.funding_source)
+    reason = _("tarif %(rate)s berlaku mulai %(date)s (%(basis)s) ditambahkan sesudah "
+               "perhitungan ini dihitung.") % {
+        "rate": str(rate), "date": format_tanggal(rate.valid_from), "basis": rate.legal_basis}
+    now = timezone.now()
+    for run in runs:
+        if _rate_plan_key(run.period, kind) == before[run.pk]:
+            continue
+        run.stale_since = run.stale_since or now
+        run.stale_reason = " ".join(filter(None, [run.stale_reason, reason]))
+        run.save(update_fields=["stale_since", "stale_reason"])
+
+
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
-    """A new rate. The one in force is closed the day before, never edited in place."""
+    """A new rate. The one in force is closed the day before, never edited in place. A run
+    computed but not yet verified whose amounts the rate changes is marked stale (recompute
+    it); a verified or approved one never changes (``_check_rate_start`` refuses the rate).
+    Under the computation lock and the lock of every open run from the rate's year: a run
+    computed at this moment is marked after it commits, or reads the new rate."""
     _require_perm(actor, "incentives.add_rate", _("Anda tidak berwenang menambah tarif."))
     rate = Rate(**fields)
     rate.full_clean(validate_constraints=False)
@@ -814,7 +889,13 @@ def rate_create(*, actor, **fields) -> Rate:
         raise ValidationError({"schedule_month": _("Bulan bayar (1–12) wajib diisi untuk "
                                                    "jadwal sekali setahun.")})
     _serialise_rates(rate)
+    _serialise_computations()
+    open_runs = list(PayoutRun.objects.select_for_update().filter(
+        status__in=WAITING, period__gte=rate.valid_from.replace(month=1, day=1)).order_by("pk"))
     _check_rate_start(rate)
+    kind = (rate.role, rate.component, rate.funding_source)
+    open_runs = [run for run in open_runs if run.status in OPEN]
+    before = {run.pk: _rate_plan_key(run.period, kind) for run in open_runs}
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
                         funding_source=rate.funding_source, valid_from__lt=rate.valid_from)
@@ -831,6 +912,7 @@ def rate_create(*, actor, **fields) -> Rate:
             % {"rate": f"{rate.get_role_display()} — {rate.get_component_display()}",
                "source": rate.get_funding_source_display()}})
     rate.save()
+    _mark_stale(open_runs, before, rate)
     return rate
 
 

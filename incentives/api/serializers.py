@@ -64,13 +64,17 @@ class PayoutRunSerializer(ModelSerializer):
                                         read_only=True)
     approved_by = serializers.CharField(source="approved_by.username", allow_null=True,
                                         read_only=True)
+    stale = serializers.BooleanField(source="is_stale", read_only=True, help_text=(
+        "Dihitung dengan tarif lama (tarif baru ditambahkan sesudahnya): hitung ulang sebelum "
+        "verifikasi dan persetujuan; stale_reason menyebut tarifnya."))
 
     class Meta:
         model = PayoutRun
         fields = ["id", "period", "status", "computed_by", "computed_at", "verified_by",
                   "verified_at", "approved_by", "approved_at", "paid_at", "paid_reference",
                   "cancelled_at", "cancel_reason", "ceiling_exceeded", "ceiling_details",
-                  "ceiling_override_reason", "summary", "reports_sent_at"]
+                  "ceiling_override_reason", "summary", "reports_sent_at", "stale",
+                  "stale_since", "stale_reason"]
         read_only_fields = fields
 
 

@@ -165,6 +165,58 @@ def test_a_yearly_rate_changed_during_the_year_pays_each_rate_its_share_of_the_y
     assert sum(got) == RP(year_total)
 
 
+def _ends(amount, schedule, last_day, then=None, *, continued=False):
+    """Yearly ``amount`` (2015 –) until ``last_day`` (2026), then ``then`` (a rate from the next
+    day) or nothing."""
+    rates = [RateTerms(RP(amount), "per_tahun", schedule, valid_from=D(2015, 1, 1),
+                       valid_to=last_day, continued=continued)]
+    if then is not None:
+        rates.append(RateTerms(RP(then), "per_bulan",
+                               valid_from=last_day + datetime.timedelta(days=1)))
+    return rates
+
+
+@pytest.mark.parametrize(("rates", "parts", "own_total"), [
+    # 1.000.007/yr paid monthly to 30 November, then 100.000 a month: the plain part is
+    # 1.000.007/12 = 83.333,92 → 83.333; its share of the year is 1.000.007 × 11/12 =
+    # 916.673,08 → 916.673; January–October paid 10 × 83.333 = 833.330, so November pays
+    # 916.673 − 833.330 = 83.343 (it paid 83.333: the year Rp10 short)
+    (("1000007", "bulanan", D(2026, 11, 30), "100000"),
+     ["83333"] * 10 + ["83343", "100000"], "916673"),
+    # 1.000.000/yr to 30 June, then 100.000 a month: 1.000.000 × 6/12 = 500.000; January–May
+    # 5 × 83.333 = 416.665; June 500.000 − 416.665 = 83.335 (it paid 83.333: 499.998)
+    (("1000000", "bulanan", D(2026, 6, 30), "100000"),
+     ["83333"] * 5 + ["83335"] + ["100000"] * 6, "500000"),
+    # 1.000.003/yr paid quarterly to 30 June, nothing after (the component ends): the plain
+    # quarter 1.000.003/4 = 250.000,75 → 250.000; the share 1.000.003 × 2/4 = 500.001,5 →
+    # 500.002; the second quarter 500.002 − 250.000 = 250.002 (it paid 250.000: 500.000)
+    (("1000003", "triwulanan", D(2026, 6, 30)), ["250000", "250002"], "500002"),
+    # 1.000.000/yr to 15 July, nothing after: the share 1.000.000 × (6/12 + 15/(12 × 31)) =
+    # 500.000 + 40.322,58 = 540.322,58 → 540.323; January–June 6 × 83.333 = 499.998, rest
+    # 40.325; July's base for its 15 of 31 days 40.325 × 31/15 = 83.338,33 → 83.338, July
+    # 83.338 × 15/31 = 40.324,84 → 40.325 (it paid 83.333 × 15/31 = 40.322: 540.320)
+    (("1000000", "bulanan", D(2026, 7, 15)), ["83333"] * 6 + ["40325"], "540323"),
+])
+def test_a_yearly_rate_ending_inside_the_year_alone_pays_its_rest_in_its_last_window(
+        rates, parts, own_total):
+    rates = _ends(*rates)
+    got = [result.gross for month in range(1, 13)
+           if (result := line(rates, 2026, month, [(D(2020, 1, 1), None)])) is not None]
+    assert got == [RP(p) for p in parts]
+    # the windows up to the rate's end are its own (the monthly rate starts the next month)
+    own = len(parts) - (12 - rates[0].valid_to.month if len(rates) > 1 else 0)
+    assert sum(got[:own]) == RP(own_total)
+
+
+def test_a_yearly_rate_continued_the_next_day_at_its_pace_is_settled_in_december():
+    """The same rate to 30 June, continued from 1 July by a yearly rate paid monthly that the
+    caller knows of (it starts after the month computed): June pays the plain part 83.333, as
+    December settles the year with the successor (:func:`last_part_base`)."""
+    rates = _ends("1000000", "bulanan", D(2026, 6, 30), continued=True)
+    got = [line(rates, 2026, month, [(D(2020, 1, 1), None)]).gross for month in range(1, 7)]
+    assert got == [RP("83333")] * 6
+
+
 @pytest.mark.parametrize(("terms", "year", "month", "periods", "gross", "days", "window"), [
     # TKSK operational from 16 Oct 2026: 83.333 × 16/31 = 1.333.328/31 = 43.010,58 → 43.011
     (yearly(), 2026, 10, [(D(2026, 10, 16), None)], "43011", 16, 31),

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Q, Sum
 
 from incentives import services
-from incentives.models import PayoutLine, Rate
+from incentives.models import PayoutLine, PayoutRun, Rate
 from tests.helpers import postgres_only
 from tests.incentives.factories import approve, grant, tksk
 from tests.races import Held, Thread, wait_for_lock_waiter
@@ -87,3 +87,39 @@ def test_two_corrections_of_one_line_in_two_open_runs_take_it_below_zero(
         f"(errors: {in_october.error!r}, {in_november.error!r})")
     assert in_october.error is None, in_october.error
     assert "amount" in in_november.error.message_dict, in_november.error
+
+
+def test_a_rate_entered_while_a_month_is_computed_marks_the_run_it_did_not_see(keuangan):
+    """Rule: a computed run whose amounts a new rate changes is marked stale and recomputed
+    before it is verified. November is being computed (its run row new, not yet committed)
+    while a rate from 16 November is entered: ``rate_create`` waits for the computation lock,
+    then finds the committed run computed at 1.000.000 and marks it. Without the lock it saw
+    no run at all and November went to finance unmarked at the old rate."""
+    tksk(name="Asep", reports=(NOV,))
+    computing = Held(lambda: services.run_compute(actor=keuangan, period=NOV)).start()
+    rate = Thread(lambda: tksk_rate(keuangan, D(2026, 11, 16), "1500000")).start()
+    wait_for_lock_waiter(rate)  # pg_advisory_xact_lock: the computation's
+    computing.release()
+    computing.join(), rate.join()
+    assert rate.error is None, rate.error
+    run = PayoutRun.objects.get(period=NOV)
+    assert run.is_stale and "16 November 2026" in run.stale_reason
+
+
+def test_a_rate_entered_while_its_month_is_verified_is_refused(keuangan, keuangan_b):
+    """Rule: a rate never starts inside a month already verified. November's verification is
+    held open while a rate from 16 November is entered: ``rate_create`` waits for the run's
+    lock, then sees November verified and refuses the rate on ``valid_from``. Reading the runs
+    unlocked, it found November only computed, accepted the rate and marked a run that was
+    being verified — verified at the old rate with a rate inside its month."""
+    tksk(name="Asep", reports=(NOV,))
+    run = services.run_compute(actor=keuangan, period=NOV)
+    verifying = Held(lambda: services.run_verify(actor=keuangan_b, run=run)).start()
+    rate = Thread(lambda: tksk_rate(keuangan, D(2026, 11, 16), "1500000")).start()
+    wait_for_lock_waiter(rate)  # SELECT … FOR UPDATE of the open runs
+    verifying.release()
+    verifying.join(), rate.join()
+    assert rate.error is not None and "11-2026" in str(rate.error), rate.error
+    run.refresh_from_db()
+    assert (run.status, run.is_stale) == ("diverifikasi", False)
+    assert not Rate.objects.filter(valid_from=D(2026, 11, 16)).exists()

@@ -299,3 +299,27 @@ def test_the_line_table_writes_no_index_entry_it_does_not_need():
     assert {column for _name, column, _partial in indexes} >= sparse
     assert [name for name, column, partial in indexes if column in sparse and not partial] == []
     assert len([name for name, _c, partial in indexes if not partial]) == 6, indexes
+
+
+@postgres_only
+def test_set_based_pays_the_rest_of_a_yearly_rate_ending_alone_like_python(monkeypatch, keuangan):
+    """A yearly rate that ends inside the year with no rate of its pace after it pays its rest
+    in its last month on both paths: Rp1.000.000 a year paid monthly to 15 July 2026, then
+    Rp100.000 a month: July (83.338 × 15 + 100.000 × 16) / 31 = 91.938 (test_rates.py has the
+    arithmetic); and the pendamping PKH's Rp2.000.001 a year paid quarterly, ending 30 June
+    2026 with nothing after: the second quarter pays 2.000.001 × 2/4 = 1.000.000,5 →
+    1.000.001 minus the first quarter's 500.000 = 500.001."""
+    worker = tksk(reports=(D(2026, 6, 1), D(2026, 7, 1)))
+    pkh = pendamping("pendamping_pkh", reports=(D(2026, 6, 1),))
+    services.rate_create(actor=keuangan, role="tksk", component="operasional",
+                         amount=RP("100000"), unit="per_bulan", schedule="bulanan",
+                         funding_source="apbd_provinsi", valid_from=D(2026, 7, 16),
+                         legal_basis="Pergub uji 2026 (operasional bulanan)")
+    Rate.objects.filter(role="pendamping_pkh", funding_source="apbd_provinsi").update(
+        amount=RP("2000001"), valid_to=D(2026, 6, 30))
+    run, set_based, python = both_paths(monkeypatch, keuangan, D(2026, 6, 1))
+    assert set_based == python
+    assert run.lines.get(worker=pkh, component="operasional").gross_amount == RP("500001")
+    run, set_based, python = both_paths(monkeypatch, keuangan, D(2026, 7, 1))
+    assert set_based == python
+    assert run.lines.get(worker=worker, component="operasional").gross_amount == RP("91938")
