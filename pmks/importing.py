@@ -8,8 +8,9 @@ nothing, so importing the same file again changes nothing. The rules that follow
 services' own ``persons_after_save``. Identity is the No. KK for a household and the NIK for a
 person (a person without NIK is matched by household, normalised name and birth date). A row
 that would give a stored NIK a different person's name is held for review, not applied; a name
-that differs only in case keeps its stored spelling. Every rejected row is reported with its row
-number, columns and reasons, all at once.
+that differs only in case keeps its stored spelling. A household's DTKS lists (``aset``,
+``program``) are household columns: read by ``HouseholdLists``, the same on each of its rows.
+Every rejected row is reported with its row number, columns and reasons, all at once.
 """
 
 import datetime
@@ -283,8 +284,8 @@ TEXT_LIMITS = max_lengths({
     if kind == _TEXT and column != "kode_desa"})
 
 
-def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | None = None,
-              lists: HouseholdLists | None = None) -> tuple[dict, dict, list[tuple[str, str]]]:
+def parse_row(row: TableRow, desa_codes: set[str], *, lists: HouseholdLists,
+              today: datetime.date | None = None) -> tuple[dict, dict, list[tuple[str, str]]]:
     """One row → (household fields, person fields, [(column, message)]): every problem of the
     row at once. Cheap per row: each column's reader is chosen once (``_PLAN``) and labels,
     dates and name keys are cached. ``lists``: the import's reader of the DTKS lists."""
@@ -326,7 +327,7 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
     for column, target in LIST_COLUMNS.items():
         if column in values:  # absent: the stored list stays
             try:
-                household[target] = (lists or HouseholdLists()).read(column, values[column])
+                household[target] = lists.read(column, values[column])
             except ValueError as exc:
                 problems.append((column, str(exc)))
     if household.get("no_kk"):
@@ -925,4 +926,9 @@ IMPORTER = register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (
     "Kolom yang tidak wajib boleh tidak ada di berkas (misalnya ekspor SIAK tanpa kolom "
     "perumahan atau pendidikan): data keluarga dan orang yang tersimpan untuk kolom itu tetap. "
     "Sel kosong di kolom yang ada berarti tidak diketahui dan menghapus isian yang tersimpan. "
-    "Kolom nik selalu dibaca: tanpa kolom itu orang dicari dari nama dan tanggal lahir.")]))
+    "Kolom nik selalu dibaca: tanpa kolom itu orang dicari dari nama dan tanggal lahir."), _(
+    "Kolom aset dan program: kode (seperti pada ekspor keluarga) atau nama dari daftar DTKS, "
+    "dipisah titik koma (;) atau koma, mis. tabung-gas;sepeda-motor. Keduanya kolom keluarga: "
+    "isi sama pada setiap baris anggota satu No. KK (urutan tidak berpengaruh), baris yang "
+    "berbeda ditolak. Sel kosong berarti tidak ada dan menghapus daftar yang tersimpan; tanpa "
+    "kolomnya daftar yang tersimpan tetap.")]))

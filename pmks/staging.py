@@ -22,7 +22,9 @@ below; any other file — or one the two CSV readers might read apart — is rea
    of an unchanged file reads each row once): every record the fast lane writes keeps the
    fingerprint of its row's cells and the ``updated_at`` it was written with
    (``import_digest``, ``import_stamp``), and every other write moves ``updated_at``, so the
-   fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``);
+   fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``).
+   A household's DTKS lists (``aset``, ``program``) are staged as their sorted codes joined
+   by ";", read in SQL by the lookup (``_list_sql``) or by ``HouseholdLists`` in Python;
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
    and so does a person without NIK (name key and birth date in one No. KK) and a kepala
@@ -37,7 +39,8 @@ below; any other file — or one the two CSV readers might read apart — is rea
    upserted with ``INSERT … ON CONFLICT … DO UPDATE … WHERE (changed)`` (a person without
    NIK: matched by household, name key and birth date), so a re-import that changes nothing
    writes — and locks — nothing (only an unchanged record that lacks its row's fingerprint
-   gets it, once, without a new version); heads of household follow set-based;
+   gets it, once, without a new version); the lists that differ are replaced in the link
+   tables in one statement (``_write_lists``); heads of household follow set-based;
 4. ONE audit entry per chunk and model (``dinsos.audit.log_batch``) names the row range, the
    ids created and each updated id's old → new values, so one person's history is still
    read from it; the sync change log gets every created or changed row in one INSERT.

@@ -348,3 +348,29 @@ def test_plain_list_cells_take_the_fast_lane_and_the_others_the_parsers(
     assert errors(report) == [(5, "program")]
     assert lists(KK_A) == (["lahan", "sepeda-motor"], ["kis-pbi-jk", "pkh"])
     assert lists(KK_B) == (["tabung-gas"], [])
+
+
+def _households(n: int, aset: str, program: str) -> list[dict]:
+    return [row(no_kk=build_no_kk("36.01.01", datetime.date(2016, 4, 12), 100 + i),
+                nik=build_nik("36.01.01", D1, "L", 100 + i), alamat=f"Kp. {i}", aset=aset,
+                program=program) for i in range(n)]
+
+
+def test_the_lists_cost_no_query_per_household(pandeglang_operator):
+    """A first import and a re-import that changes every household's lists: as many queries
+    for 8 households as for 2 (one chunk) — the lists are read and written per chunk."""
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (2, 8):
+        with transaction.atomic():
+            for aset, program in (("lahan;mobil", "pkh"), ("sepeda", "")):
+                with CaptureQueriesContext(connection) as queries:
+                    report = run(pandeglang_operator, _households(n, aset, program))
+                assert report.errors == []
+                counts.append(len(queries))
+            assert {tuple(map(tuple, lists(h.no_kk))) for h in Household.objects.all()} == {
+                (("sepeda",), ())}
+            transaction.set_rollback(True)
+    # (the COPY path may ANALYZE once more as the registry grows: not a query per household)
+    assert all(more - fewer <= 1 for fewer, more in zip(counts[:2], counts[2:], strict=True))
