@@ -136,10 +136,11 @@ def _held(field: str, household: str) -> str:
                  WHERE x.household_id = {household})""")
 
 
-def _lists_differ(household: str, staged: str) -> str:
-    """SQL: a staged row's lists differ from those its household (id ``household``) holds."""
-    return "(" + " OR ".join(f"{staged}.{f} IS DISTINCT FROM {_held(f, household)}"
-                             for f in LISTS) + ")"
+def _lists_differ(household: str, staged: str, fields) -> str:
+    """SQL: a staged row's lists ``fields`` (those the file has) differ from those its
+    household (id ``household``) holds."""
+    return "(" + (" OR ".join(f"{staged}.{f} IS DISTINCT FROM {_held(f, household)}"
+                              for f in fields) or "false") + ")"
 
 
 def _distinct(left: str, right: str, columns) -> str:
@@ -246,8 +247,9 @@ class Stage:
         self.household_absent = [HOUSEHOLD_MAP[c] for c in self.absent if c in HOUSEHOLD_MAP]
         self.household_staged = [f for f in HOUSEHOLD_COLUMNS  # load
                                  if f not in self.household_absent]
-        self.lists_absent = [LIST_COLUMNS[c] for c in self.absent if c in LIST_COLUMNS]
-        self.lists_staged = [f for f in LISTS if f not in self.lists_absent]  # load
+        # the lists the file has; one it has not is staged NULL and never compared or written
+        absent_lists = {LIST_COLUMNS[c] for c in self.absent if c in LIST_COLUMNS}
+        self.lists_staged = [f for f in LISTS if f not in absent_lists]
         self.grown = 0  # persons this import created since the registry's statistics
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.analyzed = 0  # the last row number staged when the staging table was analyzed
@@ -376,12 +378,13 @@ class Stage:
         are rejected in their turn by an earlier row that differs."""
         # what the in-file rules and the heads read of a row; the rest of the person stays
         # NULL (a narrower staging row: nothing reads it for a 'same' row)
-        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *LISTS, "nik", "name_key", "birth_date",
-                  "relationship", "state", "household_id", "person_id", "person_created"]
+        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *self.lists_staged, "nik", "name_key",
+                  "birth_date", "relationship", "state", "household_id", "person_id",
+                  "person_created"]
         return f"""
             INSERT INTO {STAGE} ({', '.join(staged)})
             SELECT r.row, h.no_kk, {', '.join(f'h.{c}' for c in HOUSEHOLD_COLUMNS)},
-                   {', '.join(_held(f, 'h.id') for f in LISTS)}, p.nik,
+                   {''.join(f'{_held(f, "h.id")}, ' for f in self.lists_staged)}p.nik,
                    p.name_key, p.birth_date, p.relationship, 'same', h.id, p.id, false
             FROM {RAW} r
             CROSS JOIN LATERAL (SELECT * FROM pmks_person p WHERE p.nik = r.nik OFFSET 0) p
@@ -517,7 +520,7 @@ class Stage:
         """Reject or hold the chunk's rows the way the row path does, in its order: first the
         in-file rules (row order), then the stored records (row order)."""
         self._keep_absent_households()
-        hh = [*HOUSEHOLD_COLUMNS, *LISTS]  # every row of a No. KK agrees on its lists too
+        hh = [*HOUSEHOLD_COLUMNS, *self.lists_staged]  # a No. KK's rows agree on its lists too
         columns = {"address": "alamat", "rt": "rt", "rw": "rw", "desa_id": "kode_desa",
                    "decile": "desil", "floor": "lantai", "wall": "dinding",
                    "water_source": "sumber_air", "lighting": "penerangan",
@@ -707,7 +710,7 @@ class Stage:
         # row: a later chunk finds it as an earlier one wrote it (or, in a dry run, did not)
         counted = f"""NOT EXISTS (SELECT FROM {STAGE} e WHERE e.no_kk = s.no_kk
                       AND e.row < {self.lo:d} AND (e.state IS NULL OR e.state = 'same'))"""
-        differs = f"({_distinct('h', 's', hh)} OR {_lists_differ('h.id', 's')})"
+        differs = f"({_distinct('h', 's', hh)} OR {_lists_differ('h.id', 's', self.lists_staged)})"
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE h.id IS NULL),
                    count(*) FILTER (WHERE h.id IS NOT NULL AND {differs}),
@@ -812,10 +815,15 @@ class Stage:
         hold, replaced in one statement: only the entries removed are deleted and the ones
         added inserted, set-based; such a household is a new version (``updated_at``, with
         its row's fingerprint, as ``_write_households`` writes it), its audit entry names
-        each changed list old → new (the chunk's entry, ``_log``) and the sync feed has it."""
-        changed = ", ".join(f"s.{f} AS new_{f}, {_held(f, 'h.id')} AS old_{f}" for f in LISTS)
+        each changed list old → new (the chunk's entry, ``_log``) and the sync feed has it.
+        A list the file has not is kept: never read or written."""
+        if not self.lists_staged:
+            return
+        changed = ", ".join(f"s.{f} AS new_{f}, {_held(f, 'h.id')} AS old_{f}"
+                            for f in self.lists_staged)
         writes = []
-        for field, (link, item, items) in LISTS.items():
+        for field in self.lists_staged:
+            link, item, items = LISTS[field]
             differs = f"c.new_{field} IS DISTINCT FROM c.old_{field}"
             writes.append(f"""
                 del_{field} AS (DELETE FROM {link} x USING changed c, {items} i
@@ -830,12 +838,13 @@ class Stage:
         diff = " || ".join(
             f"""CASE WHEN c.new_{f} IS DISTINCT FROM c.old_{f} THEN jsonb_build_object(
                     '{f}', jsonb_build_array(c.old_{f}, c.new_{f})) ELSE '{{}}' END"""
-            for f in LISTS)
+            for f in self.lists_staged)
         updated = self._sql(f"""
             WITH changed AS MATERIALIZED (
                 SELECT * FROM (SELECT h.id, h.desa_id, h.created_at, s.h_cells, {changed}
                                FROM {firsts} s JOIN pmks_household h ON h.no_kk = s.no_kk) d
-                WHERE {' OR '.join(f'new_{f} IS DISTINCT FROM old_{f}' for f in LISTS)}),
+                WHERE {' OR '.join(f'new_{f} IS DISTINCT FROM old_{f}'
+                                   for f in self.lists_staged)}),
             {', '.join(writes)},
             moved AS (UPDATE pmks_household h SET updated_at = %s, import_digest = c.h_cells,
                                                   import_stamp = %s
@@ -895,12 +904,10 @@ class Stage:
         takes the value the household holds, the rows of a new one what it is written with
         ('' or NULL) — before the in-file rules compare a No. KK's rows (two chunks may hold
         one No. KK's rows: the first written, the second finding it stored)."""
-        if not self.household_absent and not self.lists_absent:
+        if not self.household_absent:
             return
-        fields = self.household_absent + self.lists_absent
-        held = [f"{f} = h.{f}" for f in self.household_absent] + [
-            f"{f} = {_held(f, 'h.id')}" for f in self.lists_absent]
-        self._sql(f"""UPDATE {STAGE} s SET {', '.join(held)}
+        fields = self.household_absent
+        self._sql(f"""UPDATE {STAGE} s SET {', '.join(f'{f} = h.{f}' for f in fields)}
                       FROM pmks_household h
                       WHERE {self._rows('s')} AND s.state IS DISTINCT FROM 'same'
                         AND h.no_kk = s.no_kk""")

@@ -275,6 +275,11 @@ SCENARIOS = {
                  rizky(aset="lahan", program="bpnt"), joko(aset="x", program="y")],
     "changed": [budi(aset="mobil", program=""), siti(aset="mobil", program=""),
                 joko(aset="sepeda", program="kur")],
+    # the fixture's first row again (on the COPY lane a 'same' row, staged from the stored
+    # household), then a row of its No. KK with another list
+    "same_then_other": [budi(aset="sepeda-motor;lahan", program="pkh"),
+                        siti(aset="lahan", program="pkh"), rizky(aset="lahan;sepeda-motor",
+                                                                 program="pkh")],
 }
 
 
