@@ -8,8 +8,9 @@ nothing, so importing the same file again changes nothing. The rules that follow
 services' own ``persons_after_save``. Identity is the No. KK for a household and the NIK for a
 person (a person without NIK is matched by household, normalised name and birth date). A row
 that would give a stored NIK a different person's name is held for review, not applied; a name
-that differs only in case keeps its stored spelling. Every rejected row is reported with its row
-number, columns and reasons, all at once.
+that differs only in case keeps its stored spelling. A household's DTKS lists (``aset``,
+``program``) are household columns: read by ``HouseholdLists``, the same on each of its rows.
+Every rejected row is reported with its row number, columns and reasons, all at once.
 """
 
 import datetime
@@ -98,6 +99,14 @@ COLUMNS = [
     Column("penyakit_kronis", ", ".join(choices.ChronicIllness.values)
            + _(" (penyakit kronis/menahun); kosong: tidak diketahui"), False, "tidak",
            ("Penyakit Kronis", "Penyakit Kronis/Menahun", "Penyakit Menahun")),
+    # the household's DTKS lists, last: a file without them fingerprints as before (staging)
+    Column("aset", _("Aset keluarga: kode (GET /api/v1/pmks/assets/) atau nama, dipisah titik "
+                     "koma (;) atau koma; kosong: tidak ada aset"), False,
+           "tabung-gas;sepeda-motor", ("Aset", "Aset Keluarga", "Kepemilikan Aset")),
+    Column("program", _("Program bantuan yang diikuti keluarga: kode (GET "
+                        "/api/v1/pmks/programs/) atau nama, dipisah titik koma (;) atau koma; "
+                        "kosong: tidak ada"), False, "pkh;kis-pbi-jk",
+           ("Program", "Program Bantuan", "Kepesertaan Program")),
 ]
 REQUIRED = [c.name for c in COLUMNS if c.required]
 
@@ -126,6 +135,11 @@ CHOICE_COLUMNS = {
 #: column does clear it (unknown). Not the NIK: a person is found by it.
 KEPT_WHEN_ABSENT = tuple(c.name for c in COLUMNS if not c.required and c.name != "nik")
 HOUSEHOLD_FIELDS = [f for f in HOUSEHOLD_MAP.values() if f != "no_kk"]
+#: the household's DTKS lists (``pmks.services.HOUSEHOLD_LISTS``): file column → list. A cell
+#: is read as the list's sorted codes joined by ";" ("" for none: ``HouseholdLists.read``);
+#: household columns like the others: every row of a No. KK must agree
+LIST_COLUMNS = {"aset": "assets", "program": "programs"}
+LIST_FIELDS = tuple(LIST_COLUMNS.values())
 PERSON_FIELDS = [f for f in PERSON_MAP.values() if f != "nik"] + ["desa_id", "name_key",
                                                                   "household_id"]
 R = choices.Relationship
@@ -176,6 +190,76 @@ def _choice(enum, text: str) -> str:
     return parse_label(text, _labels(enum), enum.values)
 
 
+#: what separates the entries of a list cell: ";" (what the household export writes), ","
+#: or a line break (Alt+Enter in Excel)
+LIST_SEPARATOR = re.compile(r"[;,\r\n]")
+
+
+def list_key(text: str) -> str:
+    """How an entry of a list cell is looked up: lower case, "-" and "_" read as spaces, runs
+    of spaces as one (``Stage._list_sql`` computes the same in SQL for ASCII cells)."""
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+class HouseholdLists:
+    """Reads the ``aset`` and ``program`` cells against the DTKS lists (``pmks.Asset``,
+    ``pmks.Program``: read once per import, so an entry the province adds is known to the
+    next import). An entry is the code (what the API, the filters and the household export
+    speak) or the name, whole or before its parenthesis ("KIS/PBI JK"), in any case; entries
+    are separated by ``LIST_SEPARATOR`` (a name that holds a separator itself — "Tabung gas
+    5,5 kg…" — is read whole first); an entry named twice counts once."""
+
+    def __init__(self):
+        from pmks.models import Asset, Program
+
+        self.nouns = {"aset": _("aset"), "program": _("program bantuan")}
+        self.keys, self.pks, self.whole = {}, {}, {}
+        for column, model in (("aset", Asset), ("program", Program)):
+            keys, pks, whole = {}, {}, []
+            for pk, code, name in model.objects.values_list("pk", "code", "name"):
+                pks[code] = pk
+                for text in (name, name.split(" (")[0], code):  # the code wins a clash
+                    keys[list_key(text)] = code
+                    if LIST_SEPARATOR.search(text):
+                        whole.append((re.compile(r"\s+".join(
+                            re.escape(part) for part in text.split()), re.IGNORECASE), code))
+            self.keys[column], self.pks[LIST_COLUMNS[column]], self.whole[column] = (
+                keys, pks, whole)
+        self.cache: dict = {}
+
+    def read(self, column: str, text: str) -> str:
+        """The cell's codes, sorted and joined by ";" ("" for an empty cell); ValueError
+        naming the entries that are no code or name of the list."""
+        found = self.cache.get((column, text))
+        if found is None:
+            found = self.cache[column, text] = self._read(column, text)
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
+    def _read(self, column: str, text: str):
+        for pattern, code in self.whole[column]:
+            text = pattern.sub(code, text)
+        keys, codes, unknown = self.keys[column], set(), []
+        for entry in LIST_SEPARATOR.split(text):
+            if key := list_key(entry):
+                if key in keys:
+                    codes.add(keys[key])
+                elif entry.strip() not in unknown:
+                    unknown.append(entry.strip())
+        if unknown:
+            return ValueError(_(
+                "%(noun)s tidak dikenal: %(codes)s; isi kode atau nama dari daftar %(noun)s, "
+                "dipisah titik koma") % {"noun": self.nouns[column],
+                                          "codes": ", ".join(f"'{u}'" for u in unknown)})
+        return ";".join(sorted(codes))
+
+    def lookup(self) -> list[tuple[str, str, str]]:
+        """(column, key, code) of every key, for the COPY path's fast lane."""
+        return [(column, key, code) for column, keys in self.keys.items()
+                for key, code in keys.items()]
+
+
 _TEXT, _IDENTITY, _CHOICE, _SEX, _DATE, _DECILE = range(6)
 _EMPTY_IS_NULL = {"decile", "nik", "birth_date", "sex"}
 
@@ -200,11 +284,11 @@ TEXT_LIMITS = max_lengths({
     if kind == _TEXT and column != "kode_desa"})
 
 
-def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | None = None
-              ) -> tuple[dict, dict, list[tuple[str, str]]]:
+def parse_row(row: TableRow, desa_codes: set[str], *, lists: HouseholdLists,
+              today: datetime.date | None = None) -> tuple[dict, dict, list[tuple[str, str]]]:
     """One row → (household fields, person fields, [(column, message)]): every problem of the
     row at once. Cheap per row: each column's reader is chosen once (``_PLAN``) and labels,
-    dates and name keys are cached."""
+    dates and name keys are cached. ``lists``: the import's reader of the DTKS lists."""
     values = row.values
     problems: list[tuple[str, str]] = list(row.problems)
     for column in REQUIRED:
@@ -240,6 +324,12 @@ def parse_row(row: TableRow, desa_codes: set[str], *, today: datetime.date | Non
         except ValueError as exc:
             into[target] = None
             problems.append((column, str(exc)))
+    for column, target in LIST_COLUMNS.items():
+        if column in values:  # absent: the stored list stays
+            try:
+                household[target] = lists.read(column, values[column])
+            except ValueError as exc:
+                problems.append((column, str(exc)))
     if household.get("no_kk"):
         try:
             validate_no_kk(household["no_kk"])
@@ -297,9 +387,10 @@ KEPALA_STORED = gettext_lazy(
 
 
 class _Chunk:
-    def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run, seen):
+    def __init__(self, rows, *, actor, report: ImportReport, desa_codes, dry_run, seen,
+                 lists: HouseholdLists):
         self.rows, self.actor, self.report, self.seen = rows, actor, report, seen
-        self.desa_codes, self.dry_run = desa_codes, dry_run
+        self.desa_codes, self.dry_run, self.lists = desa_codes, dry_run, lists
         self.area = user_area(actor)
 
     def _outside(self, desa_id: str) -> bool:
@@ -309,7 +400,7 @@ class _Chunk:
     def run(self) -> None:
         parsed = []
         for row in self.rows:
-            household, person, problems = parse_row(row, self.desa_codes)
+            household, person, problems = parse_row(row, self.desa_codes, lists=self.lists)
             if problems:
                 self.report.reject(row.number, problems)
             else:
@@ -364,7 +455,8 @@ class _Chunk:
             first = self.seen.first("no_kk", household["no_kk"], number, payload)
             if first is not None and first[1] != payload:
                 earlier, now = json.loads(first[1]), json.loads(payload)
-                columns = [c for c, f in HOUSEHOLD_MAP.items() if earlier.get(f) != now.get(f)]
+                columns = [c for c, f in [*HOUSEHOLD_MAP.items(), *LIST_COLUMNS.items()]
+                           if earlier.get(f) != now.get(f)]
                 self.report.reject(number, [(c, _("berbeda dengan baris %(n)d untuk No. KK yang "
                                                   "sama") % {"n": first[0]}) for c in columns])
                 continue
@@ -450,21 +542,34 @@ class _Chunk:
         result: dict[str, Household] = {}
         new, changed, log = [], [], []
         counts = {"keluarga_baru": 0, "keluarga_diubah": 0, "keluarga_tetap": 0}
+        # the stored lists of the chunk's households, when the file has a list column
+        held = _held_lists([h.pk for h in existing.values()]) if any(
+            f in data for _n, data, _p in accepted[:1] for f in LIST_FIELDS) else {}
+        list_writes, new_lists = [], {}  # (household, {list: codes}) to write
         for number, data, _person in accepted:
             if data["no_kk"] in result:
                 continue
+            fields = {k: v for k, v in data.items() if k not in LIST_FIELDS}
+            lists = {f: data[f] for f in LIST_FIELDS if f in data}
             household = existing.get(data["no_kk"])
             if household is None:
-                household, kind = Household(**data), "keluarga_baru"
+                household, kind = Household(**fields), "keluarga_baru"
                 new.append(household)
+                lists = new_lists[data["no_kk"]] = {f: v for f, v in lists.items() if v}
             else:
-                kind, diff = "keluarga_tetap", _changes(household, data, HOUSEHOLD_FIELDS)
+                kind, diff = "keluarga_tetap", _changes(household, fields, HOUSEHOLD_FIELDS)
+                stored = held.get(household.pk, {})
+                lists = {f: v for f, v in lists.items() if stored.get(f, "") != v}
+                diff |= {f: [stored.get(f, ""), v] for f, v in lists.items()}
                 if diff:
                     for name, (_old, value) in diff.items():
-                        setattr(household, name, value)
+                        if name not in LIST_FIELDS:
+                            setattr(household, name, value)
                     changed.append(household)
                     log.append((household, diff, LogEntry.Action.UPDATE))
                     kind = "keluarga_diubah"
+            if lists:
+                list_writes.append((household, lists))
             # the report counts a household once per file, at its first accepted row: a later
             # chunk finds it as an earlier one wrote it (or, in a dry run, did not)
             if self.seen.first("counted_kk", data["no_kk"], number) is None:
@@ -478,8 +583,10 @@ class _Chunk:
                                           update_fields=HOUSEHOLD_FIELDS)
             _moved(changed)  # a changed record is a new version (ETag, If-Match)
             Household.objects.bulk_update(changed, [*HOUSEHOLD_FIELDS, "updated_at"])
-            log += [(h, {f: [None, getattr(h, f)] for f in ["no_kk", *HOUSEHOLD_FIELDS]},
+            log += [(h, {**{f: [None, getattr(h, f)] for f in ["no_kk", *HOUSEHOLD_FIELDS]},
+                         **{f: [None, v] for f, v in new_lists[h.no_kk].items()}},
                      LogEntry.Action.CREATE) for h in new]
+            _write_lists(list_writes, self.lists.pks)
             audit.log_bulk(Household, log)
         return result
 
@@ -523,6 +630,44 @@ class _Chunk:
                  LogEntry.Action.CREATE) for p in new]
         audit.log_bulk(Person, log)
         persons_after_save(persons)  # the services' rules: heads, open cases follow
+
+
+def _held_lists(household_ids) -> dict[int, dict[str, str]]:
+    """{household id: {list: its codes, sorted, joined by ";"}} of the stored households (one
+    query per list), as ``HouseholdLists.read`` gives a cell's."""
+    from pmks.models import HouseholdAsset, HouseholdProgram
+
+    held: dict = {}
+    for field, through, target in (("assets", HouseholdAsset, "asset"),
+                                   ("programs", HouseholdProgram, "program")):
+        codes: dict = {}
+        for household, code in through.objects.filter(household_id__in=household_ids
+                                                      ).values_list("household", f"{target}__code"):
+            codes.setdefault(household, []).append(code)
+        for household, values in codes.items():
+            held.setdefault(household, {})[field] = ";".join(sorted(values))
+    return held
+
+
+def _write_lists(writes, pks) -> None:
+    """``writes``: [(household, {list: codes joined by ";"})]: each list replaced by its
+    codes, writing only the entries added (one INSERT per list) and removed (one DELETE per
+    list) — the audit entry and the sync change are the household's (``log_bulk``)."""
+    from pmks.models import HouseholdAsset, HouseholdProgram
+
+    for field, through, target in (("assets", HouseholdAsset, "asset_id"),
+                                   ("programs", HouseholdProgram, "program_id")):
+        wanted = {(h.pk, pks[field][code]) for h, lists in writes if field in lists
+                  for code in lists[field].split(";") if code}
+        ids = [h.pk for h, lists in writes if field in lists]
+        if not ids:
+            continue
+        stored = {(household, item): pk for pk, household, item in through.objects.filter(
+            household_id__in=ids).values_list("pk", "household_id", target)}
+        if removed := [pk for pair, pk in stored.items() if pair not in wanted]:
+            through.objects.filter(pk__in=removed).delete()
+        through.objects.bulk_create([through(household_id=h, **{target: item})
+                                     for h, item in sorted(wanted - stored.keys())])
 
 
 def _by_name(household_ids) -> dict:
@@ -585,6 +730,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
         desa = desa.within(area) if area else desa.none()
     desa_codes = set(desa.values_list("kode", flat=True))
     report = ImportReport()
+    lists = HouseholdLists()
     table = IMPORTER.read(fileobj, filename)
     report.notes = table.notes
     if import_path() == "copy":
@@ -598,7 +744,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
             else:
                 _copy_import(table, report=report, area=area, desa_codes=desa_codes,
                              dry_run=dry_run, chunk_size=chunk_size or COPY_CHUNK_SIZE,
-                             unchanged=unchanged)
+                             unchanged=unchanged, lists=lists)
         return report
     seen = SeenKeys()
     try:
@@ -607,7 +753,7 @@ def households_import(*, actor, fileobj, filename: str, dry_run: bool,
             for rows in _chunks(table, chunk_size or CHUNK_SIZE):
                 report.rows += len(rows)
                 _Chunk(rows, actor=actor, report=report, desa_codes=desa_codes,
-                       dry_run=dry_run, seen=seen).run()
+                       dry_run=dry_run, seen=seen, lists=lists).run()
                 report_progress(report.rows)
     finally:
         seen.close()
@@ -618,12 +764,13 @@ def _variants(text: str) -> set[str]:
     return {text, text.lower(), text.upper(), text.title(), text.capitalize()}
 
 
-def _lookup(desa_codes) -> list[tuple[str, str, str]]:
+def _lookup(desa_codes, lists: HouseholdLists) -> list[tuple[str, str, str]]:
     """(column, cell text, value) for the COPY path's fast lane: the desa codes of the area,
     and the usual ways of writing each label, sex and KK relationship code, each with the value
     the Python parsers themselves give it — so a cell read by lookup reads the same as on the
-    row path. Any other text goes through the parsers."""
-    rows = [("kode_desa", code, code) for code in desa_codes]
+    row path. Any other text goes through the parsers. The DTKS lists' keys (``list_key``)
+    too: the fast lane splits a list cell and looks each entry's key up."""
+    rows = [*(("kode_desa", code, code) for code in desa_codes), *lists.lookup()]
     tables = [(column, _labels(enum), partial(_choice, enum))
               for column, enum in CHOICE_COLUMNS.items()]
     tables.append(("jenis_kelamin", {t: v for v, ts in SEX_LABELS.items() for t in ts},
@@ -647,7 +794,7 @@ def _lookup(desa_codes) -> list[tuple[str, str, str]]:
 FILE_COLUMNS = [c.name for c in COLUMNS]
 
 
-def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
+def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size, lists,
                  unchanged=None) -> None:
     """PostgreSQL: the file goes to a staging table by COPY and the rest is set-based
     (``pmks.staging``). Two lanes per chunk: plain text rows are copied as they are and
@@ -666,14 +813,14 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size,
 
     def passing(rows):
         for row in rows:
-            household, person, problems = parse_row(row, desa_codes, today=today)
+            household, person, problems = parse_row(row, desa_codes, today=today, lists=lists)
             if problems:
                 report.reject(row.number, problems)
             else:
                 yield row.number, household, person
 
     stage = Stage(report=report, area=area, dry_run=dry_run, columns=FILE_COLUMNS,
-                  lookup=_lookup(desa_codes), today=today,
+                  lookup=_lookup(desa_codes, lists), today=today,
                   absent=[c for c in KEPT_WHEN_ABSENT if c not in table.header])
     rows = iter(table)
     language = translation.get_language()
@@ -774,4 +921,9 @@ IMPORTER = register_importer(Importer(kind=KIND, label=_("Keluarga dan anggota (
     "Kolom yang tidak wajib boleh tidak ada di berkas (misalnya ekspor SIAK tanpa kolom "
     "perumahan atau pendidikan): data keluarga dan orang yang tersimpan untuk kolom itu tetap. "
     "Sel kosong di kolom yang ada berarti tidak diketahui dan menghapus isian yang tersimpan. "
-    "Kolom nik selalu dibaca: tanpa kolom itu orang dicari dari nama dan tanggal lahir.")]))
+    "Kolom nik selalu dibaca: tanpa kolom itu orang dicari dari nama dan tanggal lahir."), _(
+    "Kolom aset dan program: kode (seperti pada ekspor keluarga) atau nama dari daftar DTKS, "
+    "dipisah titik koma (;) atau koma, mis. tabung-gas;sepeda-motor. Keduanya kolom keluarga: "
+    "isi sama pada setiap baris anggota satu No. KK (urutan tidak berpengaruh), baris yang "
+    "berbeda ditolak. Sel kosong berarti tidak ada dan menghapus daftar yang tersimpan; tanpa "
+    "kolomnya daftar yang tersimpan tetap.")]))

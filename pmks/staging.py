@@ -22,7 +22,9 @@ below; any other file — or one the two CSV readers might read apart — is rea
    of an unchanged file reads each row once): every record the fast lane writes keeps the
    fingerprint of its row's cells and the ``updated_at`` it was written with
    (``import_digest``, ``import_stamp``), and every other write moves ``updated_at``, so the
-   fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``);
+   fingerprint holds only while nothing else wrote the record (``_same_sql``, ``_fingerprints``).
+   A household's DTKS lists (``aset``, ``program``) are staged as their sorted codes joined
+   by ";", read in SQL by the lookup (``_list_sql``) or by ``HouseholdLists`` in Python;
 2. the rules that need other rows are set-based: the first row of a No. KK defines the
    household (later rows that differ are rejected, naming the columns), a NIK appears once,
    and so does a person without NIK (name key and birth date in one No. KK) and a kepala
@@ -37,7 +39,8 @@ below; any other file — or one the two CSV readers might read apart — is rea
    upserted with ``INSERT … ON CONFLICT … DO UPDATE … WHERE (changed)`` (a person without
    NIK: matched by household, name key and birth date), so a re-import that changes nothing
    writes — and locks — nothing (only an unchanged record that lacks its row's fingerprint
-   gets it, once, without a new version); heads of household follow set-based;
+   gets it, once, without a new version); the lists that differ are replaced in the link
+   tables in one statement (``_write_lists``); heads of household follow set-based;
 4. ONE audit entry per chunk and model (``dinsos.audit.log_batch``) names the row range, the
    ids created and each updated id's old → new values, so one person's history is still
    read from it; the sync change log gets every created or changed row in one INSERT.
@@ -69,13 +72,14 @@ from pmks.importing import (
     KEPALA_STORED,
     KEPALA_TWICE,
     KEPT_WHEN_ABSENT,
+    LIST_COLUMNS,
     MATCHED_OUTSIDE,
     MATCHED_SEX,
     PERSON_MAP,
     SAME_PERSON,
     TEXT_LIMITS,
 )
-from pmks.models import Household, Person
+from pmks.models import Asset, Household, HouseholdAsset, HouseholdProgram, Person, Program
 
 STAGE = "pmks_import_stage"
 TEMP_BUFFERS = "256MB"  # the session's buffers for the staging tables (PostgreSQL temp_buffers)
@@ -108,13 +112,35 @@ LOOKED_UP = {"lantai": "floor", "dinding": "wall", "sumber_air": "water_source",
 #: the file's text columns, staged as they are
 AS_IS = {"alamat": "address", "rt": "rt", "rw": "rw", "tempat_lahir": "birth_place",
          "pekerjaan": "occupation"}
-#: the file's cells a household is written from (``pmks.importing.HOUSEHOLD_MAP``)
+#: the household's DTKS lists: staged field → (link table, its item column, item table). A
+#: list is staged as its codes, sorted (byte order, as Python sorts them) and joined by ";"
+#: ("" for none), as ``pmks.importing.HouseholdLists.read`` gives them
+LISTS = {"assets": (HouseholdAsset._meta.db_table, "asset_id", Asset._meta.db_table),
+         "programs": (HouseholdProgram._meta.db_table, "program_id", Program._meta.db_table)}
+#: the file's cells a household is written from (``pmks.importing.HOUSEHOLD_MAP``; the lists
+#: last, so a file without them fingerprints as before they were added: ``_cells``)
 HOUSEHOLD_CELLS = ("no_kk", "alamat", "rt", "rw", "kode_desa", "desil", "lantai", "dinding",
-                   "sumber_air", "penerangan", "bahan_bakar", "jamban")
+                   "sumber_air", "penerangan", "bahan_bakar", "jamban", *LIST_COLUMNS)
 #: the file's cells a person is written from (its desa is the row's, its household the No. KK's)
 PERSON_CELLS = ("no_kk", "kode_desa", "nik", "nama", "tempat_lahir", "tanggal_lahir",
                 "jenis_kelamin", "hubungan", "disabilitas", "pendidikan", "pekerjaan",
                 *KEPT_WHEN_ABSENT)
+
+
+def _held(field: str, household: str) -> str:
+    """SQL: the stored list ``field`` of the household whose id is ``household``, as staged
+    (codes sorted in byte order, joined by ";"; "" for none)."""
+    link, item, items = LISTS[field]
+    return (f"""(SELECT coalesce(string_agg(i.code, ';' ORDER BY i.code COLLATE "C"), '')
+                 FROM {link} x JOIN {items} i ON i.id = x.{item}
+                 WHERE x.household_id = {household})""")
+
+
+def _lists_differ(household: str, staged: str, fields) -> str:
+    """SQL: a staged row's lists ``fields`` (those the file has) differ from those its
+    household (id ``household``) holds."""
+    return "(" + (" OR ".join(f"{staged}.{f} IS DISTINCT FROM {_held(f, household)}"
+                              for f in fields) or "false") + ")"
 
 
 def _distinct(left: str, right: str, columns) -> str:
@@ -221,6 +247,9 @@ class Stage:
         self.household_absent = [HOUSEHOLD_MAP[c] for c in self.absent if c in HOUSEHOLD_MAP]
         self.household_staged = [f for f in HOUSEHOLD_COLUMNS  # load
                                  if f not in self.household_absent]
+        # the lists the file has; one it has not is staged NULL and never compared or written
+        absent_lists = {LIST_COLUMNS[c] for c in self.absent if c in LIST_COLUMNS}
+        self.lists_staged = [f for f in LISTS if f not in absent_lists]
         self.grown = 0  # persons this import created since the registry's statistics
         self.lo = self.hi = 0  # the row numbers of the current chunk (staged rows)
         self.analyzed = 0  # the last row number staged when the staging table was analyzed
@@ -243,7 +272,7 @@ class Stage:
                 wall text, water_source text, lighting text, cooking_fuel text, toilet text,
                 nik text, name text, name_key text, birth_place text, birth_date date,
                 sex text, relationship text, disability text, schooling text, occupation text,
-                marital_status text, chronic_illness text,
+                marital_status text, chronic_illness text, assets text, programs text,
                 kk_bad boolean NOT NULL DEFAULT false,
                 dup boolean NOT NULL DEFAULT false,  -- rejected as a NIK or person twice
                 -- NULL: accepted so far; 'rejected' or 'held'; 'same': accepted so far, and
@@ -349,11 +378,13 @@ class Stage:
         are rejected in their turn by an earlier row that differs."""
         # what the in-file rules and the heads read of a row; the rest of the person stays
         # NULL (a narrower staging row: nothing reads it for a 'same' row)
-        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, "nik", "name_key", "birth_date",
-                  "relationship", "state", "household_id", "person_id", "person_created"]
+        staged = ["row", "no_kk", *HOUSEHOLD_COLUMNS, *self.lists_staged, "nik", "name_key",
+                  "birth_date", "relationship", "state", "household_id", "person_id",
+                  "person_created"]
         return f"""
             INSERT INTO {STAGE} ({', '.join(staged)})
-            SELECT r.row, h.no_kk, {', '.join(f'h.{c}' for c in HOUSEHOLD_COLUMNS)}, p.nik,
+            SELECT r.row, h.no_kk, {', '.join(f'h.{c}' for c in HOUSEHOLD_COLUMNS)},
+                   {''.join(f'{_held(f, "h.id")}, ' for f in self.lists_staged)}p.nik,
                    p.name_key, p.birth_date, p.relationship, 'same', h.id, p.id, false
             FROM {RAW} r
             CROSS JOIN LATERAL (SELECT * FROM pmks_person p WHERE p.nik = r.nik OFFSET 0) p
@@ -381,6 +412,7 @@ class Stage:
             "decile": "CASE WHEN r.desil ~ '^([1-9]|10)$' THEN r.desil::smallint END",
             "nik": "NULLIF(r.nik, '')", "name": "r.name", "name_key": "r.name_key",
             "birth_date": "r.birth",
+            **{field: f"r.{column}_codes" for column, field in LIST_COLUMNS.items()},
             "h_cells": _cells("r", HOUSEHOLD_CELLS), "p_cells": _cells("r", PERSON_CELLS),
         }
         nik_date = ("substr(r.nik, 7, 2)::int = r.dd + CASE WHEN l_jenis_kelamin.value = 'P' "
@@ -401,6 +433,8 @@ class Stage:
               else []),
             *(f"(r.{c} = '' OR l_{c}.value IS NOT NULL)" for c in optional
               if c not in self.absent),
+            # every entry of a list cell a code or name of its list (``_list_sql``)
+            *(f"r.{c}_codes IS NOT NULL" for c in LIST_COLUMNS if c not in self.absent),
             # parse_nik + validate_nik_matches: region, serial, DDMMYY of the birth date
             # (+40 on the day for a woman); a NIK that agrees names a real day
             f"""CASE WHEN r.nik = '' THEN true
@@ -421,6 +455,7 @@ class Stage:
 
         birth = (f"CASE WHEN {_valid_day('y', 'm', 'dd')} AND y >= 1900 "
                  "THEN make_date(y, m, dd) END")
+        lists = "".join(f", {self._list_sql(c)} AS {c}_codes" for c in LIST_COLUMNS)
         # the rows _same_sql staged already (none when nothing holds a fingerprint)
         unstaged = (f"WHERE NOT EXISTS (SELECT FROM {STAGE} s WHERE s.row = {RAW}.row)"
                     if self.fingerprinted else "")
@@ -428,13 +463,30 @@ class Stage:
             WITH f AS MATERIALIZED (SELECT *, {form} AS form FROM {RAW} {unstaged}),
             d AS (SELECT *, {part(1, 7, 4)} AS y, {part(6, 4, 2)} AS m, {part(9, 1, 2)} AS dd
                   FROM f),
-            r AS MATERIALIZED (SELECT *, {birth} AS birth FROM d),  -- each computed once
+            r AS MATERIALIZED (SELECT *, {birth} AS birth{lists} FROM d),  -- each computed once
             c AS (SELECT r.*, {', '.join(f'{v} AS v_{k}' for k, v in values.items())},
                          coalesce({ok}, false) AS ok
                   FROM r {joins}),
             staged AS (INSERT INTO {STAGE} ({', '.join(values)})
                        SELECT {', '.join(f'v_{k}' for k in values)} FROM c WHERE ok)
             SELECT row, {', '.join(self.copied)} FROM c WHERE NOT ok ORDER BY row"""
+
+    def _list_sql(self, column: str) -> str:
+        """SQL: a list cell of the raw row ``d`` as ``HouseholdLists.read`` reads it — its
+        entries (split at ; , or a line break) each looked up by ``list_key`` in the lookup,
+        the codes sorted and joined by ";" — or NULL (the column absent, an entry unknown, or
+        a cell not of printable ASCII, whose spaces and case SQL and Python might fold
+        apart): the Python lane reads it then, and names what is wrong."""
+        if column in self.absent:
+            return "NULL::text"
+        key = ("btrim(regexp_replace(translate(lower(t.entry), '-_', '  '), ' +', ' ', 'g'))")
+        return f"""CASE WHEN d.{column} = '' THEN ''
+                        WHEN d.{column} ~ '^[ -~]*$' THEN (
+            SELECT CASE WHEN count(*) = count(l.value) THEN coalesce(string_agg(
+                       DISTINCT l.value COLLATE "C", ';' ORDER BY l.value COLLATE "C"), '') END
+            FROM regexp_split_to_table(d.{column}, '[;,]') AS t(entry)
+            LEFT JOIN {LOOKUP} l ON l.col = '{column}' AND l.text = {key}
+            WHERE {key} <> '') END"""
 
     def load(self, parsed) -> None:
         """``parsed``: [(row number, household fields, person fields)] that passed the row
@@ -445,11 +497,13 @@ class Stage:
             writer.writerow([
                 number, household["no_kk"],
                 *("" if household[c] is None else household[c] for c in self.household_staged),
+                *(household[c] for c in self.lists_staged),
                 *("" if person[c] is None else person[c] for c in self.person_staged),
             ])
         if buffer.tell():
             buffer.seek(0)
-            staged = ["row", "no_kk", *self.household_staged, *self.person_staged]
+            staged = ["row", "no_kk", *self.household_staged, *self.lists_staged,
+                      *self.person_staged]
             self.cursor.copy_expert(
                 f"COPY {STAGE} ({', '.join(staged)}) FROM STDIN WITH (FORMAT csv, "
                 f"FORCE_NULL ({', '.join(NULLABLE)}))", buffer)
@@ -466,11 +520,12 @@ class Stage:
         """Reject or hold the chunk's rows the way the row path does, in its order: first the
         in-file rules (row order), then the stored records (row order)."""
         self._keep_absent_households()
-        hh = HOUSEHOLD_COLUMNS
+        hh = [*HOUSEHOLD_COLUMNS, *self.lists_staged]  # a No. KK's rows agree on its lists too
         columns = {"address": "alamat", "rt": "rt", "rw": "rw", "desa_id": "kode_desa",
                    "decile": "desil", "floor": "lantai", "wall": "dinding",
                    "water_source": "sumber_air", "lighting": "penerangan",
-                   "cooking_fuel": "bahan_bakar", "toilet": "jamban"}
+                   "cooking_fuel": "bahan_bakar", "toilet": "jamban",
+                   **{field: column for column, field in LIST_COLUMNS.items()}}
         differs = ", ".join(f"CASE WHEN s.{f} IS DISTINCT FROM f.{f} THEN '{col}' END"
                             for f, col in columns.items())
         # each row looks up the first row of its No. KK / NIK through the (no_kk, row) and
@@ -655,10 +710,11 @@ class Stage:
         # row: a later chunk finds it as an earlier one wrote it (or, in a dry run, did not)
         counted = f"""NOT EXISTS (SELECT FROM {STAGE} e WHERE e.no_kk = s.no_kk
                       AND e.row < {self.lo:d} AND (e.state IS NULL OR e.state = 'same'))"""
+        differs = f"({_distinct('h', 's', hh)} OR {_lists_differ('h.id', 's', self.lists_staged)})"
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE h.id IS NULL),
-                   count(*) FILTER (WHERE h.id IS NOT NULL AND {_distinct('h', 's', hh)}),
-                   count(*) FILTER (WHERE h.id IS NOT NULL AND NOT {_distinct('h', 's', hh)})
+                   count(*) FILTER (WHERE h.id IS NOT NULL AND {differs}),
+                   count(*) FILTER (WHERE h.id IS NOT NULL AND NOT {differs})
             FROM {firsts} s LEFT JOIN pmks_household h ON h.no_kk = s.no_kk
             WHERE {counted}""").fetchone()
         # the chunk's households all of whose rows are 'same', and its 'same' rows
@@ -675,6 +731,7 @@ class Stage:
             self.report.count("keluarga_tetap", same)
         if not self.dry_run:  # the rows' persons and households are matched (check)
             self._write_households(firsts)
+            self._write_lists(firsts)
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
@@ -752,6 +809,51 @@ class Stage:
         created = [(pk, desa) for pk, inserted, desa in created if inserted]
         self._log(Household, created, updated)
         self.fed_households = {pk for pk, _a in created} | {pk for pk, *_r in updated}
+
+    def _write_lists(self, firsts: str) -> None:
+        """The lists of the chunk's households (written or new) that differ from what they
+        hold, replaced in one statement: only the entries removed are deleted and the ones
+        added inserted, set-based; such a household is a new version (``updated_at``, with
+        its row's fingerprint, as ``_write_households`` writes it), its audit entry names
+        each changed list old → new (the chunk's entry, ``_log``) and the sync feed has it.
+        A list the file has not is kept: never read or written."""
+        if not self.lists_staged:
+            return
+        changed = ", ".join(f"s.{f} AS new_{f}, {_held(f, 'h.id')} AS old_{f}"
+                            for f in self.lists_staged)
+        writes = []
+        for field in self.lists_staged:
+            link, item, items = LISTS[field]
+            differs = f"c.new_{field} IS DISTINCT FROM c.old_{field}"
+            writes.append(f"""
+                del_{field} AS (DELETE FROM {link} x USING changed c, {items} i
+                    WHERE {differs} AND x.household_id = c.id AND i.id = x.{item}
+                      AND NOT i.code = ANY(string_to_array(c.new_{field}, ';'))),
+                add_{field} AS (INSERT INTO {link} (household_id, {item})
+                    SELECT c.id, i.id FROM changed c
+                    CROSS JOIN LATERAL unnest(string_to_array(c.new_{field}, ';')) AS n(code)
+                    JOIN {items} i ON i.code = n.code
+                    WHERE {differs}
+                    ON CONFLICT (household_id, {item}) DO NOTHING)""")
+        diff = " || ".join(
+            f"""CASE WHEN c.new_{f} IS DISTINCT FROM c.old_{f} THEN jsonb_build_object(
+                    '{f}', jsonb_build_array(c.old_{f}, c.new_{f})) ELSE '{{}}' END"""
+            for f in self.lists_staged)
+        updated = self._sql(f"""
+            WITH changed AS MATERIALIZED (
+                SELECT * FROM (SELECT h.id, h.desa_id, h.created_at, s.h_cells, {changed}
+                               FROM {firsts} s JOIN pmks_household h ON h.no_kk = s.no_kk) d
+                WHERE {' OR '.join(f'new_{f} IS DISTINCT FROM old_{f}'
+                                   for f in self.lists_staged)}),
+            {', '.join(writes)},
+            moved AS (UPDATE pmks_household h SET updated_at = %s, import_digest = c.h_cells,
+                                                  import_stamp = %s
+                      FROM changed c WHERE h.id = c.id)
+            SELECT c.id, {diff}, c.desa_id, c.desa_id FROM changed c
+            WHERE c.created_at <> %s  -- one this import created: in its entry as created
+            ORDER BY c.id""", [self.now] * 3).fetchall()
+        self._log(Household, [], updated)
+        self.fed_households |= {pk for pk, *_r in updated}
 
     def _match_persons(self) -> None:
         """Each accepted row's household and person, in one pass over the chunk: the person by

@@ -46,7 +46,8 @@ def row(**values) -> dict:
         "jamban": "bersama", "nik": NIK_HEAD, "nama": "Budi Santoso",
         "tempat_lahir": "Pandeglang", "tanggal_lahir": "1980-08-17", "jenis_kelamin": "L",
         "hubungan": "kepala", "disabilitas": "tidak", "pendidikan": "sd",
-        "pekerjaan": "Buruh tani", "status_kawin": "", "penyakit_kronis": "",
+        "pekerjaan": "Buruh tani", "status_kawin": "", "penyakit_kronis": "", "aset": "",
+        "program": "",
     }
     base.update(values)
     return base
