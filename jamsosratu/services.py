@@ -405,15 +405,26 @@ def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind:
 
 # --- the year's split, frozen once paid -------------------------------------------------------
 
-def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None) -> None:
+#: ``cycle_terms_check``'s "the pagu is not being changed" (None is "no pagu")
+UNCHANGED = object()
+
+
+def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None,
+                      budget_ceiling=UNCHANGED) -> None:
     """Once a payment of the cycle exists, what its tahap amounts were split from is frozen:
     the benefit per household (``benefit_amount``) and the tahap set with their weights
     (``tranches``: the (number, share) pairs the cycle would have). A changed split would pay
     the later tahap as shares of another year (a third tahap added after tahap 1 was paid at
-    a half pays more than the benefit). Every door that changes them asks here (the admin's
-    cycle form and its tahap inline); the payment list asks again
-    (``_check_split_unchanged``)."""
-    if cycle.pk is None or not Payment.objects.filter(tranche__cycle=cycle).exists():
+    a half pays more than the benefit). The pagu (``budget_ceiling``) may be raised or
+    removed, never lowered below what the cycle has already committed
+    (``_check_pagu_not_below_committed``). Every door that changes them asks here (the
+    admin's cycle form and its tahap inline; the API's cycles are read-only); the payment list
+    asks again (``_check_split_unchanged``)."""
+    if cycle.pk is None:
+        return
+    if budget_ceiling is not UNCHANGED:
+        _check_pagu_not_below_committed(cycle, budget_ceiling)
+    if not Payment.objects.filter(tranche__cycle=cycle).exists():
         return
     if benefit_amount is not None and Decimal(benefit_amount) != cycle.benefit_amount:
         raise ValidationError({"benefit_amount": _(
@@ -425,6 +436,28 @@ def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None) -> No
             raise ValidationError({"share": _(
                 "Tahap dan bobotnya tidak dapat diubah, ditambah atau dihapus: penyaluran "
                 "siklus %(y)s sudah dibuat.") % {"y": cycle.year}})
+
+
+@transaction.atomic
+def _check_pagu_not_below_committed(cycle: Cycle, budget_ceiling) -> None:
+    """A new pagu below what the cycle has scheduled or paid (``_committed``, the use
+    ``_check_pagu`` counts: failed and suspended payments are not in it) is refused on
+    ``budget_ceiling``, naming that amount; the pagu itself, raised or removed, passes.
+    Asked under the cycle's tahap and cycle row locks (the order of a list's chunk and of a
+    reschedule), which the caller's transaction keeps until the new pagu is saved: a list
+    made meanwhile counts against the new pagu, or is counted here."""
+    if budget_ceiling is None:
+        return
+    list(Tranche.objects.select_for_update().filter(cycle_id=cycle.pk).order_by("pk")
+         .values_list("pk", flat=True))
+    Cycle.objects.select_for_update().filter(pk=cycle.pk).exists()
+    used = _committed(cycle)
+    if Decimal(budget_ceiling) < used:
+        raise ValidationError({"budget_ceiling": _(
+            "Pagu tidak dapat diturunkan menjadi %(pagu)s: penyaluran siklus %(y)s yang sudah "
+            "dijadwalkan atau disalurkan berjumlah %(used)s (penyaluran gagal atau ditangguhkan "
+            "tidak dihitung).") % {"pagu": format_rupiah(budget_ceiling), "y": cycle.year,
+                                   "used": format_rupiah(used)}})
 
 
 def _check_split_unchanged(cycle: Cycle, tranches: list, amounts: list) -> None:
