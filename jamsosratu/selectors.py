@@ -84,11 +84,16 @@ def tranche_overview(*, user, cycle: Cycle) -> list[dict]:
         for job in TrancheJob.objects.filter(tranche__cycle=cycle).order_by("created_at"):
             jobs[job.tranche_id] = job
     in_use = committed(cycle=cycle) if province and cycle.budget_ceiling is not None else None
+    reschedulable = {} if in_use is None else dict(
+        Payment.objects.filter(tranche__cycle=cycle, status=PaymentStatus.GAGAL, amount__gt=0,
+                               enrolment__status__in=(EnrolmentStatus.AKTIF,
+                                                      EnrolmentStatus.GRADUASI))
+        .values("tranche_id").annotate(total=Sum("amount")).values_list("tranche_id", "total"))
     rows = []
     for tranche, amount in zip(tranches, amounts, strict=True):
         found = per_status.get(tranche.pk, {})
         job = jobs.get(tranche.pk)
-        failed = found.get(PaymentStatus.GAGAL, {"n": 0, "total": ZERO})
+        failed = found.get(PaymentStatus.GAGAL, {"n": 0})
         rows.append({
             "tranche": tranche, "amount": amount, "job": job,
             "count": sum(r["n"] for r in found.values()), "failed": failed["n"],
@@ -96,10 +101,12 @@ def tranche_overview(*, user, cycle: Cycle) -> list[dict]:
                           "total": found[value]["total"]}
                          for value, label in PaymentStatus.choices if value in found],
             # the tahap waits for Pimpinan: its list was refused for the pagu (its latest job
-            # says so), or scheduling its failed transfers again would be (province only)
+            # says so), or scheduling again its failed transfers that may be
+            # (``payment_reschedule``: of a household active or graduated, not Rp0) would be
+            # (province only)
             "waits_for_pimpinan": in_use is not None and not tranche.over_budget_reason and (
                 bool(job and job.status == JobStatus.GAGAL and job.totals.get(OVER_PAGU))
-                or in_use + failed["total"] > cycle.budget_ceiling),
+                or in_use + reschedulable.get(tranche.pk, ZERO) > cycle.budget_ceiling),
         })
     return rows
 

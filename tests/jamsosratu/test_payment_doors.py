@@ -228,3 +228,17 @@ def test_no_pagu_no_waiting(failed, province_operator, make_user):
     """A cycle without a pagu never waits for Pimpinan, whatever failed."""
     page = text(client_for(make_user(roles.PIMPINAN)).get("/jamsosratu/siklus/2026/"))
     assert "menunggu-pimpinan" not in page and "Catat alasan melampaui pagu" not in page
+
+
+def test_a_failed_transfer_that_cannot_be_scheduled_again_does_not_make_the_tahap_wait(
+        failed, cycle, province_operator, make_user):
+    """Lebak's household is excluded: its failed transfer is never scheduled again (and its
+    tahap 2 payment is suspended), so only Pandeglang's Rp875.000 could come back — exactly
+    the pagu's room: nothing waits for Pimpinan, and the reschedule passes."""
+    _pagu(cycle, "1750000")
+    services.payments_generate(tranche=cycle.tranches.get(number=2))
+    services.enrolment_transition(actor=province_operator, enrolment=failed["36.02"].enrolment,
+                                  to_status="dikeluarkan", reason="Pindah ke luar Banten")
+    page = text(client_for(make_user(roles.PIMPINAN)).get("/jamsosratu/siklus/2026/"))
+    assert "menunggu-pimpinan" not in page
+    assert post_reschedule(client_for(province_operator), failed["36.01"]).status_code == 302
