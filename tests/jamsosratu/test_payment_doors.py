@@ -242,3 +242,12 @@ def test_a_failed_transfer_that_cannot_be_scheduled_again_does_not_make_the_taha
     page = text(client_for(make_user(roles.PIMPINAN)).get("/jamsosratu/siklus/2026/"))
     assert "menunggu-pimpinan" not in page
     assert post_reschedule(client_for(province_operator), failed["36.01"]).status_code == 302
+
+
+def test_the_new_pages_ask_for_a_login(failed):
+    for url in (FAILED_PAGE, reschedule_url(failed["36.01"]),
+                reverse("jamsosratu:tranche-over-budget", args=[2026, 1])):
+        for method in (Client().get, Client().post):
+            answer = method(url)
+            assert answer.status_code == 302 and answer["Location"].startswith("/masuk/"), url
+    assert Payment.objects.get(pk=failed["36.01"].pk).status == "gagal"
