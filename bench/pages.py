@@ -164,6 +164,7 @@ SAMPLES: dict[str, Callable] = {
     "jamsosratu:verification-apply": _one("jamsosratu.Verification"),
     "jamsosratu:bank-file": _tranche,
     "jamsosratu:bank-result": _tranche,
+    "jamsosratu:failed-payments": _tranche,
     "jamsosratu:job-detail": _one("jamsosratu.TrancheJob"),
     "incentives:run-list": lambda user: {},
     "incentives:run-progress": _run_period,

@@ -112,10 +112,14 @@ class CycleAdmin(DinsosModelAdmin):
         class CycleForm(form):
             def clean(self):
                 cleaned = super().clean()
+                terms = {}
                 if "benefit_amount" in self.changed_data and cleaned.get("benefit_amount"):
-                    try:
-                        services.cycle_terms_check(cycle=self.instance,
-                                                   benefit_amount=cleaned["benefit_amount"])
+                    terms["benefit_amount"] = cleaned["benefit_amount"]
+                if "budget_ceiling" in self.changed_data and "budget_ceiling" in cleaned:
+                    terms["budget_ceiling"] = cleaned["budget_ceiling"]
+                if terms:
+                    try:  # in the admin's transaction: the locks hold until the save
+                        services.cycle_terms_check(cycle=self.instance, **terms)
                     except ValidationError as exc:
                         self.add_error(None, exc)
                 return cleaned

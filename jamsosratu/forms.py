@@ -11,7 +11,7 @@ from dinsos.money import format_tanggal
 from dinsos.validators import mask_nik
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, Finding, VerificationResult
-from jamsosratu.models import Enrolment
+from jamsosratu.models import Enrolment, Tranche
 
 #: What a transition asks for, beside the button: the service refuses without it.
 NEEDS = {EnrolmentStatus.DITETAPKAN: "decree_number", EnrolmentStatus.DIKELUARKAN: "reason"}
@@ -133,3 +133,23 @@ class BankResultForm(Form):
     file = forms.FileField(label=_("Berkas hasil bank (CSV atau XLSX)"),
                            error_messages={"required": _("Pilih berkas hasil bank."),
                                            "empty": _("Berkas ini kosong.")})
+
+
+class RescheduleForm(Form):
+    """"Jadwalkan ulang" of one failed transfer: a button; the service decides."""
+
+
+class OverBudgetForm(Form):
+    """Pimpinan's reason for a tahap's list to go over the cycle's pagu
+    (``services.tranche_over_budget_allow``), one form per tahap waiting for it."""
+
+    over_budget_reason = forms.CharField(
+        label=_("Alasan melampaui pagu"),
+        max_length=Tranche._meta.get_field("over_budget_reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Tuliskan alasan penyaluran melampaui pagu.")})
+
+    def __init__(self, *args, tranche, **kwargs):
+        kwargs.setdefault("prefix", f"tahap{tranche.number}")
+        super().__init__(*args, **kwargs)
+        self.tranche = tranche

@@ -15,7 +15,7 @@ from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
 from dinsos.scoping import ALL, code_within, user_area
 from jamsosratu import calculations
-from jamsosratu.choices import EnrolmentStatus, PaymentStatus
+from jamsosratu.choices import EnrolmentStatus, JobStatus, PaymentStatus
 from jamsosratu.filters import EnrolmentFilterSet
 from jamsosratu.models import (
     Commitment,
@@ -69,7 +69,9 @@ def quota_use(*, user, cycle: Cycle) -> list[dict]:
 def tranche_overview(*, user, cycle: Cycle) -> list[dict]:
     """Each tranche: its amount per household (the cycle's exact split), its payments in the
     user's area by status, and (province) its latest job."""
-    tranches = list(cycle.tranches.order_by("number"))
+    from jamsosratu.services import OVER_PAGU
+
+    tranches = list(cycle.tranches.select_related("over_budget_by").order_by("number"))
     amounts = calculations.tranche_amounts(cycle.benefit_amount, [t.share for t in tranches])
     per_status = defaultdict(dict)
     for row in (Payment.objects.for_user(user).filter(tranche__cycle=cycle)
@@ -77,20 +79,62 @@ def tranche_overview(*, user, cycle: Cycle) -> list[dict]:
                 .annotate(n=Count("id"), total=Coalesce(Sum("amount"), ZERO))):
         per_status[row["tranche_id"]][row["status"]] = row
     jobs = {}
-    if user_area(user) is ALL:
+    province = user_area(user) is ALL
+    if province:
         for job in TrancheJob.objects.filter(tranche__cycle=cycle).order_by("created_at"):
             jobs[job.tranche_id] = job
+    in_use = committed(cycle=cycle) if province and cycle.budget_ceiling is not None else None
+    reschedulable = {} if in_use is None else dict(
+        Payment.objects.filter(tranche__cycle=cycle, status=PaymentStatus.GAGAL, amount__gt=0,
+                               enrolment__status__in=(EnrolmentStatus.AKTIF,
+                                                      EnrolmentStatus.GRADUASI))
+        .values("tranche_id").annotate(total=Sum("amount")).values_list("tranche_id", "total"))
     rows = []
     for tranche, amount in zip(tranches, amounts, strict=True):
         found = per_status.get(tranche.pk, {})
+        job = jobs.get(tranche.pk)
+        failed = found.get(PaymentStatus.GAGAL, {"n": 0})
         rows.append({
-            "tranche": tranche, "amount": amount, "job": jobs.get(tranche.pk),
-            "count": sum(r["n"] for r in found.values()),
+            "tranche": tranche, "amount": amount, "job": job,
+            "count": sum(r["n"] for r in found.values()), "failed": failed["n"],
             "statuses": [{"label": label, "n": found[value]["n"],
                           "total": found[value]["total"]}
                          for value, label in PaymentStatus.choices if value in found],
+            # the tahap waits for Pimpinan: its list was refused for the pagu (its latest job
+            # says so), or scheduling again its failed transfers that may be
+            # (``payment_reschedule``: of a household active or graduated, not Rp0) would be
+            # (province only)
+            "waits_for_pimpinan": in_use is not None and not tranche.over_budget_reason and (
+                bool(job and job.status == JobStatus.GAGAL and job.totals.get(OVER_PAGU))
+                or in_use + reschedulable.get(tranche.pk, ZERO) > cycle.budget_ceiling),
         })
     return rows
+
+
+def committed(*, cycle: Cycle) -> Decimal:
+    """What the cycle has scheduled or paid: its pagu's use (``services._check_pagu``). A
+    failed or suspended payment is not in it; a failed one scheduled again is asked of the
+    pagu again."""
+    return Payment.objects.filter(
+        tranche__cycle=cycle, status__in=(PaymentStatus.DIJADWALKAN, PaymentStatus.DISALURKAN)
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+
+
+def failed_payments(*, user, tranche: Tranche):
+    """A tahap's failed transfers in the user's area, with what the page shows of each (the
+    household's head and desa, the enrolment's current channel and account)."""
+    return (payment_list(user=user).filter(tranche=tranche, status=PaymentStatus.GAGAL)
+            .select_related("enrolment__household__head", "desa")
+            .order_by("desa_id", "id"))
+
+
+def tranche_statuses(*, user, tranche: Tranche) -> list[dict]:
+    """A tahap's payments in the user's area by status: label, households, amount."""
+    found = {row["status"]: row for row in (
+        Payment.objects.for_user(user).filter(tranche=tranche).values("status")
+        .annotate(n=Count("id"), total=Coalesce(Sum("amount"), ZERO)))}
+    return [{"label": label, "n": found[value]["n"], "total": found[value]["total"]}
+            for value, label in PaymentStatus.choices if value in found]
 
 
 def enrolment_search(*, user, cycle: Cycle, filters):

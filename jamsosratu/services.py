@@ -9,8 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +54,9 @@ from psks.models import Assignment, Worker
 
 VERIFIER_ROLES = (Role.TKSK, Role.PENDAMPING_JAMSOSRATU, Role.PENDAMPING_PKH)
 UNFINISHED = (JobStatus.ANTRE, JobStatus.BERJALAN)
+#: the code of the pagu's refusal (``_check_pagu``), and the key of a job's ``totals`` that
+#: says its list was refused for it: the tahap waits for Pimpinan's decision
+OVER_PAGU = "melampaui_pagu"
 log = logging.getLogger(__name__)
 
 
@@ -403,15 +405,26 @@ def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind:
 
 # --- the year's split, frozen once paid -------------------------------------------------------
 
-def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None) -> None:
+#: ``cycle_terms_check``'s "the pagu is not being changed" (None is "no pagu")
+UNCHANGED = object()
+
+
+def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None,
+                      budget_ceiling=UNCHANGED) -> None:
     """Once a payment of the cycle exists, what its tahap amounts were split from is frozen:
     the benefit per household (``benefit_amount``) and the tahap set with their weights
     (``tranches``: the (number, share) pairs the cycle would have). A changed split would pay
     the later tahap as shares of another year (a third tahap added after tahap 1 was paid at
-    a half pays more than the benefit). Every door that changes them asks here (the admin's
-    cycle form and its tahap inline); the payment list asks again
-    (``_check_split_unchanged``)."""
-    if cycle.pk is None or not Payment.objects.filter(tranche__cycle=cycle).exists():
+    a half pays more than the benefit). The pagu (``budget_ceiling``) may be raised or
+    removed, never lowered below what the cycle has already committed
+    (``_check_pagu_not_below_committed``). Every door that changes them asks here (the
+    admin's cycle form and its tahap inline; the API's cycles are read-only); the payment list
+    asks again (``_check_split_unchanged``)."""
+    if cycle.pk is None:
+        return
+    if budget_ceiling is not UNCHANGED:
+        _check_pagu_not_below_committed(cycle, budget_ceiling)
+    if not Payment.objects.filter(tranche__cycle=cycle).exists():
         return
     if benefit_amount is not None and Decimal(benefit_amount) != cycle.benefit_amount:
         raise ValidationError({"benefit_amount": _(
@@ -423,6 +436,28 @@ def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None) -> No
             raise ValidationError({"share": _(
                 "Tahap dan bobotnya tidak dapat diubah, ditambah atau dihapus: penyaluran "
                 "siklus %(y)s sudah dibuat.") % {"y": cycle.year}})
+
+
+@transaction.atomic
+def _check_pagu_not_below_committed(cycle: Cycle, budget_ceiling) -> None:
+    """A new pagu below what the cycle has scheduled or paid (``_committed``, the use
+    ``_check_pagu`` counts: failed and suspended payments are not in it) is refused on
+    ``budget_ceiling``, naming that amount; the pagu itself, raised or removed, passes.
+    Asked under the cycle's tahap and cycle row locks (the order of a list's chunk and of a
+    reschedule), which the caller's transaction keeps until the new pagu is saved: a list
+    made meanwhile counts against the new pagu, or is counted here."""
+    if budget_ceiling is None:
+        return
+    list(Tranche.objects.select_for_update().filter(cycle_id=cycle.pk).order_by("pk")
+         .values_list("pk", flat=True))
+    Cycle.objects.select_for_update().filter(pk=cycle.pk).exists()
+    used = _committed(cycle)
+    if Decimal(budget_ceiling) < used:
+        raise ValidationError({"budget_ceiling": _(
+            "Pagu tidak dapat diturunkan menjadi %(pagu)s: penyaluran siklus %(y)s yang sudah "
+            "dijadwalkan atau disalurkan berjumlah %(used)s (penyaluran gagal atau ditangguhkan "
+            "tidak dihitung).") % {"pagu": format_rupiah(budget_ceiling), "y": cycle.year,
+                                   "used": format_rupiah(used)}})
 
 
 def _check_split_unchanged(cycle: Cycle, tranches: list, amounts: list) -> None:
@@ -530,9 +565,9 @@ def _payment_rows(tranche: Tranche, tranche_amount: Decimal, rules, enrolments: 
 
 def _committed(cycle: Cycle) -> Decimal:
     """What the cycle has scheduled or paid (its pagu's use)."""
-    return Payment.objects.filter(
-        tranche__cycle=cycle, status__in=(PaymentStatus.DIJADWALKAN, PaymentStatus.DISALURKAN)
-    ).aggregate(s=Coalesce(Sum("amount"), Decimal(0)))["s"]
+    from jamsosratu.selectors import committed
+
+    return committed(cycle=cycle)
 
 
 def _check_pagu(tranche: Tranche, adding: Decimal) -> None:
@@ -544,11 +579,17 @@ def _check_pagu(tranche: Tranche, adding: Decimal) -> None:
         return
     total = _committed(cycle) + adding
     if total > cycle.budget_ceiling:
-        raise ValidationError({"budget_ceiling": _(
+        raise ValidationError({"budget_ceiling": ValidationError(_(
             "Daftar penyaluran %(t)s membuat penyaluran siklus %(y)s menjadi %(total)s, "
             "melampaui pagu %(pagu)s; Pimpinan perlu mencatat alasan melampaui pagu untuk tahap "
             "ini.") % {"t": tranche, "y": cycle.year, "total": format_rupiah(total),
-                        "pagu": format_rupiah(cycle.budget_ceiling)}})
+                        "pagu": format_rupiah(cycle.budget_ceiling)}, code=OVER_PAGU)})
+
+
+def over_pagu(exc: ValidationError) -> bool:
+    """Whether ``exc`` is ``_check_pagu``'s refusal (the tahap waits for Pimpinan)."""
+    return any(error.code == OVER_PAGU
+               for error in getattr(exc, "error_dict", {}).get("budget_ceiling", []))
 
 
 def payments_budget_check(*, tranche: Tranche, chunk_size: int = 2000) -> Decimal:
@@ -724,7 +765,12 @@ def tranche_job_start(*, actor, tranche: Tranche, kind: str, upload=None) -> Tra
         except TableError as exc:
             raise ValidationError({"file": str(exc)}) from exc
     if kind == JobKind.PENYALURAN:
-        payments_budget_check(tranche=tranche)  # refused on the page, not later in the job
+        try:  # refused on the page, not later in the job
+            payments_budget_check(tranche=tranche)
+        except ValidationError as exc:
+            if over_pagu(exc):  # kept as a finished job: the tahap shows it waits for Pimpinan
+                _record_refused_list(actor, tranche, exc)
+            raise
     _expire_stale_jobs(tranche)
     busy = _("Tahap ini sedang diproses; tunggu sampai proses itu selesai.")
     if TrancheJob.objects.filter(tranche=tranche, status__in=UNFINISHED).exists():
@@ -741,6 +787,14 @@ def tranche_job_start(*, actor, tranche: Tranche, kind: str, upload=None) -> Tra
 
     run_tranche_job.delay_on_commit(job.pk)
     return job
+
+
+def _record_refused_list(actor, tranche: Tranche, exc: ValidationError) -> None:
+    """A list refused for the pagu before it queued, as a failed job of the tahap (its page
+    and the cycle's show the refusal, and Pimpinan the form to decide)."""
+    TrancheJob.objects.create(
+        tranche=tranche, kind=JobKind.PENYALURAN, requested_by=actor, status=JobStatus.GAGAL,
+        message=" ".join(exc.messages), totals={OVER_PAGU: True}, finished_at=timezone.now())
 
 
 def tranche_job_run(*, job_id: int) -> TrancheJob:
@@ -775,6 +829,8 @@ def tranche_job_run(*, job_id: int) -> TrancheJob:
         job.status, job.message = JobStatus.GAGAL, str(exc)
     except ValidationError as exc:  # a refusal of the list (the pagu, a changed split)
         job.status, job.message = JobStatus.GAGAL, " ".join(exc.messages)
+        if over_pagu(exc):
+            job.totals = {OVER_PAGU: True}
     except Exception:  # noqa: BLE001 - the job must not stay "berjalan"; logged below
         log.exception("tranche job %s failed", job.pk)
         job.status = JobStatus.GAGAL

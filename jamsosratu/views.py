@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from dinsos.money import format_rupiah
 from dinsos.pages import (
     REFUSALS,
     ReadLoggedPage,
@@ -29,11 +30,14 @@ from dinsos.pages import (
 )
 from dinsos.pagination import BoundedPaginator
 from dinsos.scoping import ALL, can, user_area
+from dinsos.versions import current_versions
 from jamsosratu import banking, selectors, services
 from jamsosratu.choices import EnrolmentStatus, JobKind
 from jamsosratu.forms import (
     BankResultForm,
     EnrolmentTransitionForm,
+    OverBudgetForm,
+    RescheduleForm,
     VerificationForm,
     transition_forms,
 )
@@ -62,18 +66,114 @@ class CycleDetailView(StaffPage, TemplateView):
     permission_required = VIEW
     template_name = "jamsosratu/cycle_detail.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, over_budget_form=None, **kwargs):
         user = self.request.user
         cycle = selectors.cycle_get(year=kwargs["year"])
         province = user_area(user) is ALL
         tranches = selectors.tranche_overview(user=user, cycle=cycle)
-        if province:
-            for row in tranches:
+        may_decide = province and user.has_perm("jamsosratu.override_ceiling")
+        for row in tranches:
+            if province:
                 row["bank"] = banking.transfer_totals(row["tranche"])
+            bound = over_budget_form is not None and (
+                over_budget_form.tranche.pk == row["tranche"].pk)
+            if bound:  # refused: shown with its errors, even if decided meanwhile
+                row["decide"] = over_budget_form
+            elif may_decide and row["waits_for_pimpinan"]:
+                row["decide"] = OverBudgetForm(tranche=row["tranche"])
         return super().get_context_data(
             cycle=cycle, quotas=selectors.quota_use(user=user, cycle=cycle), tranches=tranches,
             budget=selectors.budget_used(user=user, cycle=cycle), province=province,
-            may_work=_may_work_on_payments(user), **kwargs)
+            may_work=_may_work_on_payments(user),
+            if_match_versions=current_versions(
+                [row["tranche"] for row in tranches if "decide" in row]), **kwargs)
+
+
+class TrancheOverBudgetView(RecordFormPage, CycleDetailView):
+    """Pimpinan records why a tahap's list may take the cycle over its pagu (the API's
+    ``over-budget``, the same service), on the cycle page, for the tahap as the page showed
+    it (its version: another Pimpinan's decision meanwhile is not overwritten unseen)."""
+
+    permission_required = ("jamsosratu.override_ceiling",)
+    province_only = True
+    bound_form_context = "over_budget_form"
+
+    def get_record(self, year, number):
+        return selectors.tranche_get(cycle=selectors.cycle_get(year=year), number=number)
+
+    def get_form(self, tranche, year, number):
+        return OverBudgetForm(self.request.POST, tranche=tranche)
+
+    def perform(self, tranche, form, year, number):
+        services.tranche_over_budget_allow(actor=self.request.user, tranche=tranche,
+                                           reason=form.cleaned_data["over_budget_reason"])
+
+    def done(self, tranche, form, year, number):
+        messages.success(self.request, _(
+            "Alasan melampaui pagu tahap %(n)s tercatat; daftar penyaluran tahap ini dapat "
+            "dibuat.") % {"n": number})
+        return redirect(reverse("jamsosratu:cycle-detail", args=[year]) + f"#tahap-{number}")
+
+
+class FailedPaymentsView(ReadLoggedPage, StaffPage, TemplateView):
+    """A tahap's failed transfers in the user's area (as the API's payments), with the
+    account each went to and the enrolment's current one (whole for the roles that see them:
+    opening the page is a read, logged once) and, for the province staff who work on
+    payments, a "Jadwalkan ulang" button each (``services.payment_reschedule``)."""
+
+    permission_required = ("jamsosratu.view_payment",)
+    template_name = "jamsosratu/failed_payments.html"
+    read_model = Payment
+
+    def get_context_data(self, refused=None, **kwargs):
+        user = self.request.user
+        tranche = selectors.tranche_get(cycle=selectors.cycle_get(year=kwargs["year"]),
+                                        number=kwargs["number"])
+        page = BoundedPaginator(selectors.failed_payments(user=user, tranche=tranche),
+                                50).get_page(self.request.GET.get("page"))
+        may_work = _may_work_on_payments(user)
+        return super().get_context_data(
+            tranche=tranche, page=page, may_work=may_work, refused=refused,
+            statuses=selectors.tranche_statuses(user=user, tranche=tranche),
+            if_match_versions=current_versions(page.object_list) if may_work else {},
+            **kwargs)
+
+
+class PaymentRescheduleView(RecordFormPage, FailedPaymentsView):
+    """POST "Jadwalkan ulang" of one failed transfer as the page showed it (its version);
+    back to the tahap's failed transfers, or the page again with the service's refusal
+    beside the payment."""
+
+    permission_required = ("jamsosratu.change_payment",)
+    province_only = True
+    bound_form_context = "refused"
+
+    def get_record(self, year, number, pk):
+        tranche = selectors.tranche_get(cycle=selectors.cycle_get(year=year), number=number)
+        self.record = get_object_or_404(selectors.payment_list(user=self.request.user)
+                                        .select_related("enrolment__household__head"),
+                                        tranche=tranche, pk=pk)
+        return self.record
+
+    def get_context_data(self, **kwargs):
+        # a refusal names the payment, which may have left the list (scheduled meanwhile)
+        return super().get_context_data(refused_payment=getattr(self, "record", None),
+                                         **kwargs)
+
+    def get_form(self, payment, year, number, pk):
+        return RescheduleForm(self.request.POST)
+
+    def perform(self, payment, form, year, number, pk):
+        self.payment = services.payment_reschedule(actor=self.request.user, payment=payment)
+
+    def done(self, payment, form, year, number, pk):
+        head = payment.enrolment.household.head
+        messages.success(self.request, _(
+            "Penyaluran %(name)s (%(amount)s) dijadwalkan ulang; saluran: %(channel)s.") % {
+                "name": head.name if head else payment.enrolment.household,
+                "amount": format_rupiah(payment.amount),
+                "channel": self.payment.get_channel_display()})
+        return redirect("jamsosratu:failed-payments", year=year, number=number)
 
 
 class CoverageView(StaffPage, TemplateView):

@@ -212,7 +212,23 @@ STAFF_PAGES: dict = {
     "jamsosratu:bank-file": lambda desa: {"year": _enrolment(desa).cycle.year, "number": 1},
     "jamsosratu:bank-result": lambda desa: {"year": _enrolment(desa).cycle.year, "number": 1},
     "jamsosratu:job-detail": lambda desa: {"pk": _tranche_job(desa).pk},
+    "jamsosratu:tranche-over-budget": lambda desa: {"year": _enrolment(desa).cycle.year,
+                                                    "number": 1},
+    "jamsosratu:payment-reschedule": lambda desa: _failed_payment_kwargs(desa),
 }
+
+
+def _failed_payment(desa):
+    """A failed transfer of tahap 1 to a household in ``desa`` (its head the planted name)."""
+    enrolment = _enrolment(desa)
+    return PaymentFactory(enrolment=enrolment, tranche=enrolment.cycle.tranches.get(number=1),
+                          status="gagal", failure_reason="Rekening tidak aktif",
+                          account_number="1234567890", explanation={"rule": "penuh"})
+
+
+def _failed_payment_kwargs(desa):
+    payment = _failed_payment(desa)
+    return {"year": payment.tranche.cycle.year, "number": 1, "pk": payment.pk}
 
 
 def _enrolment(desa):
@@ -247,4 +263,6 @@ STAFF_AREA_PAGES: dict = {
     "jamsosratu:cycle-detail": lambda desa: {"year": _enrolment(desa).cycle.year},
     "jamsosratu:enrolment-list": lambda desa: {"year": _enrolment(desa).cycle.year},
     "jamsosratu:coverage": lambda desa: {"year": _enrolment(desa).cycle.year},
+    "jamsosratu:failed-payments": lambda desa: {
+        "year": _failed_payment(desa).tranche.cycle.year, "number": 1},
 }

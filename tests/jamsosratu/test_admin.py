@@ -112,3 +112,40 @@ def test_the_household_picker_names_the_household_as_the_user_may_see_it(cycle,
     hh = household(DESA_PANDEGLANG)
     page = admin_client(pandeglang_operator).get(f"{URL}add/", {"household": hh.pk})
     assert f"KK {hh.no_kk} — {hh.people[0].name}" in page.content.decode()
+
+
+def _change(client, enrolment, **fields):
+    data = {k: v for k, v in change_form(client, enrolment).items() if "__prefix__" not in k}
+    return client.post(f"{URL}{enrolment.pk}/change/", {**data, **fields})
+
+
+def test_a_channel_changed_in_the_admin_reaches_the_scheduled_unsent_payments(
+        cycle, province_operator):
+    """The admin's door of ``enrolment_update`` (the only one: the API's enrolments take no
+    update): Bank Banten → PT Pos takes the scheduled payment out of the bank file, PT Pos →
+    Bank Banten with an account puts it back with that account; a payment already sent to
+    the bank keeps what it was sent to."""
+    from jamsosratu import banking, services
+    from jamsosratu.models import Payment
+
+    moving = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    sent = enrol(province_operator, household(DESA_LEBAK), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    Payment.objects.filter(enrolment=sent).update(sent_at="2026-06-01T08:00:00+07:00")
+    client = admin_client(province_operator)
+    for enrolment in (moving, sent):
+        response = _change(client, enrolment, channel="pos", account_number="")
+        assert response.status_code == 302, response.content.decode()[:2000]
+    payment = Payment.objects.get(enrolment=moving)
+    assert (payment.channel, payment.account_number) == ("pos", "")
+    assert Payment.objects.get(enrolment=sent).channel == "bank_banten"
+    _text, count, _total = banking.transfer_file(first, hand_out=False)
+    assert count == 1  # the sent one only
+
+    assert _change(client, moving, channel="bank_banten",
+                   account_number="5550001112").status_code == 302
+    payment.refresh_from_db()
+    assert (payment.channel, payment.account_number) == ("bank_banten", "5550001112")
+    text, count, _total = banking.transfer_file(first, hand_out=False)
+    assert count == 2 and "5550001112" in text

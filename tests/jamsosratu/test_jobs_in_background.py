@@ -88,6 +88,9 @@ NO_LONG_WORK = {
     "jamsosratu-api:cycle-bank-file": "the transfer file from one query, with its control "
                                       "figures in the headers",
     "jamsosratu-api:cycle-over-budget": "Pimpinan's reason to go over the pagu: one tahap row",
+    "jamsosratu:tranche-over-budget": "Pimpinan's reason on the cycle page: one tahap row",
+    "jamsosratu:failed-payments": "a tahap's failed transfers, one page of them",
+    "jamsosratu:payment-reschedule": "one failed transfer scheduled again: one payment row",
     "admin:jamsosratu.enrolment.verify_status": "one transition of each selected enrolment",
     "admin:jamsosratu.enrolment.activate": "one transition of each selected enrolment",
 }

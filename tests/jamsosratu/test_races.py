@@ -198,3 +198,32 @@ def test_two_tahap_lists_of_one_cycle_at_once_do_not_pass_the_pagu_together(
     assert "budget_ceiling" in other.error.message_dict
     assert (Payment.objects.filter(tranche=first).count(),
             Payment.objects.filter(tranche=second).count()) == (2, 0)
+
+
+def test_the_pagu_lowered_while_a_list_is_made_counts_that_list(cycle, province_operator):
+    """Rule: the pagu is never lowered below what the cycle has committed. The admin lowers
+    it to Rp1.000.000 while tahap 1's list (Rp1.750.000, within the old pagu) is committing:
+    the check waits for the list's tahap and cycle rows, then counts its payments and is
+    refused — never a pagu below the money already scheduled."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    for _n in range(2):
+        enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=Decimal(3500000))
+    first = cycle.tranches.get(number=1)
+
+    def lower():  # the admin's change form: check and save in one transaction
+        with transaction.atomic():
+            services.cycle_terms_check(cycle=cycle, budget_ceiling=Decimal(1000000))
+            Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=Decimal(1000000))
+
+    job = Held(lambda: services.payments_generate(tranche=first)).start()
+    admin = Thread(lower).start()
+    wait_for_lock_waiter(admin)  # the tahap row the list holds
+    job.release()
+    admin.join()
+    assert isinstance(admin.error, ValidationError), admin.error
+    assert "Rp1.750.000" in admin.error.message_dict["budget_ceiling"][0]
+    assert Cycle.objects.get(pk=cycle.pk).budget_ceiling == Decimal(3500000)

@@ -138,3 +138,90 @@ def test_a_jamsosratu_day_on_a_phone(open_page, make_user, settings, tmp_path, m
         open_page, make_user(roles.OPERATOR_KAB_KOTA, "36.01"), enrolment, tksk)
     province_makes_the_payment_list_and_settles_it_with_the_bank(open_page, province,
                                                                  monkeypatch, tmp_path)
+
+
+# --- the money doors of the pages: Jadwalkan ulang, Pimpinan over the pagu -------------------
+
+def officer_schedules_a_failed_transfer_again(open_page, province, payment, shot):
+    page = open_page(province, width=PHONE)
+    page.goto("/jamsosratu/siklus/2026/")
+    page.locator("#tahap-1").get_by_role("link", name="1 penyaluran gagal").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Penyaluran gagal: tahap 1 (2026)")
+    row = page.get_by_test_id(f"gagal-{payment.pk}")
+    expect(row).to_contain_text("Siti Aminah")
+    expect(row).to_contain_text("Rekening tidak aktif")
+    fits_the_phone(page)
+    shot(page, "1-penyaluran-gagal")
+    row.get_by_role("button", name="Jadwalkan ulang").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Penyaluran Siti Aminah (Rp875.000) dijadwalkan ulang; saluran: Rekening Bank Banten.")
+    expect(page.get_by_test_id("status-tahap")).to_contain_text(
+        "Dijadwalkan: 2 rumah tangga, Rp1.750.000")
+    expect(page.get_by_text("Tidak ada penyaluran gagal pada tahap ini.")).to_be_visible()
+    fits_the_phone(page)
+    shot(page, "2-dijadwalkan-ulang")
+    assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
+
+    # tahap 2 would take the cycle over its pagu: refused on the page, waiting for Pimpinan
+    page.get_by_role("link", name="← Jamsosratu 2026").click()
+    page.locator("#tahap-2").get_by_role("button", name="Buat daftar penyaluran").click()
+    expect(page.get_by_role("status")).to_contain_text("melampaui pagu Rp1.750.000")
+    expect(page.get_by_test_id("menunggu-pimpinan-2")).to_contain_text(
+        "Menunggu keputusan Pimpinan")
+    expect(page.get_by_text("Catat alasan melampaui pagu", exact=True)).to_have_count(0)
+    shot(page, "3-menunggu-pimpinan")
+
+
+def pimpinan_decides_to_go_over_the_pagu(open_page, pimpinan, shot):
+    page = open_page(pimpinan, width=PHONE)
+    page.goto("/jamsosratu/siklus/2026/")
+    waiting = page.get_by_test_id("menunggu-pimpinan-2")
+    waiting.get_by_text("Catat alasan melampaui pagu", exact=True).click()
+    waiting.get_by_role("button", name="Izinkan melampaui pagu").click()  # no reason
+    expect(page.get_by_test_id("menunggu-pimpinan-2").locator(".errorlist")).to_contain_text(
+        "Tuliskan alasan penyaluran melampaui pagu.")
+    fits_the_phone(page)
+    shot(page, "4-alasan-kosong")
+    waiting = page.get_by_test_id("menunggu-pimpinan-2")
+    waiting.get_by_label("Alasan melampaui pagu").fill("Tambahan sasaran sesuai Pergub perubahan")
+    waiting.get_by_role("button", name="Izinkan melampaui pagu").click()
+    expect(page.get_by_role("status")).to_contain_text("Alasan melampaui pagu tahap 2 tercatat")
+    expect(page.get_by_test_id("melampaui-pagu-2")).to_contain_text(
+        "Tambahan sasaran sesuai Pergub perubahan")
+    expect(page.get_by_test_id("menunggu-pimpinan-2")).to_have_count(0)
+    fits_the_phone(page)
+    shot(page, "5-diizinkan-pimpinan")
+
+
+def test_a_failed_transfer_scheduled_again_and_pimpinan_over_the_pagu(open_page, make_user):
+    """The money doors at 390 px: the officer follows the tahap's failed transfer from the
+    cycle page and schedules it again; the next tahap's list is refused for the pagu and
+    Pimpinan records the reason on the cycle page (an empty one is refused first)."""
+    money_doors(open_page, make_user, shot=lambda page, name: None)
+
+
+def money_doors(open_page, make_user, *, shot):
+    """The walk; ``shot(page, name)`` is called at each new state of the pages."""
+    from decimal import Decimal
+
+    from jamsosratu import banking
+    from jamsosratu.models import Cycle
+
+    province = make_user(roles.OPERATOR_PROVINSI)
+    cycle = cycle_with_tranches(2026, "1750000", ("1", "1"), quota=5)
+    siti = household(DESA_PANDEGLANG, [{"birth_date": ADULT, "name": "Siti Aminah",
+                                        "sex": "P"}, TODDLER])
+    enrolment = enrol(province, siti, cycle, "aktif")
+    enrol(province, household("36.02.01.2002"), cycle, "aktif")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    payment = Payment.objects.get(enrolment=enrolment)
+    banking.bank_result_import(actor=province, tranche=payment.tranche, filename="hasil.csv",
+                               fileobj=io.BytesIO(
+                                   "id_penyaluran,rekening,jumlah,status,referensi,tanggal,"
+                                   f"keterangan\n{payment.pk},{payment.account_number},875000,"
+                                   "gagal,,,Rekening tidak aktif\n".encode()))
+    Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=Decimal(1750000))
+
+    officer_schedules_a_failed_transfer_again(open_page, province, payment, shot)
+    pimpinan_decides_to_go_over_the_pagu(open_page, make_user(roles.PIMPINAN), shot)

@@ -239,7 +239,49 @@ def verification_visit(make_user):
             "id", flat=True))}
 
 
+def payment_reschedule(make_user):
+    from jamsosratu.models import Payment
+    from tests.factories import PaymentFactory, cycle_with_tranches
+    from tests.jamsosratu.factories import enrol, household
+
+    user = make_user(roles.OPERATOR_PROVINSI)
+    enrolment = enrol(user, household(), cycle_with_tranches(2026), "aktif")
+    payment = PaymentFactory(enrolment=enrolment, status="gagal",
+                             failure_reason="Rekening tidak aktif", explanation={"rule": "penuh"})
+    page = reverse("jamsosratu:failed-payments", args=[2026, 1])
+    url = reverse("jamsosratu:payment-reschedule", args=[2026, 1, payment.pk])
+    return {
+        "user": user, "page": page,
+        # both tabs show the failed transfer; the first schedules it again
+        "a": (url, {}), "b": (url, {}),
+        "state": lambda: Payment.objects.values_list("status", "updated_at").get(
+            pk=payment.pk)}
+
+
+def tranche_over_budget(make_user):
+    from jamsosratu.models import Cycle, Tranche, TrancheJob
+    from tests.factories import cycle_with_tranches
+
+    user = make_user(roles.PIMPINAN)
+    cycle = cycle_with_tranches(2026)
+    Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=1750000)
+    tranche = cycle.tranches.get(number=2)
+    TrancheJob.objects.create(tranche=tranche, kind="penyaluran", requested_by=user,
+                              status="gagal", totals={"melampaui_pagu": True},
+                              message="melampaui pagu")
+    url = reverse("jamsosratu:tranche-over-budget", args=[2026, 2])
+    return {
+        "user": user, "page": reverse("jamsosratu:cycle-detail", args=[2026]),
+        # two Pimpinan decide at once: the second does not overwrite the first unseen
+        "a": (url, {"tahap2-over_budget_reason": "Tambahan sasaran, Pergub perubahan"}),
+        "b": (url, {"tahap2-over_budget_reason": "Alasan lain"}),
+        "state": lambda: Tranche.objects.values_list(
+            "over_budget_reason", "over_budget_at").get(pk=tranche.pk)}
+
+
 SCENARIOS = {
+    "jamsosratu:payment-reschedule": payment_reschedule,
+    "jamsosratu:tranche-over-budget": tranche_over_budget,
     "jamsosratu:enrolment-transition": enrolment_transition,
     "jamsosratu:verification-create": verification_visit,
     "psks:report-review": report_review,

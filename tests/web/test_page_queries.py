@@ -21,6 +21,7 @@ from tests.factories import (
     AssignmentFactory,
     EnrolmentFactory,
     HouseholdFactory,
+    PaymentFactory,
     PayoutLineFactory,
     WorkerFactory,
     named,
@@ -58,6 +59,7 @@ def _more_rows(user, start: int, stop: int) -> None:
              "korban-napza", "korban-trafficking", "tuna-susila", "kelompok-minoritas"]
     run = restrict(PayoutRun.objects.all(), user).order_by("pk").first()
     cycle = current_cycle()
+    tranche = cycle and cycle.tranches.order_by("number").first()  # bench_pages._tranche's
     for i in range(start, stop):
         member = named(f"Warga {surname} {i}", desa_id=person.desa_id,
                        household=person.household, relationship="anak")
@@ -72,7 +74,12 @@ def _more_rows(user, start: int, stop: int) -> None:
                               submitted_at=datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC))
         ActivityReportFactory(worker=worker, status="diterima")
         if cycle is not None:
-            EnrolmentFactory(household=HouseholdFactory(desa_id=person.desa_id), cycle=cycle)
+            enrolment = EnrolmentFactory(household=HouseholdFactory(desa_id=person.desa_id),
+                                         cycle=cycle)
+            if tranche is not None:  # a failed transfer on the tahap's failed-payments page
+                PaymentFactory(enrolment=enrolment, tranche=tranche, status="gagal",
+                               failure_reason="Rekening tidak aktif",
+                               account_number=enrolment.account_number)
         if run is not None:
             PayoutLineFactory(run=run, worker=worker, period=run.period,
                               area_id=person.desa_id[:8])
