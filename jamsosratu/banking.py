@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,11 +35,22 @@ def _transfers(tranche: Tranche):
     """What goes to the bank: scheduled Bank Banten payments of households active or
     graduated since the list was made — a graduated household is paid the tahap it earned
     while active (the list is made for active households only, so a graduated one gets no
-    later tahap); an excluded household's payments were suspended by its exclusion."""
-    return Payment.objects.filter(tranche=tranche, status=PaymentStatus.DIJADWALKAN,
-                                  channel=Channel.BANK_BANTEN,
-                                  enrolment__status__in=(EnrolmentStatus.AKTIF,
-                                                         EnrolmentStatus.GRADUASI))
+    later tahap); an excluded household's payments were suspended by its exclusion. A payment
+    goes only to an account another user verified (four eyes); it waits, scheduled, until
+    then — unless it was already handed to the bank, which keeps what it was sent."""
+    return Payment.objects.filter(
+        Q(sent_at__isnull=False) | Q(enrolment__account_verified_at__isnull=False),
+        tranche=tranche, status=PaymentStatus.DIJADWALKAN, channel=Channel.BANK_BANTEN,
+        enrolment__status__in=(EnrolmentStatus.AKTIF, EnrolmentStatus.GRADUASI))
+
+
+def awaiting_account(tranche: Tranche) -> int:
+    """Scheduled Bank Banten payments left out of the transfer file because their account
+    waits for verification."""
+    return Payment.objects.filter(
+        tranche=tranche, status=PaymentStatus.DIJADWALKAN, channel=Channel.BANK_BANTEN,
+        sent_at__isnull=True, enrolment__account_verified_at__isnull=True,
+        enrolment__status__in=(EnrolmentStatus.AKTIF, EnrolmentStatus.GRADUASI)).count()
 
 
 def transfer_totals(tranche: Tranche) -> tuple[int, Decimal]:

@@ -155,7 +155,8 @@ def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str 
     _check_targeting_limit(household.pk, cycle)
     enrolment = Enrolment(household=household, cycle=cycle, desa_id=household.desa_id,
                           source=source, decile=household.decile, channel=channel,
-                          account_number=account_number)
+                          account_number=account_number,
+                          account_recorded_by=actor if account_number else None)
     enrolment.full_clean()
     enrolment.save()
     _record(enrolment, "", actor, _("Diusulkan: %(s)s") % {"s": source or "-"})
@@ -171,6 +172,10 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     ensure_in_area(actor, enrolment.desa_id)
     changed = assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     clean_written(enrolment, changed)
+    if "account_number" in changed:
+        # a new account waits for another user's verification before a transfer goes to it
+        enrolment.account_recorded_by = actor
+        enrolment.account_verified_by = enrolment.account_verified_at = None
     enrolment.save()
     if {"account_number", "channel"} & set(changed):
         # the payments still scheduled go to the corrected channel and account, under their
@@ -181,6 +186,27 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
                         .order_by("pk")):
             payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
             payment.save(update_fields=["channel", "account_number", "updated_at"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_account_verify(*, actor, enrolment: Enrolment) -> Enrolment:
+    """Four eyes on the account a transfer goes to: another user than the one who recorded
+    it confirms it (against the passbook or the bank's letter); until then the enrolment's
+    payments stay out of the bank file (``banking._transfers``)."""
+    enrolment = locked(enrolment)
+    ensure_in_area(actor, enrolment.desa_id)
+    if not enrolment.account_number:
+        raise ValidationError({"account_number": _(
+            "Peserta ini belum mempunyai rekening untuk diverifikasi.")})
+    if enrolment.account_is_verified:
+        raise ValidationError({"account_number": _("Rekening ini sudah diverifikasi.")})
+    if enrolment.account_recorded_by_id == actor.pk:
+        raise PermissionDenied(_("Rekening harus diverifikasi oleh pengguna lain (prinsip empat "
+                                 "mata), bukan oleh yang mencatat atau mengubahnya."))
+    enrolment.account_verified_by = actor
+    enrolment.account_verified_at = timezone.now()
+    enrolment.save(update_fields=["account_verified_by", "account_verified_at", "updated_at"])
     return enrolment
 
 

@@ -113,7 +113,8 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
 
 class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
                        ScopedReadOnlyModelViewSet):
-    """Enrolments; status changes through `transition`, pendamping through `companion`."""
+    """Enrolments; status changes through `transition`, pendamping through `companion`, the
+    account's second pair of eyes through `verify-account`."""
 
     queryset = Enrolment.objects.all()
     log_access = True  # the household's account number (whole for the roles that see it)
@@ -164,6 +165,17 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
             "members__person", "transitions__actor").get(pk=enrolment.pk)
         return Response(EnrolmentDetailSerializer(
             enrolment, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=EnrolmentSerializer)
+    @action(detail=True, methods=["post"], url_path="verify-account")
+    @idempotent_action
+    def verify_account(self, request, pk=None):
+        """Four eyes: another user than the one who recorded the account confirms it; until
+        then the enrolment's payments stay out of the bank file."""
+        enrolment = services.enrolment_account_verify(actor=request.user,
+                                                      enrolment=self.get_object())
+        return Response(EnrolmentSerializer(enrolment,
+                                            context=self.get_serializer_context()).data)
 
     @extend_schema(request=CompanionRequestSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])

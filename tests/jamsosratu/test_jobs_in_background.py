@@ -90,6 +90,7 @@ NO_LONG_WORK = {
     "jamsosratu-api:cycle-over-budget": "Pimpinan's reason to go over the pagu: one tahap row",
     "admin:jamsosratu.enrolment.verify_status": "one transition of each selected enrolment",
     "admin:jamsosratu.enrolment.activate": "one transition of each selected enrolment",
+    "admin:jamsosratu.enrolment.verify_account": "one account confirmed per selected enrolment",
 }
 
 
