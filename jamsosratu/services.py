@@ -18,7 +18,7 @@ from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.choices import Sex
 from dinsos.money import format_rupiah, format_tanggal
-from dinsos.scoping import area_q, can, ensure_in_area, user_area
+from dinsos.scoping import ALL, area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields, check_field, clean_written, fitted, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
@@ -647,6 +647,13 @@ def payment_mark(*, actor, payment: Payment, status: str, paid_on=None, referenc
     if payment.status != PaymentStatus.DIJADWALKAN:
         raise ValidationError({"status": _("Penyaluran berstatus %(s)s tidak dapat diubah.")
                                % {"s": payment.get_status_display()}})
+    if (payment.channel == Channel.BANK_BANTEN and payment.sent_at is not None
+            and user_area(actor) is not ALL):
+        # in the bank's hands: settled by the bank's result (or by the province, which holds
+        # it) — a district's "gagal" would let it be scheduled again and paid twice
+        raise ValidationError({"status": _(
+            "Penyaluran ini sudah dikirim ke Bank Banten; hasilnya dicatat dari berkas hasil "
+            "bank oleh Dinas Sosial Provinsi.")})
     if status == PaymentStatus.DISALURKAN:
         if not (paid_on and reference.strip()):
             raise ValidationError(_("Tanggal dan referensi penyaluran wajib diisi."))
@@ -703,8 +710,6 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
 
 
 def require_province(actor) -> None:
-    from dinsos.scoping import ALL
-
     if user_area(actor) is not ALL:
         raise PermissionDenied(_("Hanya Dinas Sosial Provinsi yang dapat melakukan ini."))
 

@@ -71,6 +71,8 @@ class CycleDetailView(StaffPage, TemplateView):
         if province:
             for row in tranches:
                 row["bank"] = banking.transfer_totals(row["tranche"])
+                row["awaiting"] = banking.awaiting_account(row["tranche"])
+                row["dispatches"] = banking.dispatches(row["tranche"])
         return super().get_context_data(
             cycle=cycle, quotas=selectors.quota_use(user=user, cycle=cycle), tranches=tranches,
             budget=selectors.budget_used(user=user, cycle=cycle), province=province,
@@ -285,11 +287,18 @@ class BankFileView(TrancheWork, View):
 
     def get(self, request, year, number):
         tranche = self.tranche(year, number)
-        response = StreamingHttpResponse(
-            banking.transfer_lines(tranche, hand_out=request.method != "HEAD"),
-            content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
+        try:
+            copy_of = (banking.parse_dispatch(request.GET["salinan"])
+                       if "salinan" in request.GET else None)
+        except ValidationError as exc:
+            notify_refusal(request, exc)
+            return redirect("jamsosratu:cycle-detail", year=year)
+        control = {}
+        lines = banking.transfer_lines(tranche, control, copy_of=copy_of,
+                                       hand_out=request.method != "HEAD")
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        name = banking.file_name(tranche, copy_of or control.get("dispatch"))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 

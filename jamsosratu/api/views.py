@@ -101,13 +101,22 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path=r"tranches/(?P<number>[0-9]+)/bank-file",
             permission_classes=PAYMENT_WORK)
     def bank_file(self, request, year=None, number=None):
+        """A GET hands out the payments not yet sent (a new kiriman, named by ``X-Kiriman``);
+        ``?salinan=<X-Kiriman>`` writes a handed-out kiriman again as a copy, sending
+        nothing new; a HEAD request shows what the next file would carry."""
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
-        text, count, total = banking.transfer_file(tranche,
-                                                   hand_out=request.method != "HEAD")
+        copy_of = (banking.parse_dispatch(request.query_params["salinan"])
+                   if "salinan" in request.query_params else None)
+        control = {}
+        text = "".join(banking.transfer_lines(tranche, control, copy_of=copy_of,
+                                              hand_out=request.method != "HEAD"))
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
-        response["X-Control-Count"], response["X-Control-Total"] = str(count), f"{total:.0f}"
+        name = banking.file_name(tranche, copy_of or control.get("dispatch"))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["X-Control-Count"] = str(control["count"])
+        response["X-Control-Total"] = f"{control['total']:.0f}"
+        if copy_of or control.get("dispatch"):
+            response["X-Kiriman"] = (copy_of or control["dispatch"]).isoformat()
         return response
 
 

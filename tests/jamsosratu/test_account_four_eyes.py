@@ -66,8 +66,11 @@ def test_a_changed_account_must_be_confirmed_again_but_a_sent_transfer_stays_sen
     banking.transfer_file(_first(cycle))  # handed out: both sent
     services.enrolment_update(actor=pandeglang_operator, enrolment=other,
                               account_number="0098765432109")
-    # the bank already holds both transfers: the file handed out again still lists both
-    assert banking.transfer_totals(_first(cycle))[0] == 2
+    # the bank already holds both transfers: its copy of the kiriman still lists both, as
+    # they were sent
+    (kiriman,) = banking.dispatches(_first(cycle))
+    text, count, _total = banking.transfer_file(_first(cycle), copy_of=kiriman["sent_at"])
+    assert count == 2 and other.account_number in text
 
     second = cycle.tranches.get(number=2)
     services.payments_generate(tranche=second)

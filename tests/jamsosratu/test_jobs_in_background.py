@@ -120,6 +120,7 @@ def payments(cycle, province_operator):
     for desa in (DESA_PANDEGLANG, DESA_PANDEGLANG, DESA_LEBAK):
         enrol(province_operator, household(desa), cycle, "aktif")
     services.payments_generate(tranche=cycle.tranches.get(number=1))
+    banking.transfer_file(cycle.tranches.get(number=1))  # handed to the bank
     return list(Payment.objects.order_by("pk"))
 
 

@@ -242,6 +242,7 @@ def failed(cycle, province_operator):
     enrolment = enrol(province_operator, household(), cycle, "aktif")
     first = cycle.tranches.get(number=1)
     services.payments_generate(tranche=first)
+    banking.transfer_file(first)  # handed to the bank
     payment = Payment.objects.get(enrolment=enrolment, tranche=first)
     result = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
               f"{payment.pk},{payment.account_number},875000,gagal,,,Rekening tidak aktif\n")
