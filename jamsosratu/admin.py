@@ -181,14 +181,15 @@ class EnrolmentAdmin(ScopedModelAdmin):
     search_fields = ["=household__no_kk", "household__head__name"]
     list_select_related = ["household", "cycle", "desa"]
     raw_id_fields = ["household"]
-    readonly_fields = ["status", "decree_number", "exit_reason", "decile", "desa"]
+    readonly_fields = ["status", "decree_number", "exit_reason", "decile", "desa",
+                       "account_recorded_by", "account_verified_by", "account_verified_at"]
     inlines = [MemberInline, CompanionInline, TransitionInline, PaymentInline]
 
     def get_readonly_fields(self, request, obj=None):
         # The beneficiary and the year of an enrolment never change; a different household
         # is a new enrolment (verified, within quota).
         return [*self.readonly_fields, "household", "cycle"] if obj else self.readonly_fields
-    actions = ["verify_status", "activate"]
+    actions = ["verify_status", "activate", "verify_account"]
 
     def save_via_service(self, request, obj, form, change):
         if change:
@@ -217,6 +218,19 @@ class EnrolmentAdmin(ScopedModelAdmin):
     @admin.action(description=_("Aktifkan (sudah ditetapkan)"))
     def activate(self, request, queryset):
         self._move(request, queryset, EnrolmentStatus.AKTIF)
+
+    @admin.action(description=_("Verifikasi rekening (empat mata)"), permissions=["change"])
+    def verify_account(self, request, queryset):
+        done = 0
+        for enrolment in queryset:
+            try:
+                services.enrolment_account_verify(actor=request.user, enrolment=enrolment)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{enrolment}: {text}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)d rekening diverifikasi.") % {"n": done})
 
 
 class FindingInline(ReadOnlyInline):

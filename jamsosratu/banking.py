@@ -3,6 +3,7 @@ result file in. A result line is applied only when its payment, account and amou
 was sent; a line already applied with the same reference changes nothing."""
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -32,21 +33,66 @@ REQUIRED_COLUMNS = RESULT_COLUMNS[:5]
 
 
 def _transfers(tranche: Tranche):
-    """What goes to the bank: scheduled Bank Banten payments of households active or
-    graduated since the list was made — a graduated household is paid the tahap it earned
-    while active (the list is made for active households only, so a graduated one gets no
-    later tahap); an excluded household's payments were suspended by its exclusion."""
-    return Payment.objects.filter(tranche=tranche, status=PaymentStatus.DIJADWALKAN,
-                                  channel=Channel.BANK_BANTEN,
-                                  enrolment__status__in=(EnrolmentStatus.AKTIF,
-                                                         EnrolmentStatus.GRADUASI))
+    """What the next transfer file sends: scheduled Bank Banten payments not yet handed to the
+    bank, of households active or graduated since the list was made — a graduated household
+    is paid the tahap it earned while active (the list is made for active households only,
+    so a graduated one gets no later tahap); an excluded household's payments were suspended
+    by its exclusion. A payment goes only to an account another user verified (four eyes); it
+    waits, scheduled, until then. A payment handed out (``sent_at``) is in the bank's hands:
+    it is never a line of a later file — that would transfer it twice — and is settled by
+    the bank's result; a copy of what was handed out is ``dispatch_copy``."""
+    return Payment.objects.filter(
+        tranche=tranche, status=PaymentStatus.DIJADWALKAN, channel=Channel.BANK_BANTEN,
+        sent_at__isnull=True, enrolment__account_verified_at__isnull=False,
+        enrolment__status__in=(EnrolmentStatus.AKTIF, EnrolmentStatus.GRADUASI))
+
+
+def awaiting_account(tranche: Tranche) -> int:
+    """Scheduled Bank Banten payments left out of the transfer file because their account
+    waits for verification."""
+    return Payment.objects.filter(
+        tranche=tranche, status=PaymentStatus.DIJADWALKAN, channel=Channel.BANK_BANTEN,
+        sent_at__isnull=True, enrolment__account_verified_at__isnull=True,
+        enrolment__status__in=(EnrolmentStatus.AKTIF, EnrolmentStatus.GRADUASI)).count()
+
+
+def _totals(payments) -> tuple[int, Decimal]:
+    totals = payments.aggregate(n=Count("id"), total=Coalesce(Sum("amount"), Decimal(0)))
+    return totals["n"], totals["total"]
 
 
 def transfer_totals(tranche: Tranche) -> tuple[int, Decimal]:
-    """The control line of the transfer file (lines, rupiah) without writing the file."""
-    totals = _transfers(tranche).aggregate(n=Count("id"), total=Coalesce(Sum("amount"),
-                                                                         Decimal(0)))
-    return totals["n"], totals["total"]
+    """The control line of the next transfer file (lines, rupiah) without writing it."""
+    return _totals(_transfers(tranche))
+
+
+def dispatches(tranche: Tranche) -> list[dict]:
+    """The files handed out for the tranche (kiriman): when, how many lines, how much — one
+    ``sent_at`` each. A payment the bank failed and that was scheduled again leaves its old
+    file (it is sent again in a new one)."""
+    return list(Payment.objects.filter(tranche=tranche, channel=Channel.BANK_BANTEN,
+                                       sent_at__isnull=False)
+                .values("sent_at").annotate(count=Count("id"), total=Sum("amount"))
+                .order_by("sent_at"))
+
+
+def parse_dispatch(text: str):
+    """A kiriman's time as its copy link writes it (ISO 8601); ValidationError naming
+    ``salinan`` otherwise."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or timezone.is_naive(moment):
+        raise ValidationError({"salinan": _("Waktu kiriman '%(v)s' tidak dikenal; pakai tautan "
+                                            "salinan pada halaman siklus.") % {"v": text[:40]}})
+    return moment
+
+
+def file_name(tranche: Tranche, dispatch=None) -> str:
+    """jamsosratu-2026-tahap-1[-kiriman-20261202-074512].csv — a copy names its kiriman."""
+    stamp = f"-kiriman-{timezone.localtime(dispatch):%Y%m%d-%H%M%S}" if dispatch else ""
+    return f"jamsosratu-{tranche.cycle.year}-tahap-{tranche.number}{stamp}.csv"
 
 
 class _Line:
@@ -54,26 +100,43 @@ class _Line:
         return value
 
 
-def transfer_lines(tranche: Tranche, control: dict | None = None, *,
-                   hand_out: bool = True) -> Iterator[str]:
-    """The transfer file line by line (streamed to the download): one line per scheduled
-    payment, then the control line with the number of lines and the total in rupiah (also put
-    into ``control`` once written). Every door that hands the file out makes it here, so this
-    is where the read is logged (UU 27/2022: every household head's name and whole account
+def transfer_lines(tranche: Tranche, control: dict | None = None, *, hand_out: bool = True,
+                   copy_of=None) -> Iterator[str]:
+    """The transfer file line by line (streamed to the download): one line per payment, then
+    the control line with the number of lines and the total in rupiah (also put into
+    ``control`` once written). Every door that hands the file out makes it here, so this is
+    where the read is logged (UU 27/2022: every household head's name and whole account
     number): ONE ACCESS entry naming the tranche, written when the file is made for the
-    user — in the request, not when the streamed download ends."""
+    user — in the request, not when the streamed download ends.
+
+    Handed out (a GET), the payments not yet sent are marked sent at one moment, under the
+    tranche's row lock — two users downloading at once get two files with no line in common
+    — and that moment names the file (``control["dispatch"]``). A HEAD request marks nothing
+    (a link checker, a download manager's probe). ``copy_of`` (a kiriman's moment) writes
+    again the lines handed out then, as a copy: it sends nothing new."""
     audit.log_read(Payment, what="berkas bank", query={
-        "tahun": tranche.cycle.year, "tahap": tranche.number})
-    # handed out means sent: the payments of the file are in the bank's hands from now on —
-    # not for a HEAD request (a link checker, a download manager's probe), which gets no file
-    if hand_out:
-        _transfers(tranche).filter(sent_at__isnull=True).update(sent_at=timezone.now())
-    return _transfer_rows(tranche, control)
+        "tahun": tranche.cycle.year, "tahap": tranche.number,
+        **({"salinan": copy_of.isoformat()} if copy_of else {})})
+    if copy_of is not None:
+        payments = Payment.objects.filter(tranche=tranche, channel=Channel.BANK_BANTEN,
+                                          sent_at=copy_of)
+    elif hand_out:
+        moment = timezone.now()
+        with transaction.atomic():
+            Tranche.objects.select_for_update().filter(pk=tranche.pk).exists()
+            # the statement starts after the lock: a file handed out meanwhile is seen
+            _transfers(tranche).update(sent_at=moment)
+        payments = Payment.objects.filter(tranche=tranche, sent_at=moment)
+        if control is not None:
+            control["dispatch"] = moment
+    else:
+        payments = _transfers(tranche)
+    return _transfer_rows(tranche, payments, control, copy_of)
 
 
-def _transfer_rows(tranche: Tranche, control: dict | None) -> Iterator[str]:
-    payments = (_transfers(tranche).select_related("enrolment__household__head")
-                .order_by("desa_id", "id"))
+def _transfer_rows(tranche: Tranche, payments, control: dict | None,
+                   copy_of) -> Iterator[str]:
+    payments = payments.select_related("enrolment__household__head").order_by("desa_id", "id")
     writer = csv.writer(_Line())
     yield writer.writerow(["id_penyaluran", "rekening", "nama", "jumlah", "keterangan"])
     count, total = 0, Decimal(0)
@@ -86,13 +149,18 @@ def _transfer_rows(tranche: Tranche, control: dict | None) -> Iterator[str]:
         total += payment.amount
     if control is not None:
         control.update(count=count, total=total)
-    yield writer.writerow(["TOTAL", count, "", f"{total:.0f}", "kontrol: jumlah baris, jumlah Rp"])
+    note = _("kontrol: jumlah baris, jumlah Rp")
+    if copy_of is not None:
+        note = _("SALINAN kiriman %(t)s (jangan dikirim ulang); %(n)s") % {
+            "t": timezone.localtime(copy_of).strftime("%d-%m-%Y %H:%M:%S"), "n": note}
+    yield writer.writerow(["TOTAL", count, "", f"{total:.0f}", note])
 
 
-def transfer_file(tranche: Tranche, *, hand_out: bool = True) -> tuple[str, int, Decimal]:
+def transfer_file(tranche: Tranche, *, hand_out: bool = True,
+                  copy_of=None) -> tuple[str, int, Decimal]:
     """The whole file with its control figures (lines, rupiah)."""
     control = {}
-    text = "".join(transfer_lines(tranche, control, hand_out=hand_out))
+    text = "".join(transfer_lines(tranche, control, hand_out=hand_out, copy_of=copy_of))
     return text, control["count"], control["total"]
 
 
@@ -223,6 +291,13 @@ def _apply(row: TableRow, *, actor, tranche) -> tuple[str, list[tuple[str, str]]
     if payment is None or not in_area(actor, payment.desa_id):
         return _refuse("id_penyaluran",
                        _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})
+    if payment.status == PaymentStatus.DIJADWALKAN and payment.sent_at is None:
+        # not in the bank's hands: never sent, or failed and scheduled again since this
+        # result — an old result file uploaded again must not fail it once more
+        return _refuse("id_penyaluran", _(
+            "penyaluran '%(v)s' belum dikirim ke bank dalam berkas transfer (atau sudah "
+            "dijadwalkan ulang); hasil bank hanya untuk penyaluran yang sudah dikirim")
+            % {"v": pk})
     if values.get("rekening", "") != payment.account_number:
         return _refuse("rekening", _("rekening %(got)s tidak sama dengan yang dikirim (%(sent)s)")
                        % {"got": values.get("rekening"), "sent": payment.account_number},

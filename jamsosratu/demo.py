@@ -60,6 +60,8 @@ def seed_jamsosratu():
     if cycle.enrolments.exists():
         return
     actor = User.objects.get(username="admin")
+    # the second pair of eyes on every account the admin records
+    checker = User.objects.filter(username="operator_provinsi").first()
     visit = today - datetime.timedelta(days=20)
     households = list(Household.objects.filter(decile__lte=3).order_by("no_kk")[:24])
     plan = [EnrolmentStatus.AKTIF] * 14 + [EnrolmentStatus.DITETAPKAN] * 3 + [
@@ -70,6 +72,8 @@ def seed_jamsosratu():
         enrolment = services.enrolment_propose(
             actor=actor, household=household, cycle=cycle, source="DTSEN desil ≤ 3",
             account_number=f"0098{index:08d}")
+        if checker is not None:
+            enrolment = services.enrolment_account_verify(actor=checker, enrolment=enrolment)
         if target == EnrolmentStatus.CALON:
             continue
         verifier = _verifier(household.desa_id[:8], visit)

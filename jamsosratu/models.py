@@ -186,6 +186,17 @@ class Enrolment(models.Model):
                                default=choices.Channel.BANK_BANTEN)
     account_number = models.CharField(_("rekening Bank Banten"), max_length=20, blank=True,
                                       validators=[validate_account_number])
+    # four eyes on the account: whoever records or changes it cannot verify it, and a transfer
+    # goes to the bank only to a verified account (``banking._transfers``); accounts recorded
+    # before the rule were taken as verified by the migration (no verifier named)
+    account_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False, verbose_name=_("rekening dicatat oleh"))
+    account_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False, verbose_name=_("rekening diverifikasi oleh"))
+    account_verified_at = models.DateTimeField(_("rekening diverifikasi pada"), null=True,
+                                               blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("diubah pada"))
 
@@ -206,11 +217,25 @@ class Enrolment(models.Model):
                 violation_error_message=_(
                     "Peserta aktif dengan saluran Bank Banten wajib mempunyai rekening Bank "
                     "Banten.")),
+            models.CheckConstraint(
+                condition=Q(account_verified_by__isnull=True)
+                | ~Q(account_verified_by=models.F("account_recorded_by")),
+                name="jamsosratu_account_four_eyes",
+                violation_error_message=_(
+                    "Rekening harus diverifikasi oleh pengguna lain daripada yang mencatatnya.")),
+            models.CheckConstraint(
+                condition=Q(account_verified_by__isnull=True)
+                | Q(account_verified_at__isnull=False),
+                name="jamsosratu_account_verified_complete"),
         ]
         indexes = [models.Index(fields=["cycle", "status"], name="jamsosratu_enrol_status")]
 
     def __str__(self):
         return f"{self.cycle.year} — {self.household}"
+
+    @property
+    def account_is_verified(self) -> bool:
+        return self.account_verified_at is not None
 
 
 class EnrolmentTransition(models.Model):

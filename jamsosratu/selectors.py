@@ -158,7 +158,8 @@ def enrolment_search(*, user, cycle: Cycle, filters):
 
 def enrolment_get(*, user, pk) -> Enrolment:
     return get_object_or_404(
-        enrolment_list(user=user).select_related("household__head", "desa__induk")
+        enrolment_list(user=user).select_related("household__head", "desa__induk",
+                                                 "account_recorded_by", "account_verified_by")
         .prefetch_related("members__person", "transitions__actor",
                           "verifications__verifier", "verifications__findings__person",
                           "companions__worker"), pk=pk)

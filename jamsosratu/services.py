@@ -17,7 +17,7 @@ from dinsos import changes
 from dinsos.audit import audit_context
 from dinsos.choices import Sex
 from dinsos.money import format_rupiah, format_tanggal
-from dinsos.scoping import area_q, can, ensure_in_area, user_area
+from dinsos.scoping import ALL, area_q, can, ensure_in_area, user_area
 from dinsos.services import assign_fields, check_field, clean_written, fitted, locked
 from jamsosratu import calculations
 from jamsosratu.choices import (
@@ -157,7 +157,8 @@ def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str 
     _check_targeting_limit(household.pk, cycle)
     enrolment = Enrolment(household=household, cycle=cycle, desa_id=household.desa_id,
                           source=source, decile=household.decile, channel=channel,
-                          account_number=account_number)
+                          account_number=account_number,
+                          account_recorded_by=actor if account_number else None)
     enrolment.full_clean()
     enrolment.save()
     _record(enrolment, "", actor, _("Diusulkan: %(s)s") % {"s": source or "-"})
@@ -173,6 +174,10 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     ensure_in_area(actor, enrolment.desa_id)
     changed = assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     clean_written(enrolment, changed)
+    if "account_number" in changed:
+        # a new account waits for another user's verification before a transfer goes to it
+        enrolment.account_recorded_by = actor
+        enrolment.account_verified_by = enrolment.account_verified_at = None
     enrolment.save()
     if {"account_number", "channel"} & set(changed):
         # the payments still scheduled go to the corrected channel and account, under their
@@ -183,6 +188,27 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
                         .order_by("pk")):
             payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
             payment.save(update_fields=["channel", "account_number", "updated_at"])
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_account_verify(*, actor, enrolment: Enrolment) -> Enrolment:
+    """Four eyes on the account a transfer goes to: another user than the one who recorded
+    it confirms it (against the passbook or the bank's letter); until then the enrolment's
+    payments stay out of the bank file (``banking._transfers``)."""
+    enrolment = locked(enrolment)
+    ensure_in_area(actor, enrolment.desa_id)
+    if not enrolment.account_number:
+        raise ValidationError({"account_number": _(
+            "Peserta ini belum mempunyai rekening untuk diverifikasi.")})
+    if enrolment.account_is_verified:
+        raise ValidationError({"account_number": _("Rekening ini sudah diverifikasi.")})
+    if enrolment.account_recorded_by_id == actor.pk:
+        raise PermissionDenied(_("Rekening harus diverifikasi oleh pengguna lain (prinsip empat "
+                                 "mata), bukan oleh yang mencatat atau mengubahnya."))
+    enrolment.account_verified_by = actor
+    enrolment.account_verified_at = timezone.now()
+    enrolment.save(update_fields=["account_verified_by", "account_verified_at", "updated_at"])
     return enrolment
 
 
@@ -662,6 +688,13 @@ def payment_mark(*, actor, payment: Payment, status: str, paid_on=None, referenc
     if payment.status != PaymentStatus.DIJADWALKAN:
         raise ValidationError({"status": _("Penyaluran berstatus %(s)s tidak dapat diubah.")
                                % {"s": payment.get_status_display()}})
+    if (payment.channel == Channel.BANK_BANTEN and payment.sent_at is not None
+            and user_area(actor) is not ALL):
+        # in the bank's hands: settled by the bank's result (or by the province, which holds
+        # it) — a district's "gagal" would let it be scheduled again and paid twice
+        raise ValidationError({"status": _(
+            "Penyaluran ini sudah dikirim ke Bank Banten; hasilnya dicatat dari berkas hasil "
+            "bank oleh Dinas Sosial Provinsi.")})
     if status == PaymentStatus.DISALURKAN:
         if not (paid_on and reference.strip()):
             raise ValidationError(_("Tanggal dan referensi penyaluran wajib diisi."))
@@ -718,8 +751,6 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
 
 
 def require_province(actor) -> None:
-    from dinsos.scoping import ALL
-
     if user_area(actor) is not ALL:
         raise PermissionDenied(_("Hanya Dinas Sosial Provinsi yang dapat melakukan ini."))
 

@@ -24,6 +24,8 @@ urlpatterns = [
     path("peserta/<int:pk>/", views.EnrolmentDetailView.as_view(), name="enrolment-detail"),
     path("peserta/<int:pk>/status/<str:target>/", views.EnrolmentTransitionView.as_view(),
          name="enrolment-transition"),
+    path("peserta/<int:pk>/rekening/verifikasi/", views.EnrolmentAccountVerifyView.as_view(),
+         name="enrolment-account-verify"),
     path("peserta/<int:pk>/verifikasi/", views.VerificationCreateView.as_view(),
          name="verification-create"),
     path("verifikasi/<int:pk>/terapkan/", views.ApplyFindingsView.as_view(),

@@ -7,6 +7,7 @@ selector, render; the access policy is the selectors' and the services'."""
 import contextlib
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -75,6 +76,8 @@ class CycleDetailView(StaffPage, TemplateView):
         for row in tranches:
             if province:
                 row["bank"] = banking.transfer_totals(row["tranche"])
+                row["awaiting"] = banking.awaiting_account(row["tranche"])
+                row["dispatches"] = banking.dispatches(row["tranche"])
             bound = over_budget_form is not None and (
                 over_budget_form.tranche.pk == row["tranche"].pk)
             if bound:  # refused: shown with its errors, even if decided meanwhile
@@ -230,6 +233,10 @@ class EnrolmentDetailView(ReadLoggedPage, StaffPage, TemplateView):
             forms=(transition_forms(enrolment, bound=bound)
                    if user.has_perm("jamsosratu.change_enrolment") else []),
             may_verify=user.has_perm("jamsosratu.add_verification") and not final,
+            may_verify_account=(user.has_perm("jamsosratu.change_enrolment")
+                                and enrolment.account_number
+                                and not enrolment.account_is_verified
+                                and enrolment.account_recorded_by_id != user.pk),
             may_apply=user.has_perms(ApplyFindingsView.permission_required),
             payments=selectors.payment_list(user=user).filter(enrolment=enrolment)
             .order_by("tranche__number"), **kwargs)
@@ -256,6 +263,28 @@ class EnrolmentTransitionView(TransitionPage, EnrolmentDetailView):
 
     def done(self, enrolment, form, pk, target):
         messages.success(self.request, _("Status diubah menjadi %(s)s.") % {"s": form.target_label})
+        return redirect("jamsosratu:enrolment-detail", pk=pk)
+
+
+class EnrolmentAccountVerifyView(RecordFormPage, EnrolmentDetailView):
+    """POST the second pair of eyes on the account the page showed (its version: an account
+    changed since the page was opened is not verified unseen); back to the enrolment page."""
+
+    permission_required = ("jamsosratu.change_enrolment",)
+    bound_form_context = "account_form"
+
+    def get_record(self, pk):
+        return selectors.enrolment_get(user=self.request.user, pk=pk)
+
+    def get_form(self, enrolment, pk):
+        return forms.Form(self.request.POST)
+
+    def perform(self, enrolment, form, pk):
+        services.enrolment_account_verify(actor=self.request.user, enrolment=enrolment)
+
+    def done(self, enrolment, form, pk):
+        messages.success(self.request, _("Rekening diverifikasi; penyaluran ke rekening ini "
+                                         "masuk berkas bank berikutnya."))
         return redirect("jamsosratu:enrolment-detail", pk=pk)
 
 
@@ -358,11 +387,18 @@ class BankFileView(TrancheWork, View):
 
     def get(self, request, year, number):
         tranche = self.tranche(year, number)
-        response = StreamingHttpResponse(
-            banking.transfer_lines(tranche, hand_out=request.method != "HEAD"),
-            content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
+        try:
+            copy_of = (banking.parse_dispatch(request.GET["salinan"])
+                       if "salinan" in request.GET else None)
+        except ValidationError as exc:
+            notify_refusal(request, exc)
+            return redirect("jamsosratu:cycle-detail", year=year)
+        control = {}
+        lines = banking.transfer_lines(tranche, control, copy_of=copy_of,
+                                       hand_out=request.method != "HEAD")
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        name = banking.file_name(tranche, copy_of or control.get("dispatch"))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 

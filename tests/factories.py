@@ -5,6 +5,7 @@ import itertools
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from dinsos.models import Office, User
 from dinsos.validators import build_nik, build_no_kk
@@ -180,6 +181,9 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
         or cycle_with_tranches())
     desa_id = factory.LazyAttribute(lambda o: o.household.desa_id)
     account_number = factory.Sequence(lambda n: f"0099{n:08d}")
+    # an account another user verified (four eyes); tests of the rule itself clear it
+    account_verified_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.account_number else None)
 
 
 class VerificationFactory(factory.django.DjangoModelFactory):

@@ -204,6 +204,7 @@ STAFF_PAGES: dict = {
     "jamsosratu:enrolment-transition": lambda desa: {"pk": _enrolment(desa).pk,
                                                      "target": "dikeluarkan"},
     "jamsosratu:verification-create": lambda desa: {"pk": _enrolment(desa).pk},
+    "jamsosratu:enrolment-account-verify": lambda desa: {"pk": _enrolment(desa).pk},
     "jamsosratu:verification-apply": lambda desa: {"pk": VerificationFactory(
         enrolment=_enrolment(desa)).pk},
     # tranche work is the province's: a kab/kota user gets 404 whatever the tranche

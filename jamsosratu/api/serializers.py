@@ -82,10 +82,10 @@ class EnrolmentSerializer(ModelSerializer):
     class Meta:
         model = Enrolment
         fields = ["id", "household", "cycle", "desa", "status", "source", "decile",
-                  "decree_number", "exit_reason", "channel", "account_number", "created_at",
-                  "updated_at"]
+                  "decree_number", "exit_reason", "channel", "account_number",
+                  "account_verified_at", "created_at", "updated_at"]
         read_only_fields = ["desa", "status", "decile", "decree_number", "exit_reason",
-                            "created_at", "updated_at"]
+                            "account_verified_at", "created_at", "updated_at"]
         validators = []  # one enrolment per household and cycle: the service says it in Indonesian
 
 

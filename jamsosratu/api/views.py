@@ -101,19 +101,29 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path=r"tranches/(?P<number>[0-9]+)/bank-file",
             permission_classes=PAYMENT_WORK)
     def bank_file(self, request, year=None, number=None):
+        """A GET hands out the payments not yet sent (a new kiriman, named by ``X-Kiriman``);
+        ``?salinan=<X-Kiriman>`` writes a handed-out kiriman again as a copy, sending
+        nothing new; a HEAD request shows what the next file would carry."""
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
-        text, count, total = banking.transfer_file(tranche,
-                                                   hand_out=request.method != "HEAD")
+        copy_of = (banking.parse_dispatch(request.query_params["salinan"])
+                   if "salinan" in request.query_params else None)
+        control = {}
+        text = "".join(banking.transfer_lines(tranche, control, copy_of=copy_of,
+                                              hand_out=request.method != "HEAD"))
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="jamsosratu-{year}-tahap-{number}.csv"')
-        response["X-Control-Count"], response["X-Control-Total"] = str(count), f"{total:.0f}"
+        name = banking.file_name(tranche, copy_of or control.get("dispatch"))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["X-Control-Count"] = str(control["count"])
+        response["X-Control-Total"] = f"{control['total']:.0f}"
+        if copy_of or control.get("dispatch"):
+            response["X-Kiriman"] = (copy_of or control["dispatch"]).isoformat()
         return response
 
 
 class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
                        ScopedReadOnlyModelViewSet):
-    """Enrolments; status changes through `transition`, pendamping through `companion`."""
+    """Enrolments; status changes through `transition`, pendamping through `companion`, the
+    account's second pair of eyes through `verify-account`."""
 
     queryset = Enrolment.objects.all()
     log_access = True  # the household's account number (whole for the roles that see it)
@@ -164,6 +174,17 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
             "members__person", "transitions__actor").get(pk=enrolment.pk)
         return Response(EnrolmentDetailSerializer(
             enrolment, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=EnrolmentSerializer)
+    @action(detail=True, methods=["post"], url_path="verify-account")
+    @idempotent_action
+    def verify_account(self, request, pk=None):
+        """Four eyes: another user than the one who recorded the account confirms it; until
+        then the enrolment's payments stay out of the bank file."""
+        enrolment = services.enrolment_account_verify(actor=request.user,
+                                                      enrolment=self.get_object())
+        return Response(EnrolmentSerializer(enrolment,
+                                            context=self.get_serializer_context()).data)
 
     @extend_schema(request=CompanionRequestSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])

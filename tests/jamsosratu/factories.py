@@ -77,16 +77,31 @@ def pendamping_in(kecamatan: str, **kwargs):
 STEPS = ["calon", "terverifikasi", "ditetapkan", "aktif", "graduasi"]
 
 
+def account_checker():
+    """The province operator who verifies the accounts ``enrol`` records (four eyes)."""
+    from dinsos import roles
+    from dinsos.models import User
+
+    return (User.objects.filter(username="pemeriksa_rekening").first()
+            or UserFactory(username="pemeriksa_rekening", role=roles.OPERATOR_PROVINSI))
+
+
 def enrol(actor, hh, cycle, status: str = "calon", *, account_number: str | None = None,
           channel: str = "bank_banten", decree: str = "SK Gubernur Banten 460/Kep.1-Huk/2026",
-          verifier=None, pregnant=()):
+          verifier=None, pregnant=(), account_checked: bool = True):
     """Propose ``hh`` for ``cycle`` and walk it through the services up to ``status``
-    (a verification "sesuai" by the kecamatan's TKSK before terverifikasi)."""
+    (a verification "sesuai" by the kecamatan's TKSK before terverifikasi); its account is
+    verified by a second user (four eyes) unless ``account_checked`` is false."""
     if account_number is None:
         account_number = f"0098{hh.pk:08d}" if channel == "bank_banten" else ""
     enrolment = services.enrolment_propose(actor=actor, household=hh, cycle=cycle,
                                            source="uji", channel=channel,
                                            account_number=account_number)
+    if account_number and account_checked:
+        checked = services.enrolment_account_verify(actor=account_checker(),
+                                                    enrolment=enrolment)
+        enrolment.account_verified_by = checked.account_verified_by
+        enrolment.account_verified_at = checked.account_verified_at
     if status == "dikeluarkan":
         return services.enrolment_transition(actor=actor, enrolment=enrolment,
                                              to_status="dikeluarkan", reason="Uji keluar")

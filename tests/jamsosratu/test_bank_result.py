@@ -17,7 +17,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from dinsos import roles
-from jamsosratu import services
+from jamsosratu import banking, services
 from jamsosratu.models import Payment, TrancheJob
 from tests.dinsos.test_schema_truth import _schema, _validate
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, cycle_with_tranches
@@ -46,6 +46,7 @@ def payments(cycle, province_operator):
     for desa in (DESA_PANDEGLANG, DESA_PANDEGLANG, DESA_LEBAK):
         enrol(province_operator, household(desa), cycle, "aktif")
     services.payments_generate(tranche=cycle.tranches.get(number=1))
+    banking.transfer_file(cycle.tranches.get(number=1))  # handed to the bank
     return list(Payment.objects.order_by("pk"))
 
 

@@ -93,6 +93,7 @@ NO_LONG_WORK = {
     "jamsosratu:payment-reschedule": "one failed transfer scheduled again: one payment row",
     "admin:jamsosratu.enrolment.verify_status": "one transition of each selected enrolment",
     "admin:jamsosratu.enrolment.activate": "one transition of each selected enrolment",
+    "admin:jamsosratu.enrolment.verify_account": "one account confirmed per selected enrolment",
 }
 
 
@@ -122,6 +123,7 @@ def payments(cycle, province_operator):
     for desa in (DESA_PANDEGLANG, DESA_PANDEGLANG, DESA_LEBAK):
         enrol(province_operator, household(desa), cycle, "aktif")
     services.payments_generate(tranche=cycle.tranches.get(number=1))
+    banking.transfer_file(cycle.tranches.get(number=1))  # handed to the bank
     return list(Payment.objects.order_by("pk"))
 
 

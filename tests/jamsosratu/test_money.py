@@ -23,6 +23,7 @@ from tests.jamsosratu.factories import (
     ADULT,
     PUPIL,
     TODDLER,
+    account_checker,
     enrol,
     household,
     record_commitments,
@@ -201,6 +202,8 @@ def test_an_account_corrected_before_the_bank_file_is_the_one_sent(cycle, provin
                               account_number="0098765432101")
     services.enrolment_update(actor=province_operator, enrolment=paid,
                               account_number="0098765432102")
+    assert banking.transfer_totals(first) == (0, 0)  # the new account waits for four eyes
+    services.enrolment_account_verify(actor=account_checker(), enrolment=enrolment)
     text, _count, _total = banking.transfer_file(first)
     sent = [line.split(",")[1] for line in text.splitlines()[1:-1]]
     assert sent == ["0098765432101"]
@@ -239,6 +242,7 @@ def failed(cycle, province_operator):
     enrolment = enrol(province_operator, household(), cycle, "aktif")
     first = cycle.tranches.get(number=1)
     services.payments_generate(tranche=first)
+    banking.transfer_file(first)  # handed to the bank
     payment = Payment.objects.get(enrolment=enrolment, tranche=first)
     result = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
               f"{payment.pk},{payment.account_number},875000,gagal,,,Rekening tidak aktif\n")
@@ -261,6 +265,8 @@ def test_a_failed_transfer_can_be_sent_again_once_the_account_is_fixed(failed,
     payment = Payment.objects.get(pk=failed.pk)
     assert (payment.status, payment.account_number, payment.failure_reason) == (
         "dijadwalkan", "0098765432101", "")
+    assert banking.transfer_totals(failed.tranche) == (0, 0)  # not before four eyes
+    services.enrolment_account_verify(actor=account_checker(), enrolment=enrolment)
     text, count, total = banking.transfer_file(failed.tranche)
     assert (count, total) == (1, Decimal(875000))
     assert text.splitlines()[1].split(",")[1] == "0098765432101"

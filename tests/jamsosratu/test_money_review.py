@@ -21,6 +21,7 @@ def cycle(db):
 
 
 def _fail(actor, payment):
+    banking.transfer_file(payment.tranche)  # handed to the bank
     result = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
               f"{payment.pk},{payment.account_number},875000,gagal,,,Rekening tidak aktif\n")
     banking.bank_result_import(actor=actor, tranche=payment.tranche,

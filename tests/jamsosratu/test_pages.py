@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dinsos import roles
 from dinsos.validators import mask_nik
-from jamsosratu import services
+from jamsosratu import banking, services
 from jamsosratu.models import Enrolment, Payment, TrancheJob, Verification
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, WorkerFactory, cycle_with_tranches
 from tests.helpers import client_for
@@ -371,10 +371,21 @@ def test_bank_file_with_its_control_totals_on_the_page(cycle, scheduled, provinc
     page = html(client.get(reverse("jamsosratu:cycle-detail", args=[2026])))
     assert "3 baris</strong>, total <strong>Rp2.625.000</strong>" in page
     response = client.get(reverse("jamsosratu:bank-file", args=[2026, 1]))
-    assert response["Content-Disposition"] == (
-        'attachment; filename="jamsosratu-2026-tahap-1.csv"')
+    assert re.fullmatch(r'attachment; filename="jamsosratu-2026-tahap-1-kiriman-\d{8}-\d{6}\.csv"',
+                        response["Content-Disposition"])
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert len(lines) == 5 and lines[-1].startswith("TOTAL,3,,2625000")
+    # handed out: the next file carries nothing, the kiriman is listed with its copy
+    page = html(client.get(reverse("jamsosratu:cycle-detail", args=[2026])))
+    assert "0 baris</strong>, total <strong>Rp0</strong>" in page
+    copy_link = re.search(r'href="([^"]*\?salinan=[^"]*)"', page)[1]
+    copy = client.get(copy_link)
+    copied = b"".join(copy.streaming_content).decode().splitlines()
+    assert copied[1:-1] == lines[1:-1]
+    assert copied[-1].startswith('TOTAL,3,,2625000,"SALINAN kiriman')
+    assert "-kiriman-" in copy["Content-Disposition"]
+    bad = client.get(reverse("jamsosratu:bank-file", args=[2026, 1]), {"salinan": "kemarin"})
+    assert bad.status_code == 302  # back to the cycle page with the Indonesian message
 
 
 def result_file(rows) -> bytes:
@@ -392,6 +403,7 @@ def test_bank_result_upload_shows_every_line_and_is_idempotent(
         django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     ok, failed, wrong = scheduled
+    banking.transfer_file(cycle.tranches.get(number=1))  # handed to the bank
     content = result_file([
         [ok.pk, ok.account_number, "875000", "berhasil", "BB-1", "2026-06-15", ""],
         [failed.pk, failed.account_number, "875.000", "gagal", "", "", "Rekening tutup"],

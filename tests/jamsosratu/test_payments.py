@@ -200,6 +200,13 @@ def scheduled(cycle, actives, province_operator):
     return {e.pk: Payment.objects.get(enrolment=e, tranche=first) for e in actives}
 
 
+@pytest.fixture
+def sent(cycle, scheduled):
+    """The scheduled payments, handed to the bank in the tranche's transfer file."""
+    banking.transfer_file(tranche(cycle, 1))
+    return scheduled
+
+
 def read_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
@@ -251,13 +258,26 @@ def test_the_transfer_file_guards_an_account_cell_stored_before_the_rule(cycle, 
 def test_transfer_file_through_the_api(cycle, scheduled, province_operator,
                                        pandeglang_operator, api_as):
     url = "/api/v1/jamsosratu/cycles/2026/tranches/1/bank-file/"
-    response = api_as(province_operator).get(url)
+    client = api_as(province_operator)
+    assert client.head(url)["X-Control-Count"] == "3"  # what the next file carries
+    response = client.get(url)
     assert response.status_code == 200
     assert response["X-Control-Count"] == "3"
     assert response["X-Control-Total"] == "2625000"
-    assert 'filename="jamsosratu-2026-tahap-1.csv"' in response["Content-Disposition"]
-    assert read_csv(response.content.decode())[-1][:4] == ["TOTAL", "3", "", "2625000"]
+    assert 'filename="jamsosratu-2026-tahap-1-kiriman-' in response["Content-Disposition"]
+    lines = read_csv(response.content.decode())
+    assert lines[-1][:4] == ["TOTAL", "3", "", "2625000"]
     assert api_as(pandeglang_operator).get(url).status_code == 403
+    # handed out: a second download sends nothing again; the copy writes the same lines
+    assert client.get(url)["X-Control-Count"] == "0"
+    copy = client.get(url, {"salinan": response["X-Kiriman"]})
+    assert (copy["X-Control-Count"], copy["X-Kiriman"]) == ("3", response["X-Kiriman"])
+    copied = read_csv(copy.content.decode())
+    assert copied[1:-1] == lines[1:-1]
+    assert copied[-1][4].startswith("SALINAN kiriman")
+    refused = client.get(url, {"salinan": "kemarin"})
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["salinan"]
 
 
 @pytest.mark.django_db
@@ -295,7 +315,8 @@ def test_each_transfer_file_handed_out_writes_an_access_entry(cycle, scheduled,
     (entry,) = reads(Payment)
     assert (entry.actor, entry.additional_data["read"]) == (province_operator, "berkas bank")
     assert entry.additional_data["query"] == {"tahun": "2026", "tahap": "1"}
-    page = client_for(province_operator).get(reverse("jamsosratu:bank-file", args=[2026, 1]))
+    page = client_for(province_operator).get(reverse("jamsosratu:bank-file", args=[2026, 1]),
+                                             {"salinan": response["X-Kiriman"]})
     assert page.status_code == 200
     assert scheduled[next(iter(scheduled))].account_number in b"".join(
         page.streaming_content).decode()
@@ -358,7 +379,7 @@ def statuses(scheduled):
 
 @pytest.mark.django_db
 def test_bank_result_import_marks_payments_and_refuses_mismatches(
-        cycle, actives, scheduled, bank_result, province_operator):
+        cycle, actives, scheduled, sent, bank_result, province_operator):
     ok, failed, wrong = actives
     report = banking.bank_result_import(actor=province_operator, tranche=tranche(cycle, 1),
                                         fileobj=io.BytesIO(bank_result), filename="hasil.csv")
@@ -381,7 +402,7 @@ def test_bank_result_import_marks_payments_and_refuses_mismatches(
 
 
 @pytest.mark.django_db
-def test_a_second_success_with_another_reference_is_refused(cycle, actives, scheduled,
+def test_a_second_success_with_another_reference_is_refused(cycle, actives, scheduled, sent,
                                                             province_operator):
     payment = scheduled[actives[0].pk]
     line = [payment.pk, payment.account_number, "875000", "berhasil", "BB-1", "2026-06-15", ""]
@@ -415,8 +436,9 @@ def media(settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_bank_result_through_the_api(cycle, actives, scheduled, bank_result, province_operator,
-                                     api_as, media, django_capture_on_commit_callbacks):
+def test_bank_result_through_the_api(cycle, actives, scheduled, sent, bank_result,
+                                     province_operator, api_as, media,
+                                     django_capture_on_commit_callbacks):
     """202 with the job's status URL; the job (a Celery task) applies the file."""
     client = api_as(province_operator)
 

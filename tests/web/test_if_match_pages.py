@@ -279,7 +279,29 @@ def tranche_over_budget(make_user):
             "over_budget_reason", "over_budget_at").get(pk=tranche.pk)}
 
 
+def account_verify(make_user):
+    from jamsosratu import services as jamsosratu
+    from jamsosratu.models import Enrolment
+    from tests.factories import cycle_with_tranches
+    from tests.jamsosratu.factories import enrol, household
+
+    recorder = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    user = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    enrolment = enrol(recorder, household(), cycle_with_tranches(2026), account_checked=False)
+    url = reverse("jamsosratu:enrolment-account-verify", args=[enrolment.pk])
+    return {
+        "user": user, "page": reverse("jamsosratu:enrolment-detail", args=[enrolment.pk]),
+        # the recorder types another account while the checker has the page open: the
+        # checker must not confirm an account she never saw
+        "a": lambda: jamsosratu.enrolment_update(actor=recorder, enrolment=enrolment,
+                                                 account_number="009876543210"),
+        "b": (url, {}),
+        "state": lambda: Enrolment.objects.values_list(
+            "account_number", "account_verified_at").get(pk=enrolment.pk)}
+
+
 SCENARIOS = {
+    "jamsosratu:enrolment-account-verify": account_verify,
     "jamsosratu:payment-reschedule": payment_reschedule,
     "jamsosratu:tranche-over-budget": tranche_over_budget,
     "jamsosratu:enrolment-transition": enrolment_transition,
