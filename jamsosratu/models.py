@@ -226,7 +226,9 @@ class Enrolment(models.Model):
             models.CheckConstraint(
                 condition=Q(account_verified_by__isnull=True)
                 | Q(account_verified_at__isnull=False),
-                name="jamsosratu_account_verified_complete"),
+                name="jamsosratu_account_verified_complete",
+                violation_error_message=_(
+                    "Rekening yang diverifikasi wajib mempunyai waktu verifikasinya.")),
         ]
         indexes = [models.Index(fields=["cycle", "status"], name="jamsosratu_enrol_status")]
 

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='enrolment',
-            constraint=models.CheckConstraint(condition=models.Q(('account_verified_by__isnull', True), ('account_verified_at__isnull', False), _connector='OR'), name='jamsosratu_account_verified_complete'),
+            constraint=models.CheckConstraint(condition=models.Q(('account_verified_by__isnull', True), ('account_verified_at__isnull', False), _connector='OR'), name='jamsosratu_account_verified_complete', violation_error_message='Rekening yang diverifikasi wajib mempunyai waktu verifikasinya.'),
         ),
         migrations.RunPython(accounts_before_the_rule, migrations.RunPython.noop),
     ]

@@ -8,7 +8,7 @@ from django.test import Client
 
 from jamsosratu.models import Enrolment, EnrolmentTransition
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, cycle_with_tranches
-from tests.jamsosratu.factories import enrol, household
+from tests.jamsosratu.factories import account_checker, enrol, household
 
 pytestmark = pytest.mark.django_db
 
@@ -141,11 +141,14 @@ def test_a_channel_changed_in_the_admin_reaches_the_scheduled_unsent_payments(
     assert (payment.channel, payment.account_number) == ("pos", "")
     assert Payment.objects.get(enrolment=sent).channel == "bank_banten"
     _text, count, _total = banking.transfer_file(first, hand_out=False)
-    assert count == 1  # the sent one only
+    assert count == 0  # the sent one is in the bank's hands, not in a next file
+    assert [d["count"] for d in banking.dispatches(first)] == [1]
 
     assert _change(client, moving, channel="bank_banten",
                    account_number="5550001112").status_code == 302
     payment.refresh_from_db()
     assert (payment.channel, payment.account_number) == ("bank_banten", "5550001112")
+    assert banking.transfer_file(first, hand_out=False)[1] == 0  # the new account: four eyes
+    services.enrolment_account_verify(actor=account_checker(), enrolment=moving)
     text, count, _total = banking.transfer_file(first, hand_out=False)
-    assert count == 2 and "5550001112" in text
+    assert count == 1 and "5550001112" in text

@@ -31,6 +31,7 @@ def cycle(db, province_operator):
     for desa in (DESA_PANDEGLANG, DESA_LEBAK):
         enrol(province_operator, household(desa), cycle, "aktif")
     services.payments_generate(tranche=cycle.tranches.get(number=1))
+    banking.transfer_file(cycle.tranches.get(number=1))  # handed to the bank
     failed = Payment.objects.order_by("pk").first()
     banking.bank_result_import(
         actor=province_operator, tranche=failed.tranche, filename="hasil.csv",

@@ -33,6 +33,10 @@ def cycle(db):
 
 def fail(actor, payment) -> Payment:
     """The bank's result file says the transfer failed (a closed account)."""
+    payment.refresh_from_db()
+    if payment.sent_at is None:
+        banking.transfer_file(payment.tranche)  # handed to the bank
+        payment.refresh_from_db()
     result = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
               f"{payment.pk},{payment.account_number},{payment.amount:.0f},gagal,,,"
               f"Rekening tidak aktif\n")

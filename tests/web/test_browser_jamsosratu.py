@@ -215,6 +215,7 @@ def money_doors(open_page, make_user, *, shot):
     enrolment = enrol(province, siti, cycle, "aktif")
     enrol(province, household("36.02.01.2002"), cycle, "aktif")
     services.payments_generate(tranche=cycle.tranches.get(number=1))
+    banking.transfer_file(cycle.tranches.get(number=1))  # handed to the bank
     payment = Payment.objects.get(enrolment=enrolment)
     banking.bank_result_import(actor=province, tranche=payment.tranche, filename="hasil.csv",
                                fileobj=io.BytesIO(
