@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from dinsos import audit
 from dinsos import selectors as kernel_selectors
-from dinsos.forms import AdminTanggalWidget, ModelForm, TanggalField, with_blank_choices
+from dinsos.forms import (
+    AdminTanggalWidget,
+    ModelForm,
+    RupiahField,
+    TanggalField,
+    with_blank_choices,
+)
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
 from dinsos.pagination import COUNT_CAP, BoundedPaginator, table_rows_estimate
@@ -43,6 +49,7 @@ from dinsos.scoping import (
     sees_identifiers,
     user_area,
 )
+from dinsos.validators import validate_whole_rupiah
 
 IDENTIFIER_LENGTH = 16  # NIK, No. KK and the new NPWP
 #: Dates typed day first (hh/bb/tttt) whatever the browser's language, refused naming the field.
@@ -188,9 +195,17 @@ def json_table(data: dict, keys: dict) -> str:
 
 class ReadableNumbersMixin:
     """Counts and amounts in list columns, read-only fields and inlines read ``6.250`` and
-    ``Rp1.500.000`` (the staff pages' ``angka`` and ``rupiah``), never ``1000000,00``; form
-    inputs keep plain values and years stay ``2026``. Each number field is shown through a
-    ``<name>_angka`` display that sorts like the field."""
+    ``Rp1.500.000`` (the staff pages' ``angka`` and ``rupiah``), never ``1000000,00``; years
+    stay ``2026``. Each number field is shown through a ``<name>_angka`` display that sorts
+    like the field. A money input (a decimal field that asks whole rupiah) is the staff pages'
+    ``RupiahField``: ``3.500.000.000`` is typed and shown as Indonesians write it — Django's
+    decimal input refused it as "more than 2 decimal places"."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if (isinstance(db_field, models.DecimalField)
+                and validate_whole_rupiah in db_field.validators):
+            kwargs.setdefault("form_class", RupiahField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def _number_fields(self) -> dict:
         kinds = {}

@@ -93,3 +93,25 @@ def test_the_api_has_no_door_to_change_a_cycle(cycle, province_operator, api_as,
         assert answer.status_code == 405
     cycle.refresh_from_db()
     assert cycle.budget_ceiling == Decimal(3500000)
+
+
+def test_the_admin_takes_the_pagu_as_indonesians_write_it(cycle, make_user):
+    """The admin's money inputs are the staff pages' RupiahField (the helper of the pagu
+    doors found "500.000" refused as "more than 2 decimal places"): the form shows the pagu
+    as 3.500.000 and takes 5.000.000.000 or Rp 6.000.000,00; 1.5 is refused, not rounded."""
+    client = Client()
+    client.force_login(make_user(roles.ADMIN))
+    url, data = _change_form(client, cycle)
+    assert data["budget_ceiling"] == "3.500.000"
+    assert data["benefit_amount"] == "1.750.000"
+    assert client.post(url, {**data, "budget_ceiling": "5.000.000.000"}).status_code == 302
+    cycle.refresh_from_db()
+    assert (cycle.budget_ceiling, cycle.benefit_amount) == (Decimal(5000000000),
+                                                            Decimal(1750000))
+    assert client.post(url, {**data, "budget_ceiling": "Rp 6.000.000,00"}).status_code == 302
+    cycle.refresh_from_db()
+    assert cycle.budget_ceiling == Decimal(6000000)
+    refused = client.post(url, {**data, "budget_ceiling": "1.5"})
+    assert refused.status_code == 200
+    cycle.refresh_from_db()
+    assert cycle.budget_ceiling == Decimal(6000000)
