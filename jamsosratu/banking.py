@@ -25,7 +25,7 @@ from dinsos.services import check_field
 from dinsos.tabular import TableRow, read_table, safe_cell
 from dinsos.validators import ascii_int
 from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
-from jamsosratu.models import Payment, Tranche
+from jamsosratu.models import Enrolment, Payment, Tranche
 
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
                   "keterangan"]
@@ -89,6 +89,12 @@ def parse_dispatch(text: str):
     return moment
 
 
+def line_id(payment: Payment) -> str:
+    """The transfer line's ``id_penyaluran``: the payment's id, and from its second transfer
+    (after a jadwalkan ulang) the attempt too, ``123-2`` — the bank echoes it in its result."""
+    return str(payment.pk) if payment.attempt == 1 else f"{payment.pk}-{payment.attempt}"
+
+
 def file_name(tranche: Tranche, dispatch=None) -> str:
     """jamsosratu-2026-tahap-1[-kiriman-20261202-074512].csv — a copy names its kiriman."""
     stamp = f"-kiriman-{timezone.localtime(dispatch):%Y%m%d-%H%M%S}" if dispatch else ""
@@ -124,7 +130,15 @@ def transfer_lines(tranche: Tranche, control: dict | None = None, *, hand_out: b
         moment = timezone.now()
         with transaction.atomic():
             Tranche.objects.select_for_update().filter(pk=tranche.pk).exists()
-            # the statement starts after the lock: a file handed out meanwhile is seen
+            # the enrolments of the payments to send, locked before the payments are read:
+            # an account being changed (``enrolment_update`` holds its enrolment, then its
+            # payments) is waited for, and the UPDATE below — a statement started after the
+            # locks — sees it unverified; after the payment row's lock alone, PostgreSQL
+            # re-checks only the payment's columns and sent the new account unseen
+            list(Enrolment.objects.select_for_update().filter(pk__in=Payment.objects.filter(
+                tranche=tranche, status=PaymentStatus.DIJADWALKAN, sent_at__isnull=True,
+                channel=Channel.BANK_BANTEN).values("enrolment_id")).values_list("pk", flat=True))
+            # the statement starts after the locks: a file handed out meanwhile is seen
             _transfers(tranche).update(sent_at=moment)
         payments = Payment.objects.filter(tranche=tranche, sent_at=moment)
         if control is not None:
@@ -142,7 +156,7 @@ def _transfer_rows(tranche: Tranche, payments, control: dict | None,
     count, total = 0, Decimal(0)
     for payment in payments.iterator(chunk_size=5000):
         head = payment.enrolment.household.head
-        yield writer.writerow([payment.pk, safe_cell(payment.account_number),
+        yield writer.writerow([line_id(payment), safe_cell(payment.account_number),
                                safe_cell(head.name if head else ""), f"{payment.amount:.0f}",
                                f"Jamsosratu {tranche.cycle.year} tahap {tranche.number}"])
         count += 1
@@ -286,11 +300,19 @@ def _apply(row: TableRow, *, actor, tranche) -> tuple[str, list[tuple[str, str]]
     outcome counts only without problems."""
     values = row.values
     pk = values.get("id_penyaluran", "")
+    number, _dash, attempt = str(pk).strip().partition("-")
+    attempt = ascii_int(attempt) if attempt else 1
     payment = Payment.objects.select_for_update().filter(
-        pk=ascii_int(pk) or 0, tranche=tranche).first()
-    if payment is None or not in_area(actor, payment.desa_id):
+        pk=ascii_int(number) or 0, tranche=tranche).first()
+    if payment is None or not in_area(actor, payment.desa_id) or not attempt or (
+            attempt > payment.attempt):
         return _refuse("id_penyaluran",
                        _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})
+    if attempt < payment.attempt:
+        # the result of an earlier transfer of this payment (an old result file uploaded
+        # again): recorded when it came, and the payment was scheduled again since — it must
+        # not settle the later transfer, which may be in the bank's hands now
+        return "sudah_tercatat", [], {}
     if payment.status == PaymentStatus.DIJADWALKAN and payment.sent_at is None:
         # not in the bank's hands: never sent, or failed and scheduled again since this
         # result — an old result file uploaded again must not fail it once more

@@ -415,6 +415,10 @@ class Payment(models.Model):
     # when the payment first went out in a Bank Banten transfer file: from then on it is in
     # the bank's hands (an exclusion does not suspend it, a corrected account does not reach it)
     sent_at = models.DateTimeField(_("dikirim ke bank pada"), null=True, blank=True)
+    # the how-manieth transfer of this payment (1, then one more per jadwalkan ulang): a file
+    # line of a later attempt names it (``123-2``) and the bank's result echoes it, so a
+    # result of an earlier attempt (an old file uploaded again) cannot settle the later one
+    attempt = models.PositiveSmallIntegerField(_("pengiriman ke-"), default=1, editable=False)
     explanation = models.JSONField(_("penjelasan"), default=dict)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("dibuat pada"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("diubah pada"))

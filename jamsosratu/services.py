@@ -744,6 +744,7 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
     Cycle.objects.select_for_update().filter(pk=payment.tranche.cycle_id).exists()
     _check_pagu(payment.tranche, payment.amount)
     payment.status, payment.failure_reason, payment.sent_at = PaymentStatus.DIJADWALKAN, "", None
+    payment.attempt += 1  # its next line is "<id>-<attempt>": an old result cannot settle it
     payment.channel, payment.account_number = enrolment.channel, enrolment.account_number
     payment.full_clean()
     payment.save()

@@ -47,8 +47,9 @@ def test_the_file_after_a_reschedule_carries_only_what_was_not_sent(cycle, provi
     services.enrolment_account_verify(actor=account_checker(), enrolment=a)
     services.payment_reschedule(actor=province_operator, payment=pay_a)
     text, count, total = banking.transfer_file(first)
-    sent_again = {int(line.split(",")[0]) for line in text.splitlines()[1:-1]}
-    assert sent_again == {pay_a.pk}, "B, already in the bank's hands, was transferred twice"
+    sent_again = [line.split(",")[0] for line in text.splitlines()[1:-1]]
+    # A's second transfer only: B, already in the bank's hands, is not transferred twice
+    assert sent_again == [f"{pay_a.pk}-2"]
     assert Payment.objects.get(enrolment=b, tranche=first).status == "dijadwalkan"
     assert (count, total) == (1, Decimal(875000))
     assert [d["count"] for d in banking.dispatches(first)] == [1, 1]  # B's kiriman, A's
@@ -94,12 +95,41 @@ def test_the_same_bank_result_again_does_not_undo_a_reschedule(cycle, province_o
     enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
     first = cycle.tranches.get(number=1)
     services.payments_generate(tranche=first)
-    banking.transfer_file(first)
+    banking.transfer_file(first)  # kiriman 1
     payment = Payment.objects.get(enrolment=enrolment, tranche=first)
     old_result = [(payment, "gagal", "Gangguan sistem")]
     _result(province_operator, first, old_result)
     services.payment_reschedule(actor=province_operator, payment=payment)  # same account
     report = _result(province_operator, first, old_result)  # the old file, uploaded again
+    assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
+    assert report.totals() == {"rows": 1, "accepted": 1, "rejected": 0, "sudah_tercatat": 1}
+
+    # review of 2 December: once sent again (kiriman 2), the old file must not fail it either
+    text, count, _total = banking.transfer_file(first)
+    assert count == 1 and text.splitlines()[1].startswith(f"{payment.pk}-2,")
+    report = _result(province_operator, first, old_result)
+    assert report.totals() == {"rows": 1, "accepted": 1, "rejected": 0, "sudah_tercatat": 1}
+    assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
+    # the bank's answer to kiriman 2 echoes its line id and settles it
+    line = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
+            f"{payment.pk}-2,{payment.account_number},875000,berhasil,BB-9,2026-06-20,\n")
+    banking.bank_result_import(actor=province_operator, tranche=first, filename="h2.csv",
+                               fileobj=io.BytesIO(line.encode()))
+    assert Payment.objects.get(pk=payment.pk).status == "disalurkan"
+    for unknown in (f"{payment.pk}-3", f"{payment.pk}-0", f"{payment.pk}-x"):
+        bad = line.replace(f"{payment.pk}-2,", f"{unknown},").replace("BB-9", "BB-10")
+        report = banking.bank_result_import(actor=province_operator, tranche=first,
+                                            filename="h3.csv", fileobj=io.BytesIO(bad.encode()))
+        assert [e["column"] for e in report.errors] == ["id_penyaluran"], unknown
+
+
+@pytest.mark.django_db
+def test_a_result_for_a_payment_never_handed_out_is_refused(cycle, province_operator):
+    enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    payment = Payment.objects.get(enrolment=enrolment, tranche=first)
+    report = _result(province_operator, first, [(payment, "gagal", "Rekening ditutup")])
     assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
     assert [e["column"] for e in report.errors] == ["id_penyaluran"]
     assert "belum dikirim ke bank" in report.errors[0]["message"]
