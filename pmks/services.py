@@ -217,9 +217,13 @@ def locked_person(person: Person, fields: dict | None = None) -> Person:
 
 
 def _person_check(person: Person, actor, written=None) -> None:
+    """The checks of a person being saved (``written``: the fields an update wrote, None for
+    a new or wholly prepared person). The household's area is asked when the household is
+    written: a person of the user's area whose KK is recorded in another kab/kota stays
+    editable (a death, a new occupation), and the refusal names no wilayah of that KK."""
     ensure_in_area(actor, person.desa_id, field="desa")
-    if person.household_id:
-        ensure_in_area(actor, person.household.desa_id, field="household")
+    if person.household_id and (written is None or {"household", "household_id"} & set(written)):
+        ensure_in_area(actor, person.household.desa_id, field="household", typed=False)
     if person.counts_as_kepala and person.household_id:
         lock_households([person.household_id])
     person.nik = _normalise_nik(person.nik)
