@@ -206,3 +206,27 @@ def test_the_scoped_head_name_and_count_ask_no_query_per_row(pandeglang_operator
         assert {(row["head_name"], row["member_count"]) for row in rows} == {(None, 1)}
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_admin_household_change_page_does_not_name_a_head_registered_in_another_district(
+        split_household, pandeglang_operator):
+    """The admin's change page of the household (its head's raw-id field, its member inline)
+    does not print the Lebak head's name either."""
+    household, _head, _home = split_household
+    response = client_for(pandeglang_operator).get(
+        reverse("admin:pmks_household_change", args=[household.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Ujang Sobari" in page  # the member at home is shown
+    assert SECRET not in page
+
+
+def test_a_form_naming_the_household_does_not_name_a_head_in_another_district(
+        split_household, pandeglang_operator):
+    """The admin's person change page names the member's household next to its raw-id field
+    by its No. KK and head (``Household.label_for``): not by the Lebak head's name."""
+    household, _head, at_home = split_household
+    page = client_for(pandeglang_operator).get(
+        reverse("admin:pmks_person_change", args=[at_home.pk])).content.decode()
+    assert household.no_kk in page  # the household is named (the operator sees it whole)
+    assert SECRET not in page
