@@ -64,3 +64,20 @@ def test_a_desa_the_user_typed_outside_his_area_is_still_named(lebak_operator, a
                                             {"desa": DESA_PANDEGLANG}, format="json")
     assert response.status_code == 403, response.content
     assert DESA_PANDEGLANG in response.content.decode()
+
+
+@pytest.mark.parametrize("write", [
+    lambda actor, person: services.person_update(actor=actor, person=person, occupation="x"),
+    lambda actor, person: services.person_delete(actor=actor, person=person),
+    lambda actor, person: services.household_update(actor=actor, household=person.household,
+                                                    address="Kp. Lain"),
+], ids=["person_update", "person_delete", "household_update"])
+def test_a_write_on_a_stored_record_outside_the_area_names_no_wilayah(write, lebak_operator):
+    """A service asked (by any door) to write a Pandeglang record for the Lebak operator refuses
+    without naming the record's desa: only the user's own input is named back."""
+    person = PersonFactory(household=HouseholdFactory(desa_id=DESA_PANDEGLANG),
+                           desa_id=DESA_PANDEGLANG)
+    with pytest.raises(OutsideArea) as refused:
+        write(lebak_operator, person)
+    assert DESA_PANDEGLANG not in str(refused.value)
+    assert "36.01" not in str(refused.value)
