@@ -97,11 +97,31 @@ def restrict(queryset, user):
     user may open a model's own pages at all — province data — is ``can``.)"""
     if user is None or not user.is_authenticated:
         return queryset.none()
-    area = user_area(user)
+    return queryset.filter(scope_q(queryset.model, user_area(user)))
+
+
+def scope_q(model, area, via: str = "") -> models.Q:
+    """Q for the rows of ``model`` inside ``area`` (``user_area``) on every scope path —
+    ``restrict``'s condition; with ``via`` (``"head"``), for the ``model`` record a query of
+    another model reaches through that relation: a related record's own area, asked inside
+    the query (a household's head registered in another kab/kota)."""
+    prefix = f"{via}__" if via else ""
     q = models.Q()
-    for field in scope_fields(queryset.model):
-        q &= area_q(field, area)
-    return queryset.filter(q)
+    for field in scope_fields(model):
+        q &= area_q(f"{prefix}{field}", area)
+    return q
+
+
+def shown_within(area, model, via: str, value):
+    """``value`` (an expression reading the related ``model`` record at ``via``: ``F("head__
+    name")``) where that record lies inside ``area``, else NULL: a field that comes from a
+    related record outside the user's rows is not shown on any door (a household's head
+    registered in another kab/kota). One CASE in the row's own query — no query per row;
+    the expression itself for province-wide users."""
+    condition = scope_q(model, area, via)
+    if area is ALL or not condition:
+        return value
+    return models.Case(models.When(condition, then=value), default=None)
 
 
 def within_area(obj, user) -> bool:
@@ -138,13 +158,20 @@ class OutsideArea(PermissionDenied):
         self.field = field
 
 
-def ensure_in_area(user, kode: str | None, *, field: str | None = None) -> None:
+def ensure_in_area(user, kode: str | None, *, field: str | None = None,
+                   typed: bool = True) -> None:
     """Refuse a write that would place a record outside the user's area. The message names
-    the wilayah the user asked for; records of other districts never reach here, because the
-    related-object fields only accept the user's rows (``restrict``). ``field``: the input
-    that chose the wilayah (``desa``, ``household``), when the caller knows it."""
+    the wilayah the user asked for (``typed``: ``kode`` is what the user sent, a desa code);
+    the wilayah of a stored record outside the area (the household a person is put in) is
+    never named (``typed=False``): the refusal tells nothing of a record outside the user's
+    rows. Records of other districts rarely reach here, because the related-object fields
+    only accept the user's rows (``restrict``). ``field``: the input that chose the wilayah
+    (``desa``, ``household``), when the caller knows it."""
     if not in_area(user, kode):
         office = getattr(getattr(user, "office", None), "name", None) or _("tidak ada")
+        if not typed:
+            raise OutsideArea(_("Data yang dipilih berada di luar wilayah kerja Anda "
+                                "(%(office)s).") % {"office": office}, field)
         raise OutsideArea(
             _("Wilayah %(kode)s berada di luar wilayah kerja Anda (%(office)s).")
             % {"kode": kode or "-", "office": office}, field)

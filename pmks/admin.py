@@ -13,8 +13,8 @@ from dinsos.admin_base import (
 )
 from dinsos.forms import ModelForm
 from dinsos.nik_region import region_name_for_nik
-from dinsos.scoping import data_as_seen, sees_identifiers
-from pmks import services
+from dinsos.scoping import data_as_seen, sees_identifiers, user_area
+from pmks import selectors, services
 from pmks.choices import CaseStatus
 from pmks.models import (
     Asset,
@@ -99,13 +99,25 @@ class HouseholdAdminForm(ModelForm):
 class HouseholdAdmin(ScopedModelAdmin):
     log_access = True
     form = HouseholdAdminForm
-    list_display = ["no_kk", "head", "address", "desa", "decile"]
+    list_display = ["no_kk", "head_name", "address", "desa", "decile"]
     list_filter = [*wilayah_filters("desa"), DecileFilter, "assets", "programs"]
-    search_fields = ["=no_kk", "head__name", "address"]
-    list_select_related = ["desa", "head"]
+    # the head's name as the selectors read it (``household_names``): only a head the user may
+    # see is shown or found
+    search_fields = ["=no_kk", "read_head_name", "address"]
+    list_select_related = ["desa"]
     autocomplete_fields = ["desa"]
     raw_id_fields = ["head"]
     inlines = [PersonInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            **selectors.household_names(user_area(request.user)))
+
+    @admin.display(description=_("kepala keluarga"), ordering="read_head_name")
+    def head_name(self, obj):
+        """Empty ("—") for a head registered outside the user's area: the changelist's rows
+        carry the scoped name (``get_queryset``); a row without it names no one."""
+        return selectors.head_name(obj, user=None)
 
     def save_via_service(self, request, obj, form, change):
         if change:  # the form's changes, onto the stored row (another writer's kept)

@@ -14,6 +14,7 @@ from dinsos.filters import (
     identifier_digits,
     identifier_filter,
 )
+from dinsos.scoping import scope_q, user_area
 from pmks import calculations, choices
 from pmks.models import (
     Case,
@@ -74,7 +75,10 @@ class HouseholdFilterSet(FilterSet):
             return queryset
         if (digits := identifier_digits(value)) is not None:
             return identifier_filter(queryset, "no_kk", digits, request=self.request)
-        return queryset.filter(Q(address__icontains=value) | Q(head__name__icontains=value))
+        # the head's name only of a head the user may see: a hit through the name of a person
+        # registered in another kab/kota would confirm him and his KK
+        head = Q(head__name__icontains=value) & scope_q(Person, user_area(self.user), "head")
+        return queryset.filter(Q(address__icontains=value) | head)
 
 
 class PersonFilterSet(FilterSet):

@@ -138,10 +138,16 @@ class Household(TimeStamped):
 
     def label_for(self, user) -> str:
         """How a form names the household to ``user``: No. KK (whole where the policy says)
-        and its head, so two households are told apart."""
-        from dinsos.scoping import mask_for
+        and its head — only a head the user may see (one registered in another kab/kota is
+        not named) — so two households are told apart."""
+        from dinsos.scoping import mask_for, within_area
 
-        head = self.head.name if self.head_id else _("tanpa kepala keluarga")
+        if not self.head_id:
+            head = _("tanpa kepala keluarga")
+        elif within_area(self.head, user):
+            head = self.head.name
+        else:
+            head = _("kepala keluarga tercatat di luar wilayah Anda")
         return f"KK {mask_for(user, Household, 'no_kk', self.no_kk)} — {head}"
 
     def clean(self):

@@ -1,6 +1,8 @@
 """Reads of the registry: each applies the user's scope and the FilterSet, so the API, the
 staff pages and the exports return the same rows."""
 
+import functools
+
 from django.db.models import (
     CharField,
     Count,
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from dinsos.dashboard import Chart, Figure, Panel, Waiting, cached_count, cached_rows
 from dinsos.models import Wilayah
-from dinsos.scoping import area_q, user_area
+from dinsos.scoping import area_q, shown_within, user_area, within_area
 from pmks import calculations
 from pmks.choices import CaseStatus, DuplicateStatus
 from pmks.filters import (
@@ -43,30 +45,37 @@ from pmks.models import (
 )
 
 
-def _member_count():
-    """Members of one household, counted per row of the page (a correlated subquery) instead
-    of grouping every member of the area before the page is cut."""
-    members = (Person.objects.filter(household=OuterRef("pk")).order_by()
+@functools.lru_cache(maxsize=64)
+def member_count(area):
+    """The members of one household a user of ``area`` (``user_area``) may see — those
+    registered inside the area, as the household page lists them (a member registered in
+    another kab/kota is not counted: the count would tell of him) — counted per row of the
+    page (a correlated subquery with the area's condition) instead of grouping every member
+    of the area before the page is cut. Built once per area: an expression is copied when a
+    queryset resolves it, so one serves every list of that area (building it — a Person
+    queryset and its subquery — was a third of a list's queryset)."""
+    members = (Person.objects.filter(area_q("desa", area), household=OuterRef("pk")).order_by()
                .annotate(n=Func("pk", function="COUNT")).values("n"))
     return Coalesce(Subquery(members, output_field=IntegerField()), 0)
 
 
-#: Built once: an expression is copied when a queryset resolves it, so one serves every list
-#: (building it — a Person queryset and its subquery — was a third of a list's queryset).
-MEMBER_COUNT = _member_count()
-
-
-#: A household row reads, of its desa and head, only the name — as annotations next to the key
-#: they were read for (``read_name``): a page builds one model instance per household, not three
-#: (the desa's and the head's, only to read a name, were a fifth of a list request's CPU).
-HOUSEHOLD_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama"),
-                   "read_head": F("head_id"), "read_head_name": F("head__name")}
+def household_names(area) -> dict:
+    """A household row reads, of its desa and head, only the name — as annotations next to
+    the key they were read for (``read_name``): a page builds one model instance per
+    household, not three (the desa's and the head's, only to read a name, were a fifth of a
+    list request's CPU). The head's name only when the head is registered inside ``area``
+    (``shown_within``: NULL for a head of another kab/kota — the page's "tercatat di luar
+    wilayah Anda"), so the API, the sync feed, the export and the admin name no person the
+    user may not see."""
+    return {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama"),
+            "read_head": F("head_id"),
+            "read_head_name": shown_within(area, Person, "head", F("head__name"))}
 
 
 class _Codes(Func):
     """The codes of a household's list entries as one text ("lahan,sepeda"), NULL for none:
     GROUP_CONCAT on SQLite, string_agg on PostgreSQL. Not an aggregate to Django (no GROUP
-    BY): it joins one household's rows, in a subquery per row of the page (``MEMBER_COUNT``)."""
+    BY): it joins one household's rows, in a subquery per row of the page (``member_count``)."""
 
     function = "GROUP_CONCAT"
     output_field = CharField()
@@ -104,7 +113,7 @@ PERSON_NAMES = {"read_desa": F("desa_id"), "read_desa_nama": F("desa__nama")}
 
 def read_name(obj, relation: str, attr: str):
     """``obj.<relation>.<attr>`` (None without a related record): from the list's annotations
-    (``HOUSEHOLD_NAMES``, ``PERSON_NAMES``) while the relation still has the key they were read
+    (``household_names``, ``PERSON_NAMES``) while the relation still has the key they were read
     for, otherwise through the relation (a record made or changed since, or read another
     way)."""
     values = obj.__dict__
@@ -116,16 +125,33 @@ def read_name(obj, relation: str, attr: str):
 
 
 def household_list(*, user, filters=None):
-    qs = Household.objects.for_user(user).annotate(member_count=MEMBER_COUNT, **HOUSEHOLD_NAMES,
-                                                   **HOUSEHOLD_CODES)
+    area = user_area(user)
+    qs = Household.objects.for_user(user).annotate(member_count=member_count(area),
+                                                   **household_names(area), **HOUSEHOLD_CODES)
     return HouseholdFilterSet(filters, qs, user=user).qs if filters is not None else qs
 
 
+def household_with_members(*, user):
+    """``household_list`` with each household's ``members`` — only those the user may see
+    (``person_list``: a member registered in another kab/kota is absent, as a missing one)
+    — in one query for all."""
+    return household_list(user=user).prefetch_related(
+        Prefetch("members", queryset=person_list(user=user).order_by("id")))
+
+
 def household_get(*, user, pk) -> Household:
-    members = Person.objects.order_by("id")
-    return get_object_or_404(
-        household_list(user=user).prefetch_related(Prefetch("members", queryset=members)), pk=pk
-    )
+    return get_object_or_404(household_with_members(user=user), pk=pk)
+
+
+def head_name(household, *, user) -> str | None:
+    """The name of the household's head as ``user`` may see it: None when the head is
+    registered outside the user's area. From the list's annotation (``household_names``)
+    when it was read with one, otherwise asked of the loaded head (``within_area``)."""
+    values = household.__dict__
+    if "read_head" in values and values["read_head"] == household.head_id:
+        return values["read_head_name"]
+    head = household.head
+    return head.name if head is not None and within_area(head, user) else None
 
 
 def household_file(*, user, household: Household) -> dict:
@@ -179,7 +205,8 @@ def person_get(*, user, pk) -> Person:
 
 def person_file(*, user, person: Person) -> dict:
     """What the person page shows: household members, cases with their transitions and
-    services, all within the user's area, and the duplicate records merged into the person."""
+    services, all within the user's area, the duplicate records merged into the person, and
+    whether its household's page is open to the user (``household_open``)."""
     members = (person_list(user=user).filter(household_id=person.household_id)
                .order_by("birth_date") if person.household_id else Person.objects.none())
     cases = (case_list(user=user).filter(Q(person=person) | Q(household_id=person.household_id)
@@ -192,7 +219,11 @@ def person_file(*, user, person: Person) -> dict:
              .order_by("-identified_on", "-id"))
     merges = (PersonMerge.objects.filter(kept=person).select_related("merged", "actor")
               .order_by("-at", "-id"))
-    return {"members": members, "cases": cases, "merges": merges}
+    # a person of the area may hold a KK recorded in another kab/kota: its page (household_get)
+    # answers 404 to this user, so the person page offers no way there
+    household_open = person.household_id is not None and within_area(person.household, user)
+    return {"members": members, "cases": cases, "merges": merges,
+            "household_open": household_open}
 
 
 def duplicate_get(*, user, pk) -> DuplicateCandidate:

@@ -106,7 +106,7 @@ def household_update(*, actor, household: Household, **fields) -> Household:
     """Change the given fields of the stored household (``locked``), never the caller's copy:
     a head set meanwhile (a kepala registered) is kept. Returns the saved row."""
     household = locked(household)
-    ensure_in_area(actor, household.desa_id)
+    ensure_in_area(actor, household.desa_id, typed=False)
     lists = _take_lists(fields)
     head = household.head_id
     changed = assign_fields(household, fields, HOUSEHOLD_FIELDS)
@@ -172,7 +172,7 @@ def _save_if_changed(record, fields: dict, allowed: set, *, check, after_save=No
 
 @transaction.atomic
 def household_delete(*, actor, household: Household) -> None:
-    ensure_in_area(actor, household.desa_id)
+    ensure_in_area(actor, household.desa_id, typed=False)
     if household.cases.exists():
         raise ValidationError(_("Keluarga yang memiliki kasus tidak dapat dihapus."))
     Household.objects.filter(pk=household.pk).update(head=None)
@@ -217,9 +217,13 @@ def locked_person(person: Person, fields: dict | None = None) -> Person:
 
 
 def _person_check(person: Person, actor, written=None) -> None:
+    """The checks of a person being saved (``written``: the fields an update wrote, None for
+    a new or wholly prepared person). The household's area is asked when the household is
+    written: a person of the user's area whose KK is recorded in another kab/kota stays
+    editable (a death, a new occupation), and the refusal names no wilayah of that KK."""
     ensure_in_area(actor, person.desa_id, field="desa")
-    if person.household_id:
-        ensure_in_area(actor, person.household.desa_id, field="household")
+    if person.household_id and (written is None or {"household", "household_id"} & set(written)):
+        ensure_in_area(actor, person.household.desa_id, field="household", typed=False)
     if person.counts_as_kepala and person.household_id:
         lock_households([person.household_id])
     person.nik = _normalise_nik(person.nik)
@@ -297,7 +301,7 @@ def person_update(*, actor, person: Person, **fields) -> Person:
     copy: a merge committed meanwhile is refused by the check, not undone. Returns the saved
     row."""
     person = locked_person(person, fields)
-    ensure_in_area(actor, person.desa_id)
+    ensure_in_area(actor, person.desa_id, typed=False)
     changed = assign_fields(person, fields, PERSON_FIELDS)
     return person_save(actor=actor, person=person, written=changed)
 
@@ -323,7 +327,7 @@ def person_upsert(*, actor, nik: str, **fields) -> tuple[Person, str]:
 
 @transaction.atomic
 def person_delete(*, actor, person: Person) -> None:
-    ensure_in_area(actor, person.desa_id)
+    ensure_in_area(actor, person.desa_id, typed=False)
     if person.cases.exists():
         raise ValidationError(_("Orang yang memiliki kasus tidak dapat dihapus; ubah statusnya."))
     changes.update(Household.objects.filter(head=person), head=None)
@@ -352,7 +356,7 @@ def case_open(
     # officers (or a form sent twice) cannot both pass the check; and its merge and its desa
     # are the stored ones, a merge or a move committed meanwhile included
     subject = locked(person or household)
-    ensure_in_area(actor, subject.desa_id)
+    ensure_in_area(actor, subject.desa_id, typed=False)
     if person is not None and subject.merged_into_id:
         raise ValidationError({"person": _("Orang ini sudah digabung ke data lain.")})
     person, household = (subject, None) if person is not None else (None, subject)
@@ -372,7 +376,7 @@ def case_transition(
     *, actor, case: Case, to_status: str, reason: str = "", close_reason: str = ""
 ) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
-    ensure_in_area(actor, case.desa_id)
+    ensure_in_area(actor, case.desa_id, typed=False)
     if not calculations.case_transition_allowed(case.status, to_status):
         raise ValidationError(
             {"status": _("Status %(from)s tidak dapat diubah menjadi %(to)s.")
@@ -409,7 +413,7 @@ def service_record(
     """Record a service delivered on a verified case. The first service puts a verified case
     "dalam penanganan". Values are whole rupiah (dinsos.money.round_rupiah)."""
     case = Case.objects.select_for_update().get(pk=case.pk)  # its status now, not the caller's
-    ensure_in_area(actor, case.desa_id)
+    ensure_in_area(actor, case.desa_id, typed=False)
     if case.status not in SERVICEABLE:
         raise ValidationError(
             {"case": _("Layanan hanya dapat dicatat untuk kasus terverifikasi atau dalam "
@@ -436,7 +440,7 @@ def service_record(
 def service_update(*, actor, service: Service, **fields) -> Service:
     """Change the given fields of the stored service (``locked``). Returns the saved row."""
     service = locked(service)
-    ensure_in_area(actor, service.case.desa_id)
+    ensure_in_area(actor, service.case.desa_id, typed=False)
     allowed = {"start_date", "end_date", "value_amount", "funding_source", "provider_office",
                "provider_name", "note"}
     assign_fields(service, fields, allowed)
@@ -521,8 +525,8 @@ def duplicates_find(*, user, wilayah: str | None = None, chunk_size: int = 5000)
 
 @transaction.atomic
 def duplicate_dismiss(*, actor, candidate: DuplicateCandidate) -> DuplicateCandidate:
-    ensure_in_area(actor, candidate.person_a.desa_id)
-    ensure_in_area(actor, candidate.person_b.desa_id)
+    ensure_in_area(actor, candidate.person_a.desa_id, typed=False)
+    ensure_in_area(actor, candidate.person_b.desa_id, typed=False)
     candidate.status = DuplicateStatus.DISMISSED
     candidate.reviewed_by = actor
     candidate.reviewed_at = timezone.now()
@@ -553,7 +557,7 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
     if kept.pk == merged.pk:
         raise ValidationError(_("Tidak dapat menggabungkan orang dengan dirinya sendiri."))
     for person in (kept, merged):
-        ensure_in_area(actor, person.desa_id)
+        ensure_in_area(actor, person.desa_id, typed=False)
         if person.merged_into_id:
             raise ValidationError(_("%(name)s sudah digabung sebelumnya.") % {"name": person.name})
     record = PersonMerge.objects.create(
@@ -594,7 +598,7 @@ def case_update(*, actor, case: Case, **fields) -> Case:
     """Descriptive fields only, of the stored case (``locked``): the status changes through
     case_transition, and one committed meanwhile is kept. Returns the saved row."""
     case = locked(case)
-    ensure_in_area(actor, case.desa_id)
+    ensure_in_area(actor, case.desa_id, typed=False)
     assign_fields(case, fields, {"source_note", "description", "identified_on"})
     case.full_clean()
     case.save()
@@ -603,5 +607,5 @@ def case_update(*, actor, case: Case, **fields) -> Case:
 
 @transaction.atomic
 def service_delete(*, actor, service: Service) -> None:
-    ensure_in_area(actor, service.case.desa_id)
+    ensure_in_area(actor, service.case.desa_id, typed=False)
     service.delete()

@@ -184,6 +184,7 @@ class PersonDetailView(ReadLoggedPage, StaffPage, TemplateView):
                                              for s, _form in served)]
         return super().get_context_data(
             person=person, members=file["members"], cases=cases, merges=file["merges"],
+            household_open=file["household_open"],
             if_match_versions=current_versions(records),
             can_edit=can(user, "change", Person, person),
             sections=dashboard.person_sections(user=user, person=person),

@@ -6,6 +6,7 @@ import re
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from dinsos.choices import DESA_KELURAHAN
 from dinsos.models import Wilayah
@@ -65,6 +66,8 @@ class CodeListField(serializers.Field):
     default_error_messages = {
         "not_a_list": _("Kirim daftar kode {noun} (larik teks), misalnya [\"{example}\"]."),
         "unknown": _("Kode {noun} tidak dikenal: {codes}."),
+        "null_characters": _("Karakter null tidak diizinkan."),
+        "too_long": _("Kode {noun} paling panjang {max} karakter."),
     }
 
     def __init__(self, *, queryset, noun, example, read, **kwargs):
@@ -75,6 +78,13 @@ class CodeListField(serializers.Field):
     def get_attribute(self, instance):
         return self.read(instance, self.source)
 
+    def get_value(self, dictionary):
+        """A form-encoded body (the browsable API's HTML form) sends a list as repeated keys
+        (``assets=lahan&assets=ac``): read as the list, as DRF's own list fields do."""
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.getlist(self.field_name)
+        return super().get_value(dictionary)
+
     def to_representation(self, value):
         return list(value)
 
@@ -82,6 +92,13 @@ class CodeListField(serializers.Field):
         if not isinstance(data, list) or not all(isinstance(code, str) for code in data):
             self.fail("not_a_list", noun=self.noun, example=self.example)
         codes = list(dict.fromkeys(code.strip() for code in data))
+        # refused before the query (PostgreSQL refuses a NUL in a literal: a 500) and never
+        # echoed back; a code longer than any stored one is not looked up either
+        if any("\x00" in code for code in codes):
+            self.fail("null_characters")
+        longest = self.queryset.model._meta.get_field("code").max_length
+        if any(len(code) > longest for code in codes):
+            self.fail("too_long", noun=self.noun, max=longest)
         request = self.context.get("request")
         found = {entry.code: entry for entry in restrict(self.queryset.all(), getattr(
             request, "user", None)).filter(code__in=codes)} if codes else {}

@@ -46,13 +46,23 @@ class PlannedListSerializer(ScopedSerializerMixin, serializers.ListSerializer):
     def to_representation(self, data):
         iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
         request = self.context.get("request")
-        if (request is not None and self.parent is not None
-                and not scope_fields(getattr(getattr(self.parent, "Meta", None), "model", None))):
-            # a nested list of a parent without an area (a cycle's quotas) comes past any
-            # restricted queryset: its rows are asked one by one. Under a parent with an area
-            # (a household's members) the parent was restricted and the rows are its own.
+        if request is not None and self.parent is not None and self._rows_asked():
             iterable = [item for item in iterable if within_area(item, request.user)]
         return self.rows(iterable)
+
+    def _rows_asked(self) -> bool:
+        """Whether a nested list's rows are asked one by one (``within_area``) — a selector
+        should have prefetched them scoped; this is the policy's last word. Under a parent
+        without an area (a cycle's quotas) they came past any restricted queryset. Rows placed
+        by a wilayah of their own (a household's members: a member may be registered in
+        another kab/kota than his KK) are not the parent's rows either. Rows placed only
+        through their parent (a case's transitions) are the parent's: asking them would read
+        the parent again."""
+        parent_model = getattr(getattr(self.parent, "Meta", None), "model", None)
+        child_model = getattr(getattr(self.child, "Meta", None), "model", None)
+        if not scope_fields(parent_model):
+            return True
+        return any("__" not in path for path in scope_fields(child_model))
 
     def rows(self, iterable) -> list:
         """The rows as JSON-ready dicts: by the plan, else by DRF's own machinery."""

@@ -48,10 +48,21 @@ class ScopedReadOnlyModelViewSet(
             return self.get_paginated_response(serializer.data)
         return Response(self.get_serializer(queryset, many=True).data)
 
+    def read_lists(self, instance) -> list:
+        """(model, what, records) of the rows a detail answer lists beside its record (a
+        household's members, with their NIK): ONE ACCESS entry naming them, as the staff
+        page's (``dinsos.pages.ReadLoggedPage.read_lists``) — never one INSERT per row."""
+        return []
+
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
         if self.log_access:
-            audit.log_access(self.get_object())
+            # the record shown, as ``ETagMixin.get_object`` kept it (not read a second time)
+            record = getattr(self, "_conditional_object", None) or self.get_object()
+            audit.log_access(record)
+            for model, what, rows in self.read_lists(record):
+                if rows:
+                    audit.log_read(model, what=what, pks=[row.pk for row in rows])
         return response
 
 

@@ -23,7 +23,7 @@ from pmks.models import (
     Service,
     ServiceType,
 )
-from pmks.selectors import household_codes, read_name
+from pmks.selectors import head_name, household_codes, read_name
 
 
 class PersonSerializer(ModelSerializer):
@@ -115,7 +115,8 @@ class HouseholdSerializer(ModelSerializer):
         return read_name(obj, "desa", "nama")
 
     def get_head_name(self, obj) -> str | None:
-        return read_name(obj, "head", "name")
+        """None when the head is registered outside the user's area."""
+        return head_name(obj, user=getattr(self.context.get("request"), "user", None))
 
     def get_kecamatan(self, obj) -> str | None:
         return area_codes(obj.desa_id)["kecamatan"]

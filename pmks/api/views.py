@@ -69,8 +69,11 @@ class HouseholdViewSet(ChangesFeedMixin, ExportMixin, ScopedModelViewSet):
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return selectors.household_list(user=self.request.user).prefetch_related("members")
+            return selectors.household_with_members(user=self.request.user)
         return selectors.household_list(user=self.request.user)
+
+    def read_lists(self, household):
+        return [(Person, "anggota keluarga", household.members.all())]
 
     def get_serializer_class(self):
         return HouseholdDetailSerializer if self.action == "retrieve" else HouseholdSerializer
@@ -195,7 +198,7 @@ HouseholdViewSet.export_columns = [
     ("rw", lambda o, r: o.rw),
     ("kode_desa", lambda o, r: o.desa_id),
     ("desa", lambda o, r: selectors.read_name(o, "desa", "nama")),
-    ("kepala_keluarga", lambda o, r: selectors.read_name(o, "head", "name") or ""),
+    ("kepala_keluarga", lambda o, r: selectors.head_name(o, user=r.user) or ""),
     # codes separated by ";" (the list's annotation: no query per row)
     ("aset", lambda o, r: ";".join(selectors.household_codes(o, "assets"))),
     ("program", lambda o, r: ";".join(selectors.household_codes(o, "programs"))),

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dinsos import pagination
+from dinsos.scoping import ALL, user_area
 from pmks import selectors
 from pmks.api.views import (
     CaseViewSet,
@@ -335,16 +336,19 @@ def test_a_list_request_builds_its_queryset_once(registry, api_as, province_oper
 
 def test_the_shared_member_count_expression_serves_every_list_unchanged(
         registry, province_operator, pandeglang_operator, lebak_operator):
-    """``selectors.MEMBER_COUNT`` is built once and copied by each queryset that resolves it:
-    lists of different users, filters and pages count right one after another."""
-    before = repr(selectors.MEMBER_COUNT.source_expressions[0].query.where)
+    """``selectors.member_count(area)`` is built once per area and copied by each queryset
+    that resolves it: lists of different users, filters and pages count right one after
+    another."""
+    shared = [selectors.member_count(ALL), selectors.member_count(user_area(pandeglang_operator))]
+    before = [repr(e.source_expressions[0].query.where) for e in shared]
     expected = {registry["empty"].pk: 0, registry["single"].pk: 1, registry["three"].pk: 3}
     for user in (province_operator, pandeglang_operator, province_operator):
         rows = selectors.household_list(user=user)
         assert {h.pk: h.member_count for h in rows} == expected
         assert [h.member_count for h in rows.filter(pk=registry["three"].pk)] == [3]
     assert list(selectors.household_list(user=lebak_operator)) == []
-    assert repr(selectors.MEMBER_COUNT.source_expressions[0].query.where) == before
+    assert [repr(e.source_expressions[0].query.where) for e in shared] == before
+    assert selectors.member_count(ALL) is shared[0]  # built once, not per list
 
 
 @postgres_only
