@@ -17,7 +17,7 @@ from dinsos.admin_base import (
     json_table,
     show_number,
 )
-from jamsosratu import services
+from jamsosratu import selectors, services
 from jamsosratu.choices import EnrolmentStatus, JobKind, MemberCondition, Outcome
 from jamsosratu.models import (
     Commitment,
@@ -178,8 +178,14 @@ class PaymentInline(ReadOnlyInline):
 class EnrolmentAdmin(ScopedModelAdmin):
     list_display = ["household", "cycle", "desa", "status", "decile", "channel"]
     list_filter = ["cycle", "status", "channel"]
-    search_fields = ["=household__no_kk", "household__head__name"]
+    search_fields = ["=household__no_kk", "read_head_name"]
     list_select_related = ["household", "cycle", "desa"]
+
+    def get_queryset(self, request):
+        # the head's name only where the head is inside the user's area: the search finds
+        # no person of another kab/kota by name (``selectors.head_name``)
+        return super().get_queryset(request).annotate(
+            read_head_name=selectors.head_name(request.user))
     raw_id_fields = ["household"]
     readonly_fields = ["status", "decree_number", "exit_reason", "decile", "desa",
                        "account_recorded_by", "account_verified_by", "account_verified_at"]

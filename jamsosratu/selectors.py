@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from dinsos.dashboard import Chart, Figure, Panel, Section, Waiting
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
-from dinsos.scoping import ALL, code_within, user_area
+from dinsos.scoping import ALL, code_within, scope_q, shown_within, user_area
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, JobStatus, PaymentStatus
 from jamsosratu.filters import EnrolmentFilterSet
@@ -120,11 +120,20 @@ def committed(*, cycle: Cycle) -> Decimal:
     ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
 
 
+def head_name(user, via: str = "household__head"):
+    """The name of an enrolment's household head (``via`` from the row's model) where the
+    head is registered inside the user's area, else NULL — the page's "(kepala keluarga
+    tercatat di luar wilayah Anda)": a Jamsosratu page or search names no person of another
+    kab/kota (``scoping.shown_within``, one CASE in the row's own query)."""
+    return shown_within(user_area(user), Person, via, F(f"{via}__name"))
+
+
 def failed_payments(*, user, tranche: Tranche):
     """A tahap's failed transfers in the user's area, with what the page shows of each (the
     household's head and desa, the enrolment's current channel and account)."""
     return (payment_list(user=user).filter(tranche=tranche, status=PaymentStatus.GAGAL)
-            .select_related("enrolment__household__head", "desa")
+            .select_related("enrolment__household", "desa")
+            .annotate(head_name=head_name(user, "enrolment__household__head"))
             .order_by("desa_id", "id"))
 
 
@@ -144,22 +153,24 @@ def enrolment_search(*, user, cycle: Cycle, filters):
     from pmks.models import Household
 
     qs = (enrolment_list(user=user).filter(cycle=cycle)
-          .select_related("household__head", "desa__induk"))
+          .select_related("household", "desa__induk").annotate(head_name=head_name(user)))
     filterset = EnrolmentFilterSet(filters, qs, user=user)
     qs = filterset.qs
     text = (filters.get("q") or "").strip()
     if text.isdigit():
         qs = (qs.filter(household__no_kk__startswith=text)
               if sees_identifiers(user, Household) else qs.none())
-    elif text:
-        qs = qs.filter(household__head__name__icontains=text)
-    return filterset, qs.order_by("desa_id", "household__head__name", "id")
+    elif text:  # a head of another kab/kota is not found by name (nor named)
+        qs = qs.filter(scope_q(Person, user_area(user), "household__head"),
+                       household__head__name__icontains=text)
+    return filterset, qs.order_by("desa_id", "head_name", "id")
 
 
 def enrolment_get(*, user, pk) -> Enrolment:
     return get_object_or_404(
-        enrolment_list(user=user).select_related("household__head", "desa__induk",
+        enrolment_list(user=user).select_related("household", "desa__induk",
                                                  "account_recorded_by", "account_verified_by")
+        .annotate(head_name=head_name(user))
         .prefetch_related("members__person", "transitions__actor",
                           "verifications__verifier", "verifications__findings__person",
                           "companions__worker"), pk=pk)
@@ -169,9 +180,13 @@ def verification_get(*, user, pk) -> Verification:
     return get_object_or_404(verification_list(user=user).select_related("enrolment"), pk=pk)
 
 
-def household_members(*, enrolment: Enrolment):
-    return Person.objects.filter(household_id=enrolment.household_id,
-                                 merged_into__isnull=True).order_by("birth_date", "id")
+def household_members(*, user, enrolment: Enrolment):
+    """The members the visit form lists (findings, pregnancy): those registered inside the
+    user's area — a member of the KK registered in another kab/kota is neither named nor
+    changed from here."""
+    return Person.objects.for_user(user).filter(
+        household_id=enrolment.household_id, merged_into__isnull=True).order_by(
+        "birth_date", "id")
 
 
 def verifier_choices(*, enrolment: Enrolment, since, until):

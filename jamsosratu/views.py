@@ -154,7 +154,9 @@ class PaymentRescheduleView(RecordFormPage, FailedPaymentsView):
     def get_record(self, year, number, pk):
         tranche = selectors.tranche_get(cycle=selectors.cycle_get(year=year), number=number)
         self.record = get_object_or_404(selectors.payment_list(user=self.request.user)
-                                        .select_related("enrolment__household__head"),
+                                        .select_related("enrolment__household")
+                                        .annotate(head_name=selectors.head_name(
+                                            self.request.user, "enrolment__household__head")),
                                         tranche=tranche, pk=pk)
         return self.record
 
@@ -170,10 +172,9 @@ class PaymentRescheduleView(RecordFormPage, FailedPaymentsView):
         self.payment = services.payment_reschedule(actor=self.request.user, payment=payment)
 
     def done(self, payment, form, year, number, pk):
-        head = payment.enrolment.household.head
         messages.success(self.request, _(
             "Penyaluran %(name)s (%(amount)s) dijadwalkan ulang; saluran: %(channel)s.") % {
-                "name": head.name if head else payment.enrolment.household,
+                "name": payment.head_name or payment.enrolment.household,
                 "amount": format_rupiah(payment.amount),
                 "channel": self.payment.get_channel_display()})
         return redirect("jamsosratu:failed-payments", year=year, number=number)
@@ -309,8 +310,9 @@ class VerificationCreateView(RecordFormPage, StaffPage, TemplateView):
         with contextlib.suppress(ValidationError):  # no visit day yet, or an invalid one
             since = until = VerificationForm.base_fields["visit_date"].clean(
                 (data or {}).get("visit_date"))
+        members = selectors.household_members(user=self.request.user, enrolment=enrolment)
         return VerificationForm(
-            data, files, members=selectors.household_members(enrolment=enrolment),
+            data, files, members=members,
             verifiers=selectors.verifier_choices(enrolment=enrolment, since=since, until=until))
 
     def get_context_data(self, form=None, **kwargs):
