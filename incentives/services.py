@@ -857,11 +857,15 @@ def _rate_plan_key(period: datetime.date, kind: tuple):
                    p.last, p.base) for p in plan.parts))
 
 
-def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate) -> None:
-    """Mark the computed runs whose lines of the rate's kind the new rate changes: they are
-    recomputed before they are verified (``_refuse_if_stale``). Not recomputed here: a
-    recompute behind the checker's back would change the figures being read and drop who
-    computed the run (maker-checker)."""
+def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate, *, actor) -> None:
+    """Mark the runs not yet approved whose lines of the rate's kind the new rate changes: they
+    are recomputed before they are verified or approved (``_refuse_if_stale``). Not recomputed
+    here: a recompute behind the checker's back would change the figures being read and drop
+    who computed the run (maker-checker). A verified run is sent back to ``dihitung`` (its
+    verification cleared, one audit entry on the run naming the rate): the normal door
+    recomputes it, and it is verified again — approving the amounts of the old rate is never
+    possible. (A rate never starts inside a verified window, ``_check_rate_start``; it changes
+    a verified run only by ending a yearly rate there, whose last window then pays its rest.)"""
     kind = (rate.role, rate.component, rate.funding_source)
     reason = _("tarif %(rate)s berlaku mulai %(date)s (%(basis)s) ditambahkan sesudah "
                "perhitungan ini dihitung.") % {
@@ -872,16 +876,29 @@ def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate) -> None:
             continue
         run.stale_since = run.stale_since or now
         run.stale_reason = " ".join(filter(None, [run.stale_reason, reason]))
-        run.save(update_fields=["stale_since", "stale_reason"])
+        fields = ["stale_since", "stale_reason"]
+        extra = {}
+        if run.status == RunStatus.DIVERIFIKASI:
+            extra["sent_back"] = {"from": RunStatus.DIVERIFIKASI.value,
+                                  "verified_by": run.verified_by_id, "rate": rate.pk,
+                                  "reason": reason}
+            run.status, run.verified_by, run.verified_at = RunStatus.DIHITUNG, None, None
+            fields += ["status", "verified_by", "verified_at"]
+        with audit.audit_context(actor=actor if getattr(actor, "pk", None) else None, **extra):
+            run.save(update_fields=fields)
 
 
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place. A run
-    computed but not yet verified whose amounts the rate changes is marked stale (recompute
-    it); a verified or approved one never changes (``_check_rate_start`` refuses the rate).
-    Under the computation lock and the lock of every open run from the rate's year: a run
-    computed at this moment is marked after it commits, or reads the new rate."""
+    computed or verified but not yet approved whose amounts the rate changes is marked stale
+    (recompute it; a verified one goes back to ``dihitung`` with an audit entry, and is
+    verified again after the recompute); an approved or paid run never changes: a rate
+    starting inside a verified, approved or paid window is refused (``_check_rate_start``),
+    and a yearly rate's rest owed in an approved last window is paid as a ``sisa_tahunan``
+    line in the next run computed. Under the computation lock and the lock of every run of
+    the rate's year not yet approved: a run computed or verified at this moment is marked
+    after it commits, or reads the new rate."""
     _require_perm(actor, "incentives.add_rate", _("Anda tidak berwenang menambah tarif."))
     rate = Rate(**fields)
     rate.full_clean(validate_constraints=False)
@@ -894,7 +911,6 @@ def rate_create(*, actor, **fields) -> Rate:
         status__in=WAITING, period__gte=rate.valid_from.replace(month=1, day=1)).order_by("pk"))
     _check_rate_start(rate)
     kind = (rate.role, rate.component, rate.funding_source)
-    open_runs = [run for run in open_runs if run.status in OPEN]
     before = {run.pk: _rate_plan_key(run.period, kind) for run in open_runs}
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
@@ -912,7 +928,7 @@ def rate_create(*, actor, **fields) -> Rate:
             % {"rate": f"{rate.get_role_display()} — {rate.get_component_display()}",
                "source": rate.get_funding_source_display()}})
     rate.save()
-    _mark_stale(open_runs, before, rate)
+    _mark_stale(open_runs, before, rate, actor=actor)
     return rate
 
 
