@@ -164,3 +164,27 @@ def test_the_verified_run_goes_back_to_computed_is_recomputed_and_verified_again
     july = services.run_compute(actor=keuangan, period=JULY)
     assert not july.lines.filter(kind="sisa_tahunan").exists()
     assert operasional(worker, period__year=2026, period__lte=JULY) == RP("600000")
+
+
+def test_a_held_rest_is_paid_as_arrears_once_the_account_is_verified(
+        keuangan, keuangan_b, pimpinan):
+    """No verified account: June's 83.333 was held and the July rest (Rp2) is held too; once
+    the account is verified, August pays both as arrears — 500.000 for the half year."""
+    from tests.incentives.factories import verified_account
+
+    worker = tksk(account=False, reports=tuple(MONTHS))
+    first_half_approved(keuangan, keuangan_b, pimpinan)
+    services.rate_create(actor=keuangan, **MONTHLY_FROM_JULY)
+    july = services.run_compute(actor=keuangan, period=JULY)
+    rest = july.lines.get(worker=worker, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.status, rest.hold_reason) == (
+        RP("2"), "ditahan", "tanpa_rekening")
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    verified_account(worker)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    arrears = august.lines.get(worker=worker, kind="rapel", arrears_of=rest)
+    assert arrears.gross_amount == RP("2")
+    assert not august.lines.filter(kind="sisa_tahunan").exists()
+    yearly = PayoutLine.objects.filter(worker=worker, component="operasional",
+                                       period__lte=MONTHS[5], kind__in=("rapel",))
+    assert yearly.aggregate(s=Sum("gross_amount"))["s"] == RP("500000")
