@@ -40,6 +40,9 @@ class LineKind(models.TextChoices):
     ADJUSTMENT = "penyesuaian", _("Penyesuaian")
     CARRIED = "saldo_minus", _("Saldo negatif dibawa ke periode berikutnya")
     RECOVERY = "potongan", _("Potongan saldo negatif periode lalu")
+    #: the rest of a yearly rate whose last window was approved at the plain part before the
+    #: rate that ended it was entered (``services._rest_lines``); ``period`` is that window's
+    YEARLY_REST = "sisa_tahunan", _("Sisa tarif tahunan")
 
 
 class LineStatus(models.TextChoices):

@@ -252,6 +252,11 @@ class PayoutLine(models.Model):
                                             "period"],
                                     condition=Q(kind="reguler"),
                                     name="incentives_one_regular_line"),
+            # a yearly rate's rest owed in an approved window is paid once (services._rest_lines)
+            models.UniqueConstraint(fields=["worker", "role", "component", "funding_source",
+                                            "period"],
+                                    condition=Q(kind="sisa_tahunan"),
+                                    name="incentives_one_yearly_rest_line"),
             models.UniqueConstraint(fields=["arrears_of"], condition=Q(arrears_of__isnull=False),
                                     name="incentives_line_arrears_once"),
             models.UniqueConstraint(fields=["recovers"], condition=Q(recovers__isnull=False),

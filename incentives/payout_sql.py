@@ -262,6 +262,116 @@ def insert_arrears(run, *, month_last) -> int:
     })
 
 
+def insert_rests(run, rests: list[dict], *, month_last) -> int:
+    """The ``sisa_tahunan`` lines of the run in one statement (as ``services._rest_lines``):
+    per regular line of an approved or paid last window of a yearly rate that ended alone
+    (``rests``: ``services.yearly_rests``), the window's plan now × the line's own days in
+    each part (its explanation's parts, matched by their dates), divided once and rounded
+    half-up, minus what the line paid — when positive and not paid yet."""
+    from incentives import services
+
+    if not rests:
+        return 0
+    groups, parts = [], []
+    owed_mark, paid_mark = "\x01owed\x01", "\x01paid\x01"
+    for g, rest in enumerate(rests):
+        plan, rate = rest["plan"], rest["rate"]
+        role, component, funding = rest["kind"]
+        groups.append({
+            "g": g, "role": role, "component": component, "funding_source": funding,
+            "period": rest["period"].isoformat(), "rate_id": rate.pk,
+            "rate_amount": str(rate.amount), "unit": rate.unit, "w_days": plan.window.days,
+            "base_amount": str(plan.base_amount), "withhold_tax": rate.withhold_tax,
+            "head": services.rest_head(rest),
+            "note": services.rest_note(rate, rest["period"], owed_mark, paid_mark),
+            "tax_npwp": calculations.tax_rule_text(rate.withhold_tax, True),
+            "tax_no_npwp": calculations.tax_rule_text(rate.withhold_tax, False),
+        })
+        parts += [{"g": g, "p_from": p.first.isoformat(), "p_to": p.last.isoformat(),
+                   "base": str(p.base)} for p in plan.parts]
+    tax = calculations.PPH21_NON_EMPLOYEE
+    sql = f"""
+    WITH grp AS (
+        SELECT * FROM jsonb_to_recordset(%(groups)s::jsonb) AS x(
+            g int, role text, component text, funding_source text, period date,
+            rate_id bigint, rate_amount numeric, unit text, w_days int, base_amount numeric,
+            withhold_tax boolean, head jsonb, note text, tax_npwp text, tax_no_npwp text)
+    ), pp AS (
+        SELECT * FROM jsonb_to_recordset(%(parts)s::jsonb) AS x(
+            g int, p_from text, p_to text, base numeric)
+    ), paid AS (
+        SELECT l.id, l.worker_id, l.role, l.component, l.funding_source, l.period, l.area_id,
+               l.days_active, l.days_in_window, l.factor, l.gross_amount, l.explanation, grp.g
+        FROM {LINE} l JOIN incentives_payoutrun r ON r.id = l.run_id
+        JOIN grp ON grp.role = l.role AND grp.component = l.component
+                AND grp.funding_source = l.funding_source AND grp.period = l.period
+        WHERE l.kind = %(regular)s AND r.status IN (%(spent0)s, %(spent1)s)
+          AND NOT EXISTS (SELECT 1 FROM {LINE} x WHERE x.kind = %(kind)s
+                          AND x.worker_id = l.worker_id AND x.role = l.role
+                          AND x.component = l.component
+                          AND x.funding_source = l.funding_source AND x.period = l.period)
+    ), owed AS (
+        SELECT p.id, div(2 * sum(pp.base * (e ->> 'days')::int) + min(grp.w_days),
+                         2 * min(grp.w_days)) AS owed
+        FROM paid p JOIN grp ON grp.g = p.g
+        CROSS JOIN LATERAL jsonb_array_elements(
+            CASE WHEN jsonb_typeof(p.explanation -> 'parts') = 'array'
+                 THEN p.explanation -> 'parts' ELSE '[]'::jsonb END) e
+        LEFT JOIN pp ON pp.g = p.g AND pp.p_from = e ->> 'from' AND pp.p_to = e ->> 'to'
+        GROUP BY p.id HAVING count(pp.base) = count(*)
+    ), acc AS ({ACCOUNTS}
+    ), fin AS (
+        SELECT p.*, o.owed, o.owed - p.gross_amount AS rest, w.npwp <> '' AS has_npwp,
+               array_remove(ARRAY[
+                   CASE WHEN acc.id IS NULL THEN %(no_account)s END,
+                   CASE WHEN w.status = %(inactive)s THEN %(suspended)s END]::text[], NULL)
+                   AS reasons,
+               acc.id AS account_id, acc.bank_name AS acc_bank,
+               acc.account_number AS acc_number, acc.holder_name AS acc_holder
+        FROM paid p JOIN owed o ON o.id = p.id JOIN psks_worker w ON w.id = p.worker_id
+        LEFT JOIN acc ON acc.worker_id = p.worker_id
+        WHERE o.owed > p.gross_amount
+    ), taxed AS (
+        SELECT fin.*, CASE WHEN grp.withhold_tax THEN round(fin.rest * %(tax_share)s::numeric
+                               * CASE WHEN fin.has_npwp THEN 1::numeric
+                                      ELSE %(no_npwp_factor)s::numeric END)
+                           ELSE 0 END AS tax
+        FROM fin JOIN grp ON grp.g = fin.g
+    )
+    INSERT INTO {LINE} ({COLUMNS})
+    SELECT %(run)s, %(kind)s, t.worker_id, t.role, t.component, t.period, t.area_id,
+           grp.rate_id, grp.rate_amount, grp.unit, grp.base_amount, t.days_active,
+           t.days_in_window, t.factor, %(rule)s, t.rest, t.tax, t.rest - t.tax,
+           t.funding_source,
+           CASE WHEN cardinality(t.reasons) > 0 THEN %(held)s ELSE %(payable)s END,
+           coalesce(t.reasons[1], ''),
+           CASE WHEN cardinality(t.reasons) = 0 THEN t.account_id END,
+           CASE WHEN cardinality(t.reasons) = 0 THEN t.acc_bank ELSE '' END,
+           CASE WHEN cardinality(t.reasons) = 0 THEN t.acc_number ELSE '' END,
+           CASE WHEN cardinality(t.reasons) = 0 THEN t.acc_holder ELSE '' END,
+           NULL, NULL, NULL, NULL,
+           replace(replace(grp.note, %(owed_mark)s, {rupiah_sql("t.owed")}),
+                   %(paid_mark)s, {rupiah_sql("t.gross_amount")}),
+           grp.head || jsonb_build_object(
+               'remainder_of', t.id, 'owed', t.owed::bigint::text,
+               'paid', t.gross_amount::bigint::text, 'days', t.days_active,
+               'tax_rule', CASE WHEN t.has_npwp THEN grp.tax_npwp ELSE grp.tax_no_npwp END,
+               'hold_reasons', to_jsonb(t.reasons)),
+           ''
+    FROM taxed t JOIN grp ON grp.g = t.g
+    ORDER BY t.g, t.worker_id"""
+    return _execute(sql, {
+        "groups": json.dumps(groups), "parts": json.dumps(parts), "run": run.pk,
+        "kind": LineKind.YEARLY_REST.value, "regular": LineKind.REGULAR.value,
+        "spent0": SPENT[0].value, "spent1": SPENT[1].value, "month_last": month_last,
+        "no_account": HoldReason.NO_ACCOUNT.value, "inactive": WorkerStatus.NONAKTIF.value,
+        "suspended": HoldReason.SUSPENDED.value, "held": LineStatus.HELD.value,
+        "payable": LineStatus.PAYABLE.value, "tax_share": str(tax.base_share * tax.rate),
+        "no_npwp_factor": str(tax.without_npwp_factor), "rule": services.rest_rule(),
+        "owed_mark": owed_mark, "paid_mark": paid_mark,
+    })
+
+
 def insert_recoveries(run, *, month_last) -> int:
     """Negative balances carried out of approved runs, recovered once (``recovers`` is unique)
     in this run when the worker has payable regular or arrears lines in it and an account."""

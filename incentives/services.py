@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,7 +74,8 @@ def _delete_lines(run: PayoutRun, *, kinds) -> int:
     return len(gone)
 
 
-COMPUTED_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.RECOVERY, LineKind.CARRIED)
+COMPUTED_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.RECOVERY, LineKind.CARRIED,
+                  LineKind.YEARLY_REST)
 
 
 def _locked_run(run_id: int) -> PayoutRun:
@@ -249,6 +250,114 @@ def _arrears_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
             explanation={**line.explanation, "arrears_of": line.pk, "hold_reasons": []},
             **_bank_fields(account),
         ))
+    return lines
+
+
+def yearly_rests(period: datetime.date) -> list[dict]:
+    """The yearly rates paid in parts (monthly, quarterly) that ended alone
+    (``calculations._ends_alone``: no rate of their unit and schedule the next day) before
+    ``period`` in its year, with their last window's plan as the rates are now: that window
+    owes the rate's rest (``calculations.rest_part_base``). When the rate that ended one was
+    entered after that window's run was approved (June approved at 83.333, then a monthly
+    rate from 1 July: June now owes 83.335), the approved lines never change and the rest is
+    paid in the next run computed, as a ``sisa_tahunan`` line (:func:`_rest_lines`,
+    ``payout_sql.insert_rests``). One entry per such rate: its kind, the rate, the paying
+    month of its last window and the plan (a handful of rows; the per-worker part is done by
+    the paths)."""
+    year_first = calculations.year_window(period.year).first
+    ended = (Rate.objects.filter(paid_by_province=True, unit="per_tahun",
+                                 schedule__in=("bulanan", "triwulanan"),
+                                 valid_to__gte=year_first, valid_to__lt=period)
+             .order_by("role", "component", "funding_source", "valid_from"))
+    rests = []
+    for rate in ended:
+        kind = (rate.role, rate.component, rate.funding_source)
+        window = calculations.schedule_window(rate.schedule, period.year, rate.valid_to.month)
+        paying = window.last.replace(day=1)
+        if paying >= period:
+            continue
+        in_force = _rates_for(year_first, window.last, kind=kind).get(kind)
+        if not in_force or in_force[-1].pk != rate.pk or in_force[-1].continued:
+            continue  # continued, or a rate of another pace starts inside the window
+        plan = calculations.plan_component([_terms(r) for r in in_force], year=period.year,
+                                           month=paying.month)
+        if plan is not None and plan.parts:
+            rests.append({"kind": kind, "rate": in_force[-1], "period": paying, "plan": plan})
+    return rests
+
+
+def rest_rule() -> str:
+    return _("sisa tarif tahunan: bagian tahun tarif dikurangi yang sudah dibayar")
+
+
+def rest_note(rate: Rate, period: datetime.date, owed: str, paid: str) -> str:
+    return _("Sisa tarif tahunan %(rate)s periode %(period)s: terutang %(owed)s, sudah "
+             "dibayar %(paid)s (periode itu sudah disetujui sebelum tarif yang "
+             "mengakhirinya ditetapkan)") % {"rate": str(rate), "period": f"{period:%Y-%m}",
+                                            "owed": owed, "paid": paid}
+
+
+def rest_head(rest: dict) -> dict:
+    """The explanation's fixed part of a ``sisa_tahunan`` line (both paths)."""
+    window = rest["plan"].window
+    return {"window": [window.first.isoformat(), window.last.isoformat()],
+            "rate": str(rest["rate"]), "legal_basis": rest["rate"].legal_basis,
+            "rule": rest_rule(), "base": str(rest["plan"].base_amount)}
+
+
+def _rest_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
+    """The rest of every yearly rate of :func:`yearly_rests` not paid in its approved last
+    window: per regular line of that window in an approved or paid run, what the window owes
+    now — the plan's bases now × the line's own days in each part, divided once by the days
+    of the window and rounded once — minus what the line paid; paid once (no such line yet
+    in another run: ``incentives_one_yearly_rest_line``), held as a regular line is (no
+    verified account, suspended) and then paid as arrears."""
+    lines = []
+    for rest in yearly_rests(run.period):
+        plan, rate = rest["plan"], rest["rate"]
+        role, component, funding = rest["kind"]
+        bases = {(p.first.isoformat(), p.last.isoformat()): p.base for p in plan.parts}
+        already = PayoutLine.objects.filter(
+            kind=LineKind.YEARLY_REST, worker_id=OuterRef("worker_id"), role=role,
+            component=component, funding_source=funding, period=rest["period"])
+        paid_lines = (PayoutLine.objects.filter(
+            kind=LineKind.REGULAR, role=role, component=component, funding_source=funding,
+            period=rest["period"], run__status__in=SPENT).exclude(Exists(already))
+            .select_related("worker").order_by("worker_id"))
+        head = rest_head(rest)
+        for line in paid_lines:
+            parts = line.explanation.get("parts") or []
+            if not parts or any((p.get("from"), p.get("to")) not in bases for p in parts):
+                continue  # the window's rates are not the ones it was paid with
+            owed = round_rupiah(sum((bases[(p["from"], p["to"])] * p["days"] for p in parts),
+                                    ZERO) / plan.window.days)
+            gross = owed - line.gross_amount
+            if gross <= 0:
+                continue
+            worker = line.worker
+            account = accounts.get(line.worker_id)
+            reasons = _hold_reasons(worker=worker, needs_report=False, report_ok=True,
+                                    account=account)
+            tax = (calculations.pph21(gross, has_npwp=bool(worker.npwp)) if rate.withhold_tax
+                   else ZERO)
+            lines.append(PayoutLine(
+                run=run, kind=LineKind.YEARLY_REST, worker=worker, role=role,
+                component=component, period=line.period, area_id=line.area_id, rate=rate,
+                rate_amount=rate.amount, unit=rate.unit, base_amount=plan.base_amount,
+                days_active=line.days_active, days_in_window=line.days_in_window,
+                factor=line.factor, schedule_rule=rest_rule(), gross_amount=gross,
+                tax_amount=tax, net_amount=gross - tax, funding_source=funding,
+                status=LineStatus.HELD if reasons else LineStatus.PAYABLE,
+                hold_reason=reasons[0] if reasons else "",
+                note=rest_note(rate, line.period, format_rupiah(owed),
+                               format_rupiah(line.gross_amount)),
+                explanation={**head, "remainder_of": line.pk, "owed": str(int(owed)),
+                             "paid": str(int(line.gross_amount)), "days": line.days_active,
+                             "tax_rule": calculations.tax_rule_text(rate.withhold_tax,
+                                                                    bool(worker.npwp)),
+                             "hold_reasons": reasons},
+                **_bank_fields(None if reasons else account),
+            ))
     return lines
 
 
@@ -504,6 +613,7 @@ def _compute_lines_sql(run: PayoutRun) -> int:
     created = payout_sql.insert_regular(run, _rates_for(year_first, month_last),
                                         year_first=year_first, month_last=month_last)
     created += payout_sql.insert_arrears(run, month_last=month_last)
+    created += payout_sql.insert_rests(run, yearly_rests(run.period), month_last=month_last)
     created += payout_sql.insert_recoveries(run, month_last=month_last)
     return created + _settle_balances(run)
 
@@ -515,6 +625,7 @@ def _compute_lines_python(run: PayoutRun) -> int:
     accounts = _accounts_in_force(month_end)
     lines = _regular_lines(run, accounts) + _arrears_lines(run, accounts)
     payees = {line.worker_id for line in lines if line.status == LineStatus.PAYABLE}
+    lines += _rest_lines(run, accounts)
     lines += _recovery_lines(run, accounts, payees)
     PayoutLine.objects.bulk_create(lines, batch_size=2000)
     return len(lines) + _settle_balances(run)
@@ -647,7 +758,8 @@ def _one_payment(line: PayoutLine) -> list[int]:
     return [line.pk, *PayoutLine.objects.filter(arrears_of=line).values_list("pk", flat=True)]
 
 
-CORRECTABLE_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.ADJUSTMENT)
+CORRECTABLE_KINDS = (LineKind.REGULAR, LineKind.ARREARS, LineKind.ADJUSTMENT,
+                     LineKind.YEARLY_REST)
 
 
 def _payment_root(line: PayoutLine) -> PayoutLine:
@@ -719,7 +831,8 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     if corrects.kind not in CORRECTABLE_KINDS:
         raise ValidationError({"corrects": _(
             "Baris %(kind)s bukan pembayaran dan tidak dapat dikoreksi; yang dikoreksi hanya "
-            "baris reguler, rapel atau penyesuaian.") % {"kind": corrects.get_kind_display()}})
+            "baris reguler, rapel, sisa tarif tahunan atau penyesuaian.")
+            % {"kind": corrects.get_kind_display()}})
     if not reason.strip():
         raise ValidationError({"reason": _("Alasan penyesuaian wajib diisi.")})
     gross = to_decimal(amount)
@@ -857,11 +970,15 @@ def _rate_plan_key(period: datetime.date, kind: tuple):
                    p.last, p.base) for p in plan.parts))
 
 
-def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate) -> None:
-    """Mark the computed runs whose lines of the rate's kind the new rate changes: they are
-    recomputed before they are verified (``_refuse_if_stale``). Not recomputed here: a
-    recompute behind the checker's back would change the figures being read and drop who
-    computed the run (maker-checker)."""
+def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate, *, actor) -> None:
+    """Mark the runs not yet approved whose lines of the rate's kind the new rate changes: they
+    are recomputed before they are verified or approved (``_refuse_if_stale``). Not recomputed
+    here: a recompute behind the checker's back would change the figures being read and drop
+    who computed the run (maker-checker). A verified run is sent back to ``dihitung`` (its
+    verification cleared, one audit entry on the run naming the rate): the normal door
+    recomputes it, and it is verified again — approving the amounts of the old rate is never
+    possible. (A rate never starts inside a verified window, ``_check_rate_start``; it changes
+    a verified run only by ending a yearly rate there, whose last window then pays its rest.)"""
     kind = (rate.role, rate.component, rate.funding_source)
     reason = _("tarif %(rate)s berlaku mulai %(date)s (%(basis)s) ditambahkan sesudah "
                "perhitungan ini dihitung.") % {
@@ -872,16 +989,29 @@ def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate) -> None:
             continue
         run.stale_since = run.stale_since or now
         run.stale_reason = " ".join(filter(None, [run.stale_reason, reason]))
-        run.save(update_fields=["stale_since", "stale_reason"])
+        fields = ["stale_since", "stale_reason"]
+        extra = {}
+        if run.status == RunStatus.DIVERIFIKASI:
+            extra["sent_back"] = {"from": RunStatus.DIVERIFIKASI.value,
+                                  "verified_by": run.verified_by_id, "rate": rate.pk,
+                                  "reason": reason}
+            run.status, run.verified_by, run.verified_at = RunStatus.DIHITUNG, None, None
+            fields += ["status", "verified_by", "verified_at"]
+        with audit.audit_context(actor=actor if getattr(actor, "pk", None) else None, **extra):
+            run.save(update_fields=fields)
 
 
 @transaction.atomic
 def rate_create(*, actor, **fields) -> Rate:
     """A new rate. The one in force is closed the day before, never edited in place. A run
-    computed but not yet verified whose amounts the rate changes is marked stale (recompute
-    it); a verified or approved one never changes (``_check_rate_start`` refuses the rate).
-    Under the computation lock and the lock of every open run from the rate's year: a run
-    computed at this moment is marked after it commits, or reads the new rate."""
+    computed or verified but not yet approved whose amounts the rate changes is marked stale
+    (recompute it; a verified one goes back to ``dihitung`` with an audit entry, and is
+    verified again after the recompute); an approved or paid run never changes: a rate
+    starting inside a verified, approved or paid window is refused (``_check_rate_start``),
+    and a yearly rate's rest owed in an approved last window is paid as a ``sisa_tahunan``
+    line in the next run computed. Under the computation lock and the lock of every run of
+    the rate's year not yet approved: a run computed or verified at this moment is marked
+    after it commits, or reads the new rate."""
     _require_perm(actor, "incentives.add_rate", _("Anda tidak berwenang menambah tarif."))
     rate = Rate(**fields)
     rate.full_clean(validate_constraints=False)
@@ -894,7 +1024,6 @@ def rate_create(*, actor, **fields) -> Rate:
         status__in=WAITING, period__gte=rate.valid_from.replace(month=1, day=1)).order_by("pk"))
     _check_rate_start(rate)
     kind = (rate.role, rate.component, rate.funding_source)
-    open_runs = [run for run in open_runs if run.status in OPEN]
     before = {run.pk: _rate_plan_key(run.period, kind) for run in open_runs}
     previous = (Rate.objects.select_for_update()
                 .filter(role=rate.role, component=rate.component,
@@ -912,7 +1041,7 @@ def rate_create(*, actor, **fields) -> Rate:
             % {"rate": f"{rate.get_role_display()} — {rate.get_component_display()}",
                "source": rate.get_funding_source_display()}})
     rate.save()
-    _mark_stale(open_runs, before, rate)
+    _mark_stale(open_runs, before, rate, actor=actor)
     return rate
 
 

@@ -94,7 +94,8 @@ def test_a_saldo_minus_line_is_not_a_payment_to_correct(keuangan, keuangan_b, pi
     with pytest.raises(ValidationError) as error:
         services.adjustment_add(actor=keuangan, run=november, corrects=carried,
                                 amount=RP(-733870), reason="koreksi saldo")
-    assert "reguler, rapel atau penyesuaian" in error.value.message_dict["corrects"][0]
+    assert ("reguler, rapel, sisa tarif tahunan atau penyesuaian"
+            in error.value.message_dict["corrects"][0])
     assert not PayoutLine.objects.filter(corrects=carried).exists()
 
 

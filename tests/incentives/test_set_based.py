@@ -323,3 +323,35 @@ def test_set_based_pays_the_rest_of_a_yearly_rate_ending_alone_like_python(monke
     run, set_based, python = both_paths(monkeypatch, keuangan, D(2026, 7, 1))
     assert set_based == python
     assert run.lines.get(worker=worker, component="operasional").gross_amount == RP("91938")
+
+
+@postgres_only
+def test_set_based_pays_a_yearly_rest_after_an_approved_last_window_like_python(
+        monkeypatch, keuangan, keuangan_b, pimpinan):
+    """January–June approved (the yearly rates at their plain parts), then rates of another
+    pace from 1 July end them (test_rates_review.py): the July run pays each one's rest once,
+    as a ``sisa_tahunan`` line, on both paths alike — a TKSK active all year (83.335 − 83.333
+    = Rp2), one from 16 June (15 days: 83.335 × 15/30 − 83.333 × 15/30 → 41.668 − 41.667 =
+    Rp1), one without an account (held, Rp2), and the pendamping PKH's Rp2.000.001 a year paid
+    quarterly (its half year 1.000.001 minus two quarters of 500.000 = Rp1 for the second)."""
+    months = [D(2026, m, 1) for m in range(1, 8)]
+    Rate.objects.filter(role="pendamping_pkh", funding_source="apbd_provinsi").update(
+        amount=RP("2000001"))
+    full = tksk(reports=tuple(months))
+    late = tksk(start=D(2026, 6, 16), reports=tuple(months))
+    held = tksk(account=False, reports=tuple(months))
+    pkh = pendamping("pendamping_pkh", reports=tuple(months))
+    for period in months[:6]:
+        approve(services.run_compute(actor=keuangan, period=period),
+                verifier=keuangan_b, approver=pimpinan)
+    for role, amount in (("tksk", "100000"), ("pendamping_pkh", "200000")):
+        services.rate_create(actor=keuangan, role=role, component="operasional",
+                             amount=RP(amount), unit="per_bulan", schedule="bulanan",
+                             funding_source="apbd_provinsi", valid_from=D(2026, 7, 1),
+                             legal_basis="Pergub uji 2026 (operasional bulanan)")
+    run, set_based, python = both_paths(monkeypatch, keuangan, D(2026, 7, 1))
+    assert set_based == python
+    rests = {line.worker_id: (line.gross_amount, line.status)
+             for line in run.lines.filter(kind="sisa_tahunan")}
+    assert rests == {full.pk: (RP(2), "dibayarkan"), late.pk: (RP(1), "dibayarkan"),
+                     held.pk: (RP(2), "ditahan"), pkh.pk: (RP(1), "dibayarkan")}

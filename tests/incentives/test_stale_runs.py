@@ -1,7 +1,9 @@
 """A run computed but not yet verified, then a rate that changes its amounts: the run is marked
 stale (API, run page, admin) and is neither verified nor approved until it is recomputed —
 finance verified, and the head of office approved, amounts of the old rate. A rate that does not
-change a run's amounts leaves it alone; a verified or approved run refuses the rate."""
+change a run's amounts leaves it alone; a rate starting inside a verified or approved month is
+refused (a verified run that a rate changes otherwise goes back to dihitung, stale:
+test_rates_review.py)."""
 import datetime
 from decimal import Decimal
 
