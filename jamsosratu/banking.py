@@ -95,10 +95,12 @@ def line_id(payment: Payment) -> str:
     return str(payment.pk) if payment.attempt == 1 else f"{payment.pk}-{payment.attempt}"
 
 
-def file_name(tranche: Tranche, dispatch=None) -> str:
-    """jamsosratu-2026-tahap-1[-kiriman-20261202-074512].csv — a copy names its kiriman."""
+def file_name(tranche: Tranche, dispatch=None, *, copy: bool = False) -> str:
+    """jamsosratu-2026-tahap-1-kiriman-20261202-074512[-salinan].csv: the kiriman's moment
+    (WIB), and a copy says it is one (it must not be sent to the bank again)."""
     stamp = f"-kiriman-{timezone.localtime(dispatch):%Y%m%d-%H%M%S}" if dispatch else ""
-    return f"jamsosratu-{tranche.cycle.year}-tahap-{tranche.number}{stamp}.csv"
+    return (f"jamsosratu-{tranche.cycle.year}-tahap-{tranche.number}{stamp}"
+            f"{'-salinan' if copy else ''}.csv")
 
 
 class _Line:

@@ -399,7 +399,8 @@ class BankFileView(TrancheWork, View):
         lines = banking.transfer_lines(tranche, control, copy_of=copy_of,
                                        hand_out=request.method != "HEAD")
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        name = banking.file_name(tranche, copy_of or control.get("dispatch"))
+        name = banking.file_name(tranche, copy_of or control.get("dispatch"),
+                                 copy=copy_of is not None)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

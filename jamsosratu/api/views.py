@@ -111,7 +111,8 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
         text = "".join(banking.transfer_lines(tranche, control, copy_of=copy_of,
                                               hand_out=request.method != "HEAD"))
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        name = banking.file_name(tranche, copy_of or control.get("dispatch"))
+        name = banking.file_name(tranche, copy_of or control.get("dispatch"),
+                                 copy=copy_of is not None)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["X-Control-Count"] = str(control["count"])
         response["X-Control-Total"] = f"{control['total']:.0f}"

@@ -383,7 +383,7 @@ def test_bank_file_with_its_control_totals_on_the_page(cycle, scheduled, provinc
     copied = b"".join(copy.streaming_content).decode().splitlines()
     assert copied[1:-1] == lines[1:-1]
     assert copied[-1].startswith('TOTAL,3,,2625000,"SALINAN kiriman')
-    assert "-kiriman-" in copy["Content-Disposition"]
+    assert copy["Content-Disposition"].endswith('-salinan.csv"')
     bad = client.get(reverse("jamsosratu:bank-file", args=[2026, 1]), {"salinan": "kemarin"})
     assert bad.status_code == 302  # back to the cycle page with the Indonesian message
 
