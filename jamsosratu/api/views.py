@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import query_params
 from dinsos.api.filters import KnownParametersFilter
-from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.idempotency import idempotent_action, refusal_response, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide, requires
 from dinsos.api.schema import TABLE_FILE
 from dinsos.api.sync import ChangesFeedMixin
@@ -79,10 +80,20 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
     @idempotent_action
     def generate(self, request, year=None, number=None):
         """Queue the making of the tranche's payment list (a Celery task): 202 with the job
-        and its `status_url`. Refused (400) while another job of the tranche is unfinished."""
+        and its `status_url`. Refused (400) while another job of the tranche is unfinished,
+        and on `budget_ceiling` when the list would go over the pagu without Pimpinan's
+        reason (that refusal is kept on the tahap, also under an Idempotency-Key)."""
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
-        return _job_accepted(request, services.tranche_job_start(
-            actor=request.user, tranche=tranche, kind=JobKind.PENYALURAN))
+        try:
+            job = services.tranche_job_start(actor=request.user, tranche=tranche,
+                                             kind=JobKind.PENYALURAN)
+        except DjangoValidationError as exc:
+            if not services.over_pagu(exc):
+                raise
+            # recorded as a failed job (the tahap waits for Pimpinan): answered, not raised,
+            # so the record commits with the key's stored 400 instead of being rolled back
+            return refusal_response(self, exc)
+        return _job_accepted(request, job)
 
     @extend_schema(request=OverBudgetSerializer, responses=None)
     @action(detail=True, methods=["post"], url_path=r"tranches/(?P<number>[0-9]+)/over-budget",
