@@ -443,7 +443,8 @@ def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None,
     the later tahap as shares of another year (a third tahap added after tahap 1 was paid at
     a half pays more than the benefit). The pagu (``budget_ceiling``) may be raised or
     removed, never lowered below what the cycle has already committed
-    (``_check_pagu_not_below_committed``). Every door that changes them asks here (the
+    (``_check_pagu_not_below_committed``; a raise passes even while still below a use
+    Pimpinan allowed). Every door that changes them asks here (the
     admin's cycle form and its tahap inline; the API's cycles are read-only); the payment list
     asks again (``_check_split_unchanged``)."""
     if cycle.pk is None:
@@ -466,17 +467,23 @@ def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None,
 
 @transaction.atomic
 def _check_pagu_not_below_committed(cycle: Cycle, budget_ceiling) -> None:
-    """A new pagu below what the cycle has scheduled or paid (``_committed``, the use
+    """A pagu lowered below what the cycle has scheduled or paid (``_committed``, the use
     ``_check_pagu`` counts: failed and suspended payments are not in it) is refused on
-    ``budget_ceiling``, naming that amount; the pagu itself, raised or removed, passes.
-    Asked under the cycle's tahap and cycle row locks (the order of a list's chunk and of a
-    reschedule), which the caller's transaction keeps until the new pagu is saved: a list
-    made meanwhile counts against the new pagu, or is counted here."""
+    ``budget_ceiling``, naming that amount; a pagu raised, kept or removed passes — also one
+    still below a use Pimpinan allowed over the pagu (``tranche_over_budget_allow``: an APBD-P
+    raising a 1.750.000 pagu to 3.000.000 under a use of 3.500.000). Setting a pagu on a cycle
+    without one is lowering it. Asked under the cycle's tahap and cycle row locks (the order of
+    a list's chunk and of a reschedule), which the caller's transaction keeps until the new
+    pagu is saved: a list made meanwhile counts against the new pagu, or is counted here; the
+    current pagu is the locked row's, not the caller's copy."""
     if budget_ceiling is None:
         return
     list(Tranche.objects.select_for_update().filter(cycle_id=cycle.pk).order_by("pk")
          .values_list("pk", flat=True))
-    Cycle.objects.select_for_update().filter(pk=cycle.pk).exists()
+    current = (Cycle.objects.select_for_update().filter(pk=cycle.pk)
+               .values_list("budget_ceiling", flat=True).first())
+    if current is not None and Decimal(budget_ceiling) >= current:
+        return  # raised or kept
     used = _committed(cycle)
     if Decimal(budget_ceiling) < used:
         raise ValidationError({"budget_ceiling": _(
