@@ -192,15 +192,24 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
 
 
 @transaction.atomic
-def enrolment_account_verify(*, actor, enrolment: Enrolment) -> Enrolment:
+def enrolment_account_verify(*, actor, enrolment: Enrolment,
+                             account_number: str | None = None) -> Enrolment:
     """Four eyes on the account a transfer goes to: another user than the one who recorded
     it confirms it (against the passbook or the bank's letter); until then the enrolment's
-    payments stay out of the bank file (``banking._transfers``)."""
+    payments stay out of the bank file (``banking._transfers``). ``account_number``: the
+    account the checker confirms (the API asks for it), refused unless it is the one stored
+    now, read under the row lock — an account changed since she read it is not confirmed
+    unseen (the staff page checks the page's version instead)."""
     enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
     if not enrolment.account_number:
         raise ValidationError({"account_number": _(
             "Peserta ini belum mempunyai rekening untuk diverifikasi.")})
+    if account_number is not None and account_number != enrolment.account_number:
+        raise ValidationError({"account_number": _(
+            "Rekening yang Anda konfirmasi tidak sama dengan rekening yang tersimpan pada "
+            "peserta ini; baca ulang data peserta, lalu konfirmasi rekening yang tercatat di "
+            "buku tabungan.")})
     if enrolment.account_is_verified:
         raise ValidationError({"account_number": _("Rekening ini sudah diverifikasi.")})
     if enrolment.account_recorded_by_id == actor.pk:

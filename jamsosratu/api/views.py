@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,11 +17,12 @@ from dinsos.api.filters import KnownParametersFilter
 from dinsos.api.idempotency import idempotent_action, refusal_response, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide, requires
 from dinsos.api.schema import TABLE_FILE
-from dinsos.api.sync import ChangesFeedMixin
+from dinsos.api.sync import ChangesFeedMixin, check_if_match
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from dinsos.tabular import FORMATS, table_response
 from jamsosratu import banking, selectors, services
 from jamsosratu.api.serializers import (
+    AccountVerifySerializer,
     BankResultSerializer,
     CommitmentSerializer,
     CompanionRequestSerializer,
@@ -186,14 +188,22 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
         return Response(EnrolmentDetailSerializer(
             enrolment, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses=EnrolmentSerializer)
-    @action(detail=True, methods=["post"], url_path="verify-account")
+    @extend_schema(request=AccountVerifySerializer, responses=EnrolmentSerializer)
+    @action(detail=True, methods=["post"], url_path="verify-account", honours_if_match=True)
     @idempotent_action
     def verify_account(self, request, pk=None):
         """Four eyes: another user than the one who recorded the account confirms it; until
-        then the enrolment's payments stay out of the bank file."""
-        enrolment = services.enrolment_account_verify(actor=request.user,
-                                                      enrolment=self.get_object())
+        then the enrolment's payments stay out of the bank file. The body names the account
+        confirmed (`account_number`, 400 unless it is the stored one); `If-Match` with the
+        enrolment's ETag as read answers 412 when it changed since."""
+        with transaction.atomic():  # the version checked under the row lock the write keeps
+            enrolment = self.get_object()
+            check_if_match(request, enrolment)
+            body = AccountVerifySerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            enrolment = services.enrolment_account_verify(
+                actor=request.user, enrolment=enrolment,
+                account_number=body.validated_data["account_number"])
         return Response(EnrolmentSerializer(enrolment,
                                             context=self.get_serializer_context()).data)
 
