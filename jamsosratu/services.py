@@ -192,15 +192,24 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
 
 
 @transaction.atomic
-def enrolment_account_verify(*, actor, enrolment: Enrolment) -> Enrolment:
+def enrolment_account_verify(*, actor, enrolment: Enrolment,
+                             account_number: str | None = None) -> Enrolment:
     """Four eyes on the account a transfer goes to: another user than the one who recorded
     it confirms it (against the passbook or the bank's letter); until then the enrolment's
-    payments stay out of the bank file (``banking._transfers``)."""
+    payments stay out of the bank file (``banking._transfers``). ``account_number``: the
+    account the checker confirms (the API asks for it), refused unless it is the one stored
+    now, read under the row lock — an account changed since she read it is not confirmed
+    unseen (the staff page checks the page's version instead)."""
     enrolment = locked(enrolment)
     ensure_in_area(actor, enrolment.desa_id)
     if not enrolment.account_number:
         raise ValidationError({"account_number": _(
             "Peserta ini belum mempunyai rekening untuk diverifikasi.")})
+    if account_number is not None and account_number != enrolment.account_number:
+        raise ValidationError({"account_number": _(
+            "Rekening yang Anda konfirmasi tidak sama dengan rekening yang tersimpan pada "
+            "peserta ini; baca ulang data peserta, lalu konfirmasi rekening yang tercatat di "
+            "buku tabungan.")})
     if enrolment.account_is_verified:
         raise ValidationError({"account_number": _("Rekening ini sudah diverifikasi.")})
     if enrolment.account_recorded_by_id == actor.pk:
@@ -443,7 +452,8 @@ def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None,
     the later tahap as shares of another year (a third tahap added after tahap 1 was paid at
     a half pays more than the benefit). The pagu (``budget_ceiling``) may be raised or
     removed, never lowered below what the cycle has already committed
-    (``_check_pagu_not_below_committed``). Every door that changes them asks here (the
+    (``_check_pagu_not_below_committed``; a raise passes even while still below a use
+    Pimpinan allowed). Every door that changes them asks here (the
     admin's cycle form and its tahap inline; the API's cycles are read-only); the payment list
     asks again (``_check_split_unchanged``)."""
     if cycle.pk is None:
@@ -466,17 +476,23 @@ def cycle_terms_check(*, cycle: Cycle, benefit_amount=None, tranches=None,
 
 @transaction.atomic
 def _check_pagu_not_below_committed(cycle: Cycle, budget_ceiling) -> None:
-    """A new pagu below what the cycle has scheduled or paid (``_committed``, the use
+    """A pagu lowered below what the cycle has scheduled or paid (``_committed``, the use
     ``_check_pagu`` counts: failed and suspended payments are not in it) is refused on
-    ``budget_ceiling``, naming that amount; the pagu itself, raised or removed, passes.
-    Asked under the cycle's tahap and cycle row locks (the order of a list's chunk and of a
-    reschedule), which the caller's transaction keeps until the new pagu is saved: a list
-    made meanwhile counts against the new pagu, or is counted here."""
+    ``budget_ceiling``, naming that amount; a pagu raised, kept or removed passes — also one
+    still below a use Pimpinan allowed over the pagu (``tranche_over_budget_allow``: an APBD-P
+    raising a 1.750.000 pagu to 3.000.000 under a use of 3.500.000). Setting a pagu on a cycle
+    without one is lowering it. Asked under the cycle's tahap and cycle row locks (the order of
+    a list's chunk and of a reschedule), which the caller's transaction keeps until the new
+    pagu is saved: a list made meanwhile counts against the new pagu, or is counted here; the
+    current pagu is the locked row's, not the caller's copy."""
     if budget_ceiling is None:
         return
     list(Tranche.objects.select_for_update().filter(cycle_id=cycle.pk).order_by("pk")
          .values_list("pk", flat=True))
-    Cycle.objects.select_for_update().filter(pk=cycle.pk).exists()
+    current = (Cycle.objects.select_for_update().filter(pk=cycle.pk)
+               .values_list("budget_ceiling", flat=True).first())
+    if current is not None and Decimal(budget_ceiling) >= current:
+        return  # raised or kept
     used = _committed(cycle)
     if Decimal(budget_ceiling) < used:
         raise ValidationError({"budget_ceiling": _(

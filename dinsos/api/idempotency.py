@@ -1,8 +1,12 @@
 """``Idempotency-Key`` for POST endpoints, in one place.
 
-A client that retries a POST after a timeout sends the same key; the first successful response
-is stored in the same transaction as the work it describes, and every later request with that
-key gets the stored response back (header ``Idempotent-Replayed: true``) without running again.
+A client that retries a POST after a timeout sends the same key; the first response the
+handler returns is stored in the same transaction as the work it describes, and every later
+request with that key gets the stored response back (header ``Idempotent-Replayed: true``)
+without running again. A refusal the handler *raises* rolls its work back and stores nothing
+(the same key runs again); a refusal that keeps a record of itself (a list refused for the
+pagu stays on the tahap as a failed job) is *returned* (``refusal_response``), so it commits
+with its stored 400 and the same key answers that 400 again instead of recording it twice.
 Two requests racing with one key meet at the database's unique constraint: the loser's work is
 rolled back and it answers with the winner's response. Reusing a key for a different request is
 refused (422), a file counting by its content. Keys are per user and kept for
@@ -85,7 +89,7 @@ def run_idempotent(request, handler) -> Response:
     try:
         with transaction.atomic():
             response = handler()
-            if status.is_success(response.status_code):
+            if not status.is_server_error(response.status_code):
                 body = json.loads(JSONRenderer().render(response.data) or b"null")
                 IdempotencyKey.objects.create(
                     user=request.user, key=key, method=request.method, path=request.path[:255],
@@ -105,6 +109,13 @@ def run_idempotent(request, handler) -> Response:
             return _replay(record, fingerprint)
         raise
     return response
+
+
+def refusal_response(view, exc) -> Response:
+    """``exc`` answered as the API answers any error (``dinsos.api.errors``), for a handler
+    whose refusal wrote something that must stay: returned, not raised, it commits with the
+    work and is the stored answer of an ``Idempotency-Key``."""
+    return view.handle_exception(exc)
 
 
 class IdempotentCreateMixin:

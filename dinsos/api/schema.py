@@ -107,9 +107,15 @@ class AutoSchema(BaseAutoSchema):
             return change_page_serializer(self.view.change_item_serializer())
         return super().get_response_serializers()
 
+    def _takes_if_match(self) -> bool:
+        """Updates and deletes of a record, and a POST action that checks it itself
+        (``honours_if_match``, ``dinsos.api.sync.ETagMixin``)."""
+        return self._is_detail() and (self.method in {"PUT", "PATCH", "DELETE"} or (
+            self.method == "POST" and getattr(self.view, "honours_if_match", False)))
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
-        if self.method in {"PUT", "PATCH", "DELETE"} and self._is_detail():
+        if self._takes_if_match():
             params.append(OpenApiParameter(
                 "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description=_(
                     "ETag dari pembacaan terakhir; 412 bila data sudah berubah.")))
@@ -131,7 +137,7 @@ class AutoSchema(BaseAutoSchema):
             codes += ["405", "409", "422"]
         if self.method in {"POST", "PUT", "PATCH"} and self._get_request_body():
             codes.append("415")
-        if self.method in {"PUT", "PATCH", "DELETE"} and self._is_detail():
+        if self._takes_if_match():
             codes.append("412")
         return sorted(codes)
 

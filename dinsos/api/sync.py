@@ -172,7 +172,11 @@ def with_etag(response, instance):
 
 
 class ETagMixin:
-    """ETag on detail responses (retrieve)."""
+    """ETag on detail responses (retrieve). A POST action that honours If-Match itself
+    (``check_if_match``) says so with ``@action(..., honours_if_match=True)``: the schema
+    documents the header and the 412."""
+
+    honours_if_match = False
 
     def get_object(self):
         self._conditional_object = super().get_object()

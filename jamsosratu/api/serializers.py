@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from dinsos.api.fields import YearField
@@ -164,6 +165,12 @@ class PaymentMarkSerializer(Serializer):
     paid_on = serializers.DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(required=False, allow_blank=True, default="")
     failure_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AccountVerifySerializer(Serializer):
+    account_number = serializers.CharField(max_length=20, help_text=_(
+        "Rekening yang dikonfirmasi (dari buku tabungan atau surat bank); harus sama dengan "
+        "rekening yang tersimpan."))
 
 
 class OverBudgetSerializer(Serializer):

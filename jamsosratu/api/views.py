@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,14 +14,15 @@ from rest_framework.response import Response
 from dinsos.api.exports import ExportMixin
 from dinsos.api.fields import query_params
 from dinsos.api.filters import KnownParametersFilter
-from dinsos.api.idempotency import idempotent_action, run_idempotent
+from dinsos.api.idempotency import idempotent_action, refusal_response, run_idempotent
 from dinsos.api.permissions import ModelPermissions, ProvinceWide, requires
 from dinsos.api.schema import TABLE_FILE
-from dinsos.api.sync import ChangesFeedMixin
+from dinsos.api.sync import ChangesFeedMixin, check_if_match
 from dinsos.api.viewsets import ScopedGenericViewSet, ScopedReadOnlyModelViewSet
 from dinsos.tabular import FORMATS, table_response
 from jamsosratu import banking, selectors, services
 from jamsosratu.api.serializers import (
+    AccountVerifySerializer,
     BankResultSerializer,
     CommitmentSerializer,
     CompanionRequestSerializer,
@@ -79,10 +82,20 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
     @idempotent_action
     def generate(self, request, year=None, number=None):
         """Queue the making of the tranche's payment list (a Celery task): 202 with the job
-        and its `status_url`. Refused (400) while another job of the tranche is unfinished."""
+        and its `status_url`. Refused (400) while another job of the tranche is unfinished,
+        and on `budget_ceiling` when the list would go over the pagu without Pimpinan's
+        reason (that refusal is kept on the tahap, also under an Idempotency-Key)."""
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
-        return _job_accepted(request, services.tranche_job_start(
-            actor=request.user, tranche=tranche, kind=JobKind.PENYALURAN))
+        try:
+            job = services.tranche_job_start(actor=request.user, tranche=tranche,
+                                             kind=JobKind.PENYALURAN)
+        except DjangoValidationError as exc:
+            if not services.over_pagu(exc):
+                raise
+            # recorded as a failed job (the tahap waits for Pimpinan): answered, not raised,
+            # so the record commits with the key's stored 400 instead of being rolled back
+            return refusal_response(self, exc)
+        return _job_accepted(request, job)
 
     @extend_schema(request=OverBudgetSerializer, responses=None)
     @action(detail=True, methods=["post"], url_path=r"tranches/(?P<number>[0-9]+)/over-budget",
@@ -176,14 +189,22 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
         return Response(EnrolmentDetailSerializer(
             enrolment, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses=EnrolmentSerializer)
-    @action(detail=True, methods=["post"], url_path="verify-account")
+    @extend_schema(request=AccountVerifySerializer, responses=EnrolmentSerializer)
+    @action(detail=True, methods=["post"], url_path="verify-account", honours_if_match=True)
     @idempotent_action
     def verify_account(self, request, pk=None):
         """Four eyes: another user than the one who recorded the account confirms it; until
-        then the enrolment's payments stay out of the bank file."""
-        enrolment = services.enrolment_account_verify(actor=request.user,
-                                                      enrolment=self.get_object())
+        then the enrolment's payments stay out of the bank file. The body names the account
+        confirmed (`account_number`, 400 unless it is the stored one); `If-Match` with the
+        enrolment's ETag as read answers 412 when it changed since."""
+        with transaction.atomic():  # the version checked under the row lock the write keeps
+            enrolment = self.get_object()
+            check_if_match(request, enrolment)
+            body = AccountVerifySerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            enrolment = services.enrolment_account_verify(
+                actor=request.user, enrolment=enrolment,
+                account_number=body.validated_data["account_number"])
         return Response(EnrolmentSerializer(enrolment,
                                             context=self.get_serializer_context()).data)
 

@@ -114,17 +114,73 @@ def test_the_database_refuses_a_verifier_who_recorded_the_account(unchecked,
 def test_the_api_door(cycle, unchecked, pandeglang_operator, lebak_operator, make_user,
                       api_as):
     url = f"{API}/enrolments/{unchecked.pk}/verify-account/"
-    own = api_as(pandeglang_operator).post(url)
+    seen = {"account_number": unchecked.account_number}  # the account the checker confirms
+    own = api_as(pandeglang_operator).post(url, seen, format="json")
     assert own.status_code == 403
     assert "empat mata" in own.json()["detail"]
-    assert api_as(lebak_operator).post(url).status_code == 404  # another district's household
+    assert api_as(lebak_operator).post(url, seen, format="json").status_code == 404  # elsewhere
     colleague = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
-    done = api_as(colleague).post(url)
+    done = api_as(colleague).post(url, seen, format="json")
     assert done.status_code == 200, done.content
     assert done.json()["account_verified_at"]
-    again = api_as(colleague).post(url)
+    again = api_as(colleague).post(url, seen, format="json")
     assert again.status_code == 400
     assert list(again.json()["errors"]) == ["account_number"]
+
+
+def test_the_api_verifies_only_the_account_the_checker_read(cycle, province_operator,
+                                                             make_user, api_as):
+    """A checker who read the enrolment (its ETag) before another officer put another account
+    on it, and posts with that If-Match, gets 412 and verifies nothing (review of 2 December
+    2026: 200, the unseen account confirmed); with the current ETag she confirms it."""
+    enrolment = enrol(province_operator, household(), cycle, "aktif")
+    checker, changer = make_user(roles.OPERATOR_PROVINSI), make_user(roles.OPERATOR_PROVINSI)
+    client = api_as(checker)
+    url = f"{API}/enrolments/{enrolment.pk}/verify-account/"
+    etag = client.get(f"{API}/enrolments/{enrolment.pk}/")["ETag"]
+    services.enrolment_update(actor=changer, enrolment=Enrolment.objects.get(pk=enrolment.pk),
+                              account_number="0012345678901")
+    stale = client.post(url, {"account_number": "0012345678901"}, format="json",
+                        HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert not Enrolment.objects.get(pk=enrolment.pk).account_is_verified
+    fresh = client.get(f"{API}/enrolments/{enrolment.pk}/")["ETag"]
+    done = client.post(url, {"account_number": "0012345678901"}, format="json",
+                       HTTP_IF_MATCH=fresh)
+    assert done.status_code == 200, done.content
+    assert Enrolment.objects.get(pk=enrolment.pk).account_verified_by == checker
+
+
+def test_the_api_checker_names_the_account_she_confirms(cycle, unchecked, make_user, api_as):
+    """Without If-Match the checker still confirms only what she saw: the request names the
+    account (``account_number``), refused on that field when missing or not the stored one —
+    the number is never echoed."""
+    client = api_as(make_user(roles.OPERATOR_KAB_KOTA, "36.01"))
+    url = f"{API}/enrolments/{unchecked.pk}/verify-account/"
+    missing = client.post(url)
+    assert missing.status_code == 400
+    assert list(missing.json()["errors"]) == ["account_number"]
+    other = client.post(url, {"account_number": "0012345678901"}, format="json")
+    assert other.status_code == 400
+    assert list(other.json()["errors"]) == ["account_number"]
+    assert other.json()["errors"]["account_number"] == [
+        "Rekening yang Anda konfirmasi tidak sama dengan rekening yang tersimpan pada peserta "
+        "ini; baca ulang data peserta, lalu konfirmasi rekening yang tercatat di buku "
+        "tabungan."]
+    assert unchecked.account_number not in other.content.decode()
+    assert not Enrolment.objects.get(pk=unchecked.pk).account_is_verified
+    done = client.post(url, {"account_number": unchecked.account_number}, format="json")
+    assert done.status_code == 200, done.content
+    assert Enrolment.objects.get(pk=unchecked.pk).account_is_verified
+
+
+def test_the_service_refuses_an_account_other_than_the_one_confirmed(cycle, unchecked):
+    with pytest.raises(ValidationError) as refused:
+        services.enrolment_account_verify(actor=account_checker(), enrolment=unchecked,
+                                          account_number="0012345678901")
+    assert list(refused.value.message_dict) == ["account_number"]
+    assert not Enrolment.objects.get(pk=unchecked.pk).account_is_verified
 
 
 def test_the_admin_action(cycle, unchecked, pandeglang_operator, make_user):

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.test import Client
 
 from dinsos import roles
@@ -55,6 +56,33 @@ def test_the_pagu_is_not_lowered_below_what_is_committed(cycle):
         "Pagu tidak dapat diturunkan menjadi Rp874.999: penyaluran siklus 2026 yang sudah "
         "dijadwalkan atau disalurkan berjumlah Rp875.000 (penyaluran gagal atau ditangguhkan "
         "tidak dihitung)."]
+
+
+def test_a_pagu_raised_while_pimpinan_keeps_the_use_above_it_is_accepted(province_operator,
+                                                                         make_user):
+    """Pimpinan let tahap 2 take the cycle to Rp3.500.000 over a Rp1.750.000 pagu; the APBD-P
+    raises the pagu to Rp3.000.000, still below the use. A raise is accepted (review of
+    2 December 2026: refused as "cannot be lowered to Rp3.000.000"); only a pagu below both
+    the current one and what is committed is refused."""
+    cycle = cycle_with_tranches(2027, "1750000", ("1", "1"))
+    for desa in (DESA_PANDEGLANG, DESA_LEBAK):
+        enrol(province_operator, household(desa), cycle, "aktif")
+    Cycle.objects.filter(pk=cycle.pk).update(budget_ceiling=Decimal(1750000))
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    second = cycle.tranches.get(number=2)
+    services.tranche_over_budget_allow(actor=make_user(roles.PIMPINAN), tranche=second,
+                                       reason="Tambahan sasaran, Pergub perubahan")
+    services.payments_generate(tranche=second)
+    cycle = Cycle.objects.get(pk=cycle.pk)
+    assert Payment.objects.filter(tranche__cycle=cycle).aggregate(
+        total=Sum("amount"))["total"] == Decimal(3500000)
+    for pagu in ("3000000", "1750000", "3500000"):  # raised, kept, raised to the use
+        services.cycle_terms_check(cycle=cycle, budget_ceiling=Decimal(pagu))
+    with pytest.raises(ValidationError) as refused:  # lowered, and below the use
+        services.cycle_terms_check(cycle=cycle, budget_ceiling=Decimal(1749999))
+    assert refused.value.message_dict["budget_ceiling"][0].startswith(
+        "Pagu tidak dapat diturunkan menjadi Rp1.749.999: penyaluran siklus 2027 yang sudah "
+        "dijadwalkan atau disalurkan berjumlah Rp3.500.000")
 
 
 def _change_form(client, cycle) -> tuple[str, dict]:

@@ -228,6 +228,36 @@ def test_a_list_refused_for_the_pagu_waits_for_pimpinan_who_records_the_reason(
     assert Payment.objects.filter(tranche__number=2).count() == 2
 
 
+def test_a_list_refused_for_the_pagu_over_the_api_with_a_key_waits_for_pimpinan(
+        cycle, province_operator, api_as):
+    """The API's refusal sent with an Idempotency-Key is kept as the staff page's is: the
+    failed job commits with the stored 400 (review of 2 December 2026: the key's transaction
+    rolled it back, so the tahap showed no wait and Pimpinan got no form). The same key again
+    answers the same 400 and records nothing twice."""
+    from jamsosratu.selectors import tranche_overview
+
+    for desa in (DESA_PANDEGLANG, DESA_LEBAK):
+        enrol(province_operator, household(desa), cycle, "aktif")
+    _pagu(cycle, "3499999")
+    services.payments_generate(tranche=cycle.tranches.get(number=1))
+    client = api_as(province_operator)
+    url = "/api/v1/jamsosratu/cycles/2026/tranches/2/generate/"
+    response = client.post(url, HTTP_IDEMPOTENCY_KEY="gen-t2")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["budget_ceiling"]
+    assert "melampaui pagu Rp3.499.999" in response.json()["errors"]["budget_ceiling"][0]
+    job = TrancheJob.objects.get(tranche__number=2)
+    assert (job.status, job.totals) == ("gagal", {"melampaui_pagu": True})
+    rows = tranche_overview(user=province_operator, cycle=Cycle.objects.get(pk=cycle.pk))
+    assert [row["waits_for_pimpinan"] for row in rows] == [False, True]
+
+    again = client.post(url, HTTP_IDEMPOTENCY_KEY="gen-t2")
+    assert (again.status_code, again.json()) == (400, response.json())
+    assert again["Idempotent-Replayed"] == "true"
+    assert TrancheJob.objects.filter(tranche__number=2).count() == 1
+    assert not Payment.objects.filter(tranche__number=2).exists()
+
+
 def test_no_pagu_no_waiting(failed, province_operator, make_user):
     """A cycle without a pagu never waits for Pimpinan, whatever failed."""
     page = text(client_for(make_user(roles.PIMPINAN)).get("/jamsosratu/siklus/2026/"))
