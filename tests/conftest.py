@@ -175,6 +175,17 @@ class _DemoSeed:
                 outer.__exit__(None, None, None)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A demo test after another test of its module (``TEST_WORKERS=0``, ``-k``): the seed was
+    rolled back meanwhile and ``demo_seeded`` (module scope) is not asked again — seed again
+    before the test's fixtures, so its savepoint sits inside the seed (the registry was
+    empty)."""
+    blocker = getattr(_DemoSeed, "blocker", None)
+    if _DemoSeed.outer is None and blocker is not None and "demo_seeded" in item.fixturenames:
+        _DemoSeed.open(blocker)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     yield  # the test's own savepoint is rolled back by now
