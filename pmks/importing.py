@@ -543,8 +543,10 @@ class _Chunk:
         new, changed, log = [], [], []
         counts = {"keluarga_baru": 0, "keluarga_diubah": 0, "keluarga_tetap": 0}
         # the stored lists of the chunk's households, when the file has a list column
-        held = _held_lists([h.pk for h in existing.values()]) if any(
-            f in data for _n, data, _p in accepted[:1] for f in LIST_FIELDS) else {}
+        reads_lists = any(f in data for _n, data, _p in accepted[:1] for f in LIST_FIELDS)
+        held = _held_lists([h.pk for h in existing.values()]) if reads_lists else {}
+        if not self.dry_run:
+            held = self._lock_changing(accepted, existing, held, reads_lists)
         list_writes, new_lists = [], {}  # (household, {list: codes}) to write
         for number, data, _person in accepted:
             if data["no_kk"] in result:
@@ -589,6 +591,35 @@ class _Chunk:
             _write_lists(list_writes, self.lists.pks)
             audit.log_bulk(Household, log)
         return result
+
+    @staticmethod
+    def _lock_changing(accepted, existing, held, reads_lists) -> dict:
+        """The stored households the chunk's rows change (a field or a list, as read so far)
+        are locked, as every service locks a household before it changes it
+        (``lock_households``: ``FOR NO KEY UPDATE``, in id order), then read again — their
+        fields into ``existing``, their lists into the returned ``held`` — so a save that
+        committed while the import waited is what the import's write replaces and its audit
+        entry names as the old value, never a mix of both or an older value."""
+        changing = set()
+        for _n, data, _p in accepted:
+            household = existing.get(data["no_kk"])
+            if household is None or household.pk in changing:
+                continue
+            stored = held.get(household.pk, {})
+            if _changes(household, data, HOUSEHOLD_FIELDS) or any(
+                    stored.get(f, "") != data[f] for f in LIST_FIELDS if f in data):
+                changing.add(household.pk)
+        if not changing:
+            return held
+        lock_households(changing)
+        fresh = Household.objects.in_bulk(changing)
+        for no_kk, household in list(existing.items()):
+            if household.pk in fresh:
+                existing[no_kk] = fresh[household.pk]
+        if reads_lists:
+            held = {pk: lists for pk, lists in held.items() if pk not in changing}
+            held |= _held_lists(changing)
+        return held
 
     def _write_persons(self, accepted, households, existing_by_nik) -> None:
         without_nik = _by_name([h.pk for h in households.values() if h.pk])

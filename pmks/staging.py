@@ -143,6 +143,11 @@ def _lists_differ(household: str, staged: str, fields) -> str:
                               for f in fields) or "false") + ")"
 
 
+def _as_dict(diff) -> dict:
+    """A jsonb diff as the driver returns it (a dict, or its text)."""
+    return json.loads(diff) if isinstance(diff, str) else dict(diff)
+
+
 def _distinct(left: str, right: str, columns) -> str:
     return (f"({', '.join(f'{left}.{c}' for c in columns)}) IS DISTINCT FROM "
             f"({', '.join(f'{right}.{c}' for c in columns)})")
@@ -730,8 +735,22 @@ class Stage:
         if same:
             self.report.count("keluarga_tetap", same)
         if not self.dry_run:  # the rows' persons and households are matched (check)
-            self._write_households(firsts)
-            self._write_lists(firsts)
+            # the stored households the chunk changes (a field or a list) are locked first,
+            # as every service locks a household before it changes it (``FOR NO KEY UPDATE``
+            # in id order: ``pmks.services.lock_households``); the writes that follow read
+            # them again (statements of their own), so a save committed while the import
+            # waited is what they replace and what the audit entry names as the old value
+            self._sql(f"""
+                SELECT h.id FROM {firsts} s JOIN pmks_household h ON h.no_kk = s.no_kk
+                WHERE {differs} ORDER BY h.id FOR NO KEY UPDATE OF h""")
+            created, updated = self._write_households(firsts)
+            # ONE audit entry for the chunk's households: a household whose fields and lists
+            # both changed is one change of it, naming both
+            diffs = {pk: [_as_dict(diff), old, new] for pk, diff, old, new in updated}
+            for pk, diff, old, new in self._write_lists(firsts):
+                diffs.setdefault(pk, [{}, old, new])[0].update(_as_dict(diff))
+            self._log(Household, created, [(pk, *d) for pk, d in diffs.items()])
+            self.fed_households = {pk for pk, _a in created} | diffs.keys()
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
@@ -779,7 +798,7 @@ class Stage:
             self._sql("ANALYZE pmks_household, pmks_person, dinsos_change")
             self.known, self.grown = self.known + self.grown, 0
 
-    def _write_households(self, firsts: str) -> None:
+    def _write_households(self, firsts: str) -> tuple[list, list]:
         hh = HOUSEHOLD_COLUMNS
         cols = ", ".join(hh)
         updated = self._sql(f"""
@@ -806,19 +825,18 @@ class Stage:
                 import_digest = EXCLUDED.import_digest, import_stamp = EXCLUDED.import_stamp
             WHERE {_distinct('pmks_household', 'EXCLUDED', hh)}
             RETURNING id, (xmax = 0), desa_id""", [self.now] * 3).fetchall()
-        created = [(pk, desa) for pk, inserted, desa in created if inserted]
-        self._log(Household, created, updated)
-        self.fed_households = {pk for pk, _a in created} | {pk for pk, *_r in updated}
+        return [(pk, desa) for pk, inserted, desa in created if inserted], updated
 
-    def _write_lists(self, firsts: str) -> None:
+    def _write_lists(self, firsts: str) -> list:
         """The lists of the chunk's households (written or new) that differ from what they
         hold, replaced in one statement: only the entries removed are deleted and the ones
         added inserted, set-based; such a household is a new version (``updated_at``, with
-        its row's fingerprint, as ``_write_households`` writes it), its audit entry names
-        each changed list old → new (the chunk's entry, ``_log``) and the sync feed has it.
-        A list the file has not is kept: never read or written."""
+        its row's fingerprint, as ``_write_households`` writes it); returned as
+        [(id, {list: [old, new]}, desa, desa)] for the chunk's audit entry (``write``: one
+        with the fields' changes) and the sync feed. A list the file has not is kept: never
+        read or written."""
         if not self.lists_staged:
-            return
+            return []
         changed = ", ".join(f"s.{f} AS new_{f}, {_held(f, 'h.id')} AS old_{f}"
                             for f in self.lists_staged)
         writes = []
@@ -852,8 +870,7 @@ class Stage:
             SELECT c.id, {diff}, c.desa_id, c.desa_id FROM changed c
             WHERE c.created_at <> %s  -- one this import created: in its entry as created
             ORDER BY c.id""", [self.now] * 3).fetchall()
-        self._log(Household, [], updated)
-        self.fed_households |= {pk for pk, *_r in updated}
+        return updated
 
     def _match_persons(self) -> None:
         """Each accepted row's household and person, in one pass over the chunk: the person by

@@ -79,7 +79,6 @@ def _history(household):
             for entry in kernel_selectors.history(obj=household)]
 
 
-@pytest.mark.xfail(reason="review finding: fixed in a later commit")
 @pytest.mark.usefixtures("import_path")
 def test_one_import_that_changes_a_field_and_a_list_is_one_history_entry(
         family, pandeglang_operator):  # noqa: F811
