@@ -180,8 +180,23 @@ def _cells(alias: str, columns) -> str:
     nothing, so a file without it fingerprints as before the column was added, and apart
     from one that has it empty (which clears the stored value)."""
     return "(" + " # ".join(
-        f"coalesce(hashtextextended({alias}.{c}, {i:d}), 0)" if c in KEPT_WHEN_ABSENT
+        f"coalesce(hashtextextended({alias}.{c}, {_seed(c, i)}), 0)" if c in KEPT_WHEN_ABSENT
         else f"hashtextextended({alias}.{c}, {i:d})" for i, c in enumerate(columns)) + ")"
+
+
+def _seed(column: str, position: int) -> str:
+    """SQL: the seed of a cell's hash in a fingerprint (``_cells``): its position — and for a
+    list cell also a digest of its list's entries (code and name, read once per statement):
+    what a cell names depends on them, so a code or name the province edits in the admin
+    (lemari-es → kulkas) changes every fingerprint of a row with that list, and the same file
+    is read again (by ``_list_sql`` or ``HouseholdLists``: the old code a row error on both
+    lanes), never answered "unchanged" from the rows' fingerprints."""
+    if column not in LIST_COLUMNS:
+        return f"{position:d}"
+    items = LISTS[LIST_COLUMNS[column]][2]
+    return (f"({position:d} # (SELECT hashtextextended(coalesce(string_agg("
+            f"code || chr(31) || name, chr(30) ORDER BY code COLLATE \"C\"), ''), 0) "
+            f"FROM {items}))")
 
 
 def _holds(record: str, cells: str) -> str:

@@ -94,7 +94,6 @@ def test_one_import_that_changes_a_field_and_a_list_is_one_history_entry(
     assert entries[0] == ["Alamat", "Aset"]
 
 
-@pytest.mark.xfail(reason="review finding: fixed in a later commit")
 @pytest.mark.usefixtures("import_path")
 def test_a_list_code_renamed_since_the_last_import_reads_the_same_on_both_lanes(
         pandeglang_operator):
