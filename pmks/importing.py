@@ -214,8 +214,11 @@ class HouseholdLists:
 
         self.nouns = {"aset": _("aset"), "program": _("program bantuan")}
         self.keys, self.pks, self.whole = {}, {}, {}
+        #: {column: a PostgreSQL regular expression that finds any name of ``whole`` in a
+        #: cell}: the fast lane (``Stage._list_sql``) leaves such a cell to ``read``
+        self.whole_sql: dict[str, str] = {}
         for column, model in (("aset", Asset), ("program", Program)):
-            keys, pks, whole = {}, {}, []
+            keys, pks, whole, whole_sql = {}, {}, [], []
             for pk, code, name in model.objects.values_list("pk", "code", "name"):
                 pks[code] = pk
                 for text in (name, name.split(" (")[0], code):  # the code wins a clash
@@ -223,8 +226,12 @@ class HouseholdLists:
                     if LIST_SEPARATOR.search(text):
                         whole.append((re.compile(r"\s+".join(
                             re.escape(part) for part in text.split()), re.IGNORECASE), code))
+                        whole_sql.append(r"\s+".join(
+                            re.sub(r"(\W)", r"\\\1", part) for part in text.split()))
             self.keys[column], self.pks[LIST_COLUMNS[column]], self.whole[column] = (
                 keys, pks, whole)
+            if whole_sql:
+                self.whole_sql[column] = "|".join(f"(?:{p})" for p in whole_sql)
         self.cache: dict = {}
 
     def read(self, column: str, text: str) -> str:
@@ -851,7 +858,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size, lists,
                 yield row.number, household, person
 
     stage = Stage(report=report, area=area, dry_run=dry_run, columns=FILE_COLUMNS,
-                  lookup=_lookup(desa_codes, lists), today=today,
+                  lookup=_lookup(desa_codes, lists), whole=lists.whole_sql, today=today,
                   absent=[c for c in KEPT_WHEN_ABSENT if c not in table.header])
     rows = iter(table)
     language = translation.get_language()

@@ -252,13 +252,15 @@ class Stage:
     """The staging table of one import and the set-based steps over one chunk of it."""
 
     def __init__(self, *, report, area, dry_run: bool, columns=(), lookup=(), today=None,
-                 absent=()):
+                 absent=(), whole=None):
         """``columns``: the file's columns, in the order ``raw_text`` writes them; ``lookup``:
         (column, cell text, value) of every text the fast lane may read by lookup, as the
         Python parsers read it; ``today``: the day birth dates must not pass; ``absent``: the
         columns of ``KEPT_WHEN_ABSENT`` the file has not — never copied, staged NULL, and
-        their persons keep what they hold (``_keep_absent``)."""
+        their persons keep what they hold (``_keep_absent``); ``whole``: {list column: a
+        regular expression of the names holding a separator} (``HouseholdLists.whole_sql``)."""
         self.report, self.area, self.dry_run = report, area, dry_run
+        self.whole = whole or {}
         self.columns, self.today = list(columns), today
         self.absent = [c for c in KEPT_WHEN_ABSENT if c in absent]
         self.copied = [c for c in self.columns if c not in self.absent]  # raw_text, copy_raw
@@ -385,7 +387,8 @@ class Stage:
             self.same += self._sql(self._same_sql()).rowcount
         refused = self._sql(self._convert_sql(), {
             "provinces": sorted(VALID_PROVINCE_CODES), "today": self.today,
-            "earliest": EARLIEST_BIRTH}).fetchall()
+            "earliest": EARLIEST_BIRTH,
+            **{f"whole_{c}": pattern for c, pattern in self.whole.items()}}).fetchall()
         return [(row, dict(zip(columns, cells, strict=True))) for row, *cells in refused]
 
     def _same_sql(self) -> str:
@@ -496,11 +499,15 @@ class Stage:
         entries (split at ; , or a line break) each looked up by ``list_key`` in the lookup,
         the codes sorted and joined by ";" — or NULL (the column absent, an entry unknown, or
         a cell not of printable ASCII, whose spaces and case SQL and Python might fold
-        apart): the Python lane reads it then, and names what is wrong."""
+        apart, or one naming an entry whose name holds a separator, which Python reads whole
+        first): the Python lane reads it then, and names what is wrong."""
         if column in self.absent:
             return "NULL::text"
         key = ("btrim(regexp_replace(translate(lower(t.entry), '-_', '  '), ' +', ' ', 'g'))")
+        whole = (f"WHEN d.{column} ~* %(whole_{column})s THEN NULL"
+                 if column in self.whole else "")
         return f"""CASE WHEN d.{column} = '' THEN ''
+                        {whole}
                         WHEN d.{column} ~ '^[ -~]*$' THEN (
             SELECT CASE WHEN count(*) = count(l.value) THEN coalesce(string_agg(
                        DISTINCT l.value COLLATE "C", ';' ORDER BY l.value COLLATE "C"), '') END

@@ -111,7 +111,6 @@ def test_a_list_code_renamed_since_the_last_import_reads_the_same_on_both_lanes(
     assert "'lemari-es'" in report.errors[0]["message"]
 
 
-@pytest.mark.xfail(reason="review finding: fixed in a later commit")
 @pytest.mark.usefixtures("import_path")
 def test_a_name_with_a_comma_added_by_the_province_is_read_whole_on_both_lanes(
         pandeglang_operator):
