@@ -465,6 +465,7 @@ class Table:
                  known: Iterable[str] | None = None, aliases: dict[str, str] | None = None):
         self.required = list(required)
         self.aliases = aliases or {}
+        self.known = None if known is None else set(known)  # the importer's columns
         self.notes: list[str] = []
         fmt = table_format(filename)
         #: a CSV's encoding, for the whole file (None: an XLSX)
@@ -556,7 +557,8 @@ class Table:
             if name:
                 positions.setdefault(name, i)
         named = list(positions.items())
-        read = set(positions.values())  # the cells whose text a row's values carry
+        # the cells the importer reads (an unknown column is not: nothing of it is stored)
+        read = {i for name, i in positions.items() if self.known is None or name in self.known}
         width = len(self.header)
         unnamed = [i for i, name in enumerate(self.header) if not name]
         text_only = self._workbook is None  # CSV: every cell is already text

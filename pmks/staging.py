@@ -504,7 +504,10 @@ class Stage:
         if column in self.absent:
             return "NULL::text"
         key = ("btrim(regexp_replace(translate(lower(t.entry), '-_', '  '), ' +', ' ', 'g'))")
-        whole = (f"WHEN d.{column} ~* %(whole_{column})s THEN NULL"
+        # such a name holds a ; or , itself (a line break is no printable ASCII): only a
+        # cell with one is matched against them
+        whole = (f"""WHEN (strpos(d.{column}, ';') > 0 OR strpos(d.{column}, ',') > 0)
+                          AND d.{column} ~* %(whole_{column})s THEN NULL"""
                  if column in self.whole else "")
         return f"""CASE WHEN d.{column} = '' THEN ''
                         {whole}

@@ -9,7 +9,7 @@ from dinsos import selectors as kernel_selectors
 from dinsos.importing import ImportReport
 from pmks.models import Household
 from tests.factories import DESA_PANDEGLANG
-from tests.pmks.test_import import csv_bytes
+from tests.pmks.test_import import HEADER, csv_bytes
 from tests.pmks.test_import_excel import run as run_batch
 from tests.pmks.test_import_lists import budi, family, run, siti  # noqa: F401 (fixture)
 
@@ -62,6 +62,17 @@ def test_a_control_character_in_any_cell_is_a_row_error_naming_its_column(
     assert [(e["row"], e["column"]) for e in batch.errors] == [(2, column)]
     assert not CONTROL.search(batch.errors[0]["message"])
     assert list(Household.objects.values_list("address", flat=True)) == ["Kp. B"]
+
+
+@pytest.mark.usefixtures("import_path")
+def test_a_control_character_in_a_column_the_import_does_not_read_rejects_nothing(
+        pandeglang_operator):
+    """A column the importer does not know is not read (a note says so): a control character
+    in it stores nothing and rejects no row."""
+    report = run(pandeglang_operator, [{**budi(aset="lahan", program="pkh"),
+                                        "catatan": "x\x00y"}], header=[*HEADER, "catatan"])
+    assert report.errors == []
+    assert Household.objects.count() == 1
 
 
 def test_a_rejected_rows_message_is_stored_without_control_characters():
