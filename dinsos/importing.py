@@ -38,6 +38,7 @@ from dinsos.choices import Sex
 from dinsos.models import ImportBatch
 from dinsos.scoping import ALL, PROVINCE_CODE, mask, sees_identifiers, user_area
 from dinsos.tabular import (
+    CONTROL_CHARACTERS,
     Limits,
     TableError,
     TableRow,
@@ -65,6 +66,13 @@ class Column:
     text: bool = False  # a long number (NIK, No. KK, account): the template's column is Text
 
 
+def _printable(text) -> str:
+    """An error's column or message as the batch stores it: without the control characters a
+    cell echoed into it may hold (PostgreSQL's jsonb refuses a NUL: the batch could not be
+    saved after its rows were)."""
+    return CONTROL_CHARACTERS.sub("", str(text))
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -80,7 +88,8 @@ class ImportReport:
     def reject(self, row: int, problems: list[tuple[str, str]]) -> None:
         self.rejected += 1
         for column, message in problems:
-            self.errors.append({"row": row, "column": column, "message": str(message)})
+            self.errors.append({"row": row, "column": _printable(column),
+                                "message": _printable(message)})
 
     def hold_identity_clash(self, row: int, *, stored: str, new: str) -> None:
         """A row that would put a dissimilar name on a stored identity number (an NIK rounded
@@ -95,7 +104,8 @@ class ImportReport:
         """A row not applied but kept for a person to review (e.g. a suspected identity clash)."""
         self.held += 1
         self.count("ditahan")
-        self.errors.append({"row": row, "column": column, "message": str(message), "held": True})
+        self.errors.append({"row": row, "column": _printable(column),
+                            "message": _printable(message), "held": True})
 
     def totals(self) -> dict:
         return {"rows": self.rows, "accepted": self.rows - self.rejected - self.held,

@@ -43,6 +43,10 @@ INSTRUCTION_SHEETS = {"petunjuk"}  # the template's own instructions sheet is no
 _CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2: .xls, or an encrypted .xlsx
 _ZIP_MAGIC = b"PK\x03\x04"
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: the control characters a cell may not hold (all of C0 but tab, line feed and carriage
+#: return, which a cell with line breaks legitimately has): PostgreSQL text and jsonb hold no
+#: NUL, and none of them is anything a person typed
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class TableError(ValueError):
@@ -461,6 +465,7 @@ class Table:
                  known: Iterable[str] | None = None, aliases: dict[str, str] | None = None):
         self.required = list(required)
         self.aliases = aliases or {}
+        self.known = None if known is None else set(known)  # the importer's columns
         self.notes: list[str] = []
         fmt = table_format(filename)
         #: a CSV's encoding, for the whole file (None: an XLSX)
@@ -552,6 +557,8 @@ class Table:
             if name:
                 positions.setdefault(name, i)
         named = list(positions.items())
+        # the cells the importer reads (an unknown column is not: nothing of it is stored)
+        read = {i for name, i in positions.items() if self.known is None or name in self.known}
         width = len(self.header)
         unnamed = [i for i, name in enumerate(self.header) if not name]
         text_only = self._workbook is None  # CSV: every cell is already text
@@ -572,6 +579,11 @@ class Table:
                 if not any(texts) and not formulas:
                     continue
                 count = len(texts)
+                controlled = ()
+                if CONTROL_CHARACTERS.search("".join(texts)):  # rare: one search a row
+                    controlled = [i for i, text in enumerate(texts)
+                                  if i in read and CONTROL_CHARACTERS.search(text)]
+                    texts = [CONTROL_CHARACTERS.sub("", text).strip() for text in texts]
                 values = {name: texts[i] if i < count else "" for name, i in named}
                 problems = [
                     (_("kolom %(letter)s") % {"letter": _column_letter(i)},
@@ -586,6 +598,11 @@ class Table:
                                           "dihitung); perbaiki rumusnya atau ketik nilainya")
                                   % {"v": texts[i]})
                                  for name, i in named if i < count and texts[i] in EXCEL_ERRORS]
+                if controlled:  # never echoed: the message and the value go without them
+                    problems += [(self.header[i], _(
+                        "sel berisi karakter kendali (mis. NUL) yang tidak dapat disimpan; "
+                        "hapus karakter itu dari sel (salin ulang teksnya) lalu impor lagi"))
+                        for i in controlled]
                 if formulas:
                     problems += [((self.header[i] if i < width else "")
                                   or _("kolom %(letter)s") % {"letter": _column_letter(i)},

@@ -214,8 +214,11 @@ class HouseholdLists:
 
         self.nouns = {"aset": _("aset"), "program": _("program bantuan")}
         self.keys, self.pks, self.whole = {}, {}, {}
+        #: {column: a PostgreSQL regular expression that finds any name of ``whole`` in a
+        #: cell}: the fast lane (``Stage._list_sql``) leaves such a cell to ``read``
+        self.whole_sql: dict[str, str] = {}
         for column, model in (("aset", Asset), ("program", Program)):
-            keys, pks, whole = {}, {}, []
+            keys, pks, whole, whole_sql = {}, {}, [], []
             for pk, code, name in model.objects.values_list("pk", "code", "name"):
                 pks[code] = pk
                 for text in (name, name.split(" (")[0], code):  # the code wins a clash
@@ -223,8 +226,12 @@ class HouseholdLists:
                     if LIST_SEPARATOR.search(text):
                         whole.append((re.compile(r"\s+".join(
                             re.escape(part) for part in text.split()), re.IGNORECASE), code))
+                        whole_sql.append(r"\s+".join(
+                            re.sub(r"(\W)", r"\\\1", part) for part in text.split()))
             self.keys[column], self.pks[LIST_COLUMNS[column]], self.whole[column] = (
                 keys, pks, whole)
+            if whole_sql:
+                self.whole_sql[column] = "|".join(f"(?:{p})" for p in whole_sql)
         self.cache: dict = {}
 
     def read(self, column: str, text: str) -> str:
@@ -543,8 +550,10 @@ class _Chunk:
         new, changed, log = [], [], []
         counts = {"keluarga_baru": 0, "keluarga_diubah": 0, "keluarga_tetap": 0}
         # the stored lists of the chunk's households, when the file has a list column
-        held = _held_lists([h.pk for h in existing.values()]) if any(
-            f in data for _n, data, _p in accepted[:1] for f in LIST_FIELDS) else {}
+        reads_lists = any(f in data for _n, data, _p in accepted[:1] for f in LIST_FIELDS)
+        held = _held_lists([h.pk for h in existing.values()]) if reads_lists else {}
+        if not self.dry_run:
+            held = self._lock_changing(accepted, existing, held, reads_lists)
         list_writes, new_lists = [], {}  # (household, {list: codes}) to write
         for number, data, _person in accepted:
             if data["no_kk"] in result:
@@ -589,6 +598,35 @@ class _Chunk:
             _write_lists(list_writes, self.lists.pks)
             audit.log_bulk(Household, log)
         return result
+
+    @staticmethod
+    def _lock_changing(accepted, existing, held, reads_lists) -> dict:
+        """The stored households the chunk's rows change (a field or a list, as read so far)
+        are locked, as every service locks a household before it changes it
+        (``lock_households``: ``FOR NO KEY UPDATE``, in id order), then read again — their
+        fields into ``existing``, their lists into the returned ``held`` — so a save that
+        committed while the import waited is what the import's write replaces and its audit
+        entry names as the old value, never a mix of both or an older value."""
+        changing = set()
+        for _n, data, _p in accepted:
+            household = existing.get(data["no_kk"])
+            if household is None or household.pk in changing:
+                continue
+            stored = held.get(household.pk, {})
+            if _changes(household, data, HOUSEHOLD_FIELDS) or any(
+                    stored.get(f, "") != data[f] for f in LIST_FIELDS if f in data):
+                changing.add(household.pk)
+        if not changing:
+            return held
+        lock_households(changing)
+        fresh = Household.objects.in_bulk(changing)
+        for no_kk, household in list(existing.items()):
+            if household.pk in fresh:
+                existing[no_kk] = fresh[household.pk]
+        if reads_lists:
+            held = {pk: lists for pk, lists in held.items() if pk not in changing}
+            held |= _held_lists(changing)
+        return held
 
     def _write_persons(self, accepted, households, existing_by_nik) -> None:
         without_nik = _by_name([h.pk for h in households.values() if h.pk])
@@ -820,7 +858,7 @@ def _copy_import(table, *, report, area, desa_codes, dry_run, chunk_size, lists,
                 yield row.number, household, person
 
     stage = Stage(report=report, area=area, dry_run=dry_run, columns=FILE_COLUMNS,
-                  lookup=_lookup(desa_codes, lists), today=today,
+                  lookup=_lookup(desa_codes, lists), whole=lists.whole_sql, today=today,
                   absent=[c for c in KEPT_WHEN_ABSENT if c not in table.header])
     rows = iter(table)
     language = translation.get_language()

@@ -143,6 +143,11 @@ def _lists_differ(household: str, staged: str, fields) -> str:
                               for f in fields) or "false") + ")"
 
 
+def _as_dict(diff) -> dict:
+    """A jsonb diff as the driver returns it (a dict, or its text)."""
+    return json.loads(diff) if isinstance(diff, str) else dict(diff)
+
+
 def _distinct(left: str, right: str, columns) -> str:
     return (f"({', '.join(f'{left}.{c}' for c in columns)}) IS DISTINCT FROM "
             f"({', '.join(f'{right}.{c}' for c in columns)})")
@@ -175,8 +180,23 @@ def _cells(alias: str, columns) -> str:
     nothing, so a file without it fingerprints as before the column was added, and apart
     from one that has it empty (which clears the stored value)."""
     return "(" + " # ".join(
-        f"coalesce(hashtextextended({alias}.{c}, {i:d}), 0)" if c in KEPT_WHEN_ABSENT
+        f"coalesce(hashtextextended({alias}.{c}, {_seed(c, i)}), 0)" if c in KEPT_WHEN_ABSENT
         else f"hashtextextended({alias}.{c}, {i:d})" for i, c in enumerate(columns)) + ")"
+
+
+def _seed(column: str, position: int) -> str:
+    """SQL: the seed of a cell's hash in a fingerprint (``_cells``): its position — and for a
+    list cell also a digest of its list's entries (code and name, read once per statement):
+    what a cell names depends on them, so a code or name the province edits in the admin
+    (lemari-es → kulkas) changes every fingerprint of a row with that list, and the same file
+    is read again (by ``_list_sql`` or ``HouseholdLists``: the old code a row error on both
+    lanes), never answered "unchanged" from the rows' fingerprints."""
+    if column not in LIST_COLUMNS:
+        return f"{position:d}"
+    items = LISTS[LIST_COLUMNS[column]][2]
+    return (f"({position:d} # (SELECT hashtextextended(coalesce(string_agg("
+            f"code || chr(31) || name, chr(30) ORDER BY code COLLATE \"C\"), ''), 0) "
+            f"FROM {items}))")
 
 
 def _holds(record: str, cells: str) -> str:
@@ -232,13 +252,15 @@ class Stage:
     """The staging table of one import and the set-based steps over one chunk of it."""
 
     def __init__(self, *, report, area, dry_run: bool, columns=(), lookup=(), today=None,
-                 absent=()):
+                 absent=(), whole=None):
         """``columns``: the file's columns, in the order ``raw_text`` writes them; ``lookup``:
         (column, cell text, value) of every text the fast lane may read by lookup, as the
         Python parsers read it; ``today``: the day birth dates must not pass; ``absent``: the
         columns of ``KEPT_WHEN_ABSENT`` the file has not — never copied, staged NULL, and
-        their persons keep what they hold (``_keep_absent``)."""
+        their persons keep what they hold (``_keep_absent``); ``whole``: {list column: a
+        regular expression of the names holding a separator} (``HouseholdLists.whole_sql``)."""
         self.report, self.area, self.dry_run = report, area, dry_run
+        self.whole = whole or {}
         self.columns, self.today = list(columns), today
         self.absent = [c for c in KEPT_WHEN_ABSENT if c in absent]
         self.copied = [c for c in self.columns if c not in self.absent]  # raw_text, copy_raw
@@ -365,7 +387,8 @@ class Stage:
             self.same += self._sql(self._same_sql()).rowcount
         refused = self._sql(self._convert_sql(), {
             "provinces": sorted(VALID_PROVINCE_CODES), "today": self.today,
-            "earliest": EARLIEST_BIRTH}).fetchall()
+            "earliest": EARLIEST_BIRTH,
+            **{f"whole_{c}": pattern for c, pattern in self.whole.items()}}).fetchall()
         return [(row, dict(zip(columns, cells, strict=True))) for row, *cells in refused]
 
     def _same_sql(self) -> str:
@@ -476,11 +499,18 @@ class Stage:
         entries (split at ; , or a line break) each looked up by ``list_key`` in the lookup,
         the codes sorted and joined by ";" — or NULL (the column absent, an entry unknown, or
         a cell not of printable ASCII, whose spaces and case SQL and Python might fold
-        apart): the Python lane reads it then, and names what is wrong."""
+        apart, or one naming an entry whose name holds a separator, which Python reads whole
+        first): the Python lane reads it then, and names what is wrong."""
         if column in self.absent:
             return "NULL::text"
         key = ("btrim(regexp_replace(translate(lower(t.entry), '-_', '  '), ' +', ' ', 'g'))")
+        # such a name holds a ; or , itself (a line break is no printable ASCII): only a
+        # cell with one is matched against them
+        whole = (f"""WHEN (strpos(d.{column}, ';') > 0 OR strpos(d.{column}, ',') > 0)
+                          AND d.{column} ~* %(whole_{column})s THEN NULL"""
+                 if column in self.whole else "")
         return f"""CASE WHEN d.{column} = '' THEN ''
+                        {whole}
                         WHEN d.{column} ~ '^[ -~]*$' THEN (
             SELECT CASE WHEN count(*) = count(l.value) THEN coalesce(string_agg(
                        DISTINCT l.value COLLATE "C", ';' ORDER BY l.value COLLATE "C"), '') END
@@ -730,8 +760,22 @@ class Stage:
         if same:
             self.report.count("keluarga_tetap", same)
         if not self.dry_run:  # the rows' persons and households are matched (check)
-            self._write_households(firsts)
-            self._write_lists(firsts)
+            # the stored households the chunk changes (a field or a list) are locked first,
+            # as every service locks a household before it changes it (``FOR NO KEY UPDATE``
+            # in id order: ``pmks.services.lock_households``); the writes that follow read
+            # them again (statements of their own), so a save committed while the import
+            # waited is what they replace and what the audit entry names as the old value
+            self._sql(f"""
+                SELECT h.id FROM {firsts} s JOIN pmks_household h ON h.no_kk = s.no_kk
+                WHERE {differs} ORDER BY h.id FOR NO KEY UPDATE OF h""")
+            created, updated = self._write_households(firsts)
+            # ONE audit entry for the chunk's households: a household whose fields and lists
+            # both changed is one change of it, naming both
+            diffs = {pk: [_as_dict(diff), old, new] for pk, diff, old, new in updated}
+            for pk, diff, old, new in self._write_lists(firsts):
+                diffs.setdefault(pk, [{}, old, new])[0].update(_as_dict(diff))
+            self._log(Household, created, [(pk, *d) for pk, d in diffs.items()])
+            self.fed_households = {pk for pk, _a in created} | diffs.keys()
         new, changed, same = self._sql(f"""
             SELECT count(*) FILTER (WHERE p.id IS NULL),
                    count(*) FILTER (WHERE p.id IS NOT NULL AND {self._person_differs()}),
@@ -779,7 +823,7 @@ class Stage:
             self._sql("ANALYZE pmks_household, pmks_person, dinsos_change")
             self.known, self.grown = self.known + self.grown, 0
 
-    def _write_households(self, firsts: str) -> None:
+    def _write_households(self, firsts: str) -> tuple[list, list]:
         hh = HOUSEHOLD_COLUMNS
         cols = ", ".join(hh)
         updated = self._sql(f"""
@@ -806,19 +850,18 @@ class Stage:
                 import_digest = EXCLUDED.import_digest, import_stamp = EXCLUDED.import_stamp
             WHERE {_distinct('pmks_household', 'EXCLUDED', hh)}
             RETURNING id, (xmax = 0), desa_id""", [self.now] * 3).fetchall()
-        created = [(pk, desa) for pk, inserted, desa in created if inserted]
-        self._log(Household, created, updated)
-        self.fed_households = {pk for pk, _a in created} | {pk for pk, *_r in updated}
+        return [(pk, desa) for pk, inserted, desa in created if inserted], updated
 
-    def _write_lists(self, firsts: str) -> None:
+    def _write_lists(self, firsts: str) -> list:
         """The lists of the chunk's households (written or new) that differ from what they
         hold, replaced in one statement: only the entries removed are deleted and the ones
         added inserted, set-based; such a household is a new version (``updated_at``, with
-        its row's fingerprint, as ``_write_households`` writes it), its audit entry names
-        each changed list old → new (the chunk's entry, ``_log``) and the sync feed has it.
-        A list the file has not is kept: never read or written."""
+        its row's fingerprint, as ``_write_households`` writes it); returned as
+        [(id, {list: [old, new]}, desa, desa)] for the chunk's audit entry (``write``: one
+        with the fields' changes) and the sync feed. A list the file has not is kept: never
+        read or written."""
         if not self.lists_staged:
-            return
+            return []
         changed = ", ".join(f"s.{f} AS new_{f}, {_held(f, 'h.id')} AS old_{f}"
                             for f in self.lists_staged)
         writes = []
@@ -852,8 +895,7 @@ class Stage:
             SELECT c.id, {diff}, c.desa_id, c.desa_id FROM changed c
             WHERE c.created_at <> %s  -- one this import created: in its entry as created
             ORDER BY c.id""", [self.now] * 3).fetchall()
-        self._log(Household, [], updated)
-        self.fed_households |= {pk for pk, *_r in updated}
+        return updated
 
     def _match_persons(self) -> None:
         """Each accepted row's household and person, in one pass over the chunk: the person by
