@@ -176,8 +176,14 @@ class PaymentInline(ReadOnlyInline):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(ScopedModelAdmin):
-    list_display = ["household", "cycle", "desa", "status", "decile", "channel"]
-    list_filter = ["cycle", "status", "channel"]
+    # the account and whether another user confirmed it are in the list, so the bulk
+    # "Verifikasi rekening" is asked of accounts the checker sees (masked to the roles that
+    # may not change them); the account makes the list and the change page audited reads
+    list_display = ["household", "cycle", "desa", "status", "decile", "channel",
+                    "account_number", "account_verified_at"]
+    list_filter = ["cycle", "status", "channel",
+                   ("account_verified_at", admin.EmptyFieldListFilter)]
+    log_access = True
     search_fields = ["=household__no_kk", "read_head_name"]
     list_select_related = ["household", "cycle", "desa"]
 

@@ -230,3 +230,23 @@ def test_accounts_stored_before_the_rule_keep_reaching_the_bank(cycle, unchecked
     migration = import_module("jamsosratu.migrations.0015_enrolment_account_four_eyes")
     migration.accounts_before_the_rule(apps, None)
     assert Enrolment.objects.get(pk=unchecked.pk).account_verified_at is not None
+
+
+def test_the_admin_list_shows_the_accounts_the_bulk_action_confirms(cycle, unchecked,
+                                                                   make_user):
+    """The review of 2 December: the admin's bulk "Verifikasi rekening" confirmed accounts the
+    checker was never shown. The list now shows each account (masked to roles that may not
+    change it) and whether it is confirmed, filters the unconfirmed ones, and is a logged
+    read."""
+    from tests.helpers import reads
+
+    url = reverse("admin:jamsosratu_enrolment_changelist")
+    colleague = make_user(roles.OPERATOR_KAB_KOTA, "36.01")
+    page = client_for(colleague).get(url, {"account_verified_at__isempty": "1"})
+    assert page.status_code == 200
+    assert [e.pk for e in page.context["cl"].result_list] == [unchecked.pk]
+    assert unchecked.account_number in page.content.decode()
+    assert reads(Enrolment)
+    auditor = client_for(make_user(roles.AUDITOR)).get(url).content.decode()
+    assert unchecked.account_number not in auditor
+    assert unchecked.account_number[-4:] in auditor
