@@ -27,6 +27,8 @@ from dinsos.validators import ascii_int
 from jamsosratu.choices import BankLineOutcome, Channel, EnrolmentStatus, PaymentStatus
 from jamsosratu.models import Enrolment, Payment, Tranche
 
+#: how the bank's result says a transfer was paid
+SUCCESS_WORDS = ("berhasil", "sukses", "disalurkan")
 RESULT_COLUMNS = ["id_penyaluran", "rekening", "jumlah", "status", "referensi", "tanggal",
                   "keterangan"]
 REQUIRED_COLUMNS = RESULT_COLUMNS[:5]
@@ -311,9 +313,17 @@ def _apply(row: TableRow, *, actor, tranche) -> tuple[str, list[tuple[str, str]]
         return _refuse("id_penyaluran",
                        _("penyaluran '%(v)s' tidak ada pada tahap ini") % {"v": pk})
     if attempt < payment.attempt:
-        # the result of an earlier transfer of this payment (an old result file uploaded
-        # again): recorded when it came, and the payment was scheduled again since — it must
-        # not settle the later transfer, which may be in the bank's hands now
+        # the result of an earlier transfer of this payment: it failed (the bank's result, or
+        # the province's hand) and was scheduled again since. Its failure again is already
+        # recorded and must not settle the later transfer, which may be in the bank's hands
+        # now; its SUCCESS contradicts the record — the household may be paid twice — and is
+        # put before the officer, never counted as recorded
+        if values.get("status", "").lower() in SUCCESS_WORDS:
+            return _refuse("status", _(
+                "bank melaporkan pengiriman ke-%(old)d berhasil, padahal tercatat gagal dan "
+                "sudah dikirim ulang (pengiriman ke-%(now)d): periksa dengan Bank Banten, "
+                "penyaluran ini mungkin diterima dua kali") % {
+                    "old": attempt, "now": payment.attempt})
         return "sudah_tercatat", [], {}
     if payment.status == PaymentStatus.DIJADWALKAN and payment.sent_at is None:
         # not in the bank's hands: never sent, or failed and scheduled again since this
@@ -336,7 +346,7 @@ def _apply(row: TableRow, *, actor, tranche) -> tuple[str, list[tuple[str, str]]
                           "sent": format_rupiah(payment.amount)})
     status = values.get("status", "").lower()
     reference = values.get("referensi", "").strip()
-    if status in ("berhasil", "sukses", "disalurkan"):
+    if status in SUCCESS_WORDS:
         if payment.status == PaymentStatus.DISALURKAN:
             if payment.reference == reference:
                 return "sudah_tercatat", [], {}

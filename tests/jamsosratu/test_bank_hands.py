@@ -152,3 +152,28 @@ def test_two_users_downloading_at_once_get_files_with_no_line_in_common(cycle,
     assert other.error is None, other.error
     assert held.result[1] == 2
     assert other.result[1:] == (0, Decimal(0))
+
+
+@pytest.mark.django_db
+def test_the_banks_success_for_an_earlier_attempt_is_put_before_the_officer(
+        cycle, province_operator):
+    """A transfer the province marked failed by hand (a letter from the bank) and sent again:
+    the bank's later result says the FIRST attempt was paid after all. Counted as "already
+    recorded" it hid a household paid twice; it is refused on its line, naming both attempts."""
+    enrolment = enrol(province_operator, household(DESA_PANDEGLANG), cycle, "aktif")
+    first = cycle.tranches.get(number=1)
+    services.payments_generate(tranche=first)
+    banking.transfer_file(first)
+    payment = Payment.objects.get(enrolment=enrolment, tranche=first)
+    services.payment_mark(actor=province_operator, payment=payment, status="gagal",
+                          failure_reason="Surat Bank Banten: rekening pasif")
+    services.payment_reschedule(actor=province_operator, payment=payment)
+    banking.transfer_file(first)  # attempt 2 in the bank's hands
+    line = (f"id_penyaluran,rekening,jumlah,status,referensi,tanggal,keterangan\n"
+            f"{payment.pk},{payment.account_number},875000,berhasil,BB-1,2026-06-20,\n")
+    report = banking.bank_result_import(actor=province_operator, tranche=first,
+                                        filename="hasil.csv", fileobj=io.BytesIO(line.encode()))
+    assert [e["column"] for e in report.errors] == ["status"]
+    assert "pengiriman ke-1 berhasil" in report.errors[0]["message"]
+    assert "ke-2" in report.errors[0]["message"]
+    assert Payment.objects.get(pk=payment.pk).status == "dijadwalkan"
