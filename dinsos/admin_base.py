@@ -8,11 +8,11 @@ the record; reads of personal data (``log_access``) are written to the audit tra
 ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
@@ -363,6 +363,23 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user)
+
+    def each_through_service(self, request, queryset, call, done: str = "") -> int:
+        """An action's one service ``call(record)`` for each selected record: a refusal is an
+        error message naming the record, the others go on; ``done`` (``%(n)d``) tells how
+        many went through. Returns that number."""
+        count = 0
+        for record in queryset:
+            try:
+                call(record)
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{record}: {text}", messages.ERROR)
+            else:
+                count += 1
+        if count and done:
+            self.message_user(request, done % {"n": count})
+        return count
 
     def has_view_permission(self, request, obj=None):
         return can(request.user, "view", self.model) or can(request.user, "change", self.model)

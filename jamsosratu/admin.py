@@ -215,13 +215,9 @@ class EnrolmentAdmin(ScopedModelAdmin):
         obj.pk, obj.desa_id = created.pk, created.desa_id
 
     def _move(self, request, queryset, to_status):
-        for enrolment in queryset:
-            try:
-                services.enrolment_transition(actor=request.user, enrolment=enrolment,
-                                              to_status=to_status)
-            except (ValidationError, PermissionDenied) as exc:
-                text = "; ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"{enrolment}: {text}", messages.ERROR)
+        self.each_through_service(request, queryset, lambda enrolment: (
+            services.enrolment_transition(actor=request.user, enrolment=enrolment,
+                                          to_status=to_status)))
 
     @admin.action(description=_("Tandai terverifikasi"))
     def verify_status(self, request, queryset):
@@ -233,16 +229,9 @@ class EnrolmentAdmin(ScopedModelAdmin):
 
     @admin.action(description=_("Verifikasi rekening (empat mata)"), permissions=["change"])
     def verify_account(self, request, queryset):
-        done = 0
-        for enrolment in queryset:
-            try:
-                services.enrolment_account_verify(actor=request.user, enrolment=enrolment)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                text = "; ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"{enrolment}: {text}", messages.ERROR)
-        if done:
-            self.message_user(request, _("%(n)d rekening diverifikasi.") % {"n": done})
+        self.each_through_service(request, queryset, lambda enrolment: (
+            services.enrolment_account_verify(actor=request.user, enrolment=enrolment)),
+            done=_("%(n)d rekening diverifikasi."))
 
 
 class FindingInline(ReadOnlyInline):

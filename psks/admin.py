@@ -124,16 +124,9 @@ class BankAccountAdmin(ScopedModelAdmin):
     def verify(self, request, queryset):
         if not self.has_change_permission(request):
             raise PermissionDenied
-        done = 0
-        for account in queryset:
-            try:
-                services.bank_account_verify(actor=request.user, account=account)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                text = "; ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"{account}: {text}", messages.ERROR)
-        if done:
-            self.message_user(request, _("%(n)d rekening diverifikasi.") % {"n": done})
+        self.each_through_service(request, queryset, lambda account: (
+            services.bank_account_verify(actor=request.user, account=account)),
+            done=_("%(n)d rekening diverifikasi."))
 
 
 @admin.register(Institution)
