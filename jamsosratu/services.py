@@ -343,7 +343,11 @@ def verification_record(*, actor, enrolment: Enrolment, verifier: Worker,
         verification.photo = photo
     verification.full_clean()
     verification.save()
-    household = Person.objects.filter(household_id=enrolment.household_id)
+    # the members the visit form lists (``selectors.household_members``): those registered
+    # inside the actor's area — a finding or a pregnancy is not recorded, through any door,
+    # of a KK member registered in another kab/kota (applying it would change that person):
+    # refused as a person of another household is, like a missing one
+    household = Person.objects.for_user(actor).filter(household_id=enrolment.household_id)
     members = set(household.values_list("pk", flat=True))
     pregnant_person_ids = set(pregnant_person_ids)
     women = set(household.filter(pk__in=pregnant_person_ids, sex=Sex.P)

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from jamsosratu.models import Enrolment
+from jamsosratu.models import Enrolment, VerificationFinding
 from pmks.models import Household
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, PersonFactory, cycle_with_tranches
 from tests.helpers import client_for
@@ -62,3 +62,31 @@ def test_the_search_by_name_finds_no_head_of_another_district(split, pandeglang_
     admin = client_for(province_operator).get(
         reverse("admin:jamsosratu_enrolment_changelist"), {"q": "RAHASIA"})
     assert [e.pk for e in admin.context["cl"].result_list] == [split.pk]
+
+
+def test_no_door_records_a_finding_of_a_member_registered_in_another_district(
+        split, pandeglang_operator, api_as):
+    """The visit form no longer lists the Lebak head, and the API's relation field is scoped;
+    the service itself (every door) refuses a finding or a pregnancy of that person too, as
+    it refuses a person of another household."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from jamsosratu import services
+    from tests.jamsosratu.factories import tksk_of
+
+    head = Household.objects.get(pk=split.household_id).head
+    tksk = tksk_of(split.desa_id[:8])
+    with pytest.raises(ValidationError) as refused:
+        services.verification_record(
+            actor=pandeglang_operator, enrolment=split, verifier=tksk,
+            visit_date=datetime.date(2025, 11, 10), result="sesuai",
+            findings=[{"person": head.pk, "finding": "meninggal"}])
+    assert list(refused.value.message_dict) == ["findings"]
+    response = api_as(pandeglang_operator).post("/api/v1/jamsosratu/verifications/", {
+        "enrolment": split.pk, "verifier": tksk.pk, "visit_date": "2025-11-10",
+        "result": "sesuai", "findings": [{"person": head.pk, "finding": "meninggal"}]},
+        format="json")
+    assert response.status_code == 400, response.content
+    assert not VerificationFinding.objects.filter(person=head).exists()
