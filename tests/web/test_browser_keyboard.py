@@ -57,6 +57,9 @@ def test_a_table_scrolled_sideways_at_a_laptop_width_is_reached_by_keyboard(
     expect(region).to_be_focused()
     for _ in range(5):
         page.keyboard.press("ArrowRight")
+    # the browser may scroll smoothly (after the key presses return): wait for it, up to 5 s
+    # (the PostgreSQL CI pass of 2 December read 0 at once, once in four runs)
+    page.wait_for_function("w => w.scrollLeft > 0", arg=region.element_handle(), timeout=5000)
     assert region.evaluate("w => w.scrollLeft") > 0
 
 
