@@ -1276,10 +1276,12 @@ def _same_file(cursor, read: str, columns: str, area) -> Unchanged | None:
         SELECT FROM pmks_household h JOIN pmks_person p ON p.household_id = h.id
         WHERE h.no_kk = r.no_kk AND p.merged_into_id IS NULL AND {records}
           AND NOT {elsewhere}
-          AND NOT EXISTS (SELECT FROM pmks_person q WHERE q.household_id = h.id
-                            AND q.merged_into_id IS NULL
-                            AND q.name_key = p.name_key AND q.birth_date = p.birth_date
-                            AND q.id > p.id))"""
+          AND NOT EXISTS (  -- by the household's index only (OFFSET 0): on the name key's,
+                            -- the planner read ~190 persons per row (5.5 s of a 1M re-import)
+                SELECT FROM (SELECT q.id, q.merged_into_id, q.name_key, q.birth_date
+                             FROM pmks_person q WHERE q.household_id = h.id OFFSET 0) q
+                WHERE q.merged_into_id IS NULL AND q.name_key = p.name_key
+                  AND q.birth_date = p.birth_date AND q.id > p.id))"""
 
     def differ(rows: str = "", select: str = "count(*), count(*) FILTER (WHERE NOT $same)",
                where: str = "") -> str:
