@@ -326,6 +326,7 @@ def import_jobs(table: Table, size: str, actor, path: Path) -> None:
                          ratio <= goal and rss_ok, run["peak_rss_mb"], run["queries"],
                          note=f"{run['rejected']} rows rejected; run in a process of its own "
                               "(bench/importer.py), RSS is that process's peak"))
+    _floor_jobs(table, size, baseline, against)
     run = made["re-import, one row changed"]
     table.add(Result("re-import, one row changed", size,
                      f"{seconds(run['seconds'])} ({run['rows'] / run['seconds']:,.0f} rows/s)",
@@ -334,6 +335,45 @@ def import_jobs(table: Table, size: str, actor, path: Path) -> None:
                      note="no goal: the file a district sends after one edit (its last row's "
                           "occupation); the import reads the changed row and the rows it "
                           "touches, and leaves the others out as unchanged"))
+
+
+def _floor_jobs(table: Table, size: str, baseline: float, against: str) -> None:
+    """What writing the imported persons alone costs, against the same baseline: the rows the
+    import stored, already typed and checked, INSERTed again into an empty copy of the person
+    table — with its indexes (the import's own way), and without its secondary indexes, then
+    building them (a load that would lock the registry). No household, no foreign key, no
+    check, no log: a floor under any import of the file into this schema. No goal; it says
+    how much of the first import's ratio the registry's indexes alone account for."""
+    import re
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'pmks_person' "
+                       "AND indexname NOT IN ('pmks_person_pkey', 'pmks_person_nik_key')")
+        secondary = [re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ",
+                            r"CREATE \1INDEX ON bench_floor ", definition)
+                     for (definition,) in cursor.fetchall()]
+    copy = "INSERT INTO bench_floor SELECT * FROM pmks_person"
+    timed_sql("DROP TABLE IF EXISTS bench_floor")
+    timed_sql("CREATE TABLE bench_floor (LIKE pmks_person INCLUDING ALL)")
+    indexed = timed_sql(copy)
+    timed_sql("DROP TABLE bench_floor")
+    timed_sql("CREATE TABLE bench_floor (LIKE pmks_person INCLUDING DEFAULTS INCLUDING "
+              "CONSTRAINTS)")
+    timed_sql("ALTER TABLE bench_floor ADD PRIMARY KEY (id), ADD UNIQUE (nik)")
+    bare = timed_sql(copy)
+    built = sum(timed_sql(definition) for definition in secondary)
+    timed_sql("DROP TABLE bench_floor")
+    count = len(secondary) + 2
+    for job, elapsed, how in (
+            ("floor: the persons' INSERT alone, indexed", indexed,
+             f"an empty copy of the person table with its {count} indexes"),
+            ("floor: the persons' INSERT alone, indexes built after", bare + built,
+             f"an empty copy with only the primary key and the NIK's unique index "
+             f"({seconds(bare)}), then its other {len(secondary)} indexes built "
+             f"({seconds(built)})")):
+        table.add(Result(job, size, seconds(elapsed), against, elapsed / baseline, "", None,
+                         note=f"the imported persons INSERTed again into {how}: no household, "
+                              "no foreign key, no check, no log"))
 
 
 def _change_last_occupation(path: Path, changed: Path) -> None:
