@@ -200,7 +200,11 @@ def test_a_list_refused_for_the_pagu_waits_for_pimpinan_who_records_the_reason(
     assert not Payment.objects.filter(tranche__number=2).exists()
     job = TrancheJob.objects.get(tranche__number=2)  # the refusal, kept on the tahap
     assert (job.status, job.totals) == ("gagal", {"melampaui_pagu": True})
-    assert 'data-testid="menunggu-pimpinan-2"' in text(officer.get("/jamsosratu/siklus/2026/"))
+    cycle_page = text(officer.get("/jamsosratu/siklus/2026/"))
+    assert 'data-testid="menunggu-pimpinan-2"' in cycle_page
+    # the refusal says once what it is: the job's message, not a second sentence on the pagu
+    note = cycle_page.split('data-testid="menunggu-pimpinan-2"', 1)[1].split("</div>", 1)[0]
+    assert note.count("Rp3.499.999") == 1 and "melampaui pagu siklus" not in note, note
 
     url = reverse("jamsosratu:tranche-over-budget", args=[2026, 2])
     assert officer.post(url, {"tahap2-over_budget_reason": "x"}).status_code == 403
