@@ -110,28 +110,49 @@ class _Line:
         return value
 
 
-def transfer_lines(tranche: Tranche, control: dict | None = None, *, hand_out: bool = True,
-                   copy_of=None) -> Iterator[str]:
-    """The transfer file line by line (streamed to the download): one line per payment, then
-    the control line with the number of lines and the total in rupiah (also put into
-    ``control`` once written). Every door that hands the file out makes it here, so this is
-    where the read is logged (UU 27/2022: every household head's name and whole account
-    number): ONE ACCESS entry naming the tranche, written when the file is made for the
-    user — in the request, not when the streamed download ends.
+#: payments read from the database per round trip while a transfer file streams: the file's
+#: memory is one chunk of rows, whatever the number of payments of the tahap
+TRANSFER_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class TransferFile:
+    """A transfer file ready to stream: its name and control figures (lines, rupiah) are known
+    before its first line is written — one aggregate over exactly the payments it carries — and
+    its ``lines`` read those payments from the database in chunks while they are sent.
+    ``dispatch`` is the kiriman's moment (the new one handed out, or the one copied); none
+    for what the next file would carry."""
+
+    name: str
+    count: int
+    total: Decimal
+    dispatch: datetime.datetime | None
+    lines: Iterator[str]
+
+
+def transfer_download(tranche: Tranche, *, hand_out: bool = True,
+                      copy_of=None) -> TransferFile:
+    """The transfer file as every door hands it out (staff page, API): one line per payment,
+    then the control line with the number of lines and the total in rupiah. Every door makes
+    it here, so this is where the read is logged (UU 27/2022: every household head's name and
+    whole account number): ONE ACCESS entry naming the tranche, written when the file is made
+    for the user — in the request, not when the streamed download ends.
 
     Handed out (a GET), the payments not yet sent are marked sent at one moment, under the
     tranche's row lock — two users downloading at once get two files with no line in common
-    — and that moment names the file (``control["dispatch"]``). A HEAD request marks nothing
-    (a link checker, a download manager's probe). ``copy_of`` (a kiriman's moment) writes
-    again the lines handed out then, as a copy: it sends nothing new."""
+    — and that moment names the file (``dispatch``). A HEAD request marks nothing (a link
+    checker, a download manager's probe): it is told what the next file would carry.
+    ``copy_of`` (a kiriman's moment) writes again the lines handed out then, as a copy: it
+    sends nothing new."""
     audit.log_read(Payment, what="berkas bank", query={
         "tahun": tranche.cycle.year, "tahap": tranche.number,
         **({"salinan": copy_of.isoformat()} if copy_of else {})})
+    dispatch = copy_of
     if copy_of is not None:
         payments = Payment.objects.filter(tranche=tranche, channel=Channel.BANK_BANTEN,
                                           sent_at=copy_of)
     elif hand_out:
-        moment = timezone.now()
+        dispatch = timezone.now()
         with transaction.atomic():
             Tranche.objects.select_for_update().filter(pk=tranche.pk).exists()
             # the enrolments of the payments to send, locked before the payments are read:
@@ -143,30 +164,30 @@ def transfer_lines(tranche: Tranche, control: dict | None = None, *, hand_out: b
                 tranche=tranche, status=PaymentStatus.DIJADWALKAN, sent_at__isnull=True,
                 channel=Channel.BANK_BANTEN).values("enrolment_id")).values_list("pk", flat=True))
             # the statement starts after the locks: a file handed out meanwhile is seen
-            _transfers(tranche).update(sent_at=moment)
-        payments = Payment.objects.filter(tranche=tranche, sent_at=moment)
-        if control is not None:
-            control["dispatch"] = moment
+            _transfers(tranche).update(sent_at=dispatch)
+        payments = Payment.objects.filter(tranche=tranche, sent_at=dispatch)
     else:
         payments = _transfers(tranche)
-    return _transfer_rows(tranche, payments, control, copy_of)
+    count, total = _totals(payments)
+    return TransferFile(name=file_name(tranche, dispatch, copy=copy_of is not None),
+                        count=count, total=total, dispatch=dispatch,
+                        lines=_transfer_rows(tranche, payments, copy_of))
 
 
-def _transfer_rows(tranche: Tranche, payments, control: dict | None,
-                   copy_of) -> Iterator[str]:
+def _transfer_rows(tranche: Tranche, payments, copy_of) -> Iterator[str]:
+    """The file's lines, its payments read ``TRANSFER_CHUNK`` at a time; the control line
+    counts the lines written."""
     payments = payments.select_related("enrolment__household__head").order_by("desa_id", "id")
     writer = csv.writer(_Line())
     yield writer.writerow(["id_penyaluran", "rekening", "nama", "jumlah", "keterangan"])
     count, total = 0, Decimal(0)
-    for payment in payments.iterator(chunk_size=5000):
+    for payment in payments.iterator(chunk_size=TRANSFER_CHUNK):
         head = payment.enrolment.household.head
         yield writer.writerow([line_id(payment), safe_cell(payment.account_number),
                                safe_cell(head.name if head else ""), f"{payment.amount:.0f}",
                                f"Jamsosratu {tranche.cycle.year} tahap {tranche.number}"])
         count += 1
         total += payment.amount
-    if control is not None:
-        control.update(count=count, total=total)
     note = _("kontrol: jumlah baris, jumlah Rp")
     if copy_of is not None:
         note = _("SALINAN kiriman %(t)s (jangan dikirim ulang); %(n)s") % {
@@ -176,10 +197,10 @@ def _transfer_rows(tranche: Tranche, payments, control: dict | None,
 
 def transfer_file(tranche: Tranche, *, hand_out: bool = True,
                   copy_of=None) -> tuple[str, int, Decimal]:
-    """The whole file with its control figures (lines, rupiah)."""
-    control = {}
-    text = "".join(transfer_lines(tranche, control, hand_out=hand_out, copy_of=copy_of))
-    return text, control["count"], control["total"]
+    """The whole file with its control figures (lines, rupiah), as ``transfer_download``
+    hands it out."""
+    out = transfer_download(tranche, hand_out=hand_out, copy_of=copy_of)
+    return "".join(out.lines), out.count, out.total
 
 
 #: an amount as the bank writes it, once its thousands are gone: ASCII digits (a rupiah

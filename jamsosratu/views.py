@@ -395,13 +395,10 @@ class BankFileView(TrancheWork, View):
         except ValidationError as exc:
             notify_refusal(request, exc)
             return redirect("jamsosratu:cycle-detail", year=year)
-        control = {}
-        lines = banking.transfer_lines(tranche, control, copy_of=copy_of,
-                                       hand_out=request.method != "HEAD")
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        name = banking.file_name(tranche, copy_of or control.get("dispatch"),
-                                 copy=copy_of is not None)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        out = banking.transfer_download(tranche, copy_of=copy_of,
+                                        hand_out=request.method != "HEAD")
+        response = StreamingHttpResponse(out.lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{out.name}"'
         return response
 
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -120,17 +120,14 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
         tranche = get_object_or_404(Tranche, cycle__year=year, number=number)
         copy_of = (banking.parse_dispatch(request.query_params["salinan"])
                    if "salinan" in request.query_params else None)
-        control = {}
-        text = "".join(banking.transfer_lines(tranche, control, copy_of=copy_of,
-                                              hand_out=request.method != "HEAD"))
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        name = banking.file_name(tranche, copy_of or control.get("dispatch"),
-                                 copy=copy_of is not None)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response["X-Control-Count"] = str(control["count"])
-        response["X-Control-Total"] = f"{control['total']:.0f}"
-        if copy_of or control.get("dispatch"):
-            response["X-Kiriman"] = (copy_of or control["dispatch"]).isoformat()
+        out = banking.transfer_download(tranche, copy_of=copy_of,
+                                        hand_out=request.method != "HEAD")
+        response = StreamingHttpResponse(out.lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{out.name}"'
+        response["X-Control-Count"] = str(out.count)
+        response["X-Control-Total"] = f"{out.total:.0f}"
+        if out.dispatch:
+            response["X-Kiriman"] = out.dispatch.isoformat()
         return response
 
 

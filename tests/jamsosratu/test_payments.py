@@ -211,6 +211,12 @@ def read_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
+def body(response) -> str:
+    """A download's text: the transfer file streams."""
+    return (b"".join(response.streaming_content) if response.streaming
+            else response.content).decode()
+
+
 @pytest.mark.django_db
 def test_transfer_file_lists_scheduled_bank_payments_with_a_control_line(cycle, actives,
                                                                          scheduled):
@@ -265,14 +271,14 @@ def test_transfer_file_through_the_api(cycle, scheduled, province_operator,
     assert response["X-Control-Count"] == "3"
     assert response["X-Control-Total"] == "2625000"
     assert 'filename="jamsosratu-2026-tahap-1-kiriman-' in response["Content-Disposition"]
-    lines = read_csv(response.content.decode())
+    lines = read_csv(body(response))
     assert lines[-1][:4] == ["TOTAL", "3", "", "2625000"]
     assert api_as(pandeglang_operator).get(url).status_code == 403
     # handed out: a second download sends nothing again; the copy writes the same lines
     assert client.get(url)["X-Control-Count"] == "0"
     copy = client.get(url, {"salinan": response["X-Kiriman"]})
     assert (copy["X-Control-Count"], copy["X-Kiriman"]) == ("3", response["X-Kiriman"])
-    copied = read_csv(copy.content.decode())
+    copied = read_csv(body(copy))
     assert copied[1:-1] == lines[1:-1]
     assert copied[-1][4].startswith("SALINAN kiriman")
     refused = client.get(url, {"salinan": "kemarin"})
@@ -290,7 +296,7 @@ def test_masked_roles_download_whole_account_numbers_of_the_transfer_file(
     whole account number; the staff page asks ``jamsosratu.change_payment``, and so does the
     API now (``requires("change", "jamsosratu.Payment")``): 403."""
     response = api_as(make_user(role)).get("/api/v1/jamsosratu/cycles/2026/tranches/1/bank-file/")
-    text = response.content.decode() if response.status_code == 200 else ""
+    text = body(response) if response.status_code == 200 else ""
     leaked = [p.account_number for p in scheduled.values() if p.account_number in text]
     assert not leaked, f"{role}: HTTP {response.status_code}, whole account numbers served"
     assert response.status_code == 403
@@ -302,7 +308,7 @@ def test_each_transfer_file_handed_out_writes_an_access_entry(cycle, scheduled,
     """Personal-data audit (December 2026): P6 — the transfer file lists every scheduled
     household's head by name with the whole account number, yet neither the API nor the staff
     page wrote an ACCESS entry (the incentives' finance documents do). Both doors make it with
-    ``banking.transfer_lines``, which now writes one entry naming the tranche, with the user
+    ``banking.transfer_download``, which now writes one entry naming the tranche, with the user
     who downloads it (also for the page's streamed download)."""
     from django.urls import reverse
 
