@@ -77,7 +77,7 @@ def test_a_head_request_of_the_bank_file_does_not_mark_payments_sent(
     (a link checker, a download manager's probe, a browser preflight of the link) hands out
     nothing, so the payment stays unsent — an exclusion still suspends it and a corrected
     account still reaches it. Now: DRF (and Django's View) route HEAD to the GET handler,
-    ``transfer_lines`` runs and stamps ``sent_at`` on every scheduled payment of the tahap."""
+    ``transfer_download`` runs and stamps ``sent_at`` on every scheduled payment of the tahap."""
     enrolment = enrol(province_operator, household(), cycle, "aktif")
     first = cycle.tranches.get(number=1)
     services.payments_generate(tranche=first)
