@@ -256,33 +256,39 @@ def _arrears_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
 def yearly_rests(period: datetime.date) -> list[dict]:
     """The yearly rates paid in parts (monthly, quarterly) that ended alone
     (``calculations._ends_alone``: no rate of their unit and schedule the next day) before
-    ``period`` in its year, with their last window's plan as the rates are now: that window
-    owes the rate's rest (``calculations.rest_part_base``). When the rate that ended one was
-    entered after that window's run was approved (June approved at 83.333, then a monthly
-    rate from 1 July: June now owes 83.335), the approved lines never change and the rest is
-    paid in the next run computed, as a ``sisa_tahunan`` line (:func:`_rest_lines`,
-    ``payout_sql.insert_rests``). One entry per such rate: its kind, the rate, the paying
-    month of its last window and the plan (a handful of rows; the per-worker part is done by
-    the paths)."""
-    year_first = calculations.year_window(period.year).first
-    ended = (Rate.objects.filter(paid_by_province=True, unit="per_tahun",
-                                 schedule__in=("bulanan", "triwulanan"),
-                                 valid_to__gte=year_first, valid_to__lt=period)
-             .order_by("role", "component", "funding_source", "valid_from"))
+    ``period``, in its year or the year before, with their last window's plan as the rates
+    are now: that window owes the rate's rest (``calculations.rest_part_base``). When the rate
+    that ended one was entered after that window's run was approved (June approved at 83.333,
+    then a monthly rate from 1 July: June now owes 83.335), the approved lines never change
+    and the rest is paid in the next run computed, as a ``sisa_tahunan`` line
+    (:func:`_rest_lines`, ``payout_sql.insert_rests``) — also when that run is in the next
+    year (a November rest whose December was approved before the rate was entered is paid in
+    January; a run of the year before that can no longer be computed). One entry per such
+    rate: its kind, the rate, the paying month of its last window and the plan (a handful of
+    rows; the per-worker part is done by the paths). A rate ending on 31 December is not one:
+    its December settles its year (``calculations.last_part_base``)."""
     rests = []
-    for rate in ended:
-        kind = (rate.role, rate.component, rate.funding_source)
-        window = calculations.schedule_window(rate.schedule, period.year, rate.valid_to.month)
-        paying = window.last.replace(day=1)
-        if paying >= period:
-            continue
-        in_force = _rates_for(year_first, window.last, kind=kind).get(kind)
-        if not in_force or in_force[-1].pk != rate.pk or in_force[-1].continued:
-            continue  # continued, or a rate of another pace starts inside the window
-        plan = calculations.plan_component([_terms(r) for r in in_force], year=period.year,
-                                           month=paying.month)
-        if plan is not None and plan.parts:
-            rests.append({"kind": kind, "rate": in_force[-1], "period": paying, "plan": plan})
+    for year in (period.year - 1, period.year):
+        year_window = calculations.year_window(year)
+        ended = (Rate.objects.filter(paid_by_province=True, unit="per_tahun",
+                                     schedule__in=("bulanan", "triwulanan"),
+                                     valid_to__gte=year_window.first,
+                                     valid_to__lt=min(period, year_window.last))
+                 .order_by("role", "component", "funding_source", "valid_from"))
+        for rate in ended:
+            kind = (rate.role, rate.component, rate.funding_source)
+            window = calculations.schedule_window(rate.schedule, year, rate.valid_to.month)
+            paying = window.last.replace(day=1)
+            if paying >= period:
+                continue
+            in_force = _rates_for(year_window.first, window.last, kind=kind).get(kind)
+            if not in_force or in_force[-1].pk != rate.pk or in_force[-1].continued:
+                continue  # continued, or a rate of another pace starts inside the window
+            plan = calculations.plan_component([_terms(r) for r in in_force], year=year,
+                                               month=paying.month)
+            if plan is not None and plan.parts:
+                rests.append({"kind": kind, "rate": in_force[-1], "period": paying,
+                              "plan": plan})
     return rests
 
 
