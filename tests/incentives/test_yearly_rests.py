@@ -21,7 +21,7 @@ import pytest
 from django.db.models import Sum
 
 from incentives import services
-from incentives.models import PayoutLine
+from incentives.models import PayoutLine, PayoutRun
 from tests.helpers import postgres_only
 from tests.incentives.factories import approve, pendamping, tksk
 
@@ -118,3 +118,162 @@ def test_set_based_pays_the_rest_of_the_year_before_like_python(
     assert set_based == python
     assert {(line.worker_id, line.gross_amount, line.period)
             for line in run.lines.filter(kind="sisa_tahunan")} == {(leaver.pk, REST, NOV)}
+
+
+# --- a rest already paid by hand ---------------------------------------------------------------
+#
+# June approved at the plain part (83.333), then Rp100.000 a month from 1 July
+# (test_rates_review.py): June owes 83.335, the rest is Rp2 (5 × 83.333 + 83.335 = 500.000).
+
+JUNE, JULY, AUGUST = D(2026, 6, 1), D(2026, 7, 1), D(2026, 8, 1)
+MONTHLY_FROM_JULY = {**MONTHLY_FROM_DECEMBER, "valid_from": JULY}
+
+
+def june_approved_then_july_rate(keuangan, keuangan_b, pimpinan, *workers):
+    for period in (D(2026, 5, 1), JUNE):
+        approve(services.run_compute(actor=keuangan, period=period),
+                verifier=keuangan_b, approver=pimpinan)
+    services.rate_create(actor=keuangan, **MONTHLY_FROM_JULY)
+    return services.run_compute(actor=keuangan, period=JULY)
+
+
+def june_line(worker):
+    return PayoutLine.objects.get(worker=worker, component="operasional", kind="reguler",
+                                  period=JUNE)
+
+
+def by_hand(keuangan, run, line, amount):
+    return services.adjustment_add(actor=keuangan, run=run, corrects=line, amount=RP(amount),
+                                   reason="Sisa tarif tahunan Juni dibayar manual")
+
+
+def test_a_rest_paid_by_hand_is_not_paid_again(keuangan, keuangan_b, pimpinan):
+    """The Rp2 added by hand to July as a correction of June's line: July recomputed has no
+    ``sisa_tahunan`` line (83.335 − (83.333 + 2) = 0), nor August after July's approval —
+    June's operasional is 83.335 in all, once."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    by_hand(keuangan, july, june_line(worker), "2")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert not july.lines.filter(kind="sisa_tahunan").exists()
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    assert not august.lines.filter(kind="sisa_tahunan").exists()
+    assert PayoutLine.objects.filter(worker=worker, component="operasional",
+                                     period=JUNE).aggregate(s=Sum("gross_amount"))["s"] == RP(
+        "83335")
+
+
+def test_a_rest_paid_in_part_by_hand_pays_what_is_still_owed(keuangan, keuangan_b, pimpinan):
+    """Rp1 of the Rp2 paid by hand: the rest line pays 83.335 − (83.333 + 1) = Rp1, and says
+    so (paid 83.334, of which 1 by hand)."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(worker), "1")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    rest = july.lines.get(worker=worker, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.net_amount) == (RP("1"), RP("1"))
+    assert (rest.explanation["owed"], rest.explanation["paid"],
+            rest.explanation["paid_by_hand"]) == ("83335", "83334", "1")
+    assert "Rp83.334" in rest.note
+
+
+def test_a_correction_of_a_correction_counts_and_a_negative_one_never_raises_the_rest(
+        keuangan, keuangan_b, pimpinan):
+    """Corrections of the window's payment count as one sum, corrections of corrections
+    included: +5 then −4 (its correction) paid 1 by hand → rest 83.335 − 83.334 = Rp1. A
+    payment corrected downwards by hand (−10.000: fewer days, say) is not paid back by the
+    rest: the rest stays what the line alone leaves, Rp2, never 83.335 − 73.333 = 10.002."""
+    chained = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    lowered = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    plus = by_hand(keuangan, july, june_line(chained), "5")
+    services.adjustment_add(actor=keuangan, run=july, corrects=june_line(lowered),
+                            amount=RP("-10000"), reason="Hari aktif Juni dikoreksi")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    assert july.lines.get(worker=lowered, kind="sisa_tahunan").gross_amount == RP("2")
+    assert not july.lines.filter(worker=chained, kind="sisa_tahunan").exists()  # 5 ≥ 2
+    # the +5 corrected by −4 in August: 1 by hand now — but July already decided (no rest
+    # line): the rest is looked for again only where none was made
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    services.adjustment_add(actor=keuangan, run=august, corrects=plus, amount=RP("-4"),
+                            reason="Koreksi penyesuaian")
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    rest = august.lines.get(worker=chained, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.explanation["paid_by_hand"]) == (RP("1"), "1")
+    assert not august.lines.filter(worker=lowered, kind="sisa_tahunan").exists()
+
+
+def test_a_correction_of_another_month_or_worker_is_not_the_rest(keuangan, keuangan_b, pimpinan):
+    """Only a correction of the window's own payment (``corrects`` → June's line, or below
+    it) counts: Rp2 added to the worker's May line, or to another TKSK's June line, leaves
+    the worker's rest at Rp2."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    other = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    may_line = PayoutLine.objects.get(worker=worker, component="operasional", kind="reguler",
+                                      period=D(2026, 5, 1))
+    by_hand(keuangan, july, may_line, "2")
+    by_hand(keuangan, july, june_line(other), "2")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    assert not july.lines.filter(worker=other, kind="sisa_tahunan").exists()
+
+
+def test_a_rest_of_the_year_before_paid_by_hand_in_january_is_not_paid_in_february(
+        keuangan, keuangan_b, pimpinan):
+    """The year's end and the hand together, as the office would have paid November's Rp4
+    while the rest was not looked for across the year: Rp3 by hand in January leaves a rest
+    of 83.337 − (83.333 + 3) = Rp1; Rp1 more by hand leaves 83.337 − 83.337 = 0 — no line in
+    January nor in February, and November's operasional is 83.337 in all, once."""
+    leaver, november_line = year_end(keuangan, keuangan_b, pimpinan)
+    january = services.run_compute(actor=keuangan, period=JAN)
+    by_hand(keuangan, january, november_line, "3")
+    january = services.run_compute(actor=keuangan, period=JAN)
+    rest = january.lines.get(worker=leaver, kind="sisa_tahunan")
+    assert rest.gross_amount == RP("1")  # 83.337 − (83.333 + 3)
+    by_hand(keuangan, january, november_line, "1")
+    january = services.run_compute(actor=keuangan, period=JAN)
+    assert not january.lines.filter(kind="sisa_tahunan").exists()  # 83.337 − 83.337
+    approve(january, verifier=keuangan_b, approver=pimpinan)
+    february = services.run_compute(actor=keuangan, period=FEB)
+    assert not february.lines.filter(kind="sisa_tahunan").exists()
+    assert PayoutLine.objects.filter(worker=leaver, component="operasional").aggregate(
+        s=Sum("gross_amount"))["s"] == NOVEMBER_OWES
+
+
+@postgres_only
+def test_set_based_counts_the_rest_paid_by_hand_like_python(
+        monkeypatch, keuangan, keuangan_b, pimpinan):
+    """Both paths alike: paid in full by hand (no line), in part (Rp1), lowered by hand (Rp2),
+    a correction of a correction (+5 − 4 → Rp1), another month's correction (Rp2), none
+    (Rp2)."""
+    from tests.incentives.test_set_based import both_paths
+
+    full, part, lowered, chained, may, plain = (
+        tksk(reports=(D(2026, 5, 1), JUNE, JULY)) for _ in range(6))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(full), "2")
+    by_hand(keuangan, july, june_line(part), "1")
+    by_hand(keuangan, july, june_line(lowered), "-10000")
+    may_line = PayoutLine.objects.get(worker=may, component="operasional", kind="reguler",
+                                      period=D(2026, 5, 1))
+    by_hand(keuangan, july, may_line, "2")
+    # a correction of a correction needs the first in an approved run: June's +5 in July,
+    # July approved, its −4 in August
+    plus = by_hand(keuangan, july, june_line(chained), "5")
+    approve(services.run_compute(actor=keuangan, period=JULY), verifier=keuangan_b,
+            approver=pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    services.adjustment_add(actor=keuangan, run=august, corrects=plus, amount=RP("-4"),
+                            reason="Koreksi penyesuaian")
+    july = PayoutRun.objects.get(period=JULY)
+    assert {(line.worker_id, line.gross_amount)
+            for line in july.lines.filter(kind="sisa_tahunan")} == {
+        (part.pk, RP("1")), (lowered.pk, RP("2")), (may.pk, RP("2")), (plain.pk, RP("2"))}
+    run, set_based, python = both_paths(monkeypatch, keuangan, AUGUST)
+    assert set_based == python
+    assert {(line.worker_id, line.gross_amount)
+            for line in run.lines.filter(kind="sisa_tahunan")} == {(chained.pk, RP("1"))}
