@@ -277,3 +277,19 @@ def test_set_based_counts_the_rest_paid_by_hand_like_python(
     assert set_based == python
     assert {(line.worker_id, line.gross_amount)
             for line in run.lines.filter(kind="sisa_tahunan")} == {(chained.pk, RP("1"))}
+
+
+def test_the_rest_line_explains_itself_in_indonesian(keuangan, keuangan_b, pimpinan):
+    """The admin's explanation of a rest paid in part by hand: owed 83.335, paid 83.334 of
+    which Rp1 by hand — under Indonesian labels, not the JSON keys."""
+    from incentives.admin import explanation_table
+
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(worker), "1")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    table = explanation_table(july.lines.get(worker=worker, kind="sisa_tahunan").explanation)
+    for label, amount in (("terutang sekarang", "Rp83.335"), ("sudah dibayar", "Rp83.334"),
+                          ("di antaranya dengan penyesuaian", "Rp1")):
+        assert f'<th scope="row">{label}</th><td>{amount}</td>' in table
+    assert "paid_by_hand" not in table and "paid by hand" not in table
