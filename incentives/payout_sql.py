@@ -322,10 +322,15 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
         LEFT JOIN pp ON pp.g = p.g AND pp.p_from = e ->> 'from' AND pp.p_to = e ->> 'to'
         GROUP BY p.id HAVING count(pp.base) = count(*)
     ), tree AS (
-        SELECT p.id AS root, p.id FROM paid p
+        -- each line's payment, down its corrections and arrears lines: one probe of the
+        -- ``corrects`` and one of the ``arrears_of`` index per line and level
+        SELECT p.id AS root, p.id FROM paid p JOIN owed o ON o.id = p.id
+        WHERE o.owed > p.gross_amount
         UNION ALL
-        SELECT t.root, l.id FROM tree t
-        JOIN {LINE} l ON l.corrects_id = t.id OR l.arrears_of_id = t.id
+        SELECT t.root, l.id FROM tree t CROSS JOIN LATERAL (
+            SELECT c.id FROM {LINE} c WHERE c.corrects_id = t.id
+            UNION ALL
+            SELECT a.id FROM {LINE} a WHERE a.arrears_of_id = t.id) l
     ), hand AS (
         SELECT t.root AS id, greatest(sum(l.gross_amount), 0) AS by_hand
         FROM tree t JOIN {LINE} l ON l.id = t.id
