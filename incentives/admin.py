@@ -89,6 +89,13 @@ EXPLANATION_KEYS = {
     "carried_period": (_("periode saldo negatif"), _month),
     "balance": (_("saldo baris dapat dibayar"), _money),
     "carried": (_("dibawa ke pembayaran berikutnya"), _money),
+    # a ``sisa_tahunan`` line (services._rest_lines, payout_sql.insert_rests)
+    "remainder_of": (_("sisa dari baris"), _line_link),
+    "base": (_("dasar periode sekarang"), _money),
+    "days": (_("hari aktif"), str),
+    "owed": (_("terutang sekarang"), _money),
+    "paid": (_("sudah dibayar"), _money),
+    "paid_by_hand": (_("di antaranya dengan penyesuaian"), _money),
     "amount": (_("jumlah"), lambda v: v if str(v).startswith(("Rp", "-Rp")) else _money(v)),
     "rule": (_("aturan"), str),
 }

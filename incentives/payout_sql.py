@@ -267,7 +267,9 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
     per regular line of an approved or paid last window of a yearly rate that ended alone
     (``rests``: ``services.yearly_rests``), the window's plan now × the line's own days in
     each part (its explanation's parts, matched by their dates), divided once and rounded
-    half-up, minus what the line paid — when positive and not paid yet."""
+    half-up, minus what the line paid and what hand-made corrections of its payment added
+    (a recursive CTE down ``corrects`` and ``arrears_of``: ``services._hand_corrections``)
+    — when positive and not paid yet."""
     from incentives import services
 
     if not rests:
@@ -291,7 +293,7 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
                    "base": str(p.base)} for p in plan.parts]
     tax = calculations.PPH21_NON_EMPLOYEE
     sql = f"""
-    WITH grp AS (
+    WITH RECURSIVE grp AS (
         SELECT * FROM jsonb_to_recordset(%(groups)s::jsonb) AS x(
             g int, role text, component text, funding_source text, period date,
             rate_id bigint, rate_amount numeric, unit text, w_days int, base_amount numeric,
@@ -319,9 +321,25 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
                  THEN p.explanation -> 'parts' ELSE '[]'::jsonb END) e
         LEFT JOIN pp ON pp.g = p.g AND pp.p_from = e ->> 'from' AND pp.p_to = e ->> 'to'
         GROUP BY p.id HAVING count(pp.base) = count(*)
+    ), tree AS (
+        -- each line's payment, down its corrections and arrears lines: one probe of the
+        -- ``corrects`` and one of the ``arrears_of`` index per line and level
+        SELECT p.id AS root, p.id FROM paid p JOIN owed o ON o.id = p.id
+        WHERE o.owed > p.gross_amount
+        UNION ALL
+        SELECT t.root, l.id FROM tree t CROSS JOIN LATERAL (
+            SELECT c.id FROM {LINE} c WHERE c.corrects_id = t.id
+            UNION ALL
+            SELECT a.id FROM {LINE} a WHERE a.arrears_of_id = t.id) l
+    ), hand AS (
+        SELECT t.root AS id, greatest(sum(l.gross_amount), 0) AS by_hand
+        FROM tree t JOIN {LINE} l ON l.id = t.id
+        WHERE l.kind = %(adjustment)s GROUP BY t.root
     ), acc AS ({ACCOUNTS}
     ), fin AS (
-        SELECT p.*, o.owed, o.owed - p.gross_amount AS rest, w.npwp <> '' AS has_npwp,
+        SELECT p.*, o.owed, coalesce(h.by_hand, 0) AS by_hand,
+               o.owed - p.gross_amount - coalesce(h.by_hand, 0) AS rest,
+               w.npwp <> '' AS has_npwp,
                array_remove(ARRAY[
                    CASE WHEN acc.id IS NULL THEN %(no_account)s END,
                    CASE WHEN w.status = %(inactive)s THEN %(suspended)s END]::text[], NULL)
@@ -329,8 +347,9 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
                acc.id AS account_id, acc.bank_name AS acc_bank,
                acc.account_number AS acc_number, acc.holder_name AS acc_holder
         FROM paid p JOIN owed o ON o.id = p.id JOIN psks_worker w ON w.id = p.worker_id
+        LEFT JOIN hand h ON h.id = p.id
         LEFT JOIN acc ON acc.worker_id = p.worker_id
-        WHERE o.owed > p.gross_amount
+        WHERE o.owed > p.gross_amount + coalesce(h.by_hand, 0)
     ), taxed AS (
         SELECT fin.*, CASE WHEN grp.withhold_tax THEN round(fin.rest * %(tax_share)s::numeric
                                * CASE WHEN fin.has_npwp THEN 1::numeric
@@ -351,10 +370,11 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
            CASE WHEN cardinality(t.reasons) = 0 THEN t.acc_holder ELSE '' END,
            NULL, NULL, NULL, NULL,
            replace(replace(grp.note, %(owed_mark)s, {rupiah_sql("t.owed")}),
-                   %(paid_mark)s, {rupiah_sql("t.gross_amount")}),
+                   %(paid_mark)s, {rupiah_sql("t.gross_amount + t.by_hand")}),
            grp.head || jsonb_build_object(
                'remainder_of', t.id, 'owed', t.owed::bigint::text,
-               'paid', t.gross_amount::bigint::text, 'days', t.days_active,
+               'paid', (t.gross_amount + t.by_hand)::bigint::text,
+               'paid_by_hand', t.by_hand::bigint::text, 'days', t.days_active,
                'tax_rule', CASE WHEN t.has_npwp THEN grp.tax_npwp ELSE grp.tax_no_npwp END,
                'hold_reasons', to_jsonb(t.reasons)),
            ''
@@ -363,7 +383,8 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
     return _execute(sql, {
         "groups": json.dumps(groups), "parts": json.dumps(parts), "run": run.pk,
         "kind": LineKind.YEARLY_REST.value, "regular": LineKind.REGULAR.value,
-        "spent0": SPENT[0].value, "spent1": SPENT[1].value, "month_last": month_last,
+        "adjustment": LineKind.ADJUSTMENT.value, "spent0": SPENT[0].value,
+        "spent1": SPENT[1].value, "month_last": month_last,
         "no_account": HoldReason.NO_ACCOUNT.value, "inactive": WorkerStatus.NONAKTIF.value,
         "suspended": HoldReason.SUSPENDED.value, "held": LineStatus.HELD.value,
         "payable": LineStatus.PAYABLE.value, "tax_share": str(tax.base_share * tax.rate),

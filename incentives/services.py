@@ -256,33 +256,39 @@ def _arrears_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
 def yearly_rests(period: datetime.date) -> list[dict]:
     """The yearly rates paid in parts (monthly, quarterly) that ended alone
     (``calculations._ends_alone``: no rate of their unit and schedule the next day) before
-    ``period`` in its year, with their last window's plan as the rates are now: that window
-    owes the rate's rest (``calculations.rest_part_base``). When the rate that ended one was
-    entered after that window's run was approved (June approved at 83.333, then a monthly
-    rate from 1 July: June now owes 83.335), the approved lines never change and the rest is
-    paid in the next run computed, as a ``sisa_tahunan`` line (:func:`_rest_lines`,
-    ``payout_sql.insert_rests``). One entry per such rate: its kind, the rate, the paying
-    month of its last window and the plan (a handful of rows; the per-worker part is done by
-    the paths)."""
-    year_first = calculations.year_window(period.year).first
-    ended = (Rate.objects.filter(paid_by_province=True, unit="per_tahun",
-                                 schedule__in=("bulanan", "triwulanan"),
-                                 valid_to__gte=year_first, valid_to__lt=period)
-             .order_by("role", "component", "funding_source", "valid_from"))
+    ``period``, in its year or the year before, with their last window's plan as the rates
+    are now: that window owes the rate's rest (``calculations.rest_part_base``). When the rate
+    that ended one was entered after that window's run was approved (June approved at 83.333,
+    then a monthly rate from 1 July: June now owes 83.335), the approved lines never change
+    and the rest is paid in the next run computed, as a ``sisa_tahunan`` line
+    (:func:`_rest_lines`, ``payout_sql.insert_rests``) — also when that run is in the next
+    year (a November rest whose December was approved before the rate was entered is paid in
+    January; a run of the year before that can no longer be computed). One entry per such
+    rate: its kind, the rate, the paying month of its last window and the plan (a handful of
+    rows; the per-worker part is done by the paths). A rate ending on 31 December is not one:
+    its December settles its year (``calculations.last_part_base``)."""
     rests = []
-    for rate in ended:
-        kind = (rate.role, rate.component, rate.funding_source)
-        window = calculations.schedule_window(rate.schedule, period.year, rate.valid_to.month)
-        paying = window.last.replace(day=1)
-        if paying >= period:
-            continue
-        in_force = _rates_for(year_first, window.last, kind=kind).get(kind)
-        if not in_force or in_force[-1].pk != rate.pk or in_force[-1].continued:
-            continue  # continued, or a rate of another pace starts inside the window
-        plan = calculations.plan_component([_terms(r) for r in in_force], year=period.year,
-                                           month=paying.month)
-        if plan is not None and plan.parts:
-            rests.append({"kind": kind, "rate": in_force[-1], "period": paying, "plan": plan})
+    for year in (period.year - 1, period.year):
+        year_window = calculations.year_window(year)
+        ended = (Rate.objects.filter(paid_by_province=True, unit="per_tahun",
+                                     schedule__in=("bulanan", "triwulanan"),
+                                     valid_to__gte=year_window.first,
+                                     valid_to__lt=min(period, year_window.last))
+                 .order_by("role", "component", "funding_source", "valid_from"))
+        for rate in ended:
+            kind = (rate.role, rate.component, rate.funding_source)
+            window = calculations.schedule_window(rate.schedule, year, rate.valid_to.month)
+            paying = window.last.replace(day=1)
+            if paying >= period:
+                continue
+            in_force = _rates_for(year_window.first, window.last, kind=kind).get(kind)
+            if not in_force or in_force[-1].pk != rate.pk or in_force[-1].continued:
+                continue  # continued, or a rate of another pace starts inside the window
+            plan = calculations.plan_component([_terms(r) for r in in_force], year=year,
+                                               month=paying.month)
+            if plan is not None and plan.parts:
+                rests.append({"kind": kind, "rate": in_force[-1], "period": paying,
+                              "plan": plan})
     return rests
 
 
@@ -305,13 +311,41 @@ def rest_head(rest: dict) -> dict:
             "rule": rest_rule(), "base": str(rest["plan"].base_amount)}
 
 
+def _hand_corrections(line_ids) -> dict[int, Decimal]:
+    """Per line id: the sum of the hand-made corrections (``penyesuaian``) of its payment —
+    every adjustment line below it by ``corrects``, corrections of corrections and those of its
+    arrears partner included, whatever their run's status (a cancelled run's lines are gone);
+    a held correction counts once (not again as the arrears line that pays it). One query per
+    level of the trees, for all the lines at once (``payout_sql.insert_rests`` does the same
+    with a recursive CTE)."""
+    root_of = {pk: pk for pk in line_ids}
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    frontier = list(root_of)
+    while frontier:
+        below = []
+        for start in range(0, len(frontier), 10_000):
+            chunk = frontier[start:start + 10_000]
+            below += PayoutLine.objects.filter(
+                Q(corrects_id__in=chunk) | Q(arrears_of_id__in=chunk)).values_list(
+                "pk", "kind", "gross_amount", "corrects_id", "arrears_of_id")
+        frontier = []
+        for pk, kind, gross, corrects_id, arrears_of_id in below:
+            root_of[pk] = root = root_of[corrects_id or arrears_of_id]
+            if kind == LineKind.ADJUSTMENT:
+                totals[root] += gross
+            frontier.append(pk)
+    return totals
+
+
 def _rest_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
     """The rest of every yearly rate of :func:`yearly_rests` not paid in its approved last
     window: per regular line of that window in an approved or paid run, what the window owes
     now — the plan's bases now × the line's own days in each part, divided once by the days
-    of the window and rounded once — minus what the line paid; paid once (no such line yet
-    in another run: ``incentives_one_yearly_rest_line``), held as a regular line is (no
-    verified account, suspended) and then paid as arrears."""
+    of the window and rounded once — minus what the line paid and what hand-made corrections
+    of its payment added (:func:`_hand_corrections`: a rest paid by hand, in full or in part,
+    is not paid again; a correction that lowered the payment never raises the rest); paid
+    once (no such line yet in another run: ``incentives_one_yearly_rest_line``), held as a
+    regular line is (no verified account, suspended) and then paid as arrears."""
     lines = []
     for rest in yearly_rests(run.period):
         plan, rate = rest["plan"], rest["rate"]
@@ -325,13 +359,17 @@ def _rest_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
             period=rest["period"], run__status__in=SPENT).exclude(Exists(already))
             .select_related("worker").order_by("worker_id"))
         head = rest_head(rest)
+        paid_lines = list(paid_lines)
+        hand = _hand_corrections([line.pk for line in paid_lines])
         for line in paid_lines:
             parts = line.explanation.get("parts") or []
             if not parts or any((p.get("from"), p.get("to")) not in bases for p in parts):
                 continue  # the window's rates are not the ones it was paid with
             owed = round_rupiah(sum((bases[(p["from"], p["to"])] * p["days"] for p in parts),
                                     ZERO) / plan.window.days)
-            gross = owed - line.gross_amount
+            by_hand = max(hand.get(line.pk, ZERO), ZERO)
+            paid = line.gross_amount + by_hand
+            gross = owed - paid
             if gross <= 0:
                 continue
             worker = line.worker
@@ -349,10 +387,10 @@ def _rest_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
                 tax_amount=tax, net_amount=gross - tax, funding_source=funding,
                 status=LineStatus.HELD if reasons else LineStatus.PAYABLE,
                 hold_reason=reasons[0] if reasons else "",
-                note=rest_note(rate, line.period, format_rupiah(owed),
-                               format_rupiah(line.gross_amount)),
+                note=rest_note(rate, line.period, format_rupiah(owed), format_rupiah(paid)),
                 explanation={**head, "remainder_of": line.pk, "owed": str(int(owed)),
-                             "paid": str(int(line.gross_amount)), "days": line.days_active,
+                             "paid": str(int(paid)), "paid_by_hand": str(int(by_hand)),
+                             "days": line.days_active,
                              "tax_rule": calculations.tax_rule_text(rate.withhold_tax,
                                                                     bool(worker.npwp)),
                              "hold_reasons": reasons},

@@ -1,0 +1,295 @@
+"""A yearly rate's rest (``sisa_tahunan``) across the year's end, and a rest already paid by hand.
+
+- The rest of a window of one year is paid in the next run computed also when that run is in
+  the next year (January): the rates of the year before that ended alone are looked for too.
+- A hand-made correction (``penyesuaian``) of the window's own payment — linked to the
+  approved line by ``corrects`` — that already paid the rest, or part of it, is counted: the
+  ``sisa_tahunan`` line pays only what is still owed, never a negative amount, never twice.
+
+The scenario of the year's end, through the services' doors: the only TKSK leaves on
+30 November 2026; November and December 2026 are approved (December has no TKSK operasional
+line: nobody held the role in December); the Pergub that pays TKSK operasional Rp100.000 a
+month from 1 December 2026 is entered afterwards (allowed: no verified or approved line of
+the kind from December on) — it ends the yearly rate (Rp1.000.000 a year paid monthly) alone
+on 30 November, whose November owed its rest. The next run computed is January 2027.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from incentives import services
+from incentives.models import PayoutLine, PayoutRun
+from tests.helpers import postgres_only
+from tests.incentives.factories import approve, pendamping, tksk
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+RP = Decimal
+NOV, DEC, JAN, FEB = D(2026, 11, 1), D(2026, 12, 1), D(2027, 1, 1), D(2027, 2, 1)
+MONTHLY_FROM_DECEMBER = {"role": "tksk", "component": "operasional", "amount": RP("100000"),
+                         "unit": "per_bulan", "schedule": "bulanan",
+                         "funding_source": "apbd_provinsi", "valid_from": DEC,
+                         "legal_basis": "Pergub uji 2026 (operasional TKSK bulanan)"}
+# November's rest of the yearly rate ending alone on 30 November 2026 (rest_part_base):
+#   its share of 2026: 1.000.000 × 11/12 = 916.666,67 → 916.667;
+#   January–October paid the plain part 10 × 83.333 = 833.330;
+#   November owes 916.667 − 833.330 = 83.337 for the full month; it paid 83.333 → Rp4.
+NOVEMBER_OWES, NOVEMBER_PAID, REST = RP("83337"), RP("83333"), RP("4")
+
+
+def year_end(keuangan, keuangan_b, pimpinan, **worker):
+    """The TKSK leaving on 30 November, a pendamping Jamsosratu (so that December has lines),
+    November and December approved, then the Pergub from 1 December."""
+    leaver = tksk(end=D(2026, 11, 30), reports=(NOV,), **worker)
+    pendamping("pendamping_jamsosratu", reports=(NOV, DEC, JAN, FEB))
+    november = approve(services.run_compute(actor=keuangan, period=NOV),
+                       verifier=keuangan_b, approver=pimpinan)
+    approve(services.run_compute(actor=keuangan, period=DEC),
+            verifier=keuangan_b, approver=pimpinan)
+    services.rate_create(actor=keuangan, **MONTHLY_FROM_DECEMBER)
+    return leaver, november.lines.get(worker=leaver, component="operasional", kind="reguler")
+
+
+def test_a_rest_of_november_is_paid_in_january_of_the_next_year(keuangan, keuangan_b, pimpinan):
+    leaver, november_line = year_end(keuangan, keuangan_b, pimpinan)
+    assert november_line.gross_amount == NOVEMBER_PAID
+    january = services.run_compute(actor=keuangan, period=JAN)
+    rest = january.lines.get(worker=leaver, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.net_amount, rest.period, rest.status, rest.component) == (
+        REST, REST, NOV, "dibayarkan", "operasional")
+    assert rest.explanation["remainder_of"] == november_line.pk
+    assert (rest.explanation["owed"], rest.explanation["paid"]) == ("83337", "83333")
+    assert "2026-11" in rest.note
+    # only the worker it belongs to: the pendamping Jamsosratu has no rest
+    assert list(january.lines.filter(kind="sisa_tahunan").values_list("worker", flat=True)) == [
+        leaver.pk]
+    # 2026's operasional of the TKSK sums to its share once the rest is in: 83.333 + 4
+    assert PayoutLine.objects.filter(worker=leaver, component="operasional").aggregate(
+        s=Sum("gross_amount"))["s"] == NOVEMBER_OWES
+    # recomputed: still one; February (January approved) does not pay it again
+    january = services.run_compute(actor=keuangan, period=JAN)
+    assert january.lines.filter(kind="sisa_tahunan").count() == 1
+    approve(january, verifier=keuangan_b, approver=pimpinan)
+    february = services.run_compute(actor=keuangan, period=FEB)
+    assert not february.lines.filter(kind="sisa_tahunan").exists()
+
+
+def test_a_rest_of_the_year_before_is_looked_for_in_any_run_of_the_next_year(
+        keuangan, keuangan_b, pimpinan):
+    """Not only January: a January approved before the Pergub was entered leaves the rest to
+    February."""
+    leaver = tksk(end=D(2026, 11, 30), reports=(NOV,))
+    pendamping("pendamping_jamsosratu", reports=(NOV, DEC, JAN, FEB))
+    for period in (NOV, DEC, JAN):
+        approve(services.run_compute(actor=keuangan, period=period),
+                verifier=keuangan_b, approver=pimpinan)
+    services.rate_create(actor=keuangan, **MONTHLY_FROM_DECEMBER)
+    february = services.run_compute(actor=keuangan, period=FEB)
+    rest = february.lines.get(worker=leaver, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.period) == (REST, NOV)
+
+
+def test_a_rate_ending_on_31_december_leaves_no_rest(keuangan, keuangan_b, pimpinan):
+    """A yearly rate ending with the year settles its year in December (its last part is what
+    the year still owes): a monthly rate from 1 January 2027 entered after December was
+    approved makes no ``sisa_tahunan`` line in January — December paid 1.000.000 − 11 × 83.333
+    = 83.337 already."""
+    worker = tksk(reports=(DEC,))
+    december = approve(services.run_compute(actor=keuangan, period=DEC),
+                       verifier=keuangan_b, approver=pimpinan)
+    assert december.lines.get(worker=worker, component="operasional").gross_amount == RP(
+        "83337")
+    services.rate_create(actor=keuangan, **{**MONTHLY_FROM_DECEMBER, "valid_from": JAN})
+    january = services.run_compute(actor=keuangan, period=JAN)
+    assert not january.lines.filter(kind="sisa_tahunan").exists()
+
+
+@postgres_only
+def test_set_based_pays_the_rest_of_the_year_before_like_python(
+        monkeypatch, keuangan, keuangan_b, pimpinan):
+    from tests.incentives.test_set_based import both_paths
+
+    leaver, _line = year_end(keuangan, keuangan_b, pimpinan)
+    run, set_based, python = both_paths(monkeypatch, keuangan, JAN)
+    assert set_based == python
+    assert {(line.worker_id, line.gross_amount, line.period)
+            for line in run.lines.filter(kind="sisa_tahunan")} == {(leaver.pk, REST, NOV)}
+
+
+# --- a rest already paid by hand ---------------------------------------------------------------
+#
+# June approved at the plain part (83.333), then Rp100.000 a month from 1 July
+# (test_rates_review.py): June owes 83.335, the rest is Rp2 (5 × 83.333 + 83.335 = 500.000).
+
+JUNE, JULY, AUGUST = D(2026, 6, 1), D(2026, 7, 1), D(2026, 8, 1)
+MONTHLY_FROM_JULY = {**MONTHLY_FROM_DECEMBER, "valid_from": JULY}
+
+
+def june_approved_then_july_rate(keuangan, keuangan_b, pimpinan, *workers):
+    for period in (D(2026, 5, 1), JUNE):
+        approve(services.run_compute(actor=keuangan, period=period),
+                verifier=keuangan_b, approver=pimpinan)
+    services.rate_create(actor=keuangan, **MONTHLY_FROM_JULY)
+    return services.run_compute(actor=keuangan, period=JULY)
+
+
+def june_line(worker):
+    return PayoutLine.objects.get(worker=worker, component="operasional", kind="reguler",
+                                  period=JUNE)
+
+
+def by_hand(keuangan, run, line, amount):
+    return services.adjustment_add(actor=keuangan, run=run, corrects=line, amount=RP(amount),
+                                   reason="Sisa tarif tahunan Juni dibayar manual")
+
+
+def test_a_rest_paid_by_hand_is_not_paid_again(keuangan, keuangan_b, pimpinan):
+    """The Rp2 added by hand to July as a correction of June's line: July recomputed has no
+    ``sisa_tahunan`` line (83.335 − (83.333 + 2) = 0), nor August after July's approval —
+    June's operasional is 83.335 in all, once."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    by_hand(keuangan, july, june_line(worker), "2")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert not july.lines.filter(kind="sisa_tahunan").exists()
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    assert not august.lines.filter(kind="sisa_tahunan").exists()
+    assert PayoutLine.objects.filter(worker=worker, component="operasional",
+                                     period=JUNE).aggregate(s=Sum("gross_amount"))["s"] == RP(
+        "83335")
+
+
+def test_a_rest_paid_in_part_by_hand_pays_what_is_still_owed(keuangan, keuangan_b, pimpinan):
+    """Rp1 of the Rp2 paid by hand: the rest line pays 83.335 − (83.333 + 1) = Rp1, and says
+    so (paid 83.334, of which 1 by hand)."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(worker), "1")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    rest = july.lines.get(worker=worker, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.net_amount) == (RP("1"), RP("1"))
+    assert (rest.explanation["owed"], rest.explanation["paid"],
+            rest.explanation["paid_by_hand"]) == ("83335", "83334", "1")
+    assert "Rp83.334" in rest.note
+
+
+def test_a_correction_of_a_correction_counts_and_a_negative_one_never_raises_the_rest(
+        keuangan, keuangan_b, pimpinan):
+    """Corrections of the window's payment count as one sum, corrections of corrections
+    included: +5 then −4 (its correction) paid 1 by hand → rest 83.335 − 83.334 = Rp1. A
+    payment corrected downwards by hand (−10.000: fewer days, say) is not paid back by the
+    rest: the rest stays what the line alone leaves, Rp2, never 83.335 − 73.333 = 10.002."""
+    chained = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    lowered = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    plus = by_hand(keuangan, july, june_line(chained), "5")
+    services.adjustment_add(actor=keuangan, run=july, corrects=june_line(lowered),
+                            amount=RP("-10000"), reason="Hari aktif Juni dikoreksi")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    assert july.lines.get(worker=lowered, kind="sisa_tahunan").gross_amount == RP("2")
+    assert not july.lines.filter(worker=chained, kind="sisa_tahunan").exists()  # 5 ≥ 2
+    # the +5 corrected by −4 in August: 1 by hand now — but July already decided (no rest
+    # line): the rest is looked for again only where none was made
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    services.adjustment_add(actor=keuangan, run=august, corrects=plus, amount=RP("-4"),
+                            reason="Koreksi penyesuaian")
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    rest = august.lines.get(worker=chained, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.explanation["paid_by_hand"]) == (RP("1"), "1")
+    assert not august.lines.filter(worker=lowered, kind="sisa_tahunan").exists()
+
+
+def test_a_correction_of_another_month_or_worker_is_not_the_rest(keuangan, keuangan_b, pimpinan):
+    """Only a correction of the window's own payment (``corrects`` → June's line, or below
+    it) counts: Rp2 added to the worker's May line, or to another TKSK's June line, leaves
+    the worker's rest at Rp2."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    other = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    may_line = PayoutLine.objects.get(worker=worker, component="operasional", kind="reguler",
+                                      period=D(2026, 5, 1))
+    by_hand(keuangan, july, may_line, "2")
+    by_hand(keuangan, july, june_line(other), "2")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    assert not july.lines.filter(worker=other, kind="sisa_tahunan").exists()
+
+
+def test_a_rest_of_the_year_before_paid_by_hand_in_january_is_not_paid_in_february(
+        keuangan, keuangan_b, pimpinan):
+    """The year's end and the hand together, as the office would have paid November's Rp4
+    while the rest was not looked for across the year: Rp3 by hand in January leaves a rest
+    of 83.337 − (83.333 + 3) = Rp1; Rp1 more by hand leaves 83.337 − 83.337 = 0 — no line in
+    January nor in February, and November's operasional is 83.337 in all, once."""
+    leaver, november_line = year_end(keuangan, keuangan_b, pimpinan)
+    january = services.run_compute(actor=keuangan, period=JAN)
+    by_hand(keuangan, january, november_line, "3")
+    january = services.run_compute(actor=keuangan, period=JAN)
+    rest = january.lines.get(worker=leaver, kind="sisa_tahunan")
+    assert rest.gross_amount == RP("1")  # 83.337 − (83.333 + 3)
+    by_hand(keuangan, january, november_line, "1")
+    january = services.run_compute(actor=keuangan, period=JAN)
+    assert not january.lines.filter(kind="sisa_tahunan").exists()  # 83.337 − 83.337
+    approve(january, verifier=keuangan_b, approver=pimpinan)
+    february = services.run_compute(actor=keuangan, period=FEB)
+    assert not february.lines.filter(kind="sisa_tahunan").exists()
+    assert PayoutLine.objects.filter(worker=leaver, component="operasional").aggregate(
+        s=Sum("gross_amount"))["s"] == NOVEMBER_OWES
+
+
+@postgres_only
+def test_set_based_counts_the_rest_paid_by_hand_like_python(
+        monkeypatch, keuangan, keuangan_b, pimpinan):
+    """Both paths alike: paid in full by hand (no line), in part (Rp1), lowered by hand (Rp2),
+    a correction of a correction (+5 − 4 → Rp1), another month's correction (Rp2), none
+    (Rp2)."""
+    from tests.incentives.test_set_based import both_paths
+
+    full, part, lowered, chained, may, plain = (
+        tksk(reports=(D(2026, 5, 1), JUNE, JULY)) for _ in range(6))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(full), "2")
+    by_hand(keuangan, july, june_line(part), "1")
+    by_hand(keuangan, july, june_line(lowered), "-10000")
+    may_line = PayoutLine.objects.get(worker=may, component="operasional", kind="reguler",
+                                      period=D(2026, 5, 1))
+    by_hand(keuangan, july, may_line, "2")
+    # a correction of a correction needs the first in an approved run: June's +5 in July,
+    # July approved, its −4 in August
+    plus = by_hand(keuangan, july, june_line(chained), "5")
+    approve(services.run_compute(actor=keuangan, period=JULY), verifier=keuangan_b,
+            approver=pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    services.adjustment_add(actor=keuangan, run=august, corrects=plus, amount=RP("-4"),
+                            reason="Koreksi penyesuaian")
+    july = PayoutRun.objects.get(period=JULY)
+    assert {(line.worker_id, line.gross_amount)
+            for line in july.lines.filter(kind="sisa_tahunan")} == {
+        (part.pk, RP("1")), (lowered.pk, RP("2")), (may.pk, RP("2")), (plain.pk, RP("2"))}
+    run, set_based, python = both_paths(monkeypatch, keuangan, AUGUST)
+    assert set_based == python
+    assert {(line.worker_id, line.gross_amount)
+            for line in run.lines.filter(kind="sisa_tahunan")} == {(chained.pk, RP("1"))}
+
+
+def test_the_rest_line_explains_itself_in_indonesian(keuangan, keuangan_b, pimpinan):
+    """The admin's explanation of a rest paid in part by hand: owed 83.335, paid 83.334 of
+    which Rp1 by hand — under Indonesian labels, not the JSON keys."""
+    from incentives.admin import explanation_table
+
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(worker), "1")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    table = explanation_table(july.lines.get(worker=worker, kind="sisa_tahunan").explanation)
+    for label, amount in (("terutang sekarang", "Rp83.335"), ("sudah dibayar", "Rp83.334"),
+                          ("di antaranya dengan penyesuaian", "Rp1")):
+        assert f'<th scope="row">{label}</th><td>{amount}</td>' in table
+    assert "paid_by_hand" not in table and "paid by hand" not in table
