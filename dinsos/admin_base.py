@@ -9,7 +9,7 @@ ModelAdmin only declares what it shows."""
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin, messages
-from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, ManyToManyRawIdWidget
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
@@ -351,6 +351,16 @@ class ReadOnlyInline(TabularInline):
         return self._with_numbers(self._masked_names(request, names))
 
 
+def lists_identifiers(inline_admin_formset) -> bool:
+    """Whether an inline on a change page shows an identifier of its rows (NIK, No. KK, NPWP,
+    account number), whole or masked: its rows are then a read of personal data (UU 27/2022),
+    whichever inline it is — decided here, not declared by each."""
+    names = {name.removesuffix("_masked") for name in
+             flatten_fieldsets(inline_admin_formset.fieldsets) if isinstance(name, str)}
+    model_fields = {f.name for f in inline_admin_formset.opts.model._meta.fields}
+    return bool(names & model_fields & set(IDENTIFIER_FIELDS))
+
+
 class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
     """The access policy for any ModelAdmin (see the module docstring)."""
 
@@ -474,9 +484,18 @@ class PolicyAdminMixin(ReadableNumbersMixin, IdentifierMaskMixin):
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The record's read (``log_access``), and ONE read per inline that lists identifiers
+        (a household's members with their NIK, a worker's account numbers: ``lists_identifiers``)
+        naming the rows it lists, as the API's and the staff page's ``read_lists``."""
         response = super().change_view(request, object_id, form_url, extra_context)
-        if self.log_access and request.method == "GET" and response.status_code == 200:
+        if request.method != "GET" or response.status_code != 200:
+            return response
+        if self.log_access:
             audit.log_access(self.get_object(request, object_id))
+        for inline in getattr(response, "context_data", {}).get("inline_admin_formsets", ()):
+            rows = [form.instance.pk for form in inline.formset.initial_forms]
+            if rows and lists_identifiers(inline):
+                audit.log_read(inline.opts.model, what="daftar", pks=rows)
         return response
 
 

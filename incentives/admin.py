@@ -272,6 +272,7 @@ class PayoutLineAdmin(DinsosModelAdmin):
     list_filter = ["status", "kind", "component", "role", "hold_reason", "run"]
     search_fields = ["=worker__nik", "worker__name"]
     list_select_related = ["worker", "run"]
+    log_access = True  # the worker's account number (whole for Keuangan)
 
     def get_readonly_fields(self, request, obj=None):
         return [("bulan" if f.name == "period" else f.name) for f in self.model._meta.fields

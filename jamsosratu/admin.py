@@ -271,6 +271,7 @@ class PaymentAdmin(ScopedModelAdmin):
     list_display = ["enrolment", "tranche", "amount", "outcome", "channel", "status", "paid_on",
                     "reference"]
     exclude = ["explanation"]
+    log_access = True  # the account number, whole for the roles that may change payments
 
     @admin.display(description=_("penjelasan"))
     def penjelasan(self, obj):

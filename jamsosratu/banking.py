@@ -284,6 +284,15 @@ def lines_as_seen(user, lines) -> list[dict]:
     return shown
 
 
+def payments_shown(lines):
+    """The payments whose stored account number ``lines`` show (a refused line's "rekening X
+    tidak sama dengan yang dikirim (Y)", Y the payment's): the job's page and the API's job
+    detail write ONE read of them (``read_lists``), as the payment list does."""
+    ids = {ascii_int(str(line["id"]).strip().partition("-")[0])
+           for line in lines if line.get("accounts")} - {None}
+    return Payment.objects.filter(pk__in=ids).only("pk").order_by("pk")
+
+
 OUTCOME_LABELS = dict(BankLineOutcome.choices)
 
 

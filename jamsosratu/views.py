@@ -431,7 +431,7 @@ class BankResultView(RecordFormPage, TrancheWork, TemplateView):
         return redirect("jamsosratu:job-detail", pk=self.job.pk)
 
 
-class JobDetailView(StaffPage, TemplateView):
+class JobDetailView(ReadLoggedPage, StaffPage, TemplateView):
     """A tranche job: polled by htmx while it runs (done of total), then its result — for a
     bank result every line and what became of it."""
 
@@ -441,6 +441,9 @@ class JobDetailView(StaffPage, TemplateView):
 
     def get_template_names(self):
         return ["jamsosratu/_job_status.html"] if self.request.htmx else [self.template_name]
+
+    def read_lists(self, context):
+        return [(Payment, "hasil bank", banking.payments_shown(context["page"].object_list))]
 
     def get_context_data(self, **kwargs):
         job = selectors.job_get(user=self.request.user, pk=kwargs["pk"])

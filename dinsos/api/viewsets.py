@@ -55,14 +55,17 @@ class ScopedReadOnlyModelViewSet(
         return []
 
     def retrieve(self, request, *args, **kwargs):
+        """…and its reads: the record's own (``log_access``) and, whatever the record, the
+        personal data it lists beside it (``read_lists``: a tranche job's lines name payments'
+        account numbers; the job itself is no personal data)."""
         response = super().retrieve(request, *args, **kwargs)
+        # the record shown, as ``ETagMixin.get_object`` kept it (not read a second time)
+        record = getattr(self, "_conditional_object", None) or self.get_object()
         if self.log_access:
-            # the record shown, as ``ETagMixin.get_object`` kept it (not read a second time)
-            record = getattr(self, "_conditional_object", None) or self.get_object()
             audit.log_access(record)
-            for model, what, rows in self.read_lists(record):
-                if rows:
-                    audit.log_read(model, what=what, pks=[row.pk for row in rows])
+        for model, what, rows in self.read_lists(record):
+            if rows:
+                audit.log_read(model, what=what, pks=[row.pk for row in rows])
         return response
 
 

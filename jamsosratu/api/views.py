@@ -338,6 +338,9 @@ class TrancheJobViewSet(ScopedReadOnlyModelViewSet):
     def get_serializer_class(self):
         return TrancheJobDetailSerializer if self.action == "retrieve" else TrancheJobSerializer
 
+    def read_lists(self, job):
+        return [(Payment, "hasil bank", banking.payments_shown(job.lines))]
+
 
 class CoverageViewSet(ScopedGenericViewSet):
     """Coverage of a cycle by kab/kota or kecamatan: quota, proposed, verified, decreed,
