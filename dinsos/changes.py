@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BigIntegerField, Func, Max, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,8 +75,8 @@ def areas_of(model, pks) -> dict:
         return {}
     path = _area_path(model)
     _lock_parents(model, path, pks)
-    return {pk: area or "" for pk, area in model._base_manager.filter(pk__in=pks).order_by()
-            .values_list("pk", path)}
+    return {pk: area or "" for pk, area in model._base_manager.filter(_among("pk", pks))
+            .order_by().values_list("pk", path)}
 
 
 def _owner(path_model, path: str):
@@ -112,7 +113,7 @@ def _lock_parents(model, path: str, pks: list) -> None:
     owner = _owner(model, path)
     if connection.vendor != "postgresql" or owner is None:
         return
-    parents = (model._base_manager.filter(pk__in=pks).order_by(path.rsplit("__", 1)[0])
+    parents = (model._base_manager.filter(_among("pk", pks)).order_by(path.rsplit("__", 1)[0])
                .values_list(path.rsplit("__", 1)[0], flat=True).distinct())
     ids = sorted({pk for pk in parents if pk is not None})
     if ids:
@@ -138,8 +139,8 @@ def _prior_areas(model, pks) -> dict:
     """{pk: area} of each record's last upsert in the log: where a reader last saw it. A
     record has one (``dinsos_change_one_upsert``); read newest last all the same, so the
     answer never depends on the order the database happens to return rows in."""
-    return dict(Change.objects.filter(resource=resource(model), kind=Kind.UPSERT,
-                                      object_id__in=list(pks)).order_by("txid", "id")
+    return dict(Change.objects.filter(_among("object_id", pks), resource=resource(model),
+                                      kind=Kind.UPSERT).order_by("txid", "id")
                 .values_list("object_id", "area"))
 
 
@@ -252,6 +253,16 @@ def record_saved_bulk(model, rows) -> None:
                 [label, Kind.LEFT_AREA, now, _array(pk for pk, _o, _n in left),
                  _array(old for _p, old, _n in left), _array(new or "" for _p, _o, new in left)])
     _upsert(label, {pk: new or "" for pk, _old, new in rows}, now)
+
+
+def _among(field: str, pks) -> Q:
+    """``field`` is one of the integer ``pks``: on PostgreSQL as ONE array parameter (a whole
+    payout run's 50,000 lines: Django compiles ``__in`` into a placeholder per value, half a
+    second of Python before the query is sent), elsewhere as ``__in``."""
+    pks = list(pks)
+    if connection.vendor == "postgresql" and len(pks) > BULK_FROM:
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", [_array(pks)])})
+    return Q(**{f"{field}__in": pks})
 
 
 def _array(values) -> str:
