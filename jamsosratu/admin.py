@@ -160,6 +160,10 @@ class CycleAdmin(DinsosModelAdmin):
 class MemberInline(ReadOnlyInline):
     model = EnrolmentMember
 
+    def get_queryset(self, request):
+        # the members the user may see: none registered in another kab/kota
+        return super().get_queryset(request).filter(selectors.member_shown(request.user))
+
 
 class TransitionInline(ReadOnlyInline):
     model = EnrolmentTransition
@@ -237,6 +241,10 @@ class EnrolmentAdmin(ScopedModelAdmin):
 class FindingInline(ReadOnlyInline):
     model = VerificationFinding
 
+    def get_queryset(self, request):
+        # none about a person registered in another kab/kota now
+        return super().get_queryset(request).filter(selectors.finding_shown(request.user))
+
 
 @admin.register(Verification)
 class VerificationAdmin(ScopedModelAdmin):
@@ -258,6 +266,12 @@ class CommitmentAdmin(ScopedModelAdmin):
     list_display = ["member", "tranche", "kind", "status", "recorded_by"]
     list_filter = ["tranche__cycle", "tranche", "kind", "status"]
     list_select_related = ["member__person", "tranche__cycle", "recorded_by"]
+
+    def get_queryset(self, request):
+        # a commitment names its member (``str``): only of members the user may see, so
+        # the list, its filters and the change page leave out a member of another kab/kota
+        return super().get_queryset(request).filter(
+            selectors.member_shown(request.user, "member"))
 
     def has_add_permission(self, request):
         return False

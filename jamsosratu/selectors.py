@@ -22,11 +22,13 @@ from jamsosratu.models import (
     Companion,
     Cycle,
     Enrolment,
+    EnrolmentMember,
     Payment,
     Quota,
     Tranche,
     TrancheJob,
     Verification,
+    VerificationFinding,
 )
 from pmks.models import Person
 from psks.models import Assignment, Worker
@@ -166,13 +168,58 @@ def enrolment_search(*, user, cycle: Cycle, filters):
     return filterset, qs.order_by("desa_id", "head_name", "id")
 
 
+def member_shown(user, via: str = "") -> Q:
+    """An enrolment's member (``via``: the path to the ``EnrolmentMember`` from the rows'
+    model, ``"member"`` from a commitment) as the user may see it: the person registered
+    inside the user's area. An ``EnrolmentMember`` is placed through its enrolment only, and
+    the service takes every member of the KK wherever each person is registered (the
+    household's benefit counts them all): a member registered in another kab/kota — its name,
+    NIK, qualifying condition — is not shown to a kab/kota user on any door (the enrolment's
+    API detail and ``transition`` answer, its page, its admin, the commitment admin), nor is a
+    commitment recorded for it from there (``services.commitment_record``), as the household
+    page leaves it out. Everything for province-wide users."""
+    return scope_q(Person, user_area(user), f"{via}__person" if via else "person")
+
+
+def finding_shown(user) -> Q:
+    """A visit finding as the user may see it: one about no person ("anggota baru"), or about
+    a person registered inside the user's area now — a member the visit found "pindah", whom
+    the province then moved to another kab/kota, is no longer named on the enrolment page nor
+    in the visit's admin, and the district applies no finding about him
+    (``services.verification_apply_findings``). The visit's API names no person, only its id
+    (its changes feed's mirror stays the list: a person's move is no change of the visit)."""
+    condition = scope_q(Person, user_area(user), "person")
+    return Q(person__isnull=True) | condition if condition else condition
+
+
+def enrolment_members(*, user):
+    """The rows of ``Enrolment.members`` every door lists (``member_shown``)."""
+    return (EnrolmentMember.objects.filter(member_shown(user)).select_related("person")
+            .order_by("id"))
+
+
+def verification_findings(*, user):
+    """The rows of ``Verification.findings`` every door lists (``finding_shown``)."""
+    return (VerificationFinding.objects.filter(finding_shown(user)).select_related("person")
+            .order_by("id"))
+
+
+def enrolment_with_members(*, user):
+    """``enrolment_list`` with what the enrolment's detail shows of it on the API (the detail
+    and the ``transition`` answer): its members the user may see and its transitions."""
+    return enrolment_list(user=user).prefetch_related(
+        Prefetch("members", queryset=enrolment_members(user=user)), "transitions__actor")
+
+
 def enrolment_get(*, user, pk) -> Enrolment:
     return get_object_or_404(
         enrolment_list(user=user).select_related("household", "desa__induk",
                                                  "account_recorded_by", "account_verified_by")
         .annotate(head_name=head_name(user))
-        .prefetch_related("members__person", "transitions__actor",
-                          "verifications__verifier", "verifications__findings__person",
+        .prefetch_related(Prefetch("members", queryset=enrolment_members(user=user)),
+                          "transitions__actor", "verifications__verifier",
+                          Prefetch("verifications__findings",
+                                   queryset=verification_findings(user=user)),
                           "companions__worker"), pk=pk)
 
 
@@ -220,6 +267,11 @@ def verification_list(*, user):
 
 
 def commitment_list(*, user):
+    """Commitments of the enrolments in the user's area — those of a member registered in
+    another kab/kota too: a commitment is the enrolment's (the household's payment weighs
+    it) and the API names its member by the id only; a changes feed's mirror stays this
+    list (a person's move is no change of the commitment). The admin, which names the member,
+    lists only those of members the user may see (``member_shown``)."""
     return Commitment.objects.for_user(user).select_related("member__person", "tranche")
 
 

@@ -45,6 +45,7 @@ from jamsosratu.models import (
     Verification,
     VerificationFinding,
 )
+from jamsosratu.selectors import finding_shown, member_shown
 from pmks import services as pmks_services
 from pmks.choices import LifeStatus
 from pmks.models import Household, Person
@@ -373,7 +374,10 @@ def verification_apply_findings(*, actor, verification: Verification) -> int:
     life status (dated the visit), "not in KK" removes the person from the household.
     Not found and new member are left to an operator. Applied once."""
     applied = 0
-    for finding in verification.findings.filter(applied=False, person__isnull=False):
+    # the findings the actor sees (``selectors.finding_shown``): one about a person since
+    # registered in another kab/kota waits for the province, the others are applied
+    for finding in verification.findings.filter(finding_shown(actor), applied=False,
+                                                person__isnull=False):
         person = finding.person
         if finding.finding == Finding.MENINGGAL:
             pmks_services.person_update(actor=actor, person=person,
@@ -427,6 +431,11 @@ def companion_assign(*, actor, enrolment: Enrolment, worker: Worker,
 def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind: str,
                       status: str) -> Commitment:
     ensure_in_area(actor, member.enrolment.desa_id)
+    if not EnrolmentMember.objects.filter(member_shown(actor), pk=member.pk).exists():
+        # a member registered in another kab/kota: neither shown nor recorded for here
+        # (``selectors.member_shown``), refused as a missing one, naming no place
+        raise ValidationError({"member": _("Anggota %(id)s tidak ditemukan.")
+                                           % {"id": member.pk}})
     if tranche.cycle_id != member.enrolment.cycle_id:
         raise ValidationError({"tranche": _("Tahap bukan dari siklus kepesertaan ini.")})
     # the tranche's row lock, which the payment-list job holds while it makes a chunk: a

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from dinsos.api.fields import YearField
 from dinsos.api.serializers import ModelSerializer, Serializer
 from dinsos.tabular import FORMATS
-from jamsosratu import banking
+from jamsosratu import banking, selectors
 from jamsosratu.choices import (
     BankLineOutcome,
     CommitmentKind,
@@ -146,6 +146,16 @@ class CommitmentSerializer(ModelSerializer):
         fields = ["id", "member", "tranche", "kind", "status", "recorded_at"]
         read_only_fields = ["recorded_at"]
         validators = []  # POST again to correct: the service updates the existing commitment
+
+    def get_fields(self):
+        # a member registered in another kab/kota answers like a missing one
+        # (``selectors.member_shown``; ``services.commitment_record`` refuses it too)
+        fields = super().get_fields()
+        member = fields["member"]
+        request = self.context.get("request")
+        member.queryset = member.queryset.filter(
+            selectors.member_shown(getattr(request, "user", None)))
+        return fields
 
 
 class PaymentSerializer(ModelSerializer):

@@ -152,9 +152,9 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
     ]
 
     def get_queryset(self):
-        qs = selectors.enrolment_list(user=self.request.user)
-        return qs.prefetch_related("members__person", "transitions__actor") if (
-            self.action == "retrieve") else qs
+        user = self.request.user
+        return (selectors.enrolment_with_members(user=user) if self.action == "retrieve"
+                else selectors.enrolment_list(user=user))
 
     def get_serializer_class(self):
         return EnrolmentDetailSerializer if self.action == "retrieve" else EnrolmentSerializer
@@ -181,8 +181,7 @@ class EnrolmentViewSet(ChangesFeedMixin, ExportMixin, mixins.CreateModelMixin,
             actor=request.user, enrolment=self.get_object(),
             to_status=body.validated_data["status"], reason=body.validated_data["reason"],
             decree_number=body.validated_data["decree_number"])
-        enrolment = self.get_queryset().prefetch_related(
-            "members__person", "transitions__actor").get(pk=enrolment.pk)
+        enrolment = selectors.enrolment_with_members(user=request.user).get(pk=enrolment.pk)
         return Response(EnrolmentDetailSerializer(
             enrolment, context=self.get_serializer_context()).data)
 
