@@ -138,6 +138,14 @@ def test_the_refusal_of_a_second_case_does_not_describe_one_outside_the_area(
     assert "tercatat di luar wilayah Anda; hubungi Dinas Sosial Provinsi Banten" in page
     assert "15 November 2026" not in page
     assert Case.objects.filter(household=household).get() == stale
+    # whom it names can set it right: a save of the KK brings its open case along
+    saved = api_as(province_operator).patch(f"/api/v1/pmks/households/{household.pk}/",
+                                            {"desa": DESA_LEBAK}, format="json")
+    assert saved.status_code == 200, saved.content
+    stale.refresh_from_db()
+    assert stale.desa_id == DESA_LEBAK
+    listed = api_as(lebak_operator).get("/api/v1/pmks/cases/", {"household": household.pk})
+    assert [c["id"] for c in listed.json()["results"]] == [stale.pk]
 
 
 # --- the import, both paths (the ``import_path`` fixture: rows; and COPY on PostgreSQL) ------
