@@ -5,7 +5,8 @@ stream in chunks: per chunk one query finds the existing households, one the exi
 then new rows are inserted in bulk and changed rows updated in bulk; unchanged rows write
 nothing, so importing the same file again changes nothing. The rules that follow a saved person
 (open cases follow their person, a head who left is no longer head, a new head is set) are the
-services' own ``persons_after_save``. Identity is the No. KK for a household and the NIK for a
+services' own ``persons_after_save``, and open cases of a moved household follow it
+(``cases_follow``). Identity is the No. KK for a household and the NIK for a
 person (a person without NIK is matched by household, normalised name and birth date). A row
 that would give a stored NIK a different person's name is held for review, not applied; a name
 that differs only in case keeps its stored spelling. A household's DTKS lists (``aset``,
@@ -54,7 +55,7 @@ from dinsos.tabular import SeenKeys, TableRow
 from dinsos.validators import ascii_int, nik_sex, validate_no_kk
 from pmks import choices
 from pmks.models import Household, Person
-from pmks.services import lock_households, persons_after_save
+from pmks.services import cases_follow, lock_households, persons_after_save
 
 KIND = "pmks_keluarga"
 CHUNK_SIZE = 1000
@@ -597,6 +598,7 @@ class _Chunk:
                      LogEntry.Action.CREATE) for h in new]
             _write_lists(list_writes, self.lists.pks)
             audit.log_bulk(Household, log)
+            cases_follow(households=changed)  # the services' rule: open cases follow their KK
         return result
 
     @staticmethod

@@ -406,6 +406,9 @@ class Case(TimeStamped):
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "desa"
+    #: the user a refusal of ``clean`` is written for (``case_open``'s actor, the admin's
+    #: user): the open case a subject already has is described only to a user who may see it
+    viewer = None
 
     class Meta:
         verbose_name = _("kasus")
@@ -444,12 +447,25 @@ class Case(TimeStamped):
                                        category_id=self.category_id, status__in=OPEN_STATUSES)
                    .exclude(pk=self.pk).order_by("identified_on", "id").first())
         if already is not None:
-            raise ValidationError({"category": _(
-                "%(subject)s sudah punya kasus %(name)s yang masih terbuka (teridentifikasi "
-                "%(date)s, status %(status)s); lanjutkan kasus itu.") % {
-                    "subject": _("Orang ini") if self.person_id else _("Keluarga ini"),
-                    "name": self.category.name, "date": format_tanggal(already.identified_on),
-                    "status": already.get_status_display()}})
+            raise ValidationError({"category": self._already_open(already)})
+
+    def _already_open(self, already) -> str:
+        """The refusal of a second open case: the open one (date, status) when ``viewer`` may
+        see it (``within_area``), else only that it exists and whom to ask — a case recorded
+        in another kab/kota (one opened before its KK moved) is not described to a user who
+        can neither see nor continue it."""
+        from dinsos.scoping import within_area
+
+        values = {"subject": _("Orang ini") if self.person_id else _("Keluarga ini"),
+                  "name": self.category.name}
+        if self.viewer is not None and within_area(already, self.viewer):
+            return _("%(subject)s sudah punya kasus %(name)s yang masih terbuka (teridentifikasi "
+                     "%(date)s, status %(status)s); lanjutkan kasus itu.") % {
+                **values, "date": format_tanggal(already.identified_on),
+                "status": already.get_status_display()}
+        return _("%(subject)s sudah punya kasus %(name)s yang masih terbuka, "
+                 "tercatat di luar wilayah Anda; hubungi Dinas Sosial Provinsi Banten untuk "
+                 "melanjutkan atau memindahkan kasus itu.") % values
 
 
 class CaseTransition(models.Model):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,8 +90,11 @@ def household_save(*, actor, household: Household, written=None, assets=None,
     the lists of the DTKS form that replace the stored ones (None: kept)."""
     ensure_in_area(actor, household.desa_id, field="desa")
     clean_written(household, written)
+    adding = household._state.adding
     household.save()
     _write_lists(household, {"assets": assets, "programs": programs})
+    if not adding:
+        cases_follow(households=[household])
     return household
 
 
@@ -147,6 +151,7 @@ def household_upsert(*, actor, no_kk: str, **fields) -> tuple[Household, str]:
         clean_written(household, changed)
 
     outcome = _save_if_changed(existing, fields, HOUSEHOLD_FIELDS, check=check,
+                               after_save=lambda h: cases_follow(households=[h]),
                                changed_besides=lists_differ)
     if lists_differ:
         _write_lists(existing, lists)
@@ -234,13 +239,24 @@ def _person_check(person: Person, actor, written=None) -> None:
         raise ValidationError(_("Orang ini sudah digabung ke data lain dan tidak dapat diubah."))
 
 
-def _cases_follow(persons) -> None:
-    """Open cases live where their person lives (scoping follows a move or a merge)."""
-    by_id = {p.pk: p for p in persons}
-    moved = (Case.objects.filter(person_id__in=by_id, status__in=calculations.OPEN_STATUSES)
-             .exclude(desa_id=F("person__desa_id")))
+def cases_follow(*, persons=(), households=()) -> None:
+    """Open cases live where their subject lives — a person's case where the person lives, a
+    household's (Fakir Miskin) where its KK is recorded — so scoping follows a move or a
+    merge: the kab/kota that now serves the subject sees, continues and is fed its open case,
+    the one it left gets ``left_area``. For saved ``persons`` and ``households`` (the
+    services, the row import; the COPY import does the same in SQL: ``Stage._heads``); each
+    case moved is saved, so its audit entry and sync change are written as for any save. A
+    closed case stays where it happened."""
+    person_ids = [p.pk for p in persons if p.pk]
+    household_ids = [h.pk for h in households if h.pk]
+    if not person_ids and not household_ids:
+        return
+    moved = (Case.objects.filter(Q(person_id__in=person_ids) | Q(household_id__in=household_ids),
+                                 status__in=calculations.OPEN_STATUSES)
+             .annotate(home=Coalesce("person__desa", "household__desa"))
+             .exclude(desa_id=F("home")).order_by("pk"))
     for case in moved:
-        case.desa_id = by_id[case.person_id].desa_id
+        case.desa_id = case.home
         case.save(update_fields=["desa", "updated_at"])
 
 
@@ -256,7 +272,7 @@ def persons_after_save(persons) -> None:
     a household that has none, or whose head is no longer registered as its kepala, died,
     moved away or was merged."""
     persons = [p for p in persons if p.pk]
-    _cases_follow(persons)
+    cases_follow(persons=persons)
     by_id = {p.pk: p for p in persons}
     changed: dict[int, tuple[Household, dict]] = {}
     for household in Household.objects.filter(head_id__in=by_id):
@@ -365,6 +381,7 @@ def case_open(
         identified_on=identified_on, source=source, source_note=source_note,
         description=description,
     )
+    case.viewer = actor  # a refusal describes only what the actor may see (Case.clean)
     case.full_clean()
     case.save()
     _record_transition(case, from_status="", actor=actor, reason=_("Kasus dicatat."))
@@ -566,7 +583,7 @@ def person_merge(*, actor, kept: Person, merged: Person, reason: str = "") -> Pe
     for case in merged.cases.all():
         case.person = kept
         case.save(update_fields=["person", "updated_at"])
-    _cases_follow([kept])
+    cases_follow(persons=[kept])
     nik, household_id, relationship = merged.nik, merged.household_id, merged.relationship
     kept_household = kept.household_id or household_id  # where the kept person will live
     for household in Household.objects.filter(head=merged):

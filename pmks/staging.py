@@ -79,7 +79,15 @@ from pmks.importing import (
     SAME_PERSON,
     TEXT_LIMITS,
 )
-from pmks.models import Asset, Household, HouseholdAsset, HouseholdProgram, Person, Program
+from pmks.models import (
+    Asset,
+    Case,
+    Household,
+    HouseholdAsset,
+    HouseholdProgram,
+    Person,
+    Program,
+)
 
 STAGE = "pmks_import_stage"
 TEMP_BUFFERS = "256MB"  # the session's buffers for the staging tables (PostgreSQL temp_buffers)
@@ -1020,10 +1028,10 @@ class Stage:
         changes.refresh(Household, sorted(households - {None} - self.fed_households))
 
     def _heads(self) -> None:
-        """The services' rules after saved persons (``persons_after_save``), set-based over
-        the chunk's accepted persons: open cases follow their person; a head who left a
-        household is no longer its head; the first member registered as head becomes the
-        head of a household that has none."""
+        """The services' rules after saved persons and households (``persons_after_save``,
+        ``cases_follow``), set-based over the chunk's accepted rows: open cases follow their
+        person and their household; a head who left a household is no longer its head; the
+        first member registered as head becomes the head of a household that has none."""
         moved = [pk for (pk,) in self._sql(f"""
             SELECT DISTINCT s.person_id FROM {STAGE} s
             JOIN pmks_case k ON k.person_id = s.person_id
@@ -1031,9 +1039,10 @@ class Stage:
             WHERE {self._rows('s')} AND s.state IS NULL AND k.status = ANY(%s)
               AND k.desa_id <> p.desa_id""", [list(OPEN_STATUSES)]).fetchall()]
         if moved:  # rare: the services' own rule, for these persons only
-            from pmks.services import _cases_follow
+            from pmks.services import cases_follow
 
-            _cases_follow(list(Person.objects.filter(pk__in=moved)))
+            cases_follow(persons=list(Person.objects.filter(pk__in=moved)))
+        self._household_cases_follow()
         changed = self._sql(f"""
             WITH lost AS (  -- a stored person who heads a household he no longer belongs to
                 SELECT h.id FROM {STAGE} s JOIN pmks_household h ON h.head_id = s.person_id
@@ -1065,6 +1074,28 @@ class Stage:
                 change.old::text, change.new::text)), h.desa_id, h.desa_id""",
                             [self.now]).fetchall()
         self._log(Household, [], changed)
+
+    def _household_cases_follow(self) -> None:
+        """``cases_follow`` for the chunk's households, in one statement whatever their
+        number: an open case of a household (Fakir Miskin) whose KK the chunk moved to
+        another desa moves with it — locked (``FOR NO KEY UPDATE``, in id order, as
+        ``case_transition`` locks it), its ``desa`` and version (``updated_at``) written —
+        and the chunk's audit entry and the sync feed name it (``left_area`` for the
+        kab/kota it left, ``upsert`` for its new one). A closed case stays where it
+        happened."""
+        moved = self._sql(f"""
+            WITH moved AS MATERIALIZED (
+                SELECT k.id, k.desa_id AS old, h.desa_id AS new
+                FROM pmks_case k JOIN pmks_household h ON h.id = k.household_id
+                WHERE k.household_id IN (SELECT s.household_id FROM {STAGE} s
+                                         WHERE {self._rows('s')} AND s.state IS NULL)
+                  AND k.status = ANY(%s) AND k.desa_id <> h.desa_id
+                ORDER BY k.id FOR NO KEY UPDATE OF k)
+            UPDATE pmks_case k SET desa_id = moved.new, updated_at = %s FROM moved
+            WHERE k.id = moved.id
+            RETURNING k.id, jsonb_build_object('desa', jsonb_build_array(moved.old, moved.new)),
+                      moved.old, moved.new""", [list(OPEN_STATUSES), self.now]).fetchall()
+        self._log(Case, [], moved)
 
     # --- 4. trail and change log ----------------------------------------------------------
 

@@ -1,13 +1,17 @@
 """A person registered (domicile) in Lebak whose KK is recorded in Pandeglang: the Lebak
 operator corrects him — ``pmks.services._person_check`` asks the household's area only when the
 household is written — and no refusal names the wilayah of the Pandeglang KK (audit of
-2 December 2026, M4)."""
+2 December 2026, M4); his page shows none of that KK's fields (audit of 2 December 2026,
+finding B)."""
 
 import pytest
+from django.urls import reverse
 
-from dinsos.scoping import OutsideArea
+from dinsos.scoping import OutsideArea, mask
 from pmks import services
+from pmks.models import Household
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory, PersonFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +85,43 @@ def test_a_write_on_a_stored_record_outside_the_area_names_no_wilayah(write, leb
         write(lebak_operator, person)
     assert DESA_PANDEGLANG not in str(refused.value)
     assert "36.01" not in str(refused.value)
+
+
+def test_the_person_page_shows_no_field_of_a_kk_recorded_in_another_kab_kota(
+        lebak_member_of_a_pandeglang_kk, lebak_operator, api_as):
+    """The Lebak operator opens the page of a Lebak person whose KK is recorded in Pandeglang:
+    the page says the KK is recorded outside his area and shows none of its fields (No. KK,
+    address, RT/RW, desil) — as the API (404 for that household) and its page (404). Audit of
+    2 December 2026, finding B."""
+    person = lebak_member_of_a_pandeglang_kk
+    kk = person.household
+    Household.objects.filter(pk=kk.pk).update(address="Kp. Rahasia Pandeglang No. 7",
+                                              rt="007", rw="009", decile=2)
+    kk.refresh_from_db()
+    assert api_as(lebak_operator).get(f"/api/v1/pmks/households/{kk.pk}/").status_code == 404
+
+    page = client_for(lebak_operator).get(reverse("pmks:person-detail", args=[person.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "KK tercatat di luar wilayah Anda" in html
+    shown = [v for v in (kk.no_kk, mask("no_kk", kk.no_kk), "Kp. Rahasia Pandeglang No. 7",
+                         "RT 007", "RW 009", "desil") if v in html]
+    assert shown == []
+    assert reverse("pmks:household-detail", args=[kk.pk]) not in html
+
+
+def test_the_person_page_shows_the_kk_of_the_users_area(pandeglang_operator):
+    """The same page for a KK inside the area: No. KK, address, RT/RW and desil, and the way
+    to the household's page."""
+    kk = HouseholdFactory(desa_id=DESA_PANDEGLANG, address="Kp. Sumur No. 3", rt="001",
+                          rw="002", decile=4)
+    person = PersonFactory(household=kk, desa_id=DESA_PANDEGLANG)
+
+    html = client_for(pandeglang_operator).get(
+        reverse("pmks:person-detail", args=[person.pk])).content.decode()
+
+    assert "KK tercatat di luar wilayah Anda" not in html
+    for shown in (kk.no_kk, "Kp. Sumur No. 3", "RT 001/RW 002", "desil 4",
+                  reverse("pmks:household-detail", args=[kk.pk])):
+        assert shown in html

@@ -77,10 +77,10 @@ def test_a_case_opened_while_its_person_is_merged_lands_on_the_merged_person(ope
 
 
 def test_a_case_opened_while_its_person_moves_away_stays_in_the_old_area(operator):
-    """Rule: an open case lives where its person lives (``_cases_follow``: the new kab/kota
+    """Rule: an open case lives where its person lives (``cases_follow``: the new kab/kota
     sees it, the old one no longer does). A move (the province office changes the person's
     desa) and a case opened at the same time: ``case_open`` takes the case's wilayah from
-    the caller's object read before the move committed; the move's ``_cases_follow`` ran
+    the caller's object read before the move committed; the move's ``cases_follow`` ran
     before the case existed. The case stays in Pandeglang, visible to Pandeglang's operator,
     while its person lives in Lebak."""
     person = RegistryPersonFactory(desa_id=DESA_PANDEGLANG)
