@@ -685,10 +685,11 @@ def _makers(run: PayoutRun) -> set:
 
 def _refuse_if_stale(run: PayoutRun) -> None:
     """A run computed before a rate that changes its amounts was created (``rate_create`` marks
-    it) is recomputed before anybody verifies or approves it."""
+    it), or before a correction its yearly rest counts (``_rest_computed_before``), is
+    recomputed before anybody verifies or approves it."""
     if run.is_stale:
         raise ValidationError({"stale": _(
-            "Perhitungan %(period)s dihitung dengan tarif lama: %(reason)s Hitung ulang "
+            "Perhitungan %(period)s perlu dihitung ulang: %(reason)s Hitung ulang "
             "perhitungan ini dahulu; sesudah itu baru dapat diverifikasi dan disetujui.")
             % {"period": f"{run.period:%Y-%m}", "reason": run.stale_reason}})
 
@@ -920,7 +921,44 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     _settle_balances(run)
     _refresh_totals(run)
     run.save(update_fields=["summary", "ceiling_details", "ceiling_exceeded"])
+    _rest_computed_before(line, actor=actor)
     return line
+
+
+def _rest_computed_before(correction: PayoutLine, *, actor) -> None:
+    """A ``sisa_tahunan`` line of the corrected payment's window (same worker, role, component,
+    funding source and period: a correction carries its payment's) in a run not yet approved
+    was computed before this correction, which the rest counts as paid by hand: that run is
+    marked stale, so it is recomputed — its rest then pays only what is still owed — before it
+    is verified or approved. Otherwise the correction and the whole rest were both paid."""
+    runs = list(PayoutRun.objects.select_for_update().filter(
+        status__in=(RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI),
+        pk__in=PayoutLine.objects.filter(
+            kind=LineKind.YEARLY_REST, worker_id=correction.worker_id, role=correction.role,
+            component=correction.component, funding_source=correction.funding_source,
+            period=correction.period).values("run_id")).order_by("pk"))
+    reason = _("penyesuaian %(amount)s atas pembayaran %(period)s ditambahkan sesudah sisa "
+               "tarif tahunannya dihitung.") % {"amount": format_rupiah(correction.gross_amount),
+                                                 "period": f"{correction.period:%Y-%m}"}
+    for run in runs:
+        _stale(run, reason, actor=actor, cause={"adjustment": correction.pk})
+
+
+def _stale(run: PayoutRun, reason: str, *, actor, cause: dict) -> None:
+    """Mark ``run`` to be recomputed before it is verified or approved (``_refuse_if_stale``),
+    for ``reason``; a verified run goes back to ``dihitung`` (its verification cleared, one
+    audit entry on the run naming the ``cause``)."""
+    run.stale_since = run.stale_since or timezone.now()
+    run.stale_reason = " ".join(filter(None, [run.stale_reason, reason]))
+    fields = ["stale_since", "stale_reason"]
+    extra = {}
+    if run.status == RunStatus.DIVERIFIKASI:
+        extra["sent_back"] = {"from": RunStatus.DIVERIFIKASI.value,
+                              "verified_by": run.verified_by_id, **cause, "reason": reason}
+        run.status, run.verified_by, run.verified_at = RunStatus.DIHITUNG, None, None
+        fields += ["status", "verified_by", "verified_at"]
+    with audit.audit_context(actor=actor if getattr(actor, "pk", None) else None, **extra):
+        run.save(update_fields=fields)
 
 
 # --- rates and ceilings -----------------------------------------------------------------------
@@ -1021,22 +1059,9 @@ def _mark_stale(runs: list[PayoutRun], before: dict, rate: Rate, *, actor) -> No
     reason = _("tarif %(rate)s berlaku mulai %(date)s (%(basis)s) ditambahkan sesudah "
                "perhitungan ini dihitung.") % {
         "rate": str(rate), "date": format_tanggal(rate.valid_from), "basis": rate.legal_basis}
-    now = timezone.now()
     for run in runs:
-        if _rate_plan_key(run.period, kind) == before[run.pk]:
-            continue
-        run.stale_since = run.stale_since or now
-        run.stale_reason = " ".join(filter(None, [run.stale_reason, reason]))
-        fields = ["stale_since", "stale_reason"]
-        extra = {}
-        if run.status == RunStatus.DIVERIFIKASI:
-            extra["sent_back"] = {"from": RunStatus.DIVERIFIKASI.value,
-                                  "verified_by": run.verified_by_id, "rate": rate.pk,
-                                  "reason": reason}
-            run.status, run.verified_by, run.verified_at = RunStatus.DIHITUNG, None, None
-            fields += ["status", "verified_by", "verified_at"]
-        with audit.audit_context(actor=actor if getattr(actor, "pk", None) else None, **extra):
-            run.save(update_fields=fields)
+        if _rate_plan_key(run.period, kind) != before[run.pk]:
+            _stale(run, reason, actor=actor, cause={"rate": rate.pk})
 
 
 @transaction.atomic

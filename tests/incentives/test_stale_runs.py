@@ -45,7 +45,8 @@ def test_a_run_computed_before_a_rate_is_recomputed_before_it_is_verified(
     with pytest.raises(ValidationError) as error:
         services.run_verify(actor=keuangan_b, run=run)
     message = error.value.message_dict["stale"][0]
-    assert "2026-11" in message and "tarif lama" in message and "Hitung ulang" in message
+    assert "2026-11" in message and "perlu dihitung ulang: tarif" in message
+    assert "Hitung ulang" in message
     assert "16 November 2026" in message and "Rp1.500.000" in message
     run.refresh_from_db()
     assert run.status == "dihitung" and run.is_stale

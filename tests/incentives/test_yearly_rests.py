@@ -18,6 +18,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
 from incentives import services
@@ -293,3 +294,41 @@ def test_the_rest_line_explains_itself_in_indonesian(keuangan, keuangan_b, pimpi
                           ("di antaranya dengan penyesuaian", "Rp1")):
         assert f'<th scope="row">{label}</th><td>{amount}</td>' in table
     assert "paid_by_hand" not in table and "paid by hand" not in table
+
+
+def test_a_correction_added_after_the_rest_was_computed_sends_the_run_to_be_recomputed(
+        keuangan, keuangan_b, pimpinan):
+    """July was computed with June's Rp2 rest; then Rp2 is added by hand to July as a correction
+    of June's line. Verified and approved as it stood, July would pay the Rp2 twice (the rest
+    and the correction): the run is stale until recomputed, and the recompute drops the rest
+    (83.335 − (83.333 + 2) = 0). A verified run is sent back to ``dihitung``."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    by_hand(keuangan, july, june_line(worker), "2")
+    july.refresh_from_db()
+    assert july.is_stale and "2026-06" in july.stale_reason
+    with pytest.raises(ValidationError) as refused:
+        services.run_verify(actor=keuangan_b, run=july)
+    assert "perlu dihitung ulang" in str(refused.value.message_dict["stale"])
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert not july.is_stale
+    assert not july.lines.filter(kind="sisa_tahunan").exists()
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    assert PayoutLine.objects.filter(worker=worker, component="operasional", period=JUNE,
+                                     run__status="disetujui").aggregate(
+        s=Sum("gross_amount"))["s"] == RP("83335")  # 83.333 + 2, once
+
+
+def test_a_correction_after_the_rest_sends_a_verified_run_back(keuangan, keuangan_b, pimpinan):
+    """The rest is in July (verified); the correction goes into another open run (August):
+    July goes back to ``dihitung`` and must be recomputed."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    services.run_verify(actor=keuangan_b, run=july)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    by_hand(keuangan, august, june_line(worker), "2")
+    july.refresh_from_db()
+    assert (july.status, july.is_stale, july.verified_by) == ("dihitung", True, None)
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert not july.lines.filter(worker=worker, kind="sisa_tahunan").exists()
