@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from tempfile import SpooledTemporaryFile
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -110,24 +112,28 @@ class _Line:
         return value
 
 
-#: payments read from the database per round trip while a transfer file streams: the file's
-#: memory is one chunk of rows, whatever the number of payments of the tahap
+#: payments read from the database per round trip while a transfer file is written: the
+#: file's memory is one chunk of rows, whatever the number of payments of the tahap
 TRANSFER_CHUNK = 5000
+#: the written file is kept in memory up to this size, then on disk (``SpooledTemporaryFile``)
+SPOOL_MEMORY = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class TransferFile:
-    """A transfer file ready to stream: its name and control figures (lines, rupiah) are known
-    before its first line is written — one aggregate over exactly the payments it carries — and
-    its ``lines`` read those payments from the database in chunks while they are sent.
-    ``dispatch`` is the kiriman's moment (the new one handed out, or the one copied); none
-    for what the next file would carry."""
+    """A transfer file written once, whole, to a temporary file (memory up to
+    ``SPOOL_MEMORY``, then disk), its payments read ``TRANSFER_CHUNK`` at a time in one query:
+    its control figures (lines, rupiah) are those of the lines it holds, so a door's headers
+    can never disagree with its body, even when a payment changes while the file is read.
+    ``body`` is that file, at its start: a door hands it to ``FileResponse``, which sends it in
+    blocks and closes it. ``dispatch`` is the kiriman's moment (the new one
+    handed out, or the one copied); none for what the next file would carry."""
 
     name: str
     count: int
     total: Decimal
     dispatch: datetime.datetime | None
-    lines: Iterator[str]
+    body: IO[bytes]
 
 
 def transfer_download(tranche: Tranche, *, hand_out: bool = True,
@@ -168,15 +174,19 @@ def transfer_download(tranche: Tranche, *, hand_out: bool = True,
         payments = Payment.objects.filter(tranche=tranche, sent_at=dispatch)
     else:
         payments = _transfers(tranche)
-    count, total = _totals(payments)
+    written = {}
+    body = SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - the response closes it
+    for line in _transfer_rows(tranche, payments, copy_of, written):
+        body.write(line.encode())
+    body.seek(0)
     return TransferFile(name=file_name(tranche, dispatch, copy=copy_of is not None),
-                        count=count, total=total, dispatch=dispatch,
-                        lines=_transfer_rows(tranche, payments, copy_of))
+                        count=written["count"], total=written["total"], dispatch=dispatch,
+                        body=body)
 
 
-def _transfer_rows(tranche: Tranche, payments, copy_of) -> Iterator[str]:
+def _transfer_rows(tranche: Tranche, payments, copy_of, written: dict) -> Iterator[str]:
     """The file's lines, its payments read ``TRANSFER_CHUNK`` at a time; the control line
-    counts the lines written."""
+    counts the lines written (also put into ``written``)."""
     payments = payments.select_related("enrolment__household__head").order_by("desa_id", "id")
     writer = csv.writer(_Line())
     yield writer.writerow(["id_penyaluran", "rekening", "nama", "jumlah", "keterangan"])
@@ -192,6 +202,7 @@ def _transfer_rows(tranche: Tranche, payments, copy_of) -> Iterator[str]:
     if copy_of is not None:
         note = _("SALINAN kiriman %(t)s (jangan dikirim ulang); %(n)s") % {
             "t": timezone.localtime(copy_of).strftime("%d-%m-%Y %H:%M:%S"), "n": note}
+    written.update(count=count, total=total)
     yield writer.writerow(["TOTAL", count, "", f"{total:.0f}", note])
 
 
@@ -200,7 +211,8 @@ def transfer_file(tranche: Tranche, *, hand_out: bool = True,
     """The whole file with its control figures (lines, rupiah), as ``transfer_download``
     hands it out."""
     out = transfer_download(tranche, hand_out=hand_out, copy_of=copy_of)
-    return "".join(out.lines), out.count, out.total
+    with out.body:
+        return out.body.read().decode(), out.count, out.total
 
 
 #: an amount as the bank writes it, once its thousands are gone: ASCII digits (a rupiah

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -397,7 +397,7 @@ class BankFileView(TrancheWork, View):
             return redirect("jamsosratu:cycle-detail", year=year)
         out = banking.transfer_download(tranche, copy_of=copy_of,
                                         hand_out=request.method != "HEAD")
-        response = StreamingHttpResponse(out.lines, content_type="text/csv; charset=utf-8")
+        response = FileResponse(out.body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{out.name}"'
         return response
 

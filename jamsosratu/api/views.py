@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import StreamingHttpResponse
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -122,7 +122,7 @@ class CycleViewSet(viewsets.ReadOnlyModelViewSet):
                    if "salinan" in request.query_params else None)
         out = banking.transfer_download(tranche, copy_of=copy_of,
                                         hand_out=request.method != "HEAD")
-        response = StreamingHttpResponse(out.lines, content_type="text/csv; charset=utf-8")
+        response = FileResponse(out.body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{out.name}"'
         response["X-Control-Count"] = str(out.count)
         response["X-Control-Total"] = f"{out.total:.0f}"

@@ -1,9 +1,9 @@
 """The transfer file through the API streams (review of 2 December 2026): it built the whole
 CSV in memory (``"".join``) only to send its control headers first — at province scale,
-100,000 lines and more, many MB per request. Now its headers come from one aggregate over the
-payments the file carries, known before the first line, and its lines are read from the
-database a chunk at a time while they are sent; its bytes, headers and file name are those of
-before, and what a GET, a HEAD and a copy hand out is unchanged."""
+100,000 lines and more, many MB per request. Now the file is written once, its payments read a
+chunk at a time, into a temporary file (memory, then disk past ``SPOOL_MEMORY``) that the
+response streams; its headers are the control line of what was written; its bytes, headers
+and file name are those of before, and what a GET, a HEAD and a copy hand out is unchanged."""
 
 import csv
 import datetime
@@ -124,29 +124,59 @@ def test_a_copy_marks_nothing_and_is_the_same_file_on_both_doors(
 
 
 @pytest.mark.django_db
-def test_the_rows_are_read_a_chunk_at_a_time_while_the_file_streams(
+def test_the_rows_are_read_a_chunk_at_a_time_into_a_file_on_disk(
         scheduled, province_operator, api_as, monkeypatch):
-    """Memory stays one chunk of payments, whatever their number: when the response (with
-    its control headers) comes back no payment has been read yet, and while the body is
-    read the payments made from the database never run more than a chunk ahead of the lines
-    sent. Before, all five were read into the whole text before the first byte went out."""
-    monkeypatch.setattr(banking, "TRANSFER_CHUNK", 2, raising=False)
-    made = []
+    """Memory stays one chunk of payments, whatever their number: the payments made from the
+    database never run more than a chunk ahead of the lines written, and the written file
+    leaves memory for the disk past ``SPOOL_MEMORY``. Before, all five were read into one
+    string, and the API sent it whole."""
+    monkeypatch.setattr(banking, "TRANSFER_CHUNK", 2)
+    monkeypatch.setattr(banking, "SPOOL_MEMORY", 200)
+    made, ahead, rolled = [], [], []
     from_db = Model.from_db.__func__
 
     def counted(cls, db, field_names, values):
         made.append(values)
         return from_db(cls, db, field_names, values)
 
+    class Watched(banking.SpooledTemporaryFile):
+        lines = 0
+
+        def write(self, data):
+            ahead.append(len(made) - max(self.lines - 1, 0))  # the first line is the header
+            self.lines += 1
+            return super().write(data)
+
+        def rollover(self):
+            rolled.append(self.lines)
+            return super().rollover()
+
     monkeypatch.setattr(Payment, "from_db", classmethod(counted))
+    monkeypatch.setattr(banking, "SpooledTemporaryFile", Watched)
     response = api_as(province_operator).get(URL)
     assert (response.status_code, response["X-Control-Count"]) == (200, "5")
-    assert len(made) == 0, "the payments were read before the first line was sent"
-    sent = []
-    for chunk in response.streaming_content:
-        sent.append(chunk)
-        lines = max(len(sent) - 1, 0)  # the first is the header
-        assert len(made) - lines <= 2, (
-            f"{len(made)} payments read for {lines} lines sent: not a chunk at a time")
-    assert len(made) == 5
-    assert b"".join(sent).decode() == expected_file(scheduled)
+    assert len(made) == 5 and max(ahead) <= 2, ahead
+    assert rolled, "the file stayed in memory past SPOOL_MEMORY"
+    assert body(response) == expected_file(scheduled)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("copy", [False, True], ids=["kiriman", "salinan"])
+def test_the_headers_are_those_of_the_body_when_a_payment_changes_meanwhile(
+        scheduled, province_operator, api_as, copy):
+    """Review of 2 December 2026: the headers came from an aggregate, the lines from a later
+    read while the body streamed — a payment failed and scheduled again in between made the
+    headers say 5 lines and Rp4.385.000 over a body of 4. The file is now written once and its
+    headers are its own control line, whatever happens after."""
+    client = api_as(province_operator)
+    response = client.get(URL)
+    if copy:
+        body(response)
+        response = client.get(URL, {"salinan": response["X-Kiriman"]})
+    failed = Payment.objects.order_by("pk").first()
+    services.payment_mark(actor=province_operator, payment=failed, status="gagal",
+                          failure_reason="Rekening ditutup")
+    services.payment_reschedule(actor=province_operator, payment=failed)
+    text = body(response)
+    assert (response["X-Control-Count"], response["X-Control-Total"]) == control_of(text)
+    assert control_of(text) == ("5", "4385000")  # the file as handed out, whole
