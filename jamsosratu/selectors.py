@@ -407,5 +407,10 @@ def person_section(*, user, person):
         payments = ", ".join(f"{_('tahap')} {p.tranche.number}: {format_rupiah(p.amount)} "
                              f"({p.get_status_display()})" for p in paid)
         rows.append([enrolment.cycle.year, enrolment.get_status_display(), payments or "—"])
+    # the enrolments of a KK recorded in another kab/kota are that kab/kota's: none shown is
+    # not "never enrolled"
+    elsewhere = not code_within(person.household.desa_id, user_area(user))
     return Section(_("Jamsosratu (keluarga)"), [_("Tahun"), _("Status"), _("Penyaluran")], rows,
-                   empty=_("Keluarga ini belum pernah menjadi peserta Jamsosratu."))
+                   empty=_("KK tercatat di luar wilayah Anda; kepesertaan Jamsosratu keluarga "
+                           "ini tidak ditampilkan.") if elsewhere else
+                   _("Keluarga ini belum pernah menjadi peserta Jamsosratu."))

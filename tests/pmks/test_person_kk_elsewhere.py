@@ -109,6 +109,9 @@ def test_the_person_page_shows_no_field_of_a_kk_recorded_in_another_kab_kota(
                          "RT 007", "RW 009", "desil") if v in html]
     assert shown == []
     assert reverse("pmks:household-detail", args=[kk.pk]) not in html
+    # the KK's Jamsosratu enrolments are Pandeglang's: none shown is not "never enrolled"
+    assert "belum pernah menjadi peserta Jamsosratu" not in html
+    assert "kepesertaan Jamsosratu keluarga ini tidak ditampilkan" in html
 
 
 def test_the_person_page_shows_the_kk_of_the_users_area(pandeglang_operator):
