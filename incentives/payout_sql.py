@@ -268,8 +268,9 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
     (``rests``: ``services.yearly_rests``), the window's plan now × the line's own days in
     each part (its explanation's parts, matched by their dates), divided once and rounded
     half-up, minus what the line paid and what hand-made corrections of its payment added
-    (a recursive CTE down ``corrects`` and ``arrears_of``: ``services._hand_corrections``)
-    — when positive and not paid yet."""
+    (a recursive CTE down ``corrects`` and ``arrears_of`` carrying the branch — the
+    first-level correction each line is under — each branch clamped at zero on its own, then
+    summed: ``services._hand_corrections``) — when positive and not paid yet."""
     from incentives import services
 
     if not rests:
@@ -323,18 +324,22 @@ def insert_rests(run, rests: list[dict], *, month_last) -> int:
         GROUP BY p.id HAVING count(pp.base) = count(*)
     ), tree AS (
         -- each line's payment, down its corrections and arrears lines: one probe of the
-        -- ``corrects`` and one of the ``arrears_of`` index per line and level
-        SELECT p.id AS root, p.id FROM paid p JOIN owed o ON o.id = p.id
+        -- ``corrects`` and one of the ``arrears_of`` index per line and level. ``branch`` is
+        -- the first-level correction a line is under (NULL: the payment itself, the line or
+        -- its arrears partner); a correction of the payment opens its own branch
+        SELECT p.id AS root, p.id, NULL::bigint AS branch FROM paid p JOIN owed o ON o.id = p.id
         WHERE o.owed > p.gross_amount
         UNION ALL
-        SELECT t.root, l.id FROM tree t CROSS JOIN LATERAL (
-            SELECT c.id FROM {LINE} c WHERE c.corrects_id = t.id
+        SELECT t.root, l.id, coalesce(t.branch, l.opens) FROM tree t CROSS JOIN LATERAL (
+            SELECT c.id, c.id AS opens FROM {LINE} c WHERE c.corrects_id = t.id
             UNION ALL
-            SELECT a.id FROM {LINE} a WHERE a.arrears_of_id = t.id) l
-    ), hand AS (
-        SELECT t.root AS id, greatest(sum(l.gross_amount), 0) AS by_hand
+            SELECT a.id, NULL FROM {LINE} a WHERE a.arrears_of_id = t.id) l
+    ), branch AS (
+        SELECT t.root, greatest(sum(l.gross_amount), 0) AS by_hand
         FROM tree t JOIN {LINE} l ON l.id = t.id
-        WHERE l.kind = %(adjustment)s GROUP BY t.root
+        WHERE l.kind = %(adjustment)s GROUP BY t.root, t.branch
+    ), hand AS (
+        SELECT root AS id, sum(by_hand) AS by_hand FROM branch GROUP BY root
     ), acc AS ({ACCOUNTS}
     ), fin AS (
         SELECT p.*, o.owed, coalesce(h.by_hand, 0) AS by_hand,

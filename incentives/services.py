@@ -312,15 +312,21 @@ def rest_head(rest: dict) -> dict:
 
 
 def _hand_corrections(line_ids) -> dict[int, Decimal]:
-    """Per line id: the sum of the hand-made corrections (``penyesuaian``) of its payment —
-    every adjustment line below it by ``corrects``, corrections of corrections and those of its
-    arrears partner included, whatever their run's status (a cancelled run's lines are gone);
-    a held correction counts once (not again as the arrears line that pays it). One query per
-    level of the trees, for all the lines at once (``payout_sql.insert_rests`` does the same
-    with a recursive CTE)."""
-    root_of = {pk: pk for pk in line_ids}
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    frontier = list(root_of)
+    """Per line id: what the hand-made corrections (``penyesuaian``) of its payment added,
+    clamped per branch — a branch is one first-level correction (its ``corrects`` is the
+    window's payment: the line or its arrears partner) with everything below it (corrections
+    of it, their arrears lines, corrections of those), whatever their run's status (a
+    cancelled run's lines are gone); each branch counts ``max(0, its sum)``, so a correction
+    that lowered the payment (−10.000, fewer days) neither raises the rest nor cancels a rest
+    paid by hand in another branch (+2), while a correction of a correction offsets its own
+    branch (+5 then −4 → 1). A held correction counts once (not again as the arrears line that
+    pays it). One query per level of the trees, for all the lines at once
+    (``payout_sql.insert_rests`` does the same with a recursive CTE carrying the branch)."""
+    # per line below a payment: its payment's line id and its branch (None: the payment
+    # itself, the line or its arrears partner)
+    place: dict[int, tuple[int, int | None]] = {pk: (pk, None) for pk in line_ids}
+    branches: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    frontier = list(place)
     while frontier:
         below = []
         for start in range(0, len(frontier), 10_000):
@@ -330,10 +336,16 @@ def _hand_corrections(line_ids) -> dict[int, Decimal]:
                 "pk", "kind", "gross_amount", "corrects_id", "arrears_of_id")
         frontier = []
         for pk, kind, gross, corrects_id, arrears_of_id in below:
-            root_of[pk] = root = root_of[corrects_id or arrears_of_id]
+            root, branch = place[corrects_id or arrears_of_id]
+            if branch is None and corrects_id:
+                branch = pk  # a first-level correction opens its own branch
+            place[pk] = (root, branch)
             if kind == LineKind.ADJUSTMENT:
-                totals[root] += gross
+                branches[root, branch] += gross
             frontier.append(pk)
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for (root, _branch), amount in branches.items():
+        totals[root] += max(amount, ZERO)
     return totals
 
 
@@ -342,10 +354,12 @@ def _rest_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
     window: per regular line of that window in an approved or paid run, what the window owes
     now — the plan's bases now × the line's own days in each part, divided once by the days
     of the window and rounded once — minus what the line paid and what hand-made corrections
-    of its payment added (:func:`_hand_corrections`: a rest paid by hand, in full or in part,
-    is not paid again; a correction that lowered the payment never raises the rest); paid
-    once (no such line yet in another run: ``incentives_one_yearly_rest_line``), held as a
-    regular line is (no verified account, suspended) and then paid as arrears."""
+    of its payment added, each first-level correction with its own corrections clamped at
+    zero on its own (:func:`_hand_corrections`: a rest paid by hand, in full or in part, is
+    not paid again; a correction that lowered the payment never raises the rest, nor
+    re-opens a rest paid by hand in another correction); paid once (no such line yet in
+    another run: ``incentives_one_yearly_rest_line``), held as a regular line is (no verified
+    account, suspended) and then paid as arrears."""
     lines = []
     for rest in yearly_rests(run.period):
         plan, rate = rest["plan"], rest["rate"]
@@ -367,7 +381,7 @@ def _rest_lines(run: PayoutRun, accounts: dict) -> list[PayoutLine]:
                 continue  # the window's rates are not the ones it was paid with
             owed = round_rupiah(sum((bases[(p["from"], p["to"])] * p["days"] for p in parts),
                                     ZERO) / plan.window.days)
-            by_hand = max(hand.get(line.pk, ZERO), ZERO)
+            by_hand = hand.get(line.pk, ZERO)  # each branch already ≥ 0
             paid = line.gross_amount + by_hand
             gross = owed - paid
             if gross <= 0:

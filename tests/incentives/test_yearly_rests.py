@@ -5,6 +5,9 @@
 - A hand-made correction (``penyesuaian``) of the window's own payment — linked to the
   approved line by ``corrects`` — that already paid the rest, or part of it, is counted: the
   ``sisa_tahunan`` line pays only what is still owed, never a negative amount, never twice.
+  Each first-level correction (of the line or its arrears partner) counts with its own
+  corrections, clamped at zero on its own: a correction that lowered the payment neither
+  raises the rest nor re-opens a rest paid by hand in another correction.
 
 The scenario of the year's end, through the services' doors: the only TKSK leaves on
 30 November 2026; November and December 2026 are approved (December has no TKSK operasional
@@ -24,7 +27,7 @@ from django.db.models import Sum
 from incentives import services
 from incentives.models import PayoutLine, PayoutRun
 from tests.helpers import postgres_only
-from tests.incentives.factories import approve, pendamping, tksk
+from tests.incentives.factories import approve, pendamping, tksk, verified_account
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +129,7 @@ def test_set_based_pays_the_rest_of_the_year_before_like_python(
 # June approved at the plain part (83.333), then Rp100.000 a month from 1 July
 # (test_rates_review.py): June owes 83.335, the rest is Rp2 (5 × 83.333 + 83.335 = 500.000).
 
-JUNE, JULY, AUGUST = D(2026, 6, 1), D(2026, 7, 1), D(2026, 8, 1)
+JUNE, JULY, AUGUST, SEPTEMBER = D(2026, 6, 1), D(2026, 7, 1), D(2026, 8, 1), D(2026, 9, 1)
 MONTHLY_FROM_JULY = {**MONTHLY_FROM_DECEMBER, "valid_from": JULY}
 
 
@@ -207,6 +210,99 @@ def test_a_correction_of_a_correction_counts_and_a_negative_one_never_raises_the
     assert not august.lines.filter(worker=lowered, kind="sisa_tahunan").exists()
 
 
+def test_a_downward_correction_does_not_reopen_a_rest_paid_by_hand(
+        keuangan, keuangan_b, pimpinan):
+    """Each first-level correction (of June's line) is clamped at zero on its own, with its
+    own corrections: June's Rp2 rest paid by hand (+2), then June's payment lowered by −10.000
+    (fewer days) — the −10.000 does not cancel the +2 (not max(0, 2 − 10.000) = 0 by hand):
+    July recomputed still has no ``sisa_tahunan`` line, June's Rp2 is paid once, by hand."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(worker), "2")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert not july.lines.filter(kind="sisa_tahunan").exists()  # the hand paid it
+    services.adjustment_add(actor=keuangan, run=july, corrects=june_line(worker),
+                            amount=RP("-10000"), reason="Hari aktif Juni dikoreksi")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert not july.lines.filter(kind="sisa_tahunan").exists()  # not paid a second time
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    assert not august.lines.filter(kind="sisa_tahunan").exists()
+    assert PayoutLine.objects.filter(worker=worker, component="operasional", period=JUNE,
+                                     gross_amount__gt=0).exclude(kind="reguler").aggregate(
+        s=Sum("gross_amount"))["s"] == RP("2")  # the rest, by hand only
+
+
+def test_a_downward_correction_does_not_reopen_a_rest_paid_in_part_by_hand(
+        keuangan, keuangan_b, pimpinan):
+    """Rp1 of the Rp2 by hand, and June lowered by −10.000: the rest line pays the Rp1 still
+    owed (83.335 − (83.333 + 1)), not Rp2 — and says 1 was paid by hand."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    by_hand(keuangan, july, june_line(worker), "1")
+    services.adjustment_add(actor=keuangan, run=july, corrects=june_line(worker),
+                            amount=RP("-10000"), reason="Hari aktif Juni dikoreksi")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    rest = july.lines.get(worker=worker, kind="sisa_tahunan")
+    assert (rest.gross_amount, rest.explanation["paid"], rest.explanation["paid_by_hand"]) == (
+        RP("1"), "83334", "1")
+
+
+def july_held_paid_as_arrears_then_august_rate(keuangan, keuangan_b, pimpinan):
+    """The arrears partner as a first-level correction's target: a TKSK without a verified
+    account, leaving on 31 July (May–July held), a pendamping Jamsosratu (August has lines);
+    May–July approved, the account verified, August approved with the arrears of May–July;
+    then Rp100.000 a month from 1 August — July owes 83.335, paid 83.333: the rest is Rp2,
+    looked for in September. Returns the worker, July's held line and its arrears line."""
+    worker = tksk(account=False, end=D(2026, 7, 31), reports=(D(2026, 5, 1), JUNE, JULY))
+    pendamping("pendamping_jamsosratu", reports=(AUGUST, SEPTEMBER))
+    for period in (D(2026, 5, 1), JUNE, JULY):
+        approve(services.run_compute(actor=keuangan, period=period),
+                verifier=keuangan_b, approver=pimpinan)
+    verified_account(worker)
+    approve(services.run_compute(actor=keuangan, period=AUGUST),
+            verifier=keuangan_b, approver=pimpinan)
+    services.rate_create(actor=keuangan, **{**MONTHLY_FROM_JULY, "valid_from": AUGUST})
+    held = PayoutLine.objects.get(worker=worker, component="operasional", kind="reguler",
+                                  period=JULY)
+    assert (held.status, held.gross_amount) == ("ditahan", RP("83333"))
+    return worker, held, PayoutLine.objects.get(arrears_of=held)
+
+
+def test_a_downward_correction_of_the_line_does_not_reopen_a_rest_paid_on_its_arrears(
+        keuangan, keuangan_b, pimpinan):
+    """July's Rp2 rest paid by hand as a correction of its arrears line (+2), and July's held
+    line lowered by −10.000: two first-level corrections, each clamped on its own — no
+    ``sisa_tahunan`` line in September (without them it pays Rp2)."""
+    worker, held, arrears = july_held_paid_as_arrears_then_august_rate(
+        keuangan, keuangan_b, pimpinan)
+    september = services.run_compute(actor=keuangan, period=SEPTEMBER)
+    assert september.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    by_hand(keuangan, september, arrears, "2")
+    services.adjustment_add(actor=keuangan, run=september, corrects=held,
+                            amount=RP("-10000"), reason="Hari aktif Juli dikoreksi")
+    september = services.run_compute(actor=keuangan, period=SEPTEMBER)
+    assert not september.lines.filter(worker=worker, kind="sisa_tahunan").exists()
+
+
+@postgres_only
+def test_set_based_clamps_the_arrears_partners_corrections_like_python(
+        monkeypatch, keuangan, keuangan_b, pimpinan):
+    """The same on both paths: +2 on the arrears line and −10.000 on the held line — no rest
+    line (each branch clamped on its own), the same lines set-based and in Python."""
+    from tests.incentives.test_set_based import both_paths
+
+    worker, held, arrears = july_held_paid_as_arrears_then_august_rate(
+        keuangan, keuangan_b, pimpinan)
+    september = services.run_compute(actor=keuangan, period=SEPTEMBER)
+    by_hand(keuangan, september, arrears, "2")
+    services.adjustment_add(actor=keuangan, run=september, corrects=held,
+                            amount=RP("-10000"), reason="Hari aktif Juli dikoreksi")
+    run, set_based, python = both_paths(monkeypatch, keuangan, SEPTEMBER)
+    assert set_based == python
+    assert not run.lines.filter(worker=worker, kind="sisa_tahunan").exists()
+
+
 def test_a_correction_of_another_month_or_worker_is_not_the_rest(keuangan, keuangan_b, pimpinan):
     """Only a correction of the window's own payment (``corrects`` → June's line, or below
     it) counts: Rp2 added to the worker's May line, or to another TKSK's June line, leaves
@@ -249,16 +345,19 @@ def test_a_rest_of_the_year_before_paid_by_hand_in_january_is_not_paid_in_februa
 def test_set_based_counts_the_rest_paid_by_hand_like_python(
         monkeypatch, keuangan, keuangan_b, pimpinan):
     """Both paths alike: paid in full by hand (no line), in part (Rp1), lowered by hand (Rp2),
-    a correction of a correction (+5 − 4 → Rp1), another month's correction (Rp2), none
-    (Rp2)."""
+    paid by hand and lowered by another correction (+2 and −10.000: no line, each branch
+    clamped on its own), a correction of a correction (+5 − 4 → Rp1), another month's
+    correction (Rp2), none (Rp2)."""
     from tests.incentives.test_set_based import both_paths
 
-    full, part, lowered, chained, may, plain = (
-        tksk(reports=(D(2026, 5, 1), JUNE, JULY)) for _ in range(6))
+    full, part, lowered, reopened, chained, may, plain = (
+        tksk(reports=(D(2026, 5, 1), JUNE, JULY)) for _ in range(7))
     july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
     by_hand(keuangan, july, june_line(full), "2")
     by_hand(keuangan, july, june_line(part), "1")
     by_hand(keuangan, july, june_line(lowered), "-10000")
+    by_hand(keuangan, july, june_line(reopened), "2")
+    by_hand(keuangan, july, june_line(reopened), "-10000")
     may_line = PayoutLine.objects.get(worker=may, component="operasional", kind="reguler",
                                       period=D(2026, 5, 1))
     by_hand(keuangan, july, may_line, "2")
