@@ -1077,14 +1077,14 @@ class Stage:
 
     def _household_cases_follow(self) -> None:
         """``cases_follow`` for the chunk's households, in a fixed number of statements
-        whatever their number: an open case of a household (Fakir Miskin) whose KK the chunk moved to
-        another desa moves with it — locked (``FOR NO KEY UPDATE``, in id order, as
-        ``case_transition`` locks it), its ``desa`` and version (``updated_at``) written —
-        and the chunk's audit entry and the sync feed name it (``left_area`` for the
-        kab/kota it left, ``upsert`` for its new one). So are the rows that follow a case
-        (its services, read through ``case__desa``), as a case's save feeds them
-        (``changes.saved_without_signal``). The move's locks come first, as a case's save
-        takes them (``changes.moving``). A closed case stays where it happened."""
+        whatever their number: an open case of a household (Fakir Miskin) whose KK the
+        chunk moved to another desa moves with it — its move's locks taken as a case's save
+        takes them (``changes.moving``), then the row locked (``FOR NO KEY UPDATE``, in id
+        order, as ``case_transition`` locks it), its ``desa`` and version (``updated_at``)
+        written — and the chunk's audit entry and the sync feed name it (``left_area`` for
+        the kab/kota it left, ``upsert`` for its new one). The rows that follow a case (its
+        services, read through ``case__desa``) are fed again as a case's save feeds them
+        (``changes.saved_without_signal``). A closed case stays where it happened."""
         moving = f"""
                 FROM pmks_case k JOIN pmks_household h ON h.id = k.household_id
                 WHERE k.household_id IN (SELECT s.household_id FROM {STAGE} s
