@@ -438,6 +438,8 @@ def _follow(model, lookup: str) -> None:
     for part in lookup.split("__"):
         target = target._meta.get_field(part).related_model
 
+    _FOLLOWERS.setdefault(target, []).append((model, lookup))
+
     def parent_saved(sender, instance, raw=False, **kwargs):
         if not raw:
             # no ordering: the model's default one may join (lines sort by worker name)
@@ -446,6 +448,37 @@ def _follow(model, lookup: str) -> None:
 
     post_save.connect(parent_saved, sender=target, weak=False,
                       dispatch_uid=f"dinsos.changes.{resource(model)}.follows.{lookup}")
+
+
+#: {parent model: [(model, lookup)]}: registered models whose rows a save of the parent
+#: re-feeds (``_follow``: the parent on their area path, and ``follows``)
+_FOLLOWERS: dict = {}
+
+
+def moving(model, pks) -> None:
+    """``model``'s records ``pks`` are about to be moved to another area by a raw UPDATE (the
+    PMKS import through COPY): the locks a single save's move takes (``_lock_moves``), before
+    the rows are locked, in the same order as a save's."""
+    _lock_moves(model, sorted(set(pks)))
+
+
+def saved_without_signal(model, pks) -> None:
+    """What the save signals of ``model``'s records ``pks`` do beyond their own change rows,
+    for records written by a raw UPDATE (the PMKS import through COPY): the rows that follow
+    them are fed again as stored now (``_follow``: a case's services, read through
+    ``case__desa``, move with it: ``left_area`` for the area they left, ``upsert`` in the
+    new one) and the records that show them inside are re-fed (``children``). Their own rows
+    the writer feeds itself (``record_saved_bulk``); a move takes ``moving`` first.
+    Set-based: a fixed number of queries per related model, whatever the number of
+    records."""
+    pks = sorted(set(pks))
+    if not pks:
+        return
+    for follower, lookup in _FOLLOWERS.get(model, ()):
+        refresh(follower, follower._base_manager.filter(_among(lookup, pks)).order_by()
+                .values_list("pk", flat=True))
+    for parent, ids in _parents_of(model, pks).items():
+        refresh(parent, ids)
 
 
 #: {child model: [(parent model, foreign key)]}: records that show the child's rows inside

@@ -82,10 +82,13 @@ def dispatches(tranche: Tranche) -> list[dict]:
 
 def parse_dispatch(text: str):
     """A kiriman's time as its copy link writes it (ISO 8601); ValidationError naming
-    ``salinan`` otherwise."""
+    ``salinan`` otherwise — also for a moment that has no UTC or WIB time in the calendar
+    (``0001-01-01T00:00:00+14:00``: the database and the file's name read it so)."""
     try:
         moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
+        if timezone.is_aware(moment):
+            timezone.localtime(moment.astimezone(datetime.UTC))
+    except (ValueError, OverflowError):
         moment = None
     if moment is None or timezone.is_naive(moment):
         raise ValidationError({"salinan": _("Waktu kiriman '%(v)s' tidak dikenal; pakai tautan "

@@ -1076,26 +1076,35 @@ class Stage:
         self._log(Household, [], changed)
 
     def _household_cases_follow(self) -> None:
-        """``cases_follow`` for the chunk's households, in one statement whatever their
-        number: an open case of a household (Fakir Miskin) whose KK the chunk moved to
-        another desa moves with it — locked (``FOR NO KEY UPDATE``, in id order, as
-        ``case_transition`` locks it), its ``desa`` and version (``updated_at``) written —
-        and the chunk's audit entry and the sync feed name it (``left_area`` for the
-        kab/kota it left, ``upsert`` for its new one). A closed case stays where it
-        happened."""
-        moved = self._sql(f"""
-            WITH moved AS MATERIALIZED (
-                SELECT k.id, k.desa_id AS old, h.desa_id AS new
+        """``cases_follow`` for the chunk's households, in a fixed number of statements
+        whatever their number: an open case of a household (Fakir Miskin) whose KK the
+        chunk moved to another desa moves with it — its move's locks taken as a case's save
+        takes them (``changes.moving``), then the row locked (``FOR NO KEY UPDATE``, in id
+        order, as ``case_transition`` locks it), its ``desa`` and version (``updated_at``)
+        written — and the chunk's audit entry and the sync feed name it (``left_area`` for
+        the kab/kota it left, ``upsert`` for its new one). The rows that follow a case (its
+        services, read through ``case__desa``) are fed again as a case's save feeds them
+        (``changes.saved_without_signal``). A closed case stays where it happened."""
+        moving = f"""
                 FROM pmks_case k JOIN pmks_household h ON h.id = k.household_id
                 WHERE k.household_id IN (SELECT s.household_id FROM {STAGE} s
                                          WHERE {self._rows('s')} AND s.state IS NULL)
-                  AND k.status = ANY(%s) AND k.desa_id <> h.desa_id
+                  AND k.status = ANY(%s) AND k.desa_id <> h.desa_id"""
+        ids = [pk for (pk,) in self._sql(f"SELECT k.id {moving}", [list(OPEN_STATUSES)]
+                                          ).fetchall()]
+        if not ids:
+            return
+        changes.moving(Case, ids)
+        moved = self._sql(f"""
+            WITH moved AS MATERIALIZED (
+                SELECT k.id, k.desa_id AS old, h.desa_id AS new {moving}
                 ORDER BY k.id FOR NO KEY UPDATE OF k)
             UPDATE pmks_case k SET desa_id = moved.new, updated_at = %s FROM moved
             WHERE k.id = moved.id
             RETURNING k.id, jsonb_build_object('desa', jsonb_build_array(moved.old, moved.new)),
                       moved.old, moved.new""", [list(OPEN_STATUSES), self.now]).fetchall()
         self._log(Case, [], moved)
+        changes.saved_without_signal(Case, [pk for pk, _d, _o, _n in moved])
 
     # --- 4. trail and change log ----------------------------------------------------------
 

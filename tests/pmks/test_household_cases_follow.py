@@ -18,19 +18,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dinsos import audit, importing
+from dinsos.models import Change
 from dinsos.validators import build_nik, build_no_kk
 from pmks import importing as pmks_importing
 from pmks import services
 from pmks.models import Case, Category, Household
 from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory, PersonFactory
 from tests.helpers import client_for, pull
-from tests.pmks.factories import CaseFactory
+from tests.pmks.factories import CaseFactory, ServiceFactory
 from tests.pmks.test_dates_and_open_cases import INLINES
 from tests.pmks.test_import import KK_1, csv_bytes, family_rows, row
 
 pytestmark = pytest.mark.django_db
 
 CASES = "pmks-api:case"
+SERVICES = "pmks-api:service"
 FAKIR_MISKIN = "fakir-miskin"
 
 
@@ -190,13 +192,46 @@ def test_the_import_moves_the_open_case_of_a_kk_it_moves(
     assert desa_moves(case) == [[DESA_PANDEGLANG, DESA_LEBAK]]
 
 
+@pytest.mark.usefixtures("import_path", "_media")
+def test_the_import_moves_the_services_of_the_case_it_moves(
+        province_operator, pandeglang_operator, lebak_operator, api_as):
+    """A service is read through its case (``case__desa``): when the import moves the case
+    with its KK, the services feed tells Pandeglang the service left and gives it to Lebak —
+    on the COPY path too, whose raw UPDATE of the case sends no save signal (review of 2
+    December 2026: there the services stayed in Pandeglang's feed and never reached
+    Lebak's). A service of a case the file does not move is not fed again."""
+    assert run(province_operator, family_rows()).errors == []
+    household = Household.objects.get(no_kk=KK_1)
+    case = open_household_case(province_operator, household)
+    first, second = ServiceFactory(case=case), ServiceFactory(case=case)
+    other = ServiceFactory(case=open_household_case(
+        province_operator, HouseholdFactory(desa_id=DESA_PANDEGLANG)))
+    pandeglang, lebak = api_as(pandeglang_operator), api_as(lebak_operator)
+    p_cursor = pull(pandeglang, SERVICES)[1]
+    l_cursor = pull(lebak, SERVICES)[1]
+
+    assert run(province_operator, [row(kode_desa=DESA_LEBAK)]).errors == []
+
+    case.refresh_from_db()
+    assert case.desa_id == DESA_LEBAK
+    assert sorted((e["id"], e["change"]) for e in pull(pandeglang, SERVICES, p_cursor)[0]) == [
+        (first.pk, "left_area"), (second.pk, "left_area")]
+    assert sorted((e["id"], e["change"]) for e in pull(lebak, SERVICES, l_cursor)[0]) == [
+        (first.pk, "upsert"), (second.pk, "upsert")]
+    # Lebak reads them now, Pandeglang no longer; the unmoved case's service stays where it was
+    assert lebak.get(f"/api/v1/pmks/services/{first.pk}/").status_code == 200
+    assert pandeglang.get(f"/api/v1/pmks/services/{first.pk}/").status_code == 404
+    assert pandeglang.get(f"/api/v1/pmks/services/{other.pk}/").status_code == 200
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="needs PostgreSQL (the COPY path; runs in the PostgreSQL pass)")
 @pytest.mark.usefixtures("_media")
 def test_the_copy_path_moves_the_cases_with_no_query_per_household(province_operator,
                                                                    monkeypatch):
-    """The COPY path moves the chunk's household cases in one statement: a file that moves
-    6 KK with an open case each costs the queries of one that moves 2."""
+    """The COPY path moves the chunk's household cases, and feeds their services again, in
+    a fixed number of statements: a file that moves 6 KK with an open case each (two
+    services a case) costs the queries of one that moves 2."""
     monkeypatch.setattr(pmks_importing, "PATH", "copy")
 
     def households(n: int, desa: str) -> list[dict]:
@@ -209,11 +244,16 @@ def test_the_copy_path_moves_the_cases_with_no_query_per_household(province_oper
         with transaction.atomic():
             assert run(province_operator, households(n, DESA_PANDEGLANG)).errors == []
             cases = [open_household_case(province_operator, h) for h in Household.objects.all()]
+            fed = [ServiceFactory(case=c) for c in cases for _ in range(2)]
             with CaptureQueriesContext(connection) as queries:
                 assert run(province_operator, households(n, DESA_LEBAK)).errors == []
             counts.append(len(queries))
             assert set(Case.objects.filter(pk__in=[c.pk for c in cases])
                        .values_list("desa_id", flat=True)) == {DESA_LEBAK}
+            assert set(Change.objects.filter(
+                resource="pmks.service", kind="upsert",
+                object_id__in=[s.pk for s in fed]).values_list("area", flat=True)) == {
+                DESA_LEBAK}
             transaction.set_rollback(True)
     fewer, more = counts
     assert more - fewer <= 1  # (the COPY path may ANALYZE once more as the registry grows)
