@@ -135,6 +135,38 @@ def _m2m_change(field, values: dict) -> dict:
             "new": names if added else "—", "text": text}
 
 
+def _code_names(model, cache: dict) -> dict:
+    """{code: name} of a list's entries (``Asset``, ``Program``), read once per model."""
+    if model not in cache:
+        fields = {f.name for f in model._meta.get_fields()}
+        cache[model] = (dict(model._base_manager.values_list("code", "name"))
+                        if {"code", "name"} <= fields else {})
+    return cache[model]
+
+
+def _m2m_codes_change(field, values, *, action: int, cache: dict) -> list[dict]:
+    """A list as the import's entries keep it (one entry per chunk: the old and the new codes
+    joined by ";", or the codes of a new record), read as the other doors' m2m entries are:
+    what was added and what was removed, by name ("ditambah: Mobil"; "dihapus: Lahan")."""
+    values = values if isinstance(values, (list, tuple)) else [None, values]
+    old, new = (list(values) + [None, None])[:2]
+    before = {c for c in str(old or "").split(";") if c and c != "None"}
+    after = {c for c in str(new or "").split(";") if c and c != "None"}
+    if action == 0:
+        before = set()
+    names = _code_names(field.related_model, cache.setdefault("codes", {}))
+    label = capfirst(str(field.verbose_name))
+    changes = []
+    for operation, codes in (("add", after - before), ("delete", before - after)):
+        if codes:
+            shown = ", ".join(sorted(str(names.get(c, c)) for c in codes))
+            added = operation == "add"
+            changes.append({"field": label, "old": "—" if added else shown,
+                            "new": shown if added else "—",
+                            "text": f"{M2M_OPERATIONS[operation]}: {shown}"})
+    return changes
+
+
 def describe_entries(entries, *, user=None, obj=None) -> list[dict]:
     """Audit entries, readable — the one formatter of the person page's "Riwayat", the admin's
     history and audit-log pages and the audit-log list: who, when, what was done, through which
@@ -158,6 +190,9 @@ def describe_entries(entries, *, user=None, obj=None) -> list[dict]:
                 continue
             if field.many_to_many and isinstance(values, dict):
                 changes.append(_m2m_change(field, values))
+                continue
+            if field.many_to_many:  # the import's codes (``_m2m_codes_change``)
+                changes += _m2m_codes_change(field, values, action=action, cache=cache)
                 continue
             values = values if isinstance(values, (list, tuple)) else [None, values]
             old, new = (list(values) + [None, None])[:2]
