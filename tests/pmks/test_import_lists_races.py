@@ -19,7 +19,8 @@ def test_an_import_of_a_list_while_an_officer_saves_it_leaves_the_files_list(
     """An officer saves a household's aset (mobil) while an import writes the same household's
     aset (kapal): the import, which waits and commits last, leaves exactly the file's list —
     never a mix of both (the officer's entry kept beside the file's) — and its history entry
-    reads mobil → kapal, not the list it read before the officer committed."""
+    reads mobil → kapal ("ditambah: Kapal", "dihapus: Mobil"), not the list it read before the
+    officer committed."""
     rows = [budi(aset="sepeda-motor;lahan", program="pkh"),
             siti(aset="sepeda-motor;lahan", program="pkh")]
     assert run(pandeglang_operator, rows).errors == []
@@ -39,4 +40,5 @@ def test_an_import_of_a_list_while_an_officer_saves_it_leaves_the_files_list(
     # and the import's history entry names what it replaced: the officer's list
     texts = [c["text"] for entry in kernel_selectors.history(obj=household)
              for c in entry["changes"] if c["field"] == "Aset"]
-    assert texts[0] == "mobil → kapal", texts
+    name = dict(Asset.objects.values_list("code", "name"))
+    assert texts[:2] == [f"ditambah: {name['kapal']}", f"dihapus: {name['mobil']}"], texts
