@@ -151,7 +151,7 @@ def _check_targeting_limit(household_id: int, cycle: Cycle) -> None:
 @transaction.atomic
 def enrolment_propose(*, actor, household: Household, cycle: Cycle, source: str = "",
                       channel: str = "bank_banten", account_number: str = "") -> Enrolment:
-    ensure_in_area(actor, household.desa_id)
+    ensure_in_area(actor, household.desa_id, typed=False)
     if Enrolment.objects.filter(household=household, cycle=cycle).exists():
         raise ValidationError({"household": _("Keluarga ini sudah terdaftar pada siklus %(y)s.")
                                % {"y": cycle.year}})
@@ -172,7 +172,7 @@ def enrolment_update(*, actor, enrolment: Enrolment, **fields) -> Enrolment:
     """Edit the payment channel and account, or the source note; household, cycle and status
     never change here."""
     enrolment = locked(enrolment)
-    ensure_in_area(actor, enrolment.desa_id)
+    ensure_in_area(actor, enrolment.desa_id, typed=False)
     changed = assign_fields(enrolment, fields, {"channel", "account_number", "source"})
     clean_written(enrolment, changed)
     if "account_number" in changed:
@@ -202,7 +202,7 @@ def enrolment_account_verify(*, actor, enrolment: Enrolment,
     now, read under the row lock — an account changed since she read it is not confirmed
     unseen (the staff page checks the page's version instead)."""
     enrolment = locked(enrolment)
-    ensure_in_area(actor, enrolment.desa_id)
+    ensure_in_area(actor, enrolment.desa_id, typed=False)
     if not enrolment.account_number:
         raise ValidationError({"account_number": _(
             "Peserta ini belum mempunyai rekening untuk diverifikasi.")})
@@ -271,7 +271,7 @@ def enrolment_transition(*, actor, enrolment: Enrolment, to_status: str, reason:
         lock_households([enrolment.household_id])
     enrolment = Enrolment.objects.select_for_update().select_related("cycle").get(
         pk=enrolment.pk)
-    ensure_in_area(actor, enrolment.desa_id)
+    ensure_in_area(actor, enrolment.desa_id, typed=False)
     if not calculations.transition_allowed(enrolment.status, to_status):
         raise ValidationError({"status": _("Status %(f)s tidak dapat diubah menjadi %(t)s.")
                                % {"f": enrolment.get_status_display(), "t": to_status}})
@@ -331,7 +331,7 @@ def verification_record(*, actor, enrolment: Enrolment, verifier: Worker,
                         visit_date: datetime.date, result: str, notes: str = "",
                         findings: list[dict] | None = None, pregnant_person_ids=(),
                         photo=None) -> Verification:
-    ensure_in_area(actor, enrolment.desa_id)
+    ensure_in_area(actor, enrolment.desa_id, typed=False)
     kecamatan = enrolment.desa_id[:8]
     check_field(Verification, "visit_date", visit_date)  # first: the duty is asked on that day
     if not _works_in_kecamatan(verifier, kecamatan, visit_date, VERIFIER_ROLES):
@@ -405,7 +405,7 @@ def verification_apply_findings(*, actor, verification: Verification) -> int:
 def companion_assign(*, actor, enrolment: Enrolment, worker: Worker,
                      start_date: datetime.date) -> Companion:
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
-    ensure_in_area(actor, enrolment.desa_id)
+    ensure_in_area(actor, enrolment.desa_id, typed=False)
     if enrolment.status not in (EnrolmentStatus.DITETAPKAN, EnrolmentStatus.AKTIF):
         raise ValidationError(_("Pendamping ditugaskan untuk peserta yang ditetapkan/aktif."))
     if not _works_in_kecamatan(worker, enrolment.desa_id[:8], start_date,
@@ -430,7 +430,7 @@ def companion_assign(*, actor, enrolment: Enrolment, worker: Worker,
 @transaction.atomic
 def commitment_record(*, actor, member: EnrolmentMember, tranche: Tranche, kind: str,
                       status: str) -> Commitment:
-    ensure_in_area(actor, member.enrolment.desa_id)
+    ensure_in_area(actor, member.enrolment.desa_id, typed=False)
     if not EnrolmentMember.objects.filter(member_shown(actor), pk=member.pk).exists():
         # a member registered in another kab/kota: neither shown nor recorded for here
         # (``selectors.member_shown``), refused as a missing one, naming no place
@@ -713,7 +713,7 @@ def _payments_generate_chunk(*, tranche: Tranche, size: int) -> tuple[int, int]:
 def payment_mark(*, actor, payment: Payment, status: str, paid_on=None, reference: str = "",
                  failure_reason: str = "") -> Payment:
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    ensure_in_area(actor, payment.desa_id)
+    ensure_in_area(actor, payment.desa_id, typed=False)
     if payment.status != PaymentStatus.DIJADWALKAN:
         raise ValidationError({"status": _("Penyaluran berstatus %(s)s tidak dapat diubah.")
                                % {"s": payment.get_status_display()}})
@@ -752,7 +752,7 @@ def payment_reschedule(*, actor, payment: Payment) -> Payment:
     enrolment = Enrolment.objects.select_for_update().get(pk=payment.enrolment_id)
     payment = Payment.objects.select_for_update().select_related("tranche__cycle").get(
         pk=payment.pk)
-    ensure_in_area(actor, payment.desa_id)
+    ensure_in_area(actor, payment.desa_id, typed=False)
     if payment.status != PaymentStatus.GAGAL:
         raise ValidationError({"status": _(
             "Hanya penyaluran yang gagal yang dapat dijadwalkan ulang; penyaluran ini "
