@@ -790,17 +790,48 @@ def run_mark_paid(*, actor, run: PayoutRun, reference: str,
 
 @transaction.atomic
 def run_cancel(*, actor, run: PayoutRun, reason: str) -> PayoutRun:
+    _serialise_computations()  # a rest being computed meanwhile sees the cancel, or waits
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.change_payoutrun", _("Anda tidak berwenang membatalkan."))
     _require_status(run, RunStatus.DRAF, RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI)
     if not reason.strip():
         raise ValidationError({"reason": _("Alasan pembatalan wajib diisi.")})
+    _rests_counting(run, actor=actor)
     run.summary = {**run_summary(run), "cancelled": True}
     _delete_lines(run, kinds=[*COMPUTED_KINDS, LineKind.ADJUSTMENT])
     run.status, run.cancelled_by, run.cancelled_at = RunStatus.DIBATALKAN, actor, timezone.now()
     run.cancel_reason = reason.strip()
     run.save()
     return run
+
+
+def _rests_counting(run: PayoutRun, *, actor) -> None:
+    """Before ``run``'s hand corrections are deleted with it: a yearly rest of their window
+    (same worker, role, component, funding source and period) in another run counted them as
+    paid by hand (``_hand_corrections``). Approved or paid, that rest would stay short for good
+    (one rest per window): the cancel is refused, naming it. Not yet approved, its run is
+    marked stale and recomputed without them."""
+    corrections = PayoutLine.objects.filter(run=run, kind=LineKind.ADJUSTMENT)
+    rests = PayoutLine.objects.filter(
+        Exists(corrections.filter(worker=OuterRef("worker"), role=OuterRef("role"),
+                                  component=OuterRef("component"), period=OuterRef("period"),
+                                  funding_source=OuterRef("funding_source"))),
+        kind=LineKind.YEARLY_REST).exclude(run=run).select_related("run")
+    for rest in rests.filter(run__status__in=SPENT).order_by("pk")[:1]:
+        raise ValidationError({"status": _(
+            "Perhitungan ini memuat penyesuaian atas pembayaran %(period)s yang sudah "
+            "diperhitungkan sisa tarif tahunan dalam perhitungan %(run)s (%(status)s); "
+            "membatalkannya membuat sisa itu kurang dibayar. Batalkan penyesuaian dengan "
+            "penyesuaian baru, bukan dengan membatalkan perhitungan.")
+            % {"period": f"{rest.period:%Y-%m}", "run": f"{rest.run.period:%Y-%m}",
+               "status": rest.run.get_status_display()}})
+    runs = PayoutRun.objects.select_for_update().filter(
+        pk__in=rests.filter(run__status__in=(RunStatus.DIHITUNG, RunStatus.DIVERIFIKASI))
+        .values("run_id")).order_by("pk")
+    reason = _("penyesuaian dalam perhitungan %(run)s yang diperhitungkan sisa tarif tahunan "
+               "dibatalkan.") % {"run": f"{run.period:%Y-%m}"}
+    for other in runs:
+        _stale(other, reason, actor=actor, cause={"cancelled_run": run.pk})
 
 
 def _one_payment(line: PayoutLine) -> list[int]:
@@ -873,6 +904,9 @@ def adjustment_add(*, actor, run: PayoutRun, corrects: PayoutLine, amount,
     an approved run, paid in an open run. The corrected line itself never changes. What is
     taken back from a payment — the first line, its arrears partner and every correction below
     it — never exceeds what the payment paid in total."""
+    # the computation's lock first, as ``run_compute`` takes it (then the run's row): a rest
+    # being computed meanwhile counts this correction, or ``_rest_computed_before`` sees it
+    _serialise_computations()
     run = _locked_run(run.pk)
     _require_perm(actor, "incentives.change_payoutrun",
                   _("Anda tidak berwenang menambah penyesuaian."))

@@ -431,3 +431,48 @@ def test_a_correction_after_the_rest_sends_a_verified_run_back(keuangan, keuanga
     assert (july.status, july.is_stale, july.verified_by) == ("dihitung", True, None)
     july = services.run_compute(actor=keuangan, period=JULY)
     assert not july.lines.filter(worker=worker, kind="sisa_tahunan").exists()
+
+
+def test_a_run_whose_correction_an_approved_rest_counted_is_not_cancelled(
+        keuangan, keuangan_b, pimpinan):
+    """Review of 2 December 2026: Rp1 added by hand to August (open) as a correction of June's
+    line; July recomputed pays the rest 83.335 − (83.333 + 1) = Rp1 and is approved. Cancelling
+    August deleted the Rp1 and left July's rest short for good (one rest per window): June
+    paid 83.334. The cancel is now refused, naming the rest; the Rp1 stays."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    july = june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    by_hand(keuangan, august, june_line(worker), "1")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("1")
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    with pytest.raises(ValidationError) as refused:
+        services.run_cancel(actor=keuangan, run=august, reason="salah hitung")
+    message = str(refused.value.message_dict["status"])
+    assert "2026-06" in message and "2026-07" in message and "sisa tarif tahunan" in message
+    august.refresh_from_db()
+    assert august.status == "dihitung"
+    approve(august, verifier=keuangan_b, approver=pimpinan)
+    assert PayoutLine.objects.filter(
+        worker=worker, component="operasional", period=JUNE,
+        run__status="disetujui").aggregate(s=Sum("gross_amount"))["s"] == RP("83335")
+
+
+def test_cancelling_a_correction_an_open_rest_counted_sends_that_run_to_be_recomputed(
+        keuangan, keuangan_b, pimpinan):
+    """The same, July not yet approved: August's cancel marks July stale; recomputed, its rest
+    is the whole Rp2 again (83.335 − 83.333), paid once."""
+    worker = tksk(reports=(D(2026, 5, 1), JUNE, JULY, AUGUST))
+    june_approved_then_july_rate(keuangan, keuangan_b, pimpinan)
+    august = services.run_compute(actor=keuangan, period=AUGUST)
+    by_hand(keuangan, august, june_line(worker), "1")
+    july = services.run_compute(actor=keuangan, period=JULY)
+    services.run_cancel(actor=keuangan, run=august, reason="salah hitung")
+    july.refresh_from_db()
+    assert july.is_stale and "dibatalkan" in july.stale_reason
+    july = services.run_compute(actor=keuangan, period=JULY)
+    assert july.lines.get(worker=worker, kind="sisa_tahunan").gross_amount == RP("2")
+    approve(july, verifier=keuangan_b, approver=pimpinan)
+    assert PayoutLine.objects.filter(
+        worker=worker, component="operasional", period=JUNE,
+        run__status="disetujui").aggregate(s=Sum("gross_amount"))["s"] == RP("83335")
