@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from dinsos.dashboard import Chart, Figure, Panel, Section, Waiting
 from dinsos.models import Wilayah
 from dinsos.money import format_rupiah
-from dinsos.scoping import ALL, code_within, scope_q, shown_within, user_area
+from dinsos.scoping import ALL, code_within, in_area, scope_q, shown_within, user_area
 from jamsosratu import calculations
 from jamsosratu.choices import EnrolmentStatus, JobStatus, PaymentStatus
 from jamsosratu.filters import EnrolmentFilterSet
@@ -409,7 +409,7 @@ def person_section(*, user, person):
         rows.append([enrolment.cycle.year, enrolment.get_status_display(), payments or "—"])
     # the enrolments of a KK recorded in another kab/kota are that kab/kota's: none shown is
     # not "never enrolled"
-    elsewhere = not code_within(person.household.desa_id, user_area(user))
+    elsewhere = not in_area(user, person.household.desa_id)
     return Section(_("Jamsosratu (keluarga)"), [_("Tahun"), _("Status"), _("Penyaluran")], rows,
                    empty=_("KK tercatat di luar wilayah Anda; kepesertaan Jamsosratu keluarga "
                            "ini tidak ditampilkan.") if elsewhere else

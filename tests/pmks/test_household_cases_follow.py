@@ -12,12 +12,11 @@ import datetime
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dinsos import audit, importing
+from dinsos import audit
 from dinsos.models import Change
 from dinsos.validators import build_nik, build_no_kk
 from pmks import importing as pmks_importing
@@ -27,7 +26,8 @@ from tests.factories import DESA_LEBAK, DESA_PANDEGLANG, HouseholdFactory, Perso
 from tests.helpers import client_for, pull
 from tests.pmks.factories import CaseFactory, ServiceFactory
 from tests.pmks.test_dates_and_open_cases import INLINES
-from tests.pmks.test_import import KK_1, csv_bytes, family_rows, row
+from tests.pmks.test_import import KK_1, family_rows, row
+from tests.pmks.test_import_rules import run  # the import of rows through its batch
 
 pytestmark = pytest.mark.django_db
 
@@ -155,14 +155,6 @@ def test_the_refusal_of_a_second_case_does_not_describe_one_outside_the_area(
 @pytest.fixture
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def run(actor, rows):
-    batch = importing.import_submit(actor=actor, kind="pmks_keluarga",
-                                    upload=SimpleUploadedFile("a.csv", csv_bytes(rows)),
-                                    dry_run=False, run_now=True)
-    batch.refresh_from_db()
-    return batch
 
 
 @pytest.mark.usefixtures("import_path", "_media")
